@@ -1,0 +1,264 @@
+//! A validated STIX object: its JSON kept whole (unknown and custom properties included)
+//! plus the fields the rest of Concord reads often.
+
+use serde_json::{Map, Value};
+
+use crate::observable::{self, Observable};
+use crate::schema::{self, Family};
+use crate::timestamp::Timestamp;
+use crate::validate::validate;
+use crate::violation::{Invalid, Violation};
+
+/// A STIX 2.1 object that passed validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    map: Map<String, Value>,
+    id: String,
+    ty: String,
+    family: Family,
+    created: Option<Timestamp>,
+    modified: Option<Timestamp>,
+}
+
+/// A reference from an object to another, found at a property path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reference {
+    /// JSON path of the property (`$.created_by_ref`, `$.object_refs[2]`).
+    pub path: String,
+    /// The id referred to.
+    pub target: String,
+}
+
+impl Object {
+    /// Validates a JSON value and wraps it. Every violation is reported, not only the first.
+    pub fn from_value(value: Value) -> Result<Self, Invalid> {
+        match value {
+            Value::Object(map) => Self::from_map(map),
+            other => Err(Invalid {
+                violations: vec![Violation {
+                    object_id: None,
+                    path: "$".into(),
+                    rule: "shape",
+                    message: format!("a STIX object must be a JSON object, found {}", kind_name(&other)),
+                }],
+            }),
+        }
+    }
+
+    /// Validates a JSON map and wraps it.
+    pub fn from_map(map: Map<String, Value>) -> Result<Self, Invalid> {
+        let violations = validate(&map);
+        if !violations.is_empty() {
+            return Err(Invalid { violations });
+        }
+        // Validation guarantees these are present and well-formed.
+        let ty = map.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let id = map.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let ts = |p: &str| map.get(p).and_then(Value::as_str).and_then(|s| Timestamp::parse(s).ok());
+        let (created, modified) = (ts("created"), ts("modified"));
+        Ok(Self { family: schema::family(&ty), map, id, ty, created, modified })
+    }
+
+    /// Parses JSON text holding one object.
+    pub fn from_json(text: &str) -> Result<Self, Invalid> {
+        let value: Value = serde_json::from_str(text).map_err(|e| Invalid {
+            violations: vec![Violation {
+                object_id: None,
+                path: "$".into(),
+                rule: "json",
+                message: format!("not valid JSON: {e}"),
+            }],
+        })?;
+        Self::from_value(value)
+    }
+
+    /// The `id`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The `type`.
+    pub fn type_name(&self) -> &str {
+        &self.ty
+    }
+
+    /// The family of the type.
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    /// `created`, if present.
+    pub fn created(&self) -> Option<Timestamp> {
+        self.created
+    }
+
+    /// `modified`, if present.
+    pub fn modified(&self) -> Option<Timestamp> {
+        self.modified
+    }
+
+    /// The version key (spec section 3.6): `modified`, else `created`, else empty for
+    /// unversioned objects such as SCOs.
+    pub fn version(&self) -> &str {
+        self.str("modified").or_else(|| self.str("created")).unwrap_or("")
+    }
+
+    /// The version as nanoseconds since the Unix epoch (0 for unversioned objects), for
+    /// ordering versions whose timestamps differ in precision.
+    pub fn version_nanos(&self) -> i64 {
+        self.modified
+            .or(self.created)
+            .and_then(|t| t.instant().timestamp_nanos_opt())
+            .unwrap_or(0)
+    }
+
+    /// A string property.
+    pub fn str(&self, prop: &str) -> Option<&str> {
+        self.map.get(prop).and_then(Value::as_str)
+    }
+
+    /// Any property.
+    pub fn get(&self, prop: &str) -> Option<&Value> {
+        self.map.get(prop)
+    }
+
+    /// `spec_version` (SCOs may omit it; it then means 2.1).
+    pub fn spec_version(&self) -> &str {
+        self.str("spec_version").unwrap_or("2.1")
+    }
+
+    /// `created_by_ref`.
+    pub fn created_by_ref(&self) -> Option<&str> {
+        self.str("created_by_ref")
+    }
+
+    /// `revoked` (false when absent).
+    pub fn revoked(&self) -> bool {
+        self.map.get("revoked").and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    /// `confidence`.
+    pub fn confidence(&self) -> Option<i64> {
+        self.map.get("confidence").and_then(Value::as_i64)
+    }
+
+    /// `lang`.
+    pub fn lang(&self) -> Option<&str> {
+        self.str("lang")
+    }
+
+    /// `object_marking_refs`.
+    pub fn marking_refs(&self) -> Vec<&str> {
+        self.map
+            .get("object_marking_refs")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every reference the object makes, at any depth (`*_ref`, `*_refs`).
+    pub fn references(&self) -> Vec<Reference> {
+        let mut out = Vec::new();
+        walk_refs(&self.map, "$", &mut out);
+        out
+    }
+
+    /// The observable values the object carries (see [`observable::extract`]).
+    pub fn observables(&self) -> Vec<Observable> {
+        observable::extract(&self.ty, &self.map)
+    }
+
+    /// The text full-text search should find the object by: names, descriptions,
+    /// patterns, aliases, labels, note and opinion text, and observable values.
+    pub fn search_text(&self) -> String {
+        const PROPS: &[&str] = &[
+            "name", "description", "pattern", "content", "abstract", "explanation", "value",
+            "subject", "body", "path", "key", "context", "product", "user_id", "account_login",
+            "display_name", "x_mitre_shortname",
+        ];
+        const LISTS: &[&str] = &["aliases", "labels", "roles", "goals", "authors", "protocols"];
+        let mut text = String::new();
+        for p in PROPS {
+            if let Some(s) = self.str(p) {
+                text.push_str(s);
+                text.push('\n');
+            }
+        }
+        for p in LISTS {
+            if let Some(a) = self.map.get(*p).and_then(Value::as_array) {
+                for s in a.iter().filter_map(Value::as_str) {
+                    text.push_str(s);
+                    text.push('\n');
+                }
+            }
+        }
+        if let Some(h) = self.map.get("hashes").and_then(Value::as_object) {
+            for s in h.values().filter_map(Value::as_str) {
+                text.push_str(s);
+                text.push('\n');
+            }
+        }
+        if let Some(refs) = self.map.get("external_references").and_then(Value::as_array) {
+            for r in refs {
+                if let Some(s) = r.get("external_id").and_then(Value::as_str) {
+                    text.push_str(s);
+                    text.push('\n');
+                }
+            }
+        }
+        text
+    }
+
+    /// The RFC 8785 canonical JSON text of the object.
+    pub fn canonical_json(&self) -> String {
+        // Serialising a map of JSON values cannot fail: keys are strings and every
+        // number serde_json holds is finite.
+        serde_json_canonicalizer::to_string(&self.map).unwrap_or_default()
+    }
+
+    /// The object's properties.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.map
+    }
+
+    /// The object as a JSON value.
+    pub fn into_value(self) -> Value {
+        Value::Object(self.map)
+    }
+}
+
+fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn walk_refs(map: &Map<String, Value>, base: &str, out: &mut Vec<Reference>) {
+    for (key, value) in map {
+        let path = format!("{base}.{key}");
+        if key.ends_with("_ref") {
+            if let Some(s) = value.as_str() {
+                out.push(Reference { path, target: s.to_owned() });
+            }
+        } else if key.ends_with("_refs") {
+            for (i, s) in value.as_array().into_iter().flatten().enumerate() {
+                if let Some(s) = s.as_str() {
+                    out.push(Reference { path: format!("{path}[{i}]"), target: s.to_owned() });
+                }
+            }
+        } else if let Some(inner) = value.as_object() {
+            walk_refs(inner, &path, out);
+        } else if let Some(list) = value.as_array() {
+            for (i, item) in list.iter().enumerate() {
+                if let Some(inner) = item.as_object() {
+                    walk_refs(inner, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+    }
+}
