@@ -1,0 +1,244 @@
+//! Storage for a Concord node: the [`Store`] trait and its SQLite backend.
+//!
+//! Every stored version of an object gets a node-local `date_added` and a strictly
+//! increasing sequence number `seq`; lists page by `seq` so that nothing is skipped or
+//! repeated while writes go on. Versions are keyed by (id, modified); the newest version
+//! is "current" (a revoked current version stays retrievable, marked revoked). The
+//! correlation index holds one row per (normalised observable value, object), never one
+//! per pair of objects.
+//!
+//! ```
+//! use concord_store::{Store, sqlite::SqliteStore};
+//! use concord_stix::Object;
+//!
+//! let store = SqliteStore::open_in_memory().unwrap();
+//! let obj = Object::from_json(r#"{"type": "ipv4-addr", "id": "ipv4-addr--ff2ab1a2-5ba5-5a5e-ae3a-a4c6e1c1b0f0", "value": "198.51.100.7"}"#).unwrap();
+//! let outcomes = store.ingest(&[obj]).unwrap();
+//! assert_eq!(outcomes[0], concord_store::Outcome::New);
+//! assert!(store.get("ipv4-addr--ff2ab1a2-5ba5-5a5e-ae3a-a4c6e1c1b0f0").unwrap().is_some());
+//! ```
+
+pub mod import;
+pub mod sqlite;
+
+use concord_stix::Object;
+use serde::Serialize;
+
+/// A storage failure. Input problems never reach the store: objects are validated first.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A stored row could not be read back (corrupt JSON or column).
+    #[error("stored object {id} is unreadable: {reason}")]
+    Corrupt {
+        /// The object id.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A paging cursor that this store did not issue.
+    #[error("invalid cursor {0:?}")]
+    Cursor(String),
+    /// Filesystem trouble opening or creating the database.
+    #[error("cannot open database at {path}: {source}")]
+    Open {
+        /// The database path.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// What happened to one object given to [`Store::ingest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The id was not held before.
+    New,
+    /// A version of a held id that was not held; it is current if it is the newest.
+    NewVersion,
+    /// This exact version was already held with the same content: nothing changed.
+    Unchanged,
+    /// This version (id, modified) was already held with different content; the held one
+    /// is kept (STIX says a version never changes), and the caller is told.
+    Conflict,
+}
+
+/// A stored version of an object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredObject {
+    /// Node-local sequence number of this version.
+    pub seq: i64,
+    /// When this node stored it (RFC 3339, millisecond precision, UTC).
+    pub date_added: String,
+    /// Whether this version is the current one of its id.
+    pub current: bool,
+    /// The object's JSON (RFC 8785 canonical text).
+    pub json: String,
+}
+
+impl StoredObject {
+    /// The object as a JSON value.
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.json).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Order of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// Highest `seq` first.
+    #[default]
+    NewestFirst,
+    /// Lowest `seq` first (for sync and TAXII).
+    BySeq,
+}
+
+/// A query over current versions.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Only these types (any if empty).
+    pub types: Vec<String>,
+    /// Full-text filter (any if `None`).
+    pub text: Option<String>,
+    /// Only versions whose `date_added` is strictly after this timestamp.
+    pub added_after: Option<String>,
+    /// Only versions whose `seq` is strictly after / before this (cursor position).
+    pub cursor: Option<i64>,
+    /// The order.
+    pub order: Order,
+    /// At most this many (the store caps it).
+    pub limit: usize,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    /// The objects, in the requested order.
+    pub objects: Vec<StoredObject>,
+    /// The `seq` to pass as `cursor` for the next page, if there may be more.
+    pub next: Option<i64>,
+}
+
+/// Another object that shares an observable value with the one asked about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Correlation {
+    /// The other object's id.
+    pub id: String,
+    /// Its type.
+    pub object_type: String,
+    /// The kind of the shared value (`ipv4-addr`, `hash:SHA-256`, ...).
+    pub kind: String,
+    /// The shared value, normalised.
+    pub value: String,
+}
+
+/// An object related to the one asked about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Related {
+    /// The other object's id.
+    pub id: String,
+    /// `outgoing` (the object refers to it), `incoming` (it refers to the object).
+    pub direction: &'static str,
+    /// The property path of the reference (`$.source_ref`), on whichever side holds it.
+    pub via: String,
+    /// For SROs: the relationship's id and type (`relationship_type`), if the link is one.
+    pub relationship: Option<(String, String)>,
+}
+
+/// A role an API token grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// May read.
+    Reader,
+    /// May read and write objects.
+    Analyst,
+    /// May also manage tokens.
+    Admin,
+}
+
+impl Role {
+    /// The role's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Analyst => "analyst",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses a role name.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "reader" => Some(Role::Reader),
+            "analyst" => Some(Role::Analyst),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A stored API token (its secret is held only as a hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    /// Token row id.
+    pub id: i64,
+    /// Name given at creation.
+    pub name: String,
+    /// Granted role.
+    pub role: Role,
+    /// When it was created.
+    pub created: String,
+}
+
+/// Counts for metrics.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    /// Stored versions.
+    pub versions: i64,
+    /// Distinct ids.
+    pub objects: i64,
+    /// Current objects per type.
+    pub by_type: Vec<(String, i64)>,
+    /// Highest `seq`.
+    pub last_seq: i64,
+}
+
+/// A node's storage. Implementations are safe to share between threads; every method is
+/// blocking (async callers use `spawn_blocking`).
+pub trait Store: Send + Sync {
+    /// Stores a batch of validated objects in one transaction; either all of it is
+    /// committed or none. Returns one outcome per object, in order.
+    fn ingest(&self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError>;
+    /// The current version of an id.
+    fn get(&self, id: &str) -> Result<Option<StoredObject>, StoreError>;
+    /// Every held version of an id, oldest first.
+    fn versions(&self, id: &str) -> Result<Vec<StoredObject>, StoreError>;
+    /// A page of current versions.
+    fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
+    /// Objects sharing an observable value with the current version of `id`.
+    fn correlations(&self, id: &str) -> Result<Vec<Correlation>, StoreError>;
+    /// Objects related to `id` through SROs and `*_ref(s)` properties, both directions.
+    fn relationships(&self, id: &str) -> Result<Vec<Related>, StoreError>;
+    /// Calls `each` with every current version (of the given types, or all), by `seq`.
+    fn for_each_current(
+        &self,
+        types: &[String],
+        each: &mut dyn FnMut(StoredObject) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    /// Stores a token hash with a name and role.
+    fn create_token(&self, name: &str, role: Role, hash: &str) -> Result<TokenRecord, StoreError>;
+    /// The token with this hash, if any.
+    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// Every token (without secrets).
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Deletes a token by id; whether it existed.
+    fn revoke_token(&self, id: i64) -> Result<bool, StoreError>;
+    /// Counts.
+    fn stats(&self) -> Result<Stats, StoreError>;
+}
