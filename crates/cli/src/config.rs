@@ -1,0 +1,83 @@
+//! Node configuration: `concord.toml` in the data directory, overridden by `CONCORD_*`
+//! environment variables, overridden by command-line flags.
+
+use std::path::Path;
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything a node reads at start.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The node's display name.
+    pub node_name: String,
+    /// The node id (derived from its public key at init).
+    pub node_id: String,
+    /// Address `serve` listens on.
+    pub listen: String,
+    /// The URL peers and users reach this node at (defaults to `http://<listen>`).
+    pub public_url: String,
+    /// Largest request body the API accepts, in bytes.
+    pub body_limit: usize,
+    /// Objects per import transaction.
+    pub import_batch: usize,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `concord_server=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            node_name: "concord".into(),
+            node_id: String::new(),
+            listen: "127.0.0.1:7470".into(),
+            public_url: String::new(),
+            body_limit: 64 * 1024 * 1024,
+            import_batch: concord_store::import::DEFAULT_BATCH,
+            log: "info".into(),
+        }
+    }
+}
+
+/// The file name of the configuration inside the data directory.
+pub const FILE_NAME: &str = "concord.toml";
+
+/// Environment variables that are command-line settings, not configuration keys.
+const NOT_CONFIG: &[&str] = &["DATA_DIR"];
+
+impl Config {
+    /// Loads the configuration of a data directory (defaults if the file is missing).
+    pub fn load(data_dir: &Path) -> anyhow::Result<Config> {
+        let file = data_dir.join(FILE_NAME);
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("CONCORD_").filter(|k| !NOT_CONFIG.iter().any(|n| k.as_str().eq_ignore_ascii_case(n))))
+            .extract()
+            .with_context(|| format!("invalid configuration in {} or CONCORD_* variables", file.display()))
+    }
+
+    /// The text of a fresh `concord.toml`, with comments.
+    pub fn render_file(&self) -> String {
+        format!(
+            "# Concord node configuration. Every key can be overridden by an environment\n\
+             # variable CONCORD_<KEY> (e.g. CONCORD_LISTEN=127.0.0.1:8000).\n\n\
+             # Display name of this node.\nnode_name = {name:?}\n\
+             # Node id, derived from the Ed25519 public key in node.pub. Do not edit.\nnode_id = {id:?}\n\
+             # Address the API listens on.\nlisten = {listen:?}\n\
+             # URL users and peers reach this node at (empty: http://<listen>).\npublic_url = {url:?}\n\
+             # Largest request body accepted, in bytes.\nbody_limit = {limit}\n\
+             # Objects per import transaction.\nimport_batch = {batch}\n\
+             # Log filter, e.g. \"info\" or \"concord_server=debug,info\".\nlog = {log:?}\n",
+            name = self.node_name,
+            id = self.node_id,
+            listen = self.listen,
+            url = self.public_url,
+            limit = self.body_limit,
+            batch = self.import_batch,
+            log = self.log,
+        )
+    }
+}

@@ -1,0 +1,210 @@
+//! `concord`: the command-line entry point of a Concord node.
+
+mod config;
+mod export;
+mod import;
+mod node;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use concord_store::{ListQuery, Role, Store};
+use tracing_subscriber::EnvFilter;
+
+/// Concord: a federated node for sharing cyber-threat and incident information.
+#[derive(Parser)]
+#[command(name = "concord", version, about)]
+struct Cli {
+    /// The node's data directory.
+    #[arg(long, global = true, env = "CONCORD_DATA_DIR", default_value = "./concord-data")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the data directory (configuration, node key, database, admin token).
+    Init {
+        /// Display name of the node.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Run the node's HTTP API (initialising the data directory on first start).
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:7470; env CONCORD_LISTEN].
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Import STIX 2.1 bundles, JSON arrays of objects, or single objects.
+    Import {
+        /// Files to import (`-` for standard input).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Objects per transaction.
+        #[arg(long)]
+        batch: Option<usize>,
+    },
+    /// Write a STIX 2.1 bundle of the current versions of objects.
+    Export {
+        /// Only objects of this type (repeatable).
+        #[arg(long = "type", value_name = "TYPE")]
+        types: Vec<String>,
+        /// Output file (standard output if absent).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Full-text search over names, descriptions, patterns and observable values.
+    Search {
+        /// The text to find (any language).
+        text: String,
+        /// At most this many results.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print the objects as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it alone on standard output (it is stored only as a hash).
+    Create {
+        /// reader, analyst or admin.
+        #[arg(long, value_parser = ["reader", "analyst", "admin"])]
+        role: String,
+        /// A name to recognise it by.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by its id.
+    Revoke {
+        /// The id shown by `token list`.
+        id: i64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = EnvFilter::try_from_env("CONCORD_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let dir = cli.data_dir;
+    let early = config::Config::load(&dir).map(|c| c.log).unwrap_or_else(|_| "info".into());
+    init_logging(&early);
+    match cli.command {
+        Command::Init { name } => {
+            let init = node::init(&dir, name.as_deref())?;
+            match init.admin_token {
+                Some(token) => {
+                    println!("Initialised Concord data directory {}", dir.display());
+                    println!("Admin token (shown once, keep it safe): {token}");
+                }
+                None => println!("{} is already initialised; nothing changed.", dir.display()),
+            }
+        }
+        Command::Serve { listen } => serve(&dir, listen)?,
+        Command::Import { files, batch } => {
+            let node = node::open(&dir)?;
+            let batch = batch.unwrap_or(node.config.import_batch);
+            let ok = import::run(&node.store, &files, batch)?;
+            if !ok {
+                return Ok(std::process::ExitCode::from(2));
+            }
+        }
+        Command::Export { types, output } => {
+            let node = node::open(&dir)?;
+            let n = export::run(&node.store, &types, output.as_deref())?;
+            tracing::info!(objects = n, "Export written.");
+        }
+        Command::Search { text, limit, json } => {
+            let node = node::open(&dir)?;
+            let page = node.store.list(&ListQuery { text: Some(text), limit, ..ListQuery::default() })?;
+            for obj in page.objects {
+                let v = obj.value();
+                if json {
+                    println!("{}", obj.json);
+                } else {
+                    let name = ["name", "value", "pattern"].iter().find_map(|k| v.get(*k).and_then(|x| x.as_str())).unwrap_or("");
+                    println!("{}\t{}\t{}", v["id"].as_str().unwrap_or(""), v["type"].as_str().unwrap_or(""), name);
+                }
+            }
+        }
+        Command::Token { command } => {
+            let node = node::open(&dir)?;
+            match command {
+                TokenCommand::Create { role, name } => {
+                    let role = Role::parse(&role).context("unknown role")?;
+                    let secret = concord_server::auth::new_token_secret();
+                    node.store.create_token(&name, role, &concord_server::auth::hash_token(&secret))?;
+                    println!("{secret}");
+                }
+                TokenCommand::List => {
+                    for t in node.store.tokens()? {
+                        println!("{}\t{}\t{}\t{}", t.id, t.role.as_str(), t.created, t.name);
+                    }
+                }
+                TokenCommand::Revoke { id } => {
+                    if !node.store.revoke_token(id)? {
+                        anyhow::bail!("no token with id {id}");
+                    }
+                    println!("Token {id} revoked.");
+                }
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
+    let init = node::init(dir, None)?;
+    let node = node::open(dir)?;
+    let listen = listen.unwrap_or_else(|| node.config.listen.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        let public_url = if node.config.public_url.is_empty() { format!("http://{addr}") } else { node.config.public_url.clone() };
+        let server_config = concord_server::ServerConfig {
+            body_limit: node.config.body_limit,
+            node_name: node.config.node_name.clone(),
+            public_url: public_url.clone(),
+        };
+        let state = concord_server::AppState::new(Arc::new(node.store), server_config);
+        if let Some(token) = init.admin_token {
+            println!("Admin token (shown once, keep it safe): {token}");
+        }
+        println!("Concord node {:?} listening on {public_url}", node.config.node_name);
+        tracing::info!(%addr, data_dir = %node.dir.display(), "Serving.");
+        concord_server::serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        tracing::info!("Stopped.");
+        anyhow::Ok(())
+    })
+}
