@@ -78,6 +78,10 @@ impl Summary {
 /// `on_batch` with the results of its objects (rejections included) before the next
 /// starts, so a caller can show progress and knows what is durable. If the store fails,
 /// the batches already committed stay committed and the error is returned.
+///
+/// The work is pipelined: while the store writes one batch on a helper thread, the
+/// calling thread reads and validates the next one. Batches are still committed (and
+/// reported) one after the other, in input order.
 pub fn import_values<I>(
     store: &dyn Store,
     values: I,
@@ -89,47 +93,88 @@ where
 {
     let batch = batch.max(1);
     let mut summary = Summary::default();
-    let mut pending: Vec<(usize, Object)> = Vec::with_capacity(batch);
-    let mut results: Vec<ObjectResult> = Vec::with_capacity(batch);
-    for (index, value) in values.into_iter().enumerate() {
-        match Object::from_value(value) {
-            Ok(obj) => pending.push((index, obj)),
-            Err(Invalid { violations }) => results.push(ObjectResult::Rejected {
-                index,
-                id: violations.first().and_then(|v| v.object_id.clone()),
-                reasons: violations,
-            }),
+    std::thread::scope(|scope| {
+        let mut in_flight: Option<std::thread::ScopedJoinHandle<'_, Stored>> = None;
+        let mut next = Batch::with_capacity(batch);
+        for (index, value) in values.into_iter().enumerate() {
+            match Object::from_value(value) {
+                Ok(obj) => {
+                    next.indexes.push(index);
+                    next.objects.push(obj);
+                }
+                Err(Invalid { violations }) => next.results.push(ObjectResult::Rejected {
+                    index,
+                    id: violations.first().and_then(|v| v.object_id.clone()),
+                    reasons: violations,
+                }),
+            }
+            if next.objects.len() >= batch {
+                if let Some(handle) = in_flight.take() {
+                    report(join(handle)?, &mut summary, on_batch);
+                }
+                let full = std::mem::replace(&mut next, Batch::with_capacity(batch));
+                in_flight = Some(scope.spawn(move || full.store(store)));
+            }
         }
-        if pending.len() >= batch {
-            flush(store, &mut pending, &mut results, &mut summary, on_batch)?;
+        if let Some(handle) = in_flight.take() {
+            report(join(handle)?, &mut summary, on_batch);
         }
-    }
-    flush(store, &mut pending, &mut results, &mut summary, on_batch)?;
-    Ok(summary)
+        if !next.objects.is_empty() || !next.results.is_empty() {
+            report(next.store(store)?, &mut summary, on_batch);
+        }
+        Ok(summary)
+    })
 }
 
-fn flush(
-    store: &dyn Store,
-    pending: &mut Vec<(usize, Object)>,
-    results: &mut Vec<ObjectResult>,
+/// Validated objects waiting to be stored, with the rejections seen among them.
+struct Batch {
+    indexes: Vec<usize>,
+    objects: Vec<Object>,
+    results: Vec<ObjectResult>,
+}
+
+/// A batch after the store had it: its results in input order, or the store's error.
+type Stored = Result<Vec<ObjectResult>, StoreError>;
+
+impl Batch {
+    fn with_capacity(n: usize) -> Self {
+        Batch {
+            indexes: Vec::with_capacity(n),
+            objects: Vec::with_capacity(n),
+            results: Vec::new(),
+        }
+    }
+
+    fn store(mut self, store: &dyn Store) -> Stored {
+        let outcomes = store.ingest(&self.objects)?;
+        for ((index, obj), outcome) in self.indexes.into_iter().zip(self.objects).zip(outcomes) {
+            self.results.push(ObjectResult::Accepted {
+                index,
+                id: obj.id().to_owned(),
+                outcome,
+            });
+        }
+        self.results.sort_by_key(|r| match r {
+            ObjectResult::Accepted { index, .. } | ObjectResult::Rejected { index, .. } => *index,
+        });
+        Ok(self.results)
+    }
+}
+
+fn join(handle: std::thread::ScopedJoinHandle<'_, Stored>) -> Stored {
+    // A panic in the store is a bug; carry it on to the caller's thread.
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+fn report(
+    results: Vec<ObjectResult>,
     summary: &mut Summary,
     on_batch: &mut dyn FnMut(&[ObjectResult]),
-) -> Result<(), StoreError> {
-    if pending.is_empty() && results.is_empty() {
-        return Ok(());
-    }
-    let objects: Vec<Object> = pending.iter().map(|(_, o)| o.clone()).collect();
-    let outcomes = store.ingest(&objects)?;
-    for ((index, obj), outcome) in pending.drain(..).zip(outcomes) {
-        results.push(ObjectResult::Accepted { index, id: obj.id().to_owned(), outcome });
-    }
-    results.sort_by_key(|r| match r {
-        ObjectResult::Accepted { index, .. } | ObjectResult::Rejected { index, .. } => *index,
-    });
-    for r in results.iter() {
+) {
+    for r in &results {
         summary.count(r);
     }
-    on_batch(results);
-    results.clear();
-    Ok(())
+    on_batch(&results);
 }

@@ -1,2 +1,260 @@
-//! The SQLite backend (embedded default): WAL mode, one writer connection, a pool of
-//! readers. (Being written.)
+//! The SQLite backend (embedded default): WAL mode, one writer connection behind a mutex,
+//! a small pool of reader connections so that reads never wait for a long import.
+//!
+//! Layout of the database (see [`schema`] for the DDL):
+//! - `versions`: one row per stored version, keyed by `seq` (`INTEGER PRIMARY KEY
+//!   AUTOINCREMENT`, so it stays strictly increasing even if rows were ever deleted),
+//!   unique on `(id, version)`, with the extracted columns, the canonical JSON and an
+//!   `is_current` flag. Exactly one version per id has `is_current = 1`: the one with the
+//!   highest `version_ns` (on a tie the first stored keeps it). A partial index on
+//!   `(type, seq) WHERE is_current = 1` serves typed listings.
+//! - `markings`: `(seq, marking_ref)` for every version, for TLP filtering.
+//! - `observables`: the correlation index, one row per `(kind, value, id)` of current
+//!   versions (never one row per pair of objects).
+//! - `refs`: one row per `(source, path, target)` of current versions, indexed by target.
+//! - `search`: an FTS5 table (`trigram` tokenizer with `remove_diacritics 1`, so Chinese
+//!   is found and French accents are ignored) over `search_text()` of current versions;
+//!   its rowid is the version's `seq`.
+//! - `tokens`: API token hashes.
+//!
+//! Because SQLite admits one writer at a time and `seq` is assigned inside the writing
+//! transaction, versions become visible in `seq` order: a reader paging by `seq` never
+//! misses a version that commits later with a lower `seq`.
+//!
+//! Full-text queries: the text is split on whitespace and every word must match (AND).
+//! Words of three characters or more go to the FTS5 index, each quoted as an FTS string
+//! (so `"`, `*`, `(`, `AND`, `:` in user input are plain text). Shorter words (e.g. a
+//! two-character Chinese word such as 钓鱼) cannot use a trigram index: they are matched
+//! with a `LIKE` scan over the indexed text (ASCII case-insensitive, accents significant),
+//! which is slower on large stores but correct.
+
+mod graph;
+mod ingest;
+mod query;
+mod schema;
+mod tokens;
+
+pub use schema::SCHEMA_VERSION;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use concord_stix::Object;
+use rusqlite::Connection;
+
+use crate::{
+    Correlation, ListQuery, Outcome, Page, Related, Role, Stats, Store, StoreError, StoredObject,
+    TokenRecord,
+};
+
+/// How long a connection waits for another connection's write lock before failing.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reader connections kept open for reuse.
+const IDLE_READERS: usize = 4;
+
+/// A [`Store`] in one SQLite database file (or in memory, for tests).
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    /// `None` for an in-memory store: reads then use the writer connection.
+    readers: Option<ReaderPool>,
+}
+
+struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = self.readers.as_ref().map(|r| r.path.display().to_string());
+        f.debug_struct("SqliteStore")
+            .field("path", &path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Locks a mutex, recovering the guard if a thread panicked while holding it: a
+/// connection stays usable (an open transaction is rolled back when it is dropped).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    conn.pragma_update(None, "foreign_keys", false)?;
+    conn.pragma_update(None, "temp_store", "memory")?;
+    if writer {
+        // WAL + NORMAL: a committed transaction survives a killed process; only an OS
+        // crash or power loss may lose the last transactions (never corrupts).
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        // Checkpoint less often during bulk loads (16 MB of WAL).
+        conn.pragma_update(None, "wal_autocheckpoint", 4096)?;
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+    } else {
+        conn.pragma_update(None, "cache_size", -16_384)?;
+        conn.pragma_update(None, "query_only", true)?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its parent directories if missing) the database at `path`,
+    /// switches it to WAL mode and creates or migrates the schema.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(open_err)?;
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(path = %path.display(), mode = %mode, "Database is not in WAL mode.");
+        }
+        configure(&conn, true)?;
+        schema::migrate(&conn)?;
+        tracing::debug!(path = %path.display(), "Opened SQLite store.");
+        Ok(SqliteStore {
+            writer: Mutex::new(conn),
+            readers: Some(ReaderPool {
+                path: path.to_owned(),
+                idle: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// A private in-memory store (one connection, used for writes and reads).
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        configure(&conn, true)?;
+        schema::migrate(&conn)?;
+        Ok(SqliteStore {
+            writer: Mutex::new(conn),
+            readers: None,
+        })
+    }
+
+    /// Runs `f` with a reader connection (the writer's, for an in-memory store).
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Some(pool) = &self.readers else {
+            return f(&lock(&self.writer));
+        };
+        let taken = lock(&pool.idle).pop();
+        let conn = match taken {
+            Some(c) => c,
+            None => {
+                let c = Connection::open(&pool.path)?;
+                configure(&c, false)?;
+                c
+            }
+        };
+        let out = f(&conn);
+        let mut idle = lock(&pool.idle);
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+        out
+    }
+
+    /// Runs `f` with the writer connection.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        f(&mut lock(&self.writer))
+    }
+
+    /// Runs `PRAGMA integrity_check` and returns its messages (`["ok"]` when sound).
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare("PRAGMA integrity_check")?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+}
+
+impl Store for SqliteStore {
+    fn ingest(&self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError> {
+        if objects.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Canonical JSON and extracted values are computed before taking the lock.
+        let rows: Vec<ingest::Row<'_>> = objects.iter().map(ingest::Row::new).collect();
+        self.write(|c| ingest::ingest(c, &rows))
+    }
+
+    fn get(&self, id: &str) -> Result<Option<StoredObject>, StoreError> {
+        self.read(|c| query::get(c, id))
+    }
+
+    fn versions(&self, id: &str) -> Result<Vec<StoredObject>, StoreError> {
+        self.read(|c| query::versions(c, id))
+    }
+
+    fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
+        self.read(|c| query::list(c, q))
+    }
+
+    fn correlations(&self, id: &str) -> Result<Vec<Correlation>, StoreError> {
+        self.read(|c| graph::correlations(c, id))
+    }
+
+    fn relationships(&self, id: &str) -> Result<Vec<Related>, StoreError> {
+        self.read(|c| graph::relationships(c, id))
+    }
+
+    fn for_each_current(
+        &self,
+        types: &[String],
+        each: &mut dyn FnMut(StoredObject) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut q = ListQuery {
+            types: types.to_vec(),
+            order: crate::Order::BySeq,
+            limit: query::CHUNK,
+            ..ListQuery::default()
+        };
+        loop {
+            // The connection is released between chunks, so `each` may use the store.
+            let page = self.list(&q)?;
+            for o in page.objects {
+                each(o)?;
+            }
+            match page.next {
+                Some(next) => q.cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    fn create_token(&self, name: &str, role: Role, hash: &str) -> Result<TokenRecord, StoreError> {
+        self.write(|c| tokens::create(c, name, role, hash))
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.read(|c| tokens::by_hash(c, hash))
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.read(tokens::all)
+    }
+
+    fn revoke_token(&self, id: i64) -> Result<bool, StoreError> {
+        self.write(|c| tokens::revoke(c, id))
+    }
+
+    fn stats(&self) -> Result<Stats, StoreError> {
+        self.read(query::stats)
+    }
+}

@@ -1,0 +1,152 @@
+//! The object graph: correlations (shared observable values) and relationships
+//! (`*_ref(s)` properties, relationship and sighting SROs), both over current versions.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::{Correlation, Related, StoreError};
+
+/// At most this many other objects are returned per shared value (a value such as a
+/// public resolver's address may be carried by a large share of the store).
+pub const CORRELATIONS_PER_VALUE: i64 = 1_000;
+/// At most this many references are returned per direction (every object marked TLP:GREEN
+/// refers to the same marking definition).
+pub const RELATED_PER_DIRECTION: i64 = 10_000;
+
+/// The type part of an id (`indicator--...` -> `indicator`).
+fn type_of(id: &str) -> &str {
+    id.split_once("--").map_or(id, |(t, _)| t)
+}
+
+/// The current version's type and canonical JSON.
+fn current_json(c: &Connection, id: &str) -> Result<Option<(String, String)>, StoreError> {
+    let mut st =
+        c.prepare_cached("SELECT type, json FROM versions WHERE id = ?1 AND is_current = 1")?;
+    Ok(st
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+pub(super) fn correlations(c: &Connection, id: &str) -> Result<Vec<Correlation>, StoreError> {
+    let Some((ty, json)) = current_json(c, id)? else {
+        return Ok(Vec::new());
+    };
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+            id: id.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let mut st = c.prepare_cached(
+        "SELECT id FROM observables WHERE kind = ?1 AND value = ?2 AND id <> ?3 ORDER BY id LIMIT ?4",
+    )?;
+    let mut out = Vec::new();
+    for o in concord_stix::observable::extract(&ty, &map) {
+        let ids = st.query_map((&o.kind, &o.value, id, CORRELATIONS_PER_VALUE), |r| {
+            r.get::<_, String>(0)
+        })?;
+        for other in ids {
+            let other = other?;
+            out.push(Correlation {
+                object_type: type_of(&other).to_owned(),
+                id: other,
+                kind: o.kind.clone(),
+                value: o.value.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `(path, target)` of every reference an object's current version makes.
+fn outgoing(c: &Connection, id: &str) -> Result<Vec<(String, String)>, StoreError> {
+    let mut st =
+        c.prepare_cached("SELECT path, target FROM refs WHERE source = ?1 ORDER BY path LIMIT ?2")?;
+    let rows = st.query_map((id, RELATED_PER_DIRECTION), |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Whether a sighting's property path names what was sighted (`sighting_of_ref`) or one
+/// of its context lists.
+fn sighting_context(path: &str) -> bool {
+    path.starts_with("$.where_sighted_refs[") || path.starts_with("$.observed_data_refs[")
+}
+
+/// The ends of an SRO linked to `id` through `path`, with the direction seen from `id`.
+fn through_sro(
+    c: &Connection,
+    sro: &str,
+    path: &str,
+    id: &str,
+) -> Result<Vec<Related>, StoreError> {
+    let (kind, other_end): (String, Box<dyn Fn(&str) -> Option<&'static str>>) = match type_of(sro)
+    {
+        "relationship" if path == "$.source_ref" => (
+            rel_type(c, sro)?,
+            Box::new(|p| (p == "$.target_ref").then_some("outgoing")),
+        ),
+        "relationship" if path == "$.target_ref" => (
+            rel_type(c, sro)?,
+            Box::new(|p| (p == "$.source_ref").then_some("incoming")),
+        ),
+        "sighting" if path == "$.sighting_of_ref" => (
+            "sighting".into(),
+            Box::new(|p| sighting_context(p).then_some("incoming")),
+        ),
+        "sighting" if sighting_context(path) => (
+            "sighting".into(),
+            Box::new(|p| (p == "$.sighting_of_ref").then_some("outgoing")),
+        ),
+        _ => return Ok(Vec::new()),
+    };
+    let mut out = Vec::new();
+    for (p, target) in outgoing(c, sro)? {
+        if target == id {
+            continue;
+        }
+        if let Some(direction) = other_end(&p) {
+            out.push(Related {
+                id: target,
+                direction,
+                via: p,
+                relationship: Some((sro.to_owned(), kind.clone())),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn rel_type(c: &Connection, sro: &str) -> Result<String, StoreError> {
+    let mut st = c.prepare_cached(
+        "SELECT json_extract(json, '$.relationship_type') FROM versions WHERE id = ?1 AND is_current = 1",
+    )?;
+    let t: Option<Option<String>> = st.query_row([sro], |r| r.get(0)).optional()?;
+    Ok(t.flatten().unwrap_or_default())
+}
+
+pub(super) fn relationships(c: &Connection, id: &str) -> Result<Vec<Related>, StoreError> {
+    let mut out: Vec<Related> = outgoing(c, id)?
+        .into_iter()
+        .map(|(via, target)| Related {
+            id: target,
+            direction: "outgoing",
+            via,
+            relationship: None,
+        })
+        .collect();
+    let incoming: Vec<(String, String)> = {
+        let mut st = c.prepare_cached(
+            "SELECT source, path FROM refs WHERE target = ?1 ORDER BY source, path LIMIT ?2",
+        )?;
+        let rows = st.query_map((id, RELATED_PER_DIRECTION), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (source, path) in incoming {
+        out.extend(through_sro(c, &source, &path, id)?);
+        out.push(Related {
+            id: source,
+            direction: "incoming",
+            via: path,
+            relationship: None,
+        });
+    }
+    Ok(out)
+}

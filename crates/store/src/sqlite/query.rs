@@ -1,0 +1,141 @@
+//! Reading: one object, its versions, pages of current versions (with type, date, cursor
+//! and full-text filters) and counts.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
+
+use crate::{ListQuery, Order, Page, Stats, StoreError, StoredObject};
+
+/// Page size used when a query asks for 0.
+pub const DEFAULT_LIMIT: usize = 100;
+/// The largest page served.
+pub const MAX_LIMIT: usize = 10_000;
+/// Chunk size of `for_each_current`.
+pub(super) const CHUNK: usize = 1_000;
+
+/// Columns read into a [`StoredObject`], in [`stored`]'s order.
+const COLUMNS: &str = "seq, date_added, is_current, json";
+
+fn stored(r: &Row<'_>) -> rusqlite::Result<StoredObject> {
+    Ok(StoredObject {
+        seq: r.get(0)?,
+        date_added: r.get(1)?,
+        current: r.get(2)?,
+        json: r.get(3)?,
+    })
+}
+
+pub(super) fn get(c: &Connection, id: &str) -> Result<Option<StoredObject>, StoreError> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM versions WHERE id = ?1 AND is_current = 1"
+    ))?;
+    Ok(st.query_row([id], stored).optional()?)
+}
+
+pub(super) fn versions(c: &Connection, id: &str) -> Result<Vec<StoredObject>, StoreError> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM versions WHERE id = ?1 ORDER BY version_ns, seq"
+    ))?;
+    let rows = st.query_map([id], stored)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The FTS5 query for words of three characters or more (each an FTS string, ANDed), and
+/// the `LIKE` patterns for shorter words (which a trigram index cannot serve).
+pub(super) fn text_filter(text: &str) -> (Option<String>, Vec<String>) {
+    let mut fts = Vec::new();
+    let mut like = Vec::new();
+    for word in text.split_whitespace() {
+        if word.chars().count() >= 3 {
+            fts.push(format!("\"{}\"", word.replace('"', "\"\"")));
+        } else {
+            let escaped: String = word
+                .chars()
+                .flat_map(|ch| match ch {
+                    '%' | '_' | '\\' => vec!['\\', ch],
+                    _ => vec![ch],
+                })
+                .collect();
+            like.push(format!("%{escaped}%"));
+        }
+    }
+    let fts = (!fts.is_empty()).then(|| fts.join(" "));
+    (fts, like)
+}
+
+pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
+    let limit = match q.limit {
+        0 => DEFAULT_LIMIT,
+        n => n.min(MAX_LIMIT),
+    };
+    let mut sql = format!("SELECT {COLUMNS} FROM versions WHERE is_current = 1");
+    let mut args: Vec<Value> = Vec::new();
+    if !q.types.is_empty() {
+        sql.push_str(" AND type IN (");
+        for (i, t) in q.types.iter().enumerate() {
+            sql.push_str(if i == 0 { "?" } else { ", ?" });
+            args.push(Value::Text(t.clone()));
+        }
+        sql.push(')');
+    }
+    if let Some(after) = &q.added_after {
+        sql.push_str(" AND date_added > ?");
+        args.push(Value::Text(after.clone()));
+    }
+    if let Some(cursor) = q.cursor {
+        sql.push_str(match q.order {
+            Order::NewestFirst => " AND seq < ?",
+            Order::BySeq => " AND seq > ?",
+        });
+        args.push(Value::Integer(cursor));
+    }
+    if let Some(text) = &q.text {
+        let (fts, like) = text_filter(text);
+        if let Some(fts) = fts {
+            sql.push_str(" AND seq IN (SELECT rowid FROM search WHERE search MATCH ?)");
+            args.push(Value::Text(fts));
+        }
+        for pattern in like {
+            sql.push_str(" AND seq IN (SELECT rowid FROM search WHERE text LIKE ? ESCAPE '\\')");
+            args.push(Value::Text(pattern));
+        }
+    }
+    sql.push_str(match q.order {
+        Order::NewestFirst => " ORDER BY seq DESC LIMIT ?",
+        Order::BySeq => " ORDER BY seq ASC LIMIT ?",
+    });
+    args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    let mut st = c.prepare_cached(&sql)?;
+    let objects: Vec<StoredObject> = st
+        .query_map(params_from_iter(args), stored)?
+        .collect::<Result<_, _>>()?;
+    let next = (objects.len() == limit)
+        .then(|| objects.last().map(|o| o.seq))
+        .flatten();
+    Ok(Page { objects, next })
+}
+
+pub(super) fn stats(c: &Connection) -> Result<Stats, StoreError> {
+    let versions: i64 = c.query_row("SELECT count(*) FROM versions", [], |r| r.get(0))?;
+    let last_seq: i64 = c
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'versions'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    let mut st = c.prepare_cached(
+        "SELECT type, count(*) FROM versions WHERE is_current = 1 GROUP BY type ORDER BY type",
+    )?;
+    let by_type: Vec<(String, i64)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let objects = by_type.iter().map(|(_, n)| n).sum();
+    Ok(Stats {
+        versions,
+        objects,
+        by_type,
+        last_seq,
+    })
+}
