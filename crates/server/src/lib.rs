@@ -1,0 +1,164 @@
+//! The HTTP application of a Concord node: the REST API under `/api/v1`, bearer-token
+//! auth with roles, Prometheus metrics and the OpenAPI document. It wires the crates
+//! together and holds no business rules itself: validation is `concord-stix`'s, storage
+//! and the import path are `concord-store`'s.
+//!
+//! [`app`] builds the router, so tests drive it without a socket; [`serve`] runs it on a
+//! listener until a shutdown signal, then drains open requests.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use concord_server::{AppState, ServerConfig, serve};
+//! use concord_store::sqlite::SqliteStore;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let store = SqliteStore::open_in_memory().expect("store");
+//! let state = AppState::new(Arc::new(store), ServerConfig::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8443").await?;
+//! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+//!
+//! Routes (all JSON; errors are `{"error": {"status", "code", "message", "details"}}`):
+//!
+//! | route | role |
+//! |---|---|
+//! | `GET /healthz`, `GET /metrics`, `GET /api/v1/openapi.json` | none |
+//! | `GET /api/v1/objects`, `/objects/{id}`, `/objects/{id}/versions`, `/objects/{id}/relationships`, `/correlations/{id}`, `/search` | reader |
+//! | `POST /api/v1/objects` | analyst |
+//! | `GET`, `POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}` | admin |
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get};
+use concord_store::Store;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use error::ApiError;
+
+/// Settings of the HTTP application.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Largest request body accepted, in bytes (default 64 MiB); larger ones get 413.
+    pub body_limit: usize,
+    /// This node's name, shown in the OpenAPI document.
+    pub node_name: String,
+    /// The URL under which clients reach this node (for the OpenAPI `servers` entry).
+    pub public_url: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 64 * 1024 * 1024,
+            node_name: "concord".to_owned(),
+            public_url: "http://127.0.0.1:8443".to_owned(),
+        }
+    }
+}
+
+/// What every handler shares: the store, the settings and the metrics.
+#[derive(Clone)]
+pub struct AppState {
+    /// The node's storage.
+    pub store: Arc<dyn Store>,
+    /// The settings.
+    pub config: Arc<ServerConfig>,
+    /// Request and import counters of this application.
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    /// State over a store with the given settings and fresh metrics.
+    pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> AppState {
+        AppState {
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::default()),
+        }
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every route as (method, path template), as the router and the OpenAPI document have them.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/objects"),
+    ("POST", "/api/v1/objects"),
+    ("GET", "/api/v1/objects/{id}"),
+    ("GET", "/api/v1/objects/{id}/versions"),
+    ("GET", "/api/v1/objects/{id}/relationships"),
+    ("GET", "/api/v1/correlations/{id}"),
+    ("GET", "/api/v1/search"),
+    ("GET", "/api/v1/tokens"),
+    ("POST", "/api/v1/tokens"),
+    ("DELETE", "/api/v1/tokens/{id}"),
+];
+
+/// The application's router, ready to serve.
+pub fn app(state: AppState) -> Router {
+    use routes::{meta, objects, tokens};
+    Router::new()
+        .route("/healthz", get(meta::healthz))
+        .route("/metrics", get(meta::metrics))
+        .route("/api/v1/openapi.json", get(meta::openapi))
+        .route("/api/v1/objects", get(objects::list).post(objects::create))
+        .route("/api/v1/objects/{id}", get(objects::get_one))
+        .route("/api/v1/objects/{id}/versions", get(objects::versions))
+        .route(
+            "/api/v1/objects/{id}/relationships",
+            get(objects::relationships),
+        )
+        .route("/api/v1/correlations/{id}", get(objects::correlations))
+        .route("/api/v1/search", get(objects::search))
+        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/v1/tokens/{id}", delete(tokens::revoke))
+        .fallback(error::route_not_found)
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(axum::middleware::from_fn(error::json_method_not_allowed))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests
+/// under way and returns.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, node = %state.config.node_name, "Serving the API.");
+    }
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

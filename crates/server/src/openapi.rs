@@ -1,0 +1,376 @@
+//! The OpenAPI 3.1 document of the REST API, written by hand as JSON so that it says
+//! exactly what the handlers do. A test checks that every route of [`crate::ROUTES`]
+//! appears in it.
+
+use serde_json::{Map, Value, json};
+
+use crate::ServerConfig;
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
+}
+
+fn json_response(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+fn param(name: &str, location: &str, required: bool, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": location, "required": required, "description": description, "schema": schema })
+}
+
+fn id_param() -> Value {
+    param(
+        "id",
+        "path",
+        true,
+        "A STIX identifier, `type--UUID`.",
+        json!({ "type": "string" }),
+    )
+}
+
+fn list_params(q_required: bool) -> Vec<Value> {
+    vec![
+        param(
+            "q",
+            "query",
+            q_required,
+            "Full-text query over names, descriptions and values.",
+            json!({ "type": "string" }),
+        ),
+        json!({
+            "name": "type", "in": "query", "required": false,
+            "description": "Only these STIX types; repeat the parameter or separate with commas.",
+            "schema": { "type": "array", "items": { "type": "string" } },
+            "style": "form", "explode": true
+        }),
+        param(
+            "added_after",
+            "query",
+            false,
+            "Only objects this node stored strictly after this timestamp (RFC 3339, UTC).",
+            json!({ "type": "string", "format": "date-time" }),
+        ),
+        param(
+            "limit",
+            "query",
+            false,
+            "Page size, 1 to 1000 (default 100).",
+            json!({ "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 }),
+        ),
+        param(
+            "next",
+            "query",
+            false,
+            "Opaque cursor: the `next` value of the previous page.",
+            json!({ "type": "string" }),
+        ),
+        param(
+            "order",
+            "query",
+            false,
+            "`newest` (default): newest first; `seq`: in the order this node stored them.",
+            json!({ "type": "string", "enum": ["newest", "seq"], "default": "newest" }),
+        ),
+    ]
+}
+
+/// Responses shared by authenticated routes.
+fn auth_responses(responses: &mut Map<String, Value>) {
+    responses.insert(
+        "401".into(),
+        error_response("Missing, malformed or unknown bearer token."),
+    );
+    responses.insert(
+        "403".into(),
+        error_response("The token's role may not do this."),
+    );
+    responses.insert(
+        "500".into(),
+        error_response("Internal error; the message carries an id to find in the log."),
+    );
+}
+
+fn operation(
+    summary: &str,
+    tag: &str,
+    secured: bool,
+    params: Vec<Value>,
+    mut responses: Map<String, Value>,
+) -> Value {
+    if secured {
+        auth_responses(&mut responses);
+    }
+    let mut op = json!({
+        "summary": summary,
+        "tags": [tag],
+        "parameters": params,
+        "responses": responses,
+    });
+    if !secured {
+        op["security"] = json!([]);
+    }
+    op
+}
+
+fn responses(items: Vec<(&str, Value)>) -> Map<String, Value> {
+    items.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// The document, with `config.public_url` as its server.
+pub fn document(config: &ServerConfig) -> Value {
+    let page = json!({ "$ref": "#/components/schemas/ObjectPage" });
+    let import = json!({ "$ref": "#/components/schemas/ImportResult" });
+    let bad_param = error_response("A parameter is invalid; `details` names it.");
+    let not_found = error_response("No object with this id.");
+    let paths = json!({
+        "/healthz": { "get": operation("Liveness probe.", "meta", false, vec![], responses(vec![
+            ("200", json_response("The node serves requests.", json!({ "type": "object", "properties": { "status": { "type": "string", "const": "ok" } } }))),
+        ])) },
+        "/metrics": { "get": operation("Prometheus metrics (text format 0.0.4).", "meta", false, vec![], responses(vec![
+            ("200", json!({ "description": "Metrics.", "content": { "text/plain": { "schema": { "type": "string" } } } })),
+        ])) },
+        "/api/v1/openapi.json": { "get": operation("This document.", "meta", false, vec![], responses(vec![
+            ("200", json_response("The OpenAPI document.", json!({ "type": "object" }))),
+        ])) },
+        "/api/v1/objects": {
+            "get": operation("List current object versions (reader).", "objects", true, list_params(false), responses(vec![
+                ("200", json_response("A page of objects.", page.clone())),
+                ("400", bad_param.clone()),
+            ])),
+            "post": {
+                "summary": "Import a STIX bundle, a JSON array of objects, or one object (analyst).",
+                "description": "Each object is validated on its own; valid ones are stored even when others are rejected. 200 when at least one object was accepted (or the document was empty), 422 when every object was rejected; both bodies list a result per object.",
+                "tags": ["objects"],
+                "requestBody": {
+                    "required": true,
+                    "content": {
+                        "application/json": { "schema": { "$ref": "#/components/schemas/Document" } },
+                        "application/stix+json": { "schema": { "$ref": "#/components/schemas/Document" } }
+                    }
+                },
+                "responses": {
+                    "200": json_response("Imported; `results` has one entry per object.", import.clone()),
+                    "400": error_response("Not JSON (message names line and column), nested too deeply, or not a bundle / array / object."),
+                    "401": error_response("Missing, malformed or unknown bearer token."),
+                    "403": error_response("The token's role may not write objects."),
+                    "413": error_response("The body is larger than the node's limit."),
+                    "415": error_response("Content-Type is not JSON."),
+                    "422": json_response("Every object was rejected; `results` says why.", import),
+                    "500": error_response("Internal error; the message carries an id to find in the log.")
+                }
+            }
+        },
+        "/api/v1/objects/{id}": { "get": operation("The current version of an object (reader).", "objects", true, vec![id_param()], responses(vec![
+            ("200", json_response("The object and its node-local metadata.", json!({
+                "type": "object",
+                "required": ["object", "seq", "date_added", "revoked"],
+                "properties": {
+                    "object": { "type": "object", "description": "The STIX object." },
+                    "seq": { "type": "integer" },
+                    "date_added": { "type": "string", "format": "date-time" },
+                    "revoked": { "type": "boolean" }
+                }
+            }))),
+            ("400", bad_param.clone()),
+            ("404", not_found.clone()),
+        ])) },
+        "/api/v1/objects/{id}/versions": { "get": operation("Every held version of an object, oldest first (reader).", "objects", true, vec![id_param()], responses(vec![
+            ("200", json_response("The versions.", json!({
+                "type": "object",
+                "properties": {
+                    "id": { "type": "string" },
+                    "versions": { "type": "array", "items": { "type": "object", "properties": {
+                        "object": { "type": "object" }, "seq": { "type": "integer" },
+                        "date_added": { "type": "string" }, "current": { "type": "boolean" }
+                    } } }
+                }
+            }))),
+            ("400", bad_param.clone()),
+            ("404", not_found.clone()),
+        ])) },
+        "/api/v1/objects/{id}/relationships": { "get": operation("Objects related through SROs and references, both directions (reader).", "objects", true, vec![id_param()], responses(vec![
+            ("200", json_response("The related objects.", json!({
+                "type": "object",
+                "properties": {
+                    "id": { "type": "string" },
+                    "relationships": { "type": "array", "items": { "type": "object", "properties": {
+                        "id": { "type": "string" },
+                        "direction": { "type": "string", "enum": ["outgoing", "incoming"] },
+                        "via": { "type": "string" },
+                        "relationship": { "type": ["object", "null"], "properties": { "id": { "type": "string" }, "relationship_type": { "type": "string" } } }
+                    } } }
+                }
+            }))),
+            ("400", bad_param.clone()),
+            ("404", not_found.clone()),
+        ])) },
+        "/api/v1/correlations/{id}": { "get": operation("Objects sharing an observable value with this one (reader).", "objects", true, vec![id_param()], responses(vec![
+            ("200", json_response("The correlations.", json!({
+                "type": "object",
+                "properties": {
+                    "id": { "type": "string" },
+                    "correlations": { "type": "array", "items": { "type": "object", "properties": {
+                        "id": { "type": "string" }, "object_type": { "type": "string" },
+                        "kind": { "type": "string" }, "value": { "type": "string" }
+                    } } }
+                }
+            }))),
+            ("400", bad_param.clone()),
+            ("404", not_found),
+        ])) },
+        "/api/v1/search": { "get": operation("Full-text search over current versions (reader).", "objects", true, list_params(true), responses(vec![
+            ("200", json_response("A page of matching objects.", page)),
+            ("400", error_response("`q` is missing or empty, or another parameter is invalid.")),
+        ])) },
+        "/api/v1/tokens": {
+            "get": operation("List API tokens, without secrets (admin).", "tokens", true, vec![], responses(vec![
+                ("200", json_response("The tokens.", json!({ "type": "object", "properties": { "tokens": { "type": "array", "items": { "$ref": "#/components/schemas/Token" } } } }))),
+            ])),
+            "post": {
+                "summary": "Create an API token (admin). The secret is shown only in this answer.",
+                "tags": ["tokens"],
+                "requestBody": {
+                    "required": true,
+                    "content": { "application/json": { "schema": {
+                        "type": "object", "required": ["name", "role"], "additionalProperties": false,
+                        "properties": {
+                            "name": { "type": "string", "minLength": 1, "maxLength": 200 },
+                            "role": { "$ref": "#/components/schemas/Role" }
+                        }
+                    } } }
+                },
+                "responses": {
+                    "201": json_response("Created.", json!({ "allOf": [
+                        { "$ref": "#/components/schemas/Token" },
+                        { "type": "object", "required": ["token"], "properties": { "token": { "type": "string", "description": "The secret; send it as `Authorization: Bearer <token>`." } } }
+                    ] })),
+                    "400": error_response("Invalid JSON, name or role."),
+                    "401": error_response("Missing, malformed or unknown bearer token."),
+                    "403": error_response("The token's role may not manage tokens."),
+                    "413": error_response("The body is larger than the node's limit."),
+                    "415": error_response("Content-Type is not application/json."),
+                    "422": error_response("The JSON does not have the fields `name` and `role` (and no others)."),
+                    "500": error_response("Internal error; the message carries an id to find in the log.")
+                }
+            }
+        },
+        "/api/v1/tokens/{id}": { "delete": operation("Revoke an API token (admin).", "tokens", true,
+            vec![param("id", "path", true, "The token's id.", json!({ "type": "integer", "format": "int64" }))],
+            responses(vec![
+                ("204", json!({ "description": "Revoked." })),
+                ("400", bad_param),
+                ("404", error_response("No token with this id.")),
+            ])) },
+    });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": format!("Concord node API ({})", config.node_name),
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "REST API of a Concord threat-intelligence sharing node. Objects are STIX 2.1. Every error has the body `{\"error\": {\"status\", \"code\", \"message\", \"details\"}}`."
+        },
+        "servers": [{ "url": config.public_url }],
+        "security": [{ "bearer": [] }],
+        "tags": [
+            { "name": "meta", "description": "Health, metrics, this document (no token needed)." },
+            { "name": "objects", "description": "STIX objects." },
+            { "name": "tokens", "description": "API tokens." }
+        ],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An API token (`cnc_...`) created by an admin. Roles: reader (GET), analyst (also POST objects), admin (also tokens)." }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object", "required": ["error"],
+                    "properties": { "error": {
+                        "type": "object", "required": ["status", "code", "message", "details"],
+                        "properties": {
+                            "status": { "type": "integer" },
+                            "code": { "type": "string" },
+                            "message": { "type": "string" },
+                            "details": { "type": "array", "items": {} }
+                        }
+                    } }
+                },
+                "Role": { "type": "string", "enum": ["reader", "analyst", "admin"] },
+                "Token": {
+                    "type": "object", "required": ["id", "name", "role", "created"],
+                    "properties": {
+                        "id": { "type": "integer", "format": "int64" },
+                        "name": { "type": "string" },
+                        "role": { "$ref": "#/components/schemas/Role" },
+                        "created": { "type": "string", "format": "date-time" }
+                    }
+                },
+                "Document": {
+                    "description": "A STIX bundle, a JSON array of STIX objects, or one STIX object.",
+                    "oneOf": [
+                        { "type": "object" },
+                        { "type": "array", "items": { "type": "object" } }
+                    ]
+                },
+                "ObjectPage": {
+                    "type": "object", "required": ["objects", "next"],
+                    "properties": {
+                        "objects": { "type": "array", "items": { "type": "object" } },
+                        "next": { "type": ["string", "null"], "description": "Pass as `next` to get the following page; null when there are no more." }
+                    }
+                },
+                "Violation": {
+                    "type": "object",
+                    "properties": {
+                        "object_id": { "type": ["string", "null"] },
+                        "path": { "type": "string" },
+                        "rule": { "type": "string" },
+                        "message": { "type": "string" }
+                    }
+                },
+                "ImportResult": {
+                    "type": "object", "required": ["message", "summary", "results"],
+                    "properties": {
+                        "message": { "type": "string" },
+                        "summary": { "type": "object", "properties": {
+                            "new": { "type": "integer" }, "new_versions": { "type": "integer" },
+                            "unchanged": { "type": "integer" }, "conflicts": { "type": "integer" },
+                            "rejected": { "type": "integer" }
+                        } },
+                        "results": { "type": "array", "items": { "type": "object", "required": ["status", "index"], "properties": {
+                            "status": { "type": "string", "enum": ["accepted", "rejected"] },
+                            "index": { "type": "integer" },
+                            "id": { "type": ["string", "null"] },
+                            "outcome": { "type": "string", "enum": ["new", "new_version", "unchanged", "conflict"] },
+                            "reasons": { "type": "array", "items": { "$ref": "#/components/schemas/Violation" } }
+                        } } },
+                        "error": { "description": "Present with 422 only.", "type": "object" }
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_documented() {
+        let doc = document(&ServerConfig::default());
+        for (method, path) in crate::ROUTES {
+            let op = &doc["paths"][path][method.to_ascii_lowercase()];
+            assert!(
+                op.is_object(),
+                "{method} {path} missing from the OpenAPI document"
+            );
+            assert!(
+                op["responses"].is_object(),
+                "{method} {path} has no responses"
+            );
+        }
+    }
+}
