@@ -70,6 +70,23 @@ fn sighting_context(path: &str) -> bool {
     path.starts_with("$.where_sighted_refs[") || path.starts_with("$.observed_data_refs[")
 }
 
+/// Which other end of an SRO to report.
+enum End {
+    /// The reference at this path.
+    Path(&'static str),
+    /// A sighting's `where_sighted_refs` and `observed_data_refs`.
+    SightingContext,
+}
+
+impl End {
+    fn matches(&self, path: &str) -> bool {
+        match self {
+            End::Path(p) => path == *p,
+            End::SightingContext => sighting_context(path),
+        }
+    }
+}
+
 /// The ends of an SRO linked to `id` through `path`, with the direction seen from `id`.
 fn through_sro(
     c: &Connection,
@@ -77,23 +94,20 @@ fn through_sro(
     path: &str,
     id: &str,
 ) -> Result<Vec<Related>, StoreError> {
-    let (kind, other_end): (String, Box<dyn Fn(&str) -> Option<&'static str>>) = match type_of(sro)
-    {
-        "relationship" if path == "$.source_ref" => (
-            rel_type(c, sro)?,
-            Box::new(|p| (p == "$.target_ref").then_some("outgoing")),
-        ),
-        "relationship" if path == "$.target_ref" => (
-            rel_type(c, sro)?,
-            Box::new(|p| (p == "$.source_ref").then_some("incoming")),
-        ),
-        "sighting" if path == "$.sighting_of_ref" => (
-            "sighting".into(),
-            Box::new(|p| sighting_context(p).then_some("incoming")),
-        ),
+    let (kind, other_end, direction) = match type_of(sro) {
+        "relationship" if path == "$.source_ref" => {
+            (rel_type(c, sro)?, End::Path("$.target_ref"), "outgoing")
+        }
+        "relationship" if path == "$.target_ref" => {
+            (rel_type(c, sro)?, End::Path("$.source_ref"), "incoming")
+        }
+        "sighting" if path == "$.sighting_of_ref" => {
+            ("sighting".to_owned(), End::SightingContext, "incoming")
+        }
         "sighting" if sighting_context(path) => (
-            "sighting".into(),
-            Box::new(|p| (p == "$.sighting_of_ref").then_some("outgoing")),
+            "sighting".to_owned(),
+            End::Path("$.sighting_of_ref"),
+            "outgoing",
         ),
         _ => return Ok(Vec::new()),
     };
@@ -102,7 +116,7 @@ fn through_sro(
         if target == id {
             continue;
         }
-        if let Some(direction) = other_end(&p) {
+        if other_end.matches(&p) {
             out.push(Related {
                 id: target,
                 direction,

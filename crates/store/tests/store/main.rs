@@ -1,0 +1,13 @@
+//! Integration tests of the SQLite store, one module per feature.
+
+// `&[v.clone()]` reads better in these tests than `std::slice::from_ref(&v)`.
+#![allow(clippy::cloned_ref_to_slice_refs)]
+
+mod common;
+mod concurrency;
+mod crash;
+mod graph;
+mod paging;
+mod search;
+mod tokens;
+mod versioning;
