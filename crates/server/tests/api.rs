@@ -1,0 +1,12 @@
+//! Integration tests of the HTTP API, driving `app(state)` without a socket (and one test
+//! over a real socket) against the real SQLite store. One module per feature.
+
+mod api {
+    pub mod common;
+
+    mod auth;
+    mod import;
+    mod meta;
+    mod read;
+    mod serve;
+}
