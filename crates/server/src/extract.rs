@@ -20,6 +20,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        check_length(&req, state.config.body_limit)?;
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(r) => Err(json_rejection(&r, state.config.body_limit)),
@@ -83,10 +84,25 @@ impl FromRequest<AppState> for Document {
                 return Err(unsupported_media_type());
             }
         }
+        check_length(&req, state.config.body_limit)?;
         match Bytes::from_request(req, state).await {
             Ok(b) => Ok(Document(b)),
             Err(r) => Err(bytes_rejection(&r, state.config.body_limit)),
         }
+    }
+}
+
+/// Refuses a body whose announced `Content-Length` is over the limit before reading any
+/// of it (the body limit alone would only stop once `limit` bytes had arrived).
+fn check_length(req: &Request, limit: usize) -> Result<(), ApiError> {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match announced {
+        Some(n) if n > limit as u64 => Err(ApiError::payload_too_large(limit)),
+        _ => Ok(()),
     }
 }
 

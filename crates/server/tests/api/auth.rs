@@ -10,7 +10,11 @@ async fn missing_token_is_401_with_www_authenticate() {
     let t = TestApp::new();
     let res = t.request(Method::GET, "/api/v1/objects", None, None).await;
     res.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    let challenge = res.headers.get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let challenge = res
+        .headers
+        .get(header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     assert!(challenge.starts_with("Bearer"), "{challenge:?}");
 }
 
@@ -19,14 +23,21 @@ async fn unknown_or_malformed_token_is_401() {
     let t = TestApp::new();
     let res = t.get("/api/v1/objects", "cnc_0000").await;
     let body = res.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    assert!(body["error"]["message"].as_str().unwrap_or("").contains("unknown"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unknown")
+    );
     for header_value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer   "] {
         let req = axum::http::Request::builder()
             .uri("/api/v1/objects")
             .header(header::AUTHORIZATION, header_value)
             .body(axum::body::Body::empty())
             .expect("request");
-        t.send(req).await.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+        t.send(req)
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     }
 }
 
@@ -35,7 +46,14 @@ async fn unauthenticated_post_is_401_and_stores_nothing() {
     let t = TestApp::new();
     let before = t.store_state();
     let body = json!([campaign(1, "x")]).to_string().into_bytes();
-    let res = t.request(Method::POST, "/api/v1/objects", None, Some(("application/json", body))).await;
+    let res = t
+        .request(
+            Method::POST,
+            "/api/v1/objects",
+            None,
+            Some(("application/json", body)),
+        )
+        .await;
     res.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     assert_eq!(t.store_state(), before);
 }
@@ -43,11 +61,22 @@ async fn unauthenticated_post_is_401_and_stores_nothing() {
 #[tokio::test]
 async fn reader_may_read_but_not_post_objects() {
     let t = TestApp::new();
-    assert_eq!(t.get("/api/v1/objects", &t.reader).await.status, StatusCode::OK);
+    assert_eq!(
+        t.get("/api/v1/objects", &t.reader).await.status,
+        StatusCode::OK
+    );
     let before = t.store_state();
-    let res = t.post("/api/v1/objects", &t.reader, &json!([campaign(1, "x")])).await;
+    let res = t
+        .post("/api/v1/objects", &t.reader, &json!([campaign(1, "x")]))
+        .await;
     let body = res.assert_error(StatusCode::FORBIDDEN, "forbidden");
-    assert!(body["error"]["message"].as_str().unwrap_or("").contains("analyst"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("analyst"),
+        "{body}"
+    );
     assert_eq!(t.store_state(), before);
 }
 
@@ -55,10 +84,16 @@ async fn reader_may_read_but_not_post_objects() {
 async fn analyst_and_reader_may_not_manage_tokens() {
     let t = TestApp::new();
     for token in [&t.analyst, &t.reader] {
-        t.get("/api/v1/tokens", token).await.assert_error(StatusCode::FORBIDDEN, "forbidden");
-        t.post("/api/v1/tokens", token, &json!({"name": "x", "role": "admin"}))
+        t.get("/api/v1/tokens", token)
             .await
             .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        t.post(
+            "/api/v1/tokens",
+            token,
+            &json!({"name": "x", "role": "admin"}),
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
         t.request(Method::DELETE, "/api/v1/tokens/1", Some(token), None)
             .await
             .assert_error(StatusCode::FORBIDDEN, "forbidden");
@@ -70,7 +105,13 @@ async fn analyst_and_reader_may_not_manage_tokens() {
 #[tokio::test]
 async fn admin_creates_lists_and_revokes_tokens() {
     let t = TestApp::new();
-    let res = t.post("/api/v1/tokens", &t.admin, &json!({"name": "feed robot", "role": "analyst"})).await;
+    let res = t
+        .post(
+            "/api/v1/tokens",
+            &t.admin,
+            &json!({"name": "feed robot", "role": "analyst"}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     let created = res.json();
     let secret = created["token"].as_str().expect("secret").to_owned();
@@ -79,23 +120,43 @@ async fn admin_creates_lists_and_revokes_tokens() {
     assert_eq!(created["name"], "feed robot");
 
     // The new token works with its role.
-    let res = t.post("/api/v1/objects", &secret, &json!(campaign(1, "x"))).await;
+    let res = t
+        .post("/api/v1/objects", &secret, &json!(campaign(1, "x")))
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
 
     // The listing never shows secrets or hashes.
     let list = t.get("/api/v1/tokens", &t.admin).await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(!list.text().contains(&secret));
-    assert!(!list.text().contains(&concord_server::auth::hash_token(&secret)));
+    assert!(
+        !list
+            .text()
+            .contains(&concord_server::auth::hash_token(&secret))
+    );
     assert_eq!(list.json()["tokens"].as_array().map(Vec::len), Some(4));
 
     let id = created["id"].as_i64().expect("id");
-    let res = t.request(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(&t.admin), None).await;
+    let res = t
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            Some(&t.admin),
+            None,
+        )
+        .await;
     assert_eq!(res.status, StatusCode::NO_CONTENT);
-    t.get("/api/v1/objects", &secret).await.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    t.request(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(&t.admin), None)
+    t.get("/api/v1/objects", &secret)
         .await
-        .assert_error(StatusCode::NOT_FOUND, "not_found");
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    t.request(
+        Method::DELETE,
+        &format!("/api/v1/tokens/{id}"),
+        Some(&t.admin),
+        None,
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
     t.request(Method::DELETE, "/api/v1/tokens/abc", Some(&t.admin), None)
         .await
         .assert_error(StatusCode::BAD_REQUEST, "bad_parameter");
@@ -105,17 +166,58 @@ async fn admin_creates_lists_and_revokes_tokens() {
 async fn token_creation_rejects_bad_bodies_in_our_format() {
     let t = TestApp::new();
     let cases: Vec<(Vec<u8>, &str, StatusCode, &str)> = vec![
-        (b"{not json".to_vec(), "application/json", StatusCode::BAD_REQUEST, "invalid_json"),
-        (br#"{"name":"x","role":"root"}"#.to_vec(), "application/json", StatusCode::BAD_REQUEST, "bad_role"),
-        (br#"{"name":"  ","role":"reader"}"#.to_vec(), "application/json", StatusCode::BAD_REQUEST, "bad_token_name"),
-        (br#"{"name":"x"}"#.to_vec(), "application/json", StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
-        (br#"{"name":"x","role":"reader","extra":1}"#.to_vec(), "application/json", StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
-        (br#"{"name":"x","role":"reader"}"#.to_vec(), "text/plain", StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        (
+            b"{not json".to_vec(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            br#"{"name":"x","role":"root"}"#.to_vec(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "bad_role",
+        ),
+        (
+            br#"{"name":"  ","role":"reader"}"#.to_vec(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "bad_token_name",
+        ),
+        (
+            br#"{"name":"x"}"#.to_vec(),
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
+            br#"{"name":"x","role":"reader","extra":1}"#.to_vec(),
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
+            br#"{"name":"x","role":"reader"}"#.to_vec(),
+            "text/plain",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
     ];
     for (body, content_type, status, code) in cases {
-        let res = t.request(Method::POST, "/api/v1/tokens", Some(&t.admin), Some((content_type, body))).await;
+        let res = t
+            .request(
+                Method::POST,
+                "/api/v1/tokens",
+                Some(&t.admin),
+                Some((content_type, body)),
+            )
+            .await;
         res.assert_error(status, code);
     }
     let tokens = t.get("/api/v1/tokens", &t.admin).await.json();
-    assert_eq!(tokens["tokens"].as_array().map(Vec::len), Some(3), "no token was created");
+    assert_eq!(
+        tokens["tokens"].as_array().map(Vec::len),
+        Some(3),
+        "no token was created"
+    );
 }

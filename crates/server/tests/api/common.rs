@@ -31,8 +31,12 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes)))
+        serde_json::from_slice(&self.bytes).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.bytes)
+            )
+        })
     }
 
     pub fn text(&self) -> String {
@@ -45,7 +49,12 @@ impl Resp {
         let body = self.json();
         assert_eq!(body["error"]["status"], status.as_u16(), "body: {body}");
         assert_eq!(body["error"]["code"], code, "body: {body}");
-        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "body: {body}"
+        );
         assert!(body["error"]["details"].is_array(), "body: {body}");
         body
     }
@@ -62,7 +71,13 @@ impl TestApp {
         let mut secrets = Vec::new();
         for role in [Role::Admin, Role::Analyst, Role::Reader] {
             let secret = concord_server::auth::new_token_secret();
-            store.create_token(&format!("test-{}", role.as_str()), role, &hash_token(&secret)).expect("token");
+            store
+                .create_token(
+                    &format!("test-{}", role.as_str()),
+                    role,
+                    &hash_token(&secret),
+                )
+                .expect("token");
             secrets.push(secret);
         }
         let state = AppState::new(store, config);
@@ -70,15 +85,28 @@ impl TestApp {
         let reader = secrets.pop().unwrap_or_default();
         let analyst = secrets.pop().unwrap_or_default();
         let admin = secrets.pop().unwrap_or_default();
-        TestApp { state, router, admin, analyst, reader }
+        TestApp {
+            state,
+            router,
+            admin,
+            analyst,
+            reader,
+        }
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {
         let res = self.router.clone().oneshot(req).await.expect("infallible");
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body").to_vec();
-        Resp { status, headers, bytes }
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .expect("body")
+            .to_vec();
+        Resp {
+            status,
+            headers,
+            bytes,
+        }
     }
 
     pub async fn request(
@@ -107,16 +135,29 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
-        self.post_raw(path, token, body.to_string().into_bytes()).await
+        self.post_raw(path, token, body.to_string().into_bytes())
+            .await
     }
 
     pub async fn post_raw(&self, path: &str, token: &str, bytes: Vec<u8>) -> Resp {
-        self.request(Method::POST, path, Some(token), Some(("application/json", bytes))).await
+        self.request(
+            Method::POST,
+            path,
+            Some(token),
+            Some(("application/json", bytes)),
+        )
+        .await
     }
 
     /// Posts objects as the analyst and asserts 200.
     pub async fn import(&self, objects: Vec<Value>) -> Value {
-        let res = self.post("/api/v1/objects", &self.analyst.clone(), &Value::Array(objects)).await;
+        let res = self
+            .post(
+                "/api/v1/objects",
+                &self.analyst.clone(),
+                &Value::Array(objects),
+            )
+            .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.text());
         res.json()
     }

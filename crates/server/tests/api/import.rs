@@ -29,7 +29,13 @@ async fn bundle_with_one_bad_object_keeps_the_good_ones() {
     let body = res.json();
     assert_eq!(body["summary"]["new"], 2);
     assert_eq!(body["summary"]["rejected"], 1);
-    assert!(body["message"].as_str().unwrap_or("").contains("1 rejected"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("1 rejected"),
+        "{body}"
+    );
     let r = results(&body);
     assert_eq!(r.len(), 3);
     assert_eq!(r[0]["status"], "accepted");
@@ -42,10 +48,22 @@ async fn bundle_with_one_bad_object_keeps_the_good_ones() {
     assert_eq!(r[1]["reasons"][0]["object_id"], bad_id.as_str());
     assert_eq!(r[2]["status"], "accepted");
 
-    let ok = t.get(&format!("/api/v1/objects/indicator--{}", uuid(1)), &t.reader).await;
+    let ok = t
+        .get(
+            &format!("/api/v1/objects/indicator--{}", uuid(1)),
+            &t.reader,
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::OK);
-    assert_eq!(t.get(&format!("/api/v1/objects/identity--{}", uuid(2)), &t.reader).await.status, StatusCode::OK);
-    t.get(&format!("/api/v1/objects/{bad_id}"), &t.reader).await.assert_error(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(
+        t.get(&format!("/api/v1/objects/identity--{}", uuid(2)), &t.reader)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    t.get(&format!("/api/v1/objects/{bad_id}"), &t.reader)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
 }
 
 /// One bad input: its body, and what the answer must say.
@@ -78,34 +96,127 @@ fn bad_cases() -> Vec<Case> {
     invalid_utf8.extend_from_slice(&[0xff, 0xfe]);
     invalid_utf8.extend_from_slice(br#""}]"#);
     vec![
-        Case { name: "not JSON", body: b"{\"type\": \"campaign\",\n  oops}".to_vec(), status: StatusCode::BAD_REQUEST, code: "invalid_json", mention: "line 2" },
-        Case { name: "truncated JSON", body: b"[{\"type\":".to_vec(), status: StatusCode::BAD_REQUEST, code: "invalid_json", mention: "line 1" },
-        Case { name: "empty body", body: Vec::new(), status: StatusCode::BAD_REQUEST, code: "invalid_json", mention: "line" },
-        Case { name: "a number", body: b"42".to_vec(), status: StatusCode::BAD_REQUEST, code: "wrong_shape", mention: "a number" },
-        Case { name: "a string", body: b"\"indicator\"".to_vec(), status: StatusCode::BAD_REQUEST, code: "wrong_shape", mention: "a string" },
-        Case { name: "bundle objects not a list", body: obj(json!({"type":"bundle","id":"bundle--x","objects":7})), status: StatusCode::BAD_REQUEST, code: "wrong_shape", mention: "objects" },
-        Case { name: "invalid UTF-8", body: invalid_utf8, status: StatusCode::BAD_REQUEST, code: "invalid_json", mention: "column" },
-        Case { name: "deep nesting", body: "[".repeat(200_000).into_bytes(), status: StatusCode::BAD_REQUEST, code: "invalid_json", mention: "deeply" },
-        Case { name: "deep objects", body: "{\"a\":".repeat(100_000).into_bytes(), status: StatusCode::BAD_REQUEST, code: "invalid_json", mention: "deeply" },
-        Case { name: "wrong id prefix", body: with("id", json!("malware--b932fcc6-e032-476c-826f-cb970a5a1ade")), status: StatusCode::UNPROCESSABLE_ENTITY, code: "id-prefix", mention: "$.id" },
-        Case { name: "bad timestamp", body: with("created", json!("2024-01-01 00:00:00")), status: StatusCode::UNPROCESSABLE_ENTITY, code: "timestamp", mention: "$.created" },
-        Case { name: "modified before created", body: with("created", json!("2024-01-02T00:00:00.000Z")), status: StatusCode::UNPROCESSABLE_ENTITY, code: "order", mention: "$.modified" },
+        Case {
+            name: "not JSON",
+            body: b"{\"type\": \"campaign\",\n  oops}".to_vec(),
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_json",
+            mention: "line 2",
+        },
+        Case {
+            name: "truncated JSON",
+            body: b"[{\"type\":".to_vec(),
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_json",
+            mention: "line 1",
+        },
+        Case {
+            name: "empty body",
+            body: Vec::new(),
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_json",
+            mention: "line",
+        },
+        Case {
+            name: "a number",
+            body: b"42".to_vec(),
+            status: StatusCode::BAD_REQUEST,
+            code: "wrong_shape",
+            mention: "a number",
+        },
+        Case {
+            name: "a string",
+            body: b"\"indicator\"".to_vec(),
+            status: StatusCode::BAD_REQUEST,
+            code: "wrong_shape",
+            mention: "a string",
+        },
+        Case {
+            name: "bundle objects not a list",
+            body: obj(json!({"type":"bundle","id":"bundle--x","objects":7})),
+            status: StatusCode::BAD_REQUEST,
+            code: "wrong_shape",
+            mention: "objects",
+        },
+        Case {
+            name: "invalid UTF-8",
+            body: invalid_utf8,
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_json",
+            mention: "column",
+        },
+        Case {
+            name: "deep nesting",
+            body: "[".repeat(200_000).into_bytes(),
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_json",
+            mention: "deeply",
+        },
+        Case {
+            name: "deep objects",
+            body: "{\"a\":".repeat(100_000).into_bytes(),
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_json",
+            mention: "deeply",
+        },
+        Case {
+            name: "wrong id prefix",
+            body: with("id", json!("malware--b932fcc6-e032-476c-826f-cb970a5a1ade")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "id-prefix",
+            mention: "$.id",
+        },
+        Case {
+            name: "bad timestamp",
+            body: with("created", json!("2024-01-01 00:00:00")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "timestamp",
+            mention: "$.created",
+        },
+        Case {
+            name: "modified before created",
+            body: with("created", json!("2024-01-02T00:00:00.000Z")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "order",
+            mention: "$.modified",
+        },
         Case {
             name: "missing required property",
-            body: obj(json!({"type":"indicator","spec_version":"2.1","id":"indicator--b932fcc6-e032-476c-826f-cb970a5a1ade",
-                "created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"})),
-            status: StatusCode::UNPROCESSABLE_ENTITY, code: "required", mention: "$.pattern",
+            body: obj(
+                json!({"type":"indicator","spec_version":"2.1","id":"indicator--b932fcc6-e032-476c-826f-cb970a5a1ade",
+                "created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}),
+            ),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "required",
+            mention: "$.pattern",
         },
-        Case { name: "created_by_ref to a non-identity", body: with("created_by_ref", json!("malware--b932fcc6-e032-476c-826f-cb970a5a1ade")), status: StatusCode::UNPROCESSABLE_ENTITY, code: "ref-type", mention: "$.created_by_ref" },
+        Case {
+            name: "created_by_ref to a non-identity",
+            body: with(
+                "created_by_ref",
+                json!("malware--b932fcc6-e032-476c-826f-cb970a5a1ade"),
+            ),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "ref-type",
+            mention: "$.created_by_ref",
+        },
         Case {
             name: "custom type with a bad name",
-            body: obj(json!({"type":"X_Thing","spec_version":"2.1","id":"X_Thing--b932fcc6-e032-476c-826f-cb970a5a1ade","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z"})),
-            status: StatusCode::UNPROCESSABLE_ENTITY, code: "type-name", mention: "$.type",
+            body: obj(
+                json!({"type":"X_Thing","spec_version":"2.1","id":"X_Thing--b932fcc6-e032-476c-826f-cb970a5a1ade","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z"}),
+            ),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "type-name",
+            mention: "$.type",
         },
         Case {
             name: "custom type without modified",
-            body: obj(json!({"type":"x-acme-thing","spec_version":"2.1","id":"x-acme-thing--b932fcc6-e032-476c-826f-cb970a5a1ade","created":"2024-01-01T00:00:00.000Z"})),
-            status: StatusCode::UNPROCESSABLE_ENTITY, code: "required", mention: "$.modified",
+            body: obj(
+                json!({"type":"x-acme-thing","spec_version":"2.1","id":"x-acme-thing--b932fcc6-e032-476c-826f-cb970a5a1ade","created":"2024-01-01T00:00:00.000Z"}),
+            ),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "required",
+            mention: "$.modified",
         },
     ]
 }
@@ -124,27 +235,45 @@ async fn every_bad_input_is_explained_and_changes_nothing() {
             let message = body["error"]["message"].as_str().unwrap_or("");
             assert!(message.contains(case.mention), "{}: {message}", case.name);
         } else {
-            assert_eq!(body["error"]["code"], "all_rejected", "{}: {body}", case.name);
-            assert_eq!(body["summary"]["rejected"], 1, "{}: {body}", case.name);
-            let reasons = body["results"][0]["reasons"].as_array().expect("reasons");
-            assert!(
-                reasons.iter().any(|r| r["rule"] == case.code && r["path"] == case.mention),
+            assert_eq!(
+                body["error"]["code"], "all_rejected",
                 "{}: {body}",
                 case.name
             );
-            assert!(reasons.iter().all(|r| r["message"].as_str().is_some_and(|m| !m.is_empty())));
+            assert_eq!(body["summary"]["rejected"], 1, "{}: {body}", case.name);
+            let reasons = body["results"][0]["reasons"].as_array().expect("reasons");
+            assert!(
+                reasons
+                    .iter()
+                    .any(|r| r["rule"] == case.code && r["path"] == case.mention),
+                "{}: {body}",
+                case.name
+            );
+            assert!(
+                reasons
+                    .iter()
+                    .all(|r| r["message"].as_str().is_some_and(|m| !m.is_empty()))
+            );
         }
         assert_eq!(t.store_state(), before, "{} changed the store", case.name);
     }
     // What was there before is still there.
-    let got = t.get(&format!("/api/v1/objects/campaign--{}", uuid(1)), &t.reader).await;
+    let got = t
+        .get(&format!("/api/v1/objects/campaign--{}", uuid(1)), &t.reader)
+        .await;
     assert_eq!(got.json()["object"]["name"], "kept");
 }
 
 #[tokio::test]
 async fn non_object_items_are_rejected_by_index() {
     let t = TestApp::new();
-    let res = t.post("/api/v1/objects", &t.analyst, &json!([1, campaign(1, "ok"), "x"])).await;
+    let res = t
+        .post(
+            "/api/v1/objects",
+            &t.analyst,
+            &json!([1, campaign(1, "ok"), "x"]),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     let body = res.json();
     assert_eq!(body["summary"]["rejected"], 2);
@@ -160,7 +289,13 @@ async fn custom_object_following_the_rules_is_accepted_whole() {
     let res = t.post("/api/v1/objects", &t.analyst, &custom).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     assert_eq!(res.json()["summary"]["new"], 1);
-    let got = t.get("/api/v1/objects/x-acme-thing--b932fcc6-e032-476c-826f-cb970a5a1ade", &t.reader).await.json();
+    let got = t
+        .get(
+            "/api/v1/objects/x-acme-thing--b932fcc6-e032-476c-826f-cb970a5a1ade",
+            &t.reader,
+        )
+        .await
+        .json();
     assert_eq!(got["object"], custom);
     assert_eq!(got["revoked"], false);
     assert!(got["seq"].as_i64().is_some());
@@ -177,8 +312,16 @@ async fn reimport_is_unchanged_and_a_newer_version_is_current() {
     let body = t.import(vec![v2]).await;
     assert_eq!(body["summary"]["new_versions"], 1);
     let id = format!("campaign--{}", uuid(1));
-    assert_eq!(t.get(&format!("/api/v1/objects/{id}"), &t.reader).await.json()["object"]["name"], "v2");
-    let versions = t.get(&format!("/api/v1/objects/{id}/versions"), &t.reader).await.json();
+    assert_eq!(
+        t.get(&format!("/api/v1/objects/{id}"), &t.reader)
+            .await
+            .json()["object"]["name"],
+        "v2"
+    );
+    let versions = t
+        .get(&format!("/api/v1/objects/{id}/versions"), &t.reader)
+        .await
+        .json();
     let versions = versions["versions"].as_array().expect("versions").clone();
     assert_eq!(versions.len(), 2);
     assert_eq!(versions[0]["object"]["name"], "v1");
@@ -192,7 +335,12 @@ async fn empty_document_is_accepted_and_wrong_content_type_is_415() {
     let body = t.import(vec![]).await;
     assert_eq!(body["summary"]["new"], 0);
     let res = t
-        .request(Method::POST, "/api/v1/objects", Some(&t.analyst), Some(("text/csv", b"[]".to_vec())))
+        .request(
+            Method::POST,
+            "/api/v1/objects",
+            Some(&t.analyst),
+            Some(("text/csv", b"[]".to_vec())),
+        )
         .await;
     res.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
     // STIX's own media type is JSON too.
@@ -201,7 +349,10 @@ async fn empty_document_is_accepted_and_wrong_content_type_is_415() {
             Method::POST,
             "/api/v1/objects",
             Some(&t.analyst),
-            Some(("application/stix+json;version=2.1", json!([campaign(1, "x")]).to_string().into_bytes())),
+            Some((
+                "application/stix+json;version=2.1",
+                json!([campaign(1, "x")]).to_string().into_bytes(),
+            )),
         )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
@@ -210,7 +361,10 @@ async fn empty_document_is_accepted_and_wrong_content_type_is_415() {
 #[tokio::test]
 async fn body_just_over_a_small_limit_is_413() {
     let limit = 2048;
-    let t = TestApp::with_config(ServerConfig { body_limit: limit, ..ServerConfig::default() });
+    let t = TestApp::with_config(ServerConfig {
+        body_limit: limit,
+        ..ServerConfig::default()
+    });
     let mut at_limit = json!([campaign(1, "x")]).to_string().into_bytes();
     at_limit.resize(limit, b' ');
     let res = t.post_raw("/api/v1/objects", &t.analyst, at_limit).await;
@@ -228,7 +382,14 @@ async fn body_just_over_a_small_limit_is_413() {
     let mut big = br#"{"name":"x","role":"reader","pad":""#.to_vec();
     big.resize(limit + 10, b'a');
     big.extend_from_slice(b"\"}");
-    let res = t.request(Method::POST, "/api/v1/tokens", Some(&t.admin), Some(("application/json", big))).await;
+    let res = t
+        .request(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&t.admin),
+            Some(("application/json", big)),
+        )
+        .await;
     res.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 }
 
@@ -253,7 +414,10 @@ async fn hundred_megabyte_stream_is_413_without_reading_it_all() {
     let res = t.send(req).await;
     res.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
     let read = pulled.load(Ordering::SeqCst);
-    assert!(read <= 66, "read {read} MiB of a 100 MiB body with a 64 MiB limit");
+    assert!(
+        read <= 66,
+        "read {read} MiB of a 100 MiB body with a 64 MiB limit"
+    );
 }
 
 #[tokio::test]

@@ -18,12 +18,20 @@ async fn metrics_count_requests_by_route_template() {
     t.import(vec![campaign(1, "c")]).await;
     let id = format!("campaign--{}", super::common::uuid(1));
     t.get(&format!("/api/v1/objects/{id}"), &t.reader).await;
-    t.get("/api/v1/objects/campaign--00000000-0000-4000-8000-000000000000", &t.reader).await;
+    t.get(
+        "/api/v1/objects/campaign--00000000-0000-4000-8000-000000000000",
+        &t.reader,
+    )
+    .await;
     t.request(Method::GET, "/api/v1/objects", None, None).await;
     t.request(Method::GET, "/no/such/route", None, None).await;
     let res = t.request(Method::GET, "/metrics", None, None).await;
     assert_eq!(res.status, StatusCode::OK);
-    let ct = res.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = res
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     assert!(ct.starts_with("text/plain"), "{ct}");
     let text = res.text();
     for line in [
@@ -39,7 +47,11 @@ async fn metrics_count_requests_by_route_template() {
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
-    assert!(text.lines().any(|l| l.starts_with("concord_store_last_seq ") && !l.ends_with(" 0")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("concord_store_last_seq ") && !l.ends_with(" 0")),
+        "{text}"
+    );
     assert!(!text.contains(&id), "raw paths must not become labels");
     // Every sample line is `name{labels} value` or `name value`.
     for line in text.lines().filter(|l| !l.starts_with('#')) {
@@ -60,18 +72,26 @@ async fn each_app_has_its_own_metrics() {
 #[tokio::test]
 async fn openapi_lists_every_route_the_router_serves() {
     let t = TestApp::new();
-    let res = t.request(Method::GET, "/api/v1/openapi.json", None, None).await;
+    let res = t
+        .request(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
     assert_eq!(res.status, StatusCode::OK);
     let doc = res.json();
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
     assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     let paths = doc["paths"].as_object().expect("paths");
     let mut documented = 0;
     for (path, item) in paths {
         for (method, op) in item.as_object().expect("path item") {
             documented += 1;
-            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path}");
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path}"
+            );
             // Every `{param}` of the template is declared as a path parameter.
             for name in path.split('{').skip(1).filter_map(|s| s.split('}').next()) {
                 let declared = op["parameters"]
@@ -82,23 +102,42 @@ async fn openapi_lists_every_route_the_router_serves() {
             // The router serves it (any answer but "no such route" / "method not allowed").
             let concrete = path.replace("{id}", "1");
             let res = t
-                .request(method.to_uppercase().parse().expect("method"), &concrete, Some(&t.admin), None)
+                .request(
+                    method.to_uppercase().parse().expect("method"),
+                    &concrete,
+                    Some(&t.admin),
+                    None,
+                )
                 .await;
-            assert_ne!(res.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert_ne!(
+                res.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
             if res.status == StatusCode::NOT_FOUND {
-                assert_ne!(res.json()["error"]["code"], "route_not_found", "{method} {path}");
+                assert_ne!(
+                    res.json()["error"]["code"],
+                    "route_not_found",
+                    "{method} {path}"
+                );
             }
         }
     }
     assert_eq!(documented, concord_server::ROUTES.len());
     for (method, path) in concord_server::ROUTES {
-        assert!(doc["paths"][path][method.to_lowercase()].is_object(), "{method} {path} undocumented");
+        assert!(
+            doc["paths"][path][method.to_lowercase()].is_object(),
+            "{method} {path} undocumented"
+        );
     }
     // Every $ref resolves.
     let text = doc.to_string();
     for part in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
         let name = part.split('"').next().unwrap_or("");
-        assert!(doc["components"]["schemas"][name].is_object(), "dangling $ref {name}");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling $ref {name}"
+        );
     }
 }
 
@@ -108,8 +147,12 @@ async fn unknown_route_and_method_get_json_errors() {
     t.request(Method::GET, "/api/v1/nothing", Some(&t.reader), None)
         .await
         .assert_error(StatusCode::NOT_FOUND, "route_not_found");
-    t.request(Method::GET, "/", None, None).await.assert_error(StatusCode::NOT_FOUND, "route_not_found");
-    let res = t.request(Method::PUT, "/api/v1/objects", Some(&t.admin), None).await;
+    t.request(Method::GET, "/", None, None)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "route_not_found");
+    let res = t
+        .request(Method::PUT, "/api/v1/objects", Some(&t.admin), None)
+        .await;
     res.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     assert!(res.headers.get(header::ALLOW).is_some());
 }

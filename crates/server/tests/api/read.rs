@@ -50,7 +50,12 @@ fn assert_each_once(seen: &[String], expected: usize) {
 #[tokio::test]
 async fn paging_returns_every_object_exactly_once() {
     let t = TestApp::new();
-    t.import((0..25).map(|n| campaign(n, &format!("campaign {n}"))).collect()).await;
+    t.import(
+        (0..25)
+            .map(|n| campaign(n, &format!("campaign {n}")))
+            .collect(),
+    )
+    .await;
     for order in ["newest", "seq"] {
         let seen = walk(&t, &format!("/api/v1/objects?limit=7&order={order}"), None).await;
         assert_each_once(&seen, 25);
@@ -64,7 +69,9 @@ async fn paging_returns_every_object_exactly_once() {
     assert_each_once(&seen, 28);
     let mut late: Vec<String> = seen[25..].to_vec();
     late.sort();
-    let expected: Vec<String> = (100..103).map(|n| format!("campaign--{}", uuid(n))).collect();
+    let expected: Vec<String> = (100..103)
+        .map(|n| format!("campaign--{}", uuid(n)))
+        .collect();
     assert_eq!(late, expected);
 }
 
@@ -74,22 +81,47 @@ async fn newest_first_is_the_default_order() {
     t.import(vec![campaign(1, "first")]).await;
     t.import(vec![campaign(2, "second")]).await;
     let page = t.get("/api/v1/objects", &t.reader).await.json();
-    assert_eq!(ids(&page), vec![format!("campaign--{}", uuid(2)), format!("campaign--{}", uuid(1))]);
+    assert_eq!(
+        ids(&page),
+        vec![
+            format!("campaign--{}", uuid(2)),
+            format!("campaign--{}", uuid(1))
+        ]
+    );
     assert!(page["next"].is_null());
 }
 
 #[tokio::test]
 async fn type_filter_repeats_or_uses_commas() {
     let t = TestApp::new();
-    t.import(vec![campaign(1, "c"), identity(2), indicator(3, "198.51.100.3")]).await;
-    for q in ["type=campaign&type=identity", "type=campaign,identity", "type=campaign%2C%20identity"] {
+    t.import(vec![
+        campaign(1, "c"),
+        identity(2),
+        indicator(3, "198.51.100.3"),
+    ])
+    .await;
+    for q in [
+        "type=campaign&type=identity",
+        "type=campaign,identity",
+        "type=campaign%2C%20identity",
+    ] {
         let page = t.get(&format!("/api/v1/objects?{q}"), &t.reader).await;
         assert_eq!(page.status, StatusCode::OK, "{q}: {}", page.text());
         let mut got = ids(&page.json());
         got.sort();
-        assert_eq!(got, vec![format!("campaign--{}", uuid(1)), format!("identity--{}", uuid(2))], "{q}");
+        assert_eq!(
+            got,
+            vec![
+                format!("campaign--{}", uuid(1)),
+                format!("identity--{}", uuid(2))
+            ],
+            "{q}"
+        );
     }
-    let page = t.get("/api/v1/objects?type=indicator", &t.reader).await.json();
+    let page = t
+        .get("/api/v1/objects?type=indicator", &t.reader)
+        .await
+        .json();
     assert_eq!(ids(&page), vec![format!("indicator--{}", uuid(3))]);
 }
 
@@ -97,9 +129,21 @@ async fn type_filter_repeats_or_uses_commas() {
 async fn added_after_filters_by_storage_time() {
     let t = TestApp::new();
     t.import(vec![campaign(1, "c")]).await;
-    let all = t.get("/api/v1/objects?added_after=2000-01-01T00:00:00Z", &t.reader).await.json();
+    let all = t
+        .get(
+            "/api/v1/objects?added_after=2000-01-01T00:00:00Z",
+            &t.reader,
+        )
+        .await
+        .json();
     assert_eq!(ids(&all).len(), 1);
-    let none = t.get("/api/v1/objects?added_after=2999-01-01T00:00:00.000Z", &t.reader).await.json();
+    let none = t
+        .get(
+            "/api/v1/objects?added_after=2999-01-01T00:00:00.000Z",
+            &t.reader,
+        )
+        .await
+        .json();
     assert!(ids(&none).is_empty());
 }
 
@@ -119,8 +163,17 @@ async fn bad_parameters_are_400_naming_the_parameter() {
     ] {
         let res = t.get(&format!("/api/v1/objects?{query}"), &t.reader).await;
         let body = res.assert_error(StatusCode::BAD_REQUEST, "bad_parameter");
-        assert_eq!(body["error"]["details"][0]["parameter"], param, "{query}: {body}");
-        assert!(body["error"]["message"].as_str().unwrap_or("").contains(param), "{query}: {body}");
+        assert_eq!(
+            body["error"]["details"][0]["parameter"], param,
+            "{query}: {body}"
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains(param),
+            "{query}: {body}"
+        );
     }
 }
 
@@ -128,38 +181,74 @@ async fn bad_parameters_are_400_naming_the_parameter() {
 async fn one_object_404_and_bad_id() {
     let t = TestApp::new();
     let id = format!("campaign--{}", uuid(5));
-    let body = t.get(&format!("/api/v1/objects/{id}"), &t.reader).await.assert_error(StatusCode::NOT_FOUND, "not_found");
-    assert!(body["error"]["message"].as_str().unwrap_or("").contains(&id));
-    for path in [format!("/api/v1/objects/{id}/versions"), format!("/api/v1/objects/{id}/relationships"), format!("/api/v1/correlations/{id}")] {
-        t.get(&path, &t.reader).await.assert_error(StatusCode::NOT_FOUND, "not_found");
+    let body = t
+        .get(&format!("/api/v1/objects/{id}"), &t.reader)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&id)
+    );
+    for path in [
+        format!("/api/v1/objects/{id}/versions"),
+        format!("/api/v1/objects/{id}/relationships"),
+        format!("/api/v1/correlations/{id}"),
+    ] {
+        t.get(&path, &t.reader)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
     }
-    t.get("/api/v1/objects/not-an-id", &t.reader).await.assert_error(StatusCode::BAD_REQUEST, "bad_parameter");
+    t.get("/api/v1/objects/not-an-id", &t.reader)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "bad_parameter");
 }
 
 #[tokio::test]
 async fn search_finds_by_text_and_requires_q() {
     let t = TestApp::new();
-    t.import(vec![campaign(1, "Operation Midnight Rain"), campaign(2, "Dark Harvest"), indicator(3, "203.0.113.9")]).await;
+    t.import(vec![
+        campaign(1, "Operation Midnight Rain"),
+        campaign(2, "Dark Harvest"),
+        indicator(3, "203.0.113.9"),
+    ])
+    .await;
     let page = t.get("/api/v1/search?q=midnight", &t.reader).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     assert_eq!(ids(&page.json()), vec![format!("campaign--{}", uuid(1))]);
-    let page = t.get("/api/v1/search?q=harvest&type=indicator", &t.reader).await.json();
+    let page = t
+        .get("/api/v1/search?q=harvest&type=indicator", &t.reader)
+        .await
+        .json();
     assert!(ids(&page).is_empty());
     let page = t.get("/api/v1/objects?q=harvest", &t.reader).await.json();
     assert_eq!(ids(&page), vec![format!("campaign--{}", uuid(2))]);
     for q in ["", "?q=", "?q=%20%20"] {
-        let body = t.get(&format!("/api/v1/search{q}"), &t.reader).await.assert_error(StatusCode::BAD_REQUEST, "bad_parameter");
+        let body = t
+            .get(&format!("/api/v1/search{q}"), &t.reader)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "bad_parameter");
         assert_eq!(body["error"]["details"][0]["parameter"], "q");
     }
-    t.get("/api/v1/search?q=x", "cnc_nope").await.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    t.get("/api/v1/search?q=x", "cnc_nope")
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
 }
 
 #[tokio::test]
 async fn correlations_through_the_api() {
     let t = TestApp::new();
-    t.import(vec![indicator(1, "198.51.100.7"), indicator(2, "198.51.100.7"), indicator(3, "203.0.113.1")]).await;
+    t.import(vec![
+        indicator(1, "198.51.100.7"),
+        indicator(2, "198.51.100.7"),
+        indicator(3, "203.0.113.1"),
+    ])
+    .await;
     let id = format!("indicator--{}", uuid(1));
-    let res = t.get(&format!("/api/v1/correlations/{id}"), &t.reader).await;
+    let res = t
+        .get(&format!("/api/v1/correlations/{id}"), &t.reader)
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     let body = res.json();
     assert_eq!(body["id"], id.as_str());
@@ -185,12 +274,20 @@ async fn relationships_through_the_api() {
                "relationship_type":"indicates","source_ref":ind,"target_ref":camp}),
     ])
     .await;
-    let res = t.get(&format!("/api/v1/objects/{ind}/relationships"), &t.reader).await;
+    let res = t
+        .get(&format!("/api/v1/objects/{ind}/relationships"), &t.reader)
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     let body = res.json();
     let list = body["relationships"].as_array().expect("relationships");
-    let to_campaign = list.iter().find(|r| r["id"] == camp.as_str()).unwrap_or_else(|| panic!("{body}"));
+    let to_campaign = list
+        .iter()
+        .find(|r| r["id"] == camp.as_str())
+        .unwrap_or_else(|| panic!("{body}"));
     assert_eq!(to_campaign["direction"], "outgoing");
     assert_eq!(to_campaign["relationship"]["id"], rel.as_str());
-    assert_eq!(to_campaign["relationship"]["relationship_type"], "indicates");
+    assert_eq!(
+        to_campaign["relationship"]["relationship_type"],
+        "indicates"
+    );
 }

@@ -30,18 +30,37 @@ async fn serves_over_tcp_and_shuts_down_gracefully() {
         let _ = stopped.await;
     }));
 
-    let answer = exchange(addr, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await;
+    let answer = exchange(
+        addr,
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.ends_with("{\"status\":\"ok\"}"), "{answer}");
 
-    let answer = exchange(addr, "GET /api/v1/objects HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await;
+    let answer = exchange(
+        addr,
+        "GET /api/v1/objects HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("www-authenticate: bearer"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("www-authenticate: bearer"),
+        "{answer}"
+    );
 
     let _ = stop.send(());
     let result = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
-    assert!(matches!(result, Ok(Ok(Ok(())))), "server did not stop cleanly: {result:?}");
-    assert!(TcpStream::connect(addr).await.is_err(), "still listening after shutdown");
+    assert!(
+        matches!(result, Ok(Ok(Ok(())))),
+        "server did not stop cleanly: {result:?}"
+    );
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "still listening after shutdown"
+    );
 }
 
 #[tokio::test]
@@ -51,7 +70,11 @@ async fn announced_hundred_megabyte_body_is_refused_unread() {
     let secret = concord_server::auth::new_token_secret();
     state
         .store
-        .create_token("t", concord_store::Role::Analyst, &concord_server::auth::hash_token(&secret))
+        .create_token(
+            "t",
+            concord_store::Role::Analyst,
+            &concord_server::auth::hash_token(&secret),
+        )
         .expect("token");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
