@@ -54,9 +54,18 @@ impl Config {
         let file = data_dir.join(FILE_NAME);
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
-            .merge(Env::prefixed("CONCORD_").filter(|k| !NOT_CONFIG.iter().any(|n| k.as_str().eq_ignore_ascii_case(n))))
+            .merge(Env::prefixed("CONCORD_").filter(|k| {
+                !NOT_CONFIG
+                    .iter()
+                    .any(|n| k.as_str().eq_ignore_ascii_case(n))
+            }))
             .extract()
-            .with_context(|| format!("invalid configuration in {} or CONCORD_* variables", file.display()))
+            .with_context(|| {
+                format!(
+                    "invalid configuration in {} or CONCORD_* variables",
+                    file.display()
+                )
+            })
     }
 
     /// The text of a fresh `concord.toml`, with comments.

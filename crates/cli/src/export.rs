@@ -10,7 +10,9 @@ use concord_store::{Store, StoreError};
 /// Writes the bundle; returns the number of objects written.
 pub fn run(store: &dyn Store, types: &[String], output: Option<&Path>) -> anyhow::Result<usize> {
     let sink: Box<dyn Write> = match output {
-        Some(p) => Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?),
+        Some(p) => {
+            Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
+        }
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::new(sink);
@@ -18,19 +20,23 @@ pub fn run(store: &dyn Store, types: &[String], output: Option<&Path>) -> anyhow
     write!(out, "{{\"type\":\"bundle\",\"id\":\"{id}\",\"objects\":[")?;
     let mut n = 0usize;
     let mut io_error = None;
-    store.for_each_current(types, &mut |obj| {
-        let sep = if n == 0 { "\n" } else { ",\n" };
-        if let Err(e) = out.write_all(sep.as_bytes()).and_then(|()| out.write_all(obj.json.as_bytes())) {
-            io_error = Some(e);
-            return Err(StoreError::Cursor("export aborted: output error".into()));
-        }
-        n += 1;
-        Ok(())
-    })
-    .or_else(|e| match io_error.take() {
-        Some(io) => Err(anyhow::Error::from(io)),
-        None => Err(e.into()),
-    })?;
+    store
+        .for_each_current(types, &mut |obj| {
+            let sep = if n == 0 { "\n" } else { ",\n" };
+            if let Err(e) = out
+                .write_all(sep.as_bytes())
+                .and_then(|()| out.write_all(obj.json.as_bytes()))
+            {
+                io_error = Some(e);
+                return Err(StoreError::Cursor("export aborted: output error".into()));
+            }
+            n += 1;
+            Ok(())
+        })
+        .map_err(|e| match io_error.take() {
+            Some(io) => anyhow::Error::from(io),
+            None => e.into(),
+        })?;
     writeln!(out, "\n]}}")?;
     out.flush()?;
     Ok(n)

@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use anyhow::Context;
-use concord_store::import::{ObjectResult, Summary, import_values};
 use concord_store::Store;
+use concord_store::import::{ObjectResult, Summary, import_values};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Imports every file; returns `false` if any object or file was rejected.
@@ -30,7 +30,11 @@ pub fn run(store: &dyn Store, files: &[std::path::PathBuf], batch: usize) -> any
         total.unchanged,
         total.conflicts,
         total.rejected,
-        if file_errors > 0 { format!("; {file_errors} file(s) could not be read") } else { String::new() },
+        if file_errors > 0 {
+            format!("; {file_errors} file(s) could not be read")
+        } else {
+            String::new()
+        },
     );
     Ok(total.rejected == 0 && file_errors == 0)
 }
@@ -51,7 +55,12 @@ fn import_file(store: &dyn Store, path: &Path, batch: usize) -> anyhow::Result<S
             if let ObjectResult::Rejected { index, id, reasons } = r {
                 let id = id.as_deref().unwrap_or("(no id)");
                 for v in reasons {
-                    bar.suspend(|| eprintln!("{name}: object #{index} {id}: {}: {} [{}]", v.path, v.message, v.rule));
+                    bar.suspend(|| {
+                        eprintln!(
+                            "{name}: object #{index} {id}: {}: {} [{}]",
+                            v.path, v.message, v.rule
+                        )
+                    });
                 }
             }
         }

@@ -18,7 +18,12 @@ use tracing_subscriber::EnvFilter;
 #[command(name = "concord", version, about)]
 struct Cli {
     /// The node's data directory.
-    #[arg(long, global = true, env = "CONCORD_DATA_DIR", default_value = "./concord-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "CONCORD_DATA_DIR",
+        default_value = "./concord-data"
+    )]
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -107,22 +112,28 @@ fn main() -> std::process::ExitCode {
 
 fn init_logging(filter: &str) {
     let filter = EnvFilter::try_from_env("CONCORD_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let dir = cli.data_dir;
-    let early = config::Config::load(&dir).map(|c| c.log).unwrap_or_else(|_| "info".into());
+    let early = config::Config::load(&dir)
+        .map(|c| c.log)
+        .unwrap_or_else(|_| "info".into());
     init_logging(&early);
     match cli.command {
         Command::Init { name } => {
             let init = node::init(&dir, name.as_deref())?;
-            match init.admin_token {
-                Some(token) => {
-                    println!("Initialised Concord data directory {}", dir.display());
+            if init.created {
+                println!("Initialised Concord data directory {}", dir.display());
+                if let Some(token) = init.admin_token {
                     println!("Admin token (shown once, keep it safe): {token}");
                 }
-                None => println!("{} is already initialised; nothing changed.", dir.display()),
+            } else {
+                println!("{} is already initialised; nothing changed.", dir.display());
             }
         }
         Command::Serve { listen } => serve(&dir, listen)?,
@@ -141,14 +152,26 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Search { text, limit, json } => {
             let node = node::open(&dir)?;
-            let page = node.store.list(&ListQuery { text: Some(text), limit, ..ListQuery::default() })?;
+            let page = node.store.list(&ListQuery {
+                text: Some(text),
+                limit,
+                ..ListQuery::default()
+            })?;
             for obj in page.objects {
                 let v = obj.value();
                 if json {
                     println!("{}", obj.json);
                 } else {
-                    let name = ["name", "value", "pattern"].iter().find_map(|k| v.get(*k).and_then(|x| x.as_str())).unwrap_or("");
-                    println!("{}\t{}\t{}", v["id"].as_str().unwrap_or(""), v["type"].as_str().unwrap_or(""), name);
+                    let name = ["name", "value", "pattern"]
+                        .iter()
+                        .find_map(|k| v.get(*k).and_then(|x| x.as_str()))
+                        .unwrap_or("");
+                    println!(
+                        "{}\t{}\t{}",
+                        v["id"].as_str().unwrap_or(""),
+                        v["type"].as_str().unwrap_or(""),
+                        name
+                    );
                 }
             }
         }
@@ -158,7 +181,11 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 TokenCommand::Create { role, name } => {
                     let role = Role::parse(&role).context("unknown role")?;
                     let secret = concord_server::auth::new_token_secret();
-                    node.store.create_token(&name, role, &concord_server::auth::hash_token(&secret))?;
+                    node.store.create_token(
+                        &name,
+                        role,
+                        &concord_server::auth::hash_token(&secret),
+                    )?;
                     println!("{secret}");
                 }
                 TokenCommand::List => {
@@ -182,13 +209,19 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
     let init = node::init(dir, None)?;
     let node = node::open(dir)?;
     let listen = listen.unwrap_or_else(|| node.config.listen.clone());
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
-        let public_url = if node.config.public_url.is_empty() { format!("http://{addr}") } else { node.config.public_url.clone() };
+        let public_url = if node.config.public_url.is_empty() {
+            format!("http://{addr}")
+        } else {
+            node.config.public_url.clone()
+        };
         let server_config = concord_server::ServerConfig {
             body_limit: node.config.body_limit,
             node_name: node.config.node_name.clone(),
@@ -198,7 +231,10 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         if let Some(token) = init.admin_token {
             println!("Admin token (shown once, keep it safe): {token}");
         }
-        println!("Concord node {:?} listening on {public_url}", node.config.node_name);
+        println!(
+            "Concord node {:?} listening on {public_url}",
+            node.config.node_name
+        );
         tracing::info!(%addr, data_dir = %node.dir.display(), "Serving.");
         concord_server::serve(listener, state, async {
             let _ = tokio::signal::ctrl_c().await;

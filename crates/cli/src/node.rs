@@ -42,11 +42,16 @@ pub struct Init {
 pub fn init(dir: &Path, name: Option<&str>) -> anyhow::Result<Init> {
     let key_path = dir.join(KEY_FILE);
     if key_path.exists() {
-        return Ok(Init { created: false, admin_token: None });
+        return Ok(Init {
+            created: false,
+            admin_token: None,
+        });
     }
-    fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no OS randomness for the node key: {e}"))?;
+    getrandom::fill(&mut seed)
+        .map_err(|e| anyhow::anyhow!("no OS randomness for the node key: {e}"))?;
     let key = SigningKey::from_bytes(&seed);
     let public = key.verifying_key().to_bytes();
     let node_id = format!("concord-{}", &hex::encode(Sha256::digest(public))[..24]);
@@ -58,16 +63,24 @@ pub fn init(dir: &Path, name: Option<&str>) -> anyhow::Result<Init> {
     }
     let cfg_path = dir.join(config::FILE_NAME);
     if !cfg_path.exists() {
-        fs::write(&cfg_path, cfg.render_file()).with_context(|| format!("cannot write {}", cfg_path.display()))?;
+        fs::write(&cfg_path, cfg.render_file())
+            .with_context(|| format!("cannot write {}", cfg_path.display()))?;
     }
     fs::write(dir.join(PUB_FILE), format!("{}\n", hex::encode(public)))?;
     write_secret(&key_path, &format!("{}\n", hex::encode(seed)))?;
 
     let store = SqliteStore::open(&dir.join(DB_FILE))?;
     let secret = concord_server::auth::new_token_secret();
-    store.create_token("initial admin", Role::Admin, &concord_server::auth::hash_token(&secret))?;
+    store.create_token(
+        "initial admin",
+        Role::Admin,
+        &concord_server::auth::hash_token(&secret),
+    )?;
     tracing::info!(dir = %dir.display(), "Data directory created.");
-    Ok(Init { created: true, admin_token: Some(secret) })
+    Ok(Init {
+        created: true,
+        admin_token: Some(secret),
+    })
 }
 
 fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -78,7 +91,9 @@ fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     Ok(())
@@ -95,5 +110,9 @@ pub fn open(dir: &Path) -> anyhow::Result<Node> {
     }
     let config = Config::load(dir)?;
     let store = SqliteStore::open(&dir.join(DB_FILE))?;
-    Ok(Node { dir: dir.to_owned(), config, store })
+    Ok(Node {
+        dir: dir.to_owned(),
+        config,
+        store,
+    })
 }

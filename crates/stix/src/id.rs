@@ -85,12 +85,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_ids() {
-        assert!(matches!(parse_id("indicator-8e2e2d2b"), Err(IdError::Shape(_))));
+        assert!(matches!(
+            parse_id("indicator-8e2e2d2b"),
+            Err(IdError::Shape(_))
+        ));
         assert!(matches!(
             parse_id("Indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"),
             Err(IdError::TypeName(..))
         ));
-        assert!(matches!(parse_id("indicator--not-a-uuid"), Err(IdError::Uuid(_))));
+        assert!(matches!(
+            parse_id("indicator--not-a-uuid"),
+            Err(IdError::Uuid(_))
+        ));
         // Version 0 / NCS variant.
         assert!(matches!(
             parse_id("indicator--8e2e2d2b-17d4-0cbf-038f-98ee46b3cd3f"),

@@ -36,7 +36,11 @@ pub fn split_document(value: Value) -> Result<Vec<Value>, InputError> {
                 None => map.get("objects").is_some_and(Value::is_array),
             };
             if is_bundle {
-                let id = map.get("id").and_then(Value::as_str).unwrap_or("(no id)").to_owned();
+                let id = map
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("(no id)")
+                    .to_owned();
                 match map.remove("objects") {
                     Some(Value::Array(items)) => Ok(items),
                     None => Ok(Vec::new()),
@@ -68,12 +72,23 @@ mod tests {
 
     #[test]
     fn shapes() {
-        assert_eq!(parse_document(br#"{"type":"bundle","id":"bundle--x","objects":[{},{}]}"#).unwrap().len(), 2);
+        assert_eq!(
+            parse_document(br#"{"type":"bundle","id":"bundle--x","objects":[{},{}]}"#)
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(parse_document(b"[{}, 1]").unwrap().len(), 2);
         assert_eq!(parse_document(br#"{"type":"indicator"}"#).unwrap().len(), 1);
         assert!(matches!(parse_document(b"42"), Err(InputError::Shape(_))));
-        assert!(matches!(parse_document(b"{\"a\":\xff}"), Err(InputError::Json(_))));
+        assert!(matches!(
+            parse_document(b"{\"a\":\xff}"),
+            Err(InputError::Json(_))
+        ));
         let deep = "[".repeat(100_000);
-        assert!(matches!(parse_document(deep.as_bytes()), Err(InputError::Json(_))));
+        assert!(matches!(
+            parse_document(deep.as_bytes()),
+            Err(InputError::Json(_))
+        ));
     }
 }

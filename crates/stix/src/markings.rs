@@ -21,15 +21,51 @@ pub enum Tlp {
 
 /// The standard marking-definition ids, TLP 2.0 first, then TLP 1.0.
 pub const TLP_IDS: &[(&str, Tlp, &str)] = &[
-    ("marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", Tlp::Clear, "TLP:CLEAR"),
-    ("marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", Tlp::Green, "TLP:GREEN"),
-    ("marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", Tlp::Amber, "TLP:AMBER"),
-    ("marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", Tlp::AmberStrict, "TLP:AMBER+STRICT"),
-    ("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", Tlp::Red, "TLP:RED"),
-    ("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", Tlp::Clear, "TLP:WHITE"),
-    ("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", Tlp::Green, "TLP:GREEN"),
-    ("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", Tlp::Amber, "TLP:AMBER"),
-    ("marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", Tlp::Red, "TLP:RED"),
+    (
+        "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+        Tlp::Clear,
+        "TLP:CLEAR",
+    ),
+    (
+        "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+        Tlp::Green,
+        "TLP:GREEN",
+    ),
+    (
+        "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+        Tlp::Amber,
+        "TLP:AMBER",
+    ),
+    (
+        "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+        Tlp::AmberStrict,
+        "TLP:AMBER+STRICT",
+    ),
+    (
+        "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+        Tlp::Red,
+        "TLP:RED",
+    ),
+    (
+        "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+        Tlp::Clear,
+        "TLP:WHITE",
+    ),
+    (
+        "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+        Tlp::Green,
+        "TLP:GREEN",
+    ),
+    (
+        "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+        Tlp::Amber,
+        "TLP:AMBER",
+    ),
+    (
+        "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
+        Tlp::Red,
+        "TLP:RED",
+    ),
 ];
 
 impl Tlp {
@@ -40,7 +76,10 @@ impl Tlp {
 
     /// The TLP 2.0 marking-definition id of this level.
     pub fn marking_id(self) -> &'static str {
-        TLP_IDS.iter().find(|(_, t, _)| *t == self).map_or("", |(i, ..)| i)
+        TLP_IDS
+            .iter()
+            .find(|(_, t, _)| *t == self)
+            .map_or("", |(i, ..)| i)
     }
 
     /// The name TLP 2.0 gives the level (`clear`, `amber+strict`, ...), as in `tlp_2_0`.

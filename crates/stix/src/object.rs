@@ -39,7 +39,10 @@ impl Object {
                     object_id: None,
                     path: "$".into(),
                     rule: "shape",
-                    message: format!("a STIX object must be a JSON object, found {}", kind_name(&other)),
+                    message: format!(
+                        "a STIX object must be a JSON object, found {}",
+                        kind_name(&other)
+                    ),
                 }],
             }),
         }
@@ -52,11 +55,30 @@ impl Object {
             return Err(Invalid { violations });
         }
         // Validation guarantees these are present and well-formed.
-        let ty = map.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
-        let id = map.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
-        let ts = |p: &str| map.get(p).and_then(Value::as_str).and_then(|s| Timestamp::parse(s).ok());
+        let ty = map
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let id = map
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let ts = |p: &str| {
+            map.get(p)
+                .and_then(Value::as_str)
+                .and_then(|s| Timestamp::parse(s).ok())
+        };
         let (created, modified) = (ts("created"), ts("modified"));
-        Ok(Self { family: schema::family(&ty), map, id, ty, created, modified })
+        Ok(Self {
+            family: schema::family(&ty),
+            map,
+            id,
+            ty,
+            created,
+            modified,
+        })
     }
 
     /// Parses JSON text holding one object.
@@ -100,7 +122,9 @@ impl Object {
     /// The version key (spec section 3.6): `modified`, else `created`, else empty for
     /// unversioned objects such as SCOs.
     pub fn version(&self) -> &str {
-        self.str("modified").or_else(|| self.str("created")).unwrap_or("")
+        self.str("modified")
+            .or_else(|| self.str("created"))
+            .unwrap_or("")
     }
 
     /// The version as nanoseconds since the Unix epoch (0 for unversioned objects), for
@@ -134,7 +158,10 @@ impl Object {
 
     /// `revoked` (false when absent).
     pub fn revoked(&self) -> bool {
-        self.map.get("revoked").and_then(Value::as_bool).unwrap_or(false)
+        self.map
+            .get("revoked")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     /// `confidence`.
@@ -172,11 +199,32 @@ impl Object {
     /// patterns, aliases, labels, note and opinion text, and observable values.
     pub fn search_text(&self) -> String {
         const PROPS: &[&str] = &[
-            "name", "description", "pattern", "content", "abstract", "explanation", "value",
-            "subject", "body", "path", "key", "context", "product", "user_id", "account_login",
-            "display_name", "x_mitre_shortname",
+            "name",
+            "description",
+            "pattern",
+            "content",
+            "abstract",
+            "explanation",
+            "value",
+            "subject",
+            "body",
+            "path",
+            "key",
+            "context",
+            "product",
+            "user_id",
+            "account_login",
+            "display_name",
+            "x_mitre_shortname",
         ];
-        const LISTS: &[&str] = &["aliases", "labels", "roles", "goals", "authors", "protocols"];
+        const LISTS: &[&str] = &[
+            "aliases",
+            "labels",
+            "roles",
+            "goals",
+            "authors",
+            "protocols",
+        ];
         let mut text = String::new();
         for p in PROPS {
             if let Some(s) = self.str(p) {
@@ -198,7 +246,11 @@ impl Object {
                 text.push('\n');
             }
         }
-        if let Some(refs) = self.map.get("external_references").and_then(Value::as_array) {
+        if let Some(refs) = self
+            .map
+            .get("external_references")
+            .and_then(Value::as_array)
+        {
             for r in refs {
                 if let Some(s) = r.get("external_id").and_then(Value::as_str) {
                     text.push_str(s);
@@ -243,12 +295,18 @@ fn walk_refs(map: &Map<String, Value>, base: &str, out: &mut Vec<Reference>) {
         let path = format!("{base}.{key}");
         if key.ends_with("_ref") {
             if let Some(s) = value.as_str() {
-                out.push(Reference { path, target: s.to_owned() });
+                out.push(Reference {
+                    path,
+                    target: s.to_owned(),
+                });
             }
         } else if key.ends_with("_refs") {
             for (i, s) in value.as_array().into_iter().flatten().enumerate() {
                 if let Some(s) = s.as_str() {
-                    out.push(Reference { path: format!("{path}[{i}]"), target: s.to_owned() });
+                    out.push(Reference {
+                        path: format!("{path}[{i}]"),
+                        target: s.to_owned(),
+                    });
                 }
             }
         } else if let Some(inner) = value.as_object() {

@@ -29,13 +29,21 @@ pub fn normalise(kind: &str, raw: &str) -> Option<String> {
             let (addr, len) = raw.split_once('/').unwrap_or((raw, "32"));
             let ip: Ipv4Addr = addr.parse().ok()?;
             let len: u8 = len.parse().ok().filter(|l| *l <= 32)?;
-            Some(if len == 32 { ip.to_string() } else { format!("{ip}/{len}") })
+            Some(if len == 32 {
+                ip.to_string()
+            } else {
+                format!("{ip}/{len}")
+            })
         }
         "ipv6-addr" => {
             let (addr, len) = raw.split_once('/').unwrap_or((raw, "128"));
             let ip: Ipv6Addr = addr.parse().ok()?;
             let len: u8 = len.parse().ok().filter(|l| *l <= 128)?;
-            Some(if len == 128 { ip.to_string() } else { format!("{ip}/{len}") })
+            Some(if len == 128 {
+                ip.to_string()
+            } else {
+                format!("{ip}/{len}")
+            })
         }
         "domain-name" => Some(raw.trim_end_matches('.').to_ascii_lowercase()),
         "email-addr" | "mac-addr" => Some(raw.to_ascii_lowercase()),
@@ -47,7 +55,9 @@ pub fn normalise(kind: &str, raw: &str) -> Option<String> {
 
 /// Lower-cases the scheme and host of a URL; the rest is kept as written.
 fn normalise_url(raw: &str) -> String {
-    let Some((scheme, rest)) = raw.split_once("://") else { return raw.to_owned() };
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return raw.to_owned();
+    };
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(host_end);
     let authority = match authority.rsplit_once('@') {
@@ -59,7 +69,10 @@ fn normalise_url(raw: &str) -> String {
 
 fn push(out: &mut Vec<Observable>, kind: &str, raw: &str) {
     if let Some(value) = normalise(kind, raw) {
-        out.push(Observable { kind: kind.to_owned(), value });
+        out.push(Observable {
+            kind: kind.to_owned(),
+            value,
+        });
     }
 }
 
@@ -83,7 +96,10 @@ pub fn extract(ty: &str, obj: &Map<String, Value>) -> Vec<Observable> {
             }
         }
         "indicator" => {
-            let is_stix = obj.get("pattern_type").and_then(Value::as_str).is_none_or(|t| t == "stix");
+            let is_stix = obj
+                .get("pattern_type")
+                .and_then(Value::as_str)
+                .is_none_or(|t| t == "stix");
             if is_stix && let Some(p) = obj.get("pattern").and_then(Value::as_str) {
                 for (path, value) in pattern_equalities(p) {
                     if let Some(kind) = kind_of_path(&path) {
@@ -116,9 +132,10 @@ pub fn canonical_hash_name(alg: &str) -> String {
 fn kind_of_path(path: &str) -> Option<String> {
     let (ty, prop) = path.split_once(':')?;
     match (ty, prop) {
-        ("ipv4-addr" | "ipv6-addr" | "domain-name" | "url" | "email-addr" | "mac-addr", "value") => {
-            Some(ty.to_owned())
-        }
+        (
+            "ipv4-addr" | "ipv6-addr" | "domain-name" | "url" | "email-addr" | "mac-addr",
+            "value",
+        ) => Some(ty.to_owned()),
         ("email-message", "from_ref.value" | "sender_ref.value" | "to_refs[*].value") => {
             Some("email-addr".into())
         }
@@ -142,7 +159,14 @@ pub fn pattern_equalities(pattern: &str) -> Vec<(String, String)> {
         // An object path starts after '[' or after AND/OR inside brackets: scan tokens.
         if b[i].is_ascii_lowercase() {
             let start = i;
-            while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'!' && b[i] != b']' && b[i] != b'(' && b[i] != b')' {
+            while i < b.len()
+                && !b[i].is_ascii_whitespace()
+                && b[i] != b'='
+                && b[i] != b'!'
+                && b[i] != b']'
+                && b[i] != b'('
+                && b[i] != b')'
+            {
                 if b[i] == b'\'' {
                     // quoted path component such as hashes.'SHA-256'
                     i += 1;
@@ -208,7 +232,10 @@ mod tests {
         let p = "[ipv4-addr:value = '198.51.100.1/32' OR domain-name:value = 'EVIL.example.'] AND [file:hashes.'SHA-256' = 'AB12'] AND [url:value = 'HTTP://Ex.com/a\\'b']";
         let m = json!({"pattern": p, "pattern_type": "stix"});
         let got = extract("indicator", m.as_object().unwrap());
-        let pairs: Vec<_> = got.iter().map(|o| (o.kind.as_str(), o.value.as_str())).collect();
+        let pairs: Vec<_> = got
+            .iter()
+            .map(|o| (o.kind.as_str(), o.value.as_str()))
+            .collect();
         assert!(pairs.contains(&("ipv4-addr", "198.51.100.1")));
         assert!(pairs.contains(&("domain-name", "evil.example")));
         assert!(pairs.contains(&("hash:SHA-256", "ab12")));
@@ -224,8 +251,14 @@ mod tests {
 
     #[test]
     fn normalises() {
-        assert_eq!(normalise("ipv6-addr", "2001:DB8::0:1").as_deref(), Some("2001:db8::1"));
+        assert_eq!(
+            normalise("ipv6-addr", "2001:DB8::0:1").as_deref(),
+            Some("2001:db8::1")
+        );
         assert_eq!(normalise("ipv4-addr", "not-an-ip"), None);
-        assert_eq!(normalise("url", "HTTPS://User@Host.EXAMPLE:443/Path").as_deref(), Some("https://User@host.example:443/Path"));
+        assert_eq!(
+            normalise("url", "HTTPS://User@Host.EXAMPLE:443/Path").as_deref(),
+            Some("https://User@host.example:443/Path")
+        );
     }
 }

@@ -19,9 +19,25 @@ pub enum Family {
 
 /// Every STIX Domain Object type of STIX 2.1.
 pub const SDO_TYPES: &[&str] = &[
-    "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
-    "indicator", "infrastructure", "intrusion-set", "location", "malware", "malware-analysis",
-    "note", "observed-data", "opinion", "report", "threat-actor", "tool", "vulnerability",
+    "attack-pattern",
+    "campaign",
+    "course-of-action",
+    "grouping",
+    "identity",
+    "incident",
+    "indicator",
+    "infrastructure",
+    "intrusion-set",
+    "location",
+    "malware",
+    "malware-analysis",
+    "note",
+    "observed-data",
+    "opinion",
+    "report",
+    "threat-actor",
+    "tool",
+    "vulnerability",
 ];
 
 /// Both STIX Relationship Object types.
@@ -29,13 +45,32 @@ pub const SRO_TYPES: &[&str] = &["relationship", "sighting"];
 
 /// All 18 STIX Cyber-observable Object types.
 pub const SCO_TYPES: &[&str] = &[
-    "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message",
-    "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process",
-    "software", "url", "user-account", "windows-registry-key", "x509-certificate",
+    "artifact",
+    "autonomous-system",
+    "directory",
+    "domain-name",
+    "email-addr",
+    "email-message",
+    "file",
+    "ipv4-addr",
+    "ipv6-addr",
+    "mac-addr",
+    "mutex",
+    "network-traffic",
+    "process",
+    "software",
+    "url",
+    "user-account",
+    "windows-registry-key",
+    "x509-certificate",
 ];
 
 /// The meta object types.
-pub const META_TYPES: &[&str] = &["marking-definition", "extension-definition", "language-content"];
+pub const META_TYPES: &[&str] = &[
+    "marking-definition",
+    "extension-definition",
+    "language-content",
+];
 
 /// The family of a type name.
 pub fn family(ty: &str) -> Family {
@@ -119,10 +154,13 @@ pub fn ref_target(ty: &str, prop: &str) -> Option<Target> {
         ("language-content", "object_ref") => Target::Any,
         ("malware", "sample_refs") => FILE_OR_ARTIFACT,
         ("malware", "operating_system_refs") => SOFTWARE,
-        ("malware-analysis", "host_vm_ref" | "operating_system_ref" | "installed_software_refs") => {
-            SOFTWARE
+        (
+            "malware-analysis",
+            "host_vm_ref" | "operating_system_ref" | "installed_software_refs",
+        ) => SOFTWARE,
+        ("malware-analysis", "sample_ref") => {
+            Target::Types(&["file", "artifact", "network-traffic"])
         }
-        ("malware-analysis", "sample_ref") => Target::Types(&["file", "artifact", "network-traffic"]),
         ("malware-analysis", "analysis_sco_refs") => Target::Sco,
         ("file", "parent_directory_ref") => Target::Types(&["directory"]),
         ("file", "contains_refs") => Target::Sco,
@@ -159,7 +197,9 @@ pub fn ref_target(ty: &str, prop: &str) -> Option<Target> {
 pub fn required(ty: &str) -> &'static [&'static str] {
     match ty {
         "attack-pattern" | "campaign" | "course-of-action" | "identity" | "incident"
-        | "infrastructure" | "intrusion-set" | "threat-actor" | "tool" | "vulnerability" => &["name"],
+        | "infrastructure" | "intrusion-set" | "threat-actor" | "tool" | "vulnerability" => {
+            &["name"]
+        }
         "grouping" => &["context", "object_refs"],
         "indicator" => &["pattern", "pattern_type", "valid_from"],
         "malware" => &["is_family"],
@@ -176,9 +216,13 @@ pub fn required(ty: &str) -> &'static [&'static str] {
         "email-message" => &["is_multipart"],
         "mutex" | "software" => &["name"],
         "network-traffic" => &["protocols"],
-        "extension-definition" => {
-            &["created_by_ref", "name", "schema", "version", "extension_types"]
-        }
+        "extension-definition" => &[
+            "created_by_ref",
+            "name",
+            "schema",
+            "version",
+            "extension_types",
+        ],
         "language-content" => &["object_ref", "contents"],
         _ => &[],
     }
@@ -188,16 +232,45 @@ pub fn required(ty: &str) -> &'static [&'static str] {
 pub fn is_timestamp_property(prop: &str) -> bool {
     matches!(
         prop,
-        "created" | "modified" | "valid_from" | "valid_until" | "first_seen" | "last_seen"
-            | "first_observed" | "last_observed" | "published" | "start" | "stop" | "ctime"
-            | "mtime" | "atime" | "date" | "created_time" | "modified_time" | "accessed_time"
-            | "validity_not_before" | "validity_not_after" | "account_created" | "account_expires"
-            | "credential_last_changed" | "account_first_login" | "account_last_login"
-            | "analysis_started" | "analysis_ended" | "submitted" | "object_modified"
-            | "private_key_usage_period_not_before" | "private_key_usage_period_not_after"
+        "created"
+            | "modified"
+            | "valid_from"
+            | "valid_until"
+            | "first_seen"
+            | "last_seen"
+            | "first_observed"
+            | "last_observed"
+            | "published"
+            | "start"
+            | "stop"
+            | "ctime"
+            | "mtime"
+            | "atime"
+            | "date"
+            | "created_time"
+            | "modified_time"
+            | "accessed_time"
+            | "validity_not_before"
+            | "validity_not_after"
+            | "account_created"
+            | "account_expires"
+            | "credential_last_changed"
+            | "account_first_login"
+            | "account_last_login"
+            | "analysis_started"
+            | "analysis_ended"
+            | "submitted"
+            | "object_modified"
+            | "private_key_usage_period_not_before"
+            | "private_key_usage_period_not_after"
     )
 }
 
 /// The open vocabulary or enumeration values of `opinion`, which the spec closes.
-pub const OPINION_VALUES: &[&str] =
-    &["strongly-disagree", "disagree", "neutral", "agree", "strongly-agree"];
+pub const OPINION_VALUES: &[&str] = &[
+    "strongly-disagree",
+    "disagree",
+    "neutral",
+    "agree",
+    "strongly-agree",
+];

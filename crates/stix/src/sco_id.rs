@@ -19,7 +19,14 @@ pub fn contributing_properties(ty: &str) -> Option<&'static [&'static str]> {
         "file" => &["hashes", "name", "extensions", "parent_directory_ref"],
         "mutex" => &["name"],
         "network-traffic" => &[
-            "start", "end", "src_ref", "dst_ref", "src_port", "dst_port", "protocols", "extensions",
+            "start",
+            "end",
+            "src_ref",
+            "dst_ref",
+            "src_port",
+            "dst_port",
+            "protocols",
+            "extensions",
         ],
         "software" => &["name", "cpe", "swid", "vendor", "version"],
         "user-account" => &["account_type", "user_id", "account_login"],
@@ -36,7 +43,8 @@ fn choose_hash(hashes: &Map<String, Value>) -> Map<String, Value> {
         .iter()
         .find_map(|k| hashes.get_key_value(*k))
         .or_else(|| hashes.iter().next());
-    pick.map(|(k, v)| Map::from_iter([(k.clone(), v.clone())])).unwrap_or_default()
+    pick.map(|(k, v)| Map::from_iter([(k.clone(), v.clone())]))
+        .unwrap_or_default()
 }
 
 /// The deterministic id an SCO of type `ty` with these properties should have, or
@@ -59,7 +67,10 @@ pub fn deterministic_id(ty: &str, obj: &Map<String, Value>) -> Option<String> {
         return None;
     }
     let canonical = serde_json_canonicalizer::to_string(&Value::Object(chosen)).ok()?;
-    Some(format!("{ty}--{}", Uuid::new_v5(&SCO_NAMESPACE, canonical.as_bytes())))
+    Some(format!(
+        "{ty}--{}",
+        Uuid::new_v5(&SCO_NAMESPACE, canonical.as_bytes())
+    ))
 }
 
 #[cfg(test)]
@@ -77,9 +88,11 @@ mod tests {
         // Expected ids computed by the OASIS `stix2` Python library (3.0) for the same
         // properties. The spec's own example ids for these objects are not derived values.
         assert_eq!(
-            id_of(json!({"type": "file", "hashes": {"MD5": "a92e5b2bae0b4b3a3d81c85610b95cd4",
+            id_of(
+                json!({"type": "file", "hashes": {"MD5": "a92e5b2bae0b4b3a3d81c85610b95cd4",
                 "SHA-1": "5374e08903744ceeaedd8f5e1bfc06b2c4688e76"}, "size": 77312,
-                "name": "a92e5b2bae.exe", "parent_directory_ref": "directory--255cb0e4-8bdb-5d63-bb32-9c6f0b733ab2"})),
+                "name": "a92e5b2bae.exe", "parent_directory_ref": "directory--255cb0e4-8bdb-5d63-bb32-9c6f0b733ab2"})
+            ),
             "file--ba8965d8-e4ec-5f9c-a4df-1c460994ca58"
         );
         assert_eq!(

@@ -41,7 +41,13 @@ impl Timestamp {
     pub fn parse(s: &str) -> Result<Self, TimestampError> {
         let fmt = || TimestampError::Format(s.to_owned());
         let b = s.as_bytes();
-        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        if b.len() < 20
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+        {
             return Err(fmt());
         }
         let year = digits_at(b, 0..4).ok_or_else(fmt)?;
@@ -64,7 +70,10 @@ impl Timestamp {
         let date = NaiveDate::from_ymd_opt(i32::try_from(year).map_err(|_| range())?, month, day)
             .ok_or_else(range)?;
         let time = NaiveTime::from_hms_nano_opt(hour, min, sec, frac).ok_or_else(range)?;
-        Ok(Self { instant: NaiveDateTime::new(date, time).and_utc(), digits })
+        Ok(Self {
+            instant: NaiveDateTime::new(date, time).and_utc(),
+            digits,
+        })
     }
 
     /// Parses and requires at least millisecond precision (`created`, `modified`).
@@ -114,9 +123,15 @@ mod tests {
             "2016-04-06t20:03:48z",
             "",
         ] {
-            assert!(matches!(Timestamp::parse(bad), Err(TimestampError::Format(_))), "{bad}");
+            assert!(
+                matches!(Timestamp::parse(bad), Err(TimestampError::Format(_))),
+                "{bad}"
+            );
         }
-        assert!(matches!(Timestamp::parse("2016-13-06T20:03:48Z"), Err(TimestampError::Range(_))));
+        assert!(matches!(
+            Timestamp::parse("2016-13-06T20:03:48Z"),
+            Err(TimestampError::Range(_))
+        ));
         assert!(matches!(
             Timestamp::parse_millis("2016-04-06T20:03:48Z"),
             Err(TimestampError::Precision(_))

@@ -36,7 +36,11 @@ impl Checker<'_> {
             Some(Value::String(s)) => Some(s),
             Some(other) => {
                 let kind = json_kind(other);
-                self.fail(format!("$.{prop}"), "type", format!("must be a string, found {kind}"));
+                self.fail(
+                    format!("$.{prop}"),
+                    "type",
+                    format!("must be a string, found {kind}"),
+                );
                 None
             }
         }
@@ -44,7 +48,11 @@ impl Checker<'_> {
 
     fn timestamp(&mut self, prop: &str, millis: bool) -> Option<Timestamp> {
         let s = self.str_prop(prop)?.to_owned();
-        let parsed = if millis { Timestamp::parse_millis(&s) } else { Timestamp::parse(&s) };
+        let parsed = if millis {
+            Timestamp::parse_millis(&s)
+        } else {
+            Timestamp::parse(&s)
+        };
         match parsed {
             Ok(t) => Some(t),
             Err(e) => {
@@ -56,21 +64,42 @@ impl Checker<'_> {
 
     fn require(&mut self, prop: &str, ty: &str) {
         if !self.has(prop) {
-            self.fail(format!("$.{prop}"), "required", format!("property `{prop}` is required for type `{ty}`"));
+            self.fail(
+                format!("$.{prop}"),
+                "required",
+                format!("property `{prop}` is required for type `{ty}`"),
+            );
         }
     }
 
     fn order(&mut self, earlier: &str, later: &str, strict: bool) {
-        let (Some(a), Some(b)) = (self.peek_ts(earlier), self.peek_ts(later)) else { return };
-        let bad = if strict { b.instant() <= a.instant() } else { b.instant() < a.instant() };
+        let (Some(a), Some(b)) = (self.peek_ts(earlier), self.peek_ts(later)) else {
+            return;
+        };
+        let bad = if strict {
+            b.instant() <= a.instant()
+        } else {
+            b.instant() < a.instant()
+        };
         if bad {
-            let rel = if strict { "later than" } else { "later than or equal to" };
-            self.fail(format!("$.{later}"), "order", format!("`{later}` must be {rel} `{earlier}`"));
+            let rel = if strict {
+                "later than"
+            } else {
+                "later than or equal to"
+            };
+            self.fail(
+                format!("$.{later}"),
+                "order",
+                format!("`{later}` must be {rel} `{earlier}`"),
+            );
         }
     }
 
     fn peek_ts(&self, prop: &str) -> Option<Timestamp> {
-        self.obj.get(prop)?.as_str().and_then(|s| Timestamp::parse(s).ok())
+        self.obj
+            .get(prop)?
+            .as_str()
+            .and_then(|s| Timestamp::parse(s).ok())
     }
 
     fn int_range(&mut self, prop: &str, min: i64, max: i64) {
@@ -101,7 +130,11 @@ fn json_kind(v: &Value) -> &'static str {
 /// list means the object is valid.
 pub fn validate(obj: &Map<String, Value>) -> Vec<Violation> {
     let id = obj.get("id").and_then(Value::as_str).map(str::to_owned);
-    let mut c = Checker { obj, id, out: Vec::new() };
+    let mut c = Checker {
+        obj,
+        id,
+        out: Vec::new(),
+    };
 
     let Some(ty) = c.str_prop("type").map(str::to_owned) else {
         if !obj.contains_key("type") {
@@ -114,7 +147,11 @@ pub fn validate(obj: &Map<String, Value>) -> Vec<Violation> {
         return c.out;
     }
     if ty == "bundle" {
-        c.fail("$.type", "nested-bundle", "a bundle may not appear as an object");
+        c.fail(
+            "$.type",
+            "nested-bundle",
+            "a bundle may not appear as an object",
+        );
         return c.out;
     }
     let family = schema::family(&ty);
@@ -152,10 +189,18 @@ fn check_common(c: &mut Checker<'_>, ty: &str, family: Family) {
         Some("2.1") => {}
         Some(other) => {
             let other = other.to_owned();
-            c.fail("$.spec_version", "spec-version", format!("must be \"2.1\", found {other:?}"));
+            c.fail(
+                "$.spec_version",
+                "spec-version",
+                format!("must be \"2.1\", found {other:?}"),
+            );
         }
         None if needs_spec_version && !present => {
-            c.fail("$.spec_version", "required", format!("property `spec_version` is required for type `{ty}`"));
+            c.fail(
+                "$.spec_version",
+                "required",
+                format!("property `spec_version` is required for type `{ty}`"),
+            );
         }
         None => {}
     }
@@ -170,7 +215,11 @@ fn check_common(c: &mut Checker<'_>, ty: &str, family: Family) {
     if let (Some(cr), Some(m)) = (created, modified)
         && m.instant() < cr.instant()
     {
-        c.fail("$.modified", "order", "`modified` must be later than or equal to `created`");
+        c.fail(
+            "$.modified",
+            "order",
+            "`modified` must be later than or equal to `created`",
+        );
     }
     if let Some(v) = c.obj.get("revoked")
         && !v.is_boolean()
@@ -178,11 +227,13 @@ fn check_common(c: &mut Checker<'_>, ty: &str, family: Family) {
         c.fail("$.revoked", "type", "must be a boolean");
     }
     c.int_range("confidence", 0, 100);
-    if let Some(v) = c.obj.get("labels") {
-        if !v.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string)) {
+    if let Some(v) = c.obj.get("labels")
+        && !v
+            .as_array()
+            .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string))
+        {
             c.fail("$.labels", "type", "must be a non-empty list of strings");
         }
-    }
     if let Some(v) = c.obj.get("external_references") {
         match v.as_array() {
             Some(list) => {
@@ -212,7 +263,10 @@ fn check_common(c: &mut Checker<'_>, ty: &str, family: Family) {
                             "a granular marking needs exactly one of `marking_ref` or `lang`",
                         );
                     }
-                    if !gm.get("selectors").and_then(Value::as_array).is_some_and(|s| !s.is_empty()) {
+                    if gm
+                        .get("selectors")
+                        .and_then(Value::as_array).is_none_or(|s| s.is_empty())
+                    {
                         c.fail(
                             format!("$.granular_markings[{i}].selectors"),
                             "required",
@@ -258,7 +312,11 @@ fn check_type_specific(c: &mut Checker<'_>, ty: &str) {
             c.order("first_observed", "last_observed", false);
             c.int_range("number_observed", 1, 999_999_999);
             if !c.has("object_refs") && !c.has("objects") {
-                c.fail("$.object_refs", "required", "observed-data needs `object_refs` (or the deprecated `objects`)");
+                c.fail(
+                    "$.object_refs",
+                    "required",
+                    "observed-data needs `object_refs` (or the deprecated `objects`)",
+                );
             }
         }
         "sighting" => {
@@ -274,10 +332,18 @@ fn check_type_specific(c: &mut Checker<'_>, ty: &str) {
         "location" => {
             let latlong = c.has("latitude") && c.has("longitude");
             if !c.has("region") && !c.has("country") && !latlong {
-                c.fail("$", "required", "a location needs `region`, `country`, or `latitude` and `longitude`");
+                c.fail(
+                    "$",
+                    "required",
+                    "a location needs `region`, `country`, or `latitude` and `longitude`",
+                );
             }
             if c.has("latitude") != c.has("longitude") {
-                c.fail("$.latitude", "required", "`latitude` and `longitude` must be given together");
+                c.fail(
+                    "$.latitude",
+                    "required",
+                    "`latitude` and `longitude` must be given together",
+                );
             }
         }
         "malware" => {
@@ -288,43 +354,73 @@ fn check_type_specific(c: &mut Checker<'_>, ty: &str) {
                 c.require("name", ty);
             }
         }
-        "malware-analysis" => {
-            if !c.has("result") && !c.has("analysis_sco_refs") {
-                c.fail("$.result", "required", "malware-analysis needs `result` or `analysis_sco_refs`");
+        "malware-analysis"
+            if !c.has("result") && !c.has("analysis_sco_refs") => {
+                c.fail(
+                    "$.result",
+                    "required",
+                    "malware-analysis needs `result` or `analysis_sco_refs`",
+                );
             }
-        }
         "opinion" => {
             if let Some(op) = c.str_prop("opinion")
                 && !schema::OPINION_VALUES.contains(&op)
             {
                 let op = op.to_owned();
-                c.fail("$.opinion", "enum", format!("{op:?} is not one of {}", schema::OPINION_VALUES.join(", ")));
+                c.fail(
+                    "$.opinion",
+                    "enum",
+                    format!("{op:?} is not one of {}", schema::OPINION_VALUES.join(", ")),
+                );
             }
         }
-        "file" => {
-            if !c.has("hashes") && !c.has("name") {
+        "file"
+            if !c.has("hashes") && !c.has("name") => {
                 c.fail("$", "required", "a file needs `hashes` or `name`");
             }
-        }
         "artifact" => {
             if c.has("payload_bin") && c.has("url") {
-                c.fail("$.url", "exclusive", "an artifact has `payload_bin` or `url`, not both");
+                c.fail(
+                    "$.url",
+                    "exclusive",
+                    "an artifact has `payload_bin` or `url`, not both",
+                );
             }
             if c.has("url") && !c.has("hashes") {
-                c.fail("$.hashes", "required", "an artifact with `url` needs `hashes`");
+                c.fail(
+                    "$.hashes",
+                    "required",
+                    "an artifact with `url` needs `hashes`",
+                );
             }
         }
         "network-traffic" => {
             if !c.has("src_ref") && !c.has("dst_ref") {
-                c.fail("$", "required", "network-traffic needs `src_ref` or `dst_ref`");
+                c.fail(
+                    "$",
+                    "required",
+                    "network-traffic needs `src_ref` or `dst_ref`",
+                );
             }
             c.int_range("src_port", 0, 65535);
             c.int_range("dst_port", 0, 65535);
         }
         "process" | "user-account" | "windows-registry-key" | "x509-certificate" => {
-            let common = ["type", "id", "spec_version", "object_marking_refs", "granular_markings", "defanged", "extensions"];
+            let common = [
+                "type",
+                "id",
+                "spec_version",
+                "object_marking_refs",
+                "granular_markings",
+                "defanged",
+                "extensions",
+            ];
             if c.obj.keys().all(|k| common.contains(&k.as_str())) {
-                c.fail("$", "required", format!("a `{ty}` needs at least one property of its own"));
+                c.fail(
+                    "$",
+                    "required",
+                    format!("a `{ty}` needs at least one property of its own"),
+                );
             }
         }
         "marking-definition" => check_marking(c),
@@ -332,10 +428,16 @@ fn check_type_specific(c: &mut Checker<'_>, ty: &str) {
     }
     if let Some(v) = c.obj.get("hashes") {
         let ok = v.as_object().is_some_and(|h| {
-            !h.is_empty() && h.iter().all(|(k, v)| (3..=250).contains(&k.len()) && v.is_string())
+            !h.is_empty()
+                && h.iter()
+                    .all(|(k, v)| (3..=250).contains(&k.len()) && v.is_string())
         });
         if !ok {
-            c.fail("$.hashes", "hashes", "must be a non-empty map of algorithm name (3-250 chars) to string");
+            c.fail(
+                "$.hashes",
+                "hashes",
+                "must be a non-empty map of algorithm name (3-250 chars) to string",
+            );
         }
     }
 }
@@ -390,7 +492,9 @@ fn check_properties(c: &mut Checker<'_>, ty: &str, family: Family) {
     for (key, value) in c.obj {
         let path = format!("$.{key}");
         let name_ok = (3..=250).contains(&key.len())
-            && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !name_ok && key != "id" {
             c.out.push(Violation {
                 object_id: c.id.clone(),
@@ -399,23 +503,46 @@ fn check_properties(c: &mut Checker<'_>, ty: &str, family: Family) {
                 message: "property names must be 3-250 characters of a-z, 0-9 and '_'".into(),
             });
         }
-        if known && !matches!(key.as_str(), "created" | "modified") && schema::is_timestamp_property(key) {
+        if known
+            && !matches!(key.as_str(), "created" | "modified")
+            && schema::is_timestamp_property(key)
+        {
             if let Some(s) = value.as_str() {
                 if let Err(e) = Timestamp::parse(s) {
-                    c.out.push(Violation { object_id: c.id.clone(), path: path.clone(), rule: "timestamp", message: e.to_string() });
+                    c.out.push(Violation {
+                        object_id: c.id.clone(),
+                        path: path.clone(),
+                        rule: "timestamp",
+                        message: e.to_string(),
+                    });
                 }
             } else {
-                c.out.push(Violation { object_id: c.id.clone(), path: path.clone(), rule: "timestamp", message: format!("must be a timestamp string, found {}", json_kind(value)) });
+                c.out.push(Violation {
+                    object_id: c.id.clone(),
+                    path: path.clone(),
+                    rule: "timestamp",
+                    message: format!("must be a timestamp string, found {}", json_kind(value)),
+                });
             }
         }
     }
+    check_encodings(c.obj, "$", &mut c.out, c.id.as_deref());
     let mut refs = Vec::new();
     collect_refs(c.obj, "$", &mut refs, &mut c.out, c.id.as_deref());
     for (path, key, target) in refs {
         let top = path == format!("$.{key}") || path.starts_with(&format!("$.{key}["));
-        let Some(allowed) = (if top { schema::ref_target(ty, &key) } else { None }) else {
+        let Some(allowed) = (if top {
+            schema::ref_target(ty, &key)
+        } else {
+            None
+        }) else {
             if key == "marking_ref" && type_of(&target) != Some("marking-definition") {
-                c.out.push(Violation { object_id: c.id.clone(), path, rule: "ref-type", message: format!("{target} must point to a marking-definition") });
+                c.out.push(Violation {
+                    object_id: c.id.clone(),
+                    path,
+                    rule: "ref-type",
+                    message: format!("{target} must point to a marking-definition"),
+                });
             }
             continue;
         };
@@ -425,7 +552,10 @@ fn check_properties(c: &mut Checker<'_>, ty: &str, family: Family) {
                 object_id: c.id.clone(),
                 path,
                 rule: "ref-type",
-                message: format!("`{key}` must point to {}, not to {target_ty} ({target})", allowed.describe()),
+                message: format!(
+                    "`{key}` must point to {}, not to {target_ty} ({target})",
+                    allowed.describe()
+                ),
             });
         }
     }
@@ -440,7 +570,12 @@ fn collect_refs(
     out: &mut Vec<Violation>,
     id: Option<&str>,
 ) {
-    let bad = |path: String, msg: String| Violation { object_id: id.map(str::to_owned), path, rule: "ref", message: msg };
+    let bad = |path: String, msg: String| Violation {
+        object_id: id.map(str::to_owned),
+        path,
+        rule: "ref",
+        message: msg,
+    };
     for (key, value) in map {
         let path = format!("{base}.{key}");
         if key.ends_with("_ref") {
@@ -469,6 +604,58 @@ fn collect_refs(
             for (i, item) in list.iter().enumerate() {
                 if let Some(inner) = item.as_object() {
                     collect_refs(inner, &format!("{path}[{i}]"), refs, out, id);
+                }
+            }
+        }
+    }
+}
+
+/// Whether `s` is RFC 4648 base64 (standard alphabet, padded).
+fn is_base64(s: &str) -> bool {
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(4) {
+        return false;
+    }
+    let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
+    pad <= 2
+        && b[..b.len() - pad]
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+}
+
+/// Binary (`*_bin`, base64) and hex (`*_hex`) properties at any depth.
+fn check_encodings(
+    map: &Map<String, Value>,
+    base: &str,
+    out: &mut Vec<Violation>,
+    id: Option<&str>,
+) {
+    for (key, value) in map {
+        let path = format!("{base}.{key}");
+        if let Some(s) = value.as_str() {
+            let bad = if key.ends_with("_bin") && !is_base64(s) {
+                Some("must be base64 (RFC 4648) binary data")
+            } else if key.ends_with("_hex")
+                && (s.len() % 2 != 0 || !s.bytes().all(|c| c.is_ascii_hexdigit()))
+            {
+                Some("must be an even number of hexadecimal digits")
+            } else {
+                None
+            };
+            if let Some(msg) = bad {
+                out.push(Violation {
+                    object_id: id.map(str::to_owned),
+                    path,
+                    rule: "encoding",
+                    message: msg.into(),
+                });
+            }
+        } else if let Some(inner) = value.as_object() {
+            check_encodings(inner, &path, out, id);
+        } else if let Some(list) = value.as_array() {
+            for (i, item) in list.iter().enumerate() {
+                if let Some(inner) = item.as_object() {
+                    check_encodings(inner, &format!("{path}[{i}]"), out, id);
                 }
             }
         }

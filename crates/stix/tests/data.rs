@@ -8,7 +8,9 @@ use concord_stix::Object;
 use serde_json::Value;
 
 fn files(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(dir);
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -22,9 +24,15 @@ fn files(dir: &str) -> Vec<PathBuf> {
 fn ok_objects_validate_and_round_trip() {
     for path in files("ok") {
         let value: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        let obj = Object::from_value(value.clone()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let obj =
+            Object::from_value(value.clone()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let again: Value = serde_json::from_str(&obj.canonical_json()).unwrap();
-        assert_eq!(again, value, "{}: canonical form changed the meaning", path.display());
+        assert_eq!(
+            again,
+            value,
+            "{}: canonical form changed the meaning",
+            path.display()
+        );
     }
 }
 
@@ -45,8 +53,15 @@ fn err_objects_are_rejected_with_the_expected_messages() {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if got != expected {
-            failures.push(format!("{}:\n  expected: {expected}  got:      {got}", path.display()));
+            failures.push(format!(
+                "{}:\n  expected: {expected}  got:      {got}",
+                path.display()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{}\n(UPDATE_EXPECT=1 rewrites the .expected files)", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{}\n(UPDATE_EXPECT=1 rewrites the .expected files)",
+        failures.join("\n")
+    );
 }

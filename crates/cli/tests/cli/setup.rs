@@ -14,7 +14,10 @@ fn init_creates_the_data_directory_once() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.join("node.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join("node.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "node.key is readable by others: {mode:o}");
     }
     let cfg = std::fs::read_to_string(dir.join("concord.toml")).unwrap();
@@ -23,14 +26,20 @@ fn init_creates_the_data_directory_once() {
 
     let again = run(&dir, &["init"]);
     assert!(again.status.success());
-    assert!(admin_token(&stdout(&again)).is_none(), "a second init must not mint another admin token");
+    assert!(
+        admin_token(&stdout(&again)).is_none(),
+        "a second init must not mint another admin token"
+    );
 }
 
 #[test]
 fn token_create_prints_only_the_token_and_list_never_shows_it() {
     let tmp = tempfile::tempdir().unwrap();
     init(tmp.path());
-    let out = run(tmp.path(), &["token", "create", "--role", "reader", "--name", "siem"]);
+    let out = run(
+        tmp.path(),
+        &["token", "create", "--role", "reader", "--name", "siem"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert_eq!(text.lines().count(), 1, "{text}");

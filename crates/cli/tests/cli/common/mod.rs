@@ -8,12 +8,18 @@ use std::process::{Command, Output};
 
 pub fn concord(data_dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_concord"));
-    cmd.arg("--data-dir").arg(data_dir).env_remove("CONCORD_LISTEN").env("CONCORD_LOG", "warn");
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("CONCORD_LISTEN")
+        .env("CONCORD_LOG", "warn");
     cmd
 }
 
 pub fn run(data_dir: &Path, args: &[&str]) -> Output {
-    concord(data_dir).args(args).output().expect("the concord binary runs")
+    concord(data_dir)
+        .args(args)
+        .output()
+        .expect("the concord binary runs")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -34,7 +40,11 @@ pub fn corpus() -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir);
     }
-    assert!(!in_ci(), "CI=true but the shared corpus is missing at {}", dir.display());
+    assert!(
+        !in_ci(),
+        "CI=true but the shared corpus is missing at {}",
+        dir.display()
+    );
     eprintln!("SKIPPED: the shared corpus is not at {}", dir.display());
     None
 }
@@ -48,8 +58,15 @@ pub fn stix2_validator() -> Option<PathBuf> {
     if exe.is_file() {
         return Some(exe);
     }
-    assert!(!in_ci(), "CI=true but stix2_validator is missing at {} (run scripts/test)", exe.display());
-    eprintln!("SKIPPED: stix2_validator not found at {}; run scripts/test to install it", exe.display());
+    assert!(
+        !in_ci(),
+        "CI=true but stix2_validator is missing at {} (run scripts/test)",
+        exe.display()
+    );
+    eprintln!(
+        "SKIPPED: stix2_validator not found at {}; run scripts/test to install it",
+        exe.display()
+    );
     None
 }
 
@@ -67,21 +84,41 @@ pub fn admin_token(text: &str) -> Option<String> {
 }
 
 /// One HTTP/1.1 request to 127.0.0.1; returns status and body.
-pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(t) = token {
         req.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
     let body = body.unwrap_or("");
-    req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
+    req.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
     s.write_all(req.as_bytes()).unwrap();
     let mut resp = Vec::new();
     s.read_to_end(&mut resp).unwrap();
     let text = String::from_utf8_lossy(&resp).into_owned();
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
     (status, body)
 }
 

@@ -20,7 +20,9 @@ impl Drop for Server {
 
 fn start(dir: &std::path::Path, envs: &[(&str, &str)]) -> Server {
     let mut cmd = concord(dir);
-    cmd.args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -47,35 +49,70 @@ fn first_serve_initialises_and_import_runs_beside_it() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let server = start(&dir, &[]);
-    let admin = server.admin.clone().expect("first serve prints an admin token");
+    let admin = server
+        .admin
+        .clone()
+        .expect("first serve prints an admin token");
     assert_eq!(http(&server.addr, "GET", "/healthz", None, None).0, 200);
-    assert_eq!(http(&server.addr, "GET", "/api/v1/objects", None, None).0, 401);
+    assert_eq!(
+        http(&server.addr, "GET", "/api/v1/objects", None, None).0,
+        401
+    );
 
     // A bundle big enough that the import takes several transactions.
     let objects: Vec<serde_json::Value> = (0..3000)
-        .map(|i| serde_json::json!({"type": "domain-name", "spec_version": "2.1",
-            "id": concord_stix::id::new_id("domain-name"), "value": format!("host{i}.example.org")}))
+        .map(|i| {
+            serde_json::json!({"type": "domain-name", "spec_version": "2.1",
+            "id": concord_stix::id::new_id("domain-name"), "value": format!("host{i}.example.org")})
+        })
         .collect();
     let file = tmp.path().join("domains.json");
     std::fs::write(&file, serde_json::Value::Array(objects).to_string()).unwrap();
-    let import = concord(&dir).args(["import", "--batch", "100", file.to_str().unwrap()]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let import = concord(&dir)
+        .args(["import", "--batch", "100", file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
 
     // Read and write through the server while the import goes on.
     let mut reads = 0;
     let one = r#"{"type":"url","spec_version":"2.1","id":"url--4f2a4a0e-0f2f-4f0d-8a87-c1d9d05b7e1f","value":"http://bad.example/x"}"#;
-    let (status, body) = http(&server.addr, "POST", "/api/v1/objects", Some(&admin), Some(one));
+    let (status, body) = http(
+        &server.addr,
+        "POST",
+        "/api/v1/objects",
+        Some(&admin),
+        Some(one),
+    );
     assert_eq!(status, 200, "{body}");
     while reads < 50 {
-        let (status, body) = http(&server.addr, "GET", "/api/v1/objects?type=domain-name&limit=10", Some(&admin), None);
+        let (status, body) = http(
+            &server.addr,
+            "GET",
+            "/api/v1/objects?type=domain-name&limit=10",
+            Some(&admin),
+            None,
+        );
         assert_eq!(status, 200, "{body}");
         reads += 1;
     }
     let out = import.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("3000 new"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("locked"));
 
-    let (status, body) = http(&server.addr, "GET", "/api/v1/search?q=host2999.example", Some(&admin), None);
+    let (status, body) = http(
+        &server.addr,
+        "GET",
+        "/api/v1/search?q=host2999.example",
+        Some(&admin),
+        None,
+    );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("host2999.example.org"), "{body}");
 }
@@ -85,7 +122,16 @@ fn environment_overrides_the_configuration_file() {
     let tmp = tempfile::tempdir().unwrap();
     let token = init(tmp.path());
     let server = start(tmp.path(), &[("CONCORD_BODY_LIMIT", "200")]);
-    let big = format!(r#"{{"type":"url","spec_version":"2.1","id":"url--4f2a4a0e-0f2f-4f0d-8a87-c1d9d05b7e1f","value":"http://{}.example/"}}"#, "a".repeat(300));
-    let (status, body) = http(&server.addr, "POST", "/api/v1/objects", Some(&token), Some(&big));
+    let big = format!(
+        r#"{{"type":"url","spec_version":"2.1","id":"url--4f2a4a0e-0f2f-4f0d-8a87-c1d9d05b7e1f","value":"http://{}.example/"}}"#,
+        "a".repeat(300)
+    );
+    let (status, body) = http(
+        &server.addr,
+        "POST",
+        "/api/v1/objects",
+        Some(&token),
+        Some(&big),
+    );
     assert_eq!(status, 413, "{body}");
 }
