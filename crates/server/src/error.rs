@@ -189,3 +189,23 @@ fn is_json(res: &Response) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_show_only_an_id() {
+        let e = ApiError::internal(&"disk I/O error at /var/lib/concord/secret.db", "test");
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let body = e.body().to_string();
+        assert!(body.contains("internal error, id "), "{body}");
+        assert!(!body.contains("secret.db"), "{body}");
+    }
+
+    #[test]
+    fn unauthorized_carries_a_bearer_challenge() {
+        let res = ApiError::unauthorized("no").into_response();
+        assert!(res.headers().get(header::WWW_AUTHENTICATE).is_some());
+    }
+}

@@ -41,10 +41,11 @@ fn input_error(e: &InputError) -> ApiError {
 
 /// `POST /api/v1/objects`: imports a bundle, an array of objects, or one object.
 pub async fn create(
-    _caller: AnalystAccess,
+    caller: AnalystAccess,
     State(state): State<AppState>,
     Document(bytes): Document,
 ) -> Result<Response, ApiError> {
+    let size = bytes.len();
     let store = state.store.clone();
     let (summary, results) = blocking(move || {
         let values = parse_document(&bytes).map_err(|e| input_error(&e))?;
@@ -56,6 +57,16 @@ pub async fn create(
     })
     .await?;
     state.metrics.record_import(&summary);
+    tracing::info!(
+        token = %caller.0.name,
+        bytes = size,
+        new = summary.new,
+        new_versions = summary.new_versions,
+        unchanged = summary.unchanged,
+        conflicts = summary.conflicts,
+        rejected = summary.rejected,
+        "Objects imported."
+    );
     Ok(import_response(&summary, &results))
 }
 
