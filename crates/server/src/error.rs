@@ -183,6 +183,16 @@ pub async fn json_method_not_allowed(
     res
 }
 
+/// Answer for a handler that panicked (a bug): logged with an id, 500 in our format.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    ApiError::internal(&format!("handler panicked: {what}"), "panic").into_response()
+}
+
 fn is_json(res: &Response) -> bool {
     res.headers()
         .get(header::CONTENT_TYPE)
@@ -201,6 +211,13 @@ mod tests {
         let body = e.body().to_string();
         assert!(body.contains("internal error, id "), "{body}");
         assert!(!body.contains("secret.db"), "{body}");
+    }
+
+    #[test]
+    fn panics_become_internal_errors() {
+        let res = panic_response(Box::new("boom"));
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(is_json(&res));
     }
 
     #[test]

@@ -27,6 +27,12 @@
 //! | `GET /api/v1/objects`, `/objects/{id}`, `/objects/{id}/versions`, `/objects/{id}/relationships`, `/correlations/{id}`, `/search` | reader |
 //! | `POST /api/v1/objects` | analyst |
 //! | `GET`, `POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}` | admin |
+//!
+//! `GET /api/v1/objects/{id}` answers `{"object": <STIX object>, "seq", "date_added",
+//! "revoked"}`; listings answer `{"objects": [<STIX object>...], "next": "<cursor>" | null}`;
+//! `POST /api/v1/objects` answers `{"message", "summary", "results": [{"status":
+//! "accepted" | "rejected", "index", "id", "outcome" | "reasons"}]}` with 200, or 422 (and
+//! an `error` member) when every object was rejected. `/api/v1/openapi.json` has the rest.
 
 pub mod auth;
 pub mod error;
@@ -42,6 +48,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get};
 use concord_store::Store;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -135,6 +142,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .fallback(error::route_not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn(error::json_method_not_allowed))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
