@@ -427,3 +427,51 @@ async fn hundred_megabyte_body_with_length_is_413() {
     let res = t.post_raw("/api/v1/objects", &t.analyst, body).await;
     res.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 }
+
+#[tokio::test]
+async fn import_across_batches_reports_every_object_in_order() {
+    let t = TestApp::new();
+    let n = concord_store::import::DEFAULT_BATCH as u32 + 500;
+    let mut objects: Vec<Value> = (0..n).map(|i| campaign(i, &format!("c{i}"))).collect();
+    let bad_at = n as usize - 10;
+    objects[bad_at]["modified"] = json!("2000-01-01T00:00:00.000Z");
+    let body = t.import(objects).await;
+    assert_eq!(body["summary"]["new"], n - 1);
+    assert_eq!(body["summary"]["rejected"], 1);
+    let r = results(&body);
+    assert_eq!(r.len(), n as usize);
+    assert!(
+        r.iter().enumerate().all(|(i, x)| x["index"] == i),
+        "results are in input order"
+    );
+    assert_eq!(r[bad_at]["status"], "rejected");
+    assert_eq!(r[bad_at]["reasons"][0]["rule"], "order");
+    assert_eq!(
+        t.state.store.stats().expect("stats").objects,
+        i64::from(n - 1)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_imports_and_reads_all_succeed() {
+    let t = Arc::new(TestApp::new());
+    let mut tasks = Vec::new();
+    for w in 0..8u32 {
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            let objects: Vec<Value> = (0..20)
+                .map(|i| campaign(w * 1000 + i, "parallel"))
+                .collect();
+            let res = t
+                .post("/api/v1/objects", &t.analyst, &Value::Array(objects))
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+            let res = t.get("/api/v1/objects?limit=5", &t.reader).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    assert_eq!(t.state.store.stats().expect("stats").objects, 160);
+}
