@@ -1,30 +1,30 @@
 //! `concord import`: files of STIX objects into the store, with a progress bar on a
 //! terminal and a summary at the end; each rejection names the object, path and rule.
 
+use std::fs::File;
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 
-use anyhow::Context;
 use concord_store::Store;
 use concord_store::import::{ObjectResult, Summary, import_values};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
 
 /// Imports every file; returns `false` if any object or file was rejected.
 pub fn run(store: &dyn Store, files: &[std::path::PathBuf], batch: usize) -> anyhow::Result<bool> {
     let mut total = Summary::default();
     let mut file_errors = 0usize;
     for path in files {
-        match import_file(store, path, batch) {
-            Ok(s) => total.add(&s),
-            Err(e) => {
-                file_errors += 1;
-                eprintln!("{}: {e:#}", path.display());
-            }
+        let (summary, error) = import_file(store, path, batch);
+        total.add(&summary);
+        if let Some(e) = error {
+            file_errors += 1;
+            eprintln!("{}: {e:#}", path.display());
         }
     }
     println!(
         "Imported {} file(s): {} new, {} new versions, {} unchanged, {} conflicting, {} rejected{}",
-        files.len() - file_errors,
+        files.len(),
         total.new,
         total.new_versions,
         total.unchanged,
@@ -39,18 +39,37 @@ pub fn run(store: &dyn Store, files: &[std::path::PathBuf], batch: usize) -> any
     Ok(total.rejected == 0 && file_errors == 0)
 }
 
-fn import_file(store: &dyn Store, path: &Path, batch: usize) -> anyhow::Result<Summary> {
-    let bytes = if path == Path::new("-") {
-        let mut b = Vec::new();
-        std::io::stdin().read_to_end(&mut b)?;
-        b
+/// Imports one file, streaming: a parser thread reads objects one by one while this
+/// thread validates and stores them in batches, so memory stays flat for any file size.
+/// Returns what was stored, plus the error that ended the file early, if any (objects
+/// before a syntax error are kept).
+fn import_file(store: &dyn Store, path: &Path, batch: usize) -> (Summary, Option<anyhow::Error>) {
+    let (reader, len): (Box<dyn Read + Send>, Option<u64>) = if path == Path::new("-") {
+        (Box::new(std::io::stdin()), None)
     } else {
-        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+        match File::open(path) {
+            Ok(f) => {
+                let len = f.metadata().ok().map(|m| m.len());
+                (Box::new(f), len)
+            }
+            Err(e) => {
+                let e = anyhow::Error::from(e).context(format!("cannot read {}", path.display()));
+                return (Summary::default(), Some(e));
+            }
+        }
     };
-    let values = concord_stix::input::parse_document(&bytes)?;
-    let bar = progress_bar(values.len() as u64, path);
+    let bar = progress_bar(len, path);
+    let counted = Counting {
+        inner: reader,
+        bar: bar.clone(),
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Value>(4 * batch.max(1));
+    let parser = std::thread::spawn(move || {
+        concord_stix::input::stream_document(counted, &mut |v| tx.send(v).is_ok())
+    });
     let name = path.display().to_string();
-    let summary = import_values(store, values, batch, &mut |results| {
+    let mut objects = 0u64;
+    let stored = import_values(store, rx, batch, &mut |results| {
         for r in results {
             if let ObjectResult::Rejected { index, id, reasons } = r {
                 let id = id.as_deref().unwrap_or("(no id)");
@@ -59,25 +78,55 @@ fn import_file(store: &dyn Store, path: &Path, batch: usize) -> anyhow::Result<S
                         eprintln!(
                             "{name}: object #{index} {id}: {}: {} [{}]",
                             v.path, v.message, v.rule
-                        )
+                        );
                     });
                 }
             }
         }
-        bar.inc(results.len() as u64);
-    })?;
+        objects += results.len() as u64;
+        bar.set_message(format!("{name}: {objects} objects"));
+    });
+    let parsed = parser.join();
     bar.finish_and_clear();
-    Ok(summary)
+    let (summary, store_error) = match stored {
+        Ok(s) => (s, None),
+        Err(e) => (
+            Summary::default(),
+            Some(anyhow::Error::from(e).context("storing failed")),
+        ),
+    };
+    let parse_error = match parsed {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(anyhow::Error::from(e)),
+        Err(_) => Some(anyhow::anyhow!("the parser thread failed")),
+    };
+    (summary, store_error.or(parse_error))
 }
 
-fn progress_bar(len: u64, path: &Path) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+/// A reader that advances a progress bar by the bytes it reads.
+struct Counting {
+    inner: Box<dyn Read + Send>,
+    bar: ProgressBar,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+fn progress_bar(len: Option<u64>, path: &Path) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
     if !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     bar.set_style(
-        ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} objects ({per_sec}, {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{msg} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message(path.display().to_string());
     bar

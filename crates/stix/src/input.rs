@@ -92,3 +92,193 @@ mod tests {
         ));
     }
 }
+
+/// Reads a document from `reader` and hands each object to `each` as soon as it is
+/// parsed, so that a bundle of any size is read in constant memory (a bundle's
+/// `objects` and a top-level array are streamed element by element). Stops early if
+/// `each` returns `false`. Returns the number of objects handed over. On a syntax error
+/// the objects before it have already been handed over; the error names line and column.
+pub fn stream_document<R: std::io::Read>(
+    reader: R,
+    each: &mut dyn FnMut(Value) -> bool,
+) -> Result<usize, InputError> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+    let mut count = 0usize;
+    let mut stop = false;
+    let top = stream::Top { each, count: &mut count, stop: &mut stop };
+    let leftover = top.deserialize(&mut de)?;
+    if !stop {
+        de.end()?;
+    }
+    if let Some(value) = leftover {
+        for v in split_document(value)? {
+            count += 1;
+            if !each(v) {
+                break;
+            }
+        }
+    }
+    Ok(count)
+}
+
+mod stream {
+    //! serde visitors that stream the elements of a bundle or array.
+
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    /// The top level; yields `Some(value)` when the document must be split as a whole
+    /// (a single object, or a bundle whose `type` came after `objects`).
+    pub(super) struct Top<'a> {
+        pub each: &'a mut dyn FnMut(Value) -> bool,
+        pub count: &'a mut usize,
+        pub stop: &'a mut bool,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Top<'_> {
+        type Value = Option<Value>;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Top<'_> {
+        type Value = Option<Value>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a STIX bundle, a JSON array of objects, or one object")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            Elements { each: self.each, count: self.count, stop: self.stop }.visit_seq(seq)?;
+            Ok(None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut kept = Map::new();
+            let mut streamed = false;
+            while let Some(key) = map.next_key::<String>()? {
+                let is_bundle = kept.get("type").and_then(Value::as_str) == Some("bundle");
+                if key == "objects" && is_bundle && !*self.stop {
+                    map.next_value_seed(Elements { each: self.each, count: self.count, stop: self.stop })?;
+                    streamed = true;
+                } else if *self.stop {
+                    map.next_value::<IgnoredAny>()?;
+                } else {
+                    let v: Value = map.next_value()?;
+                    kept.insert(key, v);
+                }
+            }
+            Ok(if streamed { None } else { Some(Value::Object(kept)) })
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(Value::Bool(v)))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(Value::from(v)))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(Value::from(v)))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(Value::from(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Value::from(v)))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Some(Value::Null))
+        }
+    }
+
+    /// The elements of a list, each handed to `each`.
+    struct Elements<'a> {
+        each: &'a mut dyn FnMut(Value) -> bool,
+        count: &'a mut usize,
+        stop: &'a mut bool,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Elements<'_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Elements<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of STIX objects")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while !*self.stop {
+                let Some(v) = seq.next_element::<Value>()? else { return Ok(()) };
+                *self.count += 1;
+                if !(self.each)(v) {
+                    *self.stop = true;
+                }
+            }
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    fn collect(text: &str) -> Result<Vec<Value>, InputError> {
+        let mut got = Vec::new();
+        stream_document(text.as_bytes(), &mut |v| {
+            got.push(v);
+            true
+        })?;
+        Ok(got)
+    }
+
+    #[test]
+    fn streams_every_shape_like_parse_document() {
+        for doc in [
+            r#"{"type":"bundle","id":"bundle--1","objects":[{"a":1},{"b":2}]}"#,
+            r#"{"id":"bundle--1","objects":[{"a":1},{"b":2}],"type":"bundle"}"#,
+            r#"{"id":"bundle--1","objects":[{"a":1},{"b":2}]}"#,
+            r#"[{"a":1},{"b":2}]"#,
+            r#"{"type":"observed-data","objects":{"0":{"type":"file"}}}"#,
+            r#"{"type":"bundle","id":"bundle--1"}"#,
+        ] {
+            assert_eq!(collect(doc).unwrap(), parse_document(doc.as_bytes()).unwrap(), "{doc}");
+        }
+        assert!(matches!(collect("42"), Err(InputError::Shape(_))));
+        assert!(matches!(collect("[1] x"), Err(InputError::Json(_))));
+    }
+
+    #[test]
+    fn objects_before_a_syntax_error_are_handed_over() {
+        let mut got = 0;
+        let err = stream_document(&b"[{\"a\":1},\n{\"b\":2},\n{\"c\":"[..], &mut |_| {
+            got += 1;
+            true
+        })
+        .unwrap_err();
+        assert_eq!(got, 2);
+        assert!(err.to_string().contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn stops_when_asked() {
+        let mut got = 0;
+        let n = stream_document(&b"[{},{},{},{}]"[..], &mut |_| {
+            got += 1;
+            got < 2
+        })
+        .unwrap();
+        assert_eq!((n, got), (2, 2));
+    }
+}

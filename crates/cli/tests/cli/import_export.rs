@@ -108,6 +108,23 @@ fn unreadable_input_is_reported_with_its_position() {
 }
 
 #[test]
+fn objects_before_a_syntax_error_are_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    init(tmp.path());
+    let a = r#"{"type":"url","spec_version":"2.1","id":"url--4f2a4a0e-0f2f-4f0d-8a87-c1d9d05b7e1f","value":"http://a.example/"}"#;
+    let b = r#"{"type":"url","spec_version":"2.1","id":"url--5f2a4a0e-0f2f-4f0d-8a87-c1d9d05b7e1f","value":"http://b.example/"}"#;
+    let f = tmp.path().join("truncated.json");
+    std::fs::write(&f, format!("{{\"type\": \"bundle\", \"id\": \"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d\",\n\"objects\": [\n{a},\n{b},\n{{\"type\": \"url\", \"val")).unwrap();
+    let out = run(tmp.path(), &["import", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).contains("2 new"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("line 5"), "{}", stderr(&out));
+    let export = run(tmp.path(), &["export"]);
+    let bundle: Value = serde_json::from_slice(&export.stdout).unwrap();
+    assert_eq!(bundle["objects"].as_array().unwrap().len(), 2);
+}
+
+#[test]
 fn corpus_export_passes_the_oasis_validator() {
     let Some(corpus) = corpus() else { return };
     let Some(validator) = stix2_validator() else {
