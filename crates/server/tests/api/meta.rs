@@ -156,3 +156,45 @@ async fn unknown_route_and_method_get_json_errors() {
     res.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     assert!(res.headers.get(header::ALLOW).is_some());
 }
+
+/// The served OpenAPI document passes the reference `openapi-spec-validator` (installed
+/// by `scripts/test` in the test virtualenv).
+#[tokio::test]
+async fn openapi_document_passes_openapi_spec_validator() {
+    let venv = std::env::var_os("CONCORD_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv")
+        });
+    let exe = venv.join("bin/openapi-spec-validator");
+    if !exe.is_file() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but {} is missing (run scripts/test)",
+            exe.display()
+        );
+        eprintln!(
+            "SKIPPED: {} not found; run scripts/test to install it",
+            exe.display()
+        );
+        return;
+    }
+    let t = TestApp::new();
+    let res = t
+        .request(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, &res.bytes).unwrap();
+    let out = std::process::Command::new(&exe)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator rejected the document:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
