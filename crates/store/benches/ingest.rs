@@ -313,7 +313,9 @@ fn main() {
         .map(|v| v["id"].as_str().unwrap_or_default().to_owned())
         .collect();
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bench.db");
+    // INGEST_DB keeps the database (a fresh path) for inspection after the run.
+    let path = std::env::var_os("INGEST_DB")
+        .map_or_else(|| dir.path().join("bench.db"), std::path::PathBuf::from);
     let store = SqliteStore::open(&path).expect("open store");
     let committed = AtomicUsize::new(0);
     let done = AtomicBool::new(false);
@@ -361,9 +363,7 @@ fn main() {
             limit: 100,
             ..Default::default()
         })
-        .expect("search")
-        .objects
-        .len();
+        .map_or_else(|e| format!("error {e}"), |p| p.objects.len().to_string());
     let search_ms = search_start.elapsed().as_secs_f64() * 1000.0;
     let stats = store.stats().expect("stats");
 
