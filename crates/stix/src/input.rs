@@ -103,10 +103,15 @@ pub fn stream_document<R: std::io::Read>(
     each: &mut dyn FnMut(Value) -> bool,
 ) -> Result<usize, InputError> {
     use serde::de::DeserializeSeed;
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+    let mut de =
+        serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
     let mut count = 0usize;
     let mut stop = false;
-    let top = stream::Top { each, count: &mut count, stop: &mut stop };
+    let top = stream::Top {
+        each,
+        count: &mut count,
+        stop: &mut stop,
+    };
     let leftover = top.deserialize(&mut de)?;
     if !stop {
         de.end()?;
@@ -153,7 +158,12 @@ mod stream {
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-            Elements { each: self.each, count: self.count, stop: self.stop }.visit_seq(seq)?;
+            Elements {
+                each: self.each,
+                count: self.count,
+                stop: self.stop,
+            }
+            .visit_seq(seq)?;
             Ok(None)
         }
 
@@ -163,7 +173,11 @@ mod stream {
             while let Some(key) = map.next_key::<String>()? {
                 let is_bundle = kept.get("type").and_then(Value::as_str) == Some("bundle");
                 if key == "objects" && is_bundle && !*self.stop {
-                    map.next_value_seed(Elements { each: self.each, count: self.count, stop: self.stop })?;
+                    map.next_value_seed(Elements {
+                        each: self.each,
+                        count: self.count,
+                        stop: self.stop,
+                    })?;
                     streamed = true;
                 } else if *self.stop {
                     map.next_value::<IgnoredAny>()?;
@@ -172,7 +186,11 @@ mod stream {
                     kept.insert(key, v);
                 }
             }
-            Ok(if streamed { None } else { Some(Value::Object(kept)) })
+            Ok(if streamed {
+                None
+            } else {
+                Some(Value::Object(kept))
+            })
         }
 
         fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
@@ -218,7 +236,9 @@ mod stream {
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
             while !*self.stop {
-                let Some(v) = seq.next_element::<Value>()? else { return Ok(()) };
+                let Some(v) = seq.next_element::<Value>()? else {
+                    return Ok(());
+                };
                 *self.count += 1;
                 if !(self.each)(v) {
                     *self.stop = true;
@@ -253,7 +273,11 @@ mod stream_tests {
             r#"{"type":"observed-data","objects":{"0":{"type":"file"}}}"#,
             r#"{"type":"bundle","id":"bundle--1"}"#,
         ] {
-            assert_eq!(collect(doc).unwrap(), parse_document(doc.as_bytes()).unwrap(), "{doc}");
+            assert_eq!(
+                collect(doc).unwrap(),
+                parse_document(doc.as_bytes()).unwrap(),
+                "{doc}"
+            );
         }
         assert!(matches!(collect("42"), Err(InputError::Shape(_))));
         assert!(matches!(collect("[1] x"), Err(InputError::Json(_))));

@@ -231,9 +231,9 @@ fn check_common(c: &mut Checker<'_>, ty: &str, family: Family) {
         && !v
             .as_array()
             .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string))
-        {
-            c.fail("$.labels", "type", "must be a non-empty list of strings");
-        }
+    {
+        c.fail("$.labels", "type", "must be a non-empty list of strings");
+    }
     if let Some(v) = c.obj.get("external_references") {
         match v.as_array() {
             Some(list) => {
@@ -265,7 +265,8 @@ fn check_common(c: &mut Checker<'_>, ty: &str, family: Family) {
                     }
                     if gm
                         .get("selectors")
-                        .and_then(Value::as_array).is_none_or(|s| s.is_empty())
+                        .and_then(Value::as_array)
+                        .is_none_or(|s| s.is_empty())
                     {
                         c.fail(
                             format!("$.granular_markings[{i}].selectors"),
@@ -354,14 +355,13 @@ fn check_type_specific(c: &mut Checker<'_>, ty: &str) {
                 c.require("name", ty);
             }
         }
-        "malware-analysis"
-            if !c.has("result") && !c.has("analysis_sco_refs") => {
-                c.fail(
-                    "$.result",
-                    "required",
-                    "malware-analysis needs `result` or `analysis_sco_refs`",
-                );
-            }
+        "malware-analysis" if !c.has("result") && !c.has("analysis_sco_refs") => {
+            c.fail(
+                "$.result",
+                "required",
+                "malware-analysis needs `result` or `analysis_sco_refs`",
+            );
+        }
         "opinion" => {
             if let Some(op) = c.str_prop("opinion")
                 && !schema::OPINION_VALUES.contains(&op)
@@ -374,10 +374,9 @@ fn check_type_specific(c: &mut Checker<'_>, ty: &str) {
                 );
             }
         }
-        "file"
-            if !c.has("hashes") && !c.has("name") => {
-                c.fail("$", "required", "a file needs `hashes` or `name`");
-            }
+        "file" if !c.has("hashes") && !c.has("name") => {
+            c.fail("$", "required", "a file needs `hashes` or `name`");
+        }
         "artifact" => {
             if c.has("payload_bin") && c.has("url") {
                 c.fail(
