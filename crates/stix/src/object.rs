@@ -41,7 +41,7 @@ impl Object {
                     rule: "shape",
                     message: format!(
                         "a STIX object must be a JSON object, found {}",
-                        kind_name(&other)
+                        crate::validate::json_kind(&other)
                     ),
                 }],
             }),
@@ -276,17 +276,6 @@ impl Object {
     /// The object as a JSON value.
     pub fn into_value(self) -> Value {
         Value::Object(self.map)
-    }
-}
-
-fn kind_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
