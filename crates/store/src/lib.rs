@@ -207,6 +207,10 @@ pub struct Stats {
     pub by_type: Vec<(String, i64)>,
     /// Highest `seq`.
     pub last_seq: i64,
+    /// Versions committed but not yet reflected in the derived indexes (correlations,
+    /// references, full-text search): `last_seq` minus the indexer's cursor. Reads that
+    /// use those indexes catch up first, so this is a measure of background work only.
+    pub index_lag: i64,
 }
 
 /// A node's storage. Implementations are safe to share between threads; every method is

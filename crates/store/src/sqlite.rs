@@ -40,6 +40,7 @@
 //! sorted chunks, behind the import, is the known next step.
 
 mod graph;
+mod indexer;
 mod ingest;
 mod query;
 mod schema;
@@ -65,16 +66,38 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Reader connections kept open for reuse.
 const IDLE_READERS: usize = 4;
 
-/// A [`Store`] in one SQLite database file (or in memory, for tests).
+/// A [`Store`] in a SQLite database file and its index file (or in memory, for tests).
 pub struct SqliteStore {
     writer: Mutex<Connection>,
     /// `None` for an in-memory store: reads then use the writer connection.
     readers: Option<ReaderPool>,
+    /// `None` for an in-memory store: its indexes are brought up to date by the reads
+    /// that need them, on the writer connection.
+    indexer: Option<indexer::Background>,
 }
 
 struct ReaderPool {
     path: PathBuf,
+    index: PathBuf,
     idle: Mutex<Vec<Connection>>,
+}
+
+/// The index database of the main database at `path`: the same name with `-index`
+/// appended (`concord.db` -> `concord.db-index`, with its own `-wal` and `-shm`).
+pub fn index_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-index");
+    PathBuf::from(name)
+}
+
+/// Attaches the index database at `index` as `idx`.
+fn attach(conn: &Connection, index: &Path) -> Result<(), StoreError> {
+    let index = index.to_str().ok_or_else(|| StoreError::Open {
+        path: index.display().to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "path is not UTF-8"),
+    })?;
+    conn.execute("ATTACH DATABASE ?1 AS idx", [index])?;
+    Ok(())
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -107,6 +130,7 @@ fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
         conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     } else {
+        // Reads may ask for the derived indexes: reader connections see them as `idx`.
         conn.pragma_update(None, "cache_size", -16_384)?;
         conn.pragma_update(None, "query_only", true)?;
     }
@@ -132,13 +156,35 @@ impl SqliteStore {
         }
         configure(&conn, true)?;
         schema::migrate(&conn)?;
+
+        // The index database: WAL too, its schema created on a connection of its own.
+        let index = index_path(path);
+        {
+            let ic = Connection::open(&index)?;
+            ic.busy_timeout(BUSY_TIMEOUT)?;
+            let _: String = ic.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            schema::migrate_index(&ic, "")?;
+        }
+        let ic = Connection::open(path)?;
+        ic.busy_timeout(BUSY_TIMEOUT)?;
+        attach(&ic, &index)?;
+        configure(&ic, false)?;
+        ic.pragma_update(None, "query_only", false)?;
+        ic.pragma_update(Some("idx"), "synchronous", "NORMAL")?;
+        ic.pragma_update(Some("idx"), "cache_size", -131_072)?;
+        ic.pragma_update(Some("idx"), "journal_size_limit", 64 * 1024 * 1024)?;
+        ic.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+        let indexer = indexer::Background::start(ic)?;
+        indexer.notify();
         tracing::debug!(path = %path.display(), "Opened SQLite store.");
         Ok(SqliteStore {
             writer: Mutex::new(conn),
             readers: Some(ReaderPool {
                 path: path.to_owned(),
+                index,
                 idle: Mutex::new(Vec::new()),
             }),
+            indexer: Some(indexer),
         })
     }
 
@@ -147,10 +193,25 @@ impl SqliteStore {
         let conn = Connection::open_in_memory()?;
         configure(&conn, true)?;
         schema::migrate(&conn)?;
+        conn.execute_batch("ATTACH DATABASE ':memory:' AS idx")?;
+        schema::migrate_index(&conn, "idx.")?;
         Ok(SqliteStore {
             writer: Mutex::new(conn),
             readers: None,
+            indexer: None,
         })
+    }
+
+    /// Brings the derived indexes (correlations, references, full-text search) up to
+    /// every version committed before the call, indexing what is pending in this thread
+    /// (waiting first if another indexer is at work). Cheap when nothing is pending.
+    /// `list` with a text filter, `correlations` and `relationships` call it themselves.
+    pub fn catch_up(&self) -> Result<(), StoreError> {
+        match &self.indexer {
+            Some(bg) => indexer::catch_up(&lock(&bg.shared.conn))?,
+            None => indexer::catch_up(&lock(&self.writer))?,
+        };
+        Ok(())
     }
 
     /// Runs `f` with a reader connection (the writer's, for an in-memory store).
@@ -166,6 +227,8 @@ impl SqliteStore {
             Some(c) => c,
             None => {
                 let c = Connection::open(&pool.path)?;
+                c.busy_timeout(BUSY_TIMEOUT)?;
+                attach(&c, &pool.index)?;
                 configure(&c, false)?;
                 c
             }
@@ -203,7 +266,11 @@ impl Store for SqliteStore {
         }
         // Canonical JSON and extracted values are computed before taking the lock.
         let rows: Vec<ingest::Row<'_>> = objects.iter().map(ingest::Row::new).collect();
-        self.write(|c| ingest::ingest(c, &rows))
+        let outcomes = self.write(|c| ingest::ingest(c, &rows))?;
+        if let Some(bg) = &self.indexer {
+            bg.notify();
+        }
+        Ok(outcomes)
     }
 
     fn get(&self, id: &str) -> Result<Option<StoredObject>, StoreError> {
@@ -215,14 +282,19 @@ impl Store for SqliteStore {
     }
 
     fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
+        if q.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+            self.catch_up()?;
+        }
         self.read(|c| query::list(c, q))
     }
 
     fn correlations(&self, id: &str) -> Result<Vec<Correlation>, StoreError> {
+        self.catch_up()?;
         self.read(|c| graph::correlations(c, id))
     }
 
     fn relationships(&self, id: &str) -> Result<Vec<Related>, StoreError> {
+        self.catch_up()?;
         self.read(|c| graph::relationships(c, id))
     }
 

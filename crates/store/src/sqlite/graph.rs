@@ -1,7 +1,9 @@
 //! The object graph: correlations (shared observable values) and relationships
 //! (`*_ref(s)` properties, relationship and sighting SROs), both over current versions.
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::schema::id_key;
 
 use crate::{Correlation, Related, StoreError};
 
@@ -19,10 +21,11 @@ fn type_of(id: &str) -> &str {
 
 /// The current version's type and canonical JSON.
 fn current_json(c: &Connection, id: &str) -> Result<Option<(String, String)>, StoreError> {
-    let mut st =
-        c.prepare_cached("SELECT type, json FROM versions WHERE id = ?1 AND is_current = 1")?;
+    let mut st = c.prepare_cached(
+        "SELECT type, json FROM versions WHERE id_key = ?1 AND id = ?2 AND is_current = 1",
+    )?;
     Ok(st
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![id_key(id), id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 
@@ -36,7 +39,7 @@ pub(super) fn correlations(c: &Connection, id: &str) -> Result<Vec<Correlation>,
             reason: e.to_string(),
         })?;
     let mut st = c.prepare_cached(
-        "SELECT id FROM observables WHERE kind = ?1 AND value = ?2 AND id <> ?3 ORDER BY id LIMIT ?4",
+        "SELECT id FROM idx.observables WHERE kind = ?1 AND value = ?2 AND id <> ?3 ORDER BY id LIMIT ?4",
     )?;
     let mut out = Vec::new();
     for o in concord_stix::observable::extract(&ty, &map) {
@@ -58,8 +61,9 @@ pub(super) fn correlations(c: &Connection, id: &str) -> Result<Vec<Correlation>,
 
 /// `(path, target)` of every reference an object's current version makes.
 fn outgoing(c: &Connection, id: &str) -> Result<Vec<(String, String)>, StoreError> {
-    let mut st =
-        c.prepare_cached("SELECT path, target FROM refs WHERE source = ?1 ORDER BY path LIMIT ?2")?;
+    let mut st = c.prepare_cached(
+        "SELECT path, target FROM idx.refs WHERE source = ?1 ORDER BY path LIMIT ?2",
+    )?;
     let rows = st.query_map((id, RELATED_PER_DIRECTION), |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -130,9 +134,12 @@ fn through_sro(
 
 fn rel_type(c: &Connection, sro: &str) -> Result<String, StoreError> {
     let mut st = c.prepare_cached(
-        "SELECT json_extract(json, '$.relationship_type') FROM versions WHERE id = ?1 AND is_current = 1",
+        "SELECT json_extract(json, '$.relationship_type') FROM versions \
+         WHERE id_key = ?1 AND id = ?2 AND is_current = 1",
     )?;
-    let t: Option<Option<String>> = st.query_row([sro], |r| r.get(0)).optional()?;
+    let t: Option<Option<String>> = st
+        .query_row(params![id_key(sro), sro], |r| r.get(0))
+        .optional()?;
     Ok(t.flatten().unwrap_or_default())
 }
 
@@ -148,7 +155,7 @@ pub(super) fn relationships(c: &Connection, id: &str) -> Result<Vec<Related>, St
         .collect();
     let incoming: Vec<(String, String)> = {
         let mut st = c.prepare_cached(
-            "SELECT source, path FROM refs WHERE target = ?1 ORDER BY source, path LIMIT ?2",
+            "SELECT source, path FROM idx.refs WHERE target = ?1 ORDER BY source, path LIMIT ?2",
         )?;
         let rows = st.query_map((id, RELATED_PER_DIRECTION), |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<Result<_, _>>()?

@@ -1,28 +1,25 @@
-//! Writing a batch of objects: outcome rules, the current-version flag and the derived
-//! indexes (markings, observables, references, full-text) in one transaction.
+//! Writing a batch of objects: outcome rules, the current-version flag and markings, in
+//! one transaction. The derived indexes are the indexer's job (see [`super::indexer`]).
 
-use concord_stix::{Object, Observable, Reference, Timestamp};
+use concord_stix::{Object, Timestamp};
 use rusqlite::{Connection, Statement, Transaction, TransactionBehavior, params};
 
+use super::schema::id_key;
 use crate::{Outcome, StoreError};
 
 /// An object with everything the writer needs computed beforehand (outside the lock).
 pub(super) struct Row<'a> {
     obj: &'a Object,
+    key: i64,
     json: String,
-    search: String,
-    observables: Vec<Observable>,
-    refs: Vec<Reference>,
 }
 
 impl<'a> Row<'a> {
     pub(super) fn new(obj: &'a Object) -> Self {
         Row {
             obj,
+            key: id_key(obj.id()),
             json: obj.canonical_json(),
-            search: obj.search_text(),
-            observables: obj.observables(),
-            refs: obj.references(),
         }
     }
 }
@@ -42,34 +39,25 @@ struct Writer<'c> {
     insert: Statement<'c>,
     marking: Statement<'c>,
     demote: Statement<'c>,
-    obs_add: Statement<'c>,
-    obs_del: Statement<'c>,
-    refs_add: Statement<'c>,
-    refs_del: Statement<'c>,
-    search_add: Statement<'c>,
-    search_del: Statement<'c>,
 }
 
 impl<'c> Writer<'c> {
     fn new(tx: &'c Transaction<'_>) -> rusqlite::Result<Self> {
         Ok(Writer {
-            held: tx.prepare("SELECT seq, version, version_ns, is_current FROM versions WHERE id = ?1")?,
-            json_of: tx.prepare("SELECT type, json FROM versions WHERE seq = ?1")?,
-            insert: tx.prepare(
-                "INSERT INTO versions (id, type, version, version_ns, created, modified, \
-                 spec_version, created_by_ref, revoked, confidence, lang, date_added, \
-                 is_current, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            held: tx.prepare(
+                "SELECT seq, version, version_ns, is_current FROM versions \
+                 WHERE id_key = ?1 AND id = ?2",
             )?,
-            marking: tx.prepare("INSERT OR IGNORE INTO markings (seq, marking_ref) VALUES (?1, ?2)")?,
+            json_of: tx.prepare("SELECT json FROM versions WHERE seq = ?1")?,
+            insert: tx.prepare(
+                "INSERT INTO versions (id_key, id, type, version, version_ns, created, modified, \
+                 spec_version, created_by_ref, revoked, confidence, lang, date_added, \
+                 is_current, replaces, json) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            )?,
+            marking: tx
+                .prepare("INSERT OR IGNORE INTO markings (seq, marking_ref) VALUES (?1, ?2)")?,
             demote: tx.prepare("UPDATE versions SET is_current = 0 WHERE seq = ?1")?,
-            obs_add: tx
-                .prepare("INSERT OR IGNORE INTO observables (kind, value, id) VALUES (?1, ?2, ?3)")?,
-            obs_del: tx.prepare("DELETE FROM observables WHERE kind = ?1 AND value = ?2 AND id = ?3")?,
-            refs_add: tx
-                .prepare("INSERT OR REPLACE INTO refs (source, path, target) VALUES (?1, ?2, ?3)")?,
-            refs_del: tx.prepare("DELETE FROM refs WHERE source = ?1")?,
-            search_add: tx.prepare("INSERT INTO search (rowid, text) VALUES (?1, ?2)")?,
-            search_del: tx.prepare("DELETE FROM search WHERE rowid = ?1")?,
         })
     }
 
@@ -78,7 +66,7 @@ impl<'c> Writer<'c> {
         let id = obj.id();
         let held: Vec<Held> = self
             .held
-            .query_map([id], |r| {
+            .query_map(params![row.key, id], |r| {
                 Ok(Held {
                     seq: r.get(0)?,
                     version: r.get(1)?,
@@ -88,9 +76,7 @@ impl<'c> Writer<'c> {
             })?
             .collect::<Result<_, _>>()?;
         if let Some(same) = held.iter().find(|h| h.version == obj.version()) {
-            let (_, json): (String, String) = self
-                .json_of
-                .query_row([same.seq], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let json: String = self.json_of.query_row([same.seq], |r| r.get(0))?;
             return Ok(if json == row.json {
                 Outcome::Unchanged
             } else {
@@ -99,10 +85,16 @@ impl<'c> Writer<'c> {
         }
         let current = held.iter().find(|h| h.current);
         let becomes_current = current.is_none_or(|c| obj.version_nanos() > c.version_ns);
-        if becomes_current && let Some(old) = current {
-            self.retire(old.seq, id)?;
-        }
+        // The demoted version's derived index rows are taken away by the indexer when it
+        // reaches this version (`replaces`).
+        let replaces = if becomes_current && let Some(old) = current {
+            self.demote.execute([old.seq])?;
+            Some(old.seq)
+        } else {
+            None
+        };
         let seq = self.insert.insert(params![
+            row.key,
             id,
             obj.type_name(),
             obj.version(),
@@ -116,47 +108,17 @@ impl<'c> Writer<'c> {
             obj.lang(),
             now,
             becomes_current,
+            replaces,
             row.json,
         ])?;
         for m in obj.marking_refs() {
             self.marking.execute(params![seq, m])?;
-        }
-        if becomes_current {
-            for o in &row.observables {
-                self.obs_add.execute(params![o.kind, o.value, id])?;
-            }
-            for r in &row.refs {
-                self.refs_add.execute(params![id, r.path, r.target])?;
-            }
-            if !row.search.is_empty() {
-                self.search_add.execute(params![seq, row.search])?;
-            }
         }
         Ok(if held.is_empty() {
             Outcome::New
         } else {
             Outcome::NewVersion
         })
-    }
-
-    /// Takes the derived index rows of the version `seq` of `id` away: a newer version
-    /// becomes current.
-    fn retire(&mut self, seq: i64, id: &str) -> Result<(), StoreError> {
-        self.demote.execute([seq])?;
-        let (ty, json): (String, String) = self
-            .json_of
-            .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let map: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                id: id.to_owned(),
-                reason: e.to_string(),
-            })?;
-        for o in concord_stix::observable::extract(&ty, &map) {
-            self.obs_del.execute(params![o.kind, o.value, id])?;
-        }
-        self.refs_del.execute([id])?;
-        self.search_del.execute([seq])?;
-        Ok(())
     }
 }
 

@@ -2,7 +2,10 @@
 //! and full-text filters) and counts.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+use super::indexer;
+use super::schema::id_key;
 
 use crate::{ListQuery, Order, Page, Stats, StoreError, StoredObject};
 
@@ -27,16 +30,16 @@ fn stored(r: &Row<'_>) -> rusqlite::Result<StoredObject> {
 
 pub(super) fn get(c: &Connection, id: &str) -> Result<Option<StoredObject>, StoreError> {
     let mut st = c.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM versions WHERE id = ?1 AND is_current = 1"
+        "SELECT {COLUMNS} FROM versions WHERE id_key = ?1 AND id = ?2 AND is_current = 1"
     ))?;
-    Ok(st.query_row([id], stored).optional()?)
+    Ok(st.query_row(params![id_key(id), id], stored).optional()?)
 }
 
 pub(super) fn versions(c: &Connection, id: &str) -> Result<Vec<StoredObject>, StoreError> {
     let mut st = c.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM versions WHERE id = ?1 ORDER BY version_ns, seq"
+        "SELECT {COLUMNS} FROM versions WHERE id_key = ?1 AND id = ?2 ORDER BY version_ns, seq"
     ))?;
-    let rows = st.query_map([id], stored)?;
+    let rows = st.query_map(params![id_key(id), id], stored)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -92,11 +95,13 @@ pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
     if let Some(text) = &q.text {
         let (fts, like) = text_filter(text);
         if let Some(fts) = fts {
-            sql.push_str(" AND seq IN (SELECT rowid FROM search WHERE search MATCH ?)");
+            sql.push_str(" AND seq IN (SELECT rowid FROM idx.search WHERE search MATCH ?)");
             args.push(Value::Text(fts));
         }
         for pattern in like {
-            sql.push_str(" AND seq IN (SELECT rowid FROM search WHERE text LIKE ? ESCAPE '\\')");
+            sql.push_str(
+                " AND seq IN (SELECT rowid FROM idx.search WHERE text LIKE ? ESCAPE '\\')",
+            );
             args.push(Value::Text(pattern));
         }
     }
@@ -117,14 +122,7 @@ pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
 
 pub(super) fn stats(c: &Connection) -> Result<Stats, StoreError> {
     let versions: i64 = c.query_row("SELECT count(*) FROM versions", [], |r| r.get(0))?;
-    let last_seq: i64 = c
-        .query_row(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'versions'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or(0);
+    let position = indexer::position(c)?;
     let mut st = c.prepare_cached(
         "SELECT type, count(*) FROM versions WHERE is_current = 1 GROUP BY type ORDER BY type",
     )?;
@@ -136,6 +134,7 @@ pub(super) fn stats(c: &Connection) -> Result<Stats, StoreError> {
         versions,
         objects,
         by_type,
-        last_seq,
+        last_seq: position.last,
+        index_lag: position.lag(),
     })
 }

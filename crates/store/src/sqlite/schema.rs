@@ -1,13 +1,19 @@
-//! The SQLite schema and its migrations, versioned with `PRAGMA user_version`.
+//! The SQLite schemas and their migrations, versioned with `PRAGMA user_version`: the
+//! main database (versions, markings, tokens) and the index database (the derived
+//! indexes, which can always be rebuilt from the main database).
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use crate::StoreError;
 
-/// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this code writes in the main database (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 2;
 
-/// Version 1: versions, markings, observables, refs, search, tokens.
+/// The schema version of the index database. An index database of another version is
+/// emptied and rebuilt (its content is derived).
+const INDEX_SCHEMA_VERSION: i64 = 1;
+
+/// Version 1: versions, markings, observables, refs, search, tokens (all in one file).
 const V1: &str = r"
 CREATE TABLE versions (
     seq            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -64,8 +70,88 @@ CREATE TABLE tokens (
 );
 ";
 
-/// Creates the schema or brings it up to [`SCHEMA_VERSION`], in one immediate transaction
-/// (so two processes opening a new database at once do not both create it).
+/// Version 2 (from 1): versions are found by `id_key` (a 64-bit hash of the id, see
+/// [`id_key`]) instead of a unique text index on `(id, version)`; `replaces` names the
+/// version a new current version demoted (for the indexer); the derived indexes move to
+/// the index database; `store_meta` holds a random store id that the index database
+/// copies, so an index file that belongs to another database is noticed.
+const V2: &str = r"
+ALTER TABLE versions ADD COLUMN id_key INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE versions ADD COLUMN replaces INTEGER;
+DROP INDEX versions_id_version;
+DROP TABLE observables;
+DROP TABLE refs;
+DROP TABLE search;
+CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+";
+
+/// Created after `id_key` is filled in.
+const V2_INDEX: &str = "CREATE INDEX versions_id_key ON versions (id_key);";
+
+/// The index database, with `{p}` replaced by the schema prefix (`idx.` when it is
+/// created through an attaching connection, empty on its own connection).
+///
+/// - `state`: the indexer's cursor (`indexed_seq`: every version up to it is reflected)
+///   and the store id of the main database it was built from.
+/// - `observables`: one row per `(kind, value, id)` of current versions.
+/// - `refs`: one row per `(source, path, target)` of current versions.
+/// - `search`: FTS5 (`trigram`, diacritics removed) over `search_text()` of current
+///   versions; its rowid is the version's `seq`.
+const INDEX_DDL: &str = r"
+CREATE TABLE {p}state (
+    one         INTEGER PRIMARY KEY CHECK (one = 1),
+    store_id    TEXT    NOT NULL,
+    indexed_seq INTEGER NOT NULL
+);
+INSERT INTO {p}state (one, store_id, indexed_seq) VALUES (1, '', 0);
+
+CREATE TABLE {p}observables (
+    kind  TEXT NOT NULL,
+    value TEXT NOT NULL,
+    id    TEXT NOT NULL,
+    PRIMARY KEY (kind, value, id)
+) WITHOUT ROWID;
+
+CREATE TABLE {p}refs (
+    source TEXT NOT NULL,
+    path   TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (source, path)
+) WITHOUT ROWID;
+CREATE INDEX {p}refs_target ON refs (target);
+
+CREATE VIRTUAL TABLE {p}search USING fts5 (
+    text,
+    tokenize = 'trigram remove_diacritics 1'
+);
+";
+
+/// The tables of the index database, dropped when its schema version is not ours.
+const INDEX_TABLES: &[&str] = &["state", "observables", "refs", "search"];
+
+/// The key versions are looked up by: a 64-bit hash of the id (FNV-1a, then the
+/// SplitMix64 finaliser), stable across processes and releases. Two ids may share a key;
+/// every look-up also compares the id.
+pub(super) fn id_key(id: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
+    i64::from_ne_bytes(h.to_ne_bytes())
+}
+
+/// Creates the main schema or brings it up to [`SCHEMA_VERSION`], in one immediate
+/// transaction (so two processes opening a new database at once do not both create it).
 pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
     let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -79,9 +165,47 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
     }
     if version < 1 {
         tx.execute_batch(V1)?;
-        tracing::info!(version = SCHEMA_VERSION, "Created database schema.");
+    }
+    if version < 2 {
+        tx.execute_batch(V2)?;
+        {
+            let mut ids = tx.prepare("SELECT seq, id FROM versions")?;
+            let mut set = tx.prepare("UPDATE versions SET id_key = ?1 WHERE seq = ?2")?;
+            let rows: Vec<(i64, String)> = ids
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (seq, id) in rows {
+                set.execute(params![id_key(&id), seq])?;
+            }
+        }
+        tx.execute_batch(V2_INDEX)?;
+        tracing::info!(
+            from = version,
+            to = SCHEMA_VERSION,
+            "Database schema created or migrated."
+        );
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Creates the index schema under `prefix` (`""` on a connection of its own, `"idx."` on
+/// an in-memory store's connection), or empties and recreates it when it was written by
+/// another index schema version (its content is derived, the indexer rebuilds it).
+pub(super) fn migrate_index(conn: &Connection, prefix: &str) -> Result<(), StoreError> {
+    let schema = prefix.strip_suffix('.').unwrap_or("main");
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row(&format!("PRAGMA {schema}.user_version"), [], |r| r.get(0))?;
+    if version != INDEX_SCHEMA_VERSION {
+        for t in INDEX_TABLES {
+            tx.execute_batch(&format!("DROP TABLE IF EXISTS {prefix}{t};"))?;
+        }
+        tx.execute_batch(&INDEX_DDL.replace("{p}", prefix))?;
+        tx.execute_batch(&format!(
+            "PRAGMA {schema}.user_version = {INDEX_SCHEMA_VERSION};"
+        ))?;
+    }
     tx.commit()?;
     Ok(())
 }
