@@ -1,0 +1,1 @@
+//! Evaluates a pattern against observed data (work in progress).
