@@ -3,10 +3,15 @@
 //! no clock.
 //!
 //! ```
-//! use concord_pattern::check;
+//! use concord_pattern::{check, eval::{matches, Observation}, Timestamp};
 //!
 //! let pattern = check("[ipv4-addr:value ISSUBSET '10.0.0.0/8'] WITHIN 60 SECONDS").unwrap();
 //! assert_eq!(pattern.to_string(), "[ipv4-addr:value ISSUBSET '10.0.0.0/8'] WITHIN 60 SECONDS");
+//!
+//! let t = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
+//! let mut seen = Observation::new(t, t, 1);
+//! seen.objects.insert("ipv4-addr--1".into(), serde_json::json!({"type": "ipv4-addr", "value": "10.1.2.3"}));
+//! assert!(matches(&pattern, &[seen]));
 //!
 //! let err = check("[file:name = 'a' AND]").unwrap_err();
 //! assert_eq!(err.to_string(), "at 20: expected an object type, EXISTS or '(', found ']'");
