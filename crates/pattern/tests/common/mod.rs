@@ -2,6 +2,8 @@
 //! reference tools, with the skip-unless-CI rule of CONVENTIONS.md.
 #![allow(dead_code)]
 
+pub mod generate;
+
 use std::path::PathBuf;
 
 /// True when running in CI (`CI=true`), where a missing peer is a failure.
