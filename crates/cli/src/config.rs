@@ -26,6 +26,13 @@ pub struct Config {
     pub import_batch: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `concord_server=debug`.
     pub log: String,
+    /// The TAXII 2.1 server (`[taxii]`: title, api_root, default_collection, ...).
+    pub taxii: concord_taxii::server::TaxiiConfig,
+    /// Further TAXII collections (`[[taxii_collections]]`: id, title, description, types,
+    /// tlp, sources, labels, can_read, can_write).
+    pub taxii_collections: Vec<concord_taxii::collection::CollectionConfig>,
+    /// TAXII servers that `serve` pulls from on an interval (`[[taxii_sources]]`).
+    pub taxii_sources: Vec<concord_taxii::pull::Source>,
 }
 
 impl Default for Config {
@@ -38,6 +45,9 @@ impl Default for Config {
             body_limit: 64 * 1024 * 1024,
             import_batch: concord_store::import::DEFAULT_BATCH,
             log: "info".into(),
+            taxii: concord_taxii::server::TaxiiConfig::default(),
+            taxii_collections: Vec::new(),
+            taxii_sources: Vec::new(),
         }
     }
 }
@@ -79,7 +89,22 @@ impl Config {
              # URL users and peers reach this node at (empty: http://<listen>).\npublic_url = {url:?}\n\
              # Largest request body accepted, in bytes.\nbody_limit = {limit}\n\
              # Objects per import transaction.\nimport_batch = {batch}\n\
-             # Log filter, e.g. \"info\" or \"concord_server=debug,info\".\nlog = {log:?}\n",
+             # Log filter, e.g. \"info\" or \"concord_server=debug,info\".\nlog = {log:?}\n\n\
+             # TAXII 2.1 is served under /taxii2/ with a default collection of every object.\n\
+             # More collections, readable/writable by token role:\n\
+             # [[taxii_collections]]\n\
+             # id = \"4f7e2c1a-0000-4000-8000-000000000001\"\n\
+             # title = \"Indicators, TLP:CLEAR and GREEN\"\n\
+             # types = [\"indicator\"]\n\
+             # tlp = [\"clear\", \"green\"]\n\
+             # can_read = [\"reader\", \"analyst\", \"admin\"]\n\
+             # can_write = [\"analyst\", \"admin\"]\n\
+             # TAXII servers to pull from while serving:\n\
+             # [[taxii_sources]]\n\
+             # url = \"https://taxii.example.org/taxii2/\"\n\
+             # collection = \"...\"\n\
+             # token = \"...\"\n\
+             # interval_secs = 3600\n",
             name = self.node_name,
             id = self.node_id,
             listen = self.listen,

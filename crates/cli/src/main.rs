@@ -226,6 +226,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             body_limit: node.config.body_limit,
             node_name: node.config.node_name.clone(),
             public_url: public_url.clone(),
+            taxii: node::taxii_config(&node)?,
         };
         let state = concord_server::AppState::new(Arc::new(node.store), server_config);
         if let Some(token) = init.admin_token {

@@ -116,3 +116,23 @@ pub fn open(dir: &Path) -> anyhow::Result<Node> {
         store,
     })
 }
+
+/// The TAXII server settings of a node: `[taxii]` plus `[[taxii_collections]]`, the body
+/// limit as `max_content_length`, and a `next`-token key derived from the node key (so
+/// tokens stay valid across restarts).
+pub fn taxii_config(node: &Node) -> anyhow::Result<concord_taxii::server::TaxiiConfig> {
+    let mut t = node.config.taxii.clone();
+    t.collections
+        .extend(node.config.taxii_collections.iter().cloned());
+    t.max_content_length = node.config.body_limit;
+    let seed = fs::read_to_string(node.dir.join(KEY_FILE))
+        .with_context(|| format!("cannot read the node key in {}", node.dir.display()))?;
+    t.next_key = Sha256::new()
+        .chain_update(b"concord taxii next-token key v1\n")
+        .chain_update(seed.trim().as_bytes())
+        .finalize()
+        .to_vec();
+    t.validate()
+        .map_err(|e| anyhow::anyhow!("invalid TAXII configuration: {e}"))?;
+    Ok(t)
+}

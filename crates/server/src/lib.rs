@@ -27,6 +27,7 @@
 //! | `GET /api/v1/objects`, `/objects/{id}`, `/objects/{id}/versions`, `/objects/{id}/relationships`, `/correlations/{id}`, `/search` | reader |
 //! | `POST /api/v1/objects` | analyst |
 //! | `GET`, `POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}` | admin |
+//! | `/taxii2/...`: TAXII 2.1 (see `concord-taxii`; Basic or Bearer, per-collection roles) | per collection |
 //!
 //! `GET /api/v1/objects/{id}` answers `{"object": <STIX object>, "seq", "date_added",
 //! "revoked"}`; listings answer `{"objects": [<STIX object>...], "next": "<cursor>" | null}`;
@@ -63,6 +64,8 @@ pub struct ServerConfig {
     pub node_name: String,
     /// The URL under which clients reach this node (for the OpenAPI `servers` entry).
     pub public_url: String,
+    /// The TAXII 2.1 server mounted under `/taxii2/` (default collection, API root, ...).
+    pub taxii: concord_taxii::server::TaxiiConfig,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +74,7 @@ impl Default for ServerConfig {
             body_limit: 64 * 1024 * 1024,
             node_name: "concord".to_owned(),
             public_url: "http://127.0.0.1:8443".to_owned(),
+            taxii: concord_taxii::server::TaxiiConfig::default(),
         }
     }
 }
@@ -84,13 +88,21 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Request and import counters of this application.
     pub metrics: Arc<metrics::Metrics>,
+    /// The TAXII routes' state (same store, TAXII settings, recent statuses).
+    pub taxii: concord_taxii::server::TaxiiState,
 }
 
 impl AppState {
     /// State over a store with the given settings and fresh metrics.
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> AppState {
+        let taxii = concord_taxii::server::TaxiiState::new(
+            store.clone(),
+            config.taxii.clone(),
+            auth::hash_token,
+        );
         AppState {
             store,
+            taxii,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
         }
@@ -140,6 +152,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/search", get(objects::search))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
+        .with_state(state.clone())
+        .merge(concord_taxii::server::router(state.taxii.clone()))
         .fallback(error::route_not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -153,7 +167,6 @@ pub fn app(state: AppState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests

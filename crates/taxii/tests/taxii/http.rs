@@ -1,0 +1,311 @@
+//! The routes driven without a socket: media types, status codes, filters, paging.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use concord_taxii::collection::CollectionConfig;
+use concord_taxii::server::TaxiiConfig;
+use serde_json::{Value, json};
+
+use super::common::*;
+
+#[tokio::test]
+async fn discovery_root_and_collections_have_the_taxii_media_type() {
+    let node = Node::with_objects(1);
+    let d = node.get("/taxii2/", READER).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert_eq!(d.content_type(), TAXII);
+    assert_eq!(d.body["api_roots"], json!([ROOT]));
+    let r = node.get(ROOT, READER).await;
+    assert_eq!(r.body["versions"], json!([TAXII]));
+    let c = node.get(&format!("{ROOT}collections/"), READER).await;
+    assert_eq!(c.body["collections"][0]["id"], DEFAULT);
+    assert_eq!(c.body["collections"][0]["can_write"], false);
+    let c = node.get(&format!("{ROOT}collections/"), ANALYST).await;
+    assert_eq!(c.body["collections"][0]["can_write"], true);
+}
+
+#[tokio::test]
+async fn auth_basic_bearer_and_missing() {
+    let node = Node::with_objects(1);
+    let none = node
+        .send(
+            Request::builder()
+                .uri("/taxii2/")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(none.content_type(), TAXII);
+    assert_eq!(none.body["http_status"], "401");
+    assert!(none.headers.get("www-authenticate").is_some());
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("anyone:{READER}"));
+    let ok = node
+        .send(
+            Request::builder()
+                .uri("/taxii2/")
+                .header("authorization", format!("Basic {basic}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let wrong = node.get("/taxii2/", "nope").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn wrong_accept_is_406_and_wrong_content_type_is_415() {
+    let node = Node::with_objects(1);
+    let mut req = get_req("/taxii2/", READER);
+    req.headers_mut()
+        .insert("accept", "application/json".parse().unwrap());
+    let a = node.send(req).await;
+    assert_eq!(a.status, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(a.content_type(), TAXII);
+    let a = node
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(objects_path())
+                .header("authorization", format!("Bearer {ANALYST}"))
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"objects": []}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(a.body["http_status"], "415");
+}
+
+#[tokio::test]
+async fn envelope_over_max_content_length_is_413() {
+    let node = Node::new(TaxiiConfig {
+        max_content_length: 1000,
+        ..TaxiiConfig::default()
+    });
+    let objs: Vec<Value> = (0..10).map(indicator).collect();
+    let a = node
+        .post(&objects_path(), ANALYST, &json!({ "objects": objs }))
+        .await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(a.content_type(), TAXII);
+}
+
+#[tokio::test]
+async fn post_reports_each_object_and_the_status_is_readable() {
+    let node = Node::new(TaxiiConfig::default());
+    let bad = json!({"type": "indicator", "id": "indicator--nope"});
+    let envelope = json!({ "objects": [indicator(1), bad, 42] });
+    let a = node.post(&objects_path(), ANALYST, &envelope).await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
+    assert_eq!(a.body["total_count"], 3);
+    assert_eq!(a.body["success_count"], 1);
+    assert_eq!(a.body["failure_count"], 2);
+    assert!(
+        a.body["failures"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("indicator--nope")
+    );
+    let id = a.body["id"].as_str().unwrap();
+    let s = node.get(&format!("{ROOT}status/{id}/"), ANALYST).await;
+    assert_eq!(s.status, StatusCode::OK);
+    assert_eq!(s.body["success_count"], 1);
+    let r = node.post(&objects_path(), READER, &envelope).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    for body in [json!([1]), json!({"objects": "x"})] {
+        let a = node.post(&objects_path(), ANALYST, &body).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn pages_follow_next_without_skipping_or_repeating_while_writing() {
+    let node = Node::with_objects(25);
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    let mut round = 0;
+    loop {
+        let mut path = format!("{}?limit=10", objects_path());
+        if let Some(n) = &next {
+            path.push_str(&format!("&next={n}"));
+        }
+        let a = node.get(&path, READER).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        for o in a.body["objects"].as_array().cloned().unwrap_or_default() {
+            seen.push(o["id"].as_str().unwrap().to_owned());
+        }
+        if round == 0 {
+            assert!(a.headers.get("x-taxii-date-added-first").is_some());
+            assert!(a.headers.get("x-taxii-date-added-last").is_some());
+            let more: Vec<Value> = (100..105).map(indicator).collect();
+            concord_store::import::import_values(&*node.store, more, 10, &mut |_| {}).unwrap();
+        }
+        round += 1;
+        if a.body["more"] != true {
+            break;
+        }
+        next = a.body["next"].as_str().map(str::to_owned);
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(seen.len(), 30);
+    assert_eq!(unique.len(), 30);
+}
+
+#[tokio::test]
+async fn tampered_or_foreign_next_is_400() {
+    let mut config = TaxiiConfig::default();
+    config.collections.push(CollectionConfig {
+        id: "other".into(),
+        title: "Other".into(),
+        ..CollectionConfig::default_collection()
+    });
+    let node = Node::new(config);
+    let objs: Vec<Value> = (0..5).map(indicator).collect();
+    concord_store::import::import_values(&*node.store, objs, 10, &mut |_| {}).unwrap();
+    let a = node
+        .get(&format!("{}?limit=2", objects_path()), READER)
+        .await;
+    let next = a.body["next"].as_str().unwrap().to_owned();
+    let (seq, mac) = next.split_once('.').unwrap();
+    let tampered = format!("{}.{mac}", seq.parse::<i64>().unwrap() + 1);
+    let t = node
+        .get(
+            &format!("{}?limit=2&next={tampered}", objects_path()),
+            READER,
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::BAD_REQUEST);
+    assert_eq!(t.content_type(), TAXII);
+    let other = format!("{ROOT}collections/other/objects/?limit=2&next={next}");
+    assert_eq!(
+        node.get(&other, READER).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    for q in [
+        "limit=0",
+        "limit=-1",
+        "added_after=never",
+        "match[colour]=red",
+    ] {
+        let a = node.get(&format!("{}?{q}", objects_path()), READER).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{q}");
+    }
+    let huge = node
+        .get(&format!("{}?limit=100000000", objects_path()), READER)
+        .await;
+    assert_eq!(huge.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn filters_manifest_versions_and_one_object() {
+    let node = Node::with_objects(3);
+    let mut v2 = indicator(1);
+    v2["modified"] = json!("2026-02-01T00:00:00.000Z");
+    concord_store::import::import_values(&*node.store, vec![v2], 10, &mut |_| {}).unwrap();
+    let id = indicator(1)["id"].as_str().unwrap().to_owned();
+    let p = objects_path();
+    let count = |b: &Value| b["objects"].as_array().map_or(0, Vec::len);
+    assert_eq!(count(&node.get(&p, READER).await.body), 3);
+    assert_eq!(
+        count(
+            &node
+                .get(&format!("{p}?match[version]=all"), READER)
+                .await
+                .body
+        ),
+        4
+    );
+    assert_eq!(
+        count(
+            &node
+                .get(&format!("{p}?match[id]={id}&match[version]=first"), READER)
+                .await
+                .body
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &node
+                .get(&format!("{p}?match[type]=malware"), READER)
+                .await
+                .body
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &node
+                .get(&format!("{p}?match[spec_version]=2.0"), READER)
+                .await
+                .body
+        ),
+        0
+    );
+    let ts = node
+        .get(
+            &format!("{p}?match[version]=2026-01-01T00:00:00.000Z"),
+            READER,
+        )
+        .await;
+    assert_eq!(count(&ts.body), 3);
+    let m = node
+        .get(&format!("{ROOT}collections/{DEFAULT}/manifest/"), READER)
+        .await;
+    assert_eq!(
+        m.body["objects"][0]["media_type"],
+        "application/stix+json;version=2.1"
+    );
+    let v = node.get(&format!("{p}{id}/versions/"), READER).await;
+    assert_eq!(
+        v.body["versions"],
+        json!(["2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"])
+    );
+    let o = node.get(&format!("{p}{id}/"), READER).await;
+    assert_eq!(o.body["objects"][0]["modified"], "2026-02-01T00:00:00.000Z");
+    let missing = node
+        .get(
+            &format!("{p}indicator--00000000-0000-4000-8000-00000000ffff/"),
+            READER,
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let nocoll = node
+        .get(&format!("{ROOT}collections/nope/objects/"), READER)
+        .await;
+    assert_eq!(nocoll.status, StatusCode::NOT_FOUND);
+    assert_eq!(nocoll.content_type(), TAXII);
+}
+
+#[tokio::test]
+async fn collections_filter_and_hide_by_role() {
+    let mut config = TaxiiConfig::default();
+    config.collections.push(CollectionConfig {
+        id: "analysts-only".into(),
+        title: "Analysts".into(),
+        types: vec!["malware".into()],
+        can_read: vec![concord_store::Role::Analyst],
+        can_write: vec![concord_store::Role::Analyst],
+        ..CollectionConfig::default_collection()
+    });
+    let node = Node::new(config);
+    let c = node.get(&format!("{ROOT}collections/"), READER).await;
+    assert_eq!(c.body["collections"].as_array().unwrap().len(), 1);
+    let hidden = node
+        .get(&format!("{ROOT}collections/analysts-only/objects/"), READER)
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    let a = node
+        .post(
+            &format!("{ROOT}collections/analysts-only/objects/"),
+            ANALYST,
+            &json!({ "objects": [indicator(7)] }),
+        )
+        .await;
+    assert_eq!(a.body["failure_count"], 1, "{}", a.body);
+}
