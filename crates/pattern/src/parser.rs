@@ -71,7 +71,8 @@ impl<'a> Parser<'a> {
             Tok::Eof => self.err(t.start, ErrorKind::Syntax, format!("expected {what}, found the end of the pattern")),
             _ => {
                 let found: String = self.text_of(t).chars().take(40).collect();
-                self.err(t.start, ErrorKind::Syntax, format!("expected {what}, found '{found}'"))
+                let found = if found.starts_with('\'') { found } else { format!("'{found}'") };
+                self.err(t.start, ErrorKind::Syntax, format!("expected {what}, found {found}"))
             }
         }
     }
@@ -150,8 +151,13 @@ impl<'a> Parser<'a> {
             self.check_depth(nesting)?;
             let q = self.qualifier()?;
             if simple && seen.contains(&q.kind()) {
-                let msg = format!("duplicate qualifier {:?} on one observation expression", q.kind());
-                return Err(self.err(start, ErrorKind::DuplicateQualifier, msg.to_uppercase()));
+                let name = match q.kind() {
+                    QualifierKind::Within => "WITHIN",
+                    QualifierKind::Repeats => "REPEATS",
+                    QualifierKind::StartStop => "START/STOP",
+                };
+                let msg = format!("duplicate qualifier {name} on one observation expression");
+                return Err(self.err(start, ErrorKind::DuplicateQualifier, msg));
             }
             seen.push(q.kind());
             expr = ObservationExpr::Qualified(Box::new(expr), q);
