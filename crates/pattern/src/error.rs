@@ -45,7 +45,12 @@ impl PatternError {
     pub(crate) fn new(text: &str, offset: usize, kind: ErrorKind, message: String) -> Self {
         let offset = offset.min(text.len());
         let char_offset = text.get(..offset).map_or(offset, |s| s.chars().count());
-        PatternError { offset, char_offset, kind, message }
+        PatternError {
+            offset,
+            char_offset,
+            kind,
+            message,
+        }
     }
 }
 

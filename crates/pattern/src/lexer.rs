@@ -102,8 +102,11 @@ pub(crate) struct Token {
 }
 
 fn is_ws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{a0}' | '\u{1680}'
-        | '\u{2000}'..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}')
+    matches!(
+        c,
+        ' ' | '\t' | '\r' | '\n' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
+    )
 }
 
 /// Tokenizes the whole text; the last token is always `Eof`.
@@ -127,10 +130,18 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             continue;
         }
         let (tok, len) = lex_one(text, i, c);
-        out.push(Token { tok, start: i, end: i + len });
+        out.push(Token {
+            tok,
+            start: i,
+            end: i + len,
+        });
         i += len;
     }
-    out.push(Token { tok: Tok::Eof, start: b.len(), end: b.len() });
+    out.push(Token {
+        tok: Tok::Eof,
+        start: b.len(),
+        end: b.len(),
+    });
     out
 }
 
@@ -230,18 +241,32 @@ fn lex_string(b: &[u8]) -> (Tok, usize) {
             }
         }
     }
-    (Tok::Error(ErrorKind::Syntax, "unterminated string literal".into()), 1)
+    (
+        Tok::Error(ErrorKind::Syntax, "unterminated string literal".into()),
+        1,
+    )
 }
 
 /// `t'..'`, `b'..'`, `h'..'`: the letter at `i` is followed by a quote.
 fn lex_prefixed(text: &str, i: usize, c: char) -> (Tok, usize) {
     let body_start = i + 2;
     let Some(close) = text[body_start..].find('\'') else {
-        return (Tok::Error(ErrorKind::Syntax, "unterminated literal".into()), 1);
+        return (
+            Tok::Error(ErrorKind::Syntax, "unterminated literal".into()),
+            1,
+        );
     };
     let body = &text[body_start..body_start + close];
     let len = close + 3;
-    let bad = |what: &str| (Tok::Error(ErrorKind::Syntax, format!("malformed {what} literal {c}'{body}'")), 1);
+    let bad = |what: &str| {
+        (
+            Tok::Error(
+                ErrorKind::Syntax,
+                format!("malformed {what} literal {c}'{body}'"),
+            ),
+            1,
+        )
+    };
     match c {
         't' => {
             if !timestamp_shape_ok(body) {
@@ -250,7 +275,10 @@ fn lex_prefixed(text: &str, i: usize, c: char) -> (Tok, usize) {
             match Timestamp::parse_lenient(body) {
                 Some(t) => (Tok::Timestamp(t, Timestamp::parse(body).is_some()), len),
                 None => (
-                    Tok::Error(ErrorKind::InvalidLiteral, format!("timestamp t'{body}' is out of range")),
+                    Tok::Error(
+                        ErrorKind::InvalidLiteral,
+                        format!("timestamp t'{body}' is out of range"),
+                    ),
                     len,
                 ),
             }
@@ -270,7 +298,8 @@ fn lex_prefixed(text: &str, i: usize, c: char) -> (Tok, usize) {
 fn timestamp_shape_ok(s: &str) -> bool {
     let b = s.as_bytes();
     let d = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-    let in_range = |i: usize, lo: &[u8], hi: &[u8]| b.get(i..i + 2).is_some_and(|x| x >= lo && x <= hi);
+    let in_range =
+        |i: usize, lo: &[u8], hi: &[u8]| b.get(i..i + 2).is_some_and(|x| x >= lo && x <= hi);
     if b.len() < 20 || !(0..4).all(d) || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
         return false;
     }
@@ -290,18 +319,24 @@ fn timestamp_shape_ok(s: &str) -> bool {
 /// Hex pairs (possibly none).
 pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
-    let val = |c: u8| char::from(c).to_digit(16).and_then(|v| u8::try_from(v).ok());
-    b.chunks(2).map(|p| Some(val(p[0])? << 4 | val(p[1])?)).collect()
+    let val = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|v| u8::try_from(v).ok())
+    };
+    b.chunks(2)
+        .map(|p| Some(val(p[0])? << 4 | val(p[1])?))
+        .collect()
 }
 
 /// Standard base64 with padding, at least one group of four (as the grammar requires).
 /// Non-zero bits in a final partial group are accepted and dropped, as Python does.
 pub(crate) fn decode_base64(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.is_empty() || b.len() % 4 != 0 {
+    if b.is_empty() || !b.len().is_multiple_of(4) {
         return None;
     }
     let val = |c: u8| -> Option<u32> {
@@ -343,21 +378,27 @@ mod tests {
     #[test]
     fn numbers_take_longest_match() {
         assert_eq!(kinds("01"), vec![Tok::Int, Tok::Int, Tok::Eof]);
-        assert_eq!(kinds("01.5 -.5 +3"), vec![Tok::Float, Tok::Float, Tok::Int, Tok::Eof]);
+        assert_eq!(
+            kinds("01.5 -.5 +3"),
+            vec![Tok::Float, Tok::Float, Tok::Int, Tok::Eof]
+        );
         assert_eq!(kinds("1."), vec![Tok::Int, Tok::Dot, Tok::Eof]);
     }
 
     #[test]
     fn words_and_operators() {
-        assert_eq!(kinds("AND ANDx a-b true <> == /* c */ // x"), vec![
-            Tok::Kw(Kw::And),
-            Tok::Ident,
-            Tok::IdentHyphen,
-            Tok::Bool(true),
-            Tok::Ne,
-            Tok::Eq,
-            Tok::Eof
-        ]);
+        assert_eq!(
+            kinds("AND ANDx a-b true <> == /* c */ // x"),
+            vec![
+                Tok::Kw(Kw::And),
+                Tok::Ident,
+                Tok::IdentHyphen,
+                Tok::Bool(true),
+                Tok::Ne,
+                Tok::Eq,
+                Tok::Eof
+            ]
+        );
     }
 
     #[test]

@@ -32,7 +32,8 @@ mod timestamp;
 mod validate;
 
 pub use ast::{
-    Comparison, ComparisonExpr, Literal, Number, ObjectPath, ObservationExpr, Operator, PathStep, Pattern, Qualifier,
+    Comparison, ComparisonExpr, Literal, Number, ObjectPath, ObservationExpr, Operator, PathStep,
+    Pattern, Qualifier,
 };
 pub use error::{ErrorKind, PatternError};
 pub use parser::MAX_DEPTH;
@@ -89,7 +90,9 @@ pub fn check_lines(text: &str) -> Vec<String> {
     if text.is_empty() {
         return Vec::new();
     }
-    text.split('\n').map(|line| verdict(line.strip_suffix('\r').unwrap_or(line))).collect()
+    text.split('\n')
+        .map(|line| verdict(line.strip_suffix('\r').unwrap_or(line)))
+        .collect()
 }
 
 /// The verdict for one pattern: `valid` or `invalid: at N: message`.
@@ -133,7 +136,10 @@ mod tests {
             ("[x:t = t'2024-02-30T12:00:00Z']", ErrorKind::InvalidLiteral),
             ("[a:b = 1] WITHIN 0 SECONDS", ErrorKind::InvalidQualifier),
             ("[a:b = 1] REPEATS 0 TIMES", ErrorKind::InvalidQualifier),
-            ("[a:b = 1] START t'2024-01-01T00:00:00Z' STOP t'2024-01-01T00:00:00Z'", ErrorKind::InvalidQualifier),
+            (
+                "[a:b = 1] START t'2024-01-01T00:00:00Z' STOP t'2024-01-01T00:00:00Z'",
+                ErrorKind::InvalidQualifier,
+            ),
         ] {
             assert!(parse(text).is_ok(), "{text}");
             assert_eq!(parse_strict(text).unwrap_err().kind, kind, "{text}");

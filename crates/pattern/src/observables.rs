@@ -2,7 +2,9 @@
 //! `ISSUBSET 'cidr'` comparisons of a pattern, and whether the pattern is nothing more
 //! than a disjunction of them (then an exact lookup decides it).
 
-use crate::ast::{Comparison, ComparisonExpr, Literal, ObjectPath, ObservationExpr, Operator, Pattern};
+use crate::ast::{
+    Comparison, ComparisonExpr, Literal, ObjectPath, ObservationExpr, Operator, Pattern,
+};
 
 /// How a plain observable compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,7 +52,9 @@ pub fn extract(pattern: &Pattern) -> Vec<PlainObservable> {
 fn for_each_comparison<'a>(e: &'a ComparisonExpr, f: &mut impl FnMut(&'a Comparison)) {
     match e {
         ComparisonExpr::Comparison(c) => f(c),
-        ComparisonExpr::And(v) | ComparisonExpr::Or(v) => v.iter().for_each(|x| for_each_comparison(x, f)),
+        ComparisonExpr::And(v) | ComparisonExpr::Or(v) => {
+            v.iter().for_each(|x| for_each_comparison(x, f))
+        }
     }
 }
 
@@ -58,7 +62,11 @@ fn plain(c: &Comparison) -> Vec<PlainObservable> {
     if c.negated {
         return Vec::new();
     }
-    let rec = |op, value: &Literal| PlainObservable { path: c.path.clone(), op, value: value.clone() };
+    let rec = |op, value: &Literal| PlainObservable {
+        path: c.path.clone(),
+        op,
+        value: value.clone(),
+    };
     match &c.op {
         Operator::Eq(l) => vec![rec(PlainOp::Equals, l)],
         Operator::In(items) => items.iter().map(|l| rec(PlainOp::In, l)).collect(),
@@ -89,7 +97,11 @@ pub fn is_simple(pattern: &Pattern) -> bool {
 fn simple_comparison(e: &ComparisonExpr) -> bool {
     match e {
         ComparisonExpr::Comparison(c) => {
-            !c.negated && matches!(c.op, Operator::Eq(_) | Operator::In(_) | Operator::IsSubset(_))
+            !c.negated
+                && matches!(
+                    c.op,
+                    Operator::Eq(_) | Operator::In(_) | Operator::IsSubset(_)
+                )
         }
         ComparisonExpr::Or(v) => v.iter().all(simple_comparison),
         ComparisonExpr::And(_) => false,

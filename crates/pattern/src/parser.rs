@@ -6,8 +6,8 @@
 //! inside brackets `OR` is looser than `AND`. All binary operators are left-associative.
 
 use crate::ast::{
-    Comparison, ComparisonExpr, Literal, Number, ObjectPath, ObservationExpr, Operator, PathStep, Pattern,
-    Qualifier, QualifierKind,
+    Comparison, ComparisonExpr, Literal, Number, ObjectPath, ObservationExpr, Operator, PathStep,
+    Pattern, Qualifier, QualifierKind,
 };
 use crate::error::{ErrorKind, PatternError};
 use crate::lexer::{Kw, Tok, Token, tokenize};
@@ -27,13 +27,20 @@ pub(crate) struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(text: &'a str, strict: bool) -> Self {
-        Parser { text, toks: tokenize(text), pos: 0, strict }
+        Parser {
+            text,
+            toks: tokenize(text),
+            pos: 0,
+            strict,
+        }
     }
 
     pub(crate) fn parse_pattern(mut self) -> Result<Pattern> {
         let expr = self.followed_by(0)?;
         if self.peek() != &Tok::Eof {
-            return Err(self.unexpected("AND, OR, FOLLOWEDBY, a qualifier or the end of the pattern"));
+            return Err(
+                self.unexpected("AND, OR, FOLLOWEDBY, a qualifier or the end of the pattern")
+            );
         }
         brackets_check(self.text)?;
         Ok(Pattern { expr })
@@ -68,17 +75,33 @@ impl<'a> Parser<'a> {
         let t = self.token();
         match &t.tok {
             Tok::Error(kind, msg) => self.err(t.start, *kind, msg.clone()),
-            Tok::Eof => self.err(t.start, ErrorKind::Syntax, format!("expected {what}, found the end of the pattern")),
+            Tok::Eof => self.err(
+                t.start,
+                ErrorKind::Syntax,
+                format!("expected {what}, found the end of the pattern"),
+            ),
             _ => {
                 let found: String = self.text_of(t).chars().take(40).collect();
-                let found = if found.starts_with('\'') { found } else { format!("'{found}'") };
-                self.err(t.start, ErrorKind::Syntax, format!("expected {what}, found {found}"))
+                let found = if found.starts_with('\'') {
+                    found
+                } else {
+                    format!("'{found}'")
+                };
+                self.err(
+                    t.start,
+                    ErrorKind::Syntax,
+                    format!("expected {what}, found {found}"),
+                )
             }
         }
     }
 
     fn expect(&mut self, tok: &Tok, what: &str) -> Result<Token> {
-        if self.peek() == tok { Ok(self.bump()) } else { Err(self.unexpected(what)) }
+        if self.peek() == tok {
+            Ok(self.bump())
+        } else {
+            Err(self.unexpected(what))
+        }
     }
 
     fn eat_kw(&mut self, kw: Kw) -> bool {
@@ -103,7 +126,11 @@ impl<'a> Parser<'a> {
         while self.eat_kw(Kw::FollowedBy) {
             items.push(self.obs_or(depth)?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { ObservationExpr::FollowedBy(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            ObservationExpr::FollowedBy(items)
+        })
     }
 
     fn obs_or(&mut self, depth: usize) -> Result<ObservationExpr> {
@@ -111,7 +138,11 @@ impl<'a> Parser<'a> {
         while self.eat_kw(Kw::Or) {
             items.push(self.obs_and(depth)?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { ObservationExpr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            ObservationExpr::Or(items)
+        })
     }
 
     fn obs_and(&mut self, depth: usize) -> Result<ObservationExpr> {
@@ -119,7 +150,11 @@ impl<'a> Parser<'a> {
         while self.eat_kw(Kw::And) {
             items.push(self.qualified(depth)?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { ObservationExpr::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            ObservationExpr::And(items)
+        })
     }
 
     /// `[..]` or `(..)` followed by any number of qualifiers.
@@ -178,7 +213,11 @@ impl<'a> Parser<'a> {
                 self.bump();
                 self.expect(&Tok::Kw(Kw::Seconds), "SECONDS")?;
                 if self.strict && n.as_f64() <= 0.0 {
-                    return Err(self.err(t.start, ErrorKind::InvalidQualifier, "WITHIN must be positive".into()));
+                    return Err(self.err(
+                        t.start,
+                        ErrorKind::InvalidQualifier,
+                        "WITHIN must be positive".into(),
+                    ));
                 }
                 Ok(Qualifier::Within(n))
             }
@@ -191,7 +230,11 @@ impl<'a> Parser<'a> {
                 self.bump();
                 self.expect(&Tok::Kw(Kw::Times), "TIMES")?;
                 if self.strict && n == 0 {
-                    return Err(self.err(t.start, ErrorKind::InvalidQualifier, "REPEATS must be at least 1".into()));
+                    return Err(self.err(
+                        t.start,
+                        ErrorKind::InvalidQualifier,
+                        "REPEATS must be at least 1".into(),
+                    ));
                 }
                 Ok(Qualifier::Repeats(n))
             }
@@ -231,15 +274,24 @@ impl<'a> Parser<'a> {
 
     fn unsigned(&self, t: &Token) -> Result<u64> {
         let s = self.text_of(t).trim_start_matches('+');
-        s.parse()
-            .map_err(|_| self.err(t.start, ErrorKind::InvalidLiteral, format!("integer {s} is too large")))
+        s.parse().map_err(|_| {
+            self.err(
+                t.start,
+                ErrorKind::InvalidLiteral,
+                format!("integer {s} is too large"),
+            )
+        })
     }
 
     fn float(&self, t: &Token) -> Result<f64> {
         let s = self.text_of(t);
         match s.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(f),
-            _ => Err(self.err(t.start, ErrorKind::InvalidLiteral, format!("number {s} is out of range"))),
+            _ => Err(self.err(
+                t.start,
+                ErrorKind::InvalidLiteral,
+                format!("number {s} is out of range"),
+            )),
         }
     }
 
@@ -248,7 +300,11 @@ impl<'a> Parser<'a> {
         while self.eat_kw(Kw::Or) {
             items.push(self.cmp_and(depth)?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { ComparisonExpr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            ComparisonExpr::Or(items)
+        })
     }
 
     fn cmp_and(&mut self, depth: usize) -> Result<ComparisonExpr> {
@@ -256,7 +312,11 @@ impl<'a> Parser<'a> {
         while self.eat_kw(Kw::And) {
             items.push(self.prop_test(depth)?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { ComparisonExpr::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            ComparisonExpr::And(items)
+        })
     }
 
     fn prop_test(&mut self, depth: usize) -> Result<ComparisonExpr> {
@@ -271,7 +331,11 @@ impl<'a> Parser<'a> {
             Tok::Kw(Kw::Exists) => {
                 self.bump();
                 let path = self.path()?;
-                return Ok(ComparisonExpr::Comparison(Comparison { path, negated: false, op: Operator::Exists }));
+                return Ok(ComparisonExpr::Comparison(Comparison {
+                    path,
+                    negated: false,
+                    op: Operator::Exists,
+                }));
             }
             _ => {}
         }
@@ -306,7 +370,8 @@ impl<'a> Parser<'a> {
                 match kw {
                     Kw::Like => Operator::Like(s),
                     Kw::Matches => {
-                        validate::regex(&s).map_err(|m| self.err(lit_start, ErrorKind::InvalidRegex, m))?;
+                        validate::regex(&s)
+                            .map_err(|m| self.err(lit_start, ErrorKind::InvalidRegex, m))?;
                         Operator::Matches(s)
                     }
                     Kw::IsSubset => Operator::IsSubset(s),
@@ -316,13 +381,19 @@ impl<'a> Parser<'a> {
             _ if negated => return Err(self.unexpected("a comparison operator")),
             _ => return Err(self.unexpected("a comparison operator or NOT")),
         };
-        let raw: String = self.toks[self.pos_of(lit_start)..self.pos].iter().map(|t| self.text_of(t)).collect();
+        let raw: String = self.toks[self.pos_of(lit_start)..self.pos]
+            .iter()
+            .map(|t| self.text_of(t))
+            .collect();
         validate::hash(&path, &raw).map_err(|m| self.err(lit_start, ErrorKind::InvalidHash, m))?;
         Ok(ComparisonExpr::Comparison(Comparison { path, negated, op }))
     }
 
     fn pos_of(&self, start: usize) -> usize {
-        self.toks[..self.pos].iter().rposition(|t| t.start == start).unwrap_or(self.pos)
+        self.toks[..self.pos]
+            .iter()
+            .rposition(|t| t.start == start)
+            .unwrap_or(self.pos)
     }
 
     fn path(&mut self) -> Result<ObjectPath> {
@@ -348,7 +419,11 @@ impl<'a> Parser<'a> {
                         Tok::Int => {
                             let s = self.text_of(&t).trim_start_matches('+');
                             let i = s.parse().map_err(|_| {
-                                self.err(t.start, ErrorKind::InvalidLiteral, format!("index {s} is too large"))
+                                self.err(
+                                    t.start,
+                                    ErrorKind::InvalidLiteral,
+                                    format!("index {s} is too large"),
+                                )
                             })?;
                             PathStep::Index(i)
                         }
@@ -406,7 +481,11 @@ impl<'a> Parser<'a> {
             Tok::Int => {
                 let s = self.text_of(&t).trim_start_matches('+');
                 Literal::Int(s.parse().map_err(|_| {
-                    self.err(t.start, ErrorKind::InvalidLiteral, format!("integer {s} does not fit in 64 bits"))
+                    self.err(
+                        t.start,
+                        ErrorKind::InvalidLiteral,
+                        format!("integer {s} does not fit in 64 bits"),
+                    )
                 })?)
             }
             Tok::Float => Literal::Float(self.float(&t)?),
@@ -418,8 +497,13 @@ impl<'a> Parser<'a> {
             }
             Tok::Binary(b) => Literal::Binary(b),
             Tok::Hex(h) => Literal::Hex(h),
-            _ if orderable => return Err(self.unexpected("a literal (string, number, timestamp, binary or hex)")),
-            _ => return Err(self.unexpected("a literal (string, number, boolean, timestamp, binary or hex)")),
+            _ if orderable => {
+                return Err(self.unexpected("a literal (string, number, timestamp, binary or hex)"));
+            }
+            _ => {
+                return Err(self
+                    .unexpected("a literal (string, number, boolean, timestamp, binary or hex)"));
+            }
         };
         self.bump();
         Ok(lit)
@@ -430,9 +514,22 @@ impl<'a> Parser<'a> {
 /// must start with `[` (so a leading comment is rejected, as there).
 fn brackets_check(text: &str) -> Result<()> {
     let python_space = |c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c);
-    match text.char_indices().find(|&(_, c)| c != '(' && !python_space(c)) {
+    match text
+        .char_indices()
+        .find(|&(_, c)| c != '(' && !python_space(c))
+    {
         Some((_, '[')) => Ok(()),
-        Some((i, _)) => Err(PatternError::new(text, i, ErrorKind::Syntax, "expected '[' or '('".into())),
-        None => Err(PatternError::new(text, text.len(), ErrorKind::Syntax, "expected '['".into())),
+        Some((i, _)) => Err(PatternError::new(
+            text,
+            i,
+            ErrorKind::Syntax,
+            "expected '[' or '('".into(),
+        )),
+        None => Err(PatternError::new(
+            text,
+            text.len(),
+            ErrorKind::Syntax,
+            "expected '['".into(),
+        )),
     }
 }

@@ -12,8 +12,8 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use crate::ast::{
-    Comparison, ComparisonExpr, Literal, Number, ObjectPath, ObservationExpr, Operator, PathStep, Pattern,
-    Qualifier, QualifierKind,
+    Comparison, ComparisonExpr, Literal, Number, ObjectPath, ObservationExpr, Operator, PathStep,
+    Pattern, Qualifier, QualifierKind,
 };
 use crate::lexer::is_reserved;
 
@@ -23,12 +23,21 @@ impl Display for Pattern {
     }
 }
 
-fn join<T: Display>(f: &mut Formatter<'_>, items: &[T], sep: &str, paren: impl Fn(&T) -> bool) -> fmt::Result {
+fn join<T: Display>(
+    f: &mut Formatter<'_>,
+    items: &[T],
+    sep: &str,
+    paren: impl Fn(&T) -> bool,
+) -> fmt::Result {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             f.write_str(sep)?;
         }
-        if paren(item) { write!(f, "({item})")? } else { write!(f, "{item}")? }
+        if paren(item) {
+            write!(f, "({item})")?
+        } else {
+            write!(f, "{item}")?
+        }
     }
     Ok(())
 }
@@ -38,9 +47,15 @@ impl Display for ObservationExpr {
         use ObservationExpr as O;
         match self {
             O::Observation(c) => write!(f, "[{c}]"),
-            O::And(items) => join(f, items, " AND ", |e| matches!(e, O::And(_) | O::Or(_) | O::FollowedBy(_))),
-            O::Or(items) => join(f, items, " OR ", |e| matches!(e, O::Or(_) | O::FollowedBy(_))),
-            O::FollowedBy(items) => join(f, items, " FOLLOWEDBY ", |e| matches!(e, O::FollowedBy(_))),
+            O::And(items) => join(f, items, " AND ", |e| {
+                matches!(e, O::And(_) | O::Or(_) | O::FollowedBy(_))
+            }),
+            O::Or(items) => join(f, items, " OR ", |e| {
+                matches!(e, O::Or(_) | O::FollowedBy(_))
+            }),
+            O::FollowedBy(items) => {
+                join(f, items, " FOLLOWEDBY ", |e| matches!(e, O::FollowedBy(_)))
+            }
             O::Qualified(inner, q) => {
                 if qualified_needs_parens(inner, q.kind()) {
                     write!(f, "({inner}) {q}")
@@ -112,9 +127,20 @@ impl Display for Comparison {
         if self.op == Operator::Exists {
             return write!(f, "EXISTS {}", self.path);
         }
-        write!(f, "{} {}{}", self.path, if self.negated { "NOT " } else { "" }, self.op.symbol())?;
+        write!(
+            f,
+            "{} {}{}",
+            self.path,
+            if self.negated { "NOT " } else { "" },
+            self.op.symbol()
+        )?;
         match &self.op {
-            Operator::Eq(l) | Operator::Ne(l) | Operator::Lt(l) | Operator::Le(l) | Operator::Gt(l) | Operator::Ge(l) => {
+            Operator::Eq(l)
+            | Operator::Ne(l)
+            | Operator::Lt(l)
+            | Operator::Le(l)
+            | Operator::Gt(l)
+            | Operator::Ge(l) => {
                 write!(f, " {l}")
             }
             Operator::In(items) => {
@@ -122,7 +148,10 @@ impl Display for Comparison {
                 join(f, items, ", ", |_| false)?;
                 f.write_str(")")
             }
-            Operator::Like(s) | Operator::Matches(s) | Operator::IsSubset(s) | Operator::IsSuperset(s) => {
+            Operator::Like(s)
+            | Operator::Matches(s)
+            | Operator::IsSubset(s)
+            | Operator::IsSuperset(s) => {
                 f.write_char(' ')?;
                 write_string(f, s)
             }
@@ -167,7 +196,10 @@ pub(crate) fn encode_base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
@@ -182,7 +214,9 @@ pub(crate) fn encode_base64(data: &[u8]) -> String {
 /// True if `s` can be written as a bare property name.
 pub(crate) fn is_bare_key(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !is_reserved(s)
 }
@@ -196,7 +230,11 @@ impl Display for ObjectPath {
                     if i > 0 {
                         f.write_char('.')?;
                     }
-                    if is_bare_key(k) { f.write_str(k)? } else { write_string(f, k)? }
+                    if is_bare_key(k) {
+                        f.write_str(k)?
+                    } else {
+                        write_string(f, k)?
+                    }
                 }
                 PathStep::Index(n) => write!(f, "[{n}]")?,
                 PathStep::AnyIndex => f.write_str("[*]")?,
@@ -213,7 +251,10 @@ mod tests {
     #[test]
     fn base64_round_trip() {
         for data in [&b"A"[..], b"hello", b"hi!", b"\xff\x00"] {
-            assert_eq!(crate::lexer::decode_base64(&encode_base64(data)).as_deref(), Some(data));
+            assert_eq!(
+                crate::lexer::decode_base64(&encode_base64(data)).as_deref(),
+                Some(data)
+            );
         }
     }
 

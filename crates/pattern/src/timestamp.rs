@@ -56,7 +56,11 @@ impl Timestamp {
             }
             _ => return None,
         };
-        let last_day = if strict { days_in_month(year, month) } else { 31 };
+        let last_day = if strict {
+            days_in_month(year, month)
+        } else {
+            31
+        };
         if !(1..=12).contains(&month) || day < 1 || day > last_day {
             return None;
         }
@@ -72,7 +76,9 @@ impl Timestamp {
     pub fn from_unix_nanos(nanos: i128) -> Option<Timestamp> {
         let secs = i64::try_from(nanos.div_euclid(1_000_000_000)).ok()?;
         let nanos = u32::try_from(nanos.rem_euclid(1_000_000_000)).ok()?;
-        (MIN_SECS..=MAX_SECS).contains(&secs).then_some(Timestamp { secs, nanos })
+        (MIN_SECS..=MAX_SECS)
+            .contains(&secs)
+            .then_some(Timestamp { secs, nanos })
     }
 
     /// Nanoseconds since 1970-01-01T00:00:00Z.
@@ -135,7 +141,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { era * 400 + yoe + 1 } else { era * 400 + yoe }, m, d)
+    (
+        if m <= 2 {
+            era * 400 + yoe + 1
+        } else {
+            era * 400 + yoe
+        },
+        m,
+        d,
+    )
 }
 
 #[cfg(test)]
@@ -146,17 +160,33 @@ mod tests {
     fn parses_and_prints() {
         let t = Timestamp::parse("2016-06-01T01:30:00.123Z").unwrap();
         assert_eq!(t.to_string(), "2016-06-01T01:30:00.123Z");
-        assert_eq!(Timestamp::parse("1970-01-01T00:00:00Z").unwrap().unix_nanos(), 0);
+        assert_eq!(
+            Timestamp::parse("1970-01-01T00:00:00Z")
+                .unwrap()
+                .unix_nanos(),
+            0
+        );
         let t = Timestamp::parse("0000-01-01T00:00:00Z").unwrap();
         assert_eq!(t.to_string(), "0000-01-01T00:00:00Z");
-        assert_eq!(Timestamp::parse("2024-02-29T23:59:60Z").unwrap().to_string(), "2024-03-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::parse("2024-02-29T23:59:60Z")
+                .unwrap()
+                .to_string(),
+            "2024-03-01T00:00:00Z"
+        );
     }
 
     #[test]
     fn rejects_bad_dates() {
-        for s in ["2024-02-30T00:00:00Z", "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z",
-            "2024-01-01T24:00:00Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00", "9999-12-31T23:59:60Z"]
-        {
+        for s in [
+            "2024-02-30T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:00:00.Z",
+            "2024-01-01T00:00:00",
+            "9999-12-31T23:59:60Z",
+        ] {
             assert!(Timestamp::parse(s).is_none(), "{s}");
         }
     }

@@ -73,7 +73,9 @@ pub(crate) fn translate_regex(src: &str) -> String {
 
 /// `{m}`, `{m,}`, `{m,n}` or `{,n}` (Python 3.11 accepts the last one too).
 fn is_repetition(s: &[char]) -> bool {
-    let Some(end) = s.iter().position(|&c| c == '}') else { return false };
+    let Some(end) = s.iter().position(|&c| c == '}') else {
+        return false;
+    };
     let inner: String = s[1..end].iter().collect();
     let (a, b) = inner.split_once(',').unwrap_or((&inner, ""));
     let digits = |x: &str| x.chars().all(|c| c.is_ascii_digit());
@@ -86,11 +88,20 @@ pub(crate) fn compile_regex(src: &str) -> Result<regex::Regex, String> {
     regex::RegexBuilder::new(&translate_regex(src))
         .size_limit(1 << 22)
         .build()
-        .map_err(|e| format!("MATCHES: unsupported regular expression: {}", first_line(&e.to_string())))
+        .map_err(|e| {
+            format!(
+                "MATCHES: unsupported regular expression: {}",
+                first_line(&e.to_string())
+            )
+        })
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().filter(|l| l.starts_with("error:")).map(str::to_string).next().unwrap_or_else(|| s.to_string())
+    s.lines()
+        .filter(|l| l.starts_with("error:"))
+        .map(str::to_string)
+        .next()
+        .unwrap_or_else(|| s.to_string())
 }
 
 /// Checks a `MATCHES` operand.
@@ -103,10 +114,16 @@ pub(crate) fn regex(src: &str) -> Result<(), String> {
 /// text (quotes removed; for `IN` the whole set as written without spaces) must look like a
 /// hash of that algorithm.
 pub(crate) fn hash(path: &ObjectPath, raw_literal: &str) -> Result<(), String> {
-    if !path.steps.iter().any(|s| matches!(s, PathStep::Key(k) if k == "hashes")) {
+    if !path
+        .steps
+        .iter()
+        .any(|s| matches!(s, PathStep::Key(k) if k == "hashes"))
+    {
         return Ok(());
     }
-    let Some(PathStep::Key(selector)) = path.steps.last() else { return Ok(()) };
+    let Some(PathStep::Key(selector)) = path.steps.last() else {
+        return Ok(());
+    };
     let algo = selector.to_uppercase().replace(['-', '\''], "");
     let value = raw_literal.replace('\'', "");
     let v = value.strip_suffix('\n').unwrap_or(&value);
@@ -122,11 +139,16 @@ pub(crate) fn hash(path: &ObjectPath, raw_literal: &str) -> Result<(), String> {
         "SHA512" | "SHA3512" | "WHIRLPOOL" => hex_len(128),
         "SSDEEP" => {
             (1..=128).contains(&v.len())
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b':' | b'.'))
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b':' | b'.'))
         }
         _ => true,
     };
-    if ok { Ok(()) } else { Err(format!("'{value}' is not a valid {selector} hash")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("'{value}' is not a valid {selector} hash"))
+    }
 }
 
 #[cfg(test)]
@@ -135,7 +157,16 @@ mod tests {
 
     #[test]
     fn python_spellings_compile() {
-        for ok in [r".+\@example\.com$", r"^{}$", r"a{2,}", r"a{,3}", r"\d+\Z", r"[]a]", r"[^]a]", "x}"] {
+        for ok in [
+            r".+\@example\.com$",
+            r"^{}$",
+            r"a{2,}",
+            r"a{,3}",
+            r"\d+\Z",
+            r"[]a]",
+            r"[^]a]",
+            "x}",
+        ] {
             assert!(regex(ok).is_ok(), "{ok}: {:?}", regex(ok));
         }
         for bad in [r"(", r"(?=a)", r"(a)\1"] {

@@ -5,12 +5,21 @@
 use std::path::Path;
 
 fn run(dir: &str, render: impl Fn(&str) -> String) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(dir);
     let update = std::env::var("UPDATE_EXPECT").is_ok_and(|v| v == "1");
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("data dir").flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("data dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     let mut count = 0;
-    for input in entries.iter().filter(|p| p.extension().is_some_and(|e| e == "pattern")) {
+    for input in entries
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "pattern"))
+    {
         count += 1;
         let text = std::fs::read_to_string(input).expect("read");
         let got = render(text.strip_suffix('\n').unwrap_or(&text)) + "\n";
@@ -20,7 +29,12 @@ fn run(dir: &str, render: impl Fn(&str) -> String) {
             continue;
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        assert_eq!(got, expected, "{} (UPDATE_EXPECT=1 to rewrite)", input.display());
+        assert_eq!(
+            got,
+            expected,
+            "{} (UPDATE_EXPECT=1 to rewrite)",
+            input.display()
+        );
     }
     assert!(count > 0, "no cases in {}", dir.display());
 }

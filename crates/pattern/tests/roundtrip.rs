@@ -1,15 +1,16 @@
 //! Property: for generated syntax trees, `parse(print(ast)) == ast`.
 
 use concord_pattern::{
-    Comparison, ComparisonExpr, Literal, Number, ObjectPath, ObservationExpr, Operator, PathStep, Pattern, Qualifier,
-    Timestamp,
+    Comparison, ComparisonExpr, Literal, Number, ObjectPath, ObservationExpr, Operator, PathStep,
+    Pattern, Qualifier, Timestamp,
 };
 use proptest::prelude::*;
 
 fn timestamp() -> impl Strategy<Value = Timestamp> {
     // Years 0000..9999 in nanoseconds, any sub-second precision.
-    (-62_167_219_200_i64..253_402_300_799, 0u32..1_000_000_000)
-        .prop_map(|(s, n)| Timestamp::from_unix_nanos(i128::from(s) * 1_000_000_000 + i128::from(n)).unwrap())
+    (-62_167_219_200_i64..253_402_300_799, 0u32..1_000_000_000).prop_map(|(s, n)| {
+        Timestamp::from_unix_nanos(i128::from(s) * 1_000_000_000 + i128::from(n)).unwrap()
+    })
 }
 
 fn literal() -> impl Strategy<Value = Literal> {
@@ -30,13 +31,19 @@ fn path() -> impl Strategy<Value = ObjectPath> {
         (-5i64..50).prop_map(PathStep::Index),
         Just(PathStep::AnyIndex),
     ];
-    ("[a-z][a-z0-9-]{0,10}".prop_filter("not a boolean", |t| t != "true" && t != "false"), "[a-zA-Z_][a-zA-Z0-9_ ]{0,8}", proptest::collection::vec(step, 0..4)).prop_map(
-        |(t, first, rest)| {
+    (
+        "[a-z][a-z0-9-]{0,10}".prop_filter("not a boolean", |t| t != "true" && t != "false"),
+        "[a-zA-Z_][a-zA-Z0-9_ ]{0,8}",
+        proptest::collection::vec(step, 0..4),
+    )
+        .prop_map(|(t, first, rest)| {
             let mut steps = vec![PathStep::Key(first)];
             steps.extend(rest);
-            ObjectPath { object_type: t, steps }
-        },
-    )
+            ObjectPath {
+                object_type: t,
+                steps,
+            }
+        })
 }
 
 fn comparison() -> impl Strategy<Value = ComparisonExpr> {
@@ -77,14 +84,17 @@ fn qualifier() -> impl Strategy<Value = Qualifier> {
 }
 
 fn observation_expr() -> impl Strategy<Value = ObservationExpr> {
-    comparison_expr().prop_map(ObservationExpr::Observation).prop_recursive(4, 16, 3, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 2..4).prop_map(ObservationExpr::And),
-            proptest::collection::vec(inner.clone(), 2..4).prop_map(ObservationExpr::Or),
-            proptest::collection::vec(inner.clone(), 2..4).prop_map(ObservationExpr::FollowedBy),
-            (inner, qualifier()).prop_map(|(e, q)| ObservationExpr::Qualified(Box::new(e), q)),
-        ]
-    })
+    comparison_expr()
+        .prop_map(ObservationExpr::Observation)
+        .prop_recursive(4, 16, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 2..4).prop_map(ObservationExpr::And),
+                proptest::collection::vec(inner.clone(), 2..4).prop_map(ObservationExpr::Or),
+                proptest::collection::vec(inner.clone(), 2..4)
+                    .prop_map(ObservationExpr::FollowedBy),
+                (inner, qualifier()).prop_map(|(e, q)| ObservationExpr::Qualified(Box::new(e), q)),
+            ]
+        })
 }
 
 proptest! {

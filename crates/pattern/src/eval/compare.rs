@@ -38,7 +38,11 @@ impl<'p> Test<'p> {
             Operator::Matches(s) => (compile_regex(s).ok(), bytes_regex(s)),
             _ => (None, None),
         };
-        Test { cmp, regex, bytes_regex }
+        Test {
+            cmp,
+            regex,
+            bytes_regex,
+        }
     }
 
     /// Whether the value passes, `NOT` included.
@@ -48,16 +52,18 @@ impl<'p> Test<'p> {
             Operator::Exists => true,
             Operator::Eq(l) => negate(equal(v, l)),
             Operator::Ne(l) => negate(!equal(v, l)),
-            Operator::Lt(l) | Operator::Le(l) | Operator::Gt(l) | Operator::Ge(l) => match order(v, l) {
-                None => false,
-                Some(None) => negate(false),
-                Some(Some(o)) => negate(match self.cmp.op {
-                    Operator::Lt(_) => o == Ordering::Less,
-                    Operator::Le(_) => o != Ordering::Greater,
-                    Operator::Gt(_) => o == Ordering::Greater,
-                    _ => o != Ordering::Less,
-                }),
-            },
+            Operator::Lt(l) | Operator::Le(l) | Operator::Gt(l) | Operator::Ge(l) => {
+                match order(v, l) {
+                    None => false,
+                    Some(None) => negate(false),
+                    Some(Some(o)) => negate(match self.cmp.op {
+                        Operator::Lt(_) => o == Ordering::Less,
+                        Operator::Le(_) => o != Ordering::Greater,
+                        Operator::Gt(_) => o == Ordering::Greater,
+                        _ => o != Ordering::Less,
+                    }),
+                }
+            }
             Operator::In(set) => negate(set.iter().any(|l| in_equal(v, l))),
             Operator::Like(_) => negate(match (v, &self.regex) {
                 (Val::Json(Value::String(s)), Some(r)) => r.is_match(s),
@@ -103,9 +109,16 @@ fn bytes_regex(src: &str) -> Option<regex::bytes::Regex> {
     }
     let mut text = String::from("(?-u)");
     for c in translate_regex(src).chars() {
-        if c.is_ascii() { text.push(c) } else { text.push_str(&format!("\\x{:02X}", u32::from(c))) }
+        if c.is_ascii() {
+            text.push(c)
+        } else {
+            text.push_str(&format!("\\x{:02X}", u32::from(c)))
+        }
     }
-    regex::bytes::RegexBuilder::new(&text).size_limit(1 << 22).build().ok()
+    regex::bytes::RegexBuilder::new(&text)
+        .size_limit(1 << 22)
+        .build()
+        .ok()
 }
 
 enum Num {
@@ -155,11 +168,15 @@ fn order(v: &Val<'_>, l: &Literal) -> Option<Option<Ordering>> {
             Some(num_cmp(&a, &b))
         }
         (Val::Json(Value::String(s)), Literal::Str(t)) => Some(Some(s.as_str().cmp(t.as_str()))),
-        (Val::Json(Value::String(s)), Literal::Timestamp(t)) => Some(Timestamp::parse(s).map(|x| x.cmp(t))),
+        (Val::Json(Value::String(s)), Literal::Timestamp(t)) => {
+            Some(Timestamp::parse(s).map(|x| x.cmp(t)))
+        }
         (Val::Json(Value::String(s)), Literal::Binary(b) | Literal::Hex(b)) => {
             Some(latin1(s).map(|x| x.as_slice().cmp(b.as_slice())))
         }
-        (Val::Bytes(x), Literal::Binary(b) | Literal::Hex(b)) => Some(Some(x.as_slice().cmp(b.as_slice()))),
+        (Val::Bytes(x), Literal::Binary(b) | Literal::Hex(b)) => {
+            Some(Some(x.as_slice().cmp(b.as_slice())))
+        }
         (Val::Bytes(x), Literal::Str(s)) => Some(latin1(s).map(|y| x.as_slice().cmp(y.as_slice()))),
         _ => None,
     }
@@ -187,7 +204,9 @@ fn in_equal(v: &Val<'_>, l: &Literal) -> bool {
 /// Parses `a.b.c.d`, `a.b.c.d/n`, or IPv6 forms; a bare address is a /32 or /128.
 fn parse_net(s: &str) -> Option<(IpAddr, u8)> {
     let (addr, prefix) = match s.split_once('/') {
-        Some((a, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (a, Some(p.parse::<u8>().ok()?)),
+        Some((a, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            (a, Some(p.parse::<u8>().ok()?))
+        }
         Some(_) => return None,
         None => (s, None),
     };
@@ -199,7 +218,9 @@ fn parse_net(s: &str) -> Option<(IpAddr, u8)> {
 
 /// Whether the address or network `inner` lies within the network `outer`.
 pub(crate) fn in_subnet(inner: &str, outer: &str) -> bool {
-    let (Some((a, ap)), Some((b, bp))) = (parse_net(inner), parse_net(outer)) else { return false };
+    let (Some((a, ap)), Some((b, bp))) = (parse_net(inner), parse_net(outer)) else {
+        return false;
+    };
     let bits = |ip: IpAddr| match ip {
         IpAddr::V4(v) => (u128::from(u32::from(v)) << 96, true),
         IpAddr::V6(v) => (u128::from(v), false),
@@ -209,7 +230,11 @@ pub(crate) fn in_subnet(inner: &str, outer: &str) -> bool {
         return false;
     }
     let shift = u32::from(bp);
-    let mask = if shift == 0 { 0 } else { u128::MAX << (128 - shift) };
+    let mask = if shift == 0 {
+        0
+    } else {
+        u128::MAX << (128 - shift)
+    };
     x & mask == y & mask
 }
 

@@ -41,16 +41,42 @@ pub struct Observation {
 impl Observation {
     /// An observation with no objects yet.
     pub fn new(first_observed: Timestamp, last_observed: Timestamp, number_observed: u64) -> Self {
-        Observation { first_observed, last_observed, number_observed, objects: BTreeMap::new() }
+        Observation {
+            first_observed,
+            last_observed,
+            number_observed,
+            objects: BTreeMap::new(),
+        }
     }
 }
 
 /// STIX 2.1 domain object types: never matched as cyber-observables (as in `stix2-matcher`).
 const SDO_TYPES: [&str; 25] = [
-    "attack-pattern", "bundle", "campaign", "course-of-action", "extension-definition", "grouping",
-    "identity", "incident", "indicator", "infrastructure", "intrusion-set", "language-content",
-    "location", "malware", "malware-analysis", "marking-definition", "note", "observed-data",
-    "opinion", "relationship", "report", "threat-actor", "tool", "sighting", "vulnerability",
+    "attack-pattern",
+    "bundle",
+    "campaign",
+    "course-of-action",
+    "extension-definition",
+    "grouping",
+    "identity",
+    "incident",
+    "indicator",
+    "infrastructure",
+    "intrusion-set",
+    "language-content",
+    "location",
+    "malware",
+    "malware-analysis",
+    "marking-definition",
+    "note",
+    "observed-data",
+    "opinion",
+    "relationship",
+    "report",
+    "threat-actor",
+    "tool",
+    "sighting",
+    "vulnerability",
 ];
 
 /// True if the pattern matches the observations.
@@ -62,7 +88,10 @@ pub fn matches(pattern: &Pattern, observations: &[Observation]) -> bool {
 /// `None` if the pattern does not match.
 pub fn find_match(pattern: &Pattern, observations: &[Observation]) -> Option<Vec<usize>> {
     let cap = binding_size(&pattern.expr).min(1000);
-    let ev = Evaluator { obs: observations, instance_cap: cap };
+    let ev = Evaluator {
+        obs: observations,
+        instance_cap: cap,
+    };
     let bindings = ev.bindings(&pattern.expr);
     let first = bindings.into_iter().next()?;
     let set: BTreeSet<usize> = first.iter().map(|&(o, _)| o).collect();
@@ -81,7 +110,9 @@ fn binding_size(e: &ObservationExpr) -> u64 {
         ObservationExpr::And(v) | ObservationExpr::Or(v) | ObservationExpr::FollowedBy(v) => {
             v.iter().map(binding_size).fold(0, u64::saturating_add)
         }
-        ObservationExpr::Qualified(inner, Qualifier::Repeats(n)) => binding_size(inner).saturating_mul(*n),
+        ObservationExpr::Qualified(inner, Qualifier::Repeats(n)) => {
+            binding_size(inner).saturating_mul(*n)
+        }
         ObservationExpr::Qualified(inner, _) => binding_size(inner),
     }
 }
@@ -138,7 +169,9 @@ impl Evaluator<'_> {
                     let mut next = BTreeSet::new();
                     'outer: for l in &acc {
                         for r in &rhs {
-                            if disjoint(l, r) && (!ordered || self.latest_first(l) <= self.earliest_last(r)) {
+                            if disjoint(l, r)
+                                && (!ordered || self.latest_first(l) <= self.earliest_last(r))
+                            {
                                 next.insert(union(l, r));
                                 if next.len() >= MAX_BINDINGS {
                                     break 'outer;
@@ -153,16 +186,19 @@ impl Evaluator<'_> {
             ObservationExpr::Qualified(inner, q) => {
                 let inner = self.bindings(inner);
                 match q {
-                    Qualifier::Repeats(n) => repeats(&inner, usize::try_from(*n).unwrap_or(usize::MAX)),
+                    Qualifier::Repeats(n) => {
+                        repeats(&inner, usize::try_from(*n).unwrap_or(usize::MAX))
+                    }
                     Qualifier::Within(secs) => {
                         // Seconds to nanoseconds; saturates for absurd values.
                         #[allow(clippy::cast_possible_truncation)]
                         let d = (secs.as_f64() * 1e9).round() as i128;
                         inner.into_iter().filter(|b| self.within(b, d)).collect()
                     }
-                    Qualifier::StartStop(start, stop) if start < stop => {
-                        inner.into_iter().filter(|b| self.in_window(b, *start, *stop)).collect()
-                    }
+                    Qualifier::StartStop(start, stop) if start < stop => inner
+                        .into_iter()
+                        .filter(|b| self.in_window(b, *start, *stop))
+                        .collect(),
                     Qualifier::StartStop(..) => Vec::new(),
                 }
             }
@@ -199,7 +235,7 @@ impl Evaluator<'_> {
         let (s, e) = (start.unix_nanos(), stop.unix_nanos());
         b.iter().all(|i| {
             let (f, l) = self.span(i);
-            f != e && f <= e && s <= l
+            f < e && s <= l
         })
     }
 
@@ -214,7 +250,11 @@ impl Evaluator<'_> {
                         .objects
                         .iter()
                         .filter(|(_, obj)| is_type(obj, &cmp.path))
-                        .filter(|(_, obj)| select(o, obj, &cmp.path.steps).iter().any(|v| test.passes(v)))
+                        .filter(|(_, obj)| {
+                            select(o, obj, &cmp.path.steps)
+                                .iter()
+                                .any(|v| test.passes(v))
+                        })
                         .map(|(k, _)| k.as_str())
                         .collect();
                     if !roots.is_empty() {
@@ -239,7 +279,8 @@ impl Evaluator<'_> {
                     acc = acc
                         .into_iter()
                         .filter_map(|(k, v)| {
-                            let both: BTreeSet<&str> = v.intersection(rhs.get(&k)?).copied().collect();
+                            let both: BTreeSet<&str> =
+                                v.intersection(rhs.get(&k)?).copied().collect();
                             (!both.is_empty()).then_some((k, both))
                         })
                         .collect();
@@ -292,12 +333,24 @@ fn select<'a>(o: &'a Observation, obj: &'a Value, steps: &[PathStep]) -> Vec<Val
                     }
                 }
                 (PathStep::Index(i), Val::Json(Value::Array(a))) => {
-                    next.extend(usize::try_from(*i).ok().and_then(|i| a.get(i)).map(Val::Json));
+                    next.extend(
+                        usize::try_from(*i)
+                            .ok()
+                            .and_then(|i| a.get(i))
+                            .map(Val::Json),
+                    );
                 }
                 (PathStep::Index(i), Val::List(a)) => {
-                    next.extend(usize::try_from(*i).ok().and_then(|i| a.get(i).copied()).map(Val::Json));
+                    next.extend(
+                        usize::try_from(*i)
+                            .ok()
+                            .and_then(|i| a.get(i).copied())
+                            .map(Val::Json),
+                    );
                 }
-                (PathStep::AnyIndex, Val::Json(Value::Array(a))) => next.extend(a.iter().map(Val::Json)),
+                (PathStep::AnyIndex, Val::Json(Value::Array(a))) => {
+                    next.extend(a.iter().map(Val::Json))
+                }
                 (PathStep::AnyIndex, Val::List(a)) => next.extend(a.into_iter().map(Val::Json)),
                 _ => {}
             }
@@ -313,14 +366,21 @@ fn step_key<'a>(o: &'a Observation, key: &str, x: &'a Value) -> Option<Val<'a>> 
     }
     if key.ends_with("_bin") {
         let s = x.as_str()?;
-        return if s.is_empty() { Some(Val::Bytes(Vec::new())) } else { decode_base64(s).map(Val::Bytes) };
+        return if s.is_empty() {
+            Some(Val::Bytes(Vec::new()))
+        } else {
+            decode_base64(s).map(Val::Bytes)
+        };
     }
     if key.ends_with("_ref") {
         return o.objects.get(x.as_str()?).map(Val::Json);
     }
     if key.ends_with("_refs") {
         let list = x.as_array()?;
-        let objs: Vec<&Value> = list.iter().filter_map(|r| o.objects.get(r.as_str()?)).collect();
+        let objs: Vec<&Value> = list
+            .iter()
+            .filter_map(|r| o.objects.get(r.as_str()?))
+            .collect();
         return (!objs.is_empty()).then_some(Val::List(objs));
     }
     Some(Val::Json(x))

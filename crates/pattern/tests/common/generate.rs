@@ -22,19 +22,54 @@ impl Rng {
 }
 
 const PATHS: &[&str] = &[
-    "file:name", "file:hashes.MD5", "file:hashes.'SHA-256'", "file:size", "ipv4-addr:value",
-    "network-traffic:src_ref.value", "network-traffic:dst_port", "email-message:to_refs[*].value",
-    "domain-name:value", "url:value", "file:extensions.'windows-pebinary-ext'.sections[*].entropy",
-    "process:command_line", "x-custom:'odd key'[0]", "artifact:payload_bin", "file:magic_number_hex",
-    "user-account:is_admin", "file:created",
+    "file:name",
+    "file:hashes.MD5",
+    "file:hashes.'SHA-256'",
+    "file:size",
+    "ipv4-addr:value",
+    "network-traffic:src_ref.value",
+    "network-traffic:dst_port",
+    "email-message:to_refs[*].value",
+    "domain-name:value",
+    "url:value",
+    "file:extensions.'windows-pebinary-ext'.sections[*].entropy",
+    "process:command_line",
+    "x-custom:'odd key'[0]",
+    "artifact:payload_bin",
+    "file:magic_number_hex",
+    "user-account:is_admin",
+    "file:created",
 ];
 const LITERALS: &[&str] = &[
-    "'a.example'", "'10.0.0.0/8'", "'d41d8cd98f00b204e9800998ecf8427e'", "'x\\'y'", "'back\\\\slash'",
-    "42", "-7", "+3", "0", "1.5", "-.25", "true", "false", "t'2024-01-01T00:00:00Z'",
-    "t'2024-02-30T00:00:00.5Z'", "h'ffd8'", "h''", "b'QQ=='", "b'aGVsbG8='",
+    "'a.example'",
+    "'10.0.0.0/8'",
+    "'d41d8cd98f00b204e9800998ecf8427e'",
+    "'x\\'y'",
+    "'back\\\\slash'",
+    "42",
+    "-7",
+    "+3",
+    "0",
+    "1.5",
+    "-.25",
+    "true",
+    "false",
+    "t'2024-01-01T00:00:00Z'",
+    "t'2024-02-30T00:00:00.5Z'",
+    "h'ffd8'",
+    "h''",
+    "b'QQ=='",
+    "b'aGVsbG8='",
     "'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'",
 ];
-const STRINGS: &[&str] = &["'%.example'", "'^a.*z$'", "'10.0.0.0/8'", "'a_c'", "'(unclosed'", "'\\\\d+'"];
+const STRINGS: &[&str] = &[
+    "'%.example'",
+    "'^a.*z$'",
+    "'10.0.0.0/8'",
+    "'a_c'",
+    "'(unclosed'",
+    "'\\\\d+'",
+];
 
 pub fn comparison(r: &mut Rng) -> String {
     let path = r.pick(PATHS);
@@ -46,8 +81,16 @@ pub fn comparison(r: &mut Rng) -> String {
             let items: Vec<&str> = (0..n).map(|_| r.pick(LITERALS)).collect();
             format!("{path} {not}IN ({})", items.join(", "))
         }
-        2 => format!("{path} {not}{} {}", r.pick(&["LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"]), r.pick(STRINGS)),
-        _ => format!("{path} {not}{} {}", r.pick(&["=", "!=", "<", "<=", ">", ">=", "==", "<>"]), r.pick(LITERALS)),
+        2 => format!(
+            "{path} {not}{} {}",
+            r.pick(&["LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"]),
+            r.pick(STRINGS)
+        ),
+        _ => format!(
+            "{path} {not}{} {}",
+            r.pick(&["=", "!=", "<", "<=", ">", ">=", "==", "<>"]),
+            r.pick(LITERALS)
+        ),
     }
 }
 
@@ -58,7 +101,11 @@ pub fn comparison_expr(r: &mut Rng, depth: usize) -> String {
     let a = comparison_expr(r, depth + 1);
     let b = comparison_expr(r, depth + 1);
     let op = r.pick(&["AND", "OR"]);
-    if r.chance(30) { format!("({a} {op} {b})") } else { format!("{a} {op} {b}") }
+    if r.chance(30) {
+        format!("({a} {op} {b})")
+    } else {
+        format!("{a} {op} {b}")
+    }
 }
 
 pub fn qualifier(r: &mut Rng) -> String {
@@ -81,7 +128,11 @@ pub fn observation_expr(r: &mut Rng, depth: usize) -> String {
         let b = observation_expr(r, depth + 1);
         let op = r.pick(&["AND", "OR", "FOLLOWEDBY"]);
         let inner = format!("{a} {op} {b}");
-        if r.chance(40) { format!("({inner})") } else { inner }
+        if r.chance(40) {
+            format!("({inner})")
+        } else {
+            inner
+        }
     };
     while r.chance(20) {
         e = format!("{e} {}", qualifier(r));
@@ -100,7 +151,9 @@ pub fn pattern(r: &mut Rng) -> String {
     let mut out: String = chars[..at].iter().collect();
     match r.below(4) {
         0 => {}
-        1 => out.push_str(r.pick(&["[", "]", "(", ")", "'", "=", ":", ".", "*", "-", ",", " AND ", " t", "!"])),
+        1 => out.push_str(r.pick(&[
+            "[", "]", "(", ")", "'", "=", ":", ".", "*", "-", ",", " AND ", " t", "!",
+        ])),
         2 => out.push_str(&chars[at..].iter().collect::<String>().to_lowercase()),
         _ => return chars[..at].iter().collect(),
     }

@@ -19,7 +19,10 @@ pub fn missing(what: &str) {
 
 /// The shared STIX corpus directory, if present.
 pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/stix"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/stix"
+    ));
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -39,7 +42,10 @@ pub fn python_with(module: &str) -> Option<PathBuf> {
     if ok {
         Some(python)
     } else {
-        missing(&format!("{} with the Python module {module}", python.display()));
+        missing(&format!(
+            "{} with the Python module {module}",
+            python.display()
+        ));
         None
     }
 }
@@ -47,7 +53,19 @@ pub fn python_with(module: &str) -> Option<PathBuf> {
 /// Runs a helper script of `tests/` with python on an input file; returns stdout lines.
 pub fn run_script(python: &std::path::Path, script: &str, input: &std::path::Path) -> Vec<String> {
     let script = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests")).join(script);
-    let out = std::process::Command::new(python).arg(script).arg(input).output().expect("run python");
-    assert!(out.status.success(), "helper failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8").lines().map(str::to_string).collect()
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(input)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "helper failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
