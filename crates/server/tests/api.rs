@@ -9,4 +9,5 @@ mod api {
     mod meta;
     mod read;
     mod serve;
+    mod taxii;
 }
