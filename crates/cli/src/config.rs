@@ -55,20 +55,22 @@ impl Default for Config {
 /// The file name of the configuration inside the data directory.
 pub const FILE_NAME: &str = "concord.toml";
 
-/// Environment variables that are command-line settings, not configuration keys.
-const NOT_CONFIG: &[&str] = &["DATA_DIR"];
-
 impl Config {
     /// Loads the configuration of a data directory (defaults if the file is missing).
     pub fn load(data_dir: &Path) -> anyhow::Result<Config> {
         let file = data_dir.join(FILE_NAME);
+        // Only variables naming a configuration key are configuration: others with the
+        // same prefix (CONCORD_DATA_DIR, CONCORD_LOG, a test's CONCORD_VENV) are not.
+        let keys: Vec<String> = match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
-            .merge(Env::prefixed("CONCORD_").filter(|k| {
-                !NOT_CONFIG
-                    .iter()
-                    .any(|n| k.as_str().eq_ignore_ascii_case(n))
-            }))
+            .merge(
+                Env::prefixed("CONCORD_")
+                    .filter(move |k| keys.contains(&k.as_str().to_ascii_lowercase())),
+            )
             .extract()
             .with_context(|| {
                 format!(
