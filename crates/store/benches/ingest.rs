@@ -279,6 +279,31 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
+/// CPU seconds this process has used (user + system, from `/proc/self/stat`), so that
+/// variants can be compared on a machine that others are loading.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Fields 14 and 15 of the file (utime, stime) are 11 and 12 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn machine() -> String {
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -321,7 +346,7 @@ fn main() {
     let done = AtomicBool::new(false);
     eprintln!("importing into {} ...", path.display());
 
-    let (elapsed, summary, mut latencies) = std::thread::scope(|s| {
+    let (elapsed, import_cpu, summary, mut latencies) = std::thread::scope(|s| {
         let reader = s.spawn(|| {
             let mut rng = Rng(42);
             let mut lat: Vec<u64> = Vec::new();
@@ -339,6 +364,7 @@ fn main() {
             lat
         });
         let start = Instant::now();
+        let cpu_start = cpu_seconds();
         let mut stored = 0usize;
         let summary = import_values(&store, values, DEFAULT_BATCH, &mut |results| {
             stored += results.len();
@@ -347,7 +373,8 @@ fn main() {
         .expect("import");
         let elapsed = start.elapsed();
         done.store(true, Ordering::Relaxed);
-        (elapsed, summary, reader.join().expect("reader thread"))
+        let cpu = cpu_seconds() - cpu_start;
+        (elapsed, cpu, summary, reader.join().expect("reader thread"))
     });
     latencies.sort_unstable();
 
@@ -357,8 +384,10 @@ fn main() {
     // store's background indexer; wait until they hold every committed version.
     let lag_at_end = store.stats().expect("stats").index_lag;
     let catch_up_start = Instant::now();
+    let cpu_before_catch_up = cpu_seconds();
     store.catch_up().expect("catch up");
     let catch_up = catch_up_start.elapsed().as_secs_f64();
+    let catch_up_cpu = cpu_seconds() - cpu_before_catch_up;
     let indexed_secs = secs + catch_up;
     let indexed_rate = n as f64 / indexed_secs;
     let index = concord_store::sqlite::index_path(&path);
@@ -405,6 +434,12 @@ fn main() {
         report,
         "indexed: all {n} after {indexed_secs:.2} s ({indexed_rate:.0} objects/s end to end; \
          {lag_at_end} versions pending when the import returned, caught up in {catch_up:.2} s)"
+    );
+    let _ = writeln!(
+        report,
+        "cpu: {import_cpu:.1} s during the import, {catch_up_cpu:.1} s during the catch-up \
+         (all threads; load average at the end {})",
+        load_average()
     );
     let _ = writeln!(
         report,

@@ -16,7 +16,7 @@
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use concord_stix::Object;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -26,12 +26,17 @@ use crate::StoreError;
 
 /// Versions handled per indexing transaction.
 pub(super) const CHUNK: i64 = 50_000;
-/// While writes go on, the background indexer waits for at least this many pending
-/// versions, so that it works in large sorted chunks.
-const MIN_CHUNK: i64 = 20_000;
-/// How often the background indexer looks for versions written by other processes
-/// (writes of its own store wake it at once).
-const POLL: Duration = Duration::from_millis(250);
+/// While this store is writing, the background indexer leaves the derived indexes alone
+/// (on a 2-core machine, indexing beside a bulk import slowed both down) unless this
+/// many versions are pending: that bounds how long a read that needs the indexes may
+/// have to catch up during a long import. Once writes pause, it indexes everything.
+const MAX_LAG_WHILE_WRITING: i64 = 250_000;
+/// Writes count as paused when this store has committed nothing for this long; the
+/// background indexer then indexes whatever is pending. It also looks this often for
+/// versions written by other processes (writes of its own store wake it at once).
+const QUIET: Duration = Duration::from_millis(1_000);
+/// How often the background thread checkpoints the main database while it is written.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// Where the indexer stands.
 #[derive(Debug, Clone, Copy)]
@@ -323,25 +328,45 @@ impl Drop for Background {
     }
 }
 
+/// Copies the main database's WAL back into the database file without blocking writers
+/// or readers (`PASSIVE`), so that the writing thread seldom runs a checkpoint itself.
+fn checkpoint(c: &Connection) {
+    let done = c.query_row("PRAGMA main.wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    });
+    if let Err(e) = done {
+        tracing::debug!(error = %e, "Background checkpoint skipped.");
+    }
+}
+
 fn run(shared: &Shared) {
     let mut more = false;
+    let mut last_write = Instant::now();
+    let mut last_checkpoint = Instant::now();
     loop {
-        let written = {
+        {
             let mut s = lock(&shared.signal);
             if !s.stop && !more && !s.written {
                 s = shared
                     .wake
-                    .wait_timeout(s, POLL)
+                    .wait_timeout(s, QUIET)
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .0;
             }
             if s.stop {
                 return;
             }
-            std::mem::take(&mut s.written)
-        };
+            if std::mem::take(&mut s.written) {
+                last_write = Instant::now();
+            }
+        }
+        let written = last_write.elapsed() < QUIET;
         more = false;
         let conn = lock(&shared.conn);
+        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY && last_write > last_checkpoint {
+            checkpoint(&conn);
+            last_checkpoint = Instant::now();
+        }
         let lag = match position(&conn) {
             Ok(p) => p.lag(),
             Err(e) => {
@@ -349,9 +374,9 @@ fn run(shared: &Shared) {
                 continue;
             }
         };
-        // While this store is writing, wait for a large chunk; once writes pause (a poll
+        // While this store is writing, wait (up to a bound); once writes pause (a quiet
         // interval without a commit), index whatever is pending.
-        if lag == 0 || (written && lag < MIN_CHUNK) {
+        if lag == 0 || (written && lag < MAX_LAG_WHILE_WRITING) {
             continue;
         }
         match index_chunk(&conn, CHUNK) {

@@ -126,8 +126,12 @@ CREATE INDEX {p}refs_target ON refs (target);
 
 CREATE VIRTUAL TABLE {p}search USING fts5 (
     text,
-    tokenize = 'trigram remove_diacritics 1'
+    tokenize = 'trigram remove_diacritics 1',
+    columnsize = 0
 );
+-- Bulk indexing: an 8 MB in-memory hash per flush, so that a chunk becomes few large
+-- segments (fewer merges) instead of many 1 MB ones (bigger hashes are slower to fill).
+INSERT INTO {p}search (search, rank) VALUES ('hashsize', 8388608);
 ";
 
 /// The tables of the index database, dropped when its schema version is not ours.
