@@ -31,11 +31,12 @@ pub(super) const CHUNK: i64 = 50_000;
 /// many versions are pending: that bounds how long a read that needs the indexes may
 /// have to catch up during a long import. Once writes pause, it indexes everything.
 const MAX_LAG_WHILE_WRITING: i64 = 250_000;
-/// Writes count as paused when this store has committed nothing for this long; the
-/// background indexer then indexes whatever is pending. It also looks this often for
-/// versions written by other processes (writes of its own store wake it at once).
+/// Writes count as paused when no new version (from any process) appeared for this
+/// long; the background indexer then indexes whatever is pending. It looks twice per
+/// interval, and at once when its own store commits.
 const QUIET: Duration = Duration::from_millis(1_000);
-/// How often the background thread checkpoints the main database while it is written.
+/// How often the background thread checkpoints the main database while it is written
+/// (PASSIVE: it never blocks writers or readers).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// Where the indexer stands.
@@ -271,7 +272,8 @@ pub(super) fn catch_up(c: &Connection) -> Result<Position, StoreError> {
 struct Signal {
     /// The store is being dropped.
     stop: bool,
-    /// Versions were committed since the thread last looked.
+    /// This store committed versions since the thread last looked (it then looks at
+    /// once rather than at its next poll).
     written: bool,
 }
 
@@ -343,40 +345,46 @@ fn run(shared: &Shared) {
     let mut more = false;
     let mut last_write = Instant::now();
     let mut last_checkpoint = Instant::now();
+    let mut seen_last = -1;
     loop {
         {
             let mut s = lock(&shared.signal);
             if !s.stop && !more && !s.written {
                 s = shared
                     .wake
-                    .wait_timeout(s, QUIET)
+                    .wait_timeout(s, QUIET / 2)
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .0;
             }
             if s.stop {
                 return;
             }
-            if std::mem::take(&mut s.written) {
-                last_write = Instant::now();
-            }
+            s.written = false;
         }
-        let written = last_write.elapsed() < QUIET;
         more = false;
         let conn = lock(&shared.conn);
-        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY && last_write > last_checkpoint {
-            checkpoint(&conn);
-            last_checkpoint = Instant::now();
-        }
-        let lag = match position(&conn) {
-            Ok(p) => p.lag(),
+        let position = match position(&conn) {
+            Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, "Indexer cannot read its position.");
                 continue;
             }
         };
-        // While this store is writing, wait (up to a bound); once writes pause (a quiet
-        // interval without a commit), index whatever is pending.
-        if lag == 0 || (written && lag < MAX_LAG_WHILE_WRITING) {
+        // Writes of any process on this database count: `concord import` and
+        // `concord serve` behave alike.
+        if position.last != seen_last {
+            seen_last = position.last;
+            last_write = Instant::now();
+        }
+        let writing = last_write.elapsed() < QUIET;
+        if writing && last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+            checkpoint(&conn);
+            last_checkpoint = Instant::now();
+        }
+        // While the database is being written, wait (up to a bound); once writes pause
+        // (a quiet interval without a new version), index whatever is pending.
+        let lag = position.lag();
+        if lag == 0 || (writing && lag < MAX_LAG_WHILE_WRITING) {
             continue;
         }
         match index_chunk(&conn, CHUNK) {
