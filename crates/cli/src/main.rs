@@ -4,6 +4,7 @@ mod config;
 mod export;
 mod import;
 mod node;
+mod taxii;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,6 +72,11 @@ enum Command {
         /// Print the objects as JSON lines.
         #[arg(long)]
         json: bool,
+    },
+    /// TAXII 2.1 client commands (pull from other servers).
+    Taxii {
+        #[command(subcommand)]
+        command: taxii::TaxiiCommand,
     },
     /// Manage API tokens.
     Token {
@@ -175,6 +181,10 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 }
             }
         }
+        Command::Taxii { command } => {
+            let node = node::open(&dir)?;
+            taxii::run(&node.dir, Arc::new(node.store), command)?;
+        }
         Command::Token { command } => {
             let node = node::open(&dir)?;
             match command {
@@ -229,6 +239,11 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             taxii: node::taxii_config(&node)?,
         };
         let state = concord_server::AppState::new(Arc::new(node.store), server_config);
+        taxii::spawn_polling(
+            &node.dir,
+            state.store.clone(),
+            node.config.taxii_sources.clone(),
+        );
         if let Some(token) = init.admin_token {
             println!("Admin token (shown once, keep it safe): {token}");
         }

@@ -7,7 +7,9 @@ use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
-use crate::wire::{Collections, DATE_ADDED_LAST, Discovery, Envelope, TAXII_MEDIA_TYPE};
+use crate::wire::{
+    Collections, DATE_ADDED_FIRST, DATE_ADDED_LAST, Discovery, Envelope, TAXII_MEDIA_TYPE,
+};
 
 /// A failure of the client.
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +106,8 @@ pub struct Client {
 pub struct ObjectsPage {
     /// The envelope.
     pub envelope: Envelope,
-    /// `X-TAXII-Date-Added-Last`, if sent.
+    /// `X-TAXII-Date-Added-Last` (or, if only that was sent, `-First`: medallion sends
+    /// only `-First` for a page of one object).
     pub date_added_last: Option<String>,
 }
 
@@ -237,9 +240,9 @@ impl Client {
             }
         }
         let (envelope, headers) = self.get_json::<Envelope>(&url).await?;
-        let date_added_last = headers
-            .get(DATE_ADDED_LAST)
-            .and_then(|v| v.to_str().ok())
+        let date_added_last = [DATE_ADDED_LAST, DATE_ADDED_FIRST]
+            .iter()
+            .find_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()))
             .map(str::to_owned);
         Ok(ObjectsPage {
             envelope,

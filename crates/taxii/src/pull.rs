@@ -13,8 +13,8 @@ use concord_store::import::{DEFAULT_BATCH, Summary, import_values};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{Auth, Client, ClientError, join};
-use crate::wire::CollectionInfo;
+use crate::client::{Auth, Client, ClientError, ObjectsPage, join};
+use crate::wire::{CollectionInfo, Envelope};
 
 /// Objects asked for per page.
 pub const PAGE_LIMIT: usize = 1_000;
@@ -219,7 +219,10 @@ async fn pull_collection(
     let mut added_after = start;
     let mut next: Option<String> = None;
     loop {
-        let page = client
+        let ObjectsPage {
+            envelope,
+            date_added_last,
+        } = client
             .objects(
                 &objects_url,
                 added_after.as_deref(),
@@ -227,10 +230,15 @@ async fn pull_collection(
                 PAGE_LIMIT,
             )
             .await?;
+        let Envelope {
+            more,
+            next: page_next,
+            objects,
+        } = envelope;
         report.pages += 1;
-        report.received += page.envelope.objects.len();
-        let objects = page.envelope.objects;
-        if !objects.is_empty() {
+        report.received += objects.len();
+        let received_any = !objects.is_empty();
+        if received_any {
             let s = store.clone();
             let summary = tokio::task::spawn_blocking(move || {
                 import_values(&*s, objects, DEFAULT_BATCH, &mut |_| {})
@@ -239,8 +247,9 @@ async fn pull_collection(
             .map_err(|e| PullError::Collection(format!("import task failed: {e}")))??;
             report.summary.add(&summary);
         }
-        // Only a position later than the one held moves the resume point.
-        if let Some(last) = &page.date_added_last
+        // Only a position later than the one held moves the resume point, and only after
+        // the page's objects are committed.
+        if let Some(last) = &date_added_last
             && report
                 .last_date_added
                 .as_ref()
@@ -251,20 +260,25 @@ async fn pull_collection(
             state.save(&req.state_file)?;
         }
         on_page(&report);
-        if !page.envelope.more {
+        if !more {
             break;
         }
-        match page.envelope.next {
-            Some(n) if next.as_ref() != Some(&n) => next = Some(n),
-            Some(_) => break,
+        match page_next {
+            // Some servers (medallion) hand out the same `next` for every page of a
+            // listing; only an empty page with an unchanged token stops the pull.
+            Some(n) if received_any || next.as_ref() != Some(&n) => next = Some(n),
+            Some(_) => {
+                tracing::warn!(collection = %coll.id, "Server repeats an empty page; stopping.");
+                break;
+            }
             None => {
                 // `more` without `next`: continue from the last date seen, if it moved.
-                let moved = page.date_added_last.is_some() && page.date_added_last != added_after;
+                let moved = date_added_last.is_some() && date_added_last != added_after;
                 if !moved {
                     tracing::warn!(collection = %coll.id, "Server says more but gives neither next nor a new date; stopping.");
                     break;
                 }
-                added_after = page.date_added_last;
+                added_after = date_added_last;
                 next = None;
             }
         }

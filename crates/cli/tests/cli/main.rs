@@ -1,7 +1,8 @@
 //! End-to-end tests of the `concord` binary: data directory, import, export, search,
-//! tokens, and `serve` running beside `import`.
+//! tokens, `serve` running beside `import`, and `taxii pull` from medallion.
 
 mod common;
 mod import_export;
 mod serve;
 mod setup;
+mod taxii;
