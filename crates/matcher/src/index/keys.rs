@@ -1,0 +1,165 @@
+//! From a pattern comparison (`path op literal`) to the index key it is stored under, and
+//! the canonical rewrite of literals so that the evaluator sees what the readers produce.
+
+use std::net::IpAddr;
+
+use concord_pattern::{Literal, ObjectPath, PathStep};
+
+use crate::normalize;
+use crate::observation::Kind;
+
+/// Which string table a string key lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum StrTag {
+    /// A domain, exactly.
+    Domain = 1,
+    /// A domain's strict subdomains (`%.example.com`).
+    DomainSuffix = 2,
+    Email = 3,
+    Url = 4,
+    FileName = 5,
+}
+
+/// An index key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Key {
+    /// A hash: family 0 is `file`/`artifact`, 1 is `x509-certificate`; bytes of length
+    /// 16, 20, 32 or 64.
+    Hash(u8, Vec<u8>),
+    /// One address.
+    Ip(IpAddr),
+    /// A CIDR block shorter than the full length, host bits cleared.
+    Net(IpAddr, u8),
+    /// A string key.
+    Str(StrTag, String),
+    /// A MAC address.
+    Mac([u8; 6]),
+    /// An autonomous system number.
+    Asn(u32),
+}
+
+/// The kind of value a path holds, if the index knows the path.
+pub(crate) fn path_kind(path: &ObjectPath) -> Option<Kind> {
+    let keys: Vec<&str> = path
+        .steps
+        .iter()
+        .map(|s| match s {
+            PathStep::Key(k) => Some(k.as_str()),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    match (path.object_type.as_str(), keys.as_slice()) {
+        ("ipv4-addr", ["value"]) => Some(Kind::Ipv4),
+        ("ipv6-addr", ["value"]) => Some(Kind::Ipv6),
+        ("domain-name", ["value"]) => Some(Kind::Domain),
+        ("url", ["value"]) => Some(Kind::Url),
+        ("email-addr", ["value"]) => Some(Kind::Email),
+        ("mac-addr", ["value"]) => Some(Kind::Mac),
+        ("autonomous-system", ["number"]) => Some(Kind::Asn),
+        ("file", ["name"]) => Some(Kind::FileName),
+        ("file" | "artifact", ["hashes", algo]) => file_hash_kind(algo),
+        ("x509-certificate", ["hashes", algo]) => match file_hash_kind(algo)? {
+            Kind::Sha1 => Some(Kind::X509Sha1),
+            Kind::Sha256 => Some(Kind::X509Sha256),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn file_hash_kind(algo: &str) -> Option<Kind> {
+    match algo.to_ascii_uppercase().replace('-', "").as_str() {
+        "MD5" => Some(Kind::Md5),
+        "SHA1" => Some(Kind::Sha1),
+        "SHA256" => Some(Kind::Sha256),
+        "SHA512" => Some(Kind::Sha512),
+        _ => None,
+    }
+}
+
+/// The key for a canonical observable value of `kind` (the value as
+/// [`crate::Observable::new`] makes it).
+pub(crate) fn key_of(kind: Kind, value: &str) -> Option<Key> {
+    Some(match kind {
+        Kind::Ipv4 | Kind::Ipv6 => {
+            let (ip, len) = normalize::ip_net(value)?;
+            if (kind == Kind::Ipv4) != ip.is_ipv4() {
+                return None;
+            }
+            net_key(ip, len)
+        }
+        Kind::Domain => Key::Str(StrTag::Domain, value.to_string()),
+        Kind::Url => Key::Str(StrTag::Url, value.to_string()),
+        Kind::Email => Key::Str(StrTag::Email, value.to_string()),
+        Kind::FileName => Key::Str(StrTag::FileName, value.to_string()),
+        Kind::Mac => Key::Mac(normalize::hex_array(&value.replace(':', ""))?),
+        Kind::Asn => Key::Asn(value.parse().ok()?),
+        hash => {
+            let family = u8::from(matches!(hash, Kind::X509Sha1 | Kind::X509Sha256));
+            let bytes = hex_bytes(value)?;
+            (Some(bytes.len()) == hash.hash_len()).then_some(Key::Hash(family, bytes))?
+        }
+    })
+}
+
+fn hex_bytes(v: &str) -> Option<Vec<u8>> {
+    match v.len() {
+        32 => normalize::hex_array::<16>(v).map(|a| a.to_vec()),
+        40 => normalize::hex_array::<20>(v).map(|a| a.to_vec()),
+        64 => normalize::hex_array::<32>(v).map(|a| a.to_vec()),
+        128 => normalize::hex_array::<64>(v).map(|a| a.to_vec()),
+        _ => None,
+    }
+}
+
+/// An address (full length) or a block, host bits cleared.
+pub(crate) fn net_key(ip: IpAddr, len: u8) -> Key {
+    match ip {
+        IpAddr::V4(v) if len >= 32 => Key::Ip(IpAddr::V4(v)),
+        IpAddr::V6(v) if len >= 128 => Key::Ip(IpAddr::V6(v)),
+        IpAddr::V4(v) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            Key::Net(IpAddr::V4((u32::from(v) & mask).into()), len)
+        }
+        IpAddr::V6(v) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+            Key::Net(IpAddr::V6((u128::from(v) & mask).into()), len)
+        }
+    }
+}
+
+/// The canonical form of a literal compared with a path of `kind`, as the readers would
+/// produce it; `None` if the literal can never equal such a value.
+pub(crate) fn canonical(kind: Kind, lit: &Literal) -> Option<String> {
+    match (kind, lit) {
+        (Kind::Asn, Literal::Int(n)) => u32::try_from(*n).ok().map(|n| n.to_string()),
+        (Kind::Asn, _) | (_, Literal::Int(_)) => None,
+        (_, Literal::Str(s)) => crate::Observable::new(kind, s).map(|o| o.value),
+        _ => None,
+    }
+}
+
+/// The keys of a `path = lit` / `path IN (..lit..)` comparison (one), or of
+/// `path ISSUBSET lit` when `subset`.
+pub(crate) fn comparison_key(path: &ObjectPath, lit: &Literal, subset: bool) -> Option<Key> {
+    let kind = path_kind(path)?;
+    if subset {
+        let Literal::Str(s) = lit else { return None };
+        if !matches!(kind, Kind::Ipv4 | Kind::Ipv6) {
+            return None;
+        }
+        let (ip, len) = normalize::ip_net(s)?;
+        return Some(net_key(ip, len));
+    }
+    key_of(kind, &canonical(kind, lit)?)
+}
+
+/// `'%.example.com'` (one leading `%.`, no other wildcard): the parent domain.
+pub(crate) fn like_suffix(pattern: &str) -> Option<String> {
+    let rest = pattern.strip_prefix("%.")?;
+    if rest.contains(['%', '_']) {
+        return None;
+    }
+    normalize::domain(rest).filter(|d| d == rest)
+}

@@ -1,0 +1,348 @@
+//! The in-memory index of compiled indicators: exact tables for hashes, addresses,
+//! strings (domains, URLs, e-mail addresses, file names), MAC addresses and AS numbers,
+//! prefix tries for CIDR blocks, and the patterns the index cannot decide alone.
+//!
+//! Indicators are interned as `u32` slots. [`Index::remove`] and [`Index::expire`] only mark
+//! a slot dead (lookups skip it); the keys stay until the index is rebuilt, which
+//! [`Index::garbage`] helps decide. Patching while matching goes on is done by
+//! [`crate::LiveIndex`]: copy, patch, swap.
+
+pub(crate) mod keys;
+mod slots;
+mod table;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use concord_pattern::{Pattern, Timestamp};
+use foldhash::fast::FixedState;
+use hashbrown::HashMap as FastMap;
+use prefix_trie::PrefixMap;
+
+use crate::compile::{IndicatorInput, plan};
+use crate::error::CompileError;
+use crate::observation::Observable;
+use keys::{Key, StrTag};
+use slots::Slots;
+use table::{Overflow, Posting, StrTable};
+
+type Map<K> = FastMap<K, Posting, FixedState>;
+
+/// What [`Index::add`] did with an indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// Decided by the index alone.
+    Indexed,
+    /// Its comparisons give candidates; the evaluator decides.
+    Fallback,
+    /// No comparison can be looked up: evaluated on every observation.
+    EveryObservation,
+    /// Revoked or outside its validity window at `now`: not added.
+    NotCurrent,
+}
+
+/// Counts describing an index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexStats {
+    /// Live indicators.
+    pub indicators: usize,
+    /// Live indicators decided by the index alone.
+    pub indexed: usize,
+    /// Live indicators needing the evaluator on candidates.
+    pub fallback: usize,
+    /// Live indicators evaluated on every observation.
+    pub every_observation: usize,
+    /// Keys stored (dead ones included until a rebuild).
+    pub keys: usize,
+    /// Dead slots still holding keys.
+    pub dead: usize,
+}
+
+/// The compiled indicators. Cloning copies everything (see [`crate::LiveIndex`]).
+#[derive(Clone, Default)]
+pub struct Index {
+    slots: Slots,
+    hashes: [HashTables; 2],
+    ipv4: Map<u32>,
+    ipv6: Map<u128>,
+    cidr4: PrefixMap<(u32, u8), Posting>,
+    cidr6: PrefixMap<(u128, u8), Posting>,
+    macs: Map<[u8; 6]>,
+    asns: Map<u32>,
+    strings: StrTable,
+    overflow: Overflow,
+    patterns: HashMap<u32, Pattern, FixedState>,
+    every: Vec<u32>,
+    keys: usize,
+}
+
+#[derive(Clone, Default)]
+struct HashTables {
+    md5: Map<[u8; 16]>,
+    sha1: Map<[u8; 20]>,
+    sha256: Map<[u8; 32]>,
+    sha512: Map<[u8; 64]>,
+}
+
+fn add_to<K: std::hash::Hash + Eq>(m: &mut Map<K>, k: K, slot: u32, o: &mut Overflow) {
+    match m.entry(k) {
+        hashbrown::hash_map::Entry::Occupied(mut e) => o.add(e.get_mut(), slot),
+        hashbrown::hash_map::Entry::Vacant(e) => {
+            e.insert(slot);
+        }
+    }
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl Index {
+    /// An empty index.
+    pub fn new() -> Index {
+        Index::default()
+    }
+
+    /// Compiles the current indicators (see [`IndicatorInput::is_current`]) at `now`.
+    /// Indicators whose pattern does not parse are returned as errors; the rest are added.
+    pub fn build<'a>(
+        indicators: impl IntoIterator<Item = &'a IndicatorInput>,
+        now: Timestamp,
+    ) -> (Index, Vec<CompileError>) {
+        let mut index = Index::new();
+        let mut errors = Vec::new();
+        for ind in indicators {
+            if let Err(e) = index.add(ind, now) {
+                errors.push(e);
+            }
+        }
+        (index, errors)
+    }
+
+    /// Adds (or replaces) one indicator if it is current at `now`.
+    pub fn add(&mut self, ind: &IndicatorInput, now: Timestamp) -> Result<Added, CompileError> {
+        if !ind.is_current(now) {
+            self.remove(&ind.id);
+            return Ok(Added::NotCurrent);
+        }
+        let pattern = concord_pattern::parse(&ind.pattern).map_err(|source| CompileError {
+            id: ind.id.clone(),
+            source,
+        })?;
+        self.remove(&ind.id);
+        let plan = plan(pattern, ind.match_subdomains());
+        let until = ind.valid_until.map_or(i64::MAX, |t| clamp(t.unix_nanos()));
+        let how = match (plan.decided, plan.keyed) {
+            (true, _) => Added::Indexed,
+            (false, true) => Added::Fallback,
+            (false, false) => Added::EveryObservation,
+        };
+        let slot = self.slots.push(&ind.id, until, how != Added::Indexed);
+        for key in plan.keys {
+            self.insert(key, slot);
+        }
+        match how {
+            Added::Indexed => {}
+            Added::EveryObservation => {
+                self.every.push(slot);
+                self.patterns.insert(slot, plan.pattern);
+            }
+            _ => {
+                self.patterns.insert(slot, plan.pattern);
+            }
+        }
+        Ok(how)
+    }
+
+    /// Removes an indicator by id; true if it was present.
+    pub fn remove(&mut self, id: &str) -> bool {
+        match self.slots.find(id) {
+            Some(slot) => {
+                self.kill(slot);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes every indicator whose `valid_until` is at or before `now`; returns how many.
+    pub fn expire(&mut self, now: Timestamp) -> usize {
+        let dead = self.slots.expired(clamp(now.unix_nanos()));
+        dead.iter().for_each(|&s| self.kill(s));
+        dead.len()
+    }
+
+    fn kill(&mut self, slot: u32) {
+        self.slots.kill(slot);
+        self.patterns.remove(&slot);
+        self.every.retain(|&s| s != slot);
+    }
+
+    /// Share of stored keys that belong to dead indicators, 0.0 to 1.0: rebuild when high.
+    pub fn garbage(&self) -> f64 {
+        let s = self.stats();
+        #[allow(clippy::cast_precision_loss)]
+        let g = s.dead as f64 / (s.dead + s.indicators).max(1) as f64;
+        g
+    }
+
+    /// Counts.
+    pub fn stats(&self) -> IndexStats {
+        let fallback = self.patterns.len() - self.every.len();
+        IndexStats {
+            indicators: self.slots.live(),
+            indexed: self.slots.live() - self.patterns.len(),
+            fallback,
+            every_observation: self.every.len(),
+            keys: self.keys,
+            dead: self.slots.len() - self.slots.live(),
+        }
+    }
+
+    /// Approximate heap bytes held by the tables (capacity-based).
+    pub fn heap_bytes(&self) -> usize {
+        let h = |n: usize, k: usize| n * (k + 5);
+        let mut b = self.slots.bytes() + self.strings.bytes() + self.overflow.bytes();
+        for t in self.hashes.iter() {
+            b += h(t.md5.capacity(), 16) + h(t.sha1.capacity(), 20);
+            b += h(t.sha256.capacity(), 32) + h(t.sha512.capacity(), 64);
+        }
+        b + h(self.ipv4.capacity(), 4) + h(self.ipv6.capacity(), 16) + h(self.macs.capacity(), 6)
+    }
+
+    /// The id of a slot.
+    pub(crate) fn id(&self, slot: u32) -> String {
+        self.slots.id(slot)
+    }
+
+    /// The pattern of a fallback slot.
+    pub(crate) fn pattern(&self, slot: u32) -> Option<&Pattern> {
+        self.patterns.get(&slot)
+    }
+
+    /// Slots evaluated on every observation.
+    pub(crate) fn every(&self) -> &[u32] {
+        &self.every
+    }
+
+    /// Whether the slot is live and needs the evaluator.
+    pub(crate) fn needs_eval(&self, slot: u32) -> bool {
+        self.slots.needs_eval(slot)
+    }
+
+    fn insert(&mut self, key: Key, slot: u32) {
+        let o = &mut self.overflow;
+        self.keys += 1;
+        match key {
+            Key::Hash(family, bytes) => {
+                let t = &mut self.hashes[usize::from(family.min(1))];
+                match bytes.len() {
+                    16 => add_to(&mut t.md5, arr(&bytes), slot, o),
+                    20 => add_to(&mut t.sha1, arr(&bytes), slot, o),
+                    32 => add_to(&mut t.sha256, arr(&bytes), slot, o),
+                    _ => add_to(&mut t.sha512, arr(&bytes), slot, o),
+                }
+            }
+            Key::Ip(IpAddr::V4(v)) => add_to(&mut self.ipv4, u32::from(v), slot, o),
+            Key::Ip(IpAddr::V6(v)) => add_to(&mut self.ipv6, u128::from(v), slot, o),
+            Key::Net(IpAddr::V4(v), len) => {
+                let p = self.cidr4.entry((u32::from(v), len)).or_insert(slot);
+                if *p != slot {
+                    o.add(p, slot);
+                }
+            }
+            Key::Net(IpAddr::V6(v), len) => {
+                let p = self.cidr6.entry((u128::from(v), len)).or_insert(slot);
+                if *p != slot {
+                    o.add(p, slot);
+                }
+            }
+            Key::Str(tag, s) => {
+                if !self.strings.add(tag as u8, &s, slot, o) {
+                    self.keys -= 1;
+                }
+            }
+            Key::Mac(m) => add_to(&mut self.macs, m, slot, o),
+            Key::Asn(n) => add_to(&mut self.asns, n, slot, o),
+        }
+    }
+
+    /// Calls `f` with every live slot that one of the observable's keys hits.
+    pub fn lookup_slots(&self, ob: &Observable, f: &mut impl FnMut(u32)) {
+        let mut emit = |p: Posting| {
+            self.overflow.each(p, &mut |s| {
+                if self.slots.alive(s) {
+                    f(s)
+                }
+            })
+        };
+        let Some(key) = keys::key_of(ob.kind, &ob.value) else {
+            return;
+        };
+        match key {
+            Key::Hash(family, b) => {
+                let t = &self.hashes[usize::from(family.min(1))];
+                let p = match b.len() {
+                    16 => t.md5.get(&arr::<16>(&b)),
+                    20 => t.sha1.get(&arr::<20>(&b)),
+                    32 => t.sha256.get(&arr::<32>(&b)),
+                    _ => t.sha512.get(&arr::<64>(&b)),
+                };
+                p.copied().map(&mut emit);
+            }
+            Key::Ip(IpAddr::V4(v)) => {
+                let bits = u32::from(v);
+                self.ipv4.get(&bits).copied().map(&mut emit);
+                self.cidr4.cover(&(bits, 32)).for_each(|(_, &p)| emit(p));
+            }
+            Key::Ip(IpAddr::V6(v)) => {
+                let bits = u128::from(v);
+                self.ipv6.get(&bits).copied().map(&mut emit);
+                self.cidr6.cover(&(bits, 128)).for_each(|(_, &p)| emit(p));
+            }
+            Key::Net(IpAddr::V4(v), len) => {
+                self.cidr4
+                    .cover(&(u32::from(v), len))
+                    .for_each(|(_, &p)| emit(p));
+            }
+            Key::Net(IpAddr::V6(v), len) => {
+                self.cidr6
+                    .cover(&(u128::from(v), len))
+                    .for_each(|(_, &p)| emit(p));
+            }
+            Key::Str(StrTag::Domain, d) => {
+                self.strings.get(StrTag::Domain as u8, &d).map(&mut emit);
+                let mut rest = d.as_str();
+                while let Some((_, parent)) = rest.split_once('.') {
+                    self.strings
+                        .get(StrTag::DomainSuffix as u8, parent)
+                        .map(&mut emit);
+                    rest = parent;
+                }
+            }
+            Key::Str(tag, s) => {
+                self.strings.get(tag as u8, &s).map(&mut emit);
+            }
+            Key::Mac(m) => {
+                self.macs.get(&m).copied().map(&mut emit);
+            }
+            Key::Asn(n) => {
+                self.asns.get(&n).copied().map(&mut emit);
+            }
+        }
+    }
+}
+
+fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    a.copy_from_slice(&b[..N]);
+    a
+}
+
+fn clamp(n: i128) -> i64 {
+    i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
+}

@@ -1,0 +1,49 @@
+//! Matches logs against the node's indicators: compiles STIX indicators into an in-memory
+//! [`Index`] (exact tables for hashes, addresses, domains, URLs, e-mail addresses, MAC
+//! addresses, AS numbers, file names; prefix tries for CIDR blocks), reads logs into
+//! [`Observation`]s ([`readers`]), and aggregates hits into STIX sightings. Patterns the
+//! index cannot decide alone go to [`concord_pattern::eval`] on the candidate observations
+//! only. Pure: input comes as `impl BufRead`, "now" as an argument.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use concord_matcher::{readers::Format, Index, IndicatorInput, Matcher, to_sighting};
+//! use concord_pattern::Timestamp;
+//!
+//! let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+//! let indicator = IndicatorInput {
+//!     id: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into(),
+//!     pattern: "[ipv4-addr:value ISSUBSET '198.51.100.0/24']".into(),
+//!     valid_from: Timestamp::parse("2025-01-01T00:00:00Z").unwrap(),
+//!     valid_until: None,
+//!     revoked: false,
+//!     labels: vec![],
+//! };
+//! let (index, errors) = Index::build([&indicator], now);
+//! assert!(errors.is_empty());
+//! let matcher = Matcher::new(Arc::new(index));
+//!
+//! let log = "{\"timestamp\":\"2026-01-02T10:00:00.000000+0000\",\"src_ip\":\"10.0.0.1\",\"dest_ip\":\"198.51.100.7\"}\nnot json\n";
+//! let report = matcher.match_reader(log.as_bytes(), &Format::Eve);
+//! assert_eq!((report.observations, report.malformed, report.errors[0].line), (1, 1, 2));
+//! assert_eq!(report.sightings[0].count, 1);
+//!
+//! let sighting = to_sighting(&report.sightings[0], "identity--c3f8a7a3-0b5a-4a4e-9d8c-3a1f0e5f1a11", now);
+//! assert_eq!(sighting["sighting_of_ref"], indicator.id.as_str());
+//! ```
+
+mod compile;
+mod error;
+mod index;
+mod matcher;
+pub mod normalize;
+mod observation;
+pub mod readers;
+mod report;
+
+pub use compile::IndicatorInput;
+pub use error::{CompileError, LineError, LineErrorKind};
+pub use index::{Added, Index, IndexStats};
+pub use matcher::{Hit, LiveIndex, Matcher};
+pub use observation::{Flow, Kind, Observable, Observation};
+pub use report::{MAX_ERRORS, MAX_VALUES, MatchReport, SightingData, to_sighting};

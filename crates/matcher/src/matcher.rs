@@ -1,0 +1,144 @@
+//! Matching observations against an index: [`Matcher`] for one snapshot, [`LiveIndex`]
+//! for an index that is patched or rebuilt while matching goes on.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use concord_pattern::{Timestamp, eval};
+
+use crate::index::Index;
+use crate::observation::{Observable, Observation};
+
+/// One indicator matched by one observation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// The indicator's id.
+    pub indicator_id: String,
+    /// The observable that hit, when the index found it (an indicator evaluated on every
+    /// observation has none).
+    pub observable: Option<Observable>,
+}
+
+/// Matches observations against one snapshot of an index.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    index: Arc<Index>,
+}
+
+/// A hit by slot, before ids are resolved: (slot, index into `observables`).
+pub(crate) type SlotHit = (u32, Option<usize>);
+
+impl Matcher {
+    /// A matcher over `index`.
+    pub fn new(index: Arc<Index>) -> Matcher {
+        Matcher { index }
+    }
+
+    /// The index matched against.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// The indicators the observation matches, one hit per (indicator, observable).
+    pub fn match_observation(&self, obs: &Observation) -> Vec<Hit> {
+        let mut out = Vec::new();
+        self.match_slots(obs, &mut out);
+        out.into_iter()
+            .map(|(slot, i)| Hit {
+                indicator_id: self.index.id(slot),
+                observable: i.and_then(|i| obs.observables.get(i).cloned()),
+            })
+            .collect()
+    }
+
+    /// Hits by slot, appended to `out` (which is not cleared). The index decides simple
+    /// indicators; candidates of the others and the every-observation ones go to
+    /// [`concord_pattern::eval::matches`] on this one observation.
+    pub(crate) fn match_slots(&self, obs: &Observation, out: &mut Vec<SlotHit>) {
+        let start = out.len();
+        let mut candidates: Vec<(u32, usize)> = Vec::new();
+        for (i, ob) in obs.observables.iter().enumerate() {
+            self.index.lookup_slots(ob, &mut |slot| {
+                if self.index.needs_eval(slot) {
+                    candidates.push((slot, i));
+                } else {
+                    out.push((slot, Some(i)));
+                }
+            });
+        }
+        if out.len() - start > 1 {
+            out[start..].sort_unstable();
+            let mut seen = out.split_off(start);
+            seen.dedup();
+            out.extend(seen);
+        }
+        let every = self.index.every();
+        if candidates.is_empty() && every.is_empty() {
+            return;
+        }
+        // Observations without a time are placed at the epoch (always representable).
+        let Some(epoch) = Timestamp::from_unix_nanos(0) else {
+            return;
+        };
+        let seen = [obs.to_eval(epoch)];
+        candidates.sort_unstable();
+        candidates.dedup_by_key(|c| c.0);
+        let evaluated = candidates
+            .into_iter()
+            .map(|(s, i)| (s, Some(i)))
+            .chain(every.iter().map(|&s| (s, None)));
+        for (slot, i) in evaluated {
+            if let Some(p) = self.index.pattern(slot) {
+                if eval::matches(p, &seen) {
+                    out.push((slot, i));
+                }
+            }
+        }
+    }
+}
+
+/// An index that can be replaced or patched while other threads match against it.
+///
+/// Readers call [`LiveIndex::matcher`] and keep that snapshot for a batch (a file, a
+/// request); a writer builds a new [`Index`] and [`LiveIndex::replace`]s it, or
+/// [`LiveIndex::patch`]es a copy. Swaps are atomic (`arc-swap`); a reader never waits, and
+/// sees either the old or the new index, never a half-patched one. A patch copies the
+/// index (memory for two copies while it runs): batch many changes into one call.
+#[derive(Debug)]
+pub struct LiveIndex {
+    current: ArcSwap<Index>,
+}
+
+impl LiveIndex {
+    /// Starts with `index`.
+    pub fn new(index: Index) -> LiveIndex {
+        LiveIndex {
+            current: ArcSwap::from_pointee(index),
+        }
+    }
+
+    /// A matcher over the current snapshot.
+    pub fn matcher(&self) -> Matcher {
+        Matcher::new(self.current.load_full())
+    }
+
+    /// Swaps in a new index.
+    pub fn replace(&self, index: Index) {
+        self.current.store(Arc::new(index));
+    }
+
+    /// Applies `f` to a copy of the current index and swaps the copy in. Concurrent patches
+    /// are serialised by retrying on the newest snapshot (`f` may run more than once).
+    pub fn patch<R>(&self, mut f: impl FnMut(&mut Index) -> R) -> R {
+        let mut result = None;
+        self.current.rcu(|cur| {
+            let mut copy = Index::clone(cur);
+            result = Some(f(&mut copy));
+            copy
+        });
+        match result {
+            Some(r) => r,
+            None => f(&mut Index::new()),
+        }
+    }
+}

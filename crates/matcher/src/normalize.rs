@@ -1,0 +1,279 @@
+//! Canonical forms of observable values, shared by the index (indicator side) and the
+//! readers (log side): hex hashes, domains, e-mail addresses, URLs (RFC 3986 section 6.2.2),
+//! MAC addresses, IP addresses and CIDR blocks.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Lower-case hex of `len` digits, or `None` if `s` is not hex of that length.
+/// Accepts `:`-separated pairs (X.509 fingerprints as tools print them).
+pub fn hex_hash(s: &str) -> Option<String> {
+    let s = s.trim();
+    let out: String = s
+        .chars()
+        .filter(|&c| c != ':')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (!out.is_empty() && out.len().is_multiple_of(2) && out.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(out)
+}
+
+/// Decodes canonical lower-case hex into a fixed array.
+pub fn hex_array<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let b = s.as_bytes();
+    if b.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, pair) in b.chunks_exact(2).enumerate() {
+        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+fn nibble(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// A domain name: trimmed, lower-case, without the trailing dot; `None` if empty or it
+/// holds characters no host name has (space, `/`, `@`, `:`).
+pub fn domain(s: &str) -> Option<String> {
+    let d = s.trim().trim_end_matches('.').to_lowercase();
+    let bad = |c: char| c.is_whitespace() || matches!(c, '/' | '@' | ':' | '\\' | '?' | '#');
+    (!d.is_empty() && !d.contains(bad) && !d.starts_with('.')).then_some(d)
+}
+
+/// An e-mail address, lower-case (the local part too: mail systems treat it so in practice).
+pub fn email(s: &str) -> Option<String> {
+    let e = s
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_lowercase();
+    let (local, host) = e.rsplit_once('@')?;
+    (!local.is_empty() && domain(host).is_some() && !e.contains(char::is_whitespace)).then_some(e)
+}
+
+/// A MAC address in lower-case colon form (`aa:bb:cc:dd:ee:ff`); accepts `-`, `.` or no
+/// separators.
+pub fn mac(s: &str) -> Option<String> {
+    let digits: String = s
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let bytes: [u8; 6] = hex_array(&digits)?;
+    Some(
+        bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
+}
+
+/// An IP address or CIDR block: (address with host bits kept, prefix length, is IPv4).
+pub fn ip_net(s: &str) -> Option<(IpAddr, u8)> {
+    let s = s.trim();
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) && l.len() <= 3 => {
+            (a, Some(l.parse::<u8>().ok()?))
+        }
+        Some(_) => return None,
+        None => (s, None),
+    };
+    let ip: IpAddr = addr.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len = len.unwrap_or(max);
+    (len <= max).then_some((ip, len))
+}
+
+/// Canonical text of an IP address or CIDR block (`2001:db8::1`, `10.0.0.0/8`); a full
+/// prefix length is dropped (`1.2.3.4/32` is `1.2.3.4`).
+pub fn ip_text(s: &str) -> Option<String> {
+    let (ip, len) = ip_net(s)?;
+    let full = if ip.is_ipv4() { 32 } else { 128 };
+    Some(if len == full {
+        ip.to_string()
+    } else {
+        format!("{ip}/{len}")
+    })
+}
+
+/// The numeric key of an address for the exact tables.
+pub fn ipv4_bits(ip: Ipv4Addr) -> u32 {
+    u32::from(ip)
+}
+
+/// The numeric key of an IPv6 address for the exact tables.
+pub fn ipv6_bits(ip: Ipv6Addr) -> u128 {
+    u128::from(ip)
+}
+
+/// An autonomous system number from `64500`, `AS64500` or `as64500`.
+pub fn asn(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix("AS")
+        .or_else(|| s.strip_prefix("as"))
+        .unwrap_or(s);
+    s.parse().ok()
+}
+
+const DEFAULT_PORTS: [(&str, &str); 4] = [
+    ("http", "80"),
+    ("https", "443"),
+    ("ftp", "21"),
+    ("ws", "80"),
+];
+
+/// A URL normalised per RFC 3986 section 6.2.2 and 6.2.3: lower-case scheme and host,
+/// default port removed, percent-encoded unreserved characters decoded, other percent
+/// escapes upper-cased, an empty path becomes `/` (for URLs with an authority).
+/// `None` if there is no `scheme:`.
+pub fn url(s: &str) -> Option<String> {
+    let s = s.trim();
+    let colon = s.find(':')?;
+    let scheme = &s[..colon];
+    let valid_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !valid_scheme {
+        return None;
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    let rest = &s[colon + 1..];
+    let Some(after) = rest.strip_prefix("//") else {
+        return Some(format!("{scheme}:{}", percent(rest)));
+    };
+    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let (authority, tail) = after.split_at(end);
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    // An IPv6 literal holds colons: the port follows the closing bracket.
+    let port_at = match hostport.rfind(']') {
+        Some(b) => hostport[b..].find(':').map(|i| b + i),
+        None => hostport.rfind(':'),
+    };
+    let (host, port) = match port_at {
+        Some(i) => (&hostport[..i], Some(&hostport[i + 1..])),
+        None => (hostport, None),
+    };
+    let host = percent(host).to_lowercase();
+    let host = host.strip_suffix('.').unwrap_or(&host);
+    let port = port.filter(|p| {
+        !p.is_empty()
+            && !DEFAULT_PORTS
+                .iter()
+                .any(|&(sc, dp)| sc == scheme && dp == *p)
+    });
+    let mut out = format!("{scheme}://");
+    if let Some(u) = userinfo {
+        out.push_str(&percent(u));
+        out.push('@');
+    }
+    out.push_str(host);
+    if let Some(p) = port {
+        out.push(':');
+        out.push_str(p);
+    }
+    if !tail.starts_with('/') {
+        out.push('/');
+    }
+    out.push_str(&percent(tail));
+    Some(out)
+}
+
+/// Decodes `%XX` escapes of unreserved characters and upper-cases the hex of the others.
+fn percent(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let mut plain = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (nibble(b[i + 1]), nibble(b[i + 2])) {
+                out.push_str(&s[plain..i]);
+                let c = (h << 4) | l;
+                if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+                    out.push(char::from(c));
+                } else {
+                    out.push('%');
+                    out.push(char::from(b[i + 1].to_ascii_uppercase()));
+                    out.push(char::from(b[i + 2].to_ascii_uppercase()));
+                }
+                i += 3;
+                plain = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&s[plain..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_normalisation() {
+        for (raw, want) in [
+            ("HTTP://Example.COM", "http://example.com/"),
+            ("http://example.com:80/a", "http://example.com/a"),
+            ("https://example.com:443/?q=1", "https://example.com/?q=1"),
+            ("https://example.com:8443/x", "https://example.com:8443/x"),
+            (
+                "http://example.com/%7euser/%2fa%2Fb",
+                "http://example.com/~user/%2Fa%2Fb",
+            ),
+            ("http://example.com/%41%62c", "http://example.com/Abc"),
+            ("http://Example.com./Path", "http://example.com/Path"),
+            (
+                "http://u%3a@[2001:DB8::1]:80/",
+                "http://u%3A@[2001:db8::1]/",
+            ),
+            ("http://example.com?x", "http://example.com/?x"),
+            ("http://example.com/100%", "http://example.com/100%"),
+            ("mailto:A@B.example", "mailto:A@B.example"),
+        ] {
+            assert_eq!(url(raw).as_deref(), Some(want), "{raw}");
+        }
+        assert_eq!(url("no scheme here"), None);
+        assert_eq!(url("/relative"), None);
+    }
+
+    #[test]
+    fn other_forms() {
+        assert_eq!(
+            domain("WWW.Example.COM.").as_deref(),
+            Some("www.example.com")
+        );
+        assert_eq!(domain("a b"), None);
+        assert_eq!(
+            email("<Bob@Example.ORG>").as_deref(),
+            Some("bob@example.org")
+        );
+        assert_eq!(email("nobody"), None);
+        assert_eq!(
+            mac("AA-BB-CC-DD-EE-0F").as_deref(),
+            Some("aa:bb:cc:dd:ee:0f")
+        );
+        assert_eq!(mac("aabb.ccdd.eeff").as_deref(), Some("aa:bb:cc:dd:ee:ff"));
+        assert_eq!(ip_text("2001:DB8:0::1").as_deref(), Some("2001:db8::1"));
+        assert_eq!(ip_text("10.0.0.0/8").as_deref(), Some("10.0.0.0/8"));
+        assert_eq!(ip_text("1.2.3.4/32").as_deref(), Some("1.2.3.4"));
+        assert_eq!(ip_text("1.2.3.4/33"), None);
+        assert_eq!(asn("AS64500"), Some(64500));
+        assert_eq!(hex_hash("D4:1D:8C").as_deref(), Some("d41d8c"));
+        assert_eq!(hex_array::<2>("ff0a"), Some([255, 10]));
+    }
+}

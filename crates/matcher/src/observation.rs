@@ -1,0 +1,240 @@
+//! What the readers produce and the matcher consumes: an [`Observation`] (one log line or
+//! one observed-data) holding typed, normalised [`Observable`]s.
+
+use std::collections::BTreeMap;
+
+use concord_pattern::Timestamp;
+use serde_json::{Map, Value, json};
+
+use crate::normalize;
+
+/// The kind of an observable value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Kind {
+    /// An IPv4 address or CIDR block (`ipv4-addr:value`).
+    Ipv4,
+    /// An IPv6 address or CIDR block (`ipv6-addr:value`).
+    Ipv6,
+    /// A domain name (`domain-name:value`).
+    Domain,
+    /// A URL (`url:value`).
+    Url,
+    /// An e-mail address (`email-addr:value`).
+    Email,
+    /// A file's MD5 (`file:hashes.MD5`, `artifact:hashes.MD5`).
+    Md5,
+    /// A file's SHA-1.
+    Sha1,
+    /// A file's SHA-256.
+    Sha256,
+    /// A file's SHA-512.
+    Sha512,
+    /// A certificate's SHA-1 fingerprint (`x509-certificate:hashes.'SHA-1'`).
+    X509Sha1,
+    /// A certificate's SHA-256 fingerprint.
+    X509Sha256,
+    /// A MAC address (`mac-addr:value`).
+    Mac,
+    /// An autonomous system number (`autonomous-system:number`).
+    Asn,
+    /// A file name (`file:name`).
+    FileName,
+}
+
+impl Kind {
+    /// The name used in CSV column maps and reports (`ipv4`, `sha256`, `x509-sha1`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Ipv4 => "ipv4",
+            Kind::Ipv6 => "ipv6",
+            Kind::Domain => "domain",
+            Kind::Url => "url",
+            Kind::Email => "email",
+            Kind::Md5 => "md5",
+            Kind::Sha1 => "sha1",
+            Kind::Sha256 => "sha256",
+            Kind::Sha512 => "sha512",
+            Kind::X509Sha1 => "x509-sha1",
+            Kind::X509Sha256 => "x509-sha256",
+            Kind::Mac => "mac",
+            Kind::Asn => "asn",
+            Kind::FileName => "file-name",
+        }
+    }
+
+    /// The hash length in bytes for hash kinds.
+    pub fn hash_len(self) -> Option<usize> {
+        match self {
+            Kind::Md5 => Some(16),
+            Kind::Sha1 | Kind::X509Sha1 => Some(20),
+            Kind::Sha256 | Kind::X509Sha256 => Some(32),
+            Kind::Sha512 => Some(64),
+            _ => None,
+        }
+    }
+}
+
+/// One typed value seen in a log, in canonical form (see [`crate::normalize`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Observable {
+    /// What the value is.
+    pub kind: Kind,
+    /// The canonical value.
+    pub value: String,
+}
+
+impl Observable {
+    /// Normalises `raw` as a `kind`; `None` if it is not a valid value of that kind
+    /// (an IP that does not parse, a hash of the wrong length).
+    pub fn new(kind: Kind, raw: &str) -> Option<Observable> {
+        let value = match kind {
+            Kind::Ipv4 => normalize::ip_text(raw).filter(|v| !v.contains(':'))?,
+            Kind::Ipv6 => normalize::ip_text(raw).filter(|v| v.contains(':'))?,
+            Kind::Domain => normalize::domain(raw)?,
+            Kind::Url => normalize::url(raw)?,
+            Kind::Email => normalize::email(raw)?,
+            Kind::Mac => normalize::mac(raw)?,
+            Kind::Asn => normalize::asn(raw)?.to_string(),
+            Kind::FileName => (!raw.is_empty()).then(|| raw.to_string())?,
+            hash => normalize::hex_hash(raw)
+                .filter(|h| Some(h.len()) == hash.hash_len().map(|n| 2 * n))?,
+        };
+        Some(Observable { kind, value })
+    }
+
+    /// An IP observable of the right family (IPv4 or IPv6) for `raw`.
+    pub fn ip(raw: &str) -> Option<Observable> {
+        Observable::new(Kind::Ipv4, raw).or_else(|| Observable::new(Kind::Ipv6, raw))
+    }
+}
+
+/// Source and destination of a connection, when the log says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flow {
+    /// Source address (canonical).
+    pub src: Option<String>,
+    /// Destination address (canonical).
+    pub dst: Option<String>,
+    /// Source port.
+    pub src_port: Option<u16>,
+    /// Destination port.
+    pub dst_port: Option<u16>,
+    /// Protocols, lower-case (`tcp`, `dns`).
+    pub protocols: Vec<String>,
+}
+
+/// One observation: a log line or one STIX observed-data.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observation {
+    /// 1-based line number (for STIX input: the position of the observed-data, from 1).
+    pub line: u64,
+    /// When it was seen, if the input says.
+    pub timestamp: Option<Timestamp>,
+    /// The observables, normalised.
+    pub observables: Vec<Observable>,
+    /// The connection, for `network-traffic` patterns.
+    pub flow: Option<Flow>,
+    /// The SCOs as given, by id, for STIX input (then used as is by the evaluator).
+    pub objects: Option<BTreeMap<String, Value>>,
+}
+
+impl Observation {
+    /// Adds an observable if `raw` is a valid `kind`; returns whether it was added.
+    pub fn push(&mut self, kind: Kind, raw: &str) -> bool {
+        Observable::new(kind, raw)
+            .map(|o| self.observables.push(o))
+            .is_some()
+    }
+
+    /// The observation as an observed-data for [`concord_pattern::eval`]: the given SCOs
+    /// for STIX input, otherwise one SCO per observable (all file hashes and the file name
+    /// in one `file`), plus a `network-traffic` for the flow. Without a timestamp, `at` is
+    /// used.
+    pub fn to_eval(&self, at: Timestamp) -> concord_pattern::eval::Observation {
+        let t = self.timestamp.unwrap_or(at);
+        let mut o = concord_pattern::eval::Observation::new(t, t, 1);
+        if let Some(objects) = &self.objects {
+            o.objects = objects.clone();
+            return o;
+        }
+        let mut file = Map::new();
+        let mut cert = Map::new();
+        let mut hashes = Map::new();
+        let mut ip_ids: BTreeMap<&str, String> = BTreeMap::new();
+        for (i, ob) in self.observables.iter().enumerate() {
+            let v = &ob.value;
+            let (ty, body) = match ob.kind {
+                Kind::Ipv4 => ("ipv4-addr", json!({ "value": v })),
+                Kind::Ipv6 => ("ipv6-addr", json!({ "value": v })),
+                Kind::Domain => ("domain-name", json!({ "value": v })),
+                Kind::Url => ("url", json!({ "value": v })),
+                Kind::Email => ("email-addr", json!({ "value": v })),
+                Kind::Mac => ("mac-addr", json!({ "value": v })),
+                Kind::Asn => (
+                    "autonomous-system",
+                    json!({ "number": v.parse::<u64>().unwrap_or(0) }),
+                ),
+                Kind::FileName => {
+                    file.insert("name".into(), json!(v));
+                    continue;
+                }
+                Kind::X509Sha1 | Kind::X509Sha256 => {
+                    cert.insert(algo(ob.kind).into(), json!(v));
+                    continue;
+                }
+                _ => {
+                    hashes.insert(algo(ob.kind).into(), json!(v));
+                    continue;
+                }
+            };
+            let id = format!("{ty}--{i}");
+            if matches!(ob.kind, Kind::Ipv4 | Kind::Ipv6) {
+                ip_ids.insert(v, id.clone());
+            }
+            let mut body = body;
+            body["type"] = json!(ty);
+            o.objects.insert(id, body);
+        }
+        if !hashes.is_empty() {
+            file.insert("hashes".into(), Value::Object(hashes));
+        }
+        if !file.is_empty() {
+            file.insert("type".into(), json!("file"));
+            o.objects.insert("file--0".into(), Value::Object(file));
+        }
+        if !cert.is_empty() {
+            o.objects.insert(
+                "x509-certificate--0".into(),
+                json!({"type": "x509-certificate", "hashes": cert}),
+            );
+        }
+        if let Some(f) = &self.flow {
+            let mut nt = json!({ "type": "network-traffic", "protocols": f.protocols });
+            let refs = [("src_ref", &f.src), ("dst_ref", &f.dst)];
+            for (key, addr) in refs {
+                if let Some(id) = addr.as_deref().and_then(|a| ip_ids.get(a)) {
+                    nt[key] = json!(id);
+                }
+            }
+            if let Some(p) = f.src_port {
+                nt["src_port"] = json!(p);
+            }
+            if let Some(p) = f.dst_port {
+                nt["dst_port"] = json!(p);
+            }
+            o.objects.insert("network-traffic--0".into(), nt);
+        }
+        o
+    }
+}
+
+/// The STIX hash algorithm name of a hash kind.
+pub(crate) fn algo(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Md5 => "MD5",
+        Kind::Sha1 | Kind::X509Sha1 => "SHA-1",
+        Kind::Sha512 => "SHA-512",
+        _ => "SHA-256",
+    }
+}

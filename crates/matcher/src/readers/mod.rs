@@ -1,0 +1,140 @@
+//! Log readers: Suricata EVE JSON, Zeek JSON, Elastic Common Schema JSON, CSV with a
+//! header, one observable per line, and STIX observed-data. Each turns an `impl BufRead`
+//! into an iterator of [`Observation`]s; a malformed line is an `Err` with its line number
+//! and reading goes on. No reader panics on any input.
+
+mod csv;
+mod json;
+mod lines;
+mod stix;
+mod time;
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use crate::error::{LineError, LineErrorKind};
+use crate::observation::{Kind, Observation};
+
+pub use lines::detect;
+pub use time::parse_time;
+
+/// What a log is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// Suricata EVE JSON, one event per line.
+    Eve,
+    /// Zeek logs written as JSON, one record per line.
+    Zeek,
+    /// Elastic Common Schema documents, one per line.
+    Ecs,
+    /// CSV whose first row names the columns.
+    Csv(CsvColumns),
+    /// One observable per line, kind detected.
+    Lines,
+    /// STIX 2.x: a bundle, an array of objects, or one object per line.
+    Stix,
+}
+
+/// How CSV columns map to kinds: `None` means by name (see [`csv_kind`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CsvColumns {
+    /// Explicit column name (lower-case) to kind; columns not named are ignored.
+    pub columns: Option<HashMap<String, Kind>>,
+    /// Column holding the timestamp, if not one of `timestamp`, `ts`, `time`, `@timestamp`.
+    pub time_column: Option<String>,
+}
+
+impl Format {
+    /// The format for a CLI name: `eve`, `zeek`, `ecs`, `csv`, `lines`, `stix`.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Some(match name {
+            "eve" => Format::Eve,
+            "zeek" => Format::Zeek,
+            "ecs" => Format::Ecs,
+            "csv" => Format::Csv(CsvColumns::default()),
+            "lines" => Format::Lines,
+            "stix" => Format::Stix,
+            _ => return None,
+        })
+    }
+}
+
+/// The kind a CSV column name stands for when no explicit map is given.
+pub fn csv_kind(column: &str) -> Option<Kind> {
+    let c = column
+        .trim()
+        .to_ascii_lowercase()
+        .replace([' ', '-', '.'], "_");
+    Some(match c.as_str() {
+        "ip" | "src_ip" | "dst_ip" | "dest_ip" | "source_ip" | "destination_ip" | "ip_address"
+        | "address" | "client_ip" | "server_ip" => Kind::Ipv4,
+        "domain" | "hostname" | "host" | "fqdn" | "query" | "domain_name" | "sni" => Kind::Domain,
+        "url" | "uri" => Kind::Url,
+        "email" | "email_address" | "sender" | "from" | "recipient" => Kind::Email,
+        "md5" => Kind::Md5,
+        "sha1" => Kind::Sha1,
+        "sha256" => Kind::Sha256,
+        "sha512" => Kind::Sha512,
+        "mac" | "mac_address" => Kind::Mac,
+        "asn" | "as_number" => Kind::Asn,
+        "filename" | "file_name" => Kind::FileName,
+        _ => return None,
+    })
+}
+
+/// Reads observations from `input`.
+pub fn read<'a>(
+    input: impl BufRead + 'a,
+    format: &Format,
+) -> Box<dyn Iterator<Item = Result<Observation, LineError>> + 'a> {
+    match format {
+        Format::Eve => Box::new(numbered(input).filter_map(|l| json::record(l, json::eve))),
+        Format::Zeek => Box::new(numbered(input).filter_map(|l| json::record(l, json::zeek))),
+        Format::Ecs => Box::new(numbered(input).filter_map(|l| json::record(l, json::ecs))),
+        Format::Csv(cols) => Box::new(csv::Reader::new(numbered(input), cols.clone())),
+        Format::Lines => Box::new(numbered(input).filter_map(lines::record)),
+        Format::Stix => Box::new(stix::read(input).into_iter()),
+    }
+}
+
+/// A line: its 1-based number and text (without the line end), or why it is unreadable.
+pub(crate) type Line = (u64, Result<String, LineErrorKind>);
+
+/// Lines of `input`, numbered from 1; stops after an I/O error.
+pub(crate) fn numbered(mut input: impl BufRead) -> impl Iterator<Item = Line> {
+    let mut n = 0u64;
+    let mut buf = Vec::new();
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        buf.clear();
+        n += 1;
+        match input.read_until(b'\n', &mut buf) {
+            Ok(0) => None,
+            Ok(_) => {
+                while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                    buf.pop();
+                }
+                Some((
+                    n,
+                    String::from_utf8(std::mem::take(&mut buf)).map_err(|e| {
+                        LineErrorKind::Io(format!(
+                            "not UTF-8 at byte {}",
+                            e.utf8_error().valid_up_to()
+                        ))
+                    }),
+                ))
+            }
+            Err(e) => {
+                done = true;
+                Some((n, Err(LineErrorKind::Io(e.to_string()))))
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,124 @@
+//! Bulk matching of a log into per-indicator sighting data ([`MatchReport`]), and the
+//! STIX 2.1 `sighting` object made from it.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use concord_pattern::Timestamp;
+use serde_json::{Value, json};
+
+use crate::error::LineError;
+use crate::matcher::Matcher;
+use crate::observation::Observable;
+use crate::readers::{self, Format};
+
+/// Malformed lines kept with their message in a report (all are counted).
+pub const MAX_ERRORS: usize = 20;
+/// Distinct matched values kept per indicator.
+pub const MAX_VALUES: usize = 100;
+
+/// What one indicator was seen as, over one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SightingData {
+    /// The indicator's id.
+    pub indicator_id: String,
+    /// Observations that matched.
+    pub count: u64,
+    /// Earliest timestamp of a matching observation, if any had one.
+    pub first_seen: Option<Timestamp>,
+    /// Latest timestamp of a matching observation.
+    pub last_seen: Option<Timestamp>,
+    /// Distinct values that hit (at most [`MAX_VALUES`]).
+    pub values: Vec<Observable>,
+}
+
+/// The result of matching one input.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MatchReport {
+    /// Records read (observations and malformed lines; blank lines are not counted).
+    pub records: u64,
+    /// Observations matched against the index.
+    pub observations: u64,
+    /// Malformed lines.
+    pub malformed: u64,
+    /// The first [`MAX_ERRORS`] malformed lines.
+    pub errors: Vec<LineError>,
+    /// One entry per indicator that matched, in order of first match.
+    pub sightings: Vec<SightingData>,
+}
+
+impl Matcher {
+    /// Reads `input` in `format` and aggregates every hit into [`SightingData`].
+    pub fn match_reader(&self, input: impl BufRead, format: &Format) -> MatchReport {
+        let mut report = MatchReport::default();
+        let mut by_slot: HashMap<u32, usize> = HashMap::new();
+        let mut hits = Vec::new();
+        for record in readers::read(input, format) {
+            report.records += 1;
+            let obs = match record {
+                Ok(o) => o,
+                Err(e) => {
+                    report.malformed += 1;
+                    if report.errors.len() < MAX_ERRORS {
+                        report.errors.push(e);
+                    }
+                    continue;
+                }
+            };
+            report.observations += 1;
+            hits.clear();
+            self.match_slots(&obs, &mut hits);
+            let mut last_slot = None;
+            for &(slot, i) in &hits {
+                let at = *by_slot.entry(slot).or_insert_with(|| {
+                    report.sightings.push(SightingData {
+                        indicator_id: self.index().id(slot),
+                        count: 0,
+                        first_seen: None,
+                        last_seen: None,
+                        values: Vec::new(),
+                    });
+                    report.sightings.len() - 1
+                });
+                let s = &mut report.sightings[at];
+                if last_slot != Some(slot) {
+                    s.count += 1;
+                    if let Some(t) = obs.timestamp {
+                        s.first_seen = Some(s.first_seen.map_or(t, |f| f.min(t)));
+                        s.last_seen = Some(s.last_seen.map_or(t, |l| l.max(t)));
+                    }
+                }
+                last_slot = Some(slot);
+                if let Some(ob) = i.and_then(|i| obs.observables.get(i)) {
+                    if s.values.len() < MAX_VALUES && !s.values.contains(ob) {
+                        s.values.push(ob.clone());
+                    }
+                }
+            }
+        }
+        report
+    }
+}
+
+/// STIX allows `count` up to 999,999,999.
+const MAX_COUNT: u64 = 999_999_999;
+
+/// A STIX 2.1 `sighting` of the data's indicator, sighted by `identity_ref` (the node's
+/// identity), created and modified at `now`, with a fresh random id.
+pub fn to_sighting(data: &SightingData, identity_ref: &str, now: Timestamp) -> Value {
+    let mut s = json!({
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": format!("sighting--{}", uuid::Uuid::new_v4()),
+        "created": now.to_string(),
+        "modified": now.to_string(),
+        "sighting_of_ref": data.indicator_id,
+        "count": data.count.min(MAX_COUNT),
+        "where_sighted_refs": [identity_ref],
+    });
+    if let (Some(f), Some(l)) = (data.first_seen, data.last_seen) {
+        s["first_seen"] = json!(f.to_string());
+        s["last_seen"] = json!(l.to_string());
+    }
+    s
+}
