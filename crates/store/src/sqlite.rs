@@ -1,21 +1,47 @@
 //! The SQLite backend (embedded default): WAL mode, one writer connection behind a mutex,
-//! a small pool of reader connections so that reads never wait for a long import.
+//! a small pool of reader connections so that reads never wait for a long import, and a
+//! background indexer that builds the derived indexes behind the writes.
 //!
-//! Layout of the database (see [`schema`] for the DDL):
+//! Two files (see [`schema`] for the DDL). The main database (`concord.db`) holds what
+//! an `ingest` transaction writes:
 //! - `versions`: one row per stored version, keyed by `seq` (`INTEGER PRIMARY KEY
-//!   AUTOINCREMENT`, so it stays strictly increasing even if rows were ever deleted),
-//!   unique on `(id, version)`, with the extracted columns, the canonical JSON and an
-//!   `is_current` flag. Exactly one version per id has `is_current = 1`: the one with the
-//!   highest `version_ns` (on a tie the first stored keeps it). A partial index on
-//!   `(type, seq) WHERE is_current = 1` serves typed listings.
+//!   AUTOINCREMENT`, so it stays strictly increasing even if rows were ever deleted), with
+//!   the extracted columns, the canonical JSON, an `is_current` flag and `replaces` (the
+//!   `seq` of the version a new current version demoted). Exactly one version per id has
+//!   `is_current = 1`: the one with the highest `version_ns` (on a tie the first stored
+//!   keeps it). Versions are found through `id_key`, a 64-bit hash of the id (a small
+//!   integer index instead of a unique text index on `(id, version)`); every look-up also
+//!   compares the id, so a hash collision costs a row read, never a wrong answer.
+//!   `(id, version)` uniqueness is kept by the writer, which holds the write lock while it
+//!   checks the held versions. A partial index on `(type, seq) WHERE is_current = 1`
+//!   serves typed listings.
 //! - `markings`: `(seq, marking_ref)` for every version, for TLP filtering.
+//! - `tokens`: API token hashes; `store_meta`: a random store id.
+//!
+//! The index database ([`index_path`]: `concord.db-index`) holds the derived indexes,
+//! which can always be rebuilt from the main database:
 //! - `observables`: the correlation index, one row per `(kind, value, id)` of current
 //!   versions (never one row per pair of objects).
 //! - `refs`: one row per `(source, path, target)` of current versions, indexed by target.
 //! - `search`: an FTS5 table (`trigram` tokenizer with `remove_diacritics 1`, so Chinese
 //!   is found and French accents are ignored) over `search_text()` of current versions;
 //!   its rowid is the version's `seq`.
-//! - `tokens`: API token hashes.
+//! - `state`: the indexer's cursor (`indexed_seq`) and the store id it was built from.
+//!
+//! The indexer (see the `indexer` module) follows `seq` from its cursor in chunks of up to
+//! 50,000 versions, each one transaction on the index database that also moves the
+//! cursor, so two indexers (say `concord import` and `concord serve` on one file) never
+//! apply a chunk twice. A store opened on a file runs it on a background thread (stopped
+//! when the store is dropped), which waits while the database is being written (up to a
+//! backlog of 1,000,000 versions) and indexes everything once writes pause. Reads that use
+//! the derived indexes — `list` with a text filter, `correlations`, `relationships` —
+//! first call [`SqliteStore::catch_up`], which indexes whatever is pending, so they see
+//! every version committed before them: cheap when the backlog is small, but a search
+//! issued during a bulk import waits until the import's backlog is indexed.
+//! [`Stats::index_lag`](crate::Stats::index_lag) shows the backlog. An index file that
+//! belongs to another database, or that is ahead of the main database (which lost
+//! transactions to an OS crash), is emptied and rebuilt. Keeping the indexes in a second
+//! file lets the indexer write without holding the main database's write lock.
 //!
 //! Because SQLite admits one writer at a time and `seq` is assigned inside the writing
 //! transaction, versions become visible in `seq` order: a reader paging by `seq` never
@@ -28,16 +54,18 @@
 //! with a `LIKE` scan over the indexed text (ASCII case-insensitive, accents significant),
 //! which is slower on large stores but correct.
 //!
-//! Durability: every `ingest` call is one `BEGIN IMMEDIATE` transaction; WAL with
-//! `synchronous = NORMAL` keeps every committed transaction when the process is killed
-//! (an OS crash may lose the last ones, never corrupt the file). `busy_timeout` (10 s)
-//! lets a `concord import` and a `concord serve` process share the file.
+//! Durability: every `ingest` call is one `BEGIN IMMEDIATE` transaction on the main
+//! database; WAL with `synchronous = NORMAL` keeps every committed transaction when the
+//! process is killed (an OS crash may lose the last ones, never corrupt the file). The
+//! index database is WAL + NORMAL too, and a killed indexer leaves its cursor at its last
+//! commit. `busy_timeout` (10 s) lets a `concord import` and a `concord serve` process
+//! share the files. The background thread checkpoints the main database's WAL (PASSIVE)
+//! while writes go on, so the writing thread seldom copies pages itself.
 //!
-//! Ingest cost (see `bench/results/`): the trigram FTS index and the three randomly keyed
-//! B-trees (`versions (id, version)`, `refs (target)`, `observables`) dominate, because
-//! each 5,000-object transaction dirties thousands of scattered pages that go to the WAL
-//! and are checkpointed again. Maintaining those derived indexes from a cursor in large
-//! sorted chunks, behind the import, is the known next step.
+//! Ingest cost (see `bench/results/`): an `ingest` transaction appends to `versions` and
+//! `markings` and inserts into two small integer-keyed indexes; the trigram FTS index,
+//! which dominates the indexer's time, is filled in large chunks (an 8 MB FTS hash, so a
+//! chunk becomes few segments).
 
 mod graph;
 mod indexer;
@@ -126,9 +154,11 @@ fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "cache_size", -131_072)?;
         // The background thread of a file store checkpoints the WAL (PASSIVE) twice a
-        // second while writes go on, off the writing thread; the writer checkpoints
-        // itself only as a backstop, at 256 MB of WAL. 128 MB page cache.
-        conn.pragma_update(None, "wal_autocheckpoint", 65_536)?;
+        // second while writes go on, so that the copying is done off the writing thread;
+        // the writer's own checkpoint at 64 MB of WAL then has little left to copy, and
+        // completes it so that the next transaction can start the WAL file again (a
+        // passive checkpoint racing the writes never completes). 128 MB page cache.
+        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     } else {
         // Reads may ask for the derived indexes: reader connections see them as `idx`.
