@@ -346,3 +346,6 @@ fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
 fn clamp(n: i128) -> i64 {
     i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,183 @@
+//! Every reader on realistic sample lines, with a malformed line in the middle.
 
+use std::collections::HashMap;
+
+use super::*;
+use crate::observation::Observable;
+
+fn values(format: &Format, text: &str) -> (Vec<Vec<String>>, Vec<u64>) {
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    for r in read(text.as_bytes(), format) {
+        match r {
+            Ok(o) => ok.push(
+                o.observables
+                    .iter()
+                    .map(|ob: &Observable| format!("{}={}", ob.kind.name(), ob.value))
+                    .collect(),
+            ),
+            Err(e) => bad.push(e.line),
+        }
+    }
+    (ok, bad)
+}
+
+#[test]
+fn eve() {
+    let text = r#"{"timestamp":"2024-03-01T10:00:00.123456+0100","event_type":"dns","src_ip":"10.0.0.5","src_port":5353,"dest_ip":"8.8.8.8","dest_port":53,"proto":"UDP","dns":{"type":"query","rrname":"Evil.Example.","query":[{"rrname":"x.example"}]}}
+{"timestamp":"2024-03-01T10:00:01Z","event_type":"http","src_ip":"10.0.0.5","dest_ip":"2001:db8::1","dest_port":80,"http":{"hostname":"Example.COM","url":"/a%7eb"}}
+{"oops
+{"event_type":"tls","src_ip":"10.0.0.5","dest_ip":"192.0.2.1","tls":{"sni":"c2.example","fingerprint":"DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09"}}
+{"event_type":"fileinfo","fileinfo":{"filename":"a.exe","md5":"d41d8cd98f00b204e9800998ecf8427e","sha256":"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"},"email":{"from":"Bob <bob@example.org>"}}
+"#;
+    let (ok, bad) = values(&Format::Eve, text);
+    assert_eq!(bad, [3]);
+    assert_eq!(
+        ok[0],
+        [
+            "ipv4=10.0.0.5",
+            "ipv4=8.8.8.8",
+            "domain=evil.example",
+            "domain=x.example"
+        ]
+    );
+    assert_eq!(
+        ok[1],
+        [
+            "ipv4=10.0.0.5",
+            "ipv6=2001:db8::1",
+            "domain=example.com",
+            "url=http://example.com/a~b"
+        ]
+    );
+    assert_eq!(
+        ok[2][3],
+        "x509-sha1=da39a3ee5e6b4b0d3255bfef95601890afd80709"
+    );
+    assert_eq!(ok[3].len(), 3, "{:?}", ok[3]);
+    let first = read(text.as_bytes(), &Format::Eve).next().unwrap().unwrap();
+    assert_eq!(
+        first.timestamp.unwrap().to_string(),
+        "2024-03-01T09:00:00.123456Z"
+    );
+    assert_eq!(first.flow.unwrap().dst_port, Some(53));
+}
+
+#[test]
+fn zeek() {
+    let text = r#"{"ts":1709287200.5,"uid":"C1","id.orig_h":"10.0.0.5","id.orig_p":49152,"id.resp_h":"192.0.2.1","id.resp_p":53,"proto":"udp","query":"bad.example"}
+not json
+{"ts":1709287201.0,"id.orig_h":"10.0.0.5","id.resp_h":"192.0.2.2","host":"www.example.com","uri":"/x"}
+{"ts":1709287202.0,"id.orig_h":"10.0.0.5","id.resp_h":"192.0.2.3","server_name":"tls.example"}
+{"ts":1709287203.0,"md5":"d41d8cd98f00b204e9800998ecf8427e","sha1":"da39a3ee5e6b4b0d3255bfef95601890afd80709","tx_hosts":["192.0.2.4"]}
+"#;
+    let (ok, bad) = values(&Format::Zeek, text);
+    assert_eq!(bad, [2]);
+    assert_eq!(ok[0][2], "domain=bad.example");
+    assert_eq!(ok[1][3], "url=http://www.example.com/x");
+    assert_eq!(ok[2][2], "domain=tls.example");
+    assert_eq!(
+        ok[3],
+        [
+            "md5=d41d8cd98f00b204e9800998ecf8427e",
+            "sha1=da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            "ipv4=192.0.2.4"
+        ]
+    );
+    let first = read(text.as_bytes(), &Format::Zeek)
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first.timestamp.unwrap().to_string(),
+        "2024-03-01T10:00:00.5Z"
+    );
+}
+
+#[test]
+fn ecs() {
+    let text = r#"{"@timestamp":"2024-03-01T10:00:00.000Z","source":{"ip":"10.0.0.5","port":1234},"destination":{"ip":"192.0.2.1","port":443},"url":{"full":"HTTPS://Bad.Example:443/login"}}
+{"@timestamp":"2024-03-01T10:00:01Z","dns":{"question":{"name":"q.example"}},"file":{"hash":{"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}}
+[1,2]
+{"source.ip":"10.0.0.6","email":{"from":{"address":["Eve@Example.org"]}},"url.domain":"d.example"}
+"#;
+    let (ok, bad) = values(&Format::Ecs, text);
+    assert_eq!(bad, [3]);
+    assert_eq!(ok[0][2], "url=https://bad.example/login");
+    assert_eq!(
+        ok[1],
+        [
+            "domain=q.example",
+            "sha256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        ]
+    );
+    assert_eq!(
+        ok[2],
+        ["ipv4=10.0.0.6", "domain=d.example", "email=eve@example.org"]
+    );
+}
+
+#[test]
+fn csv_by_name_and_by_map() {
+    let text = "timestamp,src_ip,domain,note\n2024-03-01 10:00:00,10.0.0.5,Bad.Example,\"a, b\"\n1,2\n,2001:db8::2,,\"x\"\"y\"\n";
+    let (ok, bad) = values(&Format::Csv(CsvColumns::default()), text);
+    assert_eq!(bad, [3]);
+    assert_eq!(
+        ok,
+        [
+            vec!["ipv4=10.0.0.5", "domain=bad.example"],
+            vec!["ipv6=2001:db8::2"]
+        ]
+    );
+    let cols = CsvColumns {
+        columns: Some(HashMap::from([("note".to_string(), Kind::FileName)])),
+        time_column: None,
+    };
+    let (ok, _) = values(&Format::Csv(cols), text);
+    assert_eq!(ok[0], ["file-name=a, b"]);
+    let (_, bad) = values(&Format::Csv(CsvColumns::default()), "a,b\n1,2\n");
+    assert_eq!(bad, [1, 2], "no header yet: every line is tried as one");
+}
+
+#[test]
+fn lines_detect_kinds() {
+    let text = "10.0.0.1\n2001:db8::/32\n# comment\nhttp://x.example/\nbob@example.org\n???\nd41d8cd98f00b204e9800998ecf8427e\nda39a3ee5e6b4b0d3255bfef95601890afd80709\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n00:1a:2b:3c:4d:5e\nAS64500\nExample.COM\n\n";
+    let (ok, bad) = values(&Format::Lines, text);
+    assert_eq!(bad, [6]);
+    let kinds: Vec<&str> = ok.iter().map(|o| o[0].split('=').next().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ipv4", "ipv6", "url", "email", "md5", "sha1", "sha256", "mac", "asn", "domain"
+        ]
+    );
+    let (_, bad) = values(&Format::Lines, "a.example\n\u{0}\u{fffd}\n");
+    assert_eq!(bad, [2]);
+    let mut bytes = b"a.example\n".to_vec();
+    bytes.extend_from_slice(b"\xff\xfe\nb.example\n");
+    let errs: Vec<_> = read(&bytes[..], &Format::Lines)
+        .filter_map(Result::err)
+        .collect();
+    assert_eq!(
+        errs[0].to_string(),
+        "line 2: unreadable: not UTF-8 at byte 0"
+    );
+}
+
+#[test]
+fn stix_observed_data() {
+    let bundle = r#"{"type":"bundle","id":"bundle--1","objects":[
+      {"type":"observed-data","id":"observed-data--1","first_observed":"2024-03-01T10:00:00Z","last_observed":"2024-03-01T11:00:00Z","number_observed":1,"object_refs":["ipv4-addr--1","file--1"]},
+      {"type":"ipv4-addr","id":"ipv4-addr--1","value":"198.51.100.7"},
+      {"type":"file","id":"file--1","name":"a.exe","hashes":{"SHA-256":"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"}},
+      {"type":"observed-data","id":"observed-data--2","object_refs":["ipv4-addr--404"]}
+    ]}"#;
+    let (ok, bad) = values(&Format::Stix, bundle);
+    assert_eq!(bad, [4]);
+    assert_eq!(ok[0].len(), 3);
+    let arr = r#"[{"type":"observed-data","id":"observed-data--3","objects":{"0":{"type":"domain-name","value":"a.example"}}}]"#;
+    assert_eq!(values(&Format::Stix, arr).0, [vec!["domain=a.example"]]);
+    let jsonl = "{\"type\":\"observed-data\",\"objects\":{\"0\":{\"type\":\"url\",\"value\":\"http://a/\"}}}\n{bad\n";
+    let (ok, bad) = values(&Format::Stix, jsonl);
+    assert_eq!((ok.len(), bad), (1, vec![2]));
+}

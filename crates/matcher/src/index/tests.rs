@@ -1,0 +1,216 @@
+//! Index behaviour: every table, both CIDR directions, subdomains, fallback, patching.
+
+use std::sync::Arc;
+
+use concord_pattern::Timestamp;
+
+use crate::{Added, Index, IndicatorInput, Kind, LiveIndex, Matcher, Observable, Observation};
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+fn ind(n: u32, pattern: &str) -> IndicatorInput {
+    IndicatorInput {
+        id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        pattern: pattern.into(),
+        valid_from: t("2020-01-01T00:00:00Z"),
+        valid_until: None,
+        revoked: false,
+        labels: vec![],
+    }
+}
+
+fn now() -> Timestamp {
+    t("2026-01-01T00:00:00Z")
+}
+
+fn hits(index: &Index, kind: Kind, value: &str) -> Vec<String> {
+    let obs = Observation {
+        observables: vec![Observable::new(kind, value).expect(value)],
+        ..Observation::default()
+    };
+    let m = Matcher::new(Arc::new(index.clone()));
+    let mut ids: Vec<String> = m
+        .match_observation(&obs)
+        .into_iter()
+        .map(|h| h.indicator_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .map(|i| i[i.len() - 2..].to_string())
+        .collect()
+}
+
+fn build(patterns: &[&str]) -> Index {
+    let inds: Vec<_> = patterns.iter().zip(1..).map(|(p, n)| ind(n, p)).collect();
+    let (index, errors) = Index::build(&inds, now());
+    assert!(errors.is_empty(), "{errors:?}");
+    index
+}
+
+#[test]
+fn cidr_on_both_sides_and_ipv6() {
+    let index = build(&[
+        "[ipv4-addr:value ISSUBSET '10.0.0.0/8']",
+        "[ipv4-addr:value = '10.1.2.3']",
+        "[ipv4-addr:value ISSUBSET '10.1.0.0/16']",
+        "[ipv6-addr:value ISSUBSET '2001:db8::/32']",
+        "[ipv6-addr:value = '2001:DB8::1']",
+    ]);
+    assert_eq!(hits(&index, Kind::Ipv4, "10.1.2.3"), ["01", "02", "03"]);
+    assert_eq!(hits(&index, Kind::Ipv4, "10.9.9.9"), ["01"]);
+    assert_eq!(hits(&index, Kind::Ipv4, "10.1.5.0/24"), ["01", "03"]);
+    assert_eq!(hits(&index, Kind::Ipv4, "10.0.0.0/7"), Vec::<String>::new());
+    assert_eq!(hits(&index, Kind::Ipv4, "11.0.0.1"), Vec::<String>::new());
+    assert_eq!(hits(&index, Kind::Ipv6, "2001:db8:0:0::1"), ["04", "05"]);
+    assert_eq!(hits(&index, Kind::Ipv6, "2001:db8:ff::/48"), ["04"]);
+}
+
+#[test]
+fn domains_exact_like_and_labelled_subdomains() {
+    let mut labelled = ind(3, "[domain-name:value = 'Evil.Example.']");
+    labelled.labels = vec!["match-subdomains".into()];
+    let inds = [
+        ind(1, "[domain-name:value = 'example.org']"),
+        ind(2, "[domain-name:value LIKE '%.example.net']"),
+        labelled,
+    ];
+    let (index, _) = Index::build(&inds, now());
+    assert_eq!(index.stats().indexed, 3);
+    assert_eq!(hits(&index, Kind::Domain, "example.org"), ["01"]);
+    assert_eq!(
+        hits(&index, Kind::Domain, "www.example.org"),
+        Vec::<String>::new()
+    );
+    assert_eq!(hits(&index, Kind::Domain, "a.b.example.net"), ["02"]);
+    assert_eq!(
+        hits(&index, Kind::Domain, "example.net"),
+        Vec::<String>::new()
+    );
+    assert_eq!(hits(&index, Kind::Domain, "evil.example"), ["03"]);
+    assert_eq!(hits(&index, Kind::Domain, "X.Evil.Example"), ["03"]);
+}
+
+#[test]
+fn hashes_urls_and_other_tables() {
+    let index = build(&[
+        "[file:hashes.'SHA-256' = 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855']",
+        "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e' OR artifact:hashes.'SHA-1' = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']",
+        "[url:value = 'HTTP://Example.com:80/%7Ea']",
+        "[email-addr:value IN ('Bad@Example.com', 'x@y.example')]",
+        "[mac-addr:value = '00:1A:2b:3c:4d:5e'] OR [autonomous-system:number = 64500]",
+        "[file:name = 'invoice.exe'] OR [x509-certificate:hashes.'SHA-1' = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']",
+    ]);
+    let e3 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    assert_eq!(hits(&index, Kind::Sha256, e3), ["01"]);
+    assert_eq!(
+        hits(&index, Kind::Md5, "D41D8CD98F00B204E9800998ECF8427E"),
+        ["02"]
+    );
+    assert_eq!(
+        hits(
+            &index,
+            Kind::Sha1,
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        ),
+        ["02"]
+    );
+    assert_eq!(
+        hits(
+            &index,
+            Kind::X509Sha1,
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        ),
+        ["06"]
+    );
+    assert_eq!(hits(&index, Kind::Url, "http://example.com/~a"), ["03"]);
+    assert_eq!(hits(&index, Kind::Email, "x@Y.example"), ["04"]);
+    assert_eq!(hits(&index, Kind::Mac, "00-1a-2b-3c-4d-5e"), ["05"]);
+    assert_eq!(hits(&index, Kind::Asn, "AS64500"), ["05"]);
+    assert_eq!(hits(&index, Kind::FileName, "invoice.exe"), ["06"]);
+    assert_eq!(index.stats().indexed, 6);
+}
+
+#[test]
+fn fallback_decides_on_candidates_and_every_observation() {
+    let index = build(&[
+        "[file:hashes.MD5 = 'D41D8CD98F00B204E9800998ECF8427E' AND file:name = 'a.exe']",
+        "[ipv4-addr:value = '192.0.2.1'] WITHIN 60 SECONDS",
+        "[domain-name:value MATCHES '^bad[0-9]+\\\\.example$']",
+        "[ipv4-addr:value = '192.0.2.9' OR url:value LIKE 'http://x%']",
+    ]);
+    let s = index.stats();
+    assert_eq!((s.indexed, s.fallback, s.every_observation), (0, 2, 2));
+    let m = Matcher::new(Arc::new(index));
+    let mut obs = Observation::default();
+    obs.push(Kind::Md5, "d41d8cd98f00b204e9800998ecf8427e");
+    assert!(m.match_observation(&obs).is_empty());
+    obs.push(Kind::FileName, "a.exe");
+    assert_eq!(m.match_observation(&obs).len(), 1);
+    let mut ip = Observation::default();
+    ip.push(Kind::Ipv4, "192.0.2.1");
+    assert_eq!(m.match_observation(&ip).len(), 1);
+    let mut d = Observation::default();
+    d.push(Kind::Domain, "bad42.example");
+    assert_eq!(m.match_observation(&d).len(), 1);
+    let mut u = Observation::default();
+    u.push(Kind::Url, "http://xyz/");
+    assert_eq!(m.match_observation(&u).len(), 1);
+}
+
+#[test]
+fn window_revocation_remove_expire_and_live_patch() {
+    let mut old = ind(1, "[ipv4-addr:value = '192.0.2.1']");
+    old.valid_until = Some(t("2025-01-01T00:00:00Z"));
+    let mut revoked = ind(2, "[ipv4-addr:value = '192.0.2.1']");
+    revoked.revoked = true;
+    let mut later = ind(3, "[ipv4-addr:value = '192.0.2.1']");
+    later.valid_until = Some(t("2026-06-01T00:00:00Z"));
+    let bad = ind(4, "[ipv4-addr:value = ]");
+    let (mut index, errors) = Index::build([&old, &revoked, &later, &bad], now());
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].to_string().starts_with(
+        "indicator indicator--00000000-0000-4000-8000-000000000004: invalid pattern: at 19"
+    ));
+    assert_eq!(hits(&index, Kind::Ipv4, "192.0.2.1"), ["03"]);
+    assert_eq!(index.expire(t("2026-06-01T00:00:00Z")), 1);
+    assert!(hits(&index, Kind::Ipv4, "192.0.2.1").is_empty());
+    assert_eq!(
+        index
+            .add(&ind(5, "[ipv4-addr:value = '192.0.2.1']"), now())
+            .unwrap(),
+        Added::Indexed
+    );
+    assert!(index.remove(&ind(5, "").id));
+    assert!(!index.remove(&ind(5, "").id));
+    assert!(index.garbage() > 0.99);
+
+    let live = LiveIndex::new(Index::new());
+    let before = live.matcher();
+    let added = live.patch(|i| i.add(&ind(6, "[ipv4-addr:value = '192.0.2.1']"), now()));
+    assert_eq!(added.unwrap(), Added::Indexed);
+    let mut o = Observation::default();
+    o.push(Kind::Ipv4, "192.0.2.1");
+    assert!(
+        before.match_observation(&o).is_empty(),
+        "an old snapshot is unchanged"
+    );
+    assert_eq!(live.matcher().match_observation(&o).len(), 1);
+    let other_id = IndicatorInput {
+        id: "indicator--Not-A-UUID".into(),
+        ..ind(7, "[ipv4-addr:value = '192.0.2.1']")
+    };
+    live.patch(|i| i.add(&other_id, now())).unwrap();
+    let ids: Vec<_> = live
+        .matcher()
+        .match_observation(&o)
+        .into_iter()
+        .map(|h| h.indicator_id)
+        .collect();
+    assert!(
+        ids.contains(&"indicator--Not-A-UUID".to_string()),
+        "{ids:?}"
+    );
+}
