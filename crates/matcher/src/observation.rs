@@ -158,9 +158,9 @@ impl Observation {
             o.objects = objects.clone();
             return o;
         }
-        let mut file = Map::new();
+        // Several hashes of one algorithm (or several names) mean several files.
+        let mut files: Vec<(Map<String, Value>, Map<String, Value>)> = Vec::new();
         let mut cert = Map::new();
-        let mut hashes = Map::new();
         let mut ip_ids: BTreeMap<&str, String> = BTreeMap::new();
         for (i, ob) in self.observables.iter().enumerate() {
             let v = &ob.value;
@@ -176,7 +176,13 @@ impl Observation {
                     json!({ "number": v.parse::<u64>().unwrap_or(0) }),
                 ),
                 Kind::FileName => {
-                    file.insert("name".into(), json!(v));
+                    match files.iter_mut().find(|f| !f.0.contains_key("name")) {
+                        Some(f) => f.0.insert("name".into(), json!(v)),
+                        None => {
+                            files.push((Map::from_iter([("name".into(), json!(v))]), Map::new()));
+                            None
+                        }
+                    };
                     continue;
                 }
                 Kind::X509Sha1 | Kind::X509Sha256 => {
@@ -184,7 +190,14 @@ impl Observation {
                     continue;
                 }
                 _ => {
-                    hashes.insert(algo(ob.kind).into(), json!(v));
+                    let a = algo(ob.kind);
+                    match files.iter_mut().find(|f| !f.1.contains_key(a)) {
+                        Some(f) => f.1.insert(a.into(), json!(v)),
+                        None => {
+                            files.push((Map::new(), Map::from_iter([(a.into(), json!(v))])));
+                            None
+                        }
+                    };
                     continue;
                 }
             };
@@ -196,12 +209,12 @@ impl Observation {
             body["type"] = json!(ty);
             o.objects.insert(id, body);
         }
-        if !hashes.is_empty() {
-            file.insert("hashes".into(), Value::Object(hashes));
-        }
-        if !file.is_empty() {
+        for (i, (mut file, hashes)) in files.into_iter().enumerate() {
+            if !hashes.is_empty() {
+                file.insert("hashes".into(), Value::Object(hashes));
+            }
             file.insert("type".into(), json!("file"));
-            o.objects.insert("file--0".into(), Value::Object(file));
+            o.objects.insert(format!("file--f{i}"), Value::Object(file));
         }
         if !cert.is_empty() {
             o.objects.insert(

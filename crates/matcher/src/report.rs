@@ -110,15 +110,31 @@ pub fn to_sighting(data: &SightingData, identity_ref: &str, now: Timestamp) -> V
         "type": "sighting",
         "spec_version": "2.1",
         "id": format!("sighting--{}", uuid::Uuid::new_v4()),
-        "created": now.to_string(),
-        "modified": now.to_string(),
+        "created": millis(now),
+        "modified": millis(now),
         "sighting_of_ref": data.indicator_id,
         "count": data.count.min(MAX_COUNT),
         "where_sighted_refs": [identity_ref],
     });
     if let (Some(f), Some(l)) = (data.first_seen, data.last_seen) {
-        s["first_seen"] = json!(f.to_string());
-        s["last_seen"] = json!(l.to_string());
+        s["first_seen"] = json!(millis(f));
+        s["last_seen"] = json!(millis(l));
     }
     s
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.sssZ`, the precision STIX requires for `created`/`modified`
+/// (finer digits are truncated).
+fn millis(t: Timestamp) -> String {
+    let text = t.to_string();
+    let base = text.get(..19).unwrap_or(&text);
+    let frac: String = text
+        .get(20..)
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .chain(std::iter::repeat('0'))
+        .take(3)
+        .collect();
+    format!("{base}.{frac}Z")
 }

@@ -214,3 +214,9 @@ fn window_revocation_remove_expire_and_live_patch() {
         "{ids:?}"
     );
 }
+
+#[test]
+fn url_pattern_is_indexed() {
+    let index = build(&["[url:value = 'http://h0.example/p']"]);
+    assert_eq!(index.stats().indexed, 1, "{:?}", index.stats());
+}

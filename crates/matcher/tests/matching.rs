@@ -1,0 +1,239 @@
+//! Integration tests: the corpus's indicators compiled and hit by their own values, the
+//! sighting accepted by `concord-stix`, and the index agreeing with the evaluator.
+
+use std::sync::Arc;
+
+use concord_matcher::{
+    Index, IndicatorInput, Kind, Matcher, Observable, Observation, readers::Format, to_sighting,
+};
+use concord_pattern::{Literal, Timestamp, observables};
+use proptest::prelude::*;
+use serde_json::Value;
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+fn kind_of(path: &concord_pattern::ObjectPath) -> Option<Kind> {
+    let p = path.to_string();
+    Some(match p.as_str() {
+        "ipv4-addr:value" => Kind::Ipv4,
+        "ipv6-addr:value" => Kind::Ipv6,
+        "domain-name:value" => Kind::Domain,
+        "url:value" => Kind::Url,
+        "email-addr:value" => Kind::Email,
+        "file:hashes.MD5" => Kind::Md5,
+        "file:hashes.'SHA-1'" => Kind::Sha1,
+        "file:hashes.'SHA-256'" => Kind::Sha256,
+        "file:name" => Kind::FileName,
+        _ => return None,
+    })
+}
+
+#[test]
+fn corpus_indicators_are_hit_by_their_own_values() {
+    let dir = std::path::Path::new(CORPUS).join("stix");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "corpus missing at {}",
+            dir.display()
+        );
+        eprintln!("!!! SKIPPED: corpus not found at {} !!!", dir.display());
+        return;
+    };
+    let mut inds = Vec::new();
+    for e in entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+    {
+        let text = std::fs::read(e.path()).unwrap();
+        // Every corpus file goes through the STIX reader without a panic.
+        let _ = concord_matcher::readers::read(&text[..], &Format::Stix).count();
+        let Ok(v) = serde_json::from_slice::<Value>(&text) else {
+            continue;
+        };
+        let objects = v
+            .get("objects")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for o in objects
+            .iter()
+            .filter(|o| o["type"] == "indicator" && o["pattern_type"] != "sigma")
+        {
+            let (Some(id), Some(p)) = (o["id"].as_str(), o["pattern"].as_str()) else {
+                continue;
+            };
+            inds.push(IndicatorInput {
+                id: id.into(),
+                pattern: p.into(),
+                valid_from: t("2000-01-01T00:00:00Z"),
+                valid_until: None,
+                revoked: false,
+                labels: vec![],
+            });
+        }
+    }
+    assert!(
+        inds.len() > 20,
+        "only {} indicators in the corpus",
+        inds.len()
+    );
+    let (index, errors) = Index::build(&inds, t("2026-01-01T00:00:00Z"));
+    let stats = index.stats();
+    eprintln!(
+        "corpus: {} indicators, {stats:?}, {} errors",
+        inds.len(),
+        errors.len()
+    );
+    let matcher = Matcher::new(Arc::new(index));
+    let mut checked = 0;
+    for ind in &inds {
+        let Ok(p) = concord_pattern::parse(&ind.pattern) else {
+            continue;
+        };
+        if !observables::is_simple(&p) {
+            continue;
+        }
+        for po in observables::extract(&p) {
+            let (Some(kind), Literal::Str(v)) = (kind_of(&po.path), &po.value) else {
+                continue;
+            };
+            let Some(ob) = Observable::new(kind, v) else {
+                continue;
+            };
+            let obs = Observation {
+                observables: vec![ob],
+                ..Observation::default()
+            };
+            let hits = matcher.match_observation(&obs);
+            assert!(
+                hits.iter().any(|h| h.indicator_id == ind.id),
+                "{} not hit by {v}",
+                ind.id
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} values checked");
+}
+
+#[test]
+fn report_turns_into_a_valid_sighting() {
+    let ind = IndicatorInput {
+        id: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into(),
+        pattern: "[domain-name:value = 'bad.example']".into(),
+        valid_from: t("2025-01-01T00:00:00Z"),
+        valid_until: None,
+        revoked: false,
+        labels: vec![],
+    };
+    let (index, _) = Index::build([&ind], t("2026-01-01T00:00:00Z"));
+    let log = "bad.example\n!!\nok.example\nbad.example\n";
+    let report = Matcher::new(Arc::new(index)).match_reader(log.as_bytes(), &Format::Lines);
+    assert_eq!(
+        (report.records, report.observations, report.malformed),
+        (4, 3, 1)
+    );
+    assert_eq!(report.errors[0].line, 2);
+    assert_eq!(report.sightings[0].count, 2);
+    let s = to_sighting(
+        &report.sightings[0],
+        "identity--c3f8a7a3-0b5a-4a4e-9d8c-3a1f0e5f1a11",
+        t("2026-01-01T00:00:00Z"),
+    );
+    concord_stix::Object::from_value(s.clone()).expect("valid sighting");
+    let eve = "{\"timestamp\":\"2026-01-02T10:00:00Z\",\"dns\":{\"rrname\":\"bad.example\"}}\n{\"timestamp\":\"2026-01-01T09:00:00Z\",\"tls\":{\"sni\":\"bad.example\"}}\n";
+    let (index, _) = Index::build([&ind], t("2026-01-01T00:00:00Z"));
+    let report = Matcher::new(Arc::new(index)).match_reader(eve.as_bytes(), &Format::Eve);
+    let s = to_sighting(
+        &report.sightings[0],
+        "identity--c3f8a7a3-0b5a-4a4e-9d8c-3a1f0e5f1a11",
+        t("2026-01-03T00:00:00Z"),
+    );
+    assert_eq!(
+        (s["first_seen"].as_str(), s["last_seen"].as_str()),
+        (
+            Some("2026-01-01T09:00:00.000Z"),
+            Some("2026-01-02T10:00:00.000Z")
+        )
+    );
+    concord_stix::Object::from_value(s).expect("valid sighting with first/last seen");
+}
+
+/// Canonical values (what readers produce), so that string equality in the evaluator and
+/// normalised lookup in the index mean the same.
+fn value() -> impl Strategy<Value = (Kind, String)> {
+    prop_oneof![
+        (0u8..4, 0u8..4).prop_map(|(a, b)| (Kind::Ipv4, format!("10.0.{a}.{b}"))),
+        (0u8..4, prop_oneof![Just(24u8), Just(30), Just(32)])
+            .prop_map(|(a, l)| (Kind::Ipv4, format!("10.0.{a}.0/{l}"))),
+        (1u16..5).prop_map(|a| (Kind::Ipv6, format!("2001:db8::{a}"))),
+        (0u8..4).prop_map(|a| (Kind::Domain, format!("h{a}.example"))),
+        (0u8..4).prop_map(|a| (Kind::Url, format!("http://h{a}.example/p"))),
+        (0u8..4).prop_map(|a| (Kind::Md5, format!("{a:032x}"))),
+        (0u8..4).prop_map(|a| (Kind::Email, format!("u{a}@example.org"))),
+    ]
+}
+
+fn comparison((kind, v): &(Kind, String), subset: bool) -> String {
+    let path = match kind {
+        Kind::Ipv4 => "ipv4-addr:value",
+        Kind::Ipv6 => "ipv6-addr:value",
+        Kind::Domain => "domain-name:value",
+        Kind::Url => "url:value",
+        Kind::Md5 => "file:hashes.MD5",
+        _ => "email-addr:value",
+    };
+    let ip = matches!(kind, Kind::Ipv4 | Kind::Ipv6);
+    if ip && (subset || v.contains('/')) {
+        // `=` with a CIDR literal is indexed as a range on purpose; keep it out here.
+        format!("{path} ISSUBSET '{v}'")
+    } else {
+        format!("{path} = '{v}'")
+    }
+}
+
+proptest! {
+    #[test]
+    fn index_agrees_with_the_evaluator(
+        inds in prop::collection::vec((prop::collection::vec((value(), any::<bool>()), 1..3), any::<bool>()), 1..6),
+        seen in prop::collection::vec(value(), 1..4),
+    ) {
+        let inputs: Vec<IndicatorInput> = inds.iter().zip(0..).map(|((cmps, split), n)| {
+            let parts: Vec<String> = cmps.iter().map(|(v, s)| comparison(v, *s)).collect();
+            let pattern = if *split {
+                parts.iter().map(|p| format!("[{p}]")).collect::<Vec<_>>().join(" OR ")
+            } else {
+                format!("[{}]", parts.join(" OR "))
+            };
+            IndicatorInput {
+                id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
+                pattern,
+                valid_from: t("2000-01-01T00:00:00Z"),
+                valid_until: None,
+                revoked: false,
+                labels: vec![],
+            }
+        }).collect();
+        let (index, errors) = Index::build(&inputs, t("2026-01-01T00:00:00Z"));
+        prop_assert!(errors.is_empty());
+        prop_assert_eq!(index.stats().indexed, inputs.len());
+        let mut obs = Observation::default();
+        for (k, v) in &seen {
+            obs.push(*k, v);
+        }
+        let epoch = Timestamp::from_unix_nanos(0).unwrap();
+        let as_eval = [obs.to_eval(epoch)];
+        let hits = Matcher::new(Arc::new(index)).match_observation(&obs);
+        for ind in &inputs {
+            let expected = concord_pattern::eval::matches(&concord_pattern::parse(&ind.pattern).unwrap(), &as_eval);
+            let got = hits.iter().any(|h| h.indicator_id == ind.id);
+            prop_assert_eq!(got, expected, "{} on {:?}", ind.pattern, seen);
+        }
+    }
+}
