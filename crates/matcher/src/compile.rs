@@ -133,7 +133,14 @@ fn decided_cmp(e: &ComparisonExpr, like: &mut Vec<Key>) -> bool {
             (Some(_), _) => true,
             (None, _) => false,
         },
-        ComparisonExpr::Or(v) => v.iter().fold(true, |ok, x| decided_cmp(x, like) && ok),
+        ComparisonExpr::Or(v) => {
+            // No short cut: every operand's LIKE keys are wanted.
+            let mut ok = true;
+            for x in v {
+                ok &= decided_cmp(x, like);
+            }
+            ok
+        }
         ComparisonExpr::And(v) => {
             v.iter().for_each(|x| {
                 decided_cmp(x, like);
@@ -192,16 +199,16 @@ fn canonicalise_cmp(e: &mut ComparisonExpr) {
             let Some(kind) = keys::path_kind(&c.path) else {
                 return;
             };
-            if let Some(algo) = kind.hash_len().map(|_| crate::observation::algo(kind)) {
-                if let Some(PathStep::Key(k)) = c.path.steps.get_mut(1) {
-                    *k = algo.to_string();
-                }
+            if let Some(algo) = kind.hash_len().map(|_| crate::observation::algo(kind))
+                && let Some(PathStep::Key(k)) = c.path.steps.get_mut(1)
+            {
+                *k = algo.to_string();
             }
             let fix = |l: &mut Literal| {
-                if let (Literal::Str(s), Some(v)) = (&*l, keys::canonical(kind, l)) {
-                    if *s != v {
-                        *l = Literal::Str(v);
-                    }
+                if let (Literal::Str(s), Some(v)) = (&*l, keys::canonical(kind, l))
+                    && *s != v
+                {
+                    *l = Literal::Str(v);
                 }
             };
             match &mut c.op {

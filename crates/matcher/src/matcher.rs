@@ -88,10 +88,10 @@ impl Matcher {
             .map(|(s, i)| (s, Some(i)))
             .chain(every.iter().map(|&s| (s, None)));
         for (slot, i) in evaluated {
-            if let Some(p) = self.index.pattern(slot) {
-                if eval::matches(p, &seen) {
-                    out.push((slot, i));
-                }
+            if let Some(p) = self.index.pattern(slot)
+                && eval::matches(p, &seen)
+            {
+                out.push((slot, i));
             }
         }
     }

@@ -198,21 +198,22 @@ fn percent(s: &str) -> String {
     let mut i = 0;
     let mut plain = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (nibble(b[i + 1]), nibble(b[i + 2])) {
-                out.push_str(&s[plain..i]);
-                let c = (h << 4) | l;
-                if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
-                    out.push(char::from(c));
-                } else {
-                    out.push('%');
-                    out.push(char::from(b[i + 1].to_ascii_uppercase()));
-                    out.push(char::from(b[i + 2].to_ascii_uppercase()));
-                }
-                i += 3;
-                plain = i;
-                continue;
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (nibble(b[i + 1]), nibble(b[i + 2]))
+        {
+            out.push_str(&s[plain..i]);
+            let c = (h << 4) | l;
+            if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+                out.push(char::from(c));
+            } else {
+                out.push('%');
+                out.push(char::from(b[i + 1].to_ascii_uppercase()));
+                out.push(char::from(b[i + 2].to_ascii_uppercase()));
             }
+            i += 3;
+            plain = i;
+            continue;
         }
         i += 1;
     }

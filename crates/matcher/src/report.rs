@@ -89,10 +89,11 @@ impl Matcher {
                     }
                 }
                 last_slot = Some(slot);
-                if let Some(ob) = i.and_then(|i| obs.observables.get(i)) {
-                    if s.values.len() < MAX_VALUES && !s.values.contains(ob) {
-                        s.values.push(ob.clone());
-                    }
+                if let Some(ob) = i.and_then(|i| obs.observables.get(i))
+                    && s.values.len() < MAX_VALUES
+                    && !s.values.contains(ob)
+                {
+                    s.values.push(ob.clone());
                 }
             }
         }

@@ -7,7 +7,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
 /// The hasher of every table (fixed seed: tables may be cloned and compared).
-pub(crate) const HASHER: FixedState = FixedState::with_seed(0x636f_6e63_6f72_64);
+pub(crate) const HASHER: FixedState = FixedState::with_seed(0x636f_6e63_6f72_0064);
 
 /// A posting: the slot of one indicator, or (high bit set) an index into [`Overflow`].
 pub(crate) type Posting = u32;
