@@ -2,7 +2,7 @@
 //! a small pool of reader connections so that reads never wait for a long import, and a
 //! background indexer that builds the derived indexes behind the writes.
 //!
-//! Two files (see [`schema`] for the DDL). The main database (`concord.db`) holds what
+//! Two files (the `schema` module has the DDL). The main database (`concord.db`) holds what
 //! an `ingest` transaction writes:
 //! - `versions`: one row per stored version, keyed by `seq` (`INTEGER PRIMARY KEY
 //!   AUTOINCREMENT`, so it stays strictly increasing even if rows were ever deleted), with

@@ -7,6 +7,7 @@ mod common;
 mod concurrency;
 mod crash;
 mod graph;
+mod indexer;
 mod paging;
 mod search;
 mod tokens;

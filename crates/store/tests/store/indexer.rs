@@ -1,0 +1,138 @@
+//! The derived indexes are built behind the writes, from a cursor, by whichever store
+//! gets there first: every read that uses them sees every committed version, nothing is
+//! indexed twice, and an index file that does not belong to its database is rebuilt.
+
+use concord_store::sqlite::{SqliteStore, index_path};
+use concord_store::{ListQuery, Store};
+use serde_json::json;
+
+use crate::common::{id_of, indicator, put, sco, with};
+
+fn search(store: &SqliteStore, text: &str) -> usize {
+    store
+        .list(&ListQuery {
+            text: Some(text.to_owned()),
+            limit: 1_000,
+            ..Default::default()
+        })
+        .expect("search")
+        .objects
+        .len()
+}
+
+#[test]
+fn lag_is_reported_and_catch_up_clears_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("lag.db")).unwrap();
+    let values: Vec<_> = (0..300)
+        .map(|i| indicator(&format!("lagging {i}"), "[ipv4-addr:value = '203.0.113.9']"))
+        .collect();
+    put(&store, &values);
+    let before = store.stats().unwrap();
+    assert_eq!(before.last_seq, 300);
+    assert!(before.index_lag <= 300);
+    store.catch_up().unwrap();
+    assert_eq!(store.stats().unwrap().index_lag, 0);
+    assert_eq!(search(&store, "lagging"), 300);
+}
+
+#[test]
+fn two_stores_on_one_file_index_each_version_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let a = SqliteStore::open(&path).unwrap();
+    let b = SqliteStore::open(&path).unwrap();
+    let ip = sco("ipv4-addr", "192.0.2.77");
+    put(&a, &[ip.clone()]);
+    let mut indicators = Vec::new();
+    for round in 0..4 {
+        let batch: Vec<_> = (0..200)
+            .map(|i| {
+                indicator(
+                    &format!("twice {round} {i}"),
+                    "[ipv4-addr:value = '192.0.2.77']",
+                )
+            })
+            .collect();
+        indicators.extend(batch.iter().map(id_of));
+        // Writes through one store, index catch-ups through both, at once.
+        std::thread::scope(|s| {
+            s.spawn(|| put(&a, &batch));
+            s.spawn(|| b.catch_up().unwrap());
+            s.spawn(|| a.catch_up().unwrap());
+        });
+    }
+    // One correlation row per (value, object): nothing was applied twice.
+    let found = b.correlations(&id_of(&ip)).unwrap();
+    assert_eq!(found.len(), indicators.len());
+    let mut ids: Vec<_> = found.iter().map(|c| c.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), indicators.len());
+    assert_eq!(search(&a, "twice"), indicators.len());
+    assert_eq!(a.stats().unwrap().index_lag, 0);
+}
+
+#[test]
+fn replaced_versions_leave_the_indexes_even_across_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("versions.db")).unwrap();
+    let v1 = indicator("first wording", "[domain-name:value = 'one.example']");
+    put(&store, &[v1.clone()]);
+    store.catch_up().unwrap();
+    assert_eq!(search(&store, "first"), 1);
+    // The new version arrives after v1 was indexed: the indexer removes v1's rows.
+    let v2 = with(
+        v1.clone(),
+        json!({"modified": "2026-03-01T00:00:00.000Z", "name": "second wording",
+               "pattern": "[domain-name:value = 'two.example']"}),
+    );
+    let d1 = sco("domain-name", "one.example");
+    let d2 = sco("domain-name", "two.example");
+    put(&store, &[v2, d1.clone(), d2.clone()]);
+    assert_eq!(search(&store, "first"), 0);
+    assert_eq!(search(&store, "second"), 1);
+    assert!(store.correlations(&id_of(&d1)).unwrap().is_empty());
+    assert_eq!(store.correlations(&id_of(&d2)).unwrap()[0].id, id_of(&v1));
+}
+
+#[test]
+fn an_index_file_of_another_database_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("one.db"), dir.path().join("two.db"));
+    {
+        let store = SqliteStore::open(&one).unwrap();
+        put(
+            &store,
+            &[indicator(
+                "only in one",
+                "[ipv4-addr:value = '198.51.100.5']",
+            )],
+        );
+        store.catch_up().unwrap();
+    }
+    {
+        let store = SqliteStore::open(&two).unwrap();
+        put(
+            &store,
+            &[indicator(
+                "only in two",
+                "[ipv4-addr:value = '198.51.100.6']",
+            )],
+        );
+        store.catch_up().unwrap();
+    }
+    // Database two now gets database one's index file.
+    for suffix in ["", "-wal", "-shm"] {
+        let from = format!("{}{suffix}", index_path(&one).display());
+        let to = format!("{}{suffix}", index_path(&two).display());
+        let _ = std::fs::remove_file(&to);
+        if std::path::Path::new(&from).exists() {
+            std::fs::copy(&from, &to).unwrap();
+        }
+    }
+    let store = SqliteStore::open(&two).unwrap();
+    assert_eq!(search(&store, "two"), 1);
+    assert_eq!(search(&store, "one"), 0);
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
