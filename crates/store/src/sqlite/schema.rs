@@ -130,8 +130,10 @@ CREATE VIRTUAL TABLE {p}search USING fts5 (
     columnsize = 0
 );
 -- Bulk indexing: an 8 MB in-memory hash per flush, so that a chunk becomes few large
--- segments (fewer merges) instead of many 1 MB ones (bigger hashes are slower to fill).
+-- segments (fewer merges) instead of many 1 MB ones (bigger hashes were slower to fill);
+-- automerge 16 instead of 4 (measured at 300k objects: a fifth less indexing time).
 INSERT INTO {p}search (search, rank) VALUES ('hashsize', 8388608);
+INSERT INTO {p}search (search, rank) VALUES ('automerge', 16);
 ";
 
 /// The tables of the index database, dropped when its schema version is not ours.
