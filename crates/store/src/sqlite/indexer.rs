@@ -121,13 +121,15 @@ pub(super) fn index_chunk(c: &Connection, max: i64) -> Result<Position, StoreErr
     )?;
     let last = last_seq(&tx)?;
     if store_id != main_id || cursor > last {
-        // Another database's index, or the main database lost transactions (an OS crash
-        // after the index committed): start again from nothing.
-        tracing::info!(
-            indexed = cursor,
-            last,
-            "Rebuilding the derived indexes from the start."
-        );
+        // A new index, another database's index, or the main database lost transactions
+        // (an OS crash after the index committed): start again from nothing.
+        if !store_id.is_empty() {
+            tracing::info!(
+                indexed = cursor,
+                last,
+                "Rebuilding the derived indexes from the start."
+            );
+        }
         tx.execute_batch(
             "DELETE FROM idx.observables; DELETE FROM idx.refs; DELETE FROM idx.search;",
         )?;
