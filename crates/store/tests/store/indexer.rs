@@ -136,3 +136,65 @@ fn an_index_file_of_another_database_is_rebuilt() {
     assert_eq!(search(&store, "one"), 0);
     assert_eq!(store.integrity_check().unwrap(), ["ok"]);
 }
+
+#[test]
+fn a_version_1_database_is_migrated_and_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let ind = indicator("migrated wording", "[ipv4-addr:value = '198.51.100.44']");
+    let ip = sco("ipv4-addr", "198.51.100.44");
+    {
+        // The schema and rows as version 1 of the store wrote them (one file, text index
+        // on (id, version), derived tables inside).
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE versions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL,
+               type TEXT NOT NULL, version TEXT NOT NULL, version_ns INTEGER NOT NULL,
+               created TEXT, modified TEXT, spec_version TEXT NOT NULL, created_by_ref TEXT,
+               revoked INTEGER NOT NULL, confidence INTEGER, lang TEXT,
+               date_added TEXT NOT NULL, is_current INTEGER NOT NULL, json TEXT NOT NULL);
+             CREATE UNIQUE INDEX versions_id_version ON versions (id, version);
+             CREATE INDEX versions_current_type ON versions (type, seq) WHERE is_current = 1;
+             CREATE TABLE markings (seq INTEGER NOT NULL, marking_ref TEXT NOT NULL,
+               PRIMARY KEY (seq, marking_ref)) WITHOUT ROWID;
+             CREATE TABLE observables (kind TEXT NOT NULL, value TEXT NOT NULL,
+               id TEXT NOT NULL, PRIMARY KEY (kind, value, id)) WITHOUT ROWID;
+             CREATE TABLE refs (source TEXT NOT NULL, path TEXT NOT NULL,
+               target TEXT NOT NULL, PRIMARY KEY (source, path)) WITHOUT ROWID;
+             CREATE INDEX refs_target ON refs (target);
+             CREATE VIRTUAL TABLE search USING fts5 (text,
+               tokenize = 'trigram remove_diacritics 1');
+             CREATE TABLE tokens (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
+               role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created TEXT NOT NULL);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        for (v, ty, version) in [
+            (&ind, "indicator", crate::common::T0),
+            (&ip, "ipv4-addr", ""),
+        ] {
+            let obj = crate::common::object(v);
+            c.execute(
+                "INSERT INTO versions (id, type, version, version_ns, spec_version, revoked, \
+                 date_added, is_current, json) VALUES (?1, ?2, ?3, 0, '2.1', 0, ?4, 1, ?5)",
+                rusqlite::params![
+                    id_of(v),
+                    ty,
+                    version,
+                    crate::common::T0,
+                    obj.canonical_json()
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(store.get(&id_of(&ind)).unwrap().is_some());
+    assert_eq!(search(&store, "migrated"), 1);
+    let found = store.correlations(&id_of(&ip)).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, id_of(&ind));
+    assert_eq!(store.stats().unwrap().index_lag, 0);
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
