@@ -1,1 +1,94 @@
-//! Against the real peers: placeholder.
+//! The client against a served Concord node over a real socket: a complete pull, a second
+//! pull that fetches nothing new, and a server that answers 429 with Retry-After to every
+//! third request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use concord_store::Store;
+use concord_store::sqlite::SqliteStore;
+use concord_taxii::client::{Auth, Client, Options};
+use concord_taxii::pull::{Pull, pull};
+use concord_taxii::server::router;
+use serde_json::Value;
+
+use super::common::*;
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}/taxii2/")
+}
+
+async fn pull_into(
+    url: &str,
+    dir: &std::path::Path,
+    store: Arc<dyn Store>,
+) -> (usize, usize, usize) {
+    let client = Client::new(
+        Auth::Basic {
+            user: "puller".into(),
+            password: READER.into(),
+        },
+        Options {
+            backoff: std::time::Duration::from_millis(10),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let req = Pull {
+        url: url.to_owned(),
+        collection: Some(DEFAULT.to_owned()),
+        added_after: None,
+        state_file: dir.join("taxii-pull.json"),
+    };
+    let reports = pull(store, &client, &req, &mut |_| {}).await.unwrap();
+    let r = &reports[0];
+    (r.received, r.summary.new, r.pages)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pulls_a_concord_node_completely_then_nothing_new() {
+    let node = Node::with_objects(2_345);
+    let url = serve(router(node.state.clone())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mine: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    assert_eq!(
+        pull_into(&url, dir.path(), mine.clone()).await,
+        (2_345, 2_345, 3)
+    );
+    assert_eq!(mine.stats().unwrap().objects, 2_345);
+    assert_eq!(pull_into(&url, dir.path(), mine.clone()).await, (0, 0, 1));
+    let more: Vec<Value> = (5_000..5_010).map(indicator).collect();
+    concord_store::import::import_values(&*node.store, more, 100, &mut |_| {}).unwrap();
+    assert_eq!(pull_into(&url, dir.path(), mine).await, (10, 10, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_waits_out_429_and_carries_on() {
+    let node = Node::with_objects(1_500);
+    let count = Arc::new(AtomicUsize::new(0));
+    let app = router(node.state.clone()).layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let count = count.clone();
+            async move {
+                if count.fetch_add(1, Ordering::Relaxed) % 3 == 2 {
+                    let mut res = StatusCode::TOO_MANY_REQUESTS.into_response();
+                    res.headers_mut()
+                        .insert("retry-after", HeaderValue::from_static("0"));
+                    return res;
+                }
+                next.run(req).await
+            }
+        },
+    ));
+    let url = serve(app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mine: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    assert_eq!(pull_into(&url, dir.path(), mine).await, (1_500, 1_500, 2));
+}
