@@ -67,11 +67,13 @@ fn versions_of(
         .collect())
 }
 
-/// Pages through what `p` selects in `coll`.
+/// Pages through what `p` selects in `coll`; `need_head` says whether the answer uses the
+/// objects' heads (manifests and versions do, object envelopes need not).
 pub(crate) fn find(
     store: &dyn Store,
     coll: &CollectionConfig,
     p: &Params,
+    need_head: bool,
 ) -> Result<Found, StoreError> {
     let limit = p.limit;
     if !p.ids.is_empty() {
@@ -126,6 +128,19 @@ pub(crate) fn find(
         for stored in page.objects {
             scanned += 1;
             q.cursor = Some(stored.seq);
+            if only_last && !filtered {
+                // The store applied every filter: parse only if the answer needs the head.
+                let head = if need_head {
+                    Head::parse(&stored.json)
+                } else {
+                    Head::default()
+                };
+                items.push(Item { stored, head });
+                if items.len() > limit {
+                    return Ok(cut(items, limit));
+                }
+                continue;
+            }
             let head = Head::parse(&stored.json);
             if only_last {
                 if passes(coll, p, &head, &stored.date_added) {
@@ -195,10 +210,14 @@ async fn run_find(
     state: &TaxiiState,
     coll: &CollectionConfig,
     p: Params,
+    need_head: bool,
 ) -> Result<(Found, Params), TaxiiError> {
     let store = state.store.clone();
     let coll = coll.clone();
-    Ok(tokio::task::spawn_blocking(move || find(&*store, &coll, &p).map(|f| (f, p))).await??)
+    Ok(
+        tokio::task::spawn_blocking(move || find(&*store, &coll, &p, need_head).map(|f| (f, p)))
+            .await??,
+    )
 }
 
 /// `{"more": .., "next": .., <key>: [..]}` with the date-added headers.
@@ -255,7 +274,7 @@ pub(super) async fn objects(
         "objects",
     )?;
     let scope = format!("objects:{}", coll.id);
-    let (found, p) = run_find(&state, coll, p).await?;
+    let (found, p) = run_find(&state, coll, p, false).await?;
     let entries = found.items.iter().map(|i| i.stored.json.clone()).collect();
     Ok(page_response(
         &state, &p, &scope, &found, "objects", entries,
@@ -278,7 +297,7 @@ pub(super) async fn manifest(
         "manifest",
     )?;
     let scope = format!("manifest:{}", coll.id);
-    let (found, p) = run_find(&state, coll, p).await?;
+    let (found, p) = run_find(&state, coll, p, true).await?;
     let entries = found
         .items
         .iter()
@@ -317,7 +336,7 @@ pub(super) async fn object(
     let scope = format!("{scope}:{}", coll.id);
     p.ids = vec![object.clone()];
     ensure_exists(&state, coll, &object).await?;
-    let (found, p) = run_find(&state, coll, p).await?;
+    let (found, p) = run_find(&state, coll, p, false).await?;
     let entries = found.items.iter().map(|i| i.stored.json.clone()).collect();
     Ok(page_response(
         &state, &p, &scope, &found, "objects", entries,
@@ -366,7 +385,7 @@ pub(super) async fn versions(
     ensure_exists(&state, coll, &object).await?;
     p.ids = vec![object];
     p.versions.all = true;
-    let (found, p) = run_find(&state, coll, p).await?;
+    let (found, p) = run_find(&state, coll, p, true).await?;
     let mut list: Vec<&str> = found
         .items
         .iter()
