@@ -5,10 +5,10 @@ use std::process::{Child, Stdio};
 
 use crate::common::*;
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
-    admin: Option<String>,
+    pub(crate) addr: String,
+    pub(crate) admin: Option<String>,
 }
 
 impl Drop for Server {
@@ -18,7 +18,7 @@ impl Drop for Server {
     }
 }
 
-fn start(dir: &std::path::Path, envs: &[(&str, &str)]) -> Server {
+pub(crate) fn start(dir: &std::path::Path, envs: &[(&str, &str)]) -> Server {
     let mut cmd = concord(dir);
     cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())

@@ -133,3 +133,60 @@ fn pulls_a_medallion_collection_completely_then_nothing_new() {
     assert!(!wrong.status.success());
     assert!(stderr(&wrong).contains("401"), "{}", stderr(&wrong));
 }
+
+/// `[[taxii_sources]]`: a serving node polls another node's TAXII server and imports it.
+#[test]
+fn serve_polls_configured_taxii_sources() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let bundle = tmp.path().join("bundle.json");
+    let objects: Vec<serde_json::Value> = (0..30)
+        .map(|i| {
+            serde_json::json!({
+                "type": "indicator", "spec_version": "2.1",
+                "id": format!("indicator--{i:08x}-5555-4555-8555-{i:012x}"),
+                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                "pattern": format!("[domain-name:value = 'polled{i}.example']"),
+                "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"
+            })
+        })
+        .collect();
+    std::fs::write(&bundle, serde_json::json!({"type": "bundle", "id": "bundle--5b2c4bd5-93c4-4a4b-9d8c-3e8e0f7c0a11", "objects": objects}).to_string()).unwrap();
+    let b_admin = super::common::init(&b);
+    assert!(
+        run(&b, &["import", bundle.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let server_b = super::serve::start(&b, &[]);
+    let a_admin = super::common::init(&a);
+    let mut toml = std::fs::read_to_string(a.join("concord.toml")).unwrap();
+    toml.push_str(&format!(
+        "\n[[taxii_sources]]\nurl = \"http://{}/taxii2/\"\ntoken = \"{b_admin}\"\ninterval_secs = 3600\n",
+        server_b.addr
+    ));
+    std::fs::write(a.join("concord.toml"), toml).unwrap();
+    let server_a = super::serve::start(&a, &[]);
+    // The first poll runs at start; wait (bounded) until its objects are served by A.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = super::common::http(
+            &server_a.addr,
+            "GET",
+            "/api/v1/objects?limit=100",
+            Some(&a_admin),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if v["objects"].as_array().map_or(0, Vec::len) == 30 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node A did not pull node B's objects: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(a.join("taxii-pull.json").is_file());
+}
