@@ -92,3 +92,62 @@ async fn the_client_waits_out_429_and_carries_on() {
     let mine: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
     assert_eq!(pull_into(&url, dir.path(), mine).await, (1_500, 1_500, 2));
 }
+
+/// Bad input from the network: clients that disconnect mid-page and a crowd of idle
+/// connections; the server keeps serving everyone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnects_and_a_crowd_of_connections_do_not_stop_the_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let node = Node::with_objects(3_000);
+    let url = serve(router(node.state.clone())).await;
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/taxii2/")
+        .to_owned();
+    let request = format!(
+        "GET {}?limit=1000 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {READER}\r\n\r\n",
+        objects_path()
+    );
+    for _ in 0..20 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(request.as_bytes()).await.unwrap();
+        let mut first = [0u8; 64];
+        let _ = s.read(&mut first).await.unwrap();
+        drop(s);
+    }
+    let mut crowd = Vec::new();
+    for _ in 0..2_000 {
+        crowd.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mine: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    assert_eq!(pull_into(&url, dir.path(), mine).await, (3_000, 3_000, 3));
+    drop(crowd);
+}
+
+/// `next` tokens stay valid across restarts when the key is kept (the CLI derives it
+/// from the node key).
+#[tokio::test]
+async fn next_tokens_survive_a_restart_with_the_same_key() {
+    use concord_taxii::server::{TaxiiConfig, TaxiiState};
+    let config = TaxiiConfig {
+        next_key: b"kept across restarts".to_vec(),
+        ..TaxiiConfig::default()
+    };
+    let node = Node::new(config.clone());
+    let objs: Vec<Value> = (0..5).map(indicator).collect();
+    concord_store::import::import_values(&*node.store, objs, 10, &mut |_| {}).unwrap();
+    let first = node
+        .get(&format!("{}?limit=2", objects_path()), READER)
+        .await;
+    let next = first.body["next"].as_str().unwrap().to_owned();
+    let restarted = Node {
+        store: node.store.clone(),
+        state: TaxiiState::new(node.store.clone(), config, identity),
+    };
+    let second = restarted
+        .get(&format!("{}?limit=2&next={next}", objects_path()), READER)
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(second.body["objects"].as_array().unwrap().len(), 2);
+}
