@@ -97,7 +97,7 @@ where
         let mut in_flight: Option<std::thread::ScopedJoinHandle<'_, Stored>> = None;
         let mut next = Batch::with_capacity(batch);
         for (index, value) in values.into_iter().enumerate() {
-            match Object::from_value(value) {
+            match Object::from_value(value).and_then(check_pattern) {
                 Ok(obj) => {
                     next.indexes.push(index);
                     next.objects.push(obj);
@@ -177,4 +177,26 @@ fn report(
         summary.count(r);
     }
     on_batch(&results);
+}
+
+/// Rejects an indicator whose STIX pattern does not parse, with the parser's message
+/// (position and what was expected) at `$.pattern`.
+fn check_pattern(obj: Object) -> Result<Object, Invalid> {
+    if obj.type_name() != "indicator" || obj.str("pattern_type").is_some_and(|t| t != "stix") {
+        return Ok(obj);
+    }
+    let Some(pattern) = obj.str("pattern") else {
+        return Ok(obj);
+    };
+    match concord_pattern::parse(pattern) {
+        Ok(_) => Ok(obj),
+        Err(e) => Err(Invalid {
+            violations: vec![concord_stix::Violation {
+                object_id: Some(obj.id().to_owned()),
+                path: "$.pattern".into(),
+                rule: "pattern",
+                message: format!("invalid STIX pattern: {e}"),
+            }],
+        }),
+    }
 }

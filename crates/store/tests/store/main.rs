@@ -7,6 +7,7 @@ mod common;
 mod concurrency;
 mod crash;
 mod graph;
+mod import;
 mod indexer;
 mod paging;
 mod search;
