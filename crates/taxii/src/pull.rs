@@ -131,7 +131,7 @@ pub struct CollectionReport {
     pub summary: Summary,
     /// The `added_after` it started from.
     pub started_after: Option<String>,
-    /// The position it stopped at.
+    /// The latest `date_added` the server reported.
     pub last_date_added: Option<String>,
 }
 
@@ -216,6 +216,7 @@ async fn pull_collection(
         last_date_added: start.clone(),
         ..CollectionReport::default()
     };
+    let mut saved = start.clone();
     let mut added_after = start;
     let mut next: Option<String> = None;
     loop {
@@ -247,17 +248,29 @@ async fn pull_collection(
             .map_err(|e| PullError::Collection(format!("import task failed: {e}")))??;
             report.summary.add(&summary);
         }
-        // Only a position later than the one held moves the resume point, and only after
-        // the page's objects are committed.
-        if let Some(last) = &date_added_last
-            && report
+        // The resume point moves only forward and only after the page's objects are
+        // committed. Mid-listing it stops just before the page's last `date_added`: the
+        // next page may hold more objects of that same instant (one import batch shares
+        // it), and resuming strictly after it would skip them. Refetched ones are
+        // recognised as held.
+        if let Some(last) = &date_added_last {
+            if report
                 .last_date_added
                 .as_ref()
                 .is_none_or(|held| later(last, held))
-        {
-            report.last_date_added = Some(last.clone());
-            state.collections.insert(key.clone(), last.clone());
-            state.save(&req.state_file)?;
+            {
+                report.last_date_added = Some(last.clone());
+            }
+            let resume = if more {
+                just_before(last)
+            } else {
+                last.clone()
+            };
+            if saved.as_ref().is_none_or(|held| later(&resume, held)) {
+                state.collections.insert(key.clone(), resume.clone());
+                state.save(&req.state_file)?;
+                saved = Some(resume);
+            }
         }
         on_page(&report);
         if !more {
@@ -286,6 +299,16 @@ async fn pull_collection(
     Ok(report)
 }
 
+/// The millisecond before timestamp `t` (`t` itself if unreadable).
+fn just_before(t: &str) -> String {
+    match concord_stix::Timestamp::parse(t) {
+        Ok(x) => {
+            concord_stix::Timestamp::format_millis(x.instant() - chrono::Duration::milliseconds(1))
+        }
+        Err(_) => t.to_owned(),
+    }
+}
+
 /// Whether timestamp `a` is after `b` (by instant, text order if unreadable).
 fn later(a: &str, b: &str) -> bool {
     match (
@@ -294,5 +317,20 @@ fn later(a: &str, b: &str) -> bool {
     ) {
         (Ok(x), Ok(y)) => x.instant() > y.instant(),
         _ => a > b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_points() {
+        assert_eq!(
+            just_before("2026-01-01T00:00:00.000Z"),
+            "2025-12-31T23:59:59.999Z"
+        );
+        assert!(later("2026-01-01T00:00:00.001Z", "2026-01-01T00:00:00Z"));
+        assert!(!later("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000Z"));
     }
 }

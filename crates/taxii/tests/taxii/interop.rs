@@ -30,6 +30,15 @@ async fn pull_into(
     dir: &std::path::Path,
     store: Arc<dyn Store>,
 ) -> (usize, usize, usize) {
+    let r = try_pull(url, dir, store).await.unwrap();
+    (r.received, r.summary.new, r.pages)
+}
+
+async fn try_pull(
+    url: &str,
+    dir: &std::path::Path,
+    store: Arc<dyn Store>,
+) -> Result<concord_taxii::pull::CollectionReport, concord_taxii::pull::PullError> {
     let client = Client::new(
         Auth::Basic {
             user: "puller".into(),
@@ -47,9 +56,8 @@ async fn pull_into(
         added_after: None,
         state_file: dir.join("taxii-pull.json"),
     };
-    let reports = pull(store, &client, &req, &mut |_| {}).await.unwrap();
-    let r = &reports[0];
-    (r.received, r.summary.new, r.pages)
+    let mut reports = pull(store, &client, &req, &mut |_| {}).await?;
+    Ok(reports.remove(0))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,4 +158,34 @@ async fn next_tokens_survive_a_restart_with_the_same_key() {
         .await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.body);
     assert_eq!(second.body["objects"].as_array().unwrap().len(), 2);
+}
+
+/// A pull cut off after its first page resumes without skipping the objects that share the
+/// first page's last `date_added` (one import batch shares one instant).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_pull_resumes_without_skipping() {
+    let node = Node::with_objects(2_500);
+    let broken = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = broken.clone();
+    let app = router(node.state.clone()).layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let flag = flag.clone();
+            async move {
+                let paging = req.uri().query().is_some_and(|q| q.contains("next="));
+                if paging && flag.load(Ordering::Relaxed) {
+                    return StatusCode::BAD_GATEWAY.into_response();
+                }
+                next.run(req).await
+            }
+        },
+    ));
+    let url = serve(app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mine: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    assert!(try_pull(&url, dir.path(), mine.clone()).await.is_err());
+    assert_eq!(mine.stats().unwrap().objects, 1_000);
+    broken.store(false, Ordering::Relaxed);
+    let r = try_pull(&url, dir.path(), mine.clone()).await.unwrap();
+    assert_eq!(mine.stats().unwrap().objects, 2_500, "{r:?}");
+    assert_eq!(pull_into(&url, dir.path(), mine).await.0, 0);
 }
