@@ -245,4 +245,7 @@ pub trait Store: Send + Sync {
     fn revoke_token(&self, id: i64) -> Result<bool, StoreError>;
     /// Counts.
     fn stats(&self) -> Result<Stats, StoreError>;
+    /// Deletes every version of an id with its markings and index rows (TAXII `DELETE`);
+    /// returns how many versions were removed (0 if the id was not held).
+    fn delete(&self, id: &str) -> Result<usize, StoreError>;
 }

@@ -67,6 +67,7 @@
 //! which dominates the indexer's time, is filled in large chunks (an 8 MB FTS hash, so a
 //! chunk becomes few segments).
 
+mod delete;
 mod graph;
 mod indexer;
 mod ingest;
@@ -291,6 +292,15 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn delete(&self, id: &str) -> Result<usize, StoreError> {
+        // The indexer's connection sees the main and the index database; holding it keeps
+        // the background indexer out while the object's rows go.
+        match &self.indexer {
+            Some(bg) => delete::delete(&mut lock(&bg.shared.conn), id),
+            None => delete::delete(&mut lock(&self.writer), id),
+        }
+    }
+
     fn ingest(&self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError> {
         if objects.is_empty() {
             return Ok(Vec::new());

@@ -6,6 +6,7 @@
 mod common;
 mod concurrency;
 mod crash;
+mod delete;
 mod graph;
 mod import;
 mod indexer;

@@ -1,17 +1,18 @@
 //! The write routes: `POST .../objects/` (through the one import path, answered with a
 //! status resource that names each object's success or failure and its reasons),
-//! `DELETE .../objects/{id}/`, and `GET .../status/{id}/`.
+//! `DELETE .../objects/{id}/` (every version), and `GET .../status/{id}/`.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use concord_store::Outcome;
 use concord_store::import::{DEFAULT_BATCH, ObjectResult, import_values};
 use serde_json::Value;
 
-use super::{Caller, TaxiiState, taxii_json};
+use super::{Caller, TaxiiState, taxii_body, taxii_json};
 use crate::collection::Head;
 use crate::error::TaxiiError;
+use crate::query::Params;
 use crate::wire::{Status, StatusDetail, object_version};
 
 fn content_type_ok(req: &Request) -> bool {
@@ -194,11 +195,13 @@ pub(super) async fn status(
     Ok(taxii_json(StatusCode::OK, &s))
 }
 
-/// `DELETE .../collections/{id}/objects/{object_id}/`.
+/// `DELETE .../collections/{id}/objects/{object_id}/`: removes every version (the
+/// `match[...]` filters that would pick single versions are refused).
 pub(super) async fn delete_object(
     caller: Caller,
     State(state): State<TaxiiState>,
     Path((collection, object)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let coll = state.collection(&collection, &caller)?.clone();
     if !coll.writable_by(caller.role) {
@@ -209,10 +212,17 @@ pub(super) async fn delete_object(
             coll.id
         )));
     }
+    let p = Params::parse(raw.as_deref(), &["version", "spec_version"])?;
+    if !p.versions.only_last() || !p.spec_versions.is_empty() {
+        return Err(TaxiiError::bad_parameter(
+            "match[version]",
+            "this server deletes an object with all its versions; send DELETE without match[...] filters",
+        ));
+    }
     super::read::ensure_exists(&state, &coll, &object).await?;
-    Err(TaxiiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "not_implemented",
-        "deleting objects is not supported by this node's store yet",
-    ))
+    let store = state.store.clone();
+    let id = object.clone();
+    let removed = tokio::task::spawn_blocking(move || store.delete(&id)).await??;
+    tracing::info!(token = %caller.name, collection = %coll.id, object = %object, versions = removed, "TAXII object deleted.");
+    Ok(taxii_body(StatusCode::OK, Vec::new()))
 }

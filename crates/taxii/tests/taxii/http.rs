@@ -309,3 +309,36 @@ async fn collections_filter_and_hide_by_role() {
         .await;
     assert_eq!(a.body["failure_count"], 1, "{}", a.body);
 }
+
+#[tokio::test]
+async fn delete_removes_every_version_for_writers_only() {
+    let node = Node::with_objects(2);
+    let id = indicator(1)["id"].as_str().unwrap().to_owned();
+    let path = format!("{}{id}/", objects_path());
+    let delete = |token: &str, path: &str| {
+        Request::builder()
+            .method(Method::DELETE)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        node.send(delete(READER, &path)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let picky = format!("{path}?match[version]=first");
+    assert_eq!(
+        node.send(delete(ANALYST, &picky)).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let ok = node.send(delete(ANALYST, &path)).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(node.get(&path, READER).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        node.send(delete(ANALYST, &path)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let rest = node.get(&objects_path(), READER).await;
+    assert_eq!(rest.body["objects"].as_array().unwrap().len(), 1);
+}
