@@ -225,6 +225,9 @@ pub trait Store: Send + Sync {
     fn versions(&self, id: &str) -> Result<Vec<StoredObject>, StoreError>;
     /// A page of current versions.
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
+    /// A page of every version (current or not) by `seq`, lowest first, filtered by the
+    /// query's types, `added_after` and cursor (TAXII `match[version]=all`).
+    fn list_versions(&self, query: &ListQuery) -> Result<Page, StoreError>;
     /// Objects sharing an observable value with the current version of `id`.
     fn correlations(&self, id: &str) -> Result<Vec<Correlation>, StoreError>;
     /// Objects related to `id` through SROs and `*_ref(s)` properties, both directions.

@@ -67,6 +67,7 @@
 //! which dominates the indexer's time, is filled in large chunks (an 8 MB FTS hash, so a
 //! chunk becomes few segments).
 
+mod all_versions;
 mod delete;
 mod graph;
 mod indexer;
@@ -327,6 +328,10 @@ impl Store for SqliteStore {
             self.catch_up()?;
         }
         self.read(|c| query::list(c, q))
+    }
+
+    fn list_versions(&self, q: &ListQuery) -> Result<Page, StoreError> {
+        self.read(|c| all_versions::list_versions(c, q))
     }
 
     fn correlations(&self, id: &str) -> Result<Vec<Correlation>, StoreError> {

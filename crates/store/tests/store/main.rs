@@ -3,6 +3,7 @@
 // `&[v.clone()]` reads better in these tests than `std::slice::from_ref(&v)`.
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
+mod all_versions;
 mod common;
 mod concurrency;
 mod crash;

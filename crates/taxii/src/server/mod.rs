@@ -3,6 +3,7 @@
 //! own state, authentication (HTTP Basic with an API token as password, or Bearer) and
 //! content negotiation (406, 415, 413 in the TAXII error format).
 
+mod paging;
 mod read;
 mod write;
 
