@@ -236,9 +236,15 @@ fn write(tx: &Connection, mut ch: Changes) -> Result<(), StoreError> {
         for s in &ch.refs_del {
             st.execute([s])?;
         }
+        // Only rows that are there: a replaced version may never have been indexed (no
+        // text, or replaced within this chunk), and FTS5 keeps its totals right only when
+        // deletes name present rows.
+        let mut present = tx.prepare_cached("SELECT 1 FROM idx.search WHERE rowid = ?1")?;
         let mut st = tx.prepare_cached("DELETE FROM idx.search WHERE rowid = ?1")?;
         for seq in &ch.search_del {
-            st.execute([seq])?;
+            if present.exists([seq])? {
+                st.execute([seq])?;
+            }
         }
     }
     {

@@ -198,3 +198,43 @@ fn a_version_1_database_is_migrated_and_indexed() {
     assert_eq!(store.stats().unwrap().index_lag, 0);
     assert_eq!(store.integrity_check().unwrap(), ["ok"]);
 }
+
+/// Replacing a version removes its full-text row; the index file must stay consistent
+/// (FTS5's own integrity check) and find only the new text.
+#[test]
+fn replaced_versions_leave_a_consistent_full_text_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fts.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let v1 = indicator("first wording", "[ipv4-addr:value = '203.0.113.9']");
+    put(&store, &[v1.clone()]);
+    store.catch_up().unwrap();
+    let v2 = with(
+        v1.clone(),
+        json!({"modified": "2030-01-01T00:00:00.000Z", "name": "second wording"}),
+    );
+    put(&store, &[v2]);
+    store.catch_up().unwrap();
+    // Two versions in one indexer chunk: the first is never in the full-text index, so
+    // its removal must not be applied to it.
+    let w1 = indicator("third wording", "[ipv4-addr:value = '203.0.113.10']");
+    let w2 = with(
+        w1.clone(),
+        json!({"modified": "2030-01-01T00:00:00.000Z", "name": "fourth wording"}),
+    );
+    put(&store, &[w1]);
+    put(&store, &[w2]);
+    store.catch_up().unwrap();
+    assert_eq!(search(&store, "third wording"), 0);
+    assert_eq!(search(&store, "fourth wording"), 1);
+    assert_eq!(search(&store, "first wording"), 0);
+    assert_eq!(search(&store, "second wording"), 1);
+    drop(store);
+    let conn = rusqlite::Connection::open(index_path(&path)).unwrap();
+    conn.execute("INSERT INTO search (search) VALUES ('integrity-check')", [])
+        .expect("FTS5 integrity-check");
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
