@@ -73,6 +73,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// STIX patterns.
+    Pattern {
+        #[command(subcommand)]
+        command: PatternCommand,
+    },
     /// TAXII 2.1 client commands (pull from other servers).
     Taxii {
         #[command(subcommand)]
@@ -82,6 +87,20 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PatternCommand {
+    /// Check patterns: one line per pattern, `valid` or `invalid: ` with the position and
+    /// what was expected. Exit status 2 if any is invalid.
+    Check {
+        /// A pattern (omit with --file).
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        pattern: Option<String>,
+        /// A file of patterns, one per line (`-` for standard input).
+        #[arg(long)]
+        file: Option<PathBuf>,
     },
 }
 
@@ -179,6 +198,29 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                         name
                     );
                 }
+            }
+        }
+        Command::Pattern {
+            command: PatternCommand::Check { pattern, file },
+        } => {
+            let verdicts = match (pattern, file) {
+                (Some(p), _) => vec![concord_pattern::verdict(&p)],
+                (None, Some(f)) => {
+                    let text = if f == std::path::Path::new("-") {
+                        std::io::read_to_string(std::io::stdin())?
+                    } else {
+                        std::fs::read_to_string(&f)
+                            .with_context(|| format!("cannot read {}", f.display()))?
+                    };
+                    concord_pattern::check_lines(&text)
+                }
+                (None, None) => Vec::new(),
+            };
+            for v in &verdicts {
+                println!("{v}");
+            }
+            if verdicts.iter().any(|v| v != "valid") {
+                return Ok(std::process::ExitCode::from(2));
             }
         }
         Command::Taxii { command } => {

@@ -68,3 +68,29 @@ fn configuration_errors_name_the_file() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("concord.toml"), "{}", stderr(&out));
 }
+
+#[test]
+fn pattern_check_prints_one_verdict_per_pattern() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(
+        tmp.path(),
+        &["pattern", "check", "[ipv4-addr:value = '198.51.100.1']"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "valid\n");
+    let f = tmp.path().join("patterns.txt");
+    std::fs::write(
+        &f,
+        "[file:name = 'a.exe']\n[file:name = 'a' AND]\n[url:value = 'http://x']\n",
+    )
+    .unwrap();
+    let out = run(
+        tmp.path(),
+        &["pattern", "check", "--file", f.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stdout(&out),
+        "valid\ninvalid: at 20: expected an object type, EXISTS or '(', found ']'\nvalid\n"
+    );
+}
