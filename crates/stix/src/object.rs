@@ -18,6 +18,9 @@ pub struct Object {
     family: Family,
     created: Option<Timestamp>,
     modified: Option<Timestamp>,
+    /// RFC 8785 text, computed once at validation (importers call it on another thread
+    /// than the one that writes).
+    canonical: String,
 }
 
 /// A reference from an object to another, found at a property path.
@@ -71,8 +74,12 @@ impl Object {
                 .and_then(|s| Timestamp::parse(s).ok())
         };
         let (created, modified) = (ts("created"), ts("modified"));
+        // Serialising a map of JSON values cannot fail: keys are strings and every
+        // number serde_json holds is finite.
+        let canonical = serde_json_canonicalizer::to_string(&map).unwrap_or_default();
         Ok(Self {
             family: schema::family(&ty),
+            canonical,
             map,
             id,
             ty,
@@ -263,9 +270,7 @@ impl Object {
 
     /// The RFC 8785 canonical JSON text of the object.
     pub fn canonical_json(&self) -> String {
-        // Serialising a map of JSON values cannot fail: keys are strings and every
-        // number serde_json holds is finite.
-        serde_json_canonicalizer::to_string(&self.map).unwrap_or_default()
+        self.canonical.clone()
     }
 
     /// The object's properties.
