@@ -116,3 +116,19 @@ fn bytes_rejection(r: &BytesRejection, limit: usize) -> ApiError {
         )
     }
 }
+
+/// The raw bytes of a log body (any `Content-Type`), at most `config.body_limit` long.
+#[derive(Debug)]
+pub struct LogBody(pub Bytes);
+
+impl FromRequest<AppState> for LogBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        check_length(&req, state.config.body_limit)?;
+        match Bytes::from_request(req, state).await {
+            Ok(b) => Ok(LogBody(b)),
+            Err(r) => Err(bytes_rejection(&r, state.config.body_limit)),
+        }
+    }
+}

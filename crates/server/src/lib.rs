@@ -25,7 +25,7 @@
 //! |---|---|
 //! | `GET /healthz`, `GET /metrics`, `GET /api/v1/openapi.json` | none |
 //! | `GET /api/v1/objects`, `/objects/{id}`, `/objects/{id}/versions`, `/objects/{id}/relationships`, `/correlations/{id}`, `/search` | reader |
-//! | `POST /api/v1/objects` | analyst |
+//! | `POST /api/v1/objects`, `POST /api/v1/match` | analyst |
 //! | `GET`, `POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}` | admin |
 //! | `/taxii2/...`: TAXII 2.1 (see `concord-taxii`; Basic or Bearer, per-collection roles) | per collection |
 //!
@@ -38,6 +38,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod matching;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -47,7 +48,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use concord_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -129,6 +130,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/objects/{id}/relationships"),
     ("GET", "/api/v1/correlations/{id}"),
     ("GET", "/api/v1/search"),
+    ("POST", "/api/v1/match"),
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{id}"),
@@ -136,7 +138,7 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 /// The application's router, ready to serve.
 pub fn app(state: AppState) -> Router {
-    use routes::{meta, objects, tokens};
+    use routes::{matching, meta, objects, tokens};
     Router::new()
         .route("/healthz", get(meta::healthz))
         .route("/metrics", get(meta::metrics))
@@ -150,6 +152,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/v1/correlations/{id}", get(objects::correlations))
         .route("/api/v1/search", get(objects::search))
+        .route("/api/v1/match", post(matching::run))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .with_state(state.clone())

@@ -225,6 +225,44 @@ pub fn document(config: &ServerConfig) -> Value {
             ("200", json_response("A page of matching objects.", page)),
             ("400", error_response("`q` is missing or empty, or another parameter is invalid.")),
         ])) },
+        "/api/v1/match": { "post": {
+            "summary": "Match a log against the node's current indicators and store one sighting per indicator hit (analyst).",
+            "description": "The body is the log text in `format`. Malformed lines are counted and the first 20 listed with their line number; matching goes on after them. Sightings have no `where_sighted_refs` yet (the node has no identity object).",
+            "tags": ["matching"],
+            "parameters": [param("format", "query", false, "The log format (default `eve`).", json!({ "type": "string", "enum": ["eve", "zeek", "ecs", "csv", "lines", "stix"], "default": "eve" }))],
+            "requestBody": {
+                "required": true,
+                "content": {
+                    "text/plain": { "schema": { "type": "string" } },
+                    "application/json": { "schema": { "type": "string" } },
+                    "application/x-ndjson": { "schema": { "type": "string" } }
+                }
+            },
+            "responses": {
+                "200": json_response("The summary and the stored sightings.", json!({
+                    "type": "object", "required": ["summary", "sightings"],
+                    "properties": {
+                        "summary": { "type": "object", "properties": {
+                            "lines": { "type": "integer", "description": "Records read (blank lines are not counted)." },
+                            "observations": { "type": "integer" },
+                            "malformed": { "type": "integer" },
+                            "errors": { "type": "array", "items": { "type": "object", "properties": {
+                                "line": { "type": "integer" }, "message": { "type": "string" }
+                            } } },
+                            "indicators_hit": { "type": "integer" },
+                            "sightings_written": { "type": "integer" },
+                            "compile_errors": { "type": "integer", "description": "Stored indicators whose pattern did not compile." }
+                        } },
+                        "sightings": { "type": "array", "items": { "type": "object", "description": "A STIX sighting." } }
+                    }
+                })),
+                "400": error_response("`format` is unknown, or another parameter was given."),
+                "401": error_response("Missing, malformed or unknown bearer token."),
+                "403": error_response("The token's role may not match logs."),
+                "413": error_response("The body is larger than the node's limit."),
+                "500": error_response("Internal error; the message carries an id to find in the log.")
+            }
+        } },
         "/api/v1/tokens": {
             "get": operation("List API tokens, without secrets (admin).", "tokens", true, vec![], responses(vec![
                 ("200", json_response("The tokens.", json!({ "type": "object", "properties": { "tokens": { "type": "array", "items": { "$ref": "#/components/schemas/Token" } } } }))),
@@ -277,12 +315,13 @@ pub fn document(config: &ServerConfig) -> Value {
         "tags": [
             { "name": "meta", "description": "Health, metrics, this document (no token needed)." },
             { "name": "objects", "description": "STIX objects." },
+            { "name": "matching", "description": "Logs matched against the node's indicators." },
             { "name": "tokens", "description": "API tokens." }
         ],
         "paths": paths,
         "components": {
             "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer", "description": "An API token (`cnc_...`) created by an admin. Roles: reader (GET), analyst (also POST objects), admin (also tokens)." }
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An API token (`cnc_...`) created by an admin. Roles: reader (GET), analyst (also POST objects and match), admin (also tokens)." }
             },
             "schemas": {
                 "Error": {

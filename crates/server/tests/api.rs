@@ -6,6 +6,7 @@ mod api {
 
     mod auth;
     mod import;
+    mod matching;
     mod meta;
     mod read;
     mod serve;

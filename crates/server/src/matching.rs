@@ -1,0 +1,111 @@
+//! Matching logs against the node's indicators, shared by `POST /api/v1/match` and
+//! `concord match`: loading the current STIX indicators of the store into a
+//! [`concord_matcher::Index`], and turning a [`MatchReport`] into STIX sightings and a
+//! JSON summary.
+
+use concord_matcher::{CompileError, Index, IndicatorInput, MatchReport, to_sighting};
+use concord_pattern::Timestamp;
+use concord_store::{Store, StoreError};
+use serde_json::{Value, json};
+
+/// The index built from the store's current indicators.
+#[derive(Debug)]
+pub struct LoadedIndex {
+    /// The compiled index.
+    pub index: Index,
+    /// Indicators whose pattern did not compile (they are left out of the index).
+    pub compile_errors: Vec<CompileError>,
+    /// Indicators read from the store (current versions with a STIX pattern).
+    pub indicators: usize,
+}
+
+/// The current time as a pattern timestamp (millisecond precision).
+pub fn now() -> Timestamp {
+    let text = concord_stix::Timestamp::now_millis();
+    Timestamp::parse(&text).unwrap_or_else(|| {
+        Timestamp::parse("1970-01-01T00:00:00Z").unwrap_or_else(|| unreachable!())
+    })
+}
+
+/// The indicator as the matcher takes it, if it has a STIX pattern and a readable
+/// `valid_from`.
+fn indicator_input(v: &Value) -> Option<IndicatorInput> {
+    let pattern_type = v.get("pattern_type").and_then(Value::as_str)?;
+    if pattern_type != "stix" {
+        return None;
+    }
+    let ts = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .and_then(Timestamp::parse_lenient)
+    };
+    Some(IndicatorInput {
+        id: v.get("id").and_then(Value::as_str)?.to_owned(),
+        pattern: v.get("pattern").and_then(Value::as_str)?.to_owned(),
+        valid_from: ts("valid_from")?,
+        valid_until: ts("valid_until"),
+        revoked: v.get("revoked").and_then(Value::as_bool).unwrap_or(false),
+        labels: v
+            .get("labels")
+            .and_then(Value::as_array)
+            .map(|ls| {
+                ls.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// Reads the current indicators of `store` (STIX patterns only) and builds the index as
+/// of `now` (indicators not valid at `now`, or revoked, do not match).
+pub fn load_index(store: &dyn Store, now: Timestamp) -> Result<LoadedIndex, StoreError> {
+    let mut inputs = Vec::new();
+    store.for_each_current(&["indicator".into()], &mut |o| {
+        if let Some(i) = indicator_input(&o.value()) {
+            inputs.push(i);
+        }
+        Ok(())
+    })?;
+    let (index, compile_errors) = Index::build(&inputs, now);
+    Ok(LoadedIndex {
+        index,
+        compile_errors,
+        indicators: inputs.len(),
+    })
+}
+
+/// One STIX sighting per indicator hit in `report`, created at `now`. The node has no
+/// identity object yet, so `where_sighted_refs` is left out.
+pub fn sightings(report: &MatchReport, now: Timestamp) -> Vec<Value> {
+    report
+        .sightings
+        .iter()
+        .map(|d| {
+            let mut s = to_sighting(d, "", now);
+            if let Some(o) = s.as_object_mut() {
+                o.remove("where_sighted_refs");
+            }
+            s
+        })
+        .collect()
+}
+
+/// The report as JSON: counts, the listed malformed lines, indicators hit, and how many
+/// sightings were written.
+pub fn summary(report: &MatchReport, sightings_written: usize) -> Value {
+    let errors: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|e| json!({ "line": e.line, "message": e.kind.to_string() }))
+        .collect();
+    json!({
+        "lines": report.records,
+        "observations": report.observations,
+        "malformed": report.malformed,
+        "errors": errors,
+        "indicators_hit": report.sightings.len(),
+        "sightings_written": sightings_written,
+    })
+}

@@ -1,0 +1,92 @@
+//! `POST /api/v1/match`: matches a log (the body) against the node's current indicators,
+//! stores one STIX sighting per indicator hit and answers the summary and the sightings.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use concord_matcher::Matcher;
+use concord_matcher::readers::Format;
+use concord_store::import::{DEFAULT_BATCH, ObjectResult, import_values};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::AnalystAccess;
+use crate::error::ApiError;
+use crate::extract::LogBody;
+use crate::matching;
+use crate::routes::blocking;
+
+/// The log formats `format` accepts.
+pub const FORMATS: &[&str] = &["eve", "zeek", "ecs", "csv", "lines", "stix"];
+
+fn parse_format(raw: Option<&str>) -> Result<Format, ApiError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| {
+            ApiError::bad_parameter("query", format!("the query string cannot be read: {e}"))
+        })?;
+    let mut name = "eve".to_owned();
+    for (key, value) in pairs {
+        if key != "format" {
+            return Err(ApiError::bad_parameter(
+                &key,
+                format!("unknown parameter `{key}`; this route takes format"),
+            ));
+        }
+        name = value;
+    }
+    Format::from_name(&name).ok_or_else(|| {
+        ApiError::bad_parameter(
+            "format",
+            format!(
+                "`format` must be one of {}, not {name:?}",
+                FORMATS.join(", ")
+            ),
+        )
+    })
+}
+
+/// `POST /api/v1/match?format=eve|zeek|ecs|csv|lines|stix` (default `eve`).
+pub async fn run(
+    caller: AnalystAccess,
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    LogBody(bytes): LogBody,
+) -> Result<Json<Value>, ApiError> {
+    let format = parse_format(raw.as_deref())?;
+    let size = bytes.len();
+    let store = state.store.clone();
+    let (report, sightings, import, compile_errors) = blocking(move || {
+        let now = matching::now();
+        let loaded = matching::load_index(&*store, now)?;
+        let matcher = Matcher::new(Arc::new(loaded.index));
+        let report = matcher.match_reader(&bytes[..], &format);
+        let sightings = matching::sightings(&report, now);
+        let mut rejected = Vec::new();
+        let import = import_values(&*store, sightings.clone(), DEFAULT_BATCH, &mut |rs| {
+            rejected.extend(
+                rs.iter()
+                    .filter(|r| matches!(r, ObjectResult::Rejected { .. }))
+                    .cloned(),
+            );
+        })?;
+        if !rejected.is_empty() {
+            tracing::warn!(?rejected, "Sightings rejected by the store.");
+        }
+        Ok((report, sightings, import, loaded.compile_errors.len()))
+    })
+    .await?;
+    state.metrics.record_import(&import);
+    let written = import.new + import.new_versions + import.unchanged;
+    tracing::info!(
+        token = %caller.0.name,
+        bytes = size,
+        observations = report.observations,
+        malformed = report.malformed,
+        sightings = written,
+        "Log matched."
+    );
+    let mut summary = matching::summary(&report, written);
+    summary["compile_errors"] = json!(compile_errors);
+    Ok(Json(json!({ "summary": summary, "sightings": sightings })))
+}
