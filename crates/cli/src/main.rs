@@ -3,6 +3,7 @@
 mod config;
 mod export;
 mod import;
+mod matching;
 mod node;
 mod taxii;
 
@@ -61,6 +62,20 @@ enum Command {
         /// Output file (standard output if absent).
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+    /// Match logs against the node's current indicators and store one STIX sighting per
+    /// indicator hit and file. Exit status 2 if a file could not be read or a sighting
+    /// was rejected.
+    Match {
+        /// Log format.
+        #[arg(long, default_value = "eve", value_parser = ["eve", "zeek", "ecs", "csv", "lines", "stix"])]
+        format: String,
+        /// Write the sightings to this file as JSON lines instead of storing them.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Log files (`-` for standard input).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Full-text search over names, descriptions, patterns and observable values.
     Search {
@@ -176,6 +191,16 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let node = node::open(&dir)?;
             let n = export::run(&node.store, &types, output.as_deref())?;
             tracing::info!(objects = n, "Export written.");
+        }
+        Command::Match {
+            format,
+            output,
+            files,
+        } => {
+            let node = node::open(&dir)?;
+            if !matching::run(&node.store, &format, output.as_deref(), &files)? {
+                return Ok(std::process::ExitCode::from(2));
+            }
         }
         Command::Search { text, limit, json } => {
             let node = node::open(&dir)?;

@@ -3,6 +3,7 @@
 
 mod common;
 mod import_export;
+mod matching;
 mod serve;
 mod setup;
 mod taxii;

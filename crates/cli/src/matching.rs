@@ -1,0 +1,180 @@
+//! `concord match`: log files matched against the node's current indicators, with a
+//! progress bar on a terminal; one STIX sighting per indicator hit and file, stored (or
+//! written as JSON lines with `--output`), and a summary at the end.
+
+use std::fs::File;
+use std::io::{BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use concord_matcher::readers::Format;
+use concord_matcher::{MatchReport, Matcher};
+use concord_server::matching;
+use concord_store::Store;
+use concord_store::import::{DEFAULT_BATCH, ObjectResult, import_values};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+
+/// Totals over every file.
+#[derive(Default)]
+struct Totals {
+    lines: u64,
+    observations: u64,
+    malformed: u64,
+    indicators_hit: usize,
+    sightings: usize,
+}
+
+/// Matches every file; returns `false` if a file could not be read or a sighting was
+/// rejected.
+pub fn run(
+    store: &dyn Store,
+    format: &str,
+    output: Option<&Path>,
+    files: &[PathBuf],
+) -> anyhow::Result<bool> {
+    let format = Format::from_name(format).with_context(|| format!("unknown format {format:?}"))?;
+    let now = matching::now();
+    let loaded = matching::load_index(store, now)?;
+    for e in &loaded.compile_errors {
+        eprintln!("{e}");
+    }
+    let matcher = Matcher::new(Arc::new(loaded.index));
+    let mut out = match output {
+        Some(p) => Some(std::io::BufWriter::new(
+            File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let mut totals = Totals::default();
+    let mut ok = true;
+    for path in files {
+        let report = match match_file(&matcher, &format, path) {
+            Ok(r) => r,
+            Err(e) => {
+                ok = false;
+                eprintln!("{}: {e:#}", path.display());
+                continue;
+            }
+        };
+        for e in &report.errors {
+            eprintln!("{}: {e}", path.display());
+        }
+        if report.malformed > report.errors.len() as u64 {
+            eprintln!(
+                "{}: {} more malformed line(s) not listed",
+                path.display(),
+                report.malformed - report.errors.len() as u64
+            );
+        }
+        let sightings = matching::sightings(&report, now);
+        totals.lines += report.records;
+        totals.observations += report.observations;
+        totals.malformed += report.malformed;
+        totals.indicators_hit += report.sightings.len();
+        match out.as_mut() {
+            Some(w) => {
+                for s in &sightings {
+                    writeln!(w, "{s}")?;
+                }
+                totals.sightings += sightings.len();
+            }
+            None => {
+                let (written, stored_ok) = store_sightings(store, sightings, path)?;
+                totals.sightings += written;
+                ok &= stored_ok;
+            }
+        }
+    }
+    if let Some(mut w) = out {
+        w.flush()?;
+    }
+    println!(
+        "Matched {} file(s) against {} indicator(s): {} lines read, {} observations, {} malformed, {} indicators hit, {} sightings written",
+        files.len(),
+        loaded.indicators,
+        totals.lines,
+        totals.observations,
+        totals.malformed,
+        totals.indicators_hit,
+        totals.sightings,
+    );
+    Ok(ok)
+}
+
+fn store_sightings(
+    store: &dyn Store,
+    sightings: Vec<Value>,
+    path: &Path,
+) -> anyhow::Result<(usize, bool)> {
+    let mut ok = true;
+    let summary = import_values(store, sightings, DEFAULT_BATCH, &mut |results| {
+        for r in results {
+            if let ObjectResult::Rejected { id, reasons, .. } = r {
+                ok = false;
+                for v in reasons {
+                    eprintln!(
+                        "{}: sighting {}: {}: {} [{}]",
+                        path.display(),
+                        id.as_deref().unwrap_or("(no id)"),
+                        v.path,
+                        v.message,
+                        v.rule
+                    );
+                }
+            }
+        }
+    })?;
+    Ok((summary.new + summary.new_versions + summary.unchanged, ok))
+}
+
+fn match_file(matcher: &Matcher, format: &Format, path: &Path) -> anyhow::Result<MatchReport> {
+    let (reader, len): (Box<dyn Read>, Option<u64>) = if path == Path::new("-") {
+        (Box::new(std::io::stdin()), None)
+    } else {
+        let f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let len = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), len)
+    };
+    let bar = progress_bar(len, path);
+    let counted = BufReader::with_capacity(
+        256 * 1024,
+        Counting {
+            inner: reader,
+            bar: bar.clone(),
+        },
+    );
+    let report = matcher.match_reader(counted, format);
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+/// A reader that advances a progress bar by the bytes it reads.
+struct Counting {
+    inner: Box<dyn Read>,
+    bar: ProgressBar,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+fn progress_bar(len: Option<u64>, path: &Path) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(path.display().to_string());
+    bar
+}

@@ -1,0 +1,98 @@
+//! `concord match`: a Suricata EVE log against imported indicators gives stored sightings.
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const IP_INDICATOR: &str = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+const DOMAIN_INDICATOR: &str = "indicator--a932fcc6-e032-476c-826f-cb970a5a1ade";
+
+fn indicator(id: &str, pattern: &str) -> Value {
+    json!({
+        "type": "indicator", "spec_version": "2.1", "id": id,
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+        "pattern": pattern, "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"
+    })
+}
+
+const EVE: &str = concat!(
+    r#"{"timestamp":"2026-01-02T10:00:00.000000+0000","event_type":"flow","src_ip":"10.0.0.1","dest_ip":"198.51.100.7"}"#,
+    "\n{not json\n",
+    r#"{"timestamp":"2026-01-02T11:00:00.000000+0000","event_type":"flow","src_ip":"10.0.0.1","dest_ip":"192.0.2.1"}"#,
+    "\n"
+);
+
+fn setup() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    init(tmp.path());
+    let objects = json!([
+        indicator(IP_INDICATOR, "[ipv4-addr:value = '198.51.100.7']"),
+        indicator(DOMAIN_INDICATOR, "[domain-name:value = 'evil.example.com']"),
+    ]);
+    let file = tmp.path().join("indicators.json");
+    std::fs::write(&file, objects.to_string()).unwrap();
+    let out = run(tmp.path(), &["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::write(tmp.path().join("eve.json"), EVE).unwrap();
+    tmp
+}
+
+#[test]
+fn an_eve_log_gives_one_stored_sighting() {
+    let tmp = setup();
+    let log = tmp.path().join("eve.json");
+    let out = run(
+        tmp.path(),
+        &["match", "--format", "eve", log.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (so, se) = (stdout(&out), stderr(&out));
+    assert!(
+        so.contains(
+            "3 lines read, 2 observations, 1 malformed, 1 indicators hit, 1 sightings written"
+        ),
+        "{so}"
+    );
+    assert!(se.contains("eve.json: line 2: invalid JSON"), "{se}");
+
+    let export = run(tmp.path(), &["export", "--type", "sighting"]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    let bundle: Value = serde_json::from_slice(&export.stdout).unwrap();
+    let objects = bundle["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 1, "{bundle}");
+    assert_eq!(objects[0]["type"], "sighting");
+    assert_eq!(objects[0]["sighting_of_ref"], IP_INDICATOR);
+    assert_eq!(objects[0]["count"], 1);
+}
+
+#[test]
+fn output_writes_json_lines_and_stores_nothing() {
+    let tmp = setup();
+    let log = std::fs::File::open(tmp.path().join("eve.json")).unwrap();
+    let target = tmp.path().join("sightings.jsonl");
+    let out = concord(tmp.path())
+        .args(["match", "--output", target.to_str().unwrap(), "-"])
+        .stdin(log)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 sightings written"),
+        "{}",
+        stdout(&out)
+    );
+    let text = std::fs::read_to_string(&target).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["sighting_of_ref"], IP_INDICATOR);
+
+    let export = run(tmp.path(), &["export", "--type", "sighting"]);
+    let bundle: Value = serde_json::from_slice(&export.stdout).unwrap();
+    assert!(
+        bundle["objects"].as_array().is_none_or(Vec::is_empty),
+        "{bundle}"
+    );
+}
