@@ -41,7 +41,7 @@ impl Matcher {
 
     /// The indicators the observation matches, one hit per (indicator, observable).
     pub fn match_observation(&self, obs: &Observation) -> Vec<Hit> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(2);
         self.match_slots(obs, &mut out);
         out.into_iter()
             .map(|(slot, i)| Hit {
@@ -49,6 +49,21 @@ impl Matcher {
                 observable: i.and_then(|i| obs.observables.get(i).cloned()),
             })
             .collect()
+    }
+
+    /// The indicators the observation matches, without resolving ids or copying
+    /// observables: `out` is cleared and filled with (indicator index, index into
+    /// `obs.observables` when the index found it). Resolve an indicator index with
+    /// [`Matcher::indicator_id`]. Allocation-free when `out` has room and no indicator
+    /// needs the evaluator.
+    pub fn match_indexes(&self, obs: &Observation, out: &mut Vec<(u32, Option<usize>)>) {
+        out.clear();
+        self.match_slots(obs, out);
+    }
+
+    /// The id of an indicator index from [`Matcher::match_indexes`].
+    pub fn indicator_id(&self, index: u32) -> String {
+        self.index.id(index)
     }
 
     /// Hits by slot, appended to `out` (which is not cleared). The index decides simple
@@ -68,9 +83,14 @@ impl Matcher {
         }
         if out.len() - start > 1 {
             out[start..].sort_unstable();
-            let mut seen = out.split_off(start);
-            seen.dedup();
-            out.extend(seen);
+            let mut w = start + 1;
+            for r in start + 1..out.len() {
+                if out[r] != out[w - 1] {
+                    out[w] = out[r];
+                    w += 1;
+                }
+            }
+            out.truncate(w);
         }
         let every = self.index.every();
         if candidates.is_empty() && every.is_empty() {

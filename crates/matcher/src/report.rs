@@ -8,8 +8,8 @@ use concord_pattern::Timestamp;
 use serde_json::{Value, json};
 
 use crate::error::LineError;
-use crate::matcher::Matcher;
-use crate::observation::Observable;
+use crate::matcher::{Matcher, SlotHit};
+use crate::observation::{Observable, Observation};
 use crate::readers::{self, Format};
 
 /// Malformed lines kept with their message in a report (all are counted).
@@ -47,57 +47,86 @@ pub struct MatchReport {
     pub sightings: Vec<SightingData>,
 }
 
+/// Aggregation state of [`Matcher::match_reader`].
+struct Acc {
+    report: MatchReport,
+    by_slot: HashMap<u32, usize>,
+    hits: Vec<SlotHit>,
+}
+
+impl Acc {
+    fn error(&mut self, e: LineError) {
+        self.report.records += 1;
+        self.report.malformed += 1;
+        if self.report.errors.len() < MAX_ERRORS {
+            self.report.errors.push(e);
+        }
+    }
+
+    fn observation(&mut self, m: &Matcher, obs: &Observation) {
+        let report = &mut self.report;
+        report.records += 1;
+        report.observations += 1;
+        self.hits.clear();
+        m.match_slots(obs, &mut self.hits);
+        let mut last_slot = None;
+        for &(slot, i) in &self.hits {
+            let at = *self.by_slot.entry(slot).or_insert_with(|| {
+                report.sightings.push(SightingData {
+                    indicator_id: m.index().id(slot),
+                    count: 0,
+                    first_seen: None,
+                    last_seen: None,
+                    values: Vec::new(),
+                });
+                report.sightings.len() - 1
+            });
+            let s = &mut report.sightings[at];
+            if last_slot != Some(slot) {
+                s.count += 1;
+                if let Some(t) = obs.timestamp {
+                    s.first_seen = Some(s.first_seen.map_or(t, |f| f.min(t)));
+                    s.last_seen = Some(s.last_seen.map_or(t, |l| l.max(t)));
+                }
+            }
+            last_slot = Some(slot);
+            if let Some(ob) = i.and_then(|i| obs.observables.get(i))
+                && s.values.len() < MAX_VALUES
+                && !s.values.contains(ob)
+            {
+                s.values.push(ob.clone());
+            }
+        }
+    }
+}
+
 impl Matcher {
     /// Reads `input` in `format` and aggregates every hit into [`SightingData`].
     pub fn match_reader(&self, input: impl BufRead, format: &Format) -> MatchReport {
-        let mut report = MatchReport::default();
-        let mut by_slot: HashMap<u32, usize> = HashMap::new();
-        let mut hits = Vec::new();
-        for record in readers::read(input, format) {
-            report.records += 1;
-            let obs = match record {
-                Ok(o) => o,
-                Err(e) => {
-                    report.malformed += 1;
-                    if report.errors.len() < MAX_ERRORS {
-                        report.errors.push(e);
-                    }
-                    continue;
-                }
-            };
-            report.observations += 1;
-            hits.clear();
-            self.match_slots(&obs, &mut hits);
-            let mut last_slot = None;
-            for &(slot, i) in &hits {
-                let at = *by_slot.entry(slot).or_insert_with(|| {
-                    report.sightings.push(SightingData {
-                        indicator_id: self.index().id(slot),
-                        count: 0,
-                        first_seen: None,
-                        last_seen: None,
-                        values: Vec::new(),
-                    });
-                    report.sightings.len() - 1
+        let mut acc = Acc {
+            report: MatchReport::default(),
+            by_slot: HashMap::new(),
+            hits: Vec::new(),
+        };
+        match format {
+            Format::Lines => {
+                // Fast path: one reused line buffer and one reused observation.
+                let mut obs = Observation::default();
+                readers::each_line_observation(input, &mut obs, &mut |r| match r {
+                    Ok(o) => acc.observation(self, o),
+                    Err(e) => acc.error(e),
                 });
-                let s = &mut report.sightings[at];
-                if last_slot != Some(slot) {
-                    s.count += 1;
-                    if let Some(t) = obs.timestamp {
-                        s.first_seen = Some(s.first_seen.map_or(t, |f| f.min(t)));
-                        s.last_seen = Some(s.last_seen.map_or(t, |l| l.max(t)));
+            }
+            _ => {
+                for record in readers::read(input, format) {
+                    match record {
+                        Ok(o) => acc.observation(self, &o),
+                        Err(e) => acc.error(e),
                     }
-                }
-                last_slot = Some(slot);
-                if let Some(ob) = i.and_then(|i| obs.observables.get(i))
-                    && s.values.len() < MAX_VALUES
-                    && !s.values.contains(ob)
-                {
-                    s.values.push(ob.clone());
                 }
             }
         }
-        report
+        acc.report
     }
 }
 

@@ -78,39 +78,102 @@ fn file_hash_kind(algo: &str) -> Option<Kind> {
     }
 }
 
+/// Hash bytes of one of the four lengths, on the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HashBytes {
+    H16([u8; 16]),
+    H20([u8; 20]),
+    H32([u8; 32]),
+    H64([u8; 64]),
+}
+
+impl HashBytes {
+    fn to_vec(self) -> Vec<u8> {
+        match self {
+            HashBytes::H16(a) => a.to_vec(),
+            HashBytes::H20(a) => a.to_vec(),
+            HashBytes::H32(a) => a.to_vec(),
+            HashBytes::H64(a) => a.to_vec(),
+        }
+    }
+}
+
+/// A lookup key borrowing the observable's value: no allocation per lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LookupKey<'a> {
+    Hash(u8, HashBytes),
+    Ip(IpAddr),
+    Net(IpAddr, u8),
+    Str(StrTag, &'a str),
+    Mac([u8; 6]),
+    Asn(u32),
+}
+
+impl LookupKey<'_> {
+    fn to_key(self) -> Key {
+        match self {
+            LookupKey::Hash(f, b) => Key::Hash(f, b.to_vec()),
+            LookupKey::Ip(ip) => Key::Ip(ip),
+            LookupKey::Net(ip, len) => Key::Net(ip, len),
+            LookupKey::Str(t, s) => Key::Str(t, s.to_string()),
+            LookupKey::Mac(m) => Key::Mac(m),
+            LookupKey::Asn(n) => Key::Asn(n),
+        }
+    }
+}
+
 /// The key for a canonical observable value of `kind` (the value as
 /// [`crate::Observable::new`] makes it).
 pub(crate) fn key_of(kind: Kind, value: &str) -> Option<Key> {
+    lookup_key(kind, value).map(LookupKey::to_key)
+}
+
+/// [`key_of`] without allocating.
+#[inline]
+pub(crate) fn lookup_key(kind: Kind, value: &str) -> Option<LookupKey<'_>> {
     Some(match kind {
         Kind::Ipv4 | Kind::Ipv6 => {
             let (ip, len) = normalize::ip_net(value)?;
             if (kind == Kind::Ipv4) != ip.is_ipv4() {
                 return None;
             }
-            net_key(ip, len)
+            match net_key(ip, len) {
+                Key::Ip(ip) => LookupKey::Ip(ip),
+                Key::Net(ip, len) => LookupKey::Net(ip, len),
+                _ => return None,
+            }
         }
-        Kind::Domain => Key::Str(StrTag::Domain, value.to_string()),
-        Kind::Url => Key::Str(StrTag::Url, value.to_string()),
-        Kind::Email => Key::Str(StrTag::Email, value.to_string()),
-        Kind::FileName => Key::Str(StrTag::FileName, value.to_string()),
-        Kind::Mac => Key::Mac(normalize::hex_array(&value.replace(':', ""))?),
-        Kind::Asn => Key::Asn(value.parse().ok()?),
+        Kind::Domain => LookupKey::Str(StrTag::Domain, value),
+        Kind::Url => LookupKey::Str(StrTag::Url, value),
+        Kind::Email => LookupKey::Str(StrTag::Email, value),
+        Kind::FileName => LookupKey::Str(StrTag::FileName, value),
+        Kind::Mac => {
+            let mut digits = [0u8; 12];
+            let mut n = 0;
+            for b in value.bytes().filter(|&b| b != b':') {
+                *digits.get_mut(n)? = b;
+                n += 1;
+            }
+            LookupKey::Mac(normalize::hex_array(
+                std::str::from_utf8(&digits[..n]).ok()?,
+            )?)
+        }
+        Kind::Asn => LookupKey::Asn(value.parse().ok()?),
         hash => {
             let family = u8::from(matches!(hash, Kind::X509Sha1 | Kind::X509Sha256));
-            let bytes = hex_bytes(value)?;
-            (Some(bytes.len()) == hash.hash_len()).then_some(Key::Hash(family, bytes))?
+            if Some(value.len()) != hash.hash_len().map(|n| 2 * n) {
+                return None;
+            }
+            let bytes = match value.len() {
+                32 => HashBytes::H16(normalize::hex_array(value)?),
+                40 => HashBytes::H20(normalize::hex_array(value)?),
+                64 => HashBytes::H32(normalize::hex_array(value)?),
+                128 => HashBytes::H64(normalize::hex_array(value)?),
+                _ => return None,
+            };
+            LookupKey::Hash(family, bytes)
         }
     })
-}
-
-fn hex_bytes(v: &str) -> Option<Vec<u8>> {
-    match v.len() {
-        32 => normalize::hex_array::<16>(v).map(|a| a.to_vec()),
-        40 => normalize::hex_array::<20>(v).map(|a| a.to_vec()),
-        64 => normalize::hex_array::<32>(v).map(|a| a.to_vec()),
-        128 => normalize::hex_array::<64>(v).map(|a| a.to_vec()),
-        _ => None,
-    }
 }
 
 /// An address (full length) or a block, host bits cleared.

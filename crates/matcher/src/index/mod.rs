@@ -22,7 +22,7 @@ use prefix_trie::PrefixMap;
 use crate::compile::{IndicatorInput, plan};
 use crate::error::CompileError;
 use crate::observation::Observable;
-use keys::{Key, StrTag};
+use keys::{HashBytes, Key, LookupKey, StrTag};
 use slots::Slots;
 use table::{Overflow, Posting, StrTable};
 
@@ -280,43 +280,43 @@ impl Index {
                 }
             })
         };
-        let Some(key) = keys::key_of(ob.kind, &ob.value) else {
+        let Some(key) = keys::lookup_key(ob.kind, &ob.value) else {
             return;
         };
         match key {
-            Key::Hash(family, b) => {
+            LookupKey::Hash(family, b) => {
                 let t = &self.hashes[usize::from(family.min(1))];
-                let p = match b.len() {
-                    16 => t.md5.get(&arr::<16>(&b)),
-                    20 => t.sha1.get(&arr::<20>(&b)),
-                    32 => t.sha256.get(&arr::<32>(&b)),
-                    _ => t.sha512.get(&arr::<64>(&b)),
+                let p = match b {
+                    HashBytes::H16(a) => t.md5.get(&a),
+                    HashBytes::H20(a) => t.sha1.get(&a),
+                    HashBytes::H32(a) => t.sha256.get(&a),
+                    HashBytes::H64(a) => t.sha512.get(&a),
                 };
                 p.copied().map(&mut emit);
             }
-            Key::Ip(IpAddr::V4(v)) => {
+            LookupKey::Ip(IpAddr::V4(v)) => {
                 let bits = u32::from(v);
                 self.ipv4.get(&bits).copied().map(&mut emit);
                 self.cidr4.cover(&(bits, 32)).for_each(|(_, &p)| emit(p));
             }
-            Key::Ip(IpAddr::V6(v)) => {
+            LookupKey::Ip(IpAddr::V6(v)) => {
                 let bits = u128::from(v);
                 self.ipv6.get(&bits).copied().map(&mut emit);
                 self.cidr6.cover(&(bits, 128)).for_each(|(_, &p)| emit(p));
             }
-            Key::Net(IpAddr::V4(v), len) => {
+            LookupKey::Net(IpAddr::V4(v), len) => {
                 self.cidr4
                     .cover(&(u32::from(v), len))
                     .for_each(|(_, &p)| emit(p));
             }
-            Key::Net(IpAddr::V6(v), len) => {
+            LookupKey::Net(IpAddr::V6(v), len) => {
                 self.cidr6
                     .cover(&(u128::from(v), len))
                     .for_each(|(_, &p)| emit(p));
             }
-            Key::Str(StrTag::Domain, d) => {
-                self.strings.get(StrTag::Domain as u8, &d).map(&mut emit);
-                let mut rest = d.as_str();
+            LookupKey::Str(StrTag::Domain, d) => {
+                self.strings.get(StrTag::Domain as u8, d).map(&mut emit);
+                let mut rest = d;
                 while let Some((_, parent)) = rest.split_once('.') {
                     self.strings
                         .get(StrTag::DomainSuffix as u8, parent)
@@ -324,13 +324,13 @@ impl Index {
                     rest = parent;
                 }
             }
-            Key::Str(tag, s) => {
-                self.strings.get(tag as u8, &s).map(&mut emit);
+            LookupKey::Str(tag, s) => {
+                self.strings.get(tag as u8, s).map(&mut emit);
             }
-            Key::Mac(m) => {
+            LookupKey::Mac(m) => {
                 self.macs.get(&m).copied().map(&mut emit);
             }
-            Key::Asn(n) => {
+            LookupKey::Asn(n) => {
                 self.asns.get(&n).copied().map(&mut emit);
             }
         }

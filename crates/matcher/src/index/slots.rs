@@ -117,10 +117,14 @@ impl Slots {
     pub(crate) fn id(&self, slot: u32) -> String {
         match self.other.get(&slot) {
             Some(t) => t.to_string(),
-            None => format!(
-                "indicator--{}",
-                Uuid::from_u128(self.uuid.get(slot as usize).copied().unwrap_or(0))
-            ),
+            None => {
+                let u = Uuid::from_u128(self.uuid.get(slot as usize).copied().unwrap_or(0));
+                let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+                let mut id = String::with_capacity(11 + buf.len());
+                id.push_str("indicator--");
+                id.push_str(u.hyphenated().encode_lower(&mut buf));
+                id
+            }
         }
     }
 

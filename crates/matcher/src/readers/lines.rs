@@ -49,16 +49,27 @@ pub(crate) fn record((n, line): Line) -> Option<Result<Observation, LineError>> 
         Ok(l) => l,
         Err(k) => return Some(Err(LineError::new(n, k))),
     };
+    let mut obs = Observation::default();
+    record_into(n, &line, &mut obs).map(|r| r.map(|()| obs))
+}
+
+/// [`record`] into a reused observation (cleared first when the line is one).
+pub(crate) fn record_into(
+    n: u64,
+    line: &str,
+    obs: &mut Observation,
+) -> Option<Result<(), LineError>> {
     let t = line.trim();
     if t.is_empty() || t.starts_with('#') {
         return None;
     }
     Some(match detect(t) {
-        Some(ob) => Ok(Observation {
-            line: n,
-            observables: vec![ob],
-            ..Observation::default()
-        }),
+        Some(ob) => {
+            obs.line = n;
+            obs.observables.clear();
+            obs.observables.push(ob);
+            Ok(())
+        }
         None => {
             let shown: String = t.chars().take(80).collect();
             Err(LineError::new(n, LineErrorKind::Unrecognised(shown)))

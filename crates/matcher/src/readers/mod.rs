@@ -98,6 +98,44 @@ pub fn read<'a>(
     }
 }
 
+/// The one-per-line reader over reused buffers: calls `f` with each observation (the same
+/// `obs`, refilled) or malformed line, as [`read`] with [`Format::Lines`] would yield them.
+pub(crate) fn each_line_observation(
+    mut input: impl BufRead,
+    obs: &mut Observation,
+    f: &mut impl FnMut(Result<&Observation, LineError>),
+) {
+    let mut n = 0u64;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        n += 1;
+        match input.read_until(b'\n', &mut buf) {
+            Ok(0) => return,
+            Ok(_) => {
+                while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                    buf.pop();
+                }
+                match std::str::from_utf8(&buf) {
+                    Ok(line) => {
+                        if let Some(r) = lines::record_into(n, line, obs) {
+                            f(r.map(|()| &*obs));
+                        }
+                    }
+                    Err(e) => f(Err(LineError::new(
+                        n,
+                        LineErrorKind::Io(format!("not UTF-8 at byte {}", e.valid_up_to())),
+                    ))),
+                }
+            }
+            Err(e) => {
+                f(Err(LineError::new(n, LineErrorKind::Io(e.to_string()))));
+                return;
+            }
+        }
+    }
+}
+
 /// A line: its 1-based number and text (without the line end), or why it is unreadable.
 pub(crate) type Line = (u64, Result<String, LineErrorKind>);
 
