@@ -45,25 +45,30 @@ fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, k| v.get(k))
 }
 
-fn port(v: Option<&Value>) -> Option<u16> {
+pub(crate) fn port(v: Option<&Value>) -> Option<u16> {
     v?.as_u64().and_then(|p| u16::try_from(p).ok())
 }
 
-fn push_ip(obs: &mut Observation, raw: Option<&str>) -> Option<String> {
+pub(crate) fn push_ip(obs: &mut Observation, raw: Option<&str>) -> Option<String> {
     let ob = Observable::ip(raw?)?;
     let v = ob.value.clone();
     obs.observables.push(ob);
     Some(v)
 }
 
-fn push(obs: &mut Observation, kind: Kind, raw: Option<&str>) {
+pub(crate) fn push(obs: &mut Observation, kind: Kind, raw: Option<&str>) {
     if let Some(r) = raw {
         obs.push(kind, r);
     }
 }
 
 /// `http.hostname` + `http.url` (a path) into a URL, or the URL itself if absolute.
-fn push_url(obs: &mut Observation, host: Option<&str>, path: Option<&str>, scheme: &str) {
+pub(crate) fn push_url(
+    obs: &mut Observation,
+    host: Option<&str>,
+    path: Option<&str>,
+    scheme: &str,
+) {
     match (host, path) {
         (_, Some(p)) if p.contains("://") => push(obs, Kind::Url, Some(p)),
         (Some(h), Some(p)) => {
@@ -74,7 +79,7 @@ fn push_url(obs: &mut Observation, host: Option<&str>, path: Option<&str>, schem
     }
 }
 
-fn flow(
+pub(crate) fn flow(
     obs: &mut Observation,
     src: Option<String>,
     dst: Option<String>,

@@ -4,6 +4,7 @@
 //! and reading goes on. No reader panics on any input.
 
 mod csv;
+mod eve;
 mod json;
 mod lines;
 mod stix;
@@ -89,7 +90,7 @@ pub fn read<'a>(
     format: &Format,
 ) -> Box<dyn Iterator<Item = Result<Observation, LineError>> + 'a> {
     match format {
-        Format::Eve => Box::new(numbered(input).filter_map(|l| json::record(l, json::eve))),
+        Format::Eve => Box::new(numbered(input).filter_map(eve::record)),
         Format::Zeek => Box::new(numbered(input).filter_map(|l| json::record(l, json::zeek))),
         Format::Ecs => Box::new(numbered(input).filter_map(|l| json::record(l, json::ecs))),
         Format::Csv(cols) => Box::new(csv::Reader::new(numbered(input), cols.clone())),
