@@ -110,9 +110,8 @@ fn main() {
     let before = rss_bytes();
     let start = Instant::now();
     let mut index = Index::new();
-    for i in 0..n {
-        index.add(&indicator(i), now).unwrap();
-    }
+    let errors = index.extend((0..n).map(indicator), now);
+    assert!(errors.is_empty());
     let build = start.elapsed().as_secs_f64();
     let after = rss_bytes();
     println!(

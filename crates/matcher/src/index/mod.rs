@@ -19,7 +19,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashMap as FastMap;
 use prefix_trie::PrefixMap;
 
-use crate::compile::{IndicatorInput, plan};
+use crate::compile::{IndicatorInput, Plan, plan};
 use crate::error::CompileError;
 use crate::observation::Observable;
 use keys::{HashBytes, Key, LookupKey, StrTag};
@@ -109,32 +109,84 @@ impl Index {
 
     /// Compiles the current indicators (see [`IndicatorInput::is_current`]) at `now`.
     /// Indicators whose pattern does not parse are returned as errors; the rest are added.
+    /// Patterns are parsed on every available core (see [`Index::extend`]).
     pub fn build<'a>(
         indicators: impl IntoIterator<Item = &'a IndicatorInput>,
         now: Timestamp,
     ) -> (Index, Vec<CompileError>) {
         let mut index = Index::new();
+        let errors = index.extend(indicators, now);
+        (index, errors)
+    }
+
+    /// [`Index::add`] for many indicators, in order, with the same result as adding them one
+    /// by one; returns the errors. Patterns are parsed and planned in batches on every
+    /// available core, then inserted on this thread.
+    pub fn extend<I>(
+        &mut self,
+        indicators: impl IntoIterator<Item = I>,
+        now: Timestamp,
+    ) -> Vec<CompileError>
+    where
+        I: std::borrow::Borrow<IndicatorInput> + Send + Sync,
+    {
+        const BATCH: usize = 1 << 15;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
         let mut errors = Vec::new();
-        for ind in indicators {
-            if let Err(e) = index.add(ind, now) {
-                errors.push(e);
+        let mut iter = indicators.into_iter();
+        let mut batch: Vec<I> = Vec::with_capacity(BATCH);
+        loop {
+            batch.clear();
+            batch.extend(iter.by_ref().take(BATCH));
+            if batch.is_empty() {
+                break;
+            }
+            let prepared: Vec<Prepared> = if threads > 1 && batch.len() > 1024 {
+                let chunk = batch.len().div_ceil(threads);
+                std::thread::scope(|sc| {
+                    let handles: Vec<_> = batch
+                        .chunks(chunk)
+                        .map(|c| {
+                            sc.spawn(move || {
+                                c.iter()
+                                    .map(|i| prepare(i.borrow(), now))
+                                    .collect::<Vec<_>>()
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                        .collect()
+                })
+            } else {
+                batch.iter().map(|i| prepare(i.borrow(), now)).collect()
+            };
+            for (ind, p) in batch.iter().zip(prepared) {
+                if let Err(e) = self.apply(ind.borrow(), p) {
+                    errors.push(e);
+                }
             }
         }
-        (index, errors)
+        errors
     }
 
     /// Adds (or replaces) one indicator if it is current at `now`.
     pub fn add(&mut self, ind: &IndicatorInput, now: Timestamp) -> Result<Added, CompileError> {
-        if !ind.is_current(now) {
-            self.remove(&ind.id);
-            return Ok(Added::NotCurrent);
-        }
-        let pattern = concord_pattern::parse(&ind.pattern).map_err(|source| CompileError {
-            id: ind.id.clone(),
-            source,
-        })?;
+        let p = prepare(ind, now);
+        self.apply(ind, p)
+    }
+
+    fn apply(&mut self, ind: &IndicatorInput, p: Prepared) -> Result<Added, CompileError> {
+        let plan = match p {
+            Prepared::NotCurrent => {
+                self.remove(&ind.id);
+                return Ok(Added::NotCurrent);
+            }
+            Prepared::Invalid(e) => return Err(e),
+            Prepared::Plan(plan) => plan,
+        };
         self.remove(&ind.id);
-        let plan = plan(pattern, ind.match_subdomains());
         let until = ind.valid_until.map_or(i64::MAX, |t| clamp(t.unix_nanos()));
         let how = match (plan.decided, plan.keyed) {
             (true, _) => Added::Indexed,
@@ -334,6 +386,26 @@ impl Index {
                 self.asns.get(&n).copied().map(&mut emit);
             }
         }
+    }
+}
+
+/// One indicator parsed and planned, before it goes into the tables.
+enum Prepared {
+    NotCurrent,
+    Invalid(CompileError),
+    Plan(Box<Plan>),
+}
+
+fn prepare(ind: &IndicatorInput, now: Timestamp) -> Prepared {
+    if !ind.is_current(now) {
+        return Prepared::NotCurrent;
+    }
+    match concord_pattern::parse(&ind.pattern) {
+        Ok(pattern) => Prepared::Plan(Box::new(plan(pattern, ind.match_subdomains()))),
+        Err(source) => Prepared::Invalid(CompileError {
+            id: ind.id.clone(),
+            source,
+        }),
     }
 }
 

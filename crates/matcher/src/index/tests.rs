@@ -220,3 +220,40 @@ fn url_pattern_is_indexed() {
     let index = build(&["[url:value = 'http://h0.example/p']"]);
     assert_eq!(index.stats().indexed, 1, "{:?}", index.stats());
 }
+
+#[test]
+fn parallel_extend_equals_adding_one_by_one() {
+    let inds: Vec<IndicatorInput> = (0..5000u32)
+        .map(|i| {
+            let pattern = match i % 5 {
+                0 => format!("[ipv4-addr:value = '10.0.{}.{}']", i / 256 % 256, i % 256),
+                1 => format!("[domain-name:value = 'h{i}.example']"),
+                2 => "[ipv4-addr:value = ".to_string(),
+                3 => format!(
+                    "[url:value = 'http://x.example/{i}'] AND [ipv4-addr:value = '1.2.3.4']"
+                ),
+                _ => format!("[ipv4-addr:value = '10.0.0.{}']", i % 7),
+            };
+            // Some ids repeat: a later one replaces the earlier.
+            ind(i % 4000, &pattern)
+        })
+        .collect();
+    let mut one = Index::new();
+    let mut errors_one = Vec::new();
+    for i in &inds {
+        if let Err(e) = one.add(i, now()) {
+            errors_one.push(e);
+        }
+    }
+    let (many, errors_many) = Index::build(&inds, now());
+    assert_eq!(one.stats(), many.stats());
+    assert_eq!(errors_one.len(), errors_many.len());
+    assert_eq!(
+        hits(&one, Kind::Ipv4, "10.0.0.3"),
+        hits(&many, Kind::Ipv4, "10.0.0.3")
+    );
+    assert_eq!(
+        hits(&one, Kind::Domain, "h4001.example"),
+        hits(&many, Kind::Domain, "h4001.example")
+    );
+}
