@@ -2,12 +2,11 @@
 //! terminal and a summary at the end; each rejection names the object, path and rule.
 
 use std::fs::File;
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::Path;
 
 use concord_store::Store;
 use concord_store::import::{ObjectResult, Summary, import_values};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 /// Imports every file; returns `false` if any object or file was rejected.
@@ -58,11 +57,8 @@ fn import_file(store: &dyn Store, path: &Path, batch: usize) -> (Summary, Option
             }
         }
     };
-    let bar = progress_bar(len, path);
-    let counted = Counting {
-        inner: reader,
-        bar: bar.clone(),
-    };
+    let bar = crate::progress::file_bar(len, path);
+    let counted = crate::progress::Counting::new(reader, bar.clone());
     let (tx, rx) = std::sync::mpsc::sync_channel::<Value>(4 * batch.max(1));
     let parser = std::thread::spawn(move || {
         concord_stix::input::stream_document(counted, &mut |v| tx.send(v).is_ok())
@@ -101,33 +97,4 @@ fn import_file(store: &dyn Store, path: &Path, batch: usize) -> (Summary, Option
         Err(_) => Some(anyhow::anyhow!("the parser thread failed")),
     };
     (summary, store_error.or(parse_error))
-}
-
-/// A reader that advances a progress bar by the bytes it reads.
-struct Counting {
-    inner: Box<dyn Read + Send>,
-    bar: ProgressBar,
-}
-
-impl Read for Counting {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bar.inc(n as u64);
-        Ok(n)
-    }
-}
-
-fn progress_bar(len: Option<u64>, path: &Path) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
-    if !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.set_message(path.display().to_string());
-    bar
 }

@@ -5,6 +5,7 @@ mod export;
 mod import;
 mod matching;
 mod node;
+mod progress;
 mod taxii;
 
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! written as JSON lines with `--output`), and a summary at the end.
 
 use std::fs::File;
-use std::io::{BufReader, IsTerminal, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,7 +13,6 @@ use concord_matcher::{MatchReport, Matcher};
 use concord_server::matching;
 use concord_store::Store;
 use concord_store::import::{DEFAULT_BATCH, ObjectResult, import_values};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 /// Totals over every file.
@@ -137,44 +136,12 @@ fn match_file(matcher: &Matcher, format: &Format, path: &Path) -> anyhow::Result
         let len = f.metadata().ok().map(|m| m.len());
         (Box::new(f), len)
     };
-    let bar = progress_bar(len, path);
+    let bar = crate::progress::file_bar(len, path);
     let counted = BufReader::with_capacity(
         256 * 1024,
-        Counting {
-            inner: reader,
-            bar: bar.clone(),
-        },
+        crate::progress::Counting::new(reader, bar.clone()),
     );
     let report = matcher.match_reader(counted, format);
     bar.finish_and_clear();
     Ok(report)
-}
-
-/// A reader that advances a progress bar by the bytes it reads.
-struct Counting {
-    inner: Box<dyn Read>,
-    bar: ProgressBar,
-}
-
-impl Read for Counting {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bar.inc(n as u64);
-        Ok(n)
-    }
-}
-
-fn progress_bar(len: Option<u64>, path: &Path) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
-    if !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.set_message(path.display().to_string());
-    bar
 }
