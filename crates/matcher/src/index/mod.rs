@@ -74,6 +74,8 @@ pub struct Index {
     patterns: HashMap<u32, Pattern, FixedState>,
     every: Vec<u32>,
     keys: usize,
+    /// Keys stored as "every subdomain of": without any, lookups skip the parent walk.
+    suffix_keys: usize,
 }
 
 #[derive(Clone, Default)]
@@ -316,6 +318,8 @@ impl Index {
             Key::Str(tag, s) => {
                 if !self.strings.add(tag as u8, &s, slot, o) {
                     self.keys -= 1;
+                } else if tag == StrTag::DomainSuffix {
+                    self.suffix_keys += 1;
                 }
             }
             Key::Mac(m) => add_to(&mut self.macs, m, slot, o),
@@ -369,7 +373,9 @@ impl Index {
             LookupKey::Str(StrTag::Domain, d) => {
                 self.strings.get(StrTag::Domain as u8, d).map(&mut emit);
                 let mut rest = d;
-                while let Some((_, parent)) = rest.split_once('.') {
+                while self.suffix_keys > 0
+                    && let Some((_, parent)) = rest.split_once('.')
+                {
                     self.strings
                         .get(StrTag::DomainSuffix as u8, parent)
                         .map(&mut emit);

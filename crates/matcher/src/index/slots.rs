@@ -29,7 +29,8 @@ pub(crate) struct Slots {
 fn parse(id: &str) -> Option<u128> {
     let u = Uuid::try_parse(id.strip_prefix("indicator--")?).ok()?;
     // Only the canonical spelling round-trips; others are kept as text.
-    (u.hyphenated().to_string() == id["indicator--".len()..]).then_some(u.as_u128())
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    (*u.hyphenated().encode_lower(&mut buf) == id["indicator--".len()..]).then_some(u.as_u128())
 }
 
 impl Slots {
