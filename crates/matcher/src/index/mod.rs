@@ -11,6 +11,7 @@ pub(crate) mod keys;
 mod slots;
 mod table;
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -19,7 +20,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashMap as FastMap;
 use prefix_trie::PrefixMap;
 
-use crate::compile::{IndicatorInput, Plan, plan};
+use crate::compile::{IndicatorInput, plan};
 use crate::error::CompileError;
 use crate::observation::Observable;
 use keys::{HashBytes, Key, LookupKey, StrTag};
@@ -130,46 +131,59 @@ impl Index {
         now: Timestamp,
     ) -> Vec<CompileError>
     where
-        I: std::borrow::Borrow<IndicatorInput> + Send + Sync,
+        I: Borrow<IndicatorInput> + Send,
     {
         const BATCH: usize = 1 << 15;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
         let mut errors = Vec::new();
         let mut iter = indicators.into_iter();
-        let mut batch: Vec<I> = Vec::with_capacity(BATCH);
-        loop {
-            batch.clear();
-            batch.extend(iter.by_ref().take(BATCH));
-            if batch.is_empty() {
-                break;
-            }
-            let prepared: Vec<Prepared> = if threads > 1 && batch.len() > 1024 {
-                let chunk = batch.len().div_ceil(threads);
-                std::thread::scope(|sc| {
-                    let handles: Vec<_> = batch
-                        .chunks(chunk)
-                        .map(|c| {
-                            sc.spawn(move || {
-                                c.iter()
-                                    .map(|i| prepare(i.borrow(), now))
-                                    .collect::<Vec<_>>()
-                            })
-                        })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                        .collect()
-                })
-            } else {
-                batch.iter().map(|i| prepare(i.borrow(), now)).collect()
-            };
-            for (ind, p) in batch.iter().zip(prepared) {
-                if let Err(e) = self.apply(ind.borrow(), p) {
+        let first: Vec<I> = iter.by_ref().take(BATCH).collect();
+        if threads < 2 || first.len() < 1024 {
+            for ind in &first {
+                if let Err(e) = self.add(ind.borrow(), now) {
                     errors.push(e);
                 }
             }
+            for ind in iter {
+                if let Err(e) = self.add(ind.borrow(), now) {
+                    errors.push(e);
+                }
+            }
+            return errors;
         }
+        // Workers parse and plan batch k+1 while this thread inserts batch k, in order.
+        std::thread::scope(|sc| {
+            let spawn = |batch: Vec<I>| {
+                let chunk = batch.len().div_ceil(threads).max(1);
+                let mut rest = batch;
+                let mut handles = Vec::new();
+                while !rest.is_empty() {
+                    let tail = rest.split_off(chunk.min(rest.len()));
+                    let part = std::mem::replace(&mut rest, tail);
+                    handles.push(sc.spawn(move || {
+                        let prepared: Vec<Prepared> =
+                            part.iter().map(|i| prepare(i.borrow(), now)).collect();
+                        (part, prepared)
+                    }));
+                }
+                handles
+            };
+            let mut pending = spawn(first);
+            while !pending.is_empty() {
+                let next: Vec<I> = iter.by_ref().take(BATCH).collect();
+                let next = spawn(next);
+                for h in pending {
+                    let (part, prepared) =
+                        h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                    for (ind, p) in part.iter().zip(prepared) {
+                        if let Err(e) = self.apply(ind.borrow(), p) {
+                            errors.push(e);
+                        }
+                    }
+                }
+                pending = next;
+            }
+        });
         errors
     }
 
@@ -188,26 +202,32 @@ impl Index {
             Prepared::Invalid(e) => return Err(e),
             Prepared::Plan(plan) => plan,
         };
+        let Planned {
+            keys,
+            decided,
+            keyed,
+            pattern,
+        } = *plan;
         self.remove(&ind.id);
         let until = ind.valid_until.map_or(i64::MAX, |t| clamp(t.unix_nanos()));
-        let how = match (plan.decided, plan.keyed) {
+        let how = match (decided, keyed) {
             (true, _) => Added::Indexed,
             (false, true) => Added::Fallback,
             (false, false) => Added::EveryObservation,
         };
         let slot = self.slots.push(&ind.id, until, how != Added::Indexed);
-        for key in plan.keys {
+        for key in keys {
             self.insert(key, slot);
         }
-        match how {
-            Added::Indexed => {}
-            Added::EveryObservation => {
+        match (how, pattern) {
+            (Added::EveryObservation, Some(p)) => {
                 self.every.push(slot);
-                self.patterns.insert(slot, plan.pattern);
+                self.patterns.insert(slot, p);
             }
-            _ => {
-                self.patterns.insert(slot, plan.pattern);
+            (Added::Fallback, Some(p)) => {
+                self.patterns.insert(slot, p);
             }
+            _ => {}
         }
         Ok(how)
     }
@@ -399,7 +419,15 @@ impl Index {
 enum Prepared {
     NotCurrent,
     Invalid(CompileError),
-    Plan(Box<Plan>),
+    Plan(Box<Planned>),
+}
+
+/// A compiled plan whose pattern is kept only when the evaluator needs it.
+struct Planned {
+    keys: Vec<Key>,
+    decided: bool,
+    keyed: bool,
+    pattern: Option<Pattern>,
 }
 
 fn prepare(ind: &IndicatorInput, now: Timestamp) -> Prepared {
@@ -407,7 +435,17 @@ fn prepare(ind: &IndicatorInput, now: Timestamp) -> Prepared {
         return Prepared::NotCurrent;
     }
     match concord_pattern::parse(&ind.pattern) {
-        Ok(pattern) => Prepared::Plan(Box::new(plan(pattern, ind.match_subdomains()))),
+        Ok(pattern) => {
+            let p = plan(pattern, ind.match_subdomains());
+            // An indexed indicator's pattern is not kept: drop it here, on the worker.
+            let pattern = (!p.decided).then_some(p.pattern);
+            Prepared::Plan(Box::new(Planned {
+                keys: p.keys,
+                decided: p.decided,
+                keyed: p.keyed,
+                pattern,
+            }))
+        }
         Err(source) => Prepared::Invalid(CompileError {
             id: ind.id.clone(),
             source,

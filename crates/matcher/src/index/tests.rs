@@ -223,7 +223,7 @@ fn url_pattern_is_indexed() {
 
 #[test]
 fn parallel_extend_equals_adding_one_by_one() {
-    let inds: Vec<IndicatorInput> = (0..5000u32)
+    let inds: Vec<IndicatorInput> = (0..70_000u32)
         .map(|i| {
             let pattern = match i % 5 {
                 0 => format!("[ipv4-addr:value = '10.0.{}.{}']", i / 256 % 256, i % 256),
@@ -235,7 +235,7 @@ fn parallel_extend_equals_adding_one_by_one() {
                 _ => format!("[ipv4-addr:value = '10.0.0.{}']", i % 7),
             };
             // Some ids repeat: a later one replaces the earlier.
-            ind(i % 4000, &pattern)
+            ind(i % 60_000, &pattern)
         })
         .collect();
     let mut one = Index::new();
@@ -253,7 +253,7 @@ fn parallel_extend_equals_adding_one_by_one() {
         hits(&many, Kind::Ipv4, "10.0.0.3")
     );
     assert_eq!(
-        hits(&one, Kind::Domain, "h4001.example"),
-        hits(&many, Kind::Domain, "h4001.example")
+        hits(&one, Kind::Domain, "h60001.example"),
+        hits(&many, Kind::Domain, "h60001.example")
     );
 }
