@@ -4,30 +4,16 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
-use super::query::{DEFAULT_LIMIT, MAX_LIMIT};
+use super::query::{page_limit, push_filters};
 use crate::{ListQuery, Page, StoreError, StoredObject};
 
 /// Every version matching the query's types, date and cursor, lowest `seq` first (the
 /// query's `order` and `text` are not used).
 pub(super) fn list_versions(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
-    let limit = match q.limit {
-        0 => DEFAULT_LIMIT,
-        n => n.min(MAX_LIMIT),
-    };
+    let limit = page_limit(q);
     let mut sql = "SELECT seq, date_added, is_current, json FROM versions WHERE seq > ?".to_owned();
     let mut args: Vec<Value> = vec![Value::Integer(q.cursor.unwrap_or(0))];
-    if !q.types.is_empty() {
-        sql.push_str(" AND type IN (");
-        for (i, t) in q.types.iter().enumerate() {
-            sql.push_str(if i == 0 { "?" } else { ", ?" });
-            args.push(Value::Text(t.clone()));
-        }
-        sql.push(')');
-    }
-    if let Some(after) = &q.added_after {
-        sql.push_str(" AND date_added > ?");
-        args.push(Value::Text(after.clone()));
-    }
+    push_filters(&mut sql, &mut args, q);
     sql.push_str(" ORDER BY seq ASC LIMIT ?");
     args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
     let mut st = c.prepare_cached(&sql)?;

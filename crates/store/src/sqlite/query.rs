@@ -66,13 +66,16 @@ pub(super) fn text_filter(text: &str) -> (Option<String>, Vec<String>) {
     (fts, like)
 }
 
-pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
-    let limit = match q.limit {
+/// The page size a query asks for: `DEFAULT_LIMIT` when 0, at most `MAX_LIMIT`.
+pub(super) fn page_limit(q: &ListQuery) -> usize {
+    match q.limit {
         0 => DEFAULT_LIMIT,
         n => n.min(MAX_LIMIT),
-    };
-    let mut sql = format!("SELECT {COLUMNS} FROM versions WHERE is_current = 1");
-    let mut args: Vec<Value> = Vec::new();
+    }
+}
+
+/// Appends the type and `added_after` filters of a query to a `WHERE` clause.
+pub(super) fn push_filters(sql: &mut String, args: &mut Vec<Value>, q: &ListQuery) {
     if !q.types.is_empty() {
         sql.push_str(" AND type IN (");
         for (i, t) in q.types.iter().enumerate() {
@@ -85,6 +88,13 @@ pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
         sql.push_str(" AND date_added > ?");
         args.push(Value::Text(after.clone()));
     }
+}
+
+pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
+    let limit = page_limit(q);
+    let mut sql = format!("SELECT {COLUMNS} FROM versions WHERE is_current = 1");
+    let mut args: Vec<Value> = Vec::new();
+    push_filters(&mut sql, &mut args, q);
     if let Some(cursor) = q.cursor {
         sql.push_str(match q.order {
             Order::NewestFirst => " AND seq < ?",
