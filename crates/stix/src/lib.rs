@@ -15,7 +15,10 @@
 //!     "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
 //!     "valid_from": "2016-01-01T00:00:00Z"
 //! }"#).unwrap();
-//! assert_eq!(ind.observables()[0].value, "198.51.100.1");
+//! assert_eq!(ind.str("pattern_type"), Some("stix"));
+//!
+//! let ip = Object::from_json(r#"{"type": "ipv6-addr", "id": "ipv6-addr--ff2ab1a2-5ba5-5a5e-ae3a-a4c6e1c1b0f0", "value": "2001:DB8::0:1"}"#).unwrap();
+//! assert_eq!(ip.observables()[0].value, "2001:db8::1");
 //!
 //! let bad = Object::from_json(r#"{"type": "indicator", "id": "malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}"#)
 //!     .unwrap_err();

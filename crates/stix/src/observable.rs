@@ -1,8 +1,8 @@
 //! Plain observable values (IP, domain, URL, hash, e-mail address) carried by an object,
 //! normalised so that equal values compare equal. They feed the correlation index.
 //!
-//! Indicators are read with a small scanner for `type:path = 'value'` comparisons; the
-//! full pattern grammar lives in the `pattern` crate.
+//! An indicator's observables come from its pattern, which the `pattern` crate reads;
+//! `store` combines the two.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -76,8 +76,8 @@ fn push(out: &mut Vec<Observable>, kind: &str, raw: &str) {
     }
 }
 
-/// The observables an object carries: the value of an SCO, the hashes of a file or
-/// artifact, and the simple equality comparisons of an indicator's STIX pattern.
+/// The observables an SCO carries: its value, or the hashes of a file, artifact or
+/// certificate. (Indicators: see the `store` crate, which reads their patterns.)
 pub fn extract(ty: &str, obj: &Map<String, Value>) -> Vec<Observable> {
     let mut out = Vec::new();
     match ty {
@@ -91,19 +91,6 @@ pub fn extract(ty: &str, obj: &Map<String, Value>) -> Vec<Observable> {
                 for (alg, v) in h {
                     if let Some(v) = v.as_str() {
                         push(&mut out, &format!("hash:{}", canonical_hash_name(alg)), v);
-                    }
-                }
-            }
-        }
-        "indicator" => {
-            let is_stix = obj
-                .get("pattern_type")
-                .and_then(Value::as_str)
-                .is_none_or(|t| t == "stix");
-            if is_stix && let Some(p) = obj.get("pattern").and_then(Value::as_str) {
-                for (path, value) in pattern_equalities(p) {
-                    if let Some(kind) = kind_of_path(&path) {
-                        push(&mut out, &kind, &value);
                     }
                 }
             }
@@ -128,126 +115,9 @@ pub fn canonical_hash_name(alg: &str) -> String {
     }
 }
 
-/// The observable kind an object path of a pattern names, if it is one we correlate.
-fn kind_of_path(path: &str) -> Option<String> {
-    let (ty, prop) = path.split_once(':')?;
-    match (ty, prop) {
-        (
-            "ipv4-addr" | "ipv6-addr" | "domain-name" | "url" | "email-addr" | "mac-addr",
-            "value",
-        ) => Some(ty.to_owned()),
-        ("email-message", "from_ref.value" | "sender_ref.value" | "to_refs[*].value") => {
-            Some("email-addr".into())
-        }
-        ("network-traffic", p) if p.ends_with("_ref.value") => None,
-        ("file" | "artifact" | "x509-certificate", p) => {
-            let alg = p.strip_prefix("hashes.")?;
-            let alg = alg.trim_matches('\'');
-            Some(format!("hash:{}", canonical_hash_name(alg)))
-        }
-        _ => None,
-    }
-}
-
-/// Finds `object-path = 'string'` comparisons in a pattern text. Tolerant: anything it
-/// does not understand is skipped; it never fails.
-pub fn pattern_equalities(pattern: &str) -> Vec<(String, String)> {
-    let b = pattern.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        // An object path starts after '[' or after AND/OR inside brackets: scan tokens.
-        if b[i].is_ascii_lowercase() {
-            let start = i;
-            while i < b.len()
-                && !b[i].is_ascii_whitespace()
-                && b[i] != b'='
-                && b[i] != b'!'
-                && b[i] != b']'
-                && b[i] != b'('
-                && b[i] != b')'
-            {
-                if b[i] == b'\'' {
-                    // quoted path component such as hashes.'SHA-256'
-                    i += 1;
-                    while i < b.len() && b[i] != b'\'' {
-                        i += 1;
-                    }
-                }
-                i += 1;
-            }
-            let path = &pattern[start..i.min(b.len())];
-            let mut j = i;
-            while j < b.len() && b[j].is_ascii_whitespace() {
-                j += 1;
-            }
-            if path.contains(':') && j < b.len() && b[j] == b'=' {
-                j += 1;
-                while j < b.len() && b[j].is_ascii_whitespace() {
-                    j += 1;
-                }
-                if j < b.len() && b[j] == b'\'' {
-                    let (value, end) = read_string(pattern, j + 1);
-                    out.push((path.to_owned(), value));
-                    i = end;
-                    continue;
-                }
-            }
-        } else if b[i] == b'\'' {
-            // skip string literals that are not part of a comparison we read
-            i = read_string(pattern, i + 1).1;
-            continue;
-        }
-        i += 1;
-    }
-    out
-}
-
-/// Reads a single-quoted pattern string starting after its opening quote; returns the
-/// unescaped value and the index after the closing quote.
-fn read_string(s: &str, from: usize) -> (String, usize) {
-    let mut value = String::new();
-    let mut chars = s[from..].char_indices();
-    while let Some((off, ch)) = chars.next() {
-        match ch {
-            '\\' => {
-                if let Some((_, next)) = chars.next() {
-                    value.push(next);
-                }
-            }
-            '\'' => return (value, from + off + 1),
-            c => value.push(c),
-        }
-    }
-    (value, s.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn reads_patterns() {
-        let p = "[ipv4-addr:value = '198.51.100.1/32' OR domain-name:value = 'EVIL.example.'] AND [file:hashes.'SHA-256' = 'AB12'] AND [url:value = 'HTTP://Ex.com/a\\'b']";
-        let m = json!({"pattern": p, "pattern_type": "stix"});
-        let got = extract("indicator", m.as_object().unwrap());
-        let pairs: Vec<_> = got
-            .iter()
-            .map(|o| (o.kind.as_str(), o.value.as_str()))
-            .collect();
-        assert!(pairs.contains(&("ipv4-addr", "198.51.100.1")));
-        assert!(pairs.contains(&("domain-name", "evil.example")));
-        assert!(pairs.contains(&("hash:SHA-256", "ab12")));
-        assert!(pairs.contains(&("url", "http://ex.com/a'b")), "{pairs:?}");
-    }
-
-    #[test]
-    fn never_panics_on_odd_text() {
-        for p in ["", "[", "'", "[a:b = '", "[x:y='é\\", "ü:ä = 'ö'"] {
-            let _ = pattern_equalities(p);
-        }
-    }
 
     #[test]
     fn normalises() {

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod import;
+pub mod observables;
 pub mod sqlite;
 
 use concord_stix::Object;

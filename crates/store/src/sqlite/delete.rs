@@ -45,7 +45,7 @@ pub(super) fn delete(c: &mut Connection, id: &str) -> Result<usize, StoreError> 
                         id: id.to_owned(),
                         reason: e.to_string(),
                     })?;
-                for o in concord_stix::observable::extract(ty, &map) {
+                for o in crate::observables::of(ty, &map) {
                     obs.execute(params![o.kind, o.value, id])?;
                 }
             }

@@ -42,7 +42,7 @@ pub(super) fn correlations(c: &Connection, id: &str) -> Result<Vec<Correlation>,
         "SELECT id FROM idx.observables WHERE kind = ?1 AND value = ?2 AND id <> ?3 ORDER BY id LIMIT ?4",
     )?;
     let mut out = Vec::new();
-    for o in concord_stix::observable::extract(&ty, &map) {
+    for o in crate::observables::of(&ty, &map) {
         let ids = st.query_map((&o.kind, &o.value, id, CORRELATIONS_PER_VALUE), |r| {
             r.get::<_, String>(0)
         })?;

@@ -167,7 +167,7 @@ pub(super) fn index_chunk(c: &Connection, max: i64) -> Result<Position, StoreErr
                     .query_row([old_seq], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
                 if let Some((ty, json)) = prev {
-                    for o in concord_stix::observable::extract(&ty, &parse(&id, &json)?) {
+                    for o in crate::observables::of(&ty, &parse(&id, &json)?) {
                         ch.obs_del.push((o.kind, o.value, id.clone()));
                     }
                 }
@@ -180,7 +180,7 @@ pub(super) fn index_chunk(c: &Connection, max: i64) -> Result<Position, StoreErr
             let json: String = r.get(4)?;
             match Object::from_json(&json) {
                 Ok(obj) => {
-                    for o in obj.observables() {
+                    for o in crate::observables::of(obj.type_name(), obj.as_map()) {
                         ch.obs_add.push((o.kind, o.value, id.clone()));
                     }
                     for reference in obj.references() {
