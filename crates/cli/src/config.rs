@@ -33,6 +33,8 @@ pub struct Config {
     pub taxii_collections: Vec<concord_taxii::collection::CollectionConfig>,
     /// TAXII servers that `serve` pulls from on an interval (`[[taxii_sources]]`).
     pub taxii_sources: Vec<concord_taxii::pull::Source>,
+    /// Feeds that `serve` polls on a schedule (`[[feeds]]`).
+    pub feeds: Vec<crate::feeds::FeedConfig>,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             taxii: concord_taxii::server::TaxiiConfig::default(),
             taxii_collections: Vec::new(),
             taxii_sources: Vec::new(),
+            feeds: Vec::new(),
         }
     }
 }

@@ -7,8 +7,30 @@ use std::path::Path;
 use anyhow::Context;
 use concord_store::{Store, StoreError};
 
+/// Arguments of `concord export`.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Only objects of this type (repeatable).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// Output file (standard output if absent).
+    #[arg(short, long)]
+    pub output: Option<std::path::PathBuf>,
+}
+
+/// Runs `concord export`.
+pub fn run(node: &crate::node::Node, args: &ExportArgs) -> anyhow::Result<()> {
+    let n = write_bundle(&node.store, &args.types, args.output.as_deref())?;
+    tracing::info!(objects = n, "Export written.");
+    Ok(())
+}
+
 /// Writes the bundle; returns the number of objects written.
-pub fn run(store: &dyn Store, types: &[String], output: Option<&Path>) -> anyhow::Result<usize> {
+pub fn write_bundle(
+    store: &dyn Store,
+    types: &[String],
+    output: Option<&Path>,
+) -> anyhow::Result<usize> {
     let sink: Box<dyn Write> = match output {
         Some(p) => {
             Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)

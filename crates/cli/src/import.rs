@@ -3,14 +3,31 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use concord_store::Store;
 use concord_store::import::{ObjectResult, Summary, import_values};
 use serde_json::Value;
 
+/// Arguments of `concord import`.
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// Files to import (`-` for standard input).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Objects per transaction.
+    #[arg(long)]
+    pub batch: Option<usize>,
+}
+
+/// Runs `concord import`; returns `false` if any object or file was rejected.
+pub fn run(node: &crate::node::Node, args: &ImportArgs) -> anyhow::Result<bool> {
+    let batch = args.batch.unwrap_or(node.config.import_batch);
+    import_files(&node.store, &args.files, batch)
+}
+
 /// Imports every file; returns `false` if any object or file was rejected.
-pub fn run(store: &dyn Store, files: &[std::path::PathBuf], batch: usize) -> anyhow::Result<bool> {
+pub fn import_files(store: &dyn Store, files: &[PathBuf], batch: usize) -> anyhow::Result<bool> {
     let mut total = Summary::default();
     let mut file_errors = 0usize;
     for path in files {

@@ -2,11 +2,13 @@
 
 mod config;
 mod export;
+mod feeds;
 mod import;
 mod matching;
 mod node;
 mod progress;
 mod taxii;
+mod users;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,22 +49,18 @@ enum Command {
         listen: Option<String>,
     },
     /// Import STIX 2.1 bundles, JSON arrays of objects, or single objects.
-    Import {
-        /// Files to import (`-` for standard input).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Objects per transaction.
-        #[arg(long)]
-        batch: Option<usize>,
-    },
+    Import(import::ImportArgs),
     /// Write a STIX 2.1 bundle of the current versions of objects.
-    Export {
-        /// Only objects of this type (repeatable).
-        #[arg(long = "type", value_name = "TYPE")]
-        types: Vec<String>,
-        /// Output file (standard output if absent).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
+    Export(export::ExportArgs),
+    /// Feeds polled on a schedule (`[[feeds]]` in concord.toml).
+    Feed {
+        #[command(subcommand)]
+        command: feeds::FeedCommand,
+    },
+    /// Local users of the web interface.
+    User {
+        #[command(subcommand)]
+        command: users::UserCommand,
     },
     /// Match logs against the node's current indicators and store one STIX sighting per
     /// indicator hit and file. Exit status 2 if a file could not be read or a sighting
@@ -180,18 +178,23 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Serve { listen } => serve(&dir, listen)?,
-        Command::Import { files, batch } => {
+        Command::Import(args) => {
             let node = node::open(&dir)?;
-            let batch = batch.unwrap_or(node.config.import_batch);
-            let ok = import::run(&node.store, &files, batch)?;
-            if !ok {
+            if !import::run(&node, &args)? {
                 return Ok(std::process::ExitCode::from(2));
             }
         }
-        Command::Export { types, output } => {
+        Command::Export(args) => {
             let node = node::open(&dir)?;
-            let n = export::run(&node.store, &types, output.as_deref())?;
-            tracing::info!(objects = n, "Export written.");
+            export::run(&node, &args)?;
+        }
+        Command::Feed { command } => {
+            let node = node::open(&dir)?;
+            return feeds::run(&node, command);
+        }
+        Command::User { command } => {
+            let node = node::open(&dir)?;
+            return users::run(&node, command);
         }
         Command::Match {
             format,
@@ -314,6 +317,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             state.store.clone(),
             node.config.taxii_sources.clone(),
         );
+        feeds::spawn_polling(&node.dir, state.store.clone(), node.config.feeds.clone());
         if let Some(token) = init.admin_token {
             println!("Admin token (shown once, keep it safe): {token}");
         }

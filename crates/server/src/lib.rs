@@ -42,6 +42,7 @@ pub mod matching;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -157,6 +158,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .with_state(state.clone())
         .merge(concord_taxii::server::router(state.taxii.clone()))
+        .merge(web::router(state.clone()))
         .fallback(error::route_not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(CatchPanicLayer::custom(error::panic_response))

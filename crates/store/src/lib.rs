@@ -18,9 +18,11 @@
 //! assert!(store.get("ipv4-addr--ff2ab1a2-5ba5-5a5e-ae3a-a4c6e1c1b0f0").unwrap().is_some());
 //! ```
 
+pub mod federation;
 pub mod import;
 pub mod observables;
 pub mod sqlite;
+pub mod users;
 
 use concord_stix::Object;
 use serde::Serialize;
@@ -216,7 +218,7 @@ pub struct Stats {
 
 /// A node's storage. Implementations are safe to share between threads; every method is
 /// blocking (async callers use `spawn_blocking`).
-pub trait Store: Send + Sync {
+pub trait Store: Send + Sync + users::Users + federation::FederationStore {
     /// Stores a batch of validated objects in one transaction; either all of it is
     /// committed or none. Returns one outcome per object, in order.
     fn ingest(&self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError>;

@@ -69,12 +69,14 @@
 
 mod all_versions;
 mod delete;
+mod federation;
 mod graph;
 mod indexer;
 mod ingest;
 mod query;
 mod schema;
 mod tokens;
+mod users;
 
 pub use schema::SCHEMA_VERSION;
 

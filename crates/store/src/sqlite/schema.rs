@@ -191,6 +191,9 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
             "Database schema created or migrated."
         );
     }
+    // Tables of later modules: created if missing, independent of the schema version.
+    tx.execute_batch(super::users::DDL)?;
+    tx.execute_batch(super::federation::DDL)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
