@@ -2,6 +2,8 @@
 //! tokens, `serve` running beside `import`, and `taxii pull` from medallion.
 
 mod common;
+mod federation;
+mod formats;
 mod import_export;
 mod matching;
 mod serve;

@@ -1,0 +1,1 @@
+//! A real federation of `concord serve` processes on loopback.

@@ -1,0 +1,1 @@
+//! `concord import --format ...`, `concord export --format ...` and `concord feed`.
