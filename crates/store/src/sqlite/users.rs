@@ -1,8 +1,558 @@
-//! Users in SQLite.
+//! Users in SQLite: accounts, sessions, token ownership, and the clearance-limited reads
+//! of the web interface.
+//!
+//! An object's TLP level is computed from the `markings` table (object markings of each
+//! version), so a clearance filter is a `NOT EXISTS` probe of that table's primary key
+//! per candidate row while a listing walks `seq`.
 
-use super::SqliteStore;
+use concord_stix::Tlp;
+use concord_stix::markings::TLP_IDS;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+use super::schema::id_key;
+use super::{SqliteStore, lock, query};
+use crate::users::{ClearedQuery, CountRow, Session, User, Users, parse_tlp};
+use crate::{Order, Page, Role, StoreError, StoredObject, TokenRecord};
 
 /// Tables of this module, created if missing each time a database is opened.
-pub(super) const DDL: &str = "";
+pub(super) const DDL: &str = r"
+CREATE TABLE IF NOT EXISTS users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT    NOT NULL UNIQUE,
+    role          TEXT    NOT NULL,
+    clearance     TEXT    NOT NULL,
+    password_hash TEXT    NOT NULL,
+    created       TEXT    NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    hash    TEXT    PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    csrf    TEXT    NOT NULL,
+    expires TEXT    NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+CREATE TABLE IF NOT EXISTS user_tokens (
+    token_id INTEGER PRIMARY KEY,
+    user_id  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS user_tokens_user ON user_tokens (user_id);
+";
 
-impl crate::users::Users for SqliteStore {}
+const USER_COLUMNS: &str = "id, name, role, clearance, created, disabled";
+
+fn conversion(col: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, what.into())
+}
+
+fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    let role: String = r.get(2)?;
+    let clearance: String = r.get(3)?;
+    Ok(User {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: Role::parse(&role).ok_or_else(|| conversion(2, format!("unknown role {role:?}")))?,
+        clearance: parse_tlp(&clearance)
+            .ok_or_else(|| conversion(3, format!("unknown TLP level {clearance:?}")))?,
+        created: r.get(4)?,
+        disabled: r.get(5)?,
+    })
+}
+
+fn stored(r: &Row<'_>) -> rusqlite::Result<StoredObject> {
+    Ok(StoredObject {
+        seq: r.get(0)?,
+        date_added: r.get(1)?,
+        current: r.get(2)?,
+        json: r.get(3)?,
+    })
+}
+
+/// The rank of a TLP level (0 = CLEAR ... 4 = RED), as the SQL below computes it.
+fn rank(t: Tlp) -> i64 {
+    match t {
+        Tlp::Clear => 0,
+        Tlp::Green => 1,
+        Tlp::Amber => 2,
+        Tlp::AmberStrict => 3,
+        Tlp::Red => 4,
+    }
+}
+
+fn from_rank(r: i64) -> Tlp {
+    match r {
+        i64::MIN..=0 => Tlp::Clear,
+        1 => Tlp::Green,
+        2 => Tlp::Amber,
+        3 => Tlp::AmberStrict,
+        _ => Tlp::Red,
+    }
+}
+
+/// `max(CASE marking_ref WHEN ... END)` over `markings` of the version `{seq}`: the rank
+/// of its strictest TLP marking, or NULL when it has none.
+fn level_sql(seq: &str) -> String {
+    let mut s = String::from("(SELECT max(CASE marking_ref");
+    for (id, tlp, _) in TLP_IDS {
+        s.push_str(&format!(" WHEN '{id}' THEN {}", rank(*tlp)));
+    }
+    s.push_str(&format!(" END) FROM markings WHERE markings.seq = {seq})"));
+    s
+}
+
+/// ` AND [NOT] EXISTS (a marking of `versions` among the TLP ids whose level passes `keep`)`.
+fn push_marking_probe(
+    sql: &mut String,
+    args: &mut Vec<Value>,
+    negate: bool,
+    keep: impl Fn(Tlp) -> bool,
+) {
+    let ids: Vec<&str> = TLP_IDS
+        .iter()
+        .filter(|(_, t, _)| keep(*t))
+        .map(|(id, ..)| *id)
+        .collect();
+    if ids.is_empty() {
+        if !negate {
+            sql.push_str(" AND 0");
+        }
+        return;
+    }
+    sql.push_str(if negate {
+        " AND NOT EXISTS"
+    } else {
+        " AND EXISTS"
+    });
+    sql.push_str(" (SELECT 1 FROM markings WHERE markings.seq = versions.seq AND marking_ref IN (");
+    for (i, id) in ids.iter().enumerate() {
+        sql.push_str(if i == 0 { "?" } else { ", ?" });
+        args.push(Value::Text((*id).to_owned()));
+    }
+    sql.push_str("))");
+}
+
+fn list_cleared(c: &Connection, q: &ClearedQuery) -> Result<Page, StoreError> {
+    let base = &q.base;
+    let limit = query::page_limit(base);
+    let mut sql =
+        String::from("SELECT seq, date_added, is_current, json FROM versions WHERE is_current = 1");
+    let mut args: Vec<Value> = Vec::new();
+    query::push_filters(&mut sql, &mut args, base);
+    // Nothing above the clearance, and for a TLP filter nothing above that level...
+    let ceiling = q.tlp.map_or(q.clearance, |t| t.min(q.clearance));
+    push_marking_probe(&mut sql, &mut args, true, |t| t > ceiling);
+    // ... and a marking of exactly that level (unmarked objects are CLEAR).
+    if let Some(t) = q.tlp {
+        if t > q.clearance {
+            sql.push_str(" AND 0");
+        } else if t != Tlp::Clear {
+            push_marking_probe(&mut sql, &mut args, false, |m| m == t);
+        }
+    }
+    if let Some(label) = &q.label {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM json_each(versions.json, '$.labels') AS l WHERE l.value = ?)",
+        );
+        args.push(Value::Text(label.clone()));
+    }
+    if let Some(source) = &q.source {
+        sql.push_str(" AND created_by_ref = ?");
+        args.push(Value::Text(source.clone()));
+    }
+    if let Some(before) = &q.added_before {
+        sql.push_str(" AND date_added < ?");
+        args.push(Value::Text(before.clone()));
+    }
+    if let Some(cursor) = base.cursor {
+        sql.push_str(match base.order {
+            Order::NewestFirst => " AND seq < ?",
+            Order::BySeq => " AND seq > ?",
+        });
+        args.push(Value::Integer(cursor));
+    }
+    if let Some(text) = &base.text {
+        let (fts, like) = query::text_filter(text);
+        if let Some(fts) = fts {
+            sql.push_str(" AND seq IN (SELECT rowid FROM idx.search WHERE search MATCH ?)");
+            args.push(Value::Text(fts));
+        }
+        for pattern in like {
+            sql.push_str(
+                " AND seq IN (SELECT rowid FROM idx.search WHERE text LIKE ? ESCAPE '\\')",
+            );
+            args.push(Value::Text(pattern));
+        }
+    }
+    sql.push_str(match base.order {
+        Order::NewestFirst => " ORDER BY seq DESC LIMIT ?",
+        Order::BySeq => " ORDER BY seq ASC LIMIT ?",
+    });
+    args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    let mut st = c.prepare_cached(&sql)?;
+    let objects: Vec<StoredObject> = st
+        .query_map(params_from_iter(args), stored)?
+        .collect::<Result<_, _>>()?;
+    let next = (objects.len() == limit)
+        .then(|| objects.last().map(|o| o.seq))
+        .flatten();
+    Ok(Page { objects, next })
+}
+
+fn tlp_levels(c: &Connection, ids: &[String]) -> Result<Vec<(String, Tlp)>, StoreError> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {} FROM versions WHERE id_key = ?1 AND id = ?2 AND is_current = 1",
+        level_sql("versions.seq")
+    ))?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let level: Option<Option<i64>> = st
+            .query_row(params![id_key(id), id], |r| r.get(0))
+            .optional()?;
+        if let Some(level) = level {
+            out.push((id.clone(), from_rank(level.unwrap_or(0))));
+        }
+    }
+    Ok(out)
+}
+
+fn count_rows(c: &Connection) -> Result<Vec<CountRow>, StoreError> {
+    let sql = format!(
+        "SELECT type, coalesce(lvl, 0), created_by_ref, day, count(*) FROM (\
+           SELECT type, created_by_ref, substr(date_added, 1, 10) AS day, {} AS lvl \
+           FROM versions WHERE is_current = 1) \
+         GROUP BY 1, 2, 3, 4",
+        level_sql("versions.seq")
+    );
+    let mut st = c.prepare_cached(&sql)?;
+    let rows = st.query_map([], |r| {
+        Ok(CountRow {
+            object_type: r.get(0)?,
+            tlp: from_rank(r.get(1)?),
+            source: r.get(2)?,
+            day: r.get(3)?,
+            count: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+impl Users for SqliteStore {
+    fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        clearance: Tlp,
+        password_hash: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let created = concord_stix::Timestamp::now_millis();
+        let c = lock(&self.writer);
+        let mut st = c.prepare_cached(
+            "INSERT INTO users (name, role, clearance, password_hash, created) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
+        )?;
+        if st.execute(params![
+            name,
+            role.as_str(),
+            clearance.as_str(),
+            password_hash,
+            created
+        ])? == 0
+        {
+            return Ok(None);
+        }
+        Ok(Some(User {
+            id: c.last_insert_rowid(),
+            name: name.to_owned(),
+            role,
+            clearance,
+            created,
+            disabled: false,
+        }))
+    }
+
+    fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS}, password_hash FROM users WHERE name = ?1"
+            ))?;
+            Ok(st
+                .query_row([name], |r| Ok((user_row(r)?, r.get(6)?)))
+                .optional()?)
+        })
+    }
+
+    fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
+        self.read(|c| {
+            let mut st =
+                c.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?;
+            Ok(st.query_row([id], user_row).optional()?)
+        })
+    }
+
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.read(|c| {
+            let mut st =
+                c.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))?;
+            let rows = st.query_map([], user_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn set_password(&self, id: i64, password_hash: &str) -> Result<bool, StoreError> {
+        let mut c = lock(&self.writer);
+        let tx = c.transaction()?;
+        let n = tx.execute(
+            "UPDATE users SET password_hash = ?1 WHERE id = ?2",
+            params![password_hash, id],
+        )?;
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    fn update_user(
+        &self,
+        id: i64,
+        role: Role,
+        clearance: Tlp,
+        disabled: bool,
+    ) -> Result<bool, StoreError> {
+        let mut c = lock(&self.writer);
+        let tx = c.transaction()?;
+        let n = tx.execute(
+            "UPDATE users SET role = ?1, clearance = ?2, disabled = ?3 WHERE id = ?4",
+            params![role.as_str(), clearance.as_str(), disabled, id],
+        )?;
+        if disabled {
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        }
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    fn create_session(
+        &self,
+        hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires: &str,
+    ) -> Result<(), StoreError> {
+        let c = lock(&self.writer);
+        c.prepare_cached(
+            "INSERT INTO sessions (hash, user_id, csrf, expires) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![hash, user_id, csrf, expires])?;
+        Ok(())
+    }
+
+    fn session(&self, hash: &str, now: &str) -> Result<Option<Session>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT u.id, u.name, u.role, u.clearance, u.created, u.disabled, s.csrf, s.expires \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.hash = ?1 AND s.expires > ?2 AND u.disabled = 0",
+            )?;
+            Ok(st
+                .query_row([hash, now], |r| {
+                    Ok(Session {
+                        user: user_row(r)?,
+                        csrf: r.get(6)?,
+                        expires: r.get(7)?,
+                    })
+                })
+                .optional()?)
+        })
+    }
+
+    fn delete_session(&self, hash: &str, now: &str) -> Result<(), StoreError> {
+        let c = lock(&self.writer);
+        c.prepare_cached("DELETE FROM sessions WHERE hash = ?1 OR expires <= ?2")?
+            .execute([hash, now])?;
+        Ok(())
+    }
+
+    fn link_token(&self, token_id: i64, user_id: i64) -> Result<(), StoreError> {
+        let c = lock(&self.writer);
+        c.prepare_cached("INSERT OR REPLACE INTO user_tokens (token_id, user_id) VALUES (?1, ?2)")?
+            .execute([token_id, user_id])?;
+        Ok(())
+    }
+
+    fn token_owner(&self, token_id: i64) -> Result<Option<i64>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached("SELECT user_id FROM user_tokens WHERE token_id = ?1")?;
+            Ok(st.query_row([token_id], |r| r.get(0)).optional()?)
+        })
+    }
+
+    fn user_tokens(&self, user_id: i64) -> Result<Vec<TokenRecord>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT t.id, t.name, t.role, t.created FROM tokens t \
+                 JOIN user_tokens u ON u.token_id = t.id WHERE u.user_id = ?1 ORDER BY t.id",
+            )?;
+            let rows = st.query_map([user_id], |r| {
+                let role: String = r.get(2)?;
+                Ok(TokenRecord {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| conversion(2, format!("unknown role {role:?}")))?,
+                    created: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn list_cleared(&self, q: &ClearedQuery) -> Result<Page, StoreError> {
+        if q.base.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+            self.catch_up()?;
+        }
+        self.read(|c| list_cleared(c, q))
+    }
+
+    fn tlp_levels(&self, ids: &[String]) -> Result<Vec<(String, Tlp)>, StoreError> {
+        self.read(|c| tlp_levels(c, ids))
+    }
+
+    fn count_rows(&self) -> Result<Vec<CountRow>, StoreError> {
+        self.read(count_rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use concord_stix::Object;
+
+    use super::*;
+    use crate::users::ClearedQuery;
+    use crate::{ListQuery, Store};
+
+    fn obj(n: u32, tlp: Option<Tlp>, label: &str) -> Object {
+        let mut v = serde_json::json!({
+            "type": "indicator", "spec_version": "2.1",
+            "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "name": format!("needle {n}"), "pattern": "[ipv4-addr:value = '198.51.100.1']",
+            "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z",
+            "labels": [label],
+            "created_by_ref": "identity--00000000-0000-4000-8000-000000000001",
+        });
+        if let Some(t) = tlp {
+            v["object_marking_refs"] = serde_json::json!([t.marking_id()]);
+        }
+        Object::from_value(v).unwrap()
+    }
+
+    fn store() -> SqliteStore {
+        let s = SqliteStore::open_in_memory().unwrap();
+        s.ingest(&[
+            obj(1, None, "a"),
+            obj(2, Some(Tlp::Green), "b"),
+            obj(3, Some(Tlp::Amber), "a"),
+            obj(4, Some(Tlp::Red), "b"),
+        ])
+        .unwrap();
+        s
+    }
+
+    fn names(p: &Page) -> Vec<String> {
+        p.objects
+            .iter()
+            .map(|o| o.value()["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn listings_never_exceed_the_clearance() {
+        let s = store();
+        let mut q = ClearedQuery::new(Tlp::Green);
+        assert_eq!(
+            names(&s.list_cleared(&q).unwrap()),
+            ["needle 2", "needle 1"]
+        );
+        q.base.text = Some("needle".into());
+        assert_eq!(names(&s.list_cleared(&q).unwrap()).len(), 2);
+        q.tlp = Some(Tlp::Red);
+        assert!(s.list_cleared(&q).unwrap().objects.is_empty());
+        let mut q = ClearedQuery::new(Tlp::Red);
+        q.tlp = Some(Tlp::Amber);
+        assert_eq!(names(&s.list_cleared(&q).unwrap()), ["needle 3"]);
+        q.tlp = Some(Tlp::Clear);
+        assert_eq!(names(&s.list_cleared(&q).unwrap()), ["needle 1"]);
+        let mut q = ClearedQuery::new(Tlp::Amber);
+        q.label = Some("b".into());
+        assert_eq!(names(&s.list_cleared(&q).unwrap()), ["needle 2"]);
+        q.label = None;
+        q.source = Some("identity--00000000-0000-4000-8000-000000000009".into());
+        assert!(s.list_cleared(&q).unwrap().objects.is_empty());
+        q.source = None;
+        q.base = ListQuery {
+            limit: 1,
+            ..ListQuery::default()
+        };
+        let p = s.list_cleared(&q).unwrap();
+        assert_eq!(names(&p), ["needle 3"]);
+        q.base.cursor = p.next;
+        assert_eq!(names(&s.list_cleared(&q).unwrap()), ["needle 2"]);
+    }
+
+    #[test]
+    fn levels_and_counts() {
+        let s = store();
+        let ids: Vec<String> = (1..=5)
+            .map(|n| format!("indicator--00000000-0000-4000-8000-{n:012}"))
+            .collect();
+        let levels = s.tlp_levels(&ids).unwrap();
+        let levels: Vec<Tlp> = levels.into_iter().map(|(_, t)| t).collect();
+        assert_eq!(levels, [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::Red]);
+        let rows = s.count_rows().unwrap();
+        assert_eq!(rows.iter().map(|r| r.count).sum::<i64>(), 4);
+        assert!(rows.iter().any(|r| r.tlp == Tlp::Red && r.count == 1));
+    }
+
+    #[test]
+    fn users_sessions_and_tokens() {
+        let s = store();
+        let u = s
+            .create_user("ana", Role::Analyst, Tlp::Amber, "$argon2id$x")
+            .unwrap()
+            .unwrap();
+        assert!(
+            s.create_user("ana", Role::Admin, Tlp::Red, "h")
+                .unwrap()
+                .is_none()
+        );
+        let (found, hash) = s.user_by_name("ana").unwrap().unwrap();
+        assert_eq!(found, u);
+        assert_eq!(hash, "$argon2id$x");
+        s.create_session("h1", u.id, "csrf1", "2999-01-01T00:00:00Z")
+            .unwrap();
+        s.create_session("h0", u.id, "csrf0", "2000-01-01T00:00:00Z")
+            .unwrap();
+        let now = "2026-01-01T00:00:00Z";
+        assert_eq!(s.session("h1", now).unwrap().unwrap().csrf, "csrf1");
+        assert!(s.session("h0", now).unwrap().is_none());
+        assert!(
+            s.update_user(u.id, Role::Reader, Tlp::Green, false)
+                .unwrap()
+        );
+        assert_eq!(
+            s.session("h1", now).unwrap().unwrap().user.role,
+            Role::Reader
+        );
+        assert!(s.set_password(u.id, "new").unwrap());
+        assert!(s.session("h1", now).unwrap().is_none(), "sessions end");
+        s.create_session("h2", u.id, "c", "2999-01-01T00:00:00Z")
+            .unwrap();
+        s.update_user(u.id, Role::Reader, Tlp::Green, true).unwrap();
+        assert!(s.session("h2", now).unwrap().is_none(), "disabled");
+        let t = s.create_token("script", Role::Reader, "th").unwrap();
+        s.link_token(t.id, u.id).unwrap();
+        assert_eq!(s.token_owner(t.id).unwrap(), Some(u.id));
+        assert_eq!(s.user_tokens(u.id).unwrap(), [t]);
+        assert_eq!(s.users().unwrap().len(), 1);
+    }
+}
