@@ -1,8 +1,334 @@
-//! Federation tables in SQLite.
+//! Federation tables in SQLite: peers, provenance of received versions, the audit chain.
 
-use super::SqliteStore;
+use concord_stix::{Object, Timestamp};
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{SqliteStore, ingest};
+use crate::federation::{
+    AUDIT_GENESIS, AuditEntry, AuditRecord, FederationStore, PeerRecord, Provenance, Redactor,
+    audit_hash,
+};
+use crate::{Outcome, StoreError};
 
 /// Tables of this module, created if missing each time a database is opened.
-pub(super) const DDL: &str = "";
+pub(super) const DDL: &str = "
+CREATE TABLE IF NOT EXISTS peers (
+    node_id       TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    public_key    TEXT NOT NULL,
+    country       TEXT,
+    sectors       TEXT NOT NULL DEFAULT '[]',
+    agreement     TEXT,
+    added         TEXT NOT NULL,
+    cursor        INTEGER NOT NULL DEFAULT 0,
+    head          INTEGER NOT NULL DEFAULT 0,
+    last_sync     TEXT,
+    last_error    TEXT,
+    last_error_at TEXT,
+    received      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS provenance (
+    id            TEXT NOT NULL,
+    version       TEXT NOT NULL,
+    origin        TEXT NOT NULL,
+    origin_key    TEXT NOT NULL,
+    signature     TEXT NOT NULL,
+    received_from TEXT NOT NULL,
+    hops_left     INTEGER NOT NULL,
+    redactor      TEXT,
+    redactor_key  TEXT,
+    redactor_sig  TEXT,
+    PRIMARY KEY (id, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    n         INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    peer      TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    version   TEXT NOT NULL,
+    verdict   TEXT NOT NULL,
+    agreement TEXT,
+    reasons   TEXT NOT NULL,
+    prev      TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_peer ON audit (peer, n);
+";
 
-impl crate::federation::FederationStore for SqliteStore {}
+const PEER_COLUMNS: &str = "node_id, name, url, public_key, country, sectors, agreement, added, \
+    cursor, head, last_sync, last_error, last_error_at, received";
+
+fn peer(r: &Row<'_>) -> rusqlite::Result<PeerRecord> {
+    let sectors: String = r.get(5)?;
+    Ok(PeerRecord {
+        node_id: r.get(0)?,
+        name: r.get(1)?,
+        url: r.get(2)?,
+        public_key: r.get(3)?,
+        country: r.get(4)?,
+        sectors: serde_json::from_str(&sectors).unwrap_or_default(),
+        agreement: r.get(6)?,
+        added: r.get(7)?,
+        cursor: r.get(8)?,
+        head: r.get(9)?,
+        last_sync: r.get(10)?,
+        last_error: r.get(11)?,
+        last_error_at: r.get(12)?,
+        received: r.get(13)?,
+    })
+}
+
+fn audit_record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
+    let reasons: String = r.get(7)?;
+    Ok(AuditRecord {
+        n: r.get(0)?,
+        at: r.get(1)?,
+        entry: AuditEntry {
+            peer: r.get(2)?,
+            object_id: r.get(3)?,
+            version: r.get(4)?,
+            verdict: r.get(5)?,
+            agreement: r.get(6)?,
+            reasons: serde_json::from_str(&reasons).unwrap_or(serde_json::Value::Null),
+        },
+        prev: r.get(8)?,
+        hash: r.get(9)?,
+    })
+}
+
+impl FederationStore for SqliteStore {
+    fn put_peer(&self, p: &PeerRecord) -> Result<(), StoreError> {
+        let sectors = serde_json::to_string(&p.sectors).unwrap_or_else(|_| "[]".into());
+        let added = if p.added.is_empty() {
+            Timestamp::now_millis()
+        } else {
+            p.added.clone()
+        };
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO peers (node_id, name, url, public_key, country, sectors, agreement, added) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, url = excluded.url, \
+                 public_key = excluded.public_key, country = excluded.country, \
+                 sectors = excluded.sectors, agreement = excluded.agreement",
+                params![
+                    p.node_id,
+                    p.name,
+                    p.url,
+                    p.public_key,
+                    p.country,
+                    sectors,
+                    p.agreement,
+                    added
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn peers(&self) -> Result<Vec<PeerRecord>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {PEER_COLUMNS} FROM peers ORDER BY name, node_id"
+            ))?;
+            let rows = st.query_map([], peer)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn remove_peer(&self, node_id: &str) -> Result<bool, StoreError> {
+        self.write(|c| Ok(c.execute("DELETE FROM peers WHERE node_id = ?1", [node_id])? > 0))
+    }
+
+    fn peer_failed(&self, node_id: &str, error: &str) -> Result<(), StoreError> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE peers SET last_error = ?2, last_error_at = ?3 WHERE node_id = ?1",
+                params![node_id, error, Timestamp::now_millis()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn peer_synced(&self, node_id: &str, head: i64) -> Result<(), StoreError> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE peers SET last_sync = ?2, last_error = NULL, last_error_at = NULL, \
+                 head = ?3 WHERE node_id = ?1",
+                params![node_id, Timestamp::now_millis(), head],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn ingest_received(
+        &self,
+        peer: &str,
+        objects: &[Object],
+        provenance: &[Provenance],
+        cursor: i64,
+        head: i64,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let rows: Vec<ingest::Row<'_>> = objects.iter().map(ingest::Row::new).collect();
+        let outcomes = self.write(|c| {
+            ingest::ingest_then(c, &rows, |tx, outcomes| {
+                let mut put = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO provenance (id, version, origin, origin_key, signature, \
+                     received_from, hops_left, redactor, redactor_key, redactor_sig) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )?;
+                let mut stored = 0i64;
+                for ((obj, p), outcome) in objects.iter().zip(provenance).zip(outcomes) {
+                    if !matches!(outcome, Outcome::New | Outcome::NewVersion) {
+                        continue;
+                    }
+                    stored += 1;
+                    let r = p.redactor.as_ref();
+                    put.execute(params![
+                        obj.id(),
+                        obj.version(),
+                        p.origin,
+                        p.origin_key,
+                        p.signature,
+                        p.received_from,
+                        p.hops_left,
+                        r.map(|r| &r.node),
+                        r.map(|r| &r.key),
+                        r.map(|r| &r.signature),
+                    ])?;
+                }
+                tx.execute(
+                    "UPDATE peers SET cursor = max(cursor, ?2), head = max(?3, ?2), \
+                     received = received + ?4, last_sync = ?5, last_error = NULL, \
+                     last_error_at = NULL WHERE node_id = ?1",
+                    params![peer, cursor, head, stored, Timestamp::now_millis()],
+                )?;
+                Ok(())
+            })
+        })?;
+        if let Some(bg) = &self.indexer {
+            bg.notify();
+        }
+        Ok(outcomes)
+    }
+
+    fn provenance(&self, id: &str, version: &str) -> Result<Option<Provenance>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT origin, origin_key, signature, received_from, hops_left, redactor, \
+                 redactor_key, redactor_sig FROM provenance WHERE id = ?1 AND version = ?2",
+            )?;
+            Ok(st
+                .query_row(params![id, version], |r| {
+                    let redactor: Option<String> = r.get(5)?;
+                    Ok(Provenance {
+                        origin: r.get(0)?,
+                        origin_key: r.get(1)?,
+                        signature: r.get(2)?,
+                        received_from: r.get(3)?,
+                        hops_left: r.get(4)?,
+                        redactor: match redactor {
+                            Some(node) => Some(Redactor {
+                                node,
+                                key: r.get(6)?,
+                                signature: r.get(7)?,
+                            }),
+                            None => None,
+                        },
+                    })
+                })
+                .optional()?)
+        })
+    }
+
+    fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let (mut n, mut prev): (i64, String) = tx
+                    .query_row("SELECT n, hash FROM audit ORDER BY n DESC LIMIT 1", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()?
+                    .unwrap_or((0, AUDIT_GENESIS.to_owned()));
+                let at = Timestamp::now_millis();
+                let mut put = tx.prepare_cached(
+                    "INSERT INTO audit (n, at, peer, object_id, version, verdict, agreement, \
+                     reasons, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )?;
+                for e in entries {
+                    n += 1;
+                    let hash = audit_hash(&prev, n, &at, e);
+                    put.execute(params![
+                        n,
+                        at,
+                        e.peer,
+                        e.object_id,
+                        e.version,
+                        e.verdict,
+                        e.agreement,
+                        e.reasons.to_string(),
+                        prev,
+                        hash
+                    ])?;
+                    prev = hash;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn audit(
+        &self,
+        peer: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let limit = i64::try_from(limit.clamp(1, 100_000)).unwrap_or(100_000);
+        self.read(|c| {
+            let cols = "n, at, peer, object_id, version, verdict, agreement, reasons, prev, hash";
+            let rows = match peer {
+                Some(p) => {
+                    let mut st = c.prepare_cached(&format!(
+                        "SELECT {cols} FROM audit WHERE peer = ?1 AND n > ?2 ORDER BY n LIMIT ?3"
+                    ))?;
+                    st.query_map(params![p, after, limit], audit_record)?
+                        .collect::<Result<Vec<_>, _>>()?
+                }
+                None => {
+                    let mut st = c.prepare_cached(&format!(
+                        "SELECT {cols} FROM audit WHERE n > ?1 ORDER BY n LIMIT ?2"
+                    ))?;
+                    st.query_map(params![after, limit], audit_record)?
+                        .collect::<Result<Vec<_>, _>>()?
+                }
+            };
+            Ok(rows)
+        })
+    }
+
+    fn audit_sent_since(&self, peer: &str, since: &str) -> Result<u64, StoreError> {
+        self.read(|c| {
+            let n: i64 = c.query_row(
+                "SELECT count(*) FROM audit WHERE peer = ?1 AND at >= ?2 \
+                 AND verdict IN ('send', 'send-redacted')",
+                params![peer, since],
+                |r| r.get(0),
+            )?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn head_seq(&self) -> Result<i64, StoreError> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT coalesce(max(seq), 0) FROM versions", [], |r| {
+                r.get(0)
+            })?)
+        })
+    }
+}

@@ -124,6 +124,16 @@ impl<'c> Writer<'c> {
 
 /// Stores `rows` in one immediate transaction; one outcome per row.
 pub(super) fn ingest(conn: &mut Connection, rows: &[Row<'_>]) -> Result<Vec<Outcome>, StoreError> {
+    ingest_then(conn, rows, |_, _| Ok(()))
+}
+
+/// Stores `rows` and then runs `then` with the outcomes, in the same transaction (so what
+/// `then` writes is committed with the objects or not at all).
+pub(super) fn ingest_then(
+    conn: &mut Connection,
+    rows: &[Row<'_>],
+    then: impl FnOnce(&Transaction<'_>, &[Outcome]) -> Result<(), StoreError>,
+) -> Result<Vec<Outcome>, StoreError> {
     let now = Timestamp::now_millis();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut out = Vec::with_capacity(rows.len());
@@ -133,6 +143,7 @@ pub(super) fn ingest(conn: &mut Connection, rows: &[Row<'_>]) -> Result<Vec<Outc
             out.push(w.put(row, &now)?);
         }
     }
+    then(&tx, &out)?;
     tx.commit()?;
     Ok(out)
 }

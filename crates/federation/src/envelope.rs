@@ -1,0 +1,164 @@
+//! Signed envelopes: an object version as it travels between nodes, with its origin's
+//! id, key and Ed25519 signature over the object's RFC 8785 form, and the re-shares it
+//! may still make.
+//!
+//! An object redacted by a node that did not create it cannot keep its origin's
+//! signature valid; that node then signs the redacted form as `redactor`, and receivers
+//! accept the redactor's signature in place of the origin's (the provenance records both).
+
+use concord_store::federation::{Provenance, Redactor};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::identity::{NodeKey, node_id_of, parse_public, verify_b64};
+
+/// One object version on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// The sender's `seq` of this version.
+    pub seq: i64,
+    /// The object (possibly redacted for the receiver).
+    pub object: Value,
+    /// The node that created it.
+    pub origin: String,
+    /// The origin's public key (hex); its node id must be `origin`.
+    pub origin_key: String,
+    /// The origin's signature over the object's RFC 8785 form (base64).
+    pub signature: String,
+    /// Re-shares the receiver may still make.
+    pub hops: u32,
+    /// The node that redacted the object on its way, when that was not the origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redactor: Option<Redactor>,
+}
+
+/// The canonical bytes a signature covers.
+pub fn canonical(object: &Value) -> String {
+    serde_json_canonicalizer::to_string(object).unwrap_or_default()
+}
+
+impl Envelope {
+    /// An envelope for an object created at this node (signed now by `key`).
+    pub fn originate(key: &NodeKey, seq: i64, object: Value, hops: u32) -> Envelope {
+        let signature = key.sign_b64(canonical(&object).as_bytes());
+        Envelope {
+            seq,
+            object,
+            origin: key.node_id(),
+            origin_key: key.public_hex(),
+            signature,
+            hops,
+            redactor: None,
+        }
+    }
+
+    /// An envelope for an object received earlier and passed on: unchanged, it keeps its
+    /// provenance's signatures; redacted (`redacted` is true), it is signed by `key` as
+    /// redactor.
+    pub fn forward(
+        key: &NodeKey,
+        seq: i64,
+        object: Value,
+        prov: &Provenance,
+        hops: u32,
+        redacted: bool,
+    ) -> Envelope {
+        let redactor = if redacted {
+            Some(Redactor {
+                node: key.node_id(),
+                key: key.public_hex(),
+                signature: key.sign_b64(canonical(&object).as_bytes()),
+            })
+        } else {
+            prov.redactor.clone()
+        };
+        Envelope {
+            seq,
+            object,
+            origin: prov.origin.clone(),
+            origin_key: prov.origin_key.clone(),
+            signature: prov.signature.clone(),
+            hops,
+            redactor,
+        }
+    }
+
+    /// Checks that the keys belong to the node ids they claim and that the signature that
+    /// must cover the object as it is (the redactor's if there is one, else the origin's)
+    /// verifies. The error names what failed.
+    pub fn verify(&self) -> Result<(), String> {
+        let origin_key = parse_public(&self.origin_key).map_err(|e| e.to_string())?;
+        if node_id_of(&origin_key.to_bytes()) != self.origin {
+            return Err(format!(
+                "origin key does not belong to origin {:?}",
+                self.origin
+            ));
+        }
+        let body = canonical(&self.object);
+        match &self.redactor {
+            None => verify_b64(&origin_key, body.as_bytes(), &self.signature)
+                .map_err(|e| format!("origin {}: {e}", self.origin)),
+            Some(r) => {
+                let key = parse_public(&r.key).map_err(|e| e.to_string())?;
+                if node_id_of(&key.to_bytes()) != r.node {
+                    return Err(format!("redactor key does not belong to {:?}", r.node));
+                }
+                verify_b64(&key, body.as_bytes(), &r.signature)
+                    .map_err(|e| format!("redactor {}: {e}", r.node))
+            }
+        }
+    }
+
+    /// The provenance to store beside the object, received from `peer`.
+    pub fn provenance(&self, peer: &str) -> Provenance {
+        Provenance {
+            origin: self.origin.clone(),
+            origin_key: self.origin_key.clone(),
+            signature: self.signature.clone(),
+            received_from: peer.to_owned(),
+            hops_left: self.hops,
+            redactor: self.redactor.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sealed_envelopes_verify_and_tampering_is_caught() {
+        let a = NodeKey::from_seed([1; 32]);
+        let b = NodeKey::from_seed([2; 32]);
+        let obj = json!({"type": "indicator", "name": "x", "id": "indicator--1"});
+        let env = Envelope::originate(&a, 5, obj.clone(), 3);
+        env.verify().unwrap();
+
+        let mut tampered = env.clone();
+        tampered.object["name"] = json!("y");
+        assert!(tampered.verify().unwrap_err().contains("does not verify"));
+
+        let mut impostor = env.clone();
+        impostor.origin_key = b.public_hex();
+        assert!(impostor.verify().unwrap_err().contains("does not belong"));
+
+        // B passes it on unchanged: A's signature still verifies.
+        let prov = env.provenance(&a.node_id());
+        let fwd = Envelope::forward(&b, 9, obj.clone(), &prov, 2, false);
+        fwd.verify().unwrap();
+        assert_eq!(fwd.origin, a.node_id());
+
+        // B redacts: B's signature covers the redacted form.
+        let redacted = json!({"type": "indicator", "id": "indicator--1"});
+        let red = Envelope::forward(&b, 9, redacted, &prov, 2, true);
+        red.verify().unwrap();
+        assert_eq!(red.redactor.as_ref().unwrap().node, b.node_id());
+
+        // A redacted form claimed without a redactor fails.
+        let mut forged = red.clone();
+        forged.redactor = None;
+        assert!(forged.verify().is_err());
+    }
+}

@@ -1,0 +1,391 @@
+//! HTTP Message Signatures (RFC 9421) between nodes, with Ed25519 node keys.
+//!
+//! Every request between nodes carries `Date`, `Content-Digest` (RFC 9530, SHA-256 of
+//! the body) and a signature labelled `sig1` over `("@method" "@path" "@query" "date"
+//! "content-digest")` with the parameters `created`, `keyid` (the sender's node id),
+//! `alg="ed25519"` and a random `nonce`. The receiver rebuilds the signature base from
+//! the request it got, so a changed method, path, query, date or body fails; a date or
+//! `created` too far from its clock fails; replayed nonces are the caller's to refuse
+//! (see [`NonceCache`]).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::VerifyingKey;
+use sfv::{BareItem, Dictionary, InnerList, Item, Key, ListEntry, ListSerializer, Parser};
+use sha2::{Digest, Sha256};
+
+use crate::identity::{NodeKey, verify_b64};
+
+/// The components every node request signs, in order.
+pub const COMPONENTS: &[&str] = &["@method", "@path", "@query", "date", "content-digest"];
+
+/// The headers to add to a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureHeaders {
+    /// `Date` (IMF-fixdate).
+    pub date: String,
+    /// `Content-Digest`.
+    pub content_digest: String,
+    /// `Signature-Input`.
+    pub signature_input: String,
+    /// `Signature`.
+    pub signature: String,
+}
+
+/// Why a request's signature is refused (each is a 401).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// A needed header is absent.
+    #[error("missing {0} header")]
+    Missing(&'static str),
+    /// A header does not parse or lacks a needed part.
+    #[error("malformed {0}: {1}")]
+    Malformed(&'static str, String),
+    /// The key id names no known peer.
+    #[error("unknown key {0:?}")]
+    UnknownKey(String),
+    /// The signature does not verify over the request as received.
+    #[error("bad signature from {0}")]
+    BadSignature(String),
+    /// The body does not match `Content-Digest`.
+    #[error("content digest does not match the body")]
+    Digest,
+    /// `Date` or `created` too far from this node's clock.
+    #[error("clock skew of {0} s is over the limit of {1} s")]
+    Skew(i64, i64),
+    /// This nonce was seen before.
+    #[error("replayed nonce {0:?}")]
+    Replay(String),
+}
+
+/// `sha-256=:<base64>:` for a body.
+pub fn content_digest(body: &[u8]) -> String {
+    format!("sha-256=:{}:", B64.encode(Sha256::digest(body)))
+}
+
+fn http_date(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
+}
+
+fn sf_string(s: &str) -> BareItem {
+    BareItem::String(sfv::String::from_string(s.to_owned()).unwrap_or_default())
+}
+
+fn key(s: &str) -> Key {
+    Key::from_string(s.to_owned()).unwrap_or_else(|_| Key::from_string("x".into()).expect("key"))
+}
+
+fn serialize_inner(list: &InnerList) -> String {
+    let mut ser = ListSerializer::new();
+    ser.members([&ListEntry::InnerList(list.clone())]);
+    ser.finish().unwrap_or_default()
+}
+
+fn signature_base(params_value: &str, values: &[(&str, String)]) -> String {
+    let mut base = String::new();
+    for (name, value) in values {
+        base.push_str(&format!("\"{name}\": {value}\n"));
+    }
+    base.push_str(&format!("\"@signature-params\": {params_value}"));
+    base
+}
+
+fn component_values(
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    date: &str,
+    digest: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("@method", method.to_ascii_uppercase()),
+        ("@path", if path.is_empty() { "/".into() } else { path.to_owned() }),
+        ("@query", format!("?{}", query.unwrap_or(""))),
+        ("date", date.trim().to_owned()),
+        ("content-digest", digest.trim().to_owned()),
+    ]
+}
+
+/// Signs a request made now (`now` in Unix seconds).
+pub fn sign(
+    node: &NodeKey,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> SignatureHeaders {
+    let date = http_date(now);
+    let digest = content_digest(body);
+    let mut nonce = [0u8; 16];
+    // Without OS randomness a time-based nonce still differs between requests.
+    if getrandom::fill(&mut nonce).is_err() {
+        nonce[..8].copy_from_slice(&now.to_le_bytes());
+    }
+    let mut params = sfv::Parameters::new();
+    params.insert(key("created"), BareItem::Integer(sfv::Integer::constant(0)));
+    if let Ok(created) = sfv::Integer::try_from(now) {
+        params.insert(key("created"), BareItem::Integer(created));
+    }
+    params.insert(key("keyid"), sf_string(&node.node_id()));
+    params.insert(key("alg"), sf_string("ed25519"));
+    params.insert(key("nonce"), sf_string(&hex::encode(nonce)));
+    let list = InnerList {
+        items: COMPONENTS
+            .iter()
+            .map(|c| Item {
+                bare_item: sf_string(c),
+                params: sfv::Parameters::new(),
+            })
+            .collect(),
+        params,
+    };
+    let params_value = serialize_inner(&list);
+    let base = signature_base(
+        &params_value,
+        &component_values(method, path, query, &date, &digest),
+    );
+    SignatureHeaders {
+        date,
+        content_digest: digest,
+        signature_input: format!("sig1={params_value}"),
+        signature: format!("sig1=:{}:", node.sign_b64(base.as_bytes())),
+    }
+}
+
+/// What a verified signature says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The signer's node id.
+    pub keyid: String,
+    /// The request's nonce.
+    pub nonce: String,
+    /// `created`, Unix seconds.
+    pub created: i64,
+}
+
+/// A request as received, for [`verify`].
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    /// Method.
+    pub method: &'a str,
+    /// Path.
+    pub path: &'a str,
+    /// Query string without `?`.
+    pub query: Option<&'a str>,
+    /// `Date`.
+    pub date: Option<&'a str>,
+    /// `Content-Digest`.
+    pub content_digest: Option<&'a str>,
+    /// `Signature-Input`.
+    pub signature_input: Option<&'a str>,
+    /// `Signature`.
+    pub signature: Option<&'a str>,
+    /// The body.
+    pub body: &'a [u8],
+}
+
+fn param_str(params: &sfv::Parameters, name: &str) -> Option<String> {
+    params
+        .iter()
+        .find(|(k, _)| k.as_str() == name)
+        .and_then(|(_, v)| v.as_string())
+        .map(|s| s.as_str().to_owned())
+}
+
+/// Verifies a request's signature: `key_of` gives the public key of a known key id (a
+/// registered peer), `now` is this node's clock (Unix seconds), `max_skew` the allowed
+/// difference in seconds.
+pub fn verify(
+    req: &Received<'_>,
+    key_of: impl Fn(&str) -> Option<VerifyingKey>,
+    now: i64,
+    max_skew: i64,
+) -> Result<Verified, SignatureError> {
+    let input = req
+        .signature_input
+        .ok_or(SignatureError::Missing("Signature-Input"))?;
+    let sig = req.signature.ok_or(SignatureError::Missing("Signature"))?;
+    let date = req.date.ok_or(SignatureError::Missing("Date"))?;
+    let digest = req
+        .content_digest
+        .ok_or(SignatureError::Missing("Content-Digest"))?;
+
+    let inputs: Dictionary = Parser::new(input)
+        .parse()
+        .map_err(|e| SignatureError::Malformed("Signature-Input", e.to_string()))?;
+    let sigs: Dictionary = Parser::new(sig)
+        .parse()
+        .map_err(|e| SignatureError::Malformed("Signature", e.to_string()))?;
+    let Some(ListEntry::InnerList(list)) = inputs.get("sig1") else {
+        return Err(SignatureError::Malformed(
+            "Signature-Input",
+            "no inner list labelled sig1".into(),
+        ));
+    };
+    let Some(ListEntry::Item(sig_item)) = sigs.get("sig1") else {
+        return Err(SignatureError::Malformed(
+            "Signature",
+            "no item labelled sig1".into(),
+        ));
+    };
+    let sig_bytes = sig_item
+        .bare_item
+        .as_byte_sequence()
+        .ok_or_else(|| SignatureError::Malformed("Signature", "not a byte sequence".into()))?;
+    let covered: Vec<String> = list
+        .items
+        .iter()
+        .map(|i| i.bare_item.as_string().map(|s| s.as_str().to_owned()))
+        .collect::<Option<_>>()
+        .ok_or_else(|| {
+            SignatureError::Malformed("Signature-Input", "components must be strings".into())
+        })?;
+    if covered != COMPONENTS {
+        return Err(SignatureError::Malformed(
+            "Signature-Input",
+            format!("must cover {COMPONENTS:?}, covers {covered:?}"),
+        ));
+    }
+    let keyid = param_str(&list.params, "keyid")
+        .ok_or_else(|| SignatureError::Malformed("Signature-Input", "no keyid".into()))?;
+    let nonce = param_str(&list.params, "nonce")
+        .ok_or_else(|| SignatureError::Malformed("Signature-Input", "no nonce".into()))?;
+    if param_str(&list.params, "alg").as_deref() != Some("ed25519") {
+        return Err(SignatureError::Malformed(
+            "Signature-Input",
+            "alg must be \"ed25519\"".into(),
+        ));
+    }
+    let created: i64 = list
+        .params
+        .iter()
+        .find(|(k, _)| k.as_str() == "created")
+        .and_then(|(_, v)| v.as_integer())
+        .map(i64::from)
+        .ok_or_else(|| SignatureError::Malformed("Signature-Input", "no created".into()))?;
+
+    let public = key_of(&keyid).ok_or_else(|| SignatureError::UnknownKey(keyid.clone()))?;
+    let base = signature_base(
+        &serialize_inner(list),
+        &component_values(req.method, req.path, req.query, date, digest),
+    );
+    verify_b64(&public, base.as_bytes(), &B64.encode(sig_bytes))
+        .map_err(|_| SignatureError::BadSignature(keyid.clone()))?;
+
+    // Only a signed date and digest count from here on.
+    let date_secs = chrono::DateTime::parse_from_rfc2822(date.trim())
+        .map_err(|e| SignatureError::Malformed("Date", e.to_string()))?
+        .timestamp();
+    for t in [date_secs, created] {
+        let skew = (t - now).abs();
+        if skew > max_skew {
+            return Err(SignatureError::Skew(skew, max_skew));
+        }
+    }
+    if content_digest(req.body) != digest.trim() {
+        return Err(SignatureError::Digest);
+    }
+    Ok(Verified {
+        keyid,
+        nonce,
+        created,
+    })
+}
+
+/// Nonces seen within the skew window; a second use is a replay.
+#[derive(Debug, Default)]
+pub struct NonceCache {
+    seen: Mutex<HashMap<String, i64>>,
+}
+
+impl NonceCache {
+    /// Records `nonce` of `keyid` at `now`; `false` if it was seen within `window` seconds.
+    pub fn check(&self, keyid: &str, nonce: &str, now: i64, window: i64) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 100_000 {
+            seen.retain(|_, t| now - *t <= window * 2);
+        }
+        let k = format!("{keyid} {nonce}");
+        match seen.get(&k) {
+            Some(t) if now - *t <= window * 2 => false,
+            _ => {
+                seen.insert(k, now);
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received<'a>(h: &'a SignatureHeaders, body: &'a [u8]) -> Received<'a> {
+        Received {
+            method: "GET",
+            path: "/federation/v1/changes",
+            query: Some("after=0&limit=10"),
+            date: Some(&h.date),
+            content_digest: Some(&h.content_digest),
+            signature_input: Some(&h.signature_input),
+            signature: Some(&h.signature),
+            body,
+        }
+    }
+
+    #[test]
+    fn signed_requests_verify_and_changes_fail() {
+        let k = NodeKey::from_seed([3; 32]);
+        let pk = crate::identity::parse_public(&k.public_hex()).unwrap();
+        let id = k.node_id();
+        let lookup = |kid: &str| (kid == id).then_some(pk);
+        let now = 1_800_000_000;
+        let h = sign(
+            &k,
+            "get",
+            "/federation/v1/changes",
+            Some("after=0&limit=10"),
+            b"",
+            now,
+        );
+        assert!(h.signature_input.starts_with("sig1=(\"@method\" \"@path\""));
+        let v = verify(&received(&h, b""), lookup, now + 5, 300).unwrap();
+        assert_eq!(v.keyid, id);
+
+        let mut r = received(&h, b"");
+        r.query = Some("after=5&limit=10");
+        assert!(matches!(
+            verify(&r, lookup, now, 300),
+            Err(SignatureError::BadSignature(_))
+        ));
+        assert!(matches!(
+            verify(&received(&h, b"x"), lookup, now, 300),
+            Err(SignatureError::Digest)
+        ));
+        assert!(matches!(
+            verify(&received(&h, b""), lookup, now + 1000, 300),
+            Err(SignatureError::Skew(..))
+        ));
+        assert!(matches!(
+            verify(&received(&h, b""), |_| None, now, 300),
+            Err(SignatureError::UnknownKey(_))
+        ));
+        let mut r = received(&h, b"");
+        r.signature_input = Some("sig1=(garbage");
+        assert!(matches!(
+            verify(&r, lookup, now, 300),
+            Err(SignatureError::Malformed(..))
+        ));
+
+        let cache = NonceCache::default();
+        assert!(cache.check(&id, &v.nonce, now, 300));
+        assert!(!cache.check(&id, &v.nonce, now + 1, 300));
+    }
+}
