@@ -1,0 +1,1069 @@
+//! MISP JSON events to STIX 2.1 (the mapping table is in the crate documentation).
+//!
+//! Input shapes: `{"response": [{"Event": …}, …]}` (the REST API), `{"Event": …}` (feed
+//! event files), a bare event object, or an array of any of these. A `response` list or a
+//! top-level array is streamed event by event, so memory grows with the largest event,
+//! not with the file. A record that cannot be converted is an error naming its JSON path
+//! (`$.response[0].Event.Attribute[3].type`); the rest of the event goes on.
+
+use std::collections::{HashMap, HashSet};
+
+use concord_stix::Tlp;
+use concord_stix::concord_ext::{Distribution, Grading, Pap};
+use serde_json::{Map, Value, json};
+
+use super::tags::{self, Tags};
+use super::types::{self, Observed};
+use super::{EXTENSION_ID, extension_definition};
+use crate::error::{FormatError, Item};
+use crate::source::{Source, stable_id, unix_time};
+
+/// Reads a MISP JSON document and hands over, event by event, the STIX objects of each
+/// (and located errors). Returns the number of events; fails on a JSON syntax error
+/// (with line and column; the events before it have been handed over) or a document
+/// that is not MISP.
+pub fn read<R: std::io::Read>(
+    reader: R,
+    source: &Source,
+    each: &mut dyn FnMut(Item) -> bool,
+) -> Result<usize, FormatError> {
+    let mut events = 0usize;
+    let mut first = true;
+    let mut on_event = |path: String, ev: Value| -> bool {
+        if first {
+            first = false;
+            if !each(Item::Object(extension_definition())) {
+                return false;
+            }
+        }
+        events += 1;
+        for item in convert_event(&ev, &path, source) {
+            if !each(item) {
+                return false;
+            }
+        }
+        true
+    };
+    crate::json_stream::stream_misp(reader, &mut on_event)?;
+    Ok(events)
+}
+
+/// The event inside a document value (`{"Event": …}` or a bare event).
+pub fn unwrap_event(v: &Value) -> &Value {
+    v.get("Event").unwrap_or(v)
+}
+
+/// Converts one event (the value of `Event`, or a document holding one) to STIX objects
+/// and errors. `path` is the JSON path of the value, for error messages.
+pub fn convert_event(doc: &Value, path: &str, source: &Source) -> Vec<Item> {
+    let (ev, path) = match doc.get("Event") {
+        Some(e) => (e, format!("{path}.Event")),
+        None => (doc, path.to_owned()),
+    };
+    let Some(map) = ev.as_object() else {
+        return vec![Item::Error(FormatError::path(
+            path,
+            "a MISP event must be an object",
+        ))];
+    };
+    if !map.contains_key("info") && !map.contains_key("Attribute") && !map.contains_key("uuid") {
+        return vec![Item::Error(FormatError::path(
+            path,
+            "not a MISP event (no `uuid`, `info` or `Attribute`)",
+        ))];
+    }
+    let mut c = Converter::new(map, path, source);
+    c.run();
+    c.out
+}
+
+/// State while one event is converted.
+struct Converter<'a> {
+    ev: &'a Map<String, Value>,
+    path: String,
+    source: &'a Source,
+    event_uuid: String,
+    time: String,
+    author: String,
+    tags: Tags,
+    grading: Option<Grading>,
+    out: Vec<Item>,
+    /// MISP uuid -> STIX id of what it became.
+    ids: HashMap<String, String>,
+    /// STIX ids the grouping refers to.
+    refs: Vec<String>,
+    seen: HashSet<String>,
+    paps: HashSet<Pap>,
+}
+
+fn is_uuid(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok() && s.len() == 36
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn flag(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "1" || s.eq_ignore_ascii_case("true"),
+        Some(Value::Number(n)) => n.as_i64() == Some(1),
+        _ => false,
+    }
+}
+
+/// MISP distribution levels to Concord's grading: 0 (organisation only) stays on the
+/// node, 1 (community) and 4 (sharing group) go to direct peers, 2 (connected
+/// communities) one hop further, 3 (all) across the federation; 5 inherits the event's.
+pub fn grading_of(distribution: Option<&Value>) -> Option<Grading> {
+    let level = text(distribution)?.trim().parse::<u8>().ok()?;
+    let mut g = Grading::default();
+    match level {
+        0 => {
+            g.distribution = Distribution::Node;
+            g.hops = 0;
+        }
+        1 | 4 => {
+            g.distribution = Distribution::Peers;
+            g.hops = 0;
+        }
+        2 => g.hops = 1,
+        3 => {}
+        _ => return None,
+    }
+    Some(g)
+}
+
+impl<'a> Converter<'a> {
+    fn new(ev: &'a Map<String, Value>, path: String, source: &'a Source) -> Self {
+        let info = ev.get("info").and_then(Value::as_str).unwrap_or("");
+        let event_uuid = match ev.get("uuid").and_then(Value::as_str) {
+            Some(u) if is_uuid(u) => u.to_ascii_lowercase(),
+            _ => uuid_of(&stable_id("grouping", &[&source.name, info])),
+        };
+        let time = ev
+            .get("timestamp")
+            .and_then(unix_time)
+            .or_else(|| {
+                ev.get("date")
+                    .and_then(Value::as_str)
+                    .and_then(crate::source::feed_time)
+            })
+            .unwrap_or_else(|| source.now.clone());
+        let tags = tags::read(ev.get("Tag"));
+        let grading = grading_of(ev.get("distribution"));
+        Converter {
+            ev,
+            path,
+            source,
+            event_uuid,
+            time,
+            author: String::new(),
+            tags,
+            grading,
+            out: Vec::new(),
+            ids: HashMap::new(),
+            refs: Vec::new(),
+            seen: HashSet::new(),
+            paps: HashSet::new(),
+        }
+    }
+
+    fn error(&mut self, path: String, message: impl Into<String>) {
+        self.out.push(Item::Error(FormatError::path(path, message)));
+    }
+
+    fn emit(&mut self, v: Value, refer: bool) {
+        let id = v["id"].as_str().unwrap_or_default().to_owned();
+        if !self.seen.insert(id.clone()) {
+            return;
+        }
+        if refer {
+            self.refs.push(id);
+        }
+        self.out.push(Item::Object(v));
+    }
+
+    fn identity(&mut self, org: Option<&Value>) -> Option<String> {
+        let org = org?;
+        let name = org.get("name").and_then(Value::as_str)?;
+        let id = match org.get("uuid").and_then(Value::as_str) {
+            Some(u) if is_uuid(u) => format!("identity--{}", u.to_ascii_lowercase()),
+            _ => stable_id("identity", &["misp-org", name]),
+        };
+        let v = json!({"type": "identity", "spec_version": "2.1", "id": id,
+            "created": self.time, "modified": self.time,
+            "name": name, "identity_class": "organization"});
+        self.emit(v, false);
+        Some(id)
+    }
+
+    fn run(&mut self) {
+        self.author = self
+            .identity(self.ev.get("Orgc").or(self.ev.get("Org")))
+            .unwrap_or_else(|| {
+                let s = self.source.identity();
+                let id = self.source.identity_id();
+                self.emit(s, false);
+                id
+            });
+        let ev = self.ev;
+        let base = self.path.clone();
+        for (i, a) in ev
+            .get("Attribute")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            self.attribute(a, format!("{base}.Attribute[{i}]"));
+        }
+        let objects: Vec<&Value> = ev
+            .get("Object")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .collect();
+        for (i, o) in objects.iter().enumerate() {
+            self.object(o, format!("{base}.Object[{i}]"));
+        }
+        for (i, o) in objects.iter().enumerate() {
+            self.references(o, format!("{base}.Object[{i}]"));
+        }
+        let mut galaxy_refs = Vec::new();
+        for (i, g) in ev
+            .get("Galaxy")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            galaxy_refs.extend(self.galaxy(g, &format!("{base}.Galaxy[{i}]")));
+        }
+        for (i, r) in ev
+            .get("EventReport")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            self.report(r, format!("{base}.EventReport[{i}]"));
+        }
+        let _ = galaxy_refs;
+        self.grouping();
+    }
+
+    /// Common properties of an SDO made from a MISP record.
+    fn sdo(
+        &mut self,
+        ty: &str,
+        id: String,
+        time: &str,
+        tags: &Tags,
+        distribution: Option<&Value>,
+    ) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("type".into(), json!(ty));
+        m.insert("spec_version".into(), json!("2.1"));
+        m.insert("id".into(), json!(id));
+        m.insert("created".into(), json!(time));
+        m.insert("modified".into(), json!(time));
+        m.insert("created_by_ref".into(), json!(self.author));
+        if !tags.labels.is_empty() {
+            m.insert("labels".into(), json!(tags.labels));
+        }
+        let markings = self.markings(tags);
+        if !markings.is_empty() {
+            m.insert("object_marking_refs".into(), json!(markings));
+        }
+        let grading = grading_of(distribution).or_else(|| self.grading.clone());
+        if let Some(g) = grading {
+            let mut v = Value::Object(std::mem::take(&mut m));
+            g.apply(&mut v);
+            if let Value::Object(back) = v {
+                m = back;
+            }
+        }
+        m
+    }
+
+    fn markings(&mut self, tags: &Tags) -> Vec<String> {
+        let mut refs = Vec::new();
+        if let Some(t) = tags.tlp.or(self.tags.tlp) {
+            refs.push(t.marking_id().to_owned());
+        }
+        if let Some(p) = tags.pap.or(self.tags.pap) {
+            if self.paps.insert(p) {
+                self.emit(p.marking_definition(), false);
+            }
+            refs.push(p.marking_id().to_owned());
+        }
+        refs
+    }
+
+    fn attribute(&mut self, a: &Value, path: String) {
+        if flag(a.get("deleted")) {
+            return;
+        }
+        let Some(ty) = a.get("type").and_then(Value::as_str) else {
+            return self.error(format!("{path}.type"), "an attribute needs a `type`");
+        };
+        if !types::is_known(ty) {
+            return self.error(
+                format!("{path}.type"),
+                format!("unknown MISP attribute type `{ty}`"),
+            );
+        }
+        let Some(value) = text(a.get("value")) else {
+            return self.error(format!("{path}.value"), "an attribute needs a `value`");
+        };
+        let uuid = match a.get("uuid").and_then(Value::as_str) {
+            Some(u) if is_uuid(u) => u.to_ascii_lowercase(),
+            _ => uuid_of(&stable_id("indicator", &[&self.event_uuid, ty, &value])),
+        };
+        let to_ids = flag(a.get("to_ids"));
+        let time = a
+            .get("timestamp")
+            .and_then(unix_time)
+            .unwrap_or_else(|| self.time.clone());
+        let tags = tags::read(a.get("Tag"));
+        let mut record = Map::new();
+        record.insert("uuid".into(), json!(uuid));
+        record.insert("type".into(), json!(ty));
+        if let Some(c) = a.get("category").and_then(Value::as_str) {
+            record.insert("category".into(), json!(c));
+        }
+        record.insert("value".into(), json!(value));
+        record.insert("to_ids".into(), json!(to_ids));
+        let comment = a
+            .get("comment")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty());
+        let ext = json!({"extension_type": "property-extension", "attribute": record});
+        let observed = match types::observe(ty, &value) {
+            Ok(o) => o,
+            Err(e) => return self.error(format!("{path}.value"), e),
+        };
+        let distribution = a.get("distribution");
+        let first_seen = a
+            .get("first_seen")
+            .and_then(Value::as_str)
+            .and_then(crate::source::feed_time);
+        let last_seen = a
+            .get("last_seen")
+            .and_then(Value::as_str)
+            .and_then(crate::source::feed_time);
+        let id = if ty == "vulnerability" {
+            let id = format!("vulnerability--{uuid}");
+            let mut m = self.sdo("vulnerability", id.clone(), &time, &tags, distribution);
+            m.insert("name".into(), json!(value));
+            if value.to_ascii_uppercase().starts_with("CVE-") {
+                m.insert(
+                    "external_references".into(),
+                    json!([{"source_name": "cve", "external_id": value.to_ascii_uppercase()}]),
+                );
+            }
+            if let Some(c) = comment {
+                m.insert("description".into(), json!(c));
+            }
+            self.finish(m, ext, true)
+        } else if let (Some(lang), true) = (types::rule_language(ty), to_ids) {
+            if lang == "stix" && concord_pattern::parse(&value).is_err() {
+                return self.error(format!("{path}.value"), "not a valid STIX pattern");
+            }
+            let id = format!("indicator--{uuid}");
+            let mut m = self.sdo("indicator", id, &time, &tags, distribution);
+            m.insert("pattern".into(), json!(value));
+            m.insert("pattern_type".into(), json!(lang));
+            m.insert(
+                "valid_from".into(),
+                json!(first_seen.as_deref().unwrap_or(&time)),
+            );
+            if let Some(c) = comment {
+                m.insert("description".into(), json!(c));
+            }
+            self.finish(m, ext, true)
+        } else if let Some(obs) = observed {
+            if to_ids {
+                let pattern = build_pattern(std::slice::from_ref(&obs));
+                if let Err(e) = concord_pattern::parse(&pattern) {
+                    return self.error(
+                        format!("{path}.value"),
+                        format!("cannot be a STIX pattern: {e}"),
+                    );
+                }
+                let id = format!("indicator--{uuid}");
+                let mut m = self.sdo("indicator", id, &time, &tags, distribution);
+                m.insert("name".into(), json!(value));
+                m.insert("pattern".into(), json!(pattern));
+                m.insert("pattern_type".into(), json!("stix"));
+                m.insert("pattern_version".into(), json!("2.1"));
+                let from = first_seen.clone().unwrap_or_else(|| time.clone());
+                m.insert("valid_from".into(), json!(from));
+                if let Some(until) = last_seen.filter(|u| *u > from) {
+                    m.insert("valid_until".into(), json!(until));
+                }
+                if let Some(c) = comment {
+                    m.insert("description".into(), json!(c));
+                }
+                self.finish(m, ext, true)
+            } else {
+                let id = format!("observed-data--{uuid}");
+                let scos = self.scos(&uuid, vec![obs], &tags);
+                let mut m = self.sdo("observed-data", id, &time, &tags, distribution);
+                let first = first_seen.unwrap_or_else(|| time.clone());
+                let last = last_seen
+                    .filter(|l| *l >= first)
+                    .unwrap_or_else(|| first.clone());
+                m.insert("first_observed".into(), json!(first));
+                m.insert("last_observed".into(), json!(last));
+                m.insert("number_observed".into(), json!(1));
+                m.insert("object_refs".into(), json!(scos));
+                self.finish(m, ext, true)
+            }
+        } else {
+            let id = format!("note--{uuid}");
+            let mut m = self.sdo("note", id, &time, &tags, distribution);
+            m.insert("abstract".into(), json!(format!("MISP {ty}")));
+            m.insert("content".into(), json!(value));
+            m.insert("object_refs".into(), json!([self.grouping_id()]));
+            self.finish(m, ext, true)
+        };
+        self.ids.insert(uuid.clone(), id.clone());
+        self.galaxies_of(a, &id, &path);
+        self.sightings(a, &id, &path);
+    }
+
+    fn grouping_id(&self) -> String {
+        format!("grouping--{}", self.event_uuid)
+    }
+
+    /// Adds the MISP extension and emits the object; returns its id.
+    fn finish(&mut self, mut m: Map<String, Value>, ext: Value, refer: bool) -> String {
+        let id = m["id"].as_str().unwrap_or_default().to_owned();
+        let exts = m.entry("extensions").or_insert_with(|| json!({}));
+        if let Some(e) = exts.as_object_mut() {
+            e.insert(EXTENSION_ID.into(), ext);
+        }
+        self.emit(Value::Object(m), refer);
+        id
+    }
+
+    /// Emits the SCOs of observed data with ids minted from the record's uuid (so that
+    /// the same value under different markings never collides); returns their ids.
+    fn scos(&mut self, uuid: &str, observed: Vec<Observed>, tags: &Tags) -> Vec<String> {
+        let markings = self.markings(tags);
+        let mut renamed: HashMap<String, String> = HashMap::new();
+        let mut all = Vec::new();
+        for o in observed {
+            for s in o.scos {
+                let old = s["id"].as_str().unwrap_or_default().to_owned();
+                let ty = s["type"].as_str().unwrap_or_default().to_owned();
+                let new = stable_id(&ty, &[uuid, &old]);
+                renamed.insert(old, new);
+                all.push(s);
+            }
+        }
+        let mut ids = Vec::new();
+        for mut s in all {
+            rename(&mut s, &renamed);
+            if !markings.is_empty() {
+                s["object_marking_refs"] = json!(markings);
+            }
+            ids.push(s["id"].as_str().unwrap_or_default().to_owned());
+            self.emit(s, true);
+        }
+        ids
+    }
+
+    fn object(&mut self, o: &Value, path: String) {
+        if flag(o.get("deleted")) {
+            return;
+        }
+        let name = o.get("name").and_then(Value::as_str).unwrap_or("object");
+        let uuid = match o.get("uuid").and_then(Value::as_str) {
+            Some(u) if is_uuid(u) => u.to_ascii_lowercase(),
+            _ => {
+                return self.error(format!("{path}.uuid"), "a MISP object needs a uuid");
+            }
+        };
+        let time = o
+            .get("timestamp")
+            .and_then(unix_time)
+            .unwrap_or_else(|| self.time.clone());
+        let mut records = Vec::new();
+        let mut indicator_parts = Vec::new();
+        let mut observed_parts = Vec::new();
+        let mut tags = Tags::default();
+        let mut any_ids = false;
+        let mut attr_uuids = Vec::new();
+        for (i, a) in o
+            .get("Attribute")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let apath = format!("{path}.Attribute[{i}]");
+            if flag(a.get("deleted")) {
+                continue;
+            }
+            let Some(ty) = a.get("type").and_then(Value::as_str) else {
+                self.error(format!("{apath}.type"), "an attribute needs a `type`");
+                continue;
+            };
+            if !types::is_known(ty) {
+                self.error(
+                    format!("{apath}.type"),
+                    format!("unknown MISP attribute type `{ty}`"),
+                );
+                continue;
+            }
+            let Some(value) = text(a.get("value")) else {
+                self.error(format!("{apath}.value"), "an attribute needs a `value`");
+                continue;
+            };
+            let obs = match types::observe(ty, &value) {
+                Ok(o) => o,
+                Err(e) => {
+                    self.error(format!("{apath}.value"), e);
+                    continue;
+                }
+            };
+            let to_ids = flag(a.get("to_ids"));
+            let at = tags::read(a.get("Tag"));
+            tags.tlp = tags.tlp.max(at.tlp);
+            tags.pap = tags.pap.max(at.pap);
+            let mut r = Map::new();
+            if let Some(u) = a.get("uuid").and_then(Value::as_str).filter(|u| is_uuid(u)) {
+                r.insert("uuid".into(), json!(u.to_ascii_lowercase()));
+                attr_uuids.push(u.to_ascii_lowercase());
+            }
+            r.insert("type".into(), json!(ty));
+            if let Some(rel) = a.get("object_relation").and_then(Value::as_str) {
+                r.insert("object_relation".into(), json!(rel));
+            }
+            if let Some(c) = a.get("category").and_then(Value::as_str) {
+                r.insert("category".into(), json!(c));
+            }
+            r.insert("value".into(), json!(value));
+            r.insert("to_ids".into(), json!(to_ids));
+            if !at.labels.is_empty() {
+                r.insert("tags".into(), json!(at.labels));
+            }
+            records.push(Value::Object(r));
+            if let Some(obs) = obs {
+                if to_ids {
+                    any_ids = true;
+                    indicator_parts.push(obs.clone());
+                }
+                observed_parts.push(obs);
+            }
+        }
+        let mut meta = Map::new();
+        meta.insert("uuid".into(), json!(uuid));
+        meta.insert("name".into(), json!(name));
+        if let Some(m) = o.get("meta-category").and_then(Value::as_str) {
+            meta.insert("meta_category".into(), json!(m));
+        }
+        let comment = o
+            .get("comment")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty());
+        let ext =
+            json!({"extension_type": "property-extension", "object": meta, "attributes": records});
+        let obj_tags = Tags {
+            labels: vec![format!("misp-object:{name}")],
+            ..tags
+        };
+        let distribution = o.get("distribution");
+        let id = if any_ids {
+            let pattern = build_pattern(&indicator_parts);
+            if let Err(e) = concord_pattern::parse(&pattern) {
+                return self.error(path, format!("cannot be a STIX pattern: {e}"));
+            }
+            let mut m = self.sdo(
+                "indicator",
+                format!("indicator--{uuid}"),
+                &time,
+                &obj_tags,
+                distribution,
+            );
+            m.insert("name".into(), json!(comment.unwrap_or(name)));
+            m.insert("pattern".into(), json!(pattern));
+            m.insert("pattern_type".into(), json!("stix"));
+            m.insert("pattern_version".into(), json!("2.1"));
+            m.insert("valid_from".into(), json!(time));
+            if let Some(c) = comment {
+                m.insert("description".into(), json!(c));
+            }
+            self.finish(m, ext, true)
+        } else if !observed_parts.is_empty() {
+            let scos = self.scos(&uuid, observed_parts, &obj_tags);
+            let mut m = self.sdo(
+                "observed-data",
+                format!("observed-data--{uuid}"),
+                &time,
+                &obj_tags,
+                distribution,
+            );
+            m.insert("first_observed".into(), json!(time));
+            m.insert("last_observed".into(), json!(time));
+            m.insert("number_observed".into(), json!(1));
+            m.insert("object_refs".into(), json!(scos));
+            self.finish(m, ext, true)
+        } else {
+            let mut m = self.sdo(
+                "note",
+                format!("note--{uuid}"),
+                &time,
+                &obj_tags,
+                distribution,
+            );
+            m.insert("abstract".into(), json!(format!("MISP object {name}")));
+            let content = ext["attributes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    format!(
+                        "{}: {}",
+                        r["object_relation"]
+                            .as_str()
+                            .or(r["type"].as_str())
+                            .unwrap_or(""),
+                        r["value"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            m.insert(
+                "content".into(),
+                json!(if content.is_empty() {
+                    name.to_owned()
+                } else {
+                    content
+                }),
+            );
+            m.insert("object_refs".into(), json!([self.grouping_id()]));
+            self.finish(m, ext, true)
+        };
+        // Object attributes are referred to through their object.
+        for u in attr_uuids {
+            self.ids.insert(u, id.clone());
+        }
+        self.ids.insert(uuid, id);
+    }
+
+    fn references(&mut self, o: &Value, path: String) {
+        let Some(src_uuid) = o.get("uuid").and_then(Value::as_str) else {
+            return;
+        };
+        let Some(src) = self.ids.get(&src_uuid.to_ascii_lowercase()).cloned() else {
+            return;
+        };
+        for (i, r) in o
+            .get("ObjectReference")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if flag(r.get("deleted")) {
+                continue;
+            }
+            let target_uuid = r
+                .get("referenced_uuid")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let Some(target) = self.ids.get(&target_uuid).cloned() else {
+                self.out.push(Item::Warning(FormatError::path(
+                    format!("{path}.ObjectReference[{i}]"),
+                    format!("refers to {target_uuid:?}, which is not in this event; left out"),
+                )));
+                continue;
+            };
+            let rel = r
+                .get("relationship_type")
+                .and_then(Value::as_str)
+                .map(relationship_type)
+                .unwrap_or_else(|| "related-to".into());
+            let id = match r.get("uuid").and_then(Value::as_str) {
+                Some(u) if is_uuid(u) => format!("relationship--{}", u.to_ascii_lowercase()),
+                _ => stable_id("relationship", &[&src, &rel, &target]),
+            };
+            let time = r
+                .get("timestamp")
+                .and_then(unix_time)
+                .unwrap_or_else(|| self.time.clone());
+            let tags = Tags::default();
+            let mut m = self.sdo("relationship", id, &time, &tags, None);
+            m.insert("relationship_type".into(), json!(rel));
+            m.insert("source_ref".into(), json!(src));
+            m.insert("target_ref".into(), json!(target));
+            self.emit(Value::Object(m), true);
+        }
+    }
+
+    /// Galaxy clusters to SDOs; returns their ids.
+    fn galaxy(&mut self, g: &Value, path: &str) -> Vec<String> {
+        let gtype = g.get("type").and_then(Value::as_str).unwrap_or("");
+        let mut ids = Vec::new();
+        for (i, c) in g
+            .get("GalaxyCluster")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let ctype = c.get("type").and_then(Value::as_str).unwrap_or(gtype);
+            let Some(value) = c.get("value").and_then(Value::as_str) else {
+                self.error(
+                    format!("{path}.GalaxyCluster[{i}].value"),
+                    "a cluster needs a `value`",
+                );
+                continue;
+            };
+            let Some(sdo) = galaxy_sdo_type(ctype) else {
+                continue;
+            };
+            let id = match c.get("uuid").and_then(Value::as_str) {
+                Some(u) if is_uuid(u) => format!("{sdo}--{}", u.to_ascii_lowercase()),
+                _ => stable_id(sdo, &["misp-galaxy", ctype, value]),
+            };
+            let mut m = Map::new();
+            m.insert("type".into(), json!(sdo));
+            m.insert("spec_version".into(), json!("2.1"));
+            m.insert("id".into(), json!(id));
+            m.insert("created".into(), json!(self.time));
+            m.insert("modified".into(), json!(self.time));
+            m.insert("name".into(), json!(value));
+            if let Some(d) = c
+                .get("description")
+                .and_then(Value::as_str)
+                .filter(|d| !d.is_empty())
+            {
+                m.insert("description".into(), json!(d));
+            }
+            if sdo == "malware" {
+                m.insert("is_family".into(), json!(true));
+            }
+            if let Some(tag) = c.get("tag_name").and_then(Value::as_str) {
+                m.insert("labels".into(), json!([tag]));
+            }
+            let synonyms: Vec<&str> = c
+                .pointer("/meta/synonyms")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            if !synonyms.is_empty()
+                && matches!(
+                    sdo,
+                    "malware" | "threat-actor" | "intrusion-set" | "tool" | "campaign"
+                )
+            {
+                m.insert("aliases".into(), json!(synonyms));
+            }
+            let refs: Vec<Value> = c
+                .pointer("/meta/refs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter(|u| u.starts_with("http"))
+                .map(|u| json!({"source_name": "misp-galaxy", "url": u}))
+                .collect();
+            if !refs.is_empty() {
+                m.insert("external_references".into(), json!(refs));
+            }
+            let markings = self.markings(&Tags::default());
+            if !markings.is_empty() {
+                m.insert("object_marking_refs".into(), json!(markings));
+            }
+            ids.push(id);
+            self.emit(Value::Object(m), true);
+        }
+        ids
+    }
+
+    fn galaxies_of(&mut self, a: &Value, id: &str, path: &str) {
+        let galaxies: Vec<Value> = a
+            .get("Galaxy")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (i, g) in galaxies.iter().enumerate() {
+            for target in self.galaxy(g, &format!("{path}.Galaxy[{i}]")) {
+                let rid = stable_id("relationship", &[id, "related-to", &target]);
+                let time = self.time.clone();
+                let mut m = self.sdo("relationship", rid, &time, &Tags::default(), None);
+                m.insert("relationship_type".into(), json!("related-to"));
+                m.insert("source_ref".into(), json!(id));
+                m.insert("target_ref".into(), json!(target));
+                self.emit(Value::Object(m), true);
+            }
+        }
+    }
+
+    fn sightings(&mut self, a: &Value, target: &str, path: &str) {
+        for (i, s) in a
+            .get("Sighting")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let Some(when) = s.get("date_sighting").and_then(unix_time) else {
+                self.error(
+                    format!("{path}.Sighting[{i}].date_sighting"),
+                    "a sighting needs a time",
+                );
+                continue;
+            };
+            let uuid = match s.get("uuid").and_then(Value::as_str) {
+                Some(u) if is_uuid(u) => u.to_ascii_lowercase(),
+                _ => uuid_of(&stable_id("sighting", &[target, &when])),
+            };
+            let who = self.identity(s.get("Organisation"));
+            let kind = text(s.get("type")).unwrap_or_else(|| "0".into());
+            let tags = Tags::default();
+            match kind.as_str() {
+                "0" => {
+                    let mut m =
+                        self.sdo("sighting", format!("sighting--{uuid}"), &when, &tags, None);
+                    m.insert("sighting_of_ref".into(), json!(target));
+                    m.insert("first_seen".into(), json!(when));
+                    m.insert("last_seen".into(), json!(when));
+                    m.insert("count".into(), json!(1));
+                    if let Some(w) = who {
+                        m.insert("where_sighted_refs".into(), json!([w]));
+                    }
+                    self.emit(Value::Object(m), true);
+                }
+                "1" => {
+                    let mut m = self.sdo("opinion", format!("opinion--{uuid}"), &when, &tags, None);
+                    m.insert("opinion".into(), json!("strongly-disagree"));
+                    m.insert("explanation".into(), json!("MISP false-positive sighting"));
+                    m.insert("object_refs".into(), json!([target]));
+                    self.emit(Value::Object(m), true);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn report(&mut self, r: &Value, path: String) {
+        if flag(r.get("deleted")) {
+            return;
+        }
+        let Some(content) = r.get("content").and_then(Value::as_str) else {
+            return self.error(format!("{path}.content"), "an event report needs `content`");
+        };
+        let uuid = match r.get("uuid").and_then(Value::as_str) {
+            Some(u) if is_uuid(u) => u.to_ascii_lowercase(),
+            _ => uuid_of(&stable_id("note", &[&self.event_uuid, &path])),
+        };
+        let time = r
+            .get("timestamp")
+            .and_then(unix_time)
+            .unwrap_or_else(|| self.time.clone());
+        let mut m = self.sdo(
+            "note",
+            format!("note--{uuid}"),
+            &time,
+            &Tags::default(),
+            r.get("distribution"),
+        );
+        if let Some(n) = r.get("name").and_then(Value::as_str) {
+            m.insert("abstract".into(), json!(n));
+        }
+        m.insert(
+            "content".into(),
+            json!(if content.is_empty() { " " } else { content }),
+        );
+        m.insert("object_refs".into(), json!([self.grouping_id()]));
+        let ext = json!({"extension_type": "property-extension", "event_report": {"uuid": uuid}});
+        self.finish(m, ext, true);
+    }
+
+    fn grouping(&mut self) {
+        let ev = self.ev;
+        let id = self.grouping_id();
+        let time = self.time.clone();
+        let tags = self.tags.clone();
+        let mut m = self.sdo("grouping", id, &time, &tags, None);
+        if let Some(d) = ev
+            .get("date")
+            .and_then(Value::as_str)
+            .and_then(crate::source::feed_time)
+            && d < time
+        {
+            m.insert("created".into(), json!(d));
+        }
+        m.insert(
+            "name".into(),
+            json!(
+                ev.get("info")
+                    .and_then(Value::as_str)
+                    .unwrap_or("MISP event")
+            ),
+        );
+        m.insert("context".into(), json!("suspicious-activity"));
+        let mut refs = std::mem::take(&mut self.refs);
+        if refs.is_empty() {
+            refs.push(self.author.clone());
+        }
+        m.insert("object_refs".into(), json!(refs));
+        let mut meta = Map::new();
+        meta.insert("uuid".into(), json!(self.event_uuid));
+        for k in [
+            "date",
+            "threat_level_id",
+            "analysis",
+            "published",
+            "distribution",
+        ] {
+            if let Some(v) = ev.get(k) {
+                meta.insert(k.into(), v.clone());
+            }
+        }
+        if let Some(sg) = ev.get("SharingGroup").and_then(|s| s.get("name")) {
+            meta.insert("sharing_group".into(), sg.clone());
+        }
+        let ext = json!({"extension_type": "property-extension", "event": meta});
+        self.finish(m, ext, false);
+    }
+}
+
+fn uuid_of(id: &str) -> String {
+    id.split_once("--")
+        .map(|(_, u)| u.to_owned())
+        .unwrap_or_default()
+}
+
+fn rename(v: &mut Value, map: &HashMap<String, String>) {
+    match v {
+        Value::String(s) => {
+            if let Some(n) = map.get(s.as_str()) {
+                *s = n.clone();
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| rename(x, map)),
+        Value::Object(o) => o.values_mut().for_each(|x| rename(x, map)),
+        _ => {}
+    }
+}
+
+/// A STIX relationship type from MISP's (lower case, hyphens).
+fn relationship_type(s: &str) -> String {
+    let t: String = s
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let t = t.trim_matches('-').to_owned();
+    if t.is_empty() { "related-to".into() } else { t }
+}
+
+/// The SDO type a galaxy's clusters become, if any.
+pub fn galaxy_sdo_type(galaxy: &str) -> Option<&'static str> {
+    let g = galaxy.to_ascii_lowercase();
+    Some(if g.contains("intrusion-set") {
+        "intrusion-set"
+    } else if g.contains("threat-actor") {
+        "threat-actor"
+    } else if g.contains("attack-pattern") {
+        "attack-pattern"
+    } else if g.contains("course-of-action") {
+        "course-of-action"
+    } else if g.contains("tool") {
+        "tool"
+    } else if g.contains("malware")
+        || [
+            "banker",
+            "ransomware",
+            "rat",
+            "stealer",
+            "botnet",
+            "android",
+            "backdoor",
+            "exploit-kit",
+            "malpedia",
+            "cryptominers",
+        ]
+        .contains(&g.as_str())
+    {
+        "malware"
+    } else {
+        return None;
+    })
+}
+
+/// Comparisons grouped by object path.
+type PathGroups = Vec<(String, Vec<String>)>;
+
+/// An indicator pattern from the comparisons of one or more records: comparisons on the
+/// same SCO type share one observation (same path: OR; different paths: AND), and
+/// observations on different types are joined with AND.
+pub fn build_pattern(parts: &[Observed]) -> String {
+    let mut by_type: Vec<(&str, PathGroups)> = Vec::new();
+    for o in parts {
+        let slot = match by_type.iter().position(|(t, _)| *t == o.sco_type) {
+            Some(i) => i,
+            None => {
+                by_type.push((o.sco_type, Vec::new()));
+                by_type.len() - 1
+            }
+        };
+        for c in &o.comparisons {
+            let path = c.split(' ').next().unwrap_or("").to_owned();
+            let paths = &mut by_type[slot].1;
+            match paths.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, cs)) => {
+                    if !cs.contains(c) {
+                        cs.push(c.clone());
+                    }
+                }
+                None => paths.push((path, vec![c.clone()])),
+            }
+        }
+    }
+    by_type
+        .iter()
+        .map(|(_, paths)| {
+            let inner: Vec<String> = paths
+                .iter()
+                .map(|(_, cs)| {
+                    if cs.len() == 1 {
+                        cs[0].clone()
+                    } else {
+                        format!("({})", cs.join(" OR "))
+                    }
+                })
+                .collect();
+            format!("[{}]", inner.join(" AND "))
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// The TLP of a list of marking refs (for exporters).
+pub fn tlp_of_refs(v: &Value) -> Option<Tlp> {
+    Tlp::strictest(
+        v.get("object_marking_refs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str),
+    )
+}
