@@ -105,7 +105,14 @@ fn component_values(
 ) -> Vec<(&'static str, String)> {
     vec![
         ("@method", method.to_ascii_uppercase()),
-        ("@path", if path.is_empty() { "/".into() } else { path.to_owned() }),
+        (
+            "@path",
+            if path.is_empty() {
+                "/".into()
+            } else {
+                path.to_owned()
+            },
+        ),
         ("@query", format!("?{}", query.unwrap_or(""))),
         ("date", date.trim().to_owned()),
         ("content-digest", digest.trim().to_owned()),

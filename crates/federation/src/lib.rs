@@ -5,6 +5,9 @@
 pub mod envelope;
 pub mod httpsig;
 pub mod identity;
+pub mod outbound;
+pub mod pull;
+pub mod server;
 
 /// A federation failure.
 #[derive(Debug, thiserror::Error)]

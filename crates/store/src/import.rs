@@ -97,7 +97,7 @@ where
         let mut in_flight: Option<std::thread::ScopedJoinHandle<'_, Stored>> = None;
         let mut next = Batch::with_capacity(batch);
         for (index, value) in values.into_iter().enumerate() {
-            match Object::from_value(value).and_then(check_pattern) {
+            match validate(value) {
                 Ok(obj) => {
                     next.indexes.push(index);
                     next.objects.push(obj);
@@ -177,6 +177,12 @@ fn report(
         summary.count(r);
     }
     on_batch(&results);
+}
+
+/// Validates one value as the import path does (STIX rules, then the indicator pattern),
+/// for writers that store through another door (objects received from peers).
+pub fn validate(value: Value) -> Result<Object, Invalid> {
+    Object::from_value(value).and_then(check_pattern)
 }
 
 /// Rejects an indicator whose STIX pattern does not parse, with the parser's message

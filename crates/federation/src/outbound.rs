@@ -1,0 +1,182 @@
+//! What a peer receives: a page of this node's changes after a cursor, each version
+//! passed through the outbound policy, signed, and recorded in the audit log.
+
+use concord_policy::{Context, Decision, Policy, Verdict};
+use concord_store::federation::{AuditEntry, PeerRecord};
+use concord_store::{ListQuery, Order, Store};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::FederationError;
+use crate::envelope::Envelope;
+use crate::identity::NodeKey;
+
+/// Largest page a peer may ask for.
+pub const MAX_PAGE: usize = 5_000;
+
+/// One page of changes for a peer (`GET /federation/v1/changes`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesPage {
+    /// The sending node's id.
+    pub node: String,
+    /// The sender's highest `seq` when the page was made.
+    pub head: i64,
+    /// The cursor to ask with next (`after`): the last `seq` this page covers, sent or
+    /// withheld.
+    pub next: i64,
+    /// Whether more changes follow `next`.
+    pub more: bool,
+    /// Versions examined and withheld from this peer.
+    pub withheld: usize,
+    /// The page stopped early because the peer's volume limit was reached.
+    #[serde(default)]
+    pub throttled: bool,
+    /// What the peer receives.
+    pub changes: Vec<Envelope>,
+}
+
+/// The policy's view of a registered peer.
+pub fn policy_peer(p: &PeerRecord) -> concord_policy::Peer {
+    concord_policy::Peer {
+        node_id: p.node_id.clone(),
+        name: p.name.clone(),
+        country: p.country.clone(),
+        sectors: p.sectors.clone(),
+        agreement: p.agreement.clone(),
+    }
+}
+
+/// The version string of an object (`modified`, or `created`, or empty).
+pub fn version_of(v: &Value) -> &str {
+    v.get("modified")
+        .or_else(|| v.get("created"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// The policy decision for one held object version and one peer, with the provenance
+/// that was used. `origin` is this node unless the version was received.
+pub fn decide(
+    store: &dyn Store,
+    key: &NodeKey,
+    policy: &Policy,
+    object: &Value,
+    peer: &PeerRecord,
+) -> Result<(Decision, Option<concord_store::federation::Provenance>), FederationError> {
+    let id = object.get("id").and_then(Value::as_str).unwrap_or("");
+    let prov = store.provenance(id, version_of(object))?;
+    let local = key.node_id();
+    let pprov = match &prov {
+        Some(p) => concord_policy::Provenance {
+            origin: p.origin.clone(),
+            received_from: Some(p.received_from.clone()),
+            hops_left: Some(p.hops_left),
+        },
+        None => concord_policy::Provenance {
+            origin: local.clone(),
+            received_from: None,
+            hops_left: None,
+        },
+    };
+    let redaction_key = key.redaction_key();
+    let ctx = Context {
+        local_node: &local,
+        redaction_key: &redaction_key,
+    };
+    let decision = concord_policy::decide(policy, &ctx, object, &pprov, &policy_peer(peer));
+    Ok((decision, prov))
+}
+
+fn verdict_name(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Send => "send",
+        Verdict::SendRedacted => "send-redacted",
+        Verdict::Withhold => "withhold",
+    }
+}
+
+/// Builds the page of changes after `after` for `peer` and writes every decision to the
+/// audit log before returning it. `now` is the current time (RFC 3339), for the volume
+/// limit's window.
+pub fn changes_for(
+    store: &dyn Store,
+    key: &NodeKey,
+    policy: &Policy,
+    peer: &PeerRecord,
+    after: i64,
+    limit: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ChangesPage, FederationError> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let head = store.head_seq()?;
+    let page = store.list_versions(&ListQuery {
+        cursor: Some(after),
+        order: Order::BySeq,
+        limit,
+        ..ListQuery::default()
+    })?;
+    let mut out = ChangesPage {
+        node: key.node_id(),
+        head,
+        next: after,
+        more: false,
+        withheld: 0,
+        throttled: false,
+        changes: Vec::new(),
+    };
+    let mut audit = Vec::with_capacity(page.objects.len());
+    let mut budget: Option<u64> = None;
+    for stored in &page.objects {
+        let object = stored.value();
+        let (decision, prov) = decide(store, key, policy, &object, peer)?;
+        let sends = !matches!(decision.verdict, Verdict::Withhold);
+        if sends && let Some(limit) = &decision.volume_limit {
+            let left = match budget {
+                Some(b) => b,
+                None => {
+                    let window = chrono::Duration::seconds(
+                        i64::try_from(limit.per_secs).unwrap_or(i64::MAX / 2),
+                    );
+                    let since = (now - window).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                    limit
+                        .objects
+                        .saturating_sub(store.audit_sent_since(&peer.node_id, &since)?)
+                }
+            };
+            if left == 0 {
+                out.throttled = true;
+                break;
+            }
+            budget = Some(left - 1);
+        }
+        audit.push(AuditEntry {
+            peer: peer.node_id.clone(),
+            object_id: object
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            version: version_of(&object).to_owned(),
+            verdict: verdict_name(&decision.verdict).to_owned(),
+            agreement: decision.agreement.clone(),
+            reasons: serde_json::to_value(&decision.reasons).unwrap_or(Value::Null),
+        });
+        out.next = stored.seq;
+        match (decision.verdict, decision.object) {
+            (Verdict::Withhold, _) | (_, None) => out.withheld += 1,
+            (verdict, Some(sent)) => {
+                let redacted = matches!(verdict, Verdict::SendRedacted);
+                out.changes.push(match &prov {
+                    None => Envelope::originate(key, stored.seq, sent, decision.hops_left),
+                    Some(p) => {
+                        Envelope::forward(key, stored.seq, sent, p, decision.hops_left, redacted)
+                    }
+                });
+            }
+        }
+    }
+    out.more = out.throttled || page.next.is_some();
+    store.append_audit(&audit)?;
+    Ok(out)
+}

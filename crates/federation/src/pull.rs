@@ -1,0 +1,474 @@
+//! The puller: for every registered peer, pull its changes after the stored cursor,
+//! verify every envelope's signatures, validate every object by the import path's rules,
+//! and store objects, provenance and the new cursor in one transaction. A live
+//! connection to the peer's `/federation/v1/events` wakes the puller as soon as the peer
+//! has something new; without it, the puller polls on an interval.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+
+use concord_store::Store;
+use concord_store::federation::PeerRecord;
+use futures_util::StreamExt;
+use tokio::sync::Notify;
+
+use crate::envelope::Envelope;
+use crate::httpsig;
+use crate::identity::NodeKey;
+use crate::outbound::{ChangesPage, MAX_PAGE};
+
+/// Settings of the puller.
+#[derive(Debug, Clone)]
+pub struct PullConfig {
+    /// Versions asked per page.
+    pub page_size: usize,
+    /// How often a peer is polled when no live notice came.
+    pub interval: Duration,
+    /// Whole-request time limit (a peer that stalls mid-response fails after it).
+    pub timeout: Duration,
+    /// Largest compressed body accepted.
+    pub max_wire_bytes: usize,
+    /// Largest decompressed body accepted.
+    pub max_body_bytes: usize,
+    /// Keep a live notice connection to each peer.
+    pub live: bool,
+    /// How often the peer list is re-read (peers added or removed while running).
+    pub peers_refresh: Duration,
+}
+
+impl Default for PullConfig {
+    fn default() -> Self {
+        PullConfig {
+            page_size: 1_000,
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(60),
+            max_wire_bytes: 64 << 20,
+            max_body_bytes: 512 << 20,
+            live: true,
+            peers_refresh: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Why a pull failed (recorded in the peer's `last_error`).
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    /// The connection or request failed.
+    #[error("request to {url} failed: {reason}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The peer answered with an error status.
+    #[error("peer answered {status}: {body}")]
+    Status {
+        /// The status code.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+    /// The body is not a valid change page.
+    #[error("invalid change page: {0}")]
+    Body(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] concord_store::StoreError),
+}
+
+/// What one pull did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullReport {
+    /// Pages fetched.
+    pub pages: usize,
+    /// Versions stored (new or new versions).
+    pub stored: usize,
+    /// Versions already held.
+    pub unchanged: usize,
+    /// Versions refused (bad signature or invalid), with the reason of the first.
+    pub rejected: usize,
+    /// The first rejection.
+    pub first_rejection: Option<String>,
+    /// Compressed bytes received.
+    pub wire_bytes: usize,
+    /// Decompressed bytes received.
+    pub raw_bytes: usize,
+}
+
+/// Pulls from peers into the store.
+pub struct Puller {
+    store: Arc<dyn Store>,
+    key: NodeKey,
+    config: PullConfig,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Puller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Puller")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn decompress(body: &[u8], max: usize) -> Result<Vec<u8>, PullError> {
+    let mut out = Vec::new();
+    let decoder = zstd::stream::read::Decoder::new(body)
+        .map_err(|e| PullError::Body(format!("zstd: {e}")))?;
+    decoder
+        .take(max as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| PullError::Body(format!("corrupt or truncated zstd body: {e}")))?;
+    if out.len() > max {
+        return Err(PullError::Body(format!(
+            "decompressed body over the limit of {max} bytes"
+        )));
+    }
+    Ok(out)
+}
+
+impl Puller {
+    /// A puller signing with `key`.
+    pub fn new(store: Arc<dyn Store>, key: NodeKey, config: PullConfig) -> Puller {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("concord-federation/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Puller {
+            store,
+            key,
+            config,
+            http,
+        }
+    }
+
+    fn signed(&self, url: &str, path_and_query: &str) -> reqwest::RequestBuilder {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let h = httpsig::sign(
+            &self.key,
+            "GET",
+            path,
+            query,
+            b"",
+            chrono::Utc::now().timestamp(),
+        );
+        self.http
+            .get(format!("{}{path_and_query}", url.trim_end_matches('/')))
+            .header("date", h.date)
+            .header("content-digest", h.content_digest)
+            .header("signature-input", h.signature_input)
+            .header("signature", h.signature)
+    }
+
+    /// Fetches one page of `peer`'s changes after `after`.
+    pub async fn fetch(
+        &self,
+        peer: &PeerRecord,
+        after: i64,
+    ) -> Result<(ChangesPage, usize, usize), PullError> {
+        let limit = self.config.page_size.clamp(1, MAX_PAGE);
+        let path = format!("/federation/v1/changes?after={after}&limit={limit}");
+        let http_err = |e: reqwest::Error| PullError::Http {
+            url: format!("{}{path}", peer.url),
+            reason: e.to_string(),
+        };
+        let resp = self
+            .signed(&peer.url, &path)
+            .timeout(self.config.timeout)
+            .send()
+            .await
+            .map_err(http_err)?;
+        let status = resp.status();
+        if !status.is_success() {
+            let body = resp.text().await.unwrap_or_default();
+            return Err(PullError::Status {
+                status: status.as_u16(),
+                body: body.chars().take(300).collect(),
+            });
+        }
+        let encoding = resp
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let mut wire = Vec::new();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(http_err)?;
+            if wire.len() + chunk.len() > self.config.max_wire_bytes {
+                return Err(PullError::Body(format!(
+                    "response over the limit of {} bytes",
+                    self.config.max_wire_bytes
+                )));
+            }
+            wire.extend_from_slice(&chunk);
+        }
+        let raw = if encoding.eq_ignore_ascii_case("zstd") {
+            decompress(&wire, self.config.max_body_bytes)?
+        } else {
+            return Err(PullError::Body(format!(
+                "expected a zstd-compressed body, got Content-Encoding {encoding:?}"
+            )));
+        };
+        let page: ChangesPage = serde_json::from_slice(&raw)
+            .map_err(|e| PullError::Body(format!("not a change page: {e}")))?;
+        if page.node != peer.node_id {
+            return Err(PullError::Body(format!(
+                "page is from node {:?}, not {:?}",
+                page.node, peer.node_id
+            )));
+        }
+        if page.changes.len() > limit {
+            return Err(PullError::Body(format!(
+                "{} changes in a page of at most {limit}",
+                page.changes.len()
+            )));
+        }
+        if page.next < after
+            || page
+                .changes
+                .iter()
+                .any(|e| e.seq <= after || e.seq > page.next)
+        {
+            return Err(PullError::Body(format!(
+                "sequence numbers outside ({after}, {}]",
+                page.next
+            )));
+        }
+        Ok((page, wire.len(), raw.len()))
+    }
+
+    /// Pulls every page `peer` has after its stored cursor, committing each page with
+    /// its cursor. Rejected objects are reported, logged and skipped.
+    pub async fn pull(&self, peer: &PeerRecord) -> Result<PullReport, PullError> {
+        let mut report = PullReport::default();
+        let mut cursor = peer.cursor;
+        loop {
+            let (page, wire, raw) = self.fetch(peer, cursor).await?;
+            report.pages += 1;
+            report.wire_bytes += wire;
+            report.raw_bytes += raw;
+            let more = page.more && page.next > cursor;
+            let next = page.next;
+            let head = page.head;
+            let store = self.store.clone();
+            let me = self.key.node_id();
+            let peer_id = peer.node_id.clone();
+            let part = tokio::task::spawn_blocking(move || {
+                ingest_page(store.as_ref(), &me, &peer_id, page.changes, next, head)
+            })
+            .await
+            .map_err(|e| PullError::Body(format!("ingest task failed: {e}")))??;
+            report.stored += part.stored;
+            report.unchanged += part.unchanged;
+            report.rejected += part.rejected;
+            if report.first_rejection.is_none() {
+                report.first_rejection = part.first_rejection;
+            }
+            cursor = next;
+            if !more {
+                break;
+            }
+        }
+        if let Some(first) = &report.first_rejection {
+            let msg = format!("rejected {} object(s); first: {first}", report.rejected);
+            self.store.peer_failed(&peer.node_id, &msg)?;
+        }
+        Ok(report)
+    }
+
+    /// Runs forever: one task per registered peer, following the peer list.
+    pub async fn run(self: Arc<Self>) {
+        let mut tasks: HashMap<String, (PeerRecord, tokio::task::JoinHandle<()>)> = HashMap::new();
+        loop {
+            let store = self.store.clone();
+            match tokio::task::spawn_blocking(move || store.peers()).await {
+                Ok(Ok(peers)) => {
+                    tasks.retain(|id, (old, handle)| {
+                        let keep = peers.iter().any(|p| {
+                            &p.node_id == id && p.url == old.url && p.public_key == old.public_key
+                        });
+                        if !keep {
+                            handle.abort();
+                        }
+                        keep
+                    });
+                    for p in peers {
+                        if !tasks.contains_key(&p.node_id) {
+                            let me = self.clone();
+                            let id = p.node_id.clone();
+                            let handle = tokio::spawn(me.follow(id.clone()));
+                            tasks.insert(id, (p, handle));
+                        }
+                    }
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "Cannot read the peer list."),
+                Err(_) => {}
+            }
+            tokio::time::sleep(self.config.peers_refresh).await;
+        }
+    }
+
+    fn current(&self, node_id: &str) -> Option<PeerRecord> {
+        self.store
+            .peers()
+            .ok()?
+            .into_iter()
+            .find(|p| p.node_id == node_id)
+    }
+
+    async fn follow(self: Arc<Self>, node_id: String) {
+        let wake = Arc::new(Notify::new());
+        let live = if self.config.live {
+            let me = self.clone();
+            let id = node_id.clone();
+            let w = wake.clone();
+            Some(tokio::spawn(async move { me.listen(id, w).await }))
+        } else {
+            None
+        };
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            let me = self.clone();
+            let id = node_id.clone();
+            let Ok(Some(peer)) = tokio::task::spawn_blocking(move || me.current(&id)).await else {
+                break;
+            };
+            let wait = match self.pull(&peer).await {
+                Ok(r) => {
+                    backoff = Duration::from_millis(500);
+                    if r.pages > 0 && r.stored + r.rejected > 0 {
+                        tracing::info!(peer = %peer.name, stored = r.stored, unchanged = r.unchanged,
+                            rejected = r.rejected, "Pulled from peer.");
+                    }
+                    self.config.interval
+                }
+                Err(e) => {
+                    tracing::warn!(peer = %peer.name, url = %peer.url, error = %e, "Pull from peer failed.");
+                    let store = self.store.clone();
+                    let msg = e.to_string();
+                    let _ =
+                        tokio::task::spawn_blocking(move || store.peer_failed(&peer.node_id, &msg))
+                            .await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    backoff.min(self.config.interval)
+                }
+            };
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        if let Some(h) = live {
+            h.abort();
+        }
+    }
+
+    /// Keeps a live notice connection to a peer and wakes the puller on each notice.
+    async fn listen(self: Arc<Self>, node_id: String, wake: Arc<Notify>) {
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            let me = self.clone();
+            let id = node_id.clone();
+            let Ok(Some(peer)) = tokio::task::spawn_blocking(move || me.current(&id)).await else {
+                return;
+            };
+            match self.signed(&peer.url, "/federation/v1/events").send().await {
+                Ok(resp) if resp.status().is_success() => {
+                    backoff = Duration::from_millis(250);
+                    let mut stream = resp.bytes_stream();
+                    let mut buf = Vec::new();
+                    while let Some(Ok(chunk)) = stream.next().await {
+                        buf.extend_from_slice(&chunk);
+                        while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
+                            let line: Vec<u8> = buf.drain(..=pos).collect();
+                            if line.starts_with(b"data:") {
+                                wake.notify_one();
+                            }
+                        }
+                        if buf.len() > 1 << 16 {
+                            break;
+                        }
+                    }
+                }
+                Ok(resp) => {
+                    tracing::debug!(peer = %peer.name, status = resp.status().as_u16(), "Live notices refused.");
+                }
+                Err(e) => {
+                    tracing::debug!(peer = %peer.name, error = %e, "Live notices unavailable.")
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(10));
+        }
+    }
+}
+
+/// What storing one page did.
+#[derive(Debug, Default)]
+struct PagePart {
+    stored: usize,
+    unchanged: usize,
+    rejected: usize,
+    first_rejection: Option<String>,
+}
+
+/// Verifies and validates a page's envelopes and stores the good ones with the cursor.
+fn ingest_page(
+    store: &dyn Store,
+    me: &str,
+    peer: &str,
+    changes: Vec<Envelope>,
+    next: i64,
+    head: i64,
+) -> Result<PagePart, PullError> {
+    let mut part = PagePart::default();
+    let mut objects = Vec::with_capacity(changes.len());
+    let mut provenance = Vec::with_capacity(changes.len());
+    for env in changes {
+        let id = env
+            .object
+            .get("id")
+            .and_then(|v| v.as_str())
+            .unwrap_or("(no id)")
+            .to_owned();
+        if env.origin == me {
+            // Our own object came back: we hold it already.
+            part.unchanged += 1;
+            continue;
+        }
+        let checked = env.verify().and_then(|()| {
+            concord_store::import::validate(env.object.clone()).map_err(|e| e.to_string())
+        });
+        match checked {
+            Ok(obj) => {
+                provenance.push(env.provenance(peer));
+                objects.push(obj);
+            }
+            Err(reason) => {
+                tracing::warn!(peer, object = %id, reason = %reason, "Rejected an object from a peer.");
+                part.rejected += 1;
+                if part.first_rejection.is_none() {
+                    part.first_rejection = Some(format!("{id}: {reason}"));
+                }
+            }
+        }
+    }
+    let outcomes = store.ingest_received(peer, &objects, &provenance, next, head)?;
+    for o in outcomes {
+        match o {
+            concord_store::Outcome::New | concord_store::Outcome::NewVersion => part.stored += 1,
+            _ => part.unchanged += 1,
+        }
+    }
+    Ok(part)
+}

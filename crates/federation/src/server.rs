@@ -1,0 +1,355 @@
+//! The `/federation/v1` routes a node serves to its peers:
+//!
+//! | route | auth | answer |
+//! |---|---|---|
+//! | `GET /federation/v1/node` | none | `{"id", "public_key", "fingerprint", "name", "url", "identity"}` |
+//! | `GET /federation/v1/changes?after=SEQ&limit=N` | signed by a registered peer | a zstd-compressed [`ChangesPage`](crate::outbound::ChangesPage) |
+//! | `GET /federation/v1/events` | signed by a registered peer | server-sent events `head` with `{"head": SEQ}` whenever this node's head moves |
+//!
+//! A request from an unknown key, with a bad signature, a date more than `max_skew` off,
+//! or a replayed nonce gets 401 and a warning in the log.
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use concord_policy::Policy;
+use concord_store::Store;
+use concord_store::federation::PeerRecord;
+use futures_util::Stream;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::WatchStream;
+
+use crate::httpsig::{self, NonceCache, Received};
+use crate::identity::{NodeKey, fingerprint, parse_public};
+use crate::outbound;
+
+/// The media type of a change page (sent with `Content-Encoding: zstd`).
+pub const CHANGES_MEDIA_TYPE: &str = "application/vnd.concord.changes+json";
+
+/// Settings of the federation routes.
+#[derive(Debug, Clone)]
+pub struct FederationConfig {
+    /// This node's display name.
+    pub name: String,
+    /// The URL peers reach it at.
+    pub url: String,
+    /// The node's STIX identity (organisation), shown on `/federation/v1/node`.
+    pub identity: Value,
+    /// The policy file (reloaded when it changes); `None` uses the built-in default.
+    pub policy_file: Option<PathBuf>,
+    /// Largest clock difference accepted, in seconds.
+    pub max_skew_secs: i64,
+    /// How often the head is checked for live notices.
+    pub head_poll: Duration,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig {
+            name: "concord".into(),
+            url: String::new(),
+            identity: Value::Null,
+            policy_file: None,
+            max_skew_secs: 300,
+            head_poll: Duration::from_millis(50),
+        }
+    }
+}
+
+struct LoadedPolicy {
+    checked: Instant,
+    modified: Option<SystemTime>,
+    policy: Arc<Policy>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    key: NodeKey,
+    config: FederationConfig,
+    nonces: NonceCache,
+    policy: Mutex<LoadedPolicy>,
+    head: watch::Receiver<i64>,
+}
+
+/// The state of the federation routes.
+#[derive(Clone)]
+pub struct FederationState {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for FederationState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FederationState")
+            .field("node", &self.inner.key.node_id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Loads a policy file (the built-in default when `path` is `None`).
+pub fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, String> {
+    match path {
+        None => Ok(Policy::builtin_default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read policy file {}: {e}", p.display()))?;
+            Policy::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
+        }
+    }
+}
+
+impl FederationState {
+    /// State over a store; starts the task that watches the head for live notices (call
+    /// inside a Tokio runtime). Fails if the policy file does not load.
+    pub fn new(
+        store: Arc<dyn Store>,
+        key: NodeKey,
+        config: FederationConfig,
+    ) -> Result<FederationState, String> {
+        let policy = load_policy(config.policy_file.as_deref())?;
+        let modified = config
+            .policy_file
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok()?.modified().ok());
+        let start = store.head_seq().unwrap_or(0);
+        let (tx, rx) = watch::channel(start);
+        let poll = config.head_poll;
+        let watched = store.clone();
+        tokio::spawn(async move {
+            let mut last = start;
+            loop {
+                tokio::time::sleep(poll).await;
+                let s = watched.clone();
+                let Ok(Ok(head)) = tokio::task::spawn_blocking(move || s.head_seq()).await else {
+                    continue;
+                };
+                if head != last {
+                    last = head;
+                    if tx.send(head).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        Ok(FederationState {
+            inner: Arc::new(Inner {
+                store,
+                key,
+                config,
+                nonces: NonceCache::default(),
+                policy: Mutex::new(LoadedPolicy {
+                    checked: Instant::now(),
+                    modified,
+                    policy: Arc::new(policy),
+                }),
+                head: rx,
+            }),
+        })
+    }
+
+    /// The policy in force, reloaded when its file changed (checked at most once a
+    /// second; a file that no longer parses keeps the previous policy, with an error logged).
+    pub fn policy(&self) -> Arc<Policy> {
+        let mut p = self.inner.policy.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(path) = &self.inner.config.policy_file
+            && p.checked.elapsed() > Duration::from_secs(1)
+        {
+            p.checked = Instant::now();
+            let modified = std::fs::metadata(path).ok().and_then(|m| m.modified().ok());
+            if modified != p.modified {
+                p.modified = modified;
+                match load_policy(Some(path)) {
+                    Ok(new) => {
+                        tracing::info!(file = %path.display(), "Outbound policy reloaded.");
+                        p.policy = Arc::new(new);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "Policy file changed but does not load; the previous policy stays in force.")
+                    }
+                }
+            }
+        }
+        p.policy.clone()
+    }
+
+    /// The node key.
+    pub fn key(&self) -> &NodeKey {
+        &self.inner.key
+    }
+}
+
+/// The federation routes.
+pub fn router(state: FederationState) -> Router {
+    Router::new()
+        .route("/federation/v1/node", get(node))
+        .route("/federation/v1/changes", get(changes))
+        .route("/federation/v1/events", get(events))
+        .with_state(state)
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": {
+            "status": status.as_u16(), "code": code, "message": message.into()
+        }})),
+    )
+        .into_response()
+}
+
+fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Checks a request's RFC 9421 signature against the registered peers.
+async fn authenticate(s: &FederationState, req: Request) -> Result<PeerRecord, Response> {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .map_err(|_| error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "body too large"))?;
+    let store = s.inner.store.clone();
+    let peers = tokio::task::spawn_blocking(move || store.peers())
+        .await
+        .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "task failed"))?
+        .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()))?;
+    let h = &parts.headers;
+    let received = Received {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        date: header_str(h, "date"),
+        content_digest: header_str(h, "content-digest"),
+        signature_input: header_str(h, "signature-input"),
+        signature: header_str(h, "signature"),
+        body: &body,
+    };
+    let now = chrono::Utc::now().timestamp();
+    let skew = s.inner.config.max_skew_secs;
+    let lookup = |kid: &str| {
+        peers
+            .iter()
+            .find(|p| p.node_id == kid)
+            .and_then(|p| parse_public(&p.public_key).ok())
+    };
+    let refuse = |e: String| {
+        tracing::warn!(path = %parts.uri.path(), reason = %e, "Refused a federation request.");
+        error(StatusCode::UNAUTHORIZED, "unauthorized", e)
+    };
+    let verified =
+        httpsig::verify(&received, lookup, now, skew).map_err(|e| refuse(e.to_string()))?;
+    if !s
+        .inner
+        .nonces
+        .check(&verified.keyid, &verified.nonce, now, skew)
+    {
+        return Err(refuse(
+            httpsig::SignatureError::Replay(verified.nonce).to_string(),
+        ));
+    }
+    peers
+        .into_iter()
+        .find(|p| p.node_id == verified.keyid)
+        .ok_or_else(|| refuse("peer removed".into()))
+}
+
+async fn node(State(s): State<FederationState>) -> Response {
+    let k = &s.inner.key;
+    let public = k.public_hex();
+    axum::Json(json!({
+        "id": k.node_id(),
+        "public_key": public,
+        "fingerprint": fingerprint(&public).unwrap_or_default(),
+        "name": s.inner.config.name,
+        "url": s.inner.config.url,
+        "identity": s.inner.config.identity,
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct ChangesParams {
+    #[serde(default)]
+    after: i64,
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+fn default_limit() -> usize {
+    1_000
+}
+
+async fn changes(
+    State(s): State<FederationState>,
+    Query(q): Query<ChangesParams>,
+    req: Request,
+) -> Response {
+    let peer = match authenticate(&s, req).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let policy = s.policy();
+    let st = s.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let page = outbound::changes_for(
+            st.inner.store.as_ref(),
+            &st.inner.key,
+            &policy,
+            &peer,
+            q.after.max(0),
+            q.limit,
+            chrono::Utc::now(),
+        )?;
+        let json =
+            serde_json::to_vec(&page).map_err(|e| crate::FederationError::Key(e.to_string()))?;
+        let compressed = zstd::bulk::compress(&json, 3)
+            .map_err(|e| crate::FederationError::Key(format!("zstd: {e}")))?;
+        tracing::debug!(peer = %peer.node_id, after = q.after, sent = page.changes.len(),
+            withheld = page.withheld, raw = json.len(), wire = compressed.len(), "Changes served.");
+        Ok::<_, crate::FederationError>(compressed)
+    })
+    .await;
+    match result {
+        Ok(Ok(body)) => (
+            [
+                (header::CONTENT_TYPE, CHANGES_MEDIA_TYPE),
+                (header::CONTENT_ENCODING, "zstd"),
+            ],
+            Body::from(body),
+        )
+            .into_response(),
+        Ok(Err(e)) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            e.to_string(),
+        ),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "task failed"),
+    }
+}
+
+async fn events(State(s): State<FederationState>, req: Request) -> Response {
+    let peer = match authenticate(&s, req).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    tracing::debug!(peer = %peer.node_id, "Peer connected to live notices.");
+    let stream: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
+        Box::pin(WatchStream::new(s.inner.head.clone()).map(|head| {
+            Ok(Event::default()
+                .event("head")
+                .data(json!({"head": head}).to_string()))
+        }));
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}

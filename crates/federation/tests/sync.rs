@@ -1,0 +1,333 @@
+//! Two and three in-process nodes on loopback: signed pulls, the outbound policy, origin
+//! signatures through a middle node, tampering, unknown keys and the audit chain.
+
+use std::sync::Arc;
+
+use concord_federation::identity::NodeKey;
+use concord_federation::pull::{PullConfig, PullError, Puller};
+use concord_federation::server::{FederationConfig, FederationState, router};
+use concord_stix::Object;
+use concord_store::federation::{FederationStore, PeerRecord};
+use concord_store::sqlite::SqliteStore;
+use concord_store::{Store, import::import_values};
+use serde_json::{Value, json};
+
+const GREEN: &str = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
+const RED: &str = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed";
+
+struct TestNode {
+    _dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    key: NodeKey,
+    url: String,
+    name: String,
+}
+
+impl TestNode {
+    async fn start(name: &str, seed: u8, policy: Option<&str>) -> TestNode {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("db")).unwrap());
+        let key = NodeKey::from_seed([seed; 32]);
+        let policy_file = policy.map(|text| {
+            let p = dir.path().join("policy.toml");
+            std::fs::write(&p, text).unwrap();
+            p
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = FederationState::new(
+            store.clone(),
+            key.clone(),
+            FederationConfig {
+                name: name.into(),
+                url: url.clone(),
+                policy_file,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        tokio::spawn(async move { axum::serve(listener, router(state)).await });
+        TestNode {
+            _dir: dir,
+            store,
+            key,
+            url,
+            name: name.into(),
+        }
+    }
+
+    fn record(&self) -> PeerRecord {
+        PeerRecord {
+            node_id: self.key.node_id(),
+            name: self.name.clone(),
+            url: self.url.clone(),
+            public_key: self.key.public_hex(),
+            ..PeerRecord::default()
+        }
+    }
+
+    fn add_peer(&self, other: &TestNode) {
+        self.store.put_peer(&other.record()).unwrap();
+    }
+
+    fn add(&self, objects: Vec<Value>) {
+        let s = import_values(self.store.as_ref(), objects, 100, &mut |_| {}).unwrap();
+        assert_eq!(s.rejected, 0);
+    }
+
+    fn peer(&self, other: &TestNode) -> PeerRecord {
+        self.store
+            .peers()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.node_id == other.key.node_id())
+            .unwrap()
+    }
+
+    async fn pull_from(
+        &self,
+        other: &TestNode,
+    ) -> Result<concord_federation::pull::PullReport, PullError> {
+        let puller = Puller::new(self.store.clone(), self.key.clone(), PullConfig::default());
+        puller.pull(&self.peer(other)).await
+    }
+
+    fn has(&self, id: &str) -> bool {
+        self.store.get(id).unwrap().is_some()
+    }
+}
+
+fn indicator(n: u32, marking: &str) -> Value {
+    json!({
+        "type": "indicator", "spec_version": "2.1",
+        "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "name": format!("bad host {n}"),
+        "pattern": format!("[ipv4-addr:value = '203.0.113.{}']", n % 250),
+        "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+        "object_marking_refs": [marking]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_carries_origin_signatures_and_keeps_red_at_home() {
+    let a = TestNode::start("a", 1, None).await;
+    let b = TestNode::start("b", 2, None).await;
+    let c = TestNode::start("c", 3, None).await;
+    for (x, y) in [(&a, &b), (&b, &a), (&b, &c), (&c, &b)] {
+        x.add_peer(y);
+    }
+    a.add(vec![indicator(1, GREEN), indicator(2, RED)]);
+    let green = "indicator--00000000-0000-4000-8000-000000000001";
+    let red = "indicator--00000000-0000-4000-8000-000000000002";
+
+    let r = b.pull_from(&a).await.unwrap();
+    assert_eq!((r.stored, r.rejected), (1, 0), "{r:?}");
+    assert!(b.has(green));
+    assert!(!b.has(red), "TLP:RED left its node");
+    let prov = b
+        .store
+        .provenance(green, "2026-01-01T00:00:00.000Z")
+        .unwrap()
+        .unwrap();
+    assert_eq!(prov.origin, a.key.node_id());
+    assert_eq!(prov.hops_left, 3, "the first share is not a re-share");
+
+    // C gets A's object through B, still signed by A.
+    c.pull_from(&b).await.unwrap();
+    assert!(c.has(green));
+    let prov = c
+        .store
+        .provenance(green, "2026-01-01T00:00:00.000Z")
+        .unwrap()
+        .unwrap();
+    assert_eq!(prov.origin, a.key.node_id());
+    assert_eq!(prov.received_from, b.key.node_id());
+    assert_eq!(prov.hops_left, 2);
+
+    // Idempotent: pulling again moves nothing; nothing goes back to its origin.
+    let again = b.pull_from(&a).await.unwrap();
+    assert_eq!(again.stored, 0);
+    let back = a.pull_from(&b).await.unwrap();
+    assert_eq!(back.stored, 0);
+
+    // Every decision was audited at A, RED as withheld.
+    let audit = a.store.audit(None, 0, 100).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.entry.object_id == red && e.entry.verdict == "withhold")
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.entry.object_id == green && e.entry.verdict == "send")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_key_gets_401_and_the_cursor_only_moves_on_commit() {
+    let a = TestNode::start("a", 11, None).await;
+    let b = TestNode::start("b", 12, None).await;
+    b.add_peer(&a); // A has not added B.
+    a.add(vec![indicator(5, GREEN)]);
+    match b.pull_from(&a).await {
+        Err(PullError::Status { status: 401, body }) => {
+            assert!(body.contains("unknown key"), "{body}")
+        }
+        other => panic!("expected 401, got {other:?}"),
+    }
+    assert_eq!(b.peer(&a).cursor, 0);
+    a.add_peer(&b);
+    b.pull_from(&a).await.unwrap();
+    assert!(b.peer(&a).cursor > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_data_goes_redacted_where_the_agreement_says_so() {
+    let policy = r#"
+unmarked_tlp = "amber"
+[[agreement]]
+name = "redacting"
+peers = "*"
+tlp = ["clear", "green"]
+redact_categories = ["personal-information"]
+[agreement.redaction]
+hash_emails = true
+"#;
+    let a = TestNode::start("a", 21, Some(policy)).await;
+    let b = TestNode::start("b", 22, None).await;
+    a.add_peer(&b);
+    b.add_peer(&a);
+    let note = json!({
+        "type": "note", "spec_version": "2.1",
+        "id": "note--00000000-0000-4000-8000-000000000077",
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "content": "Phishing reported by alice.victim@example.org",
+        "object_refs": ["indicator--00000000-0000-4000-8000-000000000001"],
+        "object_marking_refs": [GREEN]
+    });
+    a.add(vec![note]);
+    let r = b.pull_from(&a).await.unwrap();
+    assert_eq!(
+        r.stored,
+        1,
+        "{r:?} {:?}",
+        a.store.audit(None, 0, 10).unwrap()
+    );
+    let got = b
+        .store
+        .get("note--00000000-0000-4000-8000-000000000077")
+        .unwrap()
+        .unwrap();
+    assert!(!got.json.contains("alice.victim"), "{}", got.json);
+    assert!(got.json.contains("redacted.invalid"), "{}", got.json);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_object_is_rejected_and_reported() {
+    let a = TestNode::start("a", 31, None).await;
+    let b = TestNode::start("b", 32, None).await;
+    a.add_peer(&b);
+    a.add(vec![indicator(7, GREEN), indicator(8, GREEN)]);
+
+    // A proxy that changes one byte of one object on the way.
+    let target = a.url.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let target = target.clone();
+        async move {
+            let client = reqwest::Client::new();
+            let mut fwd = client.get(format!("{target}{}", req.uri()));
+            for (k, v) in req.headers() {
+                if k != "host" {
+                    fwd = fwd.header(k, v);
+                }
+            }
+            let resp = fwd.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let body = resp.bytes().await.unwrap();
+            let raw = zstd::bulk::decompress(&body, 1 << 24).unwrap();
+            let text = String::from_utf8(raw)
+                .unwrap()
+                .replacen("bad host 7", "bad host 9", 1);
+            let body = zstd::bulk::compress(text.as_bytes(), 3).unwrap();
+            axum::response::Response::builder()
+                .status(status)
+                .header("content-encoding", "zstd")
+                .body(axum::body::Body::from(body))
+                .unwrap()
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut via_proxy = a.record();
+    via_proxy.url = proxy_url;
+    b.store.put_peer(&via_proxy).unwrap();
+
+    let r = b.pull_from(&a).await.unwrap();
+    assert_eq!((r.stored, r.rejected), (1, 1), "{r:?}");
+    assert!(r.first_rejection.unwrap().contains("does not verify"));
+    assert!(!b.has("indicator--00000000-0000-4000-8000-000000000007"));
+    assert!(b.has("indicator--00000000-0000-4000-8000-000000000008"));
+    assert!(b.peer(&a).last_error.unwrap().contains("rejected 1 object"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_bodies_are_errors_and_nothing_is_stored() {
+    let a = TestNode::start("a", 41, None).await;
+    let b = TestNode::start("b", 42, None).await;
+    a.add_peer(&b);
+    a.add(vec![indicator(9, GREEN)]);
+    for garbage in [b"not zstd at all".to_vec(), {
+        let full = zstd::bulk::compress(b"{\"node\": \"x\", \"changes\": []}", 3).unwrap();
+        full[..full.len() / 2].to_vec()
+    }] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new().fallback(move || {
+            let g = garbage.clone();
+            async move {
+                axum::response::Response::builder()
+                    .header("content-encoding", "zstd")
+                    .body(axum::body::Body::from(g))
+                    .unwrap()
+            }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let mut rec = a.record();
+        rec.url = url;
+        b.store.put_peer(&rec).unwrap();
+        let err = b.pull_from(&a).await.unwrap_err();
+        assert!(matches!(err, PullError::Body(_)), "{err}");
+        assert_eq!(b.peer(&a).cursor, 0);
+    }
+    assert_eq!(b.store.head_seq().unwrap(), 0);
+}
+
+#[test]
+fn the_audit_chain_links_every_entry() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let e = |n: u32| concord_store::federation::AuditEntry {
+        peer: "p".into(),
+        object_id: format!("indicator--{n}"),
+        version: String::new(),
+        verdict: "send".into(),
+        agreement: None,
+        reasons: json!([]),
+    };
+    store.append_audit(&[e(1), e(2)]).unwrap();
+    store.append_audit(&[e(3)]).unwrap();
+    let all = store.audit(None, 0, 10).unwrap();
+    assert_eq!(all.len(), 3);
+    let mut prev = concord_store::federation::AUDIT_GENESIS.to_owned();
+    for r in &all {
+        assert_eq!(r.prev, prev);
+        assert_eq!(
+            r.hash,
+            concord_store::federation::audit_hash(&r.prev, r.n, &r.at, &r.entry)
+        );
+        prev = r.hash.clone();
+    }
+    let _ = Object::from_value(indicator(1, GREEN)).unwrap();
+}
