@@ -578,6 +578,7 @@ fn parse_agreement(doc: &Doc<'_>, v: &Spanned<DeValue<'_>>, path: &str) -> Res<A
         volume_limit: None,
     };
     let (mut has_name, mut has_tlp) = (false, false);
+    let mut deny_span = None;
     for (k, v) in entries {
         let key = join(path, k.get_ref());
         match k.get_ref().as_ref() {
@@ -618,16 +619,11 @@ fn parse_agreement(doc: &Doc<'_>, v: &Spanned<DeValue<'_>>, path: &str) -> Res<A
             }
             "sectors" => a.sectors = doc.list(v, &key, |s| Ok(s.trim().to_ascii_lowercase()))?,
             "tlp" => {
-                a.tlp = doc.list(v, &key, |s| {
-                    parse_tlp(s).ok_or_else(|| format!("unknown TLP level {s:?}"))
+                a.tlp = doc.list(v, &key, |s| match parse_tlp(s) {
+                    Some(Tlp::Red) => Err("TLP:RED never leaves a node; remove it".into()),
+                    Some(t) => Ok(t),
+                    None => Err(format!("unknown TLP level {s:?}")),
                 })?;
-                if a.tlp.contains(&Tlp::Red) {
-                    return Err(doc.value_err(
-                        v.span(),
-                        &key,
-                        "TLP:RED never leaves a node; remove \"red\"".into(),
-                    ));
-                }
                 has_tlp = true;
             }
             "pap" => {
@@ -646,7 +642,10 @@ fn parse_agreement(doc: &Doc<'_>, v: &Spanned<DeValue<'_>>, path: &str) -> Res<A
                     )
                 })?;
             }
-            "deny_categories" => a.deny_categories = doc.list(v, &key, category)?,
+            "deny_categories" => {
+                a.deny_categories = doc.list(v, &key, category)?;
+                deny_span = Some((v.span(), key.clone()));
+            }
             "redact_categories" => a.redact_categories = doc.list(v, &key, category)?,
             "redaction" => a.redaction = parse_redaction(doc, v, &key)?,
             _ => a.volume_limit = Some(parse_volume(doc, v, &key)?),
@@ -660,6 +659,25 @@ fn parse_agreement(doc: &Doc<'_>, v: &Spanned<DeValue<'_>>, path: &str) -> Res<A
     }
     dedup(&mut a.deny_categories);
     dedup(&mut a.redact_categories);
+    match deny_span {
+        // The default negative list gives way to what the agreement sends redacted.
+        None => a
+            .deny_categories
+            .retain(|c| !a.redact_categories.contains(c)),
+        Some((span, key)) => {
+            if let Some(c) = a
+                .deny_categories
+                .iter()
+                .find(|c| a.redact_categories.contains(c))
+            {
+                return Err(doc.value_err(
+                    span,
+                    &key,
+                    format!("{c:?} is in both deny_categories and redact_categories"),
+                ));
+            }
+        }
+    }
     Ok(a)
 }
 

@@ -1,0 +1,5 @@
+//! Tests of `concord-policy` through its public API, one module per feature.
+
+mod common;
+mod decide;
+mod parse;
