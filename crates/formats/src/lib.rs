@@ -3,6 +3,7 @@
 //! for MISP, Suricata, hosts files and plain lists.
 
 pub mod error;
+pub mod export;
 mod json_stream;
 pub mod misp;
 pub mod observable;

@@ -25,12 +25,16 @@ pub fn corpus() -> Option<PathBuf> {
 /// What an importer handed over.
 #[derive(Default, Debug)]
 pub struct Collected {
+    /// Objects.
     pub objects: Vec<Value>,
+    /// Errors.
     pub errors: Vec<FormatError>,
+    /// Warnings.
     pub warnings: Vec<FormatError>,
 }
 
 impl Collected {
+    /// Keeps an item.
     pub fn push(&mut self, i: Item) -> bool {
         match i {
             Item::Object(v) => self.objects.push(v),
@@ -40,6 +44,7 @@ impl Collected {
         true
     }
 
+    /// The objects of one type.
     pub fn of_type(&self, ty: &str) -> Vec<&Value> {
         self.objects.iter().filter(|o| o["type"] == ty).collect()
     }
@@ -57,4 +62,5 @@ impl Collected {
     }
 }
 
+/// "Now" of the tests.
 pub const NOW: &str = "2026-11-22T00:00:00.000Z";

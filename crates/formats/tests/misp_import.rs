@@ -3,11 +3,9 @@
 
 mod common;
 
-
 use common::*;
 use concord_formats::Source;
 use concord_formats::misp::import;
-use serde_json::Value;
 
 fn import_file(path: &std::path::Path) -> Collected {
     let mut c = Collected::default();

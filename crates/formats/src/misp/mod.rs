@@ -6,6 +6,7 @@
 //! property extension ([`EXTENSION_ID`]), so that an event imported and exported again
 //! gives back the same attributes.
 
+pub mod export;
 pub mod import;
 pub mod tags;
 pub mod types;
