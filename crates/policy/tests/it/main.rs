@@ -3,3 +3,4 @@
 mod common;
 mod decide;
 mod parse;
+mod props;
