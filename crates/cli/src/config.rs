@@ -33,6 +33,16 @@ pub struct Config {
     pub taxii_collections: Vec<concord_taxii::collection::CollectionConfig>,
     /// TAXII servers that `serve` pulls from on an interval (`[[taxii_sources]]`).
     pub taxii_sources: Vec<concord_taxii::pull::Source>,
+    /// The organisation running this node (its STIX identity's name; default: node_name).
+    pub organisation: String,
+    /// The organisation's country (ISO 3166 alpha-2), for peers' policy groups.
+    pub country: String,
+    /// The organisation's sectors (STIX industry-sector vocabulary).
+    pub sectors: Vec<String>,
+    /// The outbound policy file, relative to the data directory (empty: built-in default).
+    pub policy_file: String,
+    /// Sync with peers (`[federation]`).
+    pub federation: FederationSettings,
     /// Feeds that `serve` polls on a schedule (`[[feeds]]`).
     pub feeds: Vec<crate::feeds::FeedConfig>,
 }
@@ -51,6 +61,42 @@ impl Default for Config {
             taxii_collections: Vec::new(),
             taxii_sources: Vec::new(),
             feeds: Vec::new(),
+            organisation: String::new(),
+            country: String::new(),
+            sectors: Vec::new(),
+            policy_file: "policy.toml".into(),
+            federation: FederationSettings::default(),
+        }
+    }
+}
+
+/// `[federation]`: how this node syncs with its peers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FederationSettings {
+    /// Pull from peers while serving.
+    pub enabled: bool,
+    /// Seconds between polls of a peer when no live notice arrives.
+    pub pull_interval_secs: u64,
+    /// Versions asked per page.
+    pub page_size: usize,
+    /// Largest clock difference accepted on signed requests, in seconds.
+    pub max_clock_skew_secs: i64,
+    /// Keep a live notice connection to each peer.
+    pub live: bool,
+    /// Seconds a pull request may take before it is abandoned.
+    pub timeout_secs: u64,
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        FederationSettings {
+            enabled: true,
+            pull_interval_secs: 30,
+            page_size: 1_000,
+            max_clock_skew_secs: 300,
+            live: true,
+            timeout_secs: 60,
         }
     }
 }
@@ -95,6 +141,13 @@ impl Config {
              # Largest request body accepted, in bytes.\nbody_limit = {limit}\n\
              # Objects per import transaction.\nimport_batch = {batch}\n\
              # Log filter, e.g. \"info\" or \"concord_server=debug,info\".\nlog = {log:?}\n\n\
+             # The organisation running this node (its STIX identity), for peers.\n\
+             organisation = {org:?}\ncountry = {country:?}\nsectors = {sectors:?}\n\
+             # Outbound policy: what may leave this node for which peer (relative path).\n\
+             policy_file = {policy:?}\n\n\
+             # Sync with peers (`concord peer add`).\n\
+             [federation]\nenabled = true\npull_interval_secs = 30\npage_size = 1000\n\
+             max_clock_skew_secs = 300\nlive = true\ntimeout_secs = 60\n\n\
              # TAXII 2.1 is served under /taxii2/ with a default collection of every object.\n\
              # More collections, readable/writable by token role:\n\
              # [[taxii_collections]]\n\
@@ -117,6 +170,10 @@ impl Config {
             limit = self.body_limit,
             batch = self.import_batch,
             log = self.log,
+            org = self.organisation,
+            country = self.country,
+            sectors = self.sectors,
+            policy = self.policy_file,
         )
     }
 }

@@ -2,7 +2,9 @@
 
 mod config;
 mod export;
+mod federation;
 mod feeds;
+mod identity;
 mod import;
 mod matching;
 mod node;
@@ -56,6 +58,26 @@ enum Command {
     Feed {
         #[command(subcommand)]
         command: feeds::FeedCommand,
+    },
+    /// This node's identity (id, public key, fingerprint) for peers.
+    Node {
+        #[command(subcommand)]
+        command: federation::NodeCommand,
+    },
+    /// Peers this node syncs with.
+    Peer {
+        #[command(subcommand)]
+        command: federation::PeerCommand,
+    },
+    /// The outbound policy: explain a decision, test a policy file.
+    Policy {
+        #[command(subcommand)]
+        command: federation::PolicyCommand,
+    },
+    /// The audit log of outbound decisions.
+    Audit {
+        #[command(subcommand)]
+        command: federation::AuditCommand,
     },
     /// Local users of the web interface.
     User {
@@ -192,6 +214,10 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let node = node::open(&dir)?;
             return feeds::run(&node, command);
         }
+        Command::Node { command } => return federation::node(&node::open(&dir)?, command),
+        Command::Peer { command } => return federation::peer(&node::open(&dir)?, command),
+        Command::Policy { command } => return federation::policy(&node::open(&dir)?, command),
+        Command::Audit { command } => return federation::audit(&node::open(&dir)?, command),
         Command::User { command } => {
             let node = node::open(&dir)?;
             return users::run(&node, command);
@@ -311,7 +337,43 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             public_url: public_url.clone(),
             taxii: node::taxii_config(&node)?,
         };
-        let state = concord_server::AppState::new(Arc::new(node.store), server_config);
+        let store: Arc<dyn concord_store::Store> = Arc::new(node.store);
+        let key = federation::node_key(&node.dir)?;
+        let fed_config = concord_federation::server::FederationConfig {
+            name: node.config.node_name.clone(),
+            url: public_url.clone(),
+            identity: identity::identity(&node.config, &key.node_id()),
+            policy_file: if node.config.policy_file.is_empty() {
+                None
+            } else {
+                Some(node.dir.join(&node.config.policy_file))
+            },
+            max_skew_secs: node.config.federation.max_clock_skew_secs,
+            ..Default::default()
+        };
+        let fed_state = concord_federation::server::FederationState::new(
+            store.clone(),
+            key.clone(),
+            fed_config,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot start federation: {e}"))?;
+        let state =
+            concord_server::AppState::new(store.clone(), server_config).with_federation(fed_state);
+        if node.config.federation.enabled {
+            let f = &node.config.federation;
+            let puller = concord_federation::pull::Puller::new(
+                store.clone(),
+                key,
+                concord_federation::pull::PullConfig {
+                    page_size: f.page_size,
+                    interval: std::time::Duration::from_secs(f.pull_interval_secs.max(1)),
+                    timeout: std::time::Duration::from_secs(f.timeout_secs.max(1)),
+                    live: f.live,
+                    ..Default::default()
+                },
+            );
+            tokio::spawn(Arc::new(puller).run());
+        }
         taxii::spawn_polling(
             &node.dir,
             state.store.clone(),

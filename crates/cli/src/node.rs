@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use concord_store::{Role, Store, sqlite::SqliteStore};
-use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 
 use crate::config::{self, Config};
@@ -49,15 +48,11 @@ pub fn init(dir: &Path, name: Option<&str>) -> anyhow::Result<Init> {
     }
     fs::create_dir_all(dir)
         .with_context(|| format!("cannot create data directory {}", dir.display()))?;
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed)
-        .map_err(|e| anyhow::anyhow!("no OS randomness for the node key: {e}"))?;
-    let key = SigningKey::from_bytes(&seed);
-    let public = key.verifying_key().to_bytes();
-    let node_id = format!("concord-{}", &hex::encode(Sha256::digest(public))[..24]);
+    let key = concord_federation::identity::NodeKey::generate()?;
+    let node_id = key.node_id();
 
     let mut cfg = Config::load(dir)?;
-    cfg.node_id = node_id;
+    cfg.node_id = node_id.clone();
     if let Some(n) = name {
         cfg.node_name = n.to_owned();
     }
@@ -66,10 +61,17 @@ pub fn init(dir: &Path, name: Option<&str>) -> anyhow::Result<Init> {
         fs::write(&cfg_path, cfg.render_file())
             .with_context(|| format!("cannot write {}", cfg_path.display()))?;
     }
-    fs::write(dir.join(PUB_FILE), format!("{}\n", hex::encode(public)))?;
-    write_secret(&key_path, &format!("{}\n", hex::encode(seed)))?;
+    let policy_path = dir.join(&cfg.policy_file);
+    if !cfg.policy_file.is_empty() && !policy_path.exists() {
+        fs::write(&policy_path, concord_policy::DEFAULT_POLICY)
+            .with_context(|| format!("cannot write {}", policy_path.display()))?;
+    }
+    fs::write(dir.join(PUB_FILE), format!("{}\n", key.public_hex()))?;
+    write_secret(&key_path, &format!("{}\n", key.seed_hex()))?;
 
     let store = SqliteStore::open(&dir.join(DB_FILE))?;
+    let identity = crate::identity::objects(&cfg, &node_id);
+    concord_store::import::import_values(&store, identity, 100, &mut |_| {})?;
     let secret = concord_server::auth::new_token_secret();
     store.create_token(
         "initial admin",

@@ -28,6 +28,7 @@
 //! | `POST /api/v1/objects`, `POST /api/v1/match` | analyst |
 //! | `GET`, `POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}` | admin |
 //! | `/taxii2/...`: TAXII 2.1 (see `concord-taxii`; Basic or Bearer, per-collection roles) | per collection |
+//! | `/federation/v1/...`: sync between nodes (see `concord-federation`; RFC 9421 signatures of registered peers) | peer |
 //!
 //! `GET /api/v1/objects/{id}` answers `{"object": <STIX object>, "seq", "date_added",
 //! "revoked"}`; listings answer `{"objects": [<STIX object>...], "next": "<cursor>" | null}`;
@@ -92,6 +93,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The TAXII routes' state (same store, TAXII settings, recent statuses).
     pub taxii: concord_taxii::server::TaxiiState,
+    /// The `/federation/v1` routes' state, when this node federates.
+    pub federation: Option<concord_federation::server::FederationState>,
 }
 
 impl AppState {
@@ -107,7 +110,14 @@ impl AppState {
             taxii,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
+            federation: None,
         }
+    }
+
+    /// The same state serving the `/federation/v1` routes too.
+    pub fn with_federation(mut self, f: concord_federation::server::FederationState) -> Self {
+        self.federation = Some(f);
+        self
     }
 }
 
@@ -140,6 +150,10 @@ pub const ROUTES: &[(&str, &str)] = &[
 /// The application's router, ready to serve.
 pub fn app(state: AppState) -> Router {
     use routes::{matching, meta, objects, tokens};
+    let federation = match &state.federation {
+        Some(f) => concord_federation::server::router(f.clone()),
+        None => Router::new(),
+    };
     Router::new()
         .route("/healthz", get(meta::healthz))
         .route("/metrics", get(meta::metrics))
@@ -159,6 +173,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(concord_taxii::server::router(state.taxii.clone()))
         .merge(web::router(state.clone()))
+        .merge(federation)
         .fallback(error::route_not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(CatchPanicLayer::custom(error::panic_response))

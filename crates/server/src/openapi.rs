@@ -171,7 +171,18 @@ pub fn document(config: &ServerConfig) -> Value {
                     "object": { "type": "object", "description": "The STIX object." },
                     "seq": { "type": "integer" },
                     "date_added": { "type": "string", "format": "date-time" },
-                    "revoked": { "type": "boolean" }
+                    "revoked": { "type": "boolean" },
+                    "provenance": {
+                        "description": "null when created at this node; else where it came from (origin signature verified on receipt).",
+                        "type": ["object", "null"],
+                        "properties": {
+                            "origin": { "type": "string" },
+                            "origin_key": { "type": "string" },
+                            "received_from": { "type": "string" },
+                            "hops_left": { "type": "integer" },
+                            "redacted_by": { "type": ["string", "null"] }
+                        }
+                    }
                 }
             }))),
             ("400", bad_param.clone()),

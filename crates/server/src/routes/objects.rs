@@ -250,12 +250,33 @@ pub async fn get_one(
 ) -> Result<Json<Value>, ApiError> {
     let stored = current(&state, &id).await?;
     let object = stored.value();
+    let store = state.store.clone();
+    let (key, version) = (id.clone(), version_of(&object));
+    let provenance = blocking(move || Ok(store.provenance(&key, &version)?)).await?;
     Ok(Json(json!({
         "object": object,
         "seq": stored.seq,
         "date_added": stored.date_added,
         "revoked": revoked(&object),
+        // Where it came from: null when created at this node; otherwise the origin node
+        // (whose signature was verified on receipt), the peer it came from, and the
+        // node that redacted it on the way, if any.
+        "provenance": provenance.map(|p| json!({
+            "origin": p.origin,
+            "origin_key": p.origin_key,
+            "received_from": p.received_from,
+            "hops_left": p.hops_left,
+            "redacted_by": p.redactor.map(|r| r.node),
+        })),
     })))
+}
+
+fn version_of(v: &Value) -> String {
+    v.get("modified")
+        .or_else(|| v.get("created"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
 }
 
 /// `GET /api/v1/objects/{id}/versions`: every held version, oldest first.

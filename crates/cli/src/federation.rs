@@ -1,0 +1,398 @@
+//! `concord node`, `concord peer`, `concord policy` and `concord audit`: the node's
+//! identity, its peers, its outbound policy and the audit log of what left it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use concord_federation::identity::{NodeKey, fingerprint, node_id_of_hex};
+use concord_federation::outbound;
+use concord_store::Store;
+use concord_store::federation::{AUDIT_GENESIS, FederationStore, PeerRecord, audit_hash};
+use serde_json::json;
+
+use crate::node::Node;
+
+/// `concord node` subcommands.
+#[derive(clap::Subcommand)]
+pub enum NodeCommand {
+    /// Print this node's id, public key, fingerprint and URL (what peers need to add it).
+    Show {
+        /// Print JSON (`id`, `public_key`, `fingerprint`, `url`, `name`).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `concord peer` subcommands.
+#[derive(clap::Subcommand)]
+pub enum PeerCommand {
+    /// Register a peer. Nothing flows until both sides have added each other.
+    Add {
+        /// The peer's base URL (e.g. http://127.0.0.1:7471).
+        url: String,
+        /// The peer's Ed25519 public key (hex, from its `concord node show`).
+        #[arg(long)]
+        key: String,
+        /// A display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The agreement of this node's policy that applies to the peer.
+        #[arg(long)]
+        agreement: Option<String>,
+        /// The peer's country (ISO 3166 code), for policy groups.
+        #[arg(long)]
+        country: Option<String>,
+        /// A sector of the peer, for policy groups (repeatable).
+        #[arg(long = "sector")]
+        sectors: Vec<String>,
+    },
+    /// Show each peer's state: last sync, cursor, lag, errors.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a peer (by node id or name).
+    Remove {
+        /// Node id or name.
+        peer: String,
+    },
+}
+
+/// `concord policy` subcommands.
+#[derive(clap::Subcommand)]
+pub enum PolicyCommand {
+    /// Print the decision for one object and one peer, with the rule behind each part.
+    Explain {
+        /// The object id (its current version is used).
+        object: String,
+        /// The peer (node id or name).
+        #[arg(long)]
+        peer: String,
+    },
+    /// Check a policy file and print what each peer would receive from the current
+    /// store, in counts by type and decision, before putting it in force.
+    Test {
+        /// The policy file to check.
+        file: PathBuf,
+    },
+}
+
+/// `concord audit` subcommands.
+#[derive(clap::Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain; name the first entry that does not fit.
+    Verify,
+    /// List outbound decisions.
+    Show {
+        /// Only decisions about this peer (node id or name).
+        #[arg(long)]
+        peer: Option<String>,
+        /// At most this many entries (the newest).
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The node key of a data directory.
+pub fn node_key(dir: &Path) -> anyhow::Result<NodeKey> {
+    let path = dir.join(crate::node::KEY_FILE);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the node key {}", path.display()))?;
+    Ok(NodeKey::from_seed_hex(&text)?)
+}
+
+/// The URL this node is reached at.
+pub fn public_url(node: &Node) -> String {
+    if node.config.public_url.is_empty() {
+        format!("http://{}", node.config.listen)
+    } else {
+        node.config.public_url.clone()
+    }
+}
+
+/// The policy file in force (absolute), if one is configured and present.
+pub fn policy_path(node: &Node) -> Option<PathBuf> {
+    if node.config.policy_file.is_empty() {
+        return None;
+    }
+    let p = node.dir.join(&node.config.policy_file);
+    p.exists().then_some(p)
+}
+
+fn find_peer(store: &dyn Store, which: &str) -> anyhow::Result<PeerRecord> {
+    let peers = store.peers()?;
+    peers
+        .iter()
+        .find(|p| p.node_id == which)
+        .or_else(|| peers.iter().find(|p| p.name == which))
+        .cloned()
+        .with_context(|| format!("no peer {which:?} (see `concord peer list`)"))
+}
+
+/// Runs `concord node`.
+pub fn node(node: &Node, command: NodeCommand) -> anyhow::Result<ExitCode> {
+    let NodeCommand::Show { json } = command;
+    let key = node_key(&node.dir)?;
+    let public = key.public_hex();
+    let fp = fingerprint(&public)?;
+    if json {
+        println!(
+            "{}",
+            json!({"id": key.node_id(), "public_key": public, "fingerprint": fp,
+                "url": public_url(node), "name": node.config.node_name})
+        );
+    } else {
+        println!("Node:        {}", node.config.node_name);
+        println!("Id:          {}", key.node_id());
+        println!("Public key:  {public}");
+        println!("Fingerprint: {fp}");
+        println!("URL:         {}", public_url(node));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn state_of(p: &PeerRecord) -> &'static str {
+    match (&p.last_error, &p.last_sync) {
+        (Some(_), _) => "error",
+        (None, Some(_)) => "synced",
+        (None, None) => "never synced",
+    }
+}
+
+/// Runs `concord peer`.
+pub fn peer(node: &Node, command: PeerCommand) -> anyhow::Result<ExitCode> {
+    let store = &node.store;
+    match command {
+        PeerCommand::Add {
+            url,
+            key,
+            name,
+            agreement,
+            country,
+            sectors,
+        } => {
+            let node_id = node_id_of_hex(&key)?;
+            if node_id == node_key(&node.dir)?.node_id() {
+                bail!("that is this node's own key");
+            }
+            let parsed = reqwest_like_url_check(&url)?;
+            let record = PeerRecord {
+                name: name.unwrap_or_else(|| node_id.clone()),
+                node_id: node_id.clone(),
+                url: parsed,
+                public_key: key.trim().to_ascii_lowercase(),
+                country,
+                sectors,
+                agreement,
+                ..PeerRecord::default()
+            };
+            store.put_peer(&record)?;
+            println!(
+                "Peer {} ({node_id}) added; fingerprint {}. It must add this node too.",
+                record.name,
+                fingerprint(&record.public_key)?
+            );
+        }
+        PeerCommand::List { json } => {
+            let peers = store.peers()?;
+            if json {
+                for p in &peers {
+                    let mut v = serde_json::to_value(p)?;
+                    v["state"] = json!(state_of(p));
+                    v["lag"] = json!((p.head - p.cursor).max(0));
+                    println!("{v}");
+                }
+            } else if peers.is_empty() {
+                println!("No peers. Add one with `concord peer add URL --key PUBKEY`.");
+            } else {
+                println!("NAME\tNODE\tURL\tSTATE\tLAST SYNC\tCURSOR\tLAG\tRECEIVED\tERROR");
+                for p in &peers {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        p.name,
+                        p.node_id,
+                        p.url,
+                        state_of(p),
+                        p.last_sync.as_deref().unwrap_or("-"),
+                        p.cursor,
+                        (p.head - p.cursor).max(0),
+                        p.received,
+                        p.last_error.as_deref().unwrap_or("")
+                    );
+                }
+            }
+        }
+        PeerCommand::Remove { peer } => {
+            let p = find_peer(store, &peer)?;
+            store.remove_peer(&p.node_id)?;
+            println!("Peer {} ({}) removed.", p.name, p.node_id);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reqwest_like_url_check(url: &str) -> anyhow::Result<String> {
+    let u = url.trim().trim_end_matches('/');
+    let rest = u
+        .strip_prefix("http://")
+        .or_else(|| u.strip_prefix("https://"))
+        .with_context(|| format!("peer URL {url:?} must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(char::is_whitespace) {
+        bail!("peer URL {url:?} has no host");
+    }
+    Ok(u.to_owned())
+}
+
+fn load_policy(node: &Node) -> anyhow::Result<concord_policy::Policy> {
+    concord_federation::server::load_policy(policy_path(node).as_deref())
+        .map_err(|e| anyhow::anyhow!(e))
+}
+
+/// Runs `concord policy`.
+pub fn policy(node: &Node, command: PolicyCommand) -> anyhow::Result<ExitCode> {
+    let key = node_key(&node.dir)?;
+    match command {
+        PolicyCommand::Explain { object, peer } => {
+            let policy = load_policy(node)?;
+            let p = find_peer(&node.store, &peer)?;
+            let held = node
+                .store
+                .get(&object)?
+                .with_context(|| format!("no object {object}"))?;
+            let (decision, prov) = outbound::decide(&node.store, &key, &policy, &held.value(), &p)?;
+            println!("Object {object} for peer {} ({}):", p.name, p.node_id);
+            if let Some(prov) = prov {
+                println!(
+                    "  received from {}, created by {} ({} re-shares left)",
+                    prov.received_from, prov.origin, prov.hops_left
+                );
+            }
+            println!("{decision}");
+        }
+        PolicyCommand::Test { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let policy = concord_policy::Policy::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            println!("{}: valid policy.", file.display());
+            let mut peers = node.store.peers()?;
+            if peers.is_empty() {
+                println!("No peers registered; showing a peer with no name, country or sector.");
+                peers.push(PeerRecord {
+                    node_id: "concord-000000000000000000000000".into(),
+                    name: "(any peer)".into(),
+                    ..PeerRecord::default()
+                });
+            }
+            for p in &peers {
+                let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+                node.store.for_each_current(&[], &mut |obj| {
+                    let v = obj.value();
+                    if let Ok((d, _)) = outbound::decide(&node.store, &key, &policy, &v, p) {
+                        let verdict = serde_json::to_value(&d.verdict)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                        let ty = v["type"].as_str().unwrap_or("?").to_owned();
+                        *counts.entry((ty, verdict)).or_default() += 1;
+                    }
+                    Ok(())
+                })?;
+                println!("\nPeer {} ({}):", p.name, p.node_id);
+                println!("  TYPE\tSEND\tSEND-REDACTED\tWITHHOLD");
+                let types: std::collections::BTreeSet<&String> =
+                    counts.keys().map(|(t, _)| t).collect();
+                for t in types {
+                    let n = |v: &str| counts.get(&(t.clone(), v.to_owned())).copied().unwrap_or(0);
+                    println!(
+                        "  {t}\t{}\t{}\t{}",
+                        n("send"),
+                        n("send-redacted"),
+                        n("withhold")
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `concord audit`.
+pub fn audit(node: &Node, command: AuditCommand) -> anyhow::Result<ExitCode> {
+    let store = &node.store;
+    match command {
+        AuditCommand::Verify => {
+            let mut prev = AUDIT_GENESIS.to_owned();
+            let mut expected_n = 1;
+            let mut after = 0;
+            loop {
+                let chunk = store.audit(None, after, 10_000)?;
+                if chunk.is_empty() {
+                    break;
+                }
+                for r in &chunk {
+                    let problem = if r.n != expected_n {
+                        Some(format!("expected entry {expected_n}, found {}", r.n))
+                    } else if r.prev != prev {
+                        Some("its `prev` is not the hash of the entry before".to_owned())
+                    } else if r.hash != audit_hash(&r.prev, r.n, &r.at, &r.entry) {
+                        Some("its content does not match its hash".to_owned())
+                    } else {
+                        None
+                    };
+                    if let Some(p) = problem {
+                        println!("Audit log broken at entry {}: {p}.", r.n);
+                        return Ok(ExitCode::from(2));
+                    }
+                    prev = r.hash.clone();
+                    expected_n += 1;
+                    after = r.n;
+                }
+            }
+            println!(
+                "Audit log intact: {} entries, last hash {prev}.",
+                expected_n - 1
+            );
+        }
+        AuditCommand::Show { peer, limit, json } => {
+            let peer = match peer {
+                Some(p) => Some(find_peer(store, &p).map(|r| r.node_id).unwrap_or(p)),
+                None => None,
+            };
+            let mut all = Vec::new();
+            let mut after = 0;
+            loop {
+                let chunk = store.audit(peer.as_deref(), after, 10_000)?;
+                let Some(last) = chunk.last() else { break };
+                after = last.n;
+                all.extend(chunk);
+                if all.len() > limit {
+                    all.drain(..all.len() - limit);
+                }
+            }
+            for r in &all {
+                if json {
+                    println!("{}", serde_json::to_string(r)?);
+                } else {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        r.n,
+                        r.at,
+                        r.entry.peer,
+                        r.entry.object_id,
+                        r.entry.version,
+                        r.entry.verdict,
+                        r.entry.agreement.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
