@@ -174,7 +174,7 @@ fn walk(opts: Scan<'_>, v: &Value, path: &str, key: &str, depth: usize, out: &mu
         }
         Value::Object(map) => {
             for (k, item) in map {
-                let p = format!("{path}.{k}");
+                let p = format!("{path}.{}", path_segment(k));
                 // Keys can hold data too (custom dictionaries keyed by address).
                 scan_regex_kinds(opts, k, &p, out);
                 walk(opts, item, &p, k, depth + 1, out);
@@ -182,6 +182,17 @@ fn walk(opts: Scan<'_>, v: &Value, path: &str, key: &str, depth: usize, out: &mu
         }
         _ => {}
     }
+}
+
+/// A key as a path segment: property names as they are, any other key (which may be
+/// data, such as an address in a custom dictionary) as `<key>`, so that paths in reasons
+/// never repeat a value.
+fn path_segment(k: &str) -> &str {
+    let shaped = k
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && !k.bytes().all(|b| b.is_ascii_digit());
+    if shaped { k } else { "<key>" }
 }
 
 fn scan_string(opts: Scan<'_>, s: &str, path: &str, key: &str, out: &mut Vec<Found>) {
@@ -203,7 +214,7 @@ fn scan_string(opts: Scan<'_>, s: &str, path: &str, key: &str, out: &mut Vec<Fou
         }
     }
     if opts.phone && is_phone_key(key) {
-        for r in phone_runs(s, key) {
+        for r in phone_runs(s) {
             out.push(found(Kind::Phone, path, &s[r]));
         }
         scan_regex_kinds(
@@ -352,7 +363,7 @@ static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Phone numbers in a property meant to hold them: runs of 7 to 15 digits with the
 /// usual separators (ISO dates excepted), not already hashed.
-fn phone_runs(s: &str, _key: &str) -> Vec<Range<usize>> {
+fn phone_runs(s: &str) -> Vec<Range<usize>> {
     PHONE_RUN
         .find_iter(s)
         .filter(|m| {
@@ -368,7 +379,7 @@ fn phone_runs(s: &str, _key: &str) -> Vec<Range<usize>> {
 /// Phone numbers a redaction replaces in a string held under `key`.
 pub(crate) fn phones(s: &str, key: &str) -> Vec<Range<usize>> {
     let mut out = if is_phone_key(key) {
-        phone_runs(s, key)
+        phone_runs(s)
     } else {
         Vec::new()
     };

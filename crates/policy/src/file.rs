@@ -604,7 +604,11 @@ fn parse_agreement(doc: &Doc<'_>, v: &Spanned<DeValue<'_>>, path: &str) -> Res<A
                             format!("{other:?}: expected \"*\" or a list of node ids or names"),
                         ));
                     }
-                    None => PeerList::Named(doc.list(v, &key, |s| Ok(s.trim().to_owned()))?),
+                    None => PeerList::Named(doc.list(v, &key, |s| match s.trim() {
+                        "" => Err("a peer may not be empty".into()),
+                        "*" => Err("\"*\" stands alone: peers = \"*\"".into()),
+                        p => Ok(p.to_owned()),
+                    })?),
                 }
             }
             "countries" => {

@@ -198,7 +198,12 @@ fn rewrite(v: &mut Value, plan: &mut Plan<'_>, key: &str, depth: usize) {
     }
     match v {
         Value::String(s) => {
-            if let Some(new) = rewrite_str(s, plan, key, true) {
+            let new = if key == "pattern" {
+                rewrite_pattern(s, plan)
+            } else {
+                rewrite_str(s, plan, key, true)
+            };
+            if let Some(new) = new {
                 *s = new;
             }
         }
@@ -211,6 +216,11 @@ fn rewrite(v: &mut Value, plan: &mut Plan<'_>, key: &str, depth: usize) {
             let old = std::mem::take(map);
             let mut new = Map::new();
             for (k, mut item) in old {
+                // Concord's grading travels as it is.
+                if k == EXTENSION_ID {
+                    new.insert(k, item);
+                    continue;
+                }
                 rewrite(&mut item, plan, &k, depth + 1);
                 // Keys: only the regex-found kinds, never property names of STIX shape.
                 let nk = if k
@@ -228,6 +238,53 @@ fn rewrite(v: &mut Value, plan: &mut Plan<'_>, key: &str, depth: usize) {
         }
         _ => {}
     }
+}
+
+/// A STIX pattern is rewritten inside its quoted string literals only, so that a
+/// login like `user` cannot break an object path like `user-account:account_login`.
+fn rewrite_pattern(s: &str, plan: &mut Plan<'_>) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut changed = false;
+    let mut rest = s;
+    while let Some(open) = rest.find('\'') {
+        out.push_str(&rest[..=open]);
+        let body = &rest[open + 1..];
+        // The closing quote is the first one not escaped by a backslash.
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in body.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '\'' if !escaped => {
+                    end = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let Some(end) = end else {
+            // Unterminated: the rest is one literal.
+            match rewrite_str(body, plan, "pattern_literal", true) {
+                Some(new) => {
+                    out.push_str(&new);
+                    changed = true;
+                }
+                None => out.push_str(body),
+            }
+            return changed.then_some(out);
+        };
+        match rewrite_str(&body[..end], plan, "pattern_literal", true) {
+            Some(new) => {
+                out.push_str(&new);
+                changed = true;
+            }
+            None => out.push_str(&body[..end]),
+        }
+        out.push('\'');
+        rest = &body[end + 1..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
 }
 
 /// Applies every replacement to one string; `None` if nothing changed.

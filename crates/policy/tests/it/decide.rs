@@ -745,3 +745,46 @@ fn detect_reports_category_rule_and_path() {
         Policy::parse("[detectors]\nemail = false\nphone = false\nindividual = false\n").unwrap();
     assert!(concord_policy::detect(&off, &obj).is_empty());
 }
+
+#[test]
+fn common_logins_do_not_break_patterns_or_the_grading() {
+    let p = Policy::parse(
+        "[[agreement]]\nname = \"a\"\npeers = \"*\"\ntlp = [\"green\"]\nmax_classification = \"core\"\nredact_categories = [\"personal-information\"]\n",
+    )
+    .unwrap();
+    let obj = graded(
+        json!({
+            "type": "indicator", "spec_version": "2.1",
+            "id": "indicator--1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b",
+            "created": "2026-11-22T00:00:00.000Z", "modified": "2026-11-22T00:00:00.000Z",
+            "pattern": "[user-account:account_login = 'user'] OR [user-account:user_id = 'gen']",
+            "pattern_type": "stix", "valid_from": "2026-11-22T00:00:00Z",
+            "name": "user logins from the general office",
+            "object_marking_refs": [tlp(Tlp::Green)]
+        }),
+        json!({"classification": "general", "categories": ["personal-information"]}),
+    );
+    let d = decide(&p, &ctx(), &obj, &local(), &peer("x"));
+    assert_eq!(d.verdict, Verdict::SendRedacted, "{d}");
+    let sent = d.object.unwrap();
+    let pattern = sent["pattern"].as_str().unwrap();
+    assert!(
+        pattern.starts_with("[user-account:account_login = 'h-"),
+        "{pattern}"
+    );
+    concord_pattern::parse(pattern).unwrap();
+    assert_eq!(sent["extensions"], obj["extensions"]);
+    let name = sent["name"].as_str().unwrap();
+    assert!(!name.contains("user") && !name.contains("gen"), "{name}");
+}
+
+#[test]
+fn reasons_do_not_repeat_values_held_in_keys() {
+    let p = Policy::builtin_default();
+    let mut obj = note("nothing here", &[tlp(Tlp::Green)]);
+    obj["x_contacts"] = json!({"jane@example.org": "primary"});
+    let d = decide(&p, &ctx(), &obj, &local(), &peer("x"));
+    denied_by(&d, "agreement.default.categories");
+    assert!(d.to_string().contains("$.x_contacts.<key>"), "{d}");
+    assert!(!d.to_string().contains("jane@example.org"), "{d}");
+}
