@@ -1,117 +1,445 @@
-//! `concord import`: files of STIX objects into the store, with a progress bar on a
-//! terminal and a summary at the end; each rejection names the object, path and rule.
+//! `concord import`: files of STIX objects, MISP events, CSAF advisories, CSV or plain
+//! feeds into the store, with a progress bar on a terminal and a summary at the end; each
+//! rejection names the object, path and rule, each bad record its line or JSON path.
 
+use std::collections::HashMap;
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
 
+use anyhow::Context;
+use concord_formats::plain::{self, Layout};
+use concord_formats::{Detected, FormatError, Item, Source};
 use concord_store::Store;
 use concord_store::import::{ObjectResult, Summary, import_values};
 use serde_json::Value;
 
 /// Arguments of `concord import`.
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone, Default)]
 pub struct ImportArgs {
     /// Files to import (`-` for standard input).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "list_presets")]
     pub files: Vec<PathBuf>,
     /// Objects per transaction.
     #[arg(long)]
     pub batch: Option<usize>,
+    /// Input format: auto (recognised from the content), stix, misp, csaf, csv, lines.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// For `lines`: the kind of every value (ipv4-addr, ipv6-addr, domain-name, url,
+    /// file-md5, file-sha1, file-sha256, email-addr, ...); guessed per line if absent.
+    #[arg(long, value_name = "KIND")]
+    pub observable: Option<String>,
+    /// For `csv`: a known feed layout (see --list-presets).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// Lists the CSV/feed presets and exits.
+    #[arg(long)]
+    pub list_presets: bool,
+    /// For `csv`: the role of each column, comma-separated: one observable kind (the
+    /// value), first_seen, description, label, or empty/skip.
+    #[arg(long, value_name = "ROLES")]
+    pub columns: Option<String>,
+    /// For `csv --columns`: the field delimiter (one character; `tab` for tabs).
+    #[arg(long, default_value = ",")]
+    pub delimiter: String,
+    /// The source's name (feeds: part of every indicator id); default: the file name.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// TLP of the imported feed values (clear, green, amber, amber+strict, red).
+    #[arg(long)]
+    pub tlp: Option<String>,
+    /// Confidence (0-100) of the imported feed values.
+    #[arg(long)]
+    pub confidence: Option<u8>,
+    /// A label for every imported feed value (repeatable).
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
 }
 
-/// Runs `concord import`; returns `false` if any object or file was rejected.
+/// Runs `concord import`; returns `false` if any object, record or file was rejected.
 pub fn run(node: &crate::node::Node, args: &ImportArgs) -> anyhow::Result<bool> {
-    let batch = args.batch.unwrap_or(node.config.import_batch);
-    import_files(&node.store, &args.files, batch)
-}
-
-/// Imports every file; returns `false` if any object or file was rejected.
-pub fn import_files(store: &dyn Store, files: &[PathBuf], batch: usize) -> anyhow::Result<bool> {
-    let mut total = Summary::default();
-    let mut file_errors = 0usize;
-    for path in files {
-        let (summary, error) = import_file(store, path, batch);
-        total.add(&summary);
-        if let Some(e) = error {
-            file_errors += 1;
-            eprintln!("{}: {e:#}", path.display());
+    if args.list_presets {
+        for p in plain::presets() {
+            println!("{:<18} {} [{}]", p.name, p.about, p.kind.name());
         }
+        return Ok(true);
     }
-    println!(
-        "Imported {} file(s): {} new, {} new versions, {} unchanged, {} conflicting, {} rejected{}",
-        files.len(),
-        total.new,
-        total.new_versions,
-        total.unchanged,
-        total.conflicts,
-        total.rejected,
-        if file_errors > 0 {
-            format!("; {file_errors} file(s) could not be read")
-        } else {
-            String::new()
-        },
-    );
-    Ok(total.rejected == 0 && file_errors == 0)
+    let batch = args.batch.unwrap_or(node.config.import_batch);
+    let total = import_with(&node.store, &args.files, batch, args)?;
+    total.print(args.files.len());
+    Ok(total.ok())
 }
 
-/// Imports one file, streaming: a parser thread reads objects one by one while this
-/// thread validates and stores them in batches, so memory stays flat for any file size.
-/// Returns what was stored, plus the error that ended the file early, if any (objects
-/// before a syntax error are kept).
-fn import_file(store: &dyn Store, path: &Path, batch: usize) -> (Summary, Option<anyhow::Error>) {
-    let (reader, len): (Box<dyn Read + Send>, Option<u64>) = if path == Path::new("-") {
-        (Box::new(std::io::stdin()), None)
-    } else {
-        match File::open(path) {
-            Ok(f) => {
-                let len = f.metadata().ok().map(|m| m.len());
-                (Box::new(f), len)
+/// Totals of an import over several files.
+#[derive(Default)]
+pub struct Totals {
+    /// What the store did.
+    pub summary: Summary,
+    /// Files that could not be read (or ended early).
+    pub file_errors: usize,
+    /// Records that could not be converted.
+    pub record_errors: usize,
+    /// Records converted with a warning.
+    pub warnings: usize,
+    /// Ids of the objects imported (only kept when asked for, by feeds).
+    pub ids: Vec<String>,
+}
+
+impl Totals {
+    fn ok(&self) -> bool {
+        self.summary.rejected == 0 && self.file_errors == 0 && self.record_errors == 0
+    }
+
+    fn print(&self, files: usize) {
+        let t = &self.summary;
+        let mut tail = String::new();
+        if self.record_errors > 0 {
+            tail.push_str(&format!("; {} record(s) with errors", self.record_errors));
+        }
+        if self.warnings > 0 {
+            tail.push_str(&format!("; {} warning(s)", self.warnings));
+        }
+        if self.file_errors > 0 {
+            tail.push_str(&format!("; {} file(s) could not be read", self.file_errors));
+        }
+        println!(
+            "Imported {files} file(s): {} new, {} new versions, {} unchanged, {} conflicting, {} rejected{tail}",
+            t.new, t.new_versions, t.unchanged, t.conflicts, t.rejected,
+        );
+    }
+}
+
+/// How to read one input.
+#[derive(Clone)]
+pub enum Reading {
+    /// STIX documents.
+    Stix,
+    /// MISP JSON events.
+    Misp,
+    /// CSAF 2.0 advisories.
+    Csaf,
+    /// A plain or CSV feed with this layout.
+    Plain(Box<Layout>),
+}
+
+/// Decides how to read an input from the arguments and the start of its content.
+pub fn reading(args: &ImportArgs, head: &[u8]) -> anyhow::Result<Reading> {
+    let format = match args.format.as_str() {
+        "auto" => match concord_formats::detect(head) {
+            Detected::Stix => "stix",
+            Detected::Misp => "misp",
+            Detected::Csaf => "csaf",
+            _ if args.preset.is_some() || args.columns.is_some() => "csv",
+            _ => "lines",
+        },
+        f => f,
+    };
+    Ok(match format {
+        "stix" => Reading::Stix,
+        "misp" => Reading::Misp,
+        "csaf" => Reading::Csaf,
+        "csv" => Reading::Plain(Box::new(layout(args)?)),
+        "lines" => Reading::Plain(Box::new(match &args.observable {
+            Some(k) => Layout::lines(kind(k)?),
+            None => match &args.preset {
+                Some(_) => layout(args)?,
+                None => Layout::guessing(),
+            },
+        })),
+        f => anyhow::bail!("unknown format {f:?} (auto, stix, misp, csaf, csv, lines)"),
+    })
+}
+
+fn kind(name: &str) -> anyhow::Result<concord_formats::observable::Kind> {
+    concord_formats::observable::Kind::from_name(name).with_context(|| {
+        let names: Vec<&str> = concord_formats::observable::KINDS
+            .iter()
+            .map(|k| k.name())
+            .collect();
+        format!("unknown observable {name:?} (one of {})", names.join(", "))
+    })
+}
+
+fn layout(args: &ImportArgs) -> anyhow::Result<Layout> {
+    if let Some(p) = &args.preset {
+        return plain::preset(p)
+            .with_context(|| format!("unknown preset {p:?} (concord import --list-presets)"));
+    }
+    let Some(cols) = &args.columns else {
+        anyhow::bail!("--format csv needs --preset NAME or --columns ROLES");
+    };
+    let delimiter = match args.delimiter.as_str() {
+        "tab" | "\\t" => b'\t',
+        d if d.len() == 1 => d.as_bytes()[0],
+        d => anyhow::bail!("--delimiter must be one character, not {d:?}"),
+    };
+    let mut l = Layout::from_columns(cols, delimiter).map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(k) = &args.observable {
+        l.kind = kind(k)?;
+    }
+    Ok(l)
+}
+
+/// The source of an input: its name, TLP, confidence and labels from the arguments.
+pub fn source(args: &ImportArgs, path: &Path) -> anyhow::Result<Source> {
+    let name = args.source.clone().unwrap_or_else(|| {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "stdin".into())
+    });
+    let mut s = Source::new(name, concord_stix::Timestamp::now_millis());
+    s.labels = args.labels.clone();
+    s.confidence = args.confidence;
+    if let Some(t) = &args.tlp {
+        s.tlp = Some(
+            concord_formats::misp::tags::tlp_of(&format!("tlp:{t}"))
+                .with_context(|| format!("unknown TLP level {t:?}"))?,
+        );
+    }
+    Ok(s)
+}
+
+fn import_with(
+    store: &dyn Store,
+    files: &[PathBuf],
+    batch: usize,
+    args: &ImportArgs,
+) -> anyhow::Result<Totals> {
+    let mut total = Totals::default();
+    for path in files {
+        let (reader, len): (Box<dyn Read + Send>, Option<u64>) = if path == Path::new("-") {
+            (Box::new(std::io::stdin()), None)
+        } else {
+            match File::open(path) {
+                Ok(f) => {
+                    let len = f.metadata().ok().map(|m| m.len());
+                    (Box::new(f), len)
+                }
+                Err(e) => {
+                    total.file_errors += 1;
+                    eprintln!("{}: cannot read: {e}", path.display());
+                    continue;
+                }
+            }
+        };
+        let name = path.display().to_string();
+        let result = (|| {
+            let source = source(args, path)?;
+            import_reader(store, reader, len, &name, batch, args, &source, false)
+        })();
+        match result {
+            Ok(t) => {
+                total.summary.add(&t.summary);
+                total.file_errors += t.file_errors;
+                total.record_errors += t.record_errors;
+                total.warnings += t.warnings;
             }
             Err(e) => {
-                let e = anyhow::Error::from(e).context(format!("cannot read {}", path.display()));
-                return (Summary::default(), Some(e));
+                total.file_errors += 1;
+                eprintln!("{name}: {e:#}");
             }
         }
-    };
-    let bar = crate::progress::file_bar(len, path);
+    }
+    Ok(total)
+}
+
+/// Imports one input (a file, standard input, or a feed's download), streaming: a parser
+/// thread converts records one by one while this thread settles them against the held
+/// versions and the store writes them in batches, so memory stays flat for any size.
+/// Objects before a fatal error (truncated JSON) are kept; the error is reported.
+#[allow(clippy::too_many_arguments)]
+pub fn import_reader(
+    store: &dyn Store,
+    reader: Box<dyn Read + Send>,
+    len: Option<u64>,
+    name: &str,
+    batch: usize,
+    args: &ImportArgs,
+    source: &Source,
+    keep_ids: bool,
+) -> anyhow::Result<Totals> {
+    let bar = crate::progress::file_bar(len, Path::new(name));
     let counted = crate::progress::Counting::new(reader, bar.clone());
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Value>(4 * batch.max(1));
-    let parser = std::thread::spawn(move || {
-        concord_stix::input::stream_document(counted, &mut |v| tx.send(v).is_ok())
+    let mut buffered = BufReader::with_capacity(1 << 16, counted);
+    let head = buffered.fill_buf().context("cannot read")?.to_vec();
+    let how = reading(args, &head)?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(4 * batch.max(1));
+    let thread_source = source.clone();
+    let parser = std::thread::spawn(move || -> Result<(), FormatError> {
+        let mut send = |i: Item| tx.send(i).is_ok();
+        match how {
+            Reading::Stix => {
+                concord_stix::input::stream_document(buffered, &mut |v| send(Item::Object(v)))
+                    .map(|_| ())
+                    .map_err(|e| FormatError::input(e.to_string()))
+            }
+            Reading::Misp => {
+                concord_formats::misp::import::read(buffered, &thread_source, &mut send).map(|_| ())
+            }
+            Reading::Csaf => Err(FormatError::input("CSAF import is not built yet")),
+            Reading::Plain(layout) => {
+                plain::read(buffered, &layout, &thread_source, &mut send).map(|_| ())
+            }
+        }
     });
-    let name = path.display().to_string();
+    let mut totals = Totals::default();
     let mut objects = 0u64;
-    let stored = import_values(store, rx, batch, &mut |results| {
-        for r in results {
-            if let ObjectResult::Rejected { index, id, reasons } = r {
-                let id = id.as_deref().unwrap_or("(no id)");
-                for v in reasons {
-                    bar.suspend(|| {
-                        eprintln!(
-                            "{name}: object #{index} {id}: {}: {} [{}]",
-                            v.path, v.message, v.rule
-                        );
-                    });
+    let settled = Settled::new(store, rx, &bar, name, keep_ids);
+    let (stored, counts) = {
+        let mut settled = settled;
+        let r = import_values(store, &mut settled, batch, &mut |results| {
+            for r in results {
+                if let ObjectResult::Rejected { index, id, reasons } = r {
+                    let id = id.as_deref().unwrap_or("(no id)");
+                    for v in reasons {
+                        bar.suspend(|| {
+                            eprintln!(
+                                "{name}: object #{index} {id}: {}: {} [{}]",
+                                v.path, v.message, v.rule
+                            );
+                        });
+                    }
+                }
+            }
+            objects += results.len() as u64;
+            bar.set_message(format!("{name}: {objects} objects"));
+        });
+        (r, settled.finish())
+    };
+    totals.record_errors += counts.0;
+    totals.warnings += counts.1;
+    totals.ids = counts.2;
+    let parsed = parser.join();
+    bar.finish_and_clear();
+    match stored {
+        Ok(s) => totals.summary = s,
+        Err(e) => {
+            totals.file_errors += 1;
+            eprintln!("{name}: storing failed: {e}");
+        }
+    }
+    match parsed {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            totals.file_errors += 1;
+            eprintln!("{name}: {e}");
+        }
+        Err(_) => {
+            totals.file_errors += 1;
+            eprintln!("{name}: the parser thread failed");
+        }
+    }
+    Ok(totals)
+}
+
+/// The converted objects, with errors and warnings printed as they come, each object
+/// settled against the version the store holds (so a re-import is `unchanged`), and
+/// repeats within one import (an organisation's identity in every event) sent once.
+struct Settled<'a> {
+    store: &'a dyn Store,
+    rx: Receiver<Item>,
+    bar: &'a indicatif::ProgressBar,
+    name: &'a str,
+    errors: usize,
+    warnings: usize,
+    sent: HashMap<String, u64>,
+    keep_ids: bool,
+    ids: Vec<String>,
+}
+
+impl<'a> Settled<'a> {
+    fn new(
+        store: &'a dyn Store,
+        rx: Receiver<Item>,
+        bar: &'a indicatif::ProgressBar,
+        name: &'a str,
+        keep_ids: bool,
+    ) -> Self {
+        Settled {
+            store,
+            rx,
+            bar,
+            name,
+            errors: 0,
+            warnings: 0,
+            sent: HashMap::new(),
+            keep_ids,
+            ids: Vec::new(),
+        }
+    }
+
+    fn finish(self) -> (usize, usize, Vec<String>) {
+        (self.errors, self.warnings, self.ids)
+    }
+
+    fn settle(&mut self, mut v: Value) -> Option<Value> {
+        let id = v.get("id").and_then(Value::as_str)?.to_owned();
+        let ty = v.get("type").and_then(Value::as_str).unwrap_or("");
+        let repeats = matches!(
+            ty,
+            "identity"
+                | "marking-definition"
+                | "extension-definition"
+                | "malware"
+                | "threat-actor"
+                | "intrusion-set"
+                | "tool"
+                | "attack-pattern"
+                | "course-of-action"
+                | "software"
+        );
+        if repeats {
+            let fp = fingerprint(&v);
+            if self.sent.get(&id) == Some(&fp) {
+                return None;
+            }
+            self.sent.insert(id.clone(), fp);
+        }
+        if let Ok(Some(held)) = self.store.get(&id) {
+            concord_formats::settle::settle(&mut v, &held.value());
+        }
+        if self.keep_ids {
+            self.ids.push(id);
+        }
+        Some(v)
+    }
+}
+
+/// A hash of an object without its timestamps.
+fn fingerprint(v: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut m = v.as_object().cloned().unwrap_or_default();
+    m.remove("created");
+    m.remove("modified");
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    Value::Object(m).to_string().hash(&mut h);
+    h.finish()
+}
+
+impl Iterator for Settled<'_> {
+    type Item = Value;
+
+    fn next(&mut self) -> Option<Value> {
+        loop {
+            match self.rx.recv().ok()? {
+                Item::Object(v) => {
+                    if let Some(v) = self.settle(v) {
+                        return Some(v);
+                    }
+                }
+                Item::Error(e) => {
+                    self.errors += 1;
+                    let name = self.name;
+                    self.bar.suspend(|| eprintln!("{name}: {e}"));
+                }
+                Item::Warning(e) => {
+                    self.warnings += 1;
+                    let name = self.name;
+                    self.bar.suspend(|| eprintln!("{name}: warning: {e}"));
                 }
             }
         }
-        objects += results.len() as u64;
-        bar.set_message(format!("{name}: {objects} objects"));
-    });
-    let parsed = parser.join();
-    bar.finish_and_clear();
-    let (summary, store_error) = match stored {
-        Ok(s) => (s, None),
-        Err(e) => (
-            Summary::default(),
-            Some(anyhow::Error::from(e).context("storing failed")),
-        ),
-    };
-    let parse_error = match parsed {
-        Ok(Ok(_)) => None,
-        Ok(Err(e)) => Some(anyhow::Error::from(e)),
-        Err(_) => Some(anyhow::anyhow!("the parser thread failed")),
-    };
-    (summary, store_error.or(parse_error))
+    }
 }

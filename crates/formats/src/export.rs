@@ -97,6 +97,7 @@ pub struct Exporter {
     kinds: Vec<Kind>,
     seen: HashSet<(Kind, String)>,
     sids: HashSet<u32>,
+    now: Option<String>,
     /// Values written.
     pub written: usize,
 }
@@ -109,8 +110,16 @@ impl Exporter {
             kinds,
             seen: HashSet::new(),
             sids: HashSet::new(),
+            now: None,
             written: 0,
         }
+    }
+
+    /// Leaves out indicators whose `valid_until` is not after `now` (expired, or gone
+    /// from their feed).
+    pub fn at(mut self, now: impl Into<String>) -> Self {
+        self.now = Some(now.into());
+        self
     }
 
     /// What goes before the first value.
@@ -129,6 +138,13 @@ impl Exporter {
     /// Writes the values of one object (non-indicators are skipped).
     pub fn add(&mut self, obj: &Value, out: &mut dyn Write) -> std::io::Result<()> {
         if obj.get("revoked").and_then(Value::as_bool) == Some(true) {
+            return Ok(());
+        }
+        if let (Some(now), Some(until)) = (
+            self.now.as_deref(),
+            obj.get("valid_until").and_then(Value::as_str),
+        ) && expired(until, now)
+        {
             return Ok(());
         }
         for pv in plain_values(obj) {
@@ -224,6 +240,16 @@ pub fn suricata_rule(obj: &Value, pv: &PlainValue, sids: &mut HashSet<u32>) -> O
             pv.value
         )),
         _ => None,
+    }
+}
+
+fn expired(until: &str, now: &str) -> bool {
+    match (
+        concord_stix::Timestamp::parse(until),
+        concord_stix::Timestamp::parse(now),
+    ) {
+        (Ok(u), Ok(n)) => u.instant() <= n.instant(),
+        _ => false,
     }
 }
 

@@ -286,6 +286,21 @@ impl<'a> Converter<'a> {
         if let Some(g) = grading {
             let mut v = Value::Object(std::mem::take(&mut m));
             g.apply(&mut v);
+            // `Grading::to_extension` writes `categories: []`, which STIX forbids
+            // (no empty lists); leave it out when there are none.
+            if let Some(ext) = v
+                .pointer_mut(&format!(
+                    "/extensions/{}",
+                    concord_stix::concord_ext::EXTENSION_ID
+                ))
+                .and_then(Value::as_object_mut)
+                && ext
+                    .get("categories")
+                    .and_then(Value::as_array)
+                    .is_some_and(Vec::is_empty)
+            {
+                ext.remove("categories");
+            }
             if let Value::Object(back) = v {
                 m = back;
             }

@@ -7,6 +7,7 @@
 //! gives back the same attributes.
 
 pub mod export;
+pub mod feed;
 pub mod import;
 pub mod tags;
 pub mod types;
