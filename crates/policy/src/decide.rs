@@ -10,8 +10,9 @@ use concord_stix::concord_ext::{
 use concord_stix::markings::{TLP_IDS, TLP2_EXTENSION};
 use serde_json::Value;
 
+use crate::agreement::{Agreement, PERSONAL_INFORMATION};
 use crate::detect::{self, Found, IpMode, Kind, MAX_DEPTH, Scan};
-use crate::file::{Agreement, PERSONAL_INFORMATION, Policy};
+use crate::file::Policy;
 use crate::redact;
 use crate::{Context, Decision, Effect, Peer, Provenance, Reason, Verdict};
 

@@ -10,7 +10,8 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::file::{Detectors, PERSONAL_INFORMATION, Policy};
+use crate::agreement::{Detectors, PERSONAL_INFORMATION};
+use crate::file::Policy;
 
 /// Nesting deeper than this is not looked into (and [`crate::decide`] withholds such an
 /// object): STIX objects are shallow, and recursion stays bounded.

@@ -109,17 +109,19 @@ use std::fmt;
 
 use serde::Serialize;
 
+mod agreement;
 mod decide;
 mod detect;
 mod file;
 mod redact;
 
+pub use agreement::{
+    Agreement, DEFAULT_CONSTITUENCY_CATEGORY, DEFAULT_DENY_CATEGORIES, Detectors, IpScope,
+    PERSONAL_INFORMATION, PeerList, Redaction,
+};
 pub use decide::decide;
 pub use detect::{Detection, MAX_DEPTH, detect};
-pub use file::{
-    Agreement, DEFAULT_CONSTITUENCY_CATEGORY, DEFAULT_DENY_CATEGORIES, Detectors, IpScope,
-    PERSONAL_INFORMATION, PeerList, Policy, PolicyError, PolicyErrorKind, Redaction, parse_tlp,
-};
+pub use file::{Policy, PolicyError, PolicyErrorKind, parse_tlp};
 
 /// The commented `policy.toml` a new node gets: every peer may receive TLP:CLEAR and
 /// TLP:GREEN objects of classification `general` with no category of the negative list;

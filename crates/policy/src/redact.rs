@@ -14,10 +14,10 @@ use ipnet::IpNet;
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
+use crate::agreement::{IpScope, Redaction};
 use crate::detect::{
     self, IpMode, Kind, MAX_DEPTH, REDACTED_DOMAIN, REDACTED_PHONE_PREFIX, Scan, escape_pattern,
 };
-use crate::file::{IpScope, Redaction};
 
 /// What a redaction did, by kind (for the decision's reasons).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
