@@ -1,6 +1,79 @@
 //! Importers and exporters between STIX 2.1 and the formats CERTs already use: MISP JSON
 //! events and feeds, CSAF 2.0 advisories, CSV and one-value-per-line feeds, and exports
 //! for MISP, Suricata, hosts files and plain lists.
+//!
+//! Pure conversion: input as readers, output as `serde_json::Value` STIX objects handed
+//! one by one to a callback as [`Item`]s (an object, or a located [`FormatError`] after
+//! which reading goes on). No store, no network, no clock: "now" comes in the [`Source`].
+//! Every object an importer emits passes `concord_stix::Object::from_value`, and every
+//! STIX pattern it writes parses with `concord_pattern::parse`. Ids are deterministic
+//! (the MISP uuid, or UUIDv5 over source and value), so importing the same input twice
+//! gives the same objects; [`settle::settle`] keeps the held version when only the
+//! import's own timestamps differ.
+//!
+//! ```
+//! use concord_formats::{Item, Source, plain::{self, Layout}, observable::Kind};
+//!
+//! let source = Source::new("blocklist.de", "2026-01-01T00:00:00.000Z");
+//! let mut objects = Vec::new();
+//! plain::read("# list\n198.51.100.4\nnot an ip\n".as_bytes(), &Layout::lines(Kind::Ipv4), &source,
+//!     &mut |item| { if let Item::Object(v) = item { objects.push(v) } true }).unwrap();
+//! assert_eq!(objects[1]["pattern"], "[ipv4-addr:value = '198.51.100.4']");
+//! ```
+//!
+//! # MISP to STIX 2.1
+//!
+//! | MISP | STIX 2.1 (Concord) |
+//! |---|---|
+//! | event | `grouping--<event uuid>` (context `suspicious-activity`, name = `info`, `object_refs` = everything below); date, threat level, analysis, published, distribution, sharing group in the MISP extension |
+//! | `Orgc` / `Org` | `identity--<org uuid>` (`organization`), the `created_by_ref` of every object |
+//! | attribute, `to_ids` true, type with an observable | `indicator--<attribute uuid>`, pattern from the type (below), `valid_from` = `first_seen` or timestamp, `valid_until` = `last_seen` |
+//! | attribute, `to_ids` false, type with an observable | `observed-data--<attribute uuid>` with its SCOs (ids UUIDv5 over attribute uuid and value) |
+//! | `ip-src`, `ip-dst` | `ipv4-addr:value` / `ipv6-addr:value` (`ISSUBSET` for a CIDR) |
+//! | `domain`, `hostname` | `domain-name:value` |
+//! | `domain\|ip` | `domain-name:value` AND `domain-name:resolves_to_refs[*].value` |
+//! | `ip-dst\|port`, `ip-src\|port` | `network-traffic:dst_ref.value` AND `dst_port` (src likewise) |
+//! | `url`, `link` | `url:value` |
+//! | `email`, `email-src`, `email-dst`, ... | `email-addr:value`; `email-subject`: `email-message:subject` |
+//! | `md5`, `sha1`, `sha256`, `sha512`, `sha3-*`, `ssdeep`, `tlsh` | `file:hashes.'MD5'` ... |
+//! | `filename`, `filename\|<hash>`, `malware-sample` | `file:name` (AND `file:hashes`) |
+//! | `AS` | `autonomous-system:number` |
+//! | `mutex`, `regkey`, `regkey\|value`, `mac-address`, `x509-fingerprint-*` | `mutex:name`, `windows-registry-key:key` (AND `values[*].data`), `mac-addr:value`, `x509-certificate:hashes` |
+//! | `yara`, `snort`, `sigma`, `suricata`, `stix2-pattern` (`to_ids`) | indicator with that `pattern_type` |
+//! | `vulnerability` | `vulnerability--<uuid>` with a `cve` external reference |
+//! | any other MISP type (`text`, `comment`, `port`, ...) | `note--<uuid>` (content = value) |
+//! | a type MISP does not define | error at `$...Attribute[i].type`, the rest goes on |
+//! | object | one `indicator` (pattern over its `to_ids` attributes: same path OR, same SCO type AND, types AND) or `observed-data` or `note`; all its attributes, one by one, in the MISP extension; label `misp-object:<name>` |
+//! | object reference | `relationship` (`relationship_type` from MISP's, uuid kept) |
+//! | tag `tlp:*` | TLP 2.0 marking (`white` = `clear`), the attribute's own or else the event's |
+//! | tag `PAP:*` | PAP marking (`concord_ext::Pap`, its definition emitted once) |
+//! | any other tag (taxonomies, `misp-galaxy:`) | label |
+//! | galaxy cluster | `threat-actor`, `intrusion-set`, `malware` (family), `tool`, `attack-pattern`, `course-of-action` by galaxy type (aliases from synonyms, references from refs); other galaxies stay tags; attribute galaxies also a `related-to` relationship |
+//! | sighting type 0 / 1 | `sighting` (where sighted: the organisation) / `opinion` `strongly-disagree` (false positive); type 2 (expiration) is not imported |
+//! | event report | `note` (abstract = name) |
+//! | distribution 0 / 1, 4 / 2 / 3 / 5 | Concord grading `node` / `peers` / `federation` with 1 hop / `federation` / the event's |
+//! | shadow attributes (proposals), deleted records | not imported |
+//!
+//! Where Concord maps differently from MISP's `misp-stix` (compared in
+//! `tests/misp_stix_coverage.rs`): the event is a grouping with the same id, and
+//! indicators have the same ids and patterns; but misp-stix writes observed data *and* an
+//! indicator with a `based-on` relationship for every `to_ids` attribute, while Concord
+//! writes the indicator only (`to_ids` says the value is for detection; an analyst asked
+//! for one object, and the matcher needs only the indicator). misp-stix records the MISP
+//! type and category as `misp:type="…"` labels and unmapped values as `x_misp_*`
+//! properties; Concord keeps labels for tags only and carries the MISP view in one
+//! extension definition (STIX 2.1 section 7.3), which is also what lets an export give
+//! the attributes back exactly. misp-stix gives SCOs the attribute's uuid; Concord mints
+//! them from it with UUIDv5 so that the same value under two markings never collides.
+//! `ip-src`/`ip-dst` become plain address comparisons, not `network-traffic` ones, so
+//! the matcher's exact index decides them.
+//!
+//! # Plain and CSV feeds
+//!
+//! Each value is one `indicator` with id UUIDv5(source, kind, value), pattern as above,
+//! `valid_from` = the feed's first-seen column or the import time, `created_by_ref` = the
+//! feed's identity, labels and confidence and TLP from the import's options, a label from
+//! a label column. See [`plain::presets`] for known layouts.
 
 pub mod error;
 pub mod export;
