@@ -214,22 +214,17 @@ fn scan_string(opts: Scan<'_>, s: &str, path: &str, key: &str, out: &mut Vec<Fou
             }
         }
     }
-    if opts.phone && is_phone_key(key) {
-        for r in phone_runs(s) {
+    if opts.phone {
+        // The same finder redaction uses: phone properties and +E.164 anywhere.
+        for r in phones(s, key) {
             out.push(found(Kind::Phone, path, &s[r]));
         }
-        scan_regex_kinds(
-            Scan {
-                phone: false,
-                ..opts
-            },
-            s,
-            path,
-            out,
-        );
-    } else {
-        scan_regex_kinds(opts, s, path, out);
     }
+    let rest = Scan {
+        phone: false,
+        ..opts
+    };
+    scan_regex_kinds(rest, s, path, out);
 }
 
 fn found(kind: Kind, path: &str, value: &str) -> Found {
