@@ -11,7 +11,8 @@
 //!
 //! 1. Built-in rules, not overridable: nothing goes back to its origin or to the peer it
 //!    came from (`builtin.loop`); standard TLP and Concord PAP marking definitions and
-//!    Concord's extension definition always go (`builtin.standard-definition`); TLP:RED
+//!    Concord's extension definition always go, with 0 hops as every node ships them
+//!    (`builtin.standard-definition`); TLP:RED
 //!    never leaves (`builtin.tlp-red`); received TLP:AMBER+STRICT is not passed on
 //!    (`builtin.tlp-amber-strict`); distribution `node` never leaves, `peers` goes only
 //!    from its origin (`builtin.distribution`); a received `federation` object goes on
@@ -49,8 +50,8 @@
 //! | `pap` | `[[agreement]]` | list of PAP levels | any | levels that may go |
 //! | `require_pap` | `[[agreement]]` | bool | `false` | withhold objects without a PAP marking |
 //! | `max_classification` | `[[agreement]]` | `general`/`important`/`core` | `"general"` | highest classification that may go |
-//! | `deny_categories` | `[[agreement]]` | list | [`DEFAULT_DENY_CATEGORIES`] | negative list: never sent |
-//! | `redact_categories` | `[[agreement]]` | list | `[]` | sent only redacted |
+//! | `deny_categories` | `[[agreement]]` | list | [`DEFAULT_DENY_CATEGORIES`] less `redact_categories` | negative list: never sent (naming a category in both lists is an error) |
+//! | `redact_categories` | `[[agreement]]` | list | `[]` | sent only redacted, and only when a detector located the data |
 //! | `volume_limit` | `[[agreement]]` | `{ objects, per_secs }` | none | the caller enforces it |
 //! | `drop` | `[agreement.redaction]` | list of property names | `[]` | removed wherever they occur (not `id`, `type`, markings, `extensions`, ...) |
 //! | `hash_emails` | `[agreement.redaction]` | bool | `true` | `h-<hex>@redacted.invalid` |
@@ -66,7 +67,14 @@
 //! `hash_user_accounts`, the ids of `email-addr` / `user-account` objects (which are
 //! UUIDv5 of their values, so guessable) become keyed ids in the object and in every
 //! reference to them; other SCOs whose value was truncated get the deterministic id of
-//! their new value.
+//! their new value. A STIX pattern is rewritten inside its quoted literals only;
+//! Concord's grading extension, identifiers, references and timestamps never are.
+//!
+//! What redaction does not do: it finds personal data by the detectors' rules only (a
+//! name in free text is caught only as the `name` of an individual's identity, and then
+//! everywhere that exact name appears); logins and names shorter than 3 characters are
+//! replaced only where a whole string equals them; references to a truncated IP
+//! address's SCO from other objects keep the old id.
 //!
 //! # Example
 //!
