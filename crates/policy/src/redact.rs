@@ -197,6 +197,7 @@ fn rewrite(v: &mut Value, plan: &mut Plan<'_>, key: &str, depth: usize) {
         return;
     }
     match v {
+        Value::String(_) if detect::is_binary(key) => {}
         Value::String(s) => {
             let new = if key == "pattern" {
                 rewrite_pattern(s, plan)

@@ -788,3 +788,21 @@ fn reasons_do_not_repeat_values_held_in_keys() {
     assert!(d.to_string().contains("$.x_contacts.<key>"), "{d}");
     assert!(!d.to_string().contains("jane@example.org"), "{d}");
 }
+
+#[test]
+fn encoded_bytes_are_not_read_as_text() {
+    let p = Policy::builtin_default();
+    let artifact = json!({
+        "type": "artifact", "spec_version": "2.1",
+        "id": "artifact--6f437177-6e48-5cf8-9d9e-872a2bddd641",
+        "mime_type": "application/octet-stream",
+        "payload_bin": "ab/+12345678/xyz=",
+        "object_marking_refs": [tlp(Tlp::Green)]
+    });
+    let mut fixed = artifact.clone();
+    fixed["payload_bin"] = json!("YWJjZCsxMjM0NTY3OC8=");
+    valid(&fixed);
+    let d = decide(&p, &ctx(), &fixed, &local(), &peer("x"));
+    assert_eq!(d.verdict, Verdict::Send, "{d}");
+    assert!(concord_policy::detect(&p, &artifact).is_empty());
+}
