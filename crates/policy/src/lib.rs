@@ -271,7 +271,8 @@ impl fmt::Display for Decision {
             None => write!(f, " (no agreement")?,
         }
         if self.verdict != Verdict::Withhold {
-            write!(f, ", receiver gets {} hops", self.hops_left)?;
+            let s = if self.hops_left == 1 { "" } else { "s" };
+            write!(f, ", receiver gets {} hop{s}", self.hops_left)?;
         }
         if let Some(v) = self.volume_limit {
             write!(f, ", at most {} objects per {} s", v.objects, v.per_secs)?;

@@ -2,5 +2,6 @@
 
 mod common;
 mod decide;
+mod explain;
 mod parse;
 mod props;
