@@ -1,18 +1,168 @@
-//! `concord user`: local users of the web interface.
+//! `concord user`: local users of the web interface (add, change password, list).
+//!
+//! A password is never taken from the command line (it would show in process lists and
+//! shell history): it is read from standard input with `--password-stdin` (first line),
+//! else asked twice at a terminal prompt without echo.
+
+use std::io::BufRead;
+
+use anyhow::{Context, bail};
+use concord_server::web::session::{hash_password, password_problem};
+use concord_store::Role;
+use concord_store::users::{Users, parse_tlp};
 
 /// `concord user` subcommands.
 #[derive(clap::Subcommand)]
 pub enum UserCommand {
+    /// Add a user who signs in to the web interface.
+    Add {
+        /// The sign-in name (1 to 64 characters, no spaces).
+        name: String,
+        /// reader, analyst or admin.
+        #[arg(long, default_value = "reader")]
+        role: String,
+        /// The highest TLP level the user sees: clear, green, amber, amber+strict or red.
+        #[arg(long, default_value = "green")]
+        clearance: String,
+        /// Read the password from the first line of standard input instead of a prompt.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (this ends the user's sessions).
+    Passwd {
+        /// The sign-in name.
+        name: String,
+        /// Read the password from the first line of standard input instead of a prompt.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// List users.
-    List,
+    List {
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Reads a new password: first line of stdin, or twice at a prompt.
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        let first = rpassword::prompt_password("Password: ")
+            .context("cannot prompt for a password (no terminal? use --password-stdin)")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        first
+    };
+    if let Some(problem) = password_problem(&password) {
+        bail!(
+            "{}",
+            match problem {
+                "password-too-short" => "the password must have at least 10 characters",
+                _ => "the password must have at most 1024 characters",
+            }
+        );
+    }
+    Ok(password)
+}
+
+/// Whether a user name is acceptable (as the web interface's administration checks).
+fn valid_name(name: &str) -> bool {
+    let n = name.chars().count();
+    (1..=64).contains(&n) && !name.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 /// Runs a `concord user` subcommand.
 pub fn run(
-    _node: &crate::node::Node,
+    node: &crate::node::Node,
     command: UserCommand,
 ) -> anyhow::Result<std::process::ExitCode> {
+    let store = &node.store;
     match command {
-        UserCommand::List => anyhow::bail!("users are not built yet"),
+        UserCommand::Add {
+            name,
+            role,
+            clearance,
+            password_stdin,
+        } => {
+            if !valid_name(&name) {
+                bail!("user names have 1 to 64 characters, without spaces: {name:?}");
+            }
+            let role = Role::parse(&role).with_context(|| {
+                format!("--role must be reader, analyst or admin, not {role:?}")
+            })?;
+            let clearance = parse_tlp(&clearance).with_context(|| {
+                format!("--clearance must be clear, green, amber, amber+strict or red, not {clearance:?}")
+            })?;
+            let password = read_password(password_stdin)?;
+            let Some(user) =
+                store.create_user(&name, role, clearance, &hash_password(&password))?
+            else {
+                bail!("a user named {name:?} exists already (use `concord user passwd`)");
+            };
+            println!(
+                "Added user {} (role {}, clearance TLP:{}).",
+                user.name,
+                user.role.as_str(),
+                user.clearance.as_str().to_uppercase()
+            );
+        }
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
+            let Some((user, _)) = store.user_by_name(&name)? else {
+                bail!("no user named {name:?} (`concord user list` shows them)");
+            };
+            let password = read_password(password_stdin)?;
+            store.set_password(user.id, &hash_password(&password))?;
+            println!("Password of {} changed; their sessions ended.", user.name);
+        }
+        UserCommand::List { json } => {
+            let users = store.users()?;
+            if json {
+                for u in &users {
+                    println!("{}", serde_json::to_string(u)?);
+                }
+            } else {
+                println!(
+                    "{:<24} {:<8} {:<18} {:<9} created",
+                    "name", "role", "clearance", "state"
+                );
+                for u in &users {
+                    println!(
+                        "{:<24} {:<8} {:<18} {:<9} {}",
+                        u.name,
+                        u.role.as_str(),
+                        format!("TLP:{}", u.clearance.as_str().to_uppercase()),
+                        if u.disabled { "disabled" } else { "active" },
+                        u.created
+                    );
+                }
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(valid_name("ana"));
+        assert!(valid_name("أحمد"));
+        assert!(!valid_name("two words"));
+        assert!(!valid_name(""));
+        assert!(!valid_name(&"x".repeat(65)));
     }
 }

@@ -164,4 +164,6 @@ pub trait Users {
     /// Current objects counted by type, TLP level, source and day added (one scan; the
     /// caller sums what a clearance allows and caches the result).
     fn count_rows(&self) -> Result<Vec<CountRow>, StoreError>;
+    /// The highest `seq` stored (0 when empty): a cheap sign that something was added.
+    fn last_seq(&self) -> Result<i64, StoreError>;
 }

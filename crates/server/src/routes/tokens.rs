@@ -1,4 +1,8 @@
 //! Token management (admin only): list, create (the secret is shown once), revoke.
+//!
+//! Tokens belong to users of the web interface (`concord_store::users`): a token created
+//! here with a token that belongs to a user belongs to that user too, and appears on the
+//! user's page. Tokens created by `concord token create` belong to nobody.
 
 use axum::Json;
 use axum::extract::State;
@@ -66,7 +70,15 @@ pub async fn create(
     let secret = new_token_secret();
     let hash = hash_token(&secret);
     let store = state.store.clone();
-    let record = blocking(move || Ok(store.create_token(&name, role, &hash)?)).await?;
+    let caller_id = caller.0.id;
+    let record = blocking(move || {
+        let record = store.create_token(&name, role, &hash)?;
+        if let Some(owner) = store.token_owner(caller_id)? {
+            store.link_token(record.id, owner)?;
+        }
+        Ok(record)
+    })
+    .await?;
     tracing::info!(token_id = record.id, name = %record.name, role = record.role.as_str(), by = %caller.0.name, "Token created.");
     let body = json!({
         "token": secret,

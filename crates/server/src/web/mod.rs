@@ -1,10 +1,108 @@
-//! The web interface, served at `/`.
+//! The web interface, served at `/`: server-rendered HTML pages (maud templates, which
+//! escape every inserted value), all text from Fluent files in six languages (`i18n`),
+//! sessions of local users with CSRF tokens (`session`), and assets built into the binary
+//! (`assets`). No page needs JavaScript.
+//!
+//! Invariant: a user never sees an object above their TLP clearance. Listings ask the
+//! store for clearance-limited pages ([`concord_store::users::Users::list_cleared`]),
+//! single objects, relationships, correlations and graph nodes are checked with
+//! [`view::object_tlp`] / [`concord_store::users::Users::tlp_levels`], and dashboard
+//! counts sum only the levels the user may see.
+//!
+//! | page | role |
+//! |---|---|
+//! | `GET /signin`, `POST /signin`, `POST /signout`, `GET /lang/{code}` | none |
+//! | `GET /` (dashboard, for clients that accept HTML), `/objects`, `/objects/{id}`, `/objects/{id}/graph`, `/account` | reader |
+//! | `/import`, `/matching` | analyst |
+//! | `/admin`, `POST /admin/users`, `POST /admin/users/{id}` | admin |
+
+// Handlers answer `Result<Response, Response>` (an error page is a response); boxing the
+// error would only add an allocation on the error path.
+#![allow(clippy::result_large_err)]
+
+mod account;
+mod admin;
+mod assets;
+mod charts;
+mod dashboard;
+mod graph;
+pub mod i18n;
+mod layout;
+mod objects;
+pub mod session;
+mod transfer;
+mod view;
+
+use std::sync::Arc;
 
 use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use concord_store::StoreError;
 
 use crate::AppState;
+use session::Ctx;
+
+/// The web interface's state: the application's, plus the dashboard's count cache.
+#[derive(Clone)]
+pub struct Web {
+    app: AppState,
+    counts: Arc<dashboard::CountCache>,
+}
 
 /// The web interface's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new().with_state(state)
+    let web = Web {
+        app: state,
+        counts: Arc::new(dashboard::CountCache::default()),
+    };
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route("/signin", get(session::signin_form).post(session::signin))
+        .route("/signout", post(session::signout))
+        .route("/lang/{code}", get(session::switch_lang))
+        .route("/objects", get(objects::browse))
+        .route("/objects/{id}", get(objects::show))
+        .route("/objects/{id}/graph", get(graph::page))
+        .route("/import", get(transfer::import_form).post(transfer::import))
+        .route(
+            "/matching",
+            get(transfer::matching_form).post(transfer::matching),
+        )
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/admin", get(admin::page))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/{id}", post(admin::update_user))
+        .route("/assets/{name}", get(assets::serve))
+        .with_state(web)
+}
+
+/// Runs blocking store work off the async threads; a store failure becomes an error page
+/// that shows only an id (the error itself is logged).
+pub(crate) async fn blocking<T: Send + 'static>(
+    ctx: &Ctx,
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(internal(ctx, &e)),
+        Err(e) => Err(internal(ctx, &e)),
+    }
+}
+
+/// A 500 page showing an error id; the error is logged with it.
+pub(crate) fn internal(ctx: &Ctx, error: &dyn std::fmt::Display) -> Response {
+    let mut bytes = [0u8; 6];
+    let _ = getrandom::fill(&mut bytes);
+    let id = hex::encode(bytes);
+    tracing::error!(error_id = %id, error = %error, "Web page failed.");
+    layout::error_page(
+        ctx,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &ctx.lang.t_s("error-internal", "id", &id),
+    )
 }

@@ -420,6 +420,16 @@ impl Users for SqliteStore {
     fn count_rows(&self) -> Result<Vec<CountRow>, StoreError> {
         self.read(count_rows)
     }
+
+    fn last_seq(&self) -> Result<i64, StoreError> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT coalesce(max(seq), 0) FROM versions", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+    }
 }
 
 #[cfg(test)]

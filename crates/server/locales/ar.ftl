@@ -1,0 +1,350 @@
+# واجهة Concord على الويب — العربية (من اليمين إلى اليسار).
+
+## الإطار
+skip-to-content = انتقل إلى المحتوى
+nav-label = التنقل الرئيسي
+nav-dashboard = لوحة المعلومات
+nav-browse = التصفح والبحث
+nav-import = الاستيراد
+nav-matching = المصادر والمطابقة
+nav-admin = الإدارة
+language-label = اللغة
+signout = تسجيل الخروج
+footer-text = Concord — تبادل معلومات التهديدات بين فرق الاستجابة للطوارئ الحاسوبية، مع احتفاظ كل عقدة بالسيادة على بياناتها.
+back-to-dashboard = العودة إلى لوحة المعلومات
+yes = نعم
+no = لا
+
+## التواريخ (UTC) والأعداد
+month-1 = يناير
+month-2 = فبراير
+month-3 = مارس
+month-4 = أبريل
+month-5 = مايو
+month-6 = يونيو
+month-7 = يوليو
+month-8 = أغسطس
+month-9 = سبتمبر
+month-10 = أكتوبر
+month-11 = نوفمبر
+month-12 = ديسمبر
+date-format = { $day } { $month } { $year }
+datetime-format = { $day } { $month } { $year }، { $time } (UTC)
+objects-count =
+    { $count ->
+        [zero] لا كائنات
+        [one] كائن واحد
+        [two] كائنان
+        [few] { $count } كائنات
+        [many] { $count } كائنًا
+       *[other] { $count } كائن
+    }
+
+## الأخطاء
+error-title = حدث خطأ
+error-not-found = هذه الصفحة غير موجودة.
+error-no-object = هذا الكائن غير موجود في هذه العقدة، أو أن مستوى تصريحك لا يشمله.
+error-forbidden = دورك لا يسمح بهذا الإجراء.
+error-csrf = انتهت صلاحية النموذج أو أنه لم يُرسل من هذا الموقع. يُرجى المحاولة مرة أخرى.
+error-internal = حدث خطأ داخلي (المرجع { $id }). يمكن للمشغّل العثور عليه في سجل العقدة.
+
+## تسجيل الدخول
+signin-title = تسجيل الدخول
+signin-username = اسم المستخدم
+signin-password = كلمة المرور
+signin-submit = دخول
+signin-failed = اسم المستخدم أو كلمة المرور غير صحيحة.
+
+## لوحة المعلومات
+dashboard-title = لوحة المعلومات
+dashboard-total =
+    { $count ->
+        [zero] لا توجد كائنات يمكنك رؤيتها في هذه العقدة.
+        [one] يمكنك رؤية كائن واحد في هذه العقدة.
+        [two] يمكنك رؤية كائنين في هذه العقدة.
+        [few] يمكنك رؤية { $count } كائنات في هذه العقدة.
+        [many] يمكنك رؤية { $count } كائنًا في هذه العقدة.
+       *[other] يمكنك رؤية { $count } كائن في هذه العقدة.
+    }
+dashboard-by-type = الكائنات حسب النوع
+dashboard-by-tlp = الكائنات حسب مستوى TLP
+dashboard-over-time =
+    { $days ->
+        [one] الكائنات المضافة في اليوم الأخير، حسب المصدر
+        [two] الكائنات المضافة في اليومين الأخيرين، حسب المصدر
+        [few] الكائنات المضافة في آخر { $days } أيام، حسب المصدر
+        [many] الكائنات المضافة في آخر { $days } يومًا، حسب المصدر
+       *[other] الكائنات المضافة في آخر { $days } يوم، حسب المصدر
+    }
+dashboard-other-types = أنواع أخرى
+dashboard-other-sources = مصدر آخر أو بلا مصدر
+dashboard-empty = لا توجد كائنات بعد.
+dashboard-sightings = المشاهدات الأخيرة
+dashboard-no-sightings = لا توجد مشاهدات بعد.
+dashboard-health = العقد النظيرة والمصادر والحوادث
+dashboard-peers-none = لا توجد عقد نظيرة متصلة: لم يُضبط الاتحاد في هذه العقدة بعد.
+dashboard-feeds-none = لا توجد مصادر بيانات مضبوطة في هذه العقدة.
+dashboard-incidents-none = تتبّع الحوادث غير متاح في هذه العقدة بعد.
+dashboard-recent = أضيف مؤخرًا
+chart-table = عرض الأرقام
+chart-day = اليوم
+
+## التصفح والبحث
+browse-title = التصفح والبحث
+browse-search = نص البحث (بأي لغة)
+browse-type = النوع
+browse-tlp = مستوى TLP
+browse-label = الوسم
+browse-source = المصدر (معرّف الهوية)
+browse-from = أضيف من
+browse-to = أضيف حتى
+browse-any = الكل
+browse-submit = بحث
+browse-empty = لا يطابق أي كائن هذه المرشحات.
+browse-shown =
+    { $count ->
+        [zero] لا كائنات في هذه الصفحة.
+        [one] كائن واحد في هذه الصفحة.
+        [two] كائنان في هذه الصفحة.
+        [few] { $count } كائنات في هذه الصفحة.
+        [many] { $count } كائنًا في هذه الصفحة.
+       *[other] { $count } كائن في هذه الصفحة.
+    }
+browse-bad-text = نص البحث طويل جدًا (500 حرف على الأكثر).
+browse-bad-type = هذا النوع ليس اسم نوع في STIX.
+browse-bad-tlp = مستوى TLP غير معروف.
+browse-bad-source = يجب أن يكون المصدر معرّف STIX مثل identity--…
+browse-bad-date = تُكتب التواريخ بالصيغة YYYY-MM-DD.
+browse-bad-cursor = رابط الصفحة هذا غير صالح؛ ابدأ من الصفحة الأولى.
+pager-label = الصفحات
+pager-first = الصفحة الأولى
+pager-next = الصفحة التالية
+
+## الأعمدة
+col-name = الاسم
+col-type = النوع
+col-tlp = TLP
+col-modified = آخر تعديل
+col-added = تاريخ الإضافة
+col-created = تاريخ الإنشاء
+col-direction = الاتجاه
+col-relationship = العلاقة
+col-object = الكائن
+col-kind = الصنف
+col-value = القيمة المشتركة
+col-status = الحالة
+col-details = التفاصيل
+col-actions = الإجراءات
+col-indicator = المؤشر
+col-count = العدد
+col-first-seen = أول مشاهدة
+col-last-seen = آخر مشاهدة
+col-sighting = المشاهدة
+
+## صفحة الكائن
+object-fields = الخصائص
+object-markings = العلامات
+object-no-markings = لا علامات (يُعامل على أنه TLP:CLEAR).
+object-relationships =
+    { $count ->
+        [zero] لا علاقات
+        [one] علاقة واحدة
+        [two] علاقتان
+        [few] { $count } علاقات
+        [many] { $count } علاقة
+       *[other] { $count } علاقة
+    }
+object-correlations =
+    { $count ->
+        [zero] لا ارتباطات
+        [one] ارتباط واحد
+        [two] ارتباطان
+        [few] { $count } ارتباطات
+        [many] { $count } ارتباطًا
+       *[other] { $count } ارتباط
+    }
+object-not-held = غير موجود في هذه العقدة
+object-open-graph = مخطط الكائنات المرتبطة
+object-json = عرض STIX JSON
+direction-outgoing = يشير إلى
+direction-incoming = يُشار إليه من
+field-name = الاسم
+field-description = الوصف
+field-type = النوع
+field-id = المعرّف
+field-created = تاريخ الإنشاء
+field-modified = آخر تعديل
+field-created-by = أنشأه
+field-labels = الوسوم
+field-confidence = درجة الثقة
+field-pattern = النمط
+field-valid-from = صالح من
+field-valid-until = صالح حتى
+field-aliases = أسماء أخرى
+field-first-seen = أول مشاهدة
+field-last-seen = آخر مشاهدة
+field-relationship-type = نوع العلاقة
+field-source = المصدر
+field-target = الهدف
+field-value = القيمة
+field-external-references = مراجع خارجية
+field-kill-chain-phases = مراحل سلسلة الهجوم
+field-revoked = ملغى
+versions-heading =
+    { $count ->
+        [zero] لا إصدارات
+        [one] إصدار واحد
+        [two] إصداران
+        [few] { $count } إصدارات
+        [many] { $count } إصدارًا
+       *[other] { $count } إصدار
+    }
+versions-current = الحالي
+versions-compare-a = المقارنة من
+versions-compare-b = المقارنة مع
+versions-compare = عرض الفروق
+diff-caption =
+    { $count ->
+        [zero] لا توجد خصائص مختلفة
+        [one] خاصية واحدة مختلفة
+        [two] خاصيتان مختلفتان
+        [few] { $count } خصائص مختلفة
+        [many] { $count } خاصية مختلفة
+       *[other] { $count } خاصية مختلفة
+    }
+diff-property = الخاصية
+diff-version = إصدار { $version }
+diff-changed = تغيّرت
+diff-added = أضيفت
+diff-removed = حُذفت
+diff-same =
+    { $count ->
+        [zero] لا توجد خصائص أخرى متطابقة.
+        [one] خاصية أخرى واحدة متطابقة.
+        [two] خاصيتان أخريان متطابقتان.
+        [few] { $count } خصائص أخرى متطابقة.
+        [many] { $count } خاصية أخرى متطابقة.
+       *[other] { $count } خاصية أخرى متطابقة.
+    }
+
+## المخطط
+graph-title = المخطط: { $name }
+graph-svg-title = الكائنات المرتبطة بـ { $name }
+graph-back = العودة إلى الكائن
+graph-empty = لا توجد كائنات مرتبطة أو مترابطة يمكنك رؤيتها.
+graph-legend = الخطوط المتصلة: العلاقات والإشارات. الخطوط المتقطعة: قيمة رصد مشتركة.
+graph-nodes =
+    { $count ->
+        [zero] لا كائنات في المخطط
+        [one] كائن واحد في المخطط
+        [two] كائنان في المخطط
+        [few] { $count } كائنات في المخطط
+        [many] { $count } كائنًا في المخطط
+       *[other] { $count } كائن في المخطط
+    }
+
+## الاستيراد
+import-title = الاستيراد
+import-file = ملف STIX 2.1 (حزمة أو مصفوفة أو كائن واحد)
+import-help = يُفحص كل كائن وفق STIX 2.1؛ تُحفظ الكائنات الصالحة، ويُعرض كل كائن مرفوض مع الخاصية والقاعدة المخالفة.
+import-submit = استيراد
+import-no-file = اختر ملفًا أولًا.
+import-not-stix = هذا الملف ليس مستند STIX: { $reason }
+upload-failed = فشل الرفع: { $reason }
+import-summary = جديدة: { $new }. إصدارات جديدة: { $versions }. دون تغيير: { $unchanged }. تعارضات: { $conflicts }. مرفوضة: { $rejected }.
+import-results = النتيجة لكل كائن
+import-accepted = مقبول
+import-rejected = مرفوض
+import-more-results =
+    { $count ->
+        [zero] ولا كائنات أخرى.
+        [one] وكائن آخر.
+        [two] وكائنان آخران.
+        [few] و{ $count } كائنات أخرى.
+        [many] و{ $count } كائنًا آخر.
+       *[other] و{ $count } كائن آخر.
+    }
+import-another = استيراد ملف آخر
+outcome-new = جديد
+outcome-new-version = إصدار جديد
+outcome-unchanged = موجود مسبقًا
+outcome-conflict = تعارض: هذا الإصدار محفوظ بمحتوى مختلف
+
+## المصادر والمطابقة
+matching-title = المصادر والمطابقة
+matching-file = ملف السجل
+matching-format = الصيغة
+matching-submit = المطابقة مع المؤشرات
+matching-bad-format = صيغة سجل غير معروفة.
+matching-summary = الأسطر المقروءة: { $lines }. الرصدات: { $observations }. الأسطر المعيبة: { $malformed }. المشاهدات المسجلة: { $sightings }.
+matching-none = لم يطابق هذا السجل أي مؤشر يمكنك رؤيته.
+matching-sightings = المشاهدات
+matching-errors = الأسطر المعيبة
+matching-line = السطر { $line }
+matching-another = مطابقة سجل آخر
+feeds-heading = مصادر البيانات
+format-eve = Suricata EVE (أسطر JSON)
+format-zeek = Zeek (أسطر JSON)
+format-ecs = Elastic Common Schema (أسطر JSON)
+format-csv = CSV
+format-lines = قيمة واحدة في كل سطر
+format-stix = STIX observed-data
+
+## الحساب
+account-title = حسابي
+account-profile = الملف الشخصي
+account-name = اسم المستخدم
+account-role = الدور
+account-clearance = مستوى التصريح (TLP)
+account-tokens = رموز API الخاصة بي
+account-no-tokens = لا توجد رموز API.
+account-new-token = رمز API جديد
+account-token-name = الغرض من الرمز
+account-create-token = إنشاء الرمز
+account-token-created = أُنشئ الرمز.
+account-token-once = انسخ هذا السر الآن: لن يُعرض إلا مرة واحدة.
+account-token-invalid = أعطِ الرمز اسمًا (200 حرف على الأكثر) ودورًا لا يتجاوز دورك.
+account-revoke = إلغاء
+account-password = تغيير كلمة المرور
+account-current-password = كلمة المرور الحالية
+account-new-password = كلمة المرور الجديدة
+account-confirm-password = أعد كتابة كلمة المرور الجديدة
+account-change-password = تغيير كلمة المرور
+password-mismatch = كلمتا المرور الجديدتان مختلفتان.
+password-too-short = يجب ألا تقل كلمة المرور عن 10 أحرف.
+password-too-long = يجب ألا تزيد كلمة المرور على 1024 حرفًا.
+password-wrong = كلمة المرور الحالية غير صحيحة.
+role-reader = قارئ
+role-analyst = محلل
+role-admin = مسؤول
+
+## الإدارة
+admin-title = الإدارة
+admin-users =
+    { $count ->
+        [zero] لا مستخدمين
+        [one] مستخدم واحد
+        [two] مستخدمان
+        [few] { $count } مستخدمين
+        [many] { $count } مستخدمًا
+       *[other] { $count } مستخدم
+    }
+admin-disabled = معطّل
+admin-save = حفظ
+admin-new-user = مستخدم جديد
+admin-create-user = إنشاء المستخدم
+admin-bad-name = يتكون اسم المستخدم من 1 إلى 64 حرفًا دون مسافات.
+admin-bad-user = اختر دورًا ومستوى تصريح TLP صالحين.
+admin-name-taken = اسم المستخدم { $name } مستخدم بالفعل.
+admin-user-created = أُنشئ المستخدم { $name }.
+admin-user-saved = حُفظت التغييرات.
+admin-self = لا يمكنك خفض دورك أو تعطيل حسابك.
+admin-tokens = جميع رموز API
+admin-owner = المالك
+admin-no-owner = لا أحد (أُنشئ بأمر)
+admin-collections = مجموعات TAXII
+admin-collections-root = جذر API: { $root }
+admin-collection-filter = المحتوى
+admin-collection-all = جميع الكائنات
+admin-collection-read = القراءة
+admin-collection-write = الكتابة

@@ -1,0 +1,303 @@
+# Concord web interface — English (the reference: every other file has the same ids).
+
+## Frame
+skip-to-content = Skip to content
+nav-label = Main
+nav-dashboard = Dashboard
+nav-browse = Browse and search
+nav-import = Import
+nav-matching = Feeds and matching
+nav-admin = Administration
+language-label = Language
+signout = Sign out
+footer-text = Concord — sharing threat information between CERTs, each node sovereign over its data.
+back-to-dashboard = Back to the dashboard
+yes = yes
+no = no
+
+## Dates (UTC) and counts
+month-1 = Jan
+month-2 = Feb
+month-3 = Mar
+month-4 = Apr
+month-5 = May
+month-6 = Jun
+month-7 = Jul
+month-8 = Aug
+month-9 = Sep
+month-10 = Oct
+month-11 = Nov
+month-12 = Dec
+date-format = { $month } { $day }, { $year }
+datetime-format = { $month } { $day }, { $year }, { $time } UTC
+objects-count =
+    { $count ->
+        [one] { $count } object
+       *[other] { $count } objects
+    }
+
+## Errors
+error-title = Something went wrong
+error-not-found = This page does not exist.
+error-no-object = This object does not exist on this node, or your clearance does not cover it.
+error-forbidden = Your role does not allow this.
+error-csrf = The form had expired or did not come from this site. Please try again.
+error-internal = An internal error occurred (reference { $id }). The operator can find it in the node's log.
+
+## Sign-in
+signin-title = Sign in
+signin-username = User name
+signin-password = Password
+signin-submit = Sign in
+signin-failed = Wrong user name or password.
+
+## Dashboard
+dashboard-title = Dashboard
+dashboard-total =
+    { $count ->
+        [one] You can see { $count } object on this node.
+       *[other] You can see { $count } objects on this node.
+    }
+dashboard-by-type = Objects by type
+dashboard-by-tlp = Objects by TLP level
+dashboard-over-time =
+    { $days ->
+        [one] Objects added in the last day, by source
+       *[other] Objects added in the last { $days } days, by source
+    }
+dashboard-other-types = Other types
+dashboard-other-sources = Other or no source
+dashboard-empty = No objects yet.
+dashboard-sightings = Recent sightings
+dashboard-no-sightings = No sightings yet.
+dashboard-health = Peers, feeds and incidents
+dashboard-peers-none = No peers are connected: federation is not set up on this node yet.
+dashboard-feeds-none = No feeds are configured on this node.
+dashboard-incidents-none = Incident tracking is not available on this node yet.
+dashboard-recent = Recently added
+chart-table = Show the numbers
+chart-day = Day
+
+## Browse and search
+browse-title = Browse and search
+browse-search = Search text (any language)
+browse-type = Type
+browse-tlp = TLP level
+browse-label = Label
+browse-source = Source (identity id)
+browse-from = Added from
+browse-to = Added until
+browse-any = Any
+browse-submit = Search
+browse-empty = No object matches these filters.
+browse-shown =
+    { $count ->
+        [one] { $count } object on this page.
+       *[other] { $count } objects on this page.
+    }
+browse-bad-text = The search text is too long (at most 500 characters).
+browse-bad-type = The type is not a STIX type name.
+browse-bad-tlp = Unknown TLP level.
+browse-bad-source = The source must be a STIX identifier such as identity--…
+browse-bad-date = Dates must be written as YYYY-MM-DD.
+browse-bad-cursor = This page link is not valid; start again from the first page.
+pager-label = Pages
+pager-first = First page
+pager-next = Next page
+
+## Columns
+col-name = Name
+col-type = Type
+col-tlp = TLP
+col-modified = Modified
+col-added = Added
+col-created = Created
+col-direction = Direction
+col-relationship = Relationship
+col-object = Object
+col-kind = Kind
+col-value = Shared value
+col-status = Status
+col-details = Details
+col-actions = Actions
+col-indicator = Indicator
+col-count = Count
+col-first-seen = First seen
+col-last-seen = Last seen
+col-sighting = Sighting
+
+## Object page
+object-fields = Properties
+object-markings = Markings
+object-no-markings = No markings (treated as TLP:CLEAR).
+object-relationships =
+    { $count ->
+        [one] { $count } relationship
+       *[other] { $count } relationships
+    }
+object-correlations =
+    { $count ->
+        [one] { $count } correlation
+       *[other] { $count } correlations
+    }
+object-not-held = not held on this node
+object-open-graph = Graph of related objects
+object-json = Show the STIX JSON
+direction-outgoing = refers to
+direction-incoming = referred to by
+field-name = Name
+field-description = Description
+field-type = Type
+field-id = Identifier
+field-created = Created
+field-modified = Modified
+field-created-by = Created by
+field-labels = Labels
+field-confidence = Confidence
+field-pattern = Pattern
+field-valid-from = Valid from
+field-valid-until = Valid until
+field-aliases = Aliases
+field-first-seen = First seen
+field-last-seen = Last seen
+field-relationship-type = Relationship type
+field-source = Source
+field-target = Target
+field-value = Value
+field-external-references = External references
+field-kill-chain-phases = Kill chain phases
+field-revoked = Revoked
+versions-heading =
+    { $count ->
+        [one] { $count } version
+       *[other] { $count } versions
+    }
+versions-current = current
+versions-compare-a = Compare from
+versions-compare-b = Compare to
+versions-compare = Show differences
+diff-caption =
+    { $count ->
+        [one] { $count } property differs
+       *[other] { $count } properties differ
+    }
+diff-property = Property
+diff-version = Version of { $version }
+diff-changed = changed
+diff-added = added
+diff-removed = removed
+diff-same =
+    { $count ->
+        [one] { $count } other property is the same.
+       *[other] { $count } other properties are the same.
+    }
+
+## Graph
+graph-title = Graph: { $name }
+graph-svg-title = Objects related to { $name }
+graph-back = Back to the object
+graph-empty = No related or correlated objects that you can see.
+graph-legend = Solid lines: relationships and references. Dashed lines: a shared observable value.
+graph-nodes =
+    { $count ->
+        [one] { $count } object in the graph
+       *[other] { $count } objects in the graph
+    }
+
+## Import
+import-title = Import
+import-file = STIX 2.1 file (bundle, array or single object)
+import-help = Every object is checked against STIX 2.1; valid ones are stored, and each rejected one is listed with the property and rule at fault.
+import-submit = Import
+import-no-file = Choose a file first.
+import-not-stix = This file is not a STIX document: { $reason }
+upload-failed = The upload failed: { $reason }
+import-summary = New: { $new }. New versions: { $versions }. Unchanged: { $unchanged }. Conflicts: { $conflicts }. Rejected: { $rejected }.
+import-results = Result per object
+import-accepted = accepted
+import-rejected = rejected
+import-more-results =
+    { $count ->
+        [one] and { $count } more object.
+       *[other] and { $count } more objects.
+    }
+import-another = Import another file
+outcome-new = new
+outcome-new-version = new version
+outcome-unchanged = already held
+outcome-conflict = conflict: this version is held with other content
+
+## Feeds and matching
+matching-title = Feeds and matching
+matching-file = Log file
+matching-format = Format
+matching-submit = Match against indicators
+matching-bad-format = Unknown log format.
+matching-summary = Lines read: { $lines }. Observations: { $observations }. Malformed lines: { $malformed }. Sightings written: { $sightings }.
+matching-none = No indicator that you can see matched this log.
+matching-sightings = Sightings
+matching-errors = Malformed lines
+matching-line = Line { $line }
+matching-another = Match another log
+feeds-heading = Feeds
+format-eve = Suricata EVE (JSON lines)
+format-zeek = Zeek (JSON lines)
+format-ecs = Elastic Common Schema (JSON lines)
+format-csv = CSV
+format-lines = One value per line
+format-stix = STIX observed-data
+
+## Account
+account-title = My account
+account-profile = Profile
+account-name = User name
+account-role = Role
+account-clearance = TLP clearance
+account-tokens = My API tokens
+account-no-tokens = No API tokens.
+account-new-token = New API token
+account-token-name = What the token is for
+account-create-token = Create token
+account-token-created = Token created.
+account-token-once = Copy this secret now: it is shown only once.
+account-token-invalid = Give the token a name (at most 200 characters) and a role no higher than yours.
+account-revoke = Revoke
+account-password = Change password
+account-current-password = Current password
+account-new-password = New password
+account-confirm-password = New password again
+account-change-password = Change password
+password-mismatch = The two new passwords differ.
+password-too-short = The password must have at least 10 characters.
+password-too-long = The password must have at most 1024 characters.
+password-wrong = The current password is wrong.
+role-reader = reader
+role-analyst = analyst
+role-admin = administrator
+
+## Administration
+admin-title = Administration
+admin-users =
+    { $count ->
+        [one] { $count } user
+       *[other] { $count } users
+    }
+admin-disabled = Disabled
+admin-save = Save
+admin-new-user = New user
+admin-create-user = Create user
+admin-bad-name = User names have 1 to 64 characters, without spaces.
+admin-bad-user = Choose a valid role and TLP clearance.
+admin-name-taken = The user name { $name } is taken.
+admin-user-created = User { $name } created.
+admin-user-saved = Changes saved.
+admin-self = You cannot lower your own role or disable yourself.
+admin-tokens = All API tokens
+admin-owner = Owner
+admin-no-owner = none (created by command)
+admin-collections = TAXII collections
+admin-collections-root = API root: { $root }
+admin-collection-filter = Content
+admin-collection-all = every object
+admin-collection-read = Read
+admin-collection-write = Write

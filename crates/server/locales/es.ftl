@@ -1,0 +1,305 @@
+# Interfaz web de Concord — español.
+
+## Marco
+skip-to-content = Ir al contenido
+nav-label = Navegación principal
+nav-dashboard = Panel
+nav-browse = Explorar y buscar
+nav-import = Importar
+nav-matching = Fuentes y coincidencias
+nav-admin = Administración
+language-label = Idioma
+signout = Cerrar sesión
+footer-text = Concord: intercambio de información sobre amenazas entre CERT, cada nodo soberano sobre sus datos.
+back-to-dashboard = Volver al panel
+yes = sí
+no = no
+
+## Fechas (UTC) y números
+month-1 = ene
+month-2 = feb
+month-3 = mar
+month-4 = abr
+month-5 = may
+month-6 = jun
+month-7 = jul
+month-8 = ago
+month-9 = sept
+month-10 = oct
+month-11 = nov
+month-12 = dic
+date-format = { $day } { $month } { $year }
+datetime-format = { $day } { $month } { $year }, { $time } UTC
+objects-count =
+    { $count ->
+        [one] { $count } objeto
+        [many] { $count } de objetos
+       *[other] { $count } objetos
+    }
+
+## Errores
+error-title = Se ha producido un error
+error-not-found = Esta página no existe.
+error-no-object = Este objeto no existe en este nodo, o su habilitación no lo cubre.
+error-forbidden = Su rol no permite esta acción.
+error-csrf = El formulario había caducado o no procedía de este sitio. Inténtelo de nuevo.
+error-internal = Se ha producido un error interno (referencia { $id }). El operador puede encontrarlo en el registro del nodo.
+
+## Inicio de sesión
+signin-title = Iniciar sesión
+signin-username = Nombre de usuario
+signin-password = Contraseña
+signin-submit = Iniciar sesión
+signin-failed = Nombre de usuario o contraseña incorrectos.
+
+## Panel
+dashboard-title = Panel
+dashboard-total =
+    { $count ->
+        [one] Puede ver { $count } objeto en este nodo.
+        [many] Puede ver { $count } de objetos en este nodo.
+       *[other] Puede ver { $count } objetos en este nodo.
+    }
+dashboard-by-type = Objetos por tipo
+dashboard-by-tlp = Objetos por nivel TLP
+dashboard-over-time =
+    { $days ->
+        [one] Objetos añadidos el último día, por fuente
+       *[other] Objetos añadidos en los últimos { $days } días, por fuente
+    }
+dashboard-other-types = Otros tipos
+dashboard-other-sources = Otra fuente o ninguna
+dashboard-empty = Todavía no hay objetos.
+dashboard-sightings = Avistamientos recientes
+dashboard-no-sightings = Todavía no hay avistamientos.
+dashboard-health = Pares, fuentes e incidentes
+dashboard-peers-none = No hay pares conectados: la federación aún no está configurada en este nodo.
+dashboard-feeds-none = No hay fuentes configuradas en este nodo.
+dashboard-incidents-none = El seguimiento de incidentes aún no está disponible en este nodo.
+dashboard-recent = Añadidos recientemente
+chart-table = Mostrar las cifras
+chart-day = Día
+
+## Explorar y buscar
+browse-title = Explorar y buscar
+browse-search = Texto de búsqueda (cualquier idioma)
+browse-type = Tipo
+browse-tlp = Nivel TLP
+browse-label = Etiqueta
+browse-source = Fuente (identificador de identidad)
+browse-from = Añadido desde
+browse-to = Añadido hasta
+browse-any = Cualquiera
+browse-submit = Buscar
+browse-empty = Ningún objeto coincide con estos filtros.
+browse-shown =
+    { $count ->
+        [one] { $count } objeto en esta página.
+       *[other] { $count } objetos en esta página.
+    }
+browse-bad-text = El texto de búsqueda es demasiado largo (500 caracteres como máximo).
+browse-bad-type = El tipo no es un nombre de tipo STIX.
+browse-bad-tlp = Nivel TLP desconocido.
+browse-bad-source = La fuente debe ser un identificador STIX, por ejemplo identity--…
+browse-bad-date = Las fechas se escriben AAAA-MM-DD.
+browse-bad-cursor = Este enlace de página no es válido; vuelva a empezar por la primera página.
+pager-label = Páginas
+pager-first = Primera página
+pager-next = Página siguiente
+
+## Columnas
+col-name = Nombre
+col-type = Tipo
+col-tlp = TLP
+col-modified = Modificado
+col-added = Añadido
+col-created = Creado
+col-direction = Sentido
+col-relationship = Relación
+col-object = Objeto
+col-kind = Clase
+col-value = Valor compartido
+col-status = Estado
+col-details = Detalles
+col-actions = Acciones
+col-indicator = Indicador
+col-count = Cantidad
+col-first-seen = Visto por primera vez
+col-last-seen = Visto por última vez
+col-sighting = Avistamiento
+
+## Página de un objeto
+object-fields = Propiedades
+object-markings = Marcados
+object-no-markings = Sin marcados (se trata como TLP:CLEAR).
+object-relationships =
+    { $count ->
+        [one] { $count } relación
+       *[other] { $count } relaciones
+    }
+object-correlations =
+    { $count ->
+        [one] { $count } correlación
+       *[other] { $count } correlaciones
+    }
+object-not-held = no está en este nodo
+object-open-graph = Grafo de objetos relacionados
+object-json = Mostrar el JSON STIX
+direction-outgoing = hace referencia a
+direction-incoming = referenciado por
+field-name = Nombre
+field-description = Descripción
+field-type = Tipo
+field-id = Identificador
+field-created = Creado
+field-modified = Modificado
+field-created-by = Creado por
+field-labels = Etiquetas
+field-confidence = Confianza
+field-pattern = Patrón
+field-valid-from = Válido desde
+field-valid-until = Válido hasta
+field-aliases = Alias
+field-first-seen = Visto por primera vez
+field-last-seen = Visto por última vez
+field-relationship-type = Tipo de relación
+field-source = Origen
+field-target = Destino
+field-value = Valor
+field-external-references = Referencias externas
+field-kill-chain-phases = Fases de la cadena de ataque
+field-revoked = Revocado
+versions-heading =
+    { $count ->
+        [one] { $count } versión
+       *[other] { $count } versiones
+    }
+versions-current = actual
+versions-compare-a = Comparar desde
+versions-compare-b = Comparar con
+versions-compare = Mostrar diferencias
+diff-caption =
+    { $count ->
+        [one] { $count } propiedad difiere
+       *[other] { $count } propiedades difieren
+    }
+diff-property = Propiedad
+diff-version = Versión del { $version }
+diff-changed = cambiada
+diff-added = añadida
+diff-removed = eliminada
+diff-same =
+    { $count ->
+        [one] { $count } propiedad más es igual.
+       *[other] { $count } propiedades más son iguales.
+    }
+
+## Grafo
+graph-title = Grafo: { $name }
+graph-svg-title = Objetos relacionados con { $name }
+graph-back = Volver al objeto
+graph-empty = No hay objetos relacionados o correlacionados que usted pueda ver.
+graph-legend = Líneas continuas: relaciones y referencias. Líneas discontinuas: un valor observable compartido.
+graph-nodes =
+    { $count ->
+        [one] { $count } objeto en el grafo
+       *[other] { $count } objetos en el grafo
+    }
+
+## Importar
+import-title = Importar
+import-file = Archivo STIX 2.1 (bundle, lista u objeto único)
+import-help = Cada objeto se comprueba según STIX 2.1; los válidos se guardan y cada objeto rechazado se muestra con la propiedad y la regla incumplida.
+import-submit = Importar
+import-no-file = Elija primero un archivo.
+import-not-stix = Este archivo no es un documento STIX: { $reason }
+upload-failed = El envío ha fallado: { $reason }
+import-summary = Nuevos: { $new }. Versiones nuevas: { $versions }. Sin cambios: { $unchanged }. Conflictos: { $conflicts }. Rechazados: { $rejected }.
+import-results = Resultado por objeto
+import-accepted = aceptado
+import-rejected = rechazado
+import-more-results =
+    { $count ->
+        [one] y { $count } objeto más.
+       *[other] y { $count } objetos más.
+    }
+import-another = Importar otro archivo
+outcome-new = nuevo
+outcome-new-version = versión nueva
+outcome-unchanged = ya existente
+outcome-conflict = conflicto: esta versión existe con otro contenido
+
+## Fuentes y coincidencias
+matching-title = Fuentes y coincidencias
+matching-file = Archivo de registro
+matching-format = Formato
+matching-submit = Comparar con los indicadores
+matching-bad-format = Formato de registro desconocido.
+matching-summary = Líneas leídas: { $lines }. Observaciones: { $observations }. Líneas mal formadas: { $malformed }. Avistamientos guardados: { $sightings }.
+matching-none = Ningún indicador visible para usted coincide con este registro.
+matching-sightings = Avistamientos
+matching-errors = Líneas mal formadas
+matching-line = Línea { $line }
+matching-another = Comparar otro registro
+feeds-heading = Fuentes
+format-eve = Suricata EVE (líneas JSON)
+format-zeek = Zeek (líneas JSON)
+format-ecs = Elastic Common Schema (líneas JSON)
+format-csv = CSV
+format-lines = Un valor por línea
+format-stix = STIX observed-data
+
+## Cuenta
+account-title = Mi cuenta
+account-profile = Perfil
+account-name = Nombre de usuario
+account-role = Rol
+account-clearance = Habilitación TLP
+account-tokens = Mis tokens de API
+account-no-tokens = No hay tokens de API.
+account-new-token = Nuevo token de API
+account-token-name = Para qué sirve el token
+account-create-token = Crear token
+account-token-created = Token creado.
+account-token-once = Copie este secreto ahora: solo se muestra una vez.
+account-token-invalid = Dé al token un nombre (200 caracteres como máximo) y un rol que no supere el suyo.
+account-revoke = Revocar
+account-password = Cambiar la contraseña
+account-current-password = Contraseña actual
+account-new-password = Contraseña nueva
+account-confirm-password = Repita la contraseña nueva
+account-change-password = Cambiar la contraseña
+password-mismatch = Las dos contraseñas nuevas no coinciden.
+password-too-short = La contraseña debe tener al menos 10 caracteres.
+password-too-long = La contraseña debe tener como máximo 1024 caracteres.
+password-wrong = La contraseña actual es incorrecta.
+role-reader = lector
+role-analyst = analista
+role-admin = administrador
+
+## Administración
+admin-title = Administración
+admin-users =
+    { $count ->
+        [one] { $count } usuario
+       *[other] { $count } usuarios
+    }
+admin-disabled = Desactivado
+admin-save = Guardar
+admin-new-user = Nuevo usuario
+admin-create-user = Crear usuario
+admin-bad-name = Los nombres de usuario tienen de 1 a 64 caracteres, sin espacios.
+admin-bad-user = Elija un rol y una habilitación TLP válidos.
+admin-name-taken = El nombre de usuario { $name } ya está en uso.
+admin-user-created = Usuario { $name } creado.
+admin-user-saved = Cambios guardados.
+admin-self = No puede rebajar su propio rol ni desactivarse.
+admin-tokens = Todos los tokens de API
+admin-owner = Titular
+admin-no-owner = ninguno (creado por comando)
+admin-collections = Colecciones TAXII
+admin-collections-root = Raíz de la API: { $root }
+admin-collection-filter = Contenido
+admin-collection-all = todos los objetos
+admin-collection-read = Lectura
+admin-collection-write = Escritura

@@ -1,0 +1,305 @@
+# Interface web de Concord — français.
+
+## Cadre
+skip-to-content = Aller au contenu
+nav-label = Navigation principale
+nav-dashboard = Tableau de bord
+nav-browse = Parcourir et rechercher
+nav-import = Importer
+nav-matching = Flux et correspondances
+nav-admin = Administration
+language-label = Langue
+signout = Se déconnecter
+footer-text = Concord — partage d’informations sur les menaces entre CERT, chaque nœud restant souverain sur ses données.
+back-to-dashboard = Retour au tableau de bord
+yes = oui
+no = non
+
+## Dates (UTC) et nombres
+month-1 = janv.
+month-2 = févr.
+month-3 = mars
+month-4 = avr.
+month-5 = mai
+month-6 = juin
+month-7 = juil.
+month-8 = août
+month-9 = sept.
+month-10 = oct.
+month-11 = nov.
+month-12 = déc.
+date-format = { $day } { $month } { $year }
+datetime-format = { $day } { $month } { $year }, { $time } UTC
+objects-count =
+    { $count ->
+        [one] { $count } objet
+        [many] { $count } d’objets
+       *[other] { $count } objets
+    }
+
+## Erreurs
+error-title = Une erreur s’est produite
+error-not-found = Cette page n’existe pas.
+error-no-object = Cet objet n’existe pas sur ce nœud, ou votre habilitation ne le couvre pas.
+error-forbidden = Votre rôle ne permet pas cette action.
+error-csrf = Le formulaire avait expiré ou ne provenait pas de ce site. Veuillez réessayer.
+error-internal = Une erreur interne s’est produite (référence { $id }). L’opérateur la retrouvera dans le journal du nœud.
+
+## Connexion
+signin-title = Connexion
+signin-username = Nom d’utilisateur
+signin-password = Mot de passe
+signin-submit = Se connecter
+signin-failed = Nom d’utilisateur ou mot de passe incorrect.
+
+## Tableau de bord
+dashboard-title = Tableau de bord
+dashboard-total =
+    { $count ->
+        [one] Vous pouvez voir { $count } objet sur ce nœud.
+        [many] Vous pouvez voir { $count } d’objets sur ce nœud.
+       *[other] Vous pouvez voir { $count } objets sur ce nœud.
+    }
+dashboard-by-type = Objets par type
+dashboard-by-tlp = Objets par niveau TLP
+dashboard-over-time =
+    { $days ->
+        [one] Objets ajoutés le dernier jour, par source
+       *[other] Objets ajoutés ces { $days } derniers jours, par source
+    }
+dashboard-other-types = Autres types
+dashboard-other-sources = Autre source ou aucune
+dashboard-empty = Aucun objet pour l’instant.
+dashboard-sightings = Observations récentes
+dashboard-no-sightings = Aucune observation pour l’instant.
+dashboard-health = Pairs, flux et incidents
+dashboard-peers-none = Aucun pair n’est connecté : la fédération n’est pas encore configurée sur ce nœud.
+dashboard-feeds-none = Aucun flux n’est configuré sur ce nœud.
+dashboard-incidents-none = Le suivi des incidents n’est pas encore disponible sur ce nœud.
+dashboard-recent = Ajouts récents
+chart-table = Afficher les chiffres
+chart-day = Jour
+
+## Parcourir et rechercher
+browse-title = Parcourir et rechercher
+browse-search = Texte recherché (toute langue)
+browse-type = Type
+browse-tlp = Niveau TLP
+browse-label = Étiquette
+browse-source = Source (identifiant d’identité)
+browse-from = Ajouté à partir du
+browse-to = Ajouté jusqu’au
+browse-any = Tous
+browse-submit = Rechercher
+browse-empty = Aucun objet ne correspond à ces filtres.
+browse-shown =
+    { $count ->
+        [one] { $count } objet sur cette page.
+       *[other] { $count } objets sur cette page.
+    }
+browse-bad-text = Le texte recherché est trop long (500 caractères au plus).
+browse-bad-type = Ce type n’est pas un nom de type STIX.
+browse-bad-tlp = Niveau TLP inconnu.
+browse-bad-source = La source doit être un identifiant STIX, par exemple identity--…
+browse-bad-date = Les dates s’écrivent AAAA-MM-JJ.
+browse-bad-cursor = Ce lien de page n’est pas valide ; recommencez à la première page.
+pager-label = Pages
+pager-first = Première page
+pager-next = Page suivante
+
+## Colonnes
+col-name = Nom
+col-type = Type
+col-tlp = TLP
+col-modified = Modifié
+col-added = Ajouté
+col-created = Créé
+col-direction = Sens
+col-relationship = Relation
+col-object = Objet
+col-kind = Nature
+col-value = Valeur partagée
+col-status = État
+col-details = Détails
+col-actions = Actions
+col-indicator = Indicateur
+col-count = Nombre
+col-first-seen = Vu la première fois
+col-last-seen = Vu la dernière fois
+col-sighting = Observation
+
+## Page d’un objet
+object-fields = Propriétés
+object-markings = Marquages
+object-no-markings = Aucun marquage (traité comme TLP:CLEAR).
+object-relationships =
+    { $count ->
+        [one] { $count } relation
+       *[other] { $count } relations
+    }
+object-correlations =
+    { $count ->
+        [one] { $count } corrélation
+       *[other] { $count } corrélations
+    }
+object-not-held = absent de ce nœud
+object-open-graph = Graphe des objets liés
+object-json = Afficher le JSON STIX
+direction-outgoing = fait référence à
+direction-incoming = référencé par
+field-name = Nom
+field-description = Description
+field-type = Type
+field-id = Identifiant
+field-created = Créé
+field-modified = Modifié
+field-created-by = Créé par
+field-labels = Étiquettes
+field-confidence = Confiance
+field-pattern = Motif
+field-valid-from = Valide à partir du
+field-valid-until = Valide jusqu’au
+field-aliases = Alias
+field-first-seen = Vu la première fois
+field-last-seen = Vu la dernière fois
+field-relationship-type = Type de relation
+field-source = Source
+field-target = Cible
+field-value = Valeur
+field-external-references = Références externes
+field-kill-chain-phases = Phases de la chaîne d’attaque
+field-revoked = Révoqué
+versions-heading =
+    { $count ->
+        [one] { $count } version
+       *[other] { $count } versions
+    }
+versions-current = actuelle
+versions-compare-a = Comparer depuis
+versions-compare-b = Comparer avec
+versions-compare = Afficher les différences
+diff-caption =
+    { $count ->
+        [one] { $count } propriété diffère
+       *[other] { $count } propriétés diffèrent
+    }
+diff-property = Propriété
+diff-version = Version du { $version }
+diff-changed = modifiée
+diff-added = ajoutée
+diff-removed = supprimée
+diff-same =
+    { $count ->
+        [one] { $count } autre propriété est identique.
+       *[other] { $count } autres propriétés sont identiques.
+    }
+
+## Graphe
+graph-title = Graphe : { $name }
+graph-svg-title = Objets liés à { $name }
+graph-back = Retour à l’objet
+graph-empty = Aucun objet lié ou corrélé que vous puissiez voir.
+graph-legend = Traits pleins : relations et références. Traits tiretés : une valeur observable partagée.
+graph-nodes =
+    { $count ->
+        [one] { $count } objet dans le graphe
+       *[other] { $count } objets dans le graphe
+    }
+
+## Import
+import-title = Importer
+import-file = Fichier STIX 2.1 (bundle, tableau ou objet seul)
+import-help = Chaque objet est vérifié selon STIX 2.1 ; les objets valides sont enregistrés, et chaque objet rejeté est listé avec la propriété et la règle en cause.
+import-submit = Importer
+import-no-file = Choisissez d’abord un fichier.
+import-not-stix = Ce fichier n’est pas un document STIX : { $reason }
+upload-failed = L’envoi a échoué : { $reason }
+import-summary = Nouveaux : { $new }. Nouvelles versions : { $versions }. Inchangés : { $unchanged }. Conflits : { $conflicts }. Rejetés : { $rejected }.
+import-results = Résultat par objet
+import-accepted = accepté
+import-rejected = rejeté
+import-more-results =
+    { $count ->
+        [one] et { $count } autre objet.
+       *[other] et { $count } autres objets.
+    }
+import-another = Importer un autre fichier
+outcome-new = nouveau
+outcome-new-version = nouvelle version
+outcome-unchanged = déjà présent
+outcome-conflict = conflit : cette version est détenue avec un autre contenu
+
+## Flux et correspondances
+matching-title = Flux et correspondances
+matching-file = Fichier journal
+matching-format = Format
+matching-submit = Comparer aux indicateurs
+matching-bad-format = Format de journal inconnu.
+matching-summary = Lignes lues : { $lines }. Observations : { $observations }. Lignes mal formées : { $malformed }. Observations d’indicateurs enregistrées : { $sightings }.
+matching-none = Aucun indicateur visible pour vous ne correspond à ce journal.
+matching-sightings = Observations
+matching-errors = Lignes mal formées
+matching-line = Ligne { $line }
+matching-another = Comparer un autre journal
+feeds-heading = Flux
+format-eve = Suricata EVE (lignes JSON)
+format-zeek = Zeek (lignes JSON)
+format-ecs = Elastic Common Schema (lignes JSON)
+format-csv = CSV
+format-lines = Une valeur par ligne
+format-stix = STIX observed-data
+
+## Compte
+account-title = Mon compte
+account-profile = Profil
+account-name = Nom d’utilisateur
+account-role = Rôle
+account-clearance = Habilitation TLP
+account-tokens = Mes jetons d’API
+account-no-tokens = Aucun jeton d’API.
+account-new-token = Nouveau jeton d’API
+account-token-name = Usage du jeton
+account-create-token = Créer le jeton
+account-token-created = Jeton créé.
+account-token-once = Copiez ce secret maintenant : il n’est affiché qu’une fois.
+account-token-invalid = Donnez au jeton un nom (200 caractères au plus) et un rôle qui ne dépasse pas le vôtre.
+account-revoke = Révoquer
+account-password = Changer de mot de passe
+account-current-password = Mot de passe actuel
+account-new-password = Nouveau mot de passe
+account-confirm-password = Nouveau mot de passe (à nouveau)
+account-change-password = Changer le mot de passe
+password-mismatch = Les deux nouveaux mots de passe diffèrent.
+password-too-short = Le mot de passe doit compter au moins 10 caractères.
+password-too-long = Le mot de passe doit compter au plus 1024 caractères.
+password-wrong = Le mot de passe actuel est incorrect.
+role-reader = lecteur
+role-analyst = analyste
+role-admin = administrateur
+
+## Administration
+admin-title = Administration
+admin-users =
+    { $count ->
+        [one] { $count } utilisateur
+       *[other] { $count } utilisateurs
+    }
+admin-disabled = Désactivé
+admin-save = Enregistrer
+admin-new-user = Nouvel utilisateur
+admin-create-user = Créer l’utilisateur
+admin-bad-name = Un nom d’utilisateur compte de 1 à 64 caractères, sans espace.
+admin-bad-user = Choisissez un rôle et une habilitation TLP valides.
+admin-name-taken = Le nom d’utilisateur { $name } est déjà pris.
+admin-user-created = Utilisateur { $name } créé.
+admin-user-saved = Modifications enregistrées.
+admin-self = Vous ne pouvez ni abaisser votre propre rôle ni vous désactiver.
+admin-tokens = Tous les jetons d’API
+admin-owner = Propriétaire
+admin-no-owner = aucun (créé en ligne de commande)
+admin-collections = Collections TAXII
+admin-collections-root = Racine d’API : { $root }
+admin-collection-filter = Contenu
+admin-collection-all = tous les objets
+admin-collection-read = Lecture
+admin-collection-write = Écriture

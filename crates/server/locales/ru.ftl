@@ -1,0 +1,327 @@
+# Веб-интерфейс Concord — русский язык.
+
+## Каркас
+skip-to-content = Перейти к содержимому
+nav-label = Основная навигация
+nav-dashboard = Сводка
+nav-browse = Просмотр и поиск
+nav-import = Импорт
+nav-matching = Фиды и сопоставление
+nav-admin = Администрирование
+language-label = Язык
+signout = Выйти
+footer-text = Concord — обмен информацией об угрозах между CERT; каждый узел сохраняет суверенитет над своими данными.
+back-to-dashboard = Вернуться к сводке
+yes = да
+no = нет
+
+## Даты (UTC) и числа
+month-1 = янв.
+month-2 = февр.
+month-3 = мар.
+month-4 = апр.
+month-5 = мая
+month-6 = июн.
+month-7 = июл.
+month-8 = авг.
+month-9 = сент.
+month-10 = окт.
+month-11 = нояб.
+month-12 = дек.
+date-format = { $day } { $month } { $year } г.
+datetime-format = { $day } { $month } { $year } г., { $time } UTC
+objects-count =
+    { $count ->
+        [one] { $count } объект
+        [few] { $count } объекта
+        [many] { $count } объектов
+       *[other] { $count } объекта
+    }
+
+## Ошибки
+error-title = Что-то пошло не так
+error-not-found = Такой страницы нет.
+error-no-object = Этого объекта нет на узле, или ваш допуск его не покрывает.
+error-forbidden = Ваша роль не позволяет это сделать.
+error-csrf = Срок действия формы истёк, или она отправлена не с этого сайта. Попробуйте ещё раз.
+error-internal = Произошла внутренняя ошибка (номер { $id }). Оператор найдёт её в журнале узла.
+
+## Вход
+signin-title = Вход
+signin-username = Имя пользователя
+signin-password = Пароль
+signin-submit = Войти
+signin-failed = Неверное имя пользователя или пароль.
+
+## Сводка
+dashboard-title = Сводка
+dashboard-total =
+    { $count ->
+        [one] Вам доступен { $count } объект на этом узле.
+        [few] Вам доступны { $count } объекта на этом узле.
+        [many] Вам доступны { $count } объектов на этом узле.
+       *[other] Вам доступны { $count } объекта на этом узле.
+    }
+dashboard-by-type = Объекты по типам
+dashboard-by-tlp = Объекты по уровням TLP
+dashboard-over-time =
+    { $days ->
+        [one] Объекты, добавленные за последний { $days } день, по источникам
+        [few] Объекты, добавленные за последние { $days } дня, по источникам
+        [many] Объекты, добавленные за последние { $days } дней, по источникам
+       *[other] Объекты, добавленные за последние { $days } дней, по источникам
+    }
+dashboard-other-types = Другие типы
+dashboard-other-sources = Другой источник или без источника
+dashboard-empty = Объектов пока нет.
+dashboard-sightings = Недавние обнаружения
+dashboard-no-sightings = Обнаружений пока нет.
+dashboard-health = Партнёры, фиды и инциденты
+dashboard-peers-none = Партнёрские узлы не подключены: федерация на этом узле ещё не настроена.
+dashboard-feeds-none = На этом узле не настроено ни одного фида.
+dashboard-incidents-none = Учёт инцидентов на этом узле пока недоступен.
+dashboard-recent = Недавно добавленные
+chart-table = Показать числа
+chart-day = День
+
+## Просмотр и поиск
+browse-title = Просмотр и поиск
+browse-search = Текст для поиска (на любом языке)
+browse-type = Тип
+browse-tlp = Уровень TLP
+browse-label = Метка
+browse-source = Источник (идентификатор identity)
+browse-from = Добавлено с
+browse-to = Добавлено по
+browse-any = Любой
+browse-submit = Найти
+browse-empty = Ни один объект не подходит под эти фильтры.
+browse-shown =
+    { $count ->
+        [one] { $count } объект на этой странице.
+        [few] { $count } объекта на этой странице.
+        [many] { $count } объектов на этой странице.
+       *[other] { $count } объекта на этой странице.
+    }
+browse-bad-text = Слишком длинный текст для поиска (не более 500 символов).
+browse-bad-type = Это не имя типа STIX.
+browse-bad-tlp = Неизвестный уровень TLP.
+browse-bad-source = Источник должен быть идентификатором STIX, например identity--…
+browse-bad-date = Даты записываются в виде ГГГГ-ММ-ДД.
+browse-bad-cursor = Ссылка на страницу недействительна; начните с первой страницы.
+pager-label = Страницы
+pager-first = Первая страница
+pager-next = Следующая страница
+
+## Столбцы
+col-name = Название
+col-type = Тип
+col-tlp = TLP
+col-modified = Изменён
+col-added = Добавлен
+col-created = Создан
+col-direction = Направление
+col-relationship = Связь
+col-object = Объект
+col-kind = Вид
+col-value = Общее значение
+col-status = Статус
+col-details = Подробности
+col-actions = Действия
+col-indicator = Индикатор
+col-count = Количество
+col-first-seen = Впервые замечен
+col-last-seen = Последний раз замечен
+col-sighting = Обнаружение
+
+## Страница объекта
+object-fields = Свойства
+object-markings = Маркировки
+object-no-markings = Маркировок нет (считается TLP:CLEAR).
+object-relationships =
+    { $count ->
+        [one] { $count } связь
+        [few] { $count } связи
+        [many] { $count } связей
+       *[other] { $count } связи
+    }
+object-correlations =
+    { $count ->
+        [one] { $count } корреляция
+        [few] { $count } корреляции
+        [many] { $count } корреляций
+       *[other] { $count } корреляции
+    }
+object-not-held = отсутствует на этом узле
+object-open-graph = Граф связанных объектов
+object-json = Показать STIX JSON
+direction-outgoing = ссылается на
+direction-incoming = на него ссылается
+field-name = Название
+field-description = Описание
+field-type = Тип
+field-id = Идентификатор
+field-created = Создан
+field-modified = Изменён
+field-created-by = Автор
+field-labels = Метки
+field-confidence = Достоверность
+field-pattern = Шаблон
+field-valid-from = Действует с
+field-valid-until = Действует до
+field-aliases = Другие названия
+field-first-seen = Впервые замечен
+field-last-seen = Последний раз замечен
+field-relationship-type = Тип связи
+field-source = Источник
+field-target = Цель
+field-value = Значение
+field-external-references = Внешние ссылки
+field-kill-chain-phases = Этапы цепочки атаки
+field-revoked = Отозван
+versions-heading =
+    { $count ->
+        [one] { $count } версия
+        [few] { $count } версии
+        [many] { $count } версий
+       *[other] { $count } версии
+    }
+versions-current = текущая
+versions-compare-a = Сравнить с версии
+versions-compare-b = Сравнить с версией
+versions-compare = Показать различия
+diff-caption =
+    { $count ->
+        [one] Различается { $count } свойство
+        [few] Различаются { $count } свойства
+        [many] Различаются { $count } свойств
+       *[other] Различаются { $count } свойства
+    }
+diff-property = Свойство
+diff-version = Версия от { $version }
+diff-changed = изменено
+diff-added = добавлено
+diff-removed = удалено
+diff-same =
+    { $count ->
+        [one] Ещё { $count } свойство совпадает.
+        [few] Ещё { $count } свойства совпадают.
+        [many] Ещё { $count } свойств совпадают.
+       *[other] Ещё { $count } свойства совпадают.
+    }
+
+## Граф
+graph-title = Граф: { $name }
+graph-svg-title = Объекты, связанные с { $name }
+graph-back = Вернуться к объекту
+graph-empty = Нет доступных вам связанных или коррелирующих объектов.
+graph-legend = Сплошные линии: связи и ссылки. Пунктирные линии: общее наблюдаемое значение.
+graph-nodes =
+    { $count ->
+        [one] { $count } объект в графе
+        [few] { $count } объекта в графе
+        [many] { $count } объектов в графе
+       *[other] { $count } объекта в графе
+    }
+
+## Импорт
+import-title = Импорт
+import-file = Файл STIX 2.1 (bundle, массив или отдельный объект)
+import-help = Каждый объект проверяется на соответствие STIX 2.1; корректные сохраняются, а каждый отклонённый показан с нарушенным свойством и правилом.
+import-submit = Импортировать
+import-no-file = Сначала выберите файл.
+import-not-stix = Этот файл не является документом STIX: { $reason }
+upload-failed = Не удалось загрузить файл: { $reason }
+import-summary = Новых: { $new }. Новых версий: { $versions }. Без изменений: { $unchanged }. Конфликтов: { $conflicts }. Отклонено: { $rejected }.
+import-results = Результат по каждому объекту
+import-accepted = принят
+import-rejected = отклонён
+import-more-results =
+    { $count ->
+        [one] и ещё { $count } объект.
+        [few] и ещё { $count } объекта.
+        [many] и ещё { $count } объектов.
+       *[other] и ещё { $count } объекта.
+    }
+import-another = Импортировать другой файл
+outcome-new = новый
+outcome-new-version = новая версия
+outcome-unchanged = уже есть
+outcome-conflict = конфликт: эта версия хранится с другим содержимым
+
+## Фиды и сопоставление
+matching-title = Фиды и сопоставление
+matching-file = Файл журнала
+matching-format = Формат
+matching-submit = Сопоставить с индикаторами
+matching-bad-format = Неизвестный формат журнала.
+matching-summary = Прочитано строк: { $lines }. Наблюдений: { $observations }. Некорректных строк: { $malformed }. Записано обнаружений: { $sightings }.
+matching-none = Ни один доступный вам индикатор не совпал с этим журналом.
+matching-sightings = Обнаружения
+matching-errors = Некорректные строки
+matching-line = Строка { $line }
+matching-another = Сопоставить другой журнал
+feeds-heading = Фиды
+format-eve = Suricata EVE (строки JSON)
+format-zeek = Zeek (строки JSON)
+format-ecs = Elastic Common Schema (строки JSON)
+format-csv = CSV
+format-lines = Одно значение в строке
+format-stix = STIX observed-data
+
+## Учётная запись
+account-title = Моя учётная запись
+account-profile = Профиль
+account-name = Имя пользователя
+account-role = Роль
+account-clearance = Допуск TLP
+account-tokens = Мои API-токены
+account-no-tokens = API-токенов нет.
+account-new-token = Новый API-токен
+account-token-name = Назначение токена
+account-create-token = Создать токен
+account-token-created = Токен создан.
+account-token-once = Скопируйте секрет сейчас: он показывается только один раз.
+account-token-invalid = Укажите название токена (не более 200 символов) и роль не выше вашей.
+account-revoke = Отозвать
+account-password = Смена пароля
+account-current-password = Текущий пароль
+account-new-password = Новый пароль
+account-confirm-password = Новый пароль ещё раз
+account-change-password = Сменить пароль
+password-mismatch = Новые пароли не совпадают.
+password-too-short = Пароль должен содержать не менее 10 символов.
+password-too-long = Пароль должен содержать не более 1024 символов.
+password-wrong = Текущий пароль неверен.
+role-reader = читатель
+role-analyst = аналитик
+role-admin = администратор
+
+## Администрирование
+admin-title = Администрирование
+admin-users =
+    { $count ->
+        [one] { $count } пользователь
+        [few] { $count } пользователя
+        [many] { $count } пользователей
+       *[other] { $count } пользователя
+    }
+admin-disabled = Отключён
+admin-save = Сохранить
+admin-new-user = Новый пользователь
+admin-create-user = Создать пользователя
+admin-bad-name = Имя пользователя — от 1 до 64 символов, без пробелов.
+admin-bad-user = Выберите допустимую роль и допуск TLP.
+admin-name-taken = Имя пользователя { $name } уже занято.
+admin-user-created = Пользователь { $name } создан.
+admin-user-saved = Изменения сохранены.
+admin-self = Нельзя понизить собственную роль или отключить самого себя.
+admin-tokens = Все API-токены
+admin-owner = Владелец
+admin-no-owner = нет (создан командой)
+admin-collections = Коллекции TAXII
+admin-collections-root = Корень API: { $root }
+admin-collection-filter = Содержимое
+admin-collection-all = все объекты
+admin-collection-read = Чтение
+admin-collection-write = Запись

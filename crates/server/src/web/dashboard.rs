@@ -1,0 +1,262 @@
+//! The dashboard (`GET /`): counts by type, TLP level and source over the last 30 days as
+//! SVG charts, recent objects and sightings, and the state of peers and feeds.
+//!
+//! Counting current objects is one scan of the store, too slow to repeat per page at a
+//! million objects, so the rows (by type, level, source and day) are cached: recounted
+//! at once when something was added and the last count was quick, otherwise served while
+//! a background recount runs. Each user sees only the sums of the levels they may see.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use concord_stix::Tlp;
+use concord_store::users::{ClearedQuery, CountRow, TLP_LEVELS};
+use concord_store::{Store, StoreError};
+use maud::html;
+
+use super::charts;
+use super::layout;
+use super::objects::table;
+use super::session::Ctx;
+use super::view::{display_name, visible};
+use super::{Web, blocking};
+
+/// A recount slower than this is done in the background while the old counts are shown.
+const QUICK: Duration = Duration::from_millis(100);
+/// Counts older than this are recounted in the background even if nothing was added
+/// (deletions do not move the last `seq`).
+const MAX_AGE: Duration = Duration::from_secs(60);
+/// Days shown in the chart over time.
+const DAYS: i64 = 30;
+
+struct Entry {
+    mark: i64,
+    at: Instant,
+    took: Duration,
+    rows: Arc<Vec<CountRow>>,
+}
+
+/// The cached count rows of one store.
+#[derive(Default)]
+pub struct CountCache {
+    entry: Mutex<Option<Entry>>,
+    refreshing: AtomicBool,
+}
+
+impl CountCache {
+    fn recount(&self, store: &dyn Store, mark: i64) -> Result<Arc<Vec<CountRow>>, StoreError> {
+        let start = Instant::now();
+        let rows = Arc::new(store.count_rows()?);
+        let entry = Entry {
+            mark,
+            at: Instant::now(),
+            took: start.elapsed(),
+            rows: rows.clone(),
+        };
+        *self
+            .entry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(entry);
+        Ok(rows)
+    }
+
+    /// The count rows: cached, recounted now, or cached with a recount started.
+    fn rows(self: &Arc<Self>, store: &Arc<dyn Store>) -> Result<Arc<Vec<CountRow>>, StoreError> {
+        let mark = store.last_seq()?;
+        let cached = {
+            let guard = self
+                .entry
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            guard
+                .as_ref()
+                .map(|e| (e.rows.clone(), e.mark == mark, e.took, e.at.elapsed()))
+        };
+        match cached {
+            None => self.recount(&**store, mark),
+            Some((rows, true, _, age)) if age < MAX_AGE => Ok(rows),
+            Some((_, false, took, _)) if took < QUICK => self.recount(&**store, mark),
+            Some((rows, ..)) => {
+                if !self.refreshing.swap(true, Ordering::AcqRel) {
+                    let cache = self.clone();
+                    let store = store.clone();
+                    std::thread::spawn(move || {
+                        if let Err(e) = cache.recount(&*store, mark) {
+                            tracing::warn!(error = %e, "Dashboard recount failed.");
+                        }
+                        cache.refreshing.store(false, Ordering::Release);
+                    });
+                }
+                Ok(rows)
+            }
+        }
+    }
+}
+
+/// What the dashboard shows, read in one blocking call.
+struct Data {
+    rows: Arc<Vec<CountRow>>,
+    sources: HashMap<String, String>,
+    recent: Vec<concord_store::StoredObject>,
+    sightings: Vec<concord_store::StoredObject>,
+}
+
+fn load(web: &Web, clearance: Tlp) -> Result<Data, StoreError> {
+    let store = &web.app.store;
+    let rows = web.counts.rows(store)?;
+    let mut by_source: HashMap<&str, i64> = HashMap::new();
+    for r in rows.iter().filter(|r| r.tlp <= clearance) {
+        if let Some(s) = &r.source {
+            *by_source.entry(s.as_str()).or_default() += r.count;
+        }
+    }
+    let mut top: Vec<(&str, i64)> = by_source.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut sources = HashMap::new();
+    for (id, _) in top.into_iter().take(4) {
+        let name = store
+            .get(id)?
+            .map(|o| o.value())
+            .filter(|v| visible(v, clearance))
+            .map_or_else(|| id.to_owned(), |v| display_name(&v));
+        sources.insert(id.to_owned(), name);
+    }
+    let mut q = ClearedQuery::new(clearance);
+    q.base.limit = 8;
+    let recent = store.list_cleared(&q)?.objects;
+    q.base.types = vec!["sighting".into()];
+    q.base.limit = 5;
+    let sightings = store.list_cleared(&q)?.objects;
+    Ok(Data {
+        rows,
+        sources,
+        recent,
+        sightings,
+    })
+}
+
+/// `GET /`: the dashboard for browsers; other clients (which do not accept HTML) get the
+/// API's JSON "no such route", as before the web interface existed.
+pub async fn page(
+    ctx: Ctx,
+    State(web): State<Web>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Result<Response, Response> {
+    let html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if !html {
+        return Ok(crate::error::route_not_found(uri).await.into_response());
+    }
+    let user = ctx.require()?.clone();
+    let l = ctx.lang;
+    let w = web.clone();
+    let data = blocking(&ctx, move || load(&w, user.clearance)).await?;
+    let seen: Vec<&CountRow> = data
+        .rows
+        .iter()
+        .filter(|r| r.tlp <= user.clearance)
+        .collect();
+    let total: i64 = seen.iter().map(|r| r.count).sum();
+
+    let mut by_type: HashMap<&str, i64> = HashMap::new();
+    for r in &seen {
+        *by_type.entry(r.object_type.as_str()).or_default() += r.count;
+    }
+    let mut types: Vec<(String, i64)> = by_type
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    if types.len() > 12 {
+        let rest: i64 = types[11..].iter().map(|(_, v)| v).sum();
+        types.truncate(11);
+        types.push((l.t("dashboard-other-types"), rest));
+    }
+    let tlps: Vec<(String, i64)> = TLP_LEVELS
+        .iter()
+        .filter(|t| **t <= user.clearance)
+        .map(|t| {
+            let n = seen.iter().filter(|r| r.tlp == *t).map(|r| r.count).sum();
+            (format!("TLP:{}", t.as_str().to_uppercase()), n)
+        })
+        .collect();
+
+    let today = chrono::Utc::now().date_naive();
+    let days: Vec<String> = (0..DAYS)
+        .rev()
+        .filter_map(|d| today.checked_sub_days(chrono::Days::new(u64::try_from(d).ok()?)))
+        .map(|d| d.to_string())
+        .collect();
+    let day_index: HashMap<&str, usize> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.as_str(), i))
+        .collect();
+    let mut source_ids: Vec<&String> = data.sources.keys().collect();
+    source_ids.sort();
+    let mut series: Vec<(String, Vec<i64>)> = source_ids
+        .iter()
+        .map(|id| (data.sources[*id].clone(), vec![0; days.len()]))
+        .collect();
+    let mut other = vec![0; days.len()];
+    for r in &seen {
+        let Some(&i) = day_index.get(r.day.as_str()) else {
+            continue;
+        };
+        match r
+            .source
+            .as_ref()
+            .and_then(|s| source_ids.iter().position(|id| *id == s))
+        {
+            Some(k) => series[k].1[i] += r.count,
+            None => other[i] += r.count,
+        }
+    }
+    series.push((l.t("dashboard-other-sources"), other));
+
+    let body = html! {
+        p.card { (l.t_n("dashboard-total", "count", total)) }
+        div.grid {
+            section.card aria-labelledby="by-type" {
+                h2 #by-type { (l.t("dashboard-by-type")) }
+                @if types.is_empty() { p.muted { (l.t("dashboard-empty")) } }
+                @else { (charts::bars(l, &l.t("dashboard-by-type"), &types)) }
+            }
+            section.card aria-labelledby="by-tlp" {
+                h2 #by-tlp { (l.t("dashboard-by-tlp")) }
+                (charts::bars(l, &l.t("dashboard-by-tlp"), &tlps))
+            }
+        }
+        section.card aria-labelledby="over-time" {
+            h2 #over-time { (l.t_n("dashboard-over-time", "days", DAYS)) }
+            (charts::columns(l, &l.t_n("dashboard-over-time", "days", DAYS), &days, &series))
+        }
+        div.grid {
+            section.card aria-labelledby="sightings-h" {
+                h2 #sightings-h { (l.t("dashboard-sightings")) }
+                @if data.sightings.is_empty() { p.muted { (l.t("dashboard-no-sightings")) } }
+                @else { (table(l, &data.sightings)) }
+            }
+            section.card aria-labelledby="health-h" {
+                h2 #health-h { (l.t("dashboard-health")) }
+                p { (l.t("dashboard-peers-none")) }
+                p { (l.t("dashboard-feeds-none")) }
+                p { (l.t("dashboard-incidents-none")) }
+            }
+        }
+        section aria-labelledby="recent-h" {
+            h2 #recent-h { (l.t("dashboard-recent")) }
+            @if data.recent.is_empty() { p.muted { (l.t("dashboard-empty")) } }
+            @else { (table(l, &data.recent)) }
+        }
+    };
+    Ok(layout::page(&ctx, &l.t("dashboard-title"), None, body))
+}

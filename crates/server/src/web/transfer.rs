@@ -1,0 +1,395 @@
+//! Files in: import of STIX documents (`/import`, per-object results through the one
+//! import path) and matching of logs against the indicators the user may see
+//! (`/matching`, sightings stored with the indicator's markings).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use concord_matcher::readers::Format;
+use concord_matcher::{Index, IndicatorInput, Matcher};
+use concord_pattern::Timestamp;
+use concord_stix::Tlp;
+use concord_stix::input::parse_document;
+use concord_store::import::{DEFAULT_BATCH, ObjectResult, Summary, import_values};
+use concord_store::users::ClearedQuery;
+use concord_store::{Order, Role, Store, StoreError};
+use fluent_bundle::{FluentArgs, FluentValue};
+use maud::{Markup, html};
+use serde_json::Value;
+
+use super::i18n::Lang;
+use super::layout::{self, Notice, csrf_field};
+use super::session::Ctx;
+use super::view::{object_link, visible};
+use super::{Web, blocking};
+use crate::routes::matching::FORMATS;
+
+/// Rows of per-object results shown after an import.
+pub const MAX_RESULT_ROWS: usize = 1000;
+
+/// The fields of an upload form.
+#[derive(Default)]
+struct Upload {
+    csrf: String,
+    file: Vec<u8>,
+    file_name: String,
+    format: String,
+}
+
+async fn read_upload(mut mp: Multipart) -> Result<Upload, String> {
+    let mut up = Upload::default();
+    while let Some(field) = mp.next_field().await.map_err(|e| e.to_string())? {
+        let name = field.name().unwrap_or("").to_owned();
+        match name.as_str() {
+            "file" => {
+                up.file_name = field.file_name().unwrap_or("").chars().take(200).collect();
+                up.file = field.bytes().await.map_err(|e| e.to_string())?.to_vec();
+            }
+            "csrf" => up.csrf = field.text().await.map_err(|e| e.to_string())?,
+            "format" => up.format = field.text().await.map_err(|e| e.to_string())?,
+            _ => {}
+        }
+    }
+    Ok(up)
+}
+
+fn import_form_markup(ctx: &Ctx) -> Markup {
+    let l = ctx.lang;
+    html! {
+        form.card method="post" action="/import" enctype="multipart/form-data" {
+            (csrf_field(ctx))
+            p {
+                label for="file" { (l.t("import-file")) }
+                input #file type="file" name="file" required accept=".json,application/json,application/stix+json";
+            }
+            p.muted { (l.t("import-help")) }
+            p { button type="submit" { (l.t("import-submit")) } }
+        }
+    }
+}
+
+/// `GET /import`.
+pub async fn import_form(ctx: Ctx) -> Result<Response, Response> {
+    ctx.require_role(Role::Analyst)?;
+    Ok(layout::page(
+        &ctx,
+        &ctx.lang.t("import-title"),
+        None,
+        import_form_markup(&ctx),
+    ))
+}
+
+fn summary_text(l: Lang, s: &Summary) -> String {
+    let mut args = FluentArgs::new();
+    let n = |v: usize| FluentValue::from(i64::try_from(v).unwrap_or(i64::MAX));
+    args.set("new", n(s.new));
+    args.set("versions", n(s.new_versions));
+    args.set("unchanged", n(s.unchanged));
+    args.set("conflicts", n(s.conflicts));
+    args.set("rejected", n(s.rejected));
+    l.t_args("import-summary", Some(&args))
+}
+
+fn results_table(l: Lang, results: &[ObjectResult]) -> Markup {
+    html! {
+        table {
+            caption { (l.t("import-results")) }
+            thead { tr {
+                th scope="col" { "#" }
+                th scope="col" { (l.t("col-object")) }
+                th scope="col" { (l.t("col-status")) }
+                th scope="col" { (l.t("col-details")) }
+            } }
+            tbody {
+                @for r in results.iter().take(MAX_RESULT_ROWS) {
+                    @match r {
+                        ObjectResult::Accepted { index, id, outcome } => tr {
+                            td.num { (l.number(i64::try_from(*index + 1).unwrap_or(0))) }
+                            td { (object_link(id, id)) }
+                            td { (l.t("import-accepted")) }
+                            td { (l.t(&format!("outcome-{}", serde_json::to_value(outcome).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default().replace('_', "-")))) }
+                        },
+                        ObjectResult::Rejected { index, id, reasons } => tr.removed {
+                            td.num { (l.number(i64::try_from(*index + 1).unwrap_or(0))) }
+                            td { span.id { (id.as_deref().unwrap_or("—")) } }
+                            td { strong { (l.t("import-rejected")) } }
+                            td { ul { @for v in reasons { li { code dir="ltr" { (v.to_string()) } } } } }
+                        },
+                    }
+                }
+            }
+        }
+        @if results.len() > MAX_RESULT_ROWS {
+            p.muted { (l.t_n("import-more-results", "count", i64::try_from(results.len() - MAX_RESULT_ROWS).unwrap_or(0))) }
+        }
+    }
+}
+
+/// `POST /import` (multipart: `csrf`, `file`).
+pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<Response, Response> {
+    let user = ctx.require_role(Role::Analyst)?.clone();
+    let l = ctx.lang;
+    let title = l.t("import-title");
+    let fail = |status: StatusCode, text: String| {
+        let mut res = layout::page(
+            &ctx,
+            &title,
+            Some(Notice::error(text)),
+            import_form_markup(&ctx),
+        );
+        *res.status_mut() = status;
+        res
+    };
+    let up = match read_upload(mp).await {
+        Ok(up) => up,
+        Err(e) => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                l.t_s("upload-failed", "reason", &e),
+            ));
+        }
+    };
+    ctx.check_csrf(&up.csrf)?;
+    if up.file.is_empty() {
+        return Err(fail(StatusCode::BAD_REQUEST, l.t("import-no-file")));
+    }
+    let values = match parse_document(&up.file) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                l.t_s("import-not-stix", "reason", &e.to_string()),
+            ));
+        }
+    };
+    let store = web.app.store.clone();
+    let (summary, results) = blocking(&ctx, move || {
+        let mut results: Vec<ObjectResult> = Vec::with_capacity(values.len());
+        let summary = import_values(&*store, values, DEFAULT_BATCH, &mut |b| {
+            results.extend_from_slice(b);
+        })?;
+        Ok((summary, results))
+    })
+    .await?;
+    web.app.metrics.record_import(&summary);
+    tracing::info!(user = %user.name, file = %up.file_name, new = summary.new, rejected = summary.rejected, "Web import.");
+    let notice = if summary.rejected > 0 {
+        Notice::error(summary_text(l, &summary))
+    } else {
+        Notice::ok(summary_text(l, &summary))
+    };
+    let body = html! {
+        (results_table(l, &results))
+        h2 { (l.t("import-another")) }
+        (import_form_markup(&ctx))
+    };
+    Ok(layout::page(&ctx, &title, Some(notice), body))
+}
+
+fn matching_form_markup(ctx: &Ctx) -> Markup {
+    let l = ctx.lang;
+    html! {
+        form.card method="post" action="/matching" enctype="multipart/form-data" {
+            (csrf_field(ctx))
+            p {
+                label for="file" { (l.t("matching-file")) }
+                input #file type="file" name="file" required;
+            }
+            p {
+                label for="format" { (l.t("matching-format")) }
+                select #format name="format" {
+                    @for f in FORMATS {
+                        option value=(f) { (l.t(&format!("format-{f}"))) }
+                    }
+                }
+            }
+            p { button type="submit" { (l.t("matching-submit")) } }
+        }
+        section.card aria-labelledby="feeds-h" {
+            h2 #feeds-h { (l.t("feeds-heading")) }
+            p { (l.t("dashboard-feeds-none")) }
+        }
+    }
+}
+
+/// `GET /matching`.
+pub async fn matching_form(ctx: Ctx) -> Result<Response, Response> {
+    ctx.require_role(Role::Analyst)?;
+    Ok(layout::page(
+        &ctx,
+        &ctx.lang.t("matching-title"),
+        None,
+        matching_form_markup(&ctx),
+    ))
+}
+
+/// The matcher's view of an indicator, if it has a STIX pattern and a `valid_from`.
+fn indicator_input(v: &Value) -> Option<IndicatorInput> {
+    if v.get("pattern_type").and_then(Value::as_str)? != "stix" {
+        return None;
+    }
+    let ts = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .and_then(Timestamp::parse_lenient)
+    };
+    Some(IndicatorInput {
+        id: v.get("id").and_then(Value::as_str)?.to_owned(),
+        pattern: v.get("pattern").and_then(Value::as_str)?.to_owned(),
+        valid_from: ts("valid_from")?,
+        valid_until: ts("valid_until"),
+        revoked: v.get("revoked").and_then(Value::as_bool).unwrap_or(false),
+        labels: v
+            .get("labels")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+/// The index of the current indicators a user with `clearance` may see, with each
+/// indicator's name and marking refs (which its sightings inherit).
+type Cleared = (Index, HashMap<String, (String, Value)>);
+
+fn cleared_index(store: &dyn Store, clearance: Tlp, now: Timestamp) -> Result<Cleared, StoreError> {
+    let mut q = ClearedQuery::new(clearance);
+    q.base.types = vec!["indicator".into()];
+    q.base.order = Order::BySeq;
+    q.base.limit = 1000;
+    let mut inputs = Vec::new();
+    let mut meta = HashMap::new();
+    loop {
+        let page = store.list_cleared(&q)?;
+        for o in page.objects {
+            let v = o.value();
+            if !visible(&v, clearance) {
+                continue;
+            }
+            if let Some(i) = indicator_input(&v) {
+                let markings = v.get("object_marking_refs").cloned().unwrap_or(Value::Null);
+                meta.insert(i.id.clone(), (super::view::display_name(&v), markings));
+                inputs.push(i);
+            }
+        }
+        match page.next {
+            Some(n) => q.base.cursor = Some(n),
+            None => break,
+        }
+    }
+    let (index, _errors) = Index::build(&inputs, now);
+    Ok((index, meta))
+}
+
+/// `POST /matching` (multipart: `csrf`, `file`, `format`).
+pub async fn matching(
+    ctx: Ctx,
+    State(web): State<Web>,
+    mp: Multipart,
+) -> Result<Response, Response> {
+    let user = ctx.require_role(Role::Analyst)?.clone();
+    let l = ctx.lang;
+    let title = l.t("matching-title");
+    let fail = |text: String| {
+        let mut res = layout::page(
+            &ctx,
+            &title,
+            Some(Notice::error(text)),
+            matching_form_markup(&ctx),
+        );
+        *res.status_mut() = StatusCode::BAD_REQUEST;
+        res
+    };
+    let up = match read_upload(mp).await {
+        Ok(up) => up,
+        Err(e) => return Err(fail(l.t_s("upload-failed", "reason", &e))),
+    };
+    ctx.check_csrf(&up.csrf)?;
+    let Some(format) = Format::from_name(if up.format.is_empty() {
+        "eve"
+    } else {
+        &up.format
+    }) else {
+        return Err(fail(l.t("matching-bad-format")));
+    };
+    if up.file.is_empty() {
+        return Err(fail(l.t("import-no-file")));
+    }
+    let store = web.app.store.clone();
+    let clearance = user.clearance;
+    let (report, sightings, meta, import) = blocking(&ctx, move || {
+        let now = crate::matching::now();
+        let (index, meta) = cleared_index(&*store, clearance, now)?;
+        let matcher = Matcher::new(Arc::new(index));
+        let report = matcher.match_reader(&up.file[..], &format);
+        let mut sightings = crate::matching::sightings(&report, now);
+        for s in &mut sightings {
+            let of = s
+                .get("sighting_of_ref")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if let Some((_, markings)) = meta.get(of)
+                && markings.is_array()
+            {
+                s["object_marking_refs"] = markings.clone();
+            }
+        }
+        let import = import_values(&*store, sightings.clone(), DEFAULT_BATCH, &mut |_| {})?;
+        Ok((report, sightings, meta, import))
+    })
+    .await?;
+    web.app.metrics.record_import(&import);
+    let written = import.new + import.new_versions + import.unchanged;
+    tracing::info!(user = %user.name, observations = report.observations, sightings = written, "Web log matching.");
+    let mut args = FluentArgs::new();
+    let n = |v: u64| FluentValue::from(i64::try_from(v).unwrap_or(i64::MAX));
+    args.set("lines", n(report.records));
+    args.set("observations", n(report.observations));
+    args.set("malformed", n(report.malformed));
+    args.set("sightings", n(written as u64));
+    let notice = Notice::ok(l.t_args("matching-summary", Some(&args)));
+    let body = html! {
+        @if sightings.is_empty() {
+            p.card { (l.t("matching-none")) }
+        } @else {
+            table {
+                caption { (l.t("matching-sightings")) }
+                thead { tr {
+                    th scope="col" { (l.t("col-indicator")) }
+                    th scope="col" { (l.t("col-count")) }
+                    th scope="col" { (l.t("col-first-seen")) }
+                    th scope="col" { (l.t("col-last-seen")) }
+                    th scope="col" { (l.t("col-sighting")) }
+                } }
+                tbody {
+                    @for s in &sightings {
+                        @let of = s.get("sighting_of_ref").and_then(Value::as_str).unwrap_or("");
+                        tr {
+                            td { (object_link(of, meta.get(of).map_or(of, |(name, _)| name.as_str()))) }
+                            td.num { (l.number(s.get("count").and_then(Value::as_i64).unwrap_or(0))) }
+                            td { (l.datetime(s.get("first_seen").and_then(Value::as_str).unwrap_or(""))) }
+                            td { (l.datetime(s.get("last_seen").and_then(Value::as_str).unwrap_or(""))) }
+                            td { @if let Some(id) = s.get("id").and_then(Value::as_str) { (object_link(id, id)) } }
+                        }
+                    }
+                }
+            }
+        }
+        @if !report.errors.is_empty() {
+            h2 { (l.t("matching-errors")) }
+            ul {
+                @for e in report.errors.iter().take(50) {
+                    li { (l.t_n("matching-line", "line", i64::try_from(e.line).unwrap_or(0))) ": " code dir="ltr" { (e.kind.to_string()) } }
+                }
+            }
+        }
+        h2 { (l.t("matching-another")) }
+        (matching_form_markup(&ctx))
+    };
+    Ok(layout::page(&ctx, &title, Some(notice), body))
+}

@@ -1,0 +1,15 @@
+//! Tests of the web interface: every page and form through `app(state)` without a socket
+//! (sign-in, CSRF, roles, TLP clearance everywhere, escaping, languages), and the
+//! real-browser test, which serves the app on 127.0.0.1 and drives Debian's chromium with
+//! playwright-core and axe-core (`tests/browser/`).
+
+mod web {
+    pub mod common;
+
+    mod auth;
+    mod browser;
+    mod clearance;
+    mod escaping;
+    mod i18n;
+    mod pages;
+}

@@ -1,0 +1,106 @@
+//! The real-browser test: serves the app on 127.0.0.1, then runs
+//! `tests/browser/run.mjs` with node, which drives Debian's chromium through
+//! playwright-core (sign in, import a corpus bundle, search, object and graph, Arabic and
+//! Chinese), runs axe-core on every page and saves screenshots under
+//! `target/web-screenshots/`. Skips loudly when chromium, node or the npm packages are
+//! missing, except under `CI=true`, where that fails.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use concord_server::web::session::hash_password;
+use concord_server::{AppState, ServerConfig, serve};
+use concord_stix::Tlp;
+use concord_store::sqlite::SqliteStore;
+use concord_store::{Role, Store};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Why the browser test cannot run here, if it cannot.
+fn missing() -> Option<String> {
+    let browser_dir = manifest().join("tests/browser");
+    if !Path::new(CHROMIUM).exists() {
+        return Some(format!(
+            "{CHROMIUM} is missing (scripts/test-browser-setup installs it)"
+        ));
+    }
+    if !browser_dir.join("node_modules/playwright-core").is_dir()
+        || !browser_dir.join("node_modules/axe-core").is_dir()
+    {
+        return Some(format!(
+            "{}/node_modules is missing (scripts/test-browser-setup runs npm ci)",
+            browser_dir.display()
+        ));
+    }
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return Some("node is missing".into());
+    }
+    let corpus = manifest().join("../../../shared/corpus/stix/poisonivy.json");
+    if !corpus.is_file() {
+        return Some(format!("the shared corpus is not at {}", corpus.display()));
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_real_browser() {
+    if let Some(why) = missing() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but the browser test cannot run: {why}"
+        );
+        eprintln!("SKIPPED: browser test: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("concord.db")).expect("store");
+    let store: Arc<dyn Store> = Arc::new(store);
+    let password = "browser test password";
+    store
+        .create_user("analyst", Role::Admin, Tlp::Red, &hash_password(password))
+        .expect("user")
+        .expect("new");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState::new(store, ServerConfig::default());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let shots = manifest().join("../../target/web-screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    let corpus = manifest().join("../../../shared/corpus/stix/poisonivy.json");
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(manifest().join("tests/browser/run.mjs"))
+        .env("CONCORD_URL", format!("http://{addr}"))
+        .env("CONCORD_USER", "analyst")
+        .env("CONCORD_PASSWORD", password)
+        .env("CONCORD_CORPUS_FILE", &corpus)
+        .env("CONCORD_SCREENSHOTS", &shots)
+        .env("CHROMIUM", CHROMIUM)
+        .current_dir(manifest().join("tests/browser"));
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("node runs");
+    let _ = stop.send(());
+    let _ = server.await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "browser test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("BROWSER TEST OK"), "{stdout}");
+}

@@ -1,0 +1,289 @@
+//! Every page answers, with the content it promises: dashboard charts, browsing with
+//! filters and cursor pages, full-text search in several scripts, the object page with
+//! versions and their difference, the graph, import, matching, administration.
+
+use axum::http::{Method, StatusCode, header};
+use concord_stix::Tlp;
+use serde_json::json;
+
+use super::common::{T, TestWeb, enc, id, indicator, malware, relationship};
+
+#[tokio::test]
+async fn every_page_route_answers_for_an_admin() {
+    let web = TestWeb::new();
+    web.import(vec![
+        indicator(1, "C2 address", Some(Tlp::Green), "198.51.100.1"),
+        malware(2, "Poison Ivy", None),
+        relationship(3, &id("indicator", 1), &id("malware", 2), None),
+    ]);
+    let mut c = web.signed_in("admin").await;
+    for path in [
+        "/".to_owned(),
+        "/objects".to_owned(),
+        format!("/objects/{}", id("indicator", 1)),
+        format!("/objects/{}/graph", id("indicator", 1)),
+        "/import".to_owned(),
+        "/matching".to_owned(),
+        "/account".to_owned(),
+        "/admin".to_owned(),
+        "/signin".to_owned(),
+    ] {
+        let res = c.get(&path).await;
+        if path == "/signin" {
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "signed in already");
+            continue;
+        }
+        let body = res.page();
+        assert!(body.starts_with("<!DOCTYPE html>"), "{path}");
+        let csp = res
+            .headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .expect("CSP");
+        assert!(csp.to_str().unwrap().contains("script-src 'self'"));
+        assert!(
+            body.len() < 200 * 1024,
+            "{path} weighs {} bytes",
+            body.len()
+        );
+    }
+    for (asset, mime) in [("style.css", "text/css"), ("favicon.svg", "image/svg+xml")] {
+        let res = c.get(&format!("/assets/{asset}")).await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert!(
+            res.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with(mime)
+        );
+    }
+    assert_eq!(c.get("/assets/nope.js").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_root_stays_json_for_api_clients() {
+    let web = TestWeb::new();
+    let mut c = web.client();
+    let res = c
+        .send(Method::GET, "/api/v1/nothing", None, Vec::new())
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(res.body.contains("route_not_found"));
+    let req = axum::http::Request::builder()
+        .uri("/")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = tower::ServiceExt::oneshot(web.router.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("json")
+    );
+    // A browser asking for / is sent to sign in.
+    assert_eq!(c.get("/").await.location(), "/signin?next=/");
+}
+
+#[tokio::test]
+async fn browsing_filters_and_pages_by_cursor() {
+    let web = TestWeb::new();
+    let mut objects = Vec::new();
+    for n in 1..=120u32 {
+        let mut v = indicator(
+            n,
+            &format!("bulk indicator {n}"),
+            None,
+            &format!("10.0.{}.{}", n / 200, n % 200),
+        );
+        if n % 2 == 0 {
+            v["labels"] = json!(["even"]);
+        }
+        v["created_by_ref"] = json!(id("identity", if n % 3 == 0 { 1 } else { 2 }));
+        objects.push(v);
+    }
+    objects.push(malware(500, "Lonely malware", Some(Tlp::Amber)));
+    web.import(objects);
+    let mut c = web.signed_in("admin").await;
+    let first = c.get("/objects?type=indicator").await;
+    let body = first.page().to_owned();
+    assert!(body.contains("50 objects on this page."));
+    assert!(body.contains("bulk indicator 120"));
+    let next_at = body.find("rel=\"next\"").expect("a next link");
+    let href_start = body[..next_at].rfind("href=\"").unwrap() + 6;
+    let href = body[href_start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let second = c.get(&href).await;
+    assert!(second.page().contains("bulk indicator 70"));
+    assert!(!second.body.contains("bulk indicator 71<"));
+    let third_href = {
+        let b = &second.body;
+        let at = b.find("rel=\"next\"").unwrap();
+        let s = b[..at].rfind("href=\"").unwrap() + 6;
+        b[s..].split('"').next().unwrap().replace("&amp;", "&")
+    };
+    let third = c.get(&third_href).await;
+    assert!(third.page().contains("20 objects on this page."));
+    assert!(!third.body.contains("rel=\"next\""));
+    // Filters.
+    let labelled = c.get("/objects?label=even&type=indicator").await;
+    assert!(labelled.page().contains("bulk indicator 120"));
+    assert!(!labelled.body.contains("bulk indicator 119<"));
+    let src = c
+        .get(&format!("/objects?source={}", enc(&id("identity", 1))))
+        .await;
+    assert!(src.page().contains("bulk indicator 99<"));
+    assert!(!src.body.contains("bulk indicator 100<"));
+    let amber = c.get("/objects?tlp=amber").await;
+    assert!(amber.page().contains("Lonely malware"));
+    assert!(!amber.body.contains("bulk indicator"));
+    let today = chrono::Utc::now().date_naive();
+    let none = c.get("/objects?to=2000-01-01").await;
+    assert!(none.page().contains("No object matches these filters."));
+    let all = c.get(&format!("/objects?from={today}&q=Lonely")).await;
+    assert!(all.page().contains("Lonely malware"));
+    for bad in [
+        "/objects?type=Not%20A%20Type",
+        "/objects?tlp=purple",
+        "/objects?from=yesterday",
+        "/objects?after=-3",
+        "/objects?source=me",
+    ] {
+        assert_eq!(c.get(bad).await.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn search_finds_text_in_every_script() {
+    let web = TestWeb::new();
+    let names = [
+        (1, "Фишинговая кампания против банков"),
+        (2, "حملة تصيد احتيالي"),
+        (3, "针对银行的钓鱼攻击活动"),
+        (4, "Campagne d'hameçonnage ciblée"),
+        (5, "Campaña de suplantación"),
+    ];
+    web.import(
+        names
+            .iter()
+            .map(|(n, name)| malware(*n, name, None))
+            .collect(),
+    );
+    let mut c = web.signed_in("green").await;
+    for (q, expect) in [
+        ("Фишинговая", 1),
+        ("تصيد", 2),
+        ("钓鱼", 3),
+        ("银行的钓鱼", 3),
+        ("hameconnage", 4),
+        ("suplantación", 5),
+    ] {
+        let page = c.get(&format!("/objects?q={}", enc(q))).await;
+        let body = page.page();
+        assert!(body.contains(&id("malware", expect)), "{q}");
+        for (n, _) in names.iter().filter(|(n, _)| *n != expect) {
+            assert!(!body.contains(&id("malware", *n)), "{q} also finds {n}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn object_page_shows_fields_versions_and_their_difference() {
+    let web = TestWeb::new();
+    let mut v1 = malware(1, "Poison Ivy", None);
+    v1["description"] = json!("A remote access tool.");
+    let mut v2 = v1.clone();
+    v2["modified"] = json!("2024-04-01T00:00:00.000Z");
+    v2["description"] = json!("A remote access trojan.");
+    v2["aliases"] = json!(["PIVY"]);
+    web.import(vec![
+        v1,
+        v2,
+        indicator(2, "PIVY C2", None, "198.51.100.9"),
+        indicator(3, "Another C2", None, "198.51.100.9"),
+        relationship(4, &id("indicator", 2), &id("malware", 1), None),
+    ]);
+    let mut c = web.signed_in("green").await;
+    let page = c.get(&format!("/objects/{}", id("malware", 1))).await;
+    let body = page.page();
+    assert!(body.contains("<h1>Poison Ivy</h1>"));
+    assert!(body.contains("A remote access trojan."));
+    assert!(body.contains("2 versions"));
+    assert!(body.contains("1 relationship"));
+    assert!(body.contains("No markings (treated as TLP:CLEAR)."));
+    let versions = web.store().versions(&id("malware", 1)).unwrap();
+    let diff = c
+        .get(&format!(
+            "/objects/{}?a={}&b={}",
+            id("malware", 1),
+            versions[0].seq,
+            versions[1].seq
+        ))
+        .await;
+    let body = diff.page();
+    assert!(body.contains("3 properties differ"), "{body}");
+    assert!(body.contains("A remote access tool."));
+    assert!(body.contains("(added)"));
+    // Correlation: the two indicators share an address.
+    let page = c.get(&format!("/objects/{}", id("indicator", 2))).await;
+    assert!(page.page().contains("1 correlation"));
+    assert!(page.body.contains("Another C2"));
+    // The graph: an SVG with a link per node.
+    let graph = c
+        .get(&format!("/objects/{}/graph", id("indicator", 2)))
+        .await;
+    let body = graph.page();
+    assert!(body.contains("<svg"));
+    assert!(body.contains(&format!("<a href=\"/objects/{}\">", id("malware", 1))));
+    assert!(body.contains(&format!("<a href=\"/objects/{}\">", id("indicator", 3))));
+    assert!(body.contains("2 objects in the graph"));
+    assert_eq!(
+        c.get("/objects/not-an-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn import_and_matching_pages_report_per_object_results() {
+    let web = TestWeb::new();
+    let mut c = web.signed_in("analyst").await;
+    let csrf = c.csrf().await;
+    let doc = json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000009", "objects": [
+        indicator(1, "Upload one", None, "203.0.113.5"),
+        {"type": "indicator", "spec_version": "2.1", "id": id("indicator", 2), "created": T, "modified": T,
+         "pattern": "[ipv4-addr:value = ", "pattern_type": "stix", "valid_from": T},
+    ]});
+    let res = c
+        .post_multipart("/import", &[("csrf", &csrf)], doc.to_string().as_bytes())
+        .await;
+    let body = res.page();
+    assert!(body.contains("New: 1."), "{body}");
+    assert!(body.contains("Rejected: 1."));
+    assert!(body.contains("rejected"));
+    assert!(body.contains(&id("indicator", 2)));
+    let res = c.post_multipart("/import", &[("csrf", &csrf)], b"").await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("Choose a file first."));
+    let res = c
+        .post_multipart(
+            "/matching",
+            &[("csrf", &csrf), ("format", "lines")],
+            b"203.0.113.5\n192.0.2.1\n",
+        )
+        .await;
+    let body = res.page();
+    assert!(body.contains("Sightings written: 1."), "{body}");
+    assert!(body.contains("Upload one"));
+    let res = c
+        .post_multipart("/matching", &[("csrf", &csrf), ("format", "pcap")], b"x")
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    // The dashboard now lists the sighting.
+    let dash = c.get("/").await;
+    assert!(dash.page().contains("Recent sightings"));
+    assert!(dash.body.contains("sighting--"));
+}
