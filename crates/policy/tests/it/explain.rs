@@ -45,7 +45,7 @@ fn explanations_match_the_expected_text() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter_map(|v| s(v))
+                .filter_map(s)
                 .collect(),
             agreement: s(&p["agreement"]),
         };
