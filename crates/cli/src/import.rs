@@ -278,7 +278,9 @@ pub fn import_reader(
             Reading::Misp => {
                 concord_formats::misp::import::read(buffered, &thread_source, &mut send).map(|_| ())
             }
-            Reading::Csaf => Err(FormatError::input("CSAF import is not built yet")),
+            Reading::Csaf => {
+                concord_formats::csaf::read(buffered, &thread_source, &mut send).map(|_| ())
+            }
             Reading::Plain(layout) => {
                 plain::read(buffered, &layout, &thread_source, &mut send).map(|_| ())
             }

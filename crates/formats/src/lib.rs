@@ -75,6 +75,7 @@
 //! feed's identity, labels and confidence and TLP from the import's options, a label from
 //! a label column. See [`plain::presets`] for known layouts.
 
+pub mod csaf;
 pub mod error;
 pub mod export;
 mod json_stream;

@@ -430,3 +430,55 @@ fn formats_misp_import_exported_as_stix_passes_the_oasis_validator() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn formats_csaf_advisories_import_and_export_as_valid_stix() {
+    let Some(dir) = corpus() else { return };
+    let Some(validator) = stix2_validator() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    init(tmp.path());
+    let mut files: Vec<String> = std::fs::read_dir(dir.join("csaf"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut args: Vec<&str> = vec!["--format", "auto"];
+    args.extend(files.iter().map(String::as_str));
+    let (code, so, se) = import(tmp.path(), &args);
+    assert_eq!(code, Some(0), "{so}{se}");
+    let (_, so, _) = import(tmp.path(), &args);
+    assert!(so.contains(": 0 new, 0 new versions,"), "re-import: {so}");
+    let bundle = tmp.path().join("csaf.json");
+    export(tmp.path(), &["-o", bundle.to_str().unwrap()]);
+    let v: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let reports = v["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["type"] == "report")
+        .count();
+    assert_eq!(reports, files.len());
+    let out = std::process::Command::new(validator)
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // A document failing a mandatory test is rejected with the test id; nothing is stored.
+    let bad = dir.join("csaf/validator-tests/mandatory/oasis_csaf_tc-csaf_2_0-2021-6-1-01-01.json");
+    let (code, so, se) = import(tmp.path(), &[bad.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{so}{se}");
+    assert!(
+        se.contains("CSAF mandatory test 6.1.1: product id \"CSAFPID-9080701\""),
+        "{se}"
+    );
+    assert!(so.contains(": 0 new, 0 new versions, 0 unchanged"), "{so}");
+}
