@@ -51,7 +51,6 @@ pub fn bars(l: Lang, title: &str, rows: &[(String, i64)]) -> Markup {
                     text x=(format!("{vx:.1}")) y=(y + 14.0) text-anchor=(if rtl { "end" } else { "start" }) { (l.number(*v)) }
                 }
             }
-            figcaption { (title) }
             details {
                 summary { (l.t("chart-table")) }
                 table {
@@ -124,13 +123,12 @@ pub fn columns(l: Lang, title: &str, xs: &[String], series: &[(String, Vec<i64>)
                     rect x=(format!("{x:.1}")) y=(format!("{y:.1}")) width=(format!("{cw:.1}")) height=(format!("{hgt:.1}")) fill=(fill) {}
                 }
                 @for i in 0..xs.len() {
-                    @if i % 7 == 0 || i + 1 == xs.len() {
+                    @if (xs.len() - 1 - i).is_multiple_of(7) {
                         text x=(format!("{:.1}", x_of(i) + col_w / 2.0)) y=(top + plot_h + 16.0) text-anchor="middle" { (l.date(&xs[i])) }
                     }
                 }
             }
             figcaption {
-                (title)
                 ul.legend {
                     @for (s, (name, _)) in series.iter().enumerate() {
                         li {

@@ -1,0 +1,213 @@
+// Concord's web interface in a real browser: Debian's chromium driven by playwright-core,
+// checked by axe-core on every page. Run by crates/server/tests/web/browser.rs, which
+// starts the server and passes CONCORD_URL, CONCORD_USER, CONCORD_PASSWORD,
+// CONCORD_CORPUS_FILE, CONCORD_SCREENSHOTS and CHROMIUM.
+//
+// Steps: sign in; import a corpus bundle through the import page; search for a value;
+// open an object and its graph; switch to Arabic (dir="rtl", translated heading); switch
+// to Chinese and search in Chinese. axe-core runs on every page visited (no serious or
+// critical violation allowed) and every page is saved as a screenshot in English and in
+// Arabic.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const base = process.env.CONCORD_URL;
+const shots = process.env.CONCORD_SCREENSHOTS;
+const failures = [];
+const checked = [];
+
+function check(cond, what) {
+  if (!cond) {
+    failures.push(what);
+    console.error(`FAIL: ${what}`);
+  } else {
+    console.log(`ok: ${what}`);
+  }
+}
+
+// The flags this machine needs (see the environment notes): no sandbox as root, no GPU,
+// and no background connections that the closed network would refuse.
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+
+async function axe(page, name) {
+  // Evaluated through the DevTools protocol, so the page's CSP (script-src 'self') stays on.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+    }));
+  });
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of result) {
+    console.log(`  axe ${name}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(', ')}`);
+  }
+  check(bad.length === 0, `axe on ${name}: no serious or critical violation`);
+  checked.push(name);
+}
+
+async function visit(page, name, lang) {
+  await axe(page, `${name} [${lang}]`);
+  await page.screenshot({ path: path.join(shots, `${name}-${lang}.png`), fullPage: true });
+}
+
+const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
+const page = await context.newPage();
+page.setDefaultTimeout(20000);
+const cspErrors = [];
+page.on('console', (m) => {
+  if (m.type() === 'error') cspErrors.push(m.text());
+});
+
+try {
+  // 1. Sign in.
+  await page.goto(`${base}/`);
+  check(page.url().includes('/signin'), 'an anonymous visitor is sent to sign in');
+  await visit(page, 'signin', 'en');
+  await page.fill('#username', process.env.CONCORD_USER);
+  await page.fill('#password', 'not the password');
+  await page.click('button[type=submit]');
+  check((await page.textContent('.notice')).includes('Wrong user name or password'), 'a wrong password is refused');
+  cspErrors.length = 0; // the refusal itself is a 401 page, which the console reports
+  await page.fill('#username', process.env.CONCORD_USER);
+  await page.fill('#password', process.env.CONCORD_PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  check((await page.textContent('h1')) === 'Dashboard', 'signed in, on the dashboard');
+
+  // 2. Import a corpus bundle through the import page.
+  await page.click('nav a[href="/import"]');
+  await visit(page, 'import', 'en');
+  await page.setInputFiles('#file', process.env.CONCORD_CORPUS_FILE);
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  const notice = await page.textContent('.notice');
+  check(/New: \d+/.test(notice), `import reports per-object results (${notice.trim()})`);
+  check((await page.locator('table tbody tr').count()) > 100, 'one result row per imported object');
+  await visit(page, 'import-result', 'en');
+
+  // A few objects in Chinese for the search in Chinese further down.
+  const zh = {
+    type: 'bundle',
+    id: 'bundle--6f1e0b6c-5d7e-4c11-9a53-1b0d3c8e2f01',
+    objects: [
+      {
+        type: 'campaign', spec_version: '2.1', id: 'campaign--0c2b7f6e-3f2a-4d7e-9b61-2a4f5e6d7c81',
+        created: '2024-05-01T00:00:00.000Z', modified: '2024-05-01T00:00:00.000Z',
+        name: '针对银行的钓鱼攻击活动', description: '攻击者发送带有恶意附件的钓鱼邮件。',
+      },
+    ],
+  };
+  await page.setInputFiles('#file', { name: 'zh.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(zh)) });
+  await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+  check((await page.textContent('.notice')).includes('New: 1'), 'Chinese bundle imported');
+
+  // 3. Search for a value.
+  await page.click('nav a[href="/objects"]');
+  await page.fill('#q', 'Poison Ivy');
+  await Promise.all([page.waitForNavigation(), page.click('form[role=search] button[type=submit]')]);
+  const found = page.locator('main table a', { hasText: /^Poison Ivy$/ });
+  check((await found.count()) > 0, 'search finds "Poison Ivy"');
+  await visit(page, 'browse', 'en');
+
+  // 4. Open an object and its graph.
+  await Promise.all([page.waitForNavigation(), found.first().click()]);
+  check((await page.textContent('h1')) === 'Poison Ivy', 'object page of Poison Ivy');
+  const objectUrl = page.url();
+  await visit(page, 'object', 'en');
+  await Promise.all([page.waitForNavigation(), page.click('a[href$="/graph"]')]);
+  const nodes = await page.locator('svg.graph a').count();
+  check(nodes > 1, `graph drawn with ${nodes} linked nodes`);
+  const graphUrl = page.url();
+  await visit(page, 'graph', 'en');
+  // A node of the graph is a link to its object page.
+  const target = await page.locator('svg.graph a').nth(1).getAttribute('href');
+  await Promise.all([page.waitForNavigation(), page.locator('svg.graph a').nth(1).click()]);
+  check(page.url().endsWith(target), `a graph node opens ${target}`);
+  await page.goto(`${objectUrl}?a=1&b=1#versions`);
+
+  for (const [name, url] of [['dashboard', '/'], ['matching', '/matching'], ['account', '/account'], ['admin', '/admin']]) {
+    await page.goto(`${base}${url}`);
+    await visit(page, name, 'en');
+  }
+
+  // 5. Arabic: the switch, dir="rtl", a translated heading, every page again.
+  await page.goto(`${base}/`);
+  await Promise.all([page.waitForNavigation(), page.click('nav.langs a[hreflang=ar]')]);
+  check((await page.getAttribute('html', 'dir')) === 'rtl', 'Arabic page has dir="rtl"');
+  check((await page.getAttribute('html', 'lang')) === 'ar', 'Arabic page has lang="ar"');
+  check((await page.textContent('h1')) === 'لوحة المعلومات', 'the dashboard heading is in Arabic');
+  // Mirrored: the navigation starts on the right.
+  const brand = await page.locator('.brand').boundingBox();
+  check(brand.x > 640, `the brand sits on the right in Arabic (x=${Math.round(brand.x)})`);
+  await visit(page, 'dashboard', 'ar');
+  for (const [name, url] of [
+    ['browse', '/objects?q=Poison+Ivy'],
+    ['object', new URL(objectUrl).pathname],
+    ['graph', new URL(graphUrl).pathname],
+    ['import', '/import'],
+    ['matching', '/matching'],
+    ['account', '/account'],
+    ['admin', '/admin'],
+  ]) {
+    await page.goto(`${base}${url}`);
+    check((await page.getAttribute('html', 'dir')) === 'rtl', `${name} stays in Arabic`);
+    await visit(page, name, 'ar');
+  }
+  await page.goto(`${base}/import`);
+  await page.setInputFiles('#file', { name: 'zh.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(zh)) });
+  await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+  await visit(page, 'import-result', 'ar');
+
+  // Sign-in page in Arabic (a second browser context with an Arabic browser language).
+  const arContext = await browser.newContext({ locale: 'ar-EG', viewport: { width: 1280, height: 900 } });
+  const arPage = await arContext.newPage();
+  await arPage.goto(`${base}/signin`);
+  check((await arPage.getAttribute('html', 'dir')) === 'rtl', 'Accept-Language: ar gives an Arabic sign-in page');
+  await visit(arPage, 'signin', 'ar');
+  await arContext.close();
+
+  // 6. Chinese: switch, then search in Chinese.
+  await Promise.all([page.waitForNavigation(), page.click('nav.langs a[hreflang=zh]')]);
+  check((await page.getAttribute('html', 'lang')) === 'zh', 'the switch changes to Chinese');
+  await page.goto(`${base}/objects`);
+  check((await page.textContent('h1')) === '浏览与搜索', 'the browse heading is in Chinese');
+  await page.fill('#q', '钓鱼');
+  await Promise.all([page.waitForNavigation(), page.click('form[role=search] button[type=submit]')]);
+  check((await page.locator('main table a', { hasText: '针对银行的钓鱼攻击活动' }).count()) === 1, 'search in Chinese finds the campaign');
+  await visit(page, 'browse', 'zh');
+  check(cspErrors.length === 0, `no console errors (${cspErrors.join(' | ')})`);
+} catch (e) {
+  failures.push(String(e && e.stack ? e.stack : e));
+  console.error(e);
+  await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+} finally {
+  await browser.close();
+}
+
+console.log(`axe checked ${checked.length} pages: ${checked.join(', ')}`);
+if (failures.length > 0) {
+  console.error(`${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
+console.log('BROWSER TEST OK');
