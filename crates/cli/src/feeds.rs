@@ -1,24 +1,137 @@
-//! `concord feed`: feeds polled on a schedule (`[[feeds]]` in concord.toml).
+//! `concord feed`: feeds polled on a schedule (`[[feeds]]` in concord.toml) or run now.
+//! A feed is a MISP feed (manifest.json + event files; only events newer than the last
+//! run are fetched), or one file (MISP, STIX, CSAF, CSV, plain list) at a path or
+//! `http(s)://` URL. Each run's counts, errors, the events seen and the indicators the
+//! feed held are kept in `feeds-state.json` in the data directory. An indicator that
+//! disappears from a plain feed gets a new version with `valid_until` set (it is not
+//! deleted); a failed or partial download expires nothing.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use anyhow::Context;
+use concord_formats::fetch::{Fetch, Fetcher, join};
 use concord_store::Store;
+use concord_store::import::{DEFAULT_BATCH, import_values};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::import::{ImportArgs, Totals, import_reader};
 
 /// One `[[feeds]]` entry.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FeedConfig {
-    /// The feed's name.
+    /// The feed's name (also the default source identity).
     pub name: String,
+    /// A directory or file path, or an `http(s)://` URL (a MISP feed's base URL).
+    #[serde(default)]
+    pub url: String,
+    /// `misp-feed`, `misp`, `stix`, `csaf`, `csv` or `lines`.
+    #[serde(default = "default_format")]
+    pub format: String,
+    /// For `csv`: a preset layout (`concord import --list-presets`).
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// For `csv`: column roles (as `import --columns`).
+    #[serde(default)]
+    pub columns: Option<String>,
+    /// For `lines`: the kind of every value.
+    #[serde(default)]
+    pub observable: Option<String>,
+    /// Seconds between runs while `serve` runs.
+    #[serde(default = "default_interval")]
+    pub interval_secs: u64,
+    /// Seconds before a request gives up.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    /// TLP of the feed's values (clear, green, amber, amber+strict, red).
+    #[serde(default)]
+    pub tlp: Option<String>,
+    /// Confidence (0-100) of the feed's values.
+    #[serde(default)]
+    pub confidence: Option<u8>,
+    /// Labels of every value.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// The source identity's name (default: the feed's name).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+fn default_format() -> String {
+    "misp-feed".into()
+}
+fn default_interval() -> u64 {
+    3600
+}
+fn default_timeout() -> u64 {
+    30
 }
 
 /// `concord feed` subcommands.
 #[derive(clap::Subcommand)]
 pub enum FeedCommand {
-    /// List the configured feeds.
+    /// List the configured feeds with their last run, counts and errors.
     List,
+    /// Run one feed now.
+    Run {
+        /// The feed's name.
+        name: String,
+    },
+}
+
+/// What the last run of a feed did (kept in `feeds-state.json`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeedState {
+    /// When it ran.
+    pub last_run: String,
+    /// Objects new to the store.
+    pub new: usize,
+    /// New versions.
+    pub new_versions: usize,
+    /// Unchanged objects.
+    pub unchanged: usize,
+    /// Objects rejected by validation.
+    pub rejected: usize,
+    /// Records that could not be converted.
+    pub record_errors: usize,
+    /// Indicators that left the feed and were given `valid_until`.
+    pub expired: usize,
+    /// Events fetched this run (MISP feeds).
+    pub events_fetched: usize,
+    /// What stopped the run or a file, if anything.
+    pub errors: Vec<String>,
+    /// MISP feeds: event uuid -> timestamp imported.
+    pub events: BTreeMap<String, i64>,
+    /// Plain feeds: the indicator ids the feed held at its last complete run.
+    pub ids: Vec<String>,
+}
+
+static STATE_LOCK: Mutex<()> = Mutex::new(());
+
+fn state_path(dir: &Path) -> PathBuf {
+    dir.join("feeds-state.json")
+}
+
+fn load_state(dir: &Path) -> BTreeMap<String, FeedState> {
+    std::fs::read(state_path(dir))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+fn save_state(dir: &Path, name: &str, state: &FeedState) -> anyhow::Result<()> {
+    let _guard = STATE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut all = load_state(dir);
+    all.insert(name.to_owned(), state.clone());
+    let tmp = dir.join("feeds-state.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&all)?)?;
+    std::fs::rename(&tmp, state_path(dir)).context("cannot save feeds-state.json")?;
+    Ok(())
 }
 
 /// Runs a `concord feed` subcommand.
@@ -28,17 +141,250 @@ pub fn run(
 ) -> anyhow::Result<std::process::ExitCode> {
     match command {
         FeedCommand::List => {
+            let state = load_state(&node.dir);
+            if node.config.feeds.is_empty() {
+                println!("No feeds configured ([[feeds]] in concord.toml).");
+            }
             for f in &node.config.feeds {
-                println!("{}", f.name);
+                print!("{}\t{}\t{}\t", f.name, f.format, f.url);
+                match state.get(&f.name) {
+                    None => println!("never run"),
+                    Some(s) => println!("{}", describe(s)),
+                }
+            }
+        }
+        FeedCommand::Run { name } => {
+            let feed = node
+                .config
+                .feeds
+                .iter()
+                .find(|f| f.name == name)
+                .with_context(|| format!("no feed named {name:?} in concord.toml"))?;
+            let fetcher = Fetcher::new(Duration::from_secs(feed.timeout_secs.max(1)));
+            let state = run_feed(&node.dir, &node.store, feed, &fetcher)?;
+            println!("{}: {}", feed.name, describe(&state));
+            if !state.errors.is_empty() || state.rejected > 0 || state.record_errors > 0 {
+                return Ok(std::process::ExitCode::from(2));
             }
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+fn describe(s: &FeedState) -> String {
+    let mut out = format!(
+        "last run {}: {} new, {} new versions, {} unchanged, {} rejected, {} record errors, {} expired",
+        s.last_run, s.new, s.new_versions, s.unchanged, s.rejected, s.record_errors, s.expired
+    );
+    if s.events_fetched > 0 || !s.events.is_empty() {
+        out.push_str(&format!(", {} events fetched", s.events_fetched));
+    }
+    for e in &s.errors {
+        out.push_str(&format!("; error: {e}"));
+    }
+    out
+}
+
+fn args_of(feed: &FeedConfig) -> ImportArgs {
+    ImportArgs {
+        format: match feed.format.as_str() {
+            "misp-feed" => "misp".into(),
+            f => f.into(),
+        },
+        observable: feed.observable.clone(),
+        preset: feed.preset.clone(),
+        columns: feed.columns.clone(),
+        delimiter: ",".into(),
+        source: Some(feed.source.clone().unwrap_or_else(|| feed.name.clone())),
+        tlp: feed.tlp.clone(),
+        confidence: feed.confidence,
+        labels: feed.labels.clone(),
+        ..ImportArgs::default()
+    }
+}
+
+/// Runs one feed: fetches what changed, imports it, expires what left it, and records
+/// the run in the data directory's feed state. Errors of the feed (unreachable, timed
+/// out, HTML instead of a feed) are recorded in the state and returned in it, not as `Err`.
+pub fn run_feed(
+    dir: &Path,
+    store: &dyn Store,
+    feed: &FeedConfig,
+    fetcher: &dyn Fetch,
+) -> anyhow::Result<FeedState> {
+    let previous = load_state(dir).remove(&feed.name).unwrap_or_default();
+    let now = concord_stix::Timestamp::now_millis();
+    let mut state = FeedState {
+        last_run: now.clone(),
+        events: previous.events.clone(),
+        ids: previous.ids.clone(),
+        ..FeedState::default()
+    };
+    let args = args_of(feed);
+    let source = crate::import::source(&args, Path::new(&feed.name))?;
+    let mut totals = Totals::default();
+    let mut add = |t: Totals, state: &mut FeedState| {
+        state.new += t.summary.new;
+        state.new_versions += t.summary.new_versions;
+        state.unchanged += t.summary.unchanged;
+        state.rejected += t.summary.rejected;
+        state.record_errors += t.record_errors;
+        totals.file_errors += t.file_errors;
+        t
+    };
+    if feed.format == "misp-feed" {
+        let manifest_at = join(&feed.url, "manifest.json");
+        let bytes = fetcher.fetch(&manifest_at).and_then(|mut f| {
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut f.reader, &mut b)
+                .map_err(|e| concord_formats::FormatError::input(format!("{manifest_at}: {e}")))?;
+            Ok(b)
+        });
+        let entries = match bytes.and_then(|b| concord_formats::misp::feed::parse_manifest(&b)) {
+            Ok((entries, errors)) => {
+                for e in errors {
+                    state.errors.push(format!("manifest.json: {e}"));
+                }
+                entries
+            }
+            Err(e) => {
+                state.errors.push(format!("{manifest_at}: {e}"));
+                Vec::new()
+            }
+        };
+        for entry in concord_formats::misp::feed::changed(&entries, &previous.events) {
+            let at = join(&feed.url, &format!("{}.json", entry.uuid));
+            match fetcher.fetch(&at) {
+                Err(e) => state.errors.push(e.to_string()),
+                Ok(f) => {
+                    let t = import_reader(
+                        store,
+                        f.reader,
+                        f.len,
+                        &at,
+                        DEFAULT_BATCH,
+                        &args,
+                        &source,
+                        false,
+                    )?;
+                    let t = add(t, &mut state);
+                    state.events_fetched += 1;
+                    if t.file_errors == 0 {
+                        state.events.insert(entry.uuid.clone(), entry.timestamp);
+                    } else {
+                        state.errors.push(format!(
+                            "{at}: could not be read completely; it is fetched again next run"
+                        ));
+                    }
+                }
+            }
+        }
+    } else {
+        match fetcher.fetch(&feed.url) {
+            Err(e) => state.errors.push(e.to_string()),
+            Ok(f) => {
+                let t = import_reader(
+                    store,
+                    f.reader,
+                    f.len,
+                    &feed.url,
+                    DEFAULT_BATCH,
+                    &args,
+                    &source,
+                    true,
+                )?;
+                let t = add(t, &mut state);
+                if t.file_errors == 0 {
+                    let current: HashSet<&str> = t
+                        .ids
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|id| id.starts_with("indicator--"))
+                        .collect();
+                    let gone: Vec<&str> = previous
+                        .ids
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|id| !current.contains(id))
+                        .collect();
+                    state.expired = expire(store, &gone, &now)?;
+                    let mut ids: Vec<String> = current.into_iter().map(str::to_owned).collect();
+                    ids.sort();
+                    state.ids = ids;
+                } else {
+                    state.errors.push(format!(
+                        "{}: could not be read completely; nothing was expired",
+                        feed.url
+                    ));
+                }
+            }
+        }
+    }
+    save_state(dir, &feed.name, &state)?;
+    Ok(state)
+}
+
+/// Gives each still-valid indicator among `ids` a new version ending its validity now.
+fn expire(store: &dyn Store, ids: &[&str], now: &str) -> anyhow::Result<usize> {
+    let at = concord_stix::Timestamp::parse(now)?.instant();
+    let mut versions = Vec::new();
+    for id in ids {
+        let Some(held) = store.get(id)? else { continue };
+        let mut v = held.value();
+        if v.get("type").and_then(Value::as_str) != Some("indicator") {
+            continue;
+        }
+        let ts = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .and_then(|t| concord_stix::Timestamp::parse(t).ok())
+                .map(|t| t.instant())
+        };
+        if ts("valid_until").is_some_and(|u| u <= at) {
+            continue;
+        }
+        let one_ms = Duration::from_millis(1);
+        let until = ts("valid_from").map_or(at, |f| at.max(f + one_ms));
+        let modified = ts("modified").map_or(at, |m| at.max(m + one_ms));
+        v["valid_until"] = json!(concord_stix::Timestamp::format_millis(until));
+        v["modified"] = json!(concord_stix::Timestamp::format_millis(modified));
+        versions.push(v);
+    }
+    let n = versions.len();
+    if n > 0 {
+        import_values(store, versions, DEFAULT_BATCH, &mut |_| {})?;
+    }
+    Ok(n)
+}
+
 /// Starts polling the configured feeds in the background (while `serve` runs).
-pub fn spawn_polling(_dir: &Path, _store: Arc<dyn Store>, feeds: Vec<FeedConfig>) {
-    if !feeds.is_empty() {
-        tracing::warn!(count = feeds.len(), "Feed polling is not built yet.");
+pub fn spawn_polling(dir: &Path, store: Arc<dyn Store>, feeds: Vec<FeedConfig>) {
+    for feed in feeds {
+        let store = store.clone();
+        let dir = dir.to_path_buf();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(feed.interval_secs.max(10)));
+            loop {
+                tick.tick().await;
+                let (store, dir, f) = (store.clone(), dir.clone(), feed.clone());
+                let done = tokio::task::spawn_blocking(move || {
+                    let fetcher = Fetcher::new(Duration::from_secs(f.timeout_secs.max(1)));
+                    run_feed(&dir, store.as_ref(), &f, &fetcher)
+                })
+                .await;
+                match done {
+                    Ok(Ok(s)) if s.errors.is_empty() => {
+                        tracing::info!(feed = %feed.name, summary = %describe(&s), "Feed run.")
+                    }
+                    Ok(Ok(s)) => {
+                        tracing::warn!(feed = %feed.name, summary = %describe(&s), "Feed run with errors; retrying at the next interval.")
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!(feed = %feed.name, error = %format!("{e:#}"), "Feed run failed; retrying at the next interval.")
+                    }
+                    Err(e) => tracing::warn!(feed = %feed.name, error = %e, "Feed run panicked."),
+                }
+            }
+        });
     }
 }

@@ -265,6 +265,7 @@ pub fn import_reader(
     let mut buffered = BufReader::with_capacity(1 << 16, counted);
     let head = buffered.fill_buf().context("cannot read")?.to_vec();
     let how = reading(args, &head)?;
+    let is_plain = matches!(how, Reading::Plain(_));
     let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(4 * batch.max(1));
     let thread_source = source.clone();
     let parser = std::thread::spawn(move || -> Result<(), FormatError> {
@@ -288,7 +289,8 @@ pub fn import_reader(
     });
     let mut totals = Totals::default();
     let mut objects = 0u64;
-    let settled = Settled::new(store, rx, &bar, name, keep_ids);
+    let mut settled = Settled::new(store, rx, &bar, name, keep_ids);
+    settled.bump = is_plain;
     let (stored, counts) = {
         let mut settled = settled;
         let r = import_values(store, &mut settled, batch, &mut |results| {
@@ -349,6 +351,8 @@ struct Settled<'a> {
     sent: HashMap<String, u64>,
     keep_ids: bool,
     ids: Vec<String>,
+    /// Plain feeds: a changed value gets a `modified` after the held one.
+    bump: bool,
 }
 
 impl<'a> Settled<'a> {
@@ -369,6 +373,7 @@ impl<'a> Settled<'a> {
             sent: HashMap::new(),
             keep_ids,
             ids: Vec::new(),
+            bump: false,
         }
     }
 
@@ -400,7 +405,10 @@ impl<'a> Settled<'a> {
             self.sent.insert(id.clone(), fp);
         }
         if let Ok(Some(held)) = self.store.get(&id) {
-            concord_formats::settle::settle(&mut v, &held.value());
+            let held = held.value();
+            if !concord_formats::settle::settle(&mut v, &held) && self.bump {
+                concord_formats::settle::bump(&mut v, &held);
+            }
         }
         if self.keep_ids {
             self.ids.push(id);

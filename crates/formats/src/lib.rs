@@ -78,6 +78,7 @@
 pub mod csaf;
 pub mod error;
 pub mod export;
+pub mod fetch;
 mod json_stream;
 pub mod misp;
 pub mod observable;

@@ -51,6 +51,25 @@ pub fn settle(new: &mut Value, held: &Value) -> bool {
     false
 }
 
+/// For sources whose times are not versions (plain feeds): when `new` differs from the
+/// `held` version but is not newer than it (a value back in a feed after it expired,
+/// with its old first-seen time), its `modified` becomes just after the held one, so
+/// that it is the current version.
+pub fn bump(new: &mut Value, held: &Value) {
+    let (Some(n), Some(h)) = (
+        new.get("modified").and_then(Value::as_str),
+        held.get("modified").and_then(Value::as_str),
+    ) else {
+        return;
+    };
+    if later_or_same(h, n)
+        && let Ok(t) = concord_stix::Timestamp::parse(h)
+    {
+        let next = t.instant() + chrono::Duration::milliseconds(1);
+        new["modified"] = Value::from(concord_stix::Timestamp::format_millis(next));
+    }
+}
+
 fn later_or_same(a: &str, b: &str) -> bool {
     match (
         concord_stix::Timestamp::parse(a),

@@ -132,7 +132,11 @@ pub fn severity(score: f64) -> &'static str {
 }
 
 /// A metric: its abbreviation, CSAF property, and (abbreviated value, value name) pairs.
-pub type Metric = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+pub type Metric = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 /// CSAF's (CVSS JSON schema's) property of each base metric, with the value names.
 pub const PROPERTIES: &[Metric] = &[
