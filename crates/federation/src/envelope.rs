@@ -41,7 +41,20 @@ pub fn canonical(object: &Value) -> String {
 impl Envelope {
     /// An envelope for an object created at this node (signed now by `key`).
     pub fn originate(key: &NodeKey, seq: i64, object: Value, hops: u32) -> Envelope {
-        let signature = key.sign_b64(canonical(&object).as_bytes());
+        let body = canonical(&object);
+        Envelope::originate_canonical(key, seq, object, &body, hops)
+    }
+
+    /// [`Envelope::originate`] when the object's RFC 8785 form is already at hand (as
+    /// the store keeps it).
+    pub fn originate_canonical(
+        key: &NodeKey,
+        seq: i64,
+        object: Value,
+        canonical: &str,
+        hops: u32,
+    ) -> Envelope {
+        let signature = key.sign_b64(canonical.as_bytes());
         Envelope {
             seq,
             object,
@@ -108,6 +121,39 @@ impl Envelope {
                     .map_err(|e| format!("redactor {}: {e}", r.node))
             }
         }
+    }
+
+    /// The key whose signature must cover the object as it is (the redactor's if there is
+    /// one, else the origin's), checked to belong to the node id it claims and not to be
+    /// a weak key, with that signature. `keys` caches parsed keys by their hex.
+    pub fn signer(
+        &self,
+        keys: &mut std::collections::HashMap<String, ed25519_dalek::VerifyingKey>,
+    ) -> Result<(ed25519_dalek::VerifyingKey, ed25519_dalek::Signature), String> {
+        let (who, key_hex, sig) = match &self.redactor {
+            None => (&self.origin, &self.origin_key, &self.signature),
+            Some(r) => (&r.node, &r.key, &r.signature),
+        };
+        let key = match keys.get(key_hex) {
+            Some(k) => *k,
+            None => {
+                let k = parse_public(key_hex).map_err(|e| e.to_string())?;
+                if k.is_weak() {
+                    return Err(format!("{who}: weak public key"));
+                }
+                if node_id_of(&k.to_bytes()) != *who {
+                    return Err(format!("key does not belong to {who:?}"));
+                }
+                keys.insert(key_hex.clone(), k);
+                k
+            }
+        };
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, sig)
+            .map_err(|_| format!("{who}: signature is not base64"))?;
+        let arr: [u8; 64] = bytes
+            .try_into()
+            .map_err(|_| format!("{who}: signature is not 64 bytes"))?;
+        Ok((key, ed25519_dalek::Signature::from_bytes(&arr)))
     }
 
     /// The provenance to store beside the object, received from `peer`.

@@ -2,7 +2,7 @@
 //! passed through the outbound policy, signed, and recorded in the audit log.
 
 use concord_policy::{Context, Decision, Policy, Verdict};
-use concord_store::federation::{AuditEntry, PeerRecord};
+use concord_store::federation::{AuditEntry, PeerRecord, Provenance};
 use concord_store::{ListQuery, Order, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -56,18 +56,31 @@ pub fn version_of(v: &Value) -> &str {
 }
 
 /// The policy decision for one held object version and one peer, with the provenance
-/// that was used. `origin` is this node unless the version was received.
+/// that was used (looked up in the store). `origin` is this node unless the version was
+/// received.
 pub fn decide(
     store: &dyn Store,
     key: &NodeKey,
     policy: &Policy,
     object: &Value,
     peer: &PeerRecord,
-) -> Result<(Decision, Option<concord_store::federation::Provenance>), FederationError> {
+) -> Result<(Decision, Option<Provenance>), FederationError> {
     let id = object.get("id").and_then(Value::as_str).unwrap_or("");
     let prov = store.provenance(id, version_of(object))?;
+    let decision = decide_with(key, policy, object, prov.as_ref(), peer);
+    Ok((decision, prov))
+}
+
+/// The policy decision for an object whose provenance is known (`None`: created here).
+pub fn decide_with(
+    key: &NodeKey,
+    policy: &Policy,
+    object: &Value,
+    prov: Option<&Provenance>,
+    peer: &PeerRecord,
+) -> Decision {
     let local = key.node_id();
-    let pprov = match &prov {
+    let pprov = match prov {
         Some(p) => concord_policy::Provenance {
             origin: p.origin.clone(),
             received_from: Some(p.received_from.clone()),
@@ -84,8 +97,7 @@ pub fn decide(
         local_node: &local,
         redaction_key: &redaction_key,
     };
-    let decision = concord_policy::decide(policy, &ctx, object, &pprov, &policy_peer(peer));
-    Ok((decision, prov))
+    concord_policy::decide(policy, &ctx, object, &pprov, &policy_peer(peer))
 }
 
 fn verdict_name(v: &Verdict) -> &'static str {
@@ -126,10 +138,13 @@ pub fn changes_for(
         changes: Vec::new(),
     };
     let mut audit = Vec::with_capacity(page.objects.len());
+    let last = page.objects.last().map_or(after, |o| o.seq);
+    let provenance = store.provenance_between(after, last)?;
     let mut budget: Option<u64> = None;
     for stored in &page.objects {
         let object = stored.value();
-        let (decision, prov) = decide(store, key, policy, &object, peer)?;
+        let prov = provenance.get(&stored.seq);
+        let decision = decide_with(key, policy, &object, prov, peer);
         let sends = !matches!(decision.verdict, Verdict::Withhold);
         if sends && let Some(limit) = &decision.volume_limit {
             let left = match budget {
@@ -167,7 +182,15 @@ pub fn changes_for(
             (Verdict::Withhold, _) | (_, None) => out.withheld += 1,
             (verdict, Some(sent)) => {
                 let redacted = matches!(verdict, Verdict::SendRedacted);
-                out.changes.push(match &prov {
+                out.changes.push(match prov {
+                    // Unchanged, the stored text is already the RFC 8785 form.
+                    None if !redacted => Envelope::originate_canonical(
+                        key,
+                        stored.seq,
+                        sent,
+                        &stored.json,
+                        decision.hops_left,
+                    ),
                     None => Envelope::originate(key, stored.seq, sent, decision.hops_left),
                     Some(p) => {
                         Envelope::forward(key, stored.seq, sent, p, decision.hops_left, redacted)

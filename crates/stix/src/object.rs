@@ -273,6 +273,11 @@ impl Object {
         self.canonical.clone()
     }
 
+    /// The object's RFC 8785 canonical JSON, borrowed (what signatures cover).
+    pub fn canonical_str(&self) -> &str {
+        &self.canonical
+    }
+
     /// The object's properties.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.map

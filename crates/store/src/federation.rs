@@ -2,8 +2,8 @@
 //! objects received from peers, and the outbound audit log (a hash chain).
 //!
 //! The audit log's chain: entry `n` holds `prev` (the `hash` of entry `n - 1`, or 64
-//! zeros for the first) and `hash = SHA-256(prev + "\n" + canonical JSON of the entry's
-//! other fields)`, see [`audit_hash`]. The store computes it inside the appending
+//! zeros for the first) and `hash` = SHA-256 over `prev` and the entry's fields, see
+//! [`audit_hash`]. The store computes it inside the appending
 //! transaction, so writers in several processes still make one chain.
 
 use concord_stix::Object;
@@ -111,17 +111,28 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-/// The hash of an audit entry given its predecessor's hash (hex SHA-256).
+/// The hash of an audit entry given its predecessor's hash: hex SHA-256 over `prev`, n,
+/// at, peer, object id, version, verdict, agreement (empty when none) and the reasons as
+/// compact JSON, each preceded by its length in bytes (8 bytes, big-endian), so no two
+/// different entries hash the same input.
 pub fn audit_hash(prev: &str, n: i64, at: &str, e: &AuditEntry) -> String {
-    let body = serde_json::json!({
-        "n": n, "at": at, "peer": e.peer, "object_id": e.object_id, "version": e.version,
-        "verdict": e.verdict, "agreement": e.agreement, "reasons": e.reasons,
-    });
-    let canonical = serde_json_canonicalizer::to_string(&body).unwrap_or_default();
     let mut h = Sha256::new();
-    h.update(prev.as_bytes());
-    h.update(b"\n");
-    h.update(canonical.as_bytes());
+    for part in [
+        prev,
+        &n.to_string(),
+        at,
+        &e.peer,
+        &e.object_id,
+        &e.version,
+        &e.verdict,
+        e.agreement.as_deref().unwrap_or(""),
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    let reasons = e.reasons.to_string();
+    h.update((reasons.len() as u64).to_be_bytes());
+    h.update(reasons.as_bytes());
     hex::encode(h.finalize())
 }
 
@@ -149,6 +160,13 @@ pub trait FederationStore {
     ) -> Result<Vec<Outcome>, StoreError>;
     /// The provenance of a held version, if it was received from a peer.
     fn provenance(&self, id: &str, version: &str) -> Result<Option<Provenance>, StoreError>;
+    /// The provenance of every received version with `after < seq <= upto`, by `seq`
+    /// (one query for a page of changes).
+    fn provenance_between(
+        &self,
+        after: i64,
+        upto: i64,
+    ) -> Result<std::collections::HashMap<i64, Provenance>, StoreError>;
     /// Appends decisions to the audit log (one transaction).
     fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError>;
     /// Audit entries after position `after`, oldest first, optionally only one peer's.

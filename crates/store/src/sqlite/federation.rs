@@ -79,6 +79,27 @@ fn peer(r: &Row<'_>) -> rusqlite::Result<PeerRecord> {
     })
 }
 
+/// A provenance from the row's columns starting at `at` (origin, origin_key, signature,
+/// received_from, hops_left, redactor, redactor_key, redactor_sig).
+fn provenance_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Provenance> {
+    let redactor: Option<String> = r.get(at + 5)?;
+    Ok(Provenance {
+        origin: r.get(at)?,
+        origin_key: r.get(at + 1)?,
+        signature: r.get(at + 2)?,
+        received_from: r.get(at + 3)?,
+        hops_left: r.get(at + 4)?,
+        redactor: match redactor {
+            Some(node) => Some(Redactor {
+                node,
+                key: r.get(at + 6)?,
+                signature: r.get(at + 7)?,
+            }),
+            None => None,
+        },
+    })
+}
+
 fn audit_record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
     let reasons: String = r.get(7)?;
     Ok(AuditRecord {
@@ -220,25 +241,27 @@ impl FederationStore for SqliteStore {
                  redactor_key, redactor_sig FROM provenance WHERE id = ?1 AND version = ?2",
             )?;
             Ok(st
-                .query_row(params![id, version], |r| {
-                    let redactor: Option<String> = r.get(5)?;
-                    Ok(Provenance {
-                        origin: r.get(0)?,
-                        origin_key: r.get(1)?,
-                        signature: r.get(2)?,
-                        received_from: r.get(3)?,
-                        hops_left: r.get(4)?,
-                        redactor: match redactor {
-                            Some(node) => Some(Redactor {
-                                node,
-                                key: r.get(6)?,
-                                signature: r.get(7)?,
-                            }),
-                            None => None,
-                        },
-                    })
-                })
+                .query_row(params![id, version], |r| provenance_row(r, 0))
                 .optional()?)
+        })
+    }
+
+    fn provenance_between(
+        &self,
+        after: i64,
+        upto: i64,
+    ) -> Result<std::collections::HashMap<i64, Provenance>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT v.seq, p.origin, p.origin_key, p.signature, p.received_from, p.hops_left, \
+                 p.redactor, p.redactor_key, p.redactor_sig \
+                 FROM versions v JOIN provenance p ON p.id = v.id AND p.version = v.version \
+                 WHERE v.seq > ?1 AND v.seq <= ?2",
+            )?;
+            let rows = st.query_map(params![after, upto], |r| {
+                Ok((r.get::<_, i64>(0)?, provenance_row(r, 1)?))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
     }
 
@@ -250,9 +273,11 @@ impl FederationStore for SqliteStore {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             {
                 let (mut n, mut prev): (i64, String) = tx
-                    .query_row("SELECT n, hash FROM audit ORDER BY n DESC LIMIT 1", [], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
+                    .query_row(
+                        "SELECT n, hash FROM audit ORDER BY n DESC LIMIT 1",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
                     .optional()?
                     .unwrap_or((0, AUDIT_GENESIS.to_owned()));
                 let at = Timestamp::now_millis();
@@ -326,9 +351,11 @@ impl FederationStore for SqliteStore {
 
     fn head_seq(&self) -> Result<i64, StoreError> {
         self.read(|c| {
-            Ok(c.query_row("SELECT coalesce(max(seq), 0) FROM versions", [], |r| {
-                r.get(0)
-            })?)
+            Ok(
+                c.query_row("SELECT coalesce(max(seq), 0) FROM versions", [], |r| {
+                    r.get(0)
+                })?,
+            )
         })
     }
 }
