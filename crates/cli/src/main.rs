@@ -9,6 +9,7 @@ mod import;
 mod matching;
 mod node;
 mod progress;
+mod response;
 mod taxii;
 mod users;
 
@@ -78,6 +79,31 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: federation::AuditCommand,
+    },
+    /// Incidents: open, update, close, show, list, timeline.
+    Incident {
+        #[command(subcommand)]
+        command: response::IncidentCommand,
+    },
+    /// Urgent alerts to peers and their acknowledgements.
+    Alert {
+        #[command(subcommand)]
+        command: response::AlertCommand,
+    },
+    /// Requests for assistance between members.
+    Request {
+        #[command(subcommand)]
+        command: response::RequestCommand,
+    },
+    /// Constituency routing: which member is responsible for a value.
+    Route {
+        #[command(subcommand)]
+        command: response::RouteCommand,
+    },
+    /// Notification subscriptions (webhook, e-mail).
+    Subscription {
+        #[command(subcommand)]
+        command: response::SubscriptionCommand,
     },
     /// Local users of the web interface.
     User {
@@ -218,6 +244,13 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Peer { command } => return federation::peer(&node::open(&dir)?, command),
         Command::Policy { command } => return federation::policy(&node::open(&dir)?, command),
         Command::Audit { command } => return federation::audit(&node::open(&dir)?, command),
+        Command::Incident { command } => return response::incident(&node::open(&dir)?, command),
+        Command::Alert { command } => return response::alert(&node::open(&dir)?, command),
+        Command::Request { command } => return response::request(&node::open(&dir)?, command),
+        Command::Route { command } => return response::route(&node::open(&dir)?, command),
+        Command::Subscription { command } => {
+            return response::subscription(&node::open(&dir)?, command);
+        }
         Command::User { command } => {
             let node = node::open(&dir)?;
             return users::run(&node, command);
@@ -380,6 +413,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             node.config.taxii_sources.clone(),
         );
         feeds::spawn_polling(&node.dir, state.store.clone(), node.config.feeds.clone());
+        response::spawn_background(&node.dir, state.store.clone());
         if let Some(token) = init.admin_token {
             println!("Admin token (shown once, keep it safe): {token}");
         }

@@ -173,6 +173,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(concord_taxii::server::router(state.taxii.clone()))
         .merge(web::router(state.clone()))
+        .merge(routes::incidents::router(state.clone()))
         .merge(federation)
         .fallback(error::route_not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))

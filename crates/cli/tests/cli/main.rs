@@ -6,6 +6,7 @@ mod federation;
 mod formats;
 mod import_export;
 mod matching;
+mod response;
 mod serve;
 mod setup;
 mod taxii;

@@ -1,0 +1,1 @@
+//! Coordinated response across real nodes: incidents, alerts, acknowledgements, requests.
