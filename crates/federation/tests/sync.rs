@@ -331,3 +331,186 @@ fn the_audit_chain_links_every_entry() {
     }
     let _ = Object::from_value(indicator(1, GREEN)).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volume_limit_holds_back_the_rest_for_later() {
+    let policy = r#"
+[[agreement]]
+name = "small"
+peers = "*"
+tlp = ["clear", "green"]
+volume_limit = { objects = 2, per_secs = 3600 }
+"#;
+    let a = TestNode::start("a", 51, Some(policy)).await;
+    let b = TestNode::start("b", 52, None).await;
+    a.add_peer(&b);
+    b.add_peer(&a);
+    a.add((1..=5).map(|n| indicator(100 + n, GREEN)).collect());
+    let r = b.pull_from(&a).await.unwrap();
+    assert_eq!(r.stored, 2, "{r:?}");
+    // Nothing was skipped: the cursor stopped where the limit did.
+    let again = b.pull_from(&a).await.unwrap();
+    assert_eq!(again.stored, 0);
+    let sent = a
+        .store
+        .audit(None, 0, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.entry.verdict == "send")
+        .count();
+    assert_eq!(sent, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_far_off_or_a_replayed_request_gets_401() {
+    let a = TestNode::start("a", 61, None).await;
+    let b = TestNode::start("b", 62, None).await;
+    a.add_peer(&b);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    let send = |offset: i64| {
+        let h = concord_federation::httpsig::sign(
+            &b.key,
+            "GET",
+            "/federation/v1/changes",
+            Some("after=0"),
+            b"",
+            chrono::Utc::now().timestamp() + offset,
+        );
+        client
+            .get(format!("{}/federation/v1/changes?after=0", a.url))
+            .header("date", h.date)
+            .header("content-digest", h.content_digest)
+            .header("signature-input", h.signature_input)
+            .header("signature", h.signature)
+    };
+    let off = send(3_600).send().await.unwrap();
+    assert_eq!(off.status().as_u16(), 401);
+    assert!(off.text().await.unwrap().contains("clock skew"));
+
+    let ok = send(0).build().unwrap();
+    let replay = ok.try_clone().unwrap();
+    assert_eq!(client.execute(ok).await.unwrap().status().as_u16(), 200);
+    let again = client.execute(replay).await.unwrap();
+    assert_eq!(again.status().as_u16(), 401);
+    assert!(again.text().await.unwrap().contains("replayed"));
+}
+
+/// A peer that answers with headers and then stalls, or sends far more changes than asked:
+/// the pull fails with a clear error, and sync with a good peer goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalling_or_flooding_peers_fail_alone() {
+    let good = TestNode::start("good", 71, None).await;
+    let b = TestNode::start("b", 72, None).await;
+    good.add_peer(&b);
+    b.add_peer(&good);
+    good.add(vec![indicator(300, GREEN)]);
+
+    // A stalling peer: headers, a few bytes, then nothing.
+    let stall_key = NodeKey::from_seed([73; 32]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stall_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let _ = sock
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-encoding: zstd\r\ncontent-length: 100000\r\n\r\n(\xb5/")
+                    .await;
+                tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+            });
+        }
+    });
+    // A flooding peer: a page of 3 changes when 2 were asked for.
+    let flood_key = NodeKey::from_seed([74; 32]);
+    let page = concord_federation::outbound::ChangesPage {
+        node: flood_key.node_id(),
+        head: 3,
+        next: 3,
+        more: false,
+        withheld: 0,
+        throttled: false,
+        changes: (1..=3)
+            .map(|n| {
+                concord_federation::envelope::Envelope::originate(
+                    &flood_key,
+                    n,
+                    indicator(400 + n as u32, GREEN),
+                    3,
+                )
+            })
+            .collect(),
+    };
+    let body = zstd::bulk::compress(&serde_json::to_vec(&page).unwrap(), 3).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let flood_url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move {
+            axum::response::Response::builder()
+                .header("content-encoding", "zstd")
+                .body(axum::body::Body::from(body))
+                .unwrap()
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    for (key, url, name) in [
+        (&stall_key, stall_url, "staller"),
+        (&flood_key, flood_url, "flooder"),
+    ] {
+        b.store
+            .put_peer(&PeerRecord {
+                node_id: key.node_id(),
+                name: name.into(),
+                url,
+                public_key: key.public_hex(),
+                ..PeerRecord::default()
+            })
+            .unwrap();
+    }
+    let puller = Arc::new(Puller::new(
+        b.store.clone(),
+        b.key.clone(),
+        PullConfig {
+            page_size: 2,
+            timeout: std::time::Duration::from_secs(2),
+            interval: std::time::Duration::from_secs(1),
+            ..PullConfig::default()
+        },
+    ));
+    let run = tokio::spawn(puller.run());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let peers = b.store.peers().unwrap();
+        let err = |n: &str| {
+            peers
+                .iter()
+                .find(|p| p.name == n)
+                .and_then(|p| p.last_error.clone())
+        };
+        if b.has("indicator--00000000-0000-4000-8000-000000000300")
+            && err("staller").is_some()
+            && err("flooder").is_some()
+        {
+            assert!(
+                err("flooder")
+                    .unwrap()
+                    .contains("3 changes in a page of at most 2")
+            );
+            assert!(
+                err("staller").unwrap().contains("request to"),
+                "{:?}",
+                err("staller")
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{peers:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    run.abort();
+    assert!(!b.has("indicator--00000000-0000-4000-8000-000000000401"));
+}
