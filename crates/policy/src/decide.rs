@@ -253,6 +253,21 @@ pub fn decide(
             Distribution::Federation => hops = g.hops,
         }
     }
+    let recipients = concord_ext::recipients(object);
+    if !recipients.is_empty()
+        && !recipients
+            .iter()
+            .any(|r| *r == peer.node_id || (!peer.name.is_empty() && *r == peer.name))
+    {
+        reasons.push(reason(
+            "builtin.recipients",
+            Effect::Deny,
+            format!(
+                "addressed to {} only, not to {peer_label}",
+                recipients.join(", ")
+            ),
+        ));
+    }
     if !reasons.is_empty() {
         return withhold(None, reasons);
     }

@@ -144,8 +144,60 @@ impl Grading {
         if let Some(m) = object.as_object_mut() {
             let ext = m.entry("extensions").or_insert_with(|| json!({}));
             if let Some(e) = ext.as_object_mut() {
-                e.insert(EXTENSION_ID.into(), self.to_extension());
+                let mut new = self.to_extension();
+                if let (Some(r), Some(n)) = (
+                    e.get(EXTENSION_ID)
+                        .and_then(|x| x.get("recipients"))
+                        .cloned(),
+                    new.as_object_mut(),
+                ) {
+                    n.insert("recipients".into(), r);
+                }
+                e.insert(EXTENSION_ID.into(), new);
             }
+        }
+    }
+}
+
+/// The peers an object is addressed to (`recipients` in Concord's extension: node ids or
+/// peer names), or an empty list when it is not addressed (every peer the policy allows).
+/// Kept apart from [`Grading`] so that code building a `Grading` by hand is unaffected;
+/// [`Grading::apply`] keeps the recipients already on the object.
+pub fn recipients(object: &Value) -> Vec<String> {
+    object
+        .get("extensions")
+        .and_then(|e| e.get(EXTENSION_ID))
+        .and_then(|e| e.get("recipients"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Addresses an object to these peers (node ids or peer names), adding Concord's
+/// extension with the default grading if the object has none; an empty list removes the
+/// address.
+pub fn set_recipients(object: &mut Value, recipients: &[String]) {
+    if object
+        .get("extensions")
+        .and_then(|e| e.get(EXTENSION_ID))
+        .is_none()
+    {
+        Grading::default().apply(object);
+    }
+    if let Some(ext) = object
+        .get_mut("extensions")
+        .and_then(|e| e.get_mut(EXTENSION_ID))
+        .and_then(Value::as_object_mut)
+    {
+        if recipients.is_empty() {
+            ext.remove("recipients");
+        } else {
+            ext.insert("recipients".into(), json!(recipients));
         }
     }
 }
@@ -318,6 +370,25 @@ mod tests {
                 .to_string()
                 .contains("secret")
         );
+    }
+
+    #[test]
+    fn recipients_are_kept_beside_the_grading() {
+        let mut v = json!({"type": "incident"});
+        assert!(recipients(&v).is_empty());
+        set_recipients(&mut v, &["node-b".into(), "cert-c".into()]);
+        assert_eq!(recipients(&v), ["node-b", "cert-c"]);
+        // The grading reads as before (defaults), and re-applying it keeps the address.
+        assert_eq!(Grading::of(&v).unwrap(), Grading::default());
+        let g = Grading {
+            hops: 1,
+            ..Grading::default()
+        };
+        g.apply(&mut v);
+        assert_eq!(Grading::of(&v).unwrap().hops, 1);
+        assert_eq!(recipients(&v), ["node-b", "cert-c"]);
+        set_recipients(&mut v, &[]);
+        assert!(recipients(&v).is_empty());
     }
 
     #[test]
