@@ -220,7 +220,8 @@ pub fn run_feed(
         ids: previous.ids.clone(),
         ..FeedState::default()
     };
-    let args = args_of(feed);
+    let mut args = args_of(feed);
+    args.lists = crate::import::warninglists_for(dir, None)?;
     let source = crate::import::source(&args, Path::new(&feed.name))?;
     let mut totals = Totals::default();
     let mut add = |t: Totals, state: &mut FeedState| {

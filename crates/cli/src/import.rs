@@ -6,10 +6,12 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
 use anyhow::Context;
 use concord_formats::plain::{self, Layout};
+use concord_formats::warninglist::{self, WarningList, WarningLists};
 use concord_formats::{Detected, FormatError, Item, Source};
 use concord_store::Store;
 use concord_store::import::{ObjectResult, Summary, import_values};
@@ -56,6 +58,51 @@ pub struct ImportArgs {
     /// A label for every imported feed value (repeatable).
     #[arg(long = "label")]
     pub labels: Vec<String>,
+    /// A directory of MISP warning lists (`list.json` files); default: `warninglists/`
+    /// in the data directory, if present. Indicators with a listed value are flagged
+    /// and left out of matching until an analyst adds the label `warninglist:override`.
+    #[arg(long, value_name = "DIR")]
+    pub warninglists: Option<PathBuf>,
+    /// The loaded warning lists.
+    #[arg(skip)]
+    pub lists: Option<Arc<WarningLists>>,
+}
+
+/// Loads every warning list (`*.json`, but `schema.json`) of a directory; lists that do
+/// not parse are reported and skipped.
+pub fn load_warninglists(dir: &Path) -> anyhow::Result<WarningLists> {
+    let mut lists = WarningLists::default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read warning lists in {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.ends_with("schema.json"))
+        .collect();
+    files.sort();
+    for f in files {
+        match std::fs::read(&f)
+            .map_err(|e| e.to_string())
+            .and_then(|b| WarningList::parse(&b).map_err(|e| e.to_string()))
+        {
+            Ok(l) => lists.lists.push(l),
+            Err(e) => eprintln!("{}: not a warning list, skipped: {e}", f.display()),
+        }
+    }
+    Ok(lists)
+}
+
+/// The warning lists of an import: `--warninglists DIR`, else the data directory's
+/// `warninglists/` if there is one.
+pub fn warninglists_for(
+    dir: &Path,
+    given: Option<&Path>,
+) -> anyhow::Result<Option<Arc<WarningLists>>> {
+    let default = dir.join("warninglists");
+    let at = match given {
+        Some(p) => p.to_path_buf(),
+        None if default.is_dir() => default,
+        None => return Ok(None),
+    };
+    Ok(Some(Arc::new(load_warninglists(&at)?)))
 }
 
 /// Runs `concord import`; returns `false` if any object, record or file was rejected.
@@ -67,7 +114,9 @@ pub fn run(node: &crate::node::Node, args: &ImportArgs) -> anyhow::Result<bool> 
         return Ok(true);
     }
     let batch = args.batch.unwrap_or(node.config.import_batch);
-    let total = import_with(&node.store, &args.files, batch, args)?;
+    let mut args = args.clone();
+    args.lists = warninglists_for(&node.dir, args.warninglists.as_deref())?;
+    let total = import_with(&node.store, &args.files, batch, &args)?;
     total.print(args.files.len());
     Ok(total.ok())
 }
@@ -83,6 +132,8 @@ pub struct Totals {
     pub record_errors: usize,
     /// Records converted with a warning.
     pub warnings: usize,
+    /// Indicators flagged by a warning list.
+    pub warninglisted: usize,
     /// Ids of the objects imported (only kept when asked for, by feeds).
     pub ids: Vec<String>,
 }
@@ -100,6 +151,12 @@ impl Totals {
         }
         if self.warnings > 0 {
             tail.push_str(&format!("; {} warning(s)", self.warnings));
+        }
+        if self.warninglisted > 0 {
+            tail.push_str(&format!(
+                "; {} indicator(s) on warning lists (left out of matching)",
+                self.warninglisted
+            ));
         }
         if self.file_errors > 0 {
             tail.push_str(&format!("; {} file(s) could not be read", self.file_errors));
@@ -235,6 +292,7 @@ fn import_with(
                 total.file_errors += t.file_errors;
                 total.record_errors += t.record_errors;
                 total.warnings += t.warnings;
+                total.warninglisted += t.warninglisted;
             }
             Err(e) => {
                 total.file_errors += 1;
@@ -291,6 +349,7 @@ pub fn import_reader(
     let mut objects = 0u64;
     let mut settled = Settled::new(store, rx, &bar, name, keep_ids);
     settled.bump = is_plain;
+    settled.lists = args.lists.clone();
     let (stored, counts) = {
         let mut settled = settled;
         let r = import_values(store, &mut settled, batch, &mut |results| {
@@ -315,6 +374,7 @@ pub fn import_reader(
     totals.record_errors += counts.0;
     totals.warnings += counts.1;
     totals.ids = counts.2;
+    totals.warninglisted += counts.3;
     let parsed = parser.join();
     bar.finish_and_clear();
     match stored {
@@ -353,6 +413,8 @@ struct Settled<'a> {
     ids: Vec<String>,
     /// Plain feeds: a changed value gets a `modified` after the held one.
     bump: bool,
+    lists: Option<Arc<WarningLists>>,
+    flagged: usize,
 }
 
 impl<'a> Settled<'a> {
@@ -374,11 +436,13 @@ impl<'a> Settled<'a> {
             keep_ids,
             ids: Vec::new(),
             bump: false,
+            lists: None,
+            flagged: 0,
         }
     }
 
-    fn finish(self) -> (usize, usize, Vec<String>) {
-        (self.errors, self.warnings, self.ids)
+    fn finish(self) -> (usize, usize, Vec<String>, usize) {
+        (self.errors, self.warnings, self.ids, self.flagged)
     }
 
     fn settle(&mut self, mut v: Value) -> Option<Value> {
@@ -404,8 +468,26 @@ impl<'a> Settled<'a> {
             }
             self.sent.insert(id.clone(), fp);
         }
+        if let Some(lists) = self.lists.as_ref().filter(|_| ty == "indicator") {
+            let hits = lists.flag(&mut v);
+            if !hits.is_empty() {
+                self.flagged += 1;
+                let name = self.name;
+                for h in hits {
+                    self.bar.suspend(|| {
+                        eprintln!(
+                            "{name}: {id}: {} is on the warning list {:?}; left out of matching unless the label {} is added",
+                            h.value,
+                            h.list,
+                            warninglist::OVERRIDE
+                        )
+                    });
+                }
+            }
+        }
         if let Ok(Some(held)) = self.store.get(&id) {
             let held = held.value();
+            keep_override(&mut v, &held);
             if !concord_formats::settle::settle(&mut v, &held) && self.bump {
                 concord_formats::settle::bump(&mut v, &held);
             }
@@ -414,6 +496,21 @@ impl<'a> Settled<'a> {
             self.ids.push(id);
         }
         Some(v)
+    }
+}
+
+/// An analyst's warning-list override on the held version stays on a re-imported one.
+fn keep_override(new: &mut Value, held: &Value) {
+    let has = |v: &Value| {
+        v.get("labels")
+            .and_then(Value::as_array)
+            .is_some_and(|l| l.iter().any(|x| x == warninglist::OVERRIDE))
+    };
+    if has(held) && !has(new) {
+        match new.get_mut("labels").and_then(Value::as_array_mut) {
+            Some(l) => l.push(Value::from(warninglist::OVERRIDE)),
+            None => new["labels"] = serde_json::json!([warninglist::OVERRIDE]),
+        }
     }
 }
 

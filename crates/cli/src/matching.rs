@@ -39,6 +39,13 @@ pub fn run(
     for e in &loaded.compile_errors {
         eprintln!("{e}");
     }
+    if loaded.warninglisted > 0 {
+        eprintln!(
+            "{} indicator(s) on MISP warning lists left out of matching (label {} keeps one in)",
+            loaded.warninglisted,
+            concord_formats::warninglist::OVERRIDE
+        );
+    }
     let matcher = Matcher::new(Arc::new(loaded.index));
     let mut out = match output {
         Some(p) => Some(std::io::BufWriter::new(

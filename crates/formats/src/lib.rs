@@ -85,6 +85,7 @@ pub mod observable;
 pub mod plain;
 pub mod settle;
 pub mod source;
+pub mod warninglist;
 
 pub use error::{FormatError, Item, Location};
 pub use source::Source;

@@ -17,6 +17,9 @@ pub struct LoadedIndex {
     pub compile_errors: Vec<CompileError>,
     /// Indicators read from the store (current versions with a STIX pattern).
     pub indicators: usize,
+    /// Indicators left out because a MISP warning list flagged them and no analyst
+    /// overrode the flag (`concord_formats::warninglist`).
+    pub warninglisted: usize,
 }
 
 /// The current time as a pattern timestamp (millisecond precision).
@@ -59,11 +62,16 @@ fn indicator_input(v: &Value) -> Option<IndicatorInput> {
 }
 
 /// Reads the current indicators of `store` (STIX patterns only) and builds the index as
-/// of `now` (indicators not valid at `now`, or revoked, do not match).
+/// of `now` (indicators not valid at `now`, or revoked, do not match; nor do indicators
+/// flagged by a warning list without an analyst's override).
 pub fn load_index(store: &dyn Store, now: Timestamp) -> Result<LoadedIndex, StoreError> {
     let mut inputs = Vec::new();
+    let mut warninglisted = 0;
     store.for_each_current(&["indicator".into()], &mut |o| {
-        if let Some(i) = indicator_input(&o.value()) {
+        let v = o.value();
+        if concord_formats::warninglist::excluded(&v) {
+            warninglisted += 1;
+        } else if let Some(i) = indicator_input(&v) {
             inputs.push(i);
         }
         Ok(())
@@ -73,6 +81,7 @@ pub fn load_index(store: &dyn Store, now: Timestamp) -> Result<LoadedIndex, Stor
         index,
         compile_errors,
         indicators: inputs.len(),
+        warninglisted,
     })
 }
 

@@ -703,3 +703,129 @@ fn formats_misp_feed_export_is_a_feed_another_node_subscribes_to() {
     );
     assert!(lines.contains("ooiasjdnqjwbeasdasd.com"), "{lines}");
 }
+
+#[test]
+fn formats_warninglisted_indicators_are_flagged_and_left_out_of_matching() {
+    let Some(corpus) = corpus() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    init(tmp.path());
+    let list = tmp.path().join("mixed.txt");
+    std::fs::write(
+        &list,
+        "10.1.2.3\n198.51.100.7\nd41d8cd98f00b204e9800998ecf8427e\nhit-block.opendns.com\n",
+    )
+    .unwrap();
+    let lists = corpus.join("taxonomies/misp-warninglists");
+    let (code, so, se) = import(
+        tmp.path(),
+        &[
+            "--warninglists",
+            lists.to_str().unwrap(),
+            list.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{so}{se}");
+    assert!(
+        so.contains("3 indicator(s) on warning lists (left out of matching)"),
+        "{so}"
+    );
+    assert!(
+        se.contains("10.1.2.3 is on the warning list \"List of RFC 1918 CIDR blocks\""),
+        "{se}"
+    );
+    // Re-import: still flagged, nothing new.
+    let (_, so, _) = import(
+        tmp.path(),
+        &[
+            "--warninglists",
+            lists.to_str().unwrap(),
+            list.to_str().unwrap(),
+        ],
+    );
+    assert!(so.contains(": 0 new, 0 new versions, 5 unchanged"), "{so}");
+
+    let eve = tmp.path().join("eve.json");
+    std::fs::write(
+        &eve,
+        concat!(
+            r#"{"timestamp":"2026-01-02T10:00:00.000000+0000","event_type":"flow","src_ip":"192.0.2.9","dest_ip":"198.51.100.7"}"#,
+            "\n",
+            r#"{"timestamp":"2026-01-02T10:00:01.000000+0000","event_type":"flow","src_ip":"192.0.2.9","dest_ip":"10.1.2.3"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = run(
+        tmp.path(),
+        &[
+            "match",
+            "--format",
+            "eve",
+            "--output",
+            tmp.path().join("s1.jsonl").to_str().unwrap(),
+            eve.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 indicators hit"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("3 indicator(s) on MISP warning lists left out"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The analyst overrides the flag on 10.1.2.3: it matches again.
+    let all: Value = serde_json::from_str(&export(tmp.path(), &["--type", "indicator"])).unwrap();
+    let mut flagged = all["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "10.1.2.3")
+        .unwrap()
+        .clone();
+    assert!(
+        flagged["labels"]
+            .to_string()
+            .contains("warninglist:List of RFC 1918 CIDR blocks"),
+        "{flagged}"
+    );
+    flagged["labels"]
+        .as_array_mut()
+        .unwrap()
+        .push(Value::from("warninglist:override"));
+    flagged["modified"] = Value::from("2099-01-01T00:00:00.000Z");
+    let f = tmp.path().join("override.json");
+    std::fs::write(&f, flagged.to_string()).unwrap();
+    let (code, so, se) = import(tmp.path(), &[f.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{so}{se}");
+    let out = run(
+        tmp.path(),
+        &[
+            "match",
+            "--format",
+            "eve",
+            "--output",
+            tmp.path().join("s2.jsonl").to_str().unwrap(),
+            eve.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        stdout(&out).contains("2 indicators hit"),
+        "{}",
+        stdout(&out)
+    );
+    // A feed re-import keeps the analyst's override.
+    let (_, so, _) = import(
+        tmp.path(),
+        &[
+            "--warninglists",
+            lists.to_str().unwrap(),
+            list.to_str().unwrap(),
+        ],
+    );
+    assert!(so.contains(" 0 new versions"), "{so}");
+}
