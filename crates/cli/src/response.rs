@@ -1,28 +1,197 @@
 //! `concord incident`, `concord alert`, `concord request`, `concord route` and
-//! `concord subscription`: coordinated response.
+//! `concord subscription`: coordinated response. The work is done by `concord-response`;
+//! this module parses arguments, reads `constituency.toml` and `response.toml` from the
+//! data directory, prints, and runs the background work of `serve`.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use concord_response::constituency::{self, Constituency};
+use concord_response::settings::{self, Settings};
+use concord_response::{alert, incident, request, timeline};
+use concord_store::Store;
+use serde_json::Value;
 
 use crate::node::Node;
+
+/// Fields shared by `incident open` and `incident update`.
+#[derive(clap::Args, Default)]
+pub struct IncidentFields {
+    /// Description.
+    #[arg(long)]
+    description: Option<String>,
+    /// Determination: suspected, successful-attempt, failed-attempt, blocked,
+    /// false-positive, low-value.
+    #[arg(long)]
+    determination: Option<String>,
+    /// Investigation status: new, open, closed.
+    #[arg(long)]
+    status: Option<String>,
+    /// Severity: low, medium, high, critical.
+    #[arg(long)]
+    severity: Option<String>,
+    /// Criticality 0-100 (from the severity when absent).
+    #[arg(long)]
+    criticality: Option<u8>,
+    /// Incident type (repeatable): ransomware, phishing, ...
+    #[arg(long = "type")]
+    types: Vec<String>,
+    /// When it was first seen (timestamp).
+    #[arg(long)]
+    first_seen: Option<String>,
+    /// When it was last seen (timestamp).
+    #[arg(long)]
+    last_seen: Option<String>,
+    /// An object involved (repeatable): indicator, observed data, malware, vulnerability,
+    /// identity, ...
+    #[arg(long = "link")]
+    links: Vec<String>,
+}
 
 /// `concord incident` subcommands.
 #[derive(clap::Subcommand)]
 pub enum IncidentCommand {
+    /// Open an incident; prints its id.
+    Open {
+        /// A short name.
+        #[arg(long)]
+        name: String,
+        /// TLP level (default green).
+        #[arg(long)]
+        tlp: Option<String>,
+        /// Label (repeatable).
+        #[arg(long = "label")]
+        labels: Vec<String>,
+        #[command(flatten)]
+        fields: IncidentFields,
+    },
+    /// Change an incident (a new version).
+    Update {
+        /// The incident id.
+        id: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        fields: IncidentFields,
+    },
+    /// Close an incident (investigation status `closed`).
+    Close {
+        /// The incident id.
+        id: String,
+        /// The final determination.
+        #[arg(long)]
+        determination: Option<String>,
+    },
+    /// Show an incident.
+    Show {
+        /// The incident id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List incidents.
-    List,
+    List {
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything said about an incident, by every node, in time order.
+    Timeline {
+        /// The incident id.
+        id: String,
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `concord alert` subcommands.
 #[derive(clap::Subcommand)]
 pub enum AlertCommand {
-    /// List alerts.
-    List,
+    /// Send an incident (or report) opened here as an urgent alert.
+    Send {
+        /// The incident id.
+        id: String,
+        /// Recipients (repeatable or comma-separated): `all`, `country:XX`,
+        /// `sector:NAME`, peer names or node ids.
+        #[arg(long, required = true)]
+        to: Vec<String>,
+    },
+    /// Acknowledge an alert addressed to this node.
+    Ack {
+        /// The alert (incident) id.
+        id: String,
+        /// seen, acting, not-affected or resolved.
+        #[arg(long)]
+        status: String,
+        /// A note for the sender.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Per recipient: who has seen the alert, who is acting, who has not answered.
+    Status {
+        /// The alert (incident) id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List alerts (sent and received).
+    List {
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `concord request` subcommands (requests for assistance).
 #[derive(clap::Subcommand)]
 pub enum RequestCommand {
-    /// List requests.
+    /// Ask peers for help with an incident; prints the request id.
+    Create {
+        /// The incident id.
+        incident: String,
+        /// take-down, block-indicators, preserve-evidence, contact-victim, analyse-sample.
+        #[arg(long)]
+        action: String,
+        /// Target peers (repeatable or comma-separated).
+        #[arg(long, required = true)]
+        to: Vec<String>,
+        /// Deadline (a future timestamp).
+        #[arg(long)]
+        deadline: String,
+        /// What is asked.
+        #[arg(long, default_value = "")]
+        text: String,
+        /// Related object ids (repeatable).
+        #[arg(long = "related")]
+        related: Vec<String>,
+    },
+    /// Answer a request addressed to this node.
+    Respond {
+        /// The request id.
+        id: String,
+        /// accepted, declined or done.
+        #[arg(long)]
+        state: String,
+        /// Reason (required to decline) or note.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// A request's state per target and its history.
+    Show {
+        /// The request id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List requests (sent and received).
     List,
 }
 
@@ -33,6 +202,23 @@ pub enum RouteCommand {
     Explain {
         /// The value.
         value: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish this node's constituency (constituency.toml) in its identity.
+    Publish,
+    /// Members whose constituency is known here.
+    Members,
+    /// Look for sightings, incidents and observed data touching other members'
+    /// constituencies and create notifications (serve does this continuously).
+    Scan,
+    /// List constituency notifications (created here or received).
+    Notifications,
+    /// Send a proposed notification.
+    Send {
+        /// The notification (note) id.
+        id: String,
     },
 }
 
@@ -43,39 +229,484 @@ pub enum SubscriptionCommand {
     List,
 }
 
-fn not_built() -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+fn me(node: &Node) -> anyhow::Result<String> {
+    Ok(crate::federation::node_key(&node.dir)?.node_id())
+}
+
+fn print_json(v: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string(v).unwrap_or_default());
+}
+
+fn print_pretty(v: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn str_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The node's response settings (`response.toml`; defaults when absent).
+pub fn load_settings(dir: &Path) -> anyhow::Result<Settings> {
+    let path = dir.join(settings::FILE_NAME);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Settings::parse(&text)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// The node's constituency (`constituency.toml`), if declared.
+pub fn load_constituency(dir: &Path) -> anyhow::Result<Option<Constituency>> {
+    let path = dir.join(constituency::FILE_NAME);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(Constituency::parse(&text)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn new_incident(
+    name: String,
+    tlp: Option<String>,
+    labels: Vec<String>,
+    f: IncidentFields,
+) -> incident::NewIncident {
+    incident::NewIncident {
+        name,
+        description: f.description,
+        determination: f.determination,
+        investigation_status: f.status,
+        severity: f.severity,
+        criticality: f.criticality,
+        incident_types: f.types,
+        first_seen: f.first_seen,
+        last_seen: f.last_seen,
+        tlp,
+        labels,
+        links: f.links,
+    }
+}
+
+fn print_incident(v: &Value) {
+    println!("{}  {}", str_of(&v["id"]), str_of(&v["name"]));
+    for k in [
+        "investigation_status",
+        "determination",
+        "severity",
+        "criticality",
+        "first_seen",
+        "last_seen",
+        "tlp",
+        "origin",
+        "versions",
+    ] {
+        println!("  {k}: {}", str_of(&v[k]));
+    }
+    if !v["alert"].is_null() {
+        println!(
+            "  alert: round {} to {}",
+            str_of(&v["alert"]["round"]),
+            str_of(&v["recipients"])
+        );
+    }
 }
 
 /// Runs `concord incident`.
-pub fn incident(_node: &Node, _command: IncidentCommand) -> anyhow::Result<ExitCode> {
-    not_built()
+pub fn incident(node: &Node, command: IncidentCommand) -> anyhow::Result<ExitCode> {
+    let store: &dyn Store = &node.store;
+    let me = me(node)?;
+    match command {
+        IncidentCommand::Open {
+            name,
+            tlp,
+            labels,
+            fields,
+        } => {
+            let id = incident::open(store, &new_incident(name, tlp, labels, fields))?;
+            println!("{id}");
+        }
+        IncidentCommand::Update { id, name, fields } => {
+            let change = incident::IncidentChange {
+                name,
+                description: fields.description,
+                determination: fields.determination,
+                investigation_status: fields.status,
+                severity: fields.severity,
+                criticality: fields.criticality,
+                incident_types: (!fields.types.is_empty()).then_some(fields.types),
+                first_seen: fields.first_seen,
+                last_seen: fields.last_seen,
+                links: fields.links,
+            };
+            let v = incident::update(store, &id, &change)?;
+            println!("{id} updated (version {})", str_of(&v["modified"]));
+        }
+        IncidentCommand::Close { id, determination } => {
+            let v = incident::close(store, &id, determination)?;
+            println!("{id} closed (version {})", str_of(&v["modified"]));
+        }
+        IncidentCommand::Show { id, json } => {
+            let v = incident::show(store, &me, &id)?;
+            if json {
+                print_pretty(&v);
+            } else {
+                print_incident(&v);
+            }
+        }
+        IncidentCommand::List { json } => {
+            for v in incident::list(store, &me, 1000)? {
+                if json {
+                    print_json(&v);
+                } else {
+                    println!(
+                        "{}  {:<8} {:<20} {:<8} {}",
+                        str_of(&v["id"]),
+                        str_of(&v["investigation_status"]),
+                        str_of(&v["determination"]),
+                        str_of(&v["severity"]),
+                        str_of(&v["name"])
+                    );
+                }
+            }
+        }
+        IncidentCommand::Timeline { id, json } => {
+            for e in timeline::timeline(store, &me, &id)? {
+                if json {
+                    print_json(&e);
+                } else {
+                    println!(
+                        "{}  {:<24} {}",
+                        e.at,
+                        e.origin_name.as_deref().unwrap_or(&e.origin),
+                        e.summary
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `concord alert`.
-pub fn alert(_node: &Node, _command: AlertCommand) -> anyhow::Result<ExitCode> {
-    not_built()
+pub fn alert(node: &Node, command: AlertCommand) -> anyhow::Result<ExitCode> {
+    let store: &dyn Store = &node.store;
+    let me = me(node)?;
+    match command {
+        AlertCommand::Send { id, to } => {
+            let v = alert::send(store, &id, &to)?;
+            println!(
+                "{id} sent as an alert to {}",
+                concord_stix::concord_ext::recipients(&v).join(", ")
+            );
+        }
+        AlertCommand::Ack { id, status, note } => {
+            let ack = alert::ack(store, &me, &id, &status, note.as_deref())?;
+            println!("{ack}");
+        }
+        AlertCommand::Status { id, json } => {
+            let settings = load_settings(&node.dir)?;
+            let st = alert::status(store, &me, &id, settings.alerts.overdue_secs)?;
+            if json {
+                print_pretty(&st);
+            } else {
+                println!("{} round {} sent {}", st.alert, st.round, st.sent);
+                for p in &st.peers {
+                    println!(
+                        "  {:<20} {:<13} {}{}",
+                        p.name.as_deref().unwrap_or(&p.peer),
+                        p.state,
+                        p.at.as_deref().unwrap_or(""),
+                        if p.overdue { " OVERDUE" } else { "" }
+                    );
+                }
+                for i in &st.ignored {
+                    println!("  ignored {} from {}: {}", i.id, i.origin, i.reason);
+                }
+            }
+        }
+        AlertCommand::List { json } => {
+            for v in alert::list(store, &me)? {
+                if json {
+                    print_json(&v);
+                } else {
+                    println!(
+                        "{}  round {}  {}  {}",
+                        str_of(&v["id"]),
+                        str_of(&v["round"]),
+                        if v["local"] == true {
+                            "sent"
+                        } else {
+                            "received"
+                        },
+                        str_of(&v["name"])
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `concord request`.
-pub fn request(_node: &Node, _command: RequestCommand) -> anyhow::Result<ExitCode> {
-    not_built()
+pub fn request(node: &Node, command: RequestCommand) -> anyhow::Result<ExitCode> {
+    let store: &dyn Store = &node.store;
+    let me = me(node)?;
+    match command {
+        RequestCommand::Create {
+            incident,
+            action,
+            to,
+            deadline,
+            text,
+            related,
+        } => {
+            let id = request::create(
+                store,
+                &incident,
+                &request::NewRequest {
+                    action,
+                    to,
+                    deadline,
+                    text,
+                    related,
+                },
+            )?;
+            println!("{id}");
+        }
+        RequestCommand::Respond { id, state, reason } => {
+            let a = request::respond(store, &me, &id, &state, reason.as_deref())?;
+            println!("{a}");
+        }
+        RequestCommand::Show { id, json } => {
+            let st = request::status(store, &me, &id)?;
+            if json {
+                print_pretty(&st);
+            } else {
+                println!(
+                    "{} {} by {}{}",
+                    st.request,
+                    st.action,
+                    st.deadline,
+                    if st.overdue { " OVERDUE" } else { "" }
+                );
+                for t in &st.targets {
+                    println!("  {:<20} {}", t.name.as_deref().unwrap_or(&t.peer), t.state);
+                    for (at, s, text) in &t.history {
+                        println!("    {at} {s}: {text}");
+                    }
+                }
+            }
+        }
+        RequestCommand::List => {
+            for v in request::list(store, &me)? {
+                print_json(&v);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Publishes the constituency of `constituency.toml` in the node's identity, if the
+/// file exists; returns whether a new version was written.
+fn publish(dir: &Path, store: &dyn Store, me: &str) -> anyhow::Result<bool> {
+    let Some(c) = load_constituency(dir)? else {
+        return Ok(false);
+    };
+    Ok(constituency::publish(
+        store,
+        me,
+        &crate::identity::identity_id(me),
+        &c,
+    )?)
 }
 
 /// Runs `concord route`.
-pub fn route(_node: &Node, _command: RouteCommand) -> anyhow::Result<ExitCode> {
-    not_built()
+pub fn route(node: &Node, command: RouteCommand) -> anyhow::Result<ExitCode> {
+    let store: &dyn Store = &node.store;
+    let me = me(node)?;
+    match command {
+        RouteCommand::Explain { value, json } => {
+            let members = constituency::members(store, &me)?;
+            let r = constituency::explain(&members, &value)?;
+            if json {
+                print_pretty(&r);
+            } else {
+                match &r.responsible {
+                    Some(c) => println!(
+                        "{} ({}): {} ({})",
+                        r.value,
+                        r.kind,
+                        if c.node_id == me {
+                            "this node"
+                        } else {
+                            &c.name
+                        },
+                        c.node_id
+                    ),
+                    None => println!("{} ({}): no member", r.value, r.kind),
+                }
+                println!("  why: {}", r.reason);
+                for c in &r.claims {
+                    println!("  claim: {} {} ({})", c.name, c.rule, c.node_id);
+                }
+            }
+            if r.responsible.is_none() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        RouteCommand::Publish => {
+            if load_constituency(&node.dir)?.is_none() {
+                anyhow::bail!(
+                    "no {} in {} (ip_ranges, asns, domain_suffixes, sectors)",
+                    constituency::FILE_NAME,
+                    node.dir.display()
+                );
+            }
+            if publish(&node.dir, store, &me)? {
+                println!("constituency published in the node's identity");
+            } else {
+                println!("constituency unchanged");
+            }
+        }
+        RouteCommand::Members => {
+            for m in constituency::members(store, &me)? {
+                print_json(&m);
+            }
+        }
+        RouteCommand::Scan => {
+            let notify = load_constituency(&node.dir)?.unwrap_or_default().notify;
+            let (created, _) = constituency::scan(store, &me, notify, 0)?;
+            for id in &created {
+                println!("{id}");
+            }
+            eprintln!("{} notification(s) created", created.len());
+        }
+        RouteCommand::Notifications => {
+            for v in constituency::notifications(store, &me)? {
+                print_json(&v);
+            }
+        }
+        RouteCommand::Send { id } => {
+            constituency::send(store, &id)?;
+            println!("{id} sent");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `concord subscription`.
-pub fn subscription(_node: &Node, _command: SubscriptionCommand) -> anyhow::Result<ExitCode> {
-    not_built()
+pub fn subscription(_node: &Node, command: SubscriptionCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        SubscriptionCommand::List => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where the background work keeps its position (`seq` of the constituency scan).
+fn state_path(dir: &Path) -> PathBuf {
+    dir.join("response-state.json")
+}
+
+fn read_cursor(dir: &Path) -> i64 {
+    std::fs::read_to_string(state_path(dir))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v["scan_cursor"].as_i64())
+        .unwrap_or(0)
+}
+
+fn write_cursor(dir: &Path, cursor: i64) {
+    let tmp = dir.join("response-state.json.tmp");
+    let text = serde_json::json!({ "scan_cursor": cursor }).to_string();
+    if std::fs::write(&tmp, text).is_ok() {
+        let _ = std::fs::rename(&tmp, state_path(dir));
+    }
+}
+
+/// One pass of the background work: publish the constituency when the file changed,
+/// scan for constituency notifications, re-announce unanswered alerts.
+fn background_pass(
+    dir: &Path,
+    store: &dyn Store,
+    me: &str,
+    last_published: &mut Option<std::time::SystemTime>,
+    last_reannounce: &mut std::time::Instant,
+) -> anyhow::Result<()> {
+    let path = dir.join(constituency::FILE_NAME);
+    let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+    if mtime.is_some() && mtime != *last_published {
+        if publish(dir, store, me)? {
+            tracing::info!("Constituency published.");
+        }
+        *last_published = mtime;
+    }
+    let notify = load_constituency(dir)?.unwrap_or_default().notify;
+    let cursor = read_cursor(dir);
+    let (created, next) = constituency::scan(store, me, notify, cursor)?;
+    if next != cursor {
+        write_cursor(dir, next);
+    }
+    if !created.is_empty() {
+        tracing::info!(count = created.len(), "Constituency notifications created.");
+    }
+    let settings = load_settings(dir)?;
+    if settings.alerts.reannounce_after_secs > 0
+        && last_reannounce.elapsed() >= Duration::from_secs(1)
+    {
+        *last_reannounce = std::time::Instant::now();
+        alert::reannounce_due(store, me, settings.alerts.reannounce_after_secs)?;
+    }
+    Ok(())
 }
 
 /// Starts the background work of coordinated response while `serve` runs
-/// (re-announcing unanswered alerts, notification delivery).
-pub fn spawn_background(
-    _node_dir: &std::path::Path,
-    _store: std::sync::Arc<dyn concord_store::Store>,
-) {
+/// (publishing the constituency, constituency notifications, re-announcing unanswered
+/// alerts). Must be called inside a tokio runtime.
+pub fn spawn_background(node_dir: &std::path::Path, store: Arc<dyn concord_store::Store>) {
+    let dir = node_dir.to_path_buf();
+    let me = match crate::federation::node_key(&dir) {
+        Ok(k) => k.node_id(),
+        Err(e) => {
+            tracing::warn!(error = %e, "Coordinated response not started: no node key.");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        let mut last_published = None;
+        let mut last_reannounce = std::time::Instant::now();
+        let mut last_error = String::new();
+        loop {
+            let (d, s, m) = (dir.clone(), store.clone(), me.clone());
+            let mut lp = last_published;
+            let mut lr = last_reannounce;
+            let r = tokio::task::spawn_blocking(move || {
+                let r = background_pass(&d, &*s, &m, &mut lp, &mut lr);
+                (r, lp, lr)
+            })
+            .await;
+            match r {
+                Ok((result, lp, lr)) => {
+                    last_published = lp;
+                    last_reannounce = lr;
+                    if let Err(e) = result {
+                        let text = format!("{e:#}");
+                        if text != last_error {
+                            tracing::warn!(error = %text, "Coordinated response background work failed.");
+                        }
+                        last_error = text;
+                    } else {
+                        last_error.clear();
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "Coordinated response background task panicked.")
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
 }

@@ -39,6 +39,7 @@ pub mod constituency;
 pub mod ext;
 pub mod incident;
 pub mod request;
+pub mod settings;
 pub mod timeline;
 
 use concord_stix::Timestamp;

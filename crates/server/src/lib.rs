@@ -145,6 +145,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{id}"),
+    ("GET", "/api/v1/incidents"),
+    ("POST", "/api/v1/incidents"),
+    ("GET", "/api/v1/incidents/{id}"),
+    ("PATCH", "/api/v1/incidents/{id}"),
+    ("GET", "/api/v1/incidents/{id}/timeline"),
+    ("GET", "/api/v1/incidents/{id}/alert"),
+    ("POST", "/api/v1/incidents/{id}/alert"),
+    ("POST", "/api/v1/incidents/{id}/acks"),
+    ("POST", "/api/v1/incidents/{id}/requests"),
+    ("GET", "/api/v1/requests/{id}"),
+    ("POST", "/api/v1/requests/{id}/responses"),
+    ("GET", "/api/v1/route/{value}"),
 ];
 
 /// The application's router, ready to serve.

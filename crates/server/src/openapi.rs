@@ -125,7 +125,7 @@ pub fn document(config: &ServerConfig) -> Value {
     let import = json!({ "$ref": "#/components/schemas/ImportResult" });
     let bad_param = error_response("A parameter is invalid; `details` names it.");
     let not_found = error_response("No object with this id.");
-    let paths = json!({
+    let mut paths = json!({
         "/healthz": { "get": operation("Liveness probe.", "meta", false, vec![], responses(vec![
             ("200", json_response("The node serves requests.", json!({ "type": "object", "properties": { "status": { "type": "string", "const": "ok" } } }))),
         ])) },
@@ -314,6 +314,9 @@ pub fn document(config: &ServerConfig) -> Value {
                 ("404", error_response("No token with this id.")),
             ])) },
     });
+    if let Some(p) = paths.as_object_mut() {
+        p.extend(crate::routes::incidents::openapi_paths());
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -327,7 +330,8 @@ pub fn document(config: &ServerConfig) -> Value {
             { "name": "meta", "description": "Health, metrics, this document (no token needed)." },
             { "name": "objects", "description": "STIX objects." },
             { "name": "matching", "description": "Logs matched against the node's indicators." },
-            { "name": "tokens", "description": "API tokens." }
+            { "name": "tokens", "description": "API tokens." },
+            { "name": "response", "description": "Coordinated response: incidents, alerts, requests, routing." }
         ],
         "paths": paths,
         "components": {

@@ -6,6 +6,7 @@ mod api {
 
     mod auth;
     mod import;
+    mod incidents;
     mod matching;
     mod meta;
     mod read;

@@ -1,0 +1,49 @@
+//! The response settings of a node, in `<data_dir>/response.toml` (every key optional):
+//!
+//! ```toml
+//! [alerts]
+//! overdue_secs = 900          # a recipient that has not answered by then is overdue
+//! reannounce_after_secs = 900 # then the alert is sent again (a new round); 0: never
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ResponseError, Result};
+
+/// The file name under the data directory.
+pub const FILE_NAME: &str = "response.toml";
+
+/// Alert timing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertSettings {
+    /// Seconds after which a recipient that has not answered is overdue.
+    pub overdue_secs: u64,
+    /// Seconds after which an alert some recipient has not answered is re-announced
+    /// (0: never).
+    pub reannounce_after_secs: u64,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            overdue_secs: 900,
+            reannounce_after_secs: 900,
+        }
+    }
+}
+
+/// Everything in `response.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Alert timing.
+    pub alerts: AlertSettings,
+}
+
+impl Settings {
+    /// Parses the file's text.
+    pub fn parse(text: &str) -> Result<Settings> {
+        toml::from_str(text).map_err(|e| ResponseError::Invalid(format!("{FILE_NAME}: {e}")))
+    }
+}
