@@ -166,12 +166,14 @@ pub struct Member {
 /// new version was written.
 pub fn publish(store: &dyn Store, me: &str, identity_id: &str, c: &Constituency) -> Result<bool> {
     let current = crate::get_current(store, identity_id)?;
-    let props = ext::props(json!({
+    let mut props = ext::props(json!({
         "kind": "constituency", "node_id": me,
         "ip_ranges": c.ip_ranges, "asns": c.asns,
         "domain_suffixes": c.domain_suffixes.iter().map(|d| normalise_domain(d)).collect::<Vec<_>>(),
         "sectors": c.sectors,
     }));
+    // STIX forbids empty lists.
+    props.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
     let mut held = ext::get(&current).cloned().unwrap_or_default();
     held.remove("extension_type");
     if held == props {

@@ -89,7 +89,9 @@ impl Distribution {
 pub struct Grading {
     /// Data grading level.
     pub classification: Classification,
-    /// Data categories (`personal-information`, `victim-identity`, ...).
+    /// Data categories (`personal-information`, `victim-identity`, ...). Left out of the
+    /// JSON when empty (STIX forbids empty lists).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<String>,
     /// How far it may be re-shared.
     pub distribution: Distribution,
