@@ -134,7 +134,7 @@ pub fn ack(
     }
     ext::set(
         &mut v,
-        ext::props(json!({"kind": "ack", "status": status, "by": me, "round": round})),
+        ext::props(json!({"kind": "ack", "status": status, "by_node": me, "round": round})),
     );
     Grading {
         distribution: Distribution::Peers,
@@ -215,8 +215,10 @@ pub fn status(
     let names = crate::node_names(store, me)?;
     let mut history: BTreeMap<String, Vec<(String, String, Option<String>)>> = BTreeMap::new();
     let mut ignored = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for rel in store.relationships(alert_id)? {
-        if rel.direction != "incoming" {
+        // One object may refer to this one from several properties.
+        if rel.direction != "incoming" || !seen.insert(rel.id.clone()) {
             continue;
         }
         let Some(o) = store.get(&rel.id)? else {
@@ -227,7 +229,7 @@ pub fn status(
             continue;
         }
         let origin = crate::origin_of(store, me, &v)?;
-        let by = ext::str_prop(&v, "by").unwrap_or("");
+        let by = ext::str_prop(&v, "by_node").unwrap_or("");
         let id = rel.id.clone();
         let reason = if origin == me {
             Some("created on this node, not by a recipient".to_owned())

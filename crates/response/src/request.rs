@@ -169,8 +169,10 @@ pub fn respond(
     }
     ext::set(
         &mut v,
-        ext::props(json!({"kind": "request-response", "state": state, "by": me,
-            "request_ref": request_id})),
+        ext::props(
+            json!({"kind": "request-response", "state": state, "by_node": me,
+            "request_ref": request_id}),
+        ),
     );
     Grading {
         distribution: Distribution::Peers,
@@ -228,8 +230,10 @@ pub fn status(store: &dyn Store, me: &str, request_id: &str) -> Result<RequestSt
     let targets = concord_ext::recipients(&req);
     let names = crate::node_names(store, me)?;
     let mut answers: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    let mut seen = std::collections::HashSet::new();
     for rel in store.relationships(request_id)? {
-        if rel.direction != "incoming" {
+        // One object may refer to this one from several properties.
+        if rel.direction != "incoming" || !seen.insert(rel.id.clone()) {
             continue;
         }
         let Some(o) = store.get(&rel.id)? else {
@@ -240,7 +244,7 @@ pub fn status(store: &dyn Store, me: &str, request_id: &str) -> Result<RequestSt
             continue;
         }
         let origin = crate::origin_of(store, me, &v)?;
-        if !targets.contains(&origin) || ext::str_prop(&v, "by") != Some(origin.as_str()) {
+        if !targets.contains(&origin) || ext::str_prop(&v, "by_node") != Some(origin.as_str()) {
             tracing::warn!(request = %request_id, answer = %rel.id, %origin, "Answer ignored: not from a target of the request.");
             continue;
         }

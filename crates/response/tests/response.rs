@@ -167,7 +167,7 @@ fn ack_from(
         "opinion": "neutral", "object_refs": [alert_id], "object_marking_refs": [GREEN]});
     concord_response::ext::set(
         &mut v,
-        concord_response::ext::props(json!({"kind": "ack", "status": status, "by": by})),
+        concord_response::ext::props(json!({"kind": "ack", "status": status, "by_node": by})),
     );
     receive(s, origin, v);
     id
@@ -324,7 +324,7 @@ fn requests_need_a_future_deadline_and_answers_from_targets() {
         concord_response::ext::set(
             &mut v,
             concord_response::ext::props(
-                json!({"kind": "request-response", "state": state, "by": origin}),
+                json!({"kind": "request-response", "state": state, "by_node": origin}),
             ),
         );
         receive(&s, origin, v);
