@@ -134,6 +134,25 @@ fn decompress(body: &[u8], max: usize) -> Result<Vec<u8>, PullError> {
     Ok(out)
 }
 
+/// Decodes a change page as received (`Content-Encoding` and body): zstd, at most
+/// `max_body` bytes once decompressed, then JSON. Returns the page and its decompressed
+/// size.
+pub fn decode_page(
+    encoding: &str,
+    wire: &[u8],
+    max_body: usize,
+) -> Result<(ChangesPage, usize), PullError> {
+    if !encoding.eq_ignore_ascii_case("zstd") {
+        return Err(PullError::Body(format!(
+            "expected a zstd-compressed body, got Content-Encoding {encoding:?}"
+        )));
+    }
+    let raw = decompress(wire, max_body)?;
+    let page: ChangesPage = serde_json::from_slice(&raw)
+        .map_err(|e| PullError::Body(format!("not a change page: {e}")))?;
+    Ok((page, raw.len()))
+}
+
 impl Puller {
     /// A puller signing with `key`.
     pub fn new(store: Arc<dyn Store>, key: NodeKey, config: PullConfig) -> Puller {
@@ -216,15 +235,7 @@ impl Puller {
             }
             wire.extend_from_slice(&chunk);
         }
-        let raw = if encoding.eq_ignore_ascii_case("zstd") {
-            decompress(&wire, self.config.max_body_bytes)?
-        } else {
-            return Err(PullError::Body(format!(
-                "expected a zstd-compressed body, got Content-Encoding {encoding:?}"
-            )));
-        };
-        let page: ChangesPage = serde_json::from_slice(&raw)
-            .map_err(|e| PullError::Body(format!("not a change page: {e}")))?;
+        let (page, raw_len) = decode_page(&encoding, &wire, self.config.max_body_bytes)?;
         if page.node != peer.node_id {
             return Err(PullError::Body(format!(
                 "page is from node {:?}, not {:?}",
@@ -248,7 +259,7 @@ impl Puller {
                 page.next
             )));
         }
-        Ok((page, wire.len(), raw.len()))
+        Ok((page, wire.len(), raw_len))
     }
 
     /// Pulls every page `peer` has after its stored cursor, committing each page with
