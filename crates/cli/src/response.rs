@@ -100,6 +100,28 @@ pub enum IncidentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Attach a file as evidence (an artifact with its SHA-256 and a chain of custody).
+    Attach {
+        /// The incident id.
+        id: String,
+        /// The file.
+        file: PathBuf,
+        /// The SHA-256 the file must have (refused otherwise).
+        #[arg(long)]
+        sha256: Option<String>,
+        /// Its media type.
+        #[arg(long)]
+        mime_type: Option<String>,
+    },
+    /// The chain of custody of an artifact: who added it, who received it, whether each
+    /// verified its hash.
+    Custody {
+        /// The artifact id.
+        artifact: String,
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Everything said about an incident, by every node, in time order.
     Timeline {
         /// The incident id.
@@ -373,6 +395,60 @@ pub fn incident(node: &Node, command: IncidentCommand) -> anyhow::Result<ExitCod
                 }
             }
         }
+        IncidentCommand::Attach {
+            id,
+            file,
+            sha256,
+            mime_type,
+        } => {
+            let settings = load_settings(&node.dir)?;
+            let len = std::fs::metadata(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?
+                .len();
+            if len > settings.evidence.max_bytes {
+                anyhow::bail!(
+                    "{} has {len} bytes, over the evidence limit of {} bytes ([evidence] max_bytes in {})",
+                    file.display(),
+                    settings.evidence.max_bytes,
+                    settings::FILE_NAME
+                );
+            }
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let art = concord_response::evidence::add(
+                store,
+                &me,
+                &node.dir,
+                &id,
+                &concord_response::evidence::NewEvidence {
+                    bytes: &bytes,
+                    mime_type: mime_type.as_deref(),
+                    expected_sha256: sha256.as_deref(),
+                    max_bytes: settings.evidence.max_bytes,
+                },
+            )?;
+            println!("{art}");
+        }
+        IncidentCommand::Custody { artifact, json } => {
+            for c in concord_response::evidence::chain(store, &me, &artifact)? {
+                if json {
+                    print_json(&c);
+                } else {
+                    println!(
+                        "{}  {:<8} {}  {} {}",
+                        c.at,
+                        c.event,
+                        c.node,
+                        c.sha256,
+                        if c.verified {
+                            "verified"
+                        } else {
+                            "NOT VERIFIED"
+                        }
+                    );
+                }
+            }
+        }
         IncidentCommand::Timeline { id, json } => {
             for e in timeline::timeline(store, &me, &id)? {
                 if json {
@@ -628,7 +704,8 @@ fn write_cursor(dir: &Path, cursor: i64) {
 }
 
 /// One pass of the background work: publish the constituency when the file changed,
-/// scan for constituency notifications, re-announce unanswered alerts.
+/// scan for constituency notifications, verify received evidence, re-announce
+/// unanswered alerts.
 fn background_pass(
     dir: &Path,
     store: &dyn Store,
@@ -653,6 +730,7 @@ fn background_pass(
     if !created.is_empty() {
         tracing::info!(count = created.len(), "Constituency notifications created.");
     }
+    concord_response::evidence::receive_pending(store, me, dir)?;
     let settings = load_settings(dir)?;
     if settings.alerts.reannounce_after_secs > 0
         && last_reannounce.elapsed() >= Duration::from_secs(1)

@@ -18,6 +18,8 @@
 //! | answer to a request | `note` referring to the request | `kind = "request-response"` |
 //! | constituency | a new version of the node's `identity` | `kind = "constituency"` |
 //! | "your constituency is affected" | `note` referring to the object | `kind = "constituency-notification"` |
+//! | evidence | `artifact` (SHA-256, `payload_bin`) linked to the incident | its custody notes |
+//! | chain-of-custody entry | `note` referring to the artifact | `kind = "custody"`, `verified` |
 //!
 //! ```
 //! use concord_response::incident::{self, NewIncident};
@@ -36,6 +38,7 @@
 
 pub mod alert;
 pub mod constituency;
+pub mod evidence;
 pub mod ext;
 pub mod incident;
 pub mod request;

@@ -4,6 +4,9 @@
 //! [alerts]
 //! overdue_secs = 900          # a recipient that has not answered by then is overdue
 //! reannounce_after_secs = 900 # then the alert is sent again (a new round); 0: never
+//!
+//! [evidence]
+//! max_bytes = 8388608         # largest file attached to an incident
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -33,12 +36,30 @@ impl Default for AlertSettings {
     }
 }
 
+/// Evidence limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvidenceSettings {
+    /// Largest file accepted, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for EvidenceSettings {
+    fn default() -> Self {
+        EvidenceSettings {
+            max_bytes: crate::evidence::DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
 /// Everything in `response.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Alert timing.
     pub alerts: AlertSettings,
+    /// Evidence limits.
+    pub evidence: EvidenceSettings,
 }
 
 impl Settings {

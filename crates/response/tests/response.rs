@@ -462,3 +462,114 @@ fn constituency_claims_route_and_raise_notifications() {
     );
     assert_eq!(constituency::notifications(&s, ME).unwrap().len(), 1);
 }
+
+#[test]
+fn evidence_keeps_its_contents_and_a_chain_of_custody() {
+    use base64::Engine;
+    use concord_response::evidence;
+    let s = store();
+    let dir = tempfile::tempdir().unwrap();
+    let id = incident::open(
+        &s,
+        &incident::NewIncident {
+            name: "Exfiltration".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let file = b"GET /stolen.zip HTTP/1.1\r\n";
+    // Over the limit, or not the expected hash: nothing stored.
+    let e = evidence::add(
+        &s,
+        ME,
+        dir.path(),
+        &id,
+        &evidence::NewEvidence {
+            bytes: file,
+            mime_type: None,
+            expected_sha256: None,
+            max_bytes: 10,
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("over the evidence limit"), "{e}");
+    let e = evidence::add(
+        &s,
+        ME,
+        dir.path(),
+        &id,
+        &evidence::NewEvidence {
+            bytes: file,
+            mime_type: None,
+            expected_sha256: Some("00"),
+            max_bytes: 1000,
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("nothing stored"), "{e}");
+    assert!(!evidence::evidence_dir(dir.path()).exists());
+
+    let art = evidence::add(
+        &s,
+        ME,
+        dir.path(),
+        &id,
+        &evidence::NewEvidence {
+            bytes: file,
+            mime_type: Some("text/plain"),
+            expected_sha256: None,
+            max_bytes: 1000,
+        },
+    )
+    .unwrap();
+    let held = s.get(&art).unwrap().unwrap().value();
+    valid(&held);
+    let sha = held["hashes"]["SHA-256"].as_str().unwrap().to_owned();
+    assert_eq!(
+        std::fs::read(evidence::evidence_dir(dir.path()).join(&sha)).unwrap(),
+        file
+    );
+    let chain = evidence::chain(&s, ME, &art).unwrap();
+    assert_eq!(chain.len(), 1);
+    assert_eq!(
+        (chain[0].event.as_str(), chain[0].verified),
+        ("added", true)
+    );
+    // The artifact is on the incident's timeline.
+    let t = timeline::timeline(&s, ME, &id).unwrap();
+    assert!(t.iter().any(|e| e.id == art));
+
+    // At a receiver: a good artifact is verified and kept, a tampered one is not.
+    let r = store();
+    let rdir = tempfile::tempdir().unwrap();
+    receive(&r, "node-b", held.clone());
+    let mut bad = json!({"type": "artifact", "spec_version": "2.1",
+        "id": "artifact--00000000-0000-5000-8000-000000000bad",
+        "payload_bin": base64::engine::general_purpose::STANDARD.encode(b"other bytes"),
+        "hashes": {"SHA-256": sha}});
+    bad["object_marking_refs"] = json!([GREEN]);
+    receive(&r, "node-b", bad);
+    let mut got = evidence::receive_pending(&r, ME, rdir.path()).unwrap();
+    got.sort();
+    assert_eq!(got.len(), 2);
+    assert!(got.contains(&(art.clone(), true)));
+    assert!(got.contains(&(
+        "artifact--00000000-0000-5000-8000-000000000bad".into(),
+        false
+    )));
+    let kept: Vec<_> = std::fs::read_dir(evidence::evidence_dir(rdir.path()))
+        .unwrap()
+        .collect();
+    assert_eq!(kept.len(), 1);
+    // Nothing is handled twice.
+    assert!(
+        evidence::receive_pending(&r, ME, rdir.path())
+            .unwrap()
+            .is_empty()
+    );
+    let chain = evidence::chain(&r, ME, "artifact--00000000-0000-5000-8000-000000000bad").unwrap();
+    assert_eq!(
+        (chain[0].event.as_str(), chain[0].verified),
+        ("received", false)
+    );
+}

@@ -460,6 +460,46 @@ fn three_countries_coordinate_a_ransomware_response() {
         state_at_a(&b.id) == "acting"
     });
 
+    // Evidence: A attaches the ransom note; B receives it, verifies its hash and keeps
+    // it; A sees both links of the chain of custody. A file over the limit is refused.
+    std::fs::write(
+        a.path().join("response.toml"),
+        "[evidence]\nmax_bytes = 1000\n",
+    )
+    .unwrap();
+    let big = a.path().join("big.bin");
+    std::fs::write(&big, vec![7u8; 2000]).unwrap();
+    let out = run(
+        a.path(),
+        &["incident", "attach", &id, big.to_str().unwrap()],
+    );
+    assert!(!out.status.success() && stderr(&out).contains("over the evidence limit"));
+    let sample = a.path().join("README-DECRYPT.txt");
+    std::fs::write(&sample, "Your files are encrypted. Pay 2 BTC.").unwrap();
+    let t0 = Instant::now();
+    let art = a.cli(&[
+        "incident",
+        "attach",
+        &id,
+        sample.to_str().unwrap(),
+        "--mime-type",
+        "text/plain",
+    ]);
+    let art = art.trim().to_owned();
+    let t = wait_for("B's custody entry at A", Duration::from_secs(10), || {
+        a.cli(&["incident", "custody", &art])
+            .lines()
+            .any(|l| l.contains(&b.id) && l.contains("received") && l.contains(" verified"))
+    });
+    timings.push((
+        "evidence attached at A -> verified receipt at A".into(),
+        t.max(t0.elapsed().min(t)),
+    ));
+    let kept = std::fs::read_dir(b.path().join("evidence"))
+        .unwrap()
+        .count();
+    assert_eq!(kept, 1);
+
     // Timelines: each node sees what policies let it see.
     let tl = |n: &Node| n.ok("GET", &format!("/api/v1/incidents/{id}/timeline"), None);
     let (ta, tb, tc) = (tl(&a), tl(&b), tl(&c));
