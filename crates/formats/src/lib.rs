@@ -78,6 +78,7 @@
 pub mod csaf;
 pub mod error;
 pub mod export;
+#[cfg(feature = "fetch")]
 pub mod fetch;
 mod json_stream;
 pub mod misp;

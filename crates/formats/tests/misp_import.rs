@@ -64,3 +64,19 @@ fn what_the_corpus_becomes() {
         );
     }
 }
+
+/// Found by the `misp_event` fuzz target: a MISP uuid that is not an RFC 4122 UUID (the
+/// version nibble is `a`) must not become a STIX id.
+#[test]
+fn a_uuid_that_is_not_rfc_4122_gets_a_deterministic_id() {
+    let ev = serde_json::json!({"Event": {"uuid": "57c4445b-c548-4654-af0b-4be3950d210f", "info": "x",
+        "Attribute": [{"uuid": "57c4448a-fb04-a57d-87e7-4127950d210f", "type": "filename",
+            "value": "a.exe", "to_ids": true, "timestamp": "1472480394"}]}});
+    let mut c = Collected::default();
+    for i in import::convert_event(&ev, "$", &Source::new("t", NOW)) {
+        c.push(i);
+    }
+    assert!(c.errors.is_empty(), "{:?}", c.errors);
+    c.assert_valid();
+    assert_eq!(c.of_type("indicator").len(), 1);
+}

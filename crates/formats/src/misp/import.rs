@@ -96,8 +96,11 @@ struct Converter<'a> {
     paps: HashSet<Pap>,
 }
 
+/// Whether a MISP uuid can serve as a STIX id's UUID (RFC 4122 variant and version, as
+/// `concord_stix` requires); other uuids are replaced by deterministic ones.
 fn is_uuid(s: &str) -> bool {
-    uuid::Uuid::parse_str(s).is_ok() && s.len() == 36
+    s.len() == 36
+        && concord_stix::id::parse_id(&format!("note--{}", s.to_ascii_lowercase())).is_ok()
 }
 
 fn text(v: Option<&Value>) -> Option<String> {
