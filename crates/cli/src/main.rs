@@ -21,6 +21,9 @@ use clap::{Parser, Subcommand};
 use concord_store::{ListQuery, Role, Store};
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Concord: a federated node for sharing cyber-threat and incident information.
 #[derive(Parser)]
 #[command(name = "concord", version, about)]

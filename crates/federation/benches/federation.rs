@@ -22,6 +22,9 @@ use concord_store::sqlite::SqliteStore;
 use concord_store::{ListQuery, Order, Store, import::import_values};
 use serde_json::{Value, json};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const GREEN: &str = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
 const WORDS: &[&str] = &[
     "beacon",
