@@ -48,6 +48,10 @@ pub struct CollectionConfig {
     /// Roles that may write.
     #[serde(default = "writers")]
     pub can_write: Vec<Role>,
+    /// The reading caller's TLP clearance (set per request from the token's user, never
+    /// configured): objects above it are not in the collection for that caller.
+    #[serde(skip)]
+    pub clearance: Option<Tlp>,
 }
 
 impl CollectionConfig {
@@ -63,6 +67,7 @@ impl CollectionConfig {
             labels: Vec::new(),
             can_read: all_roles(),
             can_write: writers(),
+            clearance: None,
         }
     }
 
@@ -96,7 +101,10 @@ impl CollectionConfig {
 
     /// Whether filters other than the type filter apply (so objects must be parsed).
     pub fn has_content_filters(&self) -> bool {
-        !(self.tlp.is_empty() && self.sources.is_empty() && self.labels.is_empty())
+        !(self.tlp.is_empty()
+            && self.sources.is_empty()
+            && self.labels.is_empty()
+            && self.clearance.is_none())
     }
 
     /// Checks the configuration: TLP names must be known.
@@ -131,6 +139,17 @@ impl CollectionConfig {
             let ok = level.is_some_and(|l| self.tlp.iter().any(|n| tlp_from_name(n) == Some(l)));
             if !ok {
                 return Err("its TLP level is not one this collection holds".to_owned());
+            }
+        }
+        if let Some(max) = self.clearance {
+            // As in the web interface: an object without a TLP marking counts as CLEAR.
+            let level = Tlp::strictest(head.object_marking_refs.iter().map(String::as_str))
+                .unwrap_or(Tlp::Clear);
+            if level > max {
+                return Err(format!(
+                    "its TLP level is above the caller's clearance ({})",
+                    max.as_str()
+                ));
             }
         }
         if !self.sources.is_empty()

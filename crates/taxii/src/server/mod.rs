@@ -141,22 +141,32 @@ impl TaxiiState {
         format!("/taxii2/{}/", self.config.api_root)
     }
 
-    /// The collection `id` if `caller` may see it; 404 otherwise (hidden ones too).
-    fn collection(&self, id: &str, caller: &Caller) -> Result<&CollectionConfig, TaxiiError> {
-        self.collections
+    /// The collection `id` as `caller` sees it (limited to the caller's TLP clearance) if
+    /// the caller may see it; 404 otherwise (hidden ones too).
+    fn collection(&self, id: &str, caller: &Caller) -> Result<CollectionConfig, TaxiiError> {
+        let mut c = self
+            .collections
             .iter()
             .find(|c| c.id == id && c.visible_to(caller.role))
-            .ok_or_else(|| TaxiiError::not_found(format!("no collection {id:?} on this API root")))
+            .cloned()
+            .ok_or_else(|| {
+                TaxiiError::not_found(format!("no collection {id:?} on this API root"))
+            })?;
+        c.clearance = caller.clearance;
+        Ok(c)
     }
 }
 
-/// An authenticated caller: the token's name and role.
+/// An authenticated caller: the token's name and role, and the TLP clearance of the user
+/// who owns the token (`None`: a node token without a user, limited by role only).
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// Token name.
     pub name: String,
     /// Token role.
     pub role: Role,
+    /// The owning user's TLP clearance.
+    pub clearance: Option<concord_stix::Tlp>,
 }
 
 fn credentials(headers: &HeaderMap) -> Result<String, TaxiiError> {
@@ -195,8 +205,18 @@ impl FromRequestParts<TaxiiState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &TaxiiState) -> Result<Self, TaxiiError> {
         let hash = (state.hash_token)(&credentials(&parts.headers)?);
         let store = state.store.clone();
-        let record = tokio::task::spawn_blocking(move || store.token_by_hash(&hash)).await??;
-        let record = record.ok_or_else(|| {
+        let found = tokio::task::spawn_blocking(move || {
+            let Some(record) = store.token_by_hash(&hash)? else {
+                return Ok(None);
+            };
+            let clearance = match store.token_owner(record.id)? {
+                Some(user) => store.user(user)?.map(|u| u.clearance),
+                None => None,
+            };
+            Ok::<_, concord_store::StoreError>(Some((record, clearance)))
+        })
+        .await??;
+        let (record, clearance) = found.ok_or_else(|| {
             TaxiiError::unauthorized(
                 "unknown or revoked token: ask an admin of this node for a valid one",
             )
@@ -204,6 +224,7 @@ impl FromRequestParts<TaxiiState> for Caller {
         Ok(Caller {
             name: record.name,
             role: record.role,
+            clearance,
         })
     }
 }

@@ -14,14 +14,14 @@ use crate::query::Params;
 use crate::wire::{DATE_ADDED_FIRST, DATE_ADDED_LAST, STIX_MEDIA_TYPE};
 
 /// Checks read access and parses the parameters, verifying `next` for `scope`.
-fn prepare<'a>(
-    state: &'a TaxiiState,
+fn prepare(
+    state: &TaxiiState,
     caller: &Caller,
     collection: &str,
     raw: Option<&str>,
     allowed: &[&str],
     scope: &str,
-) -> Result<(&'a CollectionConfig, Params), TaxiiError> {
+) -> Result<(CollectionConfig, Params), TaxiiError> {
     let coll = state.collection(collection, caller)?;
     if !coll.readable_by(caller.role) {
         return Err(TaxiiError::forbidden(format!(
@@ -104,7 +104,7 @@ pub(super) async fn objects(
         "objects",
     )?;
     let scope = format!("objects:{}", coll.id);
-    let (found, p) = run_find(&state, coll, p, false).await?;
+    let (found, p) = run_find(&state, &coll, p, false).await?;
     let entries = found.items.iter().map(|i| i.stored.json.clone()).collect();
     Ok(page_response(
         &state, &p, &scope, &found, "objects", entries,
@@ -127,7 +127,7 @@ pub(super) async fn manifest(
         "manifest",
     )?;
     let scope = format!("manifest:{}", coll.id);
-    let (found, p) = run_find(&state, coll, p, true).await?;
+    let (found, p) = run_find(&state, &coll, p, true).await?;
     let entries = found
         .items
         .iter()
@@ -165,8 +165,8 @@ pub(super) async fn object(
     )?;
     let scope = format!("{scope}:{}", coll.id);
     p.ids = vec![object.clone()];
-    ensure_exists(&state, coll, &object).await?;
-    let (found, p) = run_find(&state, coll, p, false).await?;
+    ensure_exists(&state, &coll, &object).await?;
+    let (found, p) = run_find(&state, &coll, p, false).await?;
     let entries = found.items.iter().map(|i| i.stored.json.clone()).collect();
     Ok(page_response(
         &state, &p, &scope, &found, "objects", entries,
@@ -212,10 +212,10 @@ pub(super) async fn versions(
         &scope,
     )?;
     let scope = format!("{scope}:{}", coll.id);
-    ensure_exists(&state, coll, &object).await?;
+    ensure_exists(&state, &coll, &object).await?;
     p.ids = vec![object];
     p.versions.all = true;
-    let (found, p) = run_find(&state, coll, p, true).await?;
+    let (found, p) = run_find(&state, &coll, p, true).await?;
     let mut list: Vec<&str> = found
         .items
         .iter()

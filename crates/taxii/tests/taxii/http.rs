@@ -342,3 +342,76 @@ async fn delete_removes_every_version_for_writers_only() {
     let rest = node.get(&objects_path(), READER).await;
     assert_eq!(rest.body["objects"].as_array().unwrap().len(), 1);
 }
+
+/// A token that belongs to a user answers with what the user's TLP clearance allows:
+/// objects above it are neither listed nor found by id; a node token without a user is
+/// limited by role only.
+#[tokio::test]
+async fn a_users_token_sees_only_what_the_users_clearance_allows() {
+    use concord_store::Store as _;
+    use concord_store::users::Users;
+    let node = Node::new(concord_taxii::server::TaxiiConfig::default());
+    let marked = |n: usize, tlp: concord_stix::Tlp| {
+        let mut v = indicator(n);
+        v["object_marking_refs"] = json!([tlp.marking_id()]);
+        v
+    };
+    concord_store::import::import_values(
+        &*node.store,
+        vec![
+            marked(1, concord_stix::Tlp::Green),
+            marked(2, concord_stix::Tlp::Amber),
+            indicator(3),
+        ],
+        10,
+        &mut |_| {},
+    )
+    .unwrap();
+    let user = node
+        .store
+        .create_user(
+            "greta",
+            concord_store::Role::Reader,
+            concord_stix::Tlp::Green,
+            "x",
+        )
+        .unwrap()
+        .unwrap();
+    let token = node
+        .store
+        .create_token(
+            "greta's script",
+            concord_store::Role::Reader,
+            "greta-secret",
+        )
+        .unwrap();
+    node.store.link_token(token.id, user.id).unwrap();
+
+    let ids = |a: &Answer| -> Vec<String> {
+        a.body["objects"]
+            .as_array()
+            .map(|o| {
+                o.iter()
+                    .map(|x| x["id"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let path = format!("{ROOT}collections/{DEFAULT}/objects/");
+    let greta = node.get(&path, "greta-secret").await;
+    assert_eq!(greta.status, 200);
+    let seen = ids(&greta);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(!seen.contains(&indicator(2)["id"].as_str().unwrap().to_owned()));
+    let amber = indicator(2)["id"].as_str().unwrap().to_owned();
+    let by_id = node
+        .get(
+            &format!("{ROOT}collections/{DEFAULT}/objects/{amber}/"),
+            "greta-secret",
+        )
+        .await;
+    assert_eq!(by_id.status, 404);
+
+    let reader = node.get(&path, READER).await;
+    assert_eq!(ids(&reader).len(), 3);
+}
