@@ -41,6 +41,7 @@ pub mod constituency;
 pub mod evidence;
 pub mod ext;
 pub mod incident;
+pub mod notify;
 pub mod request;
 pub mod settings;
 pub mod timeline;

@@ -7,6 +7,10 @@
 //!
 //! [evidence]
 //! max_bytes = 8388608         # largest file attached to an incident
+//!
+//! [[subscription]]            # any number; see `notify` for the keys
+//! name = "soc"
+//! webhook = { url = "https://soc.example/hook", secret = "change me" }
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -60,6 +64,9 @@ pub struct Settings {
     pub alerts: AlertSettings,
     /// Evidence limits.
     pub evidence: EvidenceSettings,
+    /// Notification subscriptions (`[[subscription]]`, see [`crate::notify`]).
+    #[serde(rename = "subscription")]
+    pub subscriptions: Vec<crate::notify::Subscription>,
 }
 
 impl Settings {
