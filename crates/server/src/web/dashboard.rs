@@ -46,10 +46,28 @@ struct Entry {
 pub struct CountCache {
     entry: Mutex<Option<Entry>>,
     refreshing: AtomicBool,
+    /// Held while counting, so that two counts never run at once (the first visitor
+    /// waits for the count started at start-up instead of starting a second one).
+    counting: Mutex<()>,
 }
 
 impl CountCache {
     fn recount(&self, store: &dyn Store, mark: i64) -> Result<Arc<Vec<CountRow>>, StoreError> {
+        let asked = Instant::now();
+        let _counting = self
+            .counting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(e) = &*self
+            .entry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            && e.mark == mark
+            && e.at >= asked
+        {
+            // Counted by another caller while this one waited.
+            return Ok(e.rows.clone());
+        }
         let start = Instant::now();
         let rows = Arc::new(store.count_rows()?);
         let entry = Entry {
@@ -63,6 +81,23 @@ impl CountCache {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(entry);
         Ok(rows)
+    }
+
+    /// Counts the store if nothing is cached yet (errors are logged).
+    pub fn warm(&self, store: &Arc<dyn Store>) {
+        let empty = self
+            .entry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_none();
+        if empty {
+            let result = store
+                .last_seq()
+                .and_then(|mark| self.recount(&**store, mark));
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "Dashboard count failed.");
+            }
+        }
     }
 
     /// The count rows: cached, recounted now, or cached with a recount started.

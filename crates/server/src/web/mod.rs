@@ -57,6 +57,11 @@ pub fn router(state: AppState) -> Router {
         app: state,
         counts: Arc::new(dashboard::CountCache::default()),
     };
+    // Count the store for the dashboard now, so that its first visitor need not wait
+    // (a million objects take seconds to count).
+    let counts = web.counts.clone();
+    let store = web.app.store.clone();
+    std::thread::spawn(move || counts.warm(&store));
     Router::new()
         .route("/", get(dashboard::page))
         .route("/signin", get(session::signin_form).post(session::signin))

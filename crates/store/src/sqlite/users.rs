@@ -135,8 +135,22 @@ fn push_marking_probe(
 fn list_cleared(c: &Connection, q: &ClearedQuery) -> Result<Page, StoreError> {
     let base = &q.base;
     let limit = query::page_limit(base);
-    let mut sql =
-        String::from("SELECT seq, date_added, is_current, json FROM versions WHERE is_current = 1");
+    let (fts, like) = base
+        .text
+        .as_deref()
+        .map(query::text_filter)
+        .unwrap_or_default();
+    let text = fts.is_some() || !like.is_empty();
+    // With a text filter the full-text table drives the walk (CROSS JOIN keeps it the
+    // outer loop), newest `seq` (its rowid) first, so a page stops after `limit` hits
+    // instead of collecting and sorting every match first.
+    let mut sql = String::from(if text {
+        "SELECT versions.seq, versions.date_added, versions.is_current, versions.json \
+         FROM idx.search CROSS JOIN versions ON versions.seq = search.rowid \
+         WHERE versions.is_current = 1"
+    } else {
+        "SELECT seq, date_added, is_current, json FROM versions WHERE is_current = 1"
+    });
     let mut args: Vec<Value> = Vec::new();
     query::push_filters(&mut sql, &mut args, base);
     // Nothing above the clearance, and for a TLP filter nothing above that level...
@@ -164,30 +178,32 @@ fn list_cleared(c: &Connection, q: &ClearedQuery) -> Result<Page, StoreError> {
         sql.push_str(" AND date_added < ?");
         args.push(Value::Text(before.clone()));
     }
+    let key = if text { "search.rowid" } else { "seq" };
     if let Some(cursor) = base.cursor {
-        sql.push_str(match base.order {
-            Order::NewestFirst => " AND seq < ?",
-            Order::BySeq => " AND seq > ?",
-        });
+        sql.push_str(&format!(
+            " AND {key} {} ?",
+            match base.order {
+                Order::NewestFirst => "<",
+                Order::BySeq => ">",
+            }
+        ));
         args.push(Value::Integer(cursor));
     }
-    if let Some(text) = &base.text {
-        let (fts, like) = query::text_filter(text);
-        if let Some(fts) = fts {
-            sql.push_str(" AND seq IN (SELECT rowid FROM idx.search WHERE search MATCH ?)");
-            args.push(Value::Text(fts));
-        }
-        for pattern in like {
-            sql.push_str(
-                " AND seq IN (SELECT rowid FROM idx.search WHERE text LIKE ? ESCAPE '\\')",
-            );
-            args.push(Value::Text(pattern));
-        }
+    if let Some(fts) = fts {
+        sql.push_str(" AND search MATCH ?");
+        args.push(Value::Text(fts));
     }
-    sql.push_str(match base.order {
-        Order::NewestFirst => " ORDER BY seq DESC LIMIT ?",
-        Order::BySeq => " ORDER BY seq ASC LIMIT ?",
-    });
+    for pattern in like {
+        sql.push_str(" AND search.text LIKE ? ESCAPE '\\'");
+        args.push(Value::Text(pattern));
+    }
+    sql.push_str(&format!(
+        " ORDER BY {key} {} LIMIT ?",
+        match base.order {
+            Order::NewestFirst => "DESC",
+            Order::BySeq => "ASC",
+        }
+    ));
     args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
     let mut st = c.prepare_cached(&sql)?;
     let objects: Vec<StoredObject> = st
@@ -217,24 +233,40 @@ fn tlp_levels(c: &Connection, ids: &[String]) -> Result<Vec<(String, Tlp)>, Stor
 }
 
 fn count_rows(c: &Connection) -> Result<Vec<CountRow>, StoreError> {
+    // One walk over the current versions, summed here (a GROUP BY over four columns would
+    // sort a million rows first).
     let sql = format!(
-        "SELECT type, coalesce(lvl, 0), created_by_ref, day, count(*) FROM (\
-           SELECT type, created_by_ref, substr(date_added, 1, 10) AS day, {} AS lvl \
-           FROM versions WHERE is_current = 1) \
-         GROUP BY 1, 2, 3, 4",
+        "SELECT type, {}, created_by_ref, substr(date_added, 1, 10) \
+         FROM versions WHERE is_current = 1",
         level_sql("versions.seq")
     );
     let mut st = c.prepare_cached(&sql)?;
-    let rows = st.query_map([], |r| {
-        Ok(CountRow {
-            object_type: r.get(0)?,
-            tlp: from_rank(r.get(1)?),
-            source: r.get(2)?,
-            day: r.get(3)?,
-            count: r.get(4)?,
+    let mut rows = st.query([])?;
+    let mut sums: std::collections::HashMap<(String, i64, Option<String>, String), i64> =
+        std::collections::HashMap::new();
+    while let Some(r) = rows.next()? {
+        let ty = r.get_ref(0)?.as_str().unwrap_or("");
+        let level: Option<i64> = r.get(1)?;
+        let source = r.get_ref(2)?.as_str_or_null().unwrap_or(None);
+        let day = r.get_ref(3)?.as_str().unwrap_or("");
+        let key = (
+            ty.to_owned(),
+            level.unwrap_or(0),
+            source.map(str::to_owned),
+            day.to_owned(),
+        );
+        *sums.entry(key).or_default() += 1;
+    }
+    Ok(sums
+        .into_iter()
+        .map(|((object_type, level, source, day), count)| CountRow {
+            object_type,
+            tlp: from_rank(level),
+            source,
+            day,
+            count,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        .collect())
 }
 
 impl Users for SqliteStore {
