@@ -5,6 +5,9 @@
 //! `cargo bench -p concord-store --bench ingest -- --count N` (or `INGEST_COUNT=N`);
 //! `bench/ingest` wraps it. A result file is written to `bench/results/`.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
