@@ -181,14 +181,18 @@ pub enum Reading {
     Plain(Box<Layout>),
 }
 
-/// Decides how to read an input from the arguments and the start of its content.
-pub fn reading(args: &ImportArgs, head: &[u8]) -> anyhow::Result<Reading> {
+/// Decides how to read an input from the arguments, its name and the start of its
+/// content (text in a `.json` file, or no content at all, is read as STIX so that its
+/// error says what a JSON reader says).
+pub fn reading(args: &ImportArgs, head: &[u8], name: &str) -> anyhow::Result<Reading> {
+    let json_name = name.to_ascii_lowercase().ends_with(".json");
     let format = match args.format.as_str() {
         "auto" => match concord_formats::detect(head) {
             Detected::Stix => "stix",
             Detected::Misp => "misp",
             Detected::Csaf => "csaf",
             _ if args.preset.is_some() || args.columns.is_some() => "csv",
+            _ if json_name || head.iter().all(u8::is_ascii_whitespace) => "stix",
             _ => "lines",
         },
         f => f,
@@ -322,8 +326,9 @@ pub fn import_reader(
     let counted = crate::progress::Counting::new(reader, bar.clone());
     let mut buffered = BufReader::with_capacity(1 << 16, counted);
     let head = buffered.fill_buf().context("cannot read")?.to_vec();
-    let how = reading(args, &head)?;
+    let how = reading(args, &head, name)?;
     let is_plain = matches!(how, Reading::Plain(_));
+    let is_stix = matches!(how, Reading::Stix);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(4 * batch.max(1));
     let thread_source = source.clone();
     let parser = std::thread::spawn(move || -> Result<(), FormatError> {
@@ -349,7 +354,12 @@ pub fn import_reader(
     let mut objects = 0u64;
     let mut settled = Settled::new(store, rx, &bar, name, keep_ids);
     settled.bump = is_plain;
-    settled.lists = args.lists.clone();
+    // STIX input is taken as it is: its timestamps are its versions, and it may be
+    // signed; settling and warning-list flags are for what Concord converts itself.
+    settled.convert = !is_stix;
+    if settled.convert {
+        settled.lists = args.lists.clone();
+    }
     let (stored, counts) = {
         let mut settled = settled;
         let r = import_values(store, &mut settled, batch, &mut |results| {
@@ -413,6 +423,8 @@ struct Settled<'a> {
     ids: Vec<String>,
     /// Plain feeds: a changed value gets a `modified` after the held one.
     bump: bool,
+    /// Converted input (not STIX): settle against held versions, send repeats once.
+    convert: bool,
     lists: Option<Arc<WarningLists>>,
     flagged: usize,
 }
@@ -436,6 +448,7 @@ impl<'a> Settled<'a> {
             keep_ids,
             ids: Vec::new(),
             bump: false,
+            convert: true,
             lists: None,
             flagged: 0,
         }
@@ -446,6 +459,14 @@ impl<'a> Settled<'a> {
     }
 
     fn settle(&mut self, mut v: Value) -> Option<Value> {
+        if !self.convert {
+            if self.keep_ids
+                && let Some(id) = v.get("id").and_then(Value::as_str)
+            {
+                self.ids.push(id.to_owned());
+            }
+            return Some(v);
+        }
         let id = v.get("id").and_then(Value::as_str)?.to_owned();
         let ty = v.get("type").and_then(Value::as_str).unwrap_or("");
         let repeats = matches!(
@@ -484,6 +505,22 @@ impl<'a> Settled<'a> {
                     });
                 }
             }
+        }
+        // Look the held version up only where it can matter: objects whose timestamps
+        // the conversion minted (plain feeds; identities and galaxy clusters that recur
+        // with other times), and flagged indicators (an analyst's override stays).
+        // MISP and CSAF records carry their own times, so the store alone decides.
+        let flagged = v.get("labels").and_then(Value::as_array).is_some_and(|l| {
+            l.iter().any(|x| {
+                x.as_str()
+                    .is_some_and(|x| x.starts_with(warninglist::FLAG_PREFIX))
+            })
+        });
+        if !(self.bump || repeats || flagged) {
+            if self.keep_ids {
+                self.ids.push(id);
+            }
+            return Some(v);
         }
         if let Ok(Some(held)) = self.store.get(&id) {
             let held = held.value();

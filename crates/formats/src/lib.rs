@@ -4,7 +4,9 @@
 //!
 //! Pure conversion: input as readers, output as `serde_json::Value` STIX objects handed
 //! one by one to a callback as [`Item`]s (an object, or a located [`FormatError`] after
-//! which reading goes on). No store, no network, no clock: "now" comes in the [`Source`].
+//! which reading goes on). No store and no clock: "now" comes in the [`Source`]. The one
+//! exception to "no I/O" is the `fetch` module (feature `fetch`, on by default): files and
+//! HTTP(S) for feeds, behind the `fetch::Fetch` trait.
 //! Every object an importer emits passes `concord_stix::Object::from_value`, and every
 //! STIX pattern it writes parses with `concord_pattern::parse`. Ids are deterministic
 //! (the MISP uuid, or UUIDv5 over source and value), so importing the same input twice

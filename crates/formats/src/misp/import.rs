@@ -78,32 +78,32 @@ pub fn convert_event(doc: &Value, path: &str, source: &Source) -> Vec<Item> {
 }
 
 /// State while one event is converted.
-struct Converter<'a> {
-    ev: &'a Map<String, Value>,
-    path: String,
-    source: &'a Source,
-    event_uuid: String,
-    time: String,
-    author: String,
-    tags: Tags,
-    grading: Option<Grading>,
-    out: Vec<Item>,
+pub(super) struct Converter<'a> {
+    pub(super) ev: &'a Map<String, Value>,
+    pub(super) path: String,
+    pub(super) source: &'a Source,
+    pub(super) event_uuid: String,
+    pub(super) time: String,
+    pub(super) author: String,
+    pub(super) tags: Tags,
+    pub(super) grading: Option<Grading>,
+    pub(super) out: Vec<Item>,
     /// MISP uuid -> STIX id of what it became.
-    ids: HashMap<String, String>,
+    pub(super) ids: HashMap<String, String>,
     /// STIX ids the grouping refers to.
-    refs: Vec<String>,
-    seen: HashSet<String>,
-    paps: HashSet<Pap>,
+    pub(super) refs: Vec<String>,
+    pub(super) seen: HashSet<String>,
+    pub(super) paps: HashSet<Pap>,
 }
 
 /// Whether a MISP uuid can serve as a STIX id's UUID (RFC 4122 variant and version, as
 /// `concord_stix` requires); other uuids are replaced by deterministic ones.
-fn is_uuid(s: &str) -> bool {
+pub(super) fn is_uuid(s: &str) -> bool {
     s.len() == 36
         && concord_stix::id::parse_id(&format!("note--{}", s.to_ascii_lowercase())).is_ok()
 }
 
-fn text(v: Option<&Value>) -> Option<String> {
+pub(super) fn text(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -112,7 +112,7 @@ fn text(v: Option<&Value>) -> Option<String> {
     }
 }
 
-fn flag(v: Option<&Value>) -> bool {
+pub(super) fn flag(v: Option<&Value>) -> bool {
     match v {
         Some(Value::Bool(b)) => *b,
         Some(Value::String(s)) => s == "1" || s.eq_ignore_ascii_case("true"),
@@ -178,11 +178,11 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn error(&mut self, path: String, message: impl Into<String>) {
+    pub(super) fn error(&mut self, path: String, message: impl Into<String>) {
         self.out.push(Item::Error(FormatError::path(path, message)));
     }
 
-    fn emit(&mut self, v: Value, refer: bool) {
+    pub(super) fn emit(&mut self, v: Value, refer: bool) {
         let id = v["id"].as_str().unwrap_or_default().to_owned();
         if !self.seen.insert(id.clone()) {
             return;
@@ -193,7 +193,7 @@ impl<'a> Converter<'a> {
         self.out.push(Item::Object(v));
     }
 
-    fn identity(&mut self, org: Option<&Value>) -> Option<String> {
+    pub(super) fn identity(&mut self, org: Option<&Value>) -> Option<String> {
         let org = org?;
         let name = org.get("name").and_then(Value::as_str)?;
         let id = match org.get("uuid").and_then(Value::as_str) {
@@ -263,7 +263,7 @@ impl<'a> Converter<'a> {
     }
 
     /// Common properties of an SDO made from a MISP record.
-    fn sdo(
+    pub(super) fn sdo(
         &mut self,
         ty: &str,
         id: String,
@@ -311,7 +311,7 @@ impl<'a> Converter<'a> {
         m
     }
 
-    fn markings(&mut self, tags: &Tags) -> Vec<String> {
+    pub(super) fn markings(&mut self, tags: &Tags) -> Vec<String> {
         let mut refs = Vec::new();
         if let Some(t) = tags.tlp.or(self.tags.tlp) {
             refs.push(t.marking_id().to_owned());
@@ -458,12 +458,12 @@ impl<'a> Converter<'a> {
         self.sightings(a, &id, &path);
     }
 
-    fn grouping_id(&self) -> String {
+    pub(super) fn grouping_id(&self) -> String {
         format!("grouping--{}", self.event_uuid)
     }
 
     /// Adds the MISP extension and emits the object; returns its id.
-    fn finish(&mut self, mut m: Map<String, Value>, ext: Value, refer: bool) -> String {
+    pub(super) fn finish(&mut self, mut m: Map<String, Value>, ext: Value, refer: bool) -> String {
         let id = m["id"].as_str().unwrap_or_default().to_owned();
         let exts = m.entry("extensions").or_insert_with(|| json!({}));
         if let Some(e) = exts.as_object_mut() {
@@ -679,240 +679,6 @@ impl<'a> Converter<'a> {
         self.ids.insert(uuid, id);
     }
 
-    fn references(&mut self, o: &Value, path: String) {
-        let Some(src_uuid) = o.get("uuid").and_then(Value::as_str) else {
-            return;
-        };
-        let Some(src) = self.ids.get(&src_uuid.to_ascii_lowercase()).cloned() else {
-            return;
-        };
-        for (i, r) in o
-            .get("ObjectReference")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            if flag(r.get("deleted")) {
-                continue;
-            }
-            let target_uuid = r
-                .get("referenced_uuid")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let Some(target) = self.ids.get(&target_uuid).cloned() else {
-                self.out.push(Item::Warning(FormatError::path(
-                    format!("{path}.ObjectReference[{i}]"),
-                    format!("refers to {target_uuid:?}, which is not in this event; left out"),
-                )));
-                continue;
-            };
-            let rel = r
-                .get("relationship_type")
-                .and_then(Value::as_str)
-                .map(relationship_type)
-                .unwrap_or_else(|| "related-to".into());
-            let id = match r.get("uuid").and_then(Value::as_str) {
-                Some(u) if is_uuid(u) => format!("relationship--{}", u.to_ascii_lowercase()),
-                _ => stable_id("relationship", &[&src, &rel, &target]),
-            };
-            let time = r
-                .get("timestamp")
-                .and_then(unix_time)
-                .unwrap_or_else(|| self.time.clone());
-            let tags = Tags::default();
-            let mut m = self.sdo("relationship", id, &time, &tags, None);
-            m.insert("relationship_type".into(), json!(rel));
-            m.insert("source_ref".into(), json!(src));
-            m.insert("target_ref".into(), json!(target));
-            self.emit(Value::Object(m), true);
-        }
-    }
-
-    /// Galaxy clusters to SDOs; returns their ids.
-    fn galaxy(&mut self, g: &Value, path: &str) -> Vec<String> {
-        let gtype = g.get("type").and_then(Value::as_str).unwrap_or("");
-        let mut ids = Vec::new();
-        for (i, c) in g
-            .get("GalaxyCluster")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let ctype = c.get("type").and_then(Value::as_str).unwrap_or(gtype);
-            let Some(value) = c.get("value").and_then(Value::as_str) else {
-                self.error(
-                    format!("{path}.GalaxyCluster[{i}].value"),
-                    "a cluster needs a `value`",
-                );
-                continue;
-            };
-            let Some(sdo) = galaxy_sdo_type(ctype) else {
-                continue;
-            };
-            let id = match c.get("uuid").and_then(Value::as_str) {
-                Some(u) if is_uuid(u) => format!("{sdo}--{}", u.to_ascii_lowercase()),
-                _ => stable_id(sdo, &["misp-galaxy", ctype, value]),
-            };
-            let mut m = Map::new();
-            m.insert("type".into(), json!(sdo));
-            m.insert("spec_version".into(), json!("2.1"));
-            m.insert("id".into(), json!(id));
-            m.insert("created".into(), json!(self.time));
-            m.insert("modified".into(), json!(self.time));
-            m.insert("name".into(), json!(value));
-            if let Some(d) = c
-                .get("description")
-                .and_then(Value::as_str)
-                .filter(|d| !d.is_empty())
-            {
-                m.insert("description".into(), json!(d));
-            }
-            if sdo == "malware" {
-                m.insert("is_family".into(), json!(true));
-            }
-            if let Some(tag) = c.get("tag_name").and_then(Value::as_str) {
-                m.insert("labels".into(), json!([tag]));
-            }
-            let synonyms: Vec<&str> = c
-                .pointer("/meta/synonyms")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            if !synonyms.is_empty()
-                && matches!(
-                    sdo,
-                    "malware" | "threat-actor" | "intrusion-set" | "tool" | "campaign"
-                )
-            {
-                m.insert("aliases".into(), json!(synonyms));
-            }
-            let refs: Vec<Value> = c
-                .pointer("/meta/refs")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .filter(|u| u.starts_with("http"))
-                .map(|u| json!({"source_name": "misp-galaxy", "url": u}))
-                .collect();
-            if !refs.is_empty() {
-                m.insert("external_references".into(), json!(refs));
-            }
-            let markings = self.markings(&Tags::default());
-            if !markings.is_empty() {
-                m.insert("object_marking_refs".into(), json!(markings));
-            }
-            ids.push(id);
-            self.emit(Value::Object(m), true);
-        }
-        ids
-    }
-
-    fn galaxies_of(&mut self, a: &Value, id: &str, path: &str) {
-        let galaxies: Vec<Value> = a
-            .get("Galaxy")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for (i, g) in galaxies.iter().enumerate() {
-            for target in self.galaxy(g, &format!("{path}.Galaxy[{i}]")) {
-                let rid = stable_id("relationship", &[id, "related-to", &target]);
-                let time = self.time.clone();
-                let mut m = self.sdo("relationship", rid, &time, &Tags::default(), None);
-                m.insert("relationship_type".into(), json!("related-to"));
-                m.insert("source_ref".into(), json!(id));
-                m.insert("target_ref".into(), json!(target));
-                self.emit(Value::Object(m), true);
-            }
-        }
-    }
-
-    fn sightings(&mut self, a: &Value, target: &str, path: &str) {
-        for (i, s) in a
-            .get("Sighting")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let Some(when) = s.get("date_sighting").and_then(unix_time) else {
-                self.error(
-                    format!("{path}.Sighting[{i}].date_sighting"),
-                    "a sighting needs a time",
-                );
-                continue;
-            };
-            let uuid = match s.get("uuid").and_then(Value::as_str) {
-                Some(u) if is_uuid(u) => u.to_ascii_lowercase(),
-                _ => uuid_of(&stable_id("sighting", &[target, &when])),
-            };
-            let who = self.identity(s.get("Organisation"));
-            let kind = text(s.get("type")).unwrap_or_else(|| "0".into());
-            let tags = Tags::default();
-            match kind.as_str() {
-                "0" => {
-                    let mut m =
-                        self.sdo("sighting", format!("sighting--{uuid}"), &when, &tags, None);
-                    m.insert("sighting_of_ref".into(), json!(target));
-                    m.insert("first_seen".into(), json!(when));
-                    m.insert("last_seen".into(), json!(when));
-                    m.insert("count".into(), json!(1));
-                    if let Some(w) = who {
-                        m.insert("where_sighted_refs".into(), json!([w]));
-                    }
-                    self.emit(Value::Object(m), true);
-                }
-                "1" => {
-                    let mut m = self.sdo("opinion", format!("opinion--{uuid}"), &when, &tags, None);
-                    m.insert("opinion".into(), json!("strongly-disagree"));
-                    m.insert("explanation".into(), json!("MISP false-positive sighting"));
-                    m.insert("object_refs".into(), json!([target]));
-                    self.emit(Value::Object(m), true);
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn report(&mut self, r: &Value, path: String) {
-        if flag(r.get("deleted")) {
-            return;
-        }
-        let Some(content) = r.get("content").and_then(Value::as_str) else {
-            return self.error(format!("{path}.content"), "an event report needs `content`");
-        };
-        let uuid = match r.get("uuid").and_then(Value::as_str) {
-            Some(u) if is_uuid(u) => u.to_ascii_lowercase(),
-            _ => uuid_of(&stable_id("note", &[&self.event_uuid, &path])),
-        };
-        let time = r
-            .get("timestamp")
-            .and_then(unix_time)
-            .unwrap_or_else(|| self.time.clone());
-        let mut m = self.sdo(
-            "note",
-            format!("note--{uuid}"),
-            &time,
-            &Tags::default(),
-            r.get("distribution"),
-        );
-        if let Some(n) = r.get("name").and_then(Value::as_str) {
-            m.insert("abstract".into(), json!(n));
-        }
-        m.insert(
-            "content".into(),
-            json!(if content.is_empty() { " " } else { content }),
-        );
-        m.insert("object_refs".into(), json!([self.grouping_id()]));
-        let ext = json!({"extension_type": "property-extension", "event_report": {"uuid": uuid}});
-        self.finish(m, ext, true);
-    }
-
     fn grouping(&mut self) {
         let ev = self.ev;
         let id = self.grouping_id();
@@ -962,7 +728,7 @@ impl<'a> Converter<'a> {
     }
 }
 
-fn uuid_of(id: &str) -> String {
+pub(super) fn uuid_of(id: &str) -> String {
     id.split_once("--")
         .map(|(_, u)| u.to_owned())
         .unwrap_or_default()
@@ -979,52 +745,6 @@ fn rename(v: &mut Value, map: &HashMap<String, String>) {
         Value::Object(o) => o.values_mut().for_each(|x| rename(x, map)),
         _ => {}
     }
-}
-
-/// A STIX relationship type from MISP's (lower case, hyphens).
-fn relationship_type(s: &str) -> String {
-    let t: String = s
-        .trim()
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let t = t.trim_matches('-').to_owned();
-    if t.is_empty() { "related-to".into() } else { t }
-}
-
-/// The SDO type a galaxy's clusters become, if any.
-pub fn galaxy_sdo_type(galaxy: &str) -> Option<&'static str> {
-    let g = galaxy.to_ascii_lowercase();
-    Some(if g.contains("intrusion-set") {
-        "intrusion-set"
-    } else if g.contains("threat-actor") {
-        "threat-actor"
-    } else if g.contains("attack-pattern") {
-        "attack-pattern"
-    } else if g.contains("course-of-action") {
-        "course-of-action"
-    } else if g.contains("tool") {
-        "tool"
-    } else if g.contains("malware")
-        || [
-            "banker",
-            "ransomware",
-            "rat",
-            "stealer",
-            "botnet",
-            "android",
-            "backdoor",
-            "exploit-kit",
-            "malpedia",
-            "cryptominers",
-        ]
-        .contains(&g.as_str())
-    {
-        "malware"
-    } else {
-        return None;
-    })
 }
 
 /// Comparisons grouped by object path.

@@ -1,0 +1,292 @@
+//! The parts of a MISP event around its attributes: object references, galaxy clusters
+//! (to threat actors, intrusion sets, malware, tools, attack patterns, courses of action),
+//! sightings and event reports.
+
+use serde_json::{Map, Value, json};
+
+use super::import::{Converter, flag, is_uuid, text, uuid_of};
+use super::tags::Tags;
+use crate::error::{FormatError, Item};
+use crate::source::{stable_id, unix_time};
+
+impl Converter<'_> {
+    pub(super) fn references(&mut self, o: &Value, path: String) {
+        let Some(src_uuid) = o.get("uuid").and_then(Value::as_str) else {
+            return;
+        };
+        let Some(src) = self.ids.get(&src_uuid.to_ascii_lowercase()).cloned() else {
+            return;
+        };
+        for (i, r) in o
+            .get("ObjectReference")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if flag(r.get("deleted")) {
+                continue;
+            }
+            let target_uuid = r
+                .get("referenced_uuid")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let Some(target) = self.ids.get(&target_uuid).cloned() else {
+                self.out.push(Item::Warning(FormatError::path(
+                    format!("{path}.ObjectReference[{i}]"),
+                    format!("refers to {target_uuid:?}, which is not in this event; left out"),
+                )));
+                continue;
+            };
+            let rel = r
+                .get("relationship_type")
+                .and_then(Value::as_str)
+                .map(relationship_type)
+                .unwrap_or_else(|| "related-to".into());
+            let id = match r.get("uuid").and_then(Value::as_str) {
+                Some(u) if is_uuid(u) => format!("relationship--{}", u.to_ascii_lowercase()),
+                _ => stable_id("relationship", &[&src, &rel, &target]),
+            };
+            let time = r
+                .get("timestamp")
+                .and_then(unix_time)
+                .unwrap_or_else(|| self.time.clone());
+            let tags = Tags::default();
+            let mut m = self.sdo("relationship", id, &time, &tags, None);
+            m.insert("relationship_type".into(), json!(rel));
+            m.insert("source_ref".into(), json!(src));
+            m.insert("target_ref".into(), json!(target));
+            self.emit(Value::Object(m), true);
+        }
+    }
+
+    /// Galaxy clusters to SDOs; returns their ids.
+    pub(super) fn galaxy(&mut self, g: &Value, path: &str) -> Vec<String> {
+        let gtype = g.get("type").and_then(Value::as_str).unwrap_or("");
+        let mut ids = Vec::new();
+        for (i, c) in g
+            .get("GalaxyCluster")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let ctype = c.get("type").and_then(Value::as_str).unwrap_or(gtype);
+            let Some(value) = c.get("value").and_then(Value::as_str) else {
+                self.error(
+                    format!("{path}.GalaxyCluster[{i}].value"),
+                    "a cluster needs a `value`",
+                );
+                continue;
+            };
+            let Some(sdo) = galaxy_sdo_type(ctype) else {
+                continue;
+            };
+            let id = match c.get("uuid").and_then(Value::as_str) {
+                Some(u) if is_uuid(u) => format!("{sdo}--{}", u.to_ascii_lowercase()),
+                _ => stable_id(sdo, &["misp-galaxy", ctype, value]),
+            };
+            let mut m = Map::new();
+            m.insert("type".into(), json!(sdo));
+            m.insert("spec_version".into(), json!("2.1"));
+            m.insert("id".into(), json!(id));
+            m.insert("created".into(), json!(self.time));
+            m.insert("modified".into(), json!(self.time));
+            m.insert("name".into(), json!(value));
+            if let Some(d) = c
+                .get("description")
+                .and_then(Value::as_str)
+                .filter(|d| !d.is_empty())
+            {
+                m.insert("description".into(), json!(d));
+            }
+            if sdo == "malware" {
+                m.insert("is_family".into(), json!(true));
+            }
+            if let Some(tag) = c.get("tag_name").and_then(Value::as_str) {
+                m.insert("labels".into(), json!([tag]));
+            }
+            let synonyms: Vec<&str> = c
+                .pointer("/meta/synonyms")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            if !synonyms.is_empty()
+                && matches!(
+                    sdo,
+                    "malware" | "threat-actor" | "intrusion-set" | "tool" | "campaign"
+                )
+            {
+                m.insert("aliases".into(), json!(synonyms));
+            }
+            let refs: Vec<Value> = c
+                .pointer("/meta/refs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter(|u| u.starts_with("http"))
+                .map(|u| json!({"source_name": "misp-galaxy", "url": u}))
+                .collect();
+            if !refs.is_empty() {
+                m.insert("external_references".into(), json!(refs));
+            }
+            let markings = self.markings(&Tags::default());
+            if !markings.is_empty() {
+                m.insert("object_marking_refs".into(), json!(markings));
+            }
+            ids.push(id);
+            self.emit(Value::Object(m), true);
+        }
+        ids
+    }
+
+    pub(super) fn galaxies_of(&mut self, a: &Value, id: &str, path: &str) {
+        let galaxies: Vec<Value> = a
+            .get("Galaxy")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (i, g) in galaxies.iter().enumerate() {
+            for target in self.galaxy(g, &format!("{path}.Galaxy[{i}]")) {
+                let rid = stable_id("relationship", &[id, "related-to", &target]);
+                let time = self.time.clone();
+                let mut m = self.sdo("relationship", rid, &time, &Tags::default(), None);
+                m.insert("relationship_type".into(), json!("related-to"));
+                m.insert("source_ref".into(), json!(id));
+                m.insert("target_ref".into(), json!(target));
+                self.emit(Value::Object(m), true);
+            }
+        }
+    }
+
+    pub(super) fn sightings(&mut self, a: &Value, target: &str, path: &str) {
+        for (i, s) in a
+            .get("Sighting")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let Some(when) = s.get("date_sighting").and_then(unix_time) else {
+                self.error(
+                    format!("{path}.Sighting[{i}].date_sighting"),
+                    "a sighting needs a time",
+                );
+                continue;
+            };
+            let uuid = match s.get("uuid").and_then(Value::as_str) {
+                Some(u) if is_uuid(u) => u.to_ascii_lowercase(),
+                _ => uuid_of(&stable_id("sighting", &[target, &when])),
+            };
+            let who = self.identity(s.get("Organisation"));
+            let kind = text(s.get("type")).unwrap_or_else(|| "0".into());
+            let tags = Tags::default();
+            match kind.as_str() {
+                "0" => {
+                    let mut m =
+                        self.sdo("sighting", format!("sighting--{uuid}"), &when, &tags, None);
+                    m.insert("sighting_of_ref".into(), json!(target));
+                    m.insert("first_seen".into(), json!(when));
+                    m.insert("last_seen".into(), json!(when));
+                    m.insert("count".into(), json!(1));
+                    if let Some(w) = who {
+                        m.insert("where_sighted_refs".into(), json!([w]));
+                    }
+                    self.emit(Value::Object(m), true);
+                }
+                "1" => {
+                    let mut m = self.sdo("opinion", format!("opinion--{uuid}"), &when, &tags, None);
+                    m.insert("opinion".into(), json!("strongly-disagree"));
+                    m.insert("explanation".into(), json!("MISP false-positive sighting"));
+                    m.insert("object_refs".into(), json!([target]));
+                    self.emit(Value::Object(m), true);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn report(&mut self, r: &Value, path: String) {
+        if flag(r.get("deleted")) {
+            return;
+        }
+        let Some(content) = r.get("content").and_then(Value::as_str) else {
+            return self.error(format!("{path}.content"), "an event report needs `content`");
+        };
+        let uuid = match r.get("uuid").and_then(Value::as_str) {
+            Some(u) if is_uuid(u) => u.to_ascii_lowercase(),
+            _ => uuid_of(&stable_id("note", &[&self.event_uuid, &path])),
+        };
+        let time = r
+            .get("timestamp")
+            .and_then(unix_time)
+            .unwrap_or_else(|| self.time.clone());
+        let mut m = self.sdo(
+            "note",
+            format!("note--{uuid}"),
+            &time,
+            &Tags::default(),
+            r.get("distribution"),
+        );
+        if let Some(n) = r.get("name").and_then(Value::as_str) {
+            m.insert("abstract".into(), json!(n));
+        }
+        m.insert(
+            "content".into(),
+            json!(if content.is_empty() { " " } else { content }),
+        );
+        m.insert("object_refs".into(), json!([self.grouping_id()]));
+        let ext = json!({"extension_type": "property-extension", "event_report": {"uuid": uuid}});
+        self.finish(m, ext, true);
+    }
+}
+
+/// A STIX relationship type from MISP's (lower case, hyphens).
+fn relationship_type(s: &str) -> String {
+    let t: String = s
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let t = t.trim_matches('-').to_owned();
+    if t.is_empty() { "related-to".into() } else { t }
+}
+
+/// The SDO type a galaxy's clusters become, if any.
+pub(super) fn galaxy_sdo_type(galaxy: &str) -> Option<&'static str> {
+    let g = galaxy.to_ascii_lowercase();
+    Some(if g.contains("intrusion-set") {
+        "intrusion-set"
+    } else if g.contains("threat-actor") {
+        "threat-actor"
+    } else if g.contains("attack-pattern") {
+        "attack-pattern"
+    } else if g.contains("course-of-action") {
+        "course-of-action"
+    } else if g.contains("tool") {
+        "tool"
+    } else if g.contains("malware")
+        || [
+            "banker",
+            "ransomware",
+            "rat",
+            "stealer",
+            "botnet",
+            "android",
+            "backdoor",
+            "exploit-kit",
+            "malpedia",
+            "cryptominers",
+        ]
+        .contains(&g.as_str())
+    {
+        "malware"
+    } else {
+        return None;
+    })
+}
