@@ -247,8 +247,14 @@ pub enum RouteCommand {
 /// `concord subscription` subcommands (notifications).
 #[derive(clap::Subcommand)]
 pub enum SubscriptionCommand {
-    /// List subscriptions.
+    /// List the subscriptions of response.toml.
     List,
+    /// Deliver a test notification (the newest incident, or a sample) to one
+    /// subscription now, and report how it went.
+    Test {
+        /// The subscription's name.
+        name: String,
+    },
 }
 
 fn me(node: &Node) -> anyhow::Result<String> {
@@ -675,9 +681,71 @@ pub fn route(node: &Node, command: RouteCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs `concord subscription`.
-pub fn subscription(_node: &Node, command: SubscriptionCommand) -> anyhow::Result<ExitCode> {
+pub fn subscription(node: &Node, command: SubscriptionCommand) -> anyhow::Result<ExitCode> {
+    let settings = load_settings(&node.dir)?;
     match command {
-        SubscriptionCommand::List => {}
+        SubscriptionCommand::List => {
+            for s in &settings.subscriptions {
+                let mut v = serde_json::to_value(s)?;
+                // Never print webhook secrets.
+                if let Some(h) = v.get_mut("webhook").and_then(Value::as_object_mut) {
+                    h.insert("secret".into(), Value::String("***".into()));
+                }
+                print_json(&v);
+            }
+        }
+        SubscriptionCommand::Test { name } => {
+            let sub = settings
+                .subscriptions
+                .iter()
+                .find(|s| s.name == name)
+                .with_context(|| format!("no subscription {name:?} in {}", settings::FILE_NAME))?;
+            let me = me(node)?;
+            let object = incident::list(&node.store, &me, 1)?
+                .into_iter()
+                .next()
+                .map(|v| v["object"].clone())
+                .unwrap_or_else(|| serde_json::json!({"type": "note", "content": "test"}));
+            let payload = serde_json::json!({"subscription": name, "node": me, "origin": me,
+                "local": true, "test": true, "object": object});
+            let attempts = sub.attempts.unwrap_or(5);
+            let timeout = Duration::from_secs(sub.timeout_secs.unwrap_or(5).max(1));
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let mut failed = false;
+            rt.block_on(async {
+                if let Some(h) = &sub.webhook {
+                    let client = concord_response::notify::client().map_err(anyhow::Error::msg)?;
+                    match concord_response::notify::deliver_webhook(
+                        &client, h, &name, &payload, attempts, timeout,
+                    )
+                    .await
+                    {
+                        Ok(n) => println!("webhook {}: delivered (attempt {n})", h.url),
+                        Err(e) => {
+                            failed = true;
+                            println!("webhook {}: failed: {e}", h.url);
+                        }
+                    }
+                }
+                if let Some(m) = &sub.email {
+                    match concord_response::notify::deliver_email(m, &payload, attempts, timeout)
+                        .await
+                    {
+                        Ok(n) => println!("e-mail via {}: delivered (attempt {n})", m.smtp),
+                        Err(e) => {
+                            failed = true;
+                            println!("e-mail via {}: failed: {e}", m.smtp);
+                        }
+                    }
+                }
+                anyhow::Ok(())
+            })?;
+            if failed {
+                return Ok(ExitCode::from(1));
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -687,18 +755,27 @@ fn state_path(dir: &Path) -> PathBuf {
     dir.join("response-state.json")
 }
 
-fn read_cursor(dir: &Path) -> i64 {
+/// Serialises the read-modify-write of the state file between the background tasks.
+static STATE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn read_cursor(dir: &Path, key: &str) -> Option<i64> {
+    let _g = STATE_LOCK.lock();
     std::fs::read_to_string(state_path(dir))
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v["scan_cursor"].as_i64())
-        .unwrap_or(0)
+        .and_then(|v| v[key].as_i64())
 }
 
-fn write_cursor(dir: &Path, cursor: i64) {
+fn write_cursor(dir: &Path, key: &str, cursor: i64) {
+    let _g = STATE_LOCK.lock();
+    let mut v = std::fs::read_to_string(state_path(dir))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| serde_json::json!({}));
+    v[key] = serde_json::json!(cursor);
     let tmp = dir.join("response-state.json.tmp");
-    let text = serde_json::json!({ "scan_cursor": cursor }).to_string();
-    if std::fs::write(&tmp, text).is_ok() {
+    if std::fs::write(&tmp, v.to_string()).is_ok() {
         let _ = std::fs::rename(&tmp, state_path(dir));
     }
 }
@@ -722,10 +799,10 @@ fn background_pass(
         *last_published = mtime;
     }
     let notify = load_constituency(dir)?.unwrap_or_default().notify;
-    let cursor = read_cursor(dir);
+    let cursor = read_cursor(dir, "scan_cursor").unwrap_or(0);
     let (created, next) = constituency::scan(store, me, notify, cursor)?;
     if next != cursor {
-        write_cursor(dir, next);
+        write_cursor(dir, "scan_cursor", next);
     }
     if !created.is_empty() {
         tracing::info!(count = created.len(), "Constituency notifications created.");
@@ -753,6 +830,7 @@ pub fn spawn_background(node_dir: &std::path::Path, store: Arc<dyn concord_store
             return;
         }
     };
+    spawn_notifications(dir.clone(), store.clone(), me.clone());
     tokio::spawn(async move {
         let mut last_published = None;
         let mut last_reannounce = std::time::Instant::now();
@@ -783,6 +861,56 @@ pub fn spawn_background(node_dir: &std::path::Path, store: Arc<dyn concord_store
                 Err(e) => {
                     tracing::warn!(error = %e, "Coordinated response background task panicked.")
                 }
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+}
+
+/// Delivers notifications for new object versions to the subscriptions of
+/// `response.toml` (re-read on every pass), each delivery as its own task. The first
+/// start begins at the store's head: history is not replayed.
+fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: String) {
+    let client = match concord_response::notify::client() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "Notifications not started: no HTTP client.");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        loop {
+            let (d, s, m) = (dir.clone(), store.clone(), me.clone());
+            let pass = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let settings = load_settings(&d)?;
+                let cursor = match read_cursor(&d, "notify_cursor") {
+                    Some(c) => c,
+                    None => {
+                        let head = s.head_seq()?;
+                        write_cursor(&d, "notify_cursor", head);
+                        head
+                    }
+                };
+                let (pending, next) =
+                    concord_response::notify::pending(&*s, &m, &settings.subscriptions, cursor)?;
+                if next != cursor {
+                    write_cursor(&d, "notify_cursor", next);
+                }
+                Ok((settings.subscriptions, pending))
+            })
+            .await;
+            match pass {
+                Ok(Ok((subs, pending))) => {
+                    for p in pending {
+                        if let Some(sub) = subs.get(p.subscription) {
+                            concord_response::notify::spawn(&client, sub, p.payload);
+                        }
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %format!("{e:#}"), "Notification pass failed.")
+                }
+                Err(e) => tracing::warn!(error = %e, "Notification task panicked."),
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }

@@ -212,6 +212,53 @@ fn is_red(o: &Value) -> bool {
         .is_some_and(|a| a.iter().any(|m| m == RED))
 }
 
+/// A webhook receiver on 127.0.0.1: records (subscription header, signature header,
+/// body) of every request and answers 200.
+type Hooked = std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>;
+
+fn webhook_receiver() -> (String, Hooked) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got: Hooked = Default::default();
+    let seen = got.clone();
+    std::thread::spawn(move || {
+        for sock in listener.incoming() {
+            let Ok(sock) = sock else { continue };
+            let mut r = BufReader::new(sock);
+            let (mut sub, mut sig, mut len) = (String::new(), String::new(), 0usize);
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let l = line.trim_end().to_ascii_lowercase();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some(v) = l.strip_prefix("x-concord-subscription: ") {
+                    sub = v.to_owned();
+                }
+                if let Some(v) = l.strip_prefix("x-concord-signature: ") {
+                    sig = v.to_owned();
+                }
+                if let Some(v) = l.strip_prefix("content-length: ") {
+                    len = v.parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            seen.lock()
+                .unwrap()
+                .push((sub, sig, String::from_utf8_lossy(&body).into_owned()));
+            let _ = r
+                .into_inner()
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, got)
+}
+
 #[test]
 fn three_countries_coordinate_a_ransomware_response() {
     let mut timings: Vec<(String, Duration)> = Vec::new();
@@ -224,6 +271,21 @@ fn three_countries_coordinate_a_ransomware_response() {
         "ip_ranges = [\"198.51.100.0/24\"]\nasns = [64500]\ndomain_suffixes = [\"b.example\"]\n",
     );
     let mut c = Node::new("c", "ip_ranges = [\"203.0.113.0/24\"]\n");
+    // Notifications: A's SOC wants acknowledgements, B's wants constituency hits.
+    let (hook, hooked) = webhook_receiver();
+    let a_subscriptions = format!(
+        "[[subscription]]\nname = \"a-acks\"\ntypes = [\"opinion\"]\n\
+         webhook = {{ url = \"{hook}\", secret = \"a-secret\" }}\n"
+    );
+    std::fs::write(a.path().join("response.toml"), &a_subscriptions).unwrap();
+    std::fs::write(
+        b.path().join("response.toml"),
+        format!(
+            "[[subscription]]\nname = \"b-hits\"\nconstituency_hits = true\n\
+             webhook = {{ url = \"{hook}\", secret = \"b-secret\" }}\n"
+        ),
+    )
+    .unwrap();
     for n in [&mut a, &mut b, &mut c] {
         n.start();
     }
@@ -464,7 +526,7 @@ fn three_countries_coordinate_a_ransomware_response() {
     // it; A sees both links of the chain of custody. A file over the limit is refused.
     std::fs::write(
         a.path().join("response.toml"),
-        "[evidence]\nmax_bytes = 1000\n",
+        format!("[evidence]\nmax_bytes = 1000\n\n{a_subscriptions}"),
     )
     .unwrap();
     let big = a.path().join("big.bin");
@@ -499,6 +561,28 @@ fn three_countries_coordinate_a_ransomware_response() {
         .unwrap()
         .count();
     assert_eq!(kept, 1);
+
+    // The subscriptions delivered, signed: B's acks and C's answer to A's SOC, the
+    // constituency hit to B's.
+    wait_for("webhook deliveries", Duration::from_secs(10), || {
+        let got = hooked.lock().unwrap();
+        got.iter().filter(|(s, ..)| s == "a-acks").count() >= 3
+            && got.iter().any(|(s, ..)| s == "b-hits")
+    });
+    for (sub, sig, body) in hooked.lock().unwrap().iter() {
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert!(sig.starts_with("sha256=") && sig.len() == 71, "{sig}");
+        match sub.as_str() {
+            "a-acks" => assert_eq!(v["object"]["type"], "opinion"),
+            "b-hits" => assert!(
+                v["object"]["content"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Your constituency is affected")
+            ),
+            other => panic!("unexpected subscription {other}"),
+        }
+    }
 
     // Timelines: each node sees what policies let it see.
     let tl = |n: &Node| n.ok("GET", &format!("/api/v1/incidents/{id}/timeline"), None);

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Alert fan-out benchmark: one alert from node A to N peers (N+1 real `concord serve`
+processes on 127.0.0.1, small data directories, linked A<->each peer).
+
+Measures, per peer, the time from the alert being sent at A (POST
+/api/v1/incidents/{id}/alert returned) until
+  - the peer has stored the alert version (GET /api/v1/incidents/{id} shows `alert`), and
+  - A sees that peer's acknowledgement (GET /api/v1/incidents/{id}/alert), the peer
+    acknowledging (POST .../acks, status "seen") as soon as it sees the alert.
+Prints p50/p90/p99/max of both (goal: p99 under 1 s) and writes them to
+bench/results/alert-fanout-<date>.txt.
+
+    bench/alert-fanout [--peers 50] [--binary target/release/concord] [--rounds 3]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import http.client
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Node:
+    def __init__(self, binary, base, name):
+        self.binary = binary
+        self.name = name
+        self.dir = os.path.join(base, name)
+        self.port = free_port()
+        out = self.cli("init", "--name", name)
+        self.token = next(
+            l.split(": ", 1)[1].strip()
+            for l in out.splitlines()
+            if "Admin token" in l
+        )
+        cfg = os.path.join(self.dir, "concord.toml")
+        text = open(cfg).read().replace("pull_interval_secs = 30", "pull_interval_secs = 5")
+        open(cfg, "w").write(text)
+        show = json.loads(self.cli("node", "show", "--json"))
+        self.id = show["id"]
+        self.key = show["public_key"]
+        self.proc = None
+        self.conn = None
+
+    def cli(self, *args):
+        env = dict(os.environ, CONCORD_LOG="warn")
+        r = subprocess.run(
+            [self.binary, "--data-dir", self.dir, *args],
+            capture_output=True, text=True, env=env,
+        )
+        if r.returncode != 0:
+            raise RuntimeError(f"{self.name}: {args}: {r.stderr}")
+        return r.stdout
+
+    def start(self):
+        env = dict(os.environ, CONCORD_LOG="warn",
+                   CONCORD_PUBLIC_URL=f"http://127.0.0.1:{self.port}")
+        env.pop("CONCORD_LISTEN", None)
+        self.proc = subprocess.Popen(
+            [self.binary, "--data-dir", self.dir, "serve", "--listen", f"127.0.0.1:{self.port}"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        )
+        for line in self.proc.stdout:
+            if "listening on" in line:
+                break
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+
+    def call(self, method, path, body=None):
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        data = json.dumps(body) if body is not None else None
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            r = self.conn.getresponse()
+            text = r.read()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = None
+            raise
+        return r.status, (json.loads(text) if text else None)
+
+
+def pct(values, p):
+    v = sorted(values)
+    if not v:
+        return float("nan")
+    k = min(len(v) - 1, max(0, int(round(p / 100.0 * len(v) + 0.5)) - 1))
+    return v[k]
+
+
+def summary(name, secs):
+    ms = [s * 1000 for s in secs]
+    return (f"{name:<34} n={len(ms):<3} p50={pct(ms, 50):7.1f} ms  p90={pct(ms, 90):7.1f} ms  "
+            f"p99={pct(ms, 99):7.1f} ms  max={max(ms):7.1f} ms")
+
+
+def one_round(a, peers, n):
+    _, inc = a.call("POST", "/api/v1/incidents",
+                    {"name": f"Fan-out alert {n}", "severity": "high", "tlp": "green"})
+    iid = inc["id"]
+    stored, acked = {}, {}
+    done = threading.Event()
+
+    def watch_peer(p):
+        # Poll until the alert is stored, then acknowledge at once.
+        while not done.is_set():
+            try:
+                s, v = p.call("GET", f"/api/v1/incidents/{iid}")
+            except Exception:
+                time.sleep(0.01)
+                continue
+            if s == 200 and v.get("alert"):
+                stored[p.id] = time.monotonic()
+                p.call("POST", f"/api/v1/incidents/{iid}/acks", {"status": "seen"})
+                return
+            time.sleep(0.005)
+
+    t0 = time.monotonic()
+    s, _ = a.call("POST", f"/api/v1/incidents/{iid}/alert", {"to": ["all"]})
+    assert s == 200, s
+    t_sent = time.monotonic()
+    threads = [threading.Thread(target=watch_peer, args=(p,)) for p in peers]
+    for t in threads:
+        t.start()
+    deadline = t_sent + 60
+    while len(acked) < len(peers) and time.monotonic() < deadline:
+        s, st = a.call("GET", f"/api/v1/incidents/{iid}/alert")
+        now = time.monotonic()
+        for p in st["peers"]:
+            if p["state"] != "no-answer" and p["peer"] not in acked:
+                acked[p["peer"]] = now
+        time.sleep(0.005)
+    done.set()
+    for t in threads:
+        t.join()
+    missing = len(peers) - len(acked)
+    return ([stored[k] - t_sent for k in stored], [acked[k] - t_sent for k in acked],
+            missing, t_sent - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--peers", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--binary", default=os.path.join(ROOT, "target/release/concord"))
+    ap.add_argument("--no-save", action="store_true")
+    args = ap.parse_args()
+    base = tempfile.mkdtemp(prefix="concord-fanout-")
+    nodes = []
+    try:
+        t = time.monotonic()
+        a = Node(args.binary, base, "a")
+        peers = [Node(args.binary, base, f"p{i:02}") for i in range(args.peers)]
+        nodes = [a, *peers]
+        for n in nodes:
+            n.start()
+        for p in peers:
+            a.cli("peer", "add", f"http://127.0.0.1:{p.port}", "--key", p.key, "--name", p.name)
+            p.cli("peer", "add", f"http://127.0.0.1:{a.port}", "--key", a.key, "--name", "a")
+        setup = time.monotonic() - t
+        # Let the first syncs (identities, definitions) settle.
+        time.sleep(8)
+        all_stored, all_acked, missing = [], [], 0
+        for r in range(args.rounds):
+            s, k, m, post = one_round(a, peers, r)
+            all_stored += s
+            all_acked += k
+            missing += m
+            print(f"round {r + 1}: stored at {len(s)} peers, acks from {len(k)}; "
+                  f"p99 stored {pct([x * 1000 for x in s], 99):.1f} ms, "
+                  f"p99 ack {pct([x * 1000 for x in k], 99):.1f} ms (alert POST {post * 1000:.1f} ms)",
+                  flush=True)
+            time.sleep(2)
+        rss = 0
+        for n in nodes:
+            try:
+                for line in open(f"/proc/{n.proc.pid}/status"):
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1])
+            except OSError:
+                pass
+        lines = [
+            f"alert fan-out, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+            f"{os.cpu_count()} cores, {args.peers} peers + sender, {args.rounds} rounds, "
+            f"release binary, loopback",
+            f"setup (init, start, link {args.peers} peers): {setup:.1f} s; "
+            f"resident memory of all nodes: {rss / 1024:.0f} MiB",
+            summary("alert sent -> stored at peer", all_stored),
+            summary("alert sent -> ack seen at sender", all_acked),
+            f"missing (not acknowledged within 60 s): {missing}",
+            "goal: p99 < 1000 ms for both: "
+            + ("MET" if pct([x * 1000 for x in all_stored], 99) < 1000
+               and pct([x * 1000 for x in all_acked], 99) < 1000 and missing == 0
+               else "NOT MET"),
+        ]
+        print("\n".join(lines))
+        if not args.no_save:
+            out = os.path.join(ROOT, "bench/results",
+                               f"alert-fanout-{datetime.date.today():%Y-%m-%d}.txt")
+            with open(out, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            print(f"saved to {os.path.relpath(out, ROOT)}")
+    finally:
+        for n in nodes:
+            n.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
