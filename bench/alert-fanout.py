@@ -167,6 +167,7 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "target/release/concord"))
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args()
+    load_before = os.getloadavg()[0]
     base = tempfile.mkdtemp(prefix="concord-fanout-")
     nodes = []
     try:
@@ -204,7 +205,8 @@ def main():
         lines = [
             f"alert fan-out, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
             f"{os.cpu_count()} cores, {args.peers} peers + sender, {args.rounds} rounds, "
-            f"release binary, loopback",
+            f"release binary, loopback; load average before the run {load_before:.1f} "
+            f"(cores shared with other work; the benchmark's own pollers share them too)",
             f"setup (init, start, link {args.peers} peers): {setup:.1f} s; "
             f"resident memory of all nodes: {rss / 1024:.0f} MiB",
             summary("alert sent -> stored at peer", all_stored),
