@@ -267,7 +267,7 @@ pub fn policy(node: &Node, command: PolicyCommand) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("no object {object}"))?;
             let (decision, prov) = outbound::decide(&node.store, &key, &policy, &held.value(), &p)?;
             println!("Object {object} for peer {} ({}):", p.name, p.node_id);
-            if let Some(prov) = prov {
+            if let Some(prov) = prov.filter(|p| !p.is_local()) {
                 println!(
                     "  received from {}, created by {} ({} re-shares left)",
                     prov.received_from, prov.origin, prov.hops_left

@@ -395,6 +395,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot start federation: {e}"))?;
         let state =
             concord_server::AppState::new(store.clone(), server_config).with_federation(fed_state);
+        // Every version created here is signed soon after it is stored.
+        tokio::spawn(concord_federation::signer::run(store.clone(), key.clone()));
         if node.config.federation.enabled {
             let f = &node.config.federation;
             let puller = concord_federation::pull::Puller::new(

@@ -151,8 +151,11 @@ async fn catch_up(count: usize) {
     })
     .await
     .expect("task");
-    // A's own search indexing of the import is not part of the sync: let it finish.
+    // What A does when objects are created (search indexing, signing each version) is
+    // not part of the sync: let it finish first.
     a.sqlite.catch_up().expect("index");
+    let signed = concord_federation::signer::sign_all(a.store.as_ref(), &a.key).expect("sign");
+    assert_eq!(signed, count);
     let puller = Puller::new(
         b.store.clone(),
         b.key.clone(),

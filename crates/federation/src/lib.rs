@@ -8,6 +8,7 @@ pub mod identity;
 pub mod outbound;
 pub mod pull;
 pub mod server;
+pub mod signer;
 
 /// A federation failure.
 #[derive(Debug, thiserror::Error)]

@@ -80,7 +80,7 @@ pub fn decide_with(
     peer: &PeerRecord,
 ) -> Decision {
     let local = key.node_id();
-    let pprov = match prov {
+    let pprov = match prov.filter(|p| !p.is_local()) {
         Some(p) => concord_policy::Provenance {
             origin: p.origin.clone(),
             received_from: Some(p.received_from.clone()),
@@ -183,6 +183,19 @@ pub fn changes_for(
             (verdict, Some(sent)) => {
                 let redacted = matches!(verdict, Verdict::SendRedacted);
                 out.changes.push(match prov {
+                    // Signed by the signer when it was stored.
+                    Some(p) if p.is_local() && !redacted => Envelope {
+                        seq: stored.seq,
+                        object: sent,
+                        origin: p.origin.clone(),
+                        origin_key: p.origin_key.clone(),
+                        signature: p.signature.clone(),
+                        hops: decision.hops_left,
+                        redactor: None,
+                    },
+                    Some(p) if p.is_local() => {
+                        Envelope::originate(key, stored.seq, sent, decision.hops_left)
+                    }
                     // Unchanged, the stored text is already the RFC 8785 form.
                     None if !redacted => Envelope::originate_canonical(
                         key,

@@ -514,3 +514,37 @@ async fn stalling_or_flooding_peers_fail_alone() {
     run.abort();
     assert!(!b.has("indicator--00000000-0000-4000-8000-000000000401"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_signed_by_the_signer_travel_with_that_signature() {
+    let a = TestNode::start("a", 81, None).await;
+    let b = TestNode::start("b", 82, None).await;
+    a.add_peer(&b);
+    b.add_peer(&a);
+    a.add(vec![indicator(500, GREEN), indicator(501, GREEN)]);
+    let signed = concord_federation::signer::sign_all(a.store.as_ref(), &a.key).unwrap();
+    assert_eq!(signed, 2);
+    assert_eq!(
+        concord_federation::signer::sign_all(a.store.as_ref(), &a.key).unwrap(),
+        0
+    );
+    let id = "indicator--00000000-0000-4000-8000-000000000500";
+    let local = a
+        .store
+        .provenance(id, "2026-01-01T00:00:00.000Z")
+        .unwrap()
+        .unwrap();
+    assert!(local.is_local());
+    // A version created later is signed when it is sent.
+    a.add(vec![indicator(502, GREEN)]);
+    let r = b.pull_from(&a).await.unwrap();
+    assert_eq!((r.stored, r.rejected), (3, 0), "{r:?}");
+    let at_b = b
+        .store
+        .provenance(id, "2026-01-01T00:00:00.000Z")
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_b.signature, local.signature);
+    assert_eq!(at_b.origin, a.key.node_id());
+    assert!(!at_b.is_local());
+}

@@ -58,13 +58,21 @@ pub struct Provenance {
     /// The origin's Ed25519 signature over the object's RFC 8785 form (base64), or over the
     /// unredacted form when `redactor` is set.
     pub signature: String,
-    /// The peer it was received from.
+    /// The peer it was received from; empty for a version created at this node (then the
+    /// origin is this node and the signature its own, made when the version was stored).
     pub received_from: String,
     /// Re-shares still allowed.
     pub hops_left: u32,
     /// The node that redacted it on the way, with its key and its signature over the
     /// object as received.
     pub redactor: Option<Redactor>,
+}
+
+impl Provenance {
+    /// Whether the version was created at this node (and only signed here).
+    pub fn is_local(&self) -> bool {
+        self.received_from.is_empty()
+    }
 }
 
 /// A node that redacted an object and signed the redacted form.
@@ -167,6 +175,19 @@ pub trait FederationStore {
         after: i64,
         upto: i64,
     ) -> Result<std::collections::HashMap<i64, Provenance>, StoreError>;
+    /// Versions created here (no provenance yet) with `seq > after`, lowest first: `(seq,
+    /// id, version, canonical JSON)`, for the signer.
+    fn unsigned_local(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, String, String)>, StoreError>;
+    /// Stores this node's own signatures of versions created here (`received_from` empty);
+    /// a version that already has a provenance keeps it.
+    fn put_local_signatures(
+        &self,
+        signed: &[(String, String, Provenance)],
+    ) -> Result<(), StoreError>;
     /// Appends decisions to the audit log (one transaction).
     fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError>;
     /// Audit entries after position `after`, oldest first, optionally only one peer's.

@@ -261,7 +261,7 @@ pub async fn get_one(
         // Where it came from: null when created at this node; otherwise the origin node
         // (whose signature was verified on receipt), the peer it came from, and the
         // node that redacted it on the way, if any.
-        "provenance": provenance.map(|p| json!({
+        "provenance": provenance.filter(|p| !p.is_local()).map(|p| json!({
             "origin": p.origin,
             "origin_key": p.origin_key,
             "received_from": p.received_from,

@@ -265,6 +265,55 @@ impl FederationStore for SqliteStore {
         })
     }
 
+    fn unsigned_local(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, String, String)>, StoreError> {
+        let limit = i64::try_from(limit.clamp(1, 100_000)).unwrap_or(100_000);
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT v.seq, v.id, v.version, v.json FROM versions v \
+                 LEFT JOIN provenance p ON p.id = v.id AND p.version = v.version \
+                 WHERE v.seq > ?1 AND p.id IS NULL ORDER BY v.seq LIMIT ?2",
+            )?;
+            let rows = st.query_map(params![after, limit], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn put_local_signatures(
+        &self,
+        signed: &[(String, String, Provenance)],
+    ) -> Result<(), StoreError> {
+        if signed.is_empty() {
+            return Ok(());
+        }
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut put = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO provenance (id, version, origin, origin_key, signature, \
+                     received_from, hops_left) VALUES (?1, ?2, ?3, ?4, ?5, '', ?6)",
+                )?;
+                for (id, version, p) in signed {
+                    put.execute(params![
+                        id,
+                        version,
+                        p.origin,
+                        p.origin_key,
+                        p.signature,
+                        p.hops_left
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
     fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
         if entries.is_empty() {
             return Ok(());
