@@ -65,16 +65,21 @@ impl FormatError {
         }
     }
 
-    /// A JSON syntax error (serde's message names line and column).
+    /// A JSON syntax error, at its line (the message names the column).
     pub fn json(e: &serde_json::Error) -> Self {
         let what = if e.is_eof() {
             "truncated JSON"
         } else {
             "not valid JSON"
         };
+        let text = e.to_string();
+        let inner = match text.rfind(" at line ") {
+            Some(i) => &text[..i],
+            None => text.as_str(),
+        };
         FormatError::line(
             e.line() as u64,
-            format!("{what} at column {}: {e}", e.column()),
+            format!("column {}: {what}: {inner}", e.column()),
         )
     }
 }

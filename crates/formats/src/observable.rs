@@ -262,6 +262,12 @@ pub fn pattern(kind: Kind, value: &str) -> String {
 /// The SCO of a normalised value, with its deterministic id (STIX 2.1 section 2.9).
 pub fn sco(kind: Kind, value: &str) -> Value {
     let kind = kind.for_value(value);
+    finish_sco(kind.sco_type(), sco_map(kind, value))
+}
+
+/// The properties of the SCO of a normalised value, without an id.
+pub fn sco_map(kind: Kind, value: &str) -> Map<String, Value> {
+    let kind = kind.for_value(value);
     let ty = kind.sco_type();
     let mut m = Map::new();
     m.insert("type".into(), json!(ty));
@@ -283,7 +289,7 @@ pub fn sco(kind: Kind, value: &str) -> Value {
             m.insert("value".into(), json!(value));
         }
     }
-    finish_sco(ty, m)
+    m
 }
 
 /// Gives an SCO built as a map its deterministic id.

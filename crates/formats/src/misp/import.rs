@@ -364,7 +364,9 @@ impl<'a> Converter<'a> {
             .and_then(Value::as_str)
             .filter(|c| !c.is_empty());
         let ext = json!({"extension_type": "property-extension", "attribute": record});
-        let observed = match types::observe(ty, &value) {
+        let mint = |t: &str, n: usize| stable_id(t, &[&uuid, &n.to_string()]);
+        let sco_ids = types::Ids::new(&mint);
+        let observed = match types::observe(ty, &value, (!to_ids).then_some(&sco_ids)) {
             Ok(o) => o,
             Err(e) => return self.error(format!("{path}.value"), e),
         };
@@ -433,7 +435,7 @@ impl<'a> Converter<'a> {
                 self.finish(m, ext, true)
             } else {
                 let id = format!("observed-data--{uuid}");
-                let scos = self.scos(&uuid, vec![obs], &tags);
+                let scos = self.scos(vec![obs], &tags);
                 let mut m = self.sdo("observed-data", id, &time, &tags, distribution);
                 let first = first_seen.unwrap_or_else(|| time.clone());
                 let last = last_seen
@@ -473,24 +475,12 @@ impl<'a> Converter<'a> {
         id
     }
 
-    /// Emits the SCOs of observed data with ids minted from the record's uuid (so that
-    /// the same value under different markings never collides); returns their ids.
-    fn scos(&mut self, uuid: &str, observed: Vec<Observed>, tags: &Tags) -> Vec<String> {
+    /// Emits the SCOs of observed data (their ids are minted from the record's uuid, so
+    /// that the same value under different markings never collides); returns their ids.
+    fn scos(&mut self, observed: Vec<Observed>, tags: &Tags) -> Vec<String> {
         let markings = self.markings(tags);
-        let mut renamed: HashMap<String, String> = HashMap::new();
-        let mut all = Vec::new();
-        for o in observed {
-            for s in o.scos {
-                let old = s["id"].as_str().unwrap_or_default().to_owned();
-                let ty = s["type"].as_str().unwrap_or_default().to_owned();
-                let new = stable_id(&ty, &[uuid, &old]);
-                renamed.insert(old, new);
-                all.push(s);
-            }
-        }
         let mut ids = Vec::new();
-        for mut s in all {
-            rename(&mut s, &renamed);
+        for mut s in observed.into_iter().flat_map(|o| o.scos) {
             if !markings.is_empty() {
                 s["object_marking_refs"] = json!(markings);
             }
@@ -521,6 +511,8 @@ impl<'a> Converter<'a> {
         let mut tags = Tags::default();
         let mut any_ids = false;
         let mut attr_uuids = Vec::new();
+        let mint = |t: &str, n: usize| stable_id(t, &[&uuid, &n.to_string()]);
+        let sco_ids = types::Ids::new(&mint);
         for (i, a) in o
             .get("Attribute")
             .and_then(Value::as_array)
@@ -547,7 +539,7 @@ impl<'a> Converter<'a> {
                 self.error(format!("{apath}.value"), "an attribute needs a `value`");
                 continue;
             };
-            let obs = match types::observe(ty, &value) {
+            let obs = match types::observe(ty, &value, Some(&sco_ids)) {
                 Ok(o) => o,
                 Err(e) => {
                     self.error(format!("{apath}.value"), e);
@@ -623,7 +615,7 @@ impl<'a> Converter<'a> {
             }
             self.finish(m, ext, true)
         } else if !observed_parts.is_empty() {
-            let scos = self.scos(&uuid, observed_parts, &obj_tags);
+            let scos = self.scos(observed_parts, &obj_tags);
             let mut m = self.sdo(
                 "observed-data",
                 format!("observed-data--{uuid}"),
@@ -732,19 +724,6 @@ pub(super) fn uuid_of(id: &str) -> String {
     id.split_once("--")
         .map(|(_, u)| u.to_owned())
         .unwrap_or_default()
-}
-
-fn rename(v: &mut Value, map: &HashMap<String, String>) {
-    match v {
-        Value::String(s) => {
-            if let Some(n) = map.get(s.as_str()) {
-                *s = n.clone();
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(|x| rename(x, map)),
-        Value::Object(o) => o.values_mut().for_each(|x| rename(x, map)),
-        _ => {}
-    }
 }
 
 /// Comparisons grouped by object path.

@@ -1,9 +1,39 @@
 //! MISP attribute types: which ones Concord knows, and how each maps to STIX comparisons
 //! (for an indicator's pattern) and cyber-observable objects (for observed data).
 
+use std::cell::Cell;
+
 use serde_json::{Map, Value, json};
 
 use crate::observable::{self, Kind, quote};
+
+/// Mints the ids of the SCOs that [`observe`] builds (`(type, n)` for the n-th SCO of a
+/// record); without one, no SCOs are built (an indicator needs only its comparisons).
+pub struct Ids<'a> {
+    mint: &'a dyn Fn(&str, usize) -> String,
+    n: Cell<usize>,
+}
+
+impl<'a> Ids<'a> {
+    /// Ids from `mint`.
+    pub fn new(mint: &'a dyn Fn(&str, usize) -> String) -> Self {
+        Ids {
+            mint,
+            n: Cell::new(0),
+        }
+    }
+
+    fn make(&self, ty: &str, mut m: Map<String, Value>) -> Value {
+        let n = self.n.get();
+        self.n.set(n + 1);
+        m.insert("id".into(), json!((self.mint)(ty, n)));
+        Value::Object(m)
+    }
+}
+
+fn make(ids: Option<&Ids<'_>>, ty: &str, m: Map<String, Value>) -> Option<Value> {
+    ids.map(|i| i.make(ty, m))
+}
 
 /// MISP's attribute types (from MISP's published type list). A type not here is an
 /// error; a type here without a STIX mapping becomes a `note`.
@@ -240,13 +270,15 @@ pub struct Observed {
     pub scos: Vec<Value>,
 }
 
-fn simple(kind: Kind, v: &str) -> Result<Observed, String> {
+fn simple(kind: Kind, v: &str, ids: Option<&Ids<'_>>) -> Result<Observed, String> {
     let v = observable::normalise(kind, v)?;
     let kind = kind.for_value(&v);
     Ok(Observed {
         sco_type: kind.sco_type(),
         comparisons: vec![observable::comparison(kind, &v)],
-        scos: vec![observable::sco(kind, &v)],
+        scos: make(ids, kind.sco_type(), observable::sco_map(kind, &v))
+            .into_iter()
+            .collect(),
     })
 }
 
@@ -264,7 +296,7 @@ fn hash_algo(ty: &str) -> Option<&'static str> {
     })
 }
 
-fn file(name: Option<&str>, hash: Option<(&str, &str)>) -> Observed {
+fn file(name: Option<&str>, hash: Option<(&str, &str)>, ids: Option<&Ids<'_>>) -> Observed {
     let mut comparisons = Vec::new();
     let mut m = Map::new();
     m.insert("type".into(), json!("file"));
@@ -280,7 +312,7 @@ fn file(name: Option<&str>, hash: Option<(&str, &str)>) -> Observed {
     Observed {
         sco_type: "file",
         comparisons,
-        scos: vec![observable::finish_sco("file", m)],
+        scos: make(ids, "file", m).into_iter().collect(),
     }
 }
 
@@ -303,7 +335,13 @@ fn hash_value(algo: &str, v: &str) -> Result<String, String> {
     }
 }
 
-fn one_sco(ty: &'static str, prop: &str, v: &str, extra: &[(&str, Value)]) -> Observed {
+fn one_sco(
+    ty: &'static str,
+    prop: &str,
+    v: &str,
+    extra: &[(&str, Value)],
+    ids: Option<&Ids<'_>>,
+) -> Observed {
     let mut m = Map::new();
     m.insert("type".into(), json!(ty));
     m.insert("spec_version".into(), json!("2.1"));
@@ -314,43 +352,44 @@ fn one_sco(ty: &'static str, prop: &str, v: &str, extra: &[(&str, Value)]) -> Ob
     Observed {
         sco_type: ty,
         comparisons: vec![format!("{ty}:{prop} = {}", quote(v))],
-        scos: vec![observable::finish_sco(ty, m)],
+        scos: make(ids, ty, m).into_iter().collect(),
     }
 }
 
 /// The STIX view of one attribute value, or `Ok(None)` when Concord has no STIX
 /// observable for the type (it becomes a `note`). An `Err` says why the value does not
 /// fit its type.
-pub fn observe(ty: &str, value: &str) -> Result<Option<Observed>, String> {
+pub fn observe(ty: &str, value: &str, ids: Option<&Ids<'_>>) -> Result<Option<Observed>, String> {
     let pair = || {
         value
             .split_once('|')
             .ok_or_else(|| format!("a `{ty}` value must be two parts separated by `|`"))
     };
     Ok(Some(match ty {
-        "ip-src" | "ip-dst" => simple(Kind::Ipv4, value)?,
-        "domain" | "hostname" => simple(Kind::Domain, value)?,
-        "url" | "link" => simple(Kind::Url, value)?,
+        "ip-src" | "ip-dst" => simple(Kind::Ipv4, value, ids)?,
+        "domain" | "hostname" => simple(Kind::Domain, value, ids)?,
+        "url" | "link" => simple(Kind::Url, value, ids)?,
         "email"
         | "email-src"
         | "email-dst"
         | "target-email"
         | "whois-registrant-email"
-        | "dns-soa-email" => simple(Kind::Email, value)?,
-        "AS" => simple(Kind::Asn, value)?,
-        "filename" => file(Some(value), None),
-        "mutex" => one_sco("mutex", "name", value, &[]),
-        "regkey" => one_sco("windows-registry-key", "key", value, &[]),
-        "mac-address" => one_sco("mac-addr", "value", &value.to_ascii_lowercase(), &[]),
+        | "dns-soa-email" => simple(Kind::Email, value, ids)?,
+        "AS" => simple(Kind::Asn, value, ids)?,
+        "filename" => file(Some(value), None, ids),
+        "mutex" => one_sco("mutex", "name", value, &[], ids),
+        "regkey" => one_sco("windows-registry-key", "key", value, &[], ids),
+        "mac-address" => one_sco("mac-addr", "value", &value.to_ascii_lowercase(), &[], ids),
         "email-subject" => one_sco(
             "email-message",
             "subject",
             value,
             &[("is_multipart", json!(false))],
+            ids,
         ),
         "regkey|value" => {
             let (k, d) = pair()?;
-            let mut o = one_sco("windows-registry-key", "key", k, &[]);
+            let mut o = one_sco("windows-registry-key", "key", k, &[], ids);
             o.comparisons.push(format!(
                 "windows-registry-key:values[*].data = {}",
                 quote(d)
@@ -371,26 +410,32 @@ pub fn observe(ty: &str, value: &str) -> Result<Option<Observed>, String> {
             Observed {
                 sco_type: "x509-certificate",
                 comparisons: vec![format!("x509-certificate:hashes.'{algo}' = {}", quote(&h))],
-                scos: vec![observable::finish_sco("x509-certificate", m)],
+                scos: make(ids, "x509-certificate", m).into_iter().collect(),
             }
         }
         "domain|ip" => {
             let (d, ip) = pair()?;
             let d = observable::normalise(Kind::Domain, d)?;
             let ip = observable::normalise(Kind::Ipv4, ip)?;
-            let ip_sco = observable::sco(Kind::Ipv4.for_value(&ip), &ip);
+            let ip_kind = Kind::Ipv4.for_value(&ip);
+            let ip_sco = make(ids, ip_kind.sco_type(), observable::sco_map(ip_kind, &ip));
             let mut dm = Map::new();
             dm.insert("type".into(), json!("domain-name"));
             dm.insert("spec_version".into(), json!("2.1"));
             dm.insert("value".into(), json!(d));
-            dm.insert("resolves_to_refs".into(), json!([ip_sco["id"]]));
+            if let Some(ip) = &ip_sco {
+                dm.insert("resolves_to_refs".into(), json!([ip["id"]]));
+            }
             Observed {
                 sco_type: "domain-name",
                 comparisons: vec![
                     format!("domain-name:value = {}", quote(&d)),
                     format!("domain-name:resolves_to_refs[*].value = {}", quote(&ip)),
                 ],
-                scos: vec![observable::finish_sco("domain-name", dm), ip_sco],
+                scos: make(ids, "domain-name", dm)
+                    .into_iter()
+                    .chain(ip_sco)
+                    .collect(),
             }
         }
         "ip-dst|port" | "ip-src|port" => {
@@ -403,22 +448,26 @@ pub fn observe(ty: &str, value: &str) -> Result<Option<Observed>, String> {
                 .parse()
                 .map_err(|_| format!("{port:?} is not a port number"))?;
             let kind = Kind::Ipv4.for_value(&ip);
-            let ip_sco = observable::sco(kind, &ip);
+            let ip_sco = make(ids, kind.sco_type(), observable::sco_map(kind, &ip));
             let side = if ty == "ip-src|port" { "src" } else { "dst" };
             let mut m = Map::new();
             m.insert("type".into(), json!("network-traffic"));
             m.insert("spec_version".into(), json!("2.1"));
-            m.insert(format!("{side}_ref"), ip_sco["id"].clone());
+            if let Some(ip) = &ip_sco {
+                m.insert(format!("{side}_ref"), ip["id"].clone());
+            }
             m.insert(format!("{side}_port"), json!(port));
             m.insert("protocols".into(), json!(["ip"]));
-            let nt = observable::finish_sco("network-traffic", m);
             Observed {
                 sco_type: "network-traffic",
                 comparisons: vec![
                     format!("network-traffic:{side}_ref.value = {}", quote(&ip)),
                     format!("network-traffic:{side}_port = {port}"),
                 ],
-                scos: vec![nt, ip_sco],
+                scos: make(ids, "network-traffic", m)
+                    .into_iter()
+                    .chain(ip_sco)
+                    .collect(),
             }
         }
         "malware-sample" | "filename|md5" | "filename|sha1" | "filename|sha256"
@@ -429,10 +478,10 @@ pub fn observe(ty: &str, value: &str) -> Result<Option<Observed>, String> {
                 t => hash_algo(t.trim_start_matches("filename|")).unwrap_or("MD5"),
             };
             let (name, h) = pair()?;
-            file(Some(name), Some((algo, &hash_value(algo, h)?)))
+            file(Some(name), Some((algo, &hash_value(algo, h)?)), ids)
         }
         t => match hash_algo(t) {
-            Some(algo) => file(None, Some((algo, &hash_value(algo, value)?))),
+            Some(algo) => file(None, Some((algo, &hash_value(algo, value)?)), ids),
             None => return Ok(None),
         },
     }))
@@ -457,14 +506,23 @@ mod tests {
             ("AS", "AS174"),
         ];
         for (ty, v) in cases {
-            let o = observe(ty, v).unwrap().unwrap();
+            let mint = |t: &str, n: usize| crate::source::stable_id(t, &["test", &n.to_string()]);
+            let ids = Ids::new(&mint);
+            let o = observe(ty, v, Some(&ids)).unwrap().unwrap();
             let p = format!("[{}]", o.comparisons.join(" AND "));
             concord_pattern::parse(&p).unwrap_or_else(|e| panic!("{ty}: {p}: {e}"));
             for s in o.scos {
                 concord_stix::Object::from_value(s.clone()).unwrap_or_else(|e| panic!("{s}: {e}"));
             }
         }
-        assert!(observe("text", "x").unwrap().is_none());
-        assert!(observe("md5", "zz").is_err());
+        assert!(observe("text", "x", None).unwrap().is_none());
+        assert!(observe("md5", "zz", None).is_err());
+        assert!(
+            observe("domain|ip", "a.example|192.0.2.1", None)
+                .unwrap()
+                .unwrap()
+                .scos
+                .is_empty()
+        );
     }
 }
