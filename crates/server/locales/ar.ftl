@@ -348,3 +348,67 @@ admin-collection-filter = المحتوى
 admin-collection-all = جميع الكائنات
 admin-collection-read = القراءة
 admin-collection-write = الكتابة
+
+## العقد النظيرة والتدقيق
+nav-peers = العقد النظيرة والتدقيق
+peers-title = العقد النظيرة وسجل التدقيق
+peers-heading =
+    { $count ->
+        [zero] لا عقد نظيرة
+        [one] عقدة نظيرة واحدة
+        [two] عقدتان نظيرتان
+        [few] { $count } عقد نظيرة
+        [many] { $count } عقدة نظيرة
+       *[other] { $count } عقدة نظيرة
+    }
+peers-never = لم يحدث قط
+col-url = العنوان
+col-agreement = الاتفاقية
+col-last-sync = آخر سحب
+col-lag = التغييرات المتأخرة
+col-received = الكائنات المستلمة
+col-last-error = آخر خطأ
+audit-heading = سجل تدقيق قرارات الإرسال
+audit-verify = التحقق من السلسلة كاملة
+audit-empty = لم يُسجَّل أي قرار إرسال بعد.
+audit-intact =
+    { $count ->
+        [zero] سلسلة التدقيق سليمة (لا مدخلات للفحص).
+        [one] سلسلة التدقيق سليمة (فُحص مدخل واحد).
+        [two] سلسلة التدقيق سليمة (فُحص مدخلان).
+        [few] سلسلة التدقيق سليمة (فُحصت { $count } مدخلات).
+        [many] سلسلة التدقيق سليمة (فُحص { $count } مدخلًا).
+       *[other] سلسلة التدقيق سليمة (فُحص { $count } مدخل).
+    }
+audit-broken = سلسلة التدقيق منقطعة عند المدخل { $n }: عُدّل أو حُذف.
+col-at = الوقت
+col-peer = العقدة النظيرة
+col-verdict = القرار
+col-hash = البصمة
+verdict-send = أُرسل
+verdict-send-redacted = أُرسل بعد الحجب
+verdict-withhold = حُجب
+dashboard-peers =
+    { $count ->
+        [zero] لا توجد عقد نظيرة متصلة.
+        [one] عقدة نظيرة واحدة متصلة.
+        [two] عقدتان نظيرتان متصلتان.
+        [few] { $count } عقد نظيرة متصلة.
+        [many] { $count } عقدة نظيرة متصلة.
+       *[other] { $count } عقدة نظيرة متصلة.
+    }
+dashboard-peers-failing =
+    { $count ->
+        [zero] لم يفشل أي سحب أخير.
+        [one] فشل آخر سحب لعقدة واحدة.
+        [two] فشل آخر سحب لعقدتين.
+        [few] فشل آخر سحب لـ{ $count } عقد.
+        [many] فشل آخر سحب لـ{ $count } عقدة.
+       *[other] فشل آخر سحب لـ{ $count } عقدة.
+    }
+object-provenance = المصدر
+provenance-local = أُنشئ في هذه العقدة أو استُورد إليها (لم يُستلم من عقدة نظيرة).
+provenance-origin = العقدة الأصلية
+provenance-received-from = استُلم من
+provenance-hops = مرات إعادة المشاركة المتبقية
+provenance-redacted-by = حجبته

@@ -301,3 +301,51 @@ admin-collection-filter = Content
 admin-collection-all = every object
 admin-collection-read = Read
 admin-collection-write = Write
+
+## Peers and audit
+nav-peers = Peers and audit
+peers-title = Peers and audit log
+peers-heading =
+    { $count ->
+        [one] { $count } peer
+       *[other] { $count } peers
+    }
+peers-never = never
+col-url = Address
+col-agreement = Agreement
+col-last-sync = Last pull
+col-lag = Changes behind
+col-received = Objects received
+col-last-error = Last error
+audit-heading = Audit log of outbound decisions
+audit-verify = Verify the whole chain
+audit-empty = No outbound decision recorded yet.
+audit-intact =
+    { $count ->
+        [one] The audit chain is intact ({ $count } entry checked).
+       *[other] The audit chain is intact ({ $count } entries checked).
+    }
+audit-broken = The audit chain is broken at entry { $n }: it was altered or removed.
+col-at = Time
+col-peer = Peer
+col-verdict = Decision
+col-hash = Hash
+verdict-send = sent
+verdict-send-redacted = sent redacted
+verdict-withhold = withheld
+dashboard-peers =
+    { $count ->
+        [one] { $count } peer is connected.
+       *[other] { $count } peers are connected.
+    }
+dashboard-peers-failing =
+    { $count ->
+        [one] { $count } failed its last pull.
+       *[other] { $count } failed their last pull.
+    }
+object-provenance = Provenance
+provenance-local = Created on this node or imported here (not received from a peer).
+provenance-origin = Origin node
+provenance-received-from = Received from
+provenance-hops = Re-shares still allowed
+provenance-redacted-by = Redacted by

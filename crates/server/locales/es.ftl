@@ -303,3 +303,51 @@ admin-collection-filter = Contenido
 admin-collection-all = todos los objetos
 admin-collection-read = Lectura
 admin-collection-write = Escritura
+
+## Pares y auditoría
+nav-peers = Pares y auditoría
+peers-title = Pares y registro de auditoría
+peers-heading =
+    { $count ->
+        [one] { $count } par
+       *[other] { $count } pares
+    }
+peers-never = nunca
+col-url = Dirección
+col-agreement = Acuerdo
+col-last-sync = Última descarga
+col-lag = Cambios pendientes
+col-received = Objetos recibidos
+col-last-error = Último error
+audit-heading = Registro de auditoría de las decisiones de salida
+audit-verify = Verificar toda la cadena
+audit-empty = Todavía no se ha registrado ninguna decisión de salida.
+audit-intact =
+    { $count ->
+        [one] La cadena de auditoría está intacta ({ $count } entrada comprobada).
+       *[other] La cadena de auditoría está intacta ({ $count } entradas comprobadas).
+    }
+audit-broken = La cadena de auditoría está rota en la entrada { $n }: se modificó o se eliminó.
+col-at = Hora
+col-peer = Par
+col-verdict = Decisión
+col-hash = Huella
+verdict-send = enviado
+verdict-send-redacted = enviado con datos suprimidos
+verdict-withhold = retenido
+dashboard-peers =
+    { $count ->
+        [one] Hay { $count } par conectado.
+       *[other] Hay { $count } pares conectados.
+    }
+dashboard-peers-failing =
+    { $count ->
+        [one] { $count } falló en su última descarga.
+       *[other] { $count } fallaron en su última descarga.
+    }
+object-provenance = Procedencia
+provenance-local = Creado en este nodo o importado aquí (no recibido de un par).
+provenance-origin = Nodo de origen
+provenance-received-from = Recibido de
+provenance-hops = Redifusiones aún permitidas
+provenance-redacted-by = Datos suprimidos por

@@ -303,3 +303,51 @@ admin-collection-filter = Contenu
 admin-collection-all = tous les objets
 admin-collection-read = Lecture
 admin-collection-write = Écriture
+
+## Pairs et journal d’audit
+nav-peers = Pairs et audit
+peers-title = Pairs et journal d’audit
+peers-heading =
+    { $count ->
+        [one] { $count } pair
+       *[other] { $count } pairs
+    }
+peers-never = jamais
+col-url = Adresse
+col-agreement = Accord
+col-last-sync = Dernière récupération
+col-lag = Modifications en retard
+col-received = Objets reçus
+col-last-error = Dernière erreur
+audit-heading = Journal d’audit des décisions de sortie
+audit-verify = Vérifier toute la chaîne
+audit-empty = Aucune décision de sortie enregistrée pour l’instant.
+audit-intact =
+    { $count ->
+        [one] La chaîne d’audit est intacte ({ $count } entrée vérifiée).
+       *[other] La chaîne d’audit est intacte ({ $count } entrées vérifiées).
+    }
+audit-broken = La chaîne d’audit est rompue à l’entrée { $n } : elle a été modifiée ou supprimée.
+col-at = Heure
+col-peer = Pair
+col-verdict = Décision
+col-hash = Empreinte
+verdict-send = envoyé
+verdict-send-redacted = envoyé expurgé
+verdict-withhold = retenu
+dashboard-peers =
+    { $count ->
+        [one] { $count } pair est connecté.
+       *[other] { $count } pairs sont connectés.
+    }
+dashboard-peers-failing =
+    { $count ->
+        [one] { $count } a échoué lors de sa dernière récupération.
+       *[other] { $count } ont échoué lors de leur dernière récupération.
+    }
+object-provenance = Provenance
+provenance-local = Créé sur ce nœud ou importé ici (non reçu d’un pair).
+provenance-origin = Nœud d’origine
+provenance-received-from = Reçu de
+provenance-hops = Repartages encore autorisés
+provenance-redacted-by = Expurgé par

@@ -325,3 +325,59 @@ admin-collection-filter = Содержимое
 admin-collection-all = все объекты
 admin-collection-read = Чтение
 admin-collection-write = Запись
+
+## Партнёры и аудит
+nav-peers = Партнёры и аудит
+peers-title = Партнёрские узлы и журнал аудита
+peers-heading =
+    { $count ->
+        [one] { $count } партнёрский узел
+        [few] { $count } партнёрских узла
+        [many] { $count } партнёрских узлов
+       *[other] { $count } партнёрского узла
+    }
+peers-never = никогда
+col-url = Адрес
+col-agreement = Соглашение
+col-last-sync = Последняя загрузка
+col-lag = Отставание (изменений)
+col-received = Получено объектов
+col-last-error = Последняя ошибка
+audit-heading = Журнал аудита исходящих решений
+audit-verify = Проверить всю цепочку
+audit-empty = Исходящих решений пока не записано.
+audit-intact =
+    { $count ->
+        [one] Цепочка аудита не нарушена (проверена { $count } запись).
+        [few] Цепочка аудита не нарушена (проверены { $count } записи).
+        [many] Цепочка аудита не нарушена (проверено { $count } записей).
+       *[other] Цепочка аудита не нарушена (проверено { $count } записи).
+    }
+audit-broken = Цепочка аудита нарушена на записи { $n }: запись изменена или удалена.
+col-at = Время
+col-peer = Партнёр
+col-verdict = Решение
+col-hash = Хеш
+verdict-send = отправлено
+verdict-send-redacted = отправлено с изъятиями
+verdict-withhold = не отправлено
+dashboard-peers =
+    { $count ->
+        [one] Подключён { $count } партнёрский узел.
+        [few] Подключены { $count } партнёрских узла.
+        [many] Подключено { $count } партнёрских узлов.
+       *[other] Подключено { $count } партнёрского узла.
+    }
+dashboard-peers-failing =
+    { $count ->
+        [one] У { $count } узла последняя загрузка не удалась.
+        [few] У { $count } узлов последняя загрузка не удалась.
+        [many] У { $count } узлов последняя загрузка не удалась.
+       *[other] У { $count } узла последняя загрузка не удалась.
+    }
+object-provenance = Происхождение
+provenance-local = Создан на этом узле или импортирован сюда (не получен от партнёра).
+provenance-origin = Исходный узел
+provenance-received-from = Получен от
+provenance-hops = Осталось разрешённых пересылок
+provenance-redacted-by = Изъятия сделал

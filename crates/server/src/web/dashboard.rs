@@ -139,6 +139,8 @@ struct Data {
     sources: HashMap<String, String>,
     recent: Vec<concord_store::StoredObject>,
     sightings: Vec<concord_store::StoredObject>,
+    /// Peers, and how many of them failed their last pull.
+    peers: (usize, usize),
 }
 
 fn load(web: &Web, clearance: Tlp) -> Result<Data, StoreError> {
@@ -167,11 +169,14 @@ fn load(web: &Web, clearance: Tlp) -> Result<Data, StoreError> {
     q.base.types = vec!["sighting".into()];
     q.base.limit = 5;
     let sightings = store.list_cleared(&q)?.objects;
+    let all_peers = store.peers()?;
+    let failing = all_peers.iter().filter(|p| p.last_error.is_some()).count();
     Ok(Data {
         rows,
         sources,
         recent,
         sightings,
+        peers: (all_peers.len(), failing),
     })
 }
 
@@ -282,7 +287,15 @@ pub async fn page(
             }
             section.card aria-labelledby="health-h" {
                 h2 #health-h { (l.t("dashboard-health")) }
-                p { (l.t("dashboard-peers-none")) }
+                @if data.peers.0 == 0 {
+                    p { (l.t("dashboard-peers-none")) }
+                } @else {
+                    p {
+                        (l.t_n("dashboard-peers", "count", i64::try_from(data.peers.0).unwrap_or(0))) " "
+                        (l.t_n("dashboard-peers-failing", "count", i64::try_from(data.peers.1).unwrap_or(0)))
+                        @if user.role >= concord_store::Role::Admin { " " a href="/peers" { (l.t("nav-peers")) } }
+                    }
+                }
                 p { (l.t("dashboard-feeds-none")) }
                 p { (l.t("dashboard-incidents-none")) }
             }

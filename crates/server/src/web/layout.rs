@@ -35,16 +35,16 @@ impl Notice {
     }
 }
 
-/// The navigation: (path, message id, role needed). Incidents, peers, policy and audit
-/// pages take their places here when those capabilities exist in the node.
+/// The navigation: (path, message id, role needed). Incident and policy pages take their
+/// places here when the web interface covers those capabilities.
 pub const NAV: &[(&str, &str, Role)] = &[
     ("/", "nav-dashboard", Role::Reader),
     ("/objects", "nav-browse", Role::Reader),
     ("/import", "nav-import", Role::Analyst),
     ("/matching", "nav-matching", Role::Analyst),
     // ("/incidents", "nav-incidents", Role::Reader),  -- when incidents exist
-    // ("/peers", "nav-peers", Role::Admin),           -- when federation exists
-    // ("/audit", "nav-audit", Role::Admin),           -- when the audit log exists
+    // ("/policy", "nav-policy", Role::Admin),         -- policy explanation per peer
+    ("/peers", "nav-peers", Role::Admin),
     ("/admin", "nav-admin", Role::Admin),
 ];
 

@@ -14,7 +14,7 @@
 //! | `GET /signin`, `POST /signin`, `POST /signout`, `GET /lang/{code}` | none |
 //! | `GET /` (dashboard, for clients that accept HTML), `/objects`, `/objects/{id}`, `/objects/{id}/graph`, `/account` | reader |
 //! | `/import`, `/matching` | analyst |
-//! | `/admin`, `POST /admin/users`, `POST /admin/users/{id}` | admin |
+//! | `/peers` (peers, audit log and its verification), `/admin`, `POST /admin/users`, `POST /admin/users/{id}` | admin |
 
 // Handlers answer `Result<Response, Response>` (an error page is a response); boxing the
 // error would only add an allocation on the error path.
@@ -29,6 +29,7 @@ mod graph;
 pub mod i18n;
 mod layout;
 mod objects;
+mod peers;
 pub mod session;
 mod transfer;
 mod view;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", post(account::password))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/peers", get(peers::page))
         .route("/admin", get(admin::page))
         .route("/admin/users", post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))

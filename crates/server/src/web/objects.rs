@@ -306,6 +306,7 @@ pub(super) struct Loaded {
     pub(super) versions: Vec<StoredObject>,
     pub(super) related: Vec<(Related, Option<Value>)>,
     pub(super) correlations: Vec<(Correlation, String)>,
+    pub(super) provenance: Option<concord_store::federation::Provenance>,
 }
 
 /// Loads an object and its neighbourhood as a user with `clearance` may see it; `None`
@@ -370,11 +371,19 @@ pub(super) fn load(
             }
         }
     }
+    let value = current.value();
+    let version = value
+        .get("modified")
+        .or_else(|| value.get("created"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let provenance = store.provenance(id, version)?;
     Ok(Some(Loaded {
         current,
         versions,
         related,
         correlations,
+        provenance,
     }))
 }
 
@@ -535,6 +544,22 @@ pub async fn show(
                                 None => {}
                             }
                             (object_link(m, m))
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="prov-h" {
+            h2 #prov-h { (l.t("object-provenance")) }
+            @match &loaded.provenance {
+                None => { p.muted { (l.t("provenance-local")) } }
+                Some(p) => {
+                    dl.fields {
+                        dt { (l.t("provenance-origin")) } dd.id { (p.origin) }
+                        dt { (l.t("provenance-received-from")) } dd.id { (p.received_from) }
+                        dt { (l.t("provenance-hops")) } dd { (l.number(i64::from(p.hops_left))) }
+                        @if let Some(r) = &p.redactor {
+                            dt { (l.t("provenance-redacted-by")) } dd.id { (r.node) }
                         }
                     }
                 }

@@ -146,7 +146,7 @@ try {
   check(page.url().endsWith(target), `a graph node opens ${target}`);
   await page.goto(`${objectUrl}?a=1&b=1#versions`);
 
-  for (const [name, url] of [['dashboard', '/'], ['matching', '/matching'], ['account', '/account'], ['admin', '/admin']]) {
+  for (const [name, url] of [['dashboard', '/'], ['matching', '/matching'], ['account', '/account'], ['admin', '/admin'], ['peers', '/peers?verify=1']]) {
     await page.goto(`${base}${url}`);
     await visit(page, name, 'en');
   }
@@ -169,6 +169,7 @@ try {
     ['matching', '/matching'],
     ['account', '/account'],
     ['admin', '/admin'],
+    ['peers', '/peers?verify=1'],
   ]) {
     await page.goto(`${base}${url}`);
     check((await page.getAttribute('html', 'dir')) === 'rtl', `${name} stays in Arabic`);

@@ -26,6 +26,7 @@ async fn every_page_route_answers_for_an_admin() {
         "/matching".to_owned(),
         "/account".to_owned(),
         "/admin".to_owned(),
+        "/peers".to_owned(),
         "/signin".to_owned(),
     ] {
         let res = c.get(&path).await;
@@ -286,4 +287,56 @@ async fn import_and_matching_pages_report_per_object_results() {
     let dash = c.get("/").await;
     assert!(dash.page().contains("Recent sightings"));
     assert!(dash.body.contains("sighting--"));
+}
+
+#[tokio::test]
+async fn peers_page_shows_sync_state_and_verifies_the_audit_chain() {
+    use concord_store::federation::{AuditEntry, PeerRecord};
+    let web = TestWeb::new();
+    web.import(vec![indicator(1, "Shared", None, "198.51.100.1")]);
+    web.store()
+        .put_peer(&PeerRecord {
+            node_id: "node-b".into(),
+            name: "CERT B".into(),
+            url: "https://b.example".into(),
+            added: T.into(),
+            ..PeerRecord::default()
+        })
+        .unwrap();
+    // Synced once (its head at 20, nothing received yet), then a pull failed.
+    web.store().peer_synced("node-b", 20).unwrap();
+    web.store()
+        .peer_failed("node-b", "connection refused")
+        .unwrap();
+    let entry = |verdict: &str| AuditEntry {
+        peer: "node-b".into(),
+        object_id: id("indicator", 1),
+        version: T.into(),
+        verdict: verdict.into(),
+        agreement: Some("national".into()),
+        reasons: json!([{"rule": "tlp", "effect": "allow"}]),
+    };
+    web.store()
+        .append_audit(&[entry("send"), entry("withhold")])
+        .unwrap();
+    let mut admin = web.signed_in("admin").await;
+    let page = admin.get("/peers").await;
+    let body = page.page();
+    assert!(body.contains("CERT B"));
+    assert!(body.contains("connection refused"));
+    assert!(body.contains(">20<"), "lag = head - cursor");
+    assert!(body.contains("withheld"));
+    let verified = admin.get("/peers?verify=1").await;
+    assert!(
+        verified
+            .page()
+            .contains("The audit chain is intact (2 entries checked).")
+    );
+    let dash = admin.get("/").await;
+    assert!(
+        dash.page()
+            .contains("1 peer is connected. 1 failed its last pull.")
+    );
+    let mut reader = web.signed_in("green").await;
+    assert_eq!(reader.get("/peers").await.status, StatusCode::FORBIDDEN);
 }
