@@ -171,7 +171,8 @@ pub fn run(
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-fn describe(s: &FeedState) -> String {
+/// One line about a feed's last run.
+pub fn describe(s: &FeedState) -> String {
     let mut out = format!(
         "last run {}: {} new, {} new versions, {} unchanged, {} rejected, {} record errors, {} expired",
         s.last_run, s.new, s.new_versions, s.unchanged, s.rejected, s.record_errors, s.expired

@@ -26,7 +26,8 @@ pub struct ImportArgs {
     /// Objects per transaction.
     #[arg(long)]
     pub batch: Option<usize>,
-    /// Input format: auto (recognised from the content), stix, misp, csaf, csv, lines.
+    /// Input format: auto (recognised from the content), stix, misp, misp-feed (a
+    /// directory or URL with manifest.json), csaf, csv, lines.
     #[arg(long, default_value = "auto")]
     pub format: String,
     /// For `lines`: the kind of every value (ipv4-addr, ipv6-addr, domain-name, url,
@@ -66,6 +67,17 @@ pub struct ImportArgs {
     /// The loaded warning lists.
     #[arg(skip)]
     pub lists: Option<Arc<WarningLists>>,
+}
+
+/// Whether an import argument is a MISP feed: `--format misp-feed`, or (with `auto`) a
+/// directory holding `manifest.json` or an `http(s)://` URL.
+fn is_misp_feed(format: &str, p: &Path) -> bool {
+    let text = p.to_string_lossy();
+    match format {
+        "misp-feed" => true,
+        "auto" => concord_formats::fetch::is_url(&text) || p.join("manifest.json").is_file(),
+        _ => false,
+    }
 }
 
 /// Loads every warning list (`*.json`, but `schema.json`) of a directory; lists that do
@@ -116,9 +128,41 @@ pub fn run(node: &crate::node::Node, args: &ImportArgs) -> anyhow::Result<bool> 
     let batch = args.batch.unwrap_or(node.config.import_batch);
     let mut args = args.clone();
     args.lists = warninglists_for(&node.dir, args.warninglists.as_deref())?;
-    let total = import_with(&node.store, &args.files, batch, &args)?;
-    total.print(args.files.len());
-    Ok(total.ok())
+    // MISP feeds (a directory or URL with manifest.json): run as a feed named after the
+    // location, so that a second import fetches only the events that changed.
+    let (feeds, files): (Vec<PathBuf>, Vec<PathBuf>) = args
+        .files
+        .iter()
+        .cloned()
+        .partition(|p| is_misp_feed(&args.format, p));
+    let mut ok = true;
+    for f in &feeds {
+        let location = f.to_string_lossy().into_owned();
+        let cfg = crate::feeds::FeedConfig {
+            name: format!("import {location}"),
+            url: location,
+            format: "misp-feed".into(),
+            preset: None,
+            columns: None,
+            observable: None,
+            interval_secs: 0,
+            timeout_secs: 30,
+            tlp: args.tlp.clone(),
+            confidence: args.confidence,
+            labels: args.labels.clone(),
+            source: args.source.clone(),
+        };
+        let fetcher = concord_formats::fetch::Fetcher::new(std::time::Duration::from_secs(30));
+        let state = crate::feeds::run_feed(&node.dir, &node.store, &cfg, &fetcher)?;
+        println!("{}: {}", cfg.url, crate::feeds::describe(&state));
+        ok &= state.errors.is_empty() && state.rejected == 0 && state.record_errors == 0;
+    }
+    if files.is_empty() {
+        return Ok(ok);
+    }
+    let total = import_with(&node.store, &files, batch, &args)?;
+    total.print(files.len());
+    Ok(ok && total.ok())
 }
 
 /// Totals of an import over several files.
@@ -209,7 +253,7 @@ pub fn reading(args: &ImportArgs, head: &[u8], name: &str) -> anyhow::Result<Rea
                 None => Layout::guessing(),
             },
         })),
-        f => anyhow::bail!("unknown format {f:?} (auto, stix, misp, csaf, csv, lines)"),
+        f => anyhow::bail!("unknown format {f:?} (auto, stix, misp, misp-feed, csaf, csv, lines)"),
     })
 }
 

@@ -829,3 +829,20 @@ fn formats_warninglisted_indicators_are_flagged_and_left_out_of_matching() {
     );
     assert!(so.contains(" 0 new versions"), "{so}");
 }
+
+#[test]
+fn formats_import_of_a_misp_feed_directory_fetches_changed_events_only() {
+    let Some(corpus) = corpus() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    init(tmp.path());
+    let dir = corpus.join("misp/feed");
+    let (code, so, se) = import(tmp.path(), &[dir.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{so}{se}");
+    assert!(so.contains("2 events fetched"), "{so}");
+    let (code, so, _) = import(
+        tmp.path(),
+        &["--format", "misp-feed", dir.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0));
+    assert!(so.contains("0 events fetched"), "{so}");
+}
