@@ -143,19 +143,22 @@ pub fn version_of(v: &Value) -> &str {
 }
 
 /// The node that created a held version: the verified origin of a received one, or
-/// `me` for one created here.
+/// `me` for one created here (no provenance, or this node's own signature only).
 pub fn origin_of(store: &dyn Store, me: &str, v: &Value) -> Result<String> {
     let id = v.get("id").and_then(Value::as_str).unwrap_or("");
     Ok(match store.provenance(id, version_of(v))? {
-        Some(p) => p.origin,
-        None => me.to_owned(),
+        Some(p) if !p.received_from.is_empty() => p.origin,
+        _ => me.to_owned(),
     })
 }
 
-/// Whether a held version was created here (no provenance from a peer).
+/// Whether a held version was created here: no provenance, or only this node's own
+/// signature (`received_from` empty), as the federation signer stores it.
 pub fn is_local(store: &dyn Store, v: &Value) -> Result<bool> {
     let id = v.get("id").and_then(Value::as_str).unwrap_or("");
-    Ok(store.provenance(id, version_of(v))?.is_none())
+    Ok(store
+        .provenance(id, version_of(v))?
+        .is_none_or(|p| p.received_from.is_empty()))
 }
 
 /// The current version of an object, or `NotFound` naming it.

@@ -573,3 +573,47 @@ fn evidence_keeps_its_contents_and_a_chain_of_custody() {
         ("received", false)
     );
 }
+
+#[test]
+fn versions_signed_here_still_count_as_local() {
+    // The federation signer stores this node's own signature beside local versions
+    // (`received_from` empty): they stay "created here".
+    let s = store();
+    let id = incident::open(
+        &s,
+        &incident::NewIncident {
+            name: "Signed".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let v = s.get(&id).unwrap().unwrap().value();
+    let version = v["modified"].as_str().unwrap().to_owned();
+    s.put_local_signatures(&[(
+        id.clone(),
+        version,
+        Provenance {
+            origin: ME.into(),
+            origin_key: "00".into(),
+            signature: "sig".into(),
+            received_from: String::new(),
+            hops_left: 3,
+            redactor: None,
+        },
+    )])
+    .unwrap();
+    assert!(concord_response::is_local(&s, &v).unwrap());
+    assert_eq!(
+        concord_response::origin_of(&s, "node-local-id", &v).unwrap(),
+        "node-local-id"
+    );
+    incident::update(
+        &s,
+        &id,
+        &incident::IncidentChange {
+            investigation_status: Some("open".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+}

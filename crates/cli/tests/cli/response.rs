@@ -680,3 +680,128 @@ fn three_countries_coordinate_a_ransomware_response() {
         println!("  {what:<48} {}", ms(*d));
     }
 }
+
+#[test]
+fn unanswered_alerts_are_reannounced_and_proposed_notifications_wait() {
+    let mut a = Node::new("a", "ip_ranges = [\"192.0.2.0/24\"]\n");
+    let mut b = Node::new("b", "ip_ranges = [\"198.51.100.0/24\"]\n");
+    let mut c = Node::new("c", "ip_ranges = [\"203.0.113.0/24\"]\n");
+    std::fs::write(
+        a.path().join("response.toml"),
+        "[alerts]\noverdue_secs = 1\nreannounce_after_secs = 1\n",
+    )
+    .unwrap();
+    for n in [&mut a, &mut b, &mut c] {
+        n.start();
+    }
+    link(&a, &b);
+    link(&a, &c);
+    wait_for(
+        "A to learn B's constituency",
+        Duration::from_secs(30),
+        || {
+            a.call("GET", "/api/v1/route/198.51.100.7", None).1["responsible"]["node_id"]
+                == b.id.as_str()
+        },
+    );
+
+    // A's notify setting is the default, "propose": the notification stays at A until
+    // someone sends it.
+    a.post_objects(&[
+        json!({"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--5b1b6a0e-1c8e-5d3f-9a0b-000000000009", "value": "198.51.100.99"}),
+        json!({"type": "observed-data", "spec_version": "2.1", "id": "observed-data--7f0c3a52-4a51-4f7e-8c1a-0000000000a9",
+         "created": "2026-11-20T08:00:00.000Z", "modified": "2026-11-20T08:00:00.000Z",
+         "first_observed": "2026-11-20T07:00:00Z", "last_observed": "2026-11-20T08:00:00Z", "number_observed": 1,
+         "object_refs": ["ipv4-addr--5b1b6a0e-1c8e-5d3f-9a0b-000000000009"], "object_marking_refs": [GREEN]}),
+    ]);
+    let mut proposed = String::new();
+    wait_for(
+        "a proposed notification at A",
+        Duration::from_secs(10),
+        || {
+            let list = a.cli(&["route", "notifications"]);
+            proposed = list
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|v| v["state"] == "proposed")
+                .map(|v| v["id"].as_str().unwrap().to_owned())
+                .unwrap_or_default();
+            !proposed.is_empty()
+        },
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!b.has(&proposed), "a proposed notification left A");
+    a.cli(&["route", "send", &proposed]);
+    wait_for(
+        "the sent notification at B",
+        Duration::from_secs(10),
+        || b.has(&proposed),
+    );
+
+    // A alerts B and C; only B answers; C is re-announced to (a new round) and shown as
+    // overdue.
+    let id = a.cli(&["incident", "open", "--name", "Wiper", "--severity", "high"]);
+    let id = id.trim().to_owned();
+    a.cli(&["alert", "send", &id, "--to", "b,c"]);
+    wait_for("the alert at B", Duration::from_secs(10), || {
+        b.call("GET", &format!("/api/v1/incidents/{id}"), None).1["alert"].is_object()
+    });
+    b.cli(&[
+        "alert", "ack", &id, "--status", "acting", "--note", "blocking",
+    ]);
+    // C acknowledging on B's behalf is impossible: C is addressed, so it answers as C;
+    // a node that is not addressed is refused.
+    let round_at_c =
+        || c.call("GET", &format!("/api/v1/incidents/{id}"), None).1["alert"]["round"].as_u64();
+    wait_for("round 2 at C", Duration::from_secs(15), || {
+        round_at_c() >= Some(2)
+    });
+    let st: Value = serde_json::from_str(&a.cli(&["alert", "status", &id, "--json"])).unwrap();
+    let peer = |n: &Node| {
+        st["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["peer"] == n.id.as_str())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(peer(&b)["state"], "acting");
+    assert_eq!(peer(&c)["state"], "no-answer");
+    assert_eq!(peer(&c)["overdue"], true);
+    assert!(st["round"].as_u64() >= Some(2));
+    let out = run(
+        b.path(),
+        &[
+            "alert",
+            "ack",
+            "incident--00000000-0000-4000-8000-00000000dead",
+            "--status",
+            "seen",
+        ],
+    );
+    assert!(
+        !out.status.success() && stderr(&out).contains("no alert"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        a.path(),
+        &[
+            "request",
+            "create",
+            &id,
+            "--action",
+            "take-down",
+            "--to",
+            "b",
+            "--deadline",
+            "2001-01-01T00:00:00Z",
+        ],
+    );
+    assert!(
+        !out.status.success() && stderr(&out).contains("in the past"),
+        "{}",
+        stderr(&out)
+    );
+}
