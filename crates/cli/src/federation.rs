@@ -158,10 +158,11 @@ pub fn node(node: &Node, command: NodeCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn state_of(p: &PeerRecord) -> &'static str {
-    match (&p.last_error, &p.last_sync) {
-        (Some(_), _) => "error",
-        (None, Some(_)) => "synced",
-        (None, None) => "never synced",
+    match (&p.last_error, &p.last_sync, &p.live_since) {
+        (Some(_), ..) => "error",
+        (None, Some(_), Some(_)) => "connected",
+        (None, Some(_), None) => "synced",
+        (None, None, _) => "never synced",
     }
 }
 
@@ -211,14 +212,17 @@ pub fn peer(node: &Node, command: PeerCommand) -> anyhow::Result<ExitCode> {
             } else if peers.is_empty() {
                 println!("No peers. Add one with `concord peer add URL --key PUBKEY`.");
             } else {
-                println!("NAME\tNODE\tURL\tSTATE\tLAST SYNC\tCURSOR\tLAG\tRECEIVED\tERROR");
+                println!(
+                    "NAME\tNODE\tURL\tSTATE\tLIVE SINCE\tLAST SYNC\tCURSOR\tLAG\tRECEIVED\tERROR"
+                );
                 for p in &peers {
                     println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         p.name,
                         p.node_id,
                         p.url,
                         state_of(p),
+                        p.live_since.as_deref().unwrap_or("-"),
                         p.last_sync.as_deref().unwrap_or("-"),
                         p.cursor,
                         (p.head - p.cursor).max(0),

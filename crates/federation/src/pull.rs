@@ -326,6 +326,14 @@ impl Puller {
 
     /// Runs forever: one task per registered peer, following the peer list.
     pub async fn run(self: Arc<Self>) {
+        // Connections of an earlier run are gone.
+        let store = self.store.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            for p in store.peers().unwrap_or_default() {
+                let _ = store.peer_live(&p.node_id, false);
+            }
+        })
+        .await;
         let mut tasks: HashMap<String, (PeerRecord, tokio::task::JoinHandle<()>)> = HashMap::new();
         loop {
             let store = self.store.clone();
@@ -411,6 +419,12 @@ impl Puller {
         }
     }
 
+    async fn mark_live(&self, node_id: &str, live: bool) {
+        let store = self.store.clone();
+        let id = node_id.to_owned();
+        let _ = tokio::task::spawn_blocking(move || store.peer_live(&id, live)).await;
+    }
+
     /// Keeps a live notice connection to a peer and wakes the puller on each notice.
     async fn listen(self: Arc<Self>, node_id: String, wake: Arc<Notify>) {
         let mut backoff = Duration::from_millis(250);
@@ -423,6 +437,7 @@ impl Puller {
             match self.signed(&peer.url, "/federation/v1/events").send().await {
                 Ok(resp) if resp.status().is_success() => {
                     backoff = Duration::from_millis(250);
+                    self.mark_live(&peer.node_id, true).await;
                     let mut stream = resp.bytes_stream();
                     let mut buf = Vec::new();
                     while let Some(Ok(chunk)) = stream.next().await {
@@ -437,6 +452,7 @@ impl Puller {
                             break;
                         }
                     }
+                    self.mark_live(&peer.node_id, false).await;
                 }
                 Ok(resp) => {
                     tracing::debug!(peer = %peer.name, status = resp.status().as_u16(), "Live notices refused.");

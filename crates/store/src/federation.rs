@@ -46,6 +46,9 @@ pub struct PeerRecord {
     pub received: i64,
     /// The peer's head `seq` as last seen (its cursor lag is `head - cursor`).
     pub head: i64,
+    /// Since when this node holds a live notice connection to the peer (`None`: not
+    /// connected; only a running `serve` connects).
+    pub live_since: Option<String>,
 }
 
 /// Where a received object version came from, stored beside it.
@@ -154,6 +157,8 @@ pub trait FederationStore {
     fn remove_peer(&self, node_id: &str) -> Result<bool, StoreError>;
     /// Records a failed sync attempt.
     fn peer_failed(&self, node_id: &str, error: &str) -> Result<(), StoreError>;
+    /// Records whether a live notice connection to the peer is up.
+    fn peer_live(&self, node_id: &str, live: bool) -> Result<(), StoreError>;
     /// Records a successful pull that found nothing new (and the peer's head).
     fn peer_synced(&self, node_id: &str, head: i64) -> Result<(), StoreError>;
     /// Stores objects received from `peer` with their provenance and moves the peer's

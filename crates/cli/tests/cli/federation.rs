@@ -288,7 +288,7 @@ fn a_chain_carries_signed_objects_keeps_red_home_and_redacts_per_agreement() {
     // Peer state is visible.
     let peers = b.peers();
     assert_eq!(peers.len(), 2);
-    assert!(peers.iter().all(|p| p["state"] == "synced"), "{peers:?}");
+    assert!(peers.iter().all(|p| p["state"] == "connected"), "{peers:?}");
 
     // A request that is not signed by a registered peer gets 401.
     let (status, body) = http(

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS peers (
     last_sync     TEXT,
     last_error    TEXT,
     last_error_at TEXT,
-    received      INTEGER NOT NULL DEFAULT 0
+    received      INTEGER NOT NULL DEFAULT 0,
+    live_since    TEXT
 );
 CREATE TABLE IF NOT EXISTS provenance (
     id            TEXT NOT NULL,
@@ -57,7 +58,7 @@ CREATE INDEX IF NOT EXISTS audit_peer ON audit (peer, n);
 ";
 
 const PEER_COLUMNS: &str = "node_id, name, url, public_key, country, sectors, agreement, added, \
-    cursor, head, last_sync, last_error, last_error_at, received";
+    cursor, head, last_sync, last_error, last_error_at, received, live_since";
 
 fn peer(r: &Row<'_>) -> rusqlite::Result<PeerRecord> {
     let sectors: String = r.get(5)?;
@@ -76,6 +77,7 @@ fn peer(r: &Row<'_>) -> rusqlite::Result<PeerRecord> {
         last_error: r.get(11)?,
         last_error_at: r.get(12)?,
         received: r.get(13)?,
+        live_since: r.get(14)?,
     })
 }
 
@@ -167,6 +169,16 @@ impl FederationStore for SqliteStore {
             c.execute(
                 "UPDATE peers SET last_error = ?2, last_error_at = ?3 WHERE node_id = ?1",
                 params![node_id, error, Timestamp::now_millis()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn peer_live(&self, node_id: &str, live: bool) -> Result<(), StoreError> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE peers SET live_since = ?2 WHERE node_id = ?1",
+                params![node_id, live.then(Timestamp::now_millis)],
             )?;
             Ok(())
         })
