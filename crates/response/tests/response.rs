@@ -117,8 +117,38 @@ fn incidents_open_update_close_as_new_versions() {
     };
     assert!(err(incident::open(&s, &bad)).contains("before first_seen"));
 
-    // The timeline: three versions and the link.
+    // A peer's sighting of the linked indicator, and its note on the incident.
+    receive(
+        &s,
+        "node-b",
+        json!({"type": "sighting", "spec_version": "2.1",
+            "id": "sighting--00000000-0000-4000-8000-000000000005",
+            "created": "2026-02-03T00:00:00.000Z", "modified": "2026-02-03T00:00:00.000Z",
+            "sighting_of_ref": "indicator--00000000-0000-4000-8000-000000000001", "count": 4}),
+    );
+    receive(
+        &s,
+        "node-c",
+        json!({"type": "note", "spec_version": "2.1",
+            "id": "note--00000000-0000-4000-8000-000000000006",
+            "created": "2026-02-04T00:00:00.000Z", "modified": "2026-02-04T00:00:00.000Z",
+            "content": "Seen here too", "object_refs": [id]}),
+    );
+    // The timeline: three versions, the link, the sighting and the note, each with its
+    // origin.
     let t = timeline::timeline(&s, ME, &id).unwrap();
+    let sighting = t.iter().find(|e| e.object_type == "sighting").unwrap();
+    assert_eq!(sighting.origin, "node-b");
+    assert!(
+        sighting.summary.contains("4 time(s)"),
+        "{}",
+        sighting.summary
+    );
+    let note = t.iter().find(|e| e.object_type == "note").unwrap();
+    assert_eq!(
+        (note.origin.as_str(), note.origin_name.as_deref()),
+        ("node-c", Some("c"))
+    );
     let kinds: Vec<&str> = t.iter().map(|e| e.object_type.as_str()).collect();
     assert_eq!(
         kinds.iter().filter(|k| **k == "incident").count(),
