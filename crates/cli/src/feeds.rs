@@ -4,7 +4,9 @@
 //! `http(s)://` URL. Each run's counts, errors, the events seen and the indicators the
 //! feed held are kept in `feeds-state.json` in the data directory. An indicator that
 //! disappears from a plain feed gets a new version with `valid_until` set (it is not
-//! deleted); a failed or partial download expires nothing.
+//! deleted); a failed or partial download expires nothing. A MISP feed's `hashes.csv`
+//! (MD5 of every value, for MISP's own look-ups) is not needed to import it and is not
+//! fetched.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -70,12 +70,23 @@
 //! `ip-src`/`ip-dst` become plain address comparisons, not `network-traffic` ones, so
 //! the matcher's exact index decides them.
 //!
+//! # Other formats
+//!
+//! - CSAF 2.0: mapping table in [`csaf`]; the mandatory tests of section 6.1 that are
+//!   run (and those that are not) in [`csaf::mandatory`].
+//! - MISP export: [`misp::export`]; the MISP feed layout: [`misp::feed`].
+//! - Plain lists, CSV, hosts files and Suricata rules: [`export`].
+//! - MISP warning lists, and how flagged indicators are left out of matching:
+//!   [`warninglist`].
+//!
 //! # Plain and CSV feeds
 //!
 //! Each value is one `indicator` with id UUIDv5(source, kind, value), pattern as above,
 //! `valid_from` = the feed's first-seen column or the import time, `created_by_ref` = the
 //! feed's identity, labels and confidence and TLP from the import's options, a label from
-//! a label column. See [`plain::presets`] for known layouts.
+//! a label column. See [`plain::presets`] for known layouts. A value listed twice in one
+//! file (Team Cymru lists one address per report) gives versions of one indicator; the
+//! last line read is the current one.
 
 pub mod csaf;
 pub mod error;

@@ -1,6 +1,6 @@
 //! Plain feeds: one value per line, and CSV (or tab-, pipe-, semicolon-separated) feeds
 //! described by a [`Layout`]: which column holds the value, which the first-seen time, a
-//! description or a label, how comments look. [`PRESETS`] describes the layouts of the
+//! description or a label, how comments look. [`presets`] describes the layouts of the
 //! feeds CERTs subscribe to most (abuse.ch, Spamhaus, Bambenek, DShield, OpenPhish,
 //! blocklist.de, ...). Each value becomes one indicator with a deterministic id over
 //! (source, kind, value); a line that does not fit is an error naming its line number,
