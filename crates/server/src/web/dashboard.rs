@@ -297,7 +297,7 @@ pub async fn page(
                     }
                 }
                 p { (l.t("dashboard-feeds-none")) }
-                p { (l.t("dashboard-incidents-none")) }
+                p { a href="/incidents" { (l.t("nav-incidents")) } }
             }
         }
         section aria-labelledby="recent-h" {

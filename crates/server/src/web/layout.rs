@@ -42,7 +42,7 @@ pub const NAV: &[(&str, &str, Role)] = &[
     ("/objects", "nav-browse", Role::Reader),
     ("/import", "nav-import", Role::Analyst),
     ("/matching", "nav-matching", Role::Analyst),
-    // ("/incidents", "nav-incidents", Role::Reader),  -- when incidents exist
+    ("/incidents", "nav-incidents", Role::Reader),
     // ("/policy", "nav-policy", Role::Admin),         -- policy explanation per peer
     ("/peers", "nav-peers", Role::Admin),
     ("/admin", "nav-admin", Role::Admin),

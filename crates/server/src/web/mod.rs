@@ -12,7 +12,7 @@
 //! | page | role |
 //! |---|---|
 //! | `GET /signin`, `POST /signin`, `POST /signout`, `GET /lang/{code}` | none |
-//! | `GET /` (dashboard, for clients that accept HTML), `/objects`, `/objects/{id}`, `/objects/{id}/graph`, `/account` | reader |
+//! | `GET /` (dashboard, for clients that accept HTML), `/objects`, `/objects/{id}`, `/objects/{id}/graph`, `/incidents`, `/incidents/{id}`, `/account` | reader |
 //! | `/import`, `/matching` | analyst |
 //! | `/peers` (peers, audit log and its verification), `/admin`, `POST /admin/users`, `POST /admin/users/{id}` | admin |
 
@@ -27,6 +27,7 @@ mod charts;
 mod dashboard;
 mod graph;
 pub mod i18n;
+mod incidents;
 mod layout;
 mod objects;
 mod peers;
@@ -71,6 +72,8 @@ pub fn router(state: AppState) -> Router {
         .route("/objects", get(objects::browse))
         .route("/objects/{id}", get(objects::show))
         .route("/objects/{id}/graph", get(graph::page))
+        .route("/incidents", get(incidents::list))
+        .route("/incidents/{id}", get(incidents::show))
         .route("/import", get(transfer::import_form).post(transfer::import))
         .route(
             "/matching",

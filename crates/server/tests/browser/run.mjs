@@ -146,7 +146,7 @@ try {
   check(page.url().endsWith(target), `a graph node opens ${target}`);
   await page.goto(`${objectUrl}?a=1&b=1#versions`);
 
-  for (const [name, url] of [['dashboard', '/'], ['matching', '/matching'], ['account', '/account'], ['admin', '/admin'], ['peers', '/peers?verify=1']]) {
+  for (const [name, url] of [['dashboard', '/'], ['matching', '/matching'], ['account', '/account'], ['admin', '/admin'], ['peers', '/peers?verify=1'], ['incidents', '/incidents']]) {
     await page.goto(`${base}${url}`);
     await visit(page, name, 'en');
   }
@@ -170,6 +170,7 @@ try {
     ['account', '/account'],
     ['admin', '/admin'],
     ['peers', '/peers?verify=1'],
+    ['incidents', '/incidents'],
   ]) {
     await page.goto(`${base}${url}`);
     check((await page.getAttribute('html', 'dir')) === 'rtl', `${name} stays in Arabic`);

@@ -85,6 +85,10 @@ fn every_message_is_in_every_language_with_its_plural_forms() {
             .collect();
         let allowed = [
             "col-tlp",
+            "incidents-title",
+            "kind-incident",
+            "nav-incidents",
+            "versions-heading-plain",
             "format-csv",
             "format-stix",
             "pager-label",
@@ -160,6 +164,7 @@ async fn no_page_shows_a_raw_message_id_in_any_language() {
         "/account".to_owned(),
         "/admin".to_owned(),
         "/peers?verify=1".to_owned(),
+        "/incidents".to_owned(),
     ];
     for (code, _) in SOURCES {
         c.accept_language = (*code).to_owned();

@@ -27,6 +27,7 @@ async fn every_page_route_answers_for_an_admin() {
         "/account".to_owned(),
         "/admin".to_owned(),
         "/peers".to_owned(),
+        "/incidents".to_owned(),
         "/signin".to_owned(),
     ] {
         let res = c.get(&path).await;
@@ -339,4 +340,61 @@ async fn peers_page_shows_sync_state_and_verifies_the_audit_chain() {
     );
     let mut reader = web.signed_in("green").await;
     assert_eq!(reader.get("/peers").await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn incidents_are_listed_with_their_timeline_within_the_clearance() {
+    use concord_response::incident::{self, NewIncident};
+    let web = TestWeb::new();
+    web.import(vec![indicator(
+        1,
+        "Ransom C2",
+        Some(Tlp::Green),
+        "198.51.100.66",
+    )]);
+    let open = |name: &str, tlp: &str| {
+        incident::open(
+            &**web.store(),
+            &NewIncident {
+                name: name.into(),
+                severity: Some("high".into()),
+                tlp: Some(tlp.into()),
+                links: vec![id("indicator", 1)],
+                ..NewIncident::default()
+            },
+        )
+        .unwrap()
+    };
+    let green = open("Ransomware at a hospital", "green");
+    let red = open("Secret red incident", "red");
+    let mut reader = web.signed_in("green").await;
+    let list = reader.get("/incidents").await;
+    let body = list.page();
+    assert!(body.contains("Ransomware at a hospital"));
+    assert!(!body.contains("Secret red incident"));
+    let page = reader.get(&format!("/incidents/{green}")).await;
+    let body = page.page();
+    assert!(body.contains("<h1>Ransomware at a hospital</h1>"));
+    assert!(body.contains("Timeline"));
+    assert!(
+        body.contains("Ransom C2"),
+        "the linked indicator is on the timeline"
+    );
+    assert!(body.contains("high"));
+    assert_eq!(
+        reader.get(&format!("/incidents/{red}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut admin = web.signed_in("admin").await;
+    assert!(
+        admin
+            .get("/incidents")
+            .await
+            .page()
+            .contains("Secret red incident")
+    );
+    assert_eq!(
+        admin.get("/incidents/not-an-id").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
