@@ -124,6 +124,16 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// CPU seconds (user + system, all threads) this process has used so far.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the command name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -172,8 +182,10 @@ async fn catch_up(count: usize) {
         .next()
         .expect("a");
     let start = Instant::now();
+    let cpu0 = cpu_secs();
     let report = puller.pull(&peer).await.expect("pull");
     let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu0;
     assert_eq!(report.stored, count, "{report:?}");
     println!(
         "catch-up: {count} objects behind ({} MB of object JSON)",
@@ -188,6 +200,13 @@ async fn catch_up(count: usize) {
         } else {
             "NOT met"
         }
+    );
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as f64;
+    println!(
+        "  CPU used by both nodes: {:.1} s = {:.0} µs per object; with {cores} free cores that is at most {:.0} objects/s",
+        cpu,
+        cpu * 1e6 / count as f64,
+        cores * count as f64 / cpu
     );
     println!(
         "  time waiting for pages {:.1} s, verifying and storing them {:.1} s",
