@@ -436,3 +436,17 @@ kind-request = طلب مساعدة
 kind-request-response = رد على طلب
 kind-custody = سلسلة الحيازة
 kind-constituency-notification = إشعار للجهة المخدومة
+
+## شرح سياسة الإرسال
+object-open-policy = ما ستتلقاه كل عقدة نظيرة
+policy-title = ما ستتلقاه كل عقدة نظيرة: { $name }
+policy-title-plain = ما ستتلقاه كل عقدة نظيرة
+policy-no-federation = هذه العقدة ليست في اتحاد: لا يخرج منها شيء.
+policy-changed = الخصائص المعدّلة أو المحذوفة في النسخة المرسلة:
+policy-rule = القاعدة
+policy-effect = الأثر
+policy-why = السبب (شرح السياسة)
+effect-allow = تسمح
+effect-deny = تحجب
+effect-redact = تحذف بيانات
+effect-detect = تكتشف فئة

@@ -373,3 +373,17 @@ kind-request = request for assistance
 kind-request-response = answer to a request
 kind-custody = chain of custody
 kind-constituency-notification = constituency notification
+
+## Outbound policy explanation
+object-open-policy = What each peer would receive
+policy-title = What each peer would receive: { $name }
+policy-title-plain = What each peer would receive
+policy-no-federation = This node does not federate: nothing leaves it.
+policy-changed = Properties changed or removed in the copy sent:
+policy-rule = Rule
+policy-effect = Effect
+policy-why = Why (the policy's explanation)
+effect-allow = allows
+effect-deny = withholds
+effect-redact = redacts
+effect-detect = detects a category

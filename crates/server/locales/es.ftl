@@ -375,3 +375,17 @@ kind-request = solicitud de asistencia
 kind-request-response = respuesta a una solicitud
 kind-custody = cadena de custodia
 kind-constituency-notification = notificación a la comunidad atendida
+
+## Explicación de la política de salida
+object-open-policy = Qué recibiría cada par
+policy-title = Qué recibiría cada par: { $name }
+policy-title-plain = Qué recibiría cada par
+policy-no-federation = Este nodo no está federado: nada sale de él.
+policy-changed = Propiedades cambiadas o suprimidas en la copia enviada:
+policy-rule = Regla
+policy-effect = Efecto
+policy-why = Por qué (explicación de la política)
+effect-allow = permite
+effect-deny = retiene
+effect-redact = suprime datos
+effect-detect = detecta una categoría

@@ -375,3 +375,17 @@ kind-request = demande d’assistance
 kind-request-response = réponse à une demande
 kind-custody = chaîne de possession
 kind-constituency-notification = notification à la circonscription
+
+## Explication de la politique de sortie
+object-open-policy = Ce que recevrait chaque pair
+policy-title = Ce que recevrait chaque pair : { $name }
+policy-title-plain = Ce que recevrait chaque pair
+policy-no-federation = Ce nœud n’est pas fédéré : rien n’en sort.
+policy-changed = Propriétés modifiées ou retirées dans la copie envoyée :
+policy-rule = Règle
+policy-effect = Effet
+policy-why = Pourquoi (explication de la politique)
+effect-allow = autorise
+effect-deny = retient
+effect-redact = expurge
+effect-detect = détecte une catégorie

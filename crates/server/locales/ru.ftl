@@ -405,3 +405,17 @@ kind-request = запрос о помощи
 kind-request-response = ответ на запрос
 kind-custody = цепочка хранения
 kind-constituency-notification = уведомление обслуживаемой организации
+
+## Пояснение исходящей политики
+object-open-policy = Что получит каждый партнёр
+policy-title = Что получит каждый партнёр: { $name }
+policy-title-plain = Что получит каждый партнёр
+policy-no-federation = Этот узел не участвует в федерации: из него ничего не передаётся.
+policy-changed = Свойства, изменённые или удалённые в отправляемой копии:
+policy-rule = Правило
+policy-effect = Действие
+policy-why = Почему (пояснение политики)
+effect-allow = разрешает
+effect-deny = запрещает передачу
+effect-redact = изымает данные
+effect-detect = определяет категорию

@@ -309,3 +309,17 @@ kind-request = 协助请求
 kind-request-response = 请求答复
 kind-custody = 证据保管链
 kind-constituency-notification = 服务对象通知
+
+## 外发策略说明
+object-open-policy = 各对等节点将收到什么
+policy-title = 各对等节点将收到什么：{ $name }
+policy-title-plain = 各对等节点将收到什么
+policy-no-federation = 此节点未加入联邦：不会向外发送任何内容。
+policy-changed = 发送副本中被更改或删除的属性：
+policy-rule = 规则
+policy-effect = 效果
+policy-why = 原因（策略的说明）
+effect-allow = 允许
+effect-deny = 扣留
+effect-redact = 脱敏
+effect-detect = 识别出类别

@@ -35,15 +35,14 @@ impl Notice {
     }
 }
 
-/// The navigation: (path, message id, role needed). Incident and policy pages take their
-/// places here when the web interface covers those capabilities.
+/// The navigation: (path, message id, role needed).
 pub const NAV: &[(&str, &str, Role)] = &[
     ("/", "nav-dashboard", Role::Reader),
     ("/objects", "nav-browse", Role::Reader),
     ("/import", "nav-import", Role::Analyst),
     ("/matching", "nav-matching", Role::Analyst),
     ("/incidents", "nav-incidents", Role::Reader),
-    // ("/policy", "nav-policy", Role::Admin),         -- policy explanation per peer
+    // The policy explanation is per object: /objects/{id}/policy, linked from the object.
     ("/peers", "nav-peers", Role::Admin),
     ("/admin", "nav-admin", Role::Admin),
 ];

@@ -14,7 +14,7 @@
 //! | `GET /signin`, `POST /signin`, `POST /signout`, `GET /lang/{code}` | none |
 //! | `GET /` (dashboard, for clients that accept HTML), `/objects`, `/objects/{id}`, `/objects/{id}/graph`, `/incidents`, `/incidents/{id}`, `/account` | reader |
 //! | `/import`, `/matching` | analyst |
-//! | `/peers` (peers, audit log and its verification), `/admin`, `POST /admin/users`, `POST /admin/users/{id}` | admin |
+//! | `/objects/{id}/policy` (what each peer would receive, and why), `/peers` (peers, audit log and its verification), `/admin`, `POST /admin/users`, `POST /admin/users/{id}` | admin |
 
 // Handlers answer `Result<Response, Response>` (an error page is a response); boxing the
 // error would only add an allocation on the error path.
@@ -31,6 +31,7 @@ mod incidents;
 mod layout;
 mod objects;
 mod peers;
+mod policy;
 pub mod session;
 mod transfer;
 mod view;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/objects", get(objects::browse))
         .route("/objects/{id}", get(objects::show))
         .route("/objects/{id}/graph", get(graph::page))
+        .route("/objects/{id}/policy", get(policy::page))
         .route("/incidents", get(incidents::list))
         .route("/incidents/{id}", get(incidents::show))
         .route("/import", get(transfer::import_form).post(transfer::import))

@@ -526,6 +526,9 @@ pub async fn show(
             (tlp_badge(object_tlp(&v))) " "
             span.muted { (type_of(&v)) } " · "
             a href={ "/objects/" (id) "/graph" } { (l.t("object-open-graph")) }
+            @if user.role >= concord_store::Role::Admin && web.app.federation.is_some() {
+                " · " a href={ "/objects/" (id) "/policy" } { (l.t("object-open-policy")) }
+            }
         }
         section.card aria-labelledby="fields-h" {
             h2 #fields-h { (l.t("object-fields")) }

@@ -165,6 +165,7 @@ async fn no_page_shows_a_raw_message_id_in_any_language() {
         "/admin".to_owned(),
         "/peers?verify=1".to_owned(),
         "/incidents".to_owned(),
+        format!("/objects/{}/policy", id("indicator", 1)),
     ];
     for (code, _) in SOURCES {
         c.accept_language = (*code).to_owned();

@@ -398,3 +398,59 @@ async fn incidents_are_listed_with_their_timeline_within_the_clearance() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn admins_see_what_each_peer_would_receive() {
+    use concord_federation::identity::NodeKey;
+    use concord_federation::server::{FederationConfig, FederationState};
+    use concord_store::federation::PeerRecord;
+    let store: std::sync::Arc<dyn concord_store::Store> =
+        std::sync::Arc::new(concord_store::sqlite::SqliteStore::open_in_memory().unwrap());
+    let hash = concord_server::web::session::hash_password(super::common::PASSWORD);
+    store
+        .create_user("admin", concord_store::Role::Admin, Tlp::Red, &hash)
+        .unwrap();
+    let fed = FederationState::new(
+        store.clone(),
+        NodeKey::from_seed([7; 32]),
+        FederationConfig::default(),
+    )
+    .unwrap();
+    let state =
+        concord_server::AppState::new(store.clone(), concord_server::ServerConfig::default())
+            .with_federation(fed);
+    let web = TestWeb {
+        router: concord_server::app(state.clone()),
+        state,
+    };
+    web.import(vec![
+        indicator(1, "Shared green", Some(Tlp::Green), "198.51.100.1"),
+        indicator(2, "Kept red", Some(Tlp::Red), "198.51.100.2"),
+    ]);
+    store
+        .put_peer(&PeerRecord {
+            node_id: "node-b".into(),
+            name: "CERT B".into(),
+            url: "https://b.example".into(),
+            ..PeerRecord::default()
+        })
+        .unwrap();
+    let mut admin = web.signed_in("admin").await;
+    let object = admin.get(&format!("/objects/{}", id("indicator", 2))).await;
+    assert!(
+        object
+            .page()
+            .contains("/policy\">What each peer would receive</a>")
+    );
+    let red = admin
+        .get(&format!("/objects/{}/policy", id("indicator", 2)))
+        .await;
+    let body = red.page();
+    assert!(body.contains("CERT B"));
+    assert!(body.contains("<strong>withheld</strong>"), "{body}");
+    assert!(body.contains("builtin.tlp-red"));
+    let green = admin
+        .get(&format!("/objects/{}/policy", id("indicator", 1)))
+        .await;
+    assert!(green.page().contains("CERT B"));
+}
