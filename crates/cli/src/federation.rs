@@ -299,10 +299,7 @@ pub fn policy(node: &Node, command: PolicyCommand) -> anyhow::Result<ExitCode> {
                 node.store.for_each_current(&[], &mut |obj| {
                     let v = obj.value();
                     if let Ok((d, _)) = outbound::decide(&node.store, &key, &policy, &v, p) {
-                        let verdict = serde_json::to_value(&d.verdict)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default();
+                        let verdict = d.verdict.as_str().to_owned();
                         let ty = v["type"].as_str().unwrap_or("?").to_owned();
                         *counts.entry((ty, verdict)).or_default() += 1;
                     }
@@ -365,10 +362,7 @@ pub fn audit(node: &Node, command: AuditCommand) -> anyhow::Result<ExitCode> {
             );
         }
         AuditCommand::Show { peer, limit, json } => {
-            let peer = match peer {
-                Some(p) => Some(find_peer(store, &p).map(|r| r.node_id).unwrap_or(p)),
-                None => None,
-            };
+            let peer = peer.map(|p| find_peer(store, &p).map(|r| r.node_id).unwrap_or(p));
             let mut all = Vec::new();
             let mut after = 0;
             loop {
