@@ -156,6 +156,11 @@ def one_round(a, peers, n):
     for t in threads:
         t.join()
     missing = len(peers) - len(acked)
+    for p in peers:
+        if p.id not in acked:
+            # Say why: the peer's view of its link to the sender.
+            print(f"  {p.name} did not answer: stored={p.id in stored}; its sync state: "
+                  f"{p.cli('peer', 'list', '--json').strip()}", flush=True)
     return ([stored[k] - t_sent for k in stored], [acked[k] - t_sent for k in acked],
             missing, t_sent - t0)
 

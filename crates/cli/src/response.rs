@@ -862,7 +862,7 @@ pub fn spawn_background(node_dir: &std::path::Path, store: Arc<dyn concord_store
                     tracing::warn!(error = %e, "Coordinated response background task panicked.")
                 }
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     });
 }
@@ -891,6 +891,14 @@ fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: S
                         head
                     }
                 };
+                if settings.subscriptions.is_empty() {
+                    // Nothing to deliver: keep up with the store without reading it.
+                    let head = s.head_seq()?;
+                    if head != cursor {
+                        write_cursor(&d, "notify_cursor", head);
+                    }
+                    return Ok((settings.subscriptions, Vec::new()));
+                }
                 let (pending, next) =
                     concord_response::notify::pending(&*s, &m, &settings.subscriptions, cursor)?;
                 if next != cursor {

@@ -413,7 +413,8 @@ fn sco_value(o: &Value, out: &mut BTreeSet<String>) {
 /// `seq`), and creates a notification for every other member whose constituency they
 /// touch. Returns the notifications created and the `seq` to continue from.
 pub fn scan(store: &dyn Store, me: &str, notify: Notify, after: i64) -> Result<(Vec<String>, i64)> {
-    let members = members(store, me)?;
+    // Read the members only when there is something to look at.
+    let mut members_cache: Option<Vec<Member>> = None;
     let mut created = Vec::new();
     let mut cursor = after;
     let mut q = ListQuery {
@@ -428,12 +429,19 @@ pub fn scan(store: &dyn Store, me: &str, notify: Notify, after: i64) -> Result<(
         for o in &page.objects {
             cursor = cursor.max(o.seq);
             let v = o.value();
-            if !crate::is_local(store, &v)? || members.iter().all(|m| m.node_id == me) {
+            if !crate::is_local(store, &v)? {
+                continue;
+            }
+            if members_cache.is_none() {
+                members_cache = Some(members(store, me)?);
+            }
+            let members = members_cache.as_deref().unwrap_or_default();
+            if members.iter().all(|m| m.node_id == me) {
                 continue;
             }
             let mut hits: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
             for value in victim_values(store, &v)? {
-                let route = explain(&members, &value)?;
+                let route = explain(members, &value)?;
                 if let Some(c) = route.responsible
                     && c.node_id != me
                 {

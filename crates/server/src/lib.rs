@@ -157,6 +157,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/requests/{id}"),
     ("POST", "/api/v1/requests/{id}/responses"),
     ("GET", "/api/v1/route/{value}"),
+    ("GET", "/api/v1/notifications"),
+    ("POST", "/api/v1/notifications/{id}/send"),
+    ("GET", "/api/v1/evidence/{id}/custody"),
 ];
 
 /// The application's router, ready to serve.

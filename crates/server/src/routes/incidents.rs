@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use concord_response::{ResponseError, alert, constituency, incident, request, timeline};
+use concord_response::{ResponseError, alert, constituency, evidence, incident, request, timeline};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -37,6 +37,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/requests/{id}", get(request_show))
         .route("/api/v1/requests/{id}/responses", post(request_respond))
         .route("/api/v1/route/{value}", get(route_explain))
+        .route("/api/v1/notifications", get(notifications))
+        .route("/api/v1/notifications/{id}/send", post(notification_send))
+        .route("/api/v1/evidence/{id}/custody", get(custody))
         .with_state(state)
 }
 
@@ -265,6 +268,44 @@ pub async fn route_explain(
     Ok(Json(r).into_response())
 }
 
+/// `GET /api/v1/notifications`: "your constituency is affected" notifications held here
+/// (proposed or sent by this node, or received).
+pub async fn notifications(
+    _c: ReaderAccess,
+    State(state): State<AppState>,
+) -> Result<Response, ApiError> {
+    let items = run(&state, constituency::notifications).await?;
+    Ok(Json(json!({ "notifications": items })).into_response())
+}
+
+/// `POST /api/v1/notifications/{id}/send`: sends a proposed notification.
+pub async fn notification_send(
+    _c: AnalystAccess,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let v = run(&state, move |s, _| constituency::send(s, &id)).await?;
+    Ok(Json(v).into_response())
+}
+
+/// `GET /api/v1/evidence/{id}/custody`: the chain of custody of an artifact.
+pub async fn custody(
+    _c: ReaderAccess,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let chain = run(&state, move |s, me| {
+        crate_get(s, &id)?;
+        evidence::chain(s, me, &id)
+    })
+    .await?;
+    Ok(Json(json!({ "custody": chain })).into_response())
+}
+
+fn crate_get(s: &dyn concord_store::Store, id: &str) -> Result<Value, ResponseError> {
+    concord_response::get_current(s, id)
+}
+
 fn err(description: &str) -> Value {
     json!({ "description": description,
         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
@@ -346,6 +387,15 @@ pub fn openapi_paths() -> Map<String, Value> {
             "post": op("Answer a request addressed to this node.", Some("id"),
                 Some(json!({ "type": "object", "required": ["state"], "properties": {
                     "state": { "type": "string", "enum": request::STATES }, "reason": s("string") } })), ("201", "The answer's id.")),
+        },
+        "/api/v1/notifications": {
+            "get": op("\"Your constituency is affected\" notifications held here.", None, None, ("200", "The notifications.")),
+        },
+        "/api/v1/notifications/{id}/send": {
+            "post": op("Send a proposed notification to the member it names.", Some("id"), None, ("200", "The sent version.")),
+        },
+        "/api/v1/evidence/{id}/custody": {
+            "get": op("The chain of custody of an artifact: who added and who received it, hash verified or not.", Some("id"), None, ("200", "The chain.")),
         },
         "/api/v1/route/{value}": {
             "get": op("The member responsible for an IP address, AS number or domain, and why.", Some("value"), None, ("200", "The route.")),

@@ -137,6 +137,24 @@ async fn bad_input_gets_clear_errors() {
             .unwrap()
             .contains("in the past")
     );
+    // Notifications and custody of unknown objects.
+    let n = t.get("/api/v1/notifications", &t.reader).await.json();
+    assert_eq!(n["notifications"], json!([]));
+    let missing_note = "note--00000000-0000-4000-8000-000000000999";
+    t.request(
+        Method::POST,
+        &format!("/api/v1/notifications/{missing_note}/send"),
+        Some(&t.analyst),
+        None,
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
+    t.get(
+        "/api/v1/evidence/artifact--00000000-0000-5000-8000-000000000999/custody",
+        &t.reader,
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
     // Routing with no known constituency.
     let r = t.get("/api/v1/route/198.51.100.7", &t.reader).await.json();
     assert_eq!(r["kind"], "ip");
