@@ -54,6 +54,7 @@ signin-username = اسم المستخدم
 signin-password = كلمة المرور
 signin-submit = دخول
 signin-failed = اسم المستخدم أو كلمة المرور غير صحيحة.
+signin-locked = محاولات فاشلة كثيرة لاسم المستخدم هذا. أعد المحاولة بعد 15 دقيقة.
 
 ## لوحة المعلومات
 dashboard-title = لوحة المعلومات
@@ -80,6 +81,7 @@ dashboard-other-types = أنواع أخرى
 dashboard-other-sources = مصدر آخر أو بلا مصدر
 dashboard-empty = لا توجد كائنات بعد.
 dashboard-sightings = المشاهدات الأخيرة
+dashboard-incidents = الحوادث الأخيرة
 dashboard-no-sightings = لا توجد مشاهدات بعد.
 dashboard-health = العقد النظيرة والمصادر والحوادث
 dashboard-peers-none = لا توجد عقد نظيرة متصلة: لم يُضبط الاتحاد في هذه العقدة بعد.

@@ -50,6 +50,7 @@ signin-username = User name
 signin-password = Password
 signin-submit = Sign in
 signin-failed = Wrong user name or password.
+signin-locked = Too many failed attempts for this user name. Try again in 15 minutes.
 
 ## Dashboard
 dashboard-title = Dashboard
@@ -69,6 +70,7 @@ dashboard-other-types = Other types
 dashboard-other-sources = Other or no source
 dashboard-empty = No objects yet.
 dashboard-sightings = Recent sightings
+dashboard-incidents = Recent incidents
 dashboard-no-sightings = No sightings yet.
 dashboard-health = Peers, feeds and incidents
 dashboard-peers-none = No peers are connected: federation is not set up on this node yet.

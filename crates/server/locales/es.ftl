@@ -51,6 +51,7 @@ signin-username = Nombre de usuario
 signin-password = Contraseña
 signin-submit = Iniciar sesión
 signin-failed = Nombre de usuario o contraseña incorrectos.
+signin-locked = Demasiados intentos fallidos con este nombre de usuario. Vuelva a intentarlo dentro de 15 minutos.
 
 ## Panel
 dashboard-title = Panel
@@ -71,6 +72,7 @@ dashboard-other-types = Otros tipos
 dashboard-other-sources = Otra fuente o ninguna
 dashboard-empty = Todavía no hay objetos.
 dashboard-sightings = Avistamientos recientes
+dashboard-incidents = Incidentes recientes
 dashboard-no-sightings = Todavía no hay avistamientos.
 dashboard-health = Pares, fuentes e incidentes
 dashboard-peers-none = No hay pares conectados: la federación aún no está configurada en este nodo.

@@ -51,6 +51,7 @@ signin-username = Nom d’utilisateur
 signin-password = Mot de passe
 signin-submit = Se connecter
 signin-failed = Nom d’utilisateur ou mot de passe incorrect.
+signin-locked = Trop de tentatives échouées pour ce nom d’utilisateur. Réessayez dans 15 minutes.
 
 ## Tableau de bord
 dashboard-title = Tableau de bord
@@ -71,6 +72,7 @@ dashboard-other-types = Autres types
 dashboard-other-sources = Autre source ou aucune
 dashboard-empty = Aucun objet pour l’instant.
 dashboard-sightings = Observations récentes
+dashboard-incidents = Incidents récents
 dashboard-no-sightings = Aucune observation pour l’instant.
 dashboard-health = Pairs, flux et incidents
 dashboard-peers-none = Aucun pair n’est connecté : la fédération n’est pas encore configurée sur ce nœud.

@@ -52,6 +52,7 @@ signin-username = Имя пользователя
 signin-password = Пароль
 signin-submit = Войти
 signin-failed = Неверное имя пользователя или пароль.
+signin-locked = Слишком много неудачных попыток для этого имени пользователя. Повторите через 15 минут.
 
 ## Сводка
 dashboard-title = Сводка
@@ -75,6 +76,7 @@ dashboard-other-types = Другие типы
 dashboard-other-sources = Другой источник или без источника
 dashboard-empty = Объектов пока нет.
 dashboard-sightings = Недавние обнаружения
+dashboard-incidents = Недавние инциденты
 dashboard-no-sightings = Обнаружений пока нет.
 dashboard-health = Партнёры, фиды и инциденты
 dashboard-peers-none = Партнёрские узлы не подключены: федерация на этом узле ещё не настроена.

@@ -46,6 +46,7 @@ signin-username = 用户名
 signin-password = 密码
 signin-submit = 登录
 signin-failed = 用户名或密码错误。
+signin-locked = 此用户名的失败尝试次数过多。请在 15 分钟后重试。
 
 ## 概览
 dashboard-title = 概览
@@ -57,6 +58,7 @@ dashboard-other-types = 其他类型
 dashboard-other-sources = 其他来源或无来源
 dashboard-empty = 尚无对象。
 dashboard-sightings = 最近的目击记录
+dashboard-incidents = 最近的事件
 dashboard-no-sightings = 尚无目击记录。
 dashboard-health = 对等节点、情报源与事件
 dashboard-peers-none = 没有已连接的对等节点：此节点尚未配置联邦。

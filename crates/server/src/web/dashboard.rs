@@ -139,6 +139,7 @@ struct Data {
     sources: HashMap<String, String>,
     recent: Vec<concord_store::StoredObject>,
     sightings: Vec<concord_store::StoredObject>,
+    incidents: Vec<concord_store::StoredObject>,
     /// Peers, and how many of them failed their last pull.
     peers: (usize, usize),
 }
@@ -169,6 +170,8 @@ fn load(web: &Web, clearance: Tlp) -> Result<Data, StoreError> {
     q.base.types = vec!["sighting".into()];
     q.base.limit = 5;
     let sightings = store.list_cleared(&q)?.objects;
+    q.base.types = vec!["incident".into()];
+    let incidents = store.list_cleared(&q)?.objects;
     let all_peers = store.peers()?;
     let failing = all_peers.iter().filter(|p| p.last_error.is_some()).count();
     Ok(Data {
@@ -176,6 +179,7 @@ fn load(web: &Web, clearance: Tlp) -> Result<Data, StoreError> {
         sources,
         recent,
         sightings,
+        incidents,
         peers: (all_peers.len(), failing),
     })
 }
@@ -284,6 +288,19 @@ pub async fn page(
                 h2 #sightings-h { (l.t("dashboard-sightings")) }
                 @if data.sightings.is_empty() { p.muted { (l.t("dashboard-no-sightings")) } }
                 @else { (table(l, &data.sightings)) }
+                h2 { (l.t("dashboard-incidents")) }
+                @if data.incidents.is_empty() { p.muted { (l.t("incidents-empty")) } }
+                @else {
+                    ul {
+                        @for o in &data.incidents {
+                            @let v = o.value();
+                            li {
+                                a href={ "/incidents/" (v.get("id").and_then(serde_json::Value::as_str).unwrap_or("")) } { bdi { (display_name(&v)) } }
+                                " " (layout::tlp_badge(crate::web::view::object_tlp(&v)))
+                            }
+                        }
+                    }
+                }
             }
             section.card aria-labelledby="health-h" {
                 h2 #health-h { (l.t("dashboard-health")) }

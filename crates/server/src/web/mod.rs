@@ -52,6 +52,7 @@ use session::Ctx;
 pub struct Web {
     app: AppState,
     counts: Arc<dashboard::CountCache>,
+    failures: Arc<session::Failures>,
 }
 
 /// The web interface's routes.
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
     let web = Web {
         app: state,
         counts: Arc::new(dashboard::CountCache::default()),
+        failures: Arc::new(session::Failures::default()),
     };
     // Count the store for the dashboard now, so that its first visitor need not wait
     // (a million objects take seconds to count).

@@ -242,6 +242,54 @@ impl FromRequestParts<Web> for Ctx {
     }
 }
 
+/// Failed sign-ins allowed per user name within [`LOCKOUT_WINDOW`].
+pub const MAX_FAILURES: u32 = 5;
+/// How long failed sign-ins are remembered (and a locked name stays locked).
+pub const LOCKOUT_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Recent failed sign-ins per user name (in memory): after [`MAX_FAILURES`] within
+/// [`LOCKOUT_WINDOW`] the name is refused, right password or not, until the window ends,
+/// which makes guessing a password online slow.
+#[derive(Debug, Default)]
+pub struct Failures {
+    by_name: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+}
+
+impl Failures {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (u32, std::time::Instant)>>
+    {
+        self.by_name
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether `name` is locked out now.
+    pub fn locked(&self, name: &str) -> bool {
+        let mut map = self.lock();
+        map.retain(|_, (_, first)| first.elapsed() < LOCKOUT_WINDOW);
+        map.get(name).is_some_and(|(n, _)| *n >= MAX_FAILURES)
+    }
+
+    /// Counts a failure for `name`.
+    pub fn failed(&self, name: &str) {
+        let mut map = self.lock();
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        let entry = map
+            .entry(name.to_owned())
+            .or_insert((0, std::time::Instant::now()));
+        entry.0 += 1;
+    }
+
+    /// Forgets the failures of `name` (after a successful sign-in).
+    pub fn clear(&self, name: &str) {
+        self.lock().remove(name);
+    }
+}
+
 /// Query of `GET /signin`.
 #[derive(Debug, serde::Deserialize)]
 pub struct SigninQuery {
@@ -322,9 +370,19 @@ pub async fn signin(
             StatusCode::UNAUTHORIZED,
         );
     }
-    let store = web.app.store.clone();
     let name = form.username.trim().to_owned();
-    let found = match blocking(&ctx, move || store.user_by_name(&name)).await {
+    if web.failures.locked(&name) {
+        tracing::warn!(user = %name.chars().take(200).collect::<String>(), "Web sign-in refused: too many failures.");
+        return signin_page(
+            &ctx,
+            &form.next,
+            Some(Notice::error(l.t("signin-locked"))),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let store = web.app.store.clone();
+    let lookup = name.clone();
+    let found = match blocking(&ctx, move || store.user_by_name(&lookup)).await {
         Ok(f) => f,
         Err(res) => return res,
     };
@@ -341,6 +399,7 @@ pub async fn signin(
     .ok()
     .flatten();
     let Some(user) = user else {
+        web.failures.failed(&name);
         tracing::info!(user = %form.username.chars().take(200).collect::<String>(), "Web sign-in failed.");
         return signin_page(
             &ctx,
@@ -349,6 +408,7 @@ pub async fn signin(
             StatusCode::UNAUTHORIZED,
         );
     };
+    web.failures.clear(&name);
     let secret = random_secret();
     let csrf = random_secret();
     let hash = hash_token(&secret);

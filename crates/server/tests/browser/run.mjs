@@ -122,6 +122,36 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
   check((await page.textContent('.notice')).includes('New: 1'), 'Chinese bundle imported');
 
+  // Hostile text in every field of an object: no page may run it.
+  let dialogs = 0;
+  page.on('dialog', async (d) => {
+    dialogs += 1;
+    await d.dismiss();
+  });
+  const xss = '<script>window.__xss=1;alert(1)</script><img src=x onerror="window.__xss=2;alert(2)">';
+  const hostile = {
+    type: 'bundle',
+    id: 'bundle--9b1e0b6c-5d7e-4c11-9a53-1b0d3c8e2f02',
+    objects: [
+      {
+        type: 'malware', spec_version: '2.1', id: 'malware--1c2b7f6e-3f2a-4d7e-9b61-2a4f5e6d7c82',
+        created: '2024-05-01T00:00:00.000Z', modified: '2024-05-01T00:00:00.000Z',
+        name: `hostile ${xss}`, description: xss, is_family: true, labels: [xss], aliases: [xss],
+        external_references: [{ source_name: xss, url: 'javascript:window.__xss=3' }],
+      },
+    ],
+  };
+  await page.setInputFiles('#file', { name: 'x.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(hostile)) });
+  await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+  for (const url of ['/objects?q=hostile', '/objects/malware--1c2b7f6e-3f2a-4d7e-9b61-2a4f5e6d7c82', '/objects/malware--1c2b7f6e-3f2a-4d7e-9b61-2a4f5e6d7c82/graph', '/']) {
+    await page.goto(`${base}${url}`);
+    const ran = await page.evaluate(() => window.__xss);
+    check(ran === undefined && dialogs === 0, `no injected script runs on ${url}`);
+  }
+  check((await page.goto(`${base}/objects?q=hostile`), await page.locator('main table a', { hasText: 'hostile <script>' }).count()) === 1,
+    'the hostile name is shown as text');
+  cspErrors.length = 0; // the blocked <img src=x> may be reported
+
   // 3. Search for a value.
   await page.click('nav a[href="/objects"]');
   await page.fill('#q', 'Poison Ivy');

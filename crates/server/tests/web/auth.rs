@@ -375,3 +375,30 @@ async fn admins_manage_users() {
         concord_store::Role::Admin
     );
 }
+
+#[tokio::test]
+async fn repeated_failures_lock_the_user_name_for_a_while() {
+    let web = TestWeb::new();
+    for _ in 0..5 {
+        let res = web.client().signin("green", "guess guess guess").await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    let res = web.client().signin("green", PASSWORD).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.body.contains("Too many failed attempts"));
+    // Other names are not affected; a success clears the count.
+    for _ in 0..4 {
+        web.client().signin("clear", "guess guess guess").await;
+    }
+    assert_eq!(
+        web.client().signin("clear", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        web.client()
+            .signin("clear", "guess guess guess")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
