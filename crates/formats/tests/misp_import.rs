@@ -47,21 +47,39 @@ fn every_corpus_event_converts_to_valid_stix() {
     }
 }
 
+/// Galaxy clusters become SDOs by galaxy type, one per cluster: older MISP exports give
+/// every cluster of a galaxy the galaxy's uuid, which must not merge them.
 #[test]
-fn what_the_corpus_becomes() {
-    for f in misp_files() {
-        let c = import_file(&f);
-        let mut types = std::collections::BTreeMap::new();
-        for o in &c.objects {
-            *types
-                .entry(o["type"].as_str().unwrap().to_owned())
-                .or_insert(0) += 1;
-        }
-        eprintln!(
-            "{}: {types:?} warnings {}",
-            f.file_name().unwrap().to_string_lossy(),
-            c.warnings.len()
+fn galaxy_clusters_become_one_sdo_each() {
+    let Some(dir) = corpus() else { return };
+    let c = import_file(&dir.join("misp/pymisp_existing_event.json"));
+    let names = |ty: &str| {
+        let mut n: Vec<String> = c
+            .of_type(ty)
+            .iter()
+            .map(|o| o["name"].as_str().unwrap().to_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names("threat-actor"), ["Sofacy"]);
+    assert_eq!(
+        names("tool"),
+        ["EVILTOSS", "GAMEFISH", "X-Agent", "X-Tunnel"]
+    );
+    assert_eq!(
+        names("malware").len(),
+        9,
+        "2 exploit kits and 7 mitre-malware clusters"
+    );
+    let g = &c.of_type("grouping")[0];
+    for o in c.of_type("malware") {
+        assert!(
+            g["object_refs"].as_array().unwrap().contains(&o["id"]),
+            "the event refers to {}",
+            o["id"]
         );
+        assert_eq!(o["is_family"], true);
     }
 }
 

@@ -65,6 +65,20 @@ impl Converter<'_> {
     pub(super) fn galaxy(&mut self, g: &Value, path: &str) -> Vec<String> {
         let gtype = g.get("type").and_then(Value::as_str).unwrap_or("");
         let mut ids = Vec::new();
+        let mut shared: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for c in g
+            .get("GalaxyCluster")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(u) = c.get("uuid").and_then(Value::as_str) {
+                *shared.entry(u).or_default() += 1;
+            }
+        }
+        if let Some(u) = g.get("uuid").and_then(Value::as_str) {
+            *shared.entry(u).or_default() += 1;
+        }
         for (i, c) in g
             .get("GalaxyCluster")
             .and_then(Value::as_array)
@@ -83,9 +97,15 @@ impl Converter<'_> {
             let Some(sdo) = galaxy_sdo_type(ctype) else {
                 continue;
             };
-            let id = match c.get("uuid").and_then(Value::as_str) {
-                Some(u) if is_uuid(u) => format!("{sdo}--{}", u.to_ascii_lowercase()),
-                _ => stable_id(sdo, &["misp-galaxy", ctype, value]),
+            // A cluster's own uuid names it; older MISP exports give every cluster the
+            // galaxy's uuid instead, so a uuid shared within the galaxy is not used.
+            let own = c
+                .get("uuid")
+                .and_then(Value::as_str)
+                .filter(|u| is_uuid(u) && shared.get(*u).copied().unwrap_or(0) == 1);
+            let id = match own {
+                Some(u) => format!("{sdo}--{}", u.to_ascii_lowercase()),
+                None => stable_id(sdo, &["misp-galaxy", ctype, value]),
             };
             let mut m = Map::new();
             m.insert("type".into(), json!(sdo));
