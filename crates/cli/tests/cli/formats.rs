@@ -350,6 +350,20 @@ fn formats_suricata_rules_are_well_formed() {
             .iter()
             .any(|r| r.contains("dns.query; dotprefix; content:\".evil.example\""))
     );
+    // The imported feed, exported as STIX, passes the OASIS validator.
+    if let Some(validator) = stix2_validator() {
+        let bundle = tmp.path().join("feed.json");
+        export(tmp.path(), &["-o", bundle.to_str().unwrap()]);
+        let out = std::process::Command::new(validator)
+            .arg(&bundle)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
     // The checker does catch mistakes.
     assert!(
         check_suricata_rule(
