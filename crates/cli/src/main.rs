@@ -350,7 +350,34 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+/// Connections the kernel may hold for `accept` (capped by `net.core.somaxconn`): bursts of
+/// thousands of clients must not see their SYNs dropped while the node is busy.
+const LISTEN_BACKLOG: u32 = 8192;
+
+/// Binds the first address `listen` resolves to, with a deep accept queue.
+async fn bind(listen: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = std::io::Error::other("the address resolves to nothing");
+    for addr in tokio::net::lookup_host(listen).await? {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr) {
+            Ok(()) => return socket.listen(LISTEN_BACKLOG),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
+    // Every connection is an open file: allow as many as the hard limit does.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::debug!(limit = n, "Open-file limit."),
+        Err(e) => tracing::warn!(error = %e, "Cannot raise the open-file limit."),
+    }
     let init = node::init(dir, None)?;
     let node = node::open(dir)?;
     let listen = listen.unwrap_or_else(|| node.config.listen.clone());
@@ -358,7 +385,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&listen)
+        let listener = bind(&listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;

@@ -119,7 +119,8 @@ fn objects_before_a_syntax_error_are_kept() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stdout(&out).contains("2 new"), "{}", stdout(&out));
     assert!(stderr(&out).contains("line 5"), "{}", stderr(&out));
-    let export = run(tmp.path(), &["export"]);
+    // The node's own objects from init are not urls.
+    let export = run(tmp.path(), &["export", "--type", "url"]);
     let bundle: Value = serde_json::from_slice(&export.stdout).unwrap();
     assert_eq!(bundle["objects"].as_array().unwrap().len(), 2);
 }

@@ -173,7 +173,7 @@ fn serve_polls_configured_taxii_sources() {
         let (status, body) = super::common::http(
             &server_a.addr,
             "GET",
-            "/api/v1/objects?limit=100",
+            "/api/v1/objects?type=indicator&limit=100",
             Some(&a_admin),
             None,
         );
