@@ -244,6 +244,8 @@ def measure(url, user, password, rounds):
         ("matching form", "/matching"),
         ("account", "/account"),
         ("admin", "/admin"),
+        ("peers and audit", "/peers"),
+        ("incidents", "/incidents"),
         ("object identity", None),
         ("signin (anonymous)", None),
     ]

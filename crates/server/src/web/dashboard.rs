@@ -172,7 +172,11 @@ fn load(web: &Web, clearance: Tlp) -> Result<Data, StoreError> {
     let sightings = store.list_cleared(&q)?.objects;
     q.base.types = vec!["incident".into()];
     let incidents = store.list_cleared(&q)?.objects;
-    let all_peers = store.peers()?;
+    // Peer health is a side panel: a failure to read it is logged, not fatal to the page.
+    let all_peers = store.peers().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "Peers unreadable for the dashboard.");
+        Vec::new()
+    });
     let failing = all_peers.iter().filter(|p| p.last_error.is_some()).count();
     Ok(Data {
         rows,
