@@ -35,8 +35,24 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-/// What to call an object: its name, value, pattern or relationship, else its id.
+/// The type part of an id (`indicator--...` -> `indicator`).
+fn id_type(id: &str) -> &str {
+    id.split_once("--").map_or(id, |(t, _)| t)
+}
+
+/// What to call an object: its name, value or pattern; a relationship as
+/// `source-type relationship-type target-type` (STIX vocabulary); else its id.
 pub fn display_name(v: &Value) -> String {
+    if type_of(v) == "relationship"
+        && str_of(v, "name").is_none()
+        && let (Some(rel), Some(src), Some(dst)) = (
+            str_of(v, "relationship_type"),
+            str_of(v, "source_ref"),
+            str_of(v, "target_ref"),
+        )
+    {
+        return format!("{} {rel} {}", id_type(src), id_type(dst));
+    }
     let mut name = str_of(v, "name")
         .or_else(|| str_of(v, "value"))
         .or_else(|| str_of(v, "pattern"))
