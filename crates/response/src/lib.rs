@@ -9,6 +9,10 @@
 //! created here). Objects addressed to some peers carry `recipients` in Concord's
 //! extension, which the policy's `builtin.recipients` rule enforces.
 //!
+//! I/O beyond the store: [`evidence`] keeps file contents under `<data_dir>/evidence`,
+//! and [`notify`] delivers to subscribers (webhook, SMTP), each delivery in its own task
+//! with a time limit. Settings come from the caller ([`settings`], [`constituency`]).
+//!
 //! | object | STIX | how it is told apart |
 //! |---|---|---|
 //! | incident | `incident` + incident core extension | [`ext::RESPONSE_EXT`] `kind = "incident"` |
