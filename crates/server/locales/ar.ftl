@@ -246,8 +246,8 @@ graph-nodes =
 
 ## الاستيراد
 import-title = الاستيراد
-import-file = ملف STIX 2.1 (حزمة أو مصفوفة أو كائن واحد)
-import-help = يُفحص كل كائن وفق STIX 2.1؛ تُحفظ الكائنات الصالحة، ويُعرض كل كائن مرفوض مع الخاصية والقاعدة المخالفة.
+import-file = STIX 2.1 أو MISP JSON أو CSAF 2.0 أو قائمة قيم (قيمة في كل سطر)
+import-help = يُتعرَّف على الصيغة من المحتوى. يُفحص كل كائن وفق STIX 2.1؛ تُحفظ الكائنات الصالحة، ويُعرض كل كائن مرفوض مع الخاصية والقاعدة المخالفة.
 import-submit = استيراد
 import-no-file = اختر ملفًا أولًا.
 import-not-stix = هذا الملف ليس مستند STIX: { $reason }
@@ -452,3 +452,17 @@ effect-allow = تسمح
 effect-deny = تحجب
 effect-redact = تحذف بيانات
 effect-detect = تكتشف فئة
+import-read-as = قُرئ بصيغة: { $format }
+import-problems =
+    { $count ->
+        [zero] لا سجلات تعذّر تحويلها
+        [one] تعذّر تحويل سجل واحد
+        [two] تعذّر تحويل سجلين
+        [few] تعذّر تحويل { $count } سجلات
+        [many] تعذّر تحويل { $count } سجلًا
+       *[other] تعذّر تحويل { $count } سجل
+    }
+import-format-stix = STIX 2.1
+import-format-misp = MISP JSON
+import-format-csaf = نشرة CSAF 2.0
+import-format-lines = قيمة في كل سطر

@@ -207,8 +207,8 @@ graph-nodes =
 
 ## Import
 import-title = Import
-import-file = STIX 2.1 file (bundle, array or single object)
-import-help = Every object is checked against STIX 2.1; valid ones are stored, and each rejected one is listed with the property and rule at fault.
+import-file = STIX 2.1, MISP JSON, CSAF 2.0, or a list of values (one per line)
+import-help = The format is recognised from the content. Every object is checked against STIX 2.1; valid ones are stored, and each rejected one is listed with the property and rule at fault.
 import-submit = Import
 import-no-file = Choose a file first.
 import-not-stix = This file is not a STIX document: { $reason }
@@ -389,3 +389,13 @@ effect-allow = allows
 effect-deny = withholds
 effect-redact = redacts
 effect-detect = detects a category
+import-read-as = Read as: { $format }
+import-problems =
+    { $count ->
+        [one] { $count } record could not be converted
+       *[other] { $count } records could not be converted
+    }
+import-format-stix = STIX 2.1
+import-format-misp = MISP JSON
+import-format-csaf = CSAF 2.0 advisory
+import-format-lines = one value per line

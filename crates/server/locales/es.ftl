@@ -209,8 +209,8 @@ graph-nodes =
 
 ## Importar
 import-title = Importar
-import-file = Archivo STIX 2.1 (bundle, lista u objeto único)
-import-help = Cada objeto se comprueba según STIX 2.1; los válidos se guardan y cada objeto rechazado se muestra con la propiedad y la regla incumplida.
+import-file = STIX 2.1, JSON de MISP, CSAF 2.0 o una lista de valores (uno por línea)
+import-help = El formato se reconoce por el contenido. Cada objeto se comprueba según STIX 2.1; los válidos se guardan y cada objeto rechazado se muestra con la propiedad y la regla incumplida.
 import-submit = Importar
 import-no-file = Elija primero un archivo.
 import-not-stix = Este archivo no es un documento STIX: { $reason }
@@ -391,3 +391,13 @@ effect-allow = permite
 effect-deny = retiene
 effect-redact = suprime datos
 effect-detect = detecta una categoría
+import-read-as = Leído como: { $format }
+import-problems =
+    { $count ->
+        [one] { $count } registro no se pudo convertir
+       *[other] { $count } registros no se pudieron convertir
+    }
+import-format-stix = STIX 2.1
+import-format-misp = JSON de MISP
+import-format-csaf = aviso CSAF 2.0
+import-format-lines = un valor por línea

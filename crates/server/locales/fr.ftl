@@ -209,8 +209,8 @@ graph-nodes =
 
 ## Import
 import-title = Importer
-import-file = Fichier STIX 2.1 (bundle, tableau ou objet seul)
-import-help = Chaque objet est vérifié selon STIX 2.1 ; les objets valides sont enregistrés, et chaque objet rejeté est listé avec la propriété et la règle en cause.
+import-file = STIX 2.1, MISP JSON, CSAF 2.0 ou liste de valeurs (une par ligne)
+import-help = Le format est reconnu d’après le contenu. Chaque objet est vérifié selon STIX 2.1 ; les objets valides sont enregistrés, et chaque objet rejeté est listé avec la propriété et la règle en cause.
 import-submit = Importer
 import-no-file = Choisissez d’abord un fichier.
 import-not-stix = Ce fichier n’est pas un document STIX : { $reason }
@@ -391,3 +391,13 @@ effect-allow = autorise
 effect-deny = retient
 effect-redact = expurge
 effect-detect = détecte une catégorie
+import-read-as = Lu comme : { $format }
+import-problems =
+    { $count ->
+        [one] { $count } enregistrement n’a pas pu être converti
+       *[other] { $count } enregistrements n’ont pas pu être convertis
+    }
+import-format-stix = STIX 2.1
+import-format-misp = JSON MISP
+import-format-csaf = avis CSAF 2.0
+import-format-lines = une valeur par ligne

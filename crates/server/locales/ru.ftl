@@ -227,8 +227,8 @@ graph-nodes =
 
 ## Импорт
 import-title = Импорт
-import-file = Файл STIX 2.1 (bundle, массив или отдельный объект)
-import-help = Каждый объект проверяется на соответствие STIX 2.1; корректные сохраняются, а каждый отклонённый показан с нарушенным свойством и правилом.
+import-file = STIX 2.1, MISP JSON, CSAF 2.0 или список значений (по одному в строке)
+import-help = Формат определяется по содержимому. Каждый объект проверяется на соответствие STIX 2.1; корректные сохраняются, а каждый отклонённый показан с нарушенным свойством и правилом.
 import-submit = Импортировать
 import-no-file = Сначала выберите файл.
 import-not-stix = Этот файл не является документом STIX: { $reason }
@@ -421,3 +421,15 @@ effect-allow = разрешает
 effect-deny = запрещает передачу
 effect-redact = изымает данные
 effect-detect = определяет категорию
+import-read-as = Прочитано как: { $format }
+import-problems =
+    { $count ->
+        [one] Не удалось преобразовать { $count } запись
+        [few] Не удалось преобразовать { $count } записи
+        [many] Не удалось преобразовать { $count } записей
+       *[other] Не удалось преобразовать { $count } записи
+    }
+import-format-stix = STIX 2.1
+import-format-misp = MISP JSON
+import-format-csaf = бюллетень CSAF 2.0
+import-format-lines = по одному значению в строке

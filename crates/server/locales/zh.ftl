@@ -167,8 +167,8 @@ graph-nodes = 关系图中有 { $count } 个对象
 
 ## 导入
 import-title = 导入
-import-file = STIX 2.1 文件（bundle、数组或单个对象）
-import-help = 每个对象都按 STIX 2.1 检查；有效对象会被保存，每个被拒绝的对象都会列出出错的属性和规则。
+import-file = STIX 2.1、MISP JSON、CSAF 2.0 或值列表（每行一个）
+import-help = 格式根据内容自动识别。每个对象都按 STIX 2.1 检查；有效对象会被保存，每个被拒绝的对象都会列出出错的属性和规则。
 import-submit = 导入
 import-no-file = 请先选择文件。
 import-not-stix = 此文件不是 STIX 文档：{ $reason }
@@ -325,3 +325,9 @@ effect-allow = 允许
 effect-deny = 扣留
 effect-redact = 脱敏
 effect-detect = 识别出类别
+import-read-as = 识别为：{ $format }
+import-problems = { $count } 条记录无法转换
+import-format-stix = STIX 2.1
+import-format-misp = MISP JSON
+import-format-csaf = CSAF 2.0 安全公告
+import-format-lines = 每行一个值

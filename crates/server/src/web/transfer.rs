@@ -1,4 +1,5 @@
-//! Files in: import of STIX documents (`/import`, per-object results through the one
+//! Files in: import of STIX documents, MISP events, CSAF advisories and one-value-per-line
+//! feeds (`/import`, converted by `concord-formats`, per-object results through the one
 //! import path) and matching of logs against the indicators the user may see
 //! (`/matching`, sightings stored with the indicator's markings).
 
@@ -56,6 +57,55 @@ async fn read_upload(mut mp: Multipart) -> Result<Upload, String> {
     Ok(up)
 }
 
+/// The format of an upload: `stix`, `misp`, `csaf`, or `lines` (one value per line,
+/// the kind of each value guessed), from its first bytes and name.
+fn detect(file: &[u8], name: &str) -> &'static str {
+    let head = &file[..file.len().min(64 * 1024)];
+    match concord_formats::detect(head) {
+        concord_formats::Detected::Misp => "misp",
+        concord_formats::Detected::Csaf => "csaf",
+        concord_formats::Detected::Text if !name.to_ascii_lowercase().ends_with(".json") => "lines",
+        _ => "stix",
+    }
+}
+
+/// STIX objects of an upload in `format`, and the records that could not be converted
+/// (with their location); an error when the file as a whole cannot be read.
+fn convert(file: &[u8], format: &str, name: &str) -> Result<(Vec<Value>, Vec<String>), String> {
+    use concord_formats::{Item, Source};
+    if format == "stix" {
+        return parse_document(file)
+            .map(|v| (v, Vec::new()))
+            .map_err(|e| e.to_string());
+    }
+    let source = Source::new(
+        if name.is_empty() { "upload" } else { name },
+        concord_stix::Timestamp::now_millis(),
+    );
+    let mut values = Vec::new();
+    let mut problems = Vec::new();
+    let mut each = |item: Item| {
+        match item {
+            Item::Object(v) => values.push(v),
+            Item::Error(e) | Item::Warning(e) => problems.push(e.to_string()),
+        }
+        true
+    };
+    let read = match format {
+        "misp" => concord_formats::misp::import::read(file, &source, &mut each).map(|_| ()),
+        "csaf" => concord_formats::csaf::read(file, &source, &mut each).map(|_| ()),
+        _ => concord_formats::plain::read(
+            file,
+            &concord_formats::plain::Layout::guessing(),
+            &source,
+            &mut each,
+        )
+        .map(|_| ()),
+    };
+    read.map_err(|e| e.to_string())?;
+    Ok((values, problems))
+}
+
 fn import_form_markup(ctx: &Ctx) -> Markup {
     let l = ctx.lang;
     html! {
@@ -63,7 +113,7 @@ fn import_form_markup(ctx: &Ctx) -> Markup {
             (csrf_field(ctx))
             p {
                 label for="file" { (l.t("import-file")) }
-                input #file type="file" name="file" required accept=".json,application/json,application/stix+json";
+                input #file type="file" name="file" required;
             }
             p.muted { (l.t("import-help")) }
             p { button type="submit" { (l.t("import-submit")) } }
@@ -156,17 +206,29 @@ pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<R
     if up.file.is_empty() {
         return Err(fail(StatusCode::BAD_REQUEST, l.t("import-no-file")));
     }
-    let values = match parse_document(&up.file) {
+    let format = detect(&up.file, &up.file_name);
+    let (values, problems) = match convert(&up.file, format, &up.file_name) {
         Ok(v) => v,
-        Err(e) => {
+        Err(reason) => {
             return Err(fail(
                 StatusCode::BAD_REQUEST,
-                l.t_s("import-not-stix", "reason", &e.to_string()),
+                l.t_s("import-not-stix", "reason", &reason),
             ));
         }
     };
     let store = web.app.store.clone();
     let (summary, results) = blocking(&ctx, move || {
+        let mut values = values;
+        if format != "stix" {
+            // Converted records carry this import's timestamps: an unchanged record keeps
+            // the version already held instead of becoming a new one.
+            for v in &mut values {
+                let id = v.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
+                if let Some(held) = store.get(&id)? {
+                    concord_formats::settle::settle(v, &held.value());
+                }
+            }
+        }
         let mut results: Vec<ObjectResult> = Vec::with_capacity(values.len());
         let summary = import_values(&*store, values, DEFAULT_BATCH, &mut |b| {
             results.extend_from_slice(b);
@@ -182,6 +244,15 @@ pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<R
         Notice::ok(summary_text(l, &summary))
     };
     let body = html! {
+        p { (l.t_s("import-read-as", "format", &l.t(&format!("import-format-{format}")))) }
+        @if !problems.is_empty() {
+            h2 { (l.t_n("import-problems", "count", i64::try_from(problems.len()).unwrap_or(0))) }
+            ul {
+                @for p in problems.iter().take(MAX_RESULT_ROWS) {
+                    li { code dir="ltr" { (p) } }
+                }
+            }
+        }
         (results_table(l, &results))
         h2 { (l.t("import-another")) }
         (import_form_markup(&ctx))

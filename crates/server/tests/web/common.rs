@@ -225,6 +225,17 @@ impl Client<'_> {
         fields: &[(&str, &str)],
         file: &[u8],
     ) -> Resp {
+        self.post_file(path, fields, file, "upload.json").await
+    }
+
+    /// Posts a multipart form with a file of that name.
+    pub async fn post_file(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: &[u8],
+        file_name: &str,
+    ) -> Resp {
         let boundary = "----concordtestboundary7d1b";
         let mut body = Vec::new();
         for (k, v) in fields {
@@ -236,7 +247,7 @@ impl Client<'_> {
             );
         }
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload.json\"\r\nContent-Type: application/json\r\n\r\n").as_bytes(),
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/json\r\n\r\n").as_bytes(),
         );
         body.extend_from_slice(file);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());

@@ -85,6 +85,8 @@ fn every_message_is_in_every_language_with_its_plural_forms() {
             .collect();
         let allowed = [
             "col-tlp",
+            "import-format-stix",
+            "import-format-misp",
             "incidents-title",
             "kind-incident",
             "nav-incidents",

@@ -454,3 +454,50 @@ async fn admins_see_what_each_peer_would_receive() {
         .await;
     assert!(green.page().contains("CERT B"));
 }
+
+#[tokio::test]
+async fn import_reads_plain_lists_and_misp_events_too() {
+    let web = TestWeb::new();
+    let mut c = web.signed_in("analyst").await;
+    let csrf = c.csrf().await;
+    let list = b"# blocklist\n203.0.113.77\nevil.example.org\nnot a value at all\n";
+    let res = c
+        .post_file("/import", &[("csrf", &csrf)], list, "blocklist.txt")
+        .await;
+    let body = res.page().to_owned();
+    assert!(body.contains("Read as: one value per line"), "{body}");
+    assert!(body.contains("record could not be converted"), "{body}");
+    let page = c.get("/objects?q=203.0.113.77").await;
+    assert!(page.page().contains("203.0.113.77"));
+    // The same list again: nothing new (the held versions are kept).
+    let again = c
+        .post_file("/import", &[("csrf", &csrf)], list, "blocklist.txt")
+        .await;
+    assert!(
+        again.page().contains("New: 0. New versions: 0."),
+        "{}",
+        again.body
+    );
+    let misp = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/misp/pymisp_existing_event.json");
+    match std::fs::read(&misp) {
+        Ok(bytes) => {
+            let res = c
+                .post_multipart("/import", &[("csrf", &csrf)], &bytes)
+                .await;
+            let body = res.page();
+            assert!(body.contains("Read as: MISP JSON"), "{body}");
+            assert!(!body.contains("New: 0."), "{body}");
+        }
+        Err(_) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but the corpus is missing"
+            );
+            eprintln!(
+                "SKIPPED (MISP part): the shared corpus is not at {}",
+                misp.display()
+            );
+        }
+    }
+}
