@@ -809,8 +809,10 @@ fn background_pass(
     }
     concord_response::evidence::receive_pending(store, me, dir)?;
     let settings = load_settings(dir)?;
+    // Look for overdue alerts every few seconds (half the re-announce time, 1 to 5 s).
+    let every = (settings.alerts.reannounce_after_secs / 2).clamp(1, 5);
     if settings.alerts.reannounce_after_secs > 0
-        && last_reannounce.elapsed() >= Duration::from_secs(1)
+        && last_reannounce.elapsed() >= Duration::from_secs(every)
     {
         *last_reannounce = std::time::Instant::now();
         alert::reannounce_due(store, me, settings.alerts.reannounce_after_secs)?;
@@ -897,18 +899,20 @@ fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: S
                     if head != cursor {
                         write_cursor(&d, "notify_cursor", head);
                     }
-                    return Ok((settings.subscriptions, Vec::new()));
+                    return Ok((false, settings.subscriptions, Vec::new()));
                 }
                 let (pending, next) =
                     concord_response::notify::pending(&*s, &m, &settings.subscriptions, cursor)?;
                 if next != cursor {
                     write_cursor(&d, "notify_cursor", next);
                 }
-                Ok((settings.subscriptions, pending))
+                Ok((true, settings.subscriptions, pending))
             })
             .await;
+            let mut idle = true;
             match pass {
-                Ok(Ok((subs, pending))) => {
+                Ok(Ok((active, subs, pending))) => {
+                    idle = !active;
                     for p in pending {
                         if let Some(sub) = subs.get(p.subscription) {
                             concord_response::notify::spawn(&client, sub, p.payload);
@@ -920,7 +924,9 @@ fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: S
                 }
                 Err(e) => tracing::warn!(error = %e, "Notification task panicked."),
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            // Without subscriptions, only look now and then whether some were added.
+            let pause = if idle { 2000 } else { 250 };
+            tokio::time::sleep(Duration::from_millis(pause)).await;
         }
     });
 }
