@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_peer ON audit (peer, n);
 ";
 
+/// Columns added after the tables first shipped: (table, column, declaration); an open
+/// adds those missing.
+pub(super) const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("peers", "live_since", "TEXT")];
+
 const PEER_COLUMNS: &str = "node_id, name, url, public_key, country, sectors, agreement, added, \
     cursor, head, last_sync, last_error, last_error_at, received, live_since";
 

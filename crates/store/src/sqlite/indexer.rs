@@ -303,23 +303,6 @@ pub(super) struct Background {
     thread: Option<JoinHandle<()>>,
 }
 
-/// The indexer is background work: on a busy machine, imports, API requests and sync come
-/// first (reads that need the indexes catch up themselves, at normal priority). Where the
-/// OS refuses, it runs at normal priority.
-fn lower_priority() {
-    use thread_priority::{
-        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
-        set_thread_priority_and_policy, thread_native_id,
-    };
-    if let Err(e) = set_thread_priority_and_policy(
-        thread_native_id(),
-        ThreadPriority::Min,
-        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
-    ) {
-        tracing::debug!(error = ?e, "Indexer runs at normal priority.");
-    }
-}
-
 impl Background {
     /// Starts the thread.
     pub fn start(conn: Connection) -> Result<Background, StoreError> {
@@ -331,10 +314,7 @@ impl Background {
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("concord-indexer".into())
-            .spawn(move || {
-                lower_priority();
-                run(&for_thread)
-            })
+            .spawn(move || run(&for_thread))
             .map_err(|source| StoreError::Open {
                 path: "indexer thread".into(),
                 source,

@@ -2,7 +2,7 @@
 //! main database (versions, markings, tokens) and the index database (the derived
 //! indexes, which can always be rebuilt from the main database).
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::StoreError;
 
@@ -156,9 +156,44 @@ pub(super) fn id_key(id: &str) -> i64 {
     i64::from_ne_bytes(h.to_ne_bytes())
 }
 
+/// A digest of the later modules' table definitions, kept in `store_meta` so that an open
+/// can tell whether they were applied.
+fn module_ddl_digest() -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(super::users::DDL.as_bytes());
+    h.update(super::federation::DDL.as_bytes());
+    for (t, c, d) in super::federation::ADDED_COLUMNS {
+        h.update(format!("{t}.{c} {d};").as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Whether the main schema is at [`SCHEMA_VERSION`] with the later modules' tables (a read,
+/// no lock held after it).
+fn current(conn: &Connection) -> Result<bool, StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != SCHEMA_VERSION {
+        return Ok(false);
+    }
+    let ddl: Option<String> = conn
+        .query_row(
+            "SELECT value FROM store_meta WHERE key = 'module_ddl'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(ddl.as_deref() == Some(module_ddl_digest().as_str()))
+}
+
 /// Creates the main schema or brings it up to [`SCHEMA_VERSION`], in one immediate
 /// transaction (so two processes opening a new database at once do not both create it).
 pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    // Opening a current database takes no write lock, so a command opening the store
+    // while `serve` is writing never waits for it.
+    if current(conn)? {
+        return Ok(());
+    }
     let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > SCHEMA_VERSION {
@@ -194,6 +229,21 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
     // Tables of later modules: created if missing, independent of the schema version.
     tx.execute_batch(super::users::DDL)?;
     tx.execute_batch(super::federation::DDL)?;
+    // Columns added to those tables after they first shipped.
+    for (table, column, decl) in super::federation::ADDED_COLUMNS {
+        let has: bool = tx.query_row(
+            &format!("SELECT count(*) > 0 FROM pragma_table_info('{table}') WHERE name = ?1"),
+            [column],
+            |r| r.get(0),
+        )?;
+        if !has {
+            tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl};"))?;
+        }
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO store_meta (key, value) VALUES ('module_ddl', ?1)",
+        [module_ddl_digest()],
+    )?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
@@ -204,6 +254,11 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
 /// another index schema version (its content is derived, the indexer rebuilds it).
 pub(super) fn migrate_index(conn: &Connection, prefix: &str) -> Result<(), StoreError> {
     let schema = prefix.strip_suffix('.').unwrap_or("main");
+    let version: i64 =
+        conn.query_row(&format!("PRAGMA {schema}.user_version"), [], |r| r.get(0))?;
+    if version == INDEX_SCHEMA_VERSION {
+        return Ok(());
+    }
     let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row(&format!("PRAGMA {schema}.user_version"), [], |r| r.get(0))?;
     if version != INDEX_SCHEMA_VERSION {

@@ -12,6 +12,7 @@ mod graph;
 mod import;
 mod indexer;
 mod paging;
+mod schema;
 mod search;
 mod tokens;
 mod versioning;
