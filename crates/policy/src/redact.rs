@@ -289,7 +289,20 @@ fn rewrite_pattern(s: &str, plan: &mut Plan<'_>) -> Option<String> {
 }
 
 /// Applies every replacement to one string; `None` if nothing changed.
+/// [`rewrite_once`] until nothing changes (at most four passes): a truncated address can
+/// complete a phone number that was not one before, and that one must go too.
 fn rewrite_str(s: &str, plan: &mut Plan<'_>, key: &str, literals: bool) -> Option<String> {
+    let mut current = rewrite_once(s, plan, key, literals)?;
+    for _ in 0..3 {
+        match rewrite_once(&current, plan, key, literals) {
+            Some(next) if next != current => current = next,
+            _ => break,
+        }
+    }
+    Some(current)
+}
+
+fn rewrite_once(s: &str, plan: &mut Plan<'_>, key: &str, literals: bool) -> Option<String> {
     let r = plan.r;
     let key_material = plan.key;
     // Ids of personal SCO types become keyed ids wherever they appear.
