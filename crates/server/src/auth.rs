@@ -77,6 +77,24 @@ pub async fn authorize(
     Ok(record)
 }
 
+/// The TLP clearance of the user who owns a token (`None`: a node token without a user,
+/// limited by its role only).
+pub async fn clearance(
+    state: &AppState,
+    record: &TokenRecord,
+) -> Result<Option<concord_stix::Tlp>, ApiError> {
+    let store = state.store.clone();
+    let id = record.id;
+    let found = tokio::task::spawn_blocking(move || {
+        Ok::<_, concord_store::StoreError>(match store.token_owner(id)? {
+            Some(user) => store.user(user)?.map(|u| u.clearance),
+            None => None,
+        })
+    })
+    .await??;
+    Ok(found)
+}
+
 macro_rules! access {
     ($(#[$doc:meta])* $name:ident, $role:expr, $what:literal) => {
         $(#[$doc])*

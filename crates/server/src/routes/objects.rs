@@ -170,10 +170,46 @@ fn parse_params(raw: Option<&str>, allowed: &[&str]) -> Result<ListParams, ApiEr
     Ok(ListParams { query: q })
 }
 
-async fn page(state: &AppState, query: ListQuery) -> Result<Json<Value>, ApiError> {
+/// Whether a caller with `clearance` may see an object (no clearance: every object).
+fn visible(v: &Value, clearance: Option<concord_stix::Tlp>) -> bool {
+    clearance.is_none_or(|c| crate::web::view::visible(v, c))
+}
+
+/// Keeps the ids a caller with `clearance` may see (ids not held reveal nothing and stay).
+async fn visible_ids(
+    state: &AppState,
+    ids: Vec<String>,
+    clearance: Option<concord_stix::Tlp>,
+) -> Result<std::collections::HashSet<String>, ApiError> {
+    let Some(c) = clearance else {
+        return Ok(ids.into_iter().collect());
+    };
+    let store = state.store.clone();
+    let asked = ids.clone();
+    let levels = blocking(move || Ok(store.tlp_levels(&asked)?)).await?;
+    let above: std::collections::HashSet<String> = levels
+        .into_iter()
+        .filter(|(_, t)| *t > c)
+        .map(|(id, _)| id)
+        .collect();
+    Ok(ids.into_iter().filter(|i| !above.contains(i)).collect())
+}
+
+/// A page of a listing; objects above the caller's clearance are left out (the cursor
+/// still moves past them, so paging stays exact, with shorter pages).
+async fn page(
+    state: &AppState,
+    query: ListQuery,
+    clearance: Option<concord_stix::Tlp>,
+) -> Result<Json<Value>, ApiError> {
     let store = state.store.clone();
     let page = blocking(move || Ok(store.list(&query)?)).await?;
-    let objects: Vec<Value> = page.objects.iter().map(StoredObject::value).collect();
+    let objects: Vec<Value> = page
+        .objects
+        .iter()
+        .map(StoredObject::value)
+        .filter(|v| visible(v, clearance))
+        .collect();
     Ok(Json(
         json!({ "objects": objects, "next": page.next.map(|n| n.to_string()) }),
     ))
@@ -181,7 +217,7 @@ async fn page(state: &AppState, query: ListQuery) -> Result<Json<Value>, ApiErro
 
 /// `GET /api/v1/objects`: a page of current versions.
 pub async fn list(
-    _caller: ReaderAccess,
+    caller: ReaderAccess,
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
@@ -189,12 +225,13 @@ pub async fn list(
         raw.as_deref(),
         &["type", "q", "added_after", "limit", "next", "order"],
     )?;
-    page(&state, params.query).await
+    let clearance = crate::auth::clearance(&state, &caller.0).await?;
+    page(&state, params.query, clearance).await
 }
 
 /// `GET /api/v1/search`: like the listing, with a required full-text query `q`.
 pub async fn search(
-    _caller: ReaderAccess,
+    caller: ReaderAccess,
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
@@ -208,7 +245,8 @@ pub async fn search(
             "`q` is required and must not be empty: give the words to search for",
         ));
     }
-    page(&state, params.query).await
+    let clearance = crate::auth::clearance(&state, &caller.0).await?;
+    page(&state, params.query, clearance).await
 }
 
 fn check_id(id: &str) -> Result<(), ApiError> {
@@ -244,12 +282,15 @@ async fn current(state: &AppState, id: &str) -> Result<StoredObject, ApiError> {
 
 /// `GET /api/v1/objects/{id}`: `{"object", "seq", "date_added", "revoked"}`.
 pub async fn get_one(
-    _caller: ReaderAccess,
+    caller: ReaderAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let stored = current(&state, &id).await?;
     let object = stored.value();
+    if !visible(&object, crate::auth::clearance(&state, &caller.0).await?) {
+        return Err(no_object(&id));
+    }
     let store = state.store.clone();
     let (key, version) = (id.clone(), version_of(&object));
     let provenance = blocking(move || Ok(store.provenance(&key, &version)?)).await?;
@@ -281,7 +322,7 @@ fn version_of(v: &Value) -> String {
 
 /// `GET /api/v1/objects/{id}/versions`: every held version, oldest first.
 pub async fn versions(
-    _caller: ReaderAccess,
+    caller: ReaderAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -289,6 +330,11 @@ pub async fn versions(
     let store = state.store.clone();
     let key = id.clone();
     let versions = blocking(move || Ok(store.versions(&key)?)).await?;
+    let clearance = crate::auth::clearance(&state, &caller.0).await?;
+    let versions: Vec<StoredObject> = versions
+        .into_iter()
+        .filter(|v| visible(&v.value(), clearance))
+        .collect();
     if versions.is_empty() {
         return Err(no_object(&id));
     }
@@ -301,16 +347,30 @@ pub async fn versions(
 
 /// `GET /api/v1/objects/{id}/relationships`: related objects, both directions.
 pub async fn relationships(
-    _caller: ReaderAccess,
+    caller: ReaderAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    current(&state, &id).await?;
+    let clearance = crate::auth::clearance(&state, &caller.0).await?;
+    if !visible(&current(&state, &id).await?.value(), clearance) {
+        return Err(no_object(&id));
+    }
     let store = state.store.clone();
     let key = id.clone();
     let related = blocking(move || Ok(store.relationships(&key)?)).await?;
+    let mut ids: Vec<String> = related.iter().map(|r| r.id.clone()).collect();
+    ids.extend(
+        related
+            .iter()
+            .filter_map(|r| r.relationship.as_ref().map(|(rid, _)| rid.clone())),
+    );
+    let shown = visible_ids(&state, ids, clearance).await?;
     let related: Vec<Value> = related
         .iter()
+        .filter(|r| {
+            shown.contains(&r.id)
+                && r.relationship.as_ref().is_none_or(|(rid, _)| shown.contains(rid))
+        })
         .map(|r| {
             json!({
                 "id": r.id,
@@ -325,13 +385,22 @@ pub async fn relationships(
 
 /// `GET /api/v1/correlations/{id}`: objects sharing an observable value with `id`.
 pub async fn correlations(
-    _caller: ReaderAccess,
+    caller: ReaderAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    current(&state, &id).await?;
+    let clearance = crate::auth::clearance(&state, &caller.0).await?;
+    if !visible(&current(&state, &id).await?.value(), clearance) {
+        return Err(no_object(&id));
+    }
     let store = state.store.clone();
     let key = id.clone();
     let correlations = blocking(move || Ok(store.correlations(&key)?)).await?;
+    let ids = correlations.iter().map(|c| c.id.clone()).collect();
+    let shown = visible_ids(&state, ids, clearance).await?;
+    let correlations: Vec<_> = correlations
+        .into_iter()
+        .filter(|c| shown.contains(&c.id))
+        .collect();
     Ok(Json(json!({ "id": id, "correlations": correlations })))
 }

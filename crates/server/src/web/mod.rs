@@ -34,7 +34,7 @@ mod peers;
 mod policy;
 pub mod session;
 mod transfer;
-mod view;
+pub(crate) mod view;
 
 use std::sync::Arc;
 

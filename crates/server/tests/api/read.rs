@@ -291,3 +291,66 @@ async fn relationships_through_the_api() {
         "indicates"
     );
 }
+
+/// A token owned by a user answers only with what the user's TLP clearance allows, in
+/// listings, search, single objects, versions, relationships and correlations.
+#[tokio::test]
+async fn a_users_token_sees_nothing_above_the_users_clearance() {
+    let app = TestApp::new();
+    let amber = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82";
+    let green = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
+    let mut a = indicator(901, "198.51.100.77");
+    a["object_marking_refs"] = json!([amber]);
+    let mut g = indicator(902, "198.51.100.77");
+    g["object_marking_refs"] = json!([green]);
+    app.import(vec![a.clone(), g.clone()]).await;
+    let store = app.state.store.clone();
+    let user = store
+        .create_user(
+            "gil",
+            concord_store::Role::Reader,
+            concord_stix::Tlp::Green,
+            "x",
+        )
+        .unwrap()
+        .unwrap();
+    let secret = concord_server::auth::new_token_secret();
+    let token = store
+        .create_token(
+            "gil's script",
+            concord_store::Role::Reader,
+            &concord_server::auth::hash_token(&secret),
+        )
+        .unwrap();
+    store.link_token(token.id, user.id).unwrap();
+    let (aid, gid) = (a["id"].as_str().unwrap(), g["id"].as_str().unwrap());
+
+    let list = app
+        .get("/api/v1/objects?type=indicator", &secret)
+        .await
+        .json();
+    let ids: Vec<&str> = list["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![gid]);
+    app.get(&format!("/api/v1/objects/{aid}"), &secret)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.get(&format!("/api/v1/objects/{aid}/versions"), &secret)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    let corr = app
+        .get(&format!("/api/v1/correlations/{gid}"), &secret)
+        .await
+        .json();
+    assert!(!corr.to_string().contains(aid), "{corr}");
+    // The node's own reader token is limited by role only.
+    let corr = app
+        .get(&format!("/api/v1/correlations/{gid}"), &app.reader)
+        .await
+        .json();
+    assert!(corr.to_string().contains(aid), "{corr}");
+}
