@@ -4,6 +4,9 @@
 //! from one-per-line text, raw index lookups, and a generated Suricata EVE mix: lookups per
 //! second on one core, MB/s for EVE.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::Instant;
 
