@@ -471,8 +471,10 @@ mod tests {
         assert!(!s(&|s| s.constituency_hits = true));
         let hit = json!({"type": "note", "extensions": {ext::RESPONSE_EXT: {
             "kind": "constituency-notification", "member": "me"}}});
-        let mut c = Subscription::default();
-        c.constituency_hits = true;
+        let c = Subscription {
+            constituency_hits: true,
+            ..Subscription::default()
+        };
         assert!(c.matches(&hit, &origin, "me"));
         assert!(!c.matches(&hit, &origin, "someone-else"));
     }
