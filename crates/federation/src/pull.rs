@@ -340,9 +340,13 @@ impl Puller {
             match tokio::task::spawn_blocking(move || store.peers()).await {
                 Ok(Ok(peers)) => {
                     tasks.retain(|id, (old, handle)| {
-                        let keep = peers.iter().any(|p| {
-                            &p.node_id == id && p.url == old.url && p.public_key == old.public_key
-                        });
+                        // A finished task is started again below if its peer is still there.
+                        let keep = !handle.is_finished()
+                            && peers.iter().any(|p| {
+                                &p.node_id == id
+                                    && p.url == old.url
+                                    && p.public_key == old.public_key
+                            });
                         if !keep {
                             handle.abort();
                         }
@@ -364,12 +368,32 @@ impl Puller {
         }
     }
 
-    fn current(&self, node_id: &str) -> Option<PeerRecord> {
-        self.store
-            .peers()
-            .ok()?
+    /// The peer's record as stored now; `Ok(None)` once it was removed.
+    fn current(&self, node_id: &str) -> Result<Option<PeerRecord>, concord_store::StoreError> {
+        Ok(self
+            .store
+            .peers()?
             .into_iter()
-            .find(|p| p.node_id == node_id)
+            .find(|p| p.node_id == node_id))
+    }
+
+    /// [`Puller::current`] off the async threads; a store error is logged and retried
+    /// (a busy database must not end the following of a peer), `None` means removed.
+    async fn current_or_retry(self: &Arc<Self>, node_id: &str) -> Option<PeerRecord> {
+        loop {
+            let me = self.clone();
+            let id = node_id.to_owned();
+            match tokio::task::spawn_blocking(move || me.current(&id)).await {
+                Ok(Ok(found)) => return found,
+                Ok(Err(e)) => {
+                    tracing::warn!(peer = %node_id, error = %e, "Cannot read the peer; retrying.");
+                }
+                Err(e) => {
+                    tracing::warn!(peer = %node_id, error = %e, "Peer lookup task failed; retrying.")
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     async fn follow(self: Arc<Self>, node_id: String) {
@@ -384,9 +408,7 @@ impl Puller {
         };
         let mut backoff = Duration::from_millis(500);
         loop {
-            let me = self.clone();
-            let id = node_id.clone();
-            let Ok(Some(peer)) = tokio::task::spawn_blocking(move || me.current(&id)).await else {
+            let Some(peer) = self.current_or_retry(&node_id).await else {
                 break;
             };
             let wait = match self.pull(&peer).await {
@@ -429,9 +451,7 @@ impl Puller {
     async fn listen(self: Arc<Self>, node_id: String, wake: Arc<Notify>) {
         let mut backoff = Duration::from_millis(250);
         loop {
-            let me = self.clone();
-            let id = node_id.clone();
-            let Ok(Some(peer)) = tokio::task::spawn_blocking(move || me.current(&id)).await else {
+            let Some(peer) = self.current_or_retry(&node_id).await else {
                 return;
             };
             match self.signed(&peer.url, "/federation/v1/events").send().await {
