@@ -10,7 +10,9 @@
 //! # Order of the rules
 //!
 //! 1. Built-in rules, not overridable: nothing goes back to its origin or to the peer it
-//!    came from (`builtin.loop`); standard TLP and Concord PAP marking definitions and
+//!    came from (`builtin.loop`); an object addressed to some peers (`recipients` in
+//!    Concord's extension: node ids or peer names) goes to those peers only
+//!    (`builtin.recipients`); standard TLP and Concord PAP marking definitions and
 //!    Concord's extension definition always go, with 0 hops as every node ships them
 //!    (`builtin.standard-definition`); TLP:RED
 //!    never leaves (`builtin.tlp-red`); received TLP:AMBER+STRICT is not passed on
