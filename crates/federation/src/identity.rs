@@ -12,6 +12,10 @@ use crate::FederationError;
 pub struct NodeKey {
     signing: SigningKey,
     seed_hex: String,
+    // Derived once: every outbound object needs them.
+    node_id: String,
+    public_hex: String,
+    redaction_key: [u8; 32],
 }
 
 impl std::fmt::Debug for NodeKey {
@@ -33,9 +37,20 @@ impl NodeKey {
 
     /// The key of a 32-byte seed.
     pub fn from_seed(seed: [u8; 32]) -> NodeKey {
+        let signing = SigningKey::from_bytes(&seed);
+        let seed_hex = hex::encode(seed);
+        let public = signing.verifying_key().to_bytes();
+        let redaction_key = Sha256::new()
+            .chain_update(b"concord redaction key v1\n")
+            .chain_update(seed_hex.as_bytes())
+            .finalize()
+            .into();
         NodeKey {
-            signing: SigningKey::from_bytes(&seed),
-            seed_hex: hex::encode(seed),
+            node_id: node_id_of(&public),
+            public_hex: hex::encode(public),
+            redaction_key,
+            signing,
+            seed_hex,
         }
     }
 
@@ -56,12 +71,12 @@ impl NodeKey {
 
     /// The public key as hex.
     pub fn public_hex(&self) -> String {
-        hex::encode(self.signing.verifying_key().to_bytes())
+        self.public_hex.clone()
     }
 
     /// The node id: `concord-` and the first 24 hex digits of SHA-256 of the public key.
     pub fn node_id(&self) -> String {
-        node_id_of(&self.signing.verifying_key().to_bytes())
+        self.node_id.clone()
     }
 
     /// Signs `message`; the signature as base64.
@@ -72,11 +87,7 @@ impl NodeKey {
     /// A secret for keyed hashes of redacted values, derived from the node key (stable
     /// across restarts, different for every node).
     pub fn redaction_key(&self) -> [u8; 32] {
-        Sha256::new()
-            .chain_update(b"concord redaction key v1\n")
-            .chain_update(self.seed_hex.as_bytes())
-            .finalize()
-            .into()
+        self.redaction_key
     }
 
     /// A secret for other keyed uses (`purpose` separates them).
