@@ -3,148 +3,17 @@
 //! data redacted per agreement), a five-node full mesh that converges with no
 //! duplicates, and partition, restart and kill -9 during a pull.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::common::node::{Node, link};
 use crate::common::*;
 
 const GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
 const RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
 
-struct Node {
-    dir: tempfile::TempDir,
-    name: String,
-    port: u16,
-    admin: String,
-    key: String,
-    id: String,
-    child: Option<Child>,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Node {
-    fn new(name: &str) -> Node {
-        let dir = tempfile::tempdir().unwrap();
-        let out = run(dir.path(), &["init", "--name", name]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let admin = admin_token(&stdout(&out)).unwrap();
-        // Poll every second when no live notice came (live notices do the real work).
-        let cfg = dir.path().join("concord.toml");
-        let text = std::fs::read_to_string(&cfg)
-            .unwrap()
-            .replace("pull_interval_secs = 30", "pull_interval_secs = 1");
-        std::fs::write(&cfg, text).unwrap();
-        let show = run(dir.path(), &["node", "show", "--json"]);
-        let v: Value = serde_json::from_str(&stdout(&show)).unwrap();
-        Node {
-            name: name.into(),
-            port: free_port(),
-            admin,
-            key: v["public_key"].as_str().unwrap().into(),
-            id: v["id"].as_str().unwrap().into(),
-            dir,
-            child: None,
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn start(&mut self) {
-        let mut cmd = concord(self.path());
-        cmd.args(["serve", "--listen", &self.addr()])
-            .env("CONCORD_PUBLIC_URL", self.url())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = cmd.spawn().unwrap();
-        let out = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(out).lines();
-        loop {
-            let line = lines.next().expect("serve printed its address").unwrap();
-            if line.contains("listening on") {
-                break;
-            }
-        }
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        self.child = Some(child);
-    }
-
-    /// SIGKILL: no shutdown work at all.
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn add_peer(&self, other: &Node, extra: &[&str]) {
-        let url = other.url();
-        let mut args = vec![
-            "peer",
-            "add",
-            &url,
-            "--key",
-            &other.key,
-            "--name",
-            &other.name,
-        ];
-        args.extend_from_slice(extra);
-        let out = run(self.path(), &args);
-        assert!(out.status.success(), "{}", stderr(&out));
-    }
-
-    fn post(&self, objects: &[Value]) {
-        let body = json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000",
-            "objects": objects})
-        .to_string();
-        let (status, text) = http(
-            &self.addr(),
-            "POST",
-            "/api/v1/objects",
-            Some(&self.admin),
-            Some(&body),
-        );
-        assert_eq!(status, 200, "{text}");
-    }
-
-    fn get(&self, id: &str) -> Option<Value> {
-        let (status, body) = http(
-            &self.addr(),
-            "GET",
-            &format!("/api/v1/objects/{id}"),
-            Some(&self.admin),
-            None,
-        );
-        (status == 200).then(|| serde_json::from_str(&body).unwrap())
-    }
-
     /// Every held (id, version) of the node, sorted (from `concord export`).
     fn holdings(&self) -> Vec<(String, String)> {
         let out = run(self.path(), &["export"]);
@@ -195,11 +64,6 @@ fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn link(a: &Node, b: &Node) {
-    a.add_peer(b, &[]);
-    b.add_peer(a, &[]);
 }
 
 #[test]

@@ -9,115 +9,26 @@
 //! stix2-validator.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::common::node::{Node, link};
 use crate::common::*;
 
 const GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
 const RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
 const RESPONSE_EXT: &str = "extension-definition--f1622b64-61d9-4a10-b8c4-dd7c4703eb88";
 
-struct Node {
-    dir: tempfile::TempDir,
-    name: String,
-    port: u16,
-    admin: String,
-    key: String,
-    id: String,
-    child: Option<Child>,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A node whose constituency is `constituency` (the text of its constituency.toml).
+fn node(name: &str, constituency: &str) -> Node {
+    let n = Node::new(name);
+    std::fs::write(n.path().join("constituency.toml"), constituency).unwrap();
+    n
 }
 
 impl Node {
-    fn new(name: &str, constituency: &str) -> Node {
-        let dir = tempfile::tempdir().unwrap();
-        let out = run(dir.path(), &["init", "--name", name]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let admin = admin_token(&stdout(&out)).unwrap();
-        let cfg = dir.path().join("concord.toml");
-        let text = std::fs::read_to_string(&cfg)
-            .unwrap()
-            .replace("pull_interval_secs = 30", "pull_interval_secs = 1");
-        std::fs::write(&cfg, text).unwrap();
-        std::fs::write(dir.path().join("constituency.toml"), constituency).unwrap();
-        let show = run(dir.path(), &["node", "show", "--json"]);
-        let v: Value = serde_json::from_str(&stdout(&show)).unwrap();
-        Node {
-            name: name.into(),
-            port: free_port(),
-            admin,
-            key: v["public_key"].as_str().unwrap().into(),
-            id: v["id"].as_str().unwrap().into(),
-            dir,
-            child: None,
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn start(&mut self) {
-        let url = format!("http://{}", self.addr());
-        let mut child = concord(self.path())
-            .args(["serve", "--listen", &self.addr()])
-            .env("CONCORD_PUBLIC_URL", &url)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        loop {
-            let line = lines.next().expect("serve printed its address").unwrap();
-            if line.contains("listening on") {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
-        self.child = Some(child);
-    }
-
-    fn add_peer(&self, other: &Node) {
-        let url = format!("http://{}", other.addr());
-        let out = run(
-            self.path(),
-            &[
-                "peer",
-                "add",
-                &url,
-                "--key",
-                &other.key,
-                "--name",
-                &other.name,
-            ],
-        );
-        assert!(out.status.success(), "{}", stderr(&out));
-    }
-
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let body = body.map(|b| b.to_string());
         let (status, text) = http(
@@ -181,11 +92,6 @@ fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) -> Duratio
         std::thread::sleep(Duration::from_millis(20));
     }
     start.elapsed()
-}
-
-fn link(a: &Node, b: &Node) {
-    a.add_peer(b);
-    b.add_peer(a);
 }
 
 fn ms(d: Duration) -> String {
@@ -262,15 +168,15 @@ fn webhook_receiver() -> (String, Hooked) {
 #[test]
 fn three_countries_coordinate_a_ransomware_response() {
     let mut timings: Vec<(String, Duration)> = Vec::new();
-    let mut a = Node::new(
+    let mut a = node(
         "a",
         "ip_ranges = [\"192.0.2.0/24\"]\ndomain_suffixes = [\"a.example\"]\nnotify = \"send\"\n",
     );
-    let mut b = Node::new(
+    let mut b = node(
         "b",
         "ip_ranges = [\"198.51.100.0/24\"]\nasns = [64500]\ndomain_suffixes = [\"b.example\"]\n",
     );
-    let mut c = Node::new("c", "ip_ranges = [\"203.0.113.0/24\"]\n");
+    let mut c = node("c", "ip_ranges = [\"203.0.113.0/24\"]\n");
     // Notifications: A's SOC wants acknowledgements, B's wants constituency hits.
     let (hook, hooked) = webhook_receiver();
     let a_subscriptions = format!(
@@ -683,9 +589,9 @@ fn three_countries_coordinate_a_ransomware_response() {
 
 #[test]
 fn unanswered_alerts_are_reannounced_and_proposed_notifications_wait() {
-    let mut a = Node::new("a", "ip_ranges = [\"192.0.2.0/24\"]\n");
-    let mut b = Node::new("b", "ip_ranges = [\"198.51.100.0/24\"]\n");
-    let mut c = Node::new("c", "ip_ranges = [\"203.0.113.0/24\"]\n");
+    let mut a = node("a", "ip_ranges = [\"192.0.2.0/24\"]\n");
+    let mut b = node("b", "ip_ranges = [\"198.51.100.0/24\"]\n");
+    let mut c = node("c", "ip_ranges = [\"203.0.113.0/24\"]\n");
     std::fs::write(
         a.path().join("response.toml"),
         "[alerts]\noverdue_secs = 1\nreannounce_after_secs = 1\n",

@@ -1,6 +1,8 @@
 //! Helpers shared by the CLI tests: running the binary, the corpus, the reference tools,
 //! and a minimal HTTP client for 127.0.0.1.
 
+pub mod node;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
