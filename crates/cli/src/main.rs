@@ -399,6 +399,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             node_name: node.config.node_name.clone(),
             public_url: public_url.clone(),
             taxii: node::taxii_config(&node)?,
+            data_dir: Some(node.dir.clone()),
         };
         let store: Arc<dyn concord_store::Store> = Arc::new(node.store);
         let key = federation::node_key(&node.dir)?;

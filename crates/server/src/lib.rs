@@ -69,6 +69,9 @@ pub struct ServerConfig {
     pub public_url: String,
     /// The TAXII 2.1 server mounted under `/taxii2/` (default collection, API root, ...).
     pub taxii: concord_taxii::server::TaxiiConfig,
+    /// The node's data directory, when the server runs inside a node (`concord serve`):
+    /// pages read the state files the CLI keeps there (e.g. `feeds-state.json`).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -78,6 +81,7 @@ impl Default for ServerConfig {
             node_name: "concord".to_owned(),
             public_url: "http://127.0.0.1:8443".to_owned(),
             taxii: concord_taxii::server::TaxiiConfig::default(),
+            data_dir: None,
         }
     }
 }
