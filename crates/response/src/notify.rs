@@ -1,8 +1,10 @@
 //! Notifications: subscriptions (in `response.toml`, `[[subscription]]`) pick new object
 //! versions by filter (types, TLP, labels, sectors, countries, severity, constituency
 //! hits) and deliver them by webhook (JSON, HMAC-SHA256 signature header, retries with
-//! backoff) or e-mail (SMTP). Every delivery runs as its own task with a time limit per
-//! attempt, so an endpoint that hangs delays nobody else.
+//! backoff), by e-mail (SMTP), or on the live channel of the web interface (`web`: every
+//! signed-in user, or the users named; the server follows the store itself and shows each
+//! user only what their TLP clearance allows). Every webhook and e-mail delivery runs as
+//! its own task with a time limit per attempt, so an endpoint that hangs delays nobody else.
 //!
 //! ```toml
 //! [[subscription]]
@@ -16,6 +18,7 @@
 //! constituency_hits = true         # only notifications that our constituency is affected
 //! webhook = { url = "https://soc.example/hook", secret = "…" }
 //! email = { smtp = "mail.example:587", tls = "starttls", from = "concord@example", to = ["soc@example"] }
+//! web = true                       # or ["alice", "bob"]: the web UI's live channel
 //! ```
 //!
 //! Webhook requests carry `X-Concord-Signature: sha256=<hex HMAC-SHA256 of the body
@@ -70,6 +73,26 @@ pub struct Email {
     pub to: Vec<String>,
 }
 
+/// Delivery on the web interface's live channel (`web = true` or `web = ["alice"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum WebDelivery {
+    /// `true`: every user of the web interface; `false`: none.
+    All(bool),
+    /// The users with these names.
+    Users(Vec<String>),
+}
+
+impl WebDelivery {
+    /// Whether the user named `user` gets this subscription's notifications.
+    pub fn includes(&self, user: &str) -> bool {
+        match self {
+            WebDelivery::All(all) => *all,
+            WebDelivery::Users(names) => names.iter().any(|n| n == user),
+        }
+    }
+}
+
 /// One subscription.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -94,6 +117,9 @@ pub struct Subscription {
     pub webhook: Option<Webhook>,
     /// Delivery by e-mail.
     pub email: Option<Email>,
+    /// Delivery on the web interface's live channel (the server delivers these; [`spawn`]
+    /// leaves them alone).
+    pub web: Option<WebDelivery>,
     /// Attempts per delivery (default 5).
     pub attempts: Option<u32>,
     /// Seconds allowed per attempt (default 5).
@@ -477,6 +503,25 @@ mod tests {
         };
         assert!(c.matches(&hit, &origin, "me"));
         assert!(!c.matches(&hit, &origin, "someone-else"));
+    }
+
+    #[test]
+    fn web_delivery_is_everyone_or_named_users() {
+        let subs = crate::settings::Settings::parse(
+            "[[subscription]]\nname = \"all\"\nweb = true\n\
+             [[subscription]]\nname = \"some\"\nweb = [\"alice\", \"bob\"]\n\
+             [[subscription]]\nname = \"hook\"\nwebhook = { url = \"http://127.0.0.1:1/\", secret = \"k\" }\n",
+        )
+        .unwrap()
+        .subscriptions;
+        assert_eq!(subs[0].web, Some(WebDelivery::All(true)));
+        assert!(subs[0].web.as_ref().unwrap().includes("carol"));
+        let some = subs[1].web.as_ref().unwrap();
+        assert!(some.includes("alice") && some.includes("bob"));
+        assert!(!some.includes("carol") && !some.includes("Alice"));
+        assert_eq!(subs[2].web, None);
+        assert!(!WebDelivery::All(false).includes("alice"));
+        assert!(crate::settings::Settings::parse("[[subscription]]\nweb = 3\n").is_err());
     }
 
     #[test]
