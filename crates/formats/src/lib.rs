@@ -46,15 +46,16 @@
 //! | any other MISP type (`text`, `comment`, `port`, ...) | `note--<uuid>` (content = value) |
 //! | a type MISP does not define | error at `$...Attribute[i].type`, the rest goes on |
 //! | object | one `indicator` (pattern over its `to_ids` attributes: same path OR, same SCO type AND, types AND) or `observed-data` or `note`; all its attributes, one by one, in the MISP extension; label `misp-object:<name>` |
-//! | object reference | `relationship` (`relationship_type` from MISP's, uuid kept) |
+//! | object reference; MISP 2.5 analyst `Relationship` of an attribute or object | `relationship` (`relationship_type` from MISP's, uuid kept); a target outside the event is a warning |
 //! | tag `tlp:*` | TLP 2.0 marking (`white` = `clear`), the attribute's own or else the event's |
 //! | tag `PAP:*` | PAP marking (`concord_ext::Pap`, its definition emitted once) |
 //! | any other tag (taxonomies, `misp-galaxy:`) | label |
-//! | galaxy cluster | `threat-actor`, `intrusion-set`, `malware` (family), `tool`, `attack-pattern`, `course-of-action` by galaxy type (aliases from synonyms, references from refs); other galaxies stay tags; attribute galaxies also a `related-to` relationship |
+//! | galaxy cluster | `threat-actor`, `intrusion-set`, `malware` (family), `tool`, `attack-pattern`, `course-of-action` by galaxy type (aliases from synonyms, references from refs); other galaxies stay tags. The grouping lists the event's clusters; a cluster attached to an attribute (top level, or inside an object: then from the object's STIX object) is reached through a `related-to` relationship |
 //! | sighting type 0 / 1 | `sighting` (where sighted: the organisation) / `opinion` `strongly-disagree` (false positive); type 2 (expiration) is not imported |
 //! | event report | `note` (abstract = name) |
 //! | distribution 0 / 1, 4 / 2 / 3 / 5 | Concord grading `node` / `peers` / `federation` with 1 hop / `federation` / the event's |
-//! | shadow attributes (proposals), deleted records | not imported |
+//! | shadow attribute (proposal) of an attribute, of an attribute inside an object, of the event | not applied (the event's owner has not accepted it): a `note` on the attribute's STIX object, the object holding it, or the grouping, written by the proposing organisation, the proposed record in the MISP extension (`proposal`); a proposal to delete: an `opinion` `disagree` |
+//! | deleted records | not imported |
 //!
 //! Where Concord maps differently from MISP's `misp-stix` (compared in
 //! `tests/misp_stix_coverage.rs`): the event is a grouping with the same id, and
@@ -69,6 +70,11 @@
 //! them from it with UUIDv5 so that the same value under two markings never collides.
 //! `ip-src`/`ip-dst` become plain address comparisons, not `network-traffic` ones, so
 //! the matcher's exact index decides them.
+//!
+//! Back to MISP ([`misp::export`]): relationships become object references (source a MISP
+//! object), analyst relationships of attributes (source an attribute), cluster tags
+//! (target a galaxy SDO), or lines of an event report "Relationships (Concord)" where MISP
+//! has no place for them; proposals become shadow attributes again.
 //!
 //! # Other formats
 //!

@@ -200,3 +200,183 @@ fn reports_distribution_markings_sightings_and_references() {
     assert_eq!(note["abstract"], "Summary");
     assert_eq!(note["object_refs"][0], g["id"]);
 }
+
+fn object_with_id<'a>(c: &'a Collected, id: &str) -> &'a serde_json::Value {
+    c.objects
+        .iter()
+        .find(|o| o["id"] == id)
+        .unwrap_or_else(|| panic!("no {id}"))
+}
+
+/// Galaxy clusters attached to attributes inside MISP objects (issue 6, mapping gaps):
+/// one SDO per cluster, related to the STIX object of the MISP object that holds the
+/// attribute; clusters of no STIX type (`guidelines`) stay tags only. Attached clusters
+/// are reached through their relationship; the grouping lists only the event's own.
+#[test]
+fn galaxies_of_attributes_inside_objects() {
+    let Some(dir) = corpus() else { return };
+    let c = import_file(&dir.join("misp/pymisp_galaxy_1.json"));
+    assert!(c.errors.is_empty(), "{:?}", c.errors);
+    c.assert_valid();
+    let file = "2ba7f152-381c-470f-a732-792397b424d4";
+    let vt = "eefb6d88-9cc1-4d65-b266-b2e82a2464b9";
+    let holder = |uuid: &str| {
+        c.objects
+            .iter()
+            .find(|o| o["id"].as_str().unwrap().ends_with(uuid) && o["type"] != "relationship")
+            .unwrap_or_else(|| panic!("no object {uuid}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (file, vt) = (holder(file), holder(vt));
+    let related = |from: &str| {
+        let mut names: Vec<String> = c
+            .of_type("relationship")
+            .iter()
+            .filter(|r| r["source_ref"] == from && r["relationship_type"] == "related-to")
+            .map(|r| {
+                let t = object_with_id(&c, r["target_ref"].as_str().unwrap());
+                format!(
+                    "{} {}",
+                    t["type"].as_str().unwrap(),
+                    t["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        related(&file),
+        [
+            "attack-pattern Account Manipulation - T1098",
+            "course-of-action Account Discovery Mitigation - T1087"
+        ]
+    );
+    assert_eq!(
+        related(&vt),
+        [
+            "attack-pattern Permission Groups Discovery - T1069",
+            "malware ADVSTORESHELL - S0045",
+            "malware Adwind",
+            "malware TeleGrab"
+        ]
+    );
+    let g = &c.of_type("grouping")[0];
+    let refs = g["object_refs"].as_array().unwrap();
+    let listed = |name: &str| {
+        c.objects
+            .iter()
+            .filter(|o| o["name"] == name)
+            .any(|o| refs.contains(&o["id"]))
+    };
+    assert!(listed("APT1 - G0006"), "event-level cluster listed");
+    assert!(
+        !listed("TeleGrab"),
+        "attached cluster reached by its relationship"
+    );
+    // The object reference of the file object to the VirusTotal report.
+    let r = object_with_id(&c, "relationship--5acd1ad7-df04-4155-bc1c-464602de0b81");
+    assert_eq!(
+        (
+            r["source_ref"].as_str(),
+            r["target_ref"].as_str(),
+            r["relationship_type"].as_str()
+        ),
+        (
+            Some(file.as_str()),
+            Some(vt.as_str()),
+            Some("analysed-with")
+        )
+    );
+}
+
+/// MISP proposals (shadow attributes) are not applied: each becomes a note on the
+/// attribute's STIX object (or the object holding it), written by the proposing
+/// organisation, with the proposed record in the MISP extension; a proposal to delete is
+/// an opinion `disagree`. Event-level proposals refer to the grouping.
+#[test]
+fn proposals_become_notes_and_opinions() {
+    let Some(dir) = corpus() else { return };
+    let c = import_file(&dir.join("misp/pymisp_shadow.json"));
+    assert!(c.errors.is_empty(), "{:?}", c.errors);
+    c.assert_valid();
+    let notes: Vec<_> = c
+        .of_type("note")
+        .into_iter()
+        .filter(|n| {
+            concord_formats::misp::extension_of(n).is_some_and(|e| e.get("proposal").is_some())
+        })
+        .collect();
+    assert_eq!(
+        notes.len(),
+        2,
+        "one proposal on an attribute, one inside an object"
+    );
+    let about = |value: &str| {
+        *notes
+            .iter()
+            .find(|n| concord_formats::misp::extension_of(n).unwrap()["proposal"]["value"] == value)
+            .unwrap_or_else(|| panic!("no proposal of {value}"))
+    };
+    let top = about("blah.exe.jpg");
+    assert_eq!(
+        top["object_refs"][0], "observed-data--5a4cb1c7-fa84-45fa-8d27-4822950d210f",
+        "the attribute it is about"
+    );
+    assert_eq!(
+        top["created_by_ref"], "identity--55f6ea5e-2c60-40e5-964f-47a8950d210f",
+        "written by the proposer (CIRCL)"
+    );
+    assert_eq!(top["created"], "2018-01-03T10:37:26.000Z");
+    // The attribute itself keeps its published value.
+    let attr = object_with_id(&c, "observed-data--5a4cb1c7-fa84-45fa-8d27-4822950d210f");
+    assert_eq!(
+        concord_formats::misp::extension_of(attr).unwrap()["attribute"]["value"],
+        "blah.exe"
+    );
+    let inner = about("baz.png.exe");
+    let target = inner["object_refs"][0].as_str().unwrap();
+    let holder = object_with_id(&c, target);
+    assert!(
+        concord_formats::misp::extension_of(holder).unwrap()["object"]["name"] == "file",
+        "the MISP object holding the attribute: {holder}"
+    );
+
+    // Hand-written: a proposal to delete, and one at event level.
+    let ev = serde_json::json!({"Event": {
+        "uuid": "c1c1c1c1-1111-4111-8111-111111111111", "info": "proposals", "timestamp": "1700000000",
+        "Attribute": [{"uuid": "c2c2c2c2-2222-4222-8222-222222222222", "type": "domain",
+            "value": "example.org", "to_ids": true, "timestamp": "1700000001",
+            "ShadowAttribute": [{"uuid": "c2c2c2c2-2222-4222-8222-222222222222", "type": "domain",
+                "value": "example.org", "to_ids": true, "proposal_to_delete": true,
+                "timestamp": "1700000050", "Org": {"name": "CERT-Z", "uuid": "c3c3c3c3-3333-4333-8333-333333333333"}}]}],
+        "ShadowAttribute": [{"uuid": "c4c4c4c4-4444-4444-8444-444444444444", "type": "ip-dst",
+            "value": "192.0.2.7", "to_ids": true, "category": "Network activity", "timestamp": "1700000060",
+            "Org": {"name": "CERT-Z", "uuid": "c3c3c3c3-3333-4333-8333-333333333333"}}]
+    }});
+    let mut h = Collected::default();
+    for i in import::convert_event(&ev, "$", &Source::new("t", NOW)) {
+        h.push(i);
+    }
+    assert!(h.errors.is_empty(), "{:?}", h.errors);
+    h.assert_valid();
+    let op = h.of_type("opinion");
+    assert_eq!(op.len(), 1);
+    assert_eq!(op[0]["opinion"], "disagree");
+    assert_eq!(
+        op[0]["object_refs"][0],
+        "indicator--c2c2c2c2-2222-4222-8222-222222222222"
+    );
+    let n = h.of_type("note");
+    assert_eq!(n.len(), 1);
+    assert_eq!(
+        n[0]["object_refs"][0],
+        "grouping--c1c1c1c1-1111-4111-8111-111111111111"
+    );
+    assert!(
+        h.of_type("indicator").len() == 1,
+        "a proposed attribute is not an indicator"
+    );
+}

@@ -9,7 +9,20 @@
 //! plain), observed data one attribute per SCO value (`to_ids` false), notes `text`
 //! attributes, vulnerabilities `vulnerability` attributes, sightings attribute
 //! sightings, and malware, threat actors, intrusion sets, tools, attack patterns and
-//! courses of action `misp-galaxy` tags. Relationships are not exported.
+//! courses of action `misp-galaxy` tags. Notes that came from MISP event reports become
+//! event reports again, and MISP proposals (notes and opinions with a `proposal` in the
+//! MISP extension) shadow attributes of the attribute they are about.
+//!
+//! Relationships, as MISP users read them (see [`MispExporter::events`]):
+//!
+//! | STIX relationship | MISP |
+//! |---|---|
+//! | source a MISP object, target an attribute or object of the same event | `ObjectReference` of the source object (uuid and `relationship_type` kept), what every MISP version shows in its graph |
+//! | source an attribute, target an attribute or object of the same event | an analyst-data `Relationship` of the attribute (MISP 2.4.184 and later, 2.5) |
+//! | target a malware, threat actor, intrusion set, tool, attack pattern or course of action | the cluster's `misp-galaxy:` tag on the source attribute (MISP attaches clusters to attributes by tag); nothing more if an attribute of a source object already has it |
+//! | anything else (an end outside the event, an end that is neither an attribute nor an object, a source object whose cluster no attribute carries) | one line in the event report "Relationships (Concord)", with MISP's `@[attribute](uuid)` / `@[object](uuid)` links where an end is in the event and the STIX id where it is not |
+//!
+//! A relationship belongs to the events that list it or hold its source.
 //!
 //! The exporter needs the objects an event refers to, so it holds the exported objects
 //! in memory (unlike the flat exports, which stream).
@@ -31,6 +44,65 @@ use crate::source::stable_id;
 pub struct MispExporter {
     objects: HashMap<String, Value>,
     order: Vec<String>,
+}
+
+/// What a STIX object became in one event.
+#[derive(Clone)]
+enum Shape {
+    /// These top-level attributes (indexes into the event's `Attribute`).
+    Attributes(Vec<usize>),
+    /// This MISP object (index into the event's `Object`).
+    Object(usize),
+}
+
+/// The STIX types that become galaxy clusters (tags) in MISP.
+fn is_cluster(ty: &str) -> bool {
+    matches!(
+        ty,
+        "malware"
+            | "threat-actor"
+            | "intrusion-set"
+            | "tool"
+            | "attack-pattern"
+            | "course-of-action"
+    )
+}
+
+/// The `misp-galaxy:` tag of a cluster SDO.
+fn cluster_tag(o: &Value) -> String {
+    labels(o)
+        .into_iter()
+        .find(|l| l.starts_with("misp-galaxy:"))
+        .unwrap_or_else(|| format!("misp-galaxy:{}=\"{}\"", s(o, "type"), s(o, "name")))
+}
+
+/// The proposal a note or opinion carries in the MISP extension, if any.
+fn proposal_of(o: &Value) -> Option<&Value> {
+    extension_of(o).and_then(|e| e.get("proposal"))
+}
+
+/// A proposal as a MISP shadow attribute.
+fn shadow_attribute(o: &Value) -> Option<Value> {
+    let p = proposal_of(o)?;
+    let mut m = Map::new();
+    for (from, to) in [
+        ("attribute_uuid", "uuid"),
+        ("type", "type"),
+        ("category", "category"),
+        ("value", "value"),
+        ("to_ids", "to_ids"),
+        ("proposal_to_delete", "proposal_to_delete"),
+        ("comment", "comment"),
+    ] {
+        if let Some(v) = p.get(from) {
+            m.insert(to.into(), v.clone());
+        }
+    }
+    m.insert("timestamp".into(), json!(unix(s(o, "modified"))));
+    if let Some(org) = p.get("org") {
+        m.insert("Org".into(), json!({"name": org}));
+    }
+    Some(Value::Object(m))
 }
 
 fn s<'a>(v: &'a Value, k: &str) -> &'a str {
@@ -207,34 +279,178 @@ impl MispExporter {
                 json!({"name": s(org, "name"), "uuid": uuid_part(s(org, "id"))}),
             );
         }
-        let mut attributes = Vec::new();
-        let mut objects = Vec::new();
+        let mut attributes: Vec<Value> = Vec::new();
+        let mut objects: Vec<Value> = Vec::new();
+        let mut reports: Vec<Value> = Vec::new();
+        let mut proposals: Vec<&Value> = Vec::new();
+        let mut shapes: HashMap<&str, Shape> = HashMap::new();
         for r in refs {
             let Some(o) = self.objects.get(*r) else {
                 continue;
             };
             match s(o, "type") {
-                "malware" | "threat-actor" | "intrusion-set" | "tool" | "attack-pattern"
-                | "course-of-action" => {
-                    let tag = labels(o)
-                        .into_iter()
-                        .find(|l| l.starts_with("misp-galaxy:"))
-                        .unwrap_or_else(|| {
-                            format!("misp-galaxy:{}=\"{}\"", s(o, "type"), s(o, "name"))
-                        });
-                    tags.push(tag);
+                ty if is_cluster(ty) => tags.push(cluster_tag(o)),
+                "relationship" => {}
+                "note" | "opinion" if proposal_of(o).is_some() => proposals.push(o),
+                "note" if extension_of(o).is_some_and(|e| e.get("event_report").is_some()) => {
+                    reports.push(event_report(o));
                 }
                 _ => {
                     let (attrs, obj) = self.convert(o, &event_markings, sightings);
-                    attributes.extend(attrs);
-                    objects.extend(obj);
+                    if let Some(obj) = obj {
+                        shapes.insert(s(o, "id"), Shape::Object(objects.len()));
+                        objects.push(obj);
+                    } else if !attrs.is_empty() {
+                        let at = (attributes.len()..attributes.len() + attrs.len()).collect();
+                        shapes.insert(s(o, "id"), Shape::Attributes(at));
+                        attributes.extend(attrs);
+                    }
                 }
             }
+        }
+        let mut event_proposals = Vec::new();
+        for p in proposals {
+            let Some(shadow) = shadow_attribute(p) else {
+                continue;
+            };
+            let uuid = shadow.get("uuid").and_then(Value::as_str).unwrap_or("");
+            let holder = attributes.iter_mut().chain(
+                objects
+                    .iter_mut()
+                    .flat_map(|o| o["Attribute"].as_array_mut().into_iter().flatten()),
+            );
+            match holder
+                .into_iter()
+                .find(|a| !uuid.is_empty() && s(a, "uuid") == uuid)
+            {
+                Some(a) => push_to(a, "ShadowAttribute", shadow),
+                None => event_proposals.push(shadow),
+            }
+        }
+        let lines = self.relationships(refs, &shapes, &mut attributes, &mut objects);
+        if !lines.is_empty() {
+            let mut content = String::from(
+                "# Relationships\n\nRelationships between records of this event that MISP \
+                 object references cannot hold (exported by Concord from STIX).\n\n",
+            );
+            for l in lines {
+                content.push_str(&format!("- {l}\n"));
+            }
+            reports.push(json!({
+                "uuid": uuid_part(&stable_id("note", &["concord-relationships", &uuid])),
+                "name": "Relationships (Concord)",
+                "content": content,
+                "distribution": "5",
+                "timestamp": unix(modified),
+            }));
         }
         ev.insert("Tag".into(), tag_list(&tags));
         ev.insert("Attribute".into(), Value::Array(attributes));
         ev.insert("Object".into(), Value::Array(objects));
+        if !reports.is_empty() {
+            ev.insert("EventReport".into(), Value::Array(reports));
+        }
+        if !event_proposals.is_empty() {
+            ev.insert("ShadowAttribute".into(), Value::Array(event_proposals));
+        }
         json!({"Event": ev})
+    }
+
+    /// Writes the relationships of one event into it (the mapping table above): object
+    /// references, attribute relationships and cluster tags; returns the lines of the
+    /// "Relationships" report for the rest.
+    fn relationships(
+        &self,
+        refs: &[&str],
+        shapes: &HashMap<&str, Shape>,
+        attributes: &mut [Value],
+        objects: &mut [Value],
+    ) -> Vec<String> {
+        let listed: HashSet<&str> = refs.iter().copied().collect();
+        let mut done = HashSet::new();
+        let mut lines = Vec::new();
+        for id in &self.order {
+            let r = &self.objects[id];
+            if s(r, "type") != "relationship" {
+                continue;
+            }
+            let (src, dst) = (s(r, "source_ref"), s(r, "target_ref"));
+            if !(listed.contains(id.as_str()) || shapes.contains_key(src)) || !done.insert(id) {
+                continue;
+            }
+            let rel = s(r, "relationship_type");
+            let uuid = uuid_part(id);
+            let time = unix(s(r, "modified"));
+            let comment = s(r, "description");
+            let target = self.objects.get(dst);
+            if let Some(t) = target.filter(|t| is_cluster(s(t, "type"))) {
+                let tag = cluster_tag(t);
+                match shapes.get(src) {
+                    Some(Shape::Attributes(at)) => {
+                        for &i in at {
+                            add_tag(&mut attributes[i], &tag);
+                        }
+                        continue;
+                    }
+                    Some(Shape::Object(i))
+                        if objects[*i]["Attribute"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|a| has_tag(a, &tag)) =>
+                    {
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let target_uuid = |shape: &Shape, atts: &[Value], objs: &[Value]| match shape {
+                Shape::Attributes(at) => ("Attribute", s(&atts[at[0]], "uuid").to_owned()),
+                Shape::Object(i) => ("Object", s(&objs[*i], "uuid").to_owned()),
+            };
+            match (shapes.get(src), shapes.get(dst)) {
+                (Some(Shape::Object(i)), Some(t)) => {
+                    let (_, referenced) = target_uuid(t, attributes, objects);
+                    let object_uuid = s(&objects[*i], "uuid").to_owned();
+                    let mut m = json!({"uuid": uuid, "object_uuid": object_uuid,
+                        "referenced_uuid": referenced, "relationship_type": rel,
+                        "timestamp": time});
+                    if !comment.is_empty() {
+                        m["comment"] = json!(comment);
+                    }
+                    push_to(&mut objects[*i], "ObjectReference", m);
+                }
+                (Some(Shape::Attributes(at)), Some(t)) => {
+                    let (kind, related) = target_uuid(t, attributes, objects);
+                    let mut m = json!({"uuid": uuid, "related_object_uuid": related,
+                        "related_object_type": kind, "relationship_type": rel});
+                    if !comment.is_empty() {
+                        m["comment"] = json!(comment);
+                    }
+                    push_to(&mut attributes[at[0]], "Relationship", m);
+                }
+                (a, b) => {
+                    let end = |shape: Option<&Shape>, id: &str| match shape {
+                        Some(sh) => {
+                            let (kind, u) = target_uuid(sh, attributes, objects);
+                            format!("@[{}]({u})", kind.to_ascii_lowercase())
+                        }
+                        None => match self.objects.get(id) {
+                            Some(o) if !s(o, "name").is_empty() => {
+                                format!("{} \"{}\" (`{id}`)", s(o, "type"), s(o, "name"))
+                            }
+                            _ => format!("`{id}`"),
+                        },
+                    };
+                    let mut line = format!("{} **{rel}** {}", end(a, src), end(b, dst));
+                    if !comment.is_empty() {
+                        line.push_str(&format!(": {comment}"));
+                    }
+                    lines.push(line);
+                }
+            }
+        }
+        lines
     }
 
     /// One STIX object to attributes, or to a MISP object.
@@ -370,6 +586,42 @@ impl MispExporter {
         }
         (out, None)
     }
+}
+
+/// Appends `v` to the list `key` of a MISP record.
+fn push_to(record: &mut Value, key: &str, v: Value) {
+    match record.get_mut(key).and_then(Value::as_array_mut) {
+        Some(l) => l.push(v),
+        None => record[key] = json!([v]),
+    }
+}
+
+fn has_tag(a: &Value, tag: &str) -> bool {
+    a.get("Tag")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|t| s(t, "name") == tag)
+}
+
+fn add_tag(a: &mut Value, tag: &str) {
+    if !has_tag(a, tag) {
+        push_to(a, "Tag", json!({"name": tag}));
+    }
+}
+
+/// A note imported from a MISP event report, as an event report again.
+fn event_report(o: &Value) -> Value {
+    let uuid = extension_of(o)
+        .and_then(|e| e.pointer("/event_report/uuid"))
+        .and_then(Value::as_str)
+        .map_or_else(|| uuid_part(s(o, "id")), str::to_owned);
+    let name = match s(o, "abstract") {
+        "" => "Report",
+        n => n,
+    };
+    json!({"uuid": uuid, "name": name, "content": s(o, "content"), "distribution": "5",
+        "timestamp": unix(s(o, "modified"))})
 }
 
 fn attribute_type(k: Kind) -> &'static str {

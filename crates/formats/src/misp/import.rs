@@ -93,6 +93,8 @@ pub(super) struct Converter<'a> {
     /// STIX ids the grouping refers to.
     pub(super) refs: Vec<String>,
     pub(super) seen: HashSet<String>,
+    /// STIX ids already in `refs`.
+    pub(super) referred: HashSet<String>,
     pub(super) paps: HashSet<Pap>,
 }
 
@@ -174,6 +176,7 @@ impl<'a> Converter<'a> {
             ids: HashMap::new(),
             refs: Vec::new(),
             seen: HashSet::new(),
+            referred: HashSet::new(),
             paps: HashSet::new(),
         }
     }
@@ -182,15 +185,16 @@ impl<'a> Converter<'a> {
         self.out.push(Item::Error(FormatError::path(path, message)));
     }
 
+    /// Emits an object once; `refer`: the grouping lists it (also when it was emitted
+    /// before without being listed, as a cluster attached to an attribute and the event).
     pub(super) fn emit(&mut self, v: Value, refer: bool) {
         let id = v["id"].as_str().unwrap_or_default().to_owned();
-        if !self.seen.insert(id.clone()) {
-            return;
+        if refer && self.referred.insert(id.clone()) {
+            self.refs.push(id.clone());
         }
-        if refer {
-            self.refs.push(id);
+        if self.seen.insert(id) {
+            self.out.push(Item::Object(v));
         }
-        self.out.push(Item::Object(v));
     }
 
     pub(super) fn identity(&mut self, org: Option<&Value>) -> Option<String> {
@@ -239,6 +243,26 @@ impl<'a> Converter<'a> {
         for (i, o) in objects.iter().enumerate() {
             self.references(o, format!("{base}.Object[{i}]"));
         }
+        // MISP 2.5 analyst relationships of attributes, once every target has an id.
+        for (i, a) in ev
+            .get("Attribute")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            self.references(a, format!("{base}.Attribute[{i}]"));
+        }
+        let grouping = self.grouping_id();
+        for (i, p) in ev
+            .get("ShadowAttribute")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            self.proposal(p, &grouping, &format!("{base}.ShadowAttribute[{i}]"));
+        }
         let mut galaxy_refs = Vec::new();
         for (i, g) in ev
             .get("Galaxy")
@@ -247,7 +271,7 @@ impl<'a> Converter<'a> {
             .flatten()
             .enumerate()
         {
-            galaxy_refs.extend(self.galaxy(g, &format!("{base}.Galaxy[{i}]")));
+            galaxy_refs.extend(self.galaxy(g, &format!("{base}.Galaxy[{i}]"), true));
         }
         for (i, r) in ev
             .get("EventReport")
@@ -458,6 +482,7 @@ impl<'a> Converter<'a> {
         self.ids.insert(uuid.clone(), id.clone());
         self.galaxies_of(a, &id, &path);
         self.sightings(a, &id, &path);
+        self.proposals(a, &id, &path);
     }
 
     pub(super) fn grouping_id(&self) -> String {
@@ -511,6 +536,7 @@ impl<'a> Converter<'a> {
         let mut tags = Tags::default();
         let mut any_ids = false;
         let mut attr_uuids = Vec::new();
+        let mut live = Vec::new();
         let mint = |t: &str, n: usize| stable_id(t, &[&uuid, &n.to_string()]);
         let sco_ids = types::Ids::new(&mint);
         for (i, a) in o
@@ -547,6 +573,7 @@ impl<'a> Converter<'a> {
                 }
             };
             let to_ids = flag(a.get("to_ids"));
+            live.push((a, apath));
             let at = tags::read(a.get("Tag"));
             tags.tlp = tags.tlp.max(at.tlp);
             tags.pap = tags.pap.max(at.pap);
@@ -664,11 +691,17 @@ impl<'a> Converter<'a> {
             m.insert("object_refs".into(), json!([self.grouping_id()]));
             self.finish(m, ext, true)
         };
-        // Object attributes are referred to through their object.
+        // Object attributes are referred to through their object; so are their galaxy
+        // clusters and proposals.
         for u in attr_uuids {
             self.ids.insert(u, id.clone());
         }
-        self.ids.insert(uuid, id);
+        self.ids.insert(uuid, id.clone());
+        for (a, apath) in live {
+            self.galaxies_of(a, &id, &apath);
+            self.sightings(a, &id, &apath);
+            self.proposals(a, &id, &apath);
+        }
     }
 
     fn grouping(&mut self) {

@@ -10,59 +10,201 @@ use crate::error::{FormatError, Item};
 use crate::source::{stable_id, unix_time};
 
 impl Converter<'_> {
+    /// The object references of a MISP object (`ObjectReference`) and the MISP 2.5
+    /// analyst relationships (`Relationship`) of an object or attribute, to STIX
+    /// relationships. A target outside the event is a warning; the rest goes on.
     pub(super) fn references(&mut self, o: &Value, path: String) {
+        if flag(o.get("deleted")) {
+            return;
+        }
         let Some(src_uuid) = o.get("uuid").and_then(Value::as_str) else {
             return;
         };
         let Some(src) = self.ids.get(&src_uuid.to_ascii_lowercase()).cloned() else {
             return;
         };
-        for (i, r) in o
-            .get("ObjectReference")
+        for (list, target_key) in [
+            ("ObjectReference", "referenced_uuid"),
+            ("Relationship", "related_object_uuid"),
+        ] {
+            for (i, r) in o
+                .get(list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                self.reference(&src, r, target_key, format!("{path}.{list}[{i}]"));
+            }
+        }
+    }
+
+    fn reference(&mut self, src: &str, r: &Value, target_key: &str, path: String) {
+        if flag(r.get("deleted")) {
+            return;
+        }
+        let target_uuid = r
+            .get(target_key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let Some(target) = self.ids.get(&target_uuid).cloned() else {
+            self.out.push(Item::Warning(FormatError::path(
+                path,
+                format!("refers to {target_uuid:?}, which is not in this event; left out"),
+            )));
+            return;
+        };
+        let rel = r
+            .get("relationship_type")
+            .and_then(Value::as_str)
+            .map(relationship_type)
+            .unwrap_or_else(|| "related-to".into());
+        let id = match r.get("uuid").and_then(Value::as_str) {
+            Some(u) if is_uuid(u) => format!("relationship--{}", u.to_ascii_lowercase()),
+            _ => stable_id("relationship", &[src, &rel, &target]),
+        };
+        let time = r
+            .get("timestamp")
+            .and_then(unix_time)
+            .or_else(|| {
+                r.get("modified")
+                    .and_then(Value::as_str)
+                    .and_then(crate::source::feed_time)
+            })
+            .unwrap_or_else(|| self.time.clone());
+        let mut m = self.sdo("relationship", id, &time, &Tags::default(), None);
+        m.insert("relationship_type".into(), json!(rel));
+        m.insert("source_ref".into(), json!(src));
+        m.insert("target_ref".into(), json!(target));
+        if let Some(c) = r
+            .get("comment")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+        {
+            m.insert("description".into(), json!(c));
+        }
+        self.emit(Value::Object(m), true);
+    }
+
+    /// Proposals (MISP shadow attributes) about the record that became `target` (an
+    /// attribute's object, the object holding an attribute, or the event's grouping):
+    /// see [`Converter::proposal`].
+    pub(super) fn proposals(&mut self, a: &Value, target: &str, path: &str) {
+        for (i, p) in a
+            .get("ShadowAttribute")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .enumerate()
         {
-            if flag(r.get("deleted")) {
-                continue;
-            }
-            let target_uuid = r
-                .get("referenced_uuid")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let Some(target) = self.ids.get(&target_uuid).cloned() else {
-                self.out.push(Item::Warning(FormatError::path(
-                    format!("{path}.ObjectReference[{i}]"),
-                    format!("refers to {target_uuid:?}, which is not in this event; left out"),
-                )));
-                continue;
-            };
-            let rel = r
-                .get("relationship_type")
-                .and_then(Value::as_str)
-                .map(relationship_type)
-                .unwrap_or_else(|| "related-to".into());
-            let id = match r.get("uuid").and_then(Value::as_str) {
-                Some(u) if is_uuid(u) => format!("relationship--{}", u.to_ascii_lowercase()),
-                _ => stable_id("relationship", &[&src, &rel, &target]),
-            };
-            let time = r
-                .get("timestamp")
-                .and_then(unix_time)
-                .unwrap_or_else(|| self.time.clone());
-            let tags = Tags::default();
-            let mut m = self.sdo("relationship", id, &time, &tags, None);
-            m.insert("relationship_type".into(), json!(rel));
-            m.insert("source_ref".into(), json!(src));
-            m.insert("target_ref".into(), json!(target));
-            self.emit(Value::Object(m), true);
+            self.proposal(p, target, &format!("{path}.ShadowAttribute[{i}]"));
         }
     }
 
+    /// One proposal: another organisation suggests a change to an attribute (or a new
+    /// attribute, at event level), which the event's owner has not accepted. It is not
+    /// applied: the event stays as its owner published it. A proposal to delete becomes
+    /// an `opinion` (`disagree`) on the attribute's object; any other proposal a `note`
+    /// on it, written by the proposing organisation, whose MISP extension holds the
+    /// proposed record (so that the export gives it back as a shadow attribute).
+    pub(super) fn proposal(&mut self, p: &Value, target: &str, path: &str) {
+        if flag(p.get("deleted")) {
+            return;
+        }
+        let Some(ty) = p.get("type").and_then(Value::as_str) else {
+            return self.error(format!("{path}.type"), "a proposal needs a `type`");
+        };
+        let Some(value) = text(p.get("value")) else {
+            return self.error(format!("{path}.value"), "a proposal needs a `value`");
+        };
+        let time = p
+            .get("timestamp")
+            .and_then(unix_time)
+            .unwrap_or_else(|| self.time.clone());
+        let to_ids = flag(p.get("to_ids"));
+        let delete = flag(p.get("proposal_to_delete"));
+        let category = p.get("category").and_then(Value::as_str).unwrap_or("");
+        let who = self.identity(p.get("Org"));
+        let org = p
+            .pointer("/Org/name")
+            .and_then(Value::as_str)
+            .unwrap_or("another organisation");
+        // A proposal's uuid is often the attribute's own: the id is minted over the
+        // proposal's content instead, so two proposals never collide.
+        let attribute = p
+            .get("uuid")
+            .and_then(Value::as_str)
+            .filter(|u| is_uuid(u))
+            .map(str::to_ascii_lowercase);
+        let key = [
+            target,
+            attribute.as_deref().unwrap_or(""),
+            org,
+            &time,
+            ty,
+            category,
+            &value,
+            if to_ids { "1" } else { "0" },
+            if delete { "d" } else { "" },
+        ];
+        let mut record = Map::new();
+        if let Some(u) = &attribute {
+            record.insert("attribute_uuid".into(), json!(u));
+        }
+        record.insert("type".into(), json!(ty));
+        if !category.is_empty() {
+            record.insert("category".into(), json!(category));
+        }
+        record.insert("value".into(), json!(value));
+        record.insert("to_ids".into(), json!(to_ids));
+        record.insert("proposal_to_delete".into(), json!(delete));
+        record.insert("org".into(), json!(org));
+        let comment = p
+            .get("comment")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty());
+        if let Some(c) = comment {
+            record.insert("comment".into(), json!(c));
+        }
+        let ext = json!({"extension_type": "property-extension", "proposal": record});
+        let ty_out = if delete { "opinion" } else { "note" };
+        let id = stable_id(ty_out, &key);
+        let mut m = self.sdo(ty_out, id, &time, &Tags::default(), None);
+        if let Some(w) = who {
+            m.insert("created_by_ref".into(), json!(w));
+        }
+        m.insert("object_refs".into(), json!([target]));
+        if delete {
+            m.insert("opinion".into(), json!("disagree"));
+            m.insert(
+                "explanation".into(),
+                json!(format!(
+                    "MISP proposal by {org} to delete the attribute {ty} {value}"
+                )),
+            );
+        } else {
+            m.insert(
+                "abstract".into(),
+                json!(format!("MISP proposal by {org}: {ty} {value}")),
+            );
+            let mut content = format!(
+                "{org} proposes the attribute {ty} `{value}` (category {}, to_ids {to_ids})",
+                if category.is_empty() { "-" } else { category }
+            );
+            if let Some(c) = comment {
+                content.push_str(&format!(": {c}"));
+            }
+            content.push_str(". Not applied: the event's owner has not accepted it.");
+            m.insert("content".into(), json!(content));
+        }
+        self.finish(m, ext, true);
+    }
+
     /// Galaxy clusters to SDOs; returns their ids.
-    pub(super) fn galaxy(&mut self, g: &Value, path: &str) -> Vec<String> {
+    /// `refer`: the grouping lists them (event-level galaxies; clusters attached to an
+    /// attribute are reached through its relationship to them).
+    pub(super) fn galaxy(&mut self, g: &Value, path: &str, refer: bool) -> Vec<String> {
         let gtype = g.get("type").and_then(Value::as_str).unwrap_or("");
         let mut ids = Vec::new();
         let mut shared: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -159,7 +301,7 @@ impl Converter<'_> {
                 m.insert("object_marking_refs".into(), json!(markings));
             }
             ids.push(id);
-            self.emit(Value::Object(m), true);
+            self.emit(Value::Object(m), refer);
         }
         ids
     }
@@ -171,7 +313,7 @@ impl Converter<'_> {
             .cloned()
             .unwrap_or_default();
         for (i, g) in galaxies.iter().enumerate() {
-            for target in self.galaxy(g, &format!("{path}.Galaxy[{i}]")) {
+            for target in self.galaxy(g, &format!("{path}.Galaxy[{i}]"), false) {
                 let rid = stable_id("relationship", &[id, "related-to", &target]);
                 let time = self.time.clone();
                 let mut m = self.sdo("relationship", rid, &time, &Tags::default(), None);
