@@ -4,7 +4,9 @@
 //! `http(s)://` URL. Each run's counts, errors, the events seen and the indicators the
 //! feed held are kept in `feeds-state.json` in the data directory. An indicator that
 //! disappears from a plain feed gets a new version with `valid_until` set (it is not
-//! deleted); a failed or partial download expires nothing. A MISP feed's `hashes.csv`
+//! deleted); so do the indicators of an event that a MISP feed's `manifest.json` no
+//! longer lists (found through the event's grouping; only when the manifest was read
+//! whole); a failed or partial download expires nothing. A MISP feed's `hashes.csv`
 //! (MD5 of every value, for MISP's own look-ups) is not needed to import it and is not
 //! fetched.
 
@@ -109,6 +111,8 @@ pub struct FeedState {
     pub errors: Vec<String>,
     /// MISP feeds: event uuid -> timestamp imported.
     pub events: BTreeMap<String, i64>,
+    /// MISP feeds: event uuid -> the id of the grouping it became.
+    pub groupings: BTreeMap<String, String>,
     /// Plain feeds: the indicator ids the feed held at its last complete run.
     pub ids: Vec<String>,
 }
@@ -220,6 +224,7 @@ pub fn run_feed(
     let mut state = FeedState {
         last_run: now.clone(),
         events: previous.events.clone(),
+        groupings: previous.groupings.clone(),
         ids: previous.ids.clone(),
         ..FeedState::default()
     };
@@ -244,18 +249,20 @@ pub fn run_feed(
                 .map_err(|e| concord_formats::FormatError::input(format!("{manifest_at}: {e}")))?;
             Ok(b)
         });
-        let entries = match bytes.and_then(|b| concord_formats::misp::feed::parse_manifest(&b)) {
-            Ok((entries, errors)) => {
-                for e in errors {
-                    state.errors.push(format!("manifest.json: {e}"));
+        let (entries, whole) =
+            match bytes.and_then(|b| concord_formats::misp::feed::parse_manifest(&b)) {
+                Ok((entries, errors)) => {
+                    let whole = errors.is_empty();
+                    for e in errors {
+                        state.errors.push(format!("manifest.json: {e}"));
+                    }
+                    (entries, whole)
                 }
-                entries
-            }
-            Err(e) => {
-                state.errors.push(format!("{manifest_at}: {e}"));
-                Vec::new()
-            }
-        };
+                Err(e) => {
+                    state.errors.push(format!("{manifest_at}: {e}"));
+                    (Vec::new(), false)
+                }
+            };
         for entry in concord_formats::misp::feed::changed(&entries, &previous.events) {
             let at = join(&feed.url, &format!("{}.json", entry.uuid));
             match fetcher.fetch(&at) {
@@ -275,6 +282,14 @@ pub fn run_feed(
                     state.events_fetched += 1;
                     if t.file_errors == 0 {
                         state.events.insert(entry.uuid.clone(), entry.timestamp);
+                        state.groupings.insert(
+                            entry.uuid.clone(),
+                            concord_formats::misp::import::grouping_id(
+                                Some(&entry.uuid),
+                                &entry.info,
+                                &source,
+                            ),
+                        );
                     } else {
                         state.errors.push(format!(
                             "{at}: could not be read completely; it is fetched again next run"
@@ -282,6 +297,9 @@ pub fn run_feed(
                     }
                 }
             }
+        }
+        if whole {
+            state.expired = expire_events(store, &entries, &mut state, &now)?;
         }
     } else {
         match fetcher.fetch(&feed.url) {
@@ -326,6 +344,52 @@ pub fn run_feed(
     }
     save_state(dir, &feed.name, &state)?;
     Ok(state)
+}
+
+/// Expires the indicators of the events the last complete run imported that the
+/// manifest no longer lists, and forgets those events; returns how many expired. The
+/// indicators are those the event's grouping (its current version) refers to.
+fn expire_events(
+    store: &dyn Store,
+    entries: &[concord_formats::misp::feed::ManifestEntry],
+    state: &mut FeedState,
+    now: &str,
+) -> anyhow::Result<usize> {
+    let listed: HashSet<&str> = entries.iter().map(|e| e.uuid.as_str()).collect();
+    let gone: Vec<String> = state
+        .events
+        .keys()
+        .filter(|u| !listed.contains(u.as_str()))
+        .cloned()
+        .collect();
+    let mut ids = Vec::new();
+    for uuid in &gone {
+        let grouping = state
+            .groupings
+            .get(uuid)
+            .cloned()
+            .unwrap_or_else(|| format!("grouping--{uuid}"));
+        if let Some(g) = store.get(&grouping)? {
+            let g = g.value();
+            ids.extend(
+                g.get("object_refs")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .filter(|id| id.starts_with("indicator--"))
+                    .map(str::to_owned),
+            );
+        }
+        tracing::info!(event = %uuid, grouping = %grouping, "MISP feed event left the manifest; its indicators expire.");
+    }
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let n = expire(store, &refs, now)?;
+    for uuid in gone {
+        state.events.remove(&uuid);
+        state.groupings.remove(&uuid);
+    }
+    Ok(n)
 }
 
 /// Gives each still-valid indicator among `ids` a new version ending its validity now.

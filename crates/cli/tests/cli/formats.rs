@@ -623,6 +623,67 @@ fn formats_misp_feed_over_http_fetches_only_changed_events() {
     );
 }
 
+/// Issue 6, mapping gaps: an event that leaves a MISP feed's manifest expires its
+/// indicators (a new version with `valid_until`), nothing is deleted; a manifest that
+/// cannot be read expires nothing.
+#[test]
+fn formats_misp_feed_event_gone_from_the_manifest_expires_its_indicators() {
+    let Some(corpus) = corpus() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    init(tmp.path());
+    let feed = tmp.path().join("feed");
+    std::fs::create_dir(&feed).unwrap();
+    for e in std::fs::read_dir(corpus.join("misp/feed")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, feed.join(p.file_name().unwrap())).unwrap();
+    }
+    add_feeds(
+        tmp.path(),
+        &format!("\n[[feeds]]\nname = \"m\"\nurl = \"{}\"\n", feed.display()),
+    );
+    let (code, so, se) = feed_run(tmp.path(), "m");
+    assert_eq!(code, Some(0), "{so}{se}");
+    assert!(
+        so.contains("0 expired") && so.contains("2 events fetched"),
+        "{so}"
+    );
+    let before = export(tmp.path(), &["--format", "lines"]);
+    assert!(
+        before.contains("brutal-escort.ru"),
+        "a Locky value: {before}"
+    );
+    let manifest = feed.join("manifest.json");
+    let full = std::fs::read_to_string(&manifest).unwrap();
+    // A broken manifest: an error, nothing expires.
+    std::fs::write(&manifest, "<html>maintenance</html>").unwrap();
+    let (code, so, _) = feed_run(tmp.path(), "m");
+    assert_eq!(code, Some(2));
+    assert!(so.contains("0 expired"), "{so}");
+    assert_eq!(export(tmp.path(), &["--format", "lines"]), before);
+    // The Locky event leaves the manifest.
+    let mut m: Value = serde_json::from_str(&full).unwrap();
+    m.as_object_mut()
+        .unwrap()
+        .remove("5721c2e4-05ec-4af3-9264-411b950d210f");
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let (code, so, se) = feed_run(tmp.path(), "m");
+    assert_eq!(code, Some(0), "{so}{se}");
+    assert!(so.contains("127 expired"), "{so}");
+    let after = export(tmp.path(), &["--format", "lines"]);
+    assert!(!after.contains("brutal-escort.ru"), "{after}");
+    let all: Value = serde_json::from_str(&export(tmp.path(), &["--type", "indicator"])).unwrap();
+    let ended = all["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["valid_until"].is_string())
+        .count();
+    assert_eq!(ended, 127, "kept, with valid_until");
+    // Forgotten: the next run expires nothing more.
+    let (_, so, _) = feed_run(tmp.path(), "m");
+    assert!(so.contains("0 expired"), "{so}");
+}
+
 #[test]
 fn formats_plain_feed_expires_what_disappeared() {
     let tmp = tempfile::tempdir().unwrap();

@@ -77,6 +77,16 @@ pub fn convert_event(doc: &Value, path: &str, source: &Source) -> Vec<Item> {
     c.out
 }
 
+/// The id of the grouping an event becomes: `grouping--<event uuid>`, or, for an event
+/// whose uuid is not RFC 4122, one minted from the source's name and the event's `info`
+/// (so a feed can find the grouping of an event its manifest listed).
+pub fn grouping_id(event_uuid: Option<&str>, info: &str, source: &Source) -> String {
+    match event_uuid {
+        Some(u) if is_uuid(u) => format!("grouping--{}", u.to_ascii_lowercase()),
+        _ => stable_id("grouping", &[&source.name, info]),
+    }
+}
+
 /// State while one event is converted.
 pub(super) struct Converter<'a> {
     pub(super) ev: &'a Map<String, Value>,
@@ -148,10 +158,11 @@ pub fn grading_of(distribution: Option<&Value>) -> Option<Grading> {
 impl<'a> Converter<'a> {
     fn new(ev: &'a Map<String, Value>, path: String, source: &'a Source) -> Self {
         let info = ev.get("info").and_then(Value::as_str).unwrap_or("");
-        let event_uuid = match ev.get("uuid").and_then(Value::as_str) {
-            Some(u) if is_uuid(u) => u.to_ascii_lowercase(),
-            _ => uuid_of(&stable_id("grouping", &[&source.name, info])),
-        };
+        let event_uuid = uuid_of(&grouping_id(
+            ev.get("uuid").and_then(Value::as_str),
+            info,
+            source,
+        ));
         let time = ev
             .get("timestamp")
             .and_then(unix_time)
