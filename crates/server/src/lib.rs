@@ -99,6 +99,9 @@ pub struct AppState {
     pub taxii: concord_taxii::server::TaxiiState,
     /// The `/federation/v1` routes' state, when this node federates.
     pub federation: Option<concord_federation::server::FederationState>,
+    /// The live indicator index `POST /api/v1/match` matches against (kept current by a
+    /// background task that [`serve`] starts).
+    pub matching: Arc<matching::LiveMatching>,
 }
 
 impl AppState {
@@ -110,6 +113,7 @@ impl AppState {
             auth::hash_token,
         );
         AppState {
+            matching: matching::LiveMatching::new(store.clone()),
             store,
             taxii,
             config: Arc::new(config),
@@ -219,6 +223,7 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, node = %state.config.node_name, "Serving the API.");
     }
+    state.matching.start();
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -1,7 +1,12 @@
 //! Matching logs against the node's indicators, shared by `POST /api/v1/match` and
 //! `concord match`: loading the current STIX indicators of the store into a
-//! [`concord_matcher::Index`], and turning a [`MatchReport`] into STIX sightings and a
-//! JSON summary.
+//! [`concord_matcher::Index`] (once, for the CLI) or keeping a [`LiveMatching`] index
+//! current (the server), and turning a [`MatchReport`] into STIX sightings and a JSON
+//! summary.
+
+mod live;
+
+pub use live::{LiveError, LiveMatching};
 
 use concord_matcher::{CompileError, Index, IndicatorInput, MatchReport, to_sighting};
 use concord_pattern::Timestamp;

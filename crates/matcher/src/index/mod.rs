@@ -250,6 +250,14 @@ impl Index {
         dead.len()
     }
 
+    /// The earliest `valid_until` among live indicators, if any has one: when
+    /// [`Index::expire`] next has something to do.
+    pub fn next_expiry(&self) -> Option<Timestamp> {
+        self.slots
+            .next_expiry()
+            .and_then(|n| Timestamp::from_unix_nanos(i128::from(n)))
+    }
+
     fn kill(&mut self, slot: u32) {
         self.slots.kill(slot);
         self.patterns.remove(&slot);

@@ -101,6 +101,14 @@ impl Slots {
             .collect()
     }
 
+    /// The earliest `valid_until` of a live slot that has one (nanoseconds).
+    pub(crate) fn next_expiry(&self) -> Option<i64> {
+        (0..self.until.len())
+            .filter(|&s| self.flags[s] & ALIVE != 0 && self.until[s] != i64::MAX)
+            .map(|s| self.until[s])
+            .min()
+    }
+
     #[inline]
     pub(crate) fn alive(&self, slot: u32) -> bool {
         self.flags

@@ -1,11 +1,10 @@
-//! `POST /api/v1/match`: matches a log (the body) against the node's current indicators,
-//! stores one STIX sighting per indicator hit and answers the summary and the sightings.
-
-use std::sync::Arc;
+//! `POST /api/v1/match`: matches a log (the body) against the node's current indicators
+//! (the server's live index, see [`crate::matching::LiveMatching`]), stores one STIX
+//! sighting per indicator hit and answers the summary and the sightings.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use concord_matcher::Matcher;
+use axum::http::StatusCode;
 use concord_matcher::readers::Format;
 use concord_store::import::{DEFAULT_BATCH, ObjectResult, import_values};
 use serde_json::{Value, json};
@@ -56,10 +55,17 @@ pub async fn run(
     let format = parse_format(raw.as_deref())?;
     let size = bytes.len();
     let store = state.store.clone();
-    let (report, sightings, import, compile_errors) = blocking(move || {
+    let matcher = state.matching.matcher().await.map_err(|e| match e {
+        matching::LiveError::Store(e) => ApiError::from(e),
+        e => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "index_not_ready",
+            e.to_string(),
+        ),
+    })?;
+    let compile_errors = state.matching.compile_errors();
+    let (report, sightings, import) = blocking(move || {
         let now = matching::now();
-        let loaded = matching::load_index(&*store, now)?;
-        let matcher = Matcher::new(Arc::new(loaded.index));
         let report = matcher.match_reader(&bytes[..], &format);
         let sightings = matching::sightings(&report, now);
         let mut rejected = Vec::new();
@@ -73,7 +79,7 @@ pub async fn run(
         if !rejected.is_empty() {
             tracing::warn!(?rejected, "Sightings rejected by the store.");
         }
-        Ok((report, sightings, import, loaded.compile_errors.len()))
+        Ok((report, sightings, import))
     })
     .await?;
     state.metrics.record_import(&import);
