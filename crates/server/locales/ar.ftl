@@ -466,3 +466,54 @@ import-format-stix = STIX 2.1
 import-format-misp = MISP JSON
 import-format-csaf = نشرة CSAF 2.0
 import-format-lines = قيمة في كل سطر
+# Feeds (the CLI's [[feeds]] and feeds-state.json)
+feeds-unreadable = تعذّرت قراءة ملف من ملفات المصادر: { $reason }
+feeds-not-configured = (لم يعد موجودًا في concord.toml)
+feeds-never-run = لم يُشغَّل بعد.
+feeds-ok = لا شيء
+feeds-errors =
+    { $count ->
+        [zero] لا أخطاء
+        [one] خطأ واحد
+        [two] خطآن
+        [few] { $count } أخطاء
+        [many] { $count } خطأً
+       *[other] { $count } خطأ
+    }
+feeds-more-errors =
+    { $count ->
+        [zero] ولا أخطاء أخرى.
+        [one] وخطأ آخر.
+        [two] وخطآن آخران.
+        [few] و{ $count } أخطاء أخرى.
+        [many] و{ $count } خطأً آخر.
+       *[other] و{ $count } خطأ آخر.
+    }
+col-last-run = آخر تشغيل
+col-new = جديدة
+col-new-versions = إصدارات جديدة
+col-unchanged = دون تغيير
+col-expired = منتهية الصلاحية
+col-rejected = مرفوضة أو غير قابلة للتحويل
+col-errors = الأخطاء
+# Import jobs
+import-uploading = جارٍ رفع الملف
+import-recent = عمليات الاستيراد الأخيرة
+import-running = قيد التنفيذ
+import-failed = فشل
+import-busy = لديك عمليات استيراد قيد التنفيذ بالفعل. انتظر حتى تنتهي إحداها.
+import-full = الخادم مشغول بعمليات استيراد أخرى. أعد المحاولة بعد قليل.
+import-job-unknown = لا توجد عملية الاستيراد هذه. تُحفظ عمليات الاستيراد لمدة ساعة، ولا يراها إلا المستخدم الذي بدأها.
+import-file-name = الملف:
+import-bytes = الحجم بالبايت: { $count }
+import-reading = جارٍ قراءة الملف وتحويله
+import-progress = الكائنات المخزّنة: { $done } من { $total }
+# Live notifications
+nav-notifications = الإشعارات
+live-label = الإشعارات المباشرة
+live-new = كائن جديد من نوع { $type }: { $name }
+notifications-title = الإشعارات
+notifications-no-subscription = لا يوجد اشتراك ويب يشملك. يمكن للمسؤول إضافة اشتراك في response.toml: ‏[[subscription]] مع web = true أو web = ["اسم المستخدم الخاص بك"].
+notifications-none = لا إشعارات منذ بدء تشغيل الخادم.
+notifications-recent = الإشعارات الأخيرة
+col-subscription = الاشتراك

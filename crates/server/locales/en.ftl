@@ -399,3 +399,46 @@ import-format-stix = STIX 2.1
 import-format-misp = MISP JSON
 import-format-csaf = CSAF 2.0 advisory
 import-format-lines = one value per line
+# Feeds (the CLI's [[feeds]] and feeds-state.json)
+feeds-unreadable = A feed file could not be read: { $reason }
+feeds-not-configured = (no longer in concord.toml)
+feeds-never-run = Not run yet.
+feeds-ok = none
+feeds-errors =
+    { $count ->
+        [one] { $count } error
+       *[other] { $count } errors
+    }
+feeds-more-errors =
+    { $count ->
+        [one] and { $count } more error.
+       *[other] and { $count } more errors.
+    }
+col-last-run = Last run
+col-new = New
+col-new-versions = New versions
+col-unchanged = Unchanged
+col-expired = Expired
+col-rejected = Rejected or unconvertible
+col-errors = Errors
+# Import jobs
+import-uploading = Uploading the file
+import-recent = Your recent imports
+import-running = in progress
+import-failed = failed
+import-busy = You already have imports in progress. Wait until one has finished.
+import-full = The server is busy with other imports. Try again in a moment.
+import-job-unknown = There is no such import. Imports are kept for an hour, and only for the user who started them.
+import-file-name = File:
+import-bytes = Size in bytes: { $count }
+import-reading = Reading and converting the file
+import-progress = Objects stored: { $done } of { $total }
+# Live notifications
+nav-notifications = Notifications
+live-label = Live notifications
+live-new = New { $type }: { $name }
+notifications-title = Notifications
+notifications-no-subscription = No web subscription includes you. An administrator can add one to response.toml: a [[subscription]] with web = true, or web = ["your user name"].
+notifications-none = No notifications since the server started.
+notifications-recent = Recent notifications
+col-subscription = Subscription

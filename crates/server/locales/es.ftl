@@ -401,3 +401,46 @@ import-format-stix = STIX 2.1
 import-format-misp = JSON de MISP
 import-format-csaf = aviso CSAF 2.0
 import-format-lines = un valor por línea
+# Feeds (the CLI's [[feeds]] and feeds-state.json)
+feeds-unreadable = No se pudo leer un archivo de las fuentes: { $reason }
+feeds-not-configured = (ya no está en concord.toml)
+feeds-never-run = Aún no se ha ejecutado.
+feeds-ok = ninguno
+feeds-errors =
+    { $count ->
+        [one] { $count } error
+       *[other] { $count } errores
+    }
+feeds-more-errors =
+    { $count ->
+        [one] y { $count } error más.
+       *[other] y { $count } errores más.
+    }
+col-last-run = Última ejecución
+col-new = Nuevos
+col-new-versions = Nuevas versiones
+col-unchanged = Sin cambios
+col-expired = Caducados
+col-rejected = Rechazados o no convertibles
+col-errors = Errores
+# Import jobs
+import-uploading = Subiendo el archivo
+import-recent = Sus importaciones recientes
+import-running = en curso
+import-failed = fallida
+import-busy = Ya tiene importaciones en curso. Espere a que termine una.
+import-full = El servidor está ocupado con otras importaciones. Inténtelo de nuevo en un momento.
+import-job-unknown = Esa importación no existe. Las importaciones se guardan una hora y solo para el usuario que las inició.
+import-file-name = Archivo:
+import-bytes = Tamaño en bytes: { $count }
+import-reading = Leyendo y convirtiendo el archivo
+import-progress = Objetos guardados: { $done } de { $total }
+# Live notifications
+nav-notifications = Notificaciones
+live-label = Notificaciones en directo
+live-new = Nuevo objeto { $type }: { $name }
+notifications-title = Notificaciones
+notifications-no-subscription = Ninguna suscripción web le incluye. Un administrador puede añadir una en response.toml: una [[subscription]] con web = true, o web = ["su nombre de usuario"].
+notifications-none = No hay notificaciones desde que se inició el servidor.
+notifications-recent = Notificaciones recientes
+col-subscription = Suscripción

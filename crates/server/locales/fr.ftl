@@ -401,3 +401,46 @@ import-format-stix = STIX 2.1
 import-format-misp = JSON MISP
 import-format-csaf = avis CSAF 2.0
 import-format-lines = une valeur par ligne
+# Feeds (the CLI's [[feeds]] and feeds-state.json)
+feeds-unreadable = Un fichier des flux n’a pas pu être lu : { $reason }
+feeds-not-configured = (ne figure plus dans concord.toml)
+feeds-never-run = Pas encore exécuté.
+feeds-ok = aucune
+feeds-errors =
+    { $count ->
+        [one] { $count } erreur
+       *[other] { $count } erreurs
+    }
+feeds-more-errors =
+    { $count ->
+        [one] et { $count } autre erreur.
+       *[other] et { $count } autres erreurs.
+    }
+col-last-run = Dernière exécution
+col-new = Nouveaux
+col-new-versions = Nouvelles versions
+col-unchanged = Inchangés
+col-expired = Expirés
+col-rejected = Rejetés ou non convertibles
+col-errors = Erreurs
+# Import jobs
+import-uploading = Envoi du fichier
+import-recent = Vos imports récents
+import-running = en cours
+import-failed = échoué
+import-busy = Vous avez déjà des imports en cours. Attendez que l’un d’eux soit terminé.
+import-full = Le serveur est occupé par d’autres imports. Réessayez dans un instant.
+import-job-unknown = Cet import n’existe pas. Les imports sont conservés une heure, et seulement pour l’utilisateur qui les a lancés.
+import-file-name = Fichier :
+import-bytes = Taille en octets : { $count }
+import-reading = Lecture et conversion du fichier
+import-progress = Objets enregistrés : { $done } sur { $total }
+# Live notifications
+nav-notifications = Notifications
+live-label = Notifications en direct
+live-new = Nouvel objet { $type } : { $name }
+notifications-title = Notifications
+notifications-no-subscription = Aucun abonnement web ne vous inclut. Un administrateur peut en ajouter un dans response.toml : une [[subscription]] avec web = true, ou web = ["votre nom d’utilisateur"].
+notifications-none = Aucune notification depuis le démarrage du serveur.
+notifications-recent = Notifications récentes
+col-subscription = Abonnement

@@ -433,3 +433,50 @@ import-format-stix = STIX 2.1
 import-format-misp = MISP JSON
 import-format-csaf = бюллетень CSAF 2.0
 import-format-lines = по одному значению в строке
+# Feeds (the CLI's [[feeds]] and feeds-state.json)
+feeds-unreadable = Не удалось прочитать файл источников: { $reason }
+feeds-not-configured = (больше нет в concord.toml)
+feeds-never-run = Ещё не запускался.
+feeds-ok = нет
+feeds-errors =
+    { $count ->
+        [one] { $count } ошибка
+        [few] { $count } ошибки
+        [many] { $count } ошибок
+       *[other] { $count } ошибки
+    }
+feeds-more-errors =
+    { $count ->
+        [one] и ещё { $count } ошибка.
+        [few] и ещё { $count } ошибки.
+        [many] и ещё { $count } ошибок.
+       *[other] и ещё { $count } ошибки.
+    }
+col-last-run = Последний запуск
+col-new = Новые
+col-new-versions = Новые версии
+col-unchanged = Без изменений
+col-expired = Истёкшие
+col-rejected = Отклонённые или не преобразованные
+col-errors = Ошибки
+# Import jobs
+import-uploading = Файл загружается
+import-recent = Ваши последние импорты
+import-running = выполняется
+import-failed = не удался
+import-busy = У вас уже выполняются импорты. Дождитесь завершения одного из них.
+import-full = Сервер занят другими импортами. Повторите попытку чуть позже.
+import-job-unknown = Такого импорта нет. Импорты хранятся один час и доступны только запустившему их пользователю.
+import-file-name = Файл:
+import-bytes = Размер в байтах: { $count }
+import-reading = Файл читается и преобразуется
+import-progress = Сохранено объектов: { $done } из { $total }
+# Live notifications
+nav-notifications = Уведомления
+live-label = Уведомления в реальном времени
+live-new = Новый объект { $type }: { $name }
+notifications-title = Уведомления
+notifications-no-subscription = Ни одна веб-подписка не включает вас. Администратор может добавить её в response.toml: [[subscription]] с web = true или web = ["ваше имя пользователя"].
+notifications-none = С момента запуска сервера уведомлений не было.
+notifications-recent = Последние уведомления
+col-subscription = Подписка

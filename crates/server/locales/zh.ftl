@@ -331,3 +331,38 @@ import-format-stix = STIX 2.1
 import-format-misp = MISP JSON
 import-format-csaf = CSAF 2.0 安全公告
 import-format-lines = 每行一个值
+# Feeds (the CLI's [[feeds]] and feeds-state.json)
+feeds-unreadable = 无法读取订阅源文件：{ $reason }
+feeds-not-configured = （已不在 concord.toml 中）
+feeds-never-run = 尚未运行。
+feeds-ok = 无
+feeds-errors = { $count } 个错误
+feeds-more-errors = 另有 { $count } 个错误。
+col-last-run = 上次运行
+col-new = 新增
+col-new-versions = 新版本
+col-unchanged = 未变化
+col-expired = 已过期
+col-rejected = 被拒绝或无法转换
+col-errors = 错误
+# Import jobs
+import-uploading = 正在上传文件
+import-recent = 您最近的导入
+import-running = 进行中
+import-failed = 失败
+import-busy = 您已有正在进行的导入，请等待其中一个完成。
+import-full = 服务器正忙于其他导入，请稍后再试。
+import-job-unknown = 没有这个导入。导入记录保留一小时，且仅对发起导入的用户可见。
+import-file-name = 文件：
+import-bytes = 大小（字节）：{ $count }
+import-reading = 正在读取并转换文件
+import-progress = 已存储对象：{ $done } / { $total }
+# Live notifications
+nav-notifications = 通知
+live-label = 实时通知
+live-new = 新的 { $type }：{ $name }
+notifications-title = 通知
+notifications-no-subscription = 没有包含您的网页订阅。管理员可以在 response.toml 中添加：设置 web = true 或 web = ["您的用户名"] 的 [[subscription]]。
+notifications-none = 服务器启动以来没有通知。
+notifications-recent = 最近的通知
+col-subscription = 订阅

@@ -1,5 +1,6 @@
 //! The dashboard (`GET /`): counts by type, TLP level and source over the last 30 days as
-//! SVG charts, recent objects and sightings, and the state of peers and feeds.
+//! SVG charts, recent objects and sightings, and the state of peers and feeds (feeds as
+//! the CLI records them in the data directory, see `feeds`).
 //!
 //! Counting current objects is one scan of the store, too slow to repeat per page at a
 //! million objects, so the rows (by type, level, source and day) are cached: recounted
@@ -142,6 +143,8 @@ struct Data {
     incidents: Vec<concord_store::StoredObject>,
     /// Peers, and how many of them failed their last pull.
     peers: (usize, usize),
+    /// The node's feeds and their last runs.
+    feeds: Arc<super::feeds::Feeds>,
 }
 
 fn load(web: &Web, clearance: Tlp) -> Result<Data, StoreError> {
@@ -178,7 +181,9 @@ fn load(web: &Web, clearance: Tlp) -> Result<Data, StoreError> {
         Vec::new()
     });
     let failing = all_peers.iter().filter(|p| p.last_error.is_some()).count();
+    let feeds = web.feeds.get(web.app.config.data_dir.as_deref());
     Ok(Data {
+        feeds,
         rows,
         sources,
         recent,
@@ -317,8 +322,11 @@ pub async fn page(
                         @if user.role >= concord_store::Role::Admin { " " a href="/peers" { (l.t("nav-peers")) } }
                     }
                 }
-                p { (l.t("dashboard-feeds-none")) }
-                p { a href="/incidents" { (l.t("nav-incidents")) } }
+                (super::feeds::table(l, &data.feeds, false))
+                p {
+                    a href="/incidents" { (l.t("nav-incidents")) }
+                    @if user.role >= concord_store::Role::Analyst { " · " a href="/matching" { (l.t("nav-matching")) } }
+                }
             }
         }
         section aria-labelledby="recent-h" {

@@ -25,7 +25,7 @@ pub const PAGE_SIZE: usize = 50;
 const OVERDUE_SECS: u64 = crate::routes::incidents::DEFAULT_OVERDUE_SECS;
 
 /// This node's id as `concord-response` names it.
-fn me(web: &Web) -> String {
+pub(super) fn me(web: &Web) -> String {
     web.app
         .federation
         .as_ref()

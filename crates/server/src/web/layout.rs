@@ -1,6 +1,7 @@
 //! The frame of every page (language and direction, skip link, navigation, language
-//! switch, messages), redirects and error pages, and the headers every page carries
-//! (content security policy: no inline script or style, nothing from other origins).
+//! switch, messages, the live notification region), redirects and error pages, and the
+//! headers every page carries (content security policy: no inline script or style,
+//! nothing from other origins; the one script is the page script served from the binary).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -57,7 +58,7 @@ fn secure_headers(res: &mut Response) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; \
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
@@ -74,6 +75,27 @@ fn secure_headers(res: &mut Response) {
 
 /// A whole page: `title` as `<title>` and `<h1>`, then `body`.
 pub fn page(ctx: &Ctx, title: &str, notice: Option<Notice>, body: Markup) -> Response {
+    page_with(ctx, title, notice, body, None)
+}
+
+/// A page that reloads itself every `seconds` (progress without JavaScript).
+pub fn page_refreshing(
+    ctx: &Ctx,
+    title: &str,
+    notice: Option<Notice>,
+    body: Markup,
+    seconds: u32,
+) -> Response {
+    page_with(ctx, title, notice, body, Some(seconds))
+}
+
+fn page_with(
+    ctx: &Ctx,
+    title: &str,
+    notice: Option<Notice>,
+    body: Markup,
+    refresh: Option<u32>,
+) -> Response {
     let l = ctx.lang;
     let user = ctx.user();
     let current = ctx.here.split('?').next().unwrap_or("/");
@@ -84,9 +106,16 @@ pub fn page(ctx: &Ctx, title: &str, notice: Option<Notice>, body: Markup) -> Res
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(s) = refresh {
+                    meta http-equiv="refresh" content=(s);
+                }
                 title { (title) " · Concord" }
                 link rel="stylesheet" href=(assets::style_url());
                 link rel="icon" href=(assets::icon_url()) type="image/svg+xml";
+                @if user.is_some() {
+                    // Live notifications and upload progress; every page works without it.
+                    script src=(assets::script_url()) defer {}
+                }
             }
             body {
                 a.skip href="#main" { (l.t("skip-to-content")) }
@@ -109,6 +138,7 @@ pub fn page(ctx: &Ctx, title: &str, notice: Option<Notice>, body: Markup) -> Res
                             }
                         }
                         div.who {
+                            a href="/notifications" { (l.t("nav-notifications")) }
                             a href="/account" { bdi { (u.name) } }
                             form method="post" action="/signout" {
                                 input type="hidden" name="csrf" value=(ctx.csrf());
@@ -136,6 +166,10 @@ pub fn page(ctx: &Ctx, title: &str, notice: Option<Notice>, body: Markup) -> Res
                         p class={ "notice " (n.kind) } role=(if n.kind == "error" { "alert" } else { "status" }) { (n.text) }
                     }
                     (body)
+                }
+                @if user.is_some() {
+                    // Filled by the page script from the live channel (`/notifications/live`).
+                    section #live.live aria-live="polite" aria-label=(l.t("live-label")) {}
                 }
                 footer { (l.t("footer-text")) }
             }

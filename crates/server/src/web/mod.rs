@@ -1,7 +1,8 @@
 //! The web interface, served at `/`: server-rendered HTML pages (maud templates, which
 //! escape every inserted value), all text from Fluent files in six languages (`i18n`),
 //! sessions of local users with CSRF tokens (`session`), and assets built into the binary
-//! (`assets`). No page needs JavaScript.
+//! (`assets`). No page needs JavaScript: the one page script (`assets/concord.js`) adds
+//! live notifications (`live`) and upload progress, and pages work the same without it.
 //!
 //! Invariant: a user never sees an object above their TLP clearance. Listings ask the
 //! store for clearance-limited pages ([`concord_store::users::Users::list_cleared`]),
@@ -12,8 +13,8 @@
 //! | page | role |
 //! |---|---|
 //! | `GET /signin`, `POST /signin`, `POST /signout`, `GET /lang/{code}` | none |
-//! | `GET /` (dashboard, for clients that accept HTML), `/objects`, `/objects/{id}`, `/objects/{id}/graph`, `/incidents`, `/incidents/{id}`, `/account` | reader |
-//! | `/import`, `/matching` | analyst |
+//! | `GET /` (dashboard, for clients that accept HTML), `/objects`, `/objects/{id}`, `/objects/{id}/graph`, `/incidents`, `/incidents/{id}`, `/account`, `/notifications`, `/notifications/live` (server-sent events) | reader |
+//! | `/import`, `/import/jobs/{id}` (the user's own import jobs), `/matching` | analyst |
 //! | `/objects/{id}/policy` (what each peer would receive, and why), `/peers` (peers, audit log and its verification), `/admin`, `POST /admin/users`, `POST /admin/users/{id}` | admin |
 
 // Handlers answer `Result<Response, Response>` (an error page is a response); boxing the
@@ -25,10 +26,13 @@ mod admin;
 mod assets;
 mod charts;
 mod dashboard;
+mod feeds;
 mod graph;
 pub mod i18n;
 mod incidents;
+mod jobs;
 mod layout;
+mod live;
 mod objects;
 mod peers;
 mod policy;
@@ -47,21 +51,34 @@ use concord_store::StoreError;
 use crate::AppState;
 use session::Ctx;
 
-/// The web interface's state: the application's, plus the dashboard's count cache.
+/// The web interface's state: the application's, plus the dashboard's count cache, the
+/// feeds' state files, import jobs and the live notification channel.
 #[derive(Clone)]
 pub struct Web {
     app: AppState,
     counts: Arc<dashboard::CountCache>,
     failures: Arc<session::Failures>,
+    feeds: Arc<feeds::FeedCache>,
+    jobs: Arc<jobs::Jobs>,
+    live: Arc<live::Live>,
 }
 
 /// The web interface's routes.
 pub fn router(state: AppState) -> Router {
+    // Live notifications cover what is stored from now on (history is not replayed).
+    let head = state.store.head_seq().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "Store head unreadable for web notifications.");
+        0
+    });
     let web = Web {
         app: state,
         counts: Arc::new(dashboard::CountCache::default()),
         failures: Arc::new(session::Failures::default()),
+        feeds: Arc::new(feeds::FeedCache::default()),
+        jobs: Arc::new(jobs::Jobs::default()),
+        live: Arc::new(live::Live::new(head)),
     };
+    web.live.ensure_started(&web);
     // Count the store for the dashboard now, so that its first visitor need not wait
     // (a million objects take seconds to count).
     let counts = web.counts.clone();
@@ -79,6 +96,9 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents", get(incidents::list))
         .route("/incidents/{id}", get(incidents::show))
         .route("/import", get(transfer::import_form).post(transfer::import))
+        .route("/import/jobs/{id}", get(transfer::import_job))
+        .route("/notifications", get(live::page))
+        .route("/notifications/live", get(live::stream))
         .route(
             "/matching",
             get(transfer::matching_form).post(transfer::matching),

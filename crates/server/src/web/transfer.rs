@@ -1,12 +1,14 @@
 //! Files in: import of STIX documents, MISP events, CSAF advisories and one-value-per-line
-//! feeds (`/import`, converted by `concord-formats`, per-object results through the one
-//! import path) and matching of logs against the indicators the user may see
-//! (`/matching`, sightings stored with the indicator's markings).
+//! feeds (`/import`, converted by `concord-formats`, stored through the one import path
+//! as a background job whose page shows progress, then per-object results; see `jobs`),
+//! matching of logs against the indicators the user may see (`/matching`, sightings
+//! stored with the indicator's markings), and the state of the node's feeds.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use concord_matcher::readers::Format;
@@ -21,7 +23,9 @@ use fluent_bundle::{FluentArgs, FluentValue};
 use maud::{Markup, html};
 use serde_json::Value;
 
+use super::feeds::Feeds;
 use super::i18n::Lang;
+use super::jobs::{self, Job, Outcome, Phase, Refused};
 use super::layout::{self, Notice, csrf_field};
 use super::session::Ctx;
 use super::view::{object_link, visible};
@@ -109,7 +113,8 @@ fn convert(file: &[u8], format: &str, name: &str) -> Result<(Vec<Value>, Vec<Str
 fn import_form_markup(ctx: &Ctx) -> Markup {
     let l = ctx.lang;
     html! {
-        form.card method="post" action="/import" enctype="multipart/form-data" {
+        // `data-progress`: the page script (if it runs) uploads with progress shown.
+        form.card method="post" action="/import" enctype="multipart/form-data" data-progress="upload-progress" {
             (csrf_field(ctx))
             p {
                 label for="file" { (l.t("import-file")) }
@@ -117,18 +122,51 @@ fn import_form_markup(ctx: &Ctx) -> Markup {
             }
             p.muted { (l.t("import-help")) }
             p { button type="submit" { (l.t("import-submit")) } }
+            p #upload-progress hidden {
+                label for="upload-bar" { (l.t("import-uploading")) }
+                " "
+                progress #upload-bar {}
+            }
+        }
+    }
+}
+
+/// The user's recent imports, newest first.
+fn recent_jobs(l: Lang, jobs: &[Arc<Job>]) -> Markup {
+    html! {
+        @if !jobs.is_empty() {
+            section.card aria-labelledby="jobs-h" {
+                h2 #jobs-h { (l.t("import-recent")) }
+                ul {
+                    @for j in jobs {
+                        li {
+                            a href={ "/import/jobs/" (j.id) } { bdi { (if j.file_name.is_empty() { "—" } else { j.file_name.as_str() }) } }
+                            " · "
+                            @match j.phase() {
+                                Phase::Reading | Phase::Importing => (l.t("import-running")),
+                                Phase::Done(o) => (summary_text(l, &o.summary)),
+                                Phase::Failed { .. } => (l.t("import-failed")),
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
 
 /// `GET /import`.
-pub async fn import_form(ctx: Ctx) -> Result<Response, Response> {
-    ctx.require_role(Role::Analyst)?;
+pub async fn import_form(ctx: Ctx, State(web): State<Web>) -> Result<Response, Response> {
+    let user = ctx.require_role(Role::Analyst)?;
+    let jobs = web.jobs.of(user.id);
     Ok(layout::page(
         &ctx,
         &ctx.lang.t("import-title"),
         None,
-        import_form_markup(&ctx),
+        html! {
+            (import_form_markup(&ctx))
+            (recent_jobs(ctx.lang, &jobs))
+        },
     ))
 }
 
@@ -143,9 +181,9 @@ fn summary_text(l: Lang, s: &Summary) -> String {
     l.t_args("import-summary", Some(&args))
 }
 
-fn results_table(l: Lang, results: &[ObjectResult]) -> Markup {
+fn results_table(l: Lang, results: &[ObjectResult], total: usize) -> Markup {
     html! {
-        table {
+        table #import-results {
             caption { (l.t("import-results")) }
             thead { tr {
                 th scope="col" { "#" }
@@ -172,13 +210,58 @@ fn results_table(l: Lang, results: &[ObjectResult]) -> Markup {
                 }
             }
         }
-        @if results.len() > MAX_RESULT_ROWS {
-            p.muted { (l.t_n("import-more-results", "count", i64::try_from(results.len() - MAX_RESULT_ROWS).unwrap_or(0))) }
+        @if total > results.len().min(MAX_RESULT_ROWS) {
+            p.muted { (l.t_n("import-more-results", "count", i64::try_from(total - results.len().min(MAX_RESULT_ROWS)).unwrap_or(0))) }
         }
     }
 }
 
-/// `POST /import` (multipart: `csrf`, `file`).
+/// Objects per import batch of a web import: small enough for the progress bar to move.
+const WEB_BATCH: usize = 500;
+
+/// Why an import job failed.
+enum Failure {
+    /// The file as a whole could not be read.
+    Unreadable(String),
+    /// The store failed.
+    Store(StoreError),
+}
+
+/// The import itself, in the background: converts the file, lets converted records keep
+/// the versions already held, and stores everything through the one import path,
+/// recording progress and results in `job`.
+fn run_import(store: &dyn Store, job: &Job, file: Vec<u8>, name: &str) -> Result<Outcome, Failure> {
+    let format = detect(&file, name);
+    let (mut values, problems) = convert(&file, format, name).map_err(Failure::Unreadable)?;
+    drop(file);
+    if format != "stix" {
+        // Converted records carry this import's timestamps: an unchanged record keeps
+        // the version already held instead of becoming a new one.
+        for v in &mut values {
+            let id = v.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
+            if let Some(held) = store.get(&id).map_err(Failure::Store)? {
+                concord_formats::settle::settle(v, &held.value());
+            }
+        }
+    }
+    job.total.store(values.len(), Ordering::Relaxed);
+    job.set(Phase::Importing);
+    let mut outcome = Outcome {
+        format,
+        problems_total: problems.len(),
+        problems: problems.into_iter().take(MAX_RESULT_ROWS).collect(),
+        ..Outcome::default()
+    };
+    let summary = import_values(store, values, WEB_BATCH, &mut |b| {
+        jobs::record(job, &mut outcome, b, MAX_RESULT_ROWS);
+    })
+    .map_err(Failure::Store)?;
+    outcome.summary = summary;
+    Ok(outcome)
+}
+
+/// `POST /import` (multipart: `csrf`, `file`): starts an import job and sends the
+/// browser to its page.
 pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<Response, Response> {
     let user = ctx.require_role(Role::Analyst)?.clone();
     let l = ctx.lang;
@@ -206,61 +289,154 @@ pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<R
     if up.file.is_empty() {
         return Err(fail(StatusCode::BAD_REQUEST, l.t("import-no-file")));
     }
-    let format = detect(&up.file, &up.file_name);
-    let (values, problems) = match convert(&up.file, format, &up.file_name) {
-        Ok(v) => v,
-        Err(reason) => {
-            return Err(fail(
-                StatusCode::BAD_REQUEST,
-                l.t_s("import-not-stix", "reason", &reason),
-            ));
+    let job = match web.jobs.start(user.id, up.file_name.clone(), up.file.len()) {
+        Ok(job) => job,
+        Err(Refused::Busy) => {
+            return Err(fail(StatusCode::TOO_MANY_REQUESTS, l.t("import-busy")));
+        }
+        Err(Refused::Full) => {
+            return Err(fail(StatusCode::SERVICE_UNAVAILABLE, l.t("import-full")));
         }
     };
-    let store = web.app.store.clone();
-    let (summary, results) = blocking(&ctx, move || {
-        let mut values = values;
-        if format != "stix" {
-            // Converted records carry this import's timestamps: an unchanged record keeps
-            // the version already held instead of becoming a new one.
-            for v in &mut values {
-                let id = v.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
-                if let Some(held) = store.get(&id)? {
-                    concord_formats::settle::settle(v, &held.value());
-                }
+    tracing::info!(user = %user.name, job = %job.id, file = %up.file_name, bytes = up.file.len(), "Web import started.");
+    let (store, metrics, j) = (web.app.store.clone(), web.app.metrics.clone(), job.clone());
+    tokio::spawn(async move {
+        let task = j.clone();
+        let ran =
+            tokio::task::spawn_blocking(move || run_import(&*store, &task, up.file, &up.file_name))
+                .await;
+        let internal = |error: &dyn std::fmt::Display| {
+            let mut bytes = [0u8; 6];
+            let _ = getrandom::fill(&mut bytes);
+            let id = hex::encode(bytes);
+            tracing::error!(error_id = %id, job = %j.id, error = %error, "Web import failed.");
+            Phase::Failed {
+                reason: id,
+                internal: true,
             }
-        }
-        let mut results: Vec<ObjectResult> = Vec::with_capacity(values.len());
-        let summary = import_values(&*store, values, DEFAULT_BATCH, &mut |b| {
-            results.extend_from_slice(b);
-        })?;
-        Ok((summary, results))
-    })
-    .await?;
-    web.app.metrics.record_import(&summary);
-    tracing::info!(user = %user.name, file = %up.file_name, new = summary.new, rejected = summary.rejected, "Web import.");
-    let notice = if summary.rejected > 0 {
-        Notice::error(summary_text(l, &summary))
-    } else {
-        Notice::ok(summary_text(l, &summary))
-    };
-    let body = html! {
-        p { (l.t_s("import-read-as", "format", &l.t(&format!("import-format-{format}")))) }
-        @if !problems.is_empty() {
-            h2 { (l.t_n("import-problems", "count", i64::try_from(problems.len()).unwrap_or(0))) }
-            ul {
-                @for p in problems.iter().take(MAX_RESULT_ROWS) {
-                    li { code dir="ltr" { (p) } }
-                }
+        };
+        let phase = match ran {
+            Ok(Ok(outcome)) => {
+                metrics.record_import(&outcome.summary);
+                tracing::info!(user = %user.name, job = %j.id, new = outcome.summary.new, rejected = outcome.summary.rejected, "Web import done.");
+                Phase::Done(Arc::new(outcome))
             }
-        }
-        (results_table(l, &results))
-        h2 { (l.t("import-another")) }
-        (import_form_markup(&ctx))
-    };
-    Ok(layout::page(&ctx, &title, Some(notice), body))
+            Ok(Err(Failure::Unreadable(reason))) => Phase::Failed {
+                reason,
+                internal: false,
+            },
+            Ok(Err(Failure::Store(e))) => internal(&e),
+            Err(e) => internal(&e),
+        };
+        j.set(phase);
+    });
+    Ok(layout::redirect(&format!("/import/jobs/{}", job.id)))
 }
 
-fn matching_form_markup(ctx: &Ctx) -> Markup {
+/// `GET /import/jobs/{id}`: an import's progress (the page reloads itself every second
+/// while it runs), then its per-object results.
+pub async fn import_job(
+    ctx: Ctx,
+    State(web): State<Web>,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    let user = ctx.require_role(Role::Analyst)?;
+    let l = ctx.lang;
+    let Some(job) = web.jobs.get(user.id, &id) else {
+        return Err(layout::error_page(
+            &ctx,
+            StatusCode::NOT_FOUND,
+            &l.t("import-job-unknown"),
+        ));
+    };
+    let title = l.t("import-title");
+    let file = html! {
+        p { (l.t("import-file-name")) " " bdi { (job.file_name) } " · " (l.t_s("import-bytes", "count", &l.number(i64::try_from(job.bytes).unwrap_or(i64::MAX)))) }
+    };
+    let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+    let res = match job.phase() {
+        Phase::Reading => layout::page_refreshing(
+            &ctx,
+            &title,
+            None,
+            html! {
+                (file)
+                p role="status" {
+                    label for="import-bar" { (l.t("import-reading")) }
+                    " "
+                    progress #import-bar {}
+                }
+            },
+            1,
+        ),
+        Phase::Importing => {
+            let (done, total) = (
+                job.processed.load(Ordering::Relaxed),
+                job.total.load(Ordering::Relaxed),
+            );
+            let mut args = FluentArgs::new();
+            args.set("done", FluentValue::from(n(done)));
+            args.set("total", FluentValue::from(n(total)));
+            layout::page_refreshing(
+                &ctx,
+                &title,
+                None,
+                html! {
+                    (file)
+                    p role="status" {
+                        label for="import-bar" { (l.t_args("import-progress", Some(&args))) }
+                        " "
+                        progress #import-bar max=(total.max(1)) value=(done) {}
+                    }
+                },
+                1,
+            )
+        }
+        Phase::Failed { reason, internal } => {
+            let text = if internal {
+                l.t_s("error-internal", "id", &reason)
+            } else {
+                l.t_s("import-not-stix", "reason", &reason)
+            };
+            layout::page(
+                &ctx,
+                &title,
+                Some(Notice::error(text)),
+                html! {
+                    (file)
+                    h2 { (l.t("import-another")) }
+                    (import_form_markup(&ctx))
+                },
+            )
+        }
+        Phase::Done(o) => {
+            let notice = if o.summary.rejected > 0 {
+                Notice::error(summary_text(l, &o.summary))
+            } else {
+                Notice::ok(summary_text(l, &o.summary))
+            };
+            let body = html! {
+                (file)
+                p #import-done { (l.t_s("import-read-as", "format", &l.t(&format!("import-format-{}", o.format)))) }
+                @if o.problems_total > 0 {
+                    h2 { (l.t_n("import-problems", "count", n(o.problems_total))) }
+                    ul {
+                        @for p in &o.problems {
+                            li { code dir="ltr" { (p) } }
+                        }
+                    }
+                }
+                (results_table(l, &o.results, o.results_total))
+                h2 { (l.t("import-another")) }
+                (import_form_markup(&ctx))
+            };
+            layout::page(&ctx, &title, Some(notice), body)
+        }
+    };
+    Ok(res)
+}
+
+fn matching_form_markup(ctx: &Ctx, feeds: Option<&Feeds>) -> Markup {
     let l = ctx.lang;
     html! {
         form.card method="post" action="/matching" enctype="multipart/form-data" {
@@ -279,21 +455,28 @@ fn matching_form_markup(ctx: &Ctx) -> Markup {
             }
             p { button type="submit" { (l.t("matching-submit")) } }
         }
-        section.card aria-labelledby="feeds-h" {
-            h2 #feeds-h { (l.t("feeds-heading")) }
-            p { (l.t("dashboard-feeds-none")) }
+        @if let Some(feeds) = feeds {
+            section.card aria-labelledby="feeds-h" {
+                h2 #feeds-h { (l.t("feeds-heading")) }
+                (super::feeds::table(l, feeds, true))
+            }
         }
     }
 }
 
-/// `GET /matching`.
-pub async fn matching_form(ctx: Ctx) -> Result<Response, Response> {
+/// `GET /matching`: the log upload form, and the state of the node's feeds.
+pub async fn matching_form(ctx: Ctx, State(web): State<Web>) -> Result<Response, Response> {
     ctx.require_role(Role::Analyst)?;
+    let w = web.clone();
+    let feeds = blocking(&ctx, move || {
+        Ok(w.feeds.get(w.app.config.data_dir.as_deref()))
+    })
+    .await?;
     Ok(layout::page(
         &ctx,
         &ctx.lang.t("matching-title"),
         None,
-        matching_form_markup(&ctx),
+        matching_form_markup(&ctx, Some(&feeds)),
     ))
 }
 
@@ -371,7 +554,7 @@ pub async fn matching(
             &ctx,
             &title,
             Some(Notice::error(text)),
-            matching_form_markup(&ctx),
+            matching_form_markup(&ctx, None),
         );
         *res.status_mut() = StatusCode::BAD_REQUEST;
         res
@@ -460,7 +643,7 @@ pub async fn matching(
             }
         }
         h2 { (l.t("matching-another")) }
-        (matching_form_markup(&ctx))
+        (matching_form_markup(&ctx, None))
     };
     Ok(layout::page(&ctx, &title, Some(notice), body))
 }

@@ -260,6 +260,29 @@ impl Client<'_> {
         .await
     }
 
+    /// Imports a file through the import page: the POST starts a job and redirects to
+    /// its page, which is followed (as the page's own refresh does) until the job is
+    /// done; answers the finished job page, or the POST's answer if it did not redirect.
+    pub async fn import_file(&mut self, csrf: &str, file: &[u8], file_name: &str) -> Resp {
+        let res = self
+            .post_file("/import", &[("csrf", csrf)], file, file_name)
+            .await;
+        if res.status != StatusCode::SEE_OTHER {
+            return res;
+        }
+        let job = res.location().to_owned();
+        assert!(job.starts_with("/import/jobs/"), "{job}");
+        for _ in 0..3000 {
+            let page = self.get(&job).await;
+            if !page.body.contains("http-equiv=\"refresh\"") {
+                return page;
+            }
+            // The page shows progress while the job runs; look again, as it would.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("import {job} did not finish");
+    }
+
     /// Signs in through the form (GET for the CSRF cookie and field, then POST).
     pub async fn signin(&mut self, name: &str, password: &str) -> Resp {
         let form = self.get("/signin").await;

@@ -108,6 +108,8 @@ fn every_message_is_in_every_language_with_its_plural_forms() {
             "col-details",
             "matching-format",
             "object-provenance",
+            "nav-notifications",
+            "notifications-title",
         ];
         let unexpected: Vec<&&String> = same
             .iter()
@@ -167,6 +169,8 @@ async fn no_page_shows_a_raw_message_id_in_any_language() {
         "/admin".to_owned(),
         "/peers?verify=1".to_owned(),
         "/incidents".to_owned(),
+        "/notifications".to_owned(),
+        "/import/jobs/nope".to_owned(),
         format!("/objects/{}/policy", id("indicator", 1)),
     ];
     for (code, _) in SOURCES {
@@ -186,9 +190,11 @@ async fn no_page_shows_a_raw_message_id_in_any_language() {
             .await;
         bodies.push(("POST /matching".into(), res.body));
         let res = c
-            .post_multipart("/import", &[("csrf", &csrf)], br#"[{"type":"malware"}]"#)
+            .import_file(&csrf, br#"[{"type":"malware"}]"#, "upload.json")
             .await;
         bodies.push(("POST /import".into(), res.body));
+        let res = c.import_file(&csrf, b"{not json", "upload.json").await;
+        bodies.push(("POST /import (unreadable)".into(), res.body));
         let mut anon = web.client();
         anon.accept_language = (*code).to_owned();
         bodies.push(("/signin".into(), anon.get("/signin").await.body));

@@ -28,6 +28,7 @@ async fn every_page_route_answers_for_an_admin() {
         "/admin".to_owned(),
         "/peers".to_owned(),
         "/incidents".to_owned(),
+        "/notifications".to_owned(),
         "/signin".to_owned(),
     ] {
         let res = c.get(&path).await;
@@ -48,7 +49,11 @@ async fn every_page_route_answers_for_an_admin() {
             body.len()
         );
     }
-    for (asset, mime) in [("style.css", "text/css"), ("favicon.svg", "image/svg+xml")] {
+    for (asset, mime) in [
+        ("style.css", "text/css"),
+        ("favicon.svg", "image/svg+xml"),
+        ("concord.js", "text/javascript"),
+    ] {
         let res = c.get(&format!("/assets/{asset}")).await;
         assert_eq!(res.status, StatusCode::OK);
         assert!(
@@ -260,7 +265,7 @@ async fn import_and_matching_pages_report_per_object_results() {
          "pattern": "[ipv4-addr:value = ", "pattern_type": "stix", "valid_from": T},
     ]});
     let res = c
-        .post_multipart("/import", &[("csrf", &csrf)], doc.to_string().as_bytes())
+        .import_file(&csrf, doc.to_string().as_bytes(), "upload.json")
         .await;
     let body = res.page();
     assert!(body.contains("New: 1."), "{body}");
@@ -461,18 +466,14 @@ async fn import_reads_plain_lists_and_misp_events_too() {
     let mut c = web.signed_in("analyst").await;
     let csrf = c.csrf().await;
     let list = b"# blocklist\n203.0.113.77\nevil.example.org\nnot a value at all\n";
-    let res = c
-        .post_file("/import", &[("csrf", &csrf)], list, "blocklist.txt")
-        .await;
+    let res = c.import_file(&csrf, list, "blocklist.txt").await;
     let body = res.page().to_owned();
     assert!(body.contains("Read as: one value per line"), "{body}");
     assert!(body.contains("record could not be converted"), "{body}");
     let page = c.get("/objects?q=203.0.113.77").await;
     assert!(page.page().contains("203.0.113.77"));
     // The same list again: nothing new (the held versions are kept).
-    let again = c
-        .post_file("/import", &[("csrf", &csrf)], list, "blocklist.txt")
-        .await;
+    let again = c.import_file(&csrf, list, "blocklist.txt").await;
     assert!(
         again.page().contains("New: 0. New versions: 0."),
         "{}",
@@ -482,9 +483,7 @@ async fn import_reads_plain_lists_and_misp_events_too() {
         .join("../../../shared/corpus/misp/pymisp_existing_event.json");
     match std::fs::read(&misp) {
         Ok(bytes) => {
-            let res = c
-                .post_multipart("/import", &[("csrf", &csrf)], &bytes)
-                .await;
+            let res = c.import_file(&csrf, &bytes, "upload.json").await;
             let body = res.page();
             assert!(body.contains("Read as: MISP JSON"), "{body}");
             assert!(!body.contains("New: 0."), "{body}");

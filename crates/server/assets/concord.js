@@ -1,0 +1,75 @@
+// Concord's page script, served from the binary (CSP script-src 'self'). Every page works
+// without it; it adds two things:
+// 1. live notifications: new objects matching the user's web subscriptions arrive over
+//    server-sent events (/notifications/live) and are shown in the page's aria-live
+//    region (text only: nothing received is ever parsed as HTML);
+// 2. upload progress: a form with data-progress="ID" is sent with XMLHttpRequest, and the
+//    <progress> inside element ID shows the bytes sent. On any failure the form is sent
+//    the ordinary way.
+(function () {
+  'use strict';
+
+  var region = document.getElementById('live');
+  if (region && window.EventSource) {
+    var source = new EventSource('/notifications/live');
+    source.addEventListener('notification', function (e) {
+      var note;
+      try {
+        note = JSON.parse(e.data);
+      } catch (err) {
+        return;
+      }
+      if (typeof note.text !== 'string' || typeof note.url !== 'string') return;
+      var p = document.createElement('p');
+      // Only local links (one leading slash).
+      if (note.url.charAt(0) === '/' && note.url.charAt(1) !== '/') {
+        var a = document.createElement('a');
+        a.href = note.url;
+        a.textContent = note.text;
+        p.appendChild(a);
+      } else {
+        p.textContent = note.text;
+      }
+      region.appendChild(p);
+      while (region.children.length > 5) region.removeChild(region.firstElementChild);
+    });
+    window.addEventListener('pagehide', function () {
+      source.close();
+    });
+  }
+
+  var forms = document.querySelectorAll('form[data-progress]');
+  Array.prototype.forEach.call(forms, function (form) {
+    var box = document.getElementById(form.getAttribute('data-progress'));
+    var bar = box && box.querySelector('progress');
+    if (!bar || !window.FormData || !window.XMLHttpRequest) return;
+    var sending = false;
+    form.addEventListener('submit', function (ev) {
+      if (sending) return;
+      ev.preventDefault();
+      sending = true;
+      box.hidden = false;
+      var xhr = new XMLHttpRequest();
+      xhr.open('POST', form.action);
+      xhr.upload.addEventListener('progress', function (p) {
+        if (p.lengthComputable) {
+          bar.max = p.total;
+          bar.value = p.loaded;
+        }
+      });
+      xhr.addEventListener('load', function () {
+        // Success is a redirect to the job's page (followed by the request).
+        if (xhr.status === 200 && xhr.responseURL && xhr.responseURL.indexOf('/import/jobs/') !== -1) {
+          window.location.assign(xhr.responseURL);
+        } else {
+          // An error page: let the browser send the form and show it.
+          form.submit();
+        }
+      });
+      xhr.addEventListener('error', function () {
+        form.submit();
+      });
+      xhr.send(new FormData(form));
+    });
+  });
+})();
