@@ -10,6 +10,8 @@ mod web {
     mod browser;
     mod clearance;
     mod escaping;
+    mod feeds;
     mod i18n;
+    mod live;
     mod pages;
 }
