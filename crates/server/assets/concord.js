@@ -12,6 +12,14 @@
   var region = document.getElementById('live');
   if (region && window.EventSource) {
     var source = new EventSource('/notifications/live');
+    // The state of the channel, for tests and style: connecting, open.
+    region.setAttribute('data-state', 'connecting');
+    source.addEventListener('open', function () {
+      region.setAttribute('data-state', 'open');
+    });
+    source.addEventListener('error', function () {
+      region.setAttribute('data-state', 'connecting');
+    });
     source.addEventListener('notification', function (e) {
       var note;
       try {

@@ -3,8 +3,11 @@
 // starts the server and passes CONCORD_URL, CONCORD_USER, CONCORD_PASSWORD,
 // CONCORD_CORPUS_FILE, CONCORD_SCREENSHOTS and CHROMIUM.
 //
-// Steps: sign in; import a corpus bundle through the import page; search for a value;
-// open an object and its graph; switch to Arabic (dir="rtl", translated heading); switch
+// Steps: sign in; import a corpus bundle through the import page (a background job whose
+// page refreshes itself until the per-object results are there); search for a value;
+// open an object and its graph; a live notification (an object matching the node's web
+// subscription, imported in a second tab, appears in the first page's live region); the
+// notifications page; switch to Arabic (dir="rtl", translated heading); switch
 // to Chinese and search in Chinese. axe-core runs on every page visited (no serious or
 // critical violation allowed) and every page is saved as a screenshot in English and in
 // Arabic.
@@ -68,6 +71,37 @@ async function axe(page, name) {
   checked.push(name);
 }
 
+// Submits the import form on `page` with `file`, then waits for the job's results (the
+// job page reloads itself while the import runs).
+async function importFile(page, file) {
+  await page.setInputFiles('#file', file);
+  await page.click('main form button[type=submit]');
+  await page.waitForSelector('#import-done', { timeout: 60000 });
+}
+
+// Imports an object labelled "urgent" in a second tab while `page` stays open, and
+// waits for its notification in `page`'s live region.
+async function liveNotification(context, page, name, id) {
+  await page.waitForSelector('#live[data-state=open]', { state: 'attached' });
+  const tab = await context.newPage();
+  await tab.goto(`${base}/import`);
+  const doc = {
+    type: 'bundle',
+    id: 'bundle--' + id.split('--')[1],
+    objects: [{
+      type: 'campaign', spec_version: '2.1', id,
+      created: '2024-05-02T00:00:00.000Z', modified: '2024-05-02T00:00:00.000Z',
+      name, labels: ['urgent'],
+    }],
+  };
+  await importFile(tab, { name: 'urgent.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)) });
+  await tab.close();
+  const note = page.locator('#live a', { hasText: name });
+  await note.waitFor({ timeout: 15000 });
+  check((await note.count()) === 1, `the live notification of "${name}" appears on the open page`);
+  check((await note.getAttribute('href')) === `/objects/${id}`, 'the notification links to the object');
+}
+
 async function visit(page, name, lang) {
   await axe(page, `${name} [${lang}]`);
   await page.screenshot({ path: path.join(shots, `${name}-${lang}.png`), fullPage: true });
@@ -77,6 +111,11 @@ const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1
 const page = await context.newPage();
 page.setDefaultTimeout(20000);
 const cspErrors = [];
+// Uploads sent by the page script (with progress) rather than by a plain form post.
+let xhrUploads = 0;
+page.on('request', (r) => {
+  if (r.method() === 'POST' && r.url().endsWith('/import') && r.resourceType() === 'xhr') xhrUploads += 1;
+});
 page.on('console', (m) => {
   if (m.type() === 'error') cspErrors.push(m.text());
 });
@@ -99,11 +138,11 @@ try {
   // 2. Import a corpus bundle through the import page.
   await page.click('nav a[href="/import"]');
   await visit(page, 'import', 'en');
-  await page.setInputFiles('#file', process.env.CONCORD_CORPUS_FILE);
-  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  await importFile(page, process.env.CONCORD_CORPUS_FILE);
   const notice = await page.textContent('.notice');
   check(/New: \d+/.test(notice), `import reports per-object results (${notice.trim()})`);
   check((await page.locator('table tbody tr').count()) > 100, 'one result row per imported object');
+  check(xhrUploads === 1, `the page script sent the upload, with its progress bar (${xhrUploads} XHR uploads)`);
   await visit(page, 'import-result', 'en');
 
   // A few objects in Chinese for the search in Chinese further down.
@@ -118,8 +157,7 @@ try {
       },
     ],
   };
-  await page.setInputFiles('#file', { name: 'zh.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(zh)) });
-  await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+  await importFile(page, { name: 'zh.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(zh)) });
   check((await page.textContent('.notice')).includes('New: 1'), 'Chinese bundle imported');
 
   // Hostile text in every field of an object: no page may run it.
@@ -141,8 +179,7 @@ try {
       },
     ],
   };
-  await page.setInputFiles('#file', { name: 'x.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(hostile)) });
-  await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+  await importFile(page, { name: 'x.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(hostile)) });
   for (const url of ['/objects?q=hostile', '/objects/malware--1c2b7f6e-3f2a-4d7e-9b61-2a4f5e6d7c82', '/objects/malware--1c2b7f6e-3f2a-4d7e-9b61-2a4f5e6d7c82/graph', '/']) {
     await page.goto(`${base}${url}`);
     const ran = await page.evaluate(() => window.__xss);
@@ -180,6 +217,16 @@ try {
     await page.goto(`${base}${url}`);
     await visit(page, name, 'en');
   }
+  check((await page.goto(`${base}/matching`), await page.locator('table.feeds th[scope=row]', { hasText: 'abuse-urls' }).count()) === 1,
+    'the feeds page lists the feeds of the data directory');
+
+  // Live notifications: shown on an open page, then listed on the notifications page.
+  await page.goto(`${base}/objects`);
+  await liveNotification(context, page, 'Urgent: phishing wave', 'campaign--2d1b7f6e-3f2a-4d7e-9b61-2a4f5e6d7c90');
+  await visit(page, 'live-notification', 'en');
+  await page.click('a[href="/notifications"]');
+  check((await page.locator('main table a', { hasText: 'Urgent: phishing wave' }).count()) === 1, 'the notifications page lists it');
+  await visit(page, 'notifications', 'en');
 
   // 5. Arabic: the switch, dir="rtl", a translated heading, every page again.
   await page.goto(`${base}/`);
@@ -201,15 +248,18 @@ try {
     ['admin', '/admin'],
     ['peers', '/peers?verify=1'],
     ['incidents', '/incidents'],
+    ['notifications', '/notifications'],
   ]) {
     await page.goto(`${base}${url}`);
     check((await page.getAttribute('html', 'dir')) === 'rtl', `${name} stays in Arabic`);
     await visit(page, name, 'ar');
   }
   await page.goto(`${base}/import`);
-  await page.setInputFiles('#file', { name: 'zh.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(zh)) });
-  await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+  await importFile(page, { name: 'zh.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(zh)) });
   await visit(page, 'import-result', 'ar');
+  await page.goto(`${base}/`);
+  await liveNotification(context, page, 'حملة تصيد عاجلة', 'campaign--3d1b7f6e-3f2a-4d7e-9b61-2a4f5e6d7c91');
+  await visit(page, 'live-notification', 'ar');
 
   // Sign-in page in Arabic (a second browser context with an Arabic browser language).
   const arContext = await browser.newContext({ locale: 'ar-EG', viewport: { width: 1280, height: 900 } });

@@ -1,7 +1,7 @@
 //! The real-browser test: serves the app on 127.0.0.1, then runs
 //! `tests/browser/run.mjs` with node, which drives Debian's chromium through
-//! playwright-core (sign in, import a corpus bundle, search, object and graph, Arabic and
-//! Chinese), runs axe-core on every page and saves screenshots under
+//! playwright-core (sign in, import a corpus bundle, search, object and graph, a live
+//! notification appearing on a page, Arabic and Chinese), runs axe-core on every page and saves screenshots under
 //! `target/web-screenshots/`. Skips loudly when chromium, node or the npm packages are
 //! missing, except under `CI=true`, where that fails.
 
@@ -72,7 +72,30 @@ async fn in_a_real_browser() {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let state = AppState::new(store, ServerConfig::default());
+    // The node's data directory: a web subscription (live notifications of objects
+    // labelled "urgent") and the CLI's feed state, as `concord serve` would have them.
+    std::fs::write(
+        dir.path().join("response.toml"),
+        "[[subscription]]\nname = \"urgent\"\nlabels = [\"urgent\"]\nweb = true\n",
+    )
+    .expect("response.toml");
+    std::fs::write(
+        dir.path().join("concord.toml"),
+        "[[feeds]]\nname = \"abuse-urls\"\nurl = \"https://feeds.example/urls.csv\"\nformat = \"csv\"\n\n[[feeds]]\nname = \"partner-misp\"\nurl = \"https://misp.example/feed\"\n",
+    )
+    .expect("concord.toml");
+    std::fs::write(
+        dir.path().join("feeds-state.json"),
+        r#"{"abuse-urls": {"last_run": "2024-03-01T10:00:00.000Z", "new": 1234, "new_versions": 7, "unchanged": 50, "rejected": 2, "record_errors": 1, "expired": 3, "errors": ["fetch https://feeds.example/urls.csv: timed out after 30 s"]}}"#,
+    )
+    .expect("feeds-state.json");
+    let state = AppState::new(
+        store,
+        ServerConfig {
+            data_dir: Some(dir.path().to_owned()),
+            ..ServerConfig::default()
+        },
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, state, async {
         let _ = stopped.await;
