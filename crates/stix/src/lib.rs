@@ -25,6 +25,7 @@
 //! assert!(bad.to_string().contains("does not match type"));
 //! ```
 
+pub mod canonical;
 pub mod concord_ext;
 pub mod id;
 pub mod input;

@@ -74,9 +74,7 @@ impl Object {
                 .and_then(|s| Timestamp::parse(s).ok())
         };
         let (created, modified) = (ts("created"), ts("modified"));
-        // Serialising a map of JSON values cannot fail: keys are strings and every
-        // number serde_json holds is finite.
-        let canonical = serde_json_canonicalizer::to_string(&map).unwrap_or_default();
+        let canonical = crate::canonical::to_string(&map);
         Ok(Self {
             family: schema::family(&ty),
             canonical,

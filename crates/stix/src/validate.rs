@@ -489,7 +489,8 @@ fn check_marking(c: &mut Checker<'_>) {
 fn check_properties(c: &mut Checker<'_>, ty: &str, family: Family) {
     let known = family != Family::Custom;
     for (key, value) in c.obj {
-        let path = format!("$.{key}");
+        // Paths are written only for violations (validation runs for every import).
+        let path = || format!("$.{key}");
         let name_ok = (3..=250).contains(&key.len())
             && key
                 .bytes()
@@ -497,7 +498,7 @@ fn check_properties(c: &mut Checker<'_>, ty: &str, family: Family) {
         if !name_ok && key != "id" {
             c.out.push(Violation {
                 object_id: c.id.clone(),
-                path: path.clone(),
+                path: path(),
                 rule: "property-name",
                 message: "property names must be 3-250 characters of a-z, 0-9 and '_'".into(),
             });
@@ -510,7 +511,7 @@ fn check_properties(c: &mut Checker<'_>, ty: &str, family: Family) {
                 if let Err(e) = Timestamp::parse(s) {
                     c.out.push(Violation {
                         object_id: c.id.clone(),
-                        path: path.clone(),
+                        path: path(),
                         rule: "timestamp",
                         message: e.to_string(),
                     });
@@ -518,7 +519,7 @@ fn check_properties(c: &mut Checker<'_>, ty: &str, family: Family) {
             } else {
                 c.out.push(Violation {
                     object_id: c.id.clone(),
-                    path: path.clone(),
+                    path: path(),
                     rule: "timestamp",
                     message: format!("must be a timestamp string, found {}", json_kind(value)),
                 });
@@ -528,8 +529,7 @@ fn check_properties(c: &mut Checker<'_>, ty: &str, family: Family) {
     check_encodings(c.obj, "$", &mut c.out, c.id.as_deref());
     let mut refs = Vec::new();
     collect_refs(c.obj, "$", &mut refs, &mut c.out, c.id.as_deref());
-    for (path, key, target) in refs {
-        let top = path == format!("$.{key}") || path.starts_with(&format!("$.{key}["));
+    for (path, key, target, top) in refs {
         let Some(allowed) = (if top {
             schema::ref_target(ty, &key)
         } else {
@@ -560,12 +560,16 @@ fn check_properties(c: &mut Checker<'_>, ty: &str, family: Family) {
     }
 }
 
+/// A reference found in an object: (path, property, target, whether the property is at
+/// the top level).
+type RefFound = (String, String, String, bool);
+
 /// Walks the object for `*_ref` and `*_refs` properties, checking each is an identifier
-/// and collecting (path, property, target).
+/// and collecting (path, property, target, top level).
 fn collect_refs(
     map: &Map<String, Value>,
     base: &str,
-    refs: &mut Vec<(String, String, String)>,
+    refs: &mut Vec<RefFound>,
     out: &mut Vec<Violation>,
     id: Option<&str>,
 ) {
@@ -575,11 +579,17 @@ fn collect_refs(
         rule: "ref",
         message: msg,
     };
+    let top = base == "$";
     for (key, value) in map {
+        // Most properties are neither references nor containers: no path for them.
+        let is_ref = key.ends_with("_ref") || key.ends_with("_refs");
+        if !is_ref && !value.is_object() && !value.is_array() {
+            continue;
+        }
         let path = format!("{base}.{key}");
         if key.ends_with("_ref") {
             match value.as_str().map(|s| (s, parse_id(s))) {
-                Some((s, Ok(_))) => refs.push((path, key.clone(), s.to_owned())),
+                Some((s, Ok(_))) => refs.push((path, key.clone(), s.to_owned(), top)),
                 Some((_, Err(e))) => out.push(bad(path, e.to_string())),
                 None => out.push(bad(path, "must be an identifier string".into())),
             }
@@ -589,7 +599,7 @@ fn collect_refs(
                     for (i, item) in list.iter().enumerate() {
                         let p = format!("{path}[{i}]");
                         match item.as_str().map(|s| (s, parse_id(s))) {
-                            Some((s, Ok(_))) => refs.push((p, key.clone(), s.to_owned())),
+                            Some((s, Ok(_))) => refs.push((p, key.clone(), s.to_owned(), top)),
                             Some((_, Err(e))) => out.push(bad(p, e.to_string())),
                             None => out.push(bad(p, "must be an identifier string".into())),
                         }
@@ -630,7 +640,7 @@ fn check_encodings(
     id: Option<&str>,
 ) {
     for (key, value) in map {
-        let path = format!("{base}.{key}");
+        let path = || format!("{base}.{key}");
         if let Some(s) = value.as_str() {
             let bad = if key.ends_with("_bin") && !is_base64(s) {
                 Some("must be base64 (RFC 4648) binary data")
@@ -644,17 +654,17 @@ fn check_encodings(
             if let Some(msg) = bad {
                 out.push(Violation {
                     object_id: id.map(str::to_owned),
-                    path,
+                    path: path(),
                     rule: "encoding",
                     message: msg.into(),
                 });
             }
         } else if let Some(inner) = value.as_object() {
-            check_encodings(inner, &path, out, id);
+            check_encodings(inner, &path(), out, id);
         } else if let Some(list) = value.as_array() {
             for (i, item) in list.iter().enumerate() {
                 if let Some(inner) = item.as_object() {
-                    check_encodings(inner, &format!("{path}[{i}]"), out, id);
+                    check_encodings(inner, &format!("{}[{i}]", path()), out, id);
                 }
             }
         }
