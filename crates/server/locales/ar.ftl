@@ -517,3 +517,4 @@ notifications-no-subscription = لا يوجد اشتراك ويب يشملك. ي
 notifications-none = لا إشعارات منذ بدء تشغيل الخادم.
 notifications-recent = الإشعارات الأخيرة
 col-subscription = الاشتراك
+feeds-line = آخر تشغيل { $date }: جديدة { $new }، إصدارات جديدة { $versions }، مرفوضة أو غير قابلة للتحويل { $rejected }.

@@ -442,3 +442,4 @@ notifications-no-subscription = No web subscription includes you. An administrat
 notifications-none = No notifications since the server started.
 notifications-recent = Recent notifications
 col-subscription = Subscription
+feeds-line = last run { $date }: { $new } new, { $versions } new versions, { $rejected } rejected or unconvertible.

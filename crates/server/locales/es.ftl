@@ -444,3 +444,4 @@ notifications-no-subscription = Ninguna suscripción web le incluye. Un administ
 notifications-none = No hay notificaciones desde que se inició el servidor.
 notifications-recent = Notificaciones recientes
 col-subscription = Suscripción
+feeds-line = última ejecución el { $date }: { $new } nuevos, { $versions } nuevas versiones, { $rejected } rechazados o no convertibles.

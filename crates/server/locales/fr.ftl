@@ -444,3 +444,4 @@ notifications-no-subscription = Aucun abonnement web ne vous inclut. Un administ
 notifications-none = Aucune notification depuis le démarrage du serveur.
 notifications-recent = Notifications récentes
 col-subscription = Abonnement
+feeds-line = dernière exécution le { $date } : { $new } nouveaux, { $versions } nouvelles versions, { $rejected } rejetés ou non convertibles.

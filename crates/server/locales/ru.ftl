@@ -480,3 +480,4 @@ notifications-no-subscription = Ни одна веб-подписка не вк�
 notifications-none = С момента запуска сервера уведомлений не было.
 notifications-recent = Последние уведомления
 col-subscription = Подписка
+feeds-line = последний запуск { $date }: новых { $new }, новых версий { $versions }, отклонено или не преобразовано { $rejected }.

@@ -366,3 +366,4 @@ notifications-no-subscription = 没有包含您的网页订阅。管理员可以
 notifications-none = 服务器启动以来没有通知。
 notifications-recent = 最近的通知
 col-subscription = 订阅
+feeds-line = 上次运行 { $date }：新增 { $new }，新版本 { $versions }，被拒绝或无法转换 { $rejected }。

@@ -322,7 +322,7 @@ pub async fn page(
                         @if user.role >= concord_store::Role::Admin { " " a href="/peers" { (l.t("nav-peers")) } }
                     }
                 }
-                (super::feeds::table(l, &data.feeds, false))
+                (super::feeds::list(l, &data.feeds))
                 p {
                     a href="/incidents" { (l.t("nav-incidents")) }
                     @if user.role >= concord_store::Role::Analyst { " · " a href="/matching" { (l.t("nav-matching")) } }

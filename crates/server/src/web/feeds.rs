@@ -158,8 +158,45 @@ fn n(l: Lang, v: u64) -> String {
     l.number(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
+/// The feeds as a short list for the dashboard: name, last run, main counts and how
+/// many errors (not their text: the dashboard is for readers, and errors may name paths
+/// and hosts).
+pub fn list(l: Lang, feeds: &Feeds) -> Markup {
+    html! {
+        @for p in &feeds.problems {
+            p.notice.error { (l.t_s("feeds-unreadable", "reason", p)) }
+        }
+        @if feeds.feeds.is_empty() {
+            p { (l.t("dashboard-feeds-none")) }
+        } @else {
+            h3 { (l.t("feeds-heading")) }
+            ul.feeds {
+                @for f in &feeds.feeds {
+                    li {
+                        strong { bdi { (f.name) } } ": "
+                        @match &f.run {
+                            None => (l.t("feeds-never-run")),
+                            Some(r) => {
+                                @let mut args = fluent_bundle::FluentArgs::new();
+                                @let _ = args.set("date", l.datetime(&r.last_run));
+                                @let _ = args.set("new", n(l, r.new));
+                                @let _ = args.set("versions", n(l, r.new_versions));
+                                @let _ = args.set("rejected", n(l, r.rejected + r.record_errors));
+                                (l.t_args("feeds-line", Some(&args)))
+                                @if !r.errors.is_empty() {
+                                    " " strong.err { (l.t_n("feeds-errors", "count", i64::try_from(r.errors.len()).unwrap_or(0))) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The feeds as a table: name, last run, counts, and errors (their text when `details`,
-/// else how many; the dashboard is for readers, and errors may name paths and hosts).
+/// else how many).
 pub fn table(l: Lang, feeds: &Feeds, details: bool) -> Markup {
     html! {
         @for p in &feeds.problems {
@@ -169,8 +206,7 @@ pub fn table(l: Lang, feeds: &Feeds, details: bool) -> Markup {
             p { (l.t("dashboard-feeds-none")) }
         } @else {
             div.scroll {
-                table.feeds {
-                    caption { (l.t("feeds-heading")) }
+                table.feeds aria-labelledby="feeds-h" {
                     thead { tr {
                         th scope="col" { (l.t("col-name")) }
                         th scope="col" { (l.t("col-last-run")) }

@@ -69,6 +69,10 @@ async fn feeds_of_the_data_directory_show_their_last_run_counts_and_errors() {
     let dash = reader.get("/").await;
     let body = dash.page();
     assert!(body.contains("abuse-urls") && body.contains("never-ran"));
+    assert!(
+        body.contains("last run Mar 1, 2024, 10:00 UTC: 1,234 new, 7 new versions, 3 rejected"),
+        "{body}"
+    );
     assert!(body.contains("1 error"), "{body}");
     assert!(
         !body.contains("timed out"),
@@ -90,7 +94,10 @@ async fn feeds_of_the_data_directory_show_their_last_run_counts_and_errors() {
     let dash = reader.get("/").await;
     let body = dash.page();
     assert!(body.contains("2 mars 2024, 11:30 UTC"), "{body}");
-    assert!(body.contains(">99<"), "{body}");
+    assert!(
+        body.contains(": 99 nouveaux, 7 nouvelles versions, 3 rejetés"),
+        "{body}"
+    );
     assert!(!body.contains("1 erreur"));
 
     // A damaged state file is reported, and the configured feeds are still listed.
