@@ -158,6 +158,16 @@ fn n(l: Lang, v: u64) -> String {
     l.number(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
+/// One line about a run: when, and its main counts.
+fn run_line(l: Lang, r: &FeedRun) -> String {
+    let mut args = fluent_bundle::FluentArgs::new();
+    args.set("date", l.datetime(&r.last_run));
+    args.set("new", n(l, r.new));
+    args.set("versions", n(l, r.new_versions));
+    args.set("rejected", n(l, r.rejected + r.record_errors));
+    l.t_args("feeds-line", Some(&args))
+}
+
 /// The feeds as a short list for the dashboard: name, last run, main counts and how
 /// many errors (not their text: the dashboard is for readers, and errors may name paths
 /// and hosts).
@@ -177,12 +187,7 @@ pub fn list(l: Lang, feeds: &Feeds) -> Markup {
                         @match &f.run {
                             None => (l.t("feeds-never-run")),
                             Some(r) => {
-                                @let mut args = fluent_bundle::FluentArgs::new();
-                                @let _ = args.set("date", l.datetime(&r.last_run));
-                                @let _ = args.set("new", n(l, r.new));
-                                @let _ = args.set("versions", n(l, r.new_versions));
-                                @let _ = args.set("rejected", n(l, r.rejected + r.record_errors));
-                                (l.t_args("feeds-line", Some(&args)))
+                                (run_line(l, r))
                                 @if !r.errors.is_empty() {
                                     " " strong.err { (l.t_n("feeds-errors", "count", i64::try_from(r.errors.len()).unwrap_or(0))) }
                                 }
