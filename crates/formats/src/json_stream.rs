@@ -1,153 +1,73 @@
-//! Streaming the top level of a JSON document: the elements of a top-level array or of a
+//! Streaming the top level of a MISP document: the elements of a top-level array or of a
 //! `response` list (MISP's REST API) are handed over one by one, so that a file of many
-//! events is read in memory bounded by its largest element.
+//! events is read in memory bounded by its largest element. The streaming itself is
+//! `concord_stix::input::stream_lists`, which reads STIX bundles the same way.
 
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::FormatError;
 
 type Each<'a> = &'a mut dyn FnMut(String, Value) -> bool;
 
 /// Streams a MISP document: each element of a top-level array or of `response`, with its
-/// JSON path (`$[3]`, `$.response[0]`); any other document as a whole (`$`). Stops when
-/// `each` returns `false`. A syntax error names line and column.
+/// JSON path (`$[3]`, `$.response[0]`); a `response` that is one event, or any other
+/// object, as a whole (`$.response`, `$`). Stops when `each` returns `false`. A syntax
+/// error names line and column.
 pub fn stream_misp<R: std::io::Read>(reader: R, each: Each<'_>) -> Result<(), FormatError> {
-    let mut de =
-        serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
-    let mut stop = false;
-    let leftover = Top {
-        each: &mut *each,
-        stop: &mut stop,
-    }
-    .deserialize(&mut de)
+    let response = |_: &serde_json::Map<String, Value>, key: &str| key == "response";
+    let leftover = concord_stix::input::stream_lists(reader, &response, &mut |key, i, v| {
+        let path = if key.is_empty() {
+            format!("$[{i}]")
+        } else {
+            format!("$.{key}[{i}]")
+        };
+        each(path, v)
+    })
     .map_err(|e| FormatError::json(&e))?;
-    if !stop {
-        de.end().map_err(|e| FormatError::json(&e))?;
-    }
-    if let Some(v) = leftover {
-        if !v.is_object() {
+    match leftover {
+        None => {}
+        Some(Value::Object(mut m)) => {
+            match m.remove("response") {
+                Some(r) => each("$.response".into(), r),
+                None => each("$".into(), Value::Object(m)),
+            };
+        }
+        Some(_) => {
             return Err(FormatError::input(
                 "expected a MISP event, a `response` list or an array of events",
             ));
         }
-        each("$".into(), v);
     }
     Ok(())
 }
 
-struct Top<'a, 'b> {
-    each: &'b mut dyn FnMut(String, Value) -> bool,
-    stop: &'a mut bool,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
-    type Value = Option<Value>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Top<'_, '_> {
-    type Value = Option<Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a MISP event, a `response` list or an array of events")
+    fn paths(doc: &str) -> Result<Vec<String>, FormatError> {
+        let mut got = Vec::new();
+        stream_misp(doc.as_bytes(), &mut |p, _| {
+            got.push(p);
+            true
+        })?;
+        Ok(got)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        Elements {
-            each: self.each,
-            stop: self.stop,
-            prefix: "$",
-        }
-        .visit_seq(seq)?;
-        Ok(None)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut kept = Map::new();
-        let mut streamed = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if *self.stop {
-                map.next_value::<IgnoredAny>()?;
-            } else if key == "response" {
-                let single = map.next_value_seed(Elements {
-                    each: &mut *self.each,
-                    stop: &mut *self.stop,
-                    prefix: "$.response",
-                })?;
-                if let Some(v) = single {
-                    *self.stop = !(self.each)("$.response".into(), v);
-                }
-                streamed = true;
-            } else {
-                kept.insert(key, map.next_value()?);
-            }
-        }
-        Ok((!streamed).then_some(Value::Object(kept)))
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some(Value::Bool(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(Value::from(v)))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(Value::from(v)))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(Value::from(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(Value::from(v)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Some(Value::Null))
-    }
-}
-
-/// The elements of a list; a non-list value is given back whole.
-struct Elements<'a, 'b> {
-    each: &'b mut dyn FnMut(String, Value) -> bool,
-    stop: &'a mut bool,
-    prefix: &'static str,
-}
-
-impl<'de> DeserializeSeed<'de> for Elements<'_, '_> {
-    type Value = Option<Value>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Elements<'_, '_> {
-    type Value = Option<Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of events")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut i = 0usize;
-        while !*self.stop {
-            match seq.next_element::<Value>()? {
-                Some(v) => {
-                    *self.stop = !(self.each)(format!("{}[{i}]", self.prefix), v);
-                    i += 1;
-                }
-                None => return Ok(None),
-            }
-        }
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let v: Value = de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(Some(v))
+    #[test]
+    fn every_shape_with_its_path() {
+        assert_eq!(
+            paths(r#"{"response": [{"Event": {}}, {"Event": {}}], "x": 1}"#).unwrap(),
+            ["$.response[0]", "$.response[1]"]
+        );
+        assert_eq!(paths(r#"[{"Event": {}}, {}]"#).unwrap(), ["$[0]", "$[1]"]);
+        assert_eq!(
+            paths(r#"{"response": {"Event": {}}}"#).unwrap(),
+            ["$.response"]
+        );
+        assert_eq!(paths(r#"{"Event": {"info": "x"}}"#).unwrap(), ["$"]);
+        assert!(paths("42").is_err());
+        let e = paths("{\"response\": [{\"Event\": {}},\n{\"Event\": ").unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
     }
 }

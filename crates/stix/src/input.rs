@@ -102,20 +102,14 @@ pub fn stream_document<R: std::io::Read>(
     reader: R,
     each: &mut dyn FnMut(Value) -> bool,
 ) -> Result<usize, InputError> {
-    use serde::de::DeserializeSeed;
-    let mut de =
-        serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
     let mut count = 0usize;
-    let mut stop = false;
-    let top = stream::Top {
-        each,
-        count: &mut count,
-        stop: &mut stop,
+    let bundle_objects = |kept: &serde_json::Map<String, Value>, key: &str| {
+        key == "objects" && kept.get("type").and_then(Value::as_str) == Some("bundle")
     };
-    let leftover = top.deserialize(&mut de)?;
-    if !stop {
-        de.end()?;
-    }
+    let leftover = stream_lists(reader, &bundle_objects, &mut |_, _, v| {
+        count += 1;
+        each(v)
+    })?;
     if let Some(value) = leftover {
         for v in split_document(value)? {
             count += 1;
@@ -127,19 +121,49 @@ pub fn stream_document<R: std::io::Read>(
     Ok(count)
 }
 
+/// Streams the top level of a JSON document: the elements of a top-level array, or of
+/// the list under one member of a top-level object (the first member for which `list`,
+/// given the members read before it and the member's name, says yes), each handed to
+/// `each` with that member's name (`""` for a top-level array) and its index as soon as
+/// it is parsed. Memory is bounded by the largest element. Stops when `each` returns
+/// `false` (the rest is still read, to check the syntax up to where it stopped).
+///
+/// Returns `None` when a list was streamed (the object's other members are dropped), and
+/// otherwise the document itself (an object whose chosen member is not a list keeps it).
+/// Both STIX bundles and MISP `response` documents are read with it.
+pub fn stream_lists<R: std::io::Read>(
+    reader: R,
+    list: &dyn Fn(&serde_json::Map<String, Value>, &str) -> bool,
+    each: &mut dyn FnMut(&str, usize, Value) -> bool,
+) -> Result<Option<Value>, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut de =
+        serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+    let mut stop = false;
+    let top = stream::Top {
+        list,
+        each,
+        stop: &mut stop,
+    };
+    let leftover = top.deserialize(&mut de)?;
+    if !stop {
+        de.end()?;
+    }
+    Ok(leftover)
+}
+
 mod stream {
-    //! serde visitors that stream the elements of a bundle or array.
+    //! serde visitors that stream the elements of a top-level list.
 
     use std::fmt;
 
     use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use serde_json::{Map, Value};
 
-    /// The top level; yields `Some(value)` when the document must be split as a whole
-    /// (a single object, or a bundle whose `type` came after `objects`).
+    /// The top level; yields `Some(value)` when nothing was streamed.
     pub(super) struct Top<'a> {
-        pub each: &'a mut dyn FnMut(Value) -> bool,
-        pub count: &'a mut usize,
+        pub list: &'a dyn Fn(&Map<String, Value>, &str) -> bool,
+        pub each: &'a mut dyn FnMut(&str, usize, Value) -> bool,
         pub stop: &'a mut bool,
     }
 
@@ -154,13 +178,13 @@ mod stream {
         type Value = Option<Value>;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a STIX bundle, a JSON array of objects, or one object")
+            f.write_str("a JSON document")
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
             Elements {
+                key: "",
                 each: self.each,
-                count: self.count,
                 stop: self.stop,
             }
             .visit_seq(seq)?;
@@ -171,26 +195,26 @@ mod stream {
             let mut kept = Map::new();
             let mut streamed = false;
             while let Some(key) = map.next_key::<String>()? {
-                let is_bundle = kept.get("type").and_then(Value::as_str) == Some("bundle");
-                if key == "objects" && is_bundle && !*self.stop {
-                    map.next_value_seed(Elements {
-                        each: self.each,
-                        count: self.count,
-                        stop: self.stop,
-                    })?;
-                    streamed = true;
-                } else if *self.stop {
+                if *self.stop {
                     map.next_value::<IgnoredAny>()?;
+                } else if !streamed && (self.list)(&kept, &key) {
+                    let single = map.next_value_seed(Elements {
+                        key: &key,
+                        each: &mut *self.each,
+                        stop: &mut *self.stop,
+                    })?;
+                    match single {
+                        Some(v) => {
+                            kept.insert(key, v);
+                        }
+                        None => streamed = true,
+                    }
                 } else {
                     let v: Value = map.next_value()?;
                     kept.insert(key, v);
                 }
             }
-            Ok(if streamed {
-                None
-            } else {
-                Some(Value::Object(kept))
-            })
+            Ok((!streamed).then_some(Value::Object(kept)))
         }
 
         fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
@@ -213,39 +237,66 @@ mod stream {
         }
     }
 
-    /// The elements of a list, each handed to `each`.
-    struct Elements<'a> {
-        each: &'a mut dyn FnMut(Value) -> bool,
-        count: &'a mut usize,
+    /// The elements of a list, each handed to `each`; a value that is not a list is
+    /// given back whole.
+    struct Elements<'a, 'k> {
+        key: &'k str,
+        each: &'a mut dyn FnMut(&str, usize, Value) -> bool,
         stop: &'a mut bool,
     }
 
-    impl<'de> DeserializeSeed<'de> for Elements<'_> {
-        type Value = ();
-        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_seq(self)
+    impl<'de> DeserializeSeed<'de> for Elements<'_, '_> {
+        type Value = Option<Value>;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
         }
     }
 
-    impl<'de> Visitor<'de> for Elements<'_> {
-        type Value = ();
+    impl<'de> Visitor<'de> for Elements<'_, '_> {
+        type Value = Option<Value>;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a list of STIX objects")
+            f.write_str("a list")
         }
 
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut i = 0usize;
             while !*self.stop {
                 let Some(v) = seq.next_element::<Value>()? else {
-                    return Ok(());
+                    return Ok(None);
                 };
-                *self.count += 1;
-                if !(self.each)(v) {
+                if !(self.each)(self.key, i, v) {
                     *self.stop = true;
                 }
+                i += 1;
             }
             while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(())
+            Ok(None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            let v: Value =
+                de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            Ok(Some(v))
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(Value::Bool(v)))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(Value::from(v)))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(Value::from(v)))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(Value::from(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Value::from(v)))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Some(Value::Null))
         }
     }
 }
@@ -272,6 +323,7 @@ mod stream_tests {
             r#"[{"a":1},{"b":2}]"#,
             r#"{"type":"observed-data","objects":{"0":{"type":"file"}}}"#,
             r#"{"type":"bundle","id":"bundle--1"}"#,
+            r#"{"type":"bundle","id":"bundle--1","objects":[]}"#,
         ] {
             assert_eq!(
                 collect(doc).unwrap(),
@@ -280,6 +332,10 @@ mod stream_tests {
             );
         }
         assert!(matches!(collect("42"), Err(InputError::Shape(_))));
+        assert!(matches!(
+            collect(r#"{"type":"bundle","id":"bundle--1","objects":{"a":1}}"#),
+            Err(InputError::BundleObjects(_))
+        ));
         assert!(matches!(collect("[1] x"), Err(InputError::Json(_))));
     }
 
