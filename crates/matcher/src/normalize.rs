@@ -17,17 +17,38 @@ pub fn hex_hash(s: &str) -> Option<String> {
         .then_some(out)
 }
 
-/// Decodes canonical lower-case hex into a fixed array.
+/// The value of a hex digit (either case), or 0xff.
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Decodes hex (either case) into a fixed array: a table lookup per digit and one
+/// validity check at the end, no branch per digit.
 pub fn hex_array<const N: usize>(s: &str) -> Option<[u8; N]> {
     let b = s.as_bytes();
     if b.len() != 2 * N {
         return None;
     }
     let mut out = [0u8; N];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let (h, l) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+        bad |= h | l;
+        *o = (h << 4) | (l & 0x0f);
     }
-    Some(out)
+    (bad & 0xf0 == 0).then_some(out)
 }
 
 fn nibble(b: u8) -> Option<u8> {

@@ -229,7 +229,24 @@ proptest! {
         }
         let epoch = Timestamp::from_unix_nanos(0).unwrap();
         let as_eval = [obs.to_eval(epoch)];
-        let hits = Matcher::new(Arc::new(index)).match_observation(&obs);
+        let matcher = Matcher::new(Arc::new(index));
+        let hits = matcher.match_observation(&obs);
+        // The batched path gives what one call per observation gives.
+        let mut batch: Vec<Observation> = seen.iter().map(|(k, v)| {
+            let mut o = Observation::default();
+            o.push(*k, v);
+            o
+        }).collect();
+        batch.push(obs.clone());
+        let mut one_by_one = Vec::new();
+        let mut out = Vec::new();
+        for (n, o) in batch.iter().enumerate() {
+            matcher.match_indexes(o, &mut out);
+            one_by_one.extend(out.iter().map(|&(s, i)| (n, s, i)));
+        }
+        let mut batched = Vec::new();
+        matcher.match_batch(&batch, &mut batched);
+        prop_assert_eq!(batched, one_by_one);
         for ind in &inputs {
             let expected = concord_pattern::eval::matches(&concord_pattern::parse(&ind.pattern).unwrap(), &as_eval);
             let got = hits.iter().any(|h| h.indicator_id == ind.id);

@@ -7,6 +7,7 @@
 //! [`Index::garbage`] helps decide. Patching while matching goes on is done by
 //! [`crate::LiveIndex`]: copy, patch, swap.
 
+mod flat;
 pub(crate) mod keys;
 mod slots;
 mod table;
@@ -17,17 +18,16 @@ use std::net::IpAddr;
 
 use concord_pattern::{Pattern, Timestamp};
 use foldhash::fast::FixedState;
-use hashbrown::HashMap as FastMap;
-use prefix_trie::PrefixMap;
 
 use crate::compile::{IndicatorInput, plan};
 use crate::error::CompileError;
 use crate::observation::Observable;
+use flat::{FlatTable, Zero};
 use keys::{HashBytes, Key, LookupKey, StrTag};
 use slots::Slots;
 use table::{Overflow, Posting, StrTable};
 
-type Map<K> = FastMap<K, Posting, FixedState>;
+type Map<K> = FlatTable<K>;
 
 /// What [`Index::add`] did with an indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +66,13 @@ pub struct Index {
     hashes: [HashTables; 2],
     ipv4: Map<u32>,
     ipv6: Map<u128>,
-    cidr4: PrefixMap<(u32, u8), Posting>,
-    cidr6: PrefixMap<(u128, u8), Posting>,
+    /// IPv4 blocks by (address << 8 | prefix length); `cidr4_lens` has bit `l` set when a
+    /// block of length `l` is stored, so an address is looked up once per length present.
+    cidr4: Map<u64>,
+    cidr4_lens: u64,
+    /// IPv6 blocks by (address, prefix length), lengths present in `cidr6_lens`.
+    cidr6: Map<(u128, u8)>,
+    cidr6_lens: u128,
     macs: Map<[u8; 6]>,
     asns: Map<u32>,
     strings: StrTable,
@@ -87,13 +92,39 @@ struct HashTables {
     sha512: Map<[u8; 64]>,
 }
 
-fn add_to<K: std::hash::Hash + Eq>(m: &mut Map<K>, k: K, slot: u32, o: &mut Overflow) {
-    match m.entry(k) {
-        hashbrown::hash_map::Entry::Occupied(mut e) => o.add(e.get_mut(), slot),
-        hashbrown::hash_map::Entry::Vacant(e) => {
-            e.insert(slot);
-        }
+fn add_to<K: Zero + std::hash::Hash + Eq>(m: &mut Map<K>, k: K, slot: u32, o: &mut Overflow) {
+    let (p, new) = m.entry(k, slot);
+    if !new {
+        o.add(p, slot);
     }
+}
+
+/// The block of `len` leading bits of `bits` (an IPv4 address) as a `cidr4` key.
+#[inline]
+fn net4(bits: u32, len: u32) -> u64 {
+    let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+    (u64::from(bits & mask) << 8) | u64::from(len)
+}
+
+/// The block of `len` leading bits of `bits` (an IPv6 address) as a `cidr6` key.
+#[inline]
+fn net6(bits: u128, len: u32) -> (u128, u8) {
+    let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+    #[allow(clippy::cast_possible_truncation)] // len <= 128
+    (bits & mask, len as u8)
+}
+
+/// The set bits of `lens` up to `max` included, lowest first.
+#[inline]
+fn lengths(lens: u128, max: u32) -> impl Iterator<Item = u32> {
+    let mut rest = lens & (u128::MAX >> (127 - max.min(127)));
+    std::iter::from_fn(move || {
+        (rest != 0).then(|| {
+            let l = rest.trailing_zeros();
+            rest &= rest - 1;
+            l
+        })
+    })
 }
 
 impl std::fmt::Debug for Index {
@@ -287,13 +318,16 @@ impl Index {
 
     /// Approximate heap bytes held by the tables (capacity-based).
     pub fn heap_bytes(&self) -> usize {
-        let h = |n: usize, k: usize| n * (k + 5);
         let mut b = self.slots.bytes() + self.strings.bytes() + self.overflow.bytes();
         for t in self.hashes.iter() {
-            b += h(t.md5.capacity(), 16) + h(t.sha1.capacity(), 20);
-            b += h(t.sha256.capacity(), 32) + h(t.sha512.capacity(), 64);
+            b += t.md5.bytes() + t.sha1.bytes() + t.sha256.bytes() + t.sha512.bytes();
         }
-        b + h(self.ipv4.capacity(), 4) + h(self.ipv6.capacity(), 16) + h(self.macs.capacity(), 6)
+        b + self.ipv4.bytes()
+            + self.ipv6.bytes()
+            + self.cidr4.bytes()
+            + self.cidr6.bytes()
+            + self.macs.bytes()
+            + self.asns.bytes()
     }
 
     /// The id of a slot.
@@ -332,16 +366,14 @@ impl Index {
             Key::Ip(IpAddr::V4(v)) => add_to(&mut self.ipv4, u32::from(v), slot, o),
             Key::Ip(IpAddr::V6(v)) => add_to(&mut self.ipv6, u128::from(v), slot, o),
             Key::Net(IpAddr::V4(v), len) => {
-                let p = self.cidr4.entry((u32::from(v), len)).or_insert(slot);
-                if *p != slot {
-                    o.add(p, slot);
-                }
+                let len = u32::from(len.min(31));
+                self.cidr4_lens |= 1 << len;
+                add_to(&mut self.cidr4, net4(u32::from(v), len), slot, o);
             }
             Key::Net(IpAddr::V6(v), len) => {
-                let p = self.cidr6.entry((u128::from(v), len)).or_insert(slot);
-                if *p != slot {
-                    o.add(p, slot);
-                }
+                let len = u32::from(len.min(127));
+                self.cidr6_lens |= 1 << len;
+                add_to(&mut self.cidr6, net6(u128::from(v), len), slot, o);
             }
             Key::Str(tag, s) => {
                 if !self.strings.add(tag as u8, &s, slot, o) {
@@ -357,15 +389,52 @@ impl Index {
 
     /// Calls `f` with every live slot that one of the observable's keys hits.
     pub fn lookup_slots(&self, ob: &Observable, f: &mut impl FnMut(u32)) {
+        if let Some(key) = keys::lookup_key(ob.kind, &ob.value) {
+            self.probe(key, f);
+        }
+    }
+
+    /// Reads the memory that [`Index::probe`] of `key` reads first, so that the loads of
+    /// several keys touched in a row overlap (see [`flat::FlatTable::touch`]). Returns a
+    /// value to fold into [`std::hint::black_box`].
+    #[inline]
+    pub(crate) fn touch(&self, key: &LookupKey) -> u32 {
+        match *key {
+            LookupKey::Hash(family, ref b) => {
+                let t = &self.hashes[usize::from(family.min(1))];
+                match b {
+                    HashBytes::H16(a) => t.md5.touch(a),
+                    HashBytes::H20(a) => t.sha1.touch(a),
+                    HashBytes::H32(a) => t.sha256.touch(a),
+                    HashBytes::H64(a) => t.sha512.touch(a),
+                }
+            }
+            LookupKey::Ip(IpAddr::V4(v)) => {
+                let bits = u32::from(v);
+                let mut x = self.ipv4.touch(&bits);
+                for l in lengths(u128::from(self.cidr4_lens), 32) {
+                    x ^= self.cidr4.touch(&net4(bits, l));
+                }
+                x
+            }
+            LookupKey::Ip(IpAddr::V6(v)) => self.ipv6.touch(&u128::from(v)),
+            LookupKey::Mac(m) => self.macs.touch(&m),
+            LookupKey::Asn(n) => self.asns.touch(&n),
+            // The exact domain only: the parent walk reads on demand.
+            LookupKey::Str(tag, s) => self.strings.touch(tag as u8, s),
+            LookupKey::Net(..) => 0,
+        }
+    }
+
+    /// Calls `f` with every live slot that `key` hits.
+    #[inline]
+    pub(crate) fn probe(&self, key: LookupKey, f: &mut impl FnMut(u32)) {
         let mut emit = |p: Posting| {
             self.overflow.each(p, &mut |s| {
                 if self.slots.alive(s) {
                     f(s)
                 }
             })
-        };
-        let Some(key) = keys::lookup_key(ob.kind, &ob.value) else {
-            return;
         };
         match key {
             LookupKey::Hash(family, b) => {
@@ -376,27 +445,23 @@ impl Index {
                     HashBytes::H32(a) => t.sha256.get(&a),
                     HashBytes::H64(a) => t.sha512.get(&a),
                 };
-                p.copied().map(&mut emit);
+                p.map(&mut emit);
             }
             LookupKey::Ip(IpAddr::V4(v)) => {
                 let bits = u32::from(v);
-                self.ipv4.get(&bits).copied().map(&mut emit);
-                self.cidr4.cover(&(bits, 32)).for_each(|(_, &p)| emit(p));
+                self.ipv4.get(&bits).map(&mut emit);
+                self.cover4(bits, 32, &mut emit);
             }
             LookupKey::Ip(IpAddr::V6(v)) => {
                 let bits = u128::from(v);
-                self.ipv6.get(&bits).copied().map(&mut emit);
-                self.cidr6.cover(&(bits, 128)).for_each(|(_, &p)| emit(p));
+                self.ipv6.get(&bits).map(&mut emit);
+                self.cover6(bits, 128, &mut emit);
             }
             LookupKey::Net(IpAddr::V4(v), len) => {
-                self.cidr4
-                    .cover(&(u32::from(v), len))
-                    .for_each(|(_, &p)| emit(p));
+                self.cover4(u32::from(v), u32::from(len), &mut emit);
             }
             LookupKey::Net(IpAddr::V6(v), len) => {
-                self.cidr6
-                    .cover(&(u128::from(v), len))
-                    .for_each(|(_, &p)| emit(p));
+                self.cover6(u128::from(v), u32::from(len), &mut emit);
             }
             LookupKey::Str(StrTag::Domain, d) => {
                 self.strings.get(StrTag::Domain as u8, d).map(&mut emit);
@@ -414,11 +479,27 @@ impl Index {
                 self.strings.get(tag as u8, s).map(&mut emit);
             }
             LookupKey::Mac(m) => {
-                self.macs.get(&m).copied().map(&mut emit);
+                self.macs.get(&m).map(&mut emit);
             }
             LookupKey::Asn(n) => {
-                self.asns.get(&n).copied().map(&mut emit);
+                self.asns.get(&n).map(&mut emit);
             }
+        }
+    }
+
+    /// Every stored IPv4 block that contains the block `bits/len` (an address when 32).
+    #[inline]
+    fn cover4(&self, bits: u32, len: u32, emit: &mut impl FnMut(Posting)) {
+        for l in lengths(u128::from(self.cidr4_lens), len) {
+            self.cidr4.get(&net4(bits, l)).map(&mut *emit);
+        }
+    }
+
+    /// Every stored IPv6 block that contains the block `bits/len` (an address when 128).
+    #[inline]
+    fn cover6(&self, bits: u128, len: u32, emit: &mut impl FnMut(Posting)) {
+        for l in lengths(self.cidr6_lens, len) {
+            self.cidr6.get(&net6(bits, l)).map(&mut *emit);
         }
     }
 }

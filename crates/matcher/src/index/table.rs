@@ -1,10 +1,11 @@
 //! Compact tables: posting lists packed into one `u32` (one indicator inline, more in an
-//! overflow list), and a string table whose keys live in one arena (8 bytes per entry).
+//! overflow list), and a string table whose keys live in one arena (10 bytes per entry).
 
 use std::hash::{BuildHasher, Hasher};
 
 use foldhash::fast::FixedState;
-use hashbrown::HashTable;
+
+use super::flat::RawFlat;
 
 /// The hasher of every table (fixed seed: tables may be cloned and compared).
 pub(crate) const HASHER: FixedState = FixedState::with_seed(0x636f_6e63_6f72_0064);
@@ -49,11 +50,12 @@ impl Overflow {
     }
 }
 
-/// Strings with a one-byte tag, stored once in an arena: `[len: u16 LE][tag][bytes]`.
+/// Strings with a one-byte tag, stored once in an arena: `[len: u16 LE][tag][bytes]`,
+/// found through a [`RawFlat`] of (arena offset, posting).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StrTable {
     arena: Vec<u8>,
-    table: HashTable<(u32, Posting)>,
+    table: RawFlat<(u32, Posting)>,
 }
 
 fn hash(tag: u8, s: &[u8]) -> u64 {
@@ -89,7 +91,7 @@ impl StrTable {
         self.arena.push(tag);
         self.arena.extend_from_slice(s.as_bytes());
         let arena = &self.arena;
-        self.table.insert_unique(h, (off, slot), |&(o, _)| {
+        self.table.insert_new(h, (off, slot), (0, 0), |&(o, _)| {
             let (t, b) = Self::entry(arena, o);
             hash(t, b)
         });
@@ -107,8 +109,17 @@ impl StrTable {
             .map(|&(_, p)| p)
     }
 
+    /// See [`RawFlat::touch`].
+    #[inline]
+    pub(crate) fn touch(&self, tag: u8, s: &str) -> u32 {
+        match self.table.touch(hash(tag, s.as_bytes())) {
+            (f, Some(e)) => u32::from(f) ^ e.0,
+            (f, None) => u32::from(f),
+        }
+    }
+
     /// Heap bytes held.
     pub(crate) fn bytes(&self) -> usize {
-        self.arena.capacity() + self.table.capacity() * 9
+        self.arena.capacity() + self.table.bytes()
     }
 }

@@ -178,7 +178,11 @@ fn window_revocation_remove_expire_and_live_patch() {
     assert_eq!(index.next_expiry(), Some(t("2026-06-01T00:00:00Z")));
     assert_eq!(index.expire(t("2026-06-01T00:00:00Z")), 1);
     assert!(hits(&index, Kind::Ipv4, "192.0.2.1").is_empty());
-    assert_eq!(index.next_expiry(), None, "no live indicator has a valid_until");
+    assert_eq!(
+        index.next_expiry(),
+        None,
+        "no live indicator has a valid_until"
+    );
     assert_eq!(
         index
             .add(&ind(5, "[ipv4-addr:value = '192.0.2.1']"), now())

@@ -1,0 +1,249 @@
+//! An open-addressing table for fixed-size keys (digests, addresses, MAC addresses, AS
+//! numbers): 16-bit fingerprints probed linearly in their own array, so a lookup that
+//! misses reads one cache line, and the `(key, posting)` entries beside them, read only
+//! on a fingerprint match. Its point over a general hash map is [`FlatTable::touch`]: the
+//! position of a key is known before probing, so a batch of lookups first starts every
+//! load and then probes, and the cache misses of the batch overlap instead of following
+//! one another.
+
+use std::hash::{BuildHasher, Hash};
+
+use super::table::{HASHER, Posting};
+
+/// A key type with a value to fill empty positions with.
+pub(crate) trait Zero: Copy {
+    const ZERO: Self;
+}
+
+impl Zero for u32 {
+    const ZERO: Self = 0;
+}
+
+impl Zero for u64 {
+    const ZERO: Self = 0;
+}
+
+impl Zero for u128 {
+    const ZERO: Self = 0;
+}
+
+impl<const N: usize> Zero for [u8; N] {
+    const ZERO: Self = [0; N];
+}
+
+impl Zero for (u128, u8) {
+    const ZERO: Self = (0, 0);
+}
+
+/// (first position, fingerprint) of a hash: the low bits place, the top 16 bits tell
+/// entries apart.
+#[inline]
+fn split(h: u64, mask: usize) -> (usize, u16) {
+    #[allow(clippy::cast_possible_truncation)] // the low bits are the position
+    let pos = h as usize & mask;
+    #[allow(clippy::cast_possible_truncation)] // the top 16 bits
+    let fp = (h >> 48) as u16;
+    (pos, fp.max(1))
+}
+
+/// The open-addressing core: fingerprints and entries at the same positions, found by a
+/// 64-bit hash and an equality test given by the caller (keys may live elsewhere, as the
+/// strings of [`super::table::StrTable`] do).
+#[derive(Debug, Clone)]
+pub(crate) struct RawFlat<E> {
+    /// 0 for an empty position, else the fingerprint of the entry there (never 0).
+    fps: Vec<u16>,
+    entries: Vec<E>,
+    len: usize,
+}
+
+impl<E> Default for RawFlat<E> {
+    fn default() -> Self {
+        RawFlat {
+            fps: Vec::new(),
+            entries: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<E: Copy> RawFlat<E> {
+    #[inline]
+    fn mask(&self) -> usize {
+        self.fps.len().wrapping_sub(1)
+    }
+
+    /// The position of the entry with hash `h` for which `eq` holds.
+    #[inline]
+    fn position(&self, h: u64, eq: impl Fn(&E) -> bool) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let mask = self.mask();
+        let (mut i, fp) = split(h, mask);
+        loop {
+            match self.fps[i] {
+                0 => return None,
+                f if f == fp && eq(&self.entries[i]) => return Some(i),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// The entry with hash `h` for which `eq` holds.
+    #[inline]
+    pub(crate) fn find(&self, h: u64, eq: impl Fn(&E) -> bool) -> Option<&E> {
+        self.position(h, eq).map(|i| &self.entries[i])
+    }
+
+    /// [`RawFlat::find`], mutable.
+    pub(crate) fn find_mut(&mut self, h: u64, eq: impl Fn(&E) -> bool) -> Option<&mut E> {
+        self.position(h, eq).map(|i| &mut self.entries[i])
+    }
+
+    /// Inserts `e` (hash `h`), which is not present; `rehash` gives an entry's hash when
+    /// the table grows, `empty` fills new positions.
+    pub(crate) fn insert_new(
+        &mut self,
+        h: u64,
+        e: E,
+        empty: E,
+        rehash: impl Fn(&E) -> u64,
+    ) -> &mut E {
+        // Grow at 80 % load: linear probing stays short below that.
+        if (self.len + 1) * 5 > self.fps.len() * 4 {
+            self.grow(empty, &rehash);
+        }
+        let mask = self.mask();
+        let (mut i, fp) = split(h, mask);
+        while self.fps[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.fps[i] = fp;
+        self.entries[i] = e;
+        self.len += 1;
+        &mut self.entries[i]
+    }
+
+    fn grow(&mut self, empty: E, rehash: &impl Fn(&E) -> u64) {
+        let cap = (self.fps.len() * 2).max(16);
+        let fps = std::mem::replace(&mut self.fps, vec![0; cap]);
+        let entries = std::mem::replace(&mut self.entries, vec![empty; cap]);
+        let mask = cap - 1;
+        for (f, e) in fps.into_iter().zip(entries) {
+            if f == 0 {
+                continue;
+            }
+            let (mut i, fp) = split(rehash(&e), mask);
+            while self.fps[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.fps[i] = fp;
+            self.entries[i] = e;
+        }
+    }
+
+    /// Reads the fingerprint and entry a lookup of hash `h` reads first; the caller folds
+    /// (something of) them into [`std::hint::black_box`], so that the loads of many keys
+    /// touched in a row are under way at once.
+    #[inline]
+    pub(crate) fn touch(&self, h: u64) -> (u16, Option<&E>) {
+        if self.len == 0 {
+            return (0, None);
+        }
+        let (i, _) = split(h, self.mask());
+        (self.fps[i], self.entries.get(i))
+    }
+
+    /// Entries stored.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        self.fps.capacity() * 2 + self.entries.capacity() * std::mem::size_of::<E>()
+    }
+}
+
+/// A table from a fixed-size key `K` to a posting.
+#[derive(Debug, Clone)]
+pub(crate) struct FlatTable<K>(RawFlat<(K, Posting)>);
+
+impl<K> Default for FlatTable<K> {
+    fn default() -> Self {
+        FlatTable(RawFlat::default())
+    }
+}
+
+impl<K: Zero + Eq + Hash> FlatTable<K> {
+    #[inline]
+    fn hash(k: &K) -> u64 {
+        HASHER.hash_one(k)
+    }
+
+    /// The posting of `k`, inserting `init` if it is absent; returns (posting, was new).
+    pub(crate) fn entry(&mut self, k: K, init: Posting) -> (&mut Posting, bool) {
+        let h = Self::hash(&k);
+        if let Some(i) = self.0.position(h, |e| e.0 == k) {
+            return (&mut self.0.entries[i].1, false);
+        }
+        let e = self
+            .0
+            .insert_new(h, (k, init), (K::ZERO, 0), |e| Self::hash(&e.0));
+        (&mut e.1, true)
+    }
+
+    /// The posting of `k`.
+    #[inline]
+    pub(crate) fn get(&self, k: &K) -> Option<Posting> {
+        self.0.find(Self::hash(k), |e| e.0 == *k).map(|e| e.1)
+    }
+
+    /// See [`RawFlat::touch`].
+    #[inline]
+    pub(crate) fn touch(&self, k: &K) -> u32 {
+        match self.0.touch(Self::hash(k)) {
+            (f, Some(e)) => u32::from(f) ^ e.1,
+            (f, None) => u32::from(f),
+        }
+    }
+
+    /// Keys stored.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        self.0.bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inserts_finds_and_grows() {
+        let mut t = FlatTable::<u32>::default();
+        assert_eq!(t.get(&7), None);
+        for k in 0..10_000u32 {
+            let (p, new) = t.entry(k.wrapping_mul(2_654_435_761), k);
+            assert!(new);
+            assert_eq!(*p, k);
+        }
+        assert_eq!(t.len(), 10_000);
+        for k in 0..10_000u32 {
+            assert_eq!(t.get(&k.wrapping_mul(2_654_435_761)), Some(k));
+        }
+        assert_eq!(t.get(&1), None);
+        let (p, new) = t.entry(0, 99);
+        assert!(!new);
+        *p = 5;
+        assert_eq!(t.get(&0), Some(5));
+        assert!(t.bytes() >= 10_000 * 10);
+    }
+}
