@@ -5,9 +5,13 @@
 //! Counting current objects is one scan of the store, too slow to repeat per page at a
 //! million objects, so the rows (by type, level, source and day) are cached: recounted
 //! at once when something was added and the last count was quick, otherwise served while
-//! a background recount runs. Each user sees only the sums of the levels they may see.
+//! a background recount runs. A slow count is also kept in the data directory
+//! (`dashboard-counts.json`), so that after a restart the dashboard shows it at once
+//! while the first recount runs, instead of waiting seconds for it. Each user sees only
+//! the sums of the levels they may see.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -42,9 +46,14 @@ struct Entry {
     rows: Arc<Vec<CountRow>>,
 }
 
+/// The file under the data directory that keeps the last slow count.
+pub const COUNTS_FILE: &str = "dashboard-counts.json";
+
 /// The cached count rows of one store.
 #[derive(Default)]
 pub struct CountCache {
+    /// Where a slow count is kept across restarts, if the node has a data directory.
+    file: Option<PathBuf>,
     entry: Mutex<Option<Entry>>,
     refreshing: AtomicBool,
     /// Held while counting, so that two counts never run at once (the first visitor
@@ -52,7 +61,97 @@ pub struct CountCache {
     counting: Mutex<()>,
 }
 
+/// A count as kept in [`COUNTS_FILE`].
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Kept {
+    mark: i64,
+    took_ms: u64,
+    /// (type, TLP level, source, day, count).
+    rows: Vec<(String, String, Option<String>, String, i64)>,
+}
+
 impl CountCache {
+    /// A cache that keeps slow counts in `file` (none: in memory only).
+    pub fn with_file(file: Option<PathBuf>) -> CountCache {
+        CountCache {
+            file,
+            ..CountCache::default()
+        }
+    }
+
+    /// Writes a count to the file (errors are logged: the file is only a head start).
+    fn keep(&self, mark: i64, took: Duration, rows: &[CountRow]) {
+        let Some(file) = &self.file else { return };
+        let kept = Kept {
+            mark,
+            took_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+            rows: rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.object_type.clone(),
+                        r.tlp.as_str().to_owned(),
+                        r.source.clone(),
+                        r.day.clone(),
+                        r.count,
+                    )
+                })
+                .collect(),
+        };
+        let tmp = file.with_extension("json.tmp");
+        let written = serde_json::to_vec(&kept)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(&tmp, bytes))
+            .and_then(|()| std::fs::rename(&tmp, file));
+        if let Err(e) = written {
+            tracing::warn!(error = %e, file = %file.display(), "Dashboard counts not kept.");
+        }
+    }
+
+    /// Takes the kept count as the cached one, if there is none yet and the file reads.
+    fn load_kept(&self) -> bool {
+        let Some(file) = &self.file else {
+            return false;
+        };
+        let Ok(bytes) = std::fs::read(file) else {
+            return false;
+        };
+        let kept: Kept = match serde_json::from_slice(&bytes) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!(error = %e, file = %file.display(), "Kept dashboard counts unreadable.");
+                return false;
+            }
+        };
+        let rows: Vec<CountRow> = kept
+            .rows
+            .into_iter()
+            .filter_map(|(object_type, tlp, source, day, count)| {
+                Some(CountRow {
+                    object_type,
+                    tlp: concord_store::users::parse_tlp(&tlp)?,
+                    source,
+                    day,
+                    count,
+                })
+            })
+            .collect();
+        let mut entry = self
+            .entry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entry.is_some() {
+            return false;
+        }
+        *entry = Some(Entry {
+            mark: kept.mark,
+            at: Instant::now(),
+            took: Duration::from_millis(kept.took_ms),
+            rows: Arc::new(rows),
+        });
+        true
+    }
+
     fn recount(&self, store: &dyn Store, mark: i64) -> Result<Arc<Vec<CountRow>>, StoreError> {
         let asked = Instant::now();
         let _counting = self
@@ -71,10 +170,14 @@ impl CountCache {
         }
         let start = Instant::now();
         let rows = Arc::new(store.count_rows()?);
+        let took = start.elapsed();
+        if took >= QUICK {
+            self.keep(mark, took, &rows);
+        }
         let entry = Entry {
             mark,
             at: Instant::now(),
-            took: start.elapsed(),
+            took,
             rows: rows.clone(),
         };
         *self
@@ -84,13 +187,15 @@ impl CountCache {
         Ok(rows)
     }
 
-    /// Counts the store if nothing is cached yet (errors are logged).
+    /// Counts the store if nothing is cached yet (errors are logged); a kept count is
+    /// served meanwhile, and replaced.
     pub fn warm(&self, store: &Arc<dyn Store>) {
-        let empty = self
-            .entry
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_none();
+        let empty = self.load_kept()
+            || self
+                .entry
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_none();
         if empty {
             let result = store
                 .last_seq()
@@ -336,4 +441,43 @@ pub async fn page(
         }
     };
     Ok(layout::page(&ctx, &l.t("dashboard-title"), None, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concord_store::sqlite::SqliteStore;
+
+    #[test]
+    fn a_kept_count_is_served_at_once_after_a_restart_then_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(COUNTS_FILE);
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let mark = store.last_seq().unwrap();
+        // What a slow count before the restart left (a row no count of this store makes).
+        let before = CountCache::with_file(Some(file.clone()));
+        let row = CountRow {
+            object_type: "kept-type".into(),
+            tlp: Tlp::Amber,
+            source: Some("identity--x".into()),
+            day: "2024-03-01".into(),
+            count: 42,
+        };
+        before.keep(mark, Duration::from_secs(8), std::slice::from_ref(&row));
+
+        let after = Arc::new(CountCache::with_file(Some(file.clone())));
+        assert!(after.load_kept());
+        assert_eq!(
+            *after.rows(&store).unwrap(),
+            vec![row],
+            "served from the file"
+        );
+        // The recount at start-up replaces it (and, being quick, is not kept).
+        after.recount(&*store, mark).unwrap();
+        assert!(after.rows(&store).unwrap().is_empty());
+        // A damaged file is ignored.
+        std::fs::write(&file, b"{").unwrap();
+        assert!(!CountCache::with_file(Some(file)).load_kept());
+        assert!(!CountCache::default().load_kept());
+    }
 }

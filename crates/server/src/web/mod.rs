@@ -70,9 +70,14 @@ pub fn router(state: AppState) -> Router {
         tracing::warn!(error = %e, "Store head unreadable for web notifications.");
         0
     });
+    let kept_counts = state
+        .config
+        .data_dir
+        .as_ref()
+        .map(|d| d.join(dashboard::COUNTS_FILE));
     let web = Web {
         app: state,
-        counts: Arc::new(dashboard::CountCache::default()),
+        counts: Arc::new(dashboard::CountCache::with_file(kept_counts)),
         failures: Arc::new(session::Failures::default()),
         feeds: Arc::new(feeds::FeedCache::default()),
         jobs: Arc::new(jobs::Jobs::default()),
