@@ -167,7 +167,76 @@ fn main() {
     );
     let matcher = Matcher::new(Arc::new(index));
 
-    // (b1) one per line: 1M distinct lines, each read 10 times = 10M observables; every
+    // MATCHER_BENCH_ONLY_EVE=1 skips (b1), to profile the EVE reader alone.
+    if std::env::var_os("MATCHER_BENCH_ONLY_EVE").is_none() {
+        lines_and_lookups(&matcher, n);
+    }
+
+    // (b2) EVE mix: flow, dns, http, tls, fileinfo, alert.
+    let mut eve = String::new();
+    for i in 0..300_000u64 {
+        let ip = value(10 + 20 * (i % 50_000)).1;
+        let ts = format!(
+            "2026-11-21T10:{:02}:{:02}.{:06}+0000",
+            i / 60 % 60,
+            i % 60,
+            i % 1_000_000
+        );
+        let line = match i % 6 {
+            0 => format!(
+                r#"{{"timestamp":"{ts}","flow_id":{i},"in_iface":"eth0","event_type":"flow","src_ip":"10.1.{}.{}","src_port":{},"dest_ip":"{ip}","dest_port":443,"proto":"TCP","flow":{{"pkts_toserver":12,"pkts_toclient":10,"bytes_toserver":1834,"bytes_toclient":9120,"start":"{ts}","end":"{ts}","age":3,"state":"closed","reason":"timeout","alerted":false}}}}"#,
+                i % 250,
+                i % 200,
+                40000 + i % 20000
+            ),
+            1 => format!(
+                r#"{{"timestamp":"{ts}","flow_id":{i},"event_type":"dns","src_ip":"10.1.0.{}","src_port":53535,"dest_ip":"10.0.0.53","dest_port":53,"proto":"UDP","dns":{{"type":"query","id":{},"rrname":"{}","rrtype":"A","tx_id":0}}}}"#,
+                i % 250,
+                i % 65535,
+                value(14 + 20 * (i % 80_000)).1
+            ),
+            2 => format!(
+                r#"{{"timestamp":"{ts}","flow_id":{i},"event_type":"http","src_ip":"10.1.0.{}","src_port":51514,"dest_ip":"{ip}","dest_port":80,"proto":"TCP","tx_id":0,"http":{{"hostname":"www.example{}.com","url":"/index.php?id={i}","http_user_agent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)","http_content_type":"text/html","http_method":"GET","protocol":"HTTP/1.1","status":200,"length":5120}}}}"#,
+                i % 250,
+                i % 97
+            ),
+            3 => format!(
+                r#"{{"timestamp":"{ts}","flow_id":{i},"event_type":"tls","src_ip":"10.1.0.{}","src_port":51515,"dest_ip":"{ip}","dest_port":443,"proto":"TCP","tls":{{"subject":"CN=www.example.com","issuerdn":"CN=R3, O=Let's Encrypt, C=US","serial":"04:A1","fingerprint":"da:39:a3:ee:5e:6b:4b:0d:32:55:bf:ef:95:60:18:90:af:d8:07:09","sni":"cdn{}.example.com","version":"TLS 1.3","notbefore":"2026-01-01T00:00:00","notafter":"2027-01-01T00:00:00"}}}}"#,
+                i % 250,
+                i % 1000
+            ),
+            4 => format!(
+                r#"{{"timestamp":"{ts}","flow_id":{i},"event_type":"fileinfo","src_ip":"{ip}","src_port":80,"dest_ip":"10.1.0.9","dest_port":51514,"proto":"TCP","http":{{"hostname":"dl.example.com","url":"/f.bin"}},"fileinfo":{{"filename":"/f.bin","magic":"PE32 executable","gaps":false,"state":"CLOSED","md5":"{}","sha256":"{}","stored":false,"size":204800,"tx_id":0}}}}"#,
+                value(6 + 20 * (i % 50_000)).1,
+                value(20 * (i % 50_000)).1
+            ),
+            _ => format!(
+                r#"{{"timestamp":"{ts}","flow_id":{i},"event_type":"alert","src_ip":"{ip}","src_port":4444,"dest_ip":"10.1.0.7","dest_port":51000,"proto":"TCP","alert":{{"action":"allowed","gid":1,"signature_id":2024897,"rev":3,"signature":"ET POLICY Suspicious outbound connection","category":"Potentially Bad Traffic","severity":2}}}}"#
+            ),
+        };
+        eve.push_str(&line);
+        eve.push('\n');
+    }
+    let start = Instant::now();
+    let cpu = cpu_secs();
+    let r = matcher.match_reader(eve.as_bytes(), &Format::Eve);
+    let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu;
+    println!(
+        "(b) EVE: {} events, {:.0} MB in {secs:.2} s = {:.0} MB/s ({:.0} MB per CPU second), {:.2} M events/s, {} indicators sighted, {} malformed",
+        r.observations,
+        eve.len() as f64 / 1e6,
+        eve.len() as f64 / secs / 1e6,
+        eve.len() as f64 / cpu / 1e6,
+        r.observations as f64 / secs / 1e6,
+        r.sightings.len(),
+        r.malformed
+    );
+}
+
+/// (b1) one per line: 1M distinct lines, each read 10 times = 10M observables; every
+/// fourth value is an indicator's (hit), the rest are new.
+fn lines_and_lookups(matcher: &Matcher, n: u64) {
     // fourth value is an indicator's (hit), the rest are new.
     let mut text = String::new();
     for i in 0..1_000_000u64 {
@@ -240,66 +309,5 @@ fn main() {
         total as f64 / secs / 1e6,
         text.len() as f64 * 10.0 / secs / 1e6,
         text.len() as f64 * 10.0 / cpu / 1e6
-    );
-
-    // (b2) EVE mix: flow, dns, http, tls, fileinfo, alert.
-    let mut eve = String::new();
-    for i in 0..300_000u64 {
-        let ip = value(10 + 20 * (i % 50_000)).1;
-        let ts = format!(
-            "2026-11-21T10:{:02}:{:02}.{:06}+0000",
-            i / 60 % 60,
-            i % 60,
-            i % 1_000_000
-        );
-        let line = match i % 6 {
-            0 => format!(
-                r#"{{"timestamp":"{ts}","flow_id":{i},"in_iface":"eth0","event_type":"flow","src_ip":"10.1.{}.{}","src_port":{},"dest_ip":"{ip}","dest_port":443,"proto":"TCP","flow":{{"pkts_toserver":12,"pkts_toclient":10,"bytes_toserver":1834,"bytes_toclient":9120,"start":"{ts}","end":"{ts}","age":3,"state":"closed","reason":"timeout","alerted":false}}}}"#,
-                i % 250,
-                i % 200,
-                40000 + i % 20000
-            ),
-            1 => format!(
-                r#"{{"timestamp":"{ts}","flow_id":{i},"event_type":"dns","src_ip":"10.1.0.{}","src_port":53535,"dest_ip":"10.0.0.53","dest_port":53,"proto":"UDP","dns":{{"type":"query","id":{},"rrname":"{}","rrtype":"A","tx_id":0}}}}"#,
-                i % 250,
-                i % 65535,
-                value(14 + 20 * (i % 80_000)).1
-            ),
-            2 => format!(
-                r#"{{"timestamp":"{ts}","flow_id":{i},"event_type":"http","src_ip":"10.1.0.{}","src_port":51514,"dest_ip":"{ip}","dest_port":80,"proto":"TCP","tx_id":0,"http":{{"hostname":"www.example{}.com","url":"/index.php?id={i}","http_user_agent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)","http_content_type":"text/html","http_method":"GET","protocol":"HTTP/1.1","status":200,"length":5120}}}}"#,
-                i % 250,
-                i % 97
-            ),
-            3 => format!(
-                r#"{{"timestamp":"{ts}","flow_id":{i},"event_type":"tls","src_ip":"10.1.0.{}","src_port":51515,"dest_ip":"{ip}","dest_port":443,"proto":"TCP","tls":{{"subject":"CN=www.example.com","issuerdn":"CN=R3, O=Let's Encrypt, C=US","serial":"04:A1","fingerprint":"da:39:a3:ee:5e:6b:4b:0d:32:55:bf:ef:95:60:18:90:af:d8:07:09","sni":"cdn{}.example.com","version":"TLS 1.3","notbefore":"2026-01-01T00:00:00","notafter":"2027-01-01T00:00:00"}}}}"#,
-                i % 250,
-                i % 1000
-            ),
-            4 => format!(
-                r#"{{"timestamp":"{ts}","flow_id":{i},"event_type":"fileinfo","src_ip":"{ip}","src_port":80,"dest_ip":"10.1.0.9","dest_port":51514,"proto":"TCP","http":{{"hostname":"dl.example.com","url":"/f.bin"}},"fileinfo":{{"filename":"/f.bin","magic":"PE32 executable","gaps":false,"state":"CLOSED","md5":"{}","sha256":"{}","stored":false,"size":204800,"tx_id":0}}}}"#,
-                value(6 + 20 * (i % 50_000)).1,
-                value(20 * (i % 50_000)).1
-            ),
-            _ => format!(
-                r#"{{"timestamp":"{ts}","flow_id":{i},"event_type":"alert","src_ip":"{ip}","src_port":4444,"dest_ip":"10.1.0.7","dest_port":51000,"proto":"TCP","alert":{{"action":"allowed","gid":1,"signature_id":2024897,"rev":3,"signature":"ET POLICY Suspicious outbound connection","category":"Potentially Bad Traffic","severity":2}}}}"#
-            ),
-        };
-        eve.push_str(&line);
-        eve.push('\n');
-    }
-    let start = Instant::now();
-    let cpu = cpu_secs();
-    let r = matcher.match_reader(eve.as_bytes(), &Format::Eve);
-    let secs = start.elapsed().as_secs_f64();
-    let cpu = cpu_secs() - cpu;
-    println!(
-        "(b) EVE: {} events, {:.0} MB in {secs:.2} s = {:.0} MB/s ({:.0} MB per CPU second), {:.2} M events/s, {} indicators sighted, {} malformed",
-        r.observations,
-        eve.len() as f64 / 1e6,
-        eve.len() as f64 / secs / 1e6,
-        eve.len() as f64 / cpu / 1e6,
-        r.observations as f64 / secs / 1e6,
-        r.sightings.len(),
-        r.malformed
     );
 }
