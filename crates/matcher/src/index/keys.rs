@@ -24,9 +24,9 @@ pub(crate) enum StrTag {
 /// An index key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Key {
-    /// A hash: family 0 is `file`/`artifact`, 1 is `x509-certificate`; bytes of length
-    /// 16, 20, 32 or 64.
-    Hash(u8, Vec<u8>),
+    /// A hash: family 0 is `file`/`artifact`, 1 is `x509-certificate`; bytes inline (no
+    /// allocation per key while an index is built).
+    Hash(u8, HashBytes),
     /// One address.
     Ip(IpAddr),
     /// A CIDR block shorter than the full length, host bits cleared.
@@ -87,17 +87,6 @@ pub(crate) enum HashBytes {
     H64([u8; 64]),
 }
 
-impl HashBytes {
-    fn to_vec(self) -> Vec<u8> {
-        match self {
-            HashBytes::H16(a) => a.to_vec(),
-            HashBytes::H20(a) => a.to_vec(),
-            HashBytes::H32(a) => a.to_vec(),
-            HashBytes::H64(a) => a.to_vec(),
-        }
-    }
-}
-
 /// A lookup key borrowing the observable's value: no allocation per lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LookupKey<'a> {
@@ -112,7 +101,7 @@ pub(crate) enum LookupKey<'a> {
 impl LookupKey<'_> {
     fn to_key(self) -> Key {
         match self {
-            LookupKey::Hash(f, b) => Key::Hash(f, b.to_vec()),
+            LookupKey::Hash(f, b) => Key::Hash(f, b),
             LookupKey::Ip(ip) => Key::Ip(ip),
             LookupKey::Net(ip, len) => Key::Net(ip, len),
             LookupKey::Str(t, s) => Key::Str(t, s.to_string()),

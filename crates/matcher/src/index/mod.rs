@@ -356,11 +356,11 @@ impl Index {
         match key {
             Key::Hash(family, bytes) => {
                 let t = &mut self.hashes[usize::from(family.min(1))];
-                match bytes.len() {
-                    16 => add_to(&mut t.md5, arr(&bytes), slot, o),
-                    20 => add_to(&mut t.sha1, arr(&bytes), slot, o),
-                    32 => add_to(&mut t.sha256, arr(&bytes), slot, o),
-                    _ => add_to(&mut t.sha512, arr(&bytes), slot, o),
+                match bytes {
+                    HashBytes::H16(a) => add_to(&mut t.md5, a, slot, o),
+                    HashBytes::H20(a) => add_to(&mut t.sha1, a, slot, o),
+                    HashBytes::H32(a) => add_to(&mut t.sha256, a, slot, o),
+                    HashBytes::H64(a) => add_to(&mut t.sha512, a, slot, o),
                 }
             }
             Key::Ip(IpAddr::V4(v)) => add_to(&mut self.ipv4, u32::from(v), slot, o),
@@ -540,12 +540,6 @@ fn prepare(ind: &IndicatorInput, now: Timestamp) -> Prepared {
             source,
         }),
     }
-}
-
-fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
-    let mut a = [0u8; N];
-    a.copy_from_slice(&b[..N]);
-    a
 }
 
 fn clamp(n: i128) -> i64 {
