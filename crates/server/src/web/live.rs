@@ -41,7 +41,7 @@ use super::{Web, blocking};
 /// Notifications kept for the notifications page and for reconnecting streams.
 pub const RECENT: usize = 200;
 /// How long one event stream lasts before the browser reconnects.
-pub const STREAM_LIFE: Duration = Duration::from_secs(30);
+pub const STREAM_LIFE: Duration = Duration::from_secs(15);
 /// Pause between looks at the store while web subscriptions exist.
 const ACTIVE_PAUSE: Duration = Duration::from_millis(250);
 /// Pause between looks at `response.toml` while it has no web subscription.
@@ -143,6 +143,16 @@ impl Live {
             // No receiver is not an error: nobody is connected.
             let _ = self.tx.send(n);
         }
+    }
+
+    /// The `seq` of the last notification published (the start of the store's follow
+    /// before any): what a stream opened now has covered.
+    pub fn position(&self) -> i64 {
+        self.recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .back()
+            .map_or(self.start, |n| n.seq)
     }
 
     /// The recent notifications `user` may see, oldest first, after `after` (a `seq`).
@@ -291,19 +301,21 @@ pub async fn stream(ctx: Ctx, State(web): State<Web>, headers: HeaderMap) -> Res
     };
     web.live.ensure_started(&web);
     let l = ctx.lang;
-    // Subscribe before reading the backlog, so that nothing falls between the two.
-    let rx = web.live.tx.subscribe();
+    // Where this stream starts: a browser that reconnects before any notification came
+    // sends it back as `Last-Event-ID`, and gets what was published in between. Read
+    // before subscribing, and the backlog after: nothing falls between the two.
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
-    let backlog = after
-        .map(|a| web.live.recent_for(&user, a))
-        .unwrap_or_default();
-    let last = backlog.last().map_or(after.unwrap_or(i64::MIN), |n| n.seq);
-    let first: Vec<Result<Event, Infallible>> = std::iter::once(Ok(Event::default()
+    let position = after.unwrap_or_else(|| web.live.position());
+    let rx = web.live.tx.subscribe();
+    let backlog = web.live.recent_for(&user, position);
+    let last = backlog.last().map_or(position, |n| n.seq);
+    let first: Vec<Result<Event, Infallible>> = [Ok(Event::default()
         .retry(Duration::from_secs(1))
-        .comment("concord")))
+        .id(position.to_string()))]
+    .into_iter()
     .chain(backlog.iter().map(|n| Ok(event(l, n))))
     .collect();
     let deadline = tokio::time::Instant::now() + STREAM_LIFE;

@@ -94,6 +94,18 @@ impl Events {
 
     /// The next `notification` event: (id, data). Fails rather than hang if none comes.
     async fn next(&mut self) -> (String, serde_json::Value) {
+        let (id, data) = self.next_block(true).await;
+        (id, serde_json::from_str(&data).unwrap())
+    }
+
+    /// The id the stream starts at (its first block, which carries no data).
+    async fn position(&mut self) -> String {
+        let (id, data) = self.next_block(false).await;
+        assert!(data.is_empty(), "{data}");
+        id
+    }
+
+    async fn next_block(&mut self, notification: bool) -> (String, String) {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
                 let block: String = self.buf.drain(..end + 2).collect();
@@ -109,8 +121,8 @@ impl Events {
                         data.push_str(v.trim_start());
                     }
                 }
-                if event == "notification" {
-                    return (id, serde_json::from_str(&data).unwrap());
+                if !notification || event == "notification" {
+                    return (id, data);
                 }
                 continue;
             }
@@ -132,6 +144,7 @@ async fn the_live_channel_streams_only_what_the_user_may_see() {
     let green = web.signed_in("green").await;
     let (status, mut events) = Events::open(&web, &green, None).await;
     assert_eq!(status, StatusCode::OK);
+    let start = events.position().await;
 
     // Above the user's clearance first, then one of a type only the analyst subscribed
     // to, then one the user may see: the stream is in store order, so receiving the
@@ -163,11 +176,16 @@ async fn the_live_channel_streams_only_what_the_user_may_see() {
     );
     let seq: i64 = seq.parse().unwrap();
 
-    // A reconnecting browser sends the last id it saw and gets what came after it.
-    let (_, mut again) = Events::open(&web, &green, Some(&(seq - 1).to_string())).await;
+    // A reconnecting browser sends the last id it saw (here, the position the stream
+    // started at: it saw no notification yet) and gets what came after it.
+    drop(events);
+    let (_, mut again) = Events::open(&web, &green, Some(&start)).await;
     let (seq2, replay) = again.next().await;
     assert_eq!(seq2.parse::<i64>().unwrap(), seq);
     assert_eq!(replay["text"], "New indicator: Green news");
+    // A stream opened now starts after it.
+    let (_, mut later) = Events::open(&web, &green, None).await;
+    assert_eq!(later.position().await.parse::<i64>().unwrap(), seq);
 
     // The analyst (AMBER) sees all three on the notifications page; the green reader
     // only its own; the text is in the user's language.
