@@ -64,13 +64,41 @@ impl Acc {
     }
 
     fn observation(&mut self, m: &Matcher, obs: &Observation) {
+        let mut hits = std::mem::take(&mut self.hits);
+        hits.clear();
+        m.match_slots(obs, &mut hits);
+        self.record(m, obs, &hits);
+        self.hits = hits;
+    }
+
+    /// Matches `batch` with [`Matcher::match_batch`] and records each observation in order.
+    fn observations(
+        &mut self,
+        m: &Matcher,
+        batch: &[Observation],
+        out: &mut Vec<(usize, u32, Option<usize>)>,
+    ) {
+        m.match_batch(batch, out);
+        let mut hits = std::mem::take(&mut self.hits);
+        let mut at = 0;
+        for (j, obs) in batch.iter().enumerate() {
+            hits.clear();
+            while let Some(&(o, slot, i)) = out.get(at).filter(|h| h.0 == j) {
+                debug_assert_eq!(o, j);
+                hits.push((slot, i));
+                at += 1;
+            }
+            self.record(m, obs, &hits);
+        }
+        self.hits = hits;
+    }
+
+    fn record(&mut self, m: &Matcher, obs: &Observation, hits: &[SlotHit]) {
         let report = &mut self.report;
         report.records += 1;
         report.observations += 1;
-        self.hits.clear();
-        m.match_slots(obs, &mut self.hits);
         let mut last_slot = None;
-        for &(slot, i) in &self.hits {
+        for &(slot, i) in hits {
             let at = *self.by_slot.entry(slot).or_insert_with(|| {
                 report.sightings.push(SightingData {
                     indicator_id: m.index().id(slot),
@@ -110,12 +138,32 @@ impl Matcher {
         };
         match format {
             Format::Lines => {
-                // Fast path: one reused line buffer and one reused observation.
+                // Fast path: one reused line buffer, observations gathered in reused
+                // batches whose lookups overlap (`Matcher::match_batch`), in line order.
+                const BATCH: usize = 64;
                 let mut obs = Observation::default();
+                let mut batch: Vec<Observation> = Vec::with_capacity(BATCH);
+                let mut n = 0;
+                let mut out = Vec::new();
                 readers::each_line_observation(input, &mut obs, &mut |r| match r {
-                    Ok(o) => acc.observation(self, o),
-                    Err(e) => acc.error(e),
+                    Ok(o) => {
+                        match batch.get_mut(n) {
+                            Some(b) => b.clone_from(o),
+                            None => batch.push(o.clone()),
+                        }
+                        n += 1;
+                        if n == BATCH {
+                            acc.observations(self, &batch, &mut out);
+                            n = 0;
+                        }
+                    }
+                    Err(e) => {
+                        acc.observations(self, &batch[..n], &mut out);
+                        n = 0;
+                        acc.error(e);
+                    }
                 });
+                acc.observations(self, &batch[..n], &mut out);
             }
             _ => {
                 for record in readers::read(input, format) {

@@ -254,3 +254,51 @@ proptest! {
         }
     }
 }
+
+/// One-per-line input goes through batches of 64 (`match_reader`'s fast path): counts,
+/// first and last lines, order of first match and malformed lines must be those of reading
+/// line by line, across batch borders and with errors between batches.
+#[test]
+fn one_per_line_batches_keep_counts_order_and_errors() {
+    let ind = |n: u32, pattern: &str| IndicatorInput {
+        id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        pattern: pattern.into(),
+        valid_from: t("2000-01-01T00:00:00Z"),
+        valid_until: None,
+        revoked: false,
+        labels: vec![],
+    };
+    let inputs = [
+        ind(1, "[domain-name:value = 'evil.example']"),
+        ind(2, "[ipv4-addr:value = '198.51.100.1']"),
+    ];
+    let (index, errors) = Index::build(&inputs, t("2026-01-01T00:00:00Z"));
+    assert!(errors.is_empty());
+    let mut text = String::new();
+    let (mut want_ip, mut want_domain, mut want_bad) = (0, 0, Vec::new());
+    for k in 1..=300u64 {
+        if k % 13 == 0 {
+            text.push_str("%%% not a value\n");
+            want_bad.push(k);
+        } else if k % 7 == 0 {
+            text.push_str("198.51.100.1\n");
+            want_ip += 1;
+        } else if k % 11 == 0 {
+            text.push_str("Evil.Example\n");
+            want_domain += 1;
+        } else {
+            text.push_str(&format!("192.0.2.{}\n", k % 250));
+        }
+    }
+    let r = Matcher::new(Arc::new(index)).match_reader(text.as_bytes(), &Format::Lines);
+    assert_eq!(r.records, 300);
+    assert_eq!(r.malformed, want_bad.len() as u64);
+    let lines: Vec<u64> = r.errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, want_bad[..lines.len()]);
+    // The IP first appears on line 7, the domain on line 11: order of first match.
+    assert_eq!(r.sightings.len(), 2);
+    assert_eq!(r.sightings[0].indicator_id, inputs[1].id);
+    assert_eq!(r.sightings[0].count, want_ip);
+    assert_eq!(r.sightings[1].indicator_id, inputs[0].id);
+    assert_eq!(r.sightings[1].count, want_domain);
+}
