@@ -373,7 +373,9 @@ pub fn import_reader(
     let how = reading(args, &head, name)?;
     let is_plain = matches!(how, Reading::Plain(_));
     let is_stix = matches!(how, Reading::Stix);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(4 * batch.max(1));
+    // A short queue is enough to keep the converter busy while this thread validates;
+    // objects in flight are bounded by it and the store's two batches.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(batch.clamp(64, 1024));
     let thread_source = source.clone();
     let parser = std::thread::spawn(move || -> Result<(), FormatError> {
         let mut send = |i: Item| tx.send(i).is_ok();

@@ -80,8 +80,10 @@ impl Summary {
 /// the batches already committed stay committed and the error is returned.
 ///
 /// The work is pipelined: while the store writes one batch on a helper thread, the
-/// calling thread reads and validates the next one. Batches are still committed (and
-/// reported) one after the other, in input order.
+/// calling thread reads and validates the next one (and frees the objects of the batch
+/// before, so that the writer does nothing but write). At most two batches are held at
+/// a time, so memory is bounded by the batch size, not by the input. Batches are still
+/// committed (and reported) one after the other, in input order.
 pub fn import_values<I>(
     store: &dyn Store,
     values: I,
@@ -94,35 +96,75 @@ where
     let batch = batch.max(1);
     let mut summary = Summary::default();
     std::thread::scope(|scope| {
-        let mut in_flight: Option<std::thread::ScopedJoinHandle<'_, Stored>> = None;
-        let mut next = Batch::with_capacity(batch);
-        for (index, value) in values.into_iter().enumerate() {
-            match validate(value) {
-                Ok(obj) => {
-                    next.indexes.push(index);
-                    next.objects.push(obj);
+        // One writer thread for the whole import (a thread per batch started with a
+        // fresh allocator heap every time), fed one batch at a time.
+        let (to_writer, batches) = std::sync::mpsc::sync_channel::<Batch>(0);
+        let (to_caller, stored) = std::sync::mpsc::channel::<Stored>();
+        let writer = scope.spawn(move || {
+            for b in batches {
+                let r = b.store(store);
+                let failed = r.is_err();
+                if to_caller.send(r).is_err() || failed {
+                    break;
                 }
-                Err(Invalid { violations }) => next.results.push(ObjectResult::Rejected {
-                    index,
-                    id: violations.first().and_then(|v| v.object_id.clone()),
-                    reasons: violations,
-                }),
             }
-            if next.objects.len() >= batch {
-                if let Some(handle) = in_flight.take() {
-                    report(join(handle)?, &mut summary, on_batch);
+        });
+        // `Ok(None)`: the writer is gone, which only a panic in the store does.
+        let result = (|| -> Result<Option<Summary>, StoreError> {
+            let mut in_flight = false;
+            let mut next = Batch::with_capacity(batch);
+            for (index, value) in values.into_iter().enumerate() {
+                match validate(value) {
+                    Ok(obj) => {
+                        next.indexes.push(index);
+                        next.objects.push(obj);
+                    }
+                    Err(Invalid { violations }) => next.results.push(ObjectResult::Rejected {
+                        index,
+                        id: violations.first().and_then(|v| v.object_id.clone()),
+                        reasons: violations,
+                    }),
                 }
-                let full = std::mem::replace(&mut next, Batch::with_capacity(batch));
-                in_flight = Some(scope.spawn(move || full.store(store)));
+                if next.objects.len() >= batch {
+                    if std::mem::take(&mut in_flight) {
+                        let Ok(done) = stored.recv() else {
+                            return Ok(None);
+                        };
+                        report(done?, &mut summary, on_batch);
+                    }
+                    let full = std::mem::replace(&mut next, Batch::with_capacity(batch));
+                    if to_writer.send(full).is_err() {
+                        return Ok(None);
+                    }
+                    in_flight = true;
+                }
             }
+            if in_flight {
+                let Ok(done) = stored.recv() else {
+                    return Ok(None);
+                };
+                report(done?, &mut summary, on_batch);
+            }
+            if !next.objects.is_empty() || !next.results.is_empty() {
+                if to_writer.send(next).is_err() {
+                    return Ok(None);
+                }
+                let Ok(done) = stored.recv() else {
+                    return Ok(None);
+                };
+                report(done?, &mut summary, on_batch);
+            }
+            Ok(Some(summary))
+        })();
+        drop(to_writer);
+        let joined = writer.join();
+        match (result, joined) {
+            (Ok(Some(summary)), _) => Ok(summary),
+            (Err(e), _) => Err(e),
+            // A panic in the store is a bug; carry it on to the caller's thread.
+            (Ok(None), Err(panic)) => std::panic::resume_unwind(panic),
+            (Ok(None), Ok(())) => unreachable!("the import's writer ends only after a result"),
         }
-        if let Some(handle) = in_flight.take() {
-            report(join(handle)?, &mut summary, on_batch);
-        }
-        if !next.objects.is_empty() || !next.results.is_empty() {
-            report(next.store(store)?, &mut summary, on_batch);
-        }
-        Ok(summary)
     })
 }
 
@@ -133,8 +175,9 @@ struct Batch {
     results: Vec<ObjectResult>,
 }
 
-/// A batch after the store had it: its results in input order, or the store's error.
-type Stored = Result<Vec<ObjectResult>, StoreError>;
+/// A batch after the store had it: its results in input order and its objects (to be
+/// freed by the caller), or the store's error.
+type Stored = Result<(Vec<ObjectResult>, Vec<Object>), StoreError>;
 
 impl Batch {
     fn with_capacity(n: usize) -> Self {
@@ -147,7 +190,7 @@ impl Batch {
 
     fn store(mut self, store: &dyn Store) -> Stored {
         let outcomes = store.ingest(&self.objects)?;
-        for ((index, obj), outcome) in self.indexes.into_iter().zip(self.objects).zip(outcomes) {
+        for ((index, obj), outcome) in self.indexes.into_iter().zip(&self.objects).zip(outcomes) {
             self.results.push(ObjectResult::Accepted {
                 index,
                 id: obj.id().to_owned(),
@@ -157,22 +200,16 @@ impl Batch {
         self.results.sort_by_key(|r| match r {
             ObjectResult::Accepted { index, .. } | ObjectResult::Rejected { index, .. } => *index,
         });
-        Ok(self.results)
+        Ok((self.results, self.objects))
     }
 }
 
-fn join(handle: std::thread::ScopedJoinHandle<'_, Stored>) -> Stored {
-    // A panic in the store is a bug; carry it on to the caller's thread.
-    handle
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
-
 fn report(
-    results: Vec<ObjectResult>,
+    (results, objects): (Vec<ObjectResult>, Vec<Object>),
     summary: &mut Summary,
     on_batch: &mut dyn FnMut(&[ObjectResult]),
 ) {
+    drop(objects);
     for r in &results {
         summary.count(r);
     }
