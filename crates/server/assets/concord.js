@@ -5,7 +5,11 @@
 //    region (text only: nothing received is ever parsed as HTML);
 // 2. upload progress: a form with data-progress="ID" is sent with XMLHttpRequest, and the
 //    <progress> inside element ID shows the bytes sent. On any failure the form is sent
-//    the ordinary way.
+//    the ordinary way;
+// 3. job progress: an element with data-job-status="URL" (a running import) is updated
+//    in place from that JSON status every second instead of the page reloading itself
+//    (which it does only without JavaScript), and the page is loaded again once the
+//    job has finished.
 (function () {
   'use strict';
 
@@ -44,6 +48,35 @@
     window.addEventListener('pagehide', function () {
       source.close();
     });
+  }
+
+  var job = document.querySelector('[data-job-status]');
+  if (job && window.fetch) {
+    var jobBar = job.querySelector('progress');
+    var jobLabel = job.querySelector('label');
+    var poll = function () {
+      fetch(job.getAttribute('data-job-status'), { credentials: 'same-origin', cache: 'no-store' })
+        .then(function (r) {
+          if (!r.ok) throw new Error('status ' + r.status);
+          return r.json();
+        })
+        .then(function (s) {
+          if (!s.running) {
+            window.location.reload();
+            return;
+          }
+          if (s.total > 0) {
+            jobBar.max = s.total;
+            jobBar.value = s.done;
+          }
+          if (typeof s.text === 'string' && jobLabel.textContent !== s.text) jobLabel.textContent = s.text;
+          window.setTimeout(poll, 1000);
+        })
+        .catch(function () {
+          window.setTimeout(function () { window.location.reload(); }, 2000);
+        });
+    };
+    window.setTimeout(poll, 1000);
   }
 
   var forms = document.querySelectorAll('form[data-progress]');

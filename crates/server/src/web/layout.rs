@@ -78,7 +78,8 @@ pub fn page(ctx: &Ctx, title: &str, notice: Option<Notice>, body: Markup) -> Res
     page_with(ctx, title, notice, body, None)
 }
 
-/// A page that reloads itself every `seconds` (progress without JavaScript).
+/// A page that reloads itself every `seconds` when JavaScript is off (progress without
+/// JavaScript; with it, the page script updates the page in place).
 pub fn page_refreshing(
     ctx: &Ctx,
     title: &str,
@@ -107,7 +108,9 @@ fn page_with(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 @if let Some(s) = refresh {
-                    meta http-equiv="refresh" content=(s);
+                    // Only without JavaScript: the page script updates such pages in
+                    // place (a reload every second would restart a screen reader).
+                    noscript { meta http-equiv="refresh" content=(s); }
                 }
                 title { (title) " · Concord" }
                 link rel="stylesheet" href=(assets::style_url());

@@ -14,7 +14,7 @@
 //! |---|---|
 //! | `GET /signin`, `POST /signin`, `POST /signout`, `GET /lang/{code}` | none |
 //! | `GET /` (dashboard, for clients that accept HTML), `/objects`, `/objects/{id}`, `/objects/{id}/graph`, `/incidents`, `/incidents/{id}`, `/account`, `/notifications`, `/notifications/live` (server-sent events) | reader |
-//! | `/import`, `/import/jobs/{id}` (the user's own import jobs), `/matching` | analyst |
+//! | `/import`, `/import/jobs/{id}` and `/import/jobs/{id}/status` (JSON; the user's own import jobs), `/matching` | analyst |
 //! | `/objects/{id}/policy` (what each peer would receive, and why), `/peers` (peers, audit log and its verification), `/admin`, `POST /admin/users`, `POST /admin/users/{id}` | admin |
 
 // Handlers answer `Result<Response, Response>` (an error page is a response); boxing the
@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{id}", get(incidents::show))
         .route("/import", get(transfer::import_form).post(transfer::import))
         .route("/import/jobs/{id}", get(transfer::import_job))
+        .route("/import/jobs/{id}/status", get(transfer::import_job_status))
         .route("/notifications", get(live::page))
         .route("/notifications/live", get(live::stream))
         .route(

@@ -333,6 +333,61 @@ pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<R
     Ok(layout::redirect(&format!("/import/jobs/{}", job.id)))
 }
 
+/// What a running job's page says: the text, and (objects stored, objects in all) once
+/// known; `None` when the job has finished.
+fn progress_of(l: Lang, job: &Job, phase: &Phase) -> Option<(String, Option<(usize, usize)>)> {
+    match phase {
+        Phase::Reading => Some((l.t("import-reading"), None)),
+        Phase::Importing => {
+            let (done, total) = (
+                job.processed.load(Ordering::Relaxed),
+                job.total.load(Ordering::Relaxed),
+            );
+            let n = |v: usize| FluentValue::from(i64::try_from(v).unwrap_or(i64::MAX));
+            let mut args = FluentArgs::new();
+            args.set("done", n(done));
+            args.set("total", n(total));
+            Some((
+                l.t_args("import-progress", Some(&args)),
+                Some((done, total)),
+            ))
+        }
+        Phase::Done(_) | Phase::Failed { .. } => None,
+    }
+}
+
+/// `GET /import/jobs/{id}/status`: a job's progress as JSON for the page script:
+/// `{"running", "done", "total", "text"}`.
+pub async fn import_job_status(
+    ctx: Ctx,
+    State(web): State<Web>,
+    Path(id): Path<String>,
+) -> Response {
+    use axum::response::IntoResponse;
+    let Some(user) = ctx.user() else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let Some(job) = (user.role >= Role::Analyst)
+        .then(|| web.jobs.get(user.id, &id))
+        .flatten()
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let body = match progress_of(ctx.lang, &job, &job.phase()) {
+        Some((text, counts)) => {
+            let (done, total) = counts.unwrap_or((0, 0));
+            serde_json::json!({"running": true, "done": done, "total": total, "text": text})
+        }
+        None => serde_json::json!({"running": false}),
+    };
+    let mut res = axum::Json(body).into_response();
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
 /// `GET /import/jobs/{id}`: an import's progress (the page reloads itself every second
 /// while it runs), then its per-object results.
 pub async fn import_job(
@@ -354,43 +409,24 @@ pub async fn import_job(
         p { (l.t("import-file-name")) " " bdi { (job.file_name) } " · " (l.t_s("import-bytes", "count", &l.number(i64::try_from(job.bytes).unwrap_or(i64::MAX)))) }
     };
     let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
-    let res = match job.phase() {
-        Phase::Reading => layout::page_refreshing(
-            &ctx,
-            &title,
-            None,
-            html! {
+    let phase = job.phase();
+    let res = match phase {
+        Phase::Reading | Phase::Importing => {
+            let (text, counts) = progress_of(l, &job, &phase).unwrap_or_default();
+            // Without JavaScript the page reloads itself (`noscript` refresh); the page
+            // script instead asks the status URL and updates the bar in place.
+            let body = html! {
                 (file)
-                p role="status" {
-                    label for="import-bar" { (l.t("import-reading")) }
+                p role="status" data-job-status={ "/import/jobs/" (job.id) "/status" } {
+                    label for="import-bar" { (text) }
                     " "
-                    progress #import-bar {}
-                }
-            },
-            1,
-        ),
-        Phase::Importing => {
-            let (done, total) = (
-                job.processed.load(Ordering::Relaxed),
-                job.total.load(Ordering::Relaxed),
-            );
-            let mut args = FluentArgs::new();
-            args.set("done", FluentValue::from(n(done)));
-            args.set("total", FluentValue::from(n(total)));
-            layout::page_refreshing(
-                &ctx,
-                &title,
-                None,
-                html! {
-                    (file)
-                    p role="status" {
-                        label for="import-bar" { (l.t_args("import-progress", Some(&args))) }
-                        " "
-                        progress #import-bar max=(total.max(1)) value=(done) {}
+                    @match counts {
+                        Some((done, total)) => progress #import-bar max=(total.max(1)) value=(done) {},
+                        None => progress #import-bar {},
                     }
-                },
-                1,
-            )
+                }
+            };
+            layout::page_refreshing(&ctx, &title, None, body, 1)
         }
         Phase::Failed { reason, internal } => {
             let text = if internal {

@@ -102,6 +102,37 @@ async function liveNotification(context, page, name, id) {
   check((await note.getAttribute('href')) === `/objects/${id}`, 'the notification links to the object');
 }
 
+// A bundle of `n` indicators (numbered from `from`), big enough for an import to take a
+// moment.
+function bulk(from, n) {
+  const objects = [];
+  for (let i = from; i < from + n; i++) {
+    objects.push({
+      type: 'indicator', spec_version: '2.1', id: `indicator--00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      created: '2024-05-03T00:00:00.000Z', modified: '2024-05-03T00:00:00.000Z', name: `bulk ${i}`,
+      pattern: `[ipv4-addr:value = '10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}']`, pattern_type: 'stix',
+      valid_from: '2024-05-03T00:00:00.000Z',
+    });
+  }
+  const doc = { type: 'bundle', id: `bundle--00000000-0000-4000-8000-${String(from).padStart(12, '0')}`, objects };
+  return { name: 'bulk.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)) };
+}
+
+// Imports a bulk bundle and checks the job's page while it runs: a progress bar, updated
+// in place by the page script (no reloading page), then the results.
+async function importWithProgress(page, lang, from, n) {
+  await page.goto(`${base}/import`);
+  await page.setInputFiles('#file', bulk(from, n));
+  await page.click('main form button[type=submit]');
+  await page.waitForSelector('#import-bar, #import-done');
+  check((await page.locator('#import-bar').count()) === 1, `[${lang}] the job page shows a progress bar while the import runs`);
+  check(await page.evaluate(() => document.querySelector('meta[http-equiv=refresh]') === null),
+    `[${lang}] with JavaScript the job page does not reload itself`);
+  await visit(page, 'import-progress', lang);
+  await page.waitForSelector('#import-done', { timeout: 120000 });
+  check((await page.locator('#import-results tbody tr').count()) === 1000, `[${lang}] the first 1000 results are listed`);
+}
+
 async function visit(page, name, lang) {
   await axe(page, `${name} [${lang}]`);
   await page.screenshot({ path: path.join(shots, `${name}-${lang}.png`), fullPage: true });
@@ -144,6 +175,8 @@ try {
   check((await page.locator('table tbody tr').count()) > 100, 'one result row per imported object');
   check(xhrUploads === 1, `the page script sent the upload, with its progress bar (${xhrUploads} XHR uploads)`);
   await visit(page, 'import-result', 'en');
+  await importWithProgress(page, 'en', 0, 15000);
+  check((await page.textContent('.notice')).includes('New: 15,000'), 'the bulk import stored every object');
 
   // A few objects in Chinese for the search in Chinese further down.
   const zh = {
@@ -257,6 +290,7 @@ try {
   await page.goto(`${base}/import`);
   await importFile(page, { name: 'zh.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(zh)) });
   await visit(page, 'import-result', 'ar');
+  await importWithProgress(page, 'ar', 15000, 15000);
   await page.goto(`${base}/`);
   await liveNotification(context, page, 'حملة تصيد عاجلة', 'campaign--3d1b7f6e-3f2a-4d7e-9b61-2a4f5e6d7c91');
   await visit(page, 'live-notification', 'ar');

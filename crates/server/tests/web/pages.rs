@@ -500,3 +500,54 @@ async fn import_reads_plain_lists_and_misp_events_too() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_import_job_belongs_to_its_user_and_reports_its_state() {
+    let web = TestWeb::new();
+    let mut c = web.signed_in("analyst").await;
+    let csrf = c.csrf().await;
+    let doc = json!([indicator(1, "Job one", None, "203.0.113.9")]);
+    let res = c
+        .post_file(
+            "/import",
+            &[("csrf", &csrf)],
+            doc.to_string().as_bytes(),
+            "job.json",
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let job = res.location().to_owned();
+    let status_url = format!("{job}/status");
+    // The page script's view of it: JSON, `running` until done.
+    let mut done = false;
+    for _ in 0..3000 {
+        let s = c.get(&status_url).await;
+        assert_eq!(s.status, StatusCode::OK);
+        let v: serde_json::Value = serde_json::from_str(&s.body).unwrap();
+        if v["running"] == json!(false) {
+            done = true;
+            break;
+        }
+        assert!(v["text"].is_string(), "{v}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(done, "the job never finished");
+    let page = c.get(&job).await;
+    assert!(page.page().contains("New: 1."), "{}", page.body);
+    assert!(
+        !page.body.contains("http-equiv=\"refresh\""),
+        "a finished job's page stays"
+    );
+    // The form page lists it among the user's recent imports.
+    let form = c.get("/import").await;
+    assert!(form.page().contains(&format!("href=\"{job}\"")));
+    assert!(form.body.contains("job.json"));
+    // Another user (even an admin) does not see it; nobody signed in gets 401 / sign-in.
+    let mut admin = web.signed_in("admin").await;
+    assert_eq!(admin.get(&job).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(admin.get(&status_url).await.status, StatusCode::NOT_FOUND);
+    assert!(!admin.get("/import").await.body.contains("job.json"));
+    let mut anon = web.client();
+    assert_eq!(anon.get(&status_url).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anon.get(&job).await.status, StatusCode::SEE_OTHER);
+}
