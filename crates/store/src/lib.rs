@@ -83,6 +83,22 @@ pub struct StoredObject {
     pub json: String,
 }
 
+/// One current version as [`Store::list_borrowed`] hands it over: borrowed from the
+/// store's cursor, valid only during the call.
+#[derive(Debug, Clone, Copy)]
+pub struct ListedRow<'a> {
+    /// Node-local sequence number of this version.
+    pub seq: i64,
+    /// When this node stored it (RFC 3339, millisecond precision, UTC).
+    pub date_added: &'a str,
+    /// The object's id.
+    pub id: &'a str,
+    /// `modified`, else `created`, else empty (unversioned SCOs).
+    pub version: &'a str,
+    /// The object's JSON (RFC 8785 canonical text).
+    pub json: &'a str,
+}
+
 impl StoredObject {
     /// The object as a JSON value.
     pub fn value(&self) -> serde_json::Value {
@@ -217,7 +233,8 @@ pub struct Stats {
 }
 
 /// A node's storage. Implementations are safe to share between threads; every method is
-/// blocking (async callers use `spawn_blocking`).
+/// blocking (async callers use `spawn_blocking`, except for bounded reads: a point lookup
+/// or one page, which cost less than the hand-off to another thread).
 pub trait Store: Send + Sync + users::Users + federation::FederationStore {
     /// Stores a batch of validated objects in one transaction; either all of it is
     /// committed or none. Returns one outcome per object, in order.
@@ -228,6 +245,14 @@ pub trait Store: Send + Sync + users::Users + federation::FederationStore {
     fn versions(&self, id: &str) -> Result<Vec<StoredObject>, StoreError>;
     /// A page of current versions.
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
+    /// The page `list` would answer, handed to `each` row by row without copying the
+    /// rows out of the store (for answers that are written straight into a response);
+    /// returns how many rows were handed over.
+    fn list_borrowed(
+        &self,
+        query: &ListQuery,
+        each: &mut dyn FnMut(&ListedRow<'_>),
+    ) -> Result<usize, StoreError>;
     /// A page of every version (current or not) by `seq`, lowest first, filtered by the
     /// query's types, `added_after` and cursor (TAXII `match[version]=all`).
     fn list_versions(&self, query: &ListQuery) -> Result<Page, StoreError>;

@@ -95,8 +95,20 @@ use crate::{
 /// How long a connection waits for another connection's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Reader connections kept open for reuse.
-const IDLE_READERS: usize = 4;
+/// Reader connections open at most (per store), unless a reader waited longer than
+/// [`READER_WAIT`]: more would only contend for the same cores, and each new connection
+/// costs an open, an attach and its own statement cache.
+fn max_readers() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4))
+}
+
+/// Bytes of the database file a reader connection maps (SQLite caps it at its compiled
+/// maximum, 2 GiB in the bundled build).
+const READER_MMAP: i64 = 1 << 40;
+
+/// How long a read waits for a pooled connection before it opens an extra one (closed
+/// after use), so that a burst can never deadlock the pool.
+const READER_WAIT: Duration = Duration::from_secs(2);
 
 /// A [`Store`] in a SQLite database file and its index file (or in memory, for tests).
 pub struct SqliteStore {
@@ -111,7 +123,90 @@ pub struct SqliteStore {
 struct ReaderPool {
     path: PathBuf,
     index: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    max: usize,
+    state: Mutex<PoolState>,
+    returned: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct PoolState {
+    idle: Vec<Connection>,
+    /// Connections of the pool in existence (idle or in use).
+    open: usize,
+}
+
+impl ReaderPool {
+    fn connect(&self) -> Result<Connection, StoreError> {
+        let c = Connection::open(&self.path)?;
+        c.busy_timeout(BUSY_TIMEOUT)?;
+        attach(&c, &self.index)?;
+        configure(&c, false)?;
+        c.pragma_update(Some("idx"), "mmap_size", READER_MMAP)?;
+        Ok(c)
+    }
+
+    /// A connection of the pool (`true`), or an extra one (`false`) after a long wait.
+    fn take(&self) -> Result<(Connection, bool), StoreError> {
+        let mut st = lock(&self.state);
+        let deadline = std::time::Instant::now() + READER_WAIT;
+        loop {
+            if let Some(c) = st.idle.pop() {
+                return Ok((c, true));
+            }
+            if st.open < self.max {
+                st.open += 1;
+                drop(st);
+                return match self.connect() {
+                    Ok(c) => Ok((c, true)),
+                    Err(e) => {
+                        lock(&self.state).open -= 1;
+                        self.returned.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                drop(st);
+                tracing::warn!(
+                    max = self.max,
+                    "All reader connections busy; opening an extra one."
+                );
+                return Ok((self.connect()?, false));
+            }
+            st = self
+                .returned
+                .wait_timeout(st, left)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+/// A connection taken from the pool; dropping it gives it back (or, after a panic while
+/// it was in use, closes it and frees its place).
+struct Lease<'a> {
+    pool: &'a ReaderPool,
+    conn: Option<Connection>,
+    pooled: bool,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let Some(c) = self.conn.take() else { return };
+        if !self.pooled {
+            return;
+        }
+        let mut st = lock(&self.pool.state);
+        if std::thread::panicking() {
+            st.open -= 1;
+            drop(st);
+            drop(c);
+        } else {
+            st.idle.push(c);
+        }
+        self.pool.returned.notify_one();
+    }
 }
 
 /// The index database of the main database at `path`: the same name with `-index`
@@ -168,6 +263,10 @@ fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
         // Reads may ask for the derived indexes: reader connections see them as `idx`.
         conn.pragma_update(None, "cache_size", -16_384)?;
         conn.pragma_update(None, "query_only", true)?;
+        // Readers map the database files (up to SQLite's compiled limit) instead of
+        // copying each page they touch out of the OS cache with pread into their own
+        // cache: random pages of a large store cost a memory access, not a system call.
+        conn.pragma_update(None, "mmap_size", READER_MMAP)?;
     }
     Ok(())
 }
@@ -217,7 +316,9 @@ impl SqliteStore {
             readers: Some(ReaderPool {
                 path: path.to_owned(),
                 index,
-                idle: Mutex::new(Vec::new()),
+                max: max_readers(),
+                state: Mutex::new(PoolState::default()),
+                returned: std::sync::Condvar::new(),
             }),
             indexer: Some(indexer),
         })
@@ -257,23 +358,13 @@ impl SqliteStore {
         let Some(pool) = &self.readers else {
             return f(&lock(&self.writer));
         };
-        let taken = lock(&pool.idle).pop();
-        let conn = match taken {
-            Some(c) => c,
-            None => {
-                let c = Connection::open(&pool.path)?;
-                c.busy_timeout(BUSY_TIMEOUT)?;
-                attach(&c, &pool.index)?;
-                configure(&c, false)?;
-                c
-            }
+        let (conn, pooled) = pool.take()?;
+        let lease = Lease {
+            pool,
+            conn: Some(conn),
+            pooled,
         };
-        let out = f(&conn);
-        let mut idle = lock(&pool.idle);
-        if idle.len() < IDLE_READERS {
-            idle.push(conn);
-        }
-        out
+        f(lease.conn.as_ref().expect("a leased connection"))
     }
 
     /// Runs `f` with the writer connection.
@@ -330,6 +421,17 @@ impl Store for SqliteStore {
             self.catch_up()?;
         }
         self.read(|c| query::list(c, q))
+    }
+
+    fn list_borrowed(
+        &self,
+        q: &ListQuery,
+        each: &mut dyn FnMut(&crate::ListedRow<'_>),
+    ) -> Result<usize, StoreError> {
+        if q.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+            self.catch_up()?;
+        }
+        self.read(|c| query::list_borrowed(c, q, each))
     }
 
     fn list_versions(&self, q: &ListQuery) -> Result<Page, StoreError> {

@@ -15,6 +15,9 @@ use concord_taxii::server::{TaxiiConfig, TaxiiState, router};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TAXII: &str = "application/taxii+json;version=2.1";
 const USER: &str = "concord";
 const PASSWORD: &str = "concord-pass";
@@ -26,6 +29,8 @@ struct Settings {
     budget: Duration,
     venv: PathBuf,
     big: usize,
+    /// `BENCH_ONLY_BIG=1`: skip the comparison with medallion.
+    only_big: bool,
 }
 
 fn env_num(name: &str, default: usize) -> usize {
@@ -243,6 +248,15 @@ fn concord_node(
         summary.new,
         t0.elapsed().as_secs_f64()
     );
+    // Measure the steady state: the background indexer of the import is done first.
+    let t0 = Instant::now();
+    while store.stats().map(|s| s.index_lag).unwrap_or(0) > 0 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!(
+        "Concord: background indexer caught up {:.1}s later",
+        t0.elapsed().as_secs_f64()
+    );
     let state = TaxiiState::new(Arc::new(store), TaxiiConfig::default(), hash);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -282,6 +296,7 @@ fn main() {
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv")),
         big: env_num("BENCH_BIG", 0),
+        only_big: env_num("BENCH_ONLY_BIG", 0) == 1,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -293,6 +308,10 @@ fn main() {
         .timeout(Duration::from_secs(3600))
         .build()
         .unwrap();
+    if s.only_big {
+        big(&rt, &http, &s);
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -442,10 +461,38 @@ fn big(rt: &tokio::runtime::Runtime, http: &reqwest::Client, s: &Settings) {
         ids,
     };
     println!("\nConcord alone, {} objects:", s.big);
-    for work in [Work::Objects, Work::ById, Work::Manifest] {
+    // Whole walks, one client, following `next`; the URLs of every page are kept for wrk.
+    let mut pages: Vec<(Work, Vec<String>)> = Vec::new();
+    for work in [Work::Objects, Work::Manifest] {
+        let (n, took, urls) = rt.block_on(async {
+            let (mut next, mut seed, mut n) = (None, 0u64, 0usize);
+            let mut urls = vec![String::new()];
+            let t0 = Instant::now();
+            loop {
+                n += one(http, &t, work, &mut next, &mut seed).await.unwrap_or(0);
+                match &next {
+                    Some(token) => urls.push(format!("&next={token}")),
+                    None => break (n, t0.elapsed(), urls),
+                }
+            }
+        });
+        println!(
+            "full walk of {}, one client: {n} objects in {:.1}s = {:.0} objects/s",
+            work.label(),
+            took.as_secs_f64(),
+            n as f64 / took.as_secs_f64()
+        );
+        pages.push((work, urls));
+    }
+    // `BENCH_WRK_ONLY=1`: only the wrk runs (e.g. to profile the server alone).
+    let in_process = env_num("BENCH_WRK_ONLY", 0) != 1;
+    for work in [Work::Objects, Work::ById, Work::Manifest]
+        .into_iter()
+        .filter(|_| in_process)
+    {
         let o = rt.block_on(run(http, &t, work, s.clients, 20_000, s.budget));
         println!(
-            "{:<30} {:<11} {:<10} {:>6} {:>4} {:>10.1} {:>10} {:>10}",
+            "{:<30} {:<11} {:<10} {:>6} {:>4} {:>10.1} {:>10} {:>10}  (reqwest + serde_json in this process)",
             work.label(),
             "concurrent",
             t.name,
@@ -456,21 +503,118 @@ fn big(rt: &tokio::runtime::Runtime, http: &reqwest::Client, s: &Settings) {
             o.pct(0.99)
         );
     }
-    let (n, took) = rt.block_on(async {
-        let (mut next, mut seed, mut n) = (None, 0u64, 0usize);
-        let t0 = Instant::now();
-        loop {
-            n += one(http, &t, Work::Objects, &mut next, &mut seed)
-                .await
-                .unwrap_or(0);
-            if next.is_none() {
-                break (n, t0.elapsed());
-            }
-        }
-    });
+    wrk_runs(&t, &pages, s);
+}
+
+/// The same reads driven by `wrk` (a separate C process that does not parse the answers,
+/// so the server gets the CPU the in-process client would take): `s.clients` connections
+/// on random pages of the whole collection / random ids, `s.budget` long each.
+fn wrk_runs(t: &Target, pages: &[(Work, Vec<String>)], s: &Settings) {
+    if std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("wrk not installed (apt-get install wrk): no wrk runs");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let base = t.collection_url.trim_end_matches('/');
+    let (origin, prefix) = base.split_at(base.find("/taxii2").unwrap());
+    let mut sets: Vec<(&str, Vec<String>)> = pages
+        .iter()
+        .map(|(work, urls)| {
+            let path = if *work == Work::Objects {
+                "objects"
+            } else {
+                "manifest"
+            };
+            let list = urls
+                .iter()
+                .map(|u| format!("{prefix}/{path}/?limit=100{u}"))
+                .collect();
+            (work.label(), list)
+        })
+        .collect();
+    sets.push((
+        Work::ById.label(),
+        t.ids
+            .iter()
+            .map(|id| format!("{prefix}/objects/{id}/"))
+            .collect(),
+    ));
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
     println!(
-        "full walk, pages of 100, one client: {n} objects in {:.1}s = {:.0} objects/s",
-        took.as_secs_f64(),
-        n as f64 / took.as_secs_f64()
+        "wrk, {} connections, 1 thread, {}s per run, random pages/ids:",
+        s.clients,
+        s.budget.as_secs()
     );
+    for (label, list) in sets {
+        let file = dir.path().join("paths.txt");
+        std::fs::write(&file, list.join("\n")).unwrap();
+        let script = dir.path().join("paths.lua");
+        std::fs::write(
+            &script,
+            format!(
+                "local paths = {{}}\nfor l in io.lines({:?}) do paths[#paths + 1] = l end\n\
+                 request = function() return wrk.format(\"GET\", paths[math.random(#paths)]) end\n",
+                file.display().to_string()
+            ),
+        )
+        .unwrap();
+        let cpu0 = cpu_seconds();
+        let out = std::process::Command::new("wrk")
+            .args(["-t1", &format!("-c{}", s.clients)])
+            .arg(format!("-d{}s", s.budget.as_secs()))
+            .args(["--latency", "-H", &format!("Accept: {TAXII}")])
+            .args(["-H", &format!("Authorization: Basic {auth}")])
+            .arg("-s")
+            .arg(&script)
+            .arg(origin)
+            .output()
+            .expect("wrk");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let field = |key: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .unwrap_or("?")
+                .to_owned()
+        };
+        let errors = text
+            .lines()
+            .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+            .unwrap_or("no errors");
+        let cpu = cpu_seconds() - cpu0;
+        let total: f64 = text
+            .lines()
+            .find(|l| l.contains("requests in"))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(f64::NAN);
+        println!(
+            "{:<30} {:>10} req/s  p50 {:>9}  p90 {:>9}  p99 {:>9}  server CPU {:>5.0} us/req  ({errors})",
+            label,
+            field("Requests/sec:"),
+            field("50%"),
+            field("90%"),
+            field("99%"),
+            cpu * 1e6 / total
+        );
+    }
+}
+
+/// CPU time (user + system) this process has used, in seconds (from /proc/self/stat).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after ')'.
+    let ticks = f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0);
+    ticks / 100.0
 }

@@ -1,13 +1,13 @@
 //! Reading: one object, its versions, pages of current versions (with type, date, cursor
 //! and full-text filters) and counts.
 
-use rusqlite::types::Value;
+use rusqlite::types::{Type, Value};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::indexer;
 use super::schema::id_key;
 
-use crate::{ListQuery, Order, Page, Stats, StoreError, StoredObject};
+use crate::{ListQuery, ListedRow, Order, Page, Stats, StoreError, StoredObject};
 
 /// Page size used when a query asks for 0.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -90,9 +90,11 @@ pub(super) fn push_filters(sql: &mut String, args: &mut Vec<Value>, q: &ListQuer
     }
 }
 
-pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
+/// The `SELECT` of `columns` for a page of current versions as `q` asks, and its
+/// arguments (the page size is the last one).
+fn list_sql(columns: &str, q: &ListQuery) -> (String, Vec<Value>) {
     let limit = page_limit(q);
-    let mut sql = format!("SELECT {COLUMNS} FROM versions WHERE is_current = 1");
+    let mut sql = format!("SELECT {columns} FROM versions WHERE is_current = 1");
     let mut args: Vec<Value> = Vec::new();
     push_filters(&mut sql, &mut args, q);
     if let Some(cursor) = q.cursor {
@@ -120,6 +122,12 @@ pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
         Order::BySeq => " ORDER BY seq ASC LIMIT ?",
     });
     args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    (sql, args)
+}
+
+pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
+    let limit = page_limit(q);
+    let (sql, args) = list_sql(COLUMNS, q);
     let mut st = c.prepare_cached(&sql)?;
     let objects: Vec<StoredObject> = st
         .query_map(params_from_iter(args), stored)?
@@ -128,6 +136,34 @@ pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
         .then(|| objects.last().map(|o| o.seq))
         .flatten();
     Ok(Page { objects, next })
+}
+
+/// [`list`]'s rows handed to `each` as borrowed from the cursor.
+pub(super) fn list_borrowed(
+    c: &Connection,
+    q: &ListQuery,
+    each: &mut dyn FnMut(&ListedRow<'_>),
+) -> Result<usize, StoreError> {
+    let (sql, args) = list_sql("seq, date_added, id, version, json", q);
+    let mut st = c.prepare_cached(&sql)?;
+    let mut rows = st.query(params_from_iter(args))?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        let text = |i: usize| -> rusqlite::Result<&str> {
+            r.get_ref(i)?
+                .as_str()
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
+        };
+        each(&ListedRow {
+            seq: r.get(0)?,
+            date_added: text(1)?,
+            id: text(2)?,
+            version: text(3)?,
+            json: text(4)?,
+        });
+        n += 1;
+    }
+    Ok(n)
 }
 
 pub(super) fn stats(c: &Connection) -> Result<Stats, StoreError> {

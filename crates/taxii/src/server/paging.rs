@@ -60,6 +60,36 @@ fn versions_of(
         .collect())
 }
 
+/// Whether [`find`] answers `p` with one indexed query of at most `limit + 1` rows (or
+/// the versions of the ids asked for): cheap and bounded enough to run on an async
+/// worker instead of the blocking pool (whose hand-offs would cost more than the query).
+pub(crate) fn is_bounded(coll: &CollectionConfig, p: &Params) -> bool {
+    !p.ids.is_empty()
+        || (p.versions.only_last()
+            && !p.versions.all
+            && !coll.has_content_filters()
+            && p.spec_versions.is_empty())
+}
+
+/// The types to ask the store for: the request's within the collection's (either when
+/// the other is unrestricted; empty means every type); `None` when they exclude each
+/// other, so nothing can match.
+pub(crate) fn listing_types(coll: &CollectionConfig, p: &Params) -> Option<Vec<String>> {
+    match (coll.types.is_empty(), p.types.is_empty()) {
+        (true, _) => Some(p.types.clone()),
+        (false, true) => Some(coll.types.clone()),
+        (false, false) => {
+            let both: Vec<String> = p
+                .types
+                .iter()
+                .filter(|t| coll.types.contains(t))
+                .cloned()
+                .collect();
+            (!both.is_empty()).then_some(both)
+        }
+    }
+}
+
 /// Pages through what `p` selects in `coll`; `need_head` says whether the answer uses the
 /// objects' heads (manifests and versions do, object envelopes need not).
 pub(crate) fn find(
@@ -79,24 +109,11 @@ pub(crate) fn find(
         items.retain(|i| p.cursor.is_none_or(|c| i.stored.seq > c));
         return Ok(cut(items, limit));
     }
-    let types: Vec<String> = match (coll.types.is_empty(), p.types.is_empty()) {
-        (true, _) => p.types.clone(),
-        (false, true) => coll.types.clone(),
-        (false, false) => {
-            let both: Vec<String> = p
-                .types
-                .iter()
-                .filter(|t| coll.types.contains(t))
-                .cloned()
-                .collect();
-            if both.is_empty() {
-                return Ok(Found {
-                    items: Vec::new(),
-                    next: None,
-                });
-            }
-            both
-        }
+    let Some(types) = listing_types(coll, p) else {
+        return Ok(Found {
+            items: Vec::new(),
+            next: None,
+        });
     };
     if p.versions.all {
         return all_versions(store, coll, p, types);
