@@ -373,13 +373,21 @@ pub fn import_reader(
     let how = reading(args, &head, name)?;
     let is_plain = matches!(how, Reading::Plain(_));
     let is_stix = matches!(how, Reading::Stix);
-    // A short queue is enough to keep the converter busy while this thread validates;
-    // objects in flight are bounded by it and the store's two batches.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(batch.clamp(64, 1024));
+    // Records cross to this thread in chunks (one wake-up per chunk, not per record),
+    // through a short queue: objects in flight are bounded by it and the store's two
+    // batches, whatever the input's size.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(QUEUED_CHUNKS);
     let thread_source = source.clone();
     let parser = std::thread::spawn(move || -> Result<(), FormatError> {
-        let mut send = |i: Item| tx.send(i).is_ok();
-        match how {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut send = |i: Item| {
+            chunk.push(i);
+            chunk.len() < CHUNK
+                || tx
+                    .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                    .is_ok()
+        };
+        let read = match how {
             Reading::Stix => {
                 concord_stix::input::stream_document(buffered, &mut |v| send(Item::Object(v)))
                     .map(|_| ())
@@ -394,7 +402,11 @@ pub fn import_reader(
             Reading::Plain(layout) => {
                 plain::read(buffered, &layout, &thread_source, &mut send).map(|_| ())
             }
+        };
+        if !chunk.is_empty() {
+            let _ = tx.send(chunk);
         }
+        read
     });
     let mut totals = Totals::default();
     let mut objects = 0u64;
@@ -454,12 +466,19 @@ pub fn import_reader(
     Ok(totals)
 }
 
+/// Records per chunk sent from the parser thread.
+const CHUNK: usize = 256;
+/// Chunks waiting for the importing thread.
+const QUEUED_CHUNKS: usize = 4;
+
 /// The converted objects, with errors and warnings printed as they come, each object
 /// settled against the version the store holds (so a re-import is `unchanged`), and
 /// repeats within one import (an organisation's identity in every event) sent once.
 struct Settled<'a> {
     store: &'a dyn Store,
-    rx: Receiver<Item>,
+    rx: Receiver<Vec<Item>>,
+    /// The chunk being read.
+    pending: std::vec::IntoIter<Item>,
     bar: &'a indicatif::ProgressBar,
     name: &'a str,
     errors: usize,
@@ -478,7 +497,7 @@ struct Settled<'a> {
 impl<'a> Settled<'a> {
     fn new(
         store: &'a dyn Store,
-        rx: Receiver<Item>,
+        rx: Receiver<Vec<Item>>,
         bar: &'a indicatif::ProgressBar,
         name: &'a str,
         keep_ids: bool,
@@ -486,6 +505,7 @@ impl<'a> Settled<'a> {
         Settled {
             store,
             rx,
+            pending: Vec::new().into_iter(),
             bar,
             name,
             errors: 0,
@@ -613,7 +633,14 @@ impl Iterator for Settled<'_> {
 
     fn next(&mut self) -> Option<Value> {
         loop {
-            match self.rx.recv().ok()? {
+            let item = match self.pending.next() {
+                Some(i) => i,
+                None => {
+                    self.pending = self.rx.recv().ok()?.into_iter();
+                    continue;
+                }
+            };
+            match item {
                 Item::Object(v) => {
                     if let Some(v) = self.settle(v) {
                         return Some(v);
