@@ -307,6 +307,17 @@ def measure(url, user, password, rounds):
     print("measured in %.0f s, %d rounds per page" % (time.perf_counter() - t0, rounds))
 
 
+def firstdash(url, user, password):
+    """The first dashboard request after the server (re)started."""
+    c = Client(url)
+    _, _, data, _ = c.request("GET", "/signin")
+    form = urllib.parse.urlencode({"csrf": csrf(data.decode()), "username": user,
+                                   "password": password, "next": "/"})
+    c.request("POST", "/signin", form, "application/x-www-form-urlencoded")
+    status, _, _, el = c.request("GET", "/")
+    print("dashboard first request after a restart (%s): %.0f ms" % (status, el * 1000))
+
+
 def serverlog(log, rounds):
     pat = re.compile(r"uri=(\S+) version=.*latency=(\d+) ms status=(\d+)")
     by_uri = {}
@@ -320,7 +331,9 @@ def serverlog(log, rounds):
     for uri, ms in sorted(by_uri.items(), key=lambda kv: -pct(sorted(kv[1]), 99)):
         if len(ms) < rounds or uri.startswith("/assets"):
             continue
-        ms.sort()
+        # The measured rounds are the last ones (earlier requests warmed up or picked
+        # the pages to measure).
+        ms = sorted(ms[-rounds:])
         worst = max(worst, pct(ms, 99))
         print("%-70s %6d %7d %7d %7d" % (uri[:70], len(ms), pct(ms, 50), pct(ms, 99), ms[-1]))
     print("worst server-side p99: %d ms (goal < 50 ms)" % worst)
@@ -331,6 +344,8 @@ if __name__ == "__main__":
         serverlog(sys.argv[2], int(sys.argv[3]))
     elif sys.argv[1] == "generate":
         generate(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "firstdash":
+        firstdash(sys.argv[2], sys.argv[3], sys.argv[4])
     elif sys.argv[1] == "measure":
         measure(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     else:
