@@ -58,18 +58,26 @@
 //! | deleted records | not imported |
 //!
 //! Where Concord maps differently from MISP's `misp-stix` (compared in
-//! `tests/misp_stix_coverage.rs`): the event is a grouping with the same id, and
-//! indicators have the same ids and patterns; but misp-stix writes observed data *and* an
-//! indicator with a `based-on` relationship for every `to_ids` attribute, while Concord
-//! writes the indicator only (`to_ids` says the value is for detection; an analyst asked
-//! for one object, and the matcher needs only the indicator). misp-stix records the MISP
+//! `tests/misp_stix_coverage.rs`, on misp-stix's own STIX export of its test events and on
+//! what misp-stix 2026.10.12 makes of every event of the corpus,
+//! `tests/data/misp-stix/reference.json`): the event is a grouping with the same id, and
+//! indicators have the same ids and compare the same values (283 of 284 indicators; the
+//! other is a `regkey|value` whose `%` misp-stix escapes, so that its pattern no longer
+//! matches the registry value); observed data has the same ids and SCO values. But
+//! misp-stix writes observed data *and* an indicator with a `based-on` relationship for
+//! every `to_ids` attribute (284 in the corpus), while Concord writes the indicator only
+//! (`to_ids` says the value is for detection; an analyst asked for one object, and the
+//! matcher needs only the indicator). misp-stix gives up on a whole event when a galaxy
+//! cluster has no uuid (3 events of the corpus); Concord mints the cluster's id from the
+//! galaxy type and value. misp-stix records the MISP
 //! type and category as `misp:type="…"` labels and unmapped values as `x_misp_*`
 //! properties; Concord keeps labels for tags only and carries the MISP view in one
 //! extension definition (STIX 2.1 section 7.3), which is also what lets an export give
 //! the attributes back exactly. misp-stix gives SCOs the attribute's uuid; Concord mints
 //! them from it with UUIDv5 so that the same value under two markings never collides.
 //! `ip-src`/`ip-dst` become plain address comparisons, not `network-traffic` ones, so
-//! the matcher's exact index decides them.
+//! the matcher's exact index decides them. misp-stix leaves proposals (shadow attributes)
+//! out; Concord keeps them as notes and opinions (above).
 //!
 //! Back to MISP ([`misp::export`]): relationships become object references (source a MISP
 //! object), analyst relationships of attributes (source an attribute), cluster tags
