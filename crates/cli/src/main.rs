@@ -264,7 +264,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             files,
         } => {
             let node = node::open(&dir)?;
-            if !matching::run(&node.store, &format, output.as_deref(), &files)? {
+            if !matching::run(&node, &format, output.as_deref(), &files)? {
                 return Ok(std::process::ExitCode::from(2));
             }
         }
@@ -423,6 +423,10 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot start federation: {e}"))?;
         let state =
             concord_server::AppState::new(store.clone(), server_config).with_federation(fed_state);
+        // Sightings made by POST /api/v1/match name the node's identity.
+        state
+            .matching
+            .set_identity(identity::identity_id(&key.node_id()));
         // Every version created here is signed soon after it is stored.
         tokio::spawn(concord_federation::signer::run(store.clone(), key.clone()));
         if node.config.federation.enabled {

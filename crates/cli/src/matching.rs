@@ -1,6 +1,7 @@
 //! `concord match`: log files matched against the node's current indicators, with a
 //! progress bar on a terminal; one STIX sighting per indicator hit and file, stored (or
-//! written as JSON lines with `--output`), and a summary at the end.
+//! written as JSON lines with `--output`), and a summary at the end. Sightings name the
+//! node's own identity (stored by `concord init`) in `where_sighted_refs`.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
@@ -28,12 +29,19 @@ struct Totals {
 /// Matches every file; returns `false` if a file could not be read or a sighting was
 /// rejected.
 pub fn run(
-    store: &dyn Store,
+    node: &crate::node::Node,
     format: &str,
     output: Option<&Path>,
     files: &[PathBuf],
 ) -> anyhow::Result<bool> {
     let format = Format::from_name(format).with_context(|| format!("unknown format {format:?}"))?;
+    let store: &dyn Store = &node.store;
+    let me = crate::identity::identity_id(&crate::federation::node_key(&node.dir)?.node_id());
+    if store.get(&me)?.is_none() {
+        eprintln!(
+            "warning: the node's identity {me} is not in the store; sightings name it anyway"
+        );
+    }
     let now = matching::now();
     let loaded = matching::load_index(store, now)?;
     for e in &loaded.compile_errors {
@@ -74,7 +82,7 @@ pub fn run(
                 report.malformed - report.errors.len() as u64
             );
         }
-        let sightings = matching::sightings(&report, now);
+        let sightings = matching::sightings_by(&report, Some(&me), now);
         totals.lines += report.records;
         totals.observations += report.observations;
         totals.malformed += report.malformed;

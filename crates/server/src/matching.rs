@@ -90,20 +90,30 @@ pub fn load_index(store: &dyn Store, now: Timestamp) -> Result<LoadedIndex, Stor
     })
 }
 
-/// One STIX sighting per indicator hit in `report`, created at `now`. The node has no
-/// identity object yet, so `where_sighted_refs` is left out.
-pub fn sightings(report: &MatchReport, now: Timestamp) -> Vec<Value> {
+/// One STIX sighting per indicator hit in `report`, created at `now`, sighted by
+/// `identity` (the node's own `identity` object, created by `concord init`; see
+/// [`LiveMatching::identity`]): it becomes `where_sighted_refs`, which is left out only
+/// when the node's identity is unknown (an application state built without one).
+pub fn sightings_by(report: &MatchReport, identity: Option<&str>, now: Timestamp) -> Vec<Value> {
     report
         .sightings
         .iter()
         .map(|d| {
-            let mut s = to_sighting(d, "", now);
-            if let Some(o) = s.as_object_mut() {
+            let mut s = to_sighting(d, identity.unwrap_or(""), now);
+            if identity.is_none()
+                && let Some(o) = s.as_object_mut()
+            {
                 o.remove("where_sighted_refs");
             }
             s
         })
         .collect()
+}
+
+/// [`sightings_by`] without the node's identity (no `where_sighted_refs`); kept for
+/// callers that do not know it yet.
+pub fn sightings(report: &MatchReport, now: Timestamp) -> Vec<Value> {
+    sightings_by(report, None, now)
 }
 
 /// The report as JSON: counts, the listed malformed lines, indicators hit, and how many

@@ -63,6 +63,58 @@ fn an_eve_log_gives_one_stored_sighting() {
     assert_eq!(objects[0]["type"], "sighting");
     assert_eq!(objects[0]["sighting_of_ref"], IP_INDICATOR);
     assert_eq!(objects[0]["count"], 1);
+    assert_own_identity(tmp.path(), &objects[0]);
+}
+
+/// Asserts that `sighting` names exactly one sighter, the identity `init` stored for
+/// this node (an organisation described as this Concord node).
+fn assert_own_identity(dir: &std::path::Path, sighting: &Value) {
+    let refs = sighting["where_sighted_refs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no where_sighted_refs: {sighting}"));
+    assert_eq!(refs.len(), 1, "{sighting}");
+    let export = run(dir, &["export", "--type", "identity"]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    let bundle: Value = serde_json::from_slice(&export.stdout).unwrap();
+    let stored = bundle["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == refs[0])
+        .unwrap_or_else(|| panic!("{} is not a stored identity: {bundle}", refs[0]));
+    assert_eq!(stored["name"], "test node", "{stored}");
+    assert!(
+        stored["description"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Concord node ")),
+        "{stored}"
+    );
+}
+
+#[test]
+fn served_match_names_the_node_identity() {
+    let tmp = setup();
+    let server = crate::serve::start(tmp.path(), &[]);
+    let token = {
+        let out = run(
+            tmp.path(),
+            &["token", "create", "--role", "analyst", "--name", "matcher"],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out).trim().to_owned()
+    };
+    let (status, body) = http(
+        &server.addr,
+        "POST",
+        "/api/v1/match?format=eve",
+        Some(&token),
+        Some(EVE),
+    );
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    let sightings = body["sightings"].as_array().unwrap();
+    assert_eq!(sightings.len(), 1, "{body}");
+    assert_own_identity(tmp.path(), &sightings[0]);
 }
 
 #[test]
@@ -88,6 +140,7 @@ fn output_writes_json_lines_and_stores_nothing() {
         .collect();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["sighting_of_ref"], IP_INDICATOR);
+    assert_own_identity(tmp.path(), &lines[0]);
 
     let export = run(tmp.path(), &["export", "--type", "sighting"]);
     let bundle: Value = serde_json::from_slice(&export.stdout).unwrap();

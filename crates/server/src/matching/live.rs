@@ -87,6 +87,7 @@ pub struct LiveMatching {
     started: AtomicBool,
     compile_errors: AtomicUsize,
     warninglisted: AtomicUsize,
+    identity: OnceLock<String>,
 }
 
 impl std::fmt::Debug for LiveMatching {
@@ -108,7 +109,20 @@ impl LiveMatching {
             started: AtomicBool::new(false),
             compile_errors: AtomicUsize::new(0),
             warninglisted: AtomicUsize::new(0),
+            identity: OnceLock::new(),
         })
+    }
+
+    /// Sets the id of the node's own `identity` object (the one `concord init` stores),
+    /// which sightings made with this index name in `where_sighted_refs`. Set once, by
+    /// `serve`; returns `false` (and keeps the first) if it was already set.
+    pub fn set_identity(&self, identity_ref: impl Into<String>) -> bool {
+        self.identity.set(identity_ref.into()).is_ok()
+    }
+
+    /// The node's identity set with [`LiveMatching::set_identity`], if any.
+    pub fn identity(&self) -> Option<&str> {
+        self.identity.get().map(String::as_str)
     }
 
     /// Starts the background task (once) on the current tokio runtime: the first build,

@@ -64,10 +64,11 @@ pub async fn run(
         ),
     })?;
     let compile_errors = state.matching.compile_errors();
+    let identity = state.matching.identity().map(str::to_owned);
     let (report, sightings, import) = blocking(move || {
         let now = matching::now();
         let report = matcher.match_reader(&bytes[..], &format);
-        let sightings = matching::sightings(&report, now);
+        let sightings = matching::sightings_by(&report, identity.as_deref(), now);
         let mut rejected = Vec::new();
         let import = import_values(&*store, sightings.clone(), DEFAULT_BATCH, &mut |rs| {
             rejected.extend(

@@ -18,8 +18,11 @@ async fn a_log_gives_stored_sightings() {
     t.import(vec![
         indicator(1, "198.51.100.7"),
         indicator(2, "203.0.113.5"),
+        identity(7),
     ])
     .await;
+    let me = format!("identity--{}", uuid(7));
+    assert!(t.state.matching.set_identity(me.clone()));
     let res = t
         .request(
             Method::POST,
@@ -44,7 +47,10 @@ async fn a_log_gives_stored_sightings() {
         format!("indicator--{}", uuid(1))
     );
     assert_eq!(sightings[0]["count"], 1);
-    assert!(sightings[0].get("where_sighted_refs").is_none());
+    assert_eq!(sightings[0]["where_sighted_refs"], json!([me]), "{body}");
+    let sighter = t.get(&format!("/api/v1/objects/{me}"), &t.reader).await;
+    assert_eq!(sighter.status, StatusCode::OK, "{}", sighter.text());
+    assert_eq!(sighter.json()["object"]["type"], "identity");
 
     // Stored.
     let id = sightings[0]["id"].as_str().expect("id");
