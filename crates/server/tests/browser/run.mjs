@@ -74,9 +74,17 @@ async function axe(page, name) {
 // Submits the import form on `page` with `file`, then waits for the job's results (the
 // job page reloads itself while the import runs).
 async function importFile(page, file) {
+  await submitImport(page, file);
+  await page.waitForSelector('#import-done', { timeout: 60000 });
+}
+
+// Submits the import form and waits until the new job's page is open (the form may sit
+// on the page of an earlier job, whose results are already there).
+async function submitImport(page, file) {
+  const before = page.url();
   await page.setInputFiles('#file', file);
   await page.click('main form button[type=submit]');
-  await page.waitForSelector('#import-done', { timeout: 60000 });
+  await page.waitForURL((u) => u.href !== before && u.pathname.startsWith('/import/jobs/'));
 }
 
 // Imports an object labelled "urgent" in a second tab while `page` stays open, and
@@ -122,8 +130,7 @@ function bulk(from, n) {
 // in place by the page script (no reloading page), then the results.
 async function importWithProgress(page, lang, from, n) {
   await page.goto(`${base}/import`);
-  await page.setInputFiles('#file', bulk(from, n));
-  await page.click('main form button[type=submit]');
+  await submitImport(page, bulk(from, n));
   await page.waitForSelector('#import-bar, #import-done');
   check((await page.locator('#import-bar').count()) === 1, `[${lang}] the job page shows a progress bar while the import runs`);
   check(await page.evaluate(() => document.querySelector('meta[http-equiv=refresh]') === null),
@@ -302,6 +309,28 @@ try {
   check((await arPage.getAttribute('html', 'dir')) === 'rtl', 'Accept-Language: ar gives an Arabic sign-in page');
   await visit(arPage, 'signin', 'ar');
   await arContext.close();
+
+  // Without JavaScript (progressive enhancement): sign in, import (the job page reloads
+  // itself until the results are there), the notifications page lists what the live
+  // channel would have shown.
+  const noJs = await browser.newContext({ locale: 'en-US', javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+  const plain = await noJs.newPage();
+  plain.setDefaultTimeout(20000);
+  await plain.goto(`${base}/signin`);
+  await plain.fill('#username', process.env.CONCORD_USER);
+  await plain.fill('#password', process.env.CONCORD_PASSWORD);
+  await Promise.all([plain.waitForNavigation(), plain.click('button[type=submit]')]);
+  check((await plain.textContent('h1')) === 'Dashboard', 'without JavaScript: signed in');
+  await plain.goto(`${base}/import`);
+  await plain.setInputFiles('#file', bulk(30000, 5000));
+  await Promise.all([plain.waitForNavigation(), plain.click('main form button[type=submit]')]);
+  check(plain.url().includes('/import/jobs/'), 'without JavaScript: the form posts and the job page opens');
+  await plain.waitForSelector('#import-done', { timeout: 120000 });
+  check((await plain.textContent('.notice')).includes('New: 5,000'), 'without JavaScript: the job page reloads itself until the results are there');
+  await plain.goto(`${base}/notifications`);
+  check((await plain.locator('main table a', { hasText: 'Urgent: phishing wave' }).count()) === 1,
+    'without JavaScript: the notifications page lists the live notifications');
+  await noJs.close();
 
   // 6. Chinese: switch, then search in Chinese.
   await Promise.all([page.waitForNavigation(), page.click('nav.langs a[hreflang=zh]')]);
