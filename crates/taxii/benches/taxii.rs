@@ -504,6 +504,120 @@ fn big(rt: &tokio::runtime::Runtime, http: &reqwest::Client, s: &Settings) {
         );
     }
     wrk_runs(&t, &pages, s);
+    open_loop_runs(rt, http, &t, &pages, s);
+}
+
+/// Latency at a fixed offered load: `s.clients` connections together send `rate`
+/// requests per second, each at its scheduled time; a request's latency counts from the
+/// time it was due (so a slow answer also delays and counts against the next ones).
+/// The answer's bytes are read but not parsed. Random pages of the whole collection.
+/// The rate holds for `budget`; the first half second is a warm-up and not counted.
+async fn open_loop(
+    http: &reqwest::Client,
+    urls: Arc<Vec<String>>,
+    clients: usize,
+    rate: f64,
+    budget: Duration,
+) -> (usize, usize, Vec<Duration>) {
+    let interval = Duration::from_secs_f64(clients as f64 / rate);
+    let start = tokio::time::Instant::now() + Duration::from_millis(50);
+    let mut tasks = Vec::new();
+    for w in 0..clients {
+        let (http, urls) = (http.clone(), urls.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0;
+            let mut seed = w as u64 * 7919 + 1;
+            let first = start + interval.mul_f64(w as f64 / clients as f64);
+            for k in 0u32.. {
+                let due = first + interval * k;
+                if due.duration_since(start) >= budget {
+                    break;
+                }
+                tokio::time::sleep_until(due).await;
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let url = &urls[(seed >> 33) as usize % urls.len()];
+                let ok = match http
+                    .get(url)
+                    .header("accept", TAXII)
+                    .basic_auth(USER, Some(PASSWORD))
+                    .send()
+                    .await
+                {
+                    Ok(res) => res.status().is_success() && res.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                // The first half second warms the connections up and is not counted.
+                if !ok {
+                    errors += 1;
+                } else if due.duration_since(start) >= Duration::from_millis(500) {
+                    lat.push(due.elapsed());
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        if let Ok((lat, e)) = t.await {
+            all.extend(lat);
+            errors += e;
+        }
+    }
+    all.sort_unstable();
+    (all.len(), errors, all)
+}
+
+fn open_loop_runs(
+    rt: &tokio::runtime::Runtime,
+    http: &reqwest::Client,
+    t: &Target,
+    pages: &[(Work, Vec<String>)],
+    s: &Settings,
+) {
+    let Some((_, objects)) = pages.iter().find(|(w, _)| *w == Work::Objects) else {
+        return;
+    };
+    let base = t.collection_url.clone();
+    let page_urls: Vec<String> = objects
+        .iter()
+        .map(|u| format!("{base}objects/?limit=100{u}"))
+        .collect();
+    let id_urls: Vec<String> = t
+        .ids
+        .iter()
+        .map(|id| format!("{base}objects/{id}/"))
+        .collect();
+    println!(
+        "open loop: {} connections sending together at a fixed rate, {}s per rate, latency from each request's due time:",
+        s.clients,
+        s.budget.as_secs()
+    );
+    for (label, urls) in [
+        (Work::Objects.label(), Arc::new(page_urls)),
+        (Work::ById.label(), Arc::new(id_urls)),
+    ] {
+        for rate in [500.0, 1000.0, 2000.0, 3000.0, 4000.0] {
+            let (n, errors, lat) =
+                rt.block_on(open_loop(http, urls.clone(), s.clients, rate, s.budget));
+            let pct = |p: f64| {
+                lat.get(((lat.len().max(1) - 1) as f64 * p).round() as usize)
+                    .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+            };
+            println!(
+                "{label:<30} offered {rate:>6.0}/s  answered {:>7.0}/s  p50 {:>7.2}ms  p99 {:>7.2}ms  p99.9 {:>7.2}ms  errors {errors}",
+                n as f64 / (s.budget.as_secs_f64() - 0.5),
+                pct(0.5),
+                pct(0.99),
+                pct(0.999)
+            );
+            if pct(0.99) > 20.0 {
+                break;
+            }
+        }
+    }
 }
 
 /// The same reads driven by `wrk` (a separate C process that does not parse the answers,
