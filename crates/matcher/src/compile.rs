@@ -12,6 +12,7 @@ use concord_pattern::{
 };
 
 use crate::index::keys::{self, Key, StrTag};
+use crate::observation::Kind;
 
 /// An indicator as the store hands it to the matcher.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +79,56 @@ pub(crate) fn plan(mut pattern: Pattern, subdomains: bool) -> Plan {
         keyed,
         pattern,
     }
+}
+
+/// The keys of the commonest pattern shape, `[type:path = 'value']` (or `ISSUBSET` on an
+/// address path), read without the parser, when the path is one the index knows and the
+/// value has a key: such a pattern is decided by the index alone, so neither its AST nor
+/// its canonical rewrite is needed. `None` for anything else, including every pattern the
+/// parser would reject (the caller then parses). Gives the keys of
+/// `plan(parse(text)?, subdomains)` (a differential test checks it).
+pub(crate) fn quick_keys(text: &str, subdomains: bool) -> Option<Vec<Key>> {
+    let inner = text.strip_prefix('[')?.strip_suffix(']')?.trim_matches(' ');
+    let (path, rest) = inner.split_once(' ')?;
+    let (op, lit) = rest.trim_start_matches(' ').split_once(' ')?;
+    let lit = lit
+        .trim_matches(' ')
+        .strip_prefix('\'')?
+        .strip_suffix('\'')?;
+    if lit.contains(['\'', '\\']) {
+        return None;
+    }
+    let kind = match path {
+        "ipv4-addr:value" => Kind::Ipv4,
+        "ipv6-addr:value" => Kind::Ipv6,
+        "domain-name:value" => Kind::Domain,
+        "url:value" => Kind::Url,
+        "email-addr:value" => Kind::Email,
+        "mac-addr:value" => Kind::Mac,
+        "file:name" => Kind::FileName,
+        "file:hashes.MD5" | "file:hashes.'MD5'" => Kind::Md5,
+        "file:hashes.'SHA-1'" | "file:hashes.SHA1" => Kind::Sha1,
+        "file:hashes.'SHA-256'" | "file:hashes.SHA256" => Kind::Sha256,
+        "file:hashes.'SHA-512'" | "file:hashes.SHA512" => Kind::Sha512,
+        _ => return None,
+    };
+    // The parser's check of hash literals: exactly the digest's hex digits.
+    if let Some(n) = kind.hash_len()
+        && (lit.len() != 2 * n || !lit.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return None;
+    }
+    let key = match op {
+        "=" => keys::key_of(kind, &crate::Observable::new(kind, lit)?.value)?,
+        "ISSUBSET" if matches!(kind, Kind::Ipv4 | Kind::Ipv6) => {
+            let (ip, len) = crate::normalize::ip_net(lit)?;
+            keys::net_key(ip, len)
+        }
+        _ => return None,
+    };
+    let mut out = Vec::with_capacity(1 + usize::from(subdomains));
+    push_key(&mut out, key, subdomains);
+    Some(out)
 }
 
 fn push_key(keys: &mut Vec<Key>, k: Key, subdomains: bool) {
@@ -218,5 +269,91 @@ fn canonicalise_cmp(e: &mut ComparisonExpr) {
             }
         }
         ComparisonExpr::And(v) | ComparisonExpr::Or(v) => v.iter_mut().for_each(canonicalise_cmp),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// `quick_keys` either declines or gives exactly what the parser and `plan` give, on
+    /// a pattern the parser accepts and the index decides.
+    fn agrees(text: &str, subdomains: bool) -> bool {
+        let Some(quick) = quick_keys(text, subdomains) else {
+            return false;
+        };
+        let parsed = concord_pattern::parse(text)
+            .unwrap_or_else(|e| panic!("{text:?}: quick path accepted, parser said {e:?}"));
+        let p = plan(parsed, subdomains);
+        assert!(p.decided && p.keyed, "{text:?}: not decided by the index");
+        assert_eq!(quick, p.keys, "{text:?}");
+        true
+    }
+
+    #[test]
+    fn quick_path_takes_the_common_shapes_with_the_parsers_keys() {
+        let common = [
+            "[ipv4-addr:value = '198.51.100.7']",
+            "[ipv4-addr:value ISSUBSET '198.51.100.0/24']",
+            "[ipv4-addr:value = '198.51.100.7/32']",
+            "[ipv6-addr:value = '2001:DB8::1']",
+            "[ipv6-addr:value ISSUBSET '2001:db8::/32']",
+            "[domain-name:value = 'Evil.Example.COM.']",
+            "[url:value = 'HTTP://Example.com:80/a%7e?b']",
+            "[email-addr:value = 'Bad@Example.org']",
+            "[mac-addr:value = '00:1A:2b:3c:4d:5e']",
+            "[file:name = 'invoice.pdf.exe']",
+            "[file:hashes.MD5 = 'D41D8CD98F00B204E9800998ECF8427E']",
+            "[file:hashes.'SHA-1' = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']",
+            "[file:hashes.SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
+            "[ file:hashes.'SHA-256'  =  'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' ]",
+        ];
+        for text in common {
+            for sub in [false, true] {
+                assert!(agrees(text, sub), "{text:?} not taken by the quick path");
+            }
+        }
+        // Declined: the parser must see these (errors, other shapes, escapes).
+        for text in [
+            "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427']",
+            "[ipv4-addr:value = '1.2.3.4'] AND [ipv4-addr:value = '1.2.3.5']",
+            "[ipv4-addr:value != '1.2.3.4']",
+            "[domain-name:value = 'a\\'b.com']",
+            "[ipv4-addr:value='1.2.3.4']",
+            "[file:name ISSUBSET 'x']",
+            "[domain-name:value = 'not a domain']",
+            "[autonomous-system:number = 64496]",
+        ] {
+            assert!(!agrees(text, false), "{text:?} taken by the quick path");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn quick_path_agrees_with_the_parser(
+            path in prop::sample::select(vec![
+                "ipv4-addr:value", "ipv6-addr:value", "domain-name:value", "url:value",
+                "email-addr:value", "mac-addr:value", "file:name", "file:hashes.MD5",
+                "file:hashes.'MD5'", "file:hashes.'SHA-1'", "file:hashes.SHA1",
+                "file:hashes.'SHA-256'", "file:hashes.SHA256", "file:hashes.'SHA-512'",
+                "file:hashes.SHA512", "file:size", "x-custom:value", "file:hashes.md5",
+            ]),
+            op in prop::sample::select(vec!["=", "ISSUBSET", "!=", "LIKE", "IN", "=="]),
+            lit in prop_oneof![
+                "[0-9a-fA-F]{30,130}",
+                "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}(/[0-9]{1,3})?",
+                "[0-9a-f:]{2,40}(/[0-9]{1,3})?",
+                "[a-zA-Z0-9.\\-_@:/%?#]{0,40}",
+                "\\PC{0,20}",
+                "[ '\\\\\\]\\[a-z]{0,10}",
+            ],
+            pre in " {0,2}", mid in " {1,2}", post in " {0,2}", sub in any::<bool>(),
+        ) {
+            let text = format!("[{pre}{path}{mid}{op}{mid}'{lit}'{post}]");
+            agrees(&text, sub);
+        }
     }
 }

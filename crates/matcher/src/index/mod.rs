@@ -523,6 +523,14 @@ fn prepare(ind: &IndicatorInput, now: Timestamp) -> Prepared {
     if !ind.is_current(now) {
         return Prepared::NotCurrent;
     }
+    if let Some(keys) = crate::compile::quick_keys(&ind.pattern, ind.match_subdomains()) {
+        return Prepared::Plan(Box::new(Planned {
+            keys,
+            decided: true,
+            keyed: true,
+            pattern: None,
+        }));
+    }
     match concord_pattern::parse(&ind.pattern) {
         Ok(pattern) => {
             let p = plan(pattern, ind.match_subdomains());
