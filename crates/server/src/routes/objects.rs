@@ -195,21 +195,25 @@ async fn visible_ids(
     Ok(ids.into_iter().filter(|i| !above.contains(i)).collect())
 }
 
-/// A page of a listing; objects above the caller's clearance are left out (the cursor
-/// still moves past them, so paging stays exact, with shorter pages).
+/// A page of a listing; a caller with a clearance gets only objects within it, chosen
+/// by the store (full pages, and the cursor moves only over what the caller may see).
 async fn page(
     state: &AppState,
     query: ListQuery,
     clearance: Option<concord_stix::Tlp>,
 ) -> Result<Json<Value>, ApiError> {
     let store = state.store.clone();
-    let page = blocking(move || Ok(store.list(&query)?)).await?;
-    let objects: Vec<Value> = page
-        .objects
-        .iter()
-        .map(StoredObject::value)
-        .filter(|v| visible(v, clearance))
-        .collect();
+    let page = blocking(move || {
+        Ok(match clearance {
+            Some(c) => store.list_cleared(&concord_store::users::ClearedQuery {
+                base: query,
+                ..concord_store::users::ClearedQuery::new(c)
+            })?,
+            None => store.list(&query)?,
+        })
+    })
+    .await?;
+    let objects: Vec<Value> = page.objects.iter().map(StoredObject::value).collect();
     Ok(Json(
         json!({ "objects": objects, "next": page.next.map(|n| n.to_string()) }),
     ))

@@ -336,6 +336,14 @@ async fn a_users_token_sees_nothing_above_the_users_clearance() {
         .map(|o| o["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, vec![gid]);
+    // The store picks within the clearance: a page of one, oldest first, is the green
+    // object (not an empty page where the amber one was left out).
+    let first = app
+        .get("/api/v1/objects?type=indicator&order=seq&limit=1", &secret)
+        .await
+        .json();
+    assert_eq!(first["objects"][0]["id"], gid, "{first}");
+    assert_eq!(first["objects"].as_array().unwrap().len(), 1, "{first}");
     app.get(&format!("/api/v1/objects/{aid}"), &secret)
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
