@@ -244,6 +244,18 @@ pub fn pending(
     subs: &[Subscription],
     after: i64,
 ) -> Result<(Vec<Pending>, i64)> {
+    pending_up_to(store, me, subs, after, usize::MAX)
+}
+
+/// As [`pending`], reading about `max_versions` versions at most (whole pages of 500), so
+/// that a large import is taken in steps: call again from the returned `seq`.
+pub fn pending_up_to(
+    store: &dyn Store,
+    me: &str,
+    subs: &[Subscription],
+    after: i64,
+    max_versions: usize,
+) -> Result<(Vec<Pending>, i64)> {
     let peers: std::collections::HashMap<String, concord_store::federation::PeerRecord> = store
         .peers()?
         .into_iter()
@@ -251,6 +263,7 @@ pub fn pending(
         .collect();
     let mut out = Vec::new();
     let mut cursor = after;
+    let mut read = 0usize;
     let mut q = ListQuery {
         order: Order::BySeq,
         cursor: Some(after),
@@ -259,6 +272,7 @@ pub fn pending(
     };
     loop {
         let page = store.list_versions(&q)?;
+        read = read.saturating_add(page.objects.len());
         for o in &page.objects {
             cursor = cursor.max(o.seq);
             if subs.is_empty() {
@@ -288,8 +302,8 @@ pub fn pending(
             }
         }
         match page.next {
-            Some(n) => q.cursor = Some(n),
-            None => break,
+            Some(n) if read < max_versions => q.cursor = Some(n),
+            _ => break,
         }
     }
     Ok((out, cursor))
@@ -522,6 +536,50 @@ mod tests {
         assert_eq!(subs[2].web, None);
         assert!(!WebDelivery::All(false).includes("alice"));
         assert!(crate::settings::Settings::parse("[[subscription]]\nweb = 3\n").is_err());
+    }
+
+    #[test]
+    fn pending_in_steps_reads_every_version_once() {
+        let store = concord_store::sqlite::SqliteStore::open_in_memory().unwrap();
+        let notes: Vec<Value> = (0..1200)
+            .map(|i| {
+                let mut v = json!({"type": "note", "spec_version": "2.1",
+                    "id": format!("note--00000000-0000-4000-8000-{i:012}"),
+                    "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                    "content": format!("n{i}"), "object_refs": ["identity--00000000-0000-4000-8000-000000000001"]});
+                if i % 3 == 0 {
+                    v["labels"] = json!(["urgent"]);
+                }
+                v
+            })
+            .collect();
+        let stored =
+            concord_store::import::import_values(&store, notes, 1000, &mut |_| {}).unwrap();
+        assert_eq!(stored.new, 1200);
+        let subs = [Subscription {
+            labels: vec!["urgent".into()],
+            ..Subscription::default()
+        }];
+        let (all, end) = pending(&store, "me", &subs, 0).unwrap();
+        assert_eq!(all.len(), 400);
+        let mut cursor = 0;
+        let mut steps = Vec::new();
+        let mut passes = 0;
+        loop {
+            let (got, next) = pending_up_to(&store, "me", &subs, cursor, 500).unwrap();
+            passes += 1;
+            if next == cursor {
+                break;
+            }
+            steps.extend(got);
+            cursor = next;
+        }
+        assert_eq!(cursor, end);
+        assert!(
+            passes >= 3,
+            "1200 versions in steps of about 500: {passes} passes"
+        );
+        assert_eq!(steps, all, "the same notifications, each once, in order");
     }
 
     #[test]
