@@ -6,7 +6,8 @@
 //! disappears from a plain feed gets a new version with `valid_until` set (it is not
 //! deleted); so do the indicators of an event that a MISP feed's `manifest.json` no
 //! longer lists (found through the event's grouping; only when the manifest was read
-//! whole); a failed or partial download expires nothing. A MISP feed's `hashes.csv`
+//! whole), and are current again if the event comes back; a failed or partial download
+//! expires nothing. A MISP feed's `hashes.csv`
 //! (MD5 of every value, for MISP's own look-ups) is not needed to import it and is not
 //! fetched.
 
@@ -113,6 +114,9 @@ pub struct FeedState {
     pub events: BTreeMap<String, i64>,
     /// MISP feeds: event uuid -> the id of the grouping it became.
     pub groupings: BTreeMap<String, String>,
+    /// MISP feeds: events that left the manifest (their indicators expired); one that
+    /// comes back is imported as current again.
+    pub expired_events: std::collections::BTreeSet<String>,
     /// Plain feeds: the indicator ids the feed held at its last complete run.
     pub ids: Vec<String>,
 }
@@ -225,6 +229,7 @@ pub fn run_feed(
         last_run: now.clone(),
         events: previous.events.clone(),
         groupings: previous.groupings.clone(),
+        expired_events: previous.expired_events.clone(),
         ids: previous.ids.clone(),
         ..FeedState::default()
     };
@@ -265,6 +270,11 @@ pub fn run_feed(
             };
         for entry in concord_formats::misp::feed::changed(&entries, &previous.events) {
             let at = join(&feed.url, &format!("{}.json", entry.uuid));
+            let back = state.expired_events.contains(&entry.uuid);
+            let event_args = ImportArgs {
+                bump_held: back,
+                ..args.clone()
+            };
             match fetcher.fetch(&at) {
                 Err(e) => state.errors.push(e.to_string()),
                 Ok(f) => {
@@ -274,13 +284,14 @@ pub fn run_feed(
                         f.len,
                         &at,
                         DEFAULT_BATCH,
-                        &args,
+                        &event_args,
                         &source,
                         false,
                     )?;
                     let t = add(t, &mut state);
                     state.events_fetched += 1;
                     if t.file_errors == 0 {
+                        state.expired_events.remove(&entry.uuid);
                         state.events.insert(entry.uuid.clone(), entry.timestamp);
                         state.groupings.insert(
                             entry.uuid.clone(),
@@ -388,6 +399,7 @@ fn expire_events(
     for uuid in gone {
         state.events.remove(&uuid);
         state.groupings.remove(&uuid);
+        state.expired_events.insert(uuid);
     }
     Ok(n)
 }

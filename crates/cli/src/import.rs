@@ -67,6 +67,11 @@ pub struct ImportArgs {
     /// The loaded warning lists.
     #[arg(skip)]
     pub lists: Option<Arc<WarningLists>>,
+    /// Records whose held version is newer (expired by a feed) get a `modified` just
+    /// after it, so that they are current again (plain feeds always; MISP feed events
+    /// back in the manifest after they left it).
+    #[arg(skip)]
+    pub bump_held: bool,
 }
 
 /// Whether an import argument is a MISP feed: `--format misp-feed`, or (with `auto`) a
@@ -411,7 +416,7 @@ pub fn import_reader(
     let mut totals = Totals::default();
     let mut objects = 0u64;
     let mut settled = Settled::new(store, rx, &bar, name, keep_ids);
-    settled.bump = is_plain;
+    settled.bump = is_plain || args.bump_held;
     // STIX input is taken as it is: its timestamps are its versions, and it may be
     // signed; settling and warning-list flags are for what Concord converts itself.
     settled.convert = !is_stix;

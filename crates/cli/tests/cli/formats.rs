@@ -682,6 +682,15 @@ fn formats_misp_feed_event_gone_from_the_manifest_expires_its_indicators() {
     // Forgotten: the next run expires nothing more.
     let (_, so, _) = feed_run(tmp.path(), "m");
     assert!(so.contains("0 expired"), "{so}");
+    // Back in the manifest: its indicators are current again (new versions).
+    std::fs::write(&manifest, &full).unwrap();
+    let (code, so, se) = feed_run(tmp.path(), "m");
+    assert_eq!(code, Some(0), "{so}{se}");
+    assert!(so.contains("1 events fetched"), "{so}");
+    assert!(
+        export(tmp.path(), &["--format", "lines"]).contains("brutal-escort.ru"),
+        "{so}"
+    );
 }
 
 #[test]
