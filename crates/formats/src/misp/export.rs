@@ -46,6 +46,13 @@ pub struct MispExporter {
     order: Vec<String>,
 }
 
+/// What every event of an export looks up: sightings by the object sighted, relationships
+/// by source.
+struct Context<'a> {
+    sightings: &'a HashMap<&'a str, Vec<&'a Value>>,
+    by_source: &'a HashMap<&'a str, Vec<&'a str>>,
+}
+
 /// What a STIX object became in one event.
 #[derive(Clone)]
 enum Shape {
@@ -205,6 +212,17 @@ impl MispExporter {
                     .push(v);
             }
         }
+        let mut by_source: HashMap<&str, Vec<&str>> = HashMap::new();
+        for id in &self.order {
+            let r = &self.objects[id];
+            if s(r, "type") == "relationship" {
+                by_source.entry(s(r, "source_ref")).or_default().push(id);
+            }
+        }
+        let ctx = Context {
+            sightings: &sightings,
+            by_source: &by_source,
+        };
         let mut events = Vec::new();
         for id in &self.order {
             let g = &self.objects[id];
@@ -219,7 +237,7 @@ impl MispExporter {
                 .filter_map(Value::as_str)
                 .collect();
             used.extend(refs.iter().copied());
-            events.push(self.event(g, &refs, &sightings));
+            events.push(self.event(g, &refs, &ctx));
         }
         let rest: Vec<&str> = self
             .order
@@ -238,12 +256,13 @@ impl MispExporter {
             let now = s(first, "modified").to_owned();
             let g = json!({"type": "grouping", "id": stable_id("grouping", &["concord-export", rest[0]]),
                 "name": "Concord export", "created": now, "modified": now});
-            events.push(self.event(&g, &rest, &sightings));
+            events.push(self.event(&g, &rest, &ctx));
         }
         events
     }
 
-    fn event(&self, g: &Value, refs: &[&str], sightings: &HashMap<&str, Vec<&Value>>) -> Value {
+    fn event(&self, g: &Value, refs: &[&str], ctx: &Context<'_>) -> Value {
+        let sightings = ctx.sightings;
         let ext = extension_of(g).and_then(|e| e.get("event"));
         let field = |k: &str| ext.and_then(|e| e.get(k)).cloned();
         let uuid = field("uuid")
@@ -327,7 +346,7 @@ impl MispExporter {
                 None => event_proposals.push(shadow),
             }
         }
-        let lines = self.relationships(refs, &shapes, &mut attributes, &mut objects);
+        let lines = self.relationships(refs, ctx, &shapes, &mut attributes, &mut objects);
         if !lines.is_empty() {
             let mut content = String::from(
                 "# Relationships\n\nRelationships between records of this event that MISP \
@@ -362,22 +381,33 @@ impl MispExporter {
     fn relationships(
         &self,
         refs: &[&str],
+        ctx: &Context<'_>,
         shapes: &HashMap<&str, Shape>,
         attributes: &mut [Value],
         objects: &mut [Value],
     ) -> Vec<String> {
-        let listed: HashSet<&str> = refs.iter().copied().collect();
+        // The relationships the event lists, and those from what it holds.
+        let mut candidates: Vec<&str> = Vec::new();
+        for r in refs {
+            if self
+                .objects
+                .get(*r)
+                .is_some_and(|o| s(o, "type") == "relationship")
+            {
+                candidates.push(r);
+            }
+            if shapes.contains_key(r) {
+                candidates.extend(ctx.by_source.get(r).into_iter().flatten().copied());
+            }
+        }
         let mut done = HashSet::new();
         let mut lines = Vec::new();
-        for id in &self.order {
+        for id in candidates {
+            if !done.insert(id) {
+                continue;
+            }
             let r = &self.objects[id];
-            if s(r, "type") != "relationship" {
-                continue;
-            }
             let (src, dst) = (s(r, "source_ref"), s(r, "target_ref"));
-            if !(listed.contains(id.as_str()) || shapes.contains_key(src)) || !done.insert(id) {
-                continue;
-            }
             let rel = s(r, "relationship_type");
             let uuid = uuid_part(id);
             let time = unix(s(r, "modified"));
