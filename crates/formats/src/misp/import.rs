@@ -261,6 +261,7 @@ impl<'a> Converter<'a> {
             .into_iter()
             .flatten()
             .enumerate()
+            .filter(|(_, a)| a.get("Relationship").is_some())
         {
             self.references(a, format!("{base}.Attribute[{i}]"));
         }

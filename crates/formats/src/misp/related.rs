@@ -14,7 +14,12 @@ impl Converter<'_> {
     /// analyst relationships (`Relationship`) of an object or attribute, to STIX
     /// relationships. A target outside the event is a warning; the rest goes on.
     pub(super) fn references(&mut self, o: &Value, path: String) {
-        if flag(o.get("deleted")) {
+        let has = |k: &str| {
+            o.get(k)
+                .and_then(Value::as_array)
+                .is_some_and(|l| !l.is_empty())
+        };
+        if !(has("ObjectReference") || has("Relationship")) || flag(o.get("deleted")) {
             return;
         }
         let Some(src_uuid) = o.get("uuid").and_then(Value::as_str) else {
