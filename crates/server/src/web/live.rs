@@ -5,8 +5,8 @@
 //! `aria-live` region) and listed at `GET /notifications` (no JavaScript needed).
 //!
 //! One task follows the store from its head at start-up (history is not replayed), picks
-//! versions with `concord_response::notify::pending` (the same filters as webhook and
-//! e-mail delivery) and keeps the last [`RECENT`] notifications. A user gets only those
+//! versions with `concord_response::notify::pending_up_to` (the same filters as webhook
+//! and e-mail delivery; a large import in steps) and keeps the last [`RECENT`] notifications. A user gets only those
 //! addressed to them and at or below their TLP clearance (object and granular markings,
 //! [`super::view::object_tlp`]). An event stream ends after [`STREAM_LIFE`] (so a server
 //! shutting down never waits long for it); the browser reconnects with `Last-Event-ID`
@@ -23,7 +23,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use concord_response::notify::{Subscription, pending};
+use concord_response::notify::{Subscription, pending_up_to};
 use concord_response::settings::{FILE_NAME, Settings};
 use concord_stix::Tlp;
 use concord_store::Store;
@@ -44,6 +44,10 @@ pub const RECENT: usize = 200;
 pub const STREAM_LIFE: Duration = Duration::from_secs(15);
 /// Pause between looks at the store while web subscriptions exist.
 const ACTIVE_PAUSE: Duration = Duration::from_millis(250);
+/// Versions read per look at the store (a large import is taken in steps).
+const VERSIONS_PER_PASS: usize = 2000;
+/// Longest name shown in a notification (a name can be a whole STIX pattern).
+const MAX_NAME: usize = 200;
 /// Pause between looks at `response.toml` while it has no web subscription.
 const IDLE_PAUSE: Duration = Duration::from_secs(2);
 
@@ -187,6 +191,16 @@ fn web_subscriptions(dir: &std::path::Path) -> Result<Vec<Subscription>, String>
         .collect())
 }
 
+/// `name` cut to [`MAX_NAME`] characters, with an ellipsis when cut.
+fn shortened(name: String) -> String {
+    if name.chars().count() <= MAX_NAME {
+        return name;
+    }
+    let mut short: String = name.chars().take(MAX_NAME - 1).collect();
+    short.push('…');
+    short
+}
+
 /// One look at the store: the notes after `cursor` and the cursor to go on from, or
 /// `None` when there is no web subscription.
 fn pass(
@@ -199,7 +213,8 @@ fn pass(
     if subs.is_empty() {
         return Ok(None);
     }
-    let (found, next) = pending(store, me, &subs, cursor).map_err(|e| e.to_string())?;
+    let (found, next) =
+        pending_up_to(store, me, &subs, cursor, VERSIONS_PER_PASS).map_err(|e| e.to_string())?;
     let at = concord_stix::Timestamp::now_millis().to_string();
     let mut notes: Vec<Note> = Vec::new();
     for p in found {
@@ -226,7 +241,7 @@ fn pass(
             seq,
             id: v["id"].as_str().unwrap_or("").to_owned(),
             object_type: v["type"].as_str().unwrap_or("").to_owned(),
-            name: display_name(v),
+            name: shortened(display_name(v)),
             tlp: object_tlp(v),
             subscriptions: vec![sub.name.clone()],
             users,
@@ -446,5 +461,10 @@ mod tests {
                 .collect(),
         );
         assert_eq!(live.recent_for(&user("bob", Tlp::Red), 0).len(), RECENT);
+        assert_eq!(live.position(), 9 + RECENT as i64);
+        assert_eq!(shortened("x".repeat(MAX_NAME)).chars().count(), MAX_NAME);
+        let long = shortened("y".repeat(5000));
+        assert_eq!(long.chars().count(), MAX_NAME);
+        assert!(long.ends_with('…'));
     }
 }
