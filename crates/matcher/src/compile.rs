@@ -119,6 +119,8 @@ pub(crate) fn quick_keys(text: &str, subdomains: bool) -> Option<Vec<Key>> {
         return None;
     }
     let key = match op {
+        // A digest's hex digits are its key in either case (checked above).
+        "=" if kind.hash_len().is_some() => keys::key_of(kind, lit)?,
         "=" => keys::key_of(kind, &crate::Observable::new(kind, lit)?.value)?,
         "ISSUBSET" if matches!(kind, Kind::Ipv4 | Kind::Ipv6) => {
             let (ip, len) = crate::normalize::ip_net(lit)?;

@@ -92,11 +92,108 @@ struct HashTables {
     sha512: Map<[u8; 64]>,
 }
 
-fn add_to<K: Zero + std::hash::Hash + Eq>(m: &mut Map<K>, k: K, slot: u32, o: &mut Overflow) {
+/// Adds `slot` under `k`: true if the key is new; else `dup` is given its posting.
+fn add_to<K: Zero + std::hash::Hash + Eq>(
+    m: &mut Map<K>,
+    k: K,
+    slot: u32,
+    dup: &mut dyn FnMut(&mut Posting),
+) -> bool {
     let (p, new) = m.entry(k, slot);
     if !new {
-        o.add(p, slot);
+        dup(p);
     }
+    new
+}
+
+/// The tables of fixed-size keys, borrowed apart from the rest of the index (so that
+/// string keys and slots can be filled on other threads meanwhile).
+struct FixedTables<'a> {
+    hashes: &'a mut [HashTables; 2],
+    ipv4: &'a mut Map<u32>,
+    ipv6: &'a mut Map<u128>,
+    cidr4: &'a mut Map<u64>,
+    cidr4_lens: &'a mut u64,
+    cidr6: &'a mut Map<(u128, u8)>,
+    cidr6_lens: &'a mut u128,
+    macs: &'a mut Map<[u8; 6]>,
+    asns: &'a mut Map<u32>,
+}
+
+impl FixedTables<'_> {
+    /// Adds `slot` under a fixed-size `key` (see [`add_to`]); a string key is not theirs
+    /// (false).
+    fn add(&mut self, key: &Key, slot: u32, dup: &mut dyn FnMut(&mut Posting)) -> bool {
+        match *key {
+            Key::Hash(family, bytes) => {
+                let t = &mut self.hashes[usize::from(family.min(1))];
+                match bytes {
+                    HashBytes::H16(a) => add_to(&mut t.md5, a, slot, dup),
+                    HashBytes::H20(a) => add_to(&mut t.sha1, a, slot, dup),
+                    HashBytes::H32(a) => add_to(&mut t.sha256, a, slot, dup),
+                    HashBytes::H64(a) => add_to(&mut t.sha512, a, slot, dup),
+                }
+            }
+            Key::Ip(IpAddr::V4(v)) => add_to(self.ipv4, u32::from(v), slot, dup),
+            Key::Ip(IpAddr::V6(v)) => add_to(self.ipv6, u128::from(v), slot, dup),
+            Key::Net(IpAddr::V4(v), len) => {
+                let len = u32::from(len.min(31));
+                *self.cidr4_lens |= 1 << len;
+                add_to(self.cidr4, net4(u32::from(v), len), slot, dup)
+            }
+            Key::Net(IpAddr::V6(v), len) => {
+                let len = u32::from(len.min(127));
+                *self.cidr6_lens |= 1 << len;
+                add_to(self.cidr6, net6(u128::from(v), len), slot, dup)
+            }
+            Key::Mac(m) => add_to(self.macs, m, slot, dup),
+            Key::Asn(n) => add_to(self.asns, n, slot, dup),
+            Key::Str(..) => false,
+        }
+    }
+}
+
+/// What a batch does to the slots for one indicator: add it (how, and its pattern if the
+/// evaluator needs it), or (`None`) remove the id.
+type SlotOp = Option<(Added, Option<Pattern>)>;
+
+/// How an indicator is matched, from its plan.
+fn how(decided: bool, keyed: bool) -> Added {
+    match (decided, keyed) {
+        (true, _) => Added::Indexed,
+        (false, true) => Added::Fallback,
+        (false, false) => Added::EveryObservation,
+    }
+}
+
+/// A new live slot for `ind`, replacing the live slot of the same id if there is one
+/// (see [`Slots::replace`]).
+fn push_slot(
+    slots: &mut Slots,
+    patterns: &mut HashMap<u32, Pattern, FixedState>,
+    every: &mut Vec<u32>,
+    ind: &IndicatorInput,
+    how: Added,
+) -> u32 {
+    let until = ind.valid_until.map_or(i64::MAX, |t| clamp(t.unix_nanos()));
+    let (slot, old) = slots.replace(&ind.id, until, how != Added::Indexed);
+    if let Some(old) = old {
+        patterns.remove(&old);
+        every.retain(|&s| s != old);
+    }
+    slot
+}
+
+/// Marks `slot` dead and forgets its pattern.
+fn kill(
+    slots: &mut Slots,
+    patterns: &mut HashMap<u32, Pattern, FixedState>,
+    every: &mut Vec<u32>,
+    slot: u32,
+) {
+    slots.kill(slot);
+    patterns.remove(&slot);
+    every.retain(|&s| s != slot);
 }
 
 /// The block of `len` leading bits of `bits` (an IPv4 address) as a `cidr4` key.
@@ -168,6 +265,7 @@ impl Index {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
         let mut errors = Vec::new();
         let mut iter = indicators.into_iter();
+        self.slots.reserve(iter.size_hint().0);
         let first: Vec<I> = iter.by_ref().take(BATCH).collect();
         if threads < 2 || first.len() < 1024 {
             for ind in &first {
@@ -203,19 +301,139 @@ impl Index {
             while !pending.is_empty() {
                 let next: Vec<I> = iter.by_ref().take(BATCH).collect();
                 let next = spawn(next);
-                for h in pending {
-                    let (part, prepared) =
-                        h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-                    for (ind, p) in part.iter().zip(prepared) {
-                        if let Err(e) = self.apply(ind.borrow(), p) {
-                            errors.push(e);
-                        }
-                    }
-                }
+                let done: Vec<(Vec<I>, Vec<Prepared>)> = pending
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect();
+                let batch = done
+                    .into_iter()
+                    .flat_map(|(part, prepared)| part.into_iter().zip(prepared));
+                self.apply_many(batch, &mut errors);
                 pending = next;
             }
         });
         errors
+    }
+
+    /// [`Index::apply`] for a batch, in order, with the same result: slots (ids, flags,
+    /// patterns), string keys and fixed-size keys are three disjoint parts of the index,
+    /// filled on three threads. Slot numbers are known before (the next free one per
+    /// planned indicator); a key already present (its posting gains an overflow entry)
+    /// is left to this thread afterwards, in order, so every posting list keeps the order
+    /// of one-by-one adding.
+    fn apply_many<I: Borrow<IndicatorInput> + Send>(
+        &mut self,
+        batch: impl Iterator<Item = (I, Prepared)>,
+        errors: &mut Vec<CompileError>,
+    ) {
+        let mut ops: Vec<(I, SlotOp)> = Vec::new();
+        let mut strs: Vec<(u32, Key)> = Vec::new();
+        let mut fixed: Vec<(u32, Key)> = Vec::new();
+        let mut next = u32::try_from(self.slots.len()).unwrap_or(u32::MAX >> 1);
+        for (ind, p) in batch {
+            match p {
+                Prepared::NotCurrent => ops.push((ind, None)),
+                Prepared::Invalid(e) => errors.push(e),
+                Prepared::Plan(plan) => {
+                    let Planned {
+                        keys,
+                        decided,
+                        keyed,
+                        pattern,
+                    } = *plan;
+                    for k in keys {
+                        match k {
+                            Key::Str(..) => strs.push((next, k)),
+                            _ => fixed.push((next, k)),
+                        }
+                    }
+                    ops.push((ind, Some((how(decided, keyed), pattern))));
+                    next = next.saturating_add(1);
+                }
+            }
+        }
+        let Index {
+            slots,
+            hashes,
+            ipv4,
+            ipv6,
+            cidr4,
+            cidr4_lens,
+            cidr6,
+            cidr6_lens,
+            macs,
+            asns,
+            strings,
+            patterns,
+            every,
+            ..
+        } = self;
+        let mut fixed_tables = FixedTables {
+            hashes,
+            ipv4,
+            ipv6,
+            cidr4,
+            cidr4_lens,
+            cidr6,
+            cidr6_lens,
+            macs,
+            asns,
+        };
+        let (str_later, fixed_later) = std::thread::scope(|sc| {
+            let slots_done = sc.spawn(move || {
+                for (ind, op) in ops {
+                    let ind = ind.borrow();
+                    let Some((how, pattern)) = op else {
+                        if let Some(slot) = slots.find(&ind.id) {
+                            kill(slots, patterns, every, slot);
+                        }
+                        continue;
+                    };
+                    let slot = push_slot(slots, patterns, every, ind, how);
+                    if let (Added::EveryObservation | Added::Fallback, Some(p)) = (how, pattern) {
+                        if how == Added::EveryObservation {
+                            every.push(slot);
+                        }
+                        patterns.insert(slot, p);
+                    }
+                }
+            });
+            let strs_done = sc.spawn(move || {
+                let (mut later, mut added, mut suffix) = (Vec::new(), 0, 0);
+                for (slot, k) in strs {
+                    let Key::Str(tag, s) = &k else { continue };
+                    match strings.add(*tag as u8, s, slot, &mut |_| {}) {
+                        Some(true) => {
+                            added += 1;
+                            suffix += usize::from(*tag == StrTag::DomainSuffix);
+                        }
+                        Some(false) => later.push((slot, k)),
+                        None => {}
+                    }
+                }
+                (later, added, suffix)
+            });
+            let (mut later, mut added) = (Vec::new(), 0);
+            for (slot, k) in fixed {
+                if fixed_tables.add(&k, slot, &mut |_| {}) {
+                    added += 1;
+                } else {
+                    later.push((slot, k));
+                }
+            }
+            slots_done
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            let (str_later, str_added, suffix) = strs_done
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            self.keys += added + str_added;
+            self.suffix_keys += suffix;
+            (str_later, later)
+        });
+        for (slot, k) in str_later.into_iter().chain(fixed_later) {
+            self.insert(k, slot);
+        }
     }
 
     /// Adds (or replaces) one indicator if it is current at `now`.
@@ -239,14 +457,14 @@ impl Index {
             keyed,
             pattern,
         } = *plan;
-        self.remove(&ind.id);
-        let until = ind.valid_until.map_or(i64::MAX, |t| clamp(t.unix_nanos()));
-        let how = match (decided, keyed) {
-            (true, _) => Added::Indexed,
-            (false, true) => Added::Fallback,
-            (false, false) => Added::EveryObservation,
-        };
-        let slot = self.slots.push(&ind.id, until, how != Added::Indexed);
+        let how = how(decided, keyed);
+        let slot = push_slot(
+            &mut self.slots,
+            &mut self.patterns,
+            &mut self.every,
+            ind,
+            how,
+        );
         for key in keys {
             self.insert(key, slot);
         }
@@ -290,9 +508,7 @@ impl Index {
     }
 
     fn kill(&mut self, slot: u32) {
-        self.slots.kill(slot);
-        self.patterns.remove(&slot);
-        self.every.retain(|&s| s != slot);
+        kill(&mut self.slots, &mut self.patterns, &mut self.every, slot);
     }
 
     /// Share of stored keys that belong to dead indicators, 0.0 to 1.0: rebuild when high.
@@ -353,38 +569,30 @@ impl Index {
     fn insert(&mut self, key: Key, slot: u32) {
         let o = &mut self.overflow;
         self.keys += 1;
-        match key {
-            Key::Hash(family, bytes) => {
-                let t = &mut self.hashes[usize::from(family.min(1))];
-                match bytes {
-                    HashBytes::H16(a) => add_to(&mut t.md5, a, slot, o),
-                    HashBytes::H20(a) => add_to(&mut t.sha1, a, slot, o),
-                    HashBytes::H32(a) => add_to(&mut t.sha256, a, slot, o),
-                    HashBytes::H64(a) => add_to(&mut t.sha512, a, slot, o),
-                }
+        if let Key::Str(tag, s) = key {
+            if self
+                .strings
+                .add(tag as u8, &s, slot, &mut |p| o.add(p, slot))
+                .is_none()
+            {
+                self.keys -= 1;
+            } else if tag == StrTag::DomainSuffix {
+                self.suffix_keys += 1;
             }
-            Key::Ip(IpAddr::V4(v)) => add_to(&mut self.ipv4, u32::from(v), slot, o),
-            Key::Ip(IpAddr::V6(v)) => add_to(&mut self.ipv6, u128::from(v), slot, o),
-            Key::Net(IpAddr::V4(v), len) => {
-                let len = u32::from(len.min(31));
-                self.cidr4_lens |= 1 << len;
-                add_to(&mut self.cidr4, net4(u32::from(v), len), slot, o);
-            }
-            Key::Net(IpAddr::V6(v), len) => {
-                let len = u32::from(len.min(127));
-                self.cidr6_lens |= 1 << len;
-                add_to(&mut self.cidr6, net6(u128::from(v), len), slot, o);
-            }
-            Key::Str(tag, s) => {
-                if !self.strings.add(tag as u8, &s, slot, o) {
-                    self.keys -= 1;
-                } else if tag == StrTag::DomainSuffix {
-                    self.suffix_keys += 1;
-                }
-            }
-            Key::Mac(m) => add_to(&mut self.macs, m, slot, o),
-            Key::Asn(n) => add_to(&mut self.asns, n, slot, o),
+            return;
         }
+        let mut t = FixedTables {
+            hashes: &mut self.hashes,
+            ipv4: &mut self.ipv4,
+            ipv6: &mut self.ipv6,
+            cidr4: &mut self.cidr4,
+            cidr4_lens: &mut self.cidr4_lens,
+            cidr6: &mut self.cidr6,
+            cidr6_lens: &mut self.cidr6_lens,
+            macs: &mut self.macs,
+            asns: &mut self.asns,
+        };
+        t.add(&key, slot, &mut |p| o.add(p, slot));
     }
 
     /// Calls `f` with every live slot that one of the observable's keys hits.

@@ -48,27 +48,65 @@ impl Slots {
             && (!other || self.other.get(&slot).is_some_and(|t| &**t == id))
     }
 
-    /// A new live slot.
-    pub(crate) fn push(&mut self, id: &str, until: i64, eval: bool) -> u32 {
+    /// Room for `n` more slots.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.uuid.reserve(n);
+        self.until.reserve(n);
+        self.flags.reserve(n);
+        let uuid = &self.uuid;
+        self.by_id
+            .reserve(n, |&s| HASHER.hash_one(uuid[s as usize]));
+    }
+
+    /// A new live slot for `id`; the live slot that had this id, if any, is marked dead
+    /// and returned (one parse of the id and one probe of the id table for both).
+    pub(crate) fn replace(&mut self, id: &str, until: i64, eval: bool) -> (u32, Option<u32>) {
         let slot = u32::try_from(self.uuid.len()).unwrap_or(u32::MAX >> 1);
         let (u, other) = Self::key(id);
-        self.uuid.push(u);
-        self.until.push(until);
+        let Slots {
+            uuid,
+            until: untils,
+            flags,
+            other: others,
+            by_id,
+            live,
+        } = self;
+        let same = |s: u32| {
+            let s = s as usize;
+            uuid[s] == u
+                && (flags[s] & OTHER != 0) == other
+                && (!other || others.get(&(s as u32)).is_some_and(|t| &**t == id))
+        };
+        let old = match by_id.entry(
+            HASHER.hash_one(u),
+            |&s| same(s),
+            |&s| HASHER.hash_one(uuid[s as usize]),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(mut e) => {
+                Some(std::mem::replace(e.get_mut(), slot))
+            }
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(slot);
+                None
+            }
+        };
+        if let Some(o) = old {
+            flags[o as usize] &= !ALIVE;
+            *live -= 1;
+        }
+        uuid.push(u);
+        untils.push(until);
         let mut f = ALIVE;
         if eval {
             f |= EVAL;
         }
         if other {
             f |= OTHER;
-            self.other.insert(slot, id.into());
+            others.insert(slot, id.into());
         }
-        self.flags.push(f);
-        let uuid = &self.uuid;
-        self.by_id.insert_unique(HASHER.hash_one(u), slot, |&s| {
-            HASHER.hash_one(uuid[s as usize])
-        });
-        self.live += 1;
-        slot
+        flags.push(f);
+        *live += 1;
+        (slot, old)
     }
 
     /// The live slot of `id`.

@@ -72,11 +72,18 @@ impl StrTable {
         (arena[off + 2], &arena[off + 3..off + 3 + len])
     }
 
-    /// Adds `slot` under (`tag`, `s`); false if the string is too long to index (64 KiB)
-    /// or the arena is full (4 GiB).
-    pub(crate) fn add(&mut self, tag: u8, s: &str, slot: u32, overflow: &mut Overflow) -> bool {
+    /// Adds `slot` under (`tag`, `s`): `Some(true)` if the string is new, `Some(false)` if
+    /// it was present (then `dup` is given its posting), `None` if the string is too long
+    /// to index (64 KiB) or the arena is full (4 GiB).
+    pub(crate) fn add(
+        &mut self,
+        tag: u8,
+        s: &str,
+        slot: u32,
+        dup: &mut dyn FnMut(&mut Posting),
+    ) -> Option<bool> {
         let (Ok(len), Ok(off)) = (u16::try_from(s.len()), u32::try_from(self.arena.len())) else {
-            return false;
+            return None;
         };
         let h = hash(tag, s.as_bytes());
         let arena = &self.arena;
@@ -84,8 +91,8 @@ impl StrTable {
             .table
             .find_mut(h, |&(o, _)| Self::entry(arena, o) == (tag, s.as_bytes()));
         if let Some((_, p)) = found {
-            overflow.add(p, slot);
-            return true;
+            dup(p);
+            return Some(false);
         }
         self.arena.extend_from_slice(&len.to_le_bytes());
         self.arena.push(tag);
@@ -95,7 +102,7 @@ impl StrTable {
             let (t, b) = Self::entry(arena, o);
             hash(t, b)
         });
-        true
+        Some(true)
     }
 
     /// The posting of (`tag`, `s`).
