@@ -1,5 +1,5 @@
 //! The dashboard (`GET /`): counts by type, TLP level and source over the last 30 days as
-//! SVG charts, recent objects and sightings, and the state of peers and feeds (feeds as
+//! SVG charts, recent objects, sightings and incidents (alerts marked), and the state of peers and feeds (feeds as
 //! the CLI records them in the data directory, see `feeds`).
 //!
 //! Counting current objects is one scan of the store, too slow to repeat per page at a
@@ -411,6 +411,9 @@ pub async fn page(
                             li {
                                 a href={ "/incidents/" (v.get("id").and_then(serde_json::Value::as_str).unwrap_or("")) } { bdi { (display_name(&v)) } }
                                 " " (layout::tlp_badge(crate::web::view::object_tlp(&v)))
+                                @if concord_response::alert::alert_info(&v).is_some() {
+                                    " " span.tlp.tlp-amber { (l.t("incident-alert")) }
+                                }
                             }
                         }
                     }

@@ -390,6 +390,23 @@ async fn incidents_are_listed_with_their_timeline_within_the_clearance() {
         reader.get(&format!("/incidents/{red}")).await.status,
         StatusCode::NOT_FOUND
     );
+    // The dashboard lists it among the recent incidents, marked once it is an alert.
+    let dash = reader.get("/").await;
+    assert!(dash.page().contains("Ransomware at a hospital"));
+    assert!(!dash.body.contains("tlp-amber\">alert<"));
+    web.store()
+        .put_peer(&concord_store::federation::PeerRecord {
+            node_id: "node-b".into(),
+            name: "CERT B".into(),
+            url: "https://b.example".into(),
+            added: T.into(),
+            ..Default::default()
+        })
+        .unwrap();
+    concord_response::alert::send(&**web.store(), &green, &["node-b".to_owned()]).unwrap();
+    let dash = reader.get("/").await;
+    assert!(dash.page().contains("tlp-amber\">alert<"), "{}", dash.body);
+    assert!(!dash.body.contains("Secret red incident"));
     let mut admin = web.signed_in("admin").await;
     assert!(
         admin
