@@ -95,8 +95,9 @@ pub struct ListedRow<'a> {
     pub id: &'a str,
     /// `modified`, else `created`, else empty (unversioned SCOs).
     pub version: &'a str,
-    /// The object's JSON (RFC 8785 canonical text).
-    pub json: &'a str,
+    /// The object's JSON (RFC 8785 canonical text, as the store wrote it: bytes, not
+    /// checked again for UTF-8 on the way out), or empty when not asked for.
+    pub json: &'a [u8],
 }
 
 impl StoredObject {
@@ -246,11 +247,12 @@ pub trait Store: Send + Sync + users::Users + federation::FederationStore {
     /// A page of current versions.
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
     /// The page `list` would answer, handed to `each` row by row without copying the
-    /// rows out of the store (for answers that are written straight into a response);
-    /// returns how many rows were handed over.
+    /// rows out of the store (for answers that are written straight into a response),
+    /// with each row's JSON when `with_json`; returns how many rows were handed over.
     fn list_borrowed(
         &self,
         query: &ListQuery,
+        with_json: bool,
         each: &mut dyn FnMut(&ListedRow<'_>),
     ) -> Result<usize, StoreError>;
     /// A page of every version (current or not) by `seq`, lowest first, filtered by the

@@ -426,12 +426,13 @@ impl Store for SqliteStore {
     fn list_borrowed(
         &self,
         q: &ListQuery,
+        with_json: bool,
         each: &mut dyn FnMut(&crate::ListedRow<'_>),
     ) -> Result<usize, StoreError> {
         if q.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
             self.catch_up()?;
         }
-        self.read(|c| query::list_borrowed(c, q, each))
+        self.read(|c| query::list_borrowed(c, q, with_json, each))
     }
 
     fn list_versions(&self, q: &ListQuery) -> Result<Page, StoreError> {

@@ -14,8 +14,8 @@ pub(super) fn list_versions(c: &Connection, q: &ListQuery) -> Result<Page, Store
     let mut sql = "SELECT seq, date_added, is_current, json FROM versions WHERE seq > ?".to_owned();
     let mut args: Vec<Value> = vec![Value::Integer(q.cursor.unwrap_or(0))];
     push_filters(&mut sql, &mut args, q);
-    sql.push_str(" ORDER BY seq ASC LIMIT ?");
-    args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    // The page size is part of the SQL, not a parameter (see `query::list_sql`).
+    sql.push_str(&format!(" ORDER BY seq ASC LIMIT {limit}"));
     let mut st = c.prepare_cached(&sql)?;
     let objects: Vec<StoredObject> = st
         .query_map(params_from_iter(args), |r| {

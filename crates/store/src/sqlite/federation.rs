@@ -288,12 +288,13 @@ impl FederationStore for SqliteStore {
     ) -> Result<Vec<(i64, String, String, String)>, StoreError> {
         let limit = i64::try_from(limit.clamp(1, 100_000)).unwrap_or(100_000);
         self.read(|c| {
-            let mut st = c.prepare_cached(
+            // The limit is part of the SQL, not a parameter (see `query::list_sql`).
+            let mut st = c.prepare_cached(&format!(
                 "SELECT v.seq, v.id, v.version, v.json FROM versions v \
                  LEFT JOIN provenance p ON p.id = v.id AND p.version = v.version \
-                 WHERE v.seq > ?1 AND p.id IS NULL ORDER BY v.seq LIMIT ?2",
-            )?;
-            let rows = st.query_map(params![after, limit], |r| {
+                 WHERE v.seq > ?1 AND p.id IS NULL ORDER BY v.seq LIMIT {limit}"
+            ))?;
+            let rows = st.query_map(params![after], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -385,16 +386,17 @@ impl FederationStore for SqliteStore {
             let rows = match peer {
                 Some(p) => {
                     let mut st = c.prepare_cached(&format!(
-                        "SELECT {cols} FROM audit WHERE peer = ?1 AND n > ?2 ORDER BY n LIMIT ?3"
+                        "SELECT {cols} FROM audit WHERE peer = ?1 AND n > ?2 ORDER BY n \
+                         LIMIT {limit}"
                     ))?;
-                    st.query_map(params![p, after, limit], audit_record)?
+                    st.query_map(params![p, after], audit_record)?
                         .collect::<Result<Vec<_>, _>>()?
                 }
                 None => {
                     let mut st = c.prepare_cached(&format!(
-                        "SELECT {cols} FROM audit WHERE n > ?1 ORDER BY n LIMIT ?2"
+                        "SELECT {cols} FROM audit WHERE n > ?1 ORDER BY n LIMIT {limit}"
                     ))?;
-                    st.query_map(params![after, limit], audit_record)?
+                    st.query_map(params![after], audit_record)?
                         .collect::<Result<Vec<_>, _>>()?
                 }
             };

@@ -38,14 +38,14 @@ pub(super) fn correlations(c: &Connection, id: &str) -> Result<Vec<Correlation>,
             id: id.to_owned(),
             reason: e.to_string(),
         })?;
-    let mut st = c.prepare_cached(
-        "SELECT id FROM idx.observables WHERE kind = ?1 AND value = ?2 AND id <> ?3 ORDER BY id LIMIT ?4",
-    )?;
+    // Limits are part of the SQL, not parameters (see `query::list_sql`).
+    let mut st = c.prepare_cached(&format!(
+        "SELECT id FROM idx.observables WHERE kind = ?1 AND value = ?2 AND id <> ?3 \
+         ORDER BY id LIMIT {CORRELATIONS_PER_VALUE}"
+    ))?;
     let mut out = Vec::new();
     for o in crate::observables::of(&ty, &map) {
-        let ids = st.query_map((&o.kind, &o.value, id, CORRELATIONS_PER_VALUE), |r| {
-            r.get::<_, String>(0)
-        })?;
+        let ids = st.query_map((&o.kind, &o.value, id), |r| r.get::<_, String>(0))?;
         for other in ids {
             let other = other?;
             out.push(Correlation {
@@ -61,10 +61,11 @@ pub(super) fn correlations(c: &Connection, id: &str) -> Result<Vec<Correlation>,
 
 /// `(path, target)` of every reference an object's current version makes.
 fn outgoing(c: &Connection, id: &str) -> Result<Vec<(String, String)>, StoreError> {
-    let mut st = c.prepare_cached(
-        "SELECT path, target FROM idx.refs WHERE source = ?1 ORDER BY path LIMIT ?2",
-    )?;
-    let rows = st.query_map((id, RELATED_PER_DIRECTION), |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let mut st = c.prepare_cached(&format!(
+        "SELECT path, target FROM idx.refs WHERE source = ?1 ORDER BY path \
+         LIMIT {RELATED_PER_DIRECTION}"
+    ))?;
+    let rows = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -154,10 +155,11 @@ pub(super) fn relationships(c: &Connection, id: &str) -> Result<Vec<Related>, St
         })
         .collect();
     let incoming: Vec<(String, String)> = {
-        let mut st = c.prepare_cached(
-            "SELECT source, path FROM idx.refs WHERE target = ?1 ORDER BY source, path LIMIT ?2",
-        )?;
-        let rows = st.query_map((id, RELATED_PER_DIRECTION), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let mut st = c.prepare_cached(&format!(
+            "SELECT source, path FROM idx.refs WHERE target = ?1 ORDER BY source, path \
+             LIMIT {RELATED_PER_DIRECTION}"
+        ))?;
+        let rows = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<Result<_, _>>()?
     };
     for (source, path) in incoming {

@@ -150,12 +150,13 @@ pub(super) fn index_chunk(c: &Connection, max: i64) -> Result<Position, StoreErr
     let mut ch = Changes::default();
     let mut upto = cursor;
     {
-        let mut rows = tx.prepare_cached(
+        // The batch size is part of the SQL, not a parameter (see `query::list_sql`).
+        let mut rows = tx.prepare_cached(&format!(
             "SELECT seq, id, is_current, replaces, json FROM main.versions \
-             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
+             WHERE seq > ?1 ORDER BY seq LIMIT {max}"
+        ))?;
         let mut old = tx.prepare_cached("SELECT type, json FROM main.versions WHERE seq = ?1")?;
-        let mut q = rows.query(params![cursor, max])?;
+        let mut q = rows.query(params![cursor])?;
         while let Some(r) = q.next()? {
             let seq: i64 = r.get(0)?;
             let id: String = r.get(1)?;

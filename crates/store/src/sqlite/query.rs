@@ -91,7 +91,7 @@ pub(super) fn push_filters(sql: &mut String, args: &mut Vec<Value>, q: &ListQuer
 }
 
 /// The `SELECT` of `columns` for a page of current versions as `q` asks, and its
-/// arguments (the page size is the last one).
+/// arguments.
 fn list_sql(columns: &str, q: &ListQuery) -> (String, Vec<Value>) {
     let limit = page_limit(q);
     let mut sql = format!("SELECT {columns} FROM versions WHERE is_current = 1");
@@ -117,11 +117,14 @@ fn list_sql(columns: &str, q: &ListQuery) -> (String, Vec<Value>) {
             args.push(Value::Text(pattern));
         }
     }
+    // The page size is part of the SQL, not a parameter: SQLite (with STAT4) marks a
+    // statement whose LIMIT is bound to be prepared again whenever its parameters are
+    // bound again, which is every reuse of a cached statement; a literal keeps the plan.
     sql.push_str(match q.order {
-        Order::NewestFirst => " ORDER BY seq DESC LIMIT ?",
-        Order::BySeq => " ORDER BY seq ASC LIMIT ?",
+        Order::NewestFirst => " ORDER BY seq DESC",
+        Order::BySeq => " ORDER BY seq ASC",
     });
-    args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    sql.push_str(&format!(" LIMIT {limit}"));
     (sql, args)
 }
 
@@ -142,9 +145,15 @@ pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
 pub(super) fn list_borrowed(
     c: &Connection,
     q: &ListQuery,
+    with_json: bool,
     each: &mut dyn FnMut(&ListedRow<'_>),
 ) -> Result<usize, StoreError> {
-    let (sql, args) = list_sql("seq, date_added, id, version, json", q);
+    let columns = if with_json {
+        "seq, date_added, id, version, json"
+    } else {
+        "seq, date_added, id, version, ''"
+    };
+    let (sql, args) = list_sql(columns, q);
     let mut st = c.prepare_cached(&sql)?;
     let mut rows = st.query(params_from_iter(args))?;
     let mut n = 0;
@@ -159,7 +168,9 @@ pub(super) fn list_borrowed(
             date_added: text(1)?,
             id: text(2)?,
             version: text(3)?,
-            json: text(4)?,
+            json: r.get_ref(4)?.as_bytes().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(4, Type::Text, Box::new(e))
+            })?,
         });
         n += 1;
     }

@@ -197,14 +197,14 @@ fn list_cleared(c: &Connection, q: &ClearedQuery) -> Result<Page, StoreError> {
         sql.push_str(" AND search.text LIKE ? ESCAPE '\\'");
         args.push(Value::Text(pattern));
     }
+    // The page size is part of the SQL, not a parameter (see `query::list_sql`).
     sql.push_str(&format!(
-        " ORDER BY {key} {} LIMIT ?",
+        " ORDER BY {key} {} LIMIT {limit}",
         match base.order {
             Order::NewestFirst => "DESC",
             Order::BySeq => "ASC",
         }
     ));
-    args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
     let mut st = c.prepare_cached(&sql)?;
     let objects: Vec<StoredObject> = st
         .query_map(params_from_iter(args), stored)?

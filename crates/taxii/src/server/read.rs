@@ -118,7 +118,7 @@ fn direct_page(
             // One more than asked: whether it exists says if more follow.
             limit: limit + 1,
         };
-        state.store.list_borrowed(&q, &mut |r| {
+        state.store.list_borrowed(&q, !manifest, &mut |r| {
             if n == limit {
                 more = true;
                 return;
@@ -144,7 +144,7 @@ fn direct_page(
                 push_json_str(&mut body, STIX_MEDIA_TYPE);
                 body.push(b'}');
             } else {
-                body.extend_from_slice(r.json.as_bytes());
+                body.extend_from_slice(r.json);
             }
             last.clear();
             last.push_str(r.date_added);
