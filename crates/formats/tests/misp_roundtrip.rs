@@ -377,6 +377,24 @@ fn relationships_are_exported_as_misp_users_read_them() {
         ends("relationship--e4e4e4e4-0000-4000-8000-000000000004").1,
         "indicator--d4d4d4d4-4444-4444-8444-444444444444"
     );
+    // Exported again with a relationship MISP cannot hold: one report, the new one.
+    let mut x = MispExporter::new();
+    for o in again.objects {
+        x.add(o);
+    }
+    x.add(serde_json::json!({"type": "relationship", "spec_version": "2.1",
+        "id": "relationship--e6e6e6e6-0000-4000-8000-000000000006", "created": NOW, "modified": NOW,
+        "relationship_type": "related-to", "source_ref": "indicator--d2d2d2d2-2222-4222-8222-222222222222",
+        "target_ref": "indicator--88888888-0000-4000-8000-000000000000"}));
+    let twice = x.events();
+    let reports = twice[0]["Event"]["EventReport"].as_array().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("indicator--88888888")
+    );
 }
 
 fn venv_python() -> Option<PathBuf> {

@@ -355,8 +355,12 @@ impl MispExporter {
             for l in lines {
                 content.push_str(&format!("- {l}\n"));
             }
+            // This export's report replaces the one an earlier export wrote (imported
+            // back as a note with the same uuid).
+            let report_uuid = uuid_part(&stable_id("note", &["concord-relationships", &uuid]));
+            reports.retain(|r| s(r, "uuid") != report_uuid);
             reports.push(json!({
-                "uuid": uuid_part(&stable_id("note", &["concord-relationships", &uuid])),
+                "uuid": report_uuid,
                 "name": "Relationships (Concord)",
                 "content": content,
                 "distribution": "5",
