@@ -1,8 +1,8 @@
 // Concord's page script, served from the binary (CSP script-src 'self'). Every page works
 // without it; it adds two things:
 // 1. live notifications: new objects matching the user's web subscriptions arrive over
-//    server-sent events (/notifications/live) and are shown in the page's aria-live
-//    region (text only: nothing received is ever parsed as HTML);
+//    server-sent events (/notifications/live, while the tab is visible) and are shown in
+//    the page's aria-live region (text only: nothing received is ever parsed as HTML);
 // 2. upload progress: a form with data-progress="ID" is sent with XMLHttpRequest, and the
 //    <progress> inside element ID shows the bytes sent. On any failure the form is sent
 //    the ordinary way;
@@ -15,16 +15,12 @@
 
   var region = document.getElementById('live');
   if (region && window.EventSource) {
-    var source = new EventSource('/notifications/live');
-    // The state of the channel, for tests and style: connecting, open.
-    region.setAttribute('data-state', 'connecting');
-    source.addEventListener('open', function () {
-      region.setAttribute('data-state', 'open');
-    });
-    source.addEventListener('error', function () {
-      region.setAttribute('data-state', 'connecting');
-    });
-    source.addEventListener('notification', function (e) {
+    // A stream is open only while the tab is visible (browsers allow few connections
+    // per server; hidden tabs give theirs back) and resumes from the last id it saw.
+    var source = null;
+    var lastId = '';
+    var show = function (e) {
+      lastId = e.lastEventId || lastId;
       var note;
       try {
         note = JSON.parse(e.data);
@@ -44,10 +40,33 @@
       }
       region.appendChild(p);
       while (region.children.length > 5) region.removeChild(region.firstElementChild);
-    });
-    window.addEventListener('pagehide', function () {
+    };
+    var connect = function () {
+      if (source) return;
+      source = new EventSource('/notifications/live' + (lastId ? '?after=' + encodeURIComponent(lastId) : ''));
+      // The state of the channel, for tests and style: connecting, open, closed.
+      region.setAttribute('data-state', 'connecting');
+      source.addEventListener('ready', function (e) {
+        lastId = e.lastEventId || lastId;
+        region.setAttribute('data-state', 'open');
+      });
+      source.addEventListener('notification', show);
+      source.addEventListener('error', function () {
+        region.setAttribute('data-state', 'connecting');
+      });
+    };
+    var disconnect = function () {
+      if (!source) return;
       source.close();
+      source = null;
+      region.setAttribute('data-state', 'closed');
+    };
+    document.addEventListener('visibilitychange', function () {
+      if (document.hidden) disconnect();
+      else connect();
     });
+    window.addEventListener('pagehide', disconnect);
+    if (!document.hidden) connect();
   }
 
   var job = document.querySelector('[data-job-status]');

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -307,9 +307,23 @@ fn event(l: Lang, n: &Note) -> Event {
         )
 }
 
-/// `GET /notifications/live`: the signed-in user's notifications as server-sent events
-/// (`event: notification`, `id: <seq>`, JSON data with `text`, `url`, `type`, `tlp`).
-pub async fn stream(ctx: Ctx, State(web): State<Web>, headers: HeaderMap) -> Response {
+/// The query of `/notifications/live`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct StreamQuery {
+    /// Where to resume, as `Last-Event-ID` (which wins): a page script that closed its
+    /// stream while its tab was hidden opens a new one from where it was.
+    after: Option<i64>,
+}
+
+/// `GET /notifications/live[?after=SEQ]`: the signed-in user's notifications as
+/// server-sent events: first `event: ready` (`id` the position the stream starts at),
+/// then `event: notification` (`id: <seq>`, JSON data with `text`, `url`, `type`, `tlp`).
+pub async fn stream(
+    ctx: Ctx,
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Response {
     let Some(user) = ctx.user().cloned() else {
         // An event source cannot sign in: no redirect, so it stops retrying.
         return StatusCode::UNAUTHORIZED.into_response();
@@ -322,14 +336,17 @@ pub async fn stream(ctx: Ctx, State(web): State<Web>, headers: HeaderMap) -> Res
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok());
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or(query.after);
     let position = after.unwrap_or_else(|| web.live.position());
     let rx = web.live.tx.subscribe();
     let backlog = web.live.recent_for(&user, position);
     let last = backlog.last().map_or(position, |n| n.seq);
     let first: Vec<Result<Event, Infallible>> = [Ok(Event::default()
         .retry(Duration::from_secs(1))
-        .id(position.to_string()))]
+        .id(position.to_string())
+        .event("ready")
+        .data(json!({"position": position}).to_string()))]
     .into_iter()
     .chain(backlog.iter().map(|n| Ok(event(l, n))))
     .collect();

@@ -87,10 +87,9 @@ async function submitImport(page, file) {
   await page.waitForURL((u) => u.href !== before && u.pathname.startsWith('/import/jobs/'));
 }
 
-// Imports an object labelled "urgent" in a second tab while `page` stays open, and
-// waits for its notification in `page`'s live region.
-async function liveNotification(context, page, name, id) {
-  await page.waitForSelector('#live[data-state=open]', { state: 'attached' });
+// Imports an object labelled "urgent" in a second tab, and waits until the node has
+// published its notification (listed on the notifications page).
+async function importUrgent(context, name, id) {
   const tab = await context.newPage();
   await tab.goto(`${base}/import`);
   const doc = {
@@ -103,11 +102,31 @@ async function liveNotification(context, page, name, id) {
     }],
   };
   await importFile(tab, { name: 'urgent.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)) });
+  for (let i = 0; i < 100; i++) {
+    await tab.goto(`${base}/notifications`);
+    if ((await tab.locator('main table a', { hasText: name }).count()) > 0) break;
+    await tab.waitForTimeout(200);
+  }
   await tab.close();
+}
+
+// Imports an urgent object in a second tab while `page` stays open, and waits for its
+// notification in `page`'s live region.
+async function liveNotification(context, page, name, id) {
+  await page.waitForSelector('#live[data-state=open]', { state: 'attached' });
+  await importUrgent(context, name, id);
   const note = page.locator('#live a', { hasText: name });
   await note.waitFor({ timeout: 15000 });
   check((await note.count()) === 1, `the live notification of "${name}" appears on the open page`);
   check((await note.getAttribute('href')) === `/objects/${id}`, 'the notification links to the object');
+}
+
+// Makes `page` look hidden or visible to its script (as switching tabs does).
+async function setHidden(page, hidden) {
+  await page.evaluate((h) => {
+    Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
 }
 
 // A bundle of `n` indicators (numbered from `from`), big enough for an import to take a
@@ -264,6 +283,14 @@ try {
   await page.goto(`${base}/objects`);
   await liveNotification(context, page, 'Urgent: phishing wave', 'campaign--2d1b7f6e-3f2a-4d7e-9b61-2a4f5e6d7c90');
   await visit(page, 'live-notification', 'en');
+  // A hidden tab gives its stream back; visible again, it shows what came meanwhile.
+  await setHidden(page, true);
+  check((await page.getAttribute('#live', 'data-state')) === 'closed', 'a hidden tab closes its live stream');
+  await importUrgent(context, 'Urgent: second wave', 'campaign--4d1b7f6e-3f2a-4d7e-9b61-2a4f5e6d7c92');
+  check((await page.locator('#live a', { hasText: 'Urgent: second wave' }).count()) === 0, 'nothing arrives while hidden');
+  await setHidden(page, false);
+  await page.locator('#live a', { hasText: 'Urgent: second wave' }).waitFor({ timeout: 15000 });
+  check((await page.locator('#live a').count()) === 2, 'visible again, the tab shows the notification it missed, once');
   await page.click('a[href="/notifications"]');
   check((await page.locator('main table a', { hasText: 'Urgent: phishing wave' }).count()) === 1, 'the notifications page lists it');
   await visit(page, 'notifications', 'en');

@@ -52,6 +52,15 @@ impl Events {
         c: &Client<'_>,
         last_event_id: Option<&str>,
     ) -> (StatusCode, Events) {
+        Events::open_at(web, c, "/notifications/live", last_event_id).await
+    }
+
+    async fn open_at(
+        web: &TestWeb,
+        c: &Client<'_>,
+        path: &str,
+        last_event_id: Option<&str>,
+    ) -> (StatusCode, Events) {
         let cookies = c
             .cookies
             .iter()
@@ -59,7 +68,7 @@ impl Events {
             .collect::<Vec<_>>()
             .join("; ");
         let mut req = Request::builder()
-            .uri("/notifications/live")
+            .uri(path)
             .header(header::ACCEPT, "text/event-stream")
             .header(header::ACCEPT_LANGUAGE, &c.accept_language);
         if !cookies.is_empty() {
@@ -98,10 +107,11 @@ impl Events {
         (id, serde_json::from_str(&data).unwrap())
     }
 
-    /// The id the stream starts at (its first block, which carries no data).
+    /// The id the stream starts at (its first block, `event: ready`).
     async fn position(&mut self) -> String {
         let (id, data) = self.next_block(false).await;
-        assert!(data.is_empty(), "{data}");
+        let v: serde_json::Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(v["position"].to_string(), id, "{data}");
         id
     }
 
@@ -186,6 +196,24 @@ async fn the_live_channel_streams_only_what_the_user_may_see() {
     // A stream opened now starts after it.
     let (_, mut later) = Events::open(&web, &green, None).await;
     assert_eq!(later.position().await.parse::<i64>().unwrap(), seq);
+    // The page script reopens a stream closed while its tab was hidden with `?after=`;
+    // a `Last-Event-ID` (the browser's own reconnection) wins over it.
+    let (_, mut resumed) = Events::open_at(
+        &web,
+        &green,
+        &format!("/notifications/live?after={start}"),
+        None,
+    )
+    .await;
+    assert_eq!(resumed.next().await.0.parse::<i64>().unwrap(), seq);
+    let (_, mut both) = Events::open_at(
+        &web,
+        &green,
+        &format!("/notifications/live?after={seq}"),
+        Some(&start),
+    )
+    .await;
+    assert_eq!(both.next().await.0.parse::<i64>().unwrap(), seq);
 
     // The analyst (AMBER) sees all three on the notifications page; the green reader
     // only its own; the text is in the user's language.
