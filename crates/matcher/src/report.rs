@@ -136,44 +136,41 @@ impl Matcher {
             by_slot: HashMap::new(),
             hits: Vec::new(),
         };
-        match format {
-            Format::Lines => {
-                // Fast path: one reused line buffer, observations gathered in reused
-                // batches whose lookups overlap (`Matcher::match_batch`), in line order.
-                const BATCH: usize = 64;
-                let mut obs = Observation::default();
-                let mut batch: Vec<Observation> = Vec::with_capacity(BATCH);
-                let mut n = 0;
-                let mut out = Vec::new();
-                readers::each_line_observation(input, &mut obs, &mut |r| match r {
-                    Ok(o) => {
-                        match batch.get_mut(n) {
-                            Some(b) => b.clone_from(o),
-                            None => batch.push(o.clone()),
-                        }
-                        n += 1;
-                        if n == BATCH {
-                            acc.observations(self, &batch, &mut out);
-                            n = 0;
-                        }
-                    }
-                    Err(e) => {
-                        acc.observations(self, &batch[..n], &mut out);
-                        n = 0;
-                        acc.error(e);
-                    }
-                });
-                acc.observations(self, &batch[..n], &mut out);
-            }
-            _ => {
-                for record in readers::read(input, format) {
-                    match record {
-                        Ok(o) => acc.observation(self, &o),
-                        Err(e) => acc.error(e),
-                    }
+        if !matches!(format, Format::Lines | Format::Eve) {
+            for record in readers::read(input, format) {
+                match record {
+                    Ok(o) => acc.observation(self, &o),
+                    Err(e) => acc.error(e),
                 }
             }
+            return acc.report;
         }
+        // Formats read over reused buffers: observations gathered in reused batches whose
+        // lookups overlap (`Matcher::match_batch`), in line order.
+        const BATCH: usize = 64;
+        let mut obs = Observation::default();
+        let mut batch: Vec<Observation> = Vec::with_capacity(BATCH);
+        let mut n = 0;
+        let mut out = Vec::new();
+        readers::each_observation(input, format, &mut obs, &mut |r| match r {
+            Ok(o) => {
+                match batch.get_mut(n) {
+                    Some(b) => b.clone_from(o),
+                    None => batch.push(o.clone()),
+                }
+                n += 1;
+                if n == BATCH {
+                    acc.observations(self, &batch, &mut out);
+                    n = 0;
+                }
+            }
+            Err(e) => {
+                acc.observations(self, &batch[..n], &mut out);
+                n = 0;
+                acc.error(e);
+            }
+        });
+        acc.observations(self, &batch[..n], &mut out);
         acc.report
     }
 }

@@ -7,6 +7,7 @@ mod csv;
 mod eve;
 mod json;
 mod lines;
+mod scan;
 mod stix;
 mod time;
 
@@ -99,12 +100,31 @@ pub fn read<'a>(
     }
 }
 
-/// The one-per-line reader over reused buffers: calls `f` with each observation (the same
-/// `obs`, refilled) or malformed line, as [`read`] with [`Format::Lines`] would yield them.
-pub(crate) fn each_line_observation(
+/// The readers that run over reused buffers (one-per-line and EVE): calls `f` with each
+/// observation (the same `obs`, refilled) or malformed line, as [`read`] would yield
+/// them; `false` (and nothing read) for the other formats.
+pub(crate) fn each_observation(
+    input: impl BufRead,
+    format: &Format,
+    obs: &mut Observation,
+    f: &mut impl FnMut(Result<&Observation, LineError>),
+) -> bool {
+    match format {
+        Format::Lines => each_line(input, obs, f, &mut |n, line, obs| {
+            lines::record_into(n, line, obs)
+        }),
+        Format::Eve => each_line(input, obs, f, &mut eve::record_into),
+        _ => return false,
+    }
+    true
+}
+
+/// Lines of `input` through one reused buffer, each read by `record` into `obs`.
+fn each_line(
     mut input: impl BufRead,
     obs: &mut Observation,
     f: &mut impl FnMut(Result<&Observation, LineError>),
+    record: &mut impl FnMut(u64, &str, &mut Observation) -> Option<Result<(), LineError>>,
 ) {
     let mut n = 0u64;
     let mut buf = Vec::new();
@@ -119,7 +139,7 @@ pub(crate) fn each_line_observation(
                 }
                 match std::str::from_utf8(&buf) {
                     Ok(line) => {
-                        if let Some(r) = lines::record_into(n, line, obs) {
+                        if let Some(r) = record(n, line, obs) {
                             f(r.map(|()| &*obs));
                         }
                     }
@@ -173,6 +193,27 @@ pub(crate) fn numbered(mut input: impl BufRead) -> impl Iterator<Item = Line> {
             }
         }
     })
+}
+
+/// Hooks for the differential fuzz target (not a stable API).
+#[doc(hidden)]
+pub mod testing {
+    use super::{Observation, eve, json};
+    use crate::error::LineError;
+
+    /// One EVE line read by the scanner (`None` if it gave up) and by `serde_json`'s
+    /// `Value` path.
+    #[allow(clippy::type_complexity)]
+    pub fn eve_fast_and_serde(
+        line: &str,
+    ) -> (
+        Option<Option<Result<Observation, LineError>>>,
+        Option<Result<Observation, LineError>>,
+    ) {
+        let mut obs = Observation::default();
+        let fast = eve::scan_into(1, line, &mut obs).map(|r| r.map(|r| r.map(|()| obs)));
+        (fast, json::record((1, Ok(line.to_owned())), json::eve))
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,355 @@
+//! A validating JSON scanner for the fast paths of the JSON readers: it walks one line
+//! once, hands the caller the keys of each object and lets it take the few values it
+//! reads (strings borrowed from the line unless escaped), and checks everything it skips
+//! as strictly as `serde_json` would. It accepts a subset of what `serde_json` accepts
+//! and never more: whatever it is not sure about (`\u` escapes, exponents, deep nesting,
+//! very long numbers) makes it give up (`None`), and the caller then reads the line with
+//! `serde_json`, which decides. Strings are searched with `memchr`.
+
+use std::borrow::Cow;
+
+/// Deeper than this, give up (`serde_json` stops at 128).
+const MAX_DEPTH: u32 = 100;
+/// Longer numbers are left to `serde_json` (it may find them out of range).
+const MAX_NUMBER: usize = 300;
+
+/// A position in one line of JSON.
+pub(crate) struct Scanner<'a> {
+    text: &'a str,
+    i: usize,
+    depth: u32,
+}
+
+/// What a value is, by its first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    Str,
+    Null,
+    Other,
+}
+
+impl<'a> Scanner<'a> {
+    /// A scanner at the start of `text`.
+    pub(crate) fn new(text: &'a str) -> Scanner<'a> {
+        Scanner {
+            text,
+            i: 0,
+            depth: 0,
+        }
+    }
+
+    #[inline]
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes().get(self.i).copied()
+    }
+
+    /// Skips JSON whitespace.
+    #[inline]
+    pub(crate) fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    /// Whether only whitespace is left.
+    pub(crate) fn at_end(&mut self) -> bool {
+        self.ws();
+        self.i == self.text.len()
+    }
+
+    #[inline]
+    fn eat(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// What the next value is (after whitespace).
+    #[inline]
+    pub(crate) fn next_is(&mut self) -> Next {
+        self.ws();
+        match self.peek() {
+            Some(b'"') => Next::Str,
+            Some(b'n') => Next::Null,
+            _ => Next::Other,
+        }
+    }
+
+    /// `null`.
+    pub(crate) fn null(&mut self) -> Option<()> {
+        self.literal(b"null")
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        self.ws();
+        let end = self.i + word.len();
+        (self.bytes().get(self.i..end)? == word).then(|| self.i = end)
+    }
+
+    /// A string: borrowed when it has no escapes. `None` on a `\u` escape, an invalid
+    /// escape, a control character or a missing end quote.
+    pub(crate) fn string(&mut self) -> Option<Cow<'a, str>> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let b = self.bytes();
+        let end = start + memchr::memchr2(b'"', b'\\', &b[start..])?;
+        if b[end] == b'"' {
+            if has_control(&b[start..end]) {
+                return None;
+            }
+            self.i = end + 1;
+            return Some(Cow::Borrowed(&self.text[start..end]));
+        }
+        let mut out = String::with_capacity(end - start + 16);
+        let mut from = start;
+        let mut at = end;
+        loop {
+            let seg = &b[from..at];
+            if has_control(seg) {
+                return None;
+            }
+            out.push_str(&self.text[from..at]);
+            if b[at] == b'"' {
+                self.i = at + 1;
+                return Some(Cow::Owned(out));
+            }
+            out.push(match *b.get(at + 1)? {
+                b'"' => '"',
+                b'\\' => '\\',
+                b'/' => '/',
+                b'b' => '\u{8}',
+                b'f' => '\u{c}',
+                b'n' => '\n',
+                b'r' => '\r',
+                b't' => '\t',
+                _ => return None,
+            });
+            from = at + 2;
+            at = from + memchr::memchr2(b'"', b'\\', b.get(from..)?)?;
+        }
+    }
+
+    /// A number that is a plain non-negative integer fitting `u64`; `None` for any other
+    /// value.
+    pub(crate) fn uint(&mut self) -> Option<u64> {
+        self.ws();
+        let start = self.i;
+        let b = self.bytes();
+        let mut end = start;
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
+        }
+        if end == start
+            || (b[start] == b'0' && end > start + 1)
+            || matches!(b.get(end), Some(b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        let n = self.text[start..end].parse().ok()?;
+        self.i = end;
+        Some(n)
+    }
+
+    /// Calls `f` with each key of an object; `f` must consume the key's value.
+    pub(crate) fn object(
+        &mut self,
+        mut f: impl FnMut(&mut Self, &str) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        self.enter()?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            self.depth -= 1;
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.eat(b':')?;
+            f(self, &key)?;
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    self.depth -= 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Calls `f` for each element of an array; `f` must consume it.
+    pub(crate) fn array(&mut self, mut f: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(b'[')?;
+        self.enter()?;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            self.depth -= 1;
+            return Some(());
+        }
+        loop {
+            f(self)?;
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    self.depth -= 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// Skips one value, checking it.
+    pub(crate) fn skip(&mut self) -> Option<()> {
+        self.ws();
+        match self.peek()? {
+            b'"' => self.skip_string(),
+            b'{' => self.object(|s, _| s.skip()),
+            b'[' => self.array(Self::skip),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number(),
+        }
+    }
+
+    /// A string, checked and not kept.
+    fn skip_string(&mut self) -> Option<()> {
+        self.eat(b'"')?;
+        let b = self.bytes();
+        let mut from = self.i;
+        loop {
+            let at = from + memchr::memchr2(b'"', b'\\', b.get(from..)?)?;
+            if has_control(&b[from..at]) {
+                return None;
+            }
+            if b[at] == b'"' {
+                self.i = at + 1;
+                return Some(());
+            }
+            match *b.get(at + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => from = at + 2,
+                _ => return None,
+            }
+        }
+    }
+
+    /// A number per the JSON grammar, without exponent and not too long.
+    fn number(&mut self) -> Option<()> {
+        let b = self.bytes();
+        let start = self.i;
+        let mut i = start;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let digits = |i: &mut usize| {
+            let s = *i;
+            while *i < b.len() && b[*i].is_ascii_digit() {
+                *i += 1;
+            }
+            *i - s
+        };
+        let int_start = i;
+        let n = digits(&mut i);
+        if n == 0 || (b[int_start] == b'0' && n > 1) {
+            return None;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if digits(&mut i) == 0 {
+                return None;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) || i - start > MAX_NUMBER {
+            return None;
+        }
+        self.i = i;
+        Some(())
+    }
+}
+
+/// Whether `b` holds a byte below 0x20 (not allowed raw in a JSON string). No early exit,
+/// so the loop is vectorised.
+#[inline]
+fn has_control(b: &[u8]) -> bool {
+    b.iter().fold(false, |acc, &c| acc | (c < 0x20))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skip_all(text: &str) -> Option<()> {
+        let mut s = Scanner::new(text);
+        s.skip()?;
+        s.at_end().then_some(())
+    }
+
+    /// Whatever the scanner accepts, serde_json accepts.
+    #[test]
+    fn accepts_nothing_serde_json_rejects() {
+        let cases = [
+            r#"{"a":1,"b":[true,false,null,-0.5,"x\"y\\z\/"],"c":{}}"#,
+            r#" { "a" : [ ] , "b" : { "c" : "" } } "#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":-}"#,
+            r#"{"a":1e5}"#,
+            r#"{"a":"\u0041"}"#,
+            r#"{"a":"\x"}"#,
+            "{\"a\":\"tab\there\"}",
+            r#"{"a":tru}"#,
+            r#"{"a":1,}"#,
+            r#"{"a" 1}"#,
+            r#"{"a":1} x"#,
+            r#"[1,2"#,
+            r#"{"a":"unterminated}"#,
+            r#"{,}"#,
+            r#"{"a":[1 2]}"#,
+            r#"{"a":.5}"#,
+            r#"{"a":+1}"#,
+        ];
+        let mut accepted = 0;
+        for c in cases {
+            if skip_all(c).is_some() {
+                accepted += 1;
+                assert!(
+                    serde_json::from_str::<serde_json::Value>(c).is_ok(),
+                    "scanner accepted {c:?}"
+                );
+            }
+        }
+        assert_eq!(accepted, 2);
+        let deep = format!("{}{}", "[".repeat(150), "]".repeat(150));
+        assert!(skip_all(&deep).is_none());
+    }
+
+    #[test]
+    fn strings_are_unescaped_like_serde_json() {
+        for raw in [
+            r#""plain""#,
+            r#""a\/b\\c\"d\n\t\r\b\f""#,
+            r#""""#,
+            r#""é ü""#,
+        ] {
+            let ours = Scanner::new(raw).string().map(Cow::into_owned);
+            let theirs: String = serde_json::from_str(raw).unwrap();
+            assert_eq!(ours.as_deref(), Some(theirs.as_str()), "{raw}");
+        }
+    }
+}
