@@ -11,7 +11,8 @@ use crate::{Outcome, StoreError};
 pub(super) struct Row<'a> {
     obj: &'a Object,
     key: i64,
-    json: String,
+    /// The canonical text, borrowed from the object (bound to the insert without a copy).
+    json: &'a str,
 }
 
 impl<'a> Row<'a> {
@@ -19,7 +20,7 @@ impl<'a> Row<'a> {
         Row {
             obj,
             key: id_key(obj.id()),
-            json: obj.canonical_json(),
+            json: obj.canonical_str(),
         }
     }
 }
