@@ -304,6 +304,20 @@ pub(super) struct Background {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Lowers the calling thread's scheduling priority (Linux: nice is per thread) to nice 10:
+/// derived indexes are background work, so imports, API and TAXII requests get the cores
+/// first and the indexer takes what is left.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        const INDEXER_NICE: i32 = 10;
+        let tid = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(tid), INDEXER_NICE) {
+            tracing::debug!(error = %e, "Cannot lower the indexer thread's priority.");
+        }
+    }
+}
+
 impl Background {
     /// Starts the thread.
     pub fn start(conn: Connection) -> Result<Background, StoreError> {
@@ -315,7 +329,10 @@ impl Background {
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("concord-indexer".into())
-            .spawn(move || run(&for_thread))
+            .spawn(move || {
+                lower_priority();
+                run(&for_thread)
+            })
             .map_err(|source| StoreError::Open {
                 path: "indexer thread".into(),
                 source,

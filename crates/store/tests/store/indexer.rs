@@ -238,3 +238,33 @@ fn replaced_versions_leave_a_consistent_full_text_index() {
         .unwrap();
     assert_eq!(ok, "ok");
 }
+
+/// The indexer thread runs at a lower priority than the threads that import and serve.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_indexer_thread_is_niced() {
+    let dir = tempfile::tempdir().unwrap();
+    let _store = SqliteStore::open(&dir.path().join("concord.db")).unwrap();
+    // Fields of /proc/self/task/<tid>/stat after the parenthesised name: nice is the 17th.
+    let nice_of = |name: &str| -> Option<i64> {
+        for task in std::fs::read_dir("/proc/self/task").ok()? {
+            let path = task.ok()?.path();
+            let comm = std::fs::read_to_string(path.join("comm")).ok()?;
+            if comm.trim() == name {
+                let stat = std::fs::read_to_string(path.join("stat")).ok()?;
+                let rest = stat.rsplit_once(')')?.1;
+                return rest.split_whitespace().nth(16)?.parse().ok();
+            }
+        }
+        None
+    };
+    let mut nice = None;
+    for _ in 0..100 {
+        nice = nice_of("concord-indexer");
+        if nice == Some(10) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(nice, Some(10), "the indexer thread's nice value");
+}
