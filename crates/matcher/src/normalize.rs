@@ -116,6 +116,12 @@ pub fn ip_net(s: &str) -> Option<(IpAddr, u8)> {
 /// Canonical text of an IP address or CIDR block (`2001:db8::1`, `10.0.0.0/8`); a full
 /// prefix length is dropped (`1.2.3.4/32` is `1.2.3.4`).
 pub fn ip_text(s: &str) -> Option<String> {
+    // A plain IPv4 address that std reads is already canonical (it takes only four
+    // decimal octets without leading zeros): no formatting needed.
+    let t = s.trim();
+    if t.len() <= 15 && t.parse::<Ipv4Addr>().is_ok() {
+        return Some(t.to_owned());
+    }
     let (ip, len) = ip_net(s)?;
     let full = if ip.is_ipv4() { 32 } else { 128 };
     Some(if len == full {
@@ -245,6 +251,43 @@ fn percent(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv4_text_is_what_formatting_gives() {
+        let shapes = [
+            "1.2.3.4",
+            " 10.0.0.1 ",
+            "255.255.255.255",
+            "0.0.0.0",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "1.2.3.4/32",
+            "1.2.3.4/24",
+            "+1.2.3.4",
+            "1.2.3.4 ",
+            "0x1.2.3.4",
+            "1..2.3",
+            "",
+        ];
+        for s in shapes {
+            let formatted = ip_net(s).map(|(ip, len)| {
+                if len == 32 {
+                    ip.to_string()
+                } else {
+                    format!("{ip}/{len}")
+                }
+            });
+            assert_eq!(ip_text(s), formatted, "{s:?}");
+        }
+        for i in 0..20_000u32 {
+            let ip = Ipv4Addr::from(i.wrapping_mul(2_654_435_761));
+            let s = ip.to_string();
+            assert_eq!(ip_text(&s), Some(s.clone()));
+        }
+    }
 
     #[test]
     fn url_normalisation() {

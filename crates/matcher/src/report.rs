@@ -2,7 +2,10 @@
 //! STIX 2.1 `sighting` object made from it.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::io::BufRead;
+
+use foldhash::fast::FixedState;
 
 use concord_pattern::Timestamp;
 use serde_json::{Value, json};
@@ -11,6 +14,9 @@ use crate::error::LineError;
 use crate::matcher::{Matcher, SlotHit};
 use crate::observation::{Observable, Observation};
 use crate::readers::{self, Format};
+
+/// The hasher of the values kept per sighting (fixed seed: no per-report setup).
+const VALUE_HASH: FixedState = FixedState::with_seed(0x7661_6c75_6573);
 
 /// Malformed lines kept with their message in a report (all are counted).
 pub const MAX_ERRORS: usize = 20;
@@ -50,7 +56,10 @@ pub struct MatchReport {
 /// Aggregation state of [`Matcher::match_reader`].
 struct Acc {
     report: MatchReport,
-    by_slot: HashMap<u32, usize>,
+    by_slot: HashMap<u32, usize, FixedState>,
+    /// (sighting, hash of a value) of the values kept: where in its `values` it is, so a
+    /// value seen again is found with one probe (and one comparison) instead of a scan.
+    kept: HashMap<(usize, u64), usize, FixedState>,
     hits: Vec<SlotHit>,
 }
 
@@ -120,9 +129,16 @@ impl Acc {
             last_slot = Some(slot);
             if let Some(ob) = i.and_then(|i| obs.observables.get(i))
                 && s.values.len() < MAX_VALUES
-                && !s.values.contains(ob)
             {
-                s.values.push(ob.clone());
+                let h = VALUE_HASH.hash_one(ob);
+                let known = match self.kept.get(&(at, h)) {
+                    Some(&k) => s.values[k] == *ob || s.values.contains(ob),
+                    None => false,
+                };
+                if !known {
+                    self.kept.entry((at, h)).or_insert(s.values.len());
+                    s.values.push(ob.clone());
+                }
             }
         }
     }
@@ -133,10 +149,11 @@ impl Matcher {
     pub fn match_reader(&self, input: impl BufRead, format: &Format) -> MatchReport {
         let mut acc = Acc {
             report: MatchReport::default(),
-            by_slot: HashMap::new(),
+            by_slot: HashMap::default(),
+            kept: HashMap::default(),
             hits: Vec::new(),
         };
-        if !matches!(format, Format::Lines | Format::Eve) {
+        if !readers::reads_in_place(format) {
             for record in readers::read(input, format) {
                 match record {
                     Ok(o) => acc.observation(self, &o),
@@ -145,29 +162,32 @@ impl Matcher {
             }
             return acc.report;
         }
-        // Formats read over reused buffers: observations gathered in reused batches whose
-        // lookups overlap (`Matcher::match_batch`), in line order.
+        // Lines read in place into reused observations, gathered in batches whose lookups
+        // overlap (`Matcher::match_batch`), in line order.
         const BATCH: usize = 64;
-        let mut obs = Observation::default();
         let mut batch: Vec<Observation> = Vec::with_capacity(BATCH);
         let mut n = 0;
         let mut out = Vec::new();
-        readers::each_observation(input, format, &mut obs, &mut |r| match r {
-            Ok(o) => {
-                match batch.get_mut(n) {
-                    Some(b) => b.clone_from(o),
-                    None => batch.push(o.clone()),
-                }
-                n += 1;
-                if n == BATCH {
-                    acc.observations(self, &batch, &mut out);
-                    n = 0;
-                }
+        readers::each_line(input, &mut |no, line| {
+            if batch.len() == n {
+                batch.push(Observation::default());
             }
-            Err(e) => {
-                acc.observations(self, &batch[..n], &mut out);
-                n = 0;
-                acc.error(e);
+            let r =
+                line.and_then(|l| readers::record_into(format, no, l, &mut batch[n]).transpose());
+            match r {
+                Ok(None) => {}
+                Ok(Some(())) => {
+                    n += 1;
+                    if n == BATCH {
+                        acc.observations(self, &batch, &mut out);
+                        n = 0;
+                    }
+                }
+                Err(e) => {
+                    acc.observations(self, &batch[..n], &mut out);
+                    n = 0;
+                    acc.error(e);
+                }
             }
         });
         acc.observations(self, &batch[..n], &mut out);

@@ -100,58 +100,82 @@ pub fn read<'a>(
     }
 }
 
-/// The readers that run over reused buffers (one-per-line and EVE): calls `f` with each
-/// observation (the same `obs`, refilled) or malformed line, as [`read`] would yield
-/// them; `false` (and nothing read) for the other formats.
-pub(crate) fn each_observation(
-    input: impl BufRead,
-    format: &Format,
-    obs: &mut Observation,
-    f: &mut impl FnMut(Result<&Observation, LineError>),
-) -> bool {
-    match format {
-        Format::Lines => each_line(input, obs, f, &mut |n, line, obs| {
-            lines::record_into(n, line, obs)
-        }),
-        Format::Eve => each_line(input, obs, f, &mut eve::record_into),
-        _ => return false,
-    }
-    true
+/// Whether [`each_line`] and [`record_into`] read `format` (one-per-line and EVE).
+pub(crate) fn reads_in_place(format: &Format) -> bool {
+    matches!(format, Format::Lines | Format::Eve)
 }
 
-/// Lines of `input` through one reused buffer, each read by `record` into `obs`.
-fn each_line(
-    mut input: impl BufRead,
+/// One line of a format [`reads_in_place`] into `obs` (refilled), as [`read`] would
+/// yield it; `None` for a line that gives nothing (blank, comment).
+#[inline]
+pub(crate) fn record_into(
+    format: &Format,
+    n: u64,
+    line: &str,
     obs: &mut Observation,
-    f: &mut impl FnMut(Result<&Observation, LineError>),
-    record: &mut impl FnMut(u64, &str, &mut Observation) -> Option<Result<(), LineError>>,
-) {
+) -> Option<Result<(), LineError>> {
+    match format {
+        Format::Eve => eve::record_into(n, line, obs),
+        _ => lines::record_into(n, line, obs),
+    }
+}
+
+/// The lines of `input`, numbered from 1 and without their line end, read in place from
+/// its buffer (a line split across two fills is gathered in one reused buffer): `f`
+/// gets each line, or the error of a line that is not UTF-8, or an I/O error (then
+/// reading stops), as [`numbered`] gives them.
+pub(crate) fn each_line(mut input: impl BufRead, f: &mut impl FnMut(u64, Result<&str, LineError>)) {
     let mut n = 0u64;
-    let mut buf = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
+    let line = |n: u64, mut b: &[u8], f: &mut dyn FnMut(u64, Result<&str, LineError>)| {
+        while let [rest @ .., b'\n' | b'\r'] = b {
+            b = rest;
+        }
+        match std::str::from_utf8(b) {
+            Ok(text) => f(n, Ok(text)),
+            Err(e) => f(
+                n,
+                Err(LineError::new(
+                    n,
+                    LineErrorKind::Io(format!("not UTF-8 at byte {}", e.valid_up_to())),
+                )),
+            ),
+        }
+    };
     loop {
-        buf.clear();
-        n += 1;
-        match input.read_until(b'\n', &mut buf) {
-            Ok(0) => return,
-            Ok(_) => {
-                while matches!(buf.last(), Some(b'\n' | b'\r')) {
-                    buf.pop();
-                }
-                match std::str::from_utf8(&buf) {
-                    Ok(line) => {
-                        if let Some(r) = record(n, line, obs) {
-                            f(r.map(|()| &*obs));
-                        }
-                    }
-                    Err(e) => f(Err(LineError::new(
-                        n,
-                        LineErrorKind::Io(format!("not UTF-8 at byte {}", e.valid_up_to())),
-                    ))),
-                }
-            }
+        let avail = match input.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                f(Err(LineError::new(n, LineErrorKind::Io(e.to_string()))));
+                f(
+                    n + 1,
+                    Err(LineError::new(n + 1, LineErrorKind::Io(e.to_string()))),
+                );
                 return;
+            }
+        };
+        if avail.is_empty() {
+            if !buf.is_empty() {
+                line(n + 1, &buf, f);
+            }
+            return;
+        }
+        match memchr::memchr(b'\n', avail) {
+            Some(i) => {
+                n += 1;
+                if buf.is_empty() {
+                    line(n, &avail[..i], f);
+                } else {
+                    buf.extend_from_slice(&avail[..i]);
+                    line(n, &buf, f);
+                    buf.clear();
+                }
+                input.consume(i + 1);
+            }
+            None => {
+                let len = avail.len();
+                buf.extend_from_slice(avail);
+                input.consume(len);
             }
         }
     }

@@ -181,3 +181,37 @@ fn stix_observed_data() {
     let (ok, bad) = values(&Format::Stix, jsonl);
     assert_eq!((ok.len(), bad), (1, vec![2]));
 }
+
+/// Lines read in place (`each_line` + `record_into`, as `Matcher::match_reader` does)
+/// give what `read` gives: same observations and errors, with lines split across buffer
+/// fills, CRLF ends, a line that is not UTF-8 and no newline at the end.
+#[test]
+fn in_place_reading_equals_read() {
+    let mut text = include_bytes!("../../tests/data/eve.json").to_vec();
+    text.extend_from_slice(
+        b"{\"src_ip\":\"10.9.9.9\"}\r\n\xff\xfe{}\n\r\n   \n# x\n198.51.100.7\r\n",
+    );
+    text.extend_from_slice(b"{\"dest_ip\":\"10.8.8.8\"}");
+    for format in [Format::Eve, Format::Lines] {
+        let expected: Vec<Result<Observation, LineError>> = read(&text[..], &format).collect();
+        for capacity in [1, 7, 64, 8192] {
+            let mut got = Vec::new();
+            let input = std::io::BufReader::with_capacity(capacity, &text[..]);
+            each_line(input, &mut |n, line| {
+                let mut obs = Observation::default();
+                match line.and_then(|l| record_into(&format, n, l, &mut obs).transpose()) {
+                    Ok(Some(())) => got.push(Ok(obs)),
+                    Ok(None) => {}
+                    Err(e) => got.push(Err(e)),
+                }
+            });
+            assert_eq!(got, expected, "{format:?}, buffer of {capacity}");
+        }
+        let ok = expected.iter().filter(|r| r.is_ok()).count();
+        assert!(
+            ok >= 1 && ok < expected.len(),
+            "{format:?}: {ok} of {}",
+            expected.len()
+        );
+    }
+}
