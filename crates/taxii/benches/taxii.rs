@@ -540,7 +540,11 @@ async fn open_loop(
                 // timer's own lateness, up to a millisecond, is not the server's).
                 let late = prev_end > due;
                 tokio::time::sleep_until(due).await;
-                let from = if late { due } else { tokio::time::Instant::now() };
+                let from = if late {
+                    due
+                } else {
+                    tokio::time::Instant::now()
+                };
                 seed = seed
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
