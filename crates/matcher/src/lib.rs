@@ -1,6 +1,6 @@
 //! Matches logs against the node's indicators: compiles STIX indicators into an in-memory
 //! [`Index`] (exact tables for hashes, addresses, domains, URLs, e-mail addresses, MAC
-//! addresses, AS numbers, file names; prefix tries for CIDR blocks), reads logs into
+//! addresses, AS numbers, file names; CIDR blocks in one table per prefix length), reads logs into
 //! [`Observation`]s ([`readers`]), and aggregates hits into STIX sightings. Patterns the
 //! index cannot decide alone go to [`concord_pattern::eval`] on the candidate observations
 //! only. Pure: input comes as `impl BufRead`, "now" as an argument.

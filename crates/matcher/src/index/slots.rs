@@ -147,6 +147,13 @@ impl Slots {
             .min()
     }
 
+    /// Whether every slot is live (no removal since the build): then [`Slots::alive`]
+    /// holds for every stored posting and lookups need not read the flags.
+    #[inline]
+    pub(crate) fn all_alive(&self) -> bool {
+        self.live == self.flags.len()
+    }
+
     #[inline]
     pub(crate) fn alive(&self, slot: u32) -> bool {
         self.flags

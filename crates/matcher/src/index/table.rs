@@ -120,7 +120,12 @@ impl StrTable {
     #[inline]
     pub(crate) fn touch(&self, tag: u8, s: &str) -> u32 {
         match self.table.touch(hash(tag, s.as_bytes())) {
-            (f, Some(e)) => u32::from(f) ^ e.0,
+            // The arena bytes the first comparison reads too (a second miss on a hit,
+            // now overlapping with the other lookups of the batch).
+            (f, Some(e)) => {
+                let first = self.arena.get(e.0 as usize).copied().unwrap_or(0);
+                u32::from(f) ^ e.0 ^ u32::from(first)
+            }
             (f, None) => u32::from(f),
         }
     }
