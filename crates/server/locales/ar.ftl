@@ -246,7 +246,7 @@ graph-nodes =
 
 ## الاستيراد
 import-title = الاستيراد
-import-file = STIX 2.1 أو MISP JSON أو CSAF 2.0 أو قائمة قيم (قيمة في كل سطر)
+import-file = STIX 2.1 أو MISP JSON أو CSAF 2.0 أو قائمة قيم (قيمة في كل سطر) أو ملف CSV
 import-help = يُتعرَّف على الصيغة من المحتوى. يُفحص كل كائن وفق STIX 2.1؛ تُحفظ الكائنات الصالحة، ويُعرض كل كائن مرفوض مع الخاصية والقاعدة المخالفة.
 import-submit = استيراد
 import-no-file = اختر ملفًا أولًا.
@@ -518,3 +518,7 @@ notifications-none = لا إشعارات منذ بدء تشغيل الخادم.
 notifications-recent = الإشعارات الأخيرة
 col-subscription = الاشتراك
 feeds-line = آخر تشغيل { $date }: جديدة { $new }، إصدارات جديدة { $versions }، مرفوضة أو غير قابلة للتحويل { $rejected }.
+import-layout = بنية القائمة أو ملف CSV
+import-layout-auto = التعرّف عليها من المحتوى
+import-bad-layout = لا توجد بنية معروفة باسم «{ $name }». اختر واحدة من القائمة.
+import-format-csv = قائمة أو ملف CSV بالبنية المختارة

@@ -207,7 +207,7 @@ graph-nodes =
 
 ## Import
 import-title = Import
-import-file = STIX 2.1, MISP JSON, CSAF 2.0, or a list of values (one per line)
+import-file = STIX 2.1, MISP JSON, CSAF 2.0, a list of values (one per line) or a CSV file
 import-help = The format is recognised from the content. Every object is checked against STIX 2.1; valid ones are stored, and each rejected one is listed with the property and rule at fault.
 import-submit = Import
 import-no-file = Choose a file first.
@@ -443,3 +443,7 @@ notifications-none = No notifications since the server started.
 notifications-recent = Recent notifications
 col-subscription = Subscription
 feeds-line = last run { $date }: { $new } new, { $versions } new versions, { $rejected } rejected or unconvertible.
+import-layout = Layout of a list or CSV file
+import-layout-auto = Recognise it from the content
+import-bad-layout = There is no known layout called “{ $name }”. Choose one from the list.
+import-format-csv = a list or CSV file with the chosen layout

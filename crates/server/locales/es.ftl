@@ -209,7 +209,7 @@ graph-nodes =
 
 ## Importar
 import-title = Importar
-import-file = STIX 2.1, JSON de MISP, CSAF 2.0 o una lista de valores (uno por línea)
+import-file = STIX 2.1, JSON de MISP, CSAF 2.0, una lista de valores (uno por línea) o un archivo CSV
 import-help = El formato se reconoce por el contenido. Cada objeto se comprueba según STIX 2.1; los válidos se guardan y cada objeto rechazado se muestra con la propiedad y la regla incumplida.
 import-submit = Importar
 import-no-file = Elija primero un archivo.
@@ -445,3 +445,7 @@ notifications-none = No hay notificaciones desde que se inició el servidor.
 notifications-recent = Notificaciones recientes
 col-subscription = Suscripción
 feeds-line = última ejecución el { $date }: { $new } nuevos, { $versions } nuevas versiones, { $rejected } rechazados o no convertibles.
+import-layout = Estructura de una lista o de un archivo CSV
+import-layout-auto = Reconocerla a partir del contenido
+import-bad-layout = No hay ninguna estructura conocida llamada «{ $name }». Elija una de la lista.
+import-format-csv = una lista o un archivo CSV con la estructura elegida

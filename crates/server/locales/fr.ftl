@@ -209,7 +209,7 @@ graph-nodes =
 
 ## Import
 import-title = Importer
-import-file = STIX 2.1, MISP JSON, CSAF 2.0 ou liste de valeurs (une par ligne)
+import-file = STIX 2.1, MISP JSON, CSAF 2.0, liste de valeurs (une par ligne) ou fichier CSV
 import-help = Le format est reconnu d’après le contenu. Chaque objet est vérifié selon STIX 2.1 ; les objets valides sont enregistrés, et chaque objet rejeté est listé avec la propriété et la règle en cause.
 import-submit = Importer
 import-no-file = Choisissez d’abord un fichier.
@@ -445,3 +445,7 @@ notifications-none = Aucune notification depuis le démarrage du serveur.
 notifications-recent = Notifications récentes
 col-subscription = Abonnement
 feeds-line = dernière exécution le { $date } : { $new } nouveaux, { $versions } nouvelles versions, { $rejected } rejetés ou non convertibles.
+import-layout = Structure d’une liste ou d’un fichier CSV
+import-layout-auto = La reconnaître d’après le contenu
+import-bad-layout = Aucune structure connue ne s’appelle « { $name } ». Choisissez-en une dans la liste.
+import-format-csv = une liste ou un fichier CSV avec la structure choisie

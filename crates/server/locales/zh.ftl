@@ -167,7 +167,7 @@ graph-nodes = 关系图中有 { $count } 个对象
 
 ## 导入
 import-title = 导入
-import-file = STIX 2.1、MISP JSON、CSAF 2.0 或值列表（每行一个）
+import-file = STIX 2.1、MISP JSON、CSAF 2.0、值列表（每行一个）或 CSV 文件
 import-help = 格式根据内容自动识别。每个对象都按 STIX 2.1 检查；有效对象会被保存，每个被拒绝的对象都会列出出错的属性和规则。
 import-submit = 导入
 import-no-file = 请先选择文件。
@@ -367,3 +367,7 @@ notifications-none = 服务器启动以来没有通知。
 notifications-recent = 最近的通知
 col-subscription = 订阅
 feeds-line = 上次运行 { $date }：新增 { $new }，新版本 { $versions }，被拒绝或无法转换 { $rejected }。
+import-layout = 列表或 CSV 文件的格式布局
+import-layout-auto = 根据内容自动识别
+import-bad-layout = 没有名为“{ $name }”的已知布局。请从列表中选择。
+import-format-csv = 采用所选布局的列表或 CSV 文件

@@ -42,6 +42,9 @@ struct Upload {
     file: Vec<u8>,
     file_name: String,
     format: String,
+    /// Import only: a known list or CSV layout (`concord import --preset`), or empty to
+    /// recognise the format from the content.
+    layout: String,
 }
 
 async fn read_upload(mut mp: Multipart) -> Result<Upload, String> {
@@ -55,6 +58,7 @@ async fn read_upload(mut mp: Multipart) -> Result<Upload, String> {
             }
             "csrf" => up.csrf = field.text().await.map_err(|e| e.to_string())?,
             "format" => up.format = field.text().await.map_err(|e| e.to_string())?,
+            "layout" => up.layout = field.text().await.map_err(|e| e.to_string())?,
             _ => {}
         }
     }
@@ -75,7 +79,12 @@ fn detect(file: &[u8], name: &str) -> &'static str {
 
 /// STIX objects of an upload in `format`, and the records that could not be converted
 /// (with their location); an error when the file as a whole cannot be read.
-fn convert(file: &[u8], format: &str, name: &str) -> Result<(Vec<Value>, Vec<String>), String> {
+fn convert(
+    file: &[u8],
+    format: &str,
+    name: &str,
+    layout: Option<&concord_formats::plain::Layout>,
+) -> Result<(Vec<Value>, Vec<String>), String> {
     use concord_formats::{Item, Source};
     if format == "stix" {
         return parse_document(file)
@@ -98,13 +107,11 @@ fn convert(file: &[u8], format: &str, name: &str) -> Result<(Vec<Value>, Vec<Str
     let read = match format {
         "misp" => concord_formats::misp::import::read(file, &source, &mut each).map(|_| ()),
         "csaf" => concord_formats::csaf::read(file, &source, &mut each).map(|_| ()),
-        _ => concord_formats::plain::read(
-            file,
-            &concord_formats::plain::Layout::guessing(),
-            &source,
-            &mut each,
-        )
-        .map(|_| ()),
+        _ => {
+            let guessing = concord_formats::plain::Layout::guessing();
+            concord_formats::plain::read(file, layout.unwrap_or(&guessing), &source, &mut each)
+                .map(|_| ())
+        }
     };
     read.map_err(|e| e.to_string())?;
     Ok((values, problems))
@@ -121,6 +128,16 @@ fn import_form_markup(ctx: &Ctx) -> Markup {
                 input #file type="file" name="file" required;
             }
             p.muted { (l.t("import-help")) }
+            p {
+                label for="layout" { (l.t("import-layout")) }
+                " "
+                select #layout name="layout" {
+                    option value="auto" selected { (l.t("import-layout-auto")) }
+                    @for preset in concord_formats::plain::presets() {
+                        option value=(preset.name) { (preset.name) }
+                    }
+                }
+            }
             p { button type="submit" { (l.t("import-submit")) } }
             p #upload-progress hidden {
                 label for="upload-bar" { (l.t("import-uploading")) }
@@ -230,9 +247,21 @@ enum Failure {
 /// The import itself, in the background: converts the file, lets converted records keep
 /// the versions already held, and stores everything through the one import path,
 /// recording progress and results in `job`.
-fn run_import(store: &dyn Store, job: &Job, file: Vec<u8>, name: &str) -> Result<Outcome, Failure> {
-    let format = detect(&file, name);
-    let (mut values, problems) = convert(&file, format, name).map_err(Failure::Unreadable)?;
+fn run_import(
+    store: &dyn Store,
+    job: &Job,
+    file: Vec<u8>,
+    name: &str,
+    layout: Option<concord_formats::plain::Layout>,
+) -> Result<Outcome, Failure> {
+    // A chosen layout says what the file is; otherwise the content does.
+    let format = if layout.is_some() {
+        "csv"
+    } else {
+        detect(&file, name)
+    };
+    let (mut values, problems) =
+        convert(&file, format, name, layout.as_ref()).map_err(Failure::Unreadable)?;
     drop(file);
     if format != "stix" {
         // Converted records carry this import's timestamps: an unchanged record keeps
@@ -289,6 +318,19 @@ pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<R
     if up.file.is_empty() {
         return Err(fail(StatusCode::BAD_REQUEST, l.t("import-no-file")));
     }
+    let layout = match up.layout.as_str() {
+        "" | "auto" => None,
+        name => match concord_formats::plain::preset(name) {
+            Some(layout) => Some(layout),
+            None => {
+                let shown: String = name.chars().take(100).collect();
+                return Err(fail(
+                    StatusCode::BAD_REQUEST,
+                    l.t_s("import-bad-layout", "name", &shown),
+                ));
+            }
+        },
+    };
     let job = match web.jobs.start(user.id, up.file_name.clone(), up.file.len()) {
         Ok(job) => job,
         Err(Refused::Busy) => {
@@ -302,9 +344,10 @@ pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<R
     let (store, metrics, j) = (web.app.store.clone(), web.app.metrics.clone(), job.clone());
     tokio::spawn(async move {
         let task = j.clone();
-        let ran =
-            tokio::task::spawn_blocking(move || run_import(&*store, &task, up.file, &up.file_name))
-                .await;
+        let ran = tokio::task::spawn_blocking(move || {
+            run_import(&*store, &task, up.file, &up.file_name, layout)
+        })
+        .await;
         let internal = |error: &dyn std::fmt::Display| {
             let mut bytes = [0u8; 6];
             let _ = getrandom::fill(&mut bytes);

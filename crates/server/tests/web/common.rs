@@ -264,9 +264,18 @@ impl Client<'_> {
     /// its page, which is followed (as the page's own refresh does) until the job is
     /// done; answers the finished job page, or the POST's answer if it did not redirect.
     pub async fn import_file(&mut self, csrf: &str, file: &[u8], file_name: &str) -> Resp {
-        let res = self
-            .post_file("/import", &[("csrf", csrf)], file, file_name)
-            .await;
+        self.import_file_with(&[("csrf", csrf)], file, file_name)
+            .await
+    }
+
+    /// [`Self::import_file`] with the form's other fields too (e.g. `layout`).
+    pub async fn import_file_with(
+        &mut self,
+        fields: &[(&str, &str)],
+        file: &[u8],
+        file_name: &str,
+    ) -> Resp {
+        let res = self.post_file("/import", fields, file, file_name).await;
         if res.status != StatusCode::SEE_OTHER {
             return res;
         }

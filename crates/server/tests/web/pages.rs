@@ -519,6 +519,62 @@ async fn import_reads_plain_lists_and_misp_events_too() {
 }
 
 #[tokio::test]
+async fn import_reads_a_csv_file_in_a_chosen_layout() {
+    let web = TestWeb::new();
+    let mut c = web.signed_in("analyst").await;
+    let form = c.get("/import").await;
+    assert!(
+        form.page().contains("<option value=\"urlhaus\">"),
+        "{}",
+        form.body
+    );
+    let csrf = c.csrf().await;
+    // Two rows in URLhaus's CSV layout (a value column that is not the first one), and
+    // one row with a column missing.
+    let csv = b"# URLhaus\n\
+        \"2026-11-01 10:00:00\",\"http://c2.bad.example/drop.exe\",\"online\",\"malware_download\",\"c2.bad.example\",\"198.51.100.9\",\"64500\",\"NL\"\n\
+        \"2026-11-01 11:00:00\",\"http://other.bad.example/x\",\"offline\",\"phishing\",\"other.bad.example\",\"198.51.100.10\",\"64500\",\"NL\"\n\
+        \"2026-11-01 12:00:00\",\"http://short.bad.example/\",\"online\"\n";
+    let res = c
+        .import_file_with(
+            &[("csrf", &csrf), ("layout", "urlhaus")],
+            csv,
+            "urlhaus.csv",
+        )
+        .await;
+    let body = res.page().to_owned();
+    assert!(
+        body.contains("Read as: a list or CSV file with the chosen layout"),
+        "{body}"
+    );
+    // Two indicators and the identity of the file as their source.
+    assert!(body.contains("New: 3."), "{body}");
+    assert!(body.contains("record could not be converted"), "{body}");
+    let found = c.get("/objects?q=c2.bad.example").await;
+    assert!(
+        found.page().contains("c2.bad.example/drop.exe"),
+        "{}",
+        found.body
+    );
+    // A layout that does not exist is refused with its name, and nothing is stored.
+    let bad = c
+        .post_file(
+            "/import",
+            &[("csrf", &csrf), ("layout", "<script>nope</script>")],
+            csv,
+            "x.csv",
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("There is no known layout called"),
+        "{}",
+        bad.body
+    );
+    assert!(!bad.body.contains("<script>nope"), "{}", bad.body);
+}
+
+#[tokio::test]
 async fn an_import_job_belongs_to_its_user_and_reports_its_state() {
     let web = TestWeb::new();
     let mut c = web.signed_in("analyst").await;
