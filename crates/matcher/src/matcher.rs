@@ -79,7 +79,19 @@ impl Matcher {
         let mut keys: Vec<(usize, LookupKey<'_>)> = Vec::new();
         let mut ends = [0usize; WINDOW];
         let mut hits = Vec::new();
-        for (w, window) in obs.chunks(WINDOW).enumerate() {
+        let mut windows = obs.chunks(WINDOW).enumerate().peekable();
+        while let Some((w, window)) = windows.next() {
+            // The values the next window decodes, read now: their cache misses overlap
+            // with this window's work instead of stalling each decode in turn.
+            if let Some((_, next)) = windows.peek() {
+                let first = next
+                    .iter()
+                    .flat_map(|o| o.observables.iter())
+                    .fold(0u8, |x, ob| {
+                        x ^ ob.value.as_bytes().first().copied().unwrap_or(0)
+                    });
+                std::hint::black_box(first);
+            }
             keys.clear();
             for (o, end) in window.iter().zip(ends.iter_mut()) {
                 for (i, ob) in o.observables.iter().enumerate() {
