@@ -8,6 +8,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// Accepts `:`-separated pairs (X.509 fingerprints as tools print them).
 pub fn hex_hash(s: &str) -> Option<String> {
     let s = s.trim();
+    // Already canonical (lower-case hex digits, even length): copied as is.
+    let b = s.as_bytes();
+    if !b.is_empty()
+        && b.len().is_multiple_of(2)
+        && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Some(s.to_owned());
+    }
     let out: String = s
         .chars()
         .filter(|&c| c != ':')
@@ -251,6 +259,36 @@ fn percent(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_hash_shortcut_gives_what_the_general_rule_gives() {
+        let general = |s: &str| {
+            let out: String = s
+                .trim()
+                .chars()
+                .filter(|&c| c != ':')
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            (!out.is_empty()
+                && out.len().is_multiple_of(2)
+                && out.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then_some(out)
+        };
+        for s in [
+            "d41d8cd98f00b204e9800998ecf8427e",
+            "D41D8CD98F00B204E9800998ECF8427E",
+            " ab ",
+            "abc",
+            "",
+            "da:39:a3",
+            "0g",
+            "00",
+            "é0",
+            "ab\n",
+        ] {
+            assert_eq!(hex_hash(s), general(s), "{s:?}");
+        }
+    }
 
     #[test]
     fn ipv4_text_is_what_formatting_gives() {

@@ -12,7 +12,10 @@ pub fn detect(value: &str) -> Option<Observable> {
     if v.is_empty() {
         return None;
     }
-    if let Some(ob) = Observable::ip(v) {
+    // Every address or block has a dot or a colon: hashes and words skip the parsers.
+    if v.contains(['.', ':'])
+        && let Some(ob) = Observable::ip(v)
+    {
         return Some(ob);
     }
     if v.contains("://") {
