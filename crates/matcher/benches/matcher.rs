@@ -3,8 +3,8 @@
 //! per indicator (resident memory from `/proc/self/statm`); (b) 10,000,000 observables
 //! from one-per-line text, raw index lookups, and a generated Suricata EVE mix: lookups per
 //! second on one core, MB/s for EVE. `MATCHER_BENCH_INDICATORS=N` changes the 5,000,000;
-//! `MATCHER_BENCH_ONLY_BUILD=1` stops after (a), `MATCHER_BENCH_ONLY_EVE=1` skips the
-//! one-per-line part of (b).
+//! `MATCHER_BENCH_ONLY_BUILD=1` stops after (a), `MATCHER_BENCH_ONLY_LOOKUPS=1` after the
+//! raw lookups, `MATCHER_BENCH_ONLY_EVE=1` skips the one-per-line part of (b).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -232,25 +232,32 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    let start = Instant::now();
-    let cpu = cpu_secs();
-    let mut r = matcher.match_reader(eve.as_bytes(), &Format::Eve);
-    for _ in 1..runs {
-        r = matcher.match_reader(eve.as_bytes(), &Format::Eve);
+    // On one thread, then with match_reader cutting the input into blocks matched on
+    // every core (Matcher::with_threads): CPU time is the process's, over all threads.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    for threads in [1, cores] {
+        let matcher = matcher.clone().with_threads(threads);
+        let start = Instant::now();
+        let cpu = process_cpu_secs();
+        let mut r = matcher.match_reader(eve.as_bytes(), &Format::Eve);
+        for _ in 1..runs {
+            r = matcher.match_reader(eve.as_bytes(), &Format::Eve);
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let cpu = process_cpu_secs() - cpu;
+        let bytes = (eve.len() * runs.max(1)) as f64;
+        println!(
+            "(b) EVE: {} events, {:.0} MB x {runs} in {secs:.2} s = {:.0} MB/s wall on {} threads ({:.0} MB per CPU second), {:.2} M events/s, {} indicators sighted, {} malformed",
+            r.observations,
+            eve.len() as f64 / 1e6,
+            bytes / secs / 1e6,
+            threads,
+            bytes / cpu / 1e6,
+            r.observations as f64 * runs.max(1) as f64 / secs / 1e6,
+            r.sightings.len(),
+            r.malformed
+        );
     }
-    let secs = start.elapsed().as_secs_f64();
-    let cpu = cpu_secs() - cpu;
-    let bytes = (eve.len() * runs.max(1)) as f64;
-    println!(
-        "(b) EVE: {} events, {:.0} MB x {runs} in {secs:.2} s = {:.0} MB/s ({:.0} MB per CPU second), {:.2} M events/s, {} indicators sighted, {} malformed",
-        r.observations,
-        eve.len() as f64 / 1e6,
-        bytes / secs / 1e6,
-        bytes / cpu / 1e6,
-        r.observations as f64 * runs.max(1) as f64 / secs / 1e6,
-        r.sightings.len(),
-        r.malformed
-    );
 }
 
 /// (b1) one per line: 1M distinct lines, each read 10 times = 10M observables; every
@@ -303,6 +310,10 @@ fn lines_and_lookups(matcher: &Matcher, n: u64) {
         lookups / secs / 1e6,
         lookups / cpu / 1e6
     );
+    // MATCHER_BENCH_ONLY_LOOKUPS=1 stops here, to profile the lookups alone.
+    if std::env::var_os("MATCHER_BENCH_ONLY_LOOKUPS").is_some() {
+        std::process::exit(0);
+    }
     let start = Instant::now();
     let mut hits = 0usize;
     for o in &observations {
@@ -315,14 +326,14 @@ fn lines_and_lookups(matcher: &Matcher, n: u64) {
         observations.len() as f64 / secs / 1e6
     );
     let start = Instant::now();
-    let cpu = cpu_secs();
+    let cpu = process_cpu_secs();
     let mut total = 0;
     for _ in 0..10 {
         let r = matcher.match_reader(text.as_bytes(), &Format::Lines);
         total += r.observations;
     }
     let secs = start.elapsed().as_secs_f64();
-    let cpu = cpu_secs() - cpu;
+    let cpu = process_cpu_secs() - cpu;
     println!(
         "(b) one-per-line text read+match: {total} lines in {secs:.2} s = {:.2} M lines/s, {:.0} MB/s ({:.0} MB per CPU second)",
         total as f64 / secs / 1e6,

@@ -38,6 +38,7 @@ mod index;
 mod matcher;
 pub mod normalize;
 mod observation;
+mod parallel;
 pub mod readers;
 mod report;
 

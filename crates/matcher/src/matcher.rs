@@ -24,6 +24,8 @@ pub struct Hit {
 #[derive(Debug, Clone)]
 pub struct Matcher {
     index: Arc<Index>,
+    /// Threads [`Matcher::match_reader`] uses (1 unless set).
+    threads: usize,
 }
 
 /// A hit by slot, before ids are resolved: (slot, index into `observables`).
@@ -32,7 +34,21 @@ pub(crate) type SlotHit = (u32, Option<usize>);
 impl Matcher {
     /// A matcher over `index`.
     pub fn new(index: Arc<Index>) -> Matcher {
-        Matcher { index }
+        Matcher { index, threads: 1 }
+    }
+
+    /// The same matcher with [`Matcher::match_reader`] on `threads` threads (at least
+    /// one; default one). Worth it only with cores to spare: each thread's block report
+    /// costs extra work (about a quarter more CPU per byte of EVE in
+    /// `bench/results/2026-11-22-matcher.txt`, where the cores were shared).
+    pub fn with_threads(mut self, threads: usize) -> Matcher {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Threads [`Matcher::match_reader`] uses.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// The index matched against.

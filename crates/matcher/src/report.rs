@@ -61,6 +61,24 @@ struct Acc {
     /// value seen again is found with one probe (and one comparison) instead of a scan.
     kept: HashMap<(usize, u64), usize, FixedState>,
     hits: Vec<SlotHit>,
+    /// The slot of each sighting, in order.
+    slots: Vec<u32>,
+    /// Whether sightings get their indicator's id (else it is left empty, for a caller
+    /// that merges by slot and resolves ids once).
+    ids: bool,
+}
+
+impl Acc {
+    fn new(ids: bool) -> Acc {
+        Acc {
+            report: MatchReport::default(),
+            by_slot: HashMap::default(),
+            kept: HashMap::default(),
+            hits: Vec::new(),
+            slots: Vec::new(),
+            ids,
+        }
+    }
 }
 
 impl Acc {
@@ -108,9 +126,15 @@ impl Acc {
         report.observations += 1;
         let mut last_slot = None;
         for &(slot, i) in hits {
+            let (slots, ids) = (&mut self.slots, self.ids);
             let at = *self.by_slot.entry(slot).or_insert_with(|| {
+                slots.push(slot);
                 report.sightings.push(SightingData {
-                    indicator_id: m.index().id(slot),
+                    indicator_id: if ids {
+                        m.index().id(slot)
+                    } else {
+                        String::new()
+                    },
                     count: 0,
                     first_seen: None,
                     last_seen: None,
@@ -145,14 +169,11 @@ impl Acc {
 }
 
 impl Matcher {
-    /// Reads `input` in `format` and aggregates every hit into [`SightingData`].
+    /// Reads `input` in `format` and aggregates every hit into [`SightingData`]. Large
+    /// one-per-line and EVE input is matched on [`Matcher::threads`] threads, with the
+    /// same result as on one.
     pub fn match_reader(&self, input: impl BufRead, format: &Format) -> MatchReport {
-        let mut acc = Acc {
-            report: MatchReport::default(),
-            by_slot: HashMap::default(),
-            kept: HashMap::default(),
-            hits: Vec::new(),
-        };
+        let mut acc = Acc::new(true);
         if !readers::reads_in_place(format) {
             for record in readers::read(input, format) {
                 match record {
@@ -162,13 +183,41 @@ impl Matcher {
             }
             return acc.report;
         }
+        let threads = self.threads();
+        if threads > 1 {
+            return crate::parallel::match_blocks(self, input, format, threads);
+        }
+        self.match_in_place(input, format, 0)
+    }
+
+    /// [`Matcher::match_reader`] on one thread for a format read in place, the first line
+    /// numbered `first + 1`.
+    pub(crate) fn match_in_place(
+        &self,
+        input: impl BufRead,
+        format: &Format,
+        first: u64,
+    ) -> MatchReport {
+        self.match_in_place_by_slot(input, format, first, true).0
+    }
+
+    /// [`Matcher::match_in_place`] with the slot of each sighting; ids are resolved only
+    /// if `ids` (else left empty).
+    pub(crate) fn match_in_place_by_slot(
+        &self,
+        input: impl BufRead,
+        format: &Format,
+        first: u64,
+        ids: bool,
+    ) -> (MatchReport, Vec<u32>) {
+        let mut acc = Acc::new(ids);
         // Lines read in place into reused observations, gathered in batches whose lookups
         // overlap (`Matcher::match_batch`), in line order.
         const BATCH: usize = 64;
         let mut batch: Vec<Observation> = Vec::with_capacity(BATCH);
         let mut n = 0;
         let mut out = Vec::new();
-        readers::each_line(input, &mut |no, line| {
+        readers::each_line(input, first, &mut |no, line| {
             if batch.len() == n {
                 batch.push(Observation::default());
             }
@@ -191,7 +240,7 @@ impl Matcher {
             }
         });
         acc.observations(self, &batch[..n], &mut out);
-        acc.report
+        (acc.report, acc.slots)
     }
 }
 

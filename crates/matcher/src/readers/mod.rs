@@ -120,12 +120,16 @@ pub(crate) fn record_into(
     }
 }
 
-/// The lines of `input`, numbered from 1 and without their line end, read in place from
+/// The lines of `input`, numbered from `first + 1` and without their line end, read in place from
 /// its buffer (a line split across two fills is gathered in one reused buffer): `f`
 /// gets each line, or the error of a line that is not UTF-8, or an I/O error (then
 /// reading stops), as [`numbered`] gives them.
-pub(crate) fn each_line(mut input: impl BufRead, f: &mut impl FnMut(u64, Result<&str, LineError>)) {
-    let mut n = 0u64;
+pub(crate) fn each_line(
+    mut input: impl BufRead,
+    first: u64,
+    f: &mut impl FnMut(u64, Result<&str, LineError>),
+) {
+    let mut n = first;
     let mut buf: Vec<u8> = Vec::new();
     let line = |n: u64, mut b: &[u8], f: &mut dyn FnMut(u64, Result<&str, LineError>)| {
         while let [rest @ .., b'\n' | b'\r'] = b {

@@ -197,7 +197,7 @@ fn in_place_reading_equals_read() {
         for capacity in [1, 7, 64, 8192] {
             let mut got = Vec::new();
             let input = std::io::BufReader::with_capacity(capacity, &text[..]);
-            each_line(input, &mut |n, line| {
+            each_line(input, 0, &mut |n, line| {
                 let mut obs = Observation::default();
                 match line.and_then(|l| record_into(&format, n, l, &mut obs).transpose()) {
                     Ok(Some(())) => got.push(Ok(obs)),
