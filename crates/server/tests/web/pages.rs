@@ -275,6 +275,9 @@ async fn import_and_matching_pages_report_per_object_results() {
     let res = c.post_multipart("/import", &[("csrf", &csrf)], b"").await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert!(res.body.contains("Choose a file first."));
+    // The node's identity, as `serve` sets it: sightings name it as where they were seen.
+    let node = "identity--00000000-0000-4000-8000-0000000000aa";
+    assert!(web.state.matching.set_identity(node));
     let res = c
         .post_multipart(
             "/matching",
@@ -285,6 +288,19 @@ async fn import_and_matching_pages_report_per_object_results() {
     let body = res.page();
     assert!(body.contains("Sightings written: 1."), "{body}");
     assert!(body.contains("Upload one"));
+    let stored = web
+        .state
+        .store
+        .list(&concord_store::ListQuery {
+            types: vec!["sighting".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(stored.objects.len(), 1);
+    assert_eq!(
+        stored.objects[0].value()["where_sighted_refs"],
+        json!([node])
+    );
     let res = c
         .post_multipart("/matching", &[("csrf", &csrf), ("format", "pcap")], b"x")
         .await;
