@@ -122,23 +122,7 @@ fn references(ev: &Value) -> BTreeSet<(String, String, String)> {
 /// they sit (event, attributes, attributes of objects).
 fn proposals(ev: &Value) -> BTreeSet<(String, String, String, bool, bool)> {
     let mut out = BTreeSet::new();
-    let attrs = ev
-        .get("Attribute")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .chain(
-            ev.get("Object")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .flat_map(|o| {
-                    o.get("Attribute")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                }),
-        );
+    let attrs = concord_formats::misp::event_attributes(ev);
     let all = ev
         .get("ShadowAttribute")
         .and_then(Value::as_array)

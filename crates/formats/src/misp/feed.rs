@@ -121,23 +121,7 @@ pub fn write_feed(dir: &Path, events: &[Value]) -> std::io::Result<usize> {
             }
         }
         manifest.insert(uuid.to_owned(), Value::Object(entry));
-        let attrs = ev
-            .get("Attribute")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .chain(
-                ev.get("Object")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|o| {
-                        o.get("Attribute")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten()
-                    }),
-            );
+        let attrs = super::event_attributes(ev);
         for a in attrs {
             if let Some(v) = a.get("value").and_then(Value::as_str) {
                 for part in v.split('|') {

@@ -41,3 +41,25 @@ pub fn extension_definition() -> Value {
 pub fn extension_of(obj: &Value) -> Option<&Value> {
     obj.get("extensions").and_then(|e| e.get(EXTENSION_ID))
 }
+
+/// Every attribute of a MISP event: its own, then those of its objects (deleted objects
+/// included; callers that skip them filter).
+pub fn event_attributes(ev: &Value) -> impl Iterator<Item = &Value> {
+    let own = ev
+        .get("Attribute")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    let in_objects = ev
+        .get("Object")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|o| {
+            o.get("Attribute")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        });
+    own.chain(in_objects)
+}
