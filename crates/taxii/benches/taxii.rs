@@ -234,20 +234,28 @@ async fn run(
 fn concord_node(
     objects: impl Iterator<Item = Value>,
     rt_threads: usize,
+    keep_in: Option<&std::path::Path>,
 ) -> (String, std::thread::JoinHandle<()>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("concord.db")).unwrap();
+    let db = keep_in.unwrap_or(dir.path()).join("concord.db");
+    let reuse = keep_in.is_some() && db.exists();
+    let store = SqliteStore::open(&db).unwrap();
     use concord_store::Store as _;
-    store
-        .create_token(USER, Role::Analyst, &hash(PASSWORD))
-        .unwrap();
-    let t0 = Instant::now();
-    let summary = concord_store::import::import_values(&store, objects, 5000, &mut |_| {}).unwrap();
-    eprintln!(
-        "Concord: {} objects imported in {:.1}s",
-        summary.new,
-        t0.elapsed().as_secs_f64()
-    );
+    if reuse {
+        eprintln!("Concord: reusing the store in {}", db.display());
+    } else {
+        store
+            .create_token(USER, Role::Analyst, &hash(PASSWORD))
+            .unwrap();
+        let t0 = Instant::now();
+        let summary =
+            concord_store::import::import_values(&store, objects, 5000, &mut |_| {}).unwrap();
+        eprintln!(
+            "Concord: {} objects imported in {:.1}s",
+            summary.new,
+            t0.elapsed().as_secs_f64()
+        );
+    }
     // Measure the steady state: the background indexer of the import is done first.
     let t0 = Instant::now();
     while store.stats().map(|s| s.index_lag).unwrap_or(0) > 0 {
@@ -362,7 +370,7 @@ fn main() {
         }
         m
     };
-    let (curl, _h, _dir) = concord_node(objects.into_iter(), 2);
+    let (curl, _h, _dir) = concord_node(objects.into_iter(), 2, None);
     let targets = [
         Target {
             name: "concord",
@@ -454,7 +462,10 @@ fn big(rt: &tokio::runtime::Runtime, http: &reqwest::Client, s: &Settings) {
             })
             .collect(),
     );
-    let (url, _h, _dir) = concord_node((0..s.big).map(bulk), 2);
+    // `BENCH_BIG_DIR=DIR`: keep the big store in DIR and reuse it on later runs (to
+    // compare server changes without importing again; the store must hold `s.big`).
+    let keep = std::env::var_os("BENCH_BIG_DIR").map(std::path::PathBuf::from);
+    let (url, _h, _dir) = concord_node((0..s.big).map(bulk), 2, keep.as_deref());
     let t = Target {
         name: "concord",
         collection_url: url,
@@ -504,7 +515,10 @@ fn big(rt: &tokio::runtime::Runtime, http: &reqwest::Client, s: &Settings) {
         );
     }
     wrk_runs(&t, &pages, s);
-    open_loop_runs(rt, http, &t, &pages, s);
+    // `BENCH_OPEN_LOOP=0`: no fixed-rate runs.
+    if env_num("BENCH_OPEN_LOOP", 1) != 0 {
+        open_loop_runs(rt, http, &t, &pages, s);
+    }
 }
 
 /// Latency at a fixed offered load: `s.clients` connections together send `rate`

@@ -28,19 +28,29 @@ fn stored(r: &Row<'_>) -> rusqlite::Result<StoredObject> {
     })
 }
 
+/// The current version of one id.
+const GET_SQL: &str = "SELECT seq, date_added, is_current, json FROM versions WHERE id_key = ?1 AND id = ?2 AND is_current = 1";
+
+/// Every version of one id, unordered. Not `ORDER BY`: SQLite compiles a cached statement
+/// with an `ORDER BY` here again at each use (rusqlite clears its bindings when it goes
+/// back into the cache, and SQLite then expires it), which cost more than the lookup; an
+/// id has few versions, sorted in Rust.
+const VERSIONS_SQL: &str = "SELECT seq, date_added, is_current, json, version_ns FROM versions WHERE id_key = ?1 AND id = ?2";
+
 pub(super) fn get(c: &Connection, id: &str) -> Result<Option<StoredObject>, StoreError> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM versions WHERE id_key = ?1 AND id = ?2 AND is_current = 1"
-    ))?;
+    let mut st = c.prepare_cached(GET_SQL)?;
     Ok(st.query_row(params![id_key(id), id], stored).optional()?)
 }
 
+/// Every version of `id`, oldest first (by version, then by arrival).
 pub(super) fn versions(c: &Connection, id: &str) -> Result<Vec<StoredObject>, StoreError> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM versions WHERE id_key = ?1 AND id = ?2 ORDER BY version_ns, seq"
-    ))?;
-    let rows = st.query_map(params![id_key(id), id], stored)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut st = c.prepare_cached(VERSIONS_SQL)?;
+    let rows = st.query_map(params![id_key(id), id], |r| {
+        Ok((r.get::<_, i64>(4)?, stored(r)?))
+    })?;
+    let mut all: Vec<(i64, StoredObject)> = rows.collect::<Result<_, _>>()?;
+    all.sort_unstable_by_key(|(ns, o)| (*ns, o.seq));
+    Ok(all.into_iter().map(|(_, o)| o).collect())
 }
 
 /// The FTS5 query for words of three characters or more (each an FTS string, ANDed), and
@@ -194,4 +204,76 @@ pub(super) fn stats(c: &Connection) -> Result<Stats, StoreError> {
         last_seq: position.last,
         index_lag: position.lag(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sqlite::SqliteStore;
+    use rusqlite::StatementStatus;
+
+    fn indicator(i: usize, modified: &str) -> serde_json::Value {
+        serde_json::json!({
+            "type": "indicator", "spec_version": "2.1",
+            "id": format!("indicator--{i:08x}-4444-4444-8444-{i:012x}"),
+            "created": "2026-01-01T00:00:00.000Z", "modified": modified,
+            "pattern": format!("[ipv4-addr:value = '10.0.{}.{}']", i / 256, i % 256),
+            "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"
+        })
+    }
+
+    /// How often SQLite compiled the cached statement `sql` again since it was first
+    /// prepared on this connection.
+    fn reprepared(c: &Connection, sql: &str) -> i32 {
+        c.prepare_cached(sql)
+            .unwrap()
+            .get_status(StatementStatus::RePrepare)
+    }
+
+    /// The cached read statements run again without being compiled again: SQLite
+    /// recompiles a statement at each use when the planner let its parameters change the
+    /// plan (an `ORDER BY` of a keyed lookup, a bound `LIMIT`), which costs more than the
+    /// lookup itself.
+    #[test]
+    fn cached_reads_are_not_prepared_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("concord.db")).unwrap();
+        let (first, second) = ("2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z");
+        // Second versions first: `versions` must still answer oldest first.
+        let objects = (0..200)
+            .map(|i| indicator(i, second))
+            .chain((0..200).map(|i| indicator(i, first)));
+        crate::import::import_values(&store, objects, 100, &mut |_| {}).unwrap();
+        let ids: Vec<String> = (0..200)
+            .map(|i| indicator(i, first)["id"].as_str().unwrap().to_owned())
+            .collect();
+        let listing = ListQuery {
+            types: vec!["indicator".into()],
+            cursor: Some(3),
+            order: Order::BySeq,
+            limit: 50,
+            ..Default::default()
+        };
+        store
+            .read(|c| {
+                for id in &ids {
+                    assert!(get(c, id)?.unwrap().json.contains(second));
+                    let v = versions(c, id)?;
+                    assert_eq!(v.len(), 2);
+                    assert!(v[0].json.contains(first) && v[1].json.contains(second));
+                    let mut seqs = Vec::new();
+                    list_borrowed(c, &listing, true, &mut |r| seqs.push(r.seq))?;
+                    assert_eq!(seqs.len(), 50, "{seqs:?}");
+                }
+                for sql in [
+                    GET_SQL,
+                    VERSIONS_SQL,
+                    &list_sql("seq, date_added, id, version, json", &listing).0,
+                ] {
+                    assert_eq!(reprepared(c, sql), 0, "compiled again at each use: {sql}");
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
 }
