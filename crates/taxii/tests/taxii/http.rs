@@ -55,6 +55,23 @@ async fn auth_basic_bearer_and_missing() {
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
 }
 
+/// An authenticated token is remembered for `CALLER_TTL`, not longer: once revoked it is
+/// refused after at most that time.
+#[tokio::test]
+async fn a_revoked_token_is_refused_within_the_caller_ttl() {
+    use concord_store::Store as _;
+    let node = Node::with_objects(1);
+    assert_eq!(node.get("/taxii2/", ANALYST).await.status, StatusCode::OK);
+    let analyst = node.store.tokens().unwrap();
+    let analyst = analyst.iter().find(|t| t.name == "analyst").unwrap();
+    assert!(node.store.revoke_token(analyst.id).unwrap());
+    tokio::time::sleep(concord_taxii::server::CALLER_TTL + std::time::Duration::from_millis(50))
+        .await;
+    let refused = node.get("/taxii2/", ANALYST).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(node.get("/taxii2/", READER).await.status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn wrong_accept_is_406_and_wrong_content_type_is_415() {
     let node = Node::with_objects(1);
