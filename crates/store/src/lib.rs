@@ -91,9 +91,10 @@ pub struct ListedRow<'a> {
     pub seq: i64,
     /// When this node stored it (RFC 3339, millisecond precision, UTC).
     pub date_added: &'a str,
-    /// The object's id.
+    /// The object's id (empty when the JSON was asked for: it is in the JSON).
     pub id: &'a str,
-    /// `modified`, else `created`, else empty (unversioned SCOs).
+    /// `modified`, else `created`, else empty (unversioned SCOs); empty too when the
+    /// JSON was asked for.
     pub version: &'a str,
     /// The object's JSON (RFC 8785 canonical text, as the store wrote it: bytes, not
     /// checked again for UTF-8 on the way out), or empty when not asked for.
@@ -248,7 +249,8 @@ pub trait Store: Send + Sync + users::Users + federation::FederationStore {
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
     /// The page `list` would answer, handed to `each` row by row without copying the
     /// rows out of the store (for answers that are written straight into a response),
-    /// with each row's JSON when `with_json`; returns how many rows were handed over.
+    /// with each row's JSON when `with_json` (else its id and version); returns how many
+    /// rows were handed over.
     fn list_borrowed(
         &self,
         query: &ListQuery,
