@@ -87,6 +87,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct FederationState {
     inner: Arc<Inner>,
+    /// `true` once the server stops: open `/events` streams end then.
+    stopping: Option<watch::Receiver<bool>>,
 }
 
 impl std::fmt::Debug for FederationState {
@@ -155,7 +157,15 @@ impl FederationState {
                 }),
                 head: rx,
             }),
+            stopping: None,
         })
+    }
+
+    /// The same state, whose `/events` streams end once `stopping` turns `true` (a
+    /// stopping server does not wait for its peers to hang up).
+    pub fn ending_streams_on(mut self, stopping: watch::Receiver<bool>) -> Self {
+        self.stopping = Some(stopping);
+        self
     }
 
     /// The policy in force, reloaded when its file changed (checked at most once a
@@ -343,12 +353,23 @@ async fn events(State(s): State<FederationState>, req: Request) -> Response {
         Err(r) => return r,
     };
     tracing::debug!(peer = %peer.node_id, "Peer connected to live notices.");
-    let stream: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
-        Box::pin(WatchStream::new(s.inner.head.clone()).map(|head| {
-            Ok(Event::default()
-                .event("head")
-                .data(json!({"head": head}).to_string()))
-        }));
+    let heads = WatchStream::new(s.inner.head.clone()).map(|head| {
+        Ok(Event::default()
+            .event("head")
+            .data(json!({"head": head}).to_string()))
+    });
+    let stream: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> = match s
+        .stopping
+        .clone()
+    {
+        Some(mut stopping) => Box::pin(futures_util::StreamExt::take_until(heads, async move {
+            // A sender gone without stopping: the stream goes on.
+            if stopping.wait_for(|s| *s).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })),
+        None => Box::pin(heads),
+    };
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()

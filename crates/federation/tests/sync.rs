@@ -548,3 +548,83 @@ async fn versions_signed_by_the_signer_travel_with_that_signature() {
     assert_eq!(at_b.origin, a.key.node_id());
     assert!(!at_b.is_local());
 }
+
+/// A peer's open `/events` stream ends when the serving node stops (peers stay connected
+/// for good, so a server that waited for them would never stop).
+#[tokio::test]
+async fn a_stopping_node_ends_its_peers_event_streams() {
+    let a = TestNode::start("a", 31, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("db")).unwrap());
+    store.put_peer(&a.record()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stopping, stop_rx) = tokio::sync::watch::channel(false);
+    let state = FederationState::new(
+        store,
+        NodeKey::from_seed([32; 32]),
+        FederationConfig {
+            name: "b".into(),
+            url: url.clone(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .ending_streams_on(stop_rx);
+    let mut on_stop = stopping.subscribe();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(async move {
+                let _ = on_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    let path = "/federation/v1/events";
+    let h = concord_federation::httpsig::sign(
+        &a.key,
+        "GET",
+        path,
+        None,
+        b"",
+        chrono::Utc::now().timestamp(),
+    );
+    // A puller's client, as a peer has.
+    let _ = Puller::new(a.store.clone(), a.key.clone(), PullConfig::default());
+    let resp = reqwest::Client::new()
+        .get(format!("{url}{path}"))
+        .header("date", h.date)
+        .header("content-digest", h.content_digest)
+        .header("signature-input", h.signature_input)
+        .header("signature", h.signature)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.bytes_stream();
+    use futures_util::StreamExt as _;
+    // The current head comes first.
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+        .await
+        .expect("a first notice")
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: head"));
+    let asked = std::time::Instant::now();
+    stopping.send_replace(true);
+    tokio::time::timeout(std::time::Duration::from_secs(5), server)
+        .await
+        .expect("the node stops with a peer connected")
+        .unwrap()
+        .unwrap();
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        asked.elapsed()
+    );
+    // The peer sees its stream end.
+    let end = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while let Some(Ok(_)) = body.next().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream stays open");
+}

@@ -102,6 +102,17 @@ pub struct AppState {
     /// The live indicator index `POST /api/v1/match` matches against (kept current by a
     /// background task that [`serve`] starts).
     pub matching: Arc<matching::LiveMatching>,
+    /// Turns `true` when [`serve`] is told to stop: open event streams (the web UI's live
+    /// notifications, federation `/events`) end then, so that the server does not wait
+    /// for them.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+/// Completes once `stopping` is `true` (never if its sender is gone without that).
+pub async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
+    if stopping.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 impl AppState {
@@ -119,12 +130,13 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
             federation: None,
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 
     /// The same state serving the `/federation/v1` routes too.
     pub fn with_federation(mut self, f: concord_federation::server::FederationState) -> Self {
-        self.federation = Some(f);
+        self.federation = Some(f.ending_streams_on(self.stopping.subscribe()));
         self
     }
 }
@@ -224,6 +236,12 @@ pub async fn serve(
         tracing::info!(%addr, node = %state.config.node_name, "Serving the API.");
     }
     state.matching.start();
+    let stopping = state.stopping.clone();
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("Stopping: ending event streams, finishing requests under way.");
+        stopping.send_replace(true);
+    };
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await

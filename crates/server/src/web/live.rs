@@ -351,11 +351,16 @@ pub async fn stream(
     .chain(backlog.iter().map(|n| Ok(event(l, n))))
     .collect();
     let deadline = tokio::time::Instant::now() + STREAM_LIFE;
+    let stopping = web.app.stopping.subscribe();
     let live = futures_util::stream::unfold(
-        (rx, last, user),
-        move |(mut rx, mut last, user)| async move {
+        (rx, last, user, stopping),
+        move |(mut rx, mut last, user, mut stopping)| async move {
             loop {
-                let next = tokio::time::timeout_at(deadline, rx.recv()).await;
+                let next = tokio::select! {
+                    next = tokio::time::timeout_at(deadline, rx.recv()) => next,
+                    // A stopping server ends the stream (the browser reconnects later).
+                    _ = stopping.wait_for(|s| *s) => return None,
+                };
                 match next {
                     Err(_) | Ok(Err(broadcast::error::RecvError::Closed)) => return None,
                     Ok(Err(broadcast::error::RecvError::Lagged(n))) => {
@@ -363,7 +368,7 @@ pub async fn stream(
                     }
                     Ok(Ok(n)) if n.seq > last && n.for_user(&user) => {
                         last = n.seq;
-                        return Some((Ok(event(l, &n)), (rx, last, user)));
+                        return Some((Ok(event(l, &n)), (rx, last, user, stopping)));
                     }
                     Ok(Ok(_)) => {}
                 }

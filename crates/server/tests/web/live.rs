@@ -259,3 +259,59 @@ async fn without_a_web_subscription_the_page_says_how_to_add_one() {
     assert!(body.contains("aria-live=\"polite\""));
     assert!(body.contains("<script src=\"/assets/concord.js?v="));
 }
+
+/// A server told to stop ends the open event streams at once instead of waiting for them
+/// to run out (`STREAM_LIFE`): it stops within a second with a browser tab still open.
+#[tokio::test]
+async fn a_stopping_server_ends_open_streams_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (web, _dir) = web_with_subscriptions();
+    let c = web.signed_in("analyst").await;
+    let cookies = c
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(concord_server::serve(listener, web.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /notifications/live HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\nCookie: {cookies}\r\n\r\n"
+    );
+    sock.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("event: ready") {
+        let n = tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf))
+            .await
+            .expect("the stream answers")
+            .unwrap();
+        assert!(n > 0, "closed before the first event: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
+    let asked = std::time::Instant::now();
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server stops with a stream open")
+        .unwrap()
+        .unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        asked.elapsed()
+    );
+    // The stream was ended, not cut mid-event: reading comes to its end.
+    let rest =
+        tokio::time::timeout(Duration::from_secs(2), sock.read_to_end(&mut Vec::new())).await;
+    assert!(
+        rest.is_ok(),
+        "the stream stays open after the server stopped"
+    );
+}
