@@ -6,8 +6,8 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use concord_pattern::{Timestamp, eval};
 
-use crate::index::Index;
-use crate::index::keys::{self, LookupKey};
+use crate::index::keys;
+use crate::index::{Hashed, Index};
 use crate::observation::{Observable, Observation};
 
 /// One indicator matched by one observation.
@@ -92,7 +92,7 @@ impl Matcher {
         /// Observations whose lookups are started together.
         const WINDOW: usize = 16;
         out.clear();
-        let mut keys: Vec<(usize, LookupKey<'_>)> = Vec::new();
+        let mut keys: Vec<(usize, Hashed<'_>)> = Vec::new();
         let mut ends = [0usize; WINDOW];
         let mut hits = Vec::new();
         let mut windows = obs.chunks(WINDOW).enumerate().peekable();
@@ -112,7 +112,7 @@ impl Matcher {
             for (o, end) in window.iter().zip(ends.iter_mut()) {
                 for (i, ob) in o.observables.iter().enumerate() {
                     if let Some(k) = keys::lookup_key(ob.kind, &ob.value) {
-                        keys.push((i, k));
+                        keys.push((i, Hashed::new(k)));
                     }
                 }
                 *end = keys.len();
@@ -137,11 +137,9 @@ impl Matcher {
     pub(crate) fn match_slots(&self, obs: &Observation, out: &mut Vec<SlotHit>) {
         // Up to 8 keys on the stack; their table reads are started together.
         const STACK: usize = 8;
-        let obs_keys = obs
-            .observables
-            .iter()
-            .enumerate()
-            .filter_map(|(i, ob)| keys::lookup_key(ob.kind, &ob.value).map(|k| (i, k)));
+        let obs_keys = obs.observables.iter().enumerate().filter_map(|(i, ob)| {
+            keys::lookup_key(ob.kind, &ob.value).map(|k| (i, Hashed::new(k)))
+        });
         if obs.observables.len() <= 1 || obs.observables.len() > STACK {
             return self.hits_for(obs, obs_keys, out);
         }
@@ -162,7 +160,7 @@ impl Matcher {
     fn hits_for<'k>(
         &self,
         obs: &Observation,
-        keys: impl Iterator<Item = (usize, LookupKey<'k>)>,
+        keys: impl Iterator<Item = (usize, Hashed<'k>)>,
         out: &mut Vec<SlotHit>,
     ) {
         let start = out.len();

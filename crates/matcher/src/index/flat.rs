@@ -178,8 +178,10 @@ impl<K> Default for FlatTable<K> {
 }
 
 impl<K: Zero + Eq + Hash> FlatTable<K> {
+    /// The hash a key is placed by: computed once per lookup and handed to
+    /// [`FlatTable::touch_hashed`] and [`FlatTable::get_hashed`].
     #[inline]
-    fn hash(k: &K) -> u64 {
+    pub(crate) fn hash(k: &K) -> u64 {
         HASHER.hash_one(k)
     }
 
@@ -198,13 +200,25 @@ impl<K: Zero + Eq + Hash> FlatTable<K> {
     /// The posting of `k`.
     #[inline]
     pub(crate) fn get(&self, k: &K) -> Option<Posting> {
-        self.0.find(Self::hash(k), |e| e.0 == *k).map(|e| e.1)
+        self.get_hashed(Self::hash(k), k)
+    }
+
+    /// The posting of `k`, whose [`FlatTable::hash`] is `h`.
+    #[inline]
+    pub(crate) fn get_hashed(&self, h: u64, k: &K) -> Option<Posting> {
+        self.0.find(h, |e| e.0 == *k).map(|e| e.1)
     }
 
     /// See [`RawFlat::touch`].
     #[inline]
     pub(crate) fn touch(&self, k: &K) -> u32 {
-        match self.0.touch(Self::hash(k)) {
+        self.touch_hashed(Self::hash(k))
+    }
+
+    /// [`FlatTable::touch`] of a key whose [`FlatTable::hash`] is `h`.
+    #[inline]
+    pub(crate) fn touch_hashed(&self, h: u64) -> u32 {
+        match self.0.touch(h) {
             (f, Some(e)) => u32::from(f) ^ e.1,
             (f, None) => u32::from(f),
         }

@@ -58,7 +58,9 @@ pub(crate) struct StrTable {
     table: RawFlat<(u32, Posting)>,
 }
 
-fn hash(tag: u8, s: &[u8]) -> u64 {
+/// The hash a tagged string is placed by (see [`StrTable::get_hashed`]).
+#[inline]
+pub(crate) fn hash(tag: u8, s: &[u8]) -> u64 {
     let mut h = HASHER.build_hasher();
     h.write_u8(tag);
     h.write(s);
@@ -108,18 +110,22 @@ impl StrTable {
     /// The posting of (`tag`, `s`).
     #[inline]
     pub(crate) fn get(&self, tag: u8, s: &str) -> Option<Posting> {
+        self.get_hashed(hash(tag, s.as_bytes()), tag, s)
+    }
+
+    /// The posting of (`tag`, `s`), whose [`hash`] is `h`.
+    #[inline]
+    pub(crate) fn get_hashed(&self, h: u64, tag: u8, s: &str) -> Option<Posting> {
         let arena = &self.arena;
         self.table
-            .find(hash(tag, s.as_bytes()), |&(o, _)| {
-                Self::entry(arena, o) == (tag, s.as_bytes())
-            })
+            .find(h, |&(o, _)| Self::entry(arena, o) == (tag, s.as_bytes()))
             .map(|&(_, p)| p)
     }
 
-    /// See [`RawFlat::touch`].
+    /// See [`RawFlat::touch`]; `h` is the string's [`hash`].
     #[inline]
-    pub(crate) fn touch(&self, tag: u8, s: &str) -> u32 {
-        match self.table.touch(hash(tag, s.as_bytes())) {
+    pub(crate) fn touch_hashed(&self, h: u64) -> u32 {
+        match self.table.touch(h) {
             // The arena bytes the first comparison reads too (a second miss on a hit,
             // now overlapping with the other lookups of the batch).
             (f, Some(e)) => {
