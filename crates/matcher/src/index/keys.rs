@@ -121,6 +121,8 @@ pub(crate) fn key_of(kind: Kind, value: &str) -> Option<Key> {
 #[inline]
 pub(crate) fn lookup_key(kind: Kind, value: &str) -> Option<LookupKey<'_>> {
     Some(match kind {
+        // The commonest key: a plain IPv4 address, read without trimming or splitting.
+        Kind::Ipv4 if let Some(v4) = normalize::ipv4(value) => LookupKey::Ip(IpAddr::V4(v4)),
         Kind::Ipv4 | Kind::Ipv6 => {
             let (ip, len) = normalize::ip_net(value)?;
             if (kind == Kind::Ipv4) != ip.is_ipv4() {
