@@ -235,7 +235,12 @@ fn concord_node(
     objects: impl Iterator<Item = Value>,
     rt_threads: usize,
     keep_in: Option<&std::path::Path>,
-) -> (String, std::thread::JoinHandle<()>, tempfile::TempDir) {
+) -> (
+    String,
+    std::thread::JoinHandle<()>,
+    tempfile::TempDir,
+    TaxiiState,
+) {
     let dir = tempfile::tempdir().unwrap();
     let db = keep_in.unwrap_or(dir.path()).join("concord.db");
     let reuse = keep_in.is_some() && db.exists();
@@ -266,15 +271,32 @@ fn concord_node(
         t0.elapsed().as_secs_f64()
     );
     let state = TaxiiState::new(Arc::new(store), TaxiiConfig::default(), hash);
+    let (url, handle) = serve_state(state.clone(), rt_threads, None);
+    (url, handle, dir, state)
+}
+
+/// Serves `state` on a new port from a runtime of its own (`event_interval`: tokio's, if
+/// given, else `BENCH_EVENT_INTERVAL`, else tokio's default); the collection's URL.
+fn serve_state(
+    state: TaxiiState,
+    rt_threads: usize,
+    event_interval: Option<u32>,
+) -> (String, std::thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
+    let event_interval = event_interval.or_else(|| {
+        std::env::var("BENCH_EVENT_INTERVAL")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    });
     let handle = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(rt_threads)
-            .enable_all()
-            .build()
-            .unwrap();
+        let mut rt = tokio::runtime::Builder::new_multi_thread();
+        rt.worker_threads(rt_threads).enable_all();
+        if let Some(n) = event_interval {
+            rt.event_interval(n);
+        }
+        let rt = rt.build().unwrap();
         rt.block_on(async move {
             let l = tokio::net::TcpListener::from_std(listener).unwrap();
             let _ = axum::serve(l, router(state)).await;
@@ -284,7 +306,7 @@ fn concord_node(
         "http://{addr}/taxii2/api/collections/{}/",
         concord_taxii::collection::DEFAULT_COLLECTION_ID
     );
-    (url, handle, dir)
+    (url, handle)
 }
 
 struct Medallion(std::process::Child);
@@ -370,7 +392,7 @@ fn main() {
         }
         m
     };
-    let (curl, _h, _dir) = concord_node(objects.into_iter(), 2, None);
+    let (curl, _h, _dir, _) = concord_node(objects.into_iter(), 2, None);
     let targets = [
         Target {
             name: "concord",
@@ -465,7 +487,7 @@ fn big(rt: &tokio::runtime::Runtime, http: &reqwest::Client, s: &Settings) {
     // `BENCH_BIG_DIR=DIR`: keep the big store in DIR and reuse it on later runs (to
     // compare server changes without importing again; the store must hold `s.big`).
     let keep = std::env::var_os("BENCH_BIG_DIR").map(std::path::PathBuf::from);
-    let (url, _h, _dir) = concord_node((0..s.big).map(bulk), 2, keep.as_deref());
+    let (url, _h, _dir, state) = concord_node((0..s.big).map(bulk), 2, keep.as_deref());
     let t = Target {
         name: "concord",
         collection_url: url,
@@ -513,6 +535,10 @@ fn big(rt: &tokio::runtime::Runtime, http: &reqwest::Client, s: &Settings) {
             o.pct(0.5),
             o.pct(0.99)
         );
+    }
+    if std::env::var_os("BENCH_AB_EVENT_INTERVAL").is_some() {
+        event_interval_ab(&state, &t, &pages, s);
+        return;
     }
     wrk_runs(&t, &pages, s);
     // `BENCH_OPEN_LOOP=0`: no fixed-rate runs.
@@ -649,32 +675,14 @@ fn open_loop_runs(
 /// so the server gets the CPU the in-process client would take): `s.clients` connections
 /// on random pages of the whole collection / random ids, `s.budget` long each.
 fn wrk_runs(t: &Target, pages: &[(Work, Vec<String>)], s: &Settings) {
-    if std::process::Command::new("wrk")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        println!("wrk not installed (apt-get install wrk): no wrk runs");
+    if !wrk_installed() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let base = t.collection_url.trim_end_matches('/');
-    let (origin, prefix) = base.split_at(base.find("/taxii2").unwrap());
     let mut sets: Vec<(&str, Vec<String>)> = pages
         .iter()
-        .map(|(work, urls)| {
-            let path = if *work == Work::Objects {
-                "objects"
-            } else {
-                "manifest"
-            };
-            let list = urls
-                .iter()
-                .map(|u| format!("{prefix}/{path}/?limit=100{u}"))
-                .collect();
-            (work.label(), list)
-        })
+        .map(|(work, urls)| (work.label(), wrk_paths(t, *work, urls)))
         .collect();
+    let (_, prefix) = split_url(&t.collection_url);
     sets.push((
         Work::ById.label(),
         t.ids
@@ -682,65 +690,159 @@ fn wrk_runs(t: &Target, pages: &[(Work, Vec<String>)], s: &Settings) {
             .map(|id| format!("{prefix}/objects/{id}/"))
             .collect(),
     ));
-    use base64::Engine as _;
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
     println!(
         "wrk, {} connections, 1 thread, {}s per run, random pages/ids:",
         s.clients,
         s.budget.as_secs()
     );
+    let (origin, _) = split_url(&t.collection_url);
     for (label, list) in sets {
-        let file = dir.path().join("paths.txt");
-        std::fs::write(&file, list.join("\n")).unwrap();
-        let script = dir.path().join("paths.lua");
-        std::fs::write(
-            &script,
-            format!(
-                "local paths = {{}}\nfor l in io.lines({:?}) do paths[#paths + 1] = l end\n\
-                 request = function() return wrk.format(\"GET\", paths[math.random(#paths)]) end\n",
-                file.display().to_string()
-            ),
+        let r = wrk_once(origin, &list, s);
+        println!("{label:<30} {r}");
+    }
+}
+
+fn wrk_installed() -> bool {
+    let there = std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !there {
+        println!("wrk not installed (apt-get install wrk): no wrk runs");
+    }
+    there
+}
+
+/// `(origin, path prefix)` of a collection URL.
+fn split_url(collection_url: &str) -> (&str, &str) {
+    let base = collection_url.trim_end_matches('/');
+    base.split_at(base.find("/taxii2").unwrap())
+}
+
+/// The paths of the pages of a walk (`urls`: the `&next=` tails) for wrk.
+fn wrk_paths(t: &Target, work: Work, urls: &[String]) -> Vec<String> {
+    let (_, prefix) = split_url(&t.collection_url);
+    let path = if work == Work::Objects {
+        "objects"
+    } else {
+        "manifest"
+    };
+    urls.iter()
+        .map(|u| format!("{prefix}/{path}/?limit=100{u}"))
+        .collect()
+}
+
+/// One wrk run's figures.
+struct WrkRun {
+    rps: f64,
+    p50: String,
+    p90: String,
+    p99: String,
+    /// This process's CPU per request, microseconds.
+    cpu_us: f64,
+    errors: String,
+}
+
+impl std::fmt::Display for WrkRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:>10.2} req/s  p50 {:>9}  p90 {:>9}  p99 {:>9}  server CPU {:>5.0} us/req  ({})",
+            self.rps, self.p50, self.p90, self.p99, self.cpu_us, self.errors
         )
-        .unwrap();
-        let cpu0 = cpu_seconds();
-        let out = std::process::Command::new("wrk")
-            .args(["-t1", &format!("-c{}", s.clients)])
-            .arg(format!("-d{}s", s.budget.as_secs()))
-            .args(["--latency", "-H", &format!("Accept: {TAXII}")])
-            .args(["-H", &format!("Authorization: Basic {auth}")])
-            .arg("-s")
-            .arg(&script)
-            .arg(origin)
-            .output()
-            .expect("wrk");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let field = |key: &str| {
-            text.lines()
-                .find(|l| l.trim_start().starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .unwrap_or("?")
-                .to_owned()
-        };
-        let errors = text
-            .lines()
-            .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
-            .unwrap_or("no errors");
-        let cpu = cpu_seconds() - cpu0;
-        let total: f64 = text
-            .lines()
-            .find(|l| l.contains("requests in"))
-            .and_then(|l| l.split_whitespace().next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(f64::NAN);
-        println!(
-            "{:<30} {:>10} req/s  p50 {:>9}  p90 {:>9}  p99 {:>9}  server CPU {:>5.0} us/req  ({errors})",
-            label,
-            field("Requests/sec:"),
-            field("50%"),
-            field("90%"),
-            field("99%"),
-            cpu * 1e6 / total
-        );
+    }
+}
+
+/// wrk with `s.clients` connections for `s.budget` on random paths of `list` at `origin`.
+fn wrk_once(origin: &str, list: &[String], s: &Settings) -> WrkRun {
+    let dir = tempfile::tempdir().unwrap();
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    let file = dir.path().join("paths.txt");
+    std::fs::write(&file, list.join("\n")).unwrap();
+    let script = dir.path().join("paths.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "local paths = {{}}\nfor l in io.lines({:?}) do paths[#paths + 1] = l end\n\
+             request = function() return wrk.format(\"GET\", paths[math.random(#paths)]) end\n",
+            file.display().to_string()
+        ),
+    )
+    .unwrap();
+    let cpu0 = cpu_seconds();
+    let out = std::process::Command::new("wrk")
+        .args(["-t1", &format!("-c{}", s.clients)])
+        .arg(format!("-d{}s", s.budget.as_secs()))
+        .args(["--latency", "-H", &format!("Accept: {TAXII}")])
+        .args(["-H", &format!("Authorization: Basic {auth}")])
+        .arg("-s")
+        .arg(&script)
+        .arg(origin)
+        .output()
+        .expect("wrk");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |key: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let errors = text
+        .lines()
+        .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+        .unwrap_or("no errors")
+        .trim()
+        .to_owned();
+    let cpu = cpu_seconds() - cpu0;
+    let total: f64 = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(f64::NAN);
+    WrkRun {
+        rps: field("Requests/sec:").parse().unwrap_or(f64::NAN),
+        p50: field("50%"),
+        p90: field("90%"),
+        p99: field("99%"),
+        cpu_us: cpu * 1e6 / total,
+        errors,
+    }
+}
+
+/// `BENCH_AB_EVENT_INTERVAL=61,8,...`: the same store served by one runtime per tokio
+/// `event_interval` (how many tasks a worker runs between looks at the sockets), and
+/// wrk on random object pages against each in turn, `BENCH_AB_ROUNDS` (3) rounds, so
+/// that the settings compare under the same conditions.
+fn event_interval_ab(state: &TaxiiState, t: &Target, pages: &[(Work, Vec<String>)], s: &Settings) {
+    let Ok(list) = std::env::var("BENCH_AB_EVENT_INTERVAL") else {
+        return;
+    };
+    if !wrk_installed() {
+        return;
+    }
+    let Some((_, urls)) = pages.iter().find(|(w, _)| *w == Work::Objects) else {
+        return;
+    };
+    let paths = wrk_paths(t, Work::Objects, urls);
+    let servers: Vec<(u32, String)> = list
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .map(|ei| (ei, serve_state(state.clone(), 2, Some(ei)).0))
+        .collect();
+    println!(
+        "event_interval A/B, GET objects (pages of 100), wrk {} connections, {}s per run:",
+        s.clients,
+        s.budget.as_secs()
+    );
+    for round in 0..env_num("BENCH_AB_ROUNDS", 3) {
+        for (ei, url) in &servers {
+            let (origin, _) = split_url(url);
+            let r = wrk_once(origin, &paths, s);
+            println!("round {round} event_interval {ei:>3} {r}");
+        }
     }
 }
 
