@@ -5,7 +5,8 @@
 //! hit-heavy mix where nearly every event hits, and a realistic mix where one event in
 //! 1,000 does): lookups per second on one core, MB/s for EVE. `MATCHER_BENCH_INDICATORS=N` changes the 5,000,000;
 //! `MATCHER_BENCH_ONLY_BUILD=1` stops after (a), `MATCHER_BENCH_ONLY_LOOKUPS=1` after the
-//! raw lookups, `MATCHER_BENCH_ONLY_EVE=1` skips the one-per-line part of (b).
+//! raw lookups, `MATCHER_BENCH_ONLY_EVE=1` skips the one-per-line part of (b),
+//! `MATCHER_BENCH_EVE_MIX=realistic` (or `hit-heavy`) runs one EVE mix only.
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -285,6 +286,10 @@ fn eve_log(spread: bool, pick: impl Fn(u64) -> (u64, String, String, String, Str
 /// `match_reader` cutting it into blocks matched on every core (Matcher::with_threads);
 /// CPU time is the process's, over all threads. Prints the share of events that hit.
 fn eve_runs(matcher: &Matcher, eve: &str, mix: &str) {
+    // MATCHER_BENCH_EVE_MIX=realistic (or hit-heavy) runs that mix only, to profile it.
+    if std::env::var("MATCHER_BENCH_EVE_MIX").is_ok_and(|m| !mix.starts_with(&*m)) {
+        return;
+    }
     let runs: usize = std::env::var("MATCHER_BENCH_EVE_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())

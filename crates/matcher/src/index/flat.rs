@@ -143,16 +143,18 @@ impl<E: Copy> RawFlat<E> {
         }
     }
 
-    /// Reads the fingerprint and entry a lookup of hash `h` reads first; the caller folds
-    /// (something of) them into [`std::hint::black_box`], so that the loads of many keys
-    /// touched in a row are under way at once.
+    /// Reads the fingerprint a lookup of hash `h` reads first, and the entry beside it
+    /// only if the fingerprints agree (most lookups miss: their entry line is not
+    /// needed); the caller folds (something of) them into [`std::hint::black_box`], so
+    /// that the loads of many keys touched in a row are under way at once.
     #[inline]
     pub(crate) fn touch(&self, h: u64) -> (u16, Option<&E>) {
         if self.len == 0 {
             return (0, None);
         }
-        let (i, _) = split(h, self.mask());
-        (self.fps[i], self.entries.get(i))
+        let (i, fp) = split(h, self.mask());
+        let f = self.fps[i];
+        (f, if f == fp { self.entries.get(i) } else { None })
     }
 
     /// Entries stored.
