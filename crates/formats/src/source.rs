@@ -118,7 +118,28 @@ impl Source {
 
 /// A STIX timestamp (UTC, milliseconds) of an instant.
 pub fn stix_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    // Written field by field (chrono's `format` parses its format string on every call,
+    // a visible cost when every MISP attribute has its own time); the same text as
+    // `format("%Y-%m-%dT%H:%M:%S%.3fZ")`, which years outside 0-9999 and leap seconds
+    // still go through.
+    if !(0..=9999).contains(&t.year()) || t.nanosecond() >= 1_000_000_000 {
+        return t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    }
+    let mut s = String::with_capacity(24);
+    let _ = write!(
+        s,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.timestamp_subsec_millis()
+    );
+    s
 }
 
 /// Seconds since 1970 (as MISP writes them, a number or a string of digits) as a STIX
@@ -170,6 +191,30 @@ mod tests {
         assert_eq!(feed_time("2016-11-10").unwrap(), "2016-11-10T00:00:00.000Z");
         assert_eq!(feed_time("1441008970").unwrap(), "2015-08-31T08:16:10.000Z");
         assert!(feed_time("yesterday").is_none());
+    }
+
+    /// `stix_time` writes its fields itself; it must stay chrono's text exactly.
+    #[test]
+    fn stix_time_is_chronos_format() {
+        let chrono_text = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let mut secs: Vec<i64> = vec![
+            0,
+            -1,
+            -62_167_219_200, // 0000-01-01
+            -62_167_219_201, // year -1
+            253_402_300_799, // 9999-12-31T23:59:59
+            253_402_300_800, // 10000-01-01
+            1_603_642_920,
+        ];
+        secs.extend((0..2_000).map(|i| 1_700_000_000 + i * 7_919_377));
+        for s in secs {
+            for nanos in [0, 1_000_000, 999_999_999, 123_456_789, 1_500_000_000] {
+                let Some(t) = DateTime::<Utc>::from_timestamp(s, nanos) else {
+                    continue;
+                };
+                assert_eq!(stix_time(t), chrono_text(t), "{s} s {nanos} ns");
+            }
+        }
     }
 
     #[test]

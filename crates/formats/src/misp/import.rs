@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use concord_stix::Tlp;
 use concord_stix::concord_ext::{Distribution, Grading, Pap};
+use foldhash::fast::RandomState;
 use serde_json::{Map, Value, json};
 
 use super::tags::{self, Tags};
@@ -99,13 +100,17 @@ pub(super) struct Converter<'a> {
     pub(super) grading: Option<Grading>,
     pub(super) out: Vec<Item>,
     /// MISP uuid -> STIX id of what it became.
-    pub(super) ids: HashMap<String, String>,
+    pub(super) ids: HashMap<String, String, RandomState>,
     /// STIX ids the grouping refers to.
     pub(super) refs: Vec<String>,
-    pub(super) seen: HashSet<String>,
+    pub(super) seen: HashSet<String, RandomState>,
     /// STIX ids already in `refs`.
-    pub(super) referred: HashSet<String>,
+    pub(super) referred: HashSet<String, RandomState>,
     pub(super) paps: HashSet<Pap>,
+    /// Concord's extension (grading) for each distribution a record can have: slots 0-4
+    /// for the MISP levels 0-4, slot 5 for "the event's" (no level, 5, or unreadable).
+    /// Built once per event instead of once per object (`Grading::apply` serialises).
+    grading_ext: [Option<Option<Value>>; 6],
 }
 
 /// Whether a MISP uuid can serve as a STIX id's UUID (RFC 4122 variant and version, as
@@ -184,11 +189,12 @@ impl<'a> Converter<'a> {
             tags,
             grading,
             out: Vec::new(),
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             refs: Vec::new(),
-            seen: HashSet::new(),
-            referred: HashSet::new(),
+            seen: HashSet::default(),
+            referred: HashSet::default(),
             paps: HashSet::new(),
+            grading_ext: Default::default(),
         }
     }
 
@@ -199,11 +205,13 @@ impl<'a> Converter<'a> {
     /// Emits an object once; `refer`: the grouping lists it (also when it was emitted
     /// before without being listed, as a cluster attached to an attribute and the event).
     pub(super) fn emit(&mut self, v: Value, refer: bool) {
-        let id = v["id"].as_str().unwrap_or_default().to_owned();
-        if refer && self.referred.insert(id.clone()) {
-            self.refs.push(id.clone());
+        let id = v["id"].as_str().unwrap_or_default();
+        if refer && !self.referred.contains(id) {
+            self.referred.insert(id.to_owned());
+            self.refs.push(id.to_owned());
         }
-        if self.seen.insert(id) {
+        if !self.seen.contains(id) {
+            self.seen.insert(id.to_owned());
             self.out.push(Item::Object(v));
         }
     }
@@ -321,30 +329,29 @@ impl<'a> Converter<'a> {
         if !markings.is_empty() {
             m.insert("object_marking_refs".into(), json!(markings));
         }
-        let grading = grading_of(distribution).or_else(|| self.grading.clone());
-        if let Some(g) = grading {
-            let mut v = Value::Object(std::mem::take(&mut m));
-            g.apply(&mut v);
-            // `Grading::to_extension` writes `categories: []`, which STIX forbids
-            // (no empty lists); leave it out when there are none.
-            if let Some(ext) = v
-                .pointer_mut(&format!(
-                    "/extensions/{}",
-                    concord_stix::concord_ext::EXTENSION_ID
-                ))
-                .and_then(Value::as_object_mut)
-                && ext
-                    .get("categories")
-                    .and_then(Value::as_array)
-                    .is_some_and(Vec::is_empty)
-            {
-                ext.remove("categories");
-            }
-            if let Value::Object(back) = v {
-                m = back;
-            }
+        if let Some(ext) = self.grading_extension(distribution) {
+            let mut exts = Map::new();
+            exts.insert(concord_stix::concord_ext::EXTENSION_ID.into(), ext);
+            m.insert("extensions".into(), Value::Object(exts));
         }
         m
+    }
+
+    /// Concord's extension for a record of this MISP distribution (or the event's), as
+    /// `Grading::apply` writes it on an object without extensions, minus `categories: []`
+    /// (STIX forbids empty lists); cached per event.
+    fn grading_extension(&mut self, distribution: Option<&Value>) -> Option<Value> {
+        let level = match distribution {
+            Some(Value::String(s)) => s.trim().parse::<u8>().ok(),
+            Some(Value::Number(n)) => n.as_u64().and_then(|n| u8::try_from(n).ok()),
+            _ => None,
+        };
+        let slot = level.filter(|l| *l <= 4).map_or(5, usize::from);
+        if self.grading_ext[slot].is_none() {
+            let grading = grading_of(distribution).or_else(|| self.grading.clone());
+            self.grading_ext[slot] = Some(grading.and_then(|g| extension_value(&g)));
+        }
+        self.grading_ext[slot].clone().flatten()
     }
 
     pub(super) fn markings(&mut self, tags: &Tags) -> Vec<String> {
@@ -765,6 +772,25 @@ impl<'a> Converter<'a> {
     }
 }
 
+/// The value `Grading::apply` puts under Concord's extension id on an object that has no
+/// extensions yet, without `categories` when it is empty.
+fn extension_value(g: &Grading) -> Option<Value> {
+    let mut v = Value::Object(Map::new());
+    g.apply(&mut v);
+    let mut ext = v
+        .get_mut("extensions")?
+        .as_object_mut()?
+        .remove(concord_stix::concord_ext::EXTENSION_ID)?;
+    if let Some(e) = ext.as_object_mut()
+        && e.get("categories")
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty)
+    {
+        e.remove("categories");
+    }
+    Some(ext)
+}
+
 pub(super) fn uuid_of(id: &str) -> String {
     id.split_once("--")
         .map(|(_, u)| u.to_owned())
@@ -778,6 +804,12 @@ type PathGroups = Vec<(String, Vec<String>)>;
 /// same SCO type share one observation (same path: OR; different paths: AND), and
 /// observations on different types are joined with AND.
 pub fn build_pattern(parts: &[Observed]) -> String {
+    // Most records are one comparison: `[comparison]`, the same text as the general case.
+    if let [one] = parts
+        && let [c] = one.comparisons.as_slice()
+    {
+        return format!("[{c}]");
+    }
     let mut by_type: Vec<(&str, PathGroups)> = Vec::new();
     for o in parts {
         let slot = match by_type.iter().position(|(t, _)| *t == o.sco_type) {
@@ -828,4 +860,73 @@ pub fn tlp_of_refs(v: &Value) -> Option<Tlp> {
             .flatten()
             .filter_map(Value::as_str),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `sdo` wrote before the per-event cache: `Grading::apply` on the object, then
+    /// `categories: []` removed.
+    fn applied(grading: Option<Grading>) -> Option<Value> {
+        let mut v = json!({"type": "indicator"});
+        grading?.apply(&mut v);
+        let ext = v["extensions"][concord_stix::concord_ext::EXTENSION_ID].clone();
+        let mut ext = ext.as_object().cloned().unwrap();
+        if ext.get("categories") == Some(&json!([])) {
+            ext.remove("categories");
+        }
+        Some(Value::Object(ext))
+    }
+
+    #[test]
+    fn cached_grading_extension_is_what_apply_writes() {
+        let source = Source::new("test", "2026-01-01T00:00:00.000Z");
+        let levels = [
+            None,
+            Some(json!("0")),
+            Some(json!("1")),
+            Some(json!(2)),
+            Some(json!(" 3 ")),
+            Some(json!("4")),
+            Some(json!("5")),
+            Some(json!(3.0)),
+            Some(json!("x")),
+            Some(json!(300)),
+            Some(json!(true)),
+        ];
+        for event_level in &levels {
+            let mut ev = Map::new();
+            ev.insert("info".into(), json!("e"));
+            if let Some(l) = event_level {
+                ev.insert("distribution".into(), l.clone());
+            }
+            let mut c = Converter::new(&ev, "$".into(), &source);
+            // Twice each, so that the second answer comes from the cache.
+            for level in levels.iter().chain(&levels) {
+                let want = applied(grading_of(level.as_ref()).or_else(|| c.grading.clone()));
+                assert_eq!(
+                    c.grading_extension(level.as_ref()),
+                    want,
+                    "event {event_level:?}, record {level:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn one_comparison_pattern_is_the_general_form() {
+        let one = |c: &str| Observed {
+            sco_type: "ipv4-addr",
+            comparisons: vec![c.to_owned()],
+            scos: Vec::new(),
+        };
+        let c = "ipv4-addr:value = '198.51.100.1'";
+        assert_eq!(build_pattern(&[one(c)]), format!("[{c}]"));
+        let two = build_pattern(&[one(c), one("ipv4-addr:value = '198.51.100.2'")]);
+        assert_eq!(
+            two,
+            "[(ipv4-addr:value = '198.51.100.1' OR ipv4-addr:value = '198.51.100.2')]"
+        );
+    }
 }
