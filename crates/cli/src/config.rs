@@ -140,7 +140,7 @@ impl Config {
              # URL users and peers reach this node at (empty: http://<listen>).\npublic_url = {url:?}\n\
              # Largest request body accepted, in bytes.\nbody_limit = {limit}\n\
              # Objects per import transaction.\nimport_batch = {batch}\n\
-             # Log filter, e.g. \"info\" or \"concord_server=debug,info\".\nlog = {log:?}\n\n\
+             # Log filter, e.g. \"info\" or \"concord_server=debug,info\"; \"info,tower_http=debug\" adds a line per request.\nlog = {log:?}\n\n\
              # The organisation running this node (its STIX identity), for peers.\n\
              organisation = {org:?}\ncountry = {country:?}\nsectors = {sectors:?}\n\
              # Outbound policy: what may leave this node for which peer (relative path).\n\

@@ -218,10 +218,13 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        // One line per request is an access log: at `debug` (`log = "info,tower_http=debug"`
+        // turns it on), since at `info` a busy TAXII server spent as much CPU writing it
+        // as serving the page. Server errors (5xx) are logged at `error` either way.
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .make_span_with(DefaultMakeSpan::new().level(Level::DEBUG))
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
 }
 
