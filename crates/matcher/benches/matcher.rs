@@ -216,7 +216,7 @@ fn main() {
             92..=96 => 4,
             _ => 5,
         };
-        let k = if (r >> 32) % 1000 == 0 {
+        let k = if (r >> 32).is_multiple_of(1000) {
             i % 50_000
         } else {
             past + i
