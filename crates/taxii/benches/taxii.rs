@@ -240,6 +240,7 @@ fn concord_node(
     std::thread::JoinHandle<()>,
     tempfile::TempDir,
     TaxiiState,
+    PathBuf,
 ) {
     let dir = tempfile::tempdir().unwrap();
     let db = keep_in.unwrap_or(dir.path()).join("concord.db");
@@ -272,7 +273,7 @@ fn concord_node(
     );
     let state = TaxiiState::new(Arc::new(store), TaxiiConfig::default(), hash);
     let (url, handle) = serve_state(state.clone(), rt_threads, None);
-    (url, handle, dir, state)
+    (url, handle, dir, state, db)
 }
 
 /// Serves `state` on a new port from a runtime of its own (`event_interval`: tokio's, if
@@ -392,7 +393,7 @@ fn main() {
         }
         m
     };
-    let (curl, _h, _dir, _) = concord_node(objects.into_iter(), 2, None);
+    let (curl, _h, _dir, _, _) = concord_node(objects.into_iter(), 2, None);
     let targets = [
         Target {
             name: "concord",
@@ -487,7 +488,7 @@ fn big(rt: &tokio::runtime::Runtime, http: &reqwest::Client, s: &Settings) {
     // `BENCH_BIG_DIR=DIR`: keep the big store in DIR and reuse it on later runs (to
     // compare server changes without importing again; the store must hold `s.big`).
     let keep = std::env::var_os("BENCH_BIG_DIR").map(std::path::PathBuf::from);
-    let (url, _h, _dir, state) = concord_node((0..s.big).map(bulk), 2, keep.as_deref());
+    let (url, _h, _dir, state, db) = concord_node((0..s.big).map(bulk), 2, keep.as_deref());
     let t = Target {
         name: "concord",
         collection_url: url,
@@ -540,7 +541,8 @@ fn big(rt: &tokio::runtime::Runtime, http: &reqwest::Client, s: &Settings) {
         event_interval_ab(&state, &t, &pages, s);
         return;
     }
-    wrk_runs(&t, &pages, s);
+    wrk_runs(&t, &pages, s, None);
+    whole_server(rt, http, &db, t.ids.clone(), s);
     // `BENCH_OPEN_LOOP=0`: no fixed-rate runs.
     if env_num("BENCH_OPEN_LOOP", 1) != 0 {
         open_loop_runs(rt, http, &t, &pages, s);
@@ -687,10 +689,127 @@ fn open_loop_runs(
     }
 }
 
+/// A child process, killed when dropped.
+struct Child(std::process::Child);
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `BENCH_CONCORD_BIN=target/release/concord`: the same store served by `concord serve`,
+/// the whole server as a user runs it (every layer of the HTTP stack, logging at its
+/// default), walked for its own `next` tokens and driven by wrk as above; the server CPU
+/// counted is the child's.
+fn whole_server(
+    rt: &tokio::runtime::Runtime,
+    http: &reqwest::Client,
+    db: &std::path::Path,
+    ids: Arc<Vec<String>>,
+    s: &Settings,
+) {
+    let Some(bin) = std::env::var_os("BENCH_CONCORD_BIN") else {
+        return;
+    };
+    if !wrk_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    let init = std::process::Command::new(&bin)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["init", "--name", "bench"])
+        .output()
+        .expect("concord init");
+    assert!(init.status.success(), "concord init: {init:?}");
+    // The node serves the benchmark's store: its files linked in place of the new ones.
+    for name in ["concord.db", "concord.db-index"] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(data.join(format!("{name}{suffix}")));
+        }
+        let real = db.with_file_name(name);
+        std::os::unix::fs::symlink(&real, data.join(name)).unwrap();
+    }
+    let mut child = std::process::Command::new(&bin)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("concord serve");
+    let stdout = child.stdout.take().unwrap();
+    let server = Child(child);
+    use std::io::BufRead as _;
+    let url = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split_once("listening on ")
+                .map(|(_, u)| u.trim().to_owned())
+        })
+        .expect("concord serve says where it listens");
+    let t = Target {
+        name: "concord serve",
+        collection_url: format!(
+            "{url}/taxii2/api/collections/{}/",
+            concord_taxii::collection::DEFAULT_COLLECTION_ID
+        ),
+        ids,
+    };
+    let mut pages: Vec<(Work, Vec<String>)> = Vec::new();
+    for work in [Work::Objects, Work::Manifest] {
+        let urls = rt.block_on(async {
+            let (mut next, mut seed) = (None, 0u64);
+            let mut urls = vec![String::new()];
+            loop {
+                one(http, &t, work, &mut next, &mut seed)
+                    .await
+                    .expect("a page from concord serve");
+                match &next {
+                    Some(token) => urls.push(format!("&next={token}")),
+                    None => break urls,
+                }
+            }
+        });
+        pages.push((work, urls));
+    }
+    // The node's start-up work (the matcher's index of every indicator) is done first.
+    let pid = server.0.id();
+    let t0 = Instant::now();
+    loop {
+        let c0 = cpu_seconds_of(Some(pid));
+        std::thread::sleep(Duration::from_secs(1));
+        if cpu_seconds_of(Some(pid)) - c0 < 0.05 || t0.elapsed() > Duration::from_secs(300) {
+            break;
+        }
+    }
+    println!(
+        "\n`concord serve` (the whole server, default settings) on the same store, idle {:.0}s after start:",
+        t0.elapsed().as_secs_f64()
+    );
+    // A first run of each kind maps the store into the new process; not counted.
+    let (origin, _) = split_url(&t.collection_url);
+    let quick = Settings {
+        objects: s.objects,
+        clients: s.clients,
+        budget: Duration::from_secs(3),
+        venv: s.venv.clone(),
+        big: s.big,
+        only_big: s.only_big,
+    };
+    for (work, urls) in &pages {
+        let _ = wrk_once(origin, &wrk_paths(&t, *work, urls), &quick, None);
+    }
+    wrk_runs(&t, &pages, s, Some(pid));
+}
+
 /// The same reads driven by `wrk` (a separate C process that does not parse the answers,
 /// so the server gets the CPU the in-process client would take): `s.clients` connections
 /// on random pages of the whole collection / random ids, `s.budget` long each.
-fn wrk_runs(t: &Target, pages: &[(Work, Vec<String>)], s: &Settings) {
+fn wrk_runs(t: &Target, pages: &[(Work, Vec<String>)], s: &Settings, server: Option<u32>) {
     if !wrk_installed() {
         return;
     }
@@ -713,7 +832,7 @@ fn wrk_runs(t: &Target, pages: &[(Work, Vec<String>)], s: &Settings) {
     );
     let (origin, _) = split_url(&t.collection_url);
     for (label, list) in sets {
-        let r = wrk_once(origin, &list, s);
+        let r = wrk_once(origin, &list, s, server);
         println!("{label:<30} {r}");
     }
 }
@@ -770,7 +889,8 @@ impl std::fmt::Display for WrkRun {
 }
 
 /// wrk with `s.clients` connections for `s.budget` on random paths of `list` at `origin`.
-fn wrk_once(origin: &str, list: &[String], s: &Settings) -> WrkRun {
+/// `server`: the process whose CPU is counted (this one for `None`).
+fn wrk_once(origin: &str, list: &[String], s: &Settings, server: Option<u32>) -> WrkRun {
     let dir = tempfile::tempdir().unwrap();
     use base64::Engine as _;
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
@@ -786,7 +906,7 @@ fn wrk_once(origin: &str, list: &[String], s: &Settings) -> WrkRun {
         ),
     )
     .unwrap();
-    let cpu0 = cpu_seconds();
+    let cpu0 = cpu_seconds_of(server);
     let out = std::process::Command::new("wrk")
         .args(["-t1", &format!("-c{}", s.clients)])
         .arg(format!("-d{}s", s.budget.as_secs()))
@@ -811,7 +931,7 @@ fn wrk_once(origin: &str, list: &[String], s: &Settings) -> WrkRun {
         .unwrap_or("no errors")
         .trim()
         .to_owned();
-    let cpu = cpu_seconds() - cpu0;
+    let cpu = cpu_seconds_of(server) - cpu0;
     let total: f64 = text
         .lines()
         .find(|l| l.contains("requests in"))
@@ -856,15 +976,19 @@ fn event_interval_ab(state: &TaxiiState, t: &Target, pages: &[(Work, Vec<String>
     for round in 0..env_num("BENCH_AB_ROUNDS", 3) {
         for (ei, url) in &servers {
             let (origin, _) = split_url(url);
-            let r = wrk_once(origin, &paths, s);
+            let r = wrk_once(origin, &paths, s, None);
             println!("round {round} event_interval {ei:>3} {r}");
         }
     }
 }
 
-/// CPU time (user + system) this process has used, in seconds (from /proc/self/stat).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+/// CPU time (user + system) process `pid` has used (this one for `None`), in seconds.
+fn cpu_seconds_of(pid: Option<u32>) -> f64 {
+    let path = pid.map_or_else(
+        || "/proc/self/stat".to_owned(),
+        |p| format!("/proc/{p}/stat"),
+    );
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     // Fields after the command name (which is in parentheses and may hold spaces).
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<f64> = rest
