@@ -428,7 +428,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             .matching
             .set_identity(identity::identity_id(&key.node_id()));
         // Every version created here is signed soon after it is stored.
-        tokio::spawn(concord_federation::signer::run(store.clone(), key.clone()));
+        concord_federation::signer::spawn(store.clone(), key.clone())
+            .context("cannot start the signer")?;
         if node.config.federation.enabled {
             let f = &node.config.federation;
             let puller = concord_federation::pull::Puller::new(

@@ -65,22 +65,26 @@ pub fn sign_all(store: &dyn Store, key: &NodeKey) -> Result<usize, FederationErr
     }
 }
 
-/// Runs forever: signs new local versions shortly after they are stored.
-pub async fn run(store: Arc<dyn Store>, key: NodeKey) {
-    let mut at = 0;
-    loop {
-        let (s, k) = (store.clone(), key.clone());
-        let done = tokio::task::spawn_blocking(move || sign_pending(s.as_ref(), &k, at)).await;
-        match done {
-            Ok(Ok((next, n))) => {
-                at = next;
-                if n > 0 {
-                    continue;
+/// Starts the signer on a thread of its own at background priority (a large import
+/// leaves many versions to sign; serving requests comes first): it signs new local
+/// versions shortly after they are stored, for as long as the process runs.
+pub fn spawn(store: Arc<dyn Store>, key: NodeKey) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("concord-signer".into())
+        .spawn(move || {
+            concord_store::lower_thread_priority();
+            let mut at = 0;
+            loop {
+                match sign_pending(store.as_ref(), &key, at) {
+                    Ok((next, n)) => {
+                        at = next;
+                        if n > 0 {
+                            continue;
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "Signing new objects failed."),
                 }
+                std::thread::sleep(Duration::from_millis(200));
             }
-            Ok(Err(e)) => tracing::error!(error = %e, "Signing new objects failed."),
-            Err(_) => {}
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        })
 }

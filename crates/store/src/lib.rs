@@ -24,6 +24,20 @@ pub mod observables;
 pub mod sqlite;
 pub mod users;
 
+/// Lowers the calling thread's scheduling priority to nice 10 (Linux: nice is per
+/// thread): for background work over the store (signing new versions, derived indexes),
+/// so that imports and API and TAXII requests get the cores first.
+pub fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        const BACKGROUND_NICE: i32 = 10;
+        let tid = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(tid), BACKGROUND_NICE) {
+            tracing::debug!(error = %e, "Cannot lower a background thread's priority.");
+        }
+    }
+}
+
 use concord_stix::Object;
 use serde::Serialize;
 
