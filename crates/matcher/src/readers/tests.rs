@@ -215,3 +215,50 @@ fn in_place_reading_equals_read() {
         );
     }
 }
+
+/// One observation reused line after line (as `Matcher::match_reader`'s batches are):
+/// every line reads as into a fresh one, whether the line before had more or fewer
+/// observables, a flow or none, and whatever the values' shapes (IPv6, upper-case and
+/// colon-separated hashes, non-ASCII and invalid domains, absolute URLs).
+#[test]
+fn reused_observation_reads_as_a_fresh_one() {
+    let mut text = include_bytes!("../../tests/data/eve.json").to_vec();
+    text.extend_from_slice(
+        concat!(
+            r#"{"src_ip":"10.1.1.1","dest_ip":"2001:DB8::1","proto":"UDP","app_proto":"DNS","dns":{"rrname":"A.Example.","answers":[{"rrname":"b.example"},{"rrname":"ÉCOLE.example"},{"rrname":"bad host"}]},"fileinfo":{"md5":"D41D8CD98F00B204E9800998ECF8427E","sha1":"da39a3ee5e6b4b0d3255bfef95601890afd80709","sha256":"e3b0","filename":"x.exe"},"email":{"from":"<A@B.example>","to":["c@d.example"]}}"#,
+            "\n",
+            r#"{"dest_ip":" 192.0.2.1 ","dest_port":443,"http":{"hostname":"WWW.example","url":"/a"}}"#,
+            "\n",
+            r#"{"timestamp":"2026-01-01T00:00:00Z"}"#,
+            "\n",
+            r#"{"src_ip":"01.2.3.4","http":{"hostname":".x","url":"HTTP://Y.example/b"},"tls":{"sni":"s.example.","fingerprint":"DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09"}}"#,
+            "\n",
+            r#"{"src_ip":"10.0.0.1","dest_ip":"10.0.0.2","proto":"TCP","dns":{"rrname":"x\u0041.example"}}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let expected: Vec<Result<Observation, LineError>> = read(&text[..], &Format::Eve).collect();
+    for order in [false, true] {
+        let mut lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+        if order {
+            lines.reverse();
+        }
+        let joined = lines.join(&b'\n');
+        let expected: Vec<Result<Observation, LineError>> = if order {
+            read(&joined[..], &Format::Eve).collect()
+        } else {
+            expected.clone()
+        };
+        let mut got = Vec::new();
+        let mut obs = Observation::default();
+        each_line(&joined[..], 0, &mut |n, line| match line
+            .and_then(|l| record_into(&Format::Eve, n, l, &mut obs).transpose())
+        {
+            Ok(Some(())) => got.push(Ok(obs.clone())),
+            Ok(None) => {}
+            Err(e) => got.push(Err(e)),
+        });
+        assert_eq!(got, expected, "reversed: {order}");
+    }
+}
