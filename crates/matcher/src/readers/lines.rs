@@ -1,6 +1,7 @@
 //! One observable per line; the kind is detected from the value's shape.
 
 use super::Line;
+use super::refill::Refill;
 use crate::error::{LineError, LineErrorKind};
 use crate::observation::{Kind, Observable, Observation};
 
@@ -66,16 +67,17 @@ pub(crate) fn record_into(
     if t.is_empty() || t.starts_with('#') {
         return None;
     }
-    Some(match detect(t) {
-        Some(ob) => {
-            obs.line = n;
-            obs.observables.clear();
-            obs.observables.push(ob);
-            Ok(())
-        }
-        None => {
-            let shown: String = t.chars().take(80).collect();
-            Err(LineError::new(n, LineErrorKind::Unrecognised(shown)))
-        }
+    let mut r = Refill::new(obs);
+    let found = r.detect(t);
+    r.finish();
+    Some(if found {
+        obs.line = n;
+        obs.timestamp = None;
+        obs.flow = None;
+        obs.objects = None;
+        Ok(())
+    } else {
+        let shown: String = t.chars().take(80).collect();
+        Err(LineError::new(n, LineErrorKind::Unrecognised(shown)))
     })
 }

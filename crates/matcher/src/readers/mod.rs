@@ -7,6 +7,7 @@ mod csv;
 mod eve;
 mod json;
 mod lines;
+mod refill;
 mod scan;
 mod stix;
 mod time;

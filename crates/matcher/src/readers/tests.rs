@@ -261,4 +261,20 @@ fn reused_observation_reads_as_a_fresh_one() {
         });
         assert_eq!(got, expected, "reversed: {order}");
     }
+    // One per line, the same way.
+    let text = "10.0.0.1\nD41D8CD98F00B204E9800998ECF8427E\nd41d8cd98f00b204e9800998ecf8427e\n\
+        Example.COM\n01.2.3.4\nnot a value\n2001:DB8::1\n10.0.0.0/8\nhttp://A.example\n\
+        b@c.example\naa-bb-cc-dd-ee-ff\nAS64500\nda39a3ee5e6b4b0d3255bfef95601890afd80709\n";
+    let expected: Vec<Result<Observation, LineError>> =
+        read(text.as_bytes(), &Format::Lines).collect();
+    let mut got = Vec::new();
+    let mut obs = Observation::default();
+    each_line(text.as_bytes(), 0, &mut |n, line| match line
+        .and_then(|l| record_into(&Format::Lines, n, l, &mut obs).transpose())
+    {
+        Ok(Some(())) => got.push(Ok(obs.clone())),
+        Ok(None) => {}
+        Err(e) => got.push(Err(e)),
+    });
+    assert_eq!(got, expected);
 }

@@ -1,0 +1,169 @@
+//! Refilling a reused [`Observation`] in place: the readers that read in place (EVE,
+//! one-per-line) write each line's values into the Strings the previous line left,
+//! instead of a new String per value.
+
+use crate::normalize;
+use crate::observation::{Kind, Observable, Observation};
+
+/// The observables and flow of an observation refilled in place: the n-th value goes
+/// into the String of the n-th observable already there (its allocation reused, as the
+/// batch's observations are reused line after line), the rest are pushed;
+/// [`Refill::finish`] drops what is left of the previous line. Values are the ones
+/// [`Observable::new`] gives; the commonest shapes (a plain IPv4 address, an ASCII
+/// domain name, a digest in canonical form) are written without a new String.
+pub(crate) struct Refill<'o> {
+    obs: &'o mut Observation,
+    n: usize,
+}
+
+impl<'o> Refill<'o> {
+    pub(crate) fn new(obs: &'o mut Observation) -> Refill<'o> {
+        Refill { obs, n: 0 }
+    }
+
+    /// The buffer of the next observable, emptied, with its kind set.
+    fn next(&mut self, kind: Kind) -> &mut String {
+        let list = &mut self.obs.observables;
+        if self.n == list.len() {
+            list.push(Observable {
+                kind,
+                value: String::new(),
+            });
+        }
+        let ob = &mut list[self.n];
+        self.n += 1;
+        ob.kind = kind;
+        ob.value.clear();
+        &mut ob.value
+    }
+
+    /// An observable made the general way.
+    fn put(&mut self, ob: Observable) {
+        let list = &mut self.obs.observables;
+        if self.n == list.len() {
+            list.push(ob);
+        } else {
+            list[self.n] = ob;
+        }
+        self.n += 1;
+    }
+
+    /// [`Observation::push`]: `raw` as a `kind` if it is a valid one.
+    pub(crate) fn push(&mut self, kind: Kind, raw: Option<&str>) {
+        let Some(raw) = raw else { return };
+        let t = raw.trim();
+        match kind {
+            Kind::Domain if t.is_ascii() => {
+                // `normalize::domain` for ASCII: lower-case is ASCII lower-case.
+                let d = t.trim_end_matches('.');
+                let bad = |c: u8| {
+                    char::from(c).is_whitespace()
+                        || matches!(c, b'/' | b'@' | b':' | b'\\' | b'?' | b'#')
+                };
+                if d.is_empty() || d.starts_with('.') || d.bytes().any(bad) {
+                    return;
+                }
+                let buf = self.next(kind);
+                buf.push_str(d);
+                buf.make_ascii_lowercase();
+            }
+            _ if kind.hash_len().is_some_and(|n| t.len() == 2 * n)
+                && t.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) =>
+            {
+                // Already canonical (`normalize::hex_hash`'s shortcut).
+                self.next(kind).push_str(t);
+            }
+            _ => {
+                if let Some(ob) = Observable::new(kind, raw) {
+                    self.put(ob);
+                }
+            }
+        }
+    }
+
+    /// An address of either family; its position among the observables.
+    pub(crate) fn push_ip(&mut self, raw: Option<&str>) -> Option<usize> {
+        let raw = raw?;
+        let t = raw.trim();
+        if normalize::ipv4(t).is_some() {
+            self.next(Kind::Ipv4).push_str(t);
+        } else {
+            self.put(Observable::ip(raw)?);
+        }
+        Some(self.n - 1)
+    }
+
+    /// The flow (see [`super::json::flow`]): source and destination are the observables at
+    /// `src` and `dst`; the previous line's strings are reused.
+    pub(crate) fn flow(
+        &mut self,
+        src: Option<usize>,
+        dst: Option<usize>,
+        ports: (Option<u16>, Option<u16>),
+        protos: &[Option<&str>],
+    ) {
+        if src.is_none() && dst.is_none() {
+            self.obs.flow = None;
+            return;
+        }
+        let mut f = self.obs.flow.take().unwrap_or_default();
+        let list = &self.obs.observables;
+        let set = |to: &mut Option<String>, at: Option<usize>| match at.map(|i| &list[i].value) {
+            Some(v) => {
+                let s = to.get_or_insert_with(String::new);
+                s.clear();
+                s.push_str(v);
+            }
+            None => *to = None,
+        };
+        set(&mut f.src, src);
+        set(&mut f.dst, dst);
+        (f.src_port, f.dst_port) = ports;
+        let mut k = 0;
+        for p in protos.iter().flatten() {
+            if k == f.protocols.len() {
+                f.protocols.push(String::new());
+            }
+            let s = &mut f.protocols[k];
+            s.clear();
+            s.push_str(p);
+            s.make_ascii_lowercase();
+            k += 1;
+        }
+        f.protocols.truncate(k);
+        self.obs.flow = Some(f);
+    }
+
+    /// One bare value as [`super::lines::detect`] reads it: a plain IPv4 address and a
+    /// digest in canonical form are written in place, anything else goes through
+    /// `detect`. False if it is none of the kinds.
+    pub(crate) fn detect(&mut self, v: &str) -> bool {
+        if normalize::ipv4(v).is_some() {
+            self.next(Kind::Ipv4).push_str(v);
+            return true;
+        }
+        let kind = match v.len() {
+            32 => Kind::Md5,
+            40 => Kind::Sha1,
+            64 => Kind::Sha256,
+            128 => Kind::Sha512,
+            _ => Kind::Domain,
+        };
+        if kind != Kind::Domain && v.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+            self.next(kind).push_str(v);
+            return true;
+        }
+        match super::lines::detect(v) {
+            Some(ob) => {
+                self.put(ob);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Drops the observables of the previous line that were not refilled.
+    pub(crate) fn finish(self) {
+        self.obs.observables.truncate(self.n);
+    }
+}
