@@ -40,6 +40,15 @@ fn web_with_subscriptions() -> (TestWeb, tempfile::TempDir) {
     (web, dir)
 }
 
+/// The `Cookie` header of a client's cookies.
+fn cookie_header(c: &Client<'_>) -> String {
+    c.cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// An open event stream.
 struct Events {
     body: Body,
@@ -61,12 +70,7 @@ impl Events {
         path: &str,
         last_event_id: Option<&str>,
     ) -> (StatusCode, Events) {
-        let cookies = c
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let cookies = cookie_header(c);
         let mut req = Request::builder()
             .uri(path)
             .header(header::ACCEPT, "text/event-stream")
@@ -267,12 +271,7 @@ async fn a_stopping_server_ends_open_streams_at_once() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (web, _dir) = web_with_subscriptions();
     let c = web.signed_in("analyst").await;
-    let cookies = c
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookies = cookie_header(&c);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
