@@ -14,7 +14,10 @@ use concord_formats::plain::{self, Layout};
 use concord_formats::warninglist::{self, WarningList, WarningLists};
 use concord_formats::{Detected, FormatError, Item, Source};
 use concord_store::Store;
-use concord_store::import::{ObjectResult, Summary, import_values};
+use concord_store::import::{
+    BULK_TRANSACTION, ObjectResult, Summary, import_values, import_values_bulk,
+};
+use concord_store::sqlite::SqliteStore;
 use serde_json::Value;
 
 /// Arguments of `concord import`.
@@ -312,7 +315,7 @@ pub fn source(args: &ImportArgs, path: &Path) -> anyhow::Result<Source> {
 }
 
 fn import_with(
-    store: &dyn Store,
+    store: &SqliteStore,
     files: &[PathBuf],
     batch: usize,
     args: &ImportArgs,
@@ -337,7 +340,16 @@ fn import_with(
         let name = path.display().to_string();
         let result = (|| {
             let source = source(args, path)?;
-            import_reader(store, reader, len, &name, batch, args, &source, false)
+            import_into(
+                Target::Bulk(store),
+                reader,
+                len,
+                &name,
+                batch,
+                args,
+                &source,
+                false,
+            )
         })();
         match result {
             Ok(t) => {
@@ -360,6 +372,7 @@ fn import_with(
 /// thread converts records one by one while this thread settles them against the held
 /// versions and the store writes them in batches, so memory stays flat for any size.
 /// Objects before a fatal error (truncated JSON) are kept; the error is reported.
+/// A transaction per batch (see [`Target`]).
 #[allow(clippy::too_many_arguments)]
 pub fn import_reader(
     store: &dyn Store,
@@ -371,6 +384,51 @@ pub fn import_reader(
     source: &Source,
     keep_ids: bool,
 ) -> anyhow::Result<Totals> {
+    import_into(
+        Target::Store(store),
+        reader,
+        len,
+        name,
+        batch,
+        args,
+        source,
+        keep_ids,
+    )
+}
+
+/// Where an import writes.
+#[derive(Clone, Copy)]
+pub enum Target<'a> {
+    /// Any store, one transaction per batch (feeds run by the server, feed events).
+    Store(&'a dyn Store),
+    /// The node's SQLite store in a bulk session (`concord import FILE`): several
+    /// batches per transaction (`import_values_bulk`), so that a large file does not
+    /// rewrite the store's id index once per batch. Other writers wait while it runs.
+    Bulk(&'a SqliteStore),
+}
+
+impl<'a> Target<'a> {
+    fn store(self) -> &'a dyn Store {
+        match self {
+            Target::Store(s) => s,
+            Target::Bulk(s) => s,
+        }
+    }
+}
+
+/// [`import_reader`] into a chosen [`Target`].
+#[allow(clippy::too_many_arguments)]
+pub fn import_into(
+    target: Target<'_>,
+    reader: Box<dyn Read + Send>,
+    len: Option<u64>,
+    name: &str,
+    batch: usize,
+    args: &ImportArgs,
+    source: &Source,
+    keep_ids: bool,
+) -> anyhow::Result<Totals> {
+    let store = target.store();
     let bar = crate::progress::file_bar(len, Path::new(name));
     let counted = crate::progress::Counting::new(reader, bar.clone());
     let mut buffered = BufReader::with_capacity(1 << 16, counted);
@@ -425,7 +483,7 @@ pub fn import_reader(
     }
     let (stored, counts) = {
         let mut settled = settled;
-        let r = import_values(store, &mut settled, batch, &mut |results| {
+        let mut on_batch = |results: &[ObjectResult]| {
             for r in results {
                 if let ObjectResult::Rejected { index, id, reasons } = r {
                     let id = id.as_deref().unwrap_or("(no id)");
@@ -441,7 +499,17 @@ pub fn import_reader(
             }
             objects += results.len() as u64;
             bar.set_message(format!("{name}: {objects} objects"));
-        });
+        };
+        let r = match target {
+            Target::Store(store) => import_values(store, &mut settled, batch, &mut on_batch),
+            Target::Bulk(store) => import_values_bulk(
+                store,
+                &mut settled,
+                batch,
+                BULK_TRANSACTION.max(batch),
+                &mut on_batch,
+            ),
+        };
         (r, settled.finish())
     };
     totals.record_errors += counts.0;

@@ -6,6 +6,7 @@ use concord_stix::{Invalid, Object};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::sqlite::{BulkWriter, SqliteStore};
 use crate::{Outcome, Store, StoreError};
 
 /// Objects per transaction unless the caller says otherwise.
@@ -93,6 +94,86 @@ pub fn import_values<I>(
 where
     I: IntoIterator<Item = Value>,
 {
+    pipeline(|| PerBatch(store), values, batch, 1, on_batch)
+}
+
+/// Objects per transaction for [`import_values_bulk`] (`concord import` uses it).
+/// Measured at 100,000 MISP attributes (130,000 objects; 26 transactions of 5,000 ->
+/// 3): about 6 % less CPU for the whole import; the saving grows with the database,
+/// since each transaction rewrites the random-keyed id index it touches.
+pub const BULK_TRANSACTION: usize = 50_000;
+
+/// [`import_values`] into a SQLite store through a [`BulkWriter`]: batches of `batch`
+/// objects are validated and written as before, but committed together, whole batches
+/// of at least `transaction` objects per transaction, and reported to `on_batch` once
+/// committed. Memory stays bounded by the batch size (a written batch's objects are
+/// freed before its transaction commits; SQLite keeps the changed pages in its page
+/// cache, spilling to the WAL beyond it). If the store fails, what was committed before
+/// stays and the open transaction's batches (never reported) are not stored. A store in
+/// memory reads through its writer connection, which a bulk session holds: it gets a
+/// transaction per batch instead.
+pub fn import_values_bulk<I>(
+    store: &SqliteStore,
+    values: I,
+    batch: usize,
+    transaction: usize,
+    on_batch: &mut dyn FnMut(&[ObjectResult]),
+) -> Result<Summary, StoreError>
+where
+    I: IntoIterator<Item = Value>,
+{
+    if store.in_memory() {
+        return import_values(store, values, batch, on_batch);
+    }
+    pipeline(|| store.bulk_writer(), values, batch, transaction, on_batch)
+}
+
+/// Where the writer thread puts batches.
+trait Sink {
+    /// Writes a batch (committed by the next [`Sink::commit`] at the latest).
+    fn put(&mut self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError>;
+    /// Commits what was put.
+    fn commit(&mut self) -> Result<(), StoreError>;
+}
+
+/// A transaction per batch, through the [`Store`] trait.
+struct PerBatch<'s>(&'s dyn Store);
+
+impl Sink for PerBatch<'_> {
+    fn put(&mut self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError> {
+        self.0.ingest(objects)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+impl Sink for BulkWriter<'_> {
+    fn put(&mut self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError> {
+        self.ingest(objects)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        BulkWriter::commit(self)
+    }
+}
+
+/// The import pipeline: validation on the calling thread, a writer thread (which makes
+/// its sink with `sink`, so that the sink may hold a lock guard) fed one batch at a
+/// time, a commit after every batch that brings the objects since the last commit to
+/// `commit_every` or more, and after the last.
+fn pipeline<I, S>(
+    sink: impl FnOnce() -> S + Send,
+    values: I,
+    batch: usize,
+    commit_every: usize,
+    on_batch: &mut dyn FnMut(&[ObjectResult]),
+) -> Result<Summary, StoreError>
+where
+    I: IntoIterator<Item = Value>,
+    S: Sink,
+{
     let batch = batch.max(1);
     let mut summary = Summary::default();
     std::thread::scope(|scope| {
@@ -101,8 +182,20 @@ where
         let (to_writer, batches) = std::sync::mpsc::sync_channel::<Batch>(0);
         let (to_caller, stored) = std::sync::mpsc::channel::<Stored>();
         let writer = scope.spawn(move || {
+            let mut sink = sink();
+            // Results of the batches written since the last commit.
+            let mut pending: Vec<ObjectResult> = Vec::new();
             for b in batches {
-                let r = b.store(store);
+                let commit = b.commit;
+                let r = b.store(&mut sink).and_then(|(results, objects)| {
+                    pending.extend(results);
+                    if commit {
+                        sink.commit()?;
+                        Ok((std::mem::take(&mut pending), objects))
+                    } else {
+                        Ok((Vec::new(), objects))
+                    }
+                });
                 let failed = r.is_err();
                 if to_caller.send(r).is_err() || failed {
                     break;
@@ -112,6 +205,7 @@ where
         // `Ok(None)`: the writer is gone, which only a panic in the store does.
         let result = (|| -> Result<Option<Summary>, StoreError> {
             let mut in_flight = false;
+            let mut uncommitted = 0usize;
             let mut next = Batch::with_capacity(batch);
             for (index, value) in values.into_iter().enumerate() {
                 match validate(value) {
@@ -132,7 +226,12 @@ where
                         };
                         report(done?, &mut summary, on_batch);
                     }
-                    let full = std::mem::replace(&mut next, Batch::with_capacity(batch));
+                    let mut full = std::mem::replace(&mut next, Batch::with_capacity(batch));
+                    uncommitted += full.objects.len();
+                    full.commit = uncommitted >= commit_every;
+                    if full.commit {
+                        uncommitted = 0;
+                    }
                     if to_writer.send(full).is_err() {
                         return Ok(None);
                     }
@@ -145,15 +244,15 @@ where
                 };
                 report(done?, &mut summary, on_batch);
             }
-            if !next.objects.is_empty() || !next.results.is_empty() {
-                if to_writer.send(next).is_err() {
-                    return Ok(None);
-                }
-                let Ok(done) = stored.recv() else {
-                    return Ok(None);
-                };
-                report(done?, &mut summary, on_batch);
+            // The last batch (possibly empty) commits whatever is still open.
+            next.commit = true;
+            if to_writer.send(next).is_err() {
+                return Ok(None);
             }
+            let Ok(done) = stored.recv() else {
+                return Ok(None);
+            };
+            report(done?, &mut summary, on_batch);
             Ok(Some(summary))
         })();
         drop(to_writer);
@@ -173,10 +272,13 @@ struct Batch {
     indexes: Vec<usize>,
     objects: Vec<Object>,
     results: Vec<ObjectResult>,
+    /// Commit after this batch.
+    commit: bool,
 }
 
-/// A batch after the store had it: its results in input order and its objects (to be
-/// freed by the caller), or the store's error.
+/// A batch after the store had it: the results to report (in input order: those of
+/// every batch since the last commit, once committed; none before) and its objects (to
+/// be freed by the caller), or the store's error.
 type Stored = Result<(Vec<ObjectResult>, Vec<Object>), StoreError>;
 
 impl Batch {
@@ -185,11 +287,12 @@ impl Batch {
             indexes: Vec::with_capacity(n),
             objects: Vec::with_capacity(n),
             results: Vec::new(),
+            commit: false,
         }
     }
 
-    fn store(mut self, store: &dyn Store) -> Stored {
-        let outcomes = store.ingest(&self.objects)?;
+    fn store(mut self, sink: &mut impl Sink) -> Stored {
+        let outcomes = sink.put(&self.objects)?;
         for ((index, obj), outcome) in self.indexes.into_iter().zip(&self.objects).zip(outcomes) {
             self.results.push(ObjectResult::Accepted {
                 index,
@@ -210,6 +313,10 @@ fn report(
     on_batch: &mut dyn FnMut(&[ObjectResult]),
 ) {
     drop(objects);
+    if results.is_empty() {
+        // A batch written but not committed yet (its results come with the commit).
+        return;
+    }
     for r in &results {
         summary.count(r);
     }
@@ -241,5 +348,154 @@ fn check_pattern(obj: Object) -> Result<Object, Invalid> {
                 message: format!("invalid STIX pattern: {e}"),
             }],
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The bulk path against the per-batch path (file stores: a bulk session holds the
+    //! writer connection, and readers must not see what is not committed).
+
+    use super::*;
+    use serde_json::json;
+
+    fn indicator(id: &str, pattern: &str) -> Value {
+        json!({"type": "indicator", "spec_version": "2.1", "id": id,
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "pattern": pattern, "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"})
+    }
+
+    /// Every outcome kind and a rejection, spread over several batches and transactions.
+    fn mixed_input() -> Vec<serde_json::Value> {
+        let mut values = Vec::new();
+        for i in 0..40 {
+            let id = format!("indicator--{}", uuid::Uuid::new_v4());
+            values.push(indicator(
+                &id,
+                &format!("[ipv4-addr:value = '198.51.100.{i}']"),
+            ));
+            match i % 5 {
+                // The same version again: unchanged.
+                0 => values.push(indicator(
+                    &id,
+                    &format!("[ipv4-addr:value = '198.51.100.{i}']"),
+                )),
+                // The same version with other content: a conflict.
+                1 => values.push(indicator(&id, "[ipv4-addr:value = '203.0.113.1']")),
+                // A later version.
+                2 => {
+                    let mut v = indicator(&id, "[ipv4-addr:value = '203.0.113.2']");
+                    v["modified"] = json!("2024-02-01T00:00:00.000Z");
+                    values.push(v);
+                }
+                3 => values.push(indicator(&id, "[ipv4-addr:value = ")),
+                _ => {}
+            }
+        }
+        values
+    }
+
+    fn outcomes(results: &[ObjectResult]) -> Vec<String> {
+        results
+            .iter()
+            .map(|r| match r {
+                ObjectResult::Accepted { index, id, outcome } => {
+                    format!("{index} {id} {outcome:?}")
+                }
+                ObjectResult::Rejected { index, id, reasons } => {
+                    format!("{index} {id:?} rejected {}", reasons[0].rule)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bulk_import_gives_the_results_and_versions_of_per_batch_import() {
+        let values = mixed_input();
+        let dir = tempfile::tempdir().unwrap();
+        let per_batch = SqliteStore::open(&dir.path().join("a.db")).unwrap();
+        let bulk = SqliteStore::open(&dir.path().join("b.db")).unwrap();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let sa = import_values(&per_batch, values.clone(), 7, &mut |r| {
+            a.extend_from_slice(r)
+        })
+        .unwrap();
+        let sb = import_values_bulk(&bulk, values.clone(), 7, 20, &mut |r| {
+            b.extend_from_slice(r);
+        })
+        .unwrap();
+        assert_eq!(sa, sb);
+        assert_eq!(
+            (
+                sa.new,
+                sa.unchanged,
+                sa.conflicts,
+                sa.new_versions,
+                sa.rejected
+            ),
+            (40, 8, 8, 8, 8)
+        );
+        assert_eq!(outcomes(&a), outcomes(&b));
+        for v in &values {
+            let id = v["id"].as_str().unwrap();
+            let held = |s: &SqliteStore| -> Vec<(bool, String)> {
+                s.versions(id)
+                    .unwrap()
+                    .into_iter()
+                    .map(|o| (o.current, o.json))
+                    .collect()
+            };
+            assert_eq!(held(&per_batch), held(&bulk), "{id}");
+        }
+    }
+
+    #[test]
+    fn bulk_import_reports_a_batch_once_its_transaction_committed() {
+        let values = mixed_input();
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("c.db")).unwrap();
+        let mut reports = 0;
+        let mut reported = 0;
+        import_values_bulk(&store, values.clone(), 7, 20, &mut |results| {
+            reports += 1;
+            reported += results.len();
+            // Readers (other connections) see every object reported as accepted.
+            for r in results {
+                if let ObjectResult::Accepted { id, .. } = r {
+                    assert!(
+                        store.get(id).unwrap().is_some(),
+                        "{id} reported before commit"
+                    );
+                }
+            }
+        })
+        .unwrap();
+        assert_eq!(reported, values.len());
+        // 64 values in batches of 7 valid objects, committed at 20 or more objects per
+        // transaction: 3 transactions of 21 objects and the rest, not one report per batch.
+        assert_eq!(reports, 4);
+    }
+
+    #[test]
+    fn a_bulk_session_dropped_before_its_commit_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("d.db")).unwrap();
+        let id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+        let obj = Object::from_value(indicator(id, "[ipv4-addr:value = '198.51.100.1']")).unwrap();
+        {
+            let mut bulk = store.bulk_writer();
+            bulk.ingest(std::slice::from_ref(&obj)).unwrap();
+        }
+        assert!(store.get(id).unwrap().is_none());
+        let mut bulk = store.bulk_writer();
+        bulk.ingest(std::slice::from_ref(&obj)).unwrap();
+        bulk.commit().unwrap();
+        drop(bulk);
+        assert!(store.get(id).unwrap().is_some());
+        // The writer connection is free again for ordinary writes.
+        assert_eq!(
+            store.ingest(&[obj]).unwrap(),
+            vec![crate::Outcome::Unchanged]
+        );
     }
 }

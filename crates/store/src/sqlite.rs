@@ -385,6 +385,104 @@ impl SqliteStore {
     }
 }
 
+/// A write session for bulk imports (`concord import` of a large file): several batches
+/// of objects written in one transaction, committed when the caller says so. Each
+/// commit of a transaction writes every B-tree page it changed to the WAL, and the
+/// `versions_id_key` index takes ids at random positions, so a transaction of 5,000
+/// new ids rewrites nearly the whole index once it has fewer than about 5,000 pages:
+/// the cost per object of small transactions grows with the database. Batches written
+/// here commit together (all of them or none), and hold the writer connection (other
+/// writers of this store, and of other processes, wait) until the session ends.
+/// Objects written and not committed are rolled back when the session is dropped.
+/// While a session is open the background indexer counts the database as being written
+/// (it waits, as during any import, until the backlog reaches its bound).
+pub struct BulkWriter<'s> {
+    store: &'s SqliteStore,
+    conn: MutexGuard<'s, Connection>,
+    /// A transaction is open.
+    open: bool,
+}
+
+impl SqliteStore {
+    /// Whether the store is in memory (reads then go through the writer connection).
+    pub(crate) fn in_memory(&self) -> bool {
+        self.readers.is_none()
+    }
+
+    /// Starts a bulk write session (see [`BulkWriter`]); it holds the writer connection
+    /// until dropped.
+    pub fn bulk_writer(&self) -> BulkWriter<'_> {
+        let conn = lock(&self.writer);
+        if let Some(bg) = &self.indexer {
+            bg.bulk(true);
+        }
+        BulkWriter {
+            store: self,
+            conn,
+            open: false,
+        }
+    }
+}
+
+impl BulkWriter<'_> {
+    /// Writes a batch in the session's transaction (beginning one if none is open);
+    /// outcomes as [`Store::ingest`] gives them, counting what this transaction wrote
+    /// before as held. On an error the whole open transaction is rolled back.
+    pub fn ingest(&mut self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError> {
+        if objects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<ingest::Row<'_>> = objects.iter().map(ingest::Row::new).collect();
+        if !self.open {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.open = true;
+        }
+        let now = concord_stix::Timestamp::now_millis();
+        let written = ingest::put_rows(&self.conn, &rows, &now);
+        if written.is_err() {
+            self.rollback();
+        }
+        written
+    }
+
+    /// Commits what the session wrote since the last commit (nothing to do if nothing).
+    /// On an error nothing of it is kept.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if !self.open {
+            return Ok(());
+        }
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            self.rollback();
+            return Err(e.into());
+        }
+        self.open = false;
+        if let Some(bg) = &self.store.indexer {
+            bg.notify();
+        }
+        Ok(())
+    }
+
+    fn rollback(&mut self) {
+        self.open = false;
+        if !self.conn.is_autocommit()
+            && let Err(e) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(error = %e, "Rolling back a bulk write failed.");
+        }
+    }
+}
+
+impl Drop for BulkWriter<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            self.rollback();
+        }
+        if let Some(bg) = &self.store.indexer {
+            bg.bulk(false);
+        }
+    }
+}
+
 impl Store for SqliteStore {
     fn delete(&self, id: &str) -> Result<usize, StoreError> {
         // The indexer's connection sees the main and the index database; holding it keeps

@@ -288,6 +288,10 @@ struct Signal {
     /// This store committed versions since the thread last looked (it then looks at
     /// once rather than at its next poll).
     written: bool,
+    /// Bulk write sessions of this store in progress: the database counts as being
+    /// written even when no commit came for a while (a bulk transaction commits every
+    /// 50,000 objects, which can take longer than [`QUIET`]).
+    bulk: usize,
 }
 
 /// State shared by the store and its background indexer thread.
@@ -348,6 +352,19 @@ impl Background {
         lock(&self.shared.signal).written = true;
         self.shared.wake.notify_one();
     }
+
+    /// A bulk write session starts (`true`) or ends (`false`).
+    pub fn bulk(&self, starts: bool) {
+        let mut s = lock(&self.shared.signal);
+        if starts {
+            s.bulk += 1;
+        } else {
+            s.bulk = s.bulk.saturating_sub(1);
+            s.written = true;
+        }
+        drop(s);
+        self.shared.wake.notify_one();
+    }
 }
 
 impl Drop for Background {
@@ -377,6 +394,7 @@ fn run(shared: &Shared) {
     let mut last_checkpoint = Instant::now();
     let mut seen_last = -1;
     loop {
+        let bulk;
         {
             let mut s = lock(&shared.signal);
             if !s.stop && !more && !s.written {
@@ -390,6 +408,7 @@ fn run(shared: &Shared) {
                 return;
             }
             s.written = false;
+            bulk = s.bulk > 0;
         }
         more = false;
         let conn = lock(&shared.conn);
@@ -402,7 +421,7 @@ fn run(shared: &Shared) {
         };
         // Writes of any process on this database count: `concord import` and
         // `concord serve` behave alike.
-        if position.last != seen_last {
+        if position.last != seen_last || bulk {
             seen_last = position.last;
             last_write = Instant::now();
         }

@@ -2,7 +2,7 @@
 //! one transaction. The derived indexes are the indexer's job (see [`super::indexer`]).
 
 use concord_stix::{Object, Timestamp};
-use rusqlite::{Connection, Statement, Transaction, TransactionBehavior, params};
+use rusqlite::{CachedStatement, Connection, Transaction, TransactionBehavior, params};
 
 use super::schema::id_key;
 use crate::{Outcome, StoreError};
@@ -33,32 +33,34 @@ struct Held {
     current: bool,
 }
 
-/// The statements of one write transaction, prepared once per batch.
+/// The statements of a write transaction (from the connection's statement cache, so a
+/// bulk session's many batches prepare them once).
 struct Writer<'c> {
-    held: Statement<'c>,
-    json_of: Statement<'c>,
-    insert: Statement<'c>,
-    marking: Statement<'c>,
-    demote: Statement<'c>,
+    held: CachedStatement<'c>,
+    json_of: CachedStatement<'c>,
+    insert: CachedStatement<'c>,
+    marking: CachedStatement<'c>,
+    demote: CachedStatement<'c>,
 }
 
 impl<'c> Writer<'c> {
-    fn new(tx: &'c Transaction<'_>) -> rusqlite::Result<Self> {
+    fn new(tx: &'c Connection) -> rusqlite::Result<Self> {
         Ok(Writer {
-            held: tx.prepare(
+            held: tx.prepare_cached(
                 "SELECT seq, version, version_ns, is_current FROM versions \
                  WHERE id_key = ?1 AND id = ?2",
             )?,
-            json_of: tx.prepare("SELECT json FROM versions WHERE seq = ?1")?,
-            insert: tx.prepare(
+            json_of: tx.prepare_cached("SELECT json FROM versions WHERE seq = ?1")?,
+            insert: tx.prepare_cached(
                 "INSERT INTO versions (id_key, id, type, version, version_ns, created, modified, \
                  spec_version, created_by_ref, revoked, confidence, lang, date_added, \
                  is_current, replaces, json) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?,
-            marking: tx
-                .prepare("INSERT OR IGNORE INTO markings (seq, marking_ref) VALUES (?1, ?2)")?,
-            demote: tx.prepare("UPDATE versions SET is_current = 0 WHERE seq = ?1")?,
+            marking: tx.prepare_cached(
+                "INSERT OR IGNORE INTO markings (seq, marking_ref) VALUES (?1, ?2)",
+            )?,
+            demote: tx.prepare_cached("UPDATE versions SET is_current = 0 WHERE seq = ?1")?,
         })
     }
 
@@ -137,14 +139,19 @@ pub(super) fn ingest_then(
 ) -> Result<Vec<Outcome>, StoreError> {
     let now = Timestamp::now_millis();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut out = Vec::with_capacity(rows.len());
-    {
-        let mut w = Writer::new(&tx)?;
-        for row in rows {
-            out.push(w.put(row, &now)?);
-        }
-    }
+    let out = put_rows(&tx, rows, &now)?;
     then(&tx, &out)?;
     tx.commit()?;
     Ok(out)
+}
+
+/// Writes `rows` in the transaction open on `conn` (the caller begins and commits it);
+/// one outcome per row. Rows written earlier in the same transaction count as held.
+pub(super) fn put_rows(
+    conn: &Connection,
+    rows: &[Row<'_>],
+    now: &str,
+) -> Result<Vec<Outcome>, StoreError> {
+    let mut w = Writer::new(conn)?;
+    rows.iter().map(|row| w.put(row, now)).collect()
 }
