@@ -8,6 +8,10 @@ use std::time::Instant;
 
 use concord_formats::{Item, Source, misp};
 
+// The allocator of the `concord` binary, so that the figures compare with its imports.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let files: Vec<String> = std::env::args()
         .skip(1)
