@@ -302,3 +302,54 @@ fn one_per_line_batches_keep_counts_order_and_errors() {
     assert_eq!(r.sightings[1].indicator_id, inputs[0].id);
     assert_eq!(r.sightings[1].count, want_domain);
 }
+
+/// A sighting keeps the distinct values that hit, in order of first hit, at most
+/// `MAX_VALUES`, whether it has fewer values than the report keeps hashes of inline or
+/// many more, with values seen again in any order; on one thread and on two.
+#[test]
+fn sighting_values_are_distinct_in_first_hit_order() {
+    let ind = |n: u32, pattern: &str| IndicatorInput {
+        id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        pattern: pattern.into(),
+        valid_from: t("2000-01-01T00:00:00Z"),
+        valid_until: None,
+        revoked: false,
+        labels: vec![],
+    };
+    let inputs = [
+        ind(1, "[ipv4-addr:value ISSUBSET '10.0.0.0/8']"),
+        ind(2, "[ipv4-addr:value ISSUBSET '10.0.0.0/30']"),
+    ];
+    let (index, errors) = Index::build(&inputs, t("2026-01-01T00:00:00Z"));
+    assert!(errors.is_empty());
+    let mut text = String::new();
+    let mut seen: Vec<String> = Vec::new();
+    for k in 0..2_000u64 {
+        // Few values at first (0-5), then many, each coming back now and then.
+        let v = if k < 300 { k * 7 % 6 } else { k * 7919 % 251 };
+        let ip = format!("10.0.{}.{}", v / 256, v % 256);
+        if !seen.contains(&ip) {
+            seen.push(ip.clone());
+        }
+        text.push_str(&ip);
+        text.push('\n');
+    }
+    for threads in [1, 2] {
+        let m = Matcher::new(Arc::new(index.clone())).with_threads(threads);
+        let r = m.match_reader(text.as_bytes(), &Format::Lines);
+        let values = |s: usize| -> Vec<String> {
+            r.sightings[s]
+                .values
+                .iter()
+                .map(|o| o.value.clone())
+                .collect()
+        };
+        assert_eq!(values(0), seen[..concord_matcher::MAX_VALUES]);
+        let small: Vec<String> = seen
+            .iter()
+            .filter(|ip| ip.as_str() < "10.0.0.4" && ip.len() == 8)
+            .cloned()
+            .collect();
+        assert_eq!(values(1), small, "{threads} threads");
+    }
+}
