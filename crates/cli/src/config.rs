@@ -22,7 +22,8 @@ pub struct Config {
     pub public_url: String,
     /// Largest request body the API accepts, in bytes.
     pub body_limit: usize,
-    /// Objects per import transaction.
+    /// Objects per import batch (a batch is validated and stored at once; `concord import
+    /// FILE` commits whole batches together, at least 50,000 objects per transaction).
     pub import_batch: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `concord_server=debug`.
     pub log: String,
@@ -139,7 +140,7 @@ impl Config {
              # Address the API listens on.\nlisten = {listen:?}\n\
              # URL users and peers reach this node at (empty: http://<listen>).\npublic_url = {url:?}\n\
              # Largest request body accepted, in bytes.\nbody_limit = {limit}\n\
-             # Objects per import transaction.\nimport_batch = {batch}\n\
+             # Objects per import batch (concord import commits at least 50,000 per transaction).\nimport_batch = {batch}\n\
              # Log filter, e.g. \"info\" or \"concord_server=debug,info\"; \"info,tower_http=debug\" adds a line per request.\nlog = {log:?}\n\n\
              # The organisation running this node (its STIX identity), for peers.\n\
              organisation = {org:?}\ncountry = {country:?}\nsectors = {sectors:?}\n\

@@ -308,20 +308,6 @@ pub(super) struct Background {
     thread: Option<JoinHandle<()>>,
 }
 
-/// Lowers the calling thread's scheduling priority (Linux: nice is per thread) to nice 10:
-/// derived indexes are background work, so imports, API and TAXII requests get the cores
-/// first and the indexer takes what is left.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        const INDEXER_NICE: i32 = 10;
-        let tid = rustix::thread::gettid();
-        if let Err(e) = rustix::process::setpriority_process(Some(tid), INDEXER_NICE) {
-            tracing::debug!(error = %e, "Cannot lower the indexer thread's priority.");
-        }
-    }
-}
-
 impl Background {
     /// Starts the thread.
     pub fn start(conn: Connection) -> Result<Background, StoreError> {
@@ -334,7 +320,8 @@ impl Background {
         let thread = std::thread::Builder::new()
             .name("concord-indexer".into())
             .spawn(move || {
-                lower_priority();
+                // Derived indexes are background work: the rest gets the cores first.
+                crate::lower_thread_priority();
                 run(&for_thread)
             })
             .map_err(|source| StoreError::Open {
