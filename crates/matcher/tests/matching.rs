@@ -16,6 +16,18 @@ fn t(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap()
 }
 
+/// A current indicator numbered `n` with `pattern`.
+fn indicator(n: u32, pattern: &str) -> IndicatorInput {
+    IndicatorInput {
+        id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        pattern: pattern.into(),
+        valid_from: t("2000-01-01T00:00:00Z"),
+        valid_until: None,
+        revoked: false,
+        labels: vec![],
+    }
+}
+
 fn kind_of(path: &concord_pattern::ObjectPath) -> Option<Kind> {
     let p = path.to_string();
     Some(match p.as_str() {
@@ -260,17 +272,9 @@ proptest! {
 /// line by line, across batch borders and with errors between batches.
 #[test]
 fn one_per_line_batches_keep_counts_order_and_errors() {
-    let ind = |n: u32, pattern: &str| IndicatorInput {
-        id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
-        pattern: pattern.into(),
-        valid_from: t("2000-01-01T00:00:00Z"),
-        valid_until: None,
-        revoked: false,
-        labels: vec![],
-    };
     let inputs = [
-        ind(1, "[domain-name:value = 'evil.example']"),
-        ind(2, "[ipv4-addr:value = '198.51.100.1']"),
+        indicator(1, "[domain-name:value = 'evil.example']"),
+        indicator(2, "[ipv4-addr:value = '198.51.100.1']"),
     ];
     let (index, errors) = Index::build(&inputs, t("2026-01-01T00:00:00Z"));
     assert!(errors.is_empty());
@@ -308,17 +312,9 @@ fn one_per_line_batches_keep_counts_order_and_errors() {
 /// many more, with values seen again in any order; on one thread and on two.
 #[test]
 fn sighting_values_are_distinct_in_first_hit_order() {
-    let ind = |n: u32, pattern: &str| IndicatorInput {
-        id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
-        pattern: pattern.into(),
-        valid_from: t("2000-01-01T00:00:00Z"),
-        valid_until: None,
-        revoked: false,
-        labels: vec![],
-    };
     let inputs = [
-        ind(1, "[ipv4-addr:value ISSUBSET '10.0.0.0/8']"),
-        ind(2, "[ipv4-addr:value ISSUBSET '10.0.0.0/30']"),
+        indicator(1, "[ipv4-addr:value ISSUBSET '10.0.0.0/8']"),
+        indicator(2, "[ipv4-addr:value ISSUBSET '10.0.0.0/30']"),
     ];
     let (index, errors) = Index::build(&inputs, t("2026-01-01T00:00:00Z"));
     assert!(errors.is_empty());

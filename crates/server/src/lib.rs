@@ -108,13 +108,6 @@ pub struct AppState {
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
-/// Completes once `stopping` is `true` (never if its sender is gone without that).
-pub async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
-    if stopping.wait_for(|s| *s).await.is_err() {
-        std::future::pending::<()>().await;
-    }
-}
-
 impl AppState {
     /// State over a store with the given settings and fresh metrics.
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> AppState {
