@@ -440,15 +440,22 @@ pub fn import_into(
     // through a short queue: objects in flight are bounded by it and the store's two
     // batches, whatever the input's size.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(QUEUED_CHUNKS);
+    // Stored objects come back to the parser thread, which built them, to be dropped
+    // there (see `import_values_bulk`): between chunks, and at its end whatever is left.
+    let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<concord_stix::Object>>();
     let thread_source = source.clone();
     let parser = std::thread::spawn(move || -> Result<(), FormatError> {
         let mut chunk = Vec::with_capacity(CHUNK);
         let mut send = |i: Item| {
             chunk.push(i);
-            chunk.len() < CHUNK
-                || tx
-                    .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
-                    .is_ok()
+            if chunk.len() < CHUNK {
+                return true;
+            }
+            while let Ok(stored) = free_rx.try_recv() {
+                drop(stored);
+            }
+            tx.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                .is_ok()
         };
         let read = match how {
             Reading::Stix => {
@@ -468,6 +475,11 @@ pub fn import_into(
         };
         if !chunk.is_empty() {
             let _ = tx.send(chunk);
+        }
+        drop(tx);
+        // The last objects come back until the import is over (`free_tx` dropped).
+        for stored in free_rx {
+            drop(stored);
         }
         read
     });
@@ -508,10 +520,15 @@ pub fn import_into(
                 batch,
                 BULK_TRANSACTION.max(batch),
                 &mut on_batch,
+                // Once the parser has ended, its receiver is gone and `send` hands
+                // the objects back: they are dropped here.
+                &mut |objects| drop(free_tx.send(objects)),
             ),
         };
         (r, settled.finish())
     };
+    // Ends the parser thread's wait for objects to free.
+    drop(free_tx);
     totals.record_errors += counts.0;
     totals.warnings += counts.1;
     totals.ids = counts.2;
