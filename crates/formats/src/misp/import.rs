@@ -316,18 +316,18 @@ impl<'a> Converter<'a> {
         distribution: Option<&Value>,
     ) -> Map<String, Value> {
         let mut m = Map::new();
-        m.insert("type".into(), json!(ty));
-        m.insert("spec_version".into(), json!("2.1"));
-        m.insert("id".into(), json!(id));
-        m.insert("created".into(), json!(time));
-        m.insert("modified".into(), json!(time));
-        m.insert("created_by_ref".into(), json!(self.author));
+        m.insert("type".into(), Value::from(ty));
+        m.insert("spec_version".into(), Value::from("2.1"));
+        m.insert("id".into(), Value::from(id));
+        m.insert("created".into(), Value::from(time));
+        m.insert("modified".into(), Value::from(time));
+        m.insert("created_by_ref".into(), Value::from(self.author.clone()));
         if !tags.labels.is_empty() {
-            m.insert("labels".into(), json!(tags.labels));
+            m.insert("labels".into(), Value::from(tags.labels.clone()));
         }
         let markings = self.markings(tags);
         if !markings.is_empty() {
-            m.insert("object_marking_refs".into(), json!(markings));
+            m.insert("object_marking_refs".into(), Value::from(markings));
         }
         if let Some(ext) = self.grading_extension(distribution) {
             let mut exts = Map::new();
@@ -395,18 +395,18 @@ impl<'a> Converter<'a> {
             .unwrap_or_else(|| self.time.clone());
         let tags = tags::read(a.get("Tag"));
         let mut record = Map::new();
-        record.insert("uuid".into(), json!(uuid));
-        record.insert("type".into(), json!(ty));
+        record.insert("uuid".into(), Value::from(uuid.clone()));
+        record.insert("type".into(), Value::from(ty));
         if let Some(c) = a.get("category").and_then(Value::as_str) {
-            record.insert("category".into(), json!(c));
+            record.insert("category".into(), Value::from(c));
         }
-        record.insert("value".into(), json!(value));
-        record.insert("to_ids".into(), json!(to_ids));
+        record.insert("value".into(), Value::from(value.clone()));
+        record.insert("to_ids".into(), Value::from(to_ids));
         let comment = a
             .get("comment")
             .and_then(Value::as_str)
             .filter(|c| !c.is_empty());
-        let ext = json!({"extension_type": "property-extension", "attribute": record});
+        let ext = property_extension("attribute", record, None);
         let mint = |t: &str, n: usize| stable_id(t, &[&uuid, &n.to_string()]);
         let sco_ids = types::Ids::new(&mint);
         let observed = match types::observe(ty, &value, (!to_ids).then_some(&sco_ids)) {
@@ -425,7 +425,7 @@ impl<'a> Converter<'a> {
         let id = if ty == "vulnerability" {
             let id = format!("vulnerability--{uuid}");
             let mut m = self.sdo("vulnerability", id.clone(), &time, &tags, distribution);
-            m.insert("name".into(), json!(value));
+            m.insert("name".into(), Value::from(value.clone()));
             if value.to_ascii_uppercase().starts_with("CVE-") {
                 m.insert(
                     "external_references".into(),
@@ -433,7 +433,7 @@ impl<'a> Converter<'a> {
                 );
             }
             if let Some(c) = comment {
-                m.insert("description".into(), json!(c));
+                m.insert("description".into(), Value::from(c));
             }
             self.finish(m, ext, true)
         } else if let (Some(lang), true) = (types::rule_language(ty), to_ids) {
@@ -442,14 +442,14 @@ impl<'a> Converter<'a> {
             }
             let id = format!("indicator--{uuid}");
             let mut m = self.sdo("indicator", id, &time, &tags, distribution);
-            m.insert("pattern".into(), json!(value));
-            m.insert("pattern_type".into(), json!(lang));
+            m.insert("pattern".into(), Value::from(value));
+            m.insert("pattern_type".into(), Value::from(lang));
             m.insert(
                 "valid_from".into(),
-                json!(first_seen.as_deref().unwrap_or(&time)),
+                Value::from(first_seen.as_deref().unwrap_or(&time)),
             );
             if let Some(c) = comment {
-                m.insert("description".into(), json!(c));
+                m.insert("description".into(), Value::from(c));
             }
             self.finish(m, ext, true)
         } else if let Some(obs) = observed {
@@ -463,17 +463,17 @@ impl<'a> Converter<'a> {
                 }
                 let id = format!("indicator--{uuid}");
                 let mut m = self.sdo("indicator", id, &time, &tags, distribution);
-                m.insert("name".into(), json!(value));
-                m.insert("pattern".into(), json!(pattern));
-                m.insert("pattern_type".into(), json!("stix"));
-                m.insert("pattern_version".into(), json!("2.1"));
+                m.insert("name".into(), Value::from(value));
+                m.insert("pattern".into(), Value::from(pattern));
+                m.insert("pattern_type".into(), Value::from("stix"));
+                m.insert("pattern_version".into(), Value::from("2.1"));
                 let from = first_seen.clone().unwrap_or_else(|| time.clone());
-                m.insert("valid_from".into(), json!(from));
+                m.insert("valid_from".into(), Value::from(from.clone()));
                 if let Some(until) = last_seen.filter(|u| *u > from) {
-                    m.insert("valid_until".into(), json!(until));
+                    m.insert("valid_until".into(), Value::from(until));
                 }
                 if let Some(c) = comment {
-                    m.insert("description".into(), json!(c));
+                    m.insert("description".into(), Value::from(c));
                 }
                 self.finish(m, ext, true)
             } else {
@@ -484,18 +484,21 @@ impl<'a> Converter<'a> {
                 let last = last_seen
                     .filter(|l| *l >= first)
                     .unwrap_or_else(|| first.clone());
-                m.insert("first_observed".into(), json!(first));
-                m.insert("last_observed".into(), json!(last));
-                m.insert("number_observed".into(), json!(1));
-                m.insert("object_refs".into(), json!(scos));
+                m.insert("first_observed".into(), Value::from(first));
+                m.insert("last_observed".into(), Value::from(last));
+                m.insert("number_observed".into(), Value::from(1));
+                m.insert("object_refs".into(), Value::from(scos));
                 self.finish(m, ext, true)
             }
         } else {
             let id = format!("note--{uuid}");
             let mut m = self.sdo("note", id, &time, &tags, distribution);
-            m.insert("abstract".into(), json!(format!("MISP {ty}")));
-            m.insert("content".into(), json!(value));
-            m.insert("object_refs".into(), json!([self.grouping_id()]));
+            m.insert("abstract".into(), Value::from(format!("MISP {ty}")));
+            m.insert("content".into(), Value::from(value));
+            m.insert(
+                "object_refs".into(),
+                Value::Array(vec![Value::from(self.grouping_id())]),
+            );
             self.finish(m, ext, true)
         };
         self.ids.insert(uuid.clone(), id.clone());
@@ -526,7 +529,7 @@ impl<'a> Converter<'a> {
         let mut ids = Vec::new();
         for mut s in observed.into_iter().flat_map(|o| o.scos) {
             if !markings.is_empty() {
-                s["object_marking_refs"] = json!(markings);
+                s["object_marking_refs"] = Value::from(markings.clone());
             }
             ids.push(s["id"].as_str().unwrap_or_default().to_owned());
             self.emit(s, true);
@@ -598,20 +601,20 @@ impl<'a> Converter<'a> {
             tags.pap = tags.pap.max(at.pap);
             let mut r = Map::new();
             if let Some(u) = a.get("uuid").and_then(Value::as_str).filter(|u| is_uuid(u)) {
-                r.insert("uuid".into(), json!(u.to_ascii_lowercase()));
+                r.insert("uuid".into(), Value::from(u.to_ascii_lowercase()));
                 attr_uuids.push(u.to_ascii_lowercase());
             }
-            r.insert("type".into(), json!(ty));
+            r.insert("type".into(), Value::from(ty));
             if let Some(rel) = a.get("object_relation").and_then(Value::as_str) {
-                r.insert("object_relation".into(), json!(rel));
+                r.insert("object_relation".into(), Value::from(rel));
             }
             if let Some(c) = a.get("category").and_then(Value::as_str) {
-                r.insert("category".into(), json!(c));
+                r.insert("category".into(), Value::from(c));
             }
-            r.insert("value".into(), json!(value));
-            r.insert("to_ids".into(), json!(to_ids));
+            r.insert("value".into(), Value::from(value));
+            r.insert("to_ids".into(), Value::from(to_ids));
             if !at.labels.is_empty() {
-                r.insert("tags".into(), json!(at.labels));
+                r.insert("tags".into(), Value::from(at.labels));
             }
             records.push(Value::Object(r));
             if let Some(obs) = obs {
@@ -623,17 +626,16 @@ impl<'a> Converter<'a> {
             }
         }
         let mut meta = Map::new();
-        meta.insert("uuid".into(), json!(uuid));
-        meta.insert("name".into(), json!(name));
+        meta.insert("uuid".into(), Value::from(uuid.clone()));
+        meta.insert("name".into(), Value::from(name));
         if let Some(m) = o.get("meta-category").and_then(Value::as_str) {
-            meta.insert("meta_category".into(), json!(m));
+            meta.insert("meta_category".into(), Value::from(m));
         }
         let comment = o
             .get("comment")
             .and_then(Value::as_str)
             .filter(|c| !c.is_empty());
-        let ext =
-            json!({"extension_type": "property-extension", "object": meta, "attributes": records});
+        let ext = property_extension("object", meta, Some(records));
         let obj_tags = Tags {
             labels: vec![format!("misp-object:{name}")],
             ..tags
@@ -651,13 +653,13 @@ impl<'a> Converter<'a> {
                 &obj_tags,
                 distribution,
             );
-            m.insert("name".into(), json!(comment.unwrap_or(name)));
-            m.insert("pattern".into(), json!(pattern));
-            m.insert("pattern_type".into(), json!("stix"));
-            m.insert("pattern_version".into(), json!("2.1"));
-            m.insert("valid_from".into(), json!(time));
+            m.insert("name".into(), Value::from(comment.unwrap_or(name)));
+            m.insert("pattern".into(), Value::from(pattern));
+            m.insert("pattern_type".into(), Value::from("stix"));
+            m.insert("pattern_version".into(), Value::from("2.1"));
+            m.insert("valid_from".into(), Value::from(time));
             if let Some(c) = comment {
-                m.insert("description".into(), json!(c));
+                m.insert("description".into(), Value::from(c));
             }
             self.finish(m, ext, true)
         } else if !observed_parts.is_empty() {
@@ -669,10 +671,10 @@ impl<'a> Converter<'a> {
                 &obj_tags,
                 distribution,
             );
-            m.insert("first_observed".into(), json!(time));
-            m.insert("last_observed".into(), json!(time));
-            m.insert("number_observed".into(), json!(1));
-            m.insert("object_refs".into(), json!(scos));
+            m.insert("first_observed".into(), Value::from(time.clone()));
+            m.insert("last_observed".into(), Value::from(time));
+            m.insert("number_observed".into(), Value::from(1));
+            m.insert("object_refs".into(), Value::from(scos));
             self.finish(m, ext, true)
         } else {
             let mut m = self.sdo(
@@ -682,7 +684,10 @@ impl<'a> Converter<'a> {
                 &obj_tags,
                 distribution,
             );
-            m.insert("abstract".into(), json!(format!("MISP object {name}")));
+            m.insert(
+                "abstract".into(),
+                Value::from(format!("MISP object {name}")),
+            );
             let content = ext["attributes"]
                 .as_array()
                 .into_iter()
@@ -707,7 +712,10 @@ impl<'a> Converter<'a> {
                     content
                 }),
             );
-            m.insert("object_refs".into(), json!([self.grouping_id()]));
+            m.insert(
+                "object_refs".into(),
+                Value::Array(vec![Value::from(self.grouping_id())]),
+            );
             self.finish(m, ext, true)
         };
         // Object attributes are referred to through their object; so are their galaxy
@@ -735,7 +743,7 @@ impl<'a> Converter<'a> {
             .and_then(crate::source::feed_time)
             && d < time
         {
-            m.insert("created".into(), json!(d));
+            m.insert("created".into(), Value::from(d));
         }
         m.insert(
             "name".into(),
@@ -745,14 +753,14 @@ impl<'a> Converter<'a> {
                     .unwrap_or("MISP event")
             ),
         );
-        m.insert("context".into(), json!("suspicious-activity"));
+        m.insert("context".into(), Value::from("suspicious-activity"));
         let mut refs = std::mem::take(&mut self.refs);
         if refs.is_empty() {
             refs.push(self.author.clone());
         }
-        m.insert("object_refs".into(), json!(refs));
+        m.insert("object_refs".into(), Value::from(refs));
         let mut meta = Map::new();
-        meta.insert("uuid".into(), json!(self.event_uuid));
+        meta.insert("uuid".into(), Value::from(self.event_uuid.clone()));
         for k in [
             "date",
             "threat_level_id",
@@ -767,7 +775,7 @@ impl<'a> Converter<'a> {
         if let Some(sg) = ev.get("SharingGroup").and_then(|s| s.get("name")) {
             meta.insert("sharing_group".into(), sg.clone());
         }
-        let ext = json!({"extension_type": "property-extension", "event": meta});
+        let ext = property_extension("event", meta, None);
         self.finish(m, ext, false);
     }
 }
@@ -860,6 +868,22 @@ pub fn tlp_of_refs(v: &Value) -> Option<Tlp> {
             .flatten()
             .filter_map(Value::as_str),
     )
+}
+
+/// MISP's record kept on an object as a STIX property extension: `{"extension_type":
+/// "property-extension", KEY: record}`, with the object's attributes under `attributes`.
+fn property_extension(
+    key: &str,
+    record: Map<String, Value>,
+    attributes: Option<Vec<Value>>,
+) -> Value {
+    let mut ext = Map::new();
+    ext.insert("extension_type".into(), Value::from("property-extension"));
+    ext.insert(key.into(), Value::Object(record));
+    if let Some(a) = attributes {
+        ext.insert("attributes".into(), Value::Array(a));
+    }
+    Value::Object(ext)
 }
 
 #[cfg(test)]

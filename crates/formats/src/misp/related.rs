@@ -79,15 +79,15 @@ impl Converter<'_> {
             })
             .unwrap_or_else(|| self.time.clone());
         let mut m = self.sdo("relationship", id, &time, &Tags::default(), None);
-        m.insert("relationship_type".into(), json!(rel));
-        m.insert("source_ref".into(), json!(src));
-        m.insert("target_ref".into(), json!(target));
+        m.insert("relationship_type".into(), Value::from(rel));
+        m.insert("source_ref".into(), Value::from(src));
+        m.insert("target_ref".into(), Value::from(target));
         if let Some(c) = r
             .get("comment")
             .and_then(Value::as_str)
             .filter(|c| !c.is_empty())
         {
-            m.insert("description".into(), json!(c));
+            m.insert("description".into(), Value::from(c));
         }
         self.emit(Value::Object(m), true);
     }
@@ -155,33 +155,33 @@ impl Converter<'_> {
         ];
         let mut record = Map::new();
         if let Some(u) = &attribute {
-            record.insert("attribute_uuid".into(), json!(u));
+            record.insert("attribute_uuid".into(), Value::from(u.as_str()));
         }
-        record.insert("type".into(), json!(ty));
+        record.insert("type".into(), Value::from(ty));
         if !category.is_empty() {
-            record.insert("category".into(), json!(category));
+            record.insert("category".into(), Value::from(category));
         }
-        record.insert("value".into(), json!(value));
-        record.insert("to_ids".into(), json!(to_ids));
-        record.insert("proposal_to_delete".into(), json!(delete));
-        record.insert("org".into(), json!(org));
+        record.insert("value".into(), Value::from(value.as_str()));
+        record.insert("to_ids".into(), Value::from(to_ids));
+        record.insert("proposal_to_delete".into(), Value::from(delete));
+        record.insert("org".into(), Value::from(org));
         let comment = p
             .get("comment")
             .and_then(Value::as_str)
             .filter(|c| !c.is_empty());
         if let Some(c) = comment {
-            record.insert("comment".into(), json!(c));
+            record.insert("comment".into(), Value::from(c));
         }
         let ext = json!({"extension_type": "property-extension", "proposal": record});
         let ty_out = if delete { "opinion" } else { "note" };
         let id = stable_id(ty_out, &key);
         let mut m = self.sdo(ty_out, id, &time, &Tags::default(), None);
         if let Some(w) = who {
-            m.insert("created_by_ref".into(), json!(w));
+            m.insert("created_by_ref".into(), Value::from(w));
         }
         m.insert("object_refs".into(), json!([target]));
         if delete {
-            m.insert("opinion".into(), json!("disagree"));
+            m.insert("opinion".into(), Value::from("disagree"));
             m.insert(
                 "explanation".into(),
                 json!(format!(
@@ -201,7 +201,7 @@ impl Converter<'_> {
                 content.push_str(&format!(": {c}"));
             }
             content.push_str(". Not applied: the event's owner has not accepted it.");
-            m.insert("content".into(), json!(content));
+            m.insert("content".into(), Value::from(content));
         }
         self.finish(m, ext, true);
     }
@@ -255,21 +255,21 @@ impl Converter<'_> {
                 None => stable_id(sdo, &["misp-galaxy", ctype, value]),
             };
             let mut m = Map::new();
-            m.insert("type".into(), json!(sdo));
-            m.insert("spec_version".into(), json!("2.1"));
-            m.insert("id".into(), json!(id));
-            m.insert("created".into(), json!(self.time));
-            m.insert("modified".into(), json!(self.time));
-            m.insert("name".into(), json!(value));
+            m.insert("type".into(), Value::from(sdo));
+            m.insert("spec_version".into(), Value::from("2.1"));
+            m.insert("id".into(), Value::from(id.clone()));
+            m.insert("created".into(), Value::from(self.time.clone()));
+            m.insert("modified".into(), Value::from(self.time.clone()));
+            m.insert("name".into(), Value::from(value));
             if let Some(d) = c
                 .get("description")
                 .and_then(Value::as_str)
                 .filter(|d| !d.is_empty())
             {
-                m.insert("description".into(), json!(d));
+                m.insert("description".into(), Value::from(d));
             }
             if sdo == "malware" {
-                m.insert("is_family".into(), json!(true));
+                m.insert("is_family".into(), Value::from(true));
             }
             if let Some(tag) = c.get("tag_name").and_then(Value::as_str) {
                 m.insert("labels".into(), json!([tag]));
@@ -287,7 +287,7 @@ impl Converter<'_> {
                     "malware" | "threat-actor" | "intrusion-set" | "tool" | "campaign"
                 )
             {
-                m.insert("aliases".into(), json!(synonyms));
+                m.insert("aliases".into(), Value::from(synonyms));
             }
             let refs: Vec<Value> = c
                 .pointer("/meta/refs")
@@ -299,11 +299,11 @@ impl Converter<'_> {
                 .map(|u| json!({"source_name": "misp-galaxy", "url": u}))
                 .collect();
             if !refs.is_empty() {
-                m.insert("external_references".into(), json!(refs));
+                m.insert("external_references".into(), Value::from(refs));
             }
             let markings = self.markings(&Tags::default());
             if !markings.is_empty() {
-                m.insert("object_marking_refs".into(), json!(markings));
+                m.insert("object_marking_refs".into(), Value::from(markings));
             }
             ids.push(id);
             self.emit(Value::Object(m), refer);
@@ -322,9 +322,9 @@ impl Converter<'_> {
                 let rid = stable_id("relationship", &[id, "related-to", &target]);
                 let time = self.time.clone();
                 let mut m = self.sdo("relationship", rid, &time, &Tags::default(), None);
-                m.insert("relationship_type".into(), json!("related-to"));
-                m.insert("source_ref".into(), json!(id));
-                m.insert("target_ref".into(), json!(target));
+                m.insert("relationship_type".into(), Value::from("related-to"));
+                m.insert("source_ref".into(), Value::from(id));
+                m.insert("target_ref".into(), Value::from(target));
                 self.emit(Value::Object(m), true);
             }
         }
@@ -356,10 +356,10 @@ impl Converter<'_> {
                 "0" => {
                     let mut m =
                         self.sdo("sighting", format!("sighting--{uuid}"), &when, &tags, None);
-                    m.insert("sighting_of_ref".into(), json!(target));
-                    m.insert("first_seen".into(), json!(when));
-                    m.insert("last_seen".into(), json!(when));
-                    m.insert("count".into(), json!(1));
+                    m.insert("sighting_of_ref".into(), Value::from(target));
+                    m.insert("first_seen".into(), Value::from(when.clone()));
+                    m.insert("last_seen".into(), Value::from(when));
+                    m.insert("count".into(), Value::from(1));
                     if let Some(w) = who {
                         m.insert("where_sighted_refs".into(), json!([w]));
                     }
@@ -367,8 +367,11 @@ impl Converter<'_> {
                 }
                 "1" => {
                     let mut m = self.sdo("opinion", format!("opinion--{uuid}"), &when, &tags, None);
-                    m.insert("opinion".into(), json!("strongly-disagree"));
-                    m.insert("explanation".into(), json!("MISP false-positive sighting"));
+                    m.insert("opinion".into(), Value::from("strongly-disagree"));
+                    m.insert(
+                        "explanation".into(),
+                        Value::from("MISP false-positive sighting"),
+                    );
                     m.insert("object_refs".into(), json!([target]));
                     self.emit(Value::Object(m), true);
                 }
@@ -400,7 +403,7 @@ impl Converter<'_> {
             r.get("distribution"),
         );
         if let Some(n) = r.get("name").and_then(Value::as_str) {
-            m.insert("abstract".into(), json!(n));
+            m.insert("abstract".into(), Value::from(n));
         }
         m.insert(
             "content".into(),

@@ -303,15 +303,15 @@ fn hash_algo(ty: &str) -> Option<&'static str> {
 fn file(name: Option<&str>, hash: Option<(&str, &str)>, ids: Option<&Ids<'_>>) -> Observed {
     let mut comparisons = Vec::new();
     let mut m = Map::new();
-    m.insert("type".into(), json!("file"));
-    m.insert("spec_version".into(), json!("2.1"));
+    m.insert("type".into(), Value::from("file"));
+    m.insert("spec_version".into(), Value::from("2.1"));
     if let Some((algo, h)) = hash {
         comparisons.push(format!("file:hashes.'{algo}' = {}", quote(h)));
         m.insert("hashes".into(), json!({ algo: h }));
     }
     if let Some(n) = name {
         comparisons.push(format!("file:name = {}", quote(n)));
-        m.insert("name".into(), json!(n));
+        m.insert("name".into(), Value::from(n));
     }
     Observed {
         sco_type: "file",
@@ -347,9 +347,9 @@ fn one_sco(
     ids: Option<&Ids<'_>>,
 ) -> Observed {
     let mut m = Map::new();
-    m.insert("type".into(), json!(ty));
-    m.insert("spec_version".into(), json!("2.1"));
-    m.insert(prop.into(), json!(v));
+    m.insert("type".into(), Value::from(ty));
+    m.insert("spec_version".into(), Value::from("2.1"));
+    m.insert(prop.into(), Value::from(v));
     for (k, x) in extra {
         m.insert((*k).into(), x.clone());
     }
@@ -388,7 +388,7 @@ pub fn observe(ty: &str, value: &str, ids: Option<&Ids<'_>>) -> Result<Option<Ob
             "email-message",
             "subject",
             value,
-            &[("is_multipart", json!(false))],
+            &[("is_multipart", Value::from(false))],
             ids,
         ),
         "regkey|value" => {
@@ -408,8 +408,8 @@ pub fn observe(ty: &str, value: &str, ids: Option<&Ids<'_>>) -> Result<Option<Ob
             };
             let h = hash_value(algo, value)?;
             let mut m = Map::new();
-            m.insert("type".into(), json!("x509-certificate"));
-            m.insert("spec_version".into(), json!("2.1"));
+            m.insert("type".into(), Value::from("x509-certificate"));
+            m.insert("spec_version".into(), Value::from("2.1"));
             m.insert("hashes".into(), json!({ algo: h }));
             Observed {
                 sco_type: "x509-certificate",
@@ -424,9 +424,9 @@ pub fn observe(ty: &str, value: &str, ids: Option<&Ids<'_>>) -> Result<Option<Ob
             let ip_kind = Kind::Ipv4.for_value(&ip);
             let ip_sco = make(ids, ip_kind.sco_type(), observable::sco_map(ip_kind, &ip));
             let mut dm = Map::new();
-            dm.insert("type".into(), json!("domain-name"));
-            dm.insert("spec_version".into(), json!("2.1"));
-            dm.insert("value".into(), json!(d));
+            dm.insert("type".into(), Value::from("domain-name"));
+            dm.insert("spec_version".into(), Value::from("2.1"));
+            dm.insert("value".into(), Value::from(d.clone()));
             if let Some(ip) = &ip_sco {
                 dm.insert("resolves_to_refs".into(), json!([ip["id"]]));
             }
@@ -455,12 +455,12 @@ pub fn observe(ty: &str, value: &str, ids: Option<&Ids<'_>>) -> Result<Option<Ob
             let ip_sco = make(ids, kind.sco_type(), observable::sco_map(kind, &ip));
             let side = if ty == "ip-src|port" { "src" } else { "dst" };
             let mut m = Map::new();
-            m.insert("type".into(), json!("network-traffic"));
-            m.insert("spec_version".into(), json!("2.1"));
+            m.insert("type".into(), Value::from("network-traffic"));
+            m.insert("spec_version".into(), Value::from("2.1"));
             if let Some(ip) = &ip_sco {
                 m.insert(format!("{side}_ref"), ip["id"].clone());
             }
-            m.insert(format!("{side}_port"), json!(port));
+            m.insert(format!("{side}_port"), Value::from(port));
             m.insert("protocols".into(), json!(["ip"]));
             Observed {
                 sco_type: "network-traffic",
