@@ -526,96 +526,126 @@ fn check_properties(c: &mut Checker<'_>, ty: &str, family: Family) {
             }
         }
     }
-    check_encodings(c.obj, "$", &mut c.out, c.id.as_deref());
-    let mut refs = Vec::new();
-    collect_refs(c.obj, "$", &mut refs, &mut c.out, c.id.as_deref());
-    for (path, key, target, top) in refs {
-        let Some(allowed) = (if top {
-            schema::ref_target(ty, &key)
-        } else {
-            None
-        }) else {
-            if key == "marking_ref" && type_of(&target) != Some("marking-definition") {
-                c.out.push(Violation {
-                    object_id: c.id.clone(),
-                    path,
-                    rule: "ref-type",
-                    message: format!("{target} must point to a marking-definition"),
-                });
-            }
-            continue;
-        };
-        let target_ty = type_of(&target).unwrap_or_default();
-        if !allowed.allows(target_ty) {
-            c.out.push(Violation {
-                object_id: c.id.clone(),
-                path,
-                rule: "ref-type",
-                message: format!(
-                    "`{key}` must point to {}, not to {target_ty} ({target})",
-                    allowed.describe()
-                ),
-            });
+    check_encodings(c.obj, &At::Root, &mut c.out, c.id.as_deref());
+    // Type violations after the shape ones, as a reader expects them.
+    let mut typed = Vec::new();
+    let mut refs = Refs {
+        ty,
+        id: c.id.as_deref(),
+        out: &mut c.out,
+        typed: &mut typed,
+    };
+    refs.walk(c.obj, &At::Root);
+    c.out.extend(typed);
+}
+
+/// A JSON path into the object being checked (`$.external_references[2].url`), written
+/// out only for a violation: validation runs for every imported object, and nearly all
+/// are valid.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Root => f.write_str("$"),
+            At::Key(parent, key) => write!(f, "{parent}.{key}"),
+            At::Index(parent, i) => write!(f, "{parent}[{i}]"),
         }
     }
 }
 
-/// A reference found in an object: (path, property, target, whether the property is at
-/// the top level).
-type RefFound = (String, String, String, bool);
+/// Checks every `*_ref` and `*_refs` property of an object: each must be an identifier
+/// (violations to `out`) and, at the top level, point to an object of a type the
+/// property allows (to `typed`); `marking_ref` anywhere must point to a marking
+/// definition.
+struct Refs<'a> {
+    ty: &'a str,
+    id: Option<&'a str>,
+    out: &'a mut Vec<Violation>,
+    typed: &'a mut Vec<Violation>,
+}
 
-/// Walks the object for `*_ref` and `*_refs` properties, checking each is an identifier
-/// and collecting (path, property, target, top level).
-fn collect_refs(
-    map: &Map<String, Value>,
-    base: &str,
-    refs: &mut Vec<RefFound>,
-    out: &mut Vec<Violation>,
-    id: Option<&str>,
-) {
-    let bad = |path: String, msg: String| Violation {
-        object_id: id.map(str::to_owned),
-        path,
-        rule: "ref",
-        message: msg,
-    };
-    let top = base == "$";
-    for (key, value) in map {
-        // Most properties are neither references nor containers: no path for them.
-        let is_ref = key.ends_with("_ref") || key.ends_with("_refs");
-        if !is_ref && !value.is_object() && !value.is_array() {
-            continue;
-        }
-        let path = format!("{base}.{key}");
-        if key.ends_with("_ref") {
-            match value.as_str().map(|s| (s, parse_id(s))) {
-                Some((s, Ok(_))) => refs.push((path, key.clone(), s.to_owned(), top)),
-                Some((_, Err(e))) => out.push(bad(path, e.to_string())),
-                None => out.push(bad(path, "must be an identifier string".into())),
-            }
-        } else if key.ends_with("_refs") {
-            match value.as_array() {
-                Some(list) => {
-                    for (i, item) in list.iter().enumerate() {
-                        let p = format!("{path}[{i}]");
-                        match item.as_str().map(|s| (s, parse_id(s))) {
-                            Some((s, Ok(_))) => refs.push((p, key.clone(), s.to_owned(), top)),
-                            Some((_, Err(e))) => out.push(bad(p, e.to_string())),
-                            None => out.push(bad(p, "must be an identifier string".into())),
+impl Refs<'_> {
+    fn walk(&mut self, map: &Map<String, Value>, at: &At<'_>) {
+        let top = matches!(at, At::Root);
+        for (key, value) in map {
+            let path = At::Key(at, key);
+            if key.ends_with("_ref") {
+                match value.as_str() {
+                    Some(s) => self.one(s, key, top, &path),
+                    None => self.bad(&path, "must be an identifier string".into()),
+                }
+            } else if key.ends_with("_refs") {
+                match value.as_array() {
+                    Some(list) => {
+                        for (i, item) in list.iter().enumerate() {
+                            let p = At::Index(&path, i);
+                            match item.as_str() {
+                                Some(s) => self.one(s, key, top, &p),
+                                None => self.bad(&p, "must be an identifier string".into()),
+                            }
                         }
                     }
+                    None => self.bad(&path, "must be a list of identifiers".into()),
                 }
-                None => out.push(bad(path, "must be a list of identifiers".into())),
-            }
-        } else if let Some(inner) = value.as_object() {
-            collect_refs(inner, &path, refs, out, id);
-        } else if let Some(list) = value.as_array() {
-            for (i, item) in list.iter().enumerate() {
-                if let Some(inner) = item.as_object() {
-                    collect_refs(inner, &format!("{path}[{i}]"), refs, out, id);
+            } else if let Some(inner) = value.as_object() {
+                self.walk(inner, &path);
+            } else if let Some(list) = value.as_array() {
+                for (i, item) in list.iter().enumerate() {
+                    if let Some(inner) = item.as_object() {
+                        self.walk(inner, &At::Index(&path, i));
+                    }
                 }
             }
         }
+    }
+
+    /// One reference `target` of property `key` at `path`.
+    fn one(&mut self, target: &str, key: &str, top: bool, path: &At<'_>) {
+        if let Err(e) = parse_id(target) {
+            return self.bad(path, e.to_string());
+        }
+        let allowed = if top {
+            schema::ref_target(self.ty, key)
+        } else {
+            None
+        };
+        let message = match allowed {
+            None if key == "marking_ref" && type_of(target) != Some("marking-definition") => {
+                format!("{target} must point to a marking-definition")
+            }
+            None => return,
+            Some(allowed) => {
+                let target_ty = type_of(target).unwrap_or_default();
+                if allowed.allows(target_ty) {
+                    return;
+                }
+                format!(
+                    "`{key}` must point to {}, not to {target_ty} ({target})",
+                    allowed.describe()
+                )
+            }
+        };
+        self.typed.push(Violation {
+            object_id: self.id.map(str::to_owned),
+            path: path.to_string(),
+            rule: "ref-type",
+            message,
+        });
+    }
+
+    fn bad(&mut self, path: &At<'_>, message: String) {
+        self.out.push(Violation {
+            object_id: self.id.map(str::to_owned),
+            path: path.to_string(),
+            rule: "ref",
+            message,
+        });
     }
 }
 
@@ -632,15 +662,15 @@ fn is_base64(s: &str) -> bool {
             .all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
 }
 
-/// Binary (`*_bin`, base64) and hex (`*_hex`) properties at any depth.
+/// Checks `*_bin` (base64) and `*_hex` string properties at every depth.
 fn check_encodings(
     map: &Map<String, Value>,
-    base: &str,
+    at: &At<'_>,
     out: &mut Vec<Violation>,
     id: Option<&str>,
 ) {
     for (key, value) in map {
-        let path = || format!("{base}.{key}");
+        let path = At::Key(at, key);
         if let Some(s) = value.as_str() {
             let bad = if key.ends_with("_bin") && !is_base64(s) {
                 Some("must be base64 (RFC 4648) binary data")
@@ -654,17 +684,17 @@ fn check_encodings(
             if let Some(msg) = bad {
                 out.push(Violation {
                     object_id: id.map(str::to_owned),
-                    path: path(),
+                    path: path.to_string(),
                     rule: "encoding",
                     message: msg.into(),
                 });
             }
         } else if let Some(inner) = value.as_object() {
-            check_encodings(inner, &path(), out, id);
+            check_encodings(inner, &path, out, id);
         } else if let Some(list) = value.as_array() {
             for (i, item) in list.iter().enumerate() {
                 if let Some(inner) = item.as_object() {
-                    check_encodings(inner, &format!("{}[{i}]", path()), out, id);
+                    check_encodings(inner, &At::Index(&path, i), out, id);
                 }
             }
         }
