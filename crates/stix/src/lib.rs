@@ -39,7 +39,7 @@ pub mod validate;
 pub mod violation;
 
 pub use markings::Tlp;
-pub use object::{Object, Reference};
+pub use object::{Columns, Object, Reference};
 pub use observable::Observable;
 pub use timestamp::Timestamp;
 pub use violation::{Invalid, Violation};

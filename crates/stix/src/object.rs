@@ -23,6 +23,35 @@ pub struct Object {
     canonical: String,
 }
 
+/// The common properties of an object as [`Object::columns`] reads them; each is what
+/// the accessor of the same name returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Columns<'a> {
+    /// `created`.
+    pub created: Option<&'a str>,
+    /// `modified`.
+    pub modified: Option<&'a str>,
+    /// `spec_version` (2.1 when absent).
+    pub spec_version: &'a str,
+    /// `created_by_ref`.
+    pub created_by_ref: Option<&'a str>,
+    /// `revoked` (false when absent).
+    pub revoked: bool,
+    /// `confidence`.
+    pub confidence: Option<i64>,
+    /// `lang`.
+    pub lang: Option<&'a str>,
+    /// `object_marking_refs`.
+    pub marking_refs: Vec<&'a str>,
+}
+
+impl Columns<'_> {
+    /// The version key, as [`Object::version`].
+    pub fn version(&self) -> &str {
+        self.modified.or(self.created).unwrap_or("")
+    }
+}
+
 /// A reference from an object to another, found at a property path.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Reference {
@@ -177,6 +206,40 @@ impl Object {
     /// `lang`.
     pub fn lang(&self) -> Option<&str> {
         self.str("lang")
+    }
+
+    /// The common properties a store keeps in columns, read in one pass over the map: a
+    /// map lookup compares the key with several held keys, each in its own allocation,
+    /// which costs a cache miss apiece when another thread built the object.
+    pub fn columns(&self) -> Columns<'_> {
+        let mut c = Columns {
+            created: None,
+            modified: None,
+            spec_version: "2.1",
+            created_by_ref: None,
+            revoked: false,
+            confidence: None,
+            lang: None,
+            marking_refs: Vec::new(),
+        };
+        for (key, value) in &self.map {
+            match key.as_str() {
+                "created" => c.created = value.as_str(),
+                "modified" => c.modified = value.as_str(),
+                "spec_version" => c.spec_version = value.as_str().unwrap_or("2.1"),
+                "created_by_ref" => c.created_by_ref = value.as_str(),
+                "revoked" => c.revoked = value.as_bool().unwrap_or(false),
+                "confidence" => c.confidence = value.as_i64(),
+                "lang" => c.lang = value.as_str(),
+                "object_marking_refs" => {
+                    if let Some(a) = value.as_array() {
+                        c.marking_refs = a.iter().filter_map(Value::as_str).collect();
+                    }
+                }
+                _ => {}
+            }
+        }
+        c
     }
 
     /// `object_marking_refs`.

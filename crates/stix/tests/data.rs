@@ -37,6 +37,46 @@ fn ok_objects_validate_and_round_trip() {
 }
 
 #[test]
+fn columns_read_in_one_pass_agree_with_the_accessors() {
+    let mut checked = 0;
+    for path in files("ok") {
+        let value: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let mut variants = vec![value.clone()];
+        // The same object with the optional columns present, absent or of the wrong JSON
+        // type where the schema allows any (custom objects keep what they have).
+        let mut more = value.clone();
+        more["revoked"] = serde_json::json!(true);
+        more["confidence"] = serde_json::json!(85);
+        more["lang"] = serde_json::json!("fr");
+        more["created_by_ref"] =
+            serde_json::json!("identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
+        more["object_marking_refs"] = serde_json::json!([
+            "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+            "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+        ]);
+        variants.push(more);
+        for v in variants {
+            let Ok(obj) = Object::from_value(v) else {
+                continue;
+            };
+            let c = obj.columns();
+            let p = path.display();
+            assert_eq!(c.version(), obj.version(), "{p}");
+            assert_eq!(c.created, obj.str("created"), "{p}");
+            assert_eq!(c.modified, obj.str("modified"), "{p}");
+            assert_eq!(c.spec_version, obj.spec_version(), "{p}");
+            assert_eq!(c.created_by_ref, obj.created_by_ref(), "{p}");
+            assert_eq!(c.revoked, obj.revoked(), "{p}");
+            assert_eq!(c.confidence, obj.confidence(), "{p}");
+            assert_eq!(c.lang, obj.lang(), "{p}");
+            assert_eq!(c.marking_refs, obj.marking_refs(), "{p}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} objects checked");
+}
+
+#[test]
 fn err_objects_are_rejected_with_the_expected_messages() {
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
     let mut failures = Vec::new();

@@ -67,6 +67,8 @@ impl<'c> Writer<'c> {
     fn put(&mut self, row: &Row<'_>, now: &str) -> Result<Outcome, StoreError> {
         let obj = row.obj;
         let id = obj.id();
+        let cols = obj.columns();
+        let version = cols.version();
         let held: Vec<Held> = self
             .held
             .query_map(params![row.key, id], |r| {
@@ -78,7 +80,7 @@ impl<'c> Writer<'c> {
                 })
             })?
             .collect::<Result<_, _>>()?;
-        if let Some(same) = held.iter().find(|h| h.version == obj.version()) {
+        if let Some(same) = held.iter().find(|h| h.version == version) {
             let json: String = self.json_of.query_row([same.seq], |r| r.get(0))?;
             return Ok(if json == row.json {
                 Outcome::Unchanged
@@ -100,21 +102,21 @@ impl<'c> Writer<'c> {
             row.key,
             id,
             obj.type_name(),
-            obj.version(),
+            version,
             obj.version_nanos(),
-            obj.str("created"),
-            obj.str("modified"),
-            obj.spec_version(),
-            obj.created_by_ref(),
-            obj.revoked(),
-            obj.confidence(),
-            obj.lang(),
+            cols.created,
+            cols.modified,
+            cols.spec_version,
+            cols.created_by_ref,
+            cols.revoked,
+            cols.confidence,
+            cols.lang,
             now,
             becomes_current,
             replaces,
             row.json,
         ])?;
-        for m in obj.marking_refs() {
+        for m in &cols.marking_refs {
             self.marking.execute(params![seq, m])?;
         }
         Ok(if held.is_empty() {
