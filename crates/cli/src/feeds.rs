@@ -23,7 +23,7 @@ use concord_store::import::{DEFAULT_BATCH, import_values};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::import::{ImportArgs, Totals, import_reader};
+use crate::import::{ImportArgs, Input, InputEnd, Target, Totals, import_inputs, import_reader};
 
 /// One `[[feeds]]` entry.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -268,44 +268,74 @@ pub fn run_feed(
                     (Vec::new(), false)
                 }
             };
-        for entry in concord_formats::misp::feed::changed(&entries, &previous.events) {
+        // The changed events go through one import (one pipeline for all of them),
+        // each fetched when the parser reaches it.
+        let changed = concord_formats::misp::feed::changed(&entries, &previous.events);
+        let fetched = std::sync::Mutex::new(vec![false; changed.len()]);
+        let inputs: Vec<Input<'_>> = changed
+            .iter()
+            .enumerate()
+            .map(|(n, entry)| {
+                let at = join(&feed.url, &format!("{}.json", entry.uuid));
+                let fetched = &fetched;
+                Input {
+                    name: at.clone(),
+                    bump_held: state.expired_events.contains(&entry.uuid),
+                    open: Box::new(move || {
+                        let f = fetcher.fetch(&at)?;
+                        if let Ok(mut v) = fetched.lock() {
+                            v[n] = true;
+                        }
+                        Ok((f.reader, f.len))
+                    }),
+                }
+            })
+            .collect();
+        let bar = crate::progress::file_bar(None, Path::new(&feed.url));
+        let (t, ends) = import_inputs(
+            Target::Store(store),
+            inputs,
+            &feed.name,
+            &bar,
+            DEFAULT_BATCH,
+            &args,
+            &source,
+            false,
+        );
+        let stored = t.file_errors == 0;
+        add(t, &mut state);
+        let fetched = fetched.into_inner().unwrap_or_default();
+        for ((entry, end), was_fetched) in changed.iter().zip(ends).zip(fetched) {
             let at = join(&feed.url, &format!("{}.json", entry.uuid));
-            let back = state.expired_events.contains(&entry.uuid);
-            let event_args = ImportArgs {
-                bump_held: back,
-                ..args.clone()
-            };
-            match fetcher.fetch(&at) {
-                Err(e) => state.errors.push(e.to_string()),
-                Ok(f) => {
-                    let t = import_reader(
-                        store,
-                        f.reader,
-                        f.len,
-                        &at,
-                        DEFAULT_BATCH,
-                        &event_args,
-                        &source,
-                        false,
-                    )?;
-                    let t = add(t, &mut state);
-                    state.events_fetched += 1;
-                    if t.file_errors == 0 {
-                        state.expired_events.remove(&entry.uuid);
-                        state.events.insert(entry.uuid.clone(), entry.timestamp);
-                        state.groupings.insert(
-                            entry.uuid.clone(),
-                            concord_formats::misp::import::grouping_id(
-                                Some(&entry.uuid),
-                                &entry.info,
-                                &source,
-                            ),
-                        );
-                    } else {
-                        state.errors.push(format!(
-                            "{at}: could not be read completely; it is fetched again next run"
-                        ));
+            if was_fetched {
+                state.events_fetched += 1;
+            }
+            match end {
+                InputEnd::Done if stored => {
+                    state.expired_events.remove(&entry.uuid);
+                    state.events.insert(entry.uuid.clone(), entry.timestamp);
+                    state.groupings.insert(
+                        entry.uuid.clone(),
+                        concord_formats::misp::import::grouping_id(
+                            Some(&entry.uuid),
+                            &entry.info,
+                            &source,
+                        ),
+                    );
+                }
+                // Not fetched (not found, timed out, HTML instead of JSON): said as the
+                // fetcher says it.
+                InputEnd::Setup(e) if !was_fetched => state.errors.push(e.to_string()),
+                end => {
+                    totals.file_errors += 1;
+                    match end {
+                        InputEnd::Setup(e) => eprintln!("{at}: {e:#}"),
+                        InputEnd::Read(e) => eprintln!("{at}: {e}"),
+                        _ => {}
                     }
+                    state.errors.push(format!(
+                        "{at}: could not be read completely; it is fetched again next run"
+                    ));
                 }
             }
         }

@@ -15,7 +15,7 @@ use concord_formats::warninglist::{self, WarningList, WarningLists};
 use concord_formats::{Detected, FormatError, Item, Source};
 use concord_store::Store;
 use concord_store::import::{
-    BULK_TRANSACTION, ObjectResult, Summary, import_values, import_values_bulk,
+    BULK_TRANSACTION, ObjectResult, Summary, import_values_bulk, import_values_with,
 };
 use concord_store::sqlite::SqliteStore;
 use serde_json::Value;
@@ -428,132 +428,263 @@ pub fn import_into(
     source: &Source,
     keep_ids: bool,
 ) -> anyhow::Result<Totals> {
-    let store = target.store();
-    let bar = crate::progress::file_bar(len, Path::new(name));
-    let counted = crate::progress::Counting::new(reader, bar.clone());
-    let mut buffered = BufReader::with_capacity(1 << 16, counted);
-    let head = buffered.fill_buf().context("cannot read")?.to_vec();
-    let how = reading(args, &head, name)?;
-    let is_plain = matches!(how, Reading::Plain(_));
-    let is_stix = matches!(how, Reading::Stix);
-    // Records cross to this thread in chunks (one wake-up per chunk, not per record),
-    // through a short queue: objects in flight are bounded by it and the store's two
-    // batches, whatever the input's size.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(QUEUED_CHUNKS);
-    // Stored objects come back to the parser thread, which built them, to be dropped
-    // there (see `import_values_bulk`): between chunks, and at its end whatever is left.
-    let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<concord_stix::Object>>();
-    let thread_source = source.clone();
-    let parser = std::thread::spawn(move || -> Result<(), FormatError> {
-        let mut chunk = Vec::with_capacity(CHUNK);
-        let mut send = |i: Item| {
-            chunk.push(i);
-            if chunk.len() < CHUNK {
-                return true;
-            }
-            while let Ok(stored) = free_rx.try_recv() {
-                drop(stored);
-            }
-            tx.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
-                .is_ok()
-        };
-        let read = match how {
-            Reading::Stix => {
-                concord_stix::input::stream_document(buffered, &mut |v| send(Item::Object(v)))
-                    .map(|_| ())
-                    .map_err(|e| FormatError::input(e.to_string()))
-            }
-            Reading::Misp => {
-                concord_formats::misp::import::read(buffered, &thread_source, &mut send).map(|_| ())
-            }
-            Reading::Csaf => {
-                concord_formats::csaf::read(buffered, &thread_source, &mut send).map(|_| ())
-            }
-            Reading::Plain(layout) => {
-                plain::read(buffered, &layout, &thread_source, &mut send).map(|_| ())
-            }
-        };
-        if !chunk.is_empty() {
-            let _ = tx.send(chunk);
-        }
-        drop(tx);
-        // The last objects come back until the import is over (`free_tx` dropped).
-        for stored in free_rx {
-            drop(stored);
-        }
-        read
-    });
-    let mut totals = Totals::default();
-    let mut objects = 0u64;
-    let mut settled = Settled::new(store, rx, &bar, name, keep_ids);
-    settled.bump = is_plain || args.bump_held;
-    // STIX input is taken as it is: its timestamps are its versions, and it may be
-    // signed; settling and warning-list flags are for what Concord converts itself.
-    settled.convert = !is_stix;
-    if settled.convert {
-        settled.lists = args.lists.clone();
-    }
-    let (stored, counts) = {
-        let mut settled = settled;
-        let mut on_batch = |results: &[ObjectResult]| {
-            for r in results {
-                if let ObjectResult::Rejected { index, id, reasons } = r {
-                    let id = id.as_deref().unwrap_or("(no id)");
-                    for v in reasons {
-                        bar.suspend(|| {
-                            eprintln!(
-                                "{name}: object #{index} {id}: {}: {} [{}]",
-                                v.path, v.message, v.rule
-                            );
-                        });
-                    }
-                }
-            }
-            objects += results.len() as u64;
-            bar.set_message(format!("{name}: {objects} objects"));
-        };
-        let r = match target {
-            Target::Store(store) => import_values(store, &mut settled, batch, &mut on_batch),
-            Target::Bulk(store) => import_values_bulk(
-                store,
-                &mut settled,
-                batch,
-                BULK_TRANSACTION.max(batch),
-                &mut on_batch,
-                // Once the parser has ended, its receiver is gone and `send` hands
-                // the objects back: they are dropped here.
-                &mut |objects| drop(free_tx.send(objects)),
-            ),
-        };
-        (r, settled.finish())
+    let input = Input {
+        name: name.to_owned(),
+        bump_held: args.bump_held,
+        open: Box::new(move || Ok((reader, len))),
     };
-    // Ends the parser thread's wait for objects to free.
-    drop(free_tx);
-    totals.record_errors += counts.0;
-    totals.warnings += counts.1;
-    totals.ids = counts.2;
-    totals.warninglisted += counts.3;
-    let parsed = parser.join();
-    bar.finish_and_clear();
-    match stored {
-        Ok(s) => totals.summary = s,
-        Err(e) => {
-            totals.file_errors += 1;
-            eprintln!("{name}: storing failed: {e}");
-        }
-    }
-    match parsed {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
+    let bar = crate::progress::file_bar(len, Path::new(name));
+    let (mut totals, mut ends) = import_inputs(
+        target,
+        vec![input],
+        name,
+        &bar,
+        batch,
+        args,
+        source,
+        keep_ids,
+    );
+    match ends.pop() {
+        Some(InputEnd::Setup(e)) => return Err(e),
+        Some(InputEnd::Read(e)) => {
             totals.file_errors += 1;
             eprintln!("{name}: {e}");
         }
-        Err(_) => {
+        Some(InputEnd::Failed) | None => {
             totals.file_errors += 1;
             eprintln!("{name}: the parser thread failed");
         }
+        Some(InputEnd::Done) => {}
     }
     Ok(totals)
+}
+
+/// One input of [`import_inputs`], opened on the parser thread when its turn comes (a
+/// feed's event is fetched only then).
+pub struct Input<'a> {
+    /// Its name in messages (a path or URL).
+    pub name: String,
+    /// See [`ImportArgs::bump_held`] (per input: a feed event back in the manifest).
+    pub bump_held: bool,
+    /// Opens it: a reader and its length, if known; or why it cannot be read.
+    #[allow(clippy::type_complexity)]
+    pub open: Box<dyn FnOnce() -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> + Send + 'a>,
+}
+
+/// How the reading of one input ended.
+pub enum InputEnd {
+    /// Read whole.
+    Done,
+    /// Not read at all: it could not be opened, or its format is not known.
+    Setup(anyhow::Error),
+    /// Read up to a fatal error (truncated JSON): what came before it is kept.
+    Read(FormatError),
+    /// The parser thread panicked before reaching its end.
+    Failed,
+}
+
+/// Imports several inputs through one pipeline (one parser thread that reads them in
+/// turn, one settling and validating thread, one writer): a feed's many small event
+/// files then keep all three busy, instead of starting and draining a pipeline for each.
+/// Returns the totals (file errors of the inputs are left to the caller, which has their
+/// [`InputEnd`]s, in input order) and how each input ended.
+#[allow(clippy::too_many_arguments)]
+pub fn import_inputs(
+    target: Target<'_>,
+    inputs: Vec<Input<'_>>,
+    label: &str,
+    bar: &indicatif::ProgressBar,
+    batch: usize,
+    args: &ImportArgs,
+    source: &Source,
+    keep_ids: bool,
+) -> (Totals, Vec<InputEnd>) {
+    let store = target.store();
+    let modes: Vec<Mode> = inputs
+        .iter()
+        .map(|i| Mode {
+            name: i.name.clone(),
+            bump_held: i.bump_held,
+            convert: true,
+            plain: false,
+        })
+        .collect();
+    let modes = Arc::new(std::sync::Mutex::new(modes));
+    // Records cross to this thread in chunks (one wake-up per chunk, not per record),
+    // through a short queue: objects in flight are bounded by it and the store's
+    // batches, whatever the input's size. A chunk holds records of one input.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(QUEUED_CHUNKS);
+    // Stored objects come back to the parser thread, which built them, to be dropped
+    // there (see `import_values_bulk`): between chunks, and at its end whatever is left.
+    let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<concord_stix::Object>>();
+    let mut totals = Totals::default();
+    let ends = std::thread::scope(|scope| {
+        let parser_modes = Arc::clone(&modes);
+        let parser = scope.spawn(move || -> Vec<InputEnd> {
+            let mut ends = Vec::with_capacity(inputs.len());
+            for (n, input) in inputs.into_iter().enumerate() {
+                let name = input.name.clone();
+                let opened = (input.open)().and_then(|(reader, _len)| {
+                    let counted = crate::progress::Counting::new(reader, bar.clone());
+                    let mut buffered = BufReader::with_capacity(1 << 16, counted);
+                    let head = buffered.fill_buf().context("cannot read")?.to_vec();
+                    Ok((reading(args, &head, &name)?, buffered))
+                });
+                let (how, buffered) = match opened {
+                    Ok(o) => o,
+                    Err(e) => {
+                        ends.push(InputEnd::Setup(e));
+                        continue;
+                    }
+                };
+                {
+                    let mut m = lock(&parser_modes);
+                    m[n].plain = matches!(how, Reading::Plain(_));
+                    // STIX input is taken as it is: its timestamps are its versions, and
+                    // it may be signed; settling and warning-list flags are for what
+                    // Concord converts itself.
+                    m[n].convert = !matches!(how, Reading::Stix);
+                }
+                let mut chunk = Vec::with_capacity(CHUNK);
+                let mut gone = false;
+                let mut send = |i: Item| {
+                    chunk.push(i);
+                    if chunk.len() < CHUNK {
+                        return true;
+                    }
+                    while let Ok(stored) = free_rx.try_recv() {
+                        drop(stored);
+                    }
+                    let items = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    gone = tx.send(Chunk { input: n, items }).is_err();
+                    !gone
+                };
+                let read = read_input(how, buffered, source, &mut send);
+                if !chunk.is_empty() && !gone {
+                    gone = tx
+                        .send(Chunk {
+                            input: n,
+                            items: chunk,
+                        })
+                        .is_err();
+                }
+                ends.push(match read {
+                    Ok(()) => InputEnd::Done,
+                    Err(e) => InputEnd::Read(e),
+                });
+                if gone {
+                    break;
+                }
+            }
+            drop(tx);
+            // The last objects come back until the import is over (`free_tx` dropped).
+            for stored in free_rx {
+                drop(stored);
+            }
+            ends
+        });
+        let mut objects = 0u64;
+        let mut settled = Settled::new(store, rx, Arc::clone(&modes), bar, keep_ids);
+        settled.lists = args.lists.clone();
+        let stored = {
+            let mut on_batch = |results: &[ObjectResult]| {
+                for r in results {
+                    if let ObjectResult::Rejected { index, id, reasons } = r {
+                        let id = id.as_deref().unwrap_or("(no id)");
+                        for v in reasons {
+                            bar.suspend(|| {
+                                eprintln!(
+                                    "{label}: object #{index} {id}: {}: {} [{}]",
+                                    v.path, v.message, v.rule
+                                );
+                            });
+                        }
+                    }
+                }
+                objects += results.len() as u64;
+                bar.set_message(format!("{label}: {objects} objects"));
+            };
+            // Once the parser has ended, its receiver is gone and `send` hands the
+            // objects back: they are dropped here.
+            let mut free = |objects| drop(free_tx.send(objects));
+            let r = match target {
+                Target::Store(store) => {
+                    import_values_with(store, &mut settled, batch, &mut on_batch, &mut free)
+                }
+                Target::Bulk(store) => import_values_bulk(
+                    store,
+                    &mut settled,
+                    batch,
+                    BULK_TRANSACTION.max(batch),
+                    &mut on_batch,
+                    &mut free,
+                ),
+            };
+            let counts = settled.finish();
+            totals.record_errors += counts.0;
+            totals.warnings += counts.1;
+            totals.ids = counts.2;
+            totals.warninglisted += counts.3;
+            r
+        };
+        // Ends the parser thread's wait for objects to free.
+        drop(free_tx);
+        let ends = parser.join().unwrap_or_default();
+        match stored {
+            Ok(s) => totals.summary = s,
+            Err(e) => {
+                totals.file_errors += 1;
+                eprintln!("storing failed: {e}");
+            }
+        }
+        ends
+    });
+    bar.finish_and_clear();
+    let mut ends = ends;
+    // Inputs the parser thread never reached (it panicked, or the store failed).
+    while ends.len() < lock(&modes).len() {
+        ends.push(InputEnd::Failed);
+    }
+    (totals, ends)
+}
+
+/// Reads one input of a known format, handing over its records.
+fn read_input(
+    how: Reading,
+    buffered: impl BufRead + Send,
+    source: &Source,
+    send: &mut dyn FnMut(Item) -> bool,
+) -> Result<(), FormatError> {
+    match how {
+        Reading::Stix => {
+            concord_stix::input::stream_document(buffered, &mut |v| send(Item::Object(v)))
+                .map(|_| ())
+                .map_err(|e| FormatError::input(e.to_string()))
+        }
+        Reading::Misp => concord_formats::misp::import::read(buffered, source, send).map(|_| ()),
+        Reading::Csaf => concord_formats::csaf::read(buffered, source, send).map(|_| ()),
+        Reading::Plain(layout) => plain::read(buffered, &layout, source, send).map(|_| ()),
+    }
+}
+
+/// Records of one input, from the parser thread.
+struct Chunk {
+    input: usize,
+    items: Vec<Item>,
+}
+
+/// How the records of one input are settled.
+struct Mode {
+    name: String,
+    bump_held: bool,
+    /// Converted input (not STIX): settle against held versions, send repeats once.
+    convert: bool,
+    /// A plain feed: a changed value gets a `modified` after the held one.
+    plain: bool,
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Records per chunk sent from the parser thread.
@@ -566,11 +697,17 @@ const QUEUED_CHUNKS: usize = 4;
 /// repeats within one import (an organisation's identity in every event) sent once.
 struct Settled<'a> {
     store: &'a dyn Store,
-    rx: Receiver<Vec<Item>>,
+    rx: Receiver<Chunk>,
+    /// How each input's records are settled (the parser thread fills in what it learns
+    /// from an input's content before it sends any of its records).
+    modes: Arc<std::sync::Mutex<Vec<Mode>>>,
+    /// The input of the chunk being read.
+    input: Option<usize>,
     /// The chunk being read.
     pending: std::vec::IntoIter<Item>,
     bar: &'a indicatif::ProgressBar,
-    name: &'a str,
+    /// The name of the input being read, for messages.
+    name: String,
     errors: usize,
     warnings: usize,
     sent: HashMap<String, u64>,
@@ -587,17 +724,19 @@ struct Settled<'a> {
 impl<'a> Settled<'a> {
     fn new(
         store: &'a dyn Store,
-        rx: Receiver<Vec<Item>>,
+        rx: Receiver<Chunk>,
+        modes: Arc<std::sync::Mutex<Vec<Mode>>>,
         bar: &'a indicatif::ProgressBar,
-        name: &'a str,
         keep_ids: bool,
     ) -> Self {
         Settled {
             store,
             rx,
+            modes,
+            input: None,
             pending: Vec::new().into_iter(),
             bar,
-            name,
+            name: String::new(),
             errors: 0,
             warnings: 0,
             sent: HashMap::new(),
@@ -608,6 +747,24 @@ impl<'a> Settled<'a> {
             lists: None,
             flagged: 0,
         }
+    }
+
+    /// Takes the next chunk (false at the end): the settings of its input apply.
+    fn refill(&mut self) -> bool {
+        let Ok(chunk) = self.rx.recv() else {
+            return false;
+        };
+        if self.input != Some(chunk.input) {
+            let modes = lock(&self.modes);
+            if let Some(m) = modes.get(chunk.input) {
+                self.name.clone_from(&m.name);
+                self.bump = m.plain || m.bump_held;
+                self.convert = m.convert;
+            }
+            self.input = Some(chunk.input);
+        }
+        self.pending = chunk.items.into_iter();
+        true
     }
 
     fn finish(self) -> (usize, usize, Vec<String>, usize) {
@@ -649,7 +806,7 @@ impl<'a> Settled<'a> {
             let hits = lists.flag(&mut v);
             if !hits.is_empty() {
                 self.flagged += 1;
-                let name = self.name;
+                let name = &self.name;
                 for h in hits {
                     self.bar.suspend(|| {
                         eprintln!(
@@ -725,10 +882,8 @@ impl Iterator for Settled<'_> {
         loop {
             let item = match self.pending.next() {
                 Some(i) => i,
-                None => {
-                    self.pending = self.rx.recv().ok()?.into_iter();
-                    continue;
-                }
+                None if self.refill() => continue,
+                None => return None,
             };
             match item {
                 Item::Object(v) => {
@@ -738,12 +893,12 @@ impl Iterator for Settled<'_> {
                 }
                 Item::Error(e) => {
                     self.errors += 1;
-                    let name = self.name;
+                    let name = &self.name;
                     self.bar.suspend(|| eprintln!("{name}: {e}"));
                 }
                 Item::Warning(e) => {
                     self.warnings += 1;
-                    let name = self.name;
+                    let name = &self.name;
                     self.bar.suspend(|| eprintln!("{name}: warning: {e}"));
                 }
             }

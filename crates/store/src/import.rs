@@ -95,7 +95,22 @@ pub fn import_values<I>(
 where
     I: IntoIterator<Item = Value>,
 {
-    pipeline(|| PerBatch(store), values, batch, 1, 1, on_batch, &mut drop)
+    import_values_with(store, values, batch, on_batch, &mut drop)
+}
+
+/// [`import_values`] with each batch's objects, once written, handed to `free` (see
+/// [`import_values_bulk`]).
+pub fn import_values_with<I>(
+    store: &dyn Store,
+    values: I,
+    batch: usize,
+    on_batch: &mut dyn FnMut(&[ObjectResult]),
+    free: &mut dyn FnMut(Vec<Object>),
+) -> Result<Summary, StoreError>
+where
+    I: IntoIterator<Item = Value>,
+{
+    pipeline(|| PerBatch(store), values, batch, 1, 1, on_batch, free)
 }
 
 /// Objects per transaction for [`import_values_bulk`] (`concord import` uses it).

@@ -548,14 +548,14 @@ fn serve_dir(dir: &Path) -> String {
     format!("http://{addr}")
 }
 
-fn add_feeds(dir: &Path, toml: &str) {
+pub(crate) fn add_feeds(dir: &Path, toml: &str) {
     let cfg = dir.join("concord.toml");
     let mut text = std::fs::read_to_string(&cfg).unwrap_or_default();
     text.push_str(toml);
     std::fs::write(cfg, text).unwrap();
 }
 
-fn feed_run(dir: &Path, name: &str) -> (Option<i32>, String, String) {
+pub(crate) fn feed_run(dir: &Path, name: &str) -> (Option<i32>, String, String) {
     let out = run(dir, &["feed", "run", name]);
     (out.status.code(), stdout(&out), stderr(&out))
 }

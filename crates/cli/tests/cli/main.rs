@@ -3,6 +3,7 @@
 
 mod common;
 mod federation;
+mod feeds;
 mod formats;
 mod import_export;
 mod matching;
