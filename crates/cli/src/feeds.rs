@@ -280,6 +280,7 @@ pub fn run_feed(
                 let fetched = &fetched;
                 Input {
                     name: at.clone(),
+                    source: source.clone(),
                     bump_held: state.expired_events.contains(&entry.uuid),
                     open: Box::new(move || {
                         let f = fetcher.fetch(&at)?;
@@ -299,7 +300,6 @@ pub fn run_feed(
             &bar,
             DEFAULT_BATCH,
             &args,
-            &source,
             false,
         );
         let stored = t.file_errors == 0;

@@ -2,10 +2,12 @@
 //! feeds into the store, with a progress bar on a terminal and a summary at the end; each
 //! rejection names the object, path and rule, each bad record its line or JSON path.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
@@ -320,48 +322,63 @@ fn import_with(
     batch: usize,
     args: &ImportArgs,
 ) -> anyhow::Result<Totals> {
-    let mut total = Totals::default();
+    // One import for all the files (see `import_inputs`): a directory of small files
+    // keeps the pipeline busy instead of starting it again for each.
+    let mut inputs = Vec::with_capacity(files.len());
+    let mut total_len = Some(0u64);
     for path in files {
-        let (reader, len): (Box<dyn Read + Send>, Option<u64>) = if path == Path::new("-") {
-            (Box::new(std::io::stdin()), None)
-        } else {
-            match File::open(path) {
-                Ok(f) => {
-                    let len = f.metadata().ok().map(|m| m.len());
-                    (Box::new(f), len)
-                }
-                Err(e) => {
-                    total.file_errors += 1;
-                    eprintln!("{}: cannot read: {e}", path.display());
-                    continue;
-                }
-            }
-        };
         let name = path.display().to_string();
-        let result = (|| {
-            let source = source(args, path)?;
-            import_into(
-                Target::Bulk(store),
-                reader,
-                len,
-                &name,
-                batch,
-                args,
-                &source,
-                false,
-            )
-        })();
-        match result {
-            Ok(t) => {
-                total.summary.add(&t.summary);
-                total.file_errors += t.file_errors;
-                total.record_errors += t.record_errors;
-                total.warnings += t.warnings;
-                total.warninglisted += t.warninglisted;
-            }
-            Err(e) => {
+        let source = source(args, path)?;
+        let len = if path == Path::new("-") {
+            None
+        } else {
+            std::fs::metadata(path).ok().map(|m| m.len())
+        };
+        total_len = total_len.zip(len).map(|(a, b)| a + b);
+        let path = path.clone();
+        inputs.push(Input {
+            name,
+            source,
+            bump_held: args.bump_held,
+            open: Box::new(move || {
+                if path == Path::new("-") {
+                    return Ok((Box::new(std::io::stdin()) as Box<dyn Read + Send>, None));
+                }
+                let f = File::open(&path).context("cannot read")?;
+                let len = f.metadata().ok().map(|m| m.len());
+                Ok((Box::new(f) as Box<dyn Read + Send>, len))
+            }),
+        });
+    }
+    let label = match files {
+        [one] => one.display().to_string(),
+        _ => format!("{} files", files.len()),
+    };
+    let bar = crate::progress::file_bar(total_len, Path::new(&label));
+    let (mut total, ends) = import_inputs(
+        Target::Bulk(store),
+        inputs,
+        &label,
+        &bar,
+        batch,
+        args,
+        false,
+    );
+    for (path, end) in files.iter().zip(ends) {
+        let name = path.display();
+        match end {
+            InputEnd::Done => {}
+            InputEnd::Setup(e) => {
                 total.file_errors += 1;
                 eprintln!("{name}: {e:#}");
+            }
+            InputEnd::Read(e) => {
+                total.file_errors += 1;
+                eprintln!("{name}: {e}");
+            }
+            InputEnd::Failed => {
+                total.file_errors += 1;
+                eprintln!("{name}: the parser thread failed");
             }
         }
     }
@@ -430,20 +447,13 @@ pub fn import_into(
 ) -> anyhow::Result<Totals> {
     let input = Input {
         name: name.to_owned(),
+        source: source.clone(),
         bump_held: args.bump_held,
         open: Box::new(move || Ok((reader, len))),
     };
     let bar = crate::progress::file_bar(len, Path::new(name));
-    let (mut totals, mut ends) = import_inputs(
-        target,
-        vec![input],
-        name,
-        &bar,
-        batch,
-        args,
-        source,
-        keep_ids,
-    );
+    let (mut totals, mut ends) =
+        import_inputs(target, vec![input], name, &bar, batch, args, keep_ids);
     match ends.pop() {
         Some(InputEnd::Setup(e)) => return Err(e),
         Some(InputEnd::Read(e)) => {
@@ -464,6 +474,8 @@ pub fn import_into(
 pub struct Input<'a> {
     /// Its name in messages (a path or URL).
     pub name: String,
+    /// Where its records come from (converters mint ids and the source identity from it).
+    pub source: Source,
     /// See [`ImportArgs::bump_held`] (per input: a feed event back in the manifest).
     pub bump_held: bool,
     /// Opens it: a reader and its length, if known; or why it cannot be read.
@@ -496,7 +508,6 @@ pub fn import_inputs(
     bar: &indicatif::ProgressBar,
     batch: usize,
     args: &ImportArgs,
-    source: &Source,
     keep_ids: bool,
 ) -> (Totals, Vec<InputEnd>) {
     let store = target.store();
@@ -559,7 +570,7 @@ pub fn import_inputs(
                     gone = tx.send(Chunk { input: n, items }).is_err();
                     !gone
                 };
-                let read = read_input(how, buffered, source, &mut send);
+                let read = read_input(how, buffered, &input.source, &mut send);
                 if !chunk.is_empty() && !gone {
                     gone = tx
                         .send(Chunk {
@@ -586,15 +597,30 @@ pub fn import_inputs(
         let mut objects = 0u64;
         let mut settled = Settled::new(store, rx, Arc::clone(&modes), bar, keep_ids);
         settled.lists = args.lists.clone();
+        let runs = Rc::clone(&settled.runs);
         let stored = {
             let mut on_batch = |results: &[ObjectResult]| {
                 for r in results {
                     if let ObjectResult::Rejected { index, id, reasons } = r {
+                        // Named by its input and its position there.
+                        let (name, index) = {
+                            let runs = runs.borrow();
+                            let k = runs.partition_point(|(first, _)| first <= index);
+                            match k.checked_sub(1).map(|k| runs[k]) {
+                                Some((first, input)) => (
+                                    lock(&modes)
+                                        .get(input)
+                                        .map_or_else(|| label.to_owned(), |m| m.name.clone()),
+                                    index - first,
+                                ),
+                                None => (label.to_owned(), *index),
+                            }
+                        };
                         let id = id.as_deref().unwrap_or("(no id)");
                         for v in reasons {
                             bar.suspend(|| {
                                 eprintln!(
-                                    "{label}: object #{index} {id}: {}: {} [{}]",
+                                    "{name}: object #{index} {id}: {}: {} [{}]",
                                     v.path, v.message, v.rule
                                 );
                             });
@@ -703,6 +729,11 @@ struct Settled<'a> {
     modes: Arc<std::sync::Mutex<Vec<Mode>>>,
     /// The input of the chunk being read.
     input: Option<usize>,
+    /// Values handed on so far (the import's index of the next one).
+    yielded: usize,
+    /// (index of the first value of an input, that input), in order: rejections are
+    /// reported with their input and their position in it.
+    runs: Rc<RefCell<Vec<(usize, usize)>>>,
     /// The chunk being read.
     pending: std::vec::IntoIter<Item>,
     bar: &'a indicatif::ProgressBar,
@@ -734,6 +765,8 @@ impl<'a> Settled<'a> {
             rx,
             modes,
             input: None,
+            yielded: 0,
+            runs: Rc::new(RefCell::new(Vec::new())),
             pending: Vec::new().into_iter(),
             bar,
             name: String::new(),
@@ -762,6 +795,7 @@ impl<'a> Settled<'a> {
                 self.convert = m.convert;
             }
             self.input = Some(chunk.input);
+            self.runs.borrow_mut().push((self.yielded, chunk.input));
         }
         self.pending = chunk.items.into_iter();
         true
@@ -888,6 +922,7 @@ impl Iterator for Settled<'_> {
             match item {
                 Item::Object(v) => {
                     if let Some(v) = self.settle(v) {
+                        self.yielded += 1;
                         return Some(v);
                     }
                 }
