@@ -95,11 +95,13 @@ pub fn import_values<I>(
 where
     I: IntoIterator<Item = Value>,
 {
-    import_values_with(store, values, batch, on_batch, &mut drop)
+    pipeline(|| PerBatch(store), values, batch, 1, 1, on_batch, &mut drop)
 }
 
-/// [`import_values`] with each batch's objects, once written, handed to `free` (see
-/// [`import_values_bulk`]).
+/// [`import_values`] for a long import (a feed run): each batch's objects, once written,
+/// go to `free` (see [`import_values_bulk`]), and the writer is handed up to three
+/// batches ahead, as in a bulk import, so that validation goes on while a transaction
+/// commits (batches are reported as late as that).
 pub fn import_values_with<I>(
     store: &dyn Store,
     values: I,
@@ -110,7 +112,7 @@ pub fn import_values_with<I>(
 where
     I: IntoIterator<Item = Value>,
 {
-    pipeline(|| PerBatch(store), values, batch, 1, 1, on_batch, free)
+    pipeline(|| PerBatch(store), values, batch, 1, BULK_AHEAD, on_batch, free)
 }
 
 /// Objects per transaction for [`import_values_bulk`] (`concord import` uses it).
