@@ -1,4 +1,4 @@
-//! Request metrics kept per [`AppState`](crate::AppState) (no global recorder, so tests
+//! Request metrics kept per [`crate::AppState`] (no global recorder, so tests
 //! can build several apps) and rendered in the Prometheus text format (version 0.0.4).
 //!
 //! Labels stay low-cardinality: `route` is the matched route template

@@ -112,7 +112,15 @@ pub fn import_values_with<I>(
 where
     I: IntoIterator<Item = Value>,
 {
-    pipeline(|| PerBatch(store), values, batch, 1, BULK_AHEAD, on_batch, free)
+    pipeline(
+        || PerBatch(store),
+        values,
+        batch,
+        1,
+        BULK_AHEAD,
+        on_batch,
+        free,
+    )
 }
 
 /// Objects per transaction for [`import_values_bulk`] (`concord import` uses it).

@@ -7,7 +7,7 @@
 //! Invariant: a user never sees an object above their TLP clearance. Listings ask the
 //! store for clearance-limited pages ([`concord_store::users::Users::list_cleared`]),
 //! single objects, relationships, correlations and graph nodes are checked with
-//! [`view::object_tlp`] / [`concord_store::users::Users::tlp_levels`], and dashboard
+//! `view::object_tlp` / [`concord_store::users::Users::tlp_levels`], and dashboard
 //! counts sum only the levels the user may see.
 //!
 //! | page | role |
