@@ -90,15 +90,18 @@ pub fn import_inputs(
         })
         .collect();
     let modes = Arc::new(std::sync::Mutex::new(modes));
-    // Records cross to this thread in chunks (one wake-up per chunk, not per record),
-    // through a short queue: objects in flight are bounded by it and the store's
-    // batches, whatever the input's size. A chunk holds records of one input.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(QUEUED_CHUNKS);
-    // Stored objects come back to the parser thread, which built them, to be dropped
-    // there (see `import_values_bulk`): between chunks, and at its end whatever is left.
-    let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<concord_stix::Object>>();
     let mut totals = Totals::default();
     let ends = std::thread::scope(|scope| {
+        // The channels live in this closure: should this thread panic, dropping them
+        // ends the parser thread's waits before the scope joins it. Records cross to
+        // this thread in chunks (one wake-up per chunk, not per record), through a short
+        // queue: objects in flight are bounded by it and the store's batches, whatever
+        // the input's size. A chunk holds records of one input.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(QUEUED_CHUNKS);
+        // Stored objects come back to the parser thread, which built them, to be
+        // dropped there (see `import_values_bulk`): between chunks, and at its end
+        // whatever is left.
+        let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<concord_stix::Object>>();
         let parser_modes = Arc::clone(&modes);
         let parser = scope.spawn(move || -> Vec<InputEnd> {
             let mut ends = Vec::with_capacity(inputs.len());
