@@ -60,7 +60,8 @@ pub enum InputEnd {
     Setup(anyhow::Error),
     /// Read up to a fatal error (truncated JSON): what came before it is kept.
     Read(FormatError),
-    /// The parser thread panicked before reaching its end.
+    /// Not reached: the parser thread stopped before it (the store failed, or the
+    /// thread panicked).
     Failed,
 }
 
