@@ -399,30 +399,7 @@ pub fn import_reader(
     source: &Source,
     keep_ids: bool,
 ) -> anyhow::Result<Totals> {
-    import_into(
-        Target::Store(store),
-        reader,
-        len,
-        name,
-        batch,
-        args,
-        source,
-        keep_ids,
-    )
-}
-
-/// [`import_reader`] into a chosen [`Target`].
-#[allow(clippy::too_many_arguments)]
-pub fn import_into(
-    target: Target<'_>,
-    reader: Box<dyn Read + Send>,
-    len: Option<u64>,
-    name: &str,
-    batch: usize,
-    args: &ImportArgs,
-    source: &Source,
-    keep_ids: bool,
-) -> anyhow::Result<Totals> {
+    let target = Target::Store(store);
     let input = Input {
         name: name.to_owned(),
         source: source.clone(),
