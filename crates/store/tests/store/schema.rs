@@ -50,3 +50,34 @@ fn a_peers_table_from_before_live_since_is_brought_up_to_date() {
     store.peer_live(&peers[0].node_id, true).unwrap();
     assert!(store.peers().unwrap()[0].live_since.is_some());
 }
+
+fn page_size(path: &std::path::Path) -> i64 {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.pragma_query_value(None, "page_size", |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_new_store_has_32_kib_pages_and_an_older_one_keeps_its_own() {
+    use crate::common::{id_of, indicator, put};
+    use concord_store::Store;
+
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh.db");
+    drop(SqliteStore::open(&fresh).unwrap());
+    assert_eq!(page_size(&fresh), 32_768);
+
+    // A store from before: SQLite's default page size, already in WAL mode.
+    let old = dir.path().join("old.db");
+    {
+        let c = rusqlite::Connection::open(&old).unwrap();
+        c.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x);")
+            .unwrap();
+    }
+    let store = SqliteStore::open(&old).unwrap();
+    let v = indicator("kept", "[ipv4-addr:value = '198.51.100.7']");
+    put(&store, std::slice::from_ref(&v));
+    assert!(store.get(&id_of(&v)).unwrap().is_some());
+    drop(store);
+    assert_eq!(page_size(&old), 4096);
+}
