@@ -5,7 +5,7 @@
 //! hit-heavy mix where nearly every event hits, and a realistic mix where one event in
 //! 1,000 carries an indicator's value): lookups per second on one core, MB/s for EVE. `MATCHER_BENCH_INDICATORS=N` changes the 5,000,000;
 //! `MATCHER_BENCH_ONLY_BUILD=1` stops after (a), `MATCHER_BENCH_ONLY_LOOKUPS=1` after the
-//! raw lookups, `MATCHER_BENCH_ONLY_EVE=1` skips the one-per-line part of (b),
+//! raw lookups, `MATCHER_BENCH_ONLY_LINES=1` runs only the one-per-line read+match of (b1), `MATCHER_BENCH_ONLY_EVE=1` skips the one-per-line part of (b),
 //! `MATCHER_BENCH_EVE_MIX=realistic` (or `hit-heavy`) runs one EVE mix only.
 
 #[global_allocator]
@@ -336,6 +336,25 @@ fn eve_runs(matcher: &Matcher, eve: &str, mix: &str) {
     }
 }
 
+/// (b1) one-per-line text read and matched, 10 times.
+fn lines_read_and_match(matcher: &Matcher, text: &str) {
+    let start = Instant::now();
+    let cpu = process_cpu_secs();
+    let mut total = 0;
+    for _ in 0..10 {
+        let r = matcher.match_reader(text.as_bytes(), &Format::Lines);
+        total += r.observations;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let cpu = process_cpu_secs() - cpu;
+    println!(
+        "(b) one-per-line text read+match: {total} lines in {secs:.2} s = {:.2} M lines/s, {:.0} MB/s ({:.0} MB per CPU second)",
+        total as f64 / secs / 1e6,
+        text.len() as f64 * 10.0 / secs / 1e6,
+        text.len() as f64 * 10.0 / cpu / 1e6
+    );
+}
+
 /// (b1) one per line: 1M distinct lines, each read 10 times = 10M observables; every
 /// fourth value is an indicator's (hit), the rest are new.
 fn lines_and_lookups(matcher: &Matcher, n: u64) {
@@ -345,6 +364,11 @@ fn lines_and_lookups(matcher: &Matcher, n: u64) {
         let j = if i % 4 == 0 { i * 3 % n } else { n + i };
         text.push_str(&value(j).1.replace(".0/24", ".7"));
         text.push('\n');
+    }
+    // MATCHER_BENCH_ONLY_LINES=1: the one-per-line read+match alone, to profile it.
+    if std::env::var_os("MATCHER_BENCH_ONLY_LINES").is_some() {
+        lines_read_and_match(matcher, &text);
+        std::process::exit(0);
     }
     let observations: Vec<_> = readers::read(text.as_bytes(), &Format::Lines)
         .filter_map(Result::ok)
@@ -401,19 +425,5 @@ fn lines_and_lookups(matcher: &Matcher, n: u64) {
         observations.len(),
         observations.len() as f64 / secs / 1e6
     );
-    let start = Instant::now();
-    let cpu = process_cpu_secs();
-    let mut total = 0;
-    for _ in 0..10 {
-        let r = matcher.match_reader(text.as_bytes(), &Format::Lines);
-        total += r.observations;
-    }
-    let secs = start.elapsed().as_secs_f64();
-    let cpu = process_cpu_secs() - cpu;
-    println!(
-        "(b) one-per-line text read+match: {total} lines in {secs:.2} s = {:.2} M lines/s, {:.0} MB/s ({:.0} MB per CPU second)",
-        total as f64 / secs / 1e6,
-        text.len() as f64 * 10.0 / secs / 1e6,
-        text.len() as f64 * 10.0 / cpu / 1e6
-    );
+    lines_read_and_match(matcher, &text);
 }
