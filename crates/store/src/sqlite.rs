@@ -133,6 +133,10 @@ struct PoolState {
     idle: Vec<Connection>,
     /// Connections of the pool in existence (idle or in use).
     open: usize,
+    /// Reads waiting for a connection to come back: a returned connection wakes one only
+    /// if there is one (a condition variable's notify is a system call even when no
+    /// thread waits, and every read returns a connection).
+    waiting: usize,
 }
 
 impl ReaderPool {
@@ -159,8 +163,11 @@ impl ReaderPool {
                 return match self.connect() {
                     Ok(c) => Ok((c, true)),
                     Err(e) => {
-                        lock(&self.state).open -= 1;
-                        self.returned.notify_one();
+                        let mut st = lock(&self.state);
+                        st.open -= 1;
+                        if st.waiting > 0 {
+                            self.returned.notify_one();
+                        }
                         Err(e)
                     }
                 };
@@ -174,11 +181,13 @@ impl ReaderPool {
                 );
                 return Ok((self.connect()?, false));
             }
+            st.waiting += 1;
             st = self
                 .returned
                 .wait_timeout(st, left)
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
+            st.waiting -= 1;
         }
     }
 }
@@ -198,6 +207,7 @@ impl Drop for Lease<'_> {
             return;
         }
         let mut st = lock(&self.pool.state);
+        let wake = st.waiting > 0;
         if std::thread::panicking() {
             st.open -= 1;
             drop(st);
@@ -205,7 +215,9 @@ impl Drop for Lease<'_> {
         } else {
             st.idle.push(c);
         }
-        self.pool.returned.notify_one();
+        if wake {
+            self.pool.returned.notify_one();
+        }
     }
 }
 
