@@ -623,3 +623,46 @@ impl Store for SqliteStore {
         self.read(query::stats)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read waiting for the only connection gets it when it comes back, not when its
+    /// wait for an extra one runs out (2 s): the return wakes the waiting read.
+    #[test]
+    fn a_returned_connection_wakes_the_read_waiting_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("concord.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let pool = ReaderPool {
+            index: index_path(&path),
+            path,
+            max: 1,
+            state: Mutex::new(PoolState::default()),
+            returned: std::sync::Condvar::new(),
+        };
+        let (conn, pooled) = pool.take().unwrap();
+        assert!(pooled);
+        let held = Lease {
+            pool: &pool,
+            conn: Some(conn),
+            pooled,
+        };
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                let start = std::time::Instant::now();
+                let (_, pooled) = pool.take().unwrap();
+                (start.elapsed(), pooled)
+            });
+            while lock(&pool.state).waiting == 0 {
+                std::thread::yield_now();
+            }
+            drop(held);
+            let (waited, pooled) = waiter.join().unwrap();
+            assert!(pooled, "the pool's own connection, not an extra one");
+            assert!(waited < READER_WAIT / 2, "woken after {waited:?}");
+        });
+        assert_eq!(lock(&pool.state).waiting, 0);
+    }
+}
