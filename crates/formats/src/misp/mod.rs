@@ -9,6 +9,7 @@
 pub mod export;
 pub mod feed;
 pub mod import;
+mod objects;
 mod related;
 pub mod tags;
 pub mod types;
