@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -16,6 +15,9 @@ use concord_store::Store;
 use serde_json::Value;
 
 use crate::node::Node;
+
+mod background;
+pub use background::spawn_background;
 
 /// Fields shared by `incident open` and `incident update`.
 #[derive(clap::Args, Default)]
@@ -748,185 +750,4 @@ pub fn subscription(node: &Node, command: SubscriptionCommand) -> anyhow::Result
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Where the background work keeps its position (`seq` of the constituency scan).
-fn state_path(dir: &Path) -> PathBuf {
-    dir.join("response-state.json")
-}
-
-/// Serialises the read-modify-write of the state file between the background tasks.
-static STATE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn read_cursor(dir: &Path, key: &str) -> Option<i64> {
-    let _g = STATE_LOCK.lock();
-    std::fs::read_to_string(state_path(dir))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v[key].as_i64())
-}
-
-fn write_cursor(dir: &Path, key: &str, cursor: i64) {
-    let _g = STATE_LOCK.lock();
-    let mut v = std::fs::read_to_string(state_path(dir))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .filter(Value::is_object)
-        .unwrap_or_else(|| serde_json::json!({}));
-    v[key] = serde_json::json!(cursor);
-    let tmp = dir.join("response-state.json.tmp");
-    if std::fs::write(&tmp, v.to_string()).is_ok() {
-        let _ = std::fs::rename(&tmp, state_path(dir));
-    }
-}
-
-/// One pass of the background work: publish the constituency when the file changed,
-/// scan for constituency notifications, verify received evidence, re-announce
-/// unanswered alerts.
-fn background_pass(
-    dir: &Path,
-    store: &dyn Store,
-    me: &str,
-    last_published: &mut Option<std::time::SystemTime>,
-    last_reannounce: &mut std::time::Instant,
-) -> anyhow::Result<()> {
-    let path = dir.join(constituency::FILE_NAME);
-    let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-    if mtime.is_some() && mtime != *last_published {
-        if publish(dir, store, me)? {
-            tracing::info!("Constituency published.");
-        }
-        *last_published = mtime;
-    }
-    let notify = load_constituency(dir)?.unwrap_or_default().notify;
-    let cursor = read_cursor(dir, "scan_cursor").unwrap_or(0);
-    let (created, next) = constituency::scan(store, me, notify, cursor)?;
-    if next != cursor {
-        write_cursor(dir, "scan_cursor", next);
-    }
-    if !created.is_empty() {
-        tracing::info!(count = created.len(), "Constituency notifications created.");
-    }
-    concord_response::evidence::receive_pending(store, me, dir)?;
-    let settings = load_settings(dir)?;
-    // Look for overdue alerts every few seconds (half the re-announce time, 1 to 5 s).
-    let every = (settings.alerts.reannounce_after_secs / 2).clamp(1, 5);
-    if settings.alerts.reannounce_after_secs > 0
-        && last_reannounce.elapsed() >= Duration::from_secs(every)
-    {
-        *last_reannounce = std::time::Instant::now();
-        alert::reannounce_due(store, me, settings.alerts.reannounce_after_secs)?;
-    }
-    Ok(())
-}
-
-/// Starts the background work of coordinated response while `serve` runs
-/// (publishing the constituency, constituency notifications, re-announcing unanswered
-/// alerts). Must be called inside a tokio runtime.
-pub fn spawn_background(node_dir: &std::path::Path, store: Arc<dyn concord_store::Store>) {
-    let dir = node_dir.to_path_buf();
-    let me = match crate::federation::node_key(&dir) {
-        Ok(k) => k.node_id(),
-        Err(e) => {
-            tracing::warn!(error = %e, "Coordinated response not started: no node key.");
-            return;
-        }
-    };
-    spawn_notifications(dir.clone(), store.clone(), me.clone());
-    tokio::spawn(async move {
-        let mut last_published = None;
-        let mut last_reannounce = std::time::Instant::now();
-        let mut last_error = String::new();
-        loop {
-            let (d, s, m) = (dir.clone(), store.clone(), me.clone());
-            let mut lp = last_published;
-            let mut lr = last_reannounce;
-            let r = tokio::task::spawn_blocking(move || {
-                let r = background_pass(&d, &*s, &m, &mut lp, &mut lr);
-                (r, lp, lr)
-            })
-            .await;
-            match r {
-                Ok((result, lp, lr)) => {
-                    last_published = lp;
-                    last_reannounce = lr;
-                    if let Err(e) = result {
-                        let text = format!("{e:#}");
-                        if text != last_error {
-                            tracing::warn!(error = %text, "Coordinated response background work failed.");
-                        }
-                        last_error = text;
-                    } else {
-                        last_error.clear();
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "Coordinated response background task panicked.")
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    });
-}
-
-/// Delivers notifications for new object versions to the subscriptions of
-/// `response.toml` (re-read on every pass), each delivery as its own task. The first
-/// start begins at the store's head: history is not replayed.
-fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: String) {
-    let client = match concord_response::notify::client() {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "Notifications not started: no HTTP client.");
-            return;
-        }
-    };
-    tokio::spawn(async move {
-        loop {
-            let (d, s, m) = (dir.clone(), store.clone(), me.clone());
-            let pass = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                let settings = load_settings(&d)?;
-                let cursor = match read_cursor(&d, "notify_cursor") {
-                    Some(c) => c,
-                    None => {
-                        let head = s.head_seq()?;
-                        write_cursor(&d, "notify_cursor", head);
-                        head
-                    }
-                };
-                if settings.subscriptions.is_empty() {
-                    // Nothing to deliver: keep up with the store without reading it.
-                    let head = s.head_seq()?;
-                    if head != cursor {
-                        write_cursor(&d, "notify_cursor", head);
-                    }
-                    return Ok((false, settings.subscriptions, Vec::new()));
-                }
-                let (pending, next) =
-                    concord_response::notify::pending(&*s, &m, &settings.subscriptions, cursor)?;
-                if next != cursor {
-                    write_cursor(&d, "notify_cursor", next);
-                }
-                Ok((true, settings.subscriptions, pending))
-            })
-            .await;
-            let mut idle = true;
-            match pass {
-                Ok(Ok((active, subs, pending))) => {
-                    idle = !active;
-                    for p in pending {
-                        if let Some(sub) = subs.get(p.subscription) {
-                            concord_response::notify::spawn(&client, sub, p.payload);
-                        }
-                    }
-                }
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %format!("{e:#}"), "Notification pass failed.")
-                }
-                Err(e) => tracing::warn!(error = %e, "Notification task panicked."),
-            }
-            // Without subscriptions, only look now and then whether some were added.
-            let pause = if idle { 2000 } else { 250 };
-            tokio::time::sleep(Duration::from_millis(pause)).await;
-        }
-    });
 }
