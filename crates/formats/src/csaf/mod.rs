@@ -15,6 +15,7 @@
 
 pub mod cvss;
 pub mod mandatory;
+mod tracking;
 
 use std::collections::HashMap;
 
