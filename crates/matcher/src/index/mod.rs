@@ -10,6 +10,7 @@
 
 mod flat;
 pub(crate) mod keys;
+mod lookup;
 mod slots;
 mod table;
 
@@ -22,9 +23,9 @@ use foldhash::fast::FixedState;
 
 use crate::compile::{IndicatorInput, plan};
 use crate::error::CompileError;
-use crate::observation::Observable;
 use flat::{FlatTable, Zero};
-use keys::{HashBytes, Key, LookupKey, StrTag};
+use keys::{HashBytes, Key, StrTag};
+pub(crate) use lookup::Hashed;
 use slots::Slots;
 use table::{Overflow, Posting, StrTable};
 
@@ -595,158 +596,6 @@ impl Index {
             asns: &mut self.asns,
         };
         t.add(&key, slot, &mut |p| o.add(p, slot));
-    }
-
-    /// Calls `f` with every live slot that one of the observable's keys hits.
-    pub fn lookup_slots(&self, ob: &Observable, f: &mut impl FnMut(u32)) {
-        if let Some(key) = keys::lookup_key(ob.kind, &ob.value) {
-            self.probe(Hashed::new(key), f);
-        }
-    }
-
-    /// Reads the memory that [`Index::probe`] of `key` reads first, so that the loads of
-    /// several keys touched in a row overlap (see [`flat::FlatTable::touch`]). Returns a
-    /// value to fold into [`std::hint::black_box`]. The key's hash is already computed,
-    /// so a touch is little more than its loads: many fit in the reorder buffer at once.
-    #[inline]
-    pub(crate) fn touch(&self, key: &Hashed<'_>) -> u32 {
-        let h = key.hash;
-        match key.key {
-            LookupKey::Hash(family, ref b) => {
-                let t = &self.hashes[usize::from(family.min(1))];
-                match b {
-                    HashBytes::H16(_) => t.md5.touch_hashed(h),
-                    HashBytes::H20(_) => t.sha1.touch_hashed(h),
-                    HashBytes::H32(_) => t.sha256.touch_hashed(h),
-                    HashBytes::H64(_) => t.sha512.touch_hashed(h),
-                }
-            }
-            LookupKey::Ip(IpAddr::V4(v)) => {
-                let bits = u32::from(v);
-                let mut x = self.ipv4.touch_hashed(h);
-                for l in lengths(u128::from(self.cidr4_lens), 32) {
-                    x ^= self.cidr4.touch(&net4(bits, l));
-                }
-                x
-            }
-            LookupKey::Ip(IpAddr::V6(_)) => self.ipv6.touch_hashed(h),
-            LookupKey::Mac(_) => self.macs.touch_hashed(h),
-            LookupKey::Asn(_) => self.asns.touch_hashed(h),
-            // The exact domain only: the parent walk reads on demand.
-            LookupKey::Str(..) => self.strings.touch_hashed(h),
-            LookupKey::Net(..) => 0,
-        }
-    }
-
-    /// Calls `f` with every live slot that `key` hits.
-    #[inline]
-    pub(crate) fn probe(&self, key: Hashed<'_>, f: &mut impl FnMut(u32)) {
-        // Without dead slots (a fresh build), a hit reads no flags: one cache miss less.
-        let all_alive = self.slots.all_alive();
-        let mut emit = |p: Posting| {
-            self.overflow.each(p, &mut |s| {
-                if all_alive || self.slots.alive(s) {
-                    f(s)
-                }
-            })
-        };
-        let h = key.hash;
-        match key.key {
-            LookupKey::Hash(family, b) => {
-                let t = &self.hashes[usize::from(family.min(1))];
-                let p = match b {
-                    HashBytes::H16(a) => t.md5.get_hashed(h, &a),
-                    HashBytes::H20(a) => t.sha1.get_hashed(h, &a),
-                    HashBytes::H32(a) => t.sha256.get_hashed(h, &a),
-                    HashBytes::H64(a) => t.sha512.get_hashed(h, &a),
-                };
-                p.map(&mut emit);
-            }
-            LookupKey::Ip(IpAddr::V4(v)) => {
-                let bits = u32::from(v);
-                self.ipv4.get_hashed(h, &bits).map(&mut emit);
-                self.cover4(bits, 32, &mut emit);
-            }
-            LookupKey::Ip(IpAddr::V6(v)) => {
-                let bits = u128::from(v);
-                self.ipv6.get_hashed(h, &bits).map(&mut emit);
-                self.cover6(bits, 128, &mut emit);
-            }
-            LookupKey::Net(IpAddr::V4(v), len) => {
-                self.cover4(u32::from(v), u32::from(len), &mut emit);
-            }
-            LookupKey::Net(IpAddr::V6(v), len) => {
-                self.cover6(u128::from(v), u32::from(len), &mut emit);
-            }
-            LookupKey::Str(StrTag::Domain, d) => {
-                self.strings
-                    .get_hashed(h, StrTag::Domain as u8, d)
-                    .map(&mut emit);
-                let mut rest = d;
-                while self.suffix_keys > 0
-                    && let Some((_, parent)) = rest.split_once('.')
-                {
-                    self.strings
-                        .get(StrTag::DomainSuffix as u8, parent)
-                        .map(&mut emit);
-                    rest = parent;
-                }
-            }
-            LookupKey::Str(tag, s) => {
-                self.strings.get_hashed(h, tag as u8, s).map(&mut emit);
-            }
-            LookupKey::Mac(m) => {
-                self.macs.get_hashed(h, &m).map(&mut emit);
-            }
-            LookupKey::Asn(n) => {
-                self.asns.get_hashed(h, &n).map(&mut emit);
-            }
-        }
-    }
-
-    /// Every stored IPv4 block that contains the block `bits/len` (an address when 32).
-    #[inline]
-    fn cover4(&self, bits: u32, len: u32, emit: &mut impl FnMut(Posting)) {
-        for l in lengths(u128::from(self.cidr4_lens), len) {
-            self.cidr4.get(&net4(bits, l)).map(&mut *emit);
-        }
-    }
-
-    /// Every stored IPv6 block that contains the block `bits/len` (an address when 128).
-    #[inline]
-    fn cover6(&self, bits: u128, len: u32, emit: &mut impl FnMut(Posting)) {
-        for l in lengths(self.cidr6_lens, len) {
-            self.cidr6.get(&net6(bits, l)).map(&mut *emit);
-        }
-    }
-}
-
-/// A lookup key with the hash of the table it is looked up in first (for an address,
-/// the exact table; none for a block), computed once for [`Index::touch`] and
-/// [`Index::probe`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Hashed<'a> {
-    key: LookupKey<'a>,
-    hash: u64,
-}
-
-impl<'a> Hashed<'a> {
-    /// `key` and its hash.
-    #[inline]
-    pub(crate) fn new(key: LookupKey<'a>) -> Hashed<'a> {
-        let hash = match key {
-            LookupKey::Hash(_, HashBytes::H16(a)) => Map::<[u8; 16]>::hash(&a),
-            LookupKey::Hash(_, HashBytes::H20(a)) => Map::<[u8; 20]>::hash(&a),
-            LookupKey::Hash(_, HashBytes::H32(a)) => Map::<[u8; 32]>::hash(&a),
-            LookupKey::Hash(_, HashBytes::H64(a)) => Map::<[u8; 64]>::hash(&a),
-            LookupKey::Ip(IpAddr::V4(v)) => Map::<u32>::hash(&u32::from(v)),
-            LookupKey::Ip(IpAddr::V6(v)) => Map::<u128>::hash(&u128::from(v)),
-            LookupKey::Str(tag, s) => table::hash(tag as u8, s.as_bytes()),
-            LookupKey::Mac(m) => Map::<[u8; 6]>::hash(&m),
-            LookupKey::Asn(n) => Map::<u32>::hash(&n),
-            LookupKey::Net(..) => 0,
-        };
-        Hashed { key, hash }
     }
 }
 
