@@ -24,32 +24,9 @@ pub const PAGE_SIZE: usize = 50;
 /// Related objects and correlations shown on an object page.
 pub const MAX_RELATED: usize = 100;
 
-/// Types offered by the type filter (any STIX type name may be typed in the URL).
-pub const TYPES: &[&str] = &[
-    "attack-pattern",
-    "campaign",
-    "course-of-action",
-    "grouping",
-    "identity",
-    "incident",
-    "indicator",
-    "infrastructure",
-    "intrusion-set",
-    "location",
-    "malware",
-    "malware-analysis",
-    "note",
-    "observed-data",
-    "opinion",
-    "report",
-    "threat-actor",
-    "tool",
-    "vulnerability",
-    "relationship",
-    "sighting",
-    "marking-definition",
-    "extension-definition",
-    "language-content",
+/// Observable types offered by the type filter besides every SDO, SRO and meta type (any
+/// STIX type name may be typed in the URL).
+const FILTER_SCO_TYPES: &[&str] = &[
     "autonomous-system",
     "domain-name",
     "email-addr",
@@ -61,6 +38,15 @@ pub const TYPES: &[&str] = &[
     "user-account",
     "x509-certificate",
 ];
+
+/// Types offered by the type filter, in the order shown.
+fn filter_types() -> impl Iterator<Item = &'static str> {
+    use concord_stix::schema::{META_TYPES, SDO_TYPES, SRO_TYPES};
+    [SDO_TYPES, SRO_TYPES, META_TYPES, FILTER_SCO_TYPES]
+        .into_iter()
+        .flatten()
+        .copied()
+}
 
 /// Query of `GET /objects`.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -181,8 +167,8 @@ fn filters(l: Lang, b: &BrowseQuery) -> Markup {
                 label for="type" { (l.t("browse-type")) }
                 select #type name="type" {
                     option value="" { (l.t("browse-any")) }
-                    @for t in TYPES {
-                        option value=(t) selected[b.object_type == *t] { (t) }
+                    @for t in filter_types() {
+                        option value=(t) selected[b.object_type == t] { (t) }
                     }
                 }
             }
