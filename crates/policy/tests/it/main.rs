@@ -4,4 +4,5 @@ mod common;
 mod decide;
 mod explain;
 mod parse;
+mod personal;
 mod props;
