@@ -1,5 +1,5 @@
-//! One test per rule of `decide`, the default policy, and the three scenarios the
-//! federation tests use.
+//! One test per rule of `decide`, the default policy, and scenarios 1 and 2 of the
+//! federation tests (scenario 3 is in `personal.rs`).
 
 use concord_policy::{Decision, Effect, Policy, Verdict, decide};
 use concord_stix::Tlp;
