@@ -339,6 +339,9 @@ impl SqliteStore {
         ic.pragma_update(Some("idx"), "synchronous", "NORMAL")?;
         ic.pragma_update(Some("idx"), "cache_size", -131_072)?;
         ic.pragma_update(Some("idx"), "journal_size_limit", WAL_CHECKPOINT_BYTES)?;
+        // Counted in pages of the store's database and applied to both files: the index
+        // file keeps SQLite's 4 KiB pages, so its WAL is checkpointed at 8 MiB when the
+        // store has 32 KiB pages (measured at 1M objects: the import no slower).
         ic.pragma_update(None, "wal_autocheckpoint", wal_checkpoint_pages(&ic)?)?;
         let indexer = indexer::Background::start(ic)?;
         indexer.notify();
