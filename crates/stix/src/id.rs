@@ -48,17 +48,20 @@ pub fn parse_id(id: &str) -> Result<(&str, Uuid), IdError> {
         return Err(IdError::Shape(id.to_owned()));
     };
     check_type_name(ty)?;
-    // Hyphenated form only: exactly 36 characters.
+    let parsed = parse_uuid(uuid).ok_or_else(|| IdError::Uuid(id.to_owned()))?;
+    Ok((ty, parsed))
+}
+
+/// The UUID part of an identifier, if it is one STIX allows: the hyphenated form (36
+/// characters), RFC 4122 variant, versions 1 to 5.
+pub fn parse_uuid(uuid: &str) -> Option<Uuid> {
     if uuid.len() != 36 {
-        return Err(IdError::Uuid(id.to_owned()));
+        return None;
     }
-    let parsed = Uuid::try_parse(uuid).map_err(|_| IdError::Uuid(id.to_owned()))?;
+    let parsed = Uuid::try_parse(uuid).ok()?;
     let version_ok = matches!(parsed.get_version_num(), 1..=5);
     let variant_ok = parsed.get_variant() == uuid::Variant::RFC4122;
-    if !version_ok || !variant_ok {
-        return Err(IdError::Uuid(id.to_owned()));
-    }
-    Ok((ty, parsed))
+    (version_ok && variant_ok).then_some(parsed)
 }
 
 /// The type part of an identifier, without checking the rest.
@@ -102,6 +105,14 @@ mod tests {
             parse_id("indicator--8e2e2d2b-17d4-0cbf-038f-98ee46b3cd3f"),
             Err(IdError::Uuid(_))
         ));
+        // The simple (32 digits) and braced forms are not the hyphenated one.
+        assert!(matches!(
+            parse_id("indicator--8e2e2d2b17d44cbf938f98ee46b3cd3f"),
+            Err(IdError::Uuid(_))
+        ));
+        assert!(parse_uuid("{8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f}").is_none());
+        assert!(parse_uuid("8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F").is_some());
+        assert!(parse_uuid("8e2e2d2b-17d4-6cbf-938f-98ee46b3cd3f").is_none());
         assert!(check_type_name("ab").is_err());
         assert!(check_type_name("a--b").is_err());
         assert!(check_type_name("abc-").is_err());

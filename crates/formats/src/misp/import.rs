@@ -116,8 +116,7 @@ pub(super) struct Converter<'a> {
 /// Whether a MISP uuid can serve as a STIX id's UUID (RFC 4122 variant and version, as
 /// `concord_stix` requires); other uuids are replaced by deterministic ones.
 pub(super) fn is_uuid(s: &str) -> bool {
-    s.len() == 36
-        && concord_stix::id::parse_id(&format!("note--{}", s.to_ascii_lowercase())).is_ok()
+    concord_stix::id::parse_uuid(s).is_some()
 }
 
 pub(super) fn text(v: Option<&Value>) -> Option<String> {
