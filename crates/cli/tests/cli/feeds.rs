@@ -10,6 +10,15 @@ use serde_json::Value;
 use crate::common::*;
 use crate::formats::{corpus_file, export, import};
 
+/// A copy of the corpus MISP feed (manifest, events, hashes) in a new directory `to`.
+fn copy_corpus_feed(corpus: &Path, to: &Path) {
+    std::fs::create_dir(to).unwrap();
+    for e in std::fs::read_dir(corpus.join("misp/feed")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
 /// The `N new` figure of a feed run's summary line.
 fn new_objects(summary: &str) -> usize {
     summary
@@ -25,11 +34,7 @@ fn a_misp_feed_run_imports_the_good_events_and_fetches_only_the_bad_ones_again()
     let tmp = tempfile::tempdir().unwrap();
     init(tmp.path());
     let feed = tmp.path().join("site");
-    std::fs::create_dir(&feed).unwrap();
-    for e in std::fs::read_dir(corpus.join("misp/feed")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, feed.join(p.file_name().unwrap())).unwrap();
-    }
+    copy_corpus_feed(&corpus, &feed);
     // A third event the manifest lists but the feed does not hold, and the second one
     // cut in half (truncated JSON).
     let manifest_at = feed.join("manifest.json");
@@ -150,11 +155,7 @@ fn formats_misp_feed_over_http_fetches_only_changed_events() {
     let tmp = tempfile::tempdir().unwrap();
     init(tmp.path());
     let site = tempfile::tempdir().unwrap();
-    std::fs::create_dir(site.path().join("feed")).unwrap();
-    for e in std::fs::read_dir(corpus.join("misp/feed")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, site.path().join("feed").join(p.file_name().unwrap())).unwrap();
-    }
+    copy_corpus_feed(&corpus, &site.path().join("feed"));
     let base = serve_dir(site.path());
     add_feeds(
         tmp.path(),
@@ -216,11 +217,7 @@ fn formats_misp_feed_event_gone_from_the_manifest_expires_its_indicators() {
     let tmp = tempfile::tempdir().unwrap();
     init(tmp.path());
     let feed = tmp.path().join("feed");
-    std::fs::create_dir(&feed).unwrap();
-    for e in std::fs::read_dir(corpus.join("misp/feed")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, feed.join(p.file_name().unwrap())).unwrap();
-    }
+    copy_corpus_feed(&corpus, &feed);
     add_feeds(
         tmp.path(),
         &format!("\n[[feeds]]\nname = \"m\"\nurl = \"{}\"\n", feed.display()),
