@@ -109,8 +109,9 @@ impl SlotIndex {
         match entries[i] {
             0 => {
                 let at = make();
-                // Positions beyond u32 (4 billion sightings) cannot be; kept unrecorded.
-                entries[i] = u32::try_from(at + 1).unwrap_or(0);
+                // A report has at most one sighting per slot, and slots are u32: at + 1
+                // exceeds u32 only for a 2^32nd sighting, which no index can give.
+                entries[i] = u32::try_from(at + 1).unwrap_or(u32::MAX);
                 at
             }
             n => n as usize - 1,

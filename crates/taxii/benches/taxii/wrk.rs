@@ -28,12 +28,9 @@ pub(super) fn wrk_runs(
             .collect(),
     ));
     println!(
-        "wrk, {} connections, 1 thread, {}s per run, random pages/ids{}:",
+        "wrk, {} connections, 1 thread, {}s per run, random pages/ids:",
         s.clients,
-        s.budget.as_secs(),
-        std::env::var("BENCH_WRK_NICE")
-            .map(|n| format!(", wrk at nice {n}"))
-            .unwrap_or_default()
+        s.budget.as_secs()
     );
     let (origin, _) = split_url(&t.collection_url);
     for (label, list) in sets {
@@ -112,18 +109,7 @@ pub(super) fn wrk_once(origin: &str, list: &[String], s: &Settings, server: Opti
     )
     .unwrap();
     let cpu0 = cpu_seconds_of(server);
-    // `BENCH_WRK_NICE=-10`: wrk at a higher priority than the server, whose two busy
-    // workers otherwise take the cores from the load generator they share them with
-    // (its own waits then count as the server's latency). Needs root for a negative value.
-    let mut wrk = match std::env::var("BENCH_WRK_NICE") {
-        Ok(n) => {
-            let mut c = std::process::Command::new("nice");
-            c.args(["-n", &n, "wrk"]);
-            c
-        }
-        Err(_) => std::process::Command::new("wrk"),
-    };
-    let out = wrk
+    let out = std::process::Command::new("wrk")
         .args(["-t1", &format!("-c{}", s.clients)])
         .arg(format!("-d{}s", s.budget.as_secs()))
         .args(["--latency", "-H", &format!("Accept: {TAXII}")])
