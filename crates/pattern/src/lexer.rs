@@ -112,7 +112,8 @@ fn is_ws(c: char) -> bool {
 /// Tokenizes the whole text; the last token is always `Eof`.
 pub(crate) fn tokenize(text: &str) -> Vec<Token> {
     let b = text.as_bytes();
-    let mut out = Vec::new();
+    // About one token per five bytes in indicator patterns (`[file:hashes.MD5 = '..']`).
+    let mut out = Vec::with_capacity(b.len() / 5 + 4);
     let mut i = 0;
     while i < b.len() {
         let c = text[i..].chars().next().unwrap_or('\0');

@@ -54,12 +54,20 @@ impl<'a> Parser<'a> {
         &self.toks[self.pos.min(self.toks.len() - 1)]
     }
 
-    fn bump(&mut self) -> Token {
-        let t = self.token().clone();
+    /// Moves to the next token (the last, `Eof`, stays current).
+    fn bump(&mut self) {
         if self.pos < self.toks.len() - 1 {
             self.pos += 1;
         }
-        t
+    }
+
+    /// The current token's kind, moved out (its span stays for messages), then
+    /// [`Self::bump`]: the caller has matched it with [`Self::peek`] and keeps its value.
+    fn take(&mut self) -> Tok {
+        let i = self.pos.min(self.toks.len() - 1);
+        let tok = std::mem::replace(&mut self.toks[i].tok, Tok::Eof);
+        self.bump();
+        tok
     }
 
     fn text_of(&self, t: &Token) -> &'a str {
@@ -96,9 +104,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expect(&mut self, tok: &Tok, what: &str) -> Result<Token> {
+    fn expect(&mut self, tok: &Tok, what: &str) -> Result<()> {
         if self.peek() == tok {
-            Ok(self.bump())
+            self.bump();
+            Ok(())
         } else {
             Err(self.unexpected(what))
         }
@@ -122,39 +131,39 @@ impl<'a> Parser<'a> {
     }
 
     fn followed_by(&mut self, depth: usize) -> Result<ObservationExpr> {
-        let mut items = vec![self.obs_or(depth)?];
+        let first = self.obs_or(depth)?;
+        if !self.eat_kw(Kw::FollowedBy) {
+            return Ok(first);
+        }
+        let mut items = vec![first, self.obs_or(depth)?];
         while self.eat_kw(Kw::FollowedBy) {
             items.push(self.obs_or(depth)?);
         }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            ObservationExpr::FollowedBy(items)
-        })
+        Ok(ObservationExpr::FollowedBy(items))
     }
 
     fn obs_or(&mut self, depth: usize) -> Result<ObservationExpr> {
-        let mut items = vec![self.obs_and(depth)?];
+        let first = self.obs_and(depth)?;
+        if !self.eat_kw(Kw::Or) {
+            return Ok(first);
+        }
+        let mut items = vec![first, self.obs_and(depth)?];
         while self.eat_kw(Kw::Or) {
             items.push(self.obs_and(depth)?);
         }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            ObservationExpr::Or(items)
-        })
+        Ok(ObservationExpr::Or(items))
     }
 
     fn obs_and(&mut self, depth: usize) -> Result<ObservationExpr> {
-        let mut items = vec![self.qualified(depth)?];
+        let first = self.qualified(depth)?;
+        if !self.eat_kw(Kw::And) {
+            return Ok(first);
+        }
+        let mut items = vec![first, self.qualified(depth)?];
         while self.eat_kw(Kw::And) {
             items.push(self.qualified(depth)?);
         }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            ObservationExpr::And(items)
-        })
+        Ok(ObservationExpr::And(items))
     }
 
     /// `[..]` or `(..)` followed by any number of qualifiers.
@@ -201,8 +210,9 @@ impl<'a> Parser<'a> {
     }
 
     fn qualifier(&mut self) -> Result<Qualifier> {
-        let kw = self.bump();
-        match kw.tok {
+        let kw = self.peek().clone();
+        self.bump();
+        match kw {
             Tok::Kw(Kw::Within) => {
                 let t = self.token().clone();
                 let n = match (&t.tok, self.text_of(&t).starts_with('-')) {
@@ -296,27 +306,27 @@ impl<'a> Parser<'a> {
     }
 
     fn cmp_or(&mut self, depth: usize) -> Result<ComparisonExpr> {
-        let mut items = vec![self.cmp_and(depth)?];
+        let first = self.cmp_and(depth)?;
+        if !self.eat_kw(Kw::Or) {
+            return Ok(first);
+        }
+        let mut items = vec![first, self.cmp_and(depth)?];
         while self.eat_kw(Kw::Or) {
             items.push(self.cmp_and(depth)?);
         }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            ComparisonExpr::Or(items)
-        })
+        Ok(ComparisonExpr::Or(items))
     }
 
     fn cmp_and(&mut self, depth: usize) -> Result<ComparisonExpr> {
-        let mut items = vec![self.prop_test(depth)?];
+        let first = self.prop_test(depth)?;
+        if !self.eat_kw(Kw::And) {
+            return Ok(first);
+        }
+        let mut items = vec![first, self.prop_test(depth)?];
         while self.eat_kw(Kw::And) {
             items.push(self.prop_test(depth)?);
         }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            ComparisonExpr::And(items)
-        })
+        Ok(ComparisonExpr::And(items))
     }
 
     fn prop_test(&mut self, depth: usize) -> Result<ComparisonExpr> {
@@ -363,10 +373,9 @@ impl<'a> Parser<'a> {
             }
             Tok::Kw(kw @ (Kw::Like | Kw::Matches | Kw::IsSubset | Kw::IsSuperset)) => {
                 self.bump();
-                let Tok::Str(s) = self.peek().clone() else {
+                let Some(s) = self.take_str() else {
                     return Err(self.unexpected("a string literal"));
                 };
-                self.bump();
                 match kw {
                     Kw::Like => Operator::Like(s),
                     Kw::Matches => {
@@ -381,11 +390,14 @@ impl<'a> Parser<'a> {
             _ if negated => return Err(self.unexpected("a comparison operator")),
             _ => return Err(self.unexpected("a comparison operator or NOT")),
         };
-        let raw: String = self.toks[self.pos_of(lit_start)..self.pos]
-            .iter()
-            .map(|t| self.text_of(t))
-            .collect();
-        validate::hash(&path, &raw).map_err(|m| self.err(lit_start, ErrorKind::InvalidHash, m))?;
+        if validate::is_hash_path(&path) {
+            let raw: String = self.toks[self.pos_of(lit_start)..self.pos]
+                .iter()
+                .map(|t| self.text_of(t))
+                .collect();
+            validate::hash(&path, &raw)
+                .map_err(|m| self.err(lit_start, ErrorKind::InvalidHash, m))?;
+        }
         Ok(ComparisonExpr::Comparison(Comparison { path, negated, op }))
     }
 
@@ -439,17 +451,24 @@ impl<'a> Parser<'a> {
     }
 
     fn key(&mut self, what: &str) -> Result<String> {
-        let t = self.token().clone();
-        match t.tok {
-            Tok::Ident => {
-                self.bump();
-                Ok(self.text_of(&t).to_string())
-            }
-            Tok::Str(s) => {
-                self.bump();
-                Ok(s)
-            }
-            _ => Err(self.unexpected(&format!("{what} (quote names with '-' or keywords)"))),
+        let t = self.token();
+        if t.tok == Tok::Ident {
+            let key = self.text_of(t).to_string();
+            self.bump();
+            return Ok(key);
+        }
+        self.take_str()
+            .ok_or_else(|| self.unexpected(&format!("{what} (quote names with '-' or keywords)")))
+    }
+
+    /// The current token's string, if it is a string literal (and then moves on).
+    fn take_str(&mut self) -> Option<String> {
+        match self.peek() {
+            Tok::Str(_) => match self.take() {
+                Tok::Str(s) => Some(s),
+                _ => unreachable!("the token was a string"),
+            },
+            _ => None,
         }
     }
 
@@ -476,6 +495,15 @@ impl<'a> Parser<'a> {
     }
 
     fn literal(&mut self, orderable: bool) -> Result<Literal> {
+        // Literals that own their value are moved out of the token list.
+        if let Tok::Str(_) | Tok::Binary(_) | Tok::Hex(_) = self.peek() {
+            return Ok(match self.take() {
+                Tok::Str(s) => Literal::Str(s),
+                Tok::Binary(b) => Literal::Binary(b),
+                Tok::Hex(h) => Literal::Hex(h),
+                _ => unreachable!("the token was a string, binary or hex literal"),
+            });
+        }
         let t = self.token().clone();
         let lit = match t.tok {
             Tok::Int => {

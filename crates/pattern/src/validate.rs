@@ -109,16 +109,20 @@ pub(crate) fn regex(src: &str) -> Result<(), String> {
     compile_regex(src).map(|_| ())
 }
 
+/// True if `path` goes through a `hashes` property: only then does [`hash`] check its
+/// literal.
+pub(crate) fn is_hash_path(path: &ObjectPath) -> bool {
+    path.steps
+        .iter()
+        .any(|s| matches!(s, PathStep::Key(k) if k == "hashes"))
+}
+
 /// The OASIS validator's hash check (`stix2patterns/v21/object_validator.py`): when a path
 /// goes through a property named `hashes` and ends in a known algorithm name, the literal's
 /// text (quotes removed; for `IN` the whole set as written without spaces) must look like a
 /// hash of that algorithm.
 pub(crate) fn hash(path: &ObjectPath, raw_literal: &str) -> Result<(), String> {
-    if !path
-        .steps
-        .iter()
-        .any(|s| matches!(s, PathStep::Key(k) if k == "hashes"))
-    {
+    if !is_hash_path(path) {
         return Ok(());
     }
     let Some(PathStep::Key(selector)) = path.steps.last() else {

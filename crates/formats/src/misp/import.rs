@@ -54,6 +54,20 @@ pub fn unwrap_event(v: &Value) -> &Value {
     v.get("Event").unwrap_or(v)
 }
 
+/// The JSON path of a list element (`$.response[0].Event.Attribute[7]`), written out
+/// only for a message: most records never need theirs.
+pub(super) struct Indexed<'a>(
+    pub(super) &'a str,
+    pub(super) &'static str,
+    pub(super) usize,
+);
+
+impl std::fmt::Display for Indexed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}[{}]", self.0, self.1, self.2)
+    }
+}
+
 /// Converts one event (the value of `Event`, or a document holding one) to STIX objects
 /// and errors. `path` is the JSON path of the value, for error messages.
 pub fn convert_event(doc: &Value, path: &str, source: &Source) -> Vec<Item> {
@@ -247,7 +261,7 @@ impl<'a> Converter<'a> {
             .flatten()
             .enumerate()
         {
-            self.attribute(a, format!("{base}.Attribute[{i}]"));
+            self.attribute(a, &Indexed(&base, "Attribute", i));
         }
         let objects: Vec<&Value> = ev
             .get("Object")
@@ -367,7 +381,7 @@ impl<'a> Converter<'a> {
         refs
     }
 
-    fn attribute(&mut self, a: &Value, path: String) {
+    fn attribute(&mut self, a: &Value, path: &Indexed<'_>) {
         if flag(a.get("deleted")) {
             return;
         }
@@ -501,9 +515,9 @@ impl<'a> Converter<'a> {
             self.finish(m, ext, true)
         };
         self.ids.insert(uuid.clone(), id.clone());
-        self.galaxies_of(a, &id, &path);
-        self.sightings(a, &id, &path);
-        self.proposals(a, &id, &path);
+        self.galaxies_of(a, &id, path);
+        self.sightings(a, &id, path);
+        self.proposals(a, &id, path);
     }
 
     pub(super) fn grouping_id(&self) -> String {

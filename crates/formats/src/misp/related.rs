@@ -95,7 +95,7 @@ impl Converter<'_> {
     /// Proposals (MISP shadow attributes) about the record that became `target` (an
     /// attribute's object, the object holding an attribute, or the event's grouping):
     /// see [`Converter::proposal`].
-    pub(super) fn proposals(&mut self, a: &Value, target: &str, path: &str) {
+    pub(super) fn proposals(&mut self, a: &Value, target: &str, path: &dyn std::fmt::Display) {
         for (i, p) in a
             .get("ShadowAttribute")
             .and_then(Value::as_array)
@@ -311,7 +311,7 @@ impl Converter<'_> {
         ids
     }
 
-    pub(super) fn galaxies_of(&mut self, a: &Value, id: &str, path: &str) {
+    pub(super) fn galaxies_of(&mut self, a: &Value, id: &str, path: &dyn std::fmt::Display) {
         let galaxies: Vec<Value> = a
             .get("Galaxy")
             .and_then(Value::as_array)
@@ -330,7 +330,7 @@ impl Converter<'_> {
         }
     }
 
-    pub(super) fn sightings(&mut self, a: &Value, target: &str, path: &str) {
+    pub(super) fn sightings(&mut self, a: &Value, target: &str, path: &dyn std::fmt::Display) {
         for (i, s) in a
             .get("Sighting")
             .and_then(Value::as_array)
