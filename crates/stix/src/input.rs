@@ -91,6 +91,60 @@ mod tests {
             Err(InputError::Json(_))
         ));
     }
+
+    /// Streams `doc` read whole (limit above its size) and as it is read (limit below),
+    /// then with a reader that fails after `doc`: every way hands over the same elements
+    /// and reports the same outcome.
+    fn three_ways(doc: &[u8]) -> Vec<(Vec<String>, Result<Option<Value>, String>)> {
+        let bundle = |_: &serde_json::Map<String, Value>, k: &str| k == "objects";
+        let run = |slurp: u64, reader: &mut dyn std::io::Read| {
+            let mut got = Vec::new();
+            let r = stream_lists_up_to(slurp, reader, &bundle, &mut |k, i, v| {
+                got.push(format!("{k}[{i}]={v}"));
+                true
+            });
+            (got, r.map_err(|e| e.to_string()))
+        };
+        let failing = || {
+            std::io::Read::chain(
+                doc,
+                Failing(Some(std::io::Error::other("connection reset"))),
+            )
+        };
+        vec![
+            run(1 << 20, &mut &doc[..]),
+            run(4, &mut &doc[..]),
+            run(1 << 20, &mut failing()),
+            run(4, &mut failing()),
+        ]
+    }
+
+    #[test]
+    fn small_and_large_documents_stream_alike() {
+        let doc = br#"{"type": "bundle", "objects": [{"a": 1}, {"b": "x\u00e9"}]}"#;
+        let ways = three_ways(doc);
+        let want = vec!["objects[0]={\"a\":1}", "objects[1]={\"b\":\"x\u{e9}\"}"];
+        for (got, r) in &ways[..2] {
+            assert_eq!(got, &want);
+            assert_eq!(r, &Ok(None));
+        }
+        // A read error after the whole document: the elements are all there, and the
+        // error is reported (the parser reads on to check the end).
+        for (got, r) in &ways[2..] {
+            assert_eq!(got, &want);
+            assert!(
+                r.as_ref().unwrap_err().contains("connection reset"),
+                "{r:?}"
+            );
+        }
+        // Truncated: the elements before the cut are handed over, the error has its line.
+        let cut = b"{\"objects\": [{\"a\": 1},\n {\"b\": ";
+        for (got, r) in three_ways(cut) {
+            assert_eq!(got, ["objects[0]={\"a\":1}"]);
+            let e = r.unwrap_err();
+            assert!(e.contains("line 2"), "{e}");
+        }
+    }
 }
 
 /// Reads a document from `reader` and hands each object to `each` as soon as it is
@@ -131,14 +185,68 @@ pub fn stream_document<R: std::io::Read>(
 /// Returns `None` when a list was streamed (the object's other members are dropped), and
 /// otherwise the document itself (an object whose chosen member is not a list keeps it).
 /// Both STIX bundles and MISP `response` documents are read with it.
+///
+/// A document of up to [`SLURP`] bytes is read whole first and parsed from memory; a
+/// larger one is parsed as it is read.
 pub fn stream_lists<R: std::io::Read>(
     reader: R,
     list: &dyn Fn(&serde_json::Map<String, Value>, &str) -> bool,
     each: &mut dyn FnMut(&str, usize, Value) -> bool,
 ) -> Result<Option<Value>, serde_json::Error> {
+    stream_lists_up_to(SLURP, reader, list, each)
+}
+
+/// [`stream_lists`], reading documents of up to `slurp` bytes whole.
+fn stream_lists_up_to<R: std::io::Read>(
+    slurp: u64,
+    mut reader: R,
+    list: &dyn Fn(&serde_json::Map<String, Value>, &str) -> bool,
+    each: &mut dyn FnMut(&str, usize, Value) -> bool,
+) -> Result<Option<Value>, serde_json::Error> {
+    use serde_json::de::{IoRead, SliceRead};
+    use std::io::{BufReader, Cursor, Read};
+    let mut head = Vec::new();
+    match (&mut reader).take(slurp + 1).read_to_end(&mut head) {
+        Ok(n) if n as u64 <= slurp => stream_from(SliceRead::new(&head), list, each),
+        Ok(_) => {
+            let rest = Cursor::new(head).chain(reader);
+            stream_from(
+                IoRead::new(BufReader::with_capacity(1 << 16, rest)),
+                list,
+                each,
+            )
+        }
+        // What was read before the error is still parsed (and its elements handed
+        // over), then the error is reported where it happened.
+        Err(e) => {
+            let failed = Cursor::new(head).chain(Failing(Some(e)));
+            stream_from(IoRead::new(failed), list, each)
+        }
+    }
+}
+
+/// Documents up to this size are read into memory before parsing: serde_json parses a
+/// byte slice several times as fast as a reader (it scans strings in bulk instead of
+/// byte by byte). Larger documents are parsed as they are read, so memory stays bounded
+/// by this, not by the document. A MISP feed event or a TAXII page is far smaller.
+pub const SLURP: u64 = 32 << 20;
+
+/// A reader that fails once with the given error (and then reads nothing).
+struct Failing(Option<std::io::Error>);
+
+impl std::io::Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+fn stream_from<'de, R: serde_json::de::Read<'de>>(
+    read: R,
+    list: &dyn Fn(&serde_json::Map<String, Value>, &str) -> bool,
+    each: &mut dyn FnMut(&str, usize, Value) -> bool,
+) -> Result<Option<Value>, serde_json::Error> {
     use serde::de::DeserializeSeed;
-    let mut de =
-        serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+    let mut de = serde_json::Deserializer::new(read);
     let mut stop = false;
     let top = stream::Top {
         list,
