@@ -92,10 +92,12 @@ mod tests {
         ));
     }
 
+    /// What a stream handed over, and how it ended.
+    type Streamed = (Vec<String>, Result<Option<Value>, String>);
+
     /// Streams `doc` read whole (limit above its size) and as it is read (limit below),
-    /// then with a reader that fails after `doc`: every way hands over the same elements
-    /// and reports the same outcome.
-    fn three_ways(doc: &[u8]) -> Vec<(Vec<String>, Result<Option<Value>, String>)> {
+    /// then the same with a reader that fails after `doc`.
+    fn three_ways(doc: &[u8]) -> Vec<Streamed> {
         let bundle = |_: &serde_json::Map<String, Value>, k: &str| k == "objects";
         let run = |slurp: u64, reader: &mut dyn std::io::Read| {
             let mut got = Vec::new();
