@@ -21,6 +21,21 @@ pub struct Object {
     /// RFC 8785 text, computed once at validation (importers call it on another thread
     /// than the one that writes).
     canonical: String,
+    /// The store's columns, once the map was taken out ([`Object::take_map`]).
+    kept: Option<Box<KeptColumns>>,
+}
+
+/// [`Columns`], owned.
+#[derive(Debug, Clone, PartialEq)]
+struct KeptColumns {
+    created: Option<String>,
+    modified: Option<String>,
+    spec_version: String,
+    created_by_ref: Option<String>,
+    revoked: bool,
+    confidence: Option<i64>,
+    lang: Option<String>,
+    marking_refs: Vec<String>,
 }
 
 /// The common properties of an object as [`Object::columns`] reads them; each is what
@@ -112,6 +127,7 @@ impl Object {
             ty,
             created,
             modified,
+            kept: None,
         })
     }
 
@@ -156,6 +172,9 @@ impl Object {
     /// The version key (spec section 3.6): `modified`, else `created`, else empty for
     /// unversioned objects such as SCOs.
     pub fn version(&self) -> &str {
+        if let Some(k) = &self.kept {
+            return k.modified.as_deref().or(k.created.as_deref()).unwrap_or("");
+        }
         self.str("modified")
             .or_else(|| self.str("created"))
             .unwrap_or("")
@@ -170,14 +189,42 @@ impl Object {
             .unwrap_or(0)
     }
 
+    /// The JSON map (not to be read once [`Object::take_map`] took it).
+    fn map(&self) -> &Map<String, Value> {
+        debug_assert!(self.kept.is_none(), "{}: the map was taken out", self.id);
+        &self.map
+    }
+
+    /// Takes the JSON map out, for an importer that frees it as soon as the object is
+    /// validated (on the thread that built it, while the object waits for the store's
+    /// writer). The object keeps what a store writes: [`Object::id`],
+    /// [`Object::type_name`], the timestamps and version, [`Object::columns`] and the
+    /// canonical text. Nothing else may be read from it afterwards: property accessors
+    /// would see an object without properties.
+    pub fn take_map(&mut self) -> Map<String, Value> {
+        let c = self.columns();
+        let kept = KeptColumns {
+            created: c.created.map(str::to_owned),
+            modified: c.modified.map(str::to_owned),
+            spec_version: c.spec_version.to_owned(),
+            created_by_ref: c.created_by_ref.map(str::to_owned),
+            revoked: c.revoked,
+            confidence: c.confidence,
+            lang: c.lang.map(str::to_owned),
+            marking_refs: c.marking_refs.iter().map(|&m| m.to_owned()).collect(),
+        };
+        self.kept = Some(Box::new(kept));
+        std::mem::take(&mut self.map)
+    }
+
     /// A string property.
     pub fn str(&self, prop: &str) -> Option<&str> {
-        self.map.get(prop).and_then(Value::as_str)
+        self.map().get(prop).and_then(Value::as_str)
     }
 
     /// Any property.
     pub fn get(&self, prop: &str) -> Option<&Value> {
-        self.map.get(prop)
+        self.map().get(prop)
     }
 
     /// `spec_version` (SCOs may omit it; it then means 2.1).
@@ -192,7 +239,7 @@ impl Object {
 
     /// `revoked` (false when absent).
     pub fn revoked(&self) -> bool {
-        self.map
+        self.map()
             .get("revoked")
             .and_then(Value::as_bool)
             .unwrap_or(false)
@@ -200,7 +247,7 @@ impl Object {
 
     /// `confidence`.
     pub fn confidence(&self) -> Option<i64> {
-        self.map.get("confidence").and_then(Value::as_i64)
+        self.map().get("confidence").and_then(Value::as_i64)
     }
 
     /// `lang`.
@@ -212,6 +259,18 @@ impl Object {
     /// map lookup compares the key with several held keys, each in its own allocation,
     /// which costs a cache miss apiece when another thread built the object.
     pub fn columns(&self) -> Columns<'_> {
+        if let Some(k) = &self.kept {
+            return Columns {
+                created: k.created.as_deref(),
+                modified: k.modified.as_deref(),
+                spec_version: &k.spec_version,
+                created_by_ref: k.created_by_ref.as_deref(),
+                revoked: k.revoked,
+                confidence: k.confidence,
+                lang: k.lang.as_deref(),
+                marking_refs: k.marking_refs.iter().map(String::as_str).collect(),
+            };
+        }
         let mut c = Columns {
             created: None,
             modified: None,
@@ -222,7 +281,7 @@ impl Object {
             lang: None,
             marking_refs: Vec::new(),
         };
-        for (key, value) in &self.map {
+        for (key, value) in self.map() {
             match key.as_str() {
                 "created" => c.created = value.as_str(),
                 "modified" => c.modified = value.as_str(),
@@ -244,7 +303,7 @@ impl Object {
 
     /// `object_marking_refs`.
     pub fn marking_refs(&self) -> Vec<&str> {
-        self.map
+        self.map()
             .get("object_marking_refs")
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).collect())
@@ -254,13 +313,13 @@ impl Object {
     /// Every reference the object makes, at any depth (`*_ref`, `*_refs`).
     pub fn references(&self) -> Vec<Reference> {
         let mut out = Vec::new();
-        walk_refs(&self.map, "$", &mut out);
+        walk_refs(self.map(), "$", &mut out);
         out
     }
 
     /// The observable values the object carries (see [`observable::extract`]).
     pub fn observables(&self) -> Vec<Observable> {
-        observable::extract(&self.ty, &self.map)
+        observable::extract(&self.ty, self.map())
     }
 
     /// The text full-text search should find the object by: names, descriptions,
@@ -301,14 +360,14 @@ impl Object {
             }
         }
         for p in LISTS {
-            if let Some(a) = self.map.get(*p).and_then(Value::as_array) {
+            if let Some(a) = self.map().get(*p).and_then(Value::as_array) {
                 for s in a.iter().filter_map(Value::as_str) {
                     text.push_str(s);
                     text.push('\n');
                 }
             }
         }
-        if let Some(h) = self.map.get("hashes").and_then(Value::as_object) {
+        if let Some(h) = self.map().get("hashes").and_then(Value::as_object) {
             for s in h.values().filter_map(Value::as_str) {
                 text.push_str(s);
                 text.push('\n');
@@ -341,11 +400,12 @@ impl Object {
 
     /// The object's properties.
     pub fn as_map(&self) -> &Map<String, Value> {
-        &self.map
+        self.map()
     }
 
     /// The object as a JSON value.
     pub fn into_value(self) -> Value {
+        debug_assert!(self.kept.is_none(), "{}: the map was taken out", self.id);
         Value::Object(self.map)
     }
 }

@@ -37,7 +37,7 @@ fn ok_objects_validate_and_round_trip() {
 }
 
 #[test]
-fn columns_read_in_one_pass_agree_with_the_accessors() {
+fn columns_agree_with_the_accessors_also_once_the_map_is_taken() {
     let mut checked = 0;
     for path in files("ok") {
         let value: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
@@ -70,6 +70,16 @@ fn columns_read_in_one_pass_agree_with_the_accessors() {
             assert_eq!(c.confidence, obj.confidence(), "{p}");
             assert_eq!(c.lang, obj.lang(), "{p}");
             assert_eq!(c.marking_refs, obj.marking_refs(), "{p}");
+            // Once the map is taken out, the object still answers what a store writes.
+            let mut taken = obj.clone();
+            let map = taken.take_map();
+            assert_eq!(&map, obj.as_map(), "{p}");
+            assert_eq!(taken.columns(), c, "{p}");
+            assert_eq!(taken.version(), obj.version(), "{p}");
+            assert_eq!(taken.version_nanos(), obj.version_nanos(), "{p}");
+            assert_eq!(taken.id(), obj.id(), "{p}");
+            assert_eq!(taken.type_name(), obj.type_name(), "{p}");
+            assert_eq!(taken.canonical_str(), obj.canonical_str(), "{p}");
             checked += 1;
         }
     }

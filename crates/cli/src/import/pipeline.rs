@@ -11,7 +11,7 @@ use concord_formats::plain;
 use concord_formats::{FormatError, Item, Source};
 use concord_store::Store;
 use concord_store::import::{
-    BULK_TRANSACTION, ObjectResult, import_values_bulk, import_values_with,
+    BULK_TRANSACTION, Freed, ObjectResult, import_values_bulk, import_values_with,
 };
 use concord_store::sqlite::SqliteStore;
 
@@ -99,10 +99,10 @@ pub fn import_inputs(
         // queue: objects in flight are bounded by it and the store's batches, whatever
         // the input's size. A chunk holds records of one input.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(QUEUED_CHUNKS);
-        // Stored objects come back to the parser thread, which built them, to be
-        // dropped there (see `import_values_bulk`): between chunks, and at its end
-        // whatever is left.
-        let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<concord_stix::Object>>();
+        // Validated objects' maps, then the stored objects, come back to the parser
+        // thread, which built them, to be dropped there (see `import_values_bulk`):
+        // between chunks, and at its end whatever is left.
+        let (free_tx, free_rx) = std::sync::mpsc::channel::<Freed>();
         let parser_modes = Arc::clone(&modes);
         let parser = scope.spawn(move || -> Vec<InputEnd> {
             let mut ends = Vec::with_capacity(inputs.len());
@@ -204,8 +204,8 @@ pub fn import_inputs(
                 bar.set_message(format!("{label}: {objects} objects"));
             };
             // Once the parser has ended, its receiver is gone and `send` hands the
-            // objects back: they are dropped here.
-            let mut free = |objects| drop(free_tx.send(objects));
+            // maps and objects back: they are dropped here.
+            let mut free = |freed| drop(free_tx.send(freed));
             let r = match target {
                 Target::Store(store) => {
                     import_values_with(store, &mut settled, batch, &mut on_batch, &mut free)
