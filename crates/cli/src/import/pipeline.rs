@@ -99,9 +99,9 @@ pub fn import_inputs(
         // queue: objects in flight are bounded by it and the store's batches, whatever
         // the input's size. A chunk holds records of one input.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(QUEUED_CHUNKS);
-        // Validated objects' maps, then the stored objects, come back to the parser
-        // thread, which built them, to be dropped there (see `import_values_bulk`):
-        // between chunks, and at its end whatever is left.
+        // Validated objects' maps come back to the parser thread, which built them, to
+        // be dropped there (see `import_values_bulk`): between chunks, and at its end
+        // whatever is left.
         let (free_tx, free_rx) = std::sync::mpsc::channel::<Freed>();
         let parser_modes = Arc::clone(&modes);
         let parser = scope.spawn(move || -> Vec<InputEnd> {
@@ -203,9 +203,14 @@ pub fn import_inputs(
                 objects += results.len() as u64;
                 bar.set_message(format!("{label}: {objects} objects"));
             };
-            // Once the parser has ended, its receiver is gone and `send` hands the
-            // maps and objects back: they are dropped here.
-            let mut free = |freed| drop(free_tx.send(freed));
+            // The maps go back to the parser thread (once it has ended, its receiver
+            // is gone and `send` hands them back: they are dropped here). What the
+            // stored objects still hold (id, columns, canonical text) was allocated on
+            // this thread, by validation: they are dropped here.
+            let mut free = |freed| match freed {
+                Freed::Maps(_) => drop(free_tx.send(freed)),
+                Freed::Objects(objects) => drop(objects),
+            };
             let r = match target {
                 Target::Store(store) => {
                     import_values_with(store, &mut settled, batch, &mut on_batch, &mut free)
