@@ -44,7 +44,7 @@ pub fn check_type_name(name: &str) -> Result<(), IdError> {
 
 /// Splits and checks an identifier, returning its type part and UUID.
 pub fn parse_id(id: &str) -> Result<(&str, Uuid), IdError> {
-    let Some((ty, uuid)) = id.split_once("--") else {
+    let Some((ty, uuid)) = split_id(id) else {
         return Err(IdError::Shape(id.to_owned()));
     };
     check_type_name(ty)?;
@@ -66,7 +66,15 @@ pub fn parse_uuid(uuid: &str) -> Option<Uuid> {
 
 /// The type part of an identifier, without checking the rest.
 pub fn type_of(id: &str) -> Option<&str> {
-    id.split_once("--").map(|(t, _)| t)
+    split_id(id).map(|(t, _)| t)
+}
+
+/// `id.split_once("--")`, without setting up a substring searcher for every id (it
+/// was 6 % of the validating thread of an import).
+fn split_id(id: &str) -> Option<(&str, &str)> {
+    let at = id.as_bytes().windows(2).position(|w| w == b"--")?;
+    // `-` is ASCII, so both sides end and start on character boundaries.
+    Some((&id[..at], &id[at + 2..]))
 }
 
 /// A new random (version 4) identifier for an object of type `ty`.
@@ -116,5 +124,23 @@ mod tests {
         assert!(check_type_name("ab").is_err());
         assert!(check_type_name("a--b").is_err());
         assert!(check_type_name("abc-").is_err());
+    }
+
+    #[test]
+    fn split_id_is_split_once() {
+        for id in [
+            "",
+            "-",
+            "--",
+            "a--b",
+            "--b",
+            "a--",
+            "a---b",
+            "x-y--z--w",
+            "é--ü",
+            "a-b",
+        ] {
+            assert_eq!(split_id(id), id.split_once("--"), "{id:?}");
+        }
     }
 }
