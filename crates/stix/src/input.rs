@@ -207,11 +207,17 @@ fn stream_lists_up_to<R: std::io::Read>(
 ) -> Result<Option<Value>, serde_json::Error> {
     use serde_json::de::{IoRead, SliceRead};
     use std::io::{BufReader, Cursor, Read};
-    let mut head = Vec::new();
+    // Reserved whole: growing by doubling would copy, and hold twice the limit, when the
+    // document is larger. Only the pages read into count in memory.
+    let mut head = Vec::with_capacity(usize::try_from(slurp + 1).unwrap_or(usize::MAX));
     match (&mut reader).take(slurp + 1).read_to_end(&mut head) {
         Ok(n) if n as u64 <= slurp => stream_from(SliceRead::new(&head), list, each),
         Ok(_) => {
-            let rest = Cursor::new(head).chain(reader);
+            let rest = HeadThen {
+                head,
+                at: 0,
+                rest: reader,
+            };
             stream_from(
                 IoRead::new(BufReader::with_capacity(1 << 16, rest)),
                 list,
@@ -232,6 +238,30 @@ fn stream_lists_up_to<R: std::io::Read>(
 /// byte by byte). Larger documents are parsed as they are read, so memory stays bounded
 /// by this, not by the document. A MISP feed event or a TAXII page is far smaller.
 pub const SLURP: u64 = 32 << 20;
+
+/// The bytes read ahead, then the rest of the reader; the read-ahead buffer is freed as
+/// soon as it has been read (a large document is not parsed with it held).
+struct HeadThen<R> {
+    head: Vec<u8>,
+    at: usize,
+    rest: R,
+}
+
+impl<R: std::io::Read> std::io::Read for HeadThen<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at < self.head.len() {
+            let n = buf.len().min(self.head.len() - self.at);
+            buf[..n].copy_from_slice(&self.head[self.at..self.at + n]);
+            self.at += n;
+            if self.at == self.head.len() {
+                self.head = Vec::new();
+                self.at = 0;
+            }
+            return Ok(n);
+        }
+        self.rest.read(buf)
+    }
+}
 
 /// A reader that fails once with the given error (and then reads nothing).
 struct Failing(Option<std::io::Error>);
