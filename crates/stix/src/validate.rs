@@ -16,7 +16,7 @@ struct Checker<'a> {
     out: Vec<Violation>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     fn fail(&mut self, path: impl Into<String>, rule: &'static str, message: impl Into<String>) {
         self.out.push(Violation {
             object_id: self.id.clone(),
@@ -30,8 +30,9 @@ impl Checker<'_> {
         self.obj.get(prop).is_some_and(|v| !v.is_null())
     }
 
-    fn str_prop(&mut self, prop: &str) -> Option<&str> {
-        match self.obj.get(prop) {
+    fn str_prop(&mut self, prop: &str) -> Option<&'a str> {
+        let obj: &'a Map<String, Value> = self.obj;
+        match obj.get(prop) {
             None => None,
             Some(Value::String(s)) => Some(s),
             Some(other) => {
@@ -47,11 +48,11 @@ impl Checker<'_> {
     }
 
     fn timestamp(&mut self, prop: &str, millis: bool) -> Option<Timestamp> {
-        let s = self.str_prop(prop)?.to_owned();
+        let s = self.str_prop(prop)?;
         let parsed = if millis {
-            Timestamp::parse_millis(&s)
+            Timestamp::parse_millis(s)
         } else {
-            Timestamp::parse(&s)
+            Timestamp::parse(s)
         };
         match parsed {
             Ok(t) => Some(t),
@@ -136,13 +137,13 @@ pub fn validate(obj: &Map<String, Value>) -> Vec<Violation> {
         out: Vec::new(),
     };
 
-    let Some(ty) = c.str_prop("type").map(str::to_owned) else {
+    let Some(ty) = c.str_prop("type") else {
         if !obj.contains_key("type") {
             c.fail("$.type", "required", "property `type` is required");
         }
         return c.out;
     };
-    if let Err(e) = check_type_name(&ty) {
+    if let Err(e) = check_type_name(ty) {
         c.fail("$.type", "type-name", e.to_string());
         return c.out;
     }
@@ -154,12 +155,12 @@ pub fn validate(obj: &Map<String, Value>) -> Vec<Violation> {
         );
         return c.out;
     }
-    let family = schema::family(&ty);
+    let family = schema::family(ty);
 
-    match c.str_prop("id").map(str::to_owned) {
+    match c.str_prop("id") {
         None if !obj.contains_key("id") => c.fail("$.id", "required", "property `id` is required"),
         None => {}
-        Some(id) => match parse_id(&id) {
+        Some(id) => match parse_id(id) {
             Err(e) => c.fail("$.id", "id", e.to_string()),
             Ok((prefix, _)) if prefix != ty => c.fail(
                 "$.id",
@@ -170,12 +171,12 @@ pub fn validate(obj: &Map<String, Value>) -> Vec<Violation> {
         },
     }
 
-    check_common(&mut c, &ty, family);
-    for prop in schema::required(&ty) {
-        c.require(prop, &ty);
+    check_common(&mut c, ty, family);
+    for prop in schema::required(ty) {
+        c.require(prop, ty);
     }
-    check_type_specific(&mut c, &ty);
-    check_properties(&mut c, &ty, family);
+    check_type_specific(&mut c, ty);
+    check_properties(&mut c, ty, family);
     c.out
 }
 
