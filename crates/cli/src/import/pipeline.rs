@@ -293,5 +293,9 @@ pub(super) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Records per chunk sent from the parser thread.
 const CHUNK: usize = 256;
-/// Chunks waiting for the importing thread.
-const QUEUED_CHUNKS: usize = 4;
+/// Chunks waiting for the importing thread. Three threads share two cores: with 4 (1,024
+/// records, ~8 ms of parsing) the parser stopped whenever the validating thread was off
+/// its core for a time slice, and a core went idle. Feed run of 100,000 MISP attributes,
+/// 10 alternating runs twice: median 1.82 -> 1.61 s and 1.68 -> 1.49 s with 16 (32: the
+/// same as 16), peak RSS +5 MB.
+const QUEUED_CHUNKS: usize = 16;
