@@ -207,11 +207,10 @@ fn stream_lists_up_to<R: std::io::Read>(
 ) -> Result<Option<Value>, serde_json::Error> {
     use serde_json::de::{IoRead, SliceRead};
     use std::io::{BufReader, Cursor, Read};
-    // Reserved whole: growing by doubling would copy, and hold twice the limit, when the
-    // document is larger. Only the pages read into count in memory.
-    let mut head = Vec::with_capacity(usize::try_from(slurp + 1).unwrap_or(usize::MAX));
-    match (&mut reader).take(slurp + 1).read_to_end(&mut head) {
-        Ok(n) if n as u64 <= slurp => stream_from(SliceRead::new(&head), list, each),
+    let limit = usize::try_from(slurp + 1).unwrap_or(usize::MAX);
+    let mut head = Vec::new();
+    match read_up_to(&mut reader, limit, &mut head) {
+        Ok(n) if n < limit => stream_from(SliceRead::new(&head), list, each),
         Ok(_) => {
             let rest = HeadThen {
                 head,
@@ -238,6 +237,33 @@ fn stream_lists_up_to<R: std::io::Read>(
 /// byte by byte). Larger documents are parsed as they are read, so memory stays bounded
 /// by this, not by the document. A MISP feed event or a TAXII page is far smaller.
 pub const SLURP: u64 = 32 << 20;
+
+/// Reads until the end or until `out` holds `limit` bytes; returns how many it holds. The
+/// buffer doubles as it fills, but never past `limit` (`read_to_end` would double a
+/// 32 MiB buffer to 64 MiB for one more byte, and reserving the limit up front costs a
+/// large allocation for every small document). On an error, what was read stays in `out`.
+fn read_up_to(
+    reader: &mut impl std::io::Read,
+    limit: usize,
+    out: &mut Vec<u8>,
+) -> std::io::Result<usize> {
+    let mut chunk = vec![0u8; (64 << 10).min(limit.max(1))];
+    while out.len() < limit {
+        let want = chunk.len().min(limit - out.len());
+        let n = match reader.read(&mut chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if out.len() + n > out.capacity() {
+            let grown = (out.capacity() * 2).max(out.len() + n).min(limit);
+            out.reserve_exact(grown - out.len());
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
+    Ok(out.len())
+}
 
 /// The bytes read ahead, then the rest of the reader; the read-ahead buffer is freed as
 /// soon as it has been read (a large document is not parsed with it held).
