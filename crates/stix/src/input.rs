@@ -239,9 +239,10 @@ fn stream_lists_up_to<R: std::io::Read>(
 pub const SLURP: u64 = 32 << 20;
 
 /// Reads until the end or until `out` holds `limit` bytes; returns how many it holds. The
-/// buffer doubles as it fills, but never past `limit` (`read_to_end` would double a
-/// 32 MiB buffer to 64 MiB for one more byte, and reserving the limit up front costs a
-/// large allocation for every small document). On an error, what was read stays in `out`.
+/// buffer doubles as it fills up to 1 MiB, then takes the limit at once, never more
+/// (`read_to_end` would double a 32 MiB buffer to 64 MiB for one more byte, and reserving
+/// the limit up front costs a large allocation for every small document). On an error,
+/// what was read stays in `out`.
 fn read_up_to(
     reader: &mut impl std::io::Read,
     limit: usize,
@@ -257,8 +258,14 @@ fn read_up_to(
             Err(e) => return Err(e),
         };
         if out.len() + n > out.capacity() {
-            let grown = (out.capacity() * 2).max(out.len() + n).min(limit);
-            out.reserve_exact(grown - out.len());
+            // Past 1 MiB the limit is reserved at once: doubling on to it would copy
+            // 31 MiB and briefly hold 48.
+            let grown = if out.len() + n > 1 << 20 {
+                limit
+            } else {
+                (out.capacity() * 2).max(out.len() + n)
+            };
+            out.reserve_exact(grown.min(limit) - out.len());
         }
         out.extend_from_slice(&chunk[..n]);
     }
