@@ -31,8 +31,10 @@ impl<'a> Ids<'a> {
     }
 }
 
-fn make(ids: Option<&Ids<'_>>, ty: &str, m: Map<String, Value>) -> Option<Value> {
-    ids.map(|i| i.make(ty, m))
+/// The SCO, built by `m` only when SCOs are wanted (an indicator needs its comparisons
+/// alone).
+fn make(ids: Option<&Ids<'_>>, ty: &str, m: impl FnOnce() -> Map<String, Value>) -> Option<Value> {
+    ids.map(|i| i.make(ty, m()))
 }
 
 /// MISP's attribute types (from MISP's published type list). A type not here is an
@@ -280,7 +282,7 @@ fn simple(kind: Kind, v: &str, ids: Option<&Ids<'_>>) -> Result<Observed, String
     Ok(Observed {
         sco_type: kind.sco_type(),
         comparisons: vec![observable::comparison(kind, &v)],
-        scos: make(ids, kind.sco_type(), observable::sco_map(kind, &v))
+        scos: make(ids, kind.sco_type(), || observable::sco_map(kind, &v))
             .into_iter()
             .collect(),
     })
@@ -302,21 +304,28 @@ fn hash_algo(ty: &str) -> Option<&'static str> {
 
 fn file(name: Option<&str>, hash: Option<(&str, &str)>, ids: Option<&Ids<'_>>) -> Observed {
     let mut comparisons = Vec::new();
-    let mut m = Map::new();
-    m.insert("type".into(), Value::from("file"));
-    m.insert("spec_version".into(), Value::from("2.1"));
     if let Some((algo, h)) = hash {
         comparisons.push(format!("file:hashes.'{algo}' = {}", quote(h)));
-        m.insert("hashes".into(), json!({ algo: h }));
     }
     if let Some(n) = name {
         comparisons.push(format!("file:name = {}", quote(n)));
-        m.insert("name".into(), Value::from(n));
     }
+    let sco = || {
+        let mut m = Map::new();
+        m.insert("type".into(), Value::from("file"));
+        m.insert("spec_version".into(), Value::from("2.1"));
+        if let Some((algo, h)) = hash {
+            m.insert("hashes".into(), json!({ algo: h }));
+        }
+        if let Some(n) = name {
+            m.insert("name".into(), Value::from(n));
+        }
+        m
+    };
     Observed {
         sco_type: "file",
         comparisons,
-        scos: make(ids, "file", m).into_iter().collect(),
+        scos: make(ids, "file", sco).into_iter().collect(),
     }
 }
 
@@ -346,17 +355,20 @@ fn one_sco(
     extra: &[(&str, Value)],
     ids: Option<&Ids<'_>>,
 ) -> Observed {
-    let mut m = Map::new();
-    m.insert("type".into(), Value::from(ty));
-    m.insert("spec_version".into(), Value::from("2.1"));
-    m.insert(prop.into(), Value::from(v));
-    for (k, x) in extra {
-        m.insert((*k).into(), x.clone());
-    }
+    let sco = || {
+        let mut m = Map::new();
+        m.insert("type".into(), Value::from(ty));
+        m.insert("spec_version".into(), Value::from("2.1"));
+        m.insert(prop.into(), Value::from(v));
+        for (k, x) in extra {
+            m.insert((*k).into(), x.clone());
+        }
+        m
+    };
     Observed {
         sco_type: ty,
         comparisons: vec![format!("{ty}:{prop} = {}", quote(v))],
-        scos: make(ids, ty, m).into_iter().collect(),
+        scos: make(ids, ty, sco).into_iter().collect(),
     }
 }
 
@@ -414,7 +426,7 @@ pub fn observe(ty: &str, value: &str, ids: Option<&Ids<'_>>) -> Result<Option<Ob
             Observed {
                 sco_type: "x509-certificate",
                 comparisons: vec![format!("x509-certificate:hashes.'{algo}' = {}", quote(&h))],
-                scos: make(ids, "x509-certificate", m).into_iter().collect(),
+                scos: make(ids, "x509-certificate", || m).into_iter().collect(),
             }
         }
         "domain|ip" => {
@@ -422,7 +434,9 @@ pub fn observe(ty: &str, value: &str, ids: Option<&Ids<'_>>) -> Result<Option<Ob
             let d = observable::normalise(Kind::Domain, d)?;
             let ip = observable::normalise(Kind::Ipv4, ip)?;
             let ip_kind = Kind::Ipv4.for_value(&ip);
-            let ip_sco = make(ids, ip_kind.sco_type(), observable::sco_map(ip_kind, &ip));
+            let ip_sco = make(ids, ip_kind.sco_type(), || {
+                observable::sco_map(ip_kind, &ip)
+            });
             let mut dm = Map::new();
             dm.insert("type".into(), Value::from("domain-name"));
             dm.insert("spec_version".into(), Value::from("2.1"));
@@ -436,7 +450,7 @@ pub fn observe(ty: &str, value: &str, ids: Option<&Ids<'_>>) -> Result<Option<Ob
                     format!("domain-name:value = {}", quote(&d)),
                     format!("domain-name:resolves_to_refs[*].value = {}", quote(&ip)),
                 ],
-                scos: make(ids, "domain-name", dm)
+                scos: make(ids, "domain-name", || dm)
                     .into_iter()
                     .chain(ip_sco)
                     .collect(),
@@ -452,7 +466,7 @@ pub fn observe(ty: &str, value: &str, ids: Option<&Ids<'_>>) -> Result<Option<Ob
                 .parse()
                 .map_err(|_| format!("{port:?} is not a port number"))?;
             let kind = Kind::Ipv4.for_value(&ip);
-            let ip_sco = make(ids, kind.sco_type(), observable::sco_map(kind, &ip));
+            let ip_sco = make(ids, kind.sco_type(), || observable::sco_map(kind, &ip));
             let side = if ty == "ip-src|port" { "src" } else { "dst" };
             let mut m = Map::new();
             m.insert("type".into(), Value::from("network-traffic"));
@@ -468,7 +482,7 @@ pub fn observe(ty: &str, value: &str, ids: Option<&Ids<'_>>) -> Result<Option<Ob
                     format!("network-traffic:{side}_ref.value = {}", quote(&ip)),
                     format!("network-traffic:{side}_port = {port}"),
                 ],
-                scos: make(ids, "network-traffic", m)
+                scos: make(ids, "network-traffic", || m)
                     .into_iter()
                     .chain(ip_sco)
                     .collect(),
