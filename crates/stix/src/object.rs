@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::observable::{self, Observable};
 use crate::schema::{self, Family};
 use crate::timestamp::Timestamp;
-use crate::validate::validate;
+use crate::validate::validate_keeping_times;
 use crate::violation::{Invalid, Violation};
 
 /// A STIX 2.1 object that passed validation.
@@ -97,7 +97,7 @@ impl Object {
 
     /// Validates a JSON map and wraps it.
     pub fn from_map(map: Map<String, Value>) -> Result<Self, Invalid> {
-        let violations = validate(&map);
+        let (violations, created, modified) = validate_keeping_times(&map);
         if !violations.is_empty() {
             return Err(Invalid { violations });
         }
@@ -112,12 +112,6 @@ impl Object {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let ts = |p: &str| {
-            map.get(p)
-                .and_then(Value::as_str)
-                .and_then(|s| Timestamp::parse(s).ok())
-        };
-        let (created, modified) = (ts("created"), ts("modified"));
         let canonical = crate::canonical::to_string(&map);
         Ok(Self {
             family: schema::family(&ty),

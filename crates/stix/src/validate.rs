@@ -14,6 +14,9 @@ struct Checker<'a> {
     obj: &'a Map<String, Value>,
     id: Option<String>,
     out: Vec<Violation>,
+    /// `created` and `modified` as parsed (for [`validate_keeping_times`]).
+    created: Option<Timestamp>,
+    modified: Option<Timestamp>,
 }
 
 impl<'a> Checker<'a> {
@@ -130,22 +133,37 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
 /// Validates one object given as a JSON map. Returns every violation found; an empty
 /// list means the object is valid.
 pub fn validate(obj: &Map<String, Value>) -> Vec<Violation> {
-    let id = obj.get("id").and_then(Value::as_str).map(str::to_owned);
+    validate_keeping_times(obj).0
+}
+
+/// [`validate`], also giving `created` and `modified` as parsed (each `None` when absent
+/// or invalid), so that a valid object's timestamps are not parsed twice.
+pub(crate) fn validate_keeping_times(
+    obj: &Map<String, Value>,
+) -> (Vec<Violation>, Option<Timestamp>, Option<Timestamp>) {
     let mut c = Checker {
         obj,
-        id,
+        id: obj.get("id").and_then(Value::as_str).map(str::to_owned),
         out: Vec::new(),
+        created: None,
+        modified: None,
     };
+    check(&mut c);
+    (c.out, c.created, c.modified)
+}
+
+fn check(c: &mut Checker<'_>) {
+    let obj = c.obj;
 
     let Some(ty) = c.str_prop("type") else {
         if !obj.contains_key("type") {
             c.fail("$.type", "required", "property `type` is required");
         }
-        return c.out;
+        return;
     };
     if let Err(e) = check_type_name(ty) {
         c.fail("$.type", "type-name", e.to_string());
-        return c.out;
+        return;
     }
     if ty == "bundle" {
         c.fail(
@@ -153,7 +171,7 @@ pub fn validate(obj: &Map<String, Value>) -> Vec<Violation> {
             "nested-bundle",
             "a bundle may not appear as an object",
         );
-        return c.out;
+        return;
     }
     let family = schema::family(ty);
 
@@ -171,13 +189,12 @@ pub fn validate(obj: &Map<String, Value>) -> Vec<Violation> {
         },
     }
 
-    check_common(&mut c, ty, family);
+    check_common(c, ty, family);
     for prop in schema::required(ty) {
         c.require(prop, ty);
     }
-    check_type_specific(&mut c, ty);
-    check_properties(&mut c, ty, family);
-    c.out
+    check_type_specific(c, ty);
+    check_properties(c, ty, family);
 }
 
 fn check_common(c: &mut Checker<'_>, ty: &str, family: Family) {
@@ -213,6 +230,7 @@ fn check_common(c: &mut Checker<'_>, ty: &str, family: Family) {
     }
     let created = c.timestamp("created", true);
     let modified = c.timestamp("modified", true);
+    (c.created, c.modified) = (created, modified);
     if let (Some(cr), Some(m)) = (created, modified)
         && m.instant() < cr.instant()
     {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use concord_stix::Object;
+use concord_stix::{Object, Timestamp};
 use serde_json::Value;
 
 fn files(dir: &str) -> Vec<PathBuf> {
@@ -70,6 +70,10 @@ fn columns_agree_with_the_accessors_also_once_the_map_is_taken() {
             assert_eq!(c.confidence, obj.confidence(), "{p}");
             assert_eq!(c.lang, obj.lang(), "{p}");
             assert_eq!(c.marking_refs, obj.marking_refs(), "{p}");
+            // The timestamps validation parsed are the ones the object keeps.
+            let parsed = |prop| obj.str(prop).and_then(|s| Timestamp::parse(s).ok());
+            assert_eq!(obj.created(), parsed("created"), "{p}");
+            assert_eq!(obj.modified(), parsed("modified"), "{p}");
             // Once the map is taken out, the object still answers what a store writes.
             let mut taken = obj.clone();
             let map = taken.take_map();
