@@ -10,6 +10,7 @@ pub mod export;
 pub mod feed;
 pub mod import;
 mod objects;
+pub mod pattern;
 mod related;
 pub mod tags;
 pub mod types;

@@ -4,7 +4,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::import::{Converter, build_pattern, flag, is_uuid, property_extension, text};
+use super::import::{Converter, flag, is_uuid, property_extension, text};
+use super::pattern::{build_pattern, may_not_parse};
 use super::tags::{self, Tags};
 use super::types;
 use crate::source::{stable_id, unix_time};
@@ -118,7 +119,9 @@ impl Converter<'_> {
         let distribution = o.get("distribution");
         let id = if any_ids {
             let pattern = build_pattern(&indicator_parts);
-            if let Err(e) = concord_pattern::parse(&pattern) {
+            if may_not_parse(&indicator_parts)
+                && let Err(e) = concord_pattern::parse(&pattern)
+            {
                 return self.error(path, format!("cannot be a STIX pattern: {e}"));
             }
             let mut m = self.sdo(
