@@ -504,18 +504,20 @@ mod tests {
             a.extend_from_slice(r)
         })
         .unwrap();
-        // Every stored object is handed to `free`, once.
-        let mut freed = Vec::new();
+        // Every stored object is handed to `free`, once, and before it the map of every
+        // valid one (the rejected are not stored: their maps go with their errors).
+        let (mut freed, mut maps) = (Vec::new(), Vec::new());
         let sb = import_values_bulk(
             &bulk,
             values.clone(),
             7,
             20,
             &mut |r| b.extend_from_slice(r),
-            &mut |f| {
-                if let Freed::Objects(objects) = f {
+            &mut |f| match f {
+                Freed::Objects(objects) => {
                     freed.extend(objects.into_iter().map(|o| o.id().to_owned()));
                 }
+                Freed::Maps(m) => maps.extend(m.into_iter().map(|m| m["id"].to_string())),
             },
         )
         .unwrap();
@@ -528,6 +530,8 @@ mod tests {
             })
             .collect();
         assert_eq!(freed, accepted);
+        let quoted: Vec<String> = accepted.iter().map(|id| format!("{id:?}")).collect();
+        assert_eq!(maps, quoted);
         assert_eq!(
             (
                 sa.new,
