@@ -240,34 +240,30 @@ pub const SLURP: u64 = 32 << 20;
 
 /// Reads until the end or until `out` holds `limit` bytes; returns how many it holds. The
 /// buffer doubles as it fills up to 1 MiB, then takes the limit at once, never more
-/// (`read_to_end` would double a 32 MiB buffer to 64 MiB for one more byte, and reserving
-/// the limit up front costs a large allocation for every small document). On an error,
-/// what was read stays in `out`.
+/// (`read_to_end` alone would double a 32 MiB buffer to 64 MiB for one more byte, and
+/// reserving the limit up front costs a large allocation for every small document). On
+/// an error, what was read stays in `out`.
 fn read_up_to(
     reader: &mut impl std::io::Read,
     limit: usize,
     out: &mut Vec<u8>,
 ) -> std::io::Result<usize> {
-    let mut chunk = vec![0u8; (64 << 10).min(limit.max(1))];
+    use std::io::Read;
     while out.len() < limit {
-        let want = chunk.len().min(limit - out.len());
-        let n = match reader.read(&mut chunk[..want]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+        // Past 1 MiB the limit is reserved at once: doubling on to it would copy 31 MiB
+        // and briefly hold 48.
+        let room = if out.len() > 1 << 20 {
+            limit
+        } else {
+            (out.capacity() * 2).max(64 << 10)
         };
-        if out.len() + n > out.capacity() {
-            // Past 1 MiB the limit is reserved at once: doubling on to it would copy
-            // 31 MiB and briefly hold 48.
-            let grown = if out.len() + n > 1 << 20 {
-                limit
-            } else {
-                (out.capacity() * 2).max(out.len() + n)
-            };
-            out.reserve_exact(grown.min(limit) - out.len());
+        let want = room.min(limit) - out.len();
+        out.reserve_exact(want);
+        // Reads into the room reserved, and no further (`take`).
+        let n = reader.take(want as u64).read_to_end(out)?;
+        if n < want {
+            break;
         }
-        out.extend_from_slice(&chunk[..n]);
     }
     Ok(out.len())
 }

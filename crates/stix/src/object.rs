@@ -194,7 +194,9 @@ impl Object {
     /// writer). The object keeps what a store writes: [`Object::id`],
     /// [`Object::type_name`], the timestamps and version, [`Object::columns`] and the
     /// canonical text. Nothing else may be read from it afterwards: property accessors
-    /// would see an object without properties.
+    /// would see an object without properties. The columns are copied (on the calling
+    /// thread, which frees them with the object) rather than moved out of the map, whose
+    /// every block goes back to the thread that built it.
     pub fn take_map(&mut self) -> Map<String, Value> {
         let c = self.columns();
         let kept = KeptColumns {

@@ -15,7 +15,13 @@ type PathGroups = Vec<(String, Vec<String>)>;
 pub fn may_not_parse(parts: &[Observed]) -> bool {
     parts
         .iter()
-        .any(|p| p.comparisons.iter().any(|c| c.contains("hashes")))
+        .flat_map(|p| &p.comparisons)
+        .any(|c| path_of(c).contains("hashes"))
+}
+
+/// The object path of a comparison (`file:hashes.'MD5'` of `file:hashes.'MD5' = '..'`).
+fn path_of(comparison: &str) -> &str {
+    comparison.split(' ').next().unwrap_or("")
 }
 
 /// An indicator pattern from the comparisons of one or more records: comparisons on the
@@ -38,7 +44,7 @@ pub fn build_pattern(parts: &[Observed]) -> String {
             }
         };
         for c in &o.comparisons {
-            let path = c.split(' ').next().unwrap_or("").to_owned();
+            let path = path_of(c).to_owned();
             let paths = &mut by_type[slot].1;
             match paths.iter_mut().find(|(p, _)| *p == path) {
                 Some((_, cs)) => {
