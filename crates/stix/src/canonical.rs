@@ -110,7 +110,7 @@ fn write_str(out: &mut String, s: &str) {
         // Eight bytes at a time while none of them needs an escape.
         if let Some(word) = bytes.get(i..i + 8) {
             let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-            if !needs_escape(word) {
+            if !word_needs_escape(word) {
                 i += 8;
                 continue;
             }
@@ -142,10 +142,23 @@ fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Whether a JSON string of `s` needs an escape (a control character, `"` or `\\`):
+/// eight bytes at a time.
+pub fn needs_escape(s: &str) -> bool {
+    let mut words = s.as_bytes().chunks_exact(8);
+    words
+        .by_ref()
+        .any(|w| word_needs_escape(u64::from_le_bytes(w.try_into().unwrap_or_default())))
+        || words
+            .remainder()
+            .iter()
+            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// Whether one of the eight bytes of `word` is a control character, `"` or `\\` (the
 /// classic "has a byte less than n" and "has a zero byte" word tricks; exact, no false
 /// answers either way, for bytes below 0x80; bytes from 0x80 never count).
-fn needs_escape(word: u64) -> bool {
+fn word_needs_escape(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
@@ -213,6 +226,21 @@ mod tests {
                 assert_eq!(to_string(m), reference(&v), "byte {b:#x} at {at}");
             }
         }
+    }
+
+    #[test]
+    fn needs_escape_finds_every_byte_that_needs_one_at_every_position() {
+        for b in 0..0x80u8 {
+            for len in 1..20 {
+                for at in 0..len {
+                    let mut s = "x".repeat(len);
+                    s.replace_range(at..=at, &char::from(b).to_string());
+                    let expected = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(needs_escape(&s), expected, "byte {b:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(!needs_escape("caf\u{e9} \u{1F600} \u{7f} \u{2028}"));
     }
 
     proptest::proptest! {

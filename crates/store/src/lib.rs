@@ -103,7 +103,8 @@ pub struct StoredObject {
 pub struct ListedRow<'a> {
     /// Node-local sequence number of this version.
     pub seq: i64,
-    /// When this node stored it (RFC 3339, millisecond precision, UTC).
+    /// When this node stored it (RFC 3339, millisecond precision, UTC); empty when the
+    /// JSON was asked for (the page's first and last are in [`Listed`]).
     pub date_added: &'a str,
     /// The object's id (empty when the JSON was asked for: it is in the JSON).
     pub id: &'a str,
@@ -113,6 +114,21 @@ pub struct ListedRow<'a> {
     /// The object's JSON (RFC 8785 canonical text, as the store wrote it: bytes, not
     /// checked again for UTF-8 on the way out), or empty when not asked for.
     pub json: &'a [u8],
+}
+
+/// What [`Store::list_borrowed`] handed over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listed {
+    /// Rows handed over (at most the query's page size).
+    pub rows: usize,
+    /// Whether more current versions match after the last row handed over.
+    pub more: bool,
+    /// `seq` of the last row handed over (0 when none was).
+    pub last_seq: i64,
+    /// `date_added` of the first and of the last row handed over (empty when none was).
+    pub first_added: String,
+    /// See `first_added`.
+    pub last_added: String,
 }
 
 impl StoredObject {
@@ -263,14 +279,15 @@ pub trait Store: Send + Sync + users::Users + federation::FederationStore {
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
     /// The page `list` would answer, handed to `each` row by row without copying the
     /// rows out of the store (for answers that are written straight into a response),
-    /// with each row's JSON when `with_json` (else its id and version); returns how many
-    /// rows were handed over.
+    /// with each row's JSON when `with_json` (else its id, version and date added);
+    /// returns how many rows were handed over, whether more follow, and the first and
+    /// last date added.
     fn list_borrowed(
         &self,
         query: &ListQuery,
         with_json: bool,
         each: &mut dyn FnMut(&ListedRow<'_>),
-    ) -> Result<usize, StoreError>;
+    ) -> Result<Listed, StoreError>;
     /// A page of every version (current or not) by `seq`, lowest first, filtered by the
     /// query's types, `added_after` and cursor (TAXII `match[version]=all`).
     fn list_versions(&self, query: &ListQuery) -> Result<Page, StoreError>;

@@ -566,7 +566,7 @@ impl Store for SqliteStore {
         q: &ListQuery,
         with_json: bool,
         each: &mut dyn FnMut(&crate::ListedRow<'_>),
-    ) -> Result<usize, StoreError> {
+    ) -> Result<crate::Listed, StoreError> {
         if q.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
             self.catch_up()?;
         }

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use super::indexer;
 use super::schema::id_key;
 
-use crate::{ListQuery, ListedRow, Order, Page, Stats, StoreError, StoredObject};
+use crate::{ListQuery, Listed, ListedRow, Order, Page, Stats, StoreError, StoredObject};
 
 /// Page size used when a query asks for 0.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -100,10 +100,9 @@ pub(super) fn push_filters(sql: &mut String, args: &mut Vec<Value>, q: &ListQuer
     }
 }
 
-/// The `SELECT` of `columns` for a page of current versions as `q` asks, and its
-/// arguments.
-fn list_sql(columns: &str, q: &ListQuery) -> (String, Vec<Value>) {
-    let limit = page_limit(q);
+/// The `SELECT` of `columns` for a page of `limit` current versions as `q` asks (the
+/// page size, or one more), and its arguments.
+fn list_sql(columns: &str, q: &ListQuery, limit: usize) -> (String, Vec<Value>) {
     let mut sql = format!("SELECT {columns} FROM versions WHERE is_current = 1");
     let mut args: Vec<Value> = Vec::new();
     push_filters(&mut sql, &mut args, q);
@@ -140,7 +139,7 @@ fn list_sql(columns: &str, q: &ListQuery) -> (String, Vec<Value>) {
 
 pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
     let limit = page_limit(q);
-    let (sql, args) = list_sql(COLUMNS, q);
+    let (sql, args) = list_sql(COLUMNS, q, limit);
     let mut st = c.prepare_cached(&sql)?;
     let objects: Vec<StoredObject> = st
         .query_map(params_from_iter(args), stored)?
@@ -152,53 +151,89 @@ pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
 }
 
 /// [`list`]'s rows handed to `each` as borrowed from the cursor: with the JSON (and then
-/// without id and version, which are in it) or with id and version (and no JSON).
+/// without id, version and date added, which the caller writes from the JSON or not at
+/// all) or with id, version and date added (and no JSON).
 pub(super) fn list_borrowed(
     c: &Connection,
     q: &ListQuery,
     with_json: bool,
     each: &mut dyn FnMut(&ListedRow<'_>),
-) -> Result<usize, StoreError> {
-    // Each column read costs a record decode and a copy in SQLite: only what is used.
+) -> Result<Listed, StoreError> {
+    // Each column read costs a record decode, a copy in SQLite and a call per value: only
+    // what is used. With the JSON, the date added is read from the first row and from
+    // the last one of a full page only (the answer's headers need those two).
     let columns = if with_json {
-        "seq, date_added, json"
+        "seq, json, date_added"
     } else {
         "seq, date_added, id, version"
     };
-    let (sql, args) = list_sql(columns, q);
+    let page = page_limit(q);
+    // One more row than the page: whether it exists says if more follow.
+    let (sql, args) = list_sql(columns, q, page + 1);
     let mut st = c.prepare_cached(&sql)?;
     let mut rows = st.query(params_from_iter(args))?;
-    let mut n = 0;
+    let mut listed = Listed::default();
     while let Some(r) = rows.next()? {
+        if listed.rows == page {
+            listed.more = true;
+            break;
+        }
         let text = |i: usize| -> rusqlite::Result<&str> {
             r.get_ref(i)?
                 .as_str()
                 .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
         };
+        let seq = r.get(0)?;
         let row = if with_json {
+            if listed.rows == 0 {
+                listed.first_added = text(2)?.to_owned();
+            }
+            if listed.rows + 1 == page {
+                listed.last_added = text(2)?.to_owned();
+            }
             ListedRow {
-                seq: r.get(0)?,
-                date_added: text(1)?,
+                seq,
+                date_added: "",
                 id: "",
                 version: "",
-                json: r.get_ref(2)?.as_bytes().map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(2, Type::Text, Box::new(e))
+                json: r.get_ref(1)?.as_bytes().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(1, Type::Text, Box::new(e))
                 })?,
             }
         } else {
-            ListedRow {
-                seq: r.get(0)?,
+            let row = ListedRow {
+                seq,
                 date_added: text(1)?,
                 id: text(2)?,
                 version: text(3)?,
                 json: b"",
+            };
+            if listed.rows == 0 {
+                listed.first_added = row.date_added.to_owned();
             }
+            listed.last_added.clear();
+            listed.last_added.push_str(row.date_added);
+            row
         };
         each(&row);
-        n += 1;
+        listed.last_seq = seq;
+        listed.rows += 1;
     }
-    Ok(n)
+    drop(rows);
+    if with_json && listed.rows > 0 && listed.rows < page {
+        // A short (last) page: its last row's date, read again by its seq. Versions are
+        // never rewritten; one deleted in between leaves the date out.
+        listed.last_added = c
+            .prepare_cached(DATE_ADDED_SQL)?
+            .query_row([listed.last_seq], |r| r.get(0))
+            .optional()?
+            .unwrap_or_default();
+    }
+    Ok(listed)
 }
+
+/// The date added of one version.
+const DATE_ADDED_SQL: &str = "SELECT date_added FROM versions WHERE seq = ?1";
 
 pub(super) fn stats(c: &Connection) -> Result<Stats, StoreError> {
     let versions: i64 = c.query_row("SELECT count(*) FROM versions", [], |r| r.get(0))?;
@@ -275,13 +310,14 @@ mod tests {
                     assert_eq!(v.len(), 2);
                     assert!(v[0].json.contains(first) && v[1].json.contains(second));
                     let mut seqs = Vec::new();
-                    list_borrowed(c, &listing, true, &mut |r| seqs.push(r.seq))?;
+                    let listed = list_borrowed(c, &listing, true, &mut |r| seqs.push(r.seq))?;
                     assert_eq!(seqs.len(), 50, "{seqs:?}");
+                    assert_eq!((listed.rows, listed.more), (50, true));
                 }
                 for sql in [
                     GET_SQL,
                     VERSIONS_SQL,
-                    &list_sql("seq, date_added, json", &listing).0,
+                    &list_sql("seq, json, date_added", &listing, 51).0,
                 ] {
                     assert_eq!(reprepared(c, sql), 0, "compiled again at each use: {sql}");
                 }

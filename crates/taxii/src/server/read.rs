@@ -106,8 +106,7 @@ fn direct_page(
     let limit = p.limit;
     let mut body: Vec<u8> = Vec::with_capacity(if manifest { 180 } else { 640 } * limit + 160);
     body.extend_from_slice(b"{\"objects\":[");
-    let (mut n, mut more, mut last_seq) = (0usize, false, 0i64);
-    let (mut first, mut last) = (String::new(), String::new());
+    let mut listed = concord_store::Listed::default();
     if let Some(types) = listing_types(coll, p) {
         let q = ListQuery {
             types,
@@ -115,19 +114,14 @@ fn direct_page(
             added_after: p.added_after.clone(),
             cursor: p.cursor,
             order: Order::BySeq,
-            // One more than asked: whether it exists says if more follow.
-            limit: limit + 1,
+            limit,
         };
-        state.store.list_borrowed(&q, !manifest, &mut |r| {
-            if n == limit {
-                more = true;
-                return;
-            }
+        let mut n = 0usize;
+        listed = state.store.list_borrowed(&q, !manifest, &mut |r| {
             if n > 0 {
                 body.push(b',');
-            } else {
-                first.push_str(r.date_added);
             }
+            n += 1;
             if manifest {
                 let version = if r.version.is_empty() {
                     r.date_added
@@ -140,27 +134,21 @@ fn direct_page(
                 push_json_str(&mut body, r.date_added);
                 body.extend_from_slice(b",\"version\":");
                 push_json_str(&mut body, version);
-                body.extend_from_slice(b",\"media_type\":");
-                push_json_str(&mut body, STIX_MEDIA_TYPE);
-                body.push(b'}');
+                body.extend_from_slice(MANIFEST_MEDIA_TYPE);
             } else {
                 body.extend_from_slice(r.json);
             }
-            last.clear();
-            last.push_str(r.date_added);
-            last_seq = r.seq;
-            n += 1;
         })?;
     }
-    if n == 0 {
+    if listed.rows == 0 {
         // No envelope members: `objects` is left out, as in every other answer.
         body.clear();
         body.extend_from_slice(b"{");
     } else {
         body.extend_from_slice(b"],");
     }
-    if more {
-        let token = p.next_token(&state.config.next_key, scope, last_seq);
+    if listed.more {
+        let token = p.next_token(&state.config.next_key, scope, listed.last_seq);
         body.extend_from_slice(b"\"more\":true,\"next\":");
         push_json_str(&mut body, &token);
     } else {
@@ -168,10 +156,15 @@ fn direct_page(
     }
     body.push(b'}');
     let mut res = taxii_body(StatusCode::OK, body);
-    if n > 0 {
+    if listed.rows > 0 {
         let h = res.headers_mut();
-        for (name, value) in [(DATE_ADDED_FIRST, &first), (DATE_ADDED_LAST, &last)] {
-            if let Ok(v) = HeaderValue::from_str(value) {
+        for (name, value) in [
+            (DATE_ADDED_FIRST, &listed.first_added),
+            (DATE_ADDED_LAST, &listed.last_added),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(value)
+                && !value.is_empty()
+            {
                 h.insert(name, v);
             }
         }
@@ -179,10 +172,13 @@ fn direct_page(
     Ok(res)
 }
 
+/// The end of a manifest entry: its media type (always STIX 2.1's) and the closing brace.
+const MANIFEST_MEDIA_TYPE: &[u8] = b",\"media_type\":\"application/stix+json;version=2.1\"}";
+
 /// Appends `s` as a JSON string.
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
     // Ids, versions and dates have nothing to escape: copied as they are.
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !concord_stix::canonical::needs_escape(s) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -345,7 +341,7 @@ pub(super) async fn versions(
 
 #[cfg(test)]
 mod tests {
-    use super::push_json_str;
+    use super::{MANIFEST_MEDIA_TYPE, STIX_MEDIA_TYPE, push_json_str};
 
     /// The copied fast path writes what serde_json writes, and anything needing an
     /// escape goes through serde_json.
@@ -369,5 +365,16 @@ mod tests {
                 "{s:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_manifest_entry_ends_with_the_stix_media_type() {
+        assert_eq!(
+            std::str::from_utf8(MANIFEST_MEDIA_TYPE).unwrap(),
+            format!(
+                ",\"media_type\":{}}}",
+                serde_json::to_string(STIX_MEDIA_TYPE).unwrap()
+            )
+        );
     }
 }

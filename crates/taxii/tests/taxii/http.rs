@@ -173,6 +173,74 @@ async fn pages_follow_next_without_skipping_or_repeating_while_writing() {
     assert_eq!(unique.len(), 30);
 }
 
+/// The date-added headers of every page, full, last and short, name the first and the
+/// last entry of the page (objects stored at five different times).
+#[tokio::test]
+async fn date_added_headers_name_each_pages_first_and_last_entry() {
+    let node = Node::new(TaxiiConfig::default());
+    for batch in 0..5 {
+        let objs: Vec<Value> = (batch * 5..batch * 5 + 5).map(indicator).collect();
+        concord_store::import::import_values(&*node.store, objs, 5000, &mut |_| {}).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(3));
+    }
+    let header = |a: &Answer, name: &str| {
+        a.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    let manifest_path = objects_path().replace("/objects/", "/manifest/");
+    for limit in [7, 5, 1, 25, 30] {
+        // Each endpoint's pages (its `next` tokens are its own): (ids, dates, headers).
+        let mut walks = Vec::new();
+        for path in [objects_path(), manifest_path.clone()] {
+            let mut pages = Vec::new();
+            let mut next: Option<String> = None;
+            loop {
+                let tail = next
+                    .as_ref()
+                    .map(|n| format!("&next={n}"))
+                    .unwrap_or_default();
+                let a = node
+                    .get(&format!("{path}?limit={limit}{tail}"), READER)
+                    .await;
+                assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+                let entries = a.body["objects"].as_array().unwrap();
+                let ids: Vec<String> = entries
+                    .iter()
+                    .map(|e| e["id"].as_str().unwrap().to_owned())
+                    .collect();
+                let dates: Vec<String> = entries
+                    .iter()
+                    .filter_map(|e| e["date_added"].as_str().map(str::to_owned))
+                    .collect();
+                let headers = (
+                    header(&a, "x-taxii-date-added-first"),
+                    header(&a, "x-taxii-date-added-last"),
+                );
+                pages.push((ids, dates, headers));
+                if a.body["more"] != true {
+                    break;
+                }
+                next = a.body["next"].as_str().map(str::to_owned);
+            }
+            assert_eq!(pages.len(), 25usize.div_ceil(limit), "limit {limit}");
+            walks.push(pages);
+        }
+        for (objects, manifest) in walks[0].iter().zip(&walks[1]) {
+            assert_eq!(objects.0, manifest.0, "limit {limit}");
+            let dates = &manifest.1;
+            let expected = (dates[0].clone(), dates.last().unwrap().clone());
+            assert_eq!(objects.2, expected, "objects, limit {limit}");
+            assert_eq!(manifest.2, expected, "manifest, limit {limit}");
+        }
+        // The five batches' dates are all there: first and last differ on most pages.
+        let distinct: std::collections::BTreeSet<&String> =
+            walks[1].iter().flat_map(|p| &p.1).collect();
+        assert_eq!(distinct.len(), 5);
+    }
+}
+
 #[tokio::test]
 async fn tampered_or_foreign_next_is_400() {
     let mut config = TaxiiConfig::default();
