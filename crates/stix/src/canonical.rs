@@ -1,12 +1,12 @@
 //! RFC 8785 (JSON Canonicalization Scheme) text of an object, fast for the common case.
 //!
-//! For JSON whose object keys are ASCII and already in ascending order at every depth and
-//! whose numbers are integers of at most 2^53 in magnitude, RFC 8785's output is exactly
-//! what `serde_json` writes compactly: UTF-16 and byte order agree on ASCII keys, both
-//! escape only `"`, `\` and control characters (the same short forms, `\u00xx` in lower
-//! case otherwise), and such integers print the same as ECMAScript numbers. Anything else
-//! (a float, a larger integer, a non-ASCII key, keys out of order) goes through
-//! `serde_json_canonicalizer`. The `canonical_matches_the_reference` test compares both.
+//! Objects whose keys are ASCII and whose numbers are integers of at most 2^53 in
+//! magnitude (nearly all STIX) are written in one pass by [`to_string`]'s own writer:
+//! keys come sorted from serde_json's map (byte order is UTF-16 order for ASCII), strings
+//! escape only `"`, `\` and control characters (the short forms, else `\u00xx` in lower
+//! case), and such integers print as ECMAScript prints them. Anything else (a float, a
+//! larger integer, a non-ASCII key) goes through `serde_json_canonicalizer`; the tests
+//! and the `stix_document` fuzz target compare both.
 
 use serde_json::{Map, Value};
 
@@ -105,25 +105,11 @@ fn write_str(out: &mut String, s: &str) {
     out.reserve(bytes.len() + 2);
     out.push('"');
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Eight bytes at a time while none of them needs an escape.
-        if let Some(word) = bytes.get(i..i + 8) {
-            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-            if !word_needs_escape(word) {
-                i += 8;
-                continue;
-            }
-        }
-        let b = bytes[i];
-        i += 1;
-        if b >= 0x20 && b != b'"' && b != b'\\' {
-            continue;
-        }
+    while let Some(at) = next_escape(bytes, start) {
         // An escaped byte is ASCII: both ends are character boundaries.
-        out.push_str(&s[start..i - 1]);
-        start = i;
-        match b {
+        out.push_str(&s[start..at]);
+        start = at + 1;
+        match bytes[at] {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
             0x08 => out.push_str("\\b"),
@@ -131,7 +117,7 @@ fn write_str(out: &mut String, s: &str) {
             b'\n' => out.push_str("\\n"),
             0x0c => out.push_str("\\f"),
             b'\r' => out.push_str("\\r"),
-            _ => {
+            b => {
                 out.push_str("\\u00");
                 out.push(char::from(HEX[usize::from(b >> 4)]));
                 out.push(char::from(HEX[usize::from(b & 0xf)]));
@@ -142,31 +128,39 @@ fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Whether a JSON string of `s` needs an escape (a control character, `"` or `\\`):
-/// eight bytes at a time.
+/// Whether a JSON string of `s` needs an escape (a control character, `"` or `\\`).
 pub fn needs_escape(s: &str) -> bool {
-    let mut words = s.as_bytes().chunks_exact(8);
-    words
-        .by_ref()
-        .any(|w| word_needs_escape(u64::from_le_bytes(w.try_into().unwrap_or_default())))
-        || words
-            .remainder()
-            .iter()
-            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    next_escape(s.as_bytes(), 0).is_some()
 }
 
-/// Whether one of the eight bytes of `word` is a control character, `"` or `\\` (the
-/// classic "has a byte less than n" and "has a zero byte" word tricks; exact, no false
-/// answers either way, for bytes below 0x80; bytes from 0x80 never count).
-fn word_needs_escape(word: u64) -> bool {
+/// The position of the first byte from `from` on that a JSON string must escape (a
+/// control character, `"` or `\\`), eight bytes at a time: the classic "has a byte less
+/// than n" and "has a zero byte" word tricks, whose lowest flagged byte is exact (bytes
+/// from 0x80 never count). `None` if there is none (or `from` is past the end). Also the
+/// string search of the matcher's EVE scanner.
+#[inline]
+pub fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    (below_space
-        | has_zero(word ^ (ONES * u64::from(b'"')))
-        | has_zero(word ^ (ONES * u64::from(b'\\'))))
-        != 0
+    let rest = bytes.get(from..)?;
+    let mut words = rest.chunks_exact(8);
+    let mut at = from;
+    for w in words.by_ref() {
+        let word = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        let hits = (word.wrapping_sub(ONES * 0x20) & !word & HIGH)
+            | has_zero(word ^ (ONES * u64::from(b'"')))
+            | has_zero(word ^ (ONES * u64::from(b'\\')));
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|i| at + i)
 }
 
 #[cfg(test)]

@@ -8,6 +8,13 @@
 
 use std::borrow::Cow;
 
+// `stop(b, from)`: the position of the first byte at or after `from` that ends a run of
+// plain string bytes (a quote, a backslash or a control byte, not allowed raw in a JSON
+// string), `None` if there is none. The canonical JSON writer's search: one pass, eight
+// bytes per step (most strings in a log line are short: a `memchr2` call and a second
+// pass for control bytes cost more).
+use concord_stix::canonical::next_escape as stop;
+
 /// Deeper than this, give up (`serde_json` stops at 128).
 const MAX_DEPTH: u32 = 100;
 /// Longer numbers are left to `serde_json` (it may find them out of range).
@@ -283,38 +290,6 @@ impl<'a> Scanner<'a> {
         self.i = i;
         Some(())
     }
-}
-
-/// The position of the first byte at or after `from` that ends a run of plain string
-/// bytes: a quote, a backslash or a control byte (below 0x20, not allowed raw in a JSON
-/// string); `None` if there is none. One pass, eight bytes per step (most strings in a
-/// log line are short: a `memchr2` call and a second pass for control bytes cost more).
-#[inline]
-fn stop(b: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let rest = b.get(from..)?;
-    let mut words = rest.chunks_exact(8);
-    let mut at = from;
-    for w in words.by_ref() {
-        let mut le = [0u8; 8];
-        le.copy_from_slice(w);
-        let x = u64::from_le_bytes(le);
-        // The high bit of a byte is set where it is zero (exact up to the lowest hit).
-        let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-        let hits = zero(x ^ (ONES * u64::from(b'"')))
-            | zero(x ^ (ONES * u64::from(b'\\')))
-            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
-        if hits != 0 {
-            return Some(at + (hits.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    words
-        .remainder()
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .map(|i| at + i)
 }
 
 #[cfg(test)]

@@ -162,8 +162,8 @@ fn direct_page(
             (DATE_ADDED_FIRST, &listed.first_added),
             (DATE_ADDED_LAST, &listed.last_added),
         ] {
-            if let Ok(v) = HeaderValue::from_str(value)
-                && !value.is_empty()
+            if !value.is_empty()
+                && let Ok(v) = HeaderValue::from_str(value)
             {
                 h.insert(name, v);
             }
