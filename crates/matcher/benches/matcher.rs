@@ -337,11 +337,11 @@ fn eve_runs(matcher: &Matcher, eve: &str, mix: &str) {
 }
 
 /// (b1) one-per-line text read and matched, 10 times.
-fn lines_read_and_match(matcher: &Matcher, text: &str) {
+fn lines_read_and_match(matcher: &Matcher, text: &str, rounds: u64) {
     let start = Instant::now();
     let cpu = process_cpu_secs();
     let mut total = 0;
-    for _ in 0..10 {
+    for _ in 0..rounds {
         let r = matcher.match_reader(text.as_bytes(), &Format::Lines);
         total += r.observations;
     }
@@ -350,8 +350,8 @@ fn lines_read_and_match(matcher: &Matcher, text: &str) {
     println!(
         "(b) one-per-line text read+match: {total} lines in {secs:.2} s = {:.2} M lines/s, {:.0} MB/s ({:.0} MB per CPU second)",
         total as f64 / secs / 1e6,
-        text.len() as f64 * 10.0 / secs / 1e6,
-        text.len() as f64 * 10.0 / cpu / 1e6
+        text.len() as f64 * rounds as f64 / secs / 1e6,
+        text.len() as f64 * rounds as f64 / cpu / 1e6
     );
 }
 
@@ -359,15 +359,23 @@ fn lines_read_and_match(matcher: &Matcher, text: &str) {
 /// fourth value is an indicator's (hit), the rest are new.
 fn lines_and_lookups(matcher: &Matcher, n: u64) {
     // fourth value is an indicator's (hit), the rest are new.
+    // MATCHER_BENCH_DISTINCT=N: N distinct lines instead of 1,000,000 (read 10,000,000 / N
+    // times), to tell the cost of the index's cache misses from that of the input's.
+    let distinct: u64 = std::env::var("MATCHER_BENCH_DISTINCT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&d| d > 0)
+        .unwrap_or(1_000_000);
+    let rounds = 10_000_000u64.div_ceil(distinct);
     let mut text = String::new();
-    for i in 0..1_000_000u64 {
+    for i in 0..distinct {
         let j = if i % 4 == 0 { i * 3 % n } else { n + i };
         text.push_str(&value(j).1.replace(".0/24", ".7"));
         text.push('\n');
     }
     // MATCHER_BENCH_ONLY_LINES=1: the one-per-line read+match alone, to profile it.
     if std::env::var_os("MATCHER_BENCH_ONLY_LINES").is_some() {
-        lines_read_and_match(matcher, &text);
+        lines_read_and_match(matcher, &text, rounds);
         std::process::exit(0);
     }
     let observations: Vec<_> = readers::read(text.as_bytes(), &Format::Lines)
@@ -377,7 +385,7 @@ fn lines_and_lookups(matcher: &Matcher, n: u64) {
     let cpu = cpu_secs();
     let mut hits = 0usize;
     let mut out = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..rounds {
         for o in &observations {
             matcher.match_indexes(o, &mut out);
             hits += out.len();
@@ -385,10 +393,10 @@ fn lines_and_lookups(matcher: &Matcher, n: u64) {
     }
     let secs = start.elapsed().as_secs_f64();
     let cpu = cpu_secs() - cpu;
-    let lookups = observations.len() as f64 * 10.0;
+    let lookups = (observations.len() as u64 * rounds) as f64;
     println!(
         "(b) lookups: {} observables in {secs:.2} s = {:.2} M lookups/s on one core ({cpu:.2} s CPU: {:.2} M lookups per CPU second), {hits} hits",
-        observations.len() * 10,
+        lookups,
         lookups / secs / 1e6,
         lookups / cpu / 1e6
     );
@@ -396,7 +404,7 @@ fn lines_and_lookups(matcher: &Matcher, n: u64) {
     let cpu = cpu_secs();
     let mut hits = 0usize;
     let mut out = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..rounds {
         for chunk in observations.chunks(1024) {
             matcher.match_batch(chunk, &mut out);
             hits += out.len();
@@ -406,7 +414,7 @@ fn lines_and_lookups(matcher: &Matcher, n: u64) {
     let cpu = cpu_secs() - cpu;
     println!(
         "(b) lookups batched (match_batch, 1024 per call): {} observables in {secs:.2} s = {:.2} M lookups/s on one core ({cpu:.2} s CPU: {:.2} M lookups per CPU second), {hits} hits",
-        observations.len() * 10,
+        lookups,
         lookups / secs / 1e6,
         lookups / cpu / 1e6
     );
@@ -425,5 +433,5 @@ fn lines_and_lookups(matcher: &Matcher, n: u64) {
         observations.len(),
         observations.len() as f64 / secs / 1e6
     );
-    lines_read_and_match(matcher, &text);
+    lines_read_and_match(matcher, &text, rounds);
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use concord_pattern::{Timestamp, eval};
+use prefetch_index::prefetch_index;
 
 use crate::index::keys;
 use crate::index::{Hashed, Index};
@@ -95,31 +96,34 @@ impl Matcher {
         let mut keys: Vec<(usize, Hashed<'_>)> = Vec::new();
         let mut ends = [0usize; WINDOW];
         let mut hits = Vec::new();
-        let mut windows = obs.chunks(WINDOW).enumerate().peekable();
-        while let Some((w, window)) = windows.next() {
-            // The values the next window decodes, read now: their cache misses overlap
-            // with this window's work instead of stalling each decode in turn.
-            if let Some((_, next)) = windows.peek() {
-                let first = next
-                    .iter()
-                    .flat_map(|o| o.observables.iter())
-                    .fold(0u8, |x, ob| {
-                        x ^ ob.value.as_bytes().first().copied().unwrap_or(0)
-                    });
-                std::hint::black_box(first);
+        for (w, window) in obs.chunks(WINDOW).enumerate() {
+            // What the next windows decode, fetched ahead without waiting for it: the
+            // observations three windows ahead, their observable lists two windows
+            // ahead, the values one window ahead (each stage reads pointers the stage
+            // before fetched), so no decode stalls on any of them.
+            let ahead = |k: usize| obs.get((w + k) * WINDOW..).unwrap_or_default();
+            for o in ahead(3).iter().take(WINDOW) {
+                prefetch_index(std::slice::from_ref(&o.observables), 0);
             }
+            for o in ahead(2).iter().take(WINDOW) {
+                prefetch_index(&o.observables, 0);
+            }
+            for ob in ahead(1).iter().take(WINDOW).flat_map(|o| &o.observables) {
+                prefetch_index(ob.value.as_bytes(), 0);
+            }
+            // Every key's first table read is under way before the first probe waits on
+            // one (a prefetch does not wait for its load).
             keys.clear();
             for (o, end) in window.iter().zip(ends.iter_mut()) {
                 for (i, ob) in o.observables.iter().enumerate() {
                     if let Some(k) = keys::lookup_key(ob.kind, &ob.value) {
-                        keys.push((i, Hashed::new(k)));
+                        let k = Hashed::new(k);
+                        self.index.prefetch(&k);
+                        keys.push((i, k));
                     }
                 }
                 *end = keys.len();
             }
-            // A loop of loads only, apart from decoding: the reorder buffer holds many.
-            let touched = keys.iter().fold(0u32, |x, (_, k)| x ^ self.index.touch(k));
-            std::hint::black_box(touched);
             let mut from = 0;
             for (j, o) in window.iter().enumerate() {
                 hits.clear();
@@ -147,11 +151,9 @@ impl Matcher {
         for (slot, key) in buf.iter_mut().zip(obs_keys) {
             *slot = Some(key);
         }
-        let touched = buf
-            .iter()
+        buf.iter()
             .flatten()
-            .fold(0u32, |x, (_, k)| x ^ self.index.touch(k));
-        std::hint::black_box(touched);
+            .for_each(|(_, k)| self.index.prefetch(k));
         self.hits_for(obs, buf.into_iter().flatten(), out);
     }
 

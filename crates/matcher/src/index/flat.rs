@@ -1,12 +1,14 @@
 //! An open-addressing table for fixed-size keys (digests, addresses, MAC addresses, AS
 //! numbers): 16-bit fingerprints probed linearly in their own array, so a lookup that
 //! misses reads one cache line, and the `(key, posting)` entries beside them, read only
-//! on a fingerprint match. Its point over a general hash map is [`FlatTable::touch`]: the
+//! on a fingerprint match. Its point over a general hash map is [`FlatTable::prefetch`]: the
 //! position of a key is known before probing, so a batch of lookups first starts every
 //! load and then probes, and the cache misses of the batch overlap instead of following
 //! one another.
 
 use std::hash::{BuildHasher, Hash};
+
+use prefetch_index::prefetch_index;
 
 use super::table::{HASHER, Posting};
 
@@ -143,18 +145,17 @@ impl<E: Copy> RawFlat<E> {
         }
     }
 
-    /// Reads the fingerprint a lookup of hash `h` reads first, and the entry beside it
-    /// only if the fingerprints agree (most lookups miss: their entry line is not
-    /// needed); the caller folds (something of) them into [`std::hint::black_box`], so
-    /// that the loads of many keys touched in a row are under way at once.
+    /// Starts loading the fingerprint and the entry a lookup of hash `h` reads first,
+    /// without waiting for them: prefetches retire at once, so the loads of a whole
+    /// batch of keys are under way together before the first probe.
     #[inline]
-    pub(crate) fn touch(&self, h: u64) -> (u16, Option<&E>) {
+    pub(crate) fn prefetch(&self, h: u64) {
         if self.len == 0 {
-            return (0, None);
+            return;
         }
-        let (i, fp) = split(h, self.mask());
-        let f = self.fps[i];
-        (f, if f == fp { self.entries.get(i) } else { None })
+        let (i, _) = split(h, self.mask());
+        prefetch_index(&self.fps, i);
+        prefetch_index(&self.entries, i);
     }
 
     /// Entries stored.
@@ -181,7 +182,7 @@ impl<K> Default for FlatTable<K> {
 
 impl<K: Zero + Eq + Hash> FlatTable<K> {
     /// The hash a key is placed by: computed once per lookup and handed to
-    /// [`FlatTable::touch_hashed`] and [`FlatTable::get_hashed`].
+    /// [`FlatTable::prefetch_hashed`] and [`FlatTable::get_hashed`].
     #[inline]
     pub(crate) fn hash(k: &K) -> u64 {
         HASHER.hash_one(k)
@@ -211,19 +212,16 @@ impl<K: Zero + Eq + Hash> FlatTable<K> {
         self.0.find(h, |e| e.0 == *k).map(|e| e.1)
     }
 
-    /// See [`RawFlat::touch`].
+    /// See [`RawFlat::prefetch`].
     #[inline]
-    pub(crate) fn touch(&self, k: &K) -> u32 {
-        self.touch_hashed(Self::hash(k))
+    pub(crate) fn prefetch(&self, k: &K) {
+        self.0.prefetch(Self::hash(k));
     }
 
-    /// [`FlatTable::touch`] of a key whose [`FlatTable::hash`] is `h`.
+    /// [`FlatTable::prefetch`] of a key whose [`FlatTable::hash`] is `h`.
     #[inline]
-    pub(crate) fn touch_hashed(&self, h: u64) -> u32 {
-        match self.0.touch(h) {
-            (f, Some(e)) => u32::from(f) ^ e.1,
-            (f, None) => u32::from(f),
-        }
+    pub(crate) fn prefetch_hashed(&self, h: u64) {
+        self.0.prefetch(h);
     }
 
     /// Keys stored.

@@ -1,5 +1,5 @@
 //! Lookups: the keys of an observable found in the tables, each lookup's first memory
-//! read startable before it probes ([`Index::touch`], then [`Index::probe`]).
+//! prefetched before it probes ([`Index::prefetch`], then [`Index::probe`]).
 
 use std::net::IpAddr;
 
@@ -16,37 +16,36 @@ impl Index {
         }
     }
 
-    /// Reads the memory that [`Index::probe`] of `key` reads first, so that the loads of
-    /// several keys touched in a row overlap (see [`flat::FlatTable::touch`]). Returns a
-    /// value to fold into [`std::hint::black_box`]. The key's hash is already computed,
-    /// so a touch is little more than its loads: many fit in the reorder buffer at once.
+    /// Starts loading the memory that [`Index::probe`] of `key` reads first (see
+    /// [`flat::RawFlat::prefetch`]), so that the cache misses of several keys prefetched in
+    /// a row overlap. The key's hash is already computed: a prefetch is an address
+    /// computation and one or two prefetch instructions.
     #[inline]
-    pub(crate) fn touch(&self, key: &Hashed<'_>) -> u32 {
+    pub(crate) fn prefetch(&self, key: &Hashed<'_>) {
         let h = key.hash;
         match key.key {
             LookupKey::Hash(family, ref b) => {
                 let t = &self.hashes[usize::from(family.min(1))];
                 match b {
-                    HashBytes::H16(_) => t.md5.touch_hashed(h),
-                    HashBytes::H20(_) => t.sha1.touch_hashed(h),
-                    HashBytes::H32(_) => t.sha256.touch_hashed(h),
-                    HashBytes::H64(_) => t.sha512.touch_hashed(h),
+                    HashBytes::H16(_) => t.md5.prefetch_hashed(h),
+                    HashBytes::H20(_) => t.sha1.prefetch_hashed(h),
+                    HashBytes::H32(_) => t.sha256.prefetch_hashed(h),
+                    HashBytes::H64(_) => t.sha512.prefetch_hashed(h),
                 }
             }
             LookupKey::Ip(IpAddr::V4(v)) => {
                 let bits = u32::from(v);
-                let mut x = self.ipv4.touch_hashed(h);
+                self.ipv4.prefetch_hashed(h);
                 for l in lengths(u128::from(self.cidr4_lens), 32) {
-                    x ^= self.cidr4.touch(&net4(bits, l));
+                    self.cidr4.prefetch(&net4(bits, l));
                 }
-                x
             }
-            LookupKey::Ip(IpAddr::V6(_)) => self.ipv6.touch_hashed(h),
-            LookupKey::Mac(_) => self.macs.touch_hashed(h),
-            LookupKey::Asn(_) => self.asns.touch_hashed(h),
+            LookupKey::Ip(IpAddr::V6(_)) => self.ipv6.prefetch_hashed(h),
+            LookupKey::Mac(_) => self.macs.prefetch_hashed(h),
+            LookupKey::Asn(_) => self.asns.prefetch_hashed(h),
             // The exact domain only: the parent walk reads on demand.
-            LookupKey::Str(..) => self.strings.touch_hashed(h),
-            LookupKey::Net(..) => 0,
+            LookupKey::Str(..) => self.strings.prefetch_hashed(h),
+            LookupKey::Net(..) => {}
         }
     }
 
@@ -134,7 +133,7 @@ impl Index {
 }
 
 /// A lookup key with the hash of the table it is looked up in first (for an address,
-/// the exact table; none for a block), computed once for [`Index::touch`] and
+/// the exact table; none for a block), computed once for [`Index::prefetch`] and
 /// [`Index::probe`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Hashed<'a> {

@@ -122,18 +122,11 @@ impl StrTable {
             .map(|&(_, p)| p)
     }
 
-    /// See [`RawFlat::touch`]; `h` is the string's [`hash`].
+    /// See [`RawFlat::prefetch`]; `h` is the string's [`hash`]. The arena bytes a hit
+    /// compares are read on demand.
     #[inline]
-    pub(crate) fn touch_hashed(&self, h: u64) -> u32 {
-        match self.table.touch(h) {
-            // The arena bytes the first comparison reads too (a second miss on a hit,
-            // now overlapping with the other lookups of the batch).
-            (f, Some(e)) => {
-                let first = self.arena.get(e.0 as usize).copied().unwrap_or(0);
-                u32::from(f) ^ e.0 ^ u32::from(first)
-            }
-            (f, None) => u32::from(f),
-        }
+    pub(crate) fn prefetch_hashed(&self, h: u64) {
+        self.table.prefetch(h);
     }
 
     /// Heap bytes held.
