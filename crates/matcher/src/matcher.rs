@@ -7,7 +7,6 @@ use arc_swap::ArcSwap;
 use concord_pattern::{Timestamp, eval};
 use prefetch_index::prefetch_index;
 
-use crate::index::keys;
 use crate::index::{Hashed, Index};
 use crate::observation::{Observable, Observation};
 
@@ -116,9 +115,7 @@ impl Matcher {
             keys.clear();
             for (o, end) in window.iter().zip(ends.iter_mut()) {
                 for (i, ob) in o.observables.iter().enumerate() {
-                    if let Some(k) = keys::lookup_key(ob.kind, &ob.value) {
-                        let k = Hashed::new(k);
-                        self.index.prefetch(&k);
+                    if let Some(k) = self.index.prepare(ob.kind, &ob.value) {
                         keys.push((i, k));
                     }
                 }
@@ -139,11 +136,14 @@ impl Matcher {
     /// indicators; candidates of the others and the every-observation ones go to
     /// [`concord_pattern::eval::matches`] on this one observation.
     pub(crate) fn match_slots(&self, obs: &Observation, out: &mut Vec<SlotHit>) {
-        // Up to 8 keys on the stack; their table reads are started together.
+        // Up to 8 keys on the stack, all prepared (their table reads prefetched) before
+        // the first probe.
         const STACK: usize = 8;
-        let obs_keys = obs.observables.iter().enumerate().filter_map(|(i, ob)| {
-            keys::lookup_key(ob.kind, &ob.value).map(|k| (i, Hashed::new(k)))
-        });
+        let obs_keys = obs
+            .observables
+            .iter()
+            .enumerate()
+            .filter_map(|(i, ob)| self.index.prepare(ob.kind, &ob.value).map(|k| (i, k)));
         if obs.observables.len() <= 1 || obs.observables.len() > STACK {
             return self.hits_for(obs, obs_keys, out);
         }
@@ -151,9 +151,6 @@ impl Matcher {
         for (slot, key) in buf.iter_mut().zip(obs_keys) {
             *slot = Some(key);
         }
-        buf.iter()
-            .flatten()
-            .for_each(|(_, k)| self.index.prefetch(k));
         self.hits_for(obs, buf.into_iter().flatten(), out);
     }
 

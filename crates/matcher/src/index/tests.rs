@@ -263,3 +263,57 @@ fn parallel_extend_equals_adding_one_by_one() {
         hits(&many, Kind::Domain, "h60001.example")
     );
 }
+
+mod prepare {
+    use proptest::prelude::*;
+
+    use super::build;
+    use crate::Kind;
+    use crate::index::Hashed;
+    use crate::index::keys::lookup_key;
+
+    const KINDS: [Kind; 14] = [
+        Kind::Ipv4,
+        Kind::Ipv6,
+        Kind::Domain,
+        Kind::Url,
+        Kind::Email,
+        Kind::Md5,
+        Kind::Sha1,
+        Kind::Sha256,
+        Kind::Sha512,
+        Kind::X509Sha1,
+        Kind::X509Sha256,
+        Kind::Mac,
+        Kind::Asn,
+        Kind::FileName,
+    ];
+
+    /// Values of every shape a kind may be handed: digests of each length (either
+    /// case, one bad digit), addresses and blocks, and anything at all.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![16usize, 20, 32, 64]).prop_flat_map(|n| {
+                prop::collection::vec(any::<u8>(), n)
+                    .prop_map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+            }),
+            "[0-9a-fA-FgG]{30,130}",
+            "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,4}(/[0-9]{1,2})?",
+            "[0-9a-f:]{2,40}",
+            "[a-z0-9.@:/%-]{0,40}",
+            any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// `Index::prepare` gives what `lookup_key` then `Hashed::new` give, for every
+        /// kind: its one-dispatch shortcuts change nothing but speed.
+        #[test]
+        fn prepare_equals_lookup_key_then_hash(kind in prop::sample::select(KINDS.to_vec()), v in value()) {
+            let index = build(&["[ipv4-addr:value ISSUBSET '10.0.0.0/8']"]);
+            let slow = lookup_key(kind, &v).map(Hashed::new);
+            prop_assert_eq!(index.prepare(kind, &v), slow);
+        }
+    }
+}
