@@ -356,9 +356,8 @@ fn lines_read_and_match(matcher: &Matcher, text: &str, rounds: u64) {
 }
 
 /// (b1) one per line: 1M distinct lines, each read 10 times = 10M observables; every
-/// fourth value is an indicator's (hit), the rest are new.
+/// fourth value (`MATCHER_BENCH_HIT_EVERY`) is an indicator's (hit), the rest are new.
 fn lines_and_lookups(matcher: &Matcher, n: u64) {
-    // fourth value is an indicator's (hit), the rest are new.
     // MATCHER_BENCH_DISTINCT=N: N distinct lines instead of 1,000,000 (read 10,000,000 / N
     // times), to tell the cost of the index's cache misses from that of the input's.
     let distinct: u64 = std::env::var("MATCHER_BENCH_DISTINCT")
@@ -367,9 +366,16 @@ fn lines_and_lookups(matcher: &Matcher, n: u64) {
         .filter(|&d| d > 0)
         .unwrap_or(1_000_000);
     let rounds = 10_000_000u64.div_ceil(distinct);
+    // MATCHER_BENCH_HIT_EVERY=K: every K-th line is an indicator's value (default 4, a
+    // hit-heavy file; a sensor's log is nearer 1,000).
+    let every: u64 = std::env::var("MATCHER_BENCH_HIT_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&k| k > 0)
+        .unwrap_or(4);
     let mut text = String::new();
     for i in 0..distinct {
-        let j = if i % 4 == 0 { i * 3 % n } else { n + i };
+        let j = if i % every == 0 { i * 3 % n } else { n + i };
         text.push_str(&value(j).1.replace(".0/24", ".7"));
         text.push('\n');
     }

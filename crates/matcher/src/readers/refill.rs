@@ -153,6 +153,21 @@ impl<'o> Refill<'o> {
             self.next(kind).push_str(v);
             return true;
         }
+        // An ASCII name with a dot and a letter, and no colon, slash or `@`: no address,
+        // URL, e-mail, digest or AS number looks so, so `detect` would make it a domain
+        // (a 17-byte value with five hyphens it would try as a MAC address first). Written
+        // in place by `push`, which normalises it as `detect` would.
+        let b = v.as_bytes();
+        if v.is_ascii()
+            && b.contains(&b'.')
+            && b.iter().any(u8::is_ascii_alphabetic)
+            && !b.iter().any(|c| matches!(c, b':' | b'/' | b'@'))
+            && !(b.len() == 17 && b.iter().filter(|&&c| c == b'-').count() == 5)
+        {
+            let before = self.n;
+            self.push(Kind::Domain, Some(v));
+            return self.n > before;
+        }
         match super::lines::detect(v) {
             Some(ob) => {
                 self.put(ob);

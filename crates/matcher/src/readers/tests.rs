@@ -278,3 +278,30 @@ fn reused_observation_reads_as_a_fresh_one() {
     });
     assert_eq!(got, expected);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+    /// A one-per-line value read in place (`Refill::detect`'s shortcuts for addresses,
+    /// digests and domain names, into an observation that held another line) is what
+    /// `detect` makes of it, or rejected as it is.
+    #[test]
+    fn lines_in_place_equals_detect(
+        v in proptest::prop_oneof![
+            "[a-zA-Z0-9.:/@%_-]{0,24}",
+            "[a-z0-9-]{1,6}(\\.[a-zA-Z0-9-]{0,6}){1,3}\\.?",
+            "[a-f0-9-]{17}",
+            "[a-f]-[a-z]-[a-f]-[a-f]-[a-f]-[a-f0-9]\\.[a-z]{5}",
+            "[0-9.]{7,15}",
+            "[0-9a-fA-F]{32}|[0-9a-f]{40}|[0-9a-fA-F]{64}",
+            proptest::prelude::any::<String>(),
+        ],
+        before in "[a-z]{1,8}\\.example|10\\.1\\.2\\.3",
+    ) {
+        let mut obs = crate::Observation::default();
+        lines::record_into(1, &before, &mut obs);
+        let fast = lines::record_into(2, &v, &mut obs).map(|r| r.ok().map(|()| obs.observables.clone()));
+        let t = v.trim();
+        let slow = (!t.is_empty() && !t.starts_with('#')).then(|| detect(t).map(|ob| vec![ob]));
+        proptest::prop_assert_eq!(fast, slow, "{:?}", v);
+    }
+}
