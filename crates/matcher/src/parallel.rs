@@ -19,14 +19,11 @@ use crate::report::{MAX_ERRORS, MAX_VALUES, MatchReport};
 const BLOCK: usize = 1 << 20;
 
 /// Reads into `block` until it holds at least `min` bytes and a line end past `min`'s
-/// start, or the input ends (`Ok(true)`).
+/// start, or the input ends (`Ok(true)`). Takes from the input only up to that line end:
+/// a reader whose buffer holds all of the input (a slice, a request body) is cut into
+/// blocks too, not read whole into the first.
 fn fill(input: &mut impl BufRead, block: &mut Vec<u8>, min: usize) -> std::io::Result<bool> {
-    let mut searched = 0;
     loop {
-        if block.len() >= min && memchr::memchr(b'\n', &block[searched..]).is_some() {
-            return Ok(false);
-        }
-        searched = block.len();
         let avail = match input.fill_buf() {
             Ok(a) => a,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -35,9 +32,17 @@ fn fill(input: &mut impl BufRead, block: &mut Vec<u8>, min: usize) -> std::io::R
         if avail.is_empty() {
             return Ok(true);
         }
-        let n = avail.len();
-        block.extend_from_slice(avail);
-        input.consume(n);
+        // The bytes still wanted, then through the next line end.
+        let want = min.saturating_sub(block.len()).min(avail.len());
+        let (take, ended) = match memchr::memchr(b'\n', &avail[want..]) {
+            Some(i) => (want + i + 1, true),
+            None => (avail.len(), false),
+        };
+        block.extend_from_slice(&avail[..take]);
+        input.consume(take);
+        if ended {
+            return Ok(false);
+        }
     }
 }
 
@@ -59,19 +64,16 @@ fn match_blocks_of(
     block_size: usize,
 ) -> MatchReport {
     let mut total = Merged::default();
-    let mut carry: Vec<u8> = Vec::new();
     let mut lines = 0u64;
     let mut done = false;
     while !done {
         let mut blocks: Vec<(u64, Vec<u8>)> = Vec::with_capacity(threads);
         let mut failure = None;
         while blocks.len() < threads && !done {
-            let mut block = std::mem::take(&mut carry);
+            let mut block = Vec::with_capacity(block_size + 4096);
             match fill(&mut input, &mut block, block_size) {
-                Ok(false) => {
-                    let end = memchr::memrchr(b'\n', &block).map_or(0, |i| i + 1);
-                    carry = block.split_off(end);
-                }
+                // The block ends at a line end.
+                Ok(false) => {}
                 Ok(true) => done = true,
                 Err(e) => {
                     // As when reading line by line: the whole lines before are read, the
@@ -250,6 +252,27 @@ mod tests {
                 assert_eq!(got, one, "{format:?}, {threads} threads, blocks of {block}");
             }
         }
+    }
+
+    #[test]
+    fn a_slice_is_cut_into_blocks_of_whole_lines() {
+        let text = b"aaaa\nbb\ncccccc\nd\n\neeeeeeeeee\nf";
+        let mut input = &text[..];
+        let mut blocks = Vec::new();
+        loop {
+            let mut block = Vec::new();
+            let end = fill(&mut input, &mut block, 6).unwrap();
+            blocks.push(String::from_utf8(block).unwrap());
+            if end {
+                break;
+            }
+        }
+        assert_eq!(blocks, ["aaaa\nbb\n", "cccccc\n", "d\n\neeeeeeeeee\n", "f"]);
+        // Through a small buffer, lines split across fills.
+        let mut input = BufReader::with_capacity(3, &text[..]);
+        let mut block = Vec::new();
+        assert!(!fill(&mut input, &mut block, 6).unwrap());
+        assert_eq!(block, b"aaaa\nbb\n");
     }
 
     /// A reader that fails after `left` bytes.
