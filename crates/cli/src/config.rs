@@ -25,6 +25,9 @@ pub struct Config {
     /// Objects per import batch (a batch is validated and stored at once; `concord import
     /// FILE` commits whole batches together, at least 50,000 objects per transaction).
     pub import_batch: usize,
+    /// Threads `concord match` matches a large EVE or one-per-line log on (0: one per
+    /// core); each reads its own blocks of whole lines and the reports merge in order.
+    pub match_threads: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `concord_server=debug`.
     pub log: String,
     /// The TAXII 2.1 server (`[taxii]`: title, api_root, default_collection, ...).
@@ -57,6 +60,7 @@ impl Default for Config {
             public_url: String::new(),
             body_limit: 64 * 1024 * 1024,
             import_batch: concord_store::import::DEFAULT_BATCH,
+            match_threads: 0,
             log: "info".into(),
             taxii: concord_taxii::server::TaxiiConfig::default(),
             taxii_collections: Vec::new(),
@@ -141,6 +145,7 @@ impl Config {
              # URL users and peers reach this node at (empty: http://<listen>).\npublic_url = {url:?}\n\
              # Largest request body accepted, in bytes.\nbody_limit = {limit}\n\
              # Objects per import batch (concord import commits at least 50,000 per transaction).\nimport_batch = {batch}\n\
+             # Threads concord match uses on a large EVE or one-per-line log (0: one per core).\nmatch_threads = {threads}\n\
              # Log filter, e.g. \"info\" or \"concord_server=debug,info\"; \"info,tower_http=debug\" adds a line per request.\nlog = {log:?}\n\n\
              # The organisation running this node (its STIX identity), for peers.\n\
              organisation = {org:?}\ncountry = {country:?}\nsectors = {sectors:?}\n\
@@ -170,6 +175,7 @@ impl Config {
             url = self.public_url,
             limit = self.body_limit,
             batch = self.import_batch,
+            threads = self.match_threads,
             log = self.log,
             org = self.organisation,
             country = self.country,

@@ -123,6 +123,10 @@ enum Command {
         /// Write the sightings to this file as JSON lines instead of storing them.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Threads to match a large EVE or one-per-line log on (default: `match_threads`
+        /// of the configuration; 0 is one per core).
+        #[arg(long)]
+        threads: Option<usize>,
         /// Log files (`-` for standard input).
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -261,10 +265,12 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Match {
             format,
             output,
+            threads,
             files,
         } => {
             let node = node::open(&dir)?;
-            if !matching::run(&node, &format, output.as_deref(), &files)? {
+            let threads = threads.unwrap_or(node.config.match_threads);
+            if !matching::run(&node, &format, output.as_deref(), threads, &files)? {
                 return Ok(std::process::ExitCode::from(2));
             }
         }

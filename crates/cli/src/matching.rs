@@ -26,12 +26,13 @@ struct Totals {
     sightings: usize,
 }
 
-/// Matches every file; returns `false` if a file could not be read or a sighting was
-/// rejected.
+/// Matches every file on `threads` threads (0: one per core); returns `false` if a file
+/// could not be read or a sighting was rejected.
 pub fn run(
     node: &crate::node::Node,
     format: &str,
     output: Option<&Path>,
+    threads: usize,
     files: &[PathBuf],
 ) -> anyhow::Result<bool> {
     let format = Format::from_name(format).with_context(|| format!("unknown format {format:?}"))?;
@@ -54,7 +55,11 @@ pub fn run(
             concord_formats::warninglist::OVERRIDE
         );
     }
-    let matcher = Matcher::new(Arc::new(loaded.index));
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        n => n,
+    };
+    let matcher = Matcher::new(Arc::new(loaded.index)).with_threads(threads);
     let mut out = match output {
         Some(p) => Some(std::io::BufWriter::new(
             File::create(p).with_context(|| format!("cannot create {}", p.display()))?,

@@ -149,3 +149,92 @@ fn output_writes_json_lines_and_stores_nothing() {
         "{bundle}"
     );
 }
+
+/// A log larger than a block (1 MiB) matched on several threads, by flag and by
+/// `CONCORD_MATCH_THREADS`, gives what one thread gives: the same summary and the same
+/// sightings (count, first and last seen).
+#[test]
+fn threads_give_the_one_thread_sightings() {
+    let tmp = setup();
+    let mut log = String::new();
+    for i in 0..30_000u32 {
+        let dest = match i % 7 {
+            0 => "198.51.100.7",
+            _ => "192.0.2.1",
+        };
+        log.push_str(&format!(
+            r#"{{"timestamp":"2026-01-02T{:02}:{:02}:{:02}.000000+0000","event_type":"flow","src_ip":"10.0.{}.{}","dest_ip":"{dest}","flow":{{"pkts_toserver":12}}}}"#,
+            i / 3600 % 24,
+            i / 60 % 60,
+            i % 60,
+            i / 250 % 250,
+            i % 250
+        ));
+        log.push('\n');
+        if i == 20_000 {
+            log.push_str("{not json\n");
+        }
+    }
+    assert!(
+        log.len() > 2 << 20,
+        "{} bytes: fewer than three blocks",
+        log.len()
+    );
+    let path = tmp.path().join("big.json");
+    std::fs::write(&path, &log).unwrap();
+    let matched = |threads: Option<&str>, env: Option<&str>| {
+        let target = tmp.path().join("out.jsonl");
+        let mut cmd = concord(tmp.path());
+        cmd.args(["match", "--output", target.to_str().unwrap()]);
+        if let Some(t) = threads {
+            cmd.args(["--threads", t]);
+        }
+        if let Some(e) = env {
+            cmd.env("CONCORD_MATCH_THREADS", e);
+        }
+        let out = cmd.arg(path.to_str().unwrap()).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let sightings: Vec<Value> = std::fs::read_to_string(&target)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let s: Value = serde_json::from_str(l).unwrap();
+                json!([
+                    s["sighting_of_ref"],
+                    s["count"],
+                    s["first_seen"],
+                    s["last_seen"]
+                ])
+            })
+            .collect();
+        (stdout(&out), stderr(&out), sightings)
+    };
+    let one = matched(Some("1"), None);
+    assert!(
+        one.0
+            .contains("30001 lines read, 30000 observations, 1 malformed, 1 indicators hit"),
+        "{}",
+        one.0
+    );
+    assert!(one.1.contains("line 20002: invalid JSON"), "{}", one.1);
+    assert_eq!(
+        one.2,
+        [json!([
+            IP_INDICATOR,
+            4286,
+            "2026-01-02T00:00:00.000Z",
+            "2026-01-02T08:19:55.000Z"
+        ])]
+    );
+    for (threads, env) in [(Some("3"), None), (None, Some("2")), (Some("0"), None)] {
+        assert_eq!(matched(threads, env), one, "{threads:?} {env:?}");
+    }
+    // The variable is read: a value that is no number is refused, naming the key.
+    let out = concord(tmp.path())
+        .env("CONCORD_MATCH_THREADS", "many")
+        .args(["match", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("MATCH_THREADS"), "{}", stderr(&out));
+}
