@@ -68,7 +68,7 @@ impl<'o> Refill<'o> {
                 buf.make_ascii_lowercase();
             }
             _ if kind.hash_len().is_some_and(|n| t.len() == 2 * n)
-                && t.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) =>
+                && classes(t.as_bytes()) & NOT_HEX == 0 =>
             {
                 // Already canonical (`normalize::hex_hash`'s shortcut).
                 self.next(kind).push_str(t);
@@ -149,7 +149,10 @@ impl<'o> Refill<'o> {
             128 => Kind::Sha512,
             _ => Kind::Domain,
         };
-        if kind != Kind::Domain && v.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        // One branch-free pass tells every shape below apart.
+        let b = v.as_bytes();
+        let class = classes(b);
+        if kind != Kind::Domain && class & NOT_HEX == 0 {
             self.next(kind).push_str(v);
             return true;
         }
@@ -157,11 +160,7 @@ impl<'o> Refill<'o> {
         // URL, e-mail, digest or AS number looks so, so `detect` would make it a domain
         // (a 17-byte value with five hyphens it would try as a MAC address first). Written
         // in place by `push`, which normalises it as `detect` would.
-        let b = v.as_bytes();
-        if v.is_ascii()
-            && b.contains(&b'.')
-            && b.iter().any(u8::is_ascii_alphabetic)
-            && !b.iter().any(|c| matches!(c, b':' | b'/' | b'@'))
+        if class & (DOT | LETTER | SEPARATOR | NOT_ASCII) == DOT | LETTER
             && !(b.len() == 17 && b.iter().filter(|&&c| c == b'-').count() == 5)
         {
             let before = self.n;
@@ -182,3 +181,46 @@ impl<'o> Refill<'o> {
         self.obs.observables.truncate(self.n);
     }
 }
+
+/// Byte classes of [`Refill::detect`]'s one pass (a value's classes are the OR of its
+/// bytes').
+const DOT: u8 = 1;
+const LETTER: u8 = 2;
+/// `:`, `/` or `@`.
+const SEPARATOR: u8 = 4;
+const NOT_ASCII: u8 = 8;
+/// Anything but `0-9` and `a-f`.
+const NOT_HEX: u8 = 16;
+
+/// The OR of the classes of `b`'s bytes.
+#[inline]
+fn classes(b: &[u8]) -> u8 {
+    b.iter().fold(0, |a, &c| a | CLASS[usize::from(c)])
+}
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut k = 0;
+        if b == b'.' {
+            k |= DOT;
+        }
+        if b.is_ascii_alphabetic() {
+            k |= LETTER;
+        }
+        if matches!(b, b':' | b'/' | b'@') {
+            k |= SEPARATOR;
+        }
+        if !b.is_ascii() {
+            k |= NOT_ASCII;
+        }
+        if !matches!(b, b'0'..=b'9' | b'a'..=b'f') {
+            k |= NOT_HEX;
+        }
+        t[c] = k;
+        c += 1;
+    }
+    t
+};
