@@ -1,6 +1,7 @@
 //! Fuzzes every log reader: arbitrary bytes never panic, every error names a line that
 //! exists in the input, and matching (which reads one-per-line and EVE input in place,
-//! in batches) counts the same observations and malformed lines as the readers yield.
+//! in batches) counts the same observations and malformed lines as the readers yield;
+//! a one-per-line observation is what `detect` makes of its line.
 #![no_main]
 
 use std::sync::Arc;
@@ -25,6 +26,16 @@ fuzz_target!(|data: &[u8]| {
                     bad += 1;
                     assert!(e.line >= 1 && e.line <= lines.max(1), "{name}: {e} of {lines} lines");
                 }
+            }
+        }
+        if name == "lines" {
+            // Each one-per-line observation (read in place, with shortcuts for the
+            // commonest shapes) is what the public `detect` makes of its line.
+            let raw: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+            for obs in read(data, &format).flatten() {
+                let text = std::str::from_utf8(raw[obs.line as usize - 1]).expect("read as UTF-8");
+                let expected = concord_matcher::readers::detect(text.trim());
+                assert_eq!(Some(&obs.observables[..]), expected.as_ref().map(std::slice::from_ref), "{text:?}");
             }
         }
         let report = matcher.match_reader(data, &format);

@@ -121,10 +121,12 @@ pub(crate) fn record_into(
     }
 }
 
-/// The lines of `input`, numbered from `first + 1` and without their line end, read in place from
-/// its buffer (a line split across two fills is gathered in one reused buffer): `f`
-/// gets each line, or the error of a line that is not UTF-8, or an I/O error (then
-/// reading stops), as [`numbered`] gives them.
+/// The lines of `input`, numbered from `first + 1` and without their line end, read in
+/// place from its buffer (a line split across two fills is gathered in one reused
+/// buffer): `f` gets each line, or the error of a line that is not UTF-8, or an I/O error
+/// (then reading stops), as [`numbered`] gives them. The whole lines of a fill are checked
+/// as UTF-8 at once (a line end is never inside a character), line by line only when that
+/// check fails, to name the line.
 pub(crate) fn each_line(
     mut input: impl BufRead,
     first: u64,
@@ -132,12 +134,10 @@ pub(crate) fn each_line(
 ) {
     let mut n = first;
     let mut buf: Vec<u8> = Vec::new();
-    let line = |n: u64, mut b: &[u8], f: &mut dyn FnMut(u64, Result<&str, LineError>)| {
-        while let [rest @ .., b'\n' | b'\r'] = b {
-            b = rest;
-        }
+    let trim = |t: &str| t.trim_end_matches(['\n', '\r']).len();
+    let line = |n: u64, b: &[u8], f: &mut dyn FnMut(u64, Result<&str, LineError>)| {
         match std::str::from_utf8(b) {
-            Ok(text) => f(n, Ok(text)),
+            Ok(text) => f(n, Ok(&text[..trim(text)])),
             Err(e) => f(
                 n,
                 Err(LineError::new(
@@ -165,24 +165,39 @@ pub(crate) fn each_line(
             }
             return;
         }
-        match memchr::memchr(b'\n', avail) {
-            Some(i) => {
-                n += 1;
-                if buf.is_empty() {
-                    line(n, &avail[..i], f);
-                } else {
-                    buf.extend_from_slice(&avail[..i]);
-                    line(n, &buf, f);
-                    buf.clear();
+        let Some(last) = memchr::memrchr(b'\n', avail) else {
+            let len = avail.len();
+            buf.extend_from_slice(avail);
+            input.consume(len);
+            continue;
+        };
+        let mut from = 0;
+        if !buf.is_empty() {
+            // The end of the line the previous fills began.
+            let end = memchr::memchr(b'\n', avail).unwrap_or(last);
+            buf.extend_from_slice(&avail[..end]);
+            n += 1;
+            line(n, &buf, f);
+            buf.clear();
+            from = end + 1;
+        }
+        if let Some(whole) = avail.get(from..last) {
+            match std::str::from_utf8(whole) {
+                Ok(text) => {
+                    for l in text.split('\n') {
+                        n += 1;
+                        f(n, Ok(&l[..trim(l)]));
+                    }
                 }
-                input.consume(i + 1);
-            }
-            None => {
-                let len = avail.len();
-                buf.extend_from_slice(avail);
-                input.consume(len);
+                Err(_) => {
+                    for l in whole.split(|&b| b == b'\n') {
+                        n += 1;
+                        line(n, l, f);
+                    }
+                }
             }
         }
+        input.consume(last + 1);
     }
 }
 

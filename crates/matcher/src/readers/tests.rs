@@ -305,3 +305,27 @@ proptest::proptest! {
         proptest::prop_assert_eq!(fast, slow, "{:?}", v);
     }
 }
+
+/// `each_line` (whole fills checked as UTF-8 at once) gives the lines, numbers and errors
+/// `numbered` gives, through buffers of every size from one byte up.
+#[test]
+fn each_line_equals_numbered_through_any_buffer() {
+    let mut text = b"a.example\r\n\nbob@example.org\n\xff\xfe bad\r\n10.0.0.1\n".to_vec();
+    text.extend_from_slice("\u{e9}t\u{e9}.example\n\r\n".as_bytes());
+    text.extend_from_slice(b"x\x80\nlast-without-end");
+    let expected: Vec<(u64, Result<String, String>)> = numbered(&text[..])
+        .map(|(n, l)| (n, l.map_err(|e| LineError::new(n, e).to_string())))
+        .collect();
+    assert_eq!(expected.len(), 9);
+    for cap in (1..=12).chain([64, 4096]) {
+        let mut got = Vec::new();
+        each_line(
+            std::io::BufReader::with_capacity(cap, &text[..]),
+            0,
+            &mut |n, l| {
+                got.push((n, l.map(str::to_owned).map_err(|e| e.to_string())));
+            },
+        );
+        assert_eq!(got, expected, "buffer of {cap}");
+    }
+}
