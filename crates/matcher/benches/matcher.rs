@@ -367,7 +367,13 @@ fn lines_and_lookups(matcher: &Matcher, n: u64) {
         .and_then(|v| v.parse().ok())
         .filter(|&d| d > 0)
         .unwrap_or(1_000_000);
-    let rounds = 10_000_000u64.div_ceil(distinct);
+    // MATCHER_BENCH_TOTAL=N: about N lookups instead of 10,000,000 (for slow tools such as
+    // valgrind, whose instruction counts do not move with the machine's load).
+    let total: u64 = std::env::var("MATCHER_BENCH_TOTAL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let rounds = total.div_ceil(distinct);
     // MATCHER_BENCH_HIT_EVERY=K: every K-th line is an indicator's value (default 4, a
     // hit-heavy file; a sensor's log is nearer 1,000).
     let every: u64 = std::env::var("MATCHER_BENCH_HIT_EVERY")
