@@ -306,6 +306,72 @@ pub fn url(s: &str) -> Option<String> {
     Some(out)
 }
 
+/// Whether [`url`] gives `s` back unchanged, decided without building anything:
+/// `scheme://host[:port]/...` in printable ASCII without spaces, a lower-case scheme and
+/// host, no user info, no IPv6 literal, a port (if any) that is not the scheme's default,
+/// a path, no percent escape and no trailing dot on the host. `false` says nothing (the
+/// URL may still be canonical); the readers then take [`url`]'s way.
+pub(crate) fn url_is_canonical(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.iter().any(|&c| !(0x21..0x7f).contains(&c) || c == b'%') {
+        return false;
+    }
+    let Some(colon) = s.find("://") else {
+        return false;
+    };
+    let scheme = &s[..colon];
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme.bytes().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.')
+        });
+    let after = &s[colon + 3..];
+    let Some(end) = after.find(['/', '?', '#']) else {
+        return false;
+    };
+    let (authority, tail) = after.split_at(end);
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.bytes().all(|c| c.is_ascii_digit())
+            && !DEFAULT_PORTS
+                .iter()
+                .any(|&(sc, dp)| sc == scheme && dp == p)
+    });
+    scheme_ok
+        && port_ok
+        && tail.starts_with('/')
+        && !host.is_empty()
+        && !host.ends_with('.')
+        && !host
+            .bytes()
+            .any(|c| c.is_ascii_uppercase() || matches!(c, b'@' | b'[' | b']'))
+}
+
+/// Whether [`email`] gives `s` back unchanged: printable ASCII without spaces and without
+/// upper case, not in angle brackets, a non-empty local part and a host that is a
+/// domain name. `false` says nothing (see [`url_is_canonical`]).
+pub(crate) fn email_is_canonical(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.iter()
+        .any(|&c| !(0x21..0x7f).contains(&c) || c.is_ascii_uppercase())
+        || b.first() == Some(&b'<')
+        || b.last() == Some(&b'>')
+    {
+        return false;
+    }
+    let Some((local, host)) = s.rsplit_once('@') else {
+        return false;
+    };
+    let host = host.trim_end_matches('.');
+    !local.is_empty()
+        && !host.is_empty()
+        && !host.starts_with('.')
+        && !host.contains(['/', ':', '\\', '?', '#'])
+}
+
 /// Decodes `%XX` escapes of unreserved characters and upper-cases the hex of the others.
 fn percent(s: &str) -> String {
     let b = s.as_bytes();
@@ -618,5 +684,63 @@ mod tests {
         assert_eq!(asn("AS64500"), Some(64500));
         assert_eq!(hex_hash("D4:1D:8C").as_deref(), Some("d41d8c"));
         assert_eq!(hex_array::<2>("ff0a"), Some([255, 10]));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+        /// A URL or e-mail address the quick checks call canonical is one the full rules
+        /// leave as it is.
+        #[test]
+        fn quick_canonical_checks_agree_with_the_full_rules(
+            u in "(http|https|ftp|ws|HTTP|a1\\+|1a)://(|[a-zA-Z0-9.@\\[\\]-]{0,12})(:(|80|443|21|8080|x))?(/|\\?|#)?[a-zA-Z0-9/%.~ -]{0,16}",
+            e in "<?[a-zA-Z0-9.%+-]{0,8}@{0,2}[a-zA-Z0-9./:#-]{0,12}>?",
+            any in ".{0,30}",
+        ) {
+            for v in [&u, &any] {
+                if url_is_canonical(v) {
+                    proptest::prop_assert_eq!(url(v), Some(v.clone()));
+                }
+            }
+            for v in [&e, &any] {
+                if email_is_canonical(v) {
+                    proptest::prop_assert_eq!(email(v), Some(v.clone()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn quick_canonical_checks_take_the_common_shapes() {
+        for u in [
+            "http://a.example/x?y=1",
+            "https://b.example:8443/",
+            "ftp://c.example/f",
+        ] {
+            assert!(url_is_canonical(u), "{u}");
+        }
+        for u in [
+            "HTTP://a.example/",
+            "http://a.example",
+            "http://a.example:80/",
+            "http://A.example/",
+            "http://a.example/%41",
+            "http://u@a.example/",
+            "http://a.example./",
+        ] {
+            assert!(!url_is_canonical(u), "{u}");
+        }
+        for e in ["bob@example.org", "a.b+c@mail.example."] {
+            assert!(email_is_canonical(e), "{e}");
+        }
+        for e in [
+            "Bob@example.org",
+            "<bob@example.org>",
+            "@example.org",
+            "bob@",
+            "bob@.example",
+            "bob",
+        ] {
+            assert!(!email_is_canonical(e), "{e}");
+        }
     }
 }

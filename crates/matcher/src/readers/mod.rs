@@ -184,9 +184,15 @@ pub(crate) fn each_line(
         if let Some(whole) = avail.get(from..last) {
             match std::str::from_utf8(whole) {
                 Ok(text) => {
-                    for l in text.split('\n') {
+                    // Line ends found by memchr's vector search over the whole text (the
+                    // standard library's `split` searches anew from each line).
+                    let mut start = 0;
+                    let ends = memchr::memchr_iter(b'\n', whole).chain([whole.len()]);
+                    for end in ends {
+                        let l = &text[start..end];
                         n += 1;
                         f(n, Ok(&l[..trim(l)]));
+                        start = end + 1;
                     }
                 }
                 Err(_) => {

@@ -67,6 +67,8 @@ impl<'o> Refill<'o> {
                 buf.push_str(d);
                 buf.make_ascii_lowercase();
             }
+            Kind::Url if normalize::url_is_canonical(t) => self.next(kind).push_str(t),
+            Kind::Email if normalize::email_is_canonical(t) => self.next(kind).push_str(t),
             _ if kind.hash_len().is_some_and(|n| t.len() == 2 * n)
                 && classes(t.as_bytes()) & NOT_HEX == 0 =>
             {
@@ -160,12 +162,27 @@ impl<'o> Refill<'o> {
         // URL, e-mail, digest or AS number looks so, so `detect` would make it a domain
         // (a 17-byte value with five hyphens it would try as a MAC address first). Written
         // in place by `push`, which normalises it as `detect` would.
-        if class & (DOT | LETTER | SEPARATOR | NOT_ASCII) == DOT | LETTER
+        if class & (DOT | LETTER | SEPARATOR | AT | NOT_ASCII) == DOT | LETTER
             && !(b.len() == 17 && b.iter().filter(|&&c| c == b'-').count() == 5)
         {
             let before = self.n;
             self.push(Kind::Domain, Some(v));
             return self.n > before;
+        }
+        // With `://` no address parses (its first `/` is followed by another), so `detect`
+        // makes it a URL; without a colon or slash but with an `@`, an e-mail address. In
+        // canonical form already, either is written as it is.
+        if class & NOT_ASCII == 0
+            && class & SEPARATOR != 0
+            && v.contains("://")
+            && normalize::url_is_canonical(v)
+        {
+            self.next(Kind::Url).push_str(v);
+            return true;
+        }
+        if class & (SEPARATOR | AT) == AT && normalize::email_is_canonical(v) {
+            self.next(Kind::Email).push_str(v);
+            return true;
         }
         match super::lines::detect(v) {
             Some(ob) => {
@@ -186,8 +203,9 @@ impl<'o> Refill<'o> {
 /// bytes').
 const DOT: u8 = 1;
 const LETTER: u8 = 2;
-/// `:`, `/` or `@`.
+/// `:` or `/`.
 const SEPARATOR: u8 = 4;
+const AT: u8 = 32;
 const NOT_ASCII: u8 = 8;
 /// Anything but `0-9` and `a-f`.
 const NOT_HEX: u8 = 16;
@@ -210,8 +228,11 @@ static CLASS: [u8; 256] = {
         if b.is_ascii_alphabetic() {
             k |= LETTER;
         }
-        if matches!(b, b':' | b'/' | b'@') {
+        if matches!(b, b':' | b'/') {
             k |= SEPARATOR;
+        }
+        if b == b'@' {
+            k |= AT;
         }
         if !b.is_ascii() {
             k |= NOT_ASCII;
