@@ -81,6 +81,16 @@ impl Timestamp {
             .then_some(Timestamp { secs, nanos })
     }
 
+    /// This instant moved by `secs` seconds; `None` outside years 0000 to 9999. (Cheaper
+    /// than a round trip through [`Timestamp::unix_nanos`], which divides 128-bit numbers.)
+    pub fn add_seconds(self, secs: i64) -> Option<Timestamp> {
+        let secs = self.secs.checked_add(secs)?;
+        (MIN_SECS..=MAX_SECS).contains(&secs).then_some(Timestamp {
+            secs,
+            nanos: self.nanos,
+        })
+    }
+
     /// Nanoseconds since 1970-01-01T00:00:00Z.
     pub fn unix_nanos(self) -> i128 {
         i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos)
@@ -173,6 +183,32 @@ mod tests {
                 .unwrap()
                 .to_string(),
             "2024-03-01T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn add_seconds_is_the_nanosecond_round_trip() {
+        let t = Timestamp::parse("2024-02-29T23:59:59.5Z").unwrap();
+        for d in [
+            0,
+            1,
+            -1,
+            86_400,
+            -3600 * 5 - 1800,
+            10_000_000_000,
+            MAX_SECS,
+            MIN_SECS,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let round_trip = i128::from(d)
+                .checked_mul(1_000_000_000)
+                .and_then(|n| Timestamp::from_unix_nanos(t.unix_nanos() + n));
+            assert_eq!(t.add_seconds(d), round_trip, "{d}");
+        }
+        assert_eq!(
+            t.add_seconds(1).unwrap().to_string(),
+            "2024-03-01T00:00:00.5Z"
         );
     }
 

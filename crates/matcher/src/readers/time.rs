@@ -55,8 +55,7 @@ pub fn parse_time(s: &str) -> Option<Timestamp> {
     }
     buf[len] = b'Z';
     let text = std::str::from_utf8(&buf[..=len]).ok()?;
-    let local = Timestamp::parse(text)?;
-    Timestamp::from_unix_nanos(local.unix_nanos() - i128::from(offset_secs) * 1_000_000_000)
+    Timestamp::parse(text)?.add_seconds(-offset_secs)
 }
 
 fn epoch(s: &str) -> Option<Timestamp> {
