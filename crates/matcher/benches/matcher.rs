@@ -311,7 +311,12 @@ fn eve_runs(matcher: &Matcher, eve: &str, mix: &str) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    for threads in [1, cores] {
+    // MATCHER_BENCH_EVE_THREADS=1: the one-thread runs only.
+    let configs = match std::env::var("MATCHER_BENCH_EVE_THREADS").as_deref() {
+        Ok("1") => vec![1],
+        _ => vec![1, cores],
+    };
+    for threads in configs {
         let matcher = matcher.clone().with_threads(threads);
         let start = Instant::now();
         let cpu = process_cpu_secs();

@@ -75,6 +75,19 @@ impl<'o> Refill<'o> {
                 // Already canonical (`normalize::hex_hash`'s shortcut).
                 self.next(kind).push_str(t);
             }
+            _ if let Some(n) = kind.hash_len()
+                && t.is_ascii() =>
+            {
+                // `normalize::hex_hash` in place: colons dropped, lower case (a
+                // certificate fingerprint as Suricata writes it), taken back if it is not
+                // the kind's number of hex digits.
+                let buf = self.next(kind);
+                let digits = t.bytes().filter(|&c| c != b':');
+                buf.extend(digits.map(|c| char::from(c.to_ascii_lowercase())));
+                if buf.len() != 2 * n || classes(buf.as_bytes()) & NOT_HEX != 0 {
+                    self.n -= 1;
+                }
+            }
             _ => {
                 if let Some(ob) = Observable::new(kind, raw) {
                     self.put(ob);

@@ -331,3 +331,38 @@ fn each_line_equals_numbered_through_any_buffer() {
         assert_eq!(got, expected, "buffer of {cap}");
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+    /// `Refill::push` (the in-place writing of EVE's values, with shortcuts for domains,
+    /// digests, fingerprints, URLs and e-mail addresses) gives what `Observable::new`
+    /// gives, into an observation that held other values.
+    #[test]
+    fn refill_push_equals_observable_new(
+        kind in proptest::sample::select(vec![
+            Kind::Domain, Kind::Url, Kind::Email, Kind::Md5, Kind::Sha1, Kind::Sha256,
+            Kind::Sha512, Kind::X509Sha1, Kind::X509Sha256, Kind::FileName, Kind::Mac, Kind::Asn,
+        ]),
+        v in proptest::prop_oneof![
+            "[0-9a-fA-F:]{30,70}",
+            "([0-9a-fA-F]{2}:){19}[0-9a-fA-F]{2}",
+            "([0-9a-fA-F]{2}:){31}[0-9a-fA-G]{2}",
+            "[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}",
+            "[a-zA-Z][a-z0-9+]{0,4}://[a-zA-Z0-9.@:-]{0,12}[/?#]?[a-zA-Z0-9/%.~:@-]{0,12}",
+            "<?[a-zA-Z0-9.%+:/-]{0,8}@{1,2}[a-zA-Z0-9./:#-]{0,12}>?",
+            " ?[a-zA-Z0-9.:/@_-]{0,20} ?",
+            proptest::prelude::any::<String>(),
+        ],
+    ) {
+        let mut obs = crate::Observation::default();
+        let mut r = refill::Refill::new(&mut obs);
+        r.push(Kind::Domain, Some("before.example"));
+        r.push(Kind::Sha1, Some("da39a3ee5e6b4b0d3255bfef95601890afd80709"));
+        r.finish();
+        let mut r = refill::Refill::new(&mut obs);
+        r.push(kind, Some(&v));
+        r.finish();
+        let expected: Vec<Observable> = Observable::new(kind, &v).into_iter().collect();
+        proptest::prop_assert_eq!(&obs.observables, &expected, "{:?} {:?}", kind, v);
+    }
+}
