@@ -473,7 +473,7 @@ fn fill(e: &Eve<'_>, obs: &mut Observation) {
         (_, Some(p)) if p.contains("://") => r.push(Kind::Url, Some(p)),
         (Some(h), Some(p)) => {
             let sep = if p.starts_with('/') { "" } else { "/" };
-            r.push(Kind::Url, Some(&format!("{scheme}://{h}{sep}{p}")));
+            r.push_url_parts(&[scheme, "://", h, sep, p]);
         }
         _ => {}
     }

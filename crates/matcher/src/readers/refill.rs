@@ -96,6 +96,20 @@ impl<'o> Refill<'o> {
         }
     }
 
+    /// A URL given in parts (scheme, `://`, host, path), joined straight into the next
+    /// observable's String when the result is canonical, else as [`Refill::push`] of the
+    /// joined text.
+    pub(crate) fn push_url_parts(&mut self, parts: &[&str]) {
+        let buf = self.next(Kind::Url);
+        parts.iter().for_each(|p| buf.push_str(p));
+        if normalize::url_is_canonical(buf) {
+            return;
+        }
+        let joined = std::mem::take(buf);
+        self.n -= 1;
+        self.push(Kind::Url, Some(&joined));
+    }
+
     /// An address of either family; its position among the observables.
     pub(crate) fn push_ip(&mut self, raw: Option<&str>) -> Option<usize> {
         let raw = raw?;
