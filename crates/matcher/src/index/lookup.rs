@@ -75,7 +75,7 @@ impl Index {
     }
 
     /// Starts loading the memory that [`Index::probe`] of `key` reads first (see
-    /// [`flat::RawFlat::prefetch`]), so that the cache misses of several keys prefetched in
+    /// [`super::flat::RawFlat::prefetch`]), so that the cache misses of several keys prefetched in
     /// a row overlap. The key's hash is already computed: a prefetch is an address
     /// computation and one or two prefetch instructions.
     #[inline]
