@@ -2,9 +2,10 @@
 //! once, hands the caller the keys of each object and lets it take the few values it
 //! reads (strings borrowed from the line unless escaped), and checks everything it skips
 //! as strictly as `serde_json` would. It accepts a subset of what `serde_json` accepts
-//! and never more: whatever it is not sure about (`\u` escapes, exponents, deep nesting,
-//! very long numbers) makes it give up (`None`), and the caller then reads the line with
-//! `serde_json`, which decides. String ends are found eight bytes at a time (`stop`).
+//! and never more: whatever it is not sure about (`\u` escapes, escaped keys, exponents,
+//! deep nesting, very long numbers) makes it give up (`None`), and the caller then reads
+//! the line with `serde_json`, which decides. String ends are found eight bytes at a time
+//! (`stop`).
 
 use std::borrow::Cow;
 
@@ -142,6 +143,20 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// An object key: a string without escapes, borrowed (`None` for one with an escape,
+    /// which no log writes: `serde_json` then reads the line).
+    #[inline]
+    fn key(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let end = stop(self.bytes(), start)?;
+        if self.bytes()[end] != b'"' {
+            return None;
+        }
+        self.i = end + 1;
+        self.text.get(start..end)
+    }
+
     /// A number that is a plain non-negative integer fitting `u64`; `None` for any other
     /// value.
     pub(crate) fn uint(&mut self) -> Option<u64> {
@@ -177,9 +192,9 @@ impl<'a> Scanner<'a> {
             return Some(());
         }
         loop {
-            let key = self.string()?;
+            let key = self.key()?;
             self.eat(b':')?;
-            f(self, &key)?;
+            f(self, key)?;
             self.ws();
             match self.peek()? {
                 b',' => self.i += 1,
