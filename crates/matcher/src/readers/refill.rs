@@ -232,10 +232,10 @@ const DOT: u8 = 1;
 const LETTER: u8 = 2;
 /// `:` or `/`.
 const SEPARATOR: u8 = 4;
-const AT: u8 = 32;
 const NOT_ASCII: u8 = 8;
 /// Anything but `0-9` and `a-f`.
 const NOT_HEX: u8 = 16;
+const AT: u8 = 32;
 
 /// The OR of the classes of `b`'s bytes.
 #[inline]
