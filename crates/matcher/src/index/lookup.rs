@@ -53,10 +53,7 @@ impl Index {
             Kind::Ipv4 if let Some(v4) = normalize::ipv4(value) => {
                 let bits = u32::from(v4);
                 let hash = Map::<u32>::hash(&bits);
-                self.ipv4.prefetch_hashed(hash);
-                for l in lengths(u128::from(self.cidr4_lens), 32) {
-                    self.cidr4.prefetch(&net4(bits, l));
-                }
+                self.prefetch_ipv4(bits, hash);
                 Some(Hashed {
                     key: LookupKey::Ip(IpAddr::V4(v4)),
                     hash,
@@ -91,19 +88,23 @@ impl Index {
                     HashBytes::H64(_) => t.sha512.prefetch_hashed(h),
                 }
             }
-            LookupKey::Ip(IpAddr::V4(v)) => {
-                let bits = u32::from(v);
-                self.ipv4.prefetch_hashed(h);
-                for l in lengths(u128::from(self.cidr4_lens), 32) {
-                    self.cidr4.prefetch(&net4(bits, l));
-                }
-            }
+            LookupKey::Ip(IpAddr::V4(v)) => self.prefetch_ipv4(u32::from(v), h),
             LookupKey::Ip(IpAddr::V6(_)) => self.ipv6.prefetch_hashed(h),
             LookupKey::Mac(_) => self.macs.prefetch_hashed(h),
             LookupKey::Asn(_) => self.asns.prefetch_hashed(h),
             // The exact domain only: the parent walk reads on demand.
             LookupKey::Str(..) => self.strings.prefetch_hashed(h),
             LookupKey::Net(..) => {}
+        }
+    }
+
+    /// [`Index::prefetch`] of an IPv4 address (`bits`, whose exact-table hash is `h`): the
+    /// exact table and each stored block length's table.
+    #[inline]
+    fn prefetch_ipv4(&self, bits: u32, h: u64) {
+        self.ipv4.prefetch_hashed(h);
+        for l in lengths(u128::from(self.cidr4_lens), 32) {
+            self.cidr4.prefetch(&net4(bits, l));
         }
     }
 

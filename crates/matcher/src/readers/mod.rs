@@ -134,7 +134,8 @@ pub(crate) fn each_line(
 ) {
     let mut n = first;
     let mut buf: Vec<u8> = Vec::new();
-    let trim = |t: &str| t.trim_end_matches(['\n', '\r']).len();
+    // A line holds no `\n` (it ends before one): what is left to drop is `\r`.
+    let trim = |t: &str| t.trim_end_matches('\r').len();
     let line = |n: u64, b: &[u8], f: &mut dyn FnMut(u64, Result<&str, LineError>)| {
         match std::str::from_utf8(b) {
             Ok(text) => f(n, Ok(&text[..trim(text)])),

@@ -101,10 +101,8 @@ impl<'a> Scanner<'a> {
     /// A string: borrowed when it has no escapes. `None` on a `\u` escape, an invalid
     /// escape, a control character or a missing end quote.
     pub(crate) fn string(&mut self) -> Option<Cow<'a, str>> {
-        self.eat(b'"')?;
-        let start = self.i;
+        let (start, end) = self.plain_run()?;
         let b = self.bytes();
-        let end = stop(b, start)?;
         match b[end] {
             b'"' => {
                 self.i = end + 1;
@@ -147,14 +145,21 @@ impl<'a> Scanner<'a> {
     /// which no log writes: `serde_json` then reads the line).
     #[inline]
     fn key(&mut self) -> Option<&'a str> {
-        self.eat(b'"')?;
-        let start = self.i;
-        let end = stop(self.bytes(), start)?;
+        let (start, end) = self.plain_run()?;
         if self.bytes()[end] != b'"' {
             return None;
         }
         self.i = end + 1;
         self.text.get(start..end)
+    }
+
+    /// Past a string's opening quote: where its text starts and where its first run of
+    /// plain bytes stops (the end quote, a backslash or a control byte).
+    #[inline]
+    fn plain_run(&mut self) -> Option<(usize, usize)> {
+        self.eat(b'"')?;
+        let start = self.i;
+        Some((start, stop(self.bytes(), start)?))
     }
 
     /// A number that is a plain non-negative integer fitting `u64`; `None` for any other
