@@ -12,29 +12,65 @@ use prefetch_index::prefetch_index;
 
 use super::table::{HASHER, Posting};
 
-/// A key type with a value to fill empty positions with.
-pub(crate) trait Zero: Copy {
+/// A fixed-size key: a value to fill empty positions with, and the hash it is placed by.
+pub(crate) trait FlatKey: Copy + Eq + Hash {
     const ZERO: Self;
+
+    /// The 64-bit hash the key is placed by (low bits: position, top 16: fingerprint).
+    #[inline]
+    fn place(&self) -> u64 {
+        HASHER.hash_one(self)
+    }
 }
 
-impl Zero for u32 {
+impl FlatKey for u32 {
     const ZERO: Self = 0;
 }
 
-impl Zero for u64 {
+impl FlatKey for u64 {
     const ZERO: Self = 0;
 }
 
-impl Zero for u128 {
+impl FlatKey for u128 {
     const ZERO: Self = 0;
 }
 
-impl<const N: usize> Zero for [u8; N] {
-    const ZERO: Self = [0; N];
-}
-
-impl Zero for (u128, u8) {
+impl FlatKey for (u128, u8) {
     const ZERO: Self = (0, 0);
+}
+
+/// A MAC address.
+impl FlatKey for [u8; 6] {
+    const ZERO: Self = [0; 6];
+}
+
+/// Digests (MD5, SHA-1, SHA-256, SHA-512) are placed by their first eight bytes only (see
+/// [`digest_place`]).
+macro_rules! digest_key {
+    ($($n:literal),*) => {$(
+        impl FlatKey for [u8; $n] {
+            const ZERO: Self = [0; $n];
+
+            #[inline]
+            fn place(&self) -> u64 {
+                let mut first = [0u8; 8];
+                first.copy_from_slice(&self[..8]);
+                digest_place(first)
+            }
+        }
+    )*};
+}
+
+digest_key!(16, 20, 32, 64);
+
+/// The hash a digest whose first eight bytes are `first` is placed by. The bytes of a
+/// digest are spread evenly already, and eight of them tell a table's digests apart; so a
+/// lookup of a digest in hex decodes 16 digits to find its position, and the rest only
+/// when a stored fingerprint matches (see [`FlatTable::find_by`]). They are still mixed
+/// through the tables' hasher, so the position does not come straight from the input.
+#[inline]
+pub(crate) fn digest_place(first: [u8; 8]) -> u64 {
+    HASHER.hash_one(u64::from_le_bytes(first))
 }
 
 /// (first position, fingerprint) of a hash: the low bits place, the top 16 bits tell
@@ -180,12 +216,12 @@ impl<K> Default for FlatTable<K> {
     }
 }
 
-impl<K: Zero + Eq + Hash> FlatTable<K> {
+impl<K: FlatKey> FlatTable<K> {
     /// The hash a key is placed by: computed once per lookup and handed to
     /// [`FlatTable::prefetch_hashed`] and [`FlatTable::get_hashed`].
     #[inline]
     pub(crate) fn hash(k: &K) -> u64 {
-        HASHER.hash_one(k)
+        k.place()
     }
 
     /// The posting of `k`, inserting `init` if it is absent; returns (posting, was new).
@@ -210,6 +246,14 @@ impl<K: Zero + Eq + Hash> FlatTable<K> {
     #[inline]
     pub(crate) fn get_hashed(&self, h: u64, k: &K) -> Option<Posting> {
         self.0.find(h, |e| e.0 == *k).map(|e| e.1)
+    }
+
+    /// The posting of the key whose [`FlatTable::hash`] is `h` and for which `eq` holds:
+    /// for a key held in another form (a digest in hex), compared only where a stored
+    /// fingerprint matches.
+    #[inline]
+    pub(crate) fn find_by(&self, h: u64, eq: impl Fn(&K) -> bool) -> Option<Posting> {
+        self.0.find(h, |e| eq(&e.0)).map(|e| e.1)
     }
 
     /// See [`RawFlat::prefetch`].

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use concord_pattern::{Literal, ObjectPath, PathStep};
 
+use super::flat::digest_place;
 use crate::normalize;
 use crate::observation::Kind;
 
@@ -90,7 +91,10 @@ pub(crate) enum HashBytes {
 /// A lookup key borrowing the observable's value: no allocation per lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LookupKey<'a> {
-    Hash(u8, HashBytes),
+    /// A digest (family as in [`Key::Hash`]) as hex of 32, 40, 64 or 128 digits, either
+    /// case: the first 16 digits are hex (they place it, see [`digest_place_hex`]); the
+    /// rest is decoded only when compared with a stored digest.
+    Hash(u8, &'a str),
     Ip(IpAddr),
     Net(IpAddr, u8),
     Str(StrTag, &'a str),
@@ -99,22 +103,43 @@ pub(crate) enum LookupKey<'a> {
 }
 
 impl LookupKey<'_> {
-    fn to_key(self) -> Key {
-        match self {
-            LookupKey::Hash(f, b) => Key::Hash(f, b),
+    /// The stored form; `None` for a digest that is not hex throughout.
+    fn to_key(self) -> Option<Key> {
+        Some(match self {
+            LookupKey::Hash(f, hex) => Key::Hash(f, digest_bytes(hex)?),
             LookupKey::Ip(ip) => Key::Ip(ip),
             LookupKey::Net(ip, len) => Key::Net(ip, len),
             LookupKey::Str(t, s) => Key::Str(t, s.to_string()),
             LookupKey::Mac(m) => Key::Mac(m),
             LookupKey::Asn(n) => Key::Asn(n),
-        }
+        })
     }
+}
+
+/// A digest in hex (32, 40, 64 or 128 digits, either case) as bytes.
+pub(crate) fn digest_bytes(hex: &str) -> Option<HashBytes> {
+    Some(match hex.len() {
+        32 => HashBytes::H16(normalize::hex_array(hex)?),
+        40 => HashBytes::H20(normalize::hex_array(hex)?),
+        64 => HashBytes::H32(normalize::hex_array(hex)?),
+        128 => HashBytes::H64(normalize::hex_array(hex)?),
+        _ => return None,
+    })
+}
+
+/// The hash a digest in hex is placed by ([`digest_place`] of its first 16 digits), or
+/// `None` if they are not hex.
+#[inline]
+pub(crate) fn digest_place_hex(hex: &str) -> Option<u64> {
+    Some(digest_place(normalize::hex_bytes(
+        hex.as_bytes().get(..16)?,
+    )?))
 }
 
 /// The key for a canonical observable value of `kind` (the value as
 /// [`crate::Observable::new`] makes it).
 pub(crate) fn key_of(kind: Kind, value: &str) -> Option<Key> {
-    lookup_key(kind, value).map(LookupKey::to_key)
+    lookup_key(kind, value)?.to_key()
 }
 
 /// [`key_of`] without allocating.
@@ -155,14 +180,8 @@ pub(crate) fn lookup_key(kind: Kind, value: &str) -> Option<LookupKey<'_>> {
             if Some(value.len()) != hash.hash_len().map(|n| 2 * n) {
                 return None;
             }
-            let bytes = match value.len() {
-                32 => HashBytes::H16(normalize::hex_array(value)?),
-                40 => HashBytes::H20(normalize::hex_array(value)?),
-                64 => HashBytes::H32(normalize::hex_array(value)?),
-                128 => HashBytes::H64(normalize::hex_array(value)?),
-                _ => return None,
-            };
-            LookupKey::Hash(family, bytes)
+            digest_place_hex(value)?;
+            LookupKey::Hash(family, value)
         }
     })
 }

@@ -3,7 +3,8 @@
 
 use std::net::IpAddr;
 
-use super::keys::{self, HashBytes, LookupKey, StrTag};
+use super::flat::FlatKey;
+use super::keys::{self, LookupKey, StrTag};
 use super::table::{self, Posting};
 use super::{Index, Map, lengths, net4, net6};
 use crate::normalize;
@@ -23,16 +24,17 @@ impl Index {
     /// an IPv4 address, a string key) where the three would dispatch three times.
     #[inline]
     pub(crate) fn prepare<'a>(&self, kind: Kind, value: &'a str) -> Option<Hashed<'a>> {
-        fn digest<'a, const N: usize>(
-            t: &Map<[u8; N]>,
-            value: &str,
-            wrap: fn([u8; N]) -> HashBytes,
-        ) -> Option<Hashed<'a>> {
-            let a = normalize::hex_array::<N>(value)?;
-            let hash = Map::<[u8; N]>::hash(&a);
+        fn digest<'a, const N: usize>(t: &Map<[u8; N]>, value: &'a str) -> Option<Hashed<'a>>
+        where
+            [u8; N]: FlatKey,
+        {
+            if value.len() != 2 * N {
+                return None;
+            }
+            let hash = keys::digest_place_hex(value)?;
             t.prefetch_hashed(hash);
             Some(Hashed {
-                key: LookupKey::Hash(0, wrap(a)),
+                key: LookupKey::Hash(0, value),
                 hash,
             })
         }
@@ -46,10 +48,10 @@ impl Index {
         };
         let files = &self.hashes[0];
         match kind {
-            Kind::Md5 => digest(&files.md5, value, HashBytes::H16),
-            Kind::Sha1 => digest(&files.sha1, value, HashBytes::H20),
-            Kind::Sha256 => digest(&files.sha256, value, HashBytes::H32),
-            Kind::Sha512 => digest(&files.sha512, value, HashBytes::H64),
+            Kind::Md5 => digest(&files.md5, value),
+            Kind::Sha1 => digest(&files.sha1, value),
+            Kind::Sha256 => digest(&files.sha256, value),
+            Kind::Sha512 => digest(&files.sha512, value),
             Kind::Ipv4 if let Some(v4) = normalize::ipv4(value) => {
                 let bits = u32::from(v4);
                 let hash = Map::<u32>::hash(&bits);
@@ -79,13 +81,13 @@ impl Index {
     pub(crate) fn prefetch(&self, key: &Hashed<'_>) {
         let h = key.hash;
         match key.key {
-            LookupKey::Hash(family, ref b) => {
+            LookupKey::Hash(family, hex) => {
                 let t = &self.hashes[usize::from(family.min(1))];
-                match b {
-                    HashBytes::H16(_) => t.md5.prefetch_hashed(h),
-                    HashBytes::H20(_) => t.sha1.prefetch_hashed(h),
-                    HashBytes::H32(_) => t.sha256.prefetch_hashed(h),
-                    HashBytes::H64(_) => t.sha512.prefetch_hashed(h),
+                match hex.len() {
+                    32 => t.md5.prefetch_hashed(h),
+                    40 => t.sha1.prefetch_hashed(h),
+                    64 => t.sha256.prefetch_hashed(h),
+                    _ => t.sha512.prefetch_hashed(h),
                 }
             }
             LookupKey::Ip(IpAddr::V4(v)) => self.prefetch_ipv4(u32::from(v), h),
@@ -122,13 +124,22 @@ impl Index {
         };
         let h = key.hash;
         match key.key {
-            LookupKey::Hash(family, b) => {
+            LookupKey::Hash(family, hex) => {
+                /// The posting of a digest given in hex, decoded only where a stored
+                /// fingerprint matches.
+                fn find<const N: usize>(t: &Map<[u8; N]>, h: u64, hex: &str) -> Option<Posting>
+                where
+                    [u8; N]: FlatKey,
+                {
+                    t.find_by(h, |k| normalize::hex_array::<N>(hex).as_ref() == Some(k))
+                }
                 let t = &self.hashes[usize::from(family.min(1))];
-                let p = match b {
-                    HashBytes::H16(a) => t.md5.get_hashed(h, &a),
-                    HashBytes::H20(a) => t.sha1.get_hashed(h, &a),
-                    HashBytes::H32(a) => t.sha256.get_hashed(h, &a),
-                    HashBytes::H64(a) => t.sha512.get_hashed(h, &a),
+                let p = match hex.len() {
+                    32 => find(&t.md5, h, hex),
+                    40 => find(&t.sha1, h, hex),
+                    64 => find(&t.sha256, h, hex),
+                    128 => find(&t.sha512, h, hex),
+                    _ => None,
                 };
                 p.map(&mut emit);
             }
@@ -205,10 +216,7 @@ impl<'a> Hashed<'a> {
     #[inline]
     pub(crate) fn new(key: LookupKey<'a>) -> Hashed<'a> {
         let hash = match key {
-            LookupKey::Hash(_, HashBytes::H16(a)) => Map::<[u8; 16]>::hash(&a),
-            LookupKey::Hash(_, HashBytes::H20(a)) => Map::<[u8; 20]>::hash(&a),
-            LookupKey::Hash(_, HashBytes::H32(a)) => Map::<[u8; 32]>::hash(&a),
-            LookupKey::Hash(_, HashBytes::H64(a)) => Map::<[u8; 64]>::hash(&a),
+            LookupKey::Hash(_, hex) => keys::digest_place_hex(hex).unwrap_or(0),
             LookupKey::Ip(IpAddr::V4(v)) => Map::<u32>::hash(&u32::from(v)),
             LookupKey::Ip(IpAddr::V6(v)) => Map::<u128>::hash(&u128::from(v)),
             LookupKey::Str(tag, s) => table::hash(tag as u8, s.as_bytes()),

@@ -23,7 +23,7 @@ use foldhash::fast::FixedState;
 
 use crate::compile::{IndicatorInput, plan};
 use crate::error::CompileError;
-use flat::{FlatTable, Zero};
+use flat::{FlatKey, FlatTable};
 use keys::{HashBytes, Key, StrTag};
 pub(crate) use lookup::Hashed;
 use slots::Slots;
@@ -95,12 +95,7 @@ struct HashTables {
 }
 
 /// Adds `slot` under `k`: true if the key is new; else `dup` is given its posting.
-fn add_to<K: Zero + std::hash::Hash + Eq>(
-    m: &mut Map<K>,
-    k: K,
-    slot: u32,
-    dup: &mut dyn FnMut(&mut Posting),
-) -> bool {
+fn add_to<K: FlatKey>(m: &mut Map<K>, k: K, slot: u32, dup: &mut dyn FnMut(&mut Posting)) -> bool {
     let (p, new) = m.entry(k, slot);
     if !new {
         dup(p);

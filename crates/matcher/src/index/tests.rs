@@ -267,10 +267,12 @@ fn parallel_extend_equals_adding_one_by_one() {
 mod prepare {
     use proptest::prelude::*;
 
+    use std::sync::Arc;
+
     use super::build;
-    use crate::Kind;
     use crate::index::Hashed;
     use crate::index::keys::lookup_key;
+    use crate::{Kind, Matcher, Observable, Observation};
 
     const KINDS: [Kind; 14] = [
         Kind::Ipv4,
@@ -314,6 +316,36 @@ mod prepare {
             let index = build(&["[ipv4-addr:value ISSUBSET '10.0.0.0/8']"]);
             let slow = lookup_key(kind, &v).map(Hashed::new);
             prop_assert_eq!(index.prepare(kind, &v), slow);
+        }
+
+        /// A digest lookup decodes only the first 16 digits to find the position and the
+        /// rest where a fingerprint matches: a value differing from a stored digest in any
+        /// digit (or with a non-hex digit, or in the other case) still hits exactly when
+        /// its bytes equal the stored ones, through every lookup path.
+        #[test]
+        fn digest_lookups_hit_exactly_the_equal_bytes(
+            algo in prop::sample::select(vec![(16usize, "MD5", Kind::Md5), (20, "'SHA-1'", Kind::Sha1), (32, "'SHA-256'", Kind::Sha256), (64, "'SHA-512'", Kind::Sha512)]),
+            bytes in prop::collection::vec(any::<u8>(), 64),
+            at in any::<prop::sample::Index>(),
+            digit in prop::sample::select(b"0123456789abcdefABCDEFg:".to_vec()),
+        ) {
+            let (n, name, kind) = algo;
+            let stored: String = bytes[..n].iter().map(|b| format!("{b:02x}")).collect();
+            let index = build(&[&format!("[file:hashes.{name} = '{stored}']")]);
+            let mut asked = stored.clone().into_bytes();
+            asked[at.index(2 * n)] = digit;
+            let asked = String::from_utf8(asked).unwrap();
+            let expected = asked.to_ascii_lowercase() == stored;
+            let ob = Observable { kind, value: asked.clone() };
+            let obs = Observation { observables: vec![ob.clone()], ..Observation::default() };
+            let m = Matcher::new(Arc::new(index.clone()));
+            let mut slots = Vec::new();
+            index.lookup_slots(&ob, &mut |s| slots.push(s));
+            prop_assert_eq!(slots.len(), usize::from(expected), "{}", asked);
+            prop_assert_eq!(m.match_observation(&obs).len(), usize::from(expected));
+            let mut out = Vec::new();
+            m.match_batch(&[obs.clone(), obs], &mut out);
+            prop_assert_eq!(out.len(), 2 * usize::from(expected));
         }
     }
 }
