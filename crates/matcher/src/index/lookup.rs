@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::flat::FlatKey;
 use super::keys::{self, LookupKey, StrTag};
 use super::table::{self, Posting};
-use super::{Index, Map, lengths, net4, net6};
+use super::{Index, Map, Small, lengths, net4, net6};
 use crate::normalize;
 use crate::observation::{Kind, Observable};
 
@@ -54,7 +54,7 @@ impl Index {
             Kind::Sha512 => digest(&files.sha512, value),
             Kind::Ipv4 if let Some(v4) = normalize::ipv4(value) => {
                 let bits = u32::from(v4);
-                let hash = Map::<u32>::hash(&bits);
+                let hash = Small::<u32>::hash(&bits);
                 self.prefetch_ipv4(bits, hash);
                 Some(Hashed {
                     key: LookupKey::Ip(IpAddr::V4(v4)),
@@ -217,11 +217,11 @@ impl<'a> Hashed<'a> {
     pub(crate) fn new(key: LookupKey<'a>) -> Hashed<'a> {
         let hash = match key {
             LookupKey::Hash(_, hex) => keys::digest_place_hex(hex).unwrap_or(0),
-            LookupKey::Ip(IpAddr::V4(v)) => Map::<u32>::hash(&u32::from(v)),
+            LookupKey::Ip(IpAddr::V4(v)) => Small::<u32>::hash(&u32::from(v)),
             LookupKey::Ip(IpAddr::V6(v)) => Map::<u128>::hash(&u128::from(v)),
             LookupKey::Str(tag, s) => table::hash(tag as u8, s.as_bytes()),
             LookupKey::Mac(m) => Map::<[u8; 6]>::hash(&m),
-            LookupKey::Asn(n) => Map::<u32>::hash(&n),
+            LookupKey::Asn(n) => Small::<u32>::hash(&n),
             LookupKey::Net(..) => 0,
         };
         Hashed { key, hash }

@@ -23,13 +23,14 @@ use foldhash::fast::FixedState;
 
 use crate::compile::{IndicatorInput, plan};
 use crate::error::CompileError;
-use flat::{FlatKey, FlatTable};
+use flat::{FlatKey, FlatTable, KeyTable, SmallTable};
 use keys::{HashBytes, Key, StrTag};
 pub(crate) use lookup::Hashed;
 use slots::Slots;
 use table::{Overflow, Posting, StrTable};
 
 type Map<K> = FlatTable<K>;
+type Small<K> = SmallTable<K>;
 
 /// What [`Index::add`] did with an indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,17 +67,17 @@ pub struct IndexStats {
 pub struct Index {
     slots: Slots,
     hashes: [HashTables; 2],
-    ipv4: Map<u32>,
+    ipv4: Small<u32>,
     ipv6: Map<u128>,
     /// IPv4 blocks by (address << 8 | prefix length); `cidr4_lens` has bit `l` set when a
     /// block of length `l` is stored, so an address is looked up once per length present.
-    cidr4: Map<u64>,
+    cidr4: Small<u64>,
     cidr4_lens: u64,
     /// IPv6 blocks by (address, prefix length), lengths present in `cidr6_lens`.
     cidr6: Map<(u128, u8)>,
     cidr6_lens: u128,
     macs: Map<[u8; 6]>,
-    asns: Map<u32>,
+    asns: Small<u32>,
     strings: StrTable,
     overflow: Overflow,
     patterns: HashMap<u32, Pattern, FixedState>,
@@ -95,7 +96,12 @@ struct HashTables {
 }
 
 /// Adds `slot` under `k`: true if the key is new; else `dup` is given its posting.
-fn add_to<K: FlatKey>(m: &mut Map<K>, k: K, slot: u32, dup: &mut dyn FnMut(&mut Posting)) -> bool {
+fn add_to<K: FlatKey>(
+    m: &mut impl KeyTable<K>,
+    k: K,
+    slot: u32,
+    dup: &mut dyn FnMut(&mut Posting),
+) -> bool {
     let (p, new) = m.entry(k, slot);
     if !new {
         dup(p);
@@ -107,14 +113,14 @@ fn add_to<K: FlatKey>(m: &mut Map<K>, k: K, slot: u32, dup: &mut dyn FnMut(&mut 
 /// string keys and slots can be filled on other threads meanwhile).
 struct FixedTables<'a> {
     hashes: &'a mut [HashTables; 2],
-    ipv4: &'a mut Map<u32>,
+    ipv4: &'a mut Small<u32>,
     ipv6: &'a mut Map<u128>,
-    cidr4: &'a mut Map<u64>,
+    cidr4: &'a mut Small<u64>,
     cidr4_lens: &'a mut u64,
     cidr6: &'a mut Map<(u128, u8)>,
     cidr6_lens: &'a mut u128,
     macs: &'a mut Map<[u8; 6]>,
-    asns: &'a mut Map<u32>,
+    asns: &'a mut Small<u32>,
 }
 
 impl FixedTables<'_> {

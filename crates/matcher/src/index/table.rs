@@ -28,7 +28,9 @@ impl Overflow {
                 list.push(slot);
             }
         } else if *p != slot {
-            let at = u32::try_from(self.0.len()).unwrap_or(MANY - 1) & !MANY;
+            // Below `MANY - 1`: the posting `u32::MAX` marks an empty position of a
+            // `SmallTable`.
+            let at = u32::try_from(self.0.len()).map_or(MANY - 2, |n| n.min(MANY - 2));
             self.0.push(vec![*p, slot]);
             *p = at | MANY;
         }
