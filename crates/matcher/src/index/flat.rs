@@ -292,7 +292,7 @@ impl<K: FlatKey> KeyTable<K> for FlatTable<K> {
 const EMPTY: Posting = u32::MAX;
 
 /// An open-addressing table for keys of at most eight bytes (IPv4 addresses and blocks,
-/// AS numbers): the `(key, posting)` entries alone, keys compared in place, an empty
+/// MAC addresses, AS numbers): the `(key, posting)` entries alone, keys compared in place, an empty
 /// position marked by [`EMPTY`]. A lookup reads one cache line (two where its probe runs
 /// over a line's end) where [`FlatTable`] reads two (fingerprints, then entries); it grows
 /// at half load, so probes stay short without fingerprints, and an entry of 8 bytes at

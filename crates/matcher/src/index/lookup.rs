@@ -220,7 +220,7 @@ impl<'a> Hashed<'a> {
             LookupKey::Ip(IpAddr::V4(v)) => Small::<u32>::hash(&u32::from(v)),
             LookupKey::Ip(IpAddr::V6(v)) => Map::<u128>::hash(&u128::from(v)),
             LookupKey::Str(tag, s) => table::hash(tag as u8, s.as_bytes()),
-            LookupKey::Mac(m) => Map::<[u8; 6]>::hash(&m),
+            LookupKey::Mac(m) => Small::<[u8; 6]>::hash(&m),
             LookupKey::Asn(n) => Small::<u32>::hash(&n),
             LookupKey::Net(..) => 0,
         };

@@ -76,7 +76,7 @@ pub struct Index {
     /// IPv6 blocks by (address, prefix length), lengths present in `cidr6_lens`.
     cidr6: Map<(u128, u8)>,
     cidr6_lens: u128,
-    macs: Map<[u8; 6]>,
+    macs: Small<[u8; 6]>,
     asns: Small<u32>,
     strings: StrTable,
     overflow: Overflow,
@@ -119,7 +119,7 @@ struct FixedTables<'a> {
     cidr4_lens: &'a mut u64,
     cidr6: &'a mut Map<(u128, u8)>,
     cidr6_lens: &'a mut u128,
-    macs: &'a mut Map<[u8; 6]>,
+    macs: &'a mut Small<[u8; 6]>,
     asns: &'a mut Small<u32>,
 }
 
