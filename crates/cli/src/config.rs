@@ -25,8 +25,9 @@ pub struct Config {
     /// Objects per import batch (a batch is validated and stored at once; `concord import
     /// FILE` commits whole batches together, at least 50,000 objects per transaction).
     pub import_batch: usize,
-    /// Threads `concord match` matches a large EVE or one-per-line log on (0: one per
-    /// core); each reads its own blocks of whole lines and the reports merge in order.
+    /// Threads `concord match`, `POST /api/v1/match` and the web upload match a large EVE
+    /// or one-per-line log on (0: one per core); each reads its own blocks of whole lines
+    /// and the reports merge in order.
     pub match_threads: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `concord_server=debug`.
     pub log: String,
@@ -145,7 +146,7 @@ impl Config {
              # URL users and peers reach this node at (empty: http://<listen>).\npublic_url = {url:?}\n\
              # Largest request body accepted, in bytes.\nbody_limit = {limit}\n\
              # Objects per import batch (concord import commits at least 50,000 per transaction).\nimport_batch = {batch}\n\
-             # Threads concord match uses on a large EVE or one-per-line log (0: one per core).\nmatch_threads = {threads}\n\
+             # Threads concord match, POST /api/v1/match and the web upload use on a large EVE or\n# one-per-line log (0: one per core).\nmatch_threads = {threads}\n\
              # Log filter, e.g. \"info\" or \"concord_server=debug,info\"; \"info,tower_http=debug\" adds a line per request.\nlog = {log:?}\n\n\
              # The organisation running this node (its STIX identity), for peers.\n\
              organisation = {org:?}\ncountry = {country:?}\nsectors = {sectors:?}\n\

@@ -433,6 +433,10 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         state
             .matching
             .set_identity(identity::identity_id(&key.node_id()));
+        // And are matched on the node's `match_threads`.
+        state
+            .matching
+            .set_threads(matching::resolve_threads(node.config.match_threads));
         // Every version created here is signed soon after it is stored.
         concord_federation::signer::spawn(store.clone(), key.clone())
             .context("cannot start the signer")?;

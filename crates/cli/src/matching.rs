@@ -55,11 +55,7 @@ pub fn run(
             concord_formats::warninglist::OVERRIDE
         );
     }
-    let threads = match threads {
-        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-        n => n,
-    };
-    let matcher = Matcher::new(Arc::new(loaded.index)).with_threads(threads);
+    let matcher = Matcher::new(Arc::new(loaded.index)).with_threads(resolve_threads(threads));
     let mut out = match output {
         Some(p) => Some(std::io::BufWriter::new(
             File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
@@ -164,4 +160,12 @@ fn match_file(matcher: &Matcher, format: &Format, path: &Path) -> anyhow::Result
     let report = matcher.match_reader(counted, format);
     bar.finish_and_clear();
     Ok(report)
+}
+
+/// The threads a `match_threads` setting means: 0 is one per core.
+pub fn resolve_threads(threads: usize) -> usize {
+    match threads {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        n => n,
+    }
 }

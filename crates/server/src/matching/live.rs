@@ -88,6 +88,8 @@ pub struct LiveMatching {
     compile_errors: AtomicUsize,
     warninglisted: AtomicUsize,
     identity: OnceLock<String>,
+    /// Threads a matcher from [`LiveMatching::matcher`] matches a body on.
+    threads: AtomicUsize,
 }
 
 impl std::fmt::Debug for LiveMatching {
@@ -110,6 +112,7 @@ impl LiveMatching {
             compile_errors: AtomicUsize::new(0),
             warninglisted: AtomicUsize::new(0),
             identity: OnceLock::new(),
+            threads: AtomicUsize::new(1),
         })
     }
 
@@ -123,6 +126,17 @@ impl LiveMatching {
     /// The node's identity set with [`LiveMatching::set_identity`], if any.
     pub fn identity(&self) -> Option<&str> {
         self.identity.get().map(String::as_str)
+    }
+
+    /// Sets the threads a log is matched on (see [`Matcher::with_threads`]; at least one,
+    /// one until set): `serve` sets the node's `match_threads`.
+    pub fn set_threads(&self, threads: usize) {
+        self.threads.store(threads.max(1), Ordering::Relaxed);
+    }
+
+    /// The threads a log is matched on.
+    pub fn threads(&self) -> usize {
+        self.threads.load(Ordering::Relaxed)
     }
 
     /// Starts the background task (once) on the current tokio runtime: the first build,
@@ -171,7 +185,7 @@ impl LiveMatching {
         }
         self.index
             .get()
-            .map(LiveIndex::matcher)
+            .map(|i| i.matcher().with_threads(self.threads()))
             .ok_or(LiveError::NotReady)
     }
 

@@ -657,10 +657,11 @@ pub async fn matching(
     let clearance = user.clearance;
     // Sightings name this node's identity as where they were seen (set by `serve`).
     let identity = web.app.matching.identity().map(str::to_owned);
+    let threads = web.app.matching.threads();
     let (report, sightings, meta, import) = blocking(&ctx, move || {
         let now = crate::matching::now();
         let (index, meta) = cleared_index(&*store, clearance, now)?;
-        let matcher = Matcher::new(Arc::new(index));
+        let matcher = Matcher::new(Arc::new(index)).with_threads(threads);
         let report = matcher.match_reader(&up.file[..], &format);
         let mut sightings = crate::matching::sightings_by(&report, identity.as_deref(), now);
         for s in &mut sightings {

@@ -96,3 +96,73 @@ async fn match_needs_analyst_and_a_known_format() {
         })
     );
 }
+
+/// `set_threads` (what `serve` sets from `match_threads`) reaches the route's matcher, and
+/// a body cut into blocks on several threads gives the one-thread summary and sightings.
+#[tokio::test]
+async fn the_threads_setting_reaches_the_route_and_changes_no_result() {
+    let t = TestApp::new();
+    t.import(vec![
+        indicator(1, "198.51.100.7"),
+        indicator(2, "203.0.113.5"),
+    ])
+    .await;
+    // About 3.5 MB: several of the matcher's 1 MiB blocks.
+    let mut log = String::new();
+    for i in 0..30_000u32 {
+        let dest = match i {
+            _ if i % 1_000 == 17 => "198.51.100.7".to_owned(),
+            _ if i % 777 == 5 => "203.0.113.5".to_owned(),
+            _ => format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
+        };
+        if i % 5_000 == 4_999 {
+            log.push_str("{\"broken\n");
+        }
+        log.push_str(&format!(
+            "{{\"timestamp\":\"2026-01-02T10:{:02}:{:02}.000000+0000\",\"event_type\":\"flow\",\"src_ip\":\"10.9.8.7\",\"dest_ip\":\"{dest}\",\"flow\":{{\"pkts_toserver\":{i},\"bytes_toserver\":{},\"start\":\"2026-01-02T10:00:00.000000+0000\"}},\"app_proto\":\"failed\",\"proto\":\"TCP\"}}\n",
+            (i / 60) % 60,
+            i % 60,
+            i * 61
+        ));
+    }
+    assert!(log.len() > 3 << 20, "{}", log.len());
+    let mut results = Vec::new();
+    for threads in [1, 3] {
+        t.state.matching.set_threads(threads);
+        let matcher = t.state.matching.matcher().await.expect("matcher");
+        assert_eq!(matcher.threads(), threads);
+        let res = t
+            .request(
+                Method::POST,
+                "/api/v1/match?format=eve",
+                Some(&t.analyst),
+                Some(("text/plain", log.clone().into_bytes())),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        let body = res.json();
+        let mut summary = body["summary"].clone();
+        assert_eq!(summary["malformed"], 6, "{summary}");
+        assert_eq!(summary["indicators_hit"], 2, "{summary}");
+        summary["sightings_written"] = json!(null);
+        // Sighting ids and creation times are new each time; what was seen is not.
+        let mut seen: Vec<_> = body["sightings"]
+            .as_array()
+            .expect("sightings")
+            .iter()
+            .map(|s| {
+                json!([
+                    s["sighting_of_ref"],
+                    s["count"],
+                    s["first_seen"],
+                    s["last_seen"]
+                ])
+                .to_string()
+            })
+            .collect();
+        seen.sort();
+        results.push((summary, seen));
+    }
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0].1.len(), 2);
+}
