@@ -162,12 +162,13 @@ struct Email<'a> {
 }
 
 /// Reads a line into the borrowed structs with [`Scanner`], as `serde_json` would fill
-/// them; `None` when the scanner is not sure (then `serde_json` reads the line). A field
-/// given twice, or of another JSON type than the struct's, is `None` too (serde's
-/// derive rejects both, and the `Value` path decides).
-fn scan(text: &str) -> Option<Eve<'_>> {
+/// them; `None` when the scanner is not sure (then `serde_json` reads the line, and what
+/// `e` holds is not to be used). A field given twice, or of another JSON type than the
+/// struct's, is `None` too (serde's derive rejects both, and the `Value` path decides).
+/// `e` is filled in place, not returned: the structs take about 500 bytes, and each move
+/// of them is a copy.
+fn scan<'a>(text: &'a str, e: &mut Eve<'a>) -> Option<()> {
     let mut sc = Scanner::new(text);
-    let mut e = Eve::default();
     let mut seen = 0u32;
     sc.object(|sc, key| {
         let bit = match key {
@@ -258,7 +259,7 @@ fn scan(text: &str) -> Option<Eve<'_>> {
         }
         Some(())
     })?;
-    sc.at_end().then_some(e)
+    sc.at_end().then_some(())
 }
 
 /// Marks `bit` seen; `None` if it was already (a duplicate field).
@@ -385,13 +386,13 @@ pub(crate) fn record((n, line): Line) -> Option<Result<Observation, LineError>> 
     if text.trim().is_empty() {
         return None;
     }
-    let e = match scan(text) {
-        Some(e) => e,
-        None => match serde_json::from_str::<Eve<'_>>(text) {
+    let mut e = Eve::default();
+    if scan(text, &mut e).is_none() {
+        e = match serde_json::from_str::<Eve<'_>>(text) {
             Ok(e) => e,
             Err(_) => return json::record((n, line), json::eve),
-        },
-    };
+        };
+    }
     let mut obs = Observation {
         line: n,
         ..Observation::default()
@@ -428,7 +429,8 @@ pub(crate) fn scan_into(
     if line.trim().is_empty() {
         return Some(None);
     }
-    let e = scan(line)?;
+    let mut e = Eve::default();
+    scan(line, &mut e)?;
     obs.line = n;
     obs.timestamp = None;
     obs.objects = None;
