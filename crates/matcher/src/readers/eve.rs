@@ -187,16 +187,17 @@ fn scan<'a>(text: &'a str, e: &mut Eve<'a>) -> Option<()> {
             _ => return sc.skip(),
         };
         once(&mut seen, bit)?;
-        match key {
-            "timestamp" => e.timestamp = opt(sc, |sc| Some(Ts::Str(Str(sc.string()?))))?,
-            "src_ip" => e.src_ip = opt_str(sc)?,
-            "dest_ip" => e.dest_ip = opt_str(sc)?,
-            "src_port" => e.src_port = opt(sc, Scanner::uint)?,
-            "dest_port" => e.dest_port = opt(sc, Scanner::uint)?,
-            "proto" => e.proto = opt_str(sc)?,
-            "app_proto" => e.app_proto = opt_str(sc)?,
-            "dns" => e.dns = opt(sc, scan_dns)?,
-            "http" => {
+        // On the bit: the key's text is compared once.
+        match bit {
+            1 => e.timestamp = opt(sc, |sc| Some(Ts::Str(Str(sc.string()?))))?,
+            2 => e.src_ip = opt_str(sc)?,
+            4 => e.dest_ip = opt_str(sc)?,
+            8 => e.src_port = opt(sc, Scanner::uint)?,
+            16 => e.dest_port = opt(sc, Scanner::uint)?,
+            32 => e.proto = opt_str(sc)?,
+            64 => e.app_proto = opt_str(sc)?,
+            128 => e.dns = opt(sc, scan_dns)?,
+            256 => {
                 e.http = opt(sc, |sc| {
                     let mut h = Http::default();
                     fields(sc, &mut |sc, k| match k {
@@ -213,7 +214,7 @@ fn scan<'a>(text: &'a str, e: &mut Eve<'a>) -> Option<()> {
                     Some(h)
                 })?;
             }
-            "tls" => {
+            512 => {
                 e.tls = opt(sc, |sc| {
                     let mut t = Tls::default();
                     fields(sc, &mut |sc, k| match k {
@@ -230,7 +231,7 @@ fn scan<'a>(text: &'a str, e: &mut Eve<'a>) -> Option<()> {
                     Some(t)
                 })?;
             }
-            "fileinfo" => {
+            1024 => {
                 e.fileinfo = opt(sc, |sc| {
                     let mut f = FileInfo::default();
                     fields(sc, &mut |sc, k| match k {

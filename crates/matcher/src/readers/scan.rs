@@ -169,7 +169,14 @@ impl<'a> Scanner<'a> {
         let start = self.i;
         let b = self.bytes();
         let mut end = start;
-        while end < b.len() && b[end].is_ascii_digit() {
+        // The value as the digits go by; `None` once it no longer fits.
+        let mut n = Some(0u64);
+        while let Some(&d) = b.get(end)
+            && d.is_ascii_digit()
+        {
+            n = n
+                .and_then(|n| n.checked_mul(10))
+                .and_then(|n| n.checked_add(u64::from(d - b'0')));
             end += 1;
         }
         if end == start
@@ -178,7 +185,7 @@ impl<'a> Scanner<'a> {
         {
             return None;
         }
-        let n = self.text[start..end].parse().ok()?;
+        let n = n?;
         self.i = end;
         Some(n)
     }
@@ -320,6 +327,35 @@ mod tests {
         let mut s = Scanner::new(text);
         s.skip()?;
         s.at_end().then_some(())
+    }
+
+    /// `uint` reads what `str::parse::<u64>` reads of a JSON integer, and nothing else.
+    #[test]
+    fn uint_is_a_json_integer_that_fits_u64() {
+        for (text, want) in [
+            ("0", Some(0)),
+            (" 443,", Some(443)),
+            ("18446744073709551615", Some(u64::MAX)),
+            ("18446744073709551616", None),
+            ("99999999999999999999999", None),
+            ("012", None),
+            ("1.5", None),
+            ("1e3", None),
+            ("-1", None),
+            ("", None),
+            ("x", None),
+        ] {
+            let mut s = Scanner::new(text);
+            assert_eq!(s.uint(), want, "{text:?}");
+            let digits = text
+                .trim_start()
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            if want.is_some() {
+                assert_eq!(text[..s.i].trim_start().len(), digits, "{text:?}");
+            }
+        }
     }
 
     /// Whatever the scanner accepts, serde_json accepts.
