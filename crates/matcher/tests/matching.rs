@@ -349,3 +349,87 @@ fn sighting_values_are_distinct_in_first_hit_order() {
         assert_eq!(values(1), small, "{threads} threads");
     }
 }
+
+/// `match_batch` prepares and prefetches the lookups of 16 observations at a time and
+/// fetches the input of the next windows ahead: over many windows, a last short one,
+/// observations with no observable or several, and keys of every table, it gives what one
+/// call per observation gives.
+#[test]
+fn batches_of_many_windows_equal_one_call_each() {
+    let digest = |n: u64, len: usize| {
+        let mut s = String::new();
+        while s.len() < len {
+            s.push_str(&format!(
+                "{:016x}",
+                n.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ s.len() as u64
+            ));
+        }
+        s.truncate(len);
+        s
+    };
+    let value = |n: u64| -> (Kind, String, &'static str) {
+        match n % 7 {
+            0 => (Kind::Md5, digest(n, 32), "file:hashes.MD5"),
+            1 => (Kind::Sha256, digest(n, 64), "file:hashes.'SHA-256'"),
+            2 => (
+                Kind::Ipv4,
+                format!("10.{}.{}.{}", n % 5, n % 250, n % 199),
+                "ipv4-addr:value",
+            ),
+            3 => (
+                Kind::Domain,
+                format!("h{n}.example.com"),
+                "domain-name:value",
+            ),
+            4 => (Kind::Url, format!("http://u{n}.example.net/p"), "url:value"),
+            5 => (Kind::Email, format!("m{n}@example.org"), "email-addr:value"),
+            _ => (Kind::Sha1, digest(n, 40), "file:hashes.'SHA-1'"),
+        }
+    };
+    // Every third value is an indicator's.
+    let inputs: Vec<IndicatorInput> = (0..300u64)
+        .filter(|n| n % 3 == 0)
+        .map(|n| {
+            let (_, v, path) = value(n);
+            IndicatorInput {
+                id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
+                pattern: format!("[{path} = '{v}']"),
+                valid_from: t("2000-01-01T00:00:00Z"),
+                valid_until: None,
+                revoked: false,
+                labels: vec![],
+            }
+        })
+        .collect();
+    let (index, errors) = Index::build(&inputs, t("2026-01-01T00:00:00Z"));
+    assert!(errors.is_empty(), "{errors:?}");
+    let matcher = Matcher::new(Arc::new(index));
+    // 16 * 6 + 5 observations; observation k holds k % 4 observables.
+    let mut n = 0;
+    let batch: Vec<Observation> = (0..101)
+        .map(|k| {
+            let mut o = Observation::default();
+            for _ in 0..k % 4 {
+                let (kind, v, _) = value(n);
+                assert!(o.push(kind, &v), "{v}");
+                n += 1;
+            }
+            o
+        })
+        .collect();
+    let mut one_by_one = Vec::new();
+    let mut out = Vec::new();
+    for (k, o) in batch.iter().enumerate() {
+        matcher.match_indexes(o, &mut out);
+        one_by_one.extend(out.iter().map(|&(s, i)| (k, s, i)));
+    }
+    assert!(one_by_one.len() > 40, "{}", one_by_one.len());
+    let mut batched = Vec::new();
+    matcher.match_batch(&batch, &mut batched);
+    assert_eq!(batched, one_by_one);
+    for len in [0, 1, 15, 16, 17, 32, 33, 48, 49] {
+        matcher.match_batch(&batch[..len], &mut batched);
+        let want: Vec<_> = one_by_one.iter().filter(|h| h.0 < len).copied().collect();
+        assert_eq!(batched, want, "{len}");
+    }
+}
