@@ -88,7 +88,7 @@ pub(crate) fn flow(
     protos: &[Option<&str>],
 ) {
     if src.is_some() || dst.is_some() {
-        obs.flow = Some(Flow {
+        obs.flow = Some(Box::new(Flow {
             src,
             dst,
             src_port: sp,
@@ -98,7 +98,7 @@ pub(crate) fn flow(
                 .flatten()
                 .map(|p| p.to_ascii_lowercase())
                 .collect(),
-        });
+        }));
     }
 }
 

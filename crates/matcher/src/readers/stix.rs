@@ -104,7 +104,7 @@ fn observed(n: u64, od: &Value, by_id: &HashMap<&str, &Value>) -> Result<Observa
     for o in objects.values() {
         sco_observables(o, &mut obs.observables);
     }
-    obs.objects = Some(objects);
+    obs.objects = Some(Box::new(objects));
     Ok(obs)
 }
 
