@@ -46,11 +46,7 @@ const HEX: [u8; 256] = {
 /// (checked and turned into four bytes with word arithmetic), a table lookup per digit
 /// for what is left, one validity check at the end.
 pub fn hex_array<const N: usize>(s: &str) -> Option<[u8; N]> {
-    hex_bytes(s.as_bytes())
-}
-
-/// [`hex_array`] of bytes (a prefix of a longer text, say).
-pub(crate) fn hex_bytes<const N: usize>(b: &[u8]) -> Option<[u8; N]> {
+    let b = s.as_bytes();
     if b.len() != 2 * N {
         return None;
     }

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use concord_pattern::{Literal, ObjectPath, PathStep};
 
+#[cfg(doc)]
 use super::flat::digest_place;
 use crate::normalize;
 use crate::observation::Kind;
@@ -91,9 +92,9 @@ pub(crate) enum HashBytes {
 /// A lookup key borrowing the observable's value: no allocation per lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LookupKey<'a> {
-    /// A digest (family as in [`Key::Hash`]) as hex of 32, 40, 64 or 128 digits, either
-    /// case: the first 16 digits are hex (they place it, see [`digest_place_hex`]); the
-    /// rest is decoded only when compared with a stored digest.
+    /// A digest (family as in [`Key::Hash`]) as text of 32, 40, 64 or 128 bytes, hex of
+    /// either case if it is to match: placed by the hash of the text ([`digest_place`]),
+    /// decoded only when compared with a stored digest.
     Hash(u8, &'a str),
     Ip(IpAddr),
     Net(IpAddr, u8),
@@ -125,15 +126,6 @@ pub(crate) fn digest_bytes(hex: &str) -> Option<HashBytes> {
         128 => HashBytes::H64(normalize::hex_array(hex)?),
         _ => return None,
     })
-}
-
-/// The hash a digest in hex is placed by ([`digest_place`] of its first 16 digits), or
-/// `None` if they are not hex.
-#[inline]
-pub(crate) fn digest_place_hex(hex: &str) -> Option<u64> {
-    Some(digest_place(normalize::hex_bytes(
-        hex.as_bytes().get(..16)?,
-    )?))
 }
 
 /// The key for a canonical observable value of `kind` (the value as
@@ -180,7 +172,6 @@ pub(crate) fn lookup_key(kind: Kind, value: &str) -> Option<LookupKey<'_>> {
             if Some(value.len()) != hash.hash_len().map(|n| 2 * n) {
                 return None;
             }
-            digest_place_hex(value)?;
             LookupKey::Hash(family, value)
         }
     })

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::flat::FlatKey;
+use super::flat::{FlatKey, digest_place};
 use super::keys::{self, LookupKey, StrTag};
 use super::table::{self, Posting};
 use super::{Index, Map, Small, lengths, net4, net6};
@@ -31,7 +31,7 @@ impl Index {
             if value.len() != 2 * N {
                 return None;
             }
-            let hash = keys::digest_place_hex(value)?;
+            let hash = digest_place(value.as_bytes());
             t.prefetch_hashed(hash);
             Some(Hashed {
                 key: LookupKey::Hash(0, value),
@@ -216,7 +216,7 @@ impl<'a> Hashed<'a> {
     #[inline]
     pub(crate) fn new(key: LookupKey<'a>) -> Hashed<'a> {
         let hash = match key {
-            LookupKey::Hash(_, hex) => keys::digest_place_hex(hex).unwrap_or(0),
+            LookupKey::Hash(_, hex) => digest_place(hex.as_bytes()),
             LookupKey::Ip(IpAddr::V4(v)) => Small::<u32>::hash(&u32::from(v)),
             LookupKey::Ip(IpAddr::V6(v)) => Map::<u128>::hash(&u128::from(v)),
             LookupKey::Str(tag, s) => table::hash(tag as u8, s.as_bytes()),
