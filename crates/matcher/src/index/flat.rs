@@ -307,19 +307,10 @@ const EMPTY: Posting = u32::MAX;
 /// over a line's end) where [`FlatTable`] reads two (fingerprints, then entries). It grows
 /// at half load, so that probes stay short without fingerprints: 16 to 32 bytes a key for
 /// an IPv4 address, where a [`FlatTable`] takes 12.5 to 25 (10 a position, growing at 80 %).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct SmallTable<K> {
     entries: Vec<(K, Posting)>,
     len: usize,
-}
-
-impl<K> Default for SmallTable<K> {
-    fn default() -> Self {
-        SmallTable {
-            entries: Vec::new(),
-            len: 0,
-        }
-    }
 }
 
 impl<K: FlatKey> SmallTable<K> {
