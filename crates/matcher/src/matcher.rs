@@ -8,7 +8,7 @@ use concord_pattern::{Timestamp, eval};
 use prefetch_index::prefetch_index;
 
 use crate::index::{Hashed, Index};
-use crate::observation::{Observable, Observation};
+use crate::observation::{Kind, Observable, Observation};
 
 /// One indicator matched by one observation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +132,54 @@ impl Matcher {
         }
     }
 
+    /// The hits of single values, for observations of one observable and no time (lines
+    /// of a one-per-line file), as [`Matcher::match_batch`] gives them for such
+    /// observations, without the observations: `out` is cleared and filled with (index
+    /// into `values`, slot), a value's slots in ascending order; a value that hits an
+    /// indicator the index cannot decide alone gives no hit here but its index in `full`
+    /// (cleared first), for [`Matcher::match_slots`] on its observation. Only for an index
+    /// without indicators evaluated on every observation ([`Index::every`]), which this
+    /// does not evaluate.
+    pub(crate) fn match_values(
+        &self,
+        values: &[(Kind, &str)],
+        out: &mut Vec<(usize, u32)>,
+        full: &mut Vec<usize>,
+    ) {
+        /// Values whose lookups are started together.
+        const WINDOW: usize = 16;
+        debug_assert!(self.index.every().is_empty());
+        out.clear();
+        full.clear();
+        let mut keys = [None; WINDOW];
+        for (w, window) in values.chunks(WINDOW).enumerate() {
+            // Every key's first table read is under way before the first probe waits.
+            for (key, &(kind, v)) in keys.iter_mut().zip(window) {
+                *key = self.index.prepare(kind, v);
+            }
+            for (j, key) in keys[..window.len()].iter().enumerate() {
+                let Some(key) = *key else { continue };
+                let at = w * WINDOW + j;
+                let start = out.len();
+                let mut evaluate = false;
+                self.index.probe(key, &mut |slot| {
+                    if self.index.needs_eval(slot) {
+                        evaluate = true;
+                    } else {
+                        out.push((at, slot));
+                    }
+                });
+                if evaluate {
+                    out.truncate(start);
+                    full.push(at);
+                } else {
+                    // As `hits_for`: ascending, each slot once.
+                    sort_dedup_from(out, start);
+                }
+            }
+        }
+    }
+
     /// Hits by slot, appended to `out` (which is not cleared). The index decides simple
     /// indicators; candidates of the others and the every-observation ones go to
     /// [`concord_pattern::eval::matches`] on this one observation.
@@ -173,17 +221,7 @@ impl Matcher {
                 }
             });
         }
-        if out.len() - start > 1 {
-            out[start..].sort_unstable();
-            let mut w = start + 1;
-            for r in start + 1..out.len() {
-                if out[r] != out[w - 1] {
-                    out[w] = out[r];
-                    w += 1;
-                }
-            }
-            out.truncate(w);
-        }
+        sort_dedup_from(out, start);
         let every = self.index.every();
         if candidates.is_empty() && every.is_empty() {
             return;
@@ -206,6 +244,21 @@ impl Matcher {
                 out.push((slot, i));
             }
         }
+    }
+}
+
+/// Sorts `v[start..]` and keeps one of each run of equal items there.
+fn sort_dedup_from<T: Ord + Copy>(v: &mut Vec<T>, start: usize) {
+    if v.len() - start > 1 {
+        v[start..].sort_unstable();
+        let mut w = start + 1;
+        for r in start + 1..v.len() {
+            if v[r] != v[w - 1] {
+                v[w] = v[r];
+                w += 1;
+            }
+        }
+        v.truncate(w);
     }
 }
 

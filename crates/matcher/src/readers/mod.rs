@@ -19,6 +19,7 @@ use crate::error::{LineError, LineErrorKind};
 use crate::observation::{Kind, Observation};
 
 pub use lines::detect;
+pub(crate) use lines::{Shape, shape, unrecognised};
 pub use time::parse_time;
 
 /// What a log is.
@@ -122,23 +123,56 @@ pub(crate) fn record_into(
 }
 
 /// The lines of `input`, numbered from `first + 1` and without their line end, read in
-/// place from its buffer (a line split across two fills is gathered in one reused
-/// buffer): `f` gets each line, or the error of a line that is not UTF-8, or an I/O error
-/// (then reading stops), as [`numbered`] gives them. The whole lines of a fill are checked
-/// as UTF-8 at once (a line end is never inside a character), line by line only when that
-/// check fails, to name the line.
+/// place from its buffer: `f` gets each line, or the error of a line that is not UTF-8, or
+/// an I/O error (then reading stops), as [`numbered`] gives them. Lines are found by
+/// memchr's vector search over each block of [`each_block`] (the standard library's
+/// `split` searches anew from each line).
 pub(crate) fn each_line(
+    input: impl BufRead,
+    first: u64,
+    f: &mut impl FnMut(u64, Result<&str, LineError>),
+) {
+    each_block(input, first, &mut |n, block| match block {
+        Ok(text) => {
+            for (k, l) in lines_of(text).enumerate() {
+                f(n + k as u64, Ok(l));
+            }
+        }
+        Err(e) => f(n, Err(e)),
+    });
+}
+
+/// The lines of a block of [`each_block`], without their line end.
+pub(crate) fn lines_of(block: &str) -> impl Iterator<Item = &str> {
+    // A line holds no `\n` (it ends before one): what is left to drop is `\r`.
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', block.as_bytes())
+        .chain([block.len()])
+        .map(move |end| {
+            let l = &block[start..end];
+            start = end + 1;
+            l.trim_end_matches('\r')
+        })
+}
+
+/// The whole lines of `input` a block at a time, read in place from its buffer (a line
+/// split across two fills is gathered in one reused buffer, and is a block of its own):
+/// `f` gets the number of a block's first line (numbered from `first + 1`) and the block,
+/// its lines joined by `\n` (each with whatever `\r` ended it, the last without its
+/// `\n`); or the error of a line that is not UTF-8, or an I/O error (then reading stops),
+/// as [`numbered`] gives them. A fill's whole lines are checked as UTF-8 at once (a line
+/// end is never inside a character), line by line only when that check fails, to name the
+/// line.
+pub(crate) fn each_block(
     mut input: impl BufRead,
     first: u64,
     f: &mut impl FnMut(u64, Result<&str, LineError>),
 ) {
     let mut n = first;
     let mut buf: Vec<u8> = Vec::new();
-    // A line holds no `\n` (it ends before one): what is left to drop is `\r`.
-    let trim = |t: &str| t.trim_end_matches('\r').len();
     let line = |n: u64, b: &[u8], f: &mut dyn FnMut(u64, Result<&str, LineError>)| {
         match std::str::from_utf8(b) {
-            Ok(text) => f(n, Ok(&text[..trim(text)])),
+            Ok(text) => f(n, Ok(text)),
             Err(e) => f(
                 n,
                 Err(LineError::new(
@@ -185,16 +219,8 @@ pub(crate) fn each_line(
         if let Some(whole) = avail.get(from..last) {
             match std::str::from_utf8(whole) {
                 Ok(text) => {
-                    // Line ends found by memchr's vector search over the whole text (the
-                    // standard library's `split` searches anew from each line).
-                    let mut start = 0;
-                    let ends = memchr::memchr_iter(b'\n', whole).chain([whole.len()]);
-                    for end in ends {
-                        let l = &text[start..end];
-                        n += 1;
-                        f(n, Ok(&l[..trim(l)]));
-                        start = end + 1;
-                    }
+                    f(n + 1, Ok(text));
+                    n += bytecount::count(whole, b'\n') as u64 + 1;
                 }
                 Err(_) => {
                     for l in whole.split(|&b| b == b'\n') {

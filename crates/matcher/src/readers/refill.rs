@@ -2,6 +2,7 @@
 //! one-per-line) write each line's values into the Strings the previous line left,
 //! instead of a new String per value.
 
+use super::lines::Shape;
 use crate::normalize;
 use crate::observation::{Kind, Observable, Observation};
 
@@ -54,15 +55,7 @@ impl<'o> Refill<'o> {
         let t = raw.trim();
         match kind {
             Kind::Domain if t.is_ascii() => {
-                // `normalize::domain` for ASCII: lower-case is ASCII lower-case.
-                let d = t.trim_end_matches('.');
-                let bad = |c: u8| {
-                    char::from(c).is_whitespace()
-                        || matches!(c, b'/' | b'@' | b':' | b'\\' | b'?' | b'#')
-                };
-                if d.is_empty() || d.starts_with('.') || d.bytes().any(bad) {
-                    return;
-                }
+                let Some(d) = ascii_domain(t) else { return };
                 let buf = self.next(kind);
                 buf.push_str(d);
                 buf.make_ascii_lowercase();
@@ -163,61 +156,21 @@ impl<'o> Refill<'o> {
         self.obs.flow = Some(f);
     }
 
-    /// One bare value as [`super::lines::detect`] reads it: a plain IPv4 address and a
-    /// digest in canonical form are written in place, anything else goes through
-    /// `detect`. False if it is none of the kinds.
+    /// One bare value as [`super::lines::detect`] reads it, through
+    /// [`super::lines::shape`]: a value already in canonical form is written in place.
+    /// False if it is none of the kinds.
     pub(crate) fn detect(&mut self, v: &str) -> bool {
-        if normalize::ipv4(v).is_some() {
-            self.next(Kind::Ipv4).push_str(v);
-            return true;
-        }
-        let kind = match v.len() {
-            32 => Kind::Md5,
-            40 => Kind::Sha1,
-            64 => Kind::Sha256,
-            128 => Kind::Sha512,
-            _ => Kind::Domain,
-        };
-        // One branch-free pass tells every shape below apart.
-        let b = v.as_bytes();
-        let class = classes(b);
-        if kind != Kind::Domain && class & NOT_HEX == 0 {
-            self.next(kind).push_str(v);
-            return true;
-        }
-        // An ASCII name with a dot and a letter, and no colon, slash or `@`: no address,
-        // URL, e-mail, digest or AS number looks so, so `detect` would make it a domain
-        // (a 17-byte value with five hyphens it would try as a MAC address first). Written
-        // in place by `push`, which normalises it as `detect` would.
-        if class & (DOT | LETTER | SEPARATOR | AT | NOT_ASCII) == DOT | LETTER
-            && !(b.len() == 17 && b.iter().filter(|&&c| c == b'-').count() == 5)
-        {
-            let before = self.n;
-            self.push(Kind::Domain, Some(v));
-            return self.n > before;
-        }
-        // With `://` no address parses (its first `/` is followed by another), so `detect`
-        // makes it a URL; without a colon or slash but with an `@`, an e-mail address. In
-        // canonical form already, either is written as it is.
-        if class & NOT_ASCII == 0
-            && class & SEPARATOR != 0
-            && v.contains("://")
-            && normalize::url_is_canonical(v)
-        {
-            self.next(Kind::Url).push_str(v);
-            return true;
-        }
-        if class & (SEPARATOR | AT) == AT && normalize::email_is_canonical(v) {
-            self.next(Kind::Email).push_str(v);
-            return true;
-        }
-        match super::lines::detect(v) {
-            Some(ob) => {
-                self.put(ob);
-                true
+        match super::lines::shape(v) {
+            Some(Shape::Same(kind, text)) => self.next(kind).push_str(text),
+            Some(Shape::Lower(d)) => {
+                let buf = self.next(Kind::Domain);
+                buf.push_str(d);
+                buf.make_ascii_lowercase();
             }
-            None => false,
+            Some(Shape::New(ob)) => self.put(ob),
+            None => return false,
         }
+        true
     }
 
     /// Drops the observables of the previous line that were not refilled.
@@ -226,20 +179,33 @@ impl<'o> Refill<'o> {
     }
 }
 
-/// Byte classes of [`Refill::detect`]'s one pass (a value's classes are the OR of its
-/// bytes').
-const DOT: u8 = 1;
-const LETTER: u8 = 2;
+/// `normalize::domain` of an ASCII name (trimmed) but for its lower-casing, which for
+/// ASCII is ASCII lower-casing: without its trailing dots, `None` if nothing is left, it
+/// begins with a dot, or it holds a character no host name has.
+pub(super) fn ascii_domain(t: &str) -> Option<&str> {
+    let d = t.trim_end_matches('.');
+    let bad = |c: u8| {
+        char::from(c).is_whitespace() || matches!(c, b'/' | b'@' | b':' | b'\\' | b'?' | b'#')
+    };
+    (!d.is_empty() && !d.starts_with('.') && !d.bytes().any(bad)).then_some(d)
+}
+
+/// Byte classes of [`super::lines::shape`]'s one pass (a value's classes are the OR of
+/// its bytes').
+pub(super) const DOT: u8 = 1;
+pub(super) const LETTER: u8 = 2;
 /// `:` or `/`.
-const SEPARATOR: u8 = 4;
-const NOT_ASCII: u8 = 8;
+pub(super) const SEPARATOR: u8 = 4;
+pub(super) const NOT_ASCII: u8 = 8;
 /// Anything but `0-9` and `a-f`.
-const NOT_HEX: u8 = 16;
-const AT: u8 = 32;
+pub(super) const NOT_HEX: u8 = 16;
+pub(super) const AT: u8 = 32;
+/// `A-Z`.
+pub(super) const UPPER: u8 = 64;
 
 /// The OR of the classes of `b`'s bytes.
 #[inline]
-fn classes(b: &[u8]) -> u8 {
+pub(super) fn classes(b: &[u8]) -> u8 {
     b.iter().fold(0, |a, &c| a | CLASS[usize::from(c)])
 }
 
@@ -254,6 +220,9 @@ static CLASS: [u8; 256] = {
         }
         if b.is_ascii_alphabetic() {
             k |= LETTER;
+        }
+        if b.is_ascii_uppercase() {
+            k |= UPPER;
         }
         if matches!(b, b':' | b'/') {
             k |= SEPARATOR;
