@@ -1,14 +1,56 @@
 //! Fuzzes every log reader: arbitrary bytes never panic, every error names a line that
 //! exists in the input, and matching (which reads one-per-line and EVE input in place,
 //! in batches) counts the same observations and malformed lines as the readers yield;
-//! a one-per-line observation is what `detect` makes of its line.
+//! a one-per-line observation is what `detect` makes of its line; and matching one-per-line
+//! input (which makes no observations for values in canonical form) against an index of
+//! every kind gives the sightings that matching each observation of the reader gives.
 #![no_main]
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use concord_matcher::readers::{Format, read};
-use concord_matcher::{Index, Matcher};
+use concord_matcher::{Index, IndicatorInput, Matcher, Observable, MAX_VALUES};
+use concord_pattern::Timestamp;
 use libfuzzer_sys::fuzz_target;
+
+/// An index with short values of every kind (easy for the fuzzer to find), a block, a
+/// domain with its subdomains and an indicator the evaluator decides.
+fn indexed() -> &'static Matcher {
+    static M: OnceLock<Matcher> = OnceLock::new();
+    M.get_or_init(|| {
+        let t = |s| Timestamp::parse(s).expect("time");
+        let patterns = [
+            "[domain-name:value = 'a.b']",
+            "[domain-name:value = 'c.d']",
+            "[ipv4-addr:value = '1.2.3.4']",
+            "[ipv4-addr:value ISSUBSET '10.0.0.0/8']",
+            "[ipv4-addr:value = '10.1.1.1' OR ipv4-addr:value ISSUBSET '10.1.0.0/16']",
+            "[ipv6-addr:value = '::1']",
+            "[url:value = 'http://a.b/']",
+            "[email-addr:value = 'a@b.c']",
+            "[file:hashes.MD5 = '00000000000000000000000000000000']",
+            "[file:hashes.'SHA-1' = '0000000000000000000000000000000000000000']",
+            "[mac-addr:value = '00:00:00:00:00:00']",
+            "[autonomous-system:number = 1]",
+            "[domain-name:value = 'e.f' AND domain-name:value LIKE 'e%']",
+        ];
+        let inputs: Vec<IndicatorInput> = patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| IndicatorInput {
+                id: format!("indicator--00000000-0000-4000-8000-{i:012}"),
+                pattern: (*p).to_owned(),
+                valid_from: t("2025-01-01T00:00:00Z"),
+                valid_until: None,
+                revoked: false,
+                labels: if i == 1 { vec!["match-subdomains".into()] } else { vec![] },
+            })
+            .collect();
+        let (index, errors) = Index::build(&inputs, t("2026-01-01T00:00:00Z"));
+        assert!(errors.is_empty(), "{errors:?}");
+        Matcher::new(Arc::new(index))
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
     let lines = data.split(|&b| b == b'\n').count() as u64;
@@ -41,4 +83,34 @@ fuzz_target!(|data: &[u8]| {
         let report = matcher.match_reader(data, &format);
         assert_eq!((report.observations, report.malformed), (ok, bad), "{name}");
     }
+    // Sightings of one-per-line input: (indicator, count, distinct values in first-hit
+    // order), as each observation of the reader matched on its own gives them.
+    let m = indexed();
+    let mut expected: Vec<(String, u64, Vec<Observable>)> = Vec::new();
+    for obs in read(data, &Format::Lines).flatten() {
+        for hit in m.match_observation(&obs) {
+            let at = match expected.iter().position(|e| e.0 == hit.indicator_id) {
+                Some(at) => at,
+                None => {
+                    expected.push((hit.indicator_id.clone(), 0, Vec::new()));
+                    expected.len() - 1
+                }
+            };
+            let e = &mut expected[at];
+            e.1 += 1;
+            if let Some(ob) = hit.observable
+                && !e.2.contains(&ob)
+                && e.2.len() < MAX_VALUES
+            {
+                e.2.push(ob);
+            }
+        }
+    }
+    let report = m.match_reader(data, &Format::Lines);
+    let got: Vec<(String, u64, Vec<Observable>)> = report
+        .sightings
+        .into_iter()
+        .map(|s| (s.indicator_id, s.count, s.values))
+        .collect();
+    assert_eq!(got, expected);
 });
