@@ -59,8 +59,9 @@ pub struct MatchReport {
 struct Acc {
     report: MatchReport,
     by_slot: SlotIndex,
-    /// (sighting, hash of a value) of the values kept: where in its `values` it is, so a
-    /// value seen again is found with one probe (and one comparison) instead of a scan.
+    /// (sighting, hash of a value) of the values kept after the first: where in its
+    /// `values` it is, so a value seen again is found with one probe (and one comparison)
+    /// instead of a scan.
     kept: HashMap<(usize, u64), usize, FixedState>,
     hits: Vec<SlotHit>,
     /// The slot of each sighting, in order.
@@ -219,6 +220,7 @@ impl Acc {
         for (v, (_, kind, text)) in values.iter_mut().zip(lines) {
             *v = (*kind, text);
         }
+        debug_assert!(lines.len() <= LINES_BATCH);
         let values = &values[..lines.len().min(LINES_BATCH)];
         m.match_values(values, out, full);
         self.prefetch(out.iter().map(|h| h.1));
@@ -302,6 +304,15 @@ impl Acc {
                 if s.values.first().is_some_and(same) {
                     continue;
                 }
+                let ob = || Observable {
+                    kind,
+                    value: v.to_owned(),
+                };
+                // The first value is found by the check above, never through `kept`.
+                if s.values.is_empty() {
+                    s.values.push(ob());
+                    continue;
+                }
                 let h = VALUE_HASH.hash_one((kind, v));
                 let known = match self.kept.get(&(at, h)) {
                     Some(&k) => same(&s.values[k]) || s.values.iter().any(same),
@@ -309,10 +320,7 @@ impl Acc {
                 };
                 if !known {
                     self.kept.entry((at, h)).or_insert(s.values.len());
-                    s.values.push(Observable {
-                        kind,
-                        value: v.to_owned(),
-                    });
+                    s.values.push(ob());
                 }
             }
         }
