@@ -1,11 +1,16 @@
 //! Matcher benchmarks (plain `main`, run with `cargo bench -p concord-matcher`):
 //! (a) build an index of 5,000,000 generated indicators of mixed types: seconds and bytes
 //! per indicator (resident memory from `/proc/self/statm`); (b) 10,000,000 observables
-//! from one-per-line text, raw index lookups, and two generated Suricata EVE logs (a
-//! hit-heavy mix where nearly every event hits, and a realistic mix where one event in
-//! 1,000 carries an indicator's value): lookups per second on one core, MB/s for EVE. `MATCHER_BENCH_INDICATORS=N` changes the 5,000,000;
-//! `MATCHER_BENCH_ONLY_BUILD=1` stops after (a), `MATCHER_BENCH_ONLY_LOOKUPS=1` after the
-//! raw lookups, `MATCHER_BENCH_ONLY_LINES=1` runs only the one-per-line read+match of (b1), `MATCHER_BENCH_ONLY_EVE=1` skips the one-per-line part of (b),
+//! from one-per-line text (raw index lookups of prebuilt observations, the same lookups
+//! timed alone as a reader hands them over, and the text read and matched whole), and two
+//! generated Suricata EVE logs (a hit-heavy mix where nearly every event hits, and a
+//! realistic mix where one event in 1,000 carries an indicator's value): lookups per
+//! second on one core, MB/s for EVE.
+//!
+//! `MATCHER_BENCH_INDICATORS=N` changes the 5,000,000; `MATCHER_BENCH_ONLY_BUILD=1` stops
+//! after (a), `MATCHER_BENCH_ONLY_LOOKUPS=1` after the raw lookups,
+//! `MATCHER_BENCH_ONLY_LINES=1` runs only the one-per-line read+match of (b1),
+//! `MATCHER_BENCH_ONLY_EVE=1` skips the one-per-line part of (b);
 //! `MATCHER_BENCH_EVE_MIX=realistic` (or `hit-heavy`) runs one EVE mix only;
 //! `MATCHER_BENCH_DISTINCT=N` reads N distinct lines (10,000,000 in all) and
 //! `MATCHER_BENCH_HIT_EVERY=K` makes every K-th line a hit (default 4) in (b1).
