@@ -75,6 +75,21 @@ digest_key!(16, 20, 32, 64);
 /// collide) do not pile up on one position.
 #[inline]
 pub(crate) fn digest_place(hex: &[u8]) -> u64 {
+    /// [`digest_place`] of text of `L` bytes, with no buffer to clear first.
+    #[inline]
+    fn exact<const L: usize>(hex: &[u8; L]) -> u64 {
+        let lower: [u8; L] = std::array::from_fn(|i| hex[i] | 0x20);
+        HASHER.hash_one(&lower[..])
+    }
+    if let Ok(h) = hex.try_into() {
+        return exact::<32>(h);
+    }
+    if let Ok(h) = hex.try_into() {
+        return exact::<40>(h);
+    }
+    if let Ok(h) = hex.try_into() {
+        return exact::<64>(h);
+    }
     let mut buf = [0u8; 128];
     let n = hex.len().min(buf.len());
     for (o, b) in buf.iter_mut().zip(&hex[..n]) {
