@@ -161,8 +161,8 @@ pub(crate) fn lines_of(block: &str) -> impl Iterator<Item = &str> {
 /// its lines joined by `\n` (each with whatever `\r` ended it, the last without its
 /// `\n`); or the error of a line that is not UTF-8, or an I/O error (then reading stops),
 /// as [`numbered`] gives them. A fill's whole lines are checked as UTF-8 at once (a line
-/// end is never inside a character), line by line only when that check fails, to name the
-/// line.
+/// end is never inside a character); where that check fails, the lines before the one
+/// that failed are a block, that line an error, and checking goes on after it.
 pub(crate) fn each_block(
     mut input: impl BufRead,
     first: u64,
@@ -216,19 +216,28 @@ pub(crate) fn each_block(
             buf.clear();
             from = end + 1;
         }
-        if let Some(whole) = avail.get(from..last) {
-            match std::str::from_utf8(whole) {
+        // The whole lines of the fill: each run of UTF-8 lines is a block, each line that
+        // is not UTF-8 an error of its own.
+        let mut rest = avail.get(from..last);
+        while let Some(lines) = rest {
+            let bad = match std::str::from_utf8(lines) {
                 Ok(text) => {
                     f(n + 1, Ok(text));
-                    n += bytecount::count(whole, b'\n') as u64 + 1;
+                    n += bytecount::count(lines, b'\n') as u64 + 1;
+                    break;
                 }
-                Err(_) => {
-                    for l in whole.split(|&b| b == b'\n') {
-                        n += 1;
-                        line(n, l, f);
-                    }
-                }
+                Err(e) => e.valid_up_to(),
+            };
+            let start = memchr::memrchr(b'\n', &lines[..bad]).map_or(0, |i| i + 1);
+            if start > 0 {
+                let good = &lines[..start - 1];
+                line(n + 1, good, f);
+                n += bytecount::count(good, b'\n') as u64 + 1;
             }
+            let end = memchr::memchr(b'\n', &lines[start..]).map_or(lines.len(), |i| start + i);
+            n += 1;
+            line(n, &lines[start..end], f);
+            rest = lines.get(end + 1..);
         }
         input.consume(last + 1);
     }

@@ -279,6 +279,23 @@ fn reused_observation_reads_as_a_fresh_one() {
     assert_eq!(got, expected);
 }
 
+/// A line that is not UTF-8 is an error of its own: the lines before and after it in the
+/// same fill stay whole blocks (matched in batches), numbered on.
+#[test]
+fn a_bad_line_splits_a_block_and_only_itself_is_an_error() {
+    let text = b"a\nb\n\xff x\nc\r\nd\n\n\x80\ne";
+    let mut got = Vec::new();
+    each_block(&text[..], 0, &mut |n, b| {
+        got.push((n, b.map(str::to_owned).map_err(|e| e.to_string())));
+    });
+    let ok = |n, s: &str| (n, Ok(s.to_owned()));
+    let bad = |n: u64| (n, Err(format!("line {n}: unreadable: not UTF-8 at byte 0")));
+    assert_eq!(
+        got,
+        [ok(1, "a\nb"), bad(3), ok(4, "c\r\nd\n"), bad(7), ok(8, "e")]
+    );
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
     /// A one-per-line value read in place (`Refill::detect`'s shortcuts for addresses,
