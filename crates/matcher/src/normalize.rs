@@ -314,8 +314,12 @@ pub fn url(s: &str) -> Option<String> {
 pub(crate) fn url_is_canonical(s: &str) -> bool {
     // Byte loops only: `str::find` with a string or a set of chars costs more than the
     // whole check on a URL of a log line.
+    // Checks over every byte are folds, not `any`: without an early exit the compiler
+    // checks many bytes at once.
     let b = s.as_bytes();
-    if b.iter().any(|&c| !(0x21..0x7f).contains(&c) || c == b'%') {
+    if b.iter().fold(false, |bad, &c| {
+        bad | !(0x21..0x7f).contains(&c) | (c == b'%')
+    }) {
         return false;
     }
     let Some(colon) = b.iter().position(|&c| c == b':') else {
@@ -349,9 +353,9 @@ pub(crate) fn url_is_canonical(s: &str) -> bool {
         && after[end] == b'/'
         && !host.is_empty()
         && host.last() != Some(&b'.')
-        && !host
-            .iter()
-            .any(|&c| c.is_ascii_uppercase() || matches!(c, b'@' | b'[' | b']'))
+        && !host.iter().fold(false, |bad, &c| {
+            bad | c.is_ascii_uppercase() | matches!(c, b'@' | b'[' | b']')
+        })
 }
 
 /// Whether [`email`] gives `s` back unchanged: printable ASCII without spaces and without
