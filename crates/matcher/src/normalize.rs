@@ -363,9 +363,9 @@ pub(crate) fn url_is_canonical(s: &str) -> bool {
 /// domain name. `false` says nothing (see [`url_is_canonical`]).
 pub(crate) fn email_is_canonical(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.iter()
-        .any(|&c| !(0x21..0x7f).contains(&c) || c.is_ascii_uppercase())
-        || b.first() == Some(&b'<')
+    if b.iter().fold(false, |bad, &c| {
+        bad | !(0x21..0x7f).contains(&c) | c.is_ascii_uppercase()
+    }) || b.first() == Some(&b'<')
         || b.last() == Some(&b'>')
     {
         return false;
@@ -377,7 +377,9 @@ pub(crate) fn email_is_canonical(s: &str) -> bool {
     !local.is_empty()
         && !host.is_empty()
         && !host.starts_with('.')
-        && !host.contains(['/', ':', '\\', '?', '#'])
+        && !host.bytes().fold(false, |bad, c| {
+            bad | matches!(c, b'/' | b':' | b'\\' | b'?' | b'#')
+        })
 }
 
 /// Decodes `%XX` escapes of unreserved characters and upper-cases the hex of the others.
