@@ -361,3 +361,25 @@ fn same_as_value_path() {
         assert_eq!(fast, slow, "line {l}");
     }
 }
+
+/// An object keyed by `serde_json`'s private raw-value token is valid JSON (RFC 8259: any
+/// string is a member name) and no EVE event: the scanner reads it as the plain object it
+/// is. `serde_json`'s `raw_value` feature (turned on in the node by axum) instead reads
+/// the member's string as embedded JSON, so its `Value` path differs on such lines; the
+/// `eve_scanner` fuzz target found one and leaves them out of its comparison.
+#[test]
+fn serde_json_private_raw_value_key_is_plain_json_to_the_scanner() {
+    for line in [
+        r#"{"$serde_json::private::RawValue":"4  :"  } "#,
+        r#"{"$serde_json::private::RawValue":"{\"src_ip\":\"10.0.0.1\"}"}"#,
+    ] {
+        let mut obs = Observation::default();
+        let fast = scan_into(1, line, &mut obs);
+        assert!(matches!(fast, Some(Some(Ok(())))), "{line}: {fast:?}");
+        assert!(obs.observables.is_empty(), "{line}: {obs:?}");
+        let read: Vec<_> = crate::readers::read(line.as_bytes(), &crate::readers::Format::Eve)
+            .map(|r| r.map(|o| o.observables))
+            .collect();
+        assert_eq!(read, [Ok(vec![])], "{line}");
+    }
+}
