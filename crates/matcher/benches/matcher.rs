@@ -348,23 +348,32 @@ fn eve_runs(matcher: &Matcher, eve: &str, mix: &str) {
     }
 }
 
-/// (b1) one-per-line text read and matched, 10 times.
+/// (b1) one-per-line text read and matched, 10 times, on one thread and then on two
+/// (`match_reader` cutting it into blocks, as `concord match --threads 2` does).
 fn lines_read_and_match(matcher: &Matcher, text: &str, rounds: u64) {
-    let start = Instant::now();
-    let cpu = process_cpu_secs();
-    let mut total = 0;
-    for _ in 0..rounds {
-        let r = matcher.match_reader(text.as_bytes(), &Format::Lines);
-        total += r.observations;
+    for threads in [1, 2] {
+        let matcher = matcher.clone().with_threads(threads);
+        let start = Instant::now();
+        let cpu = process_cpu_secs();
+        let mut total = 0;
+        for _ in 0..rounds {
+            let r = matcher.match_reader(text.as_bytes(), &Format::Lines);
+            total += r.observations;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let cpu = process_cpu_secs() - cpu;
+        let on = if threads == 1 {
+            String::new()
+        } else {
+            format!(" on {threads} threads")
+        };
+        println!(
+            "(b) one-per-line text read+match{on}: {total} lines in {secs:.2} s = {:.2} M lines/s, {:.0} MB/s ({:.0} MB per CPU second)",
+            total as f64 / secs / 1e6,
+            text.len() as f64 * rounds as f64 / secs / 1e6,
+            text.len() as f64 * rounds as f64 / cpu / 1e6
+        );
     }
-    let secs = start.elapsed().as_secs_f64();
-    let cpu = process_cpu_secs() - cpu;
-    println!(
-        "(b) one-per-line text read+match: {total} lines in {secs:.2} s = {:.2} M lines/s, {:.0} MB/s ({:.0} MB per CPU second)",
-        total as f64 / secs / 1e6,
-        text.len() as f64 * rounds as f64 / secs / 1e6,
-        text.len() as f64 * rounds as f64 / cpu / 1e6
-    );
 }
 
 /// (b1) the lookups of the one-per-line text as a reader hands them over: each 64 lines
