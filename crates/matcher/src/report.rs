@@ -64,6 +64,8 @@ struct Acc {
     /// instead of a scan.
     kept: HashMap<(usize, u64), usize, FixedState>,
     hits: Vec<SlotHit>,
+    /// The sighting positions of a batch's hits ([`Acc::prefetch`]).
+    known: Vec<usize>,
     /// The slot of each sighting, in order.
     slots: Vec<u32>,
     /// Whether sightings get their indicator's id (else it is left empty, for a caller
@@ -78,6 +80,7 @@ impl Acc {
             by_slot: SlotIndex::default(),
             kept: HashMap::default(),
             hits: Vec::new(),
+            known: Vec::new(),
             slots: Vec::new(),
             ids,
         }
@@ -183,19 +186,19 @@ impl Acc {
     /// that the cache misses of all hits overlap within each stage instead of following
     /// one another: each slot's sighting position, then the sighting, then its first
     /// kept value and that value's text (each stage reads what the one before fetched).
-    fn prefetch(&self, slots: impl Iterator<Item = u32> + Clone) {
+    fn prefetch(&mut self, slots: impl Iterator<Item = u32> + Clone) {
         for slot in slots.clone() {
             self.by_slot.prefetch(slot);
         }
+        // Each position read once; the later stages go through the list.
+        let known = &mut self.known;
+        known.clear();
+        known.extend(slots.filter_map(|slot| self.by_slot.position(slot)));
         let sightings = &self.report.sightings;
-        let known = || {
-            slots
-                .clone()
-                .filter_map(|slot| sightings.get(self.by_slot.position(slot)?))
-        };
-        for s in known() {
-            prefetch_index(std::slice::from_ref(s), 0);
+        for &at in known.iter() {
+            prefetch_index(sightings, at);
         }
+        let known = || known.iter().filter_map(|&at| sightings.get(at));
         for s in known() {
             prefetch_index(&s.values, 0);
         }
