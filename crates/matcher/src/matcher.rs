@@ -91,9 +91,16 @@ impl Matcher {
     pub fn match_batch(&self, obs: &[Observation], out: &mut Vec<(usize, u32, Option<usize>)>) {
         /// Observations whose lookups are started together.
         const WINDOW: usize = 16;
+        /// Keys of a window held on the stack; a window with more (observations of many
+        /// observables) goes through [`Matcher::hits_for`] one observation at a time.
+        const KEYS: usize = 32;
         out.clear();
-        let mut keys: Vec<(usize, Hashed<'_>)> = Vec::new();
+        // Without indicators evaluated on every observation, an observation none of
+        // whose hits needs the evaluator is decided by its probes alone.
+        let by_probes = self.index.every().is_empty();
+        let mut keys = [None::<(usize, Hashed<'_>)>; KEYS];
         let mut ends = [0usize; WINDOW];
+        let mut spilled: Vec<(usize, Hashed<'_>)> = Vec::new();
         let mut hits = Vec::new();
         for (w, window) in obs.chunks(WINDOW).enumerate() {
             // What the next windows decode, fetched ahead without waiting for it: the
@@ -112,23 +119,82 @@ impl Matcher {
             }
             // Every key's first table read is under way before the first probe waits on
             // one (a prefetch does not wait for its load).
-            keys.clear();
+            let fits = window.iter().map(|o| o.observables.len()).sum::<usize>() <= KEYS;
+            if by_probes && fits {
+                let mut n = 0;
+                for (o, end) in window.iter().zip(ends.iter_mut()) {
+                    for (i, ob) in o.observables.iter().enumerate() {
+                        if let Some(k) = self.index.prepare(ob.kind, &ob.value) {
+                            keys[n] = Some((i, k));
+                            n += 1;
+                        }
+                    }
+                    *end = n;
+                }
+                let ends = &ends[..window.len()];
+                self.probe_window(window, w * WINDOW, &keys, ends, out, &mut hits);
+                continue;
+            }
+            spilled.clear();
             for (o, end) in window.iter().zip(ends.iter_mut()) {
                 for (i, ob) in o.observables.iter().enumerate() {
                     if let Some(k) = self.index.prepare(ob.kind, &ob.value) {
-                        keys.push((i, k));
+                        spilled.push((i, k));
                     }
                 }
-                *end = keys.len();
+                *end = spilled.len();
             }
             let mut from = 0;
             for (j, o) in window.iter().enumerate() {
                 hits.clear();
-                self.hits_for(o, keys[from..ends[j]].iter().copied(), &mut hits);
+                self.hits_for(o, spilled[from..ends[j]].iter().copied(), &mut hits);
                 from = ends[j];
                 let at = w * WINDOW + j;
                 out.extend(hits.iter().map(|&(slot, i)| (at, slot, i)));
             }
+        }
+    }
+
+    /// The probes of one window of [`Matcher::match_batch`] (`window`, the first of
+    /// which is observation `base` of the batch) whose prepared keys are (observable,
+    /// key), observation `j`'s those before `ends[j]`, for an index without
+    /// every-observation indicators: hits go straight into `out`, an observation's slots
+    /// sorted and each (slot, observable) once, as [`Matcher::hits_for`] gives them; an
+    /// observation with a hit that needs the evaluator is done again by `hits_for`
+    /// (`hits` is its scratch list).
+    #[inline]
+    fn probe_window<'k>(
+        &self,
+        window: &[Observation],
+        base: usize,
+        keys: &[Option<(usize, Hashed<'k>)>],
+        ends: &[usize],
+        out: &mut Vec<(usize, u32, Option<usize>)>,
+        hits: &mut Vec<SlotHit>,
+    ) {
+        let mut from = 0;
+        for (j, &end) in ends.iter().enumerate() {
+            let at = base + j;
+            let start = out.len();
+            let mut evaluate = false;
+            for &(i, key) in keys[from..end].iter().flatten() {
+                self.index.probe(key, &mut |slot| {
+                    if self.index.needs_eval(slot) {
+                        evaluate = true;
+                    } else {
+                        out.push((at, slot, Some(i)));
+                    }
+                });
+            }
+            if evaluate {
+                out.truncate(start);
+                hits.clear();
+                self.hits_for(&window[j], keys[from..end].iter().flatten().copied(), hits);
+                out.extend(hits.iter().map(|&(slot, i)| (at, slot, i)));
+            } else {
+                sort_dedup_from(out, start);
+            }
+            from = end;
         }
     }
 

@@ -401,15 +401,44 @@ fn batches_of_many_windows_equal_one_call_each() {
             }
         })
         .collect();
+    // Two the index cannot decide alone: the evaluator decides them on the observations
+    // the index finds (one matches its observations, one never does).
+    let mut inputs = inputs;
+    for (n, pattern) in [
+        (
+            1_000,
+            "[domain-name:value = 'h3.example.com' AND domain-name:value LIKE 'h%']",
+        ),
+        (
+            1_001,
+            "[ipv4-addr:value = '10.2.2.2' AND ipv4-addr:value != '10.2.2.2']",
+        ),
+    ] {
+        inputs.push(IndicatorInput {
+            id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
+            pattern: pattern.into(),
+            valid_from: t("2000-01-01T00:00:00Z"),
+            valid_until: None,
+            revoked: false,
+            labels: vec![],
+        });
+    }
     let (index, errors) = Index::build(&inputs, t("2026-01-01T00:00:00Z"));
     assert!(errors.is_empty(), "{errors:?}");
+    let stats = index.stats();
+    assert_eq!(
+        (stats.fallback, stats.every_observation),
+        (2, 0),
+        "{stats:?}"
+    );
     let matcher = Matcher::new(Arc::new(index));
-    // 16 * 6 + 5 observations; observation k holds k % 4 observables.
+    // 16 * 6 + 5 observations; observation k holds k % 4 observables, observation 40
+    // 40 (more keys than a window keeps on the stack).
     let mut n = 0;
     let batch: Vec<Observation> = (0..101)
         .map(|k| {
             let mut o = Observation::default();
-            for _ in 0..k % 4 {
+            for _ in 0..if k == 40 { 40 } else { k % 4 } {
                 let (kind, v, _) = value(n);
                 assert!(o.push(kind, &v), "{v}");
                 n += 1;
@@ -424,6 +453,10 @@ fn batches_of_many_windows_equal_one_call_each() {
         one_by_one.extend(out.iter().map(|&(s, i)| (k, s, i)));
     }
     assert!(one_by_one.len() > 40, "{}", one_by_one.len());
+    // The evaluated indicator hit (slot 100: after the 100 plain ones), so did one of
+    // the 40-observable observation's.
+    assert!(one_by_one.iter().any(|h| h.1 == 100), "{one_by_one:?}");
+    assert!(one_by_one.iter().any(|h| h.0 == 40), "{one_by_one:?}");
     let mut batched = Vec::new();
     matcher.match_batch(&batch, &mut batched);
     assert_eq!(batched, one_by_one);
