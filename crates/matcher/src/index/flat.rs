@@ -10,7 +10,7 @@ use std::hash::{BuildHasher, Hash};
 
 use prefetch_index::prefetch_index;
 
-use super::table::{HASHER, Posting};
+use super::table::{HASHER, Posting, fold_hash};
 
 /// A fixed-size key: a value to fill empty positions with, and the hash it is placed by.
 pub(crate) trait FlatKey: Copy + Eq + Hash {
@@ -67,51 +67,15 @@ macro_rules! digest_key {
 
 digest_key!(16, 20, 32, 64);
 
-/// The hash a digest given as hex text (of either case; at most 128 digits) is placed by:
-/// every byte with its `0x20` bit set (a hex letter lower-cased, a digit as it is), read
-/// as 8-byte words, two words at a time folded into the state by a 64 x 64 -> 128-bit
-/// multiply whose halves are xored (the step foldhash and wyhash are built on), and a last
-/// fold so that the low bits (the position) and the top 16 (the fingerprint) both depend
-/// on every digit. So a lookup hashes the text it holds and decodes it only where a
-/// stored fingerprint matches (see [`FlatTable::find_by`]); and indicators sharing a prefix
+/// The hash a digest given as hex text (of either case) is placed by: [`fold_hash`] of its
+/// bytes with their `0x20` bit set (a hex letter lower-cased, a digit as it is). So a
+/// lookup hashes the text it holds and decodes it only where a stored fingerprint matches
+/// (see [`FlatTable::find_by`]); and every digit counts, so indicators sharing a prefix
 /// (placeholders such as `00000000...`, or values chosen to collide) do not pile up on one
-/// position. Done here in registers rather than through the tables' hasher: a SHA-256
-/// takes about 25 instructions instead of 45 (a lower-cased copy on the stack, then a
-/// call).
+/// position.
 #[inline]
 pub(crate) fn digest_place(hex: &[u8]) -> u64 {
-    /// Digits of pi: odd, with bits spread over the whole word.
-    const K: [u64; 4] = [
-        0x243f_6a88_85a3_08d3,
-        0x1319_8a2e_0370_7345,
-        0xa409_3822_299f_31d1,
-        0x082e_fa98_ec4e_6c89,
-    ];
-    const LOWER: u64 = 0x2020_2020_2020_2020;
-    #[inline(always)]
-    fn fold(x: u64, y: u64) -> u64 {
-        let f = u128::from(x) * u128::from(y);
-        #[allow(clippy::cast_possible_truncation)] // the two halves, xored
-        let (lo, hi) = (f as u64, (f >> 64) as u64);
-        lo ^ hi
-    }
-    #[inline(always)]
-    fn word(b: &[u8]) -> u64 {
-        let mut w = [0x20; 8];
-        w[..b.len()].copy_from_slice(b);
-        u64::from_le_bytes(w) | LOWER
-    }
-    let mut h = K[0] ^ hex.len() as u64;
-    let mut pairs = hex.chunks_exact(16);
-    for p in &mut pairs {
-        h = fold(word(&p[..8]) ^ h, word(&p[8..]) ^ K[1]);
-    }
-    let rest = pairs.remainder();
-    if !rest.is_empty() {
-        let (a, b) = rest.split_at(rest.len().min(8));
-        h = fold(word(a) ^ h, word(b) ^ K[2]);
-    }
-    fold(h ^ K[3], K[1])
+    fold_hash(0, hex, 0x2020_2020_2020_2020)
 }
 
 /// (first position, fingerprint) of a hash: the low bits place, the top 16 bits tell
