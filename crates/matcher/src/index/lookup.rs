@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::flat::{FlatKey, digest_place};
 use super::keys::{self, LookupKey, StrTag};
 use super::table::{self, Posting};
-use super::{Index, Map, Small, lengths, net4, net6};
+use super::{Index, Map, Small, lengths, lengths6, net4, net6};
 use crate::normalize;
 use crate::observation::{Kind, Observable};
 
@@ -105,7 +105,7 @@ impl Index {
     #[inline]
     fn prefetch_ipv4(&self, bits: u32, h: u64) {
         self.ipv4.prefetch_hashed(h);
-        for l in lengths(u128::from(self.cidr4_lens), 32) {
+        for l in lengths(self.cidr4_lens, 32) {
             self.cidr4.prefetch(&net4(bits, l));
         }
     }
@@ -188,7 +188,7 @@ impl Index {
     /// Every stored IPv4 block that contains the block `bits/len` (an address when 32).
     #[inline]
     fn cover4(&self, bits: u32, len: u32, emit: &mut impl FnMut(Posting)) {
-        for l in lengths(u128::from(self.cidr4_lens), len) {
+        for l in lengths(self.cidr4_lens, len) {
             self.cidr4.get(&net4(bits, l)).map(&mut *emit);
         }
     }
@@ -196,7 +196,7 @@ impl Index {
     /// Every stored IPv6 block that contains the block `bits/len` (an address when 128).
     #[inline]
     fn cover6(&self, bits: u128, len: u32, emit: &mut impl FnMut(Posting)) {
-        for l in lengths(self.cidr6_lens, len) {
+        for l in lengths6(self.cidr6_lens, len) {
             self.cidr6.get(&net6(bits, l)).map(&mut *emit);
         }
     }

@@ -202,7 +202,9 @@ fn kill(
 /// The block of `len` leading bits of `bits` (an IPv4 address) as a `cidr4` key.
 #[inline]
 fn net4(bits: u32, len: u32) -> u64 {
-    let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+    // Shifted in 64 bits, so that a length of 0 (a shift by 32) needs no branch.
+    #[allow(clippy::cast_possible_truncation)] // the low 32 bits are the mask
+    let mask = (u64::MAX << (32 - len.min(32))) as u32;
     (u64::from(bits & mask) << 8) | u64::from(len)
 }
 
@@ -216,8 +218,8 @@ fn net6(bits: u128, len: u32) -> (u128, u8) {
 
 /// The set bits of `lens` up to `max` included, lowest first.
 #[inline]
-fn lengths(lens: u128, max: u32) -> impl Iterator<Item = u32> {
-    let mut rest = lens & (u128::MAX >> (127 - max.min(127)));
+fn lengths(lens: u64, max: u32) -> impl Iterator<Item = u32> {
+    let mut rest = lens & (u64::MAX >> (63 - max.min(63)));
     std::iter::from_fn(move || {
         (rest != 0).then(|| {
             let l = rest.trailing_zeros();
@@ -225,6 +227,16 @@ fn lengths(lens: u128, max: u32) -> impl Iterator<Item = u32> {
             l
         })
     })
+}
+
+/// [`lengths`] of IPv6 block lengths (bits 0 to 128), as two 64-bit halves: an IPv4
+/// lookup walks one word.
+#[inline]
+fn lengths6(lens: u128, max: u32) -> impl Iterator<Item = u32> {
+    #[allow(clippy::cast_possible_truncation)] // the two halves
+    let (low, high) = (lens as u64, (lens >> 64) as u64);
+    let high = if max >= 64 { high } else { 0 };
+    lengths(low, max).chain(lengths(high, max.saturating_sub(64)).map(|l| l + 64))
 }
 
 impl std::fmt::Debug for Index {

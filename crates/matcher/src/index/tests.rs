@@ -349,3 +349,41 @@ mod prepare {
         }
     }
 }
+
+/// The block lengths a lookup walks: every set bit up to the bound, for IPv4's word and for
+/// IPv6's two halves; and an IPv4 block key at the lengths 0, 24 and 32.
+#[test]
+fn lengths_walk_every_set_bit_up_to_the_bound() {
+    use super::{lengths, lengths6, net4};
+    let naive = |lens: u128, max: u32| -> Vec<u32> {
+        (0..128)
+            .filter(|&l| l <= max && (lens >> l) & 1 == 1)
+            .collect()
+    };
+    let samples = [
+        0u128,
+        1,
+        1 << 24 | 1 << 32,
+        u128::MAX,
+        1 << 63 | 1 << 64 | 1 << 127,
+        0x8000_0001_0000_0000_8000_0000_0000_0001,
+    ];
+    for lens in samples {
+        for max in [0, 1, 24, 32, 63, 64, 65, 100, 127, 128] {
+            assert_eq!(
+                lengths6(lens, max).collect::<Vec<_>>(),
+                naive(lens, max),
+                "{lens:x} {max}"
+            );
+            if max <= 32 {
+                #[allow(clippy::cast_possible_truncation)]
+                let v4 = lens as u64 & ((1 << 33) - 1);
+                let want = naive(u128::from(v4), max);
+                assert_eq!(lengths(v4, max).collect::<Vec<_>>(), want, "{v4:x} {max}");
+            }
+        }
+    }
+    assert_eq!(net4(0xc0a8_0101, 0), 0);
+    assert_eq!(net4(0xc0a8_0101, 24), 0xc0a8_0100 << 8 | 24);
+    assert_eq!(net4(0xc0a8_0101, 32), 0xc0a8_0101 << 8 | 32);
+}
