@@ -91,6 +91,12 @@ pub fn mac(s: &str) -> Option<String> {
 /// answer as std's for every input (tests, fuzz target `log_readers`).
 #[inline]
 pub fn ipv4(s: &str) -> Option<Ipv4Addr> {
+    /// The value of a decimal digit, if `c` is one.
+    #[inline(always)]
+    fn digit(c: Option<&u8>) -> Option<u32> {
+        let d = c?.wrapping_sub(b'0');
+        (d < 10).then_some(u32::from(d))
+    }
     let b = s.as_bytes();
     if b.len() < 7 || b.len() > 15 {
         return None;
@@ -104,19 +110,23 @@ pub fn ipv4(s: &str) -> Option<Ipv4Addr> {
             }
             i += 1;
         }
-        let start = i;
-        let mut v = 0u32;
-        while let Some(&c) = b.get(i)
-            && c.is_ascii_digit()
-            && i - start < 3
-        {
-            v = v * 10 + u32::from(c - b'0');
+        // One to three digits; a leading zero only alone; at most 255.
+        let mut v = digit(b.get(i))?;
+        if let Some(d) = digit(b.get(i + 1)) {
+            if v == 0 {
+                return None;
+            }
+            v = v * 10 + d;
+            if let Some(d) = digit(b.get(i + 2)) {
+                v = v * 10 + d;
+                if v > 255 {
+                    return None;
+                }
+                i += 1;
+            }
             i += 1;
         }
-        let digits = i - start;
-        if digits == 0 || v > 255 || (digits > 1 && b[start] == b'0') {
-            return None;
-        }
+        i += 1;
         bits = (bits << 8) | v;
     }
     (i == b.len()).then(|| Ipv4Addr::from(bits))
