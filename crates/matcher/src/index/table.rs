@@ -95,13 +95,13 @@ fn load<const N: usize>(b: &[u8], at: usize) -> u64 {
 /// `0x2020...` reads hex letters of either case alike) with `seed`, for the value tables:
 /// the state started from the seed and the length by [`fold`], 8-byte words read in place
 /// and folded in two at a time, the last ones read overlapping the end (the length in the
-/// state tells such strings apart), and a last fold so that the low bits (a table position) and the top
-/// 16 (a fingerprint) both depend on every byte. Done in registers: about 25
-/// instructions for a 64-digit SHA-256 or a 30-byte domain, where foldhash through the
-/// `Hasher` interface took about 45 (a call for anything over 16 bytes, and for digests a
-/// lower-cased copy first). The seed is fixed, as the tables' hasher's is: the tables are
-/// not hardened against keys chosen to collide, only spread. Always inlined: a digest's
-/// length is then known where it is hashed, and the loop unrolled.
+/// state tells such strings apart), and a last fold so that the low bits (a table
+/// position) and the top 16 (a fingerprint) both depend on every byte. Done in registers:
+/// about 25 instructions for a 64-digit SHA-256 or a 30-byte domain, where foldhash
+/// through the `Hasher` interface took about 45 (a call for anything over 16 bytes, and
+/// for digests a lower-cased copy first). The seed is fixed, as the tables' hasher's is:
+/// the tables are not hardened against keys chosen to collide, only spread. Always
+/// inlined: a digest's length is then known where it is hashed, and the loop unrolled.
 #[inline(always)]
 pub(crate) fn fold_hash(seed: u64, b: &[u8], or: u64) -> u64 {
     let len = b.len();
