@@ -387,42 +387,23 @@ fn batches_of_many_windows_equal_one_call_each() {
         }
     };
     // Every third value is an indicator's.
-    let inputs: Vec<IndicatorInput> = (0..300u64)
+    let mut inputs: Vec<IndicatorInput> = (0..300u32)
         .filter(|n| n % 3 == 0)
         .map(|n| {
-            let (_, v, path) = value(n);
-            IndicatorInput {
-                id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
-                pattern: format!("[{path} = '{v}']"),
-                valid_from: t("2000-01-01T00:00:00Z"),
-                valid_until: None,
-                revoked: false,
-                labels: vec![],
-            }
+            let (_, v, path) = value(n.into());
+            indicator(n, &format!("[{path} = '{v}']"))
         })
         .collect();
     // Two the index cannot decide alone: the evaluator decides them on the observations
     // the index finds (one matches its observations, one never does).
-    let mut inputs = inputs;
-    for (n, pattern) in [
-        (
-            1_000,
-            "[domain-name:value = 'h3.example.com' AND domain-name:value LIKE 'h%']",
-        ),
-        (
-            1_001,
-            "[ipv4-addr:value = '10.2.2.2' AND ipv4-addr:value != '10.2.2.2']",
-        ),
-    ] {
-        inputs.push(IndicatorInput {
-            id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
-            pattern: pattern.into(),
-            valid_from: t("2000-01-01T00:00:00Z"),
-            valid_until: None,
-            revoked: false,
-            labels: vec![],
-        });
-    }
+    inputs.push(indicator(
+        1_000,
+        "[domain-name:value = 'h3.example.com' AND domain-name:value LIKE 'h%']",
+    ));
+    inputs.push(indicator(
+        1_001,
+        "[ipv4-addr:value = '10.2.2.2' AND ipv4-addr:value != '10.2.2.2']",
+    ));
     let (index, errors) = Index::build(&inputs, t("2026-01-01T00:00:00Z"));
     assert!(errors.is_empty(), "{errors:?}");
     let stats = index.stats();
