@@ -131,17 +131,14 @@ fn indicator(i: u64) -> IndicatorInput {
     } else {
         "="
     };
-    IndicatorInput {
-        id: format!(
+    IndicatorInput::new(
+        format!(
             "indicator--{}",
             uuid::Uuid::from_u64_pair(i, i.wrapping_mul(31)).hyphenated()
         ),
-        pattern: format!("[{path} {op} '{v}']"),
-        valid_from: Timestamp::from_unix_nanos(0).unwrap(),
-        valid_until: None,
-        revoked: false,
-        labels: vec![],
-    }
+        format!("[{path} {op} '{v}']"),
+        Timestamp::from_unix_nanos(0).unwrap(),
+    )
 }
 
 fn main() {

@@ -30,14 +30,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut indicators = Vec::with_capacity(raw.len());
     for v in &raw {
         let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        indicators.push(IndicatorInput {
-            id: s("id"),
-            pattern: s("pattern"),
-            valid_from: Timestamp::parse(&s("valid_from")).ok_or("bad valid_from")?,
-            valid_until: None,
-            revoked: false,
-            labels: vec![],
-        });
+        let valid_from = Timestamp::parse(&s("valid_from")).ok_or("bad valid_from")?;
+        indicators.push(IndicatorInput::new(s("id"), s("pattern"), valid_from));
     }
     let t_read_ind = t0.elapsed();
 

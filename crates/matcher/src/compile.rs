@@ -32,6 +32,18 @@ pub struct IndicatorInput {
 }
 
 impl IndicatorInput {
+    /// An indicator valid from `valid_from` on, not revoked, without labels.
+    pub fn new(id: impl Into<String>, pattern: impl Into<String>, valid_from: Timestamp) -> Self {
+        IndicatorInput {
+            id: id.into(),
+            pattern: pattern.into(),
+            valid_from,
+            valid_until: None,
+            revoked: false,
+            labels: Vec::new(),
+        }
+    }
+
     /// Whether the indicator applies at `now`: not revoked and `valid_from <= now <
     /// valid_until`.
     pub fn is_current(&self, now: Timestamp) -> bool {

@@ -11,14 +11,11 @@
 //! use concord_pattern::Timestamp;
 //!
 //! let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
-//! let indicator = IndicatorInput {
-//!     id: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into(),
-//!     pattern: "[ipv4-addr:value ISSUBSET '198.51.100.0/24']".into(),
-//!     valid_from: Timestamp::parse("2025-01-01T00:00:00Z").unwrap(),
-//!     valid_until: None,
-//!     revoked: false,
-//!     labels: vec![],
-//! };
+//! let indicator = IndicatorInput::new(
+//!     "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+//!     "[ipv4-addr:value ISSUBSET '198.51.100.0/24']",
+//!     Timestamp::parse("2025-01-01T00:00:00Z").unwrap(),
+//! );
 //! let (index, errors) = Index::build([&indicator], now);
 //! assert!(errors.is_empty());
 //! let matcher = Matcher::new(Arc::new(index));

@@ -191,17 +191,18 @@ mod tests {
     fn matcher() -> Matcher {
         let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
         let inds: Vec<IndicatorInput> = (0..200u32)
-            .map(|i| IndicatorInput {
-                id: format!("indicator--00000000-0000-4000-8000-{i:012}"),
-                pattern: match i % 3 {
+            .map(|i| {
+                let pattern = match i % 3 {
                     0 => format!("[ipv4-addr:value = '10.0.{}.{}']", i / 7, i % 7),
                     1 => format!("[ipv4-addr:value ISSUBSET '10.{i}.0.0/16']"),
                     _ => format!("[domain-name:value = 'h{i}.example']"),
-                },
-                valid_from: Timestamp::parse("2025-01-01T00:00:00Z").unwrap(),
-                valid_until: None,
-                revoked: false,
-                labels: vec![],
+                };
+                let id = format!("indicator--00000000-0000-4000-8000-{i:012}");
+                IndicatorInput::new(
+                    id,
+                    pattern,
+                    Timestamp::parse("2025-01-01T00:00:00Z").unwrap(),
+                )
             })
             .collect();
         Matcher::new(Arc::new(Index::build(&inds, now).0))

@@ -587,17 +587,13 @@ mod lines_tests {
         let inputs: Vec<IndicatorInput> = patterns
             .iter()
             .enumerate()
-            .map(|(i, p)| IndicatorInput {
-                id: format!("indicator--00000000-0000-4000-8000-{i:012}"),
-                pattern: (*p).to_owned(),
-                valid_from: t("2025-01-01T00:00:00Z"),
-                valid_until: None,
-                revoked: false,
-                labels: if i == 1 {
-                    vec!["match-subdomains".into()]
-                } else {
-                    vec![]
-                },
+            .map(|(i, p)| {
+                let id = format!("indicator--00000000-0000-4000-8000-{i:012}");
+                let mut ind = IndicatorInput::new(id, *p, t("2025-01-01T00:00:00Z"));
+                if i == 1 {
+                    ind.labels.push("match-subdomains".into());
+                }
+                ind
             })
             .collect();
         let (index, errors) = Index::build(&inputs, t("2026-01-01T00:00:00Z"));

@@ -18,14 +18,11 @@ fn t(s: &str) -> Timestamp {
 
 /// A current indicator numbered `n` with `pattern`.
 fn indicator(n: u32, pattern: &str) -> IndicatorInput {
-    IndicatorInput {
-        id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
-        pattern: pattern.into(),
-        valid_from: t("2000-01-01T00:00:00Z"),
-        valid_until: None,
-        revoked: false,
-        labels: vec![],
-    }
+    IndicatorInput::new(
+        format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        pattern,
+        t("2000-01-01T00:00:00Z"),
+    )
 }
 
 fn kind_of(path: &concord_pattern::ObjectPath) -> Option<Kind> {
@@ -80,14 +77,7 @@ fn corpus_indicators_are_hit_by_their_own_values() {
             let (Some(id), Some(p)) = (o["id"].as_str(), o["pattern"].as_str()) else {
                 continue;
             };
-            inds.push(IndicatorInput {
-                id: id.into(),
-                pattern: p.into(),
-                valid_from: t("2000-01-01T00:00:00Z"),
-                valid_until: None,
-                revoked: false,
-                labels: vec![],
-            });
+            inds.push(IndicatorInput::new(id, p, t("2000-01-01T00:00:00Z")));
         }
     }
     assert!(
@@ -136,14 +126,11 @@ fn corpus_indicators_are_hit_by_their_own_values() {
 
 #[test]
 fn report_turns_into_a_valid_sighting() {
-    let ind = IndicatorInput {
-        id: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into(),
-        pattern: "[domain-name:value = 'bad.example']".into(),
-        valid_from: t("2025-01-01T00:00:00Z"),
-        valid_until: None,
-        revoked: false,
-        labels: vec![],
-    };
+    let ind = IndicatorInput::new(
+        "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "[domain-name:value = 'bad.example']",
+        t("2025-01-01T00:00:00Z"),
+    );
     let (index, _) = Index::build([&ind], t("2026-01-01T00:00:00Z"));
     let log = "bad.example\n!!\nok.example\nbad.example\n";
     let report = Matcher::new(Arc::new(index)).match_reader(log.as_bytes(), &Format::Lines);
@@ -223,14 +210,7 @@ proptest! {
             } else {
                 format!("[{}]", parts.join(" OR "))
             };
-            IndicatorInput {
-                id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
-                pattern,
-                valid_from: t("2000-01-01T00:00:00Z"),
-                valid_until: None,
-                revoked: false,
-                labels: vec![],
-            }
+            indicator(n, &pattern)
         }).collect();
         let (index, errors) = Index::build(&inputs, t("2026-01-01T00:00:00Z"));
         prop_assert!(errors.is_empty());

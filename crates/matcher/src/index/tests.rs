@@ -11,14 +11,11 @@ fn t(s: &str) -> Timestamp {
 }
 
 fn ind(n: u32, pattern: &str) -> IndicatorInput {
-    IndicatorInput {
-        id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
-        pattern: pattern.into(),
-        valid_from: t("2020-01-01T00:00:00Z"),
-        valid_until: None,
-        revoked: false,
-        labels: vec![],
-    }
+    IndicatorInput::new(
+        format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        pattern,
+        t("2020-01-01T00:00:00Z"),
+    )
 }
 
 fn now() -> Timestamp {
