@@ -83,7 +83,8 @@ pub fn run(
                 report.malformed - report.errors.len() as u64
             );
         }
-        let sightings = matching::sightings_by(&report, Some(&me), now);
+        let mut report = report;
+        let sightings = matching::sightings_by(&mut report, store, Some(&me), now)?;
         totals.lines += report.records;
         totals.observations += report.observations;
         totals.malformed += report.malformed;

@@ -20,7 +20,7 @@ use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use concord_policy::Policy;
 use concord_store::Store;
 use concord_store::federation::PeerRecord;
@@ -199,12 +199,26 @@ impl FederationState {
     }
 }
 
+/// The federation routes: paths and handlers. [`router`] is built from exactly this
+/// list and [`route_paths`] lists it (tests walk every route of the node).
+fn table() -> Vec<(&'static str, MethodRouter<FederationState>)> {
+    vec![
+        ("/federation/v1/node", get(node)),
+        ("/federation/v1/changes", get(changes)),
+        ("/federation/v1/events", get(events)),
+    ]
+}
+
+/// The paths of [`router`]'s routes.
+pub fn route_paths() -> Vec<String> {
+    table().into_iter().map(|(p, _)| p.to_owned()).collect()
+}
+
 /// The federation routes.
 pub fn router(state: FederationState) -> Router {
-    Router::new()
-        .route("/federation/v1/node", get(node))
-        .route("/federation/v1/changes", get(changes))
-        .route("/federation/v1/events", get(events))
+    table()
+        .into_iter()
+        .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .with_state(state)
 }
 

@@ -95,17 +95,53 @@ pub async fn clearance(
     Ok(found)
 }
 
+/// What a caller may see: the TLP clearance of the user who owns its token, or `None` for
+/// a node token without a user (limited by its role only). Every read answer passes
+/// through it ([`concord_stix::visibility`] is the rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clearance(pub Option<concord_stix::Tlp>);
+
+impl Clearance {
+    /// What the caller sees of an object: `None` when hidden.
+    pub fn view(self, v: &serde_json::Value) -> concord_stix::visibility::View {
+        concord_stix::visibility::view_for(v, self.0)
+    }
+
+    /// The object as the caller may see it (whole or redacted), `None` when hidden.
+    pub fn reveal(self, v: serde_json::Value) -> Option<serde_json::Value> {
+        use concord_stix::visibility::View;
+        match self.view(&v) {
+            View::Hidden => None,
+            View::Whole => Some(v),
+            View::Redacted(r) => Some(r),
+        }
+    }
+
+    /// Whether the caller sees the object whole (nothing withheld).
+    pub fn sees_whole(self, v: &serde_json::Value) -> bool {
+        self.view(v) == concord_stix::visibility::View::Whole
+    }
+
+    /// Whether the caller sees anything of the object.
+    pub fn sees(self, v: &serde_json::Value) -> bool {
+        self.view(v) != concord_stix::visibility::View::Hidden
+    }
+}
+
 macro_rules! access {
     ($(#[$doc:meta])* $name:ident, $role:expr, $what:literal) => {
         $(#[$doc])*
+        /// Carries the token and the caller's [`Clearance`], resolved once per request.
         #[derive(Debug, Clone)]
-        pub struct $name(pub TokenRecord);
+        pub struct $name(pub TokenRecord, pub Clearance);
 
         impl FromRequestParts<AppState> for $name {
             type Rejection = ApiError;
 
             async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-                authorize(parts, state, $role, $what).await.map($name)
+                let record = authorize(parts, state, $role, $what).await?;
+                let clearance = Clearance(clearance(state, &record).await?);
+                Ok($name(record, clearance))
             }
         }
     };

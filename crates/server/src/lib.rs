@@ -177,27 +177,13 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 /// The application's router, ready to serve.
 pub fn app(state: AppState) -> Router {
-    use routes::{matching, meta, objects, tokens};
     let federation = match &state.federation {
         Some(f) => concord_federation::server::router(f.clone()),
         None => Router::new(),
     };
-    Router::new()
-        .route("/healthz", get(meta::healthz))
-        .route("/metrics", get(meta::metrics))
-        .route("/api/v1/openapi.json", get(meta::openapi))
-        .route("/api/v1/objects", get(objects::list).post(objects::create))
-        .route("/api/v1/objects/{id}", get(objects::get_one))
-        .route("/api/v1/objects/{id}/versions", get(objects::versions))
-        .route(
-            "/api/v1/objects/{id}/relationships",
-            get(objects::relationships),
-        )
-        .route("/api/v1/correlations/{id}", get(objects::correlations))
-        .route("/api/v1/search", get(objects::search))
-        .route("/api/v1/match", post(matching::run))
-        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
-        .route("/api/v1/tokens/{id}", delete(tokens::revoke))
+    table()
+        .into_iter()
+        .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .with_state(state.clone())
         .merge(concord_taxii::server::router(state.taxii.clone()))
         .merge(web::router(state.clone()))
@@ -219,6 +205,44 @@ pub fn app(state: AppState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::DEBUG))
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
+}
+
+/// The node's own REST routes (`/healthz`, `/metrics`, `/api/v1/...` but the coordinated
+/// response's): paths and handlers; [`app`] is built from exactly this list.
+fn table() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
+    use routes::{matching, meta, objects, tokens};
+    vec![
+        ("/healthz", get(meta::healthz)),
+        ("/metrics", get(meta::metrics)),
+        ("/api/v1/openapi.json", get(meta::openapi)),
+        ("/api/v1/objects", get(objects::list).post(objects::create)),
+        ("/api/v1/objects/{id}", get(objects::get_one)),
+        ("/api/v1/objects/{id}/versions", get(objects::versions)),
+        (
+            "/api/v1/objects/{id}/relationships",
+            get(objects::relationships),
+        ),
+        ("/api/v1/correlations/{id}", get(objects::correlations)),
+        ("/api/v1/search", get(objects::search)),
+        ("/api/v1/match", post(matching::run)),
+        ("/api/v1/tokens", get(tokens::list).post(tokens::create)),
+        ("/api/v1/tokens/{id}", delete(tokens::revoke)),
+    ]
+}
+
+/// Every route path of the node [`app`] builds for `state`: the REST API, coordinated
+/// response, TAXII, the web interface and (when the node federates) federation. Each
+/// part's router is built from the same list that gives its paths here, so a test that
+/// walks this list walks every route, including one added later.
+pub fn route_paths(state: &AppState) -> Vec<String> {
+    let mut paths: Vec<String> = table().into_iter().map(|(p, _)| p.to_owned()).collect();
+    paths.extend(routes::incidents::route_paths());
+    paths.extend(concord_taxii::server::route_paths(&state.taxii));
+    paths.extend(web::route_paths());
+    if state.federation.is_some() {
+        paths.extend(concord_federation::server::route_paths());
+    }
+    paths
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests

@@ -90,30 +90,46 @@ pub fn load_index(store: &dyn Store, now: Timestamp) -> Result<LoadedIndex, Stor
     })
 }
 
-/// One STIX sighting per indicator hit in `report`, created at `now`, sighted by
-/// `identity` (the node's own `identity` object, created by `concord init`; see
-/// [`LiveMatching::identity`]): it becomes `where_sighted_refs`, which is left out only
-/// when the node's identity is unknown (an application state built without one).
-pub fn sightings_by(report: &MatchReport, identity: Option<&str>, now: Timestamp) -> Vec<Value> {
-    report
+/// The report's sightings as STIX, as every front end that matches stores and shows
+/// them: hits on an indicator that `store` does not show are dropped from the report
+/// (a caller's [`concord_store::cleared::ClearedStore`] shows only the indicators its
+/// clearance sees whole, so matching is no oracle for the others), and each sighting is
+/// marked with the TLP level of what it sights, object and granular markings included
+/// (`concord_stix::visibility::highest_level`), so that it is never seen by a reader who
+/// may not see its indicator. `identity` (the node's identity id) becomes
+/// `where_sighted_refs`; without it the property is left out.
+pub fn sightings_by(
+    report: &mut MatchReport,
+    store: &dyn Store,
+    identity: Option<&str>,
+    now: Timestamp,
+) -> Result<Vec<Value>, StoreError> {
+    let mut levels = Vec::with_capacity(report.sightings.len());
+    let mut kept = Vec::with_capacity(report.sightings.len());
+    for d in std::mem::take(&mut report.sightings) {
+        if let Some(indicator) = store.get(&d.indicator_id)? {
+            levels.push(concord_stix::visibility::highest_level(&indicator.value()));
+            kept.push(d);
+        }
+    }
+    report.sightings = kept;
+    Ok(report
         .sightings
         .iter()
-        .map(|d| {
+        .zip(levels)
+        .map(|(d, level)| {
             let mut s = to_sighting(d, identity.unwrap_or(""), now);
-            if identity.is_none()
-                && let Some(o) = s.as_object_mut()
-            {
-                o.remove("where_sighted_refs");
+            if let Some(o) = s.as_object_mut() {
+                if identity.is_none() {
+                    o.remove("where_sighted_refs");
+                }
+                if level > concord_stix::Tlp::Clear {
+                    o.insert("object_marking_refs".into(), json!([level.marking_id()]));
+                }
             }
             s
         })
-        .collect()
-}
-
-/// [`sightings_by`] without the node's identity (no `where_sighted_refs`); kept for
-/// callers that do not know it yet.
-pub fn sightings(report: &MatchReport, now: Timestamp) -> Vec<Value> {
-    sightings_by(report, None, now)
+        .collect())
 }
 
 /// The report as JSON: counts, the listed malformed lines, indicators hit, and how many

@@ -12,6 +12,7 @@ mod web {
     mod escaping;
     mod feeds;
     mod i18n;
+    mod leak;
     mod live;
     mod pages;
 }

@@ -37,6 +37,7 @@ pub mod sco_id;
 pub mod timestamp;
 pub mod validate;
 pub mod violation;
+pub mod visibility;
 
 pub use markings::Tlp;
 pub use object::{Columns, Object, Reference};

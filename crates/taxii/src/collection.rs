@@ -142,7 +142,8 @@ impl CollectionConfig {
             }
         }
         if let Some(max) = self.clearance {
-            // As in the web interface: an object without a TLP marking counts as CLEAR.
+            // The one rule's first part (`concord_stix::visibility`): object markings
+            // above the clearance hide the object; unmarked objects are CLEAR.
             let level = Tlp::strictest(head.object_marking_refs.iter().map(String::as_str))
                 .unwrap_or(Tlp::Clear);
             if level > max {

@@ -6,14 +6,14 @@
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use concord_response::{ResponseError, alert, constituency, evidence, incident, request, timeline};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
-use crate::auth::{AnalystAccess, ReaderAccess};
+use crate::auth::{AnalystAccess, Clearance, ReaderAccess};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::routes::blocking;
@@ -22,24 +22,38 @@ use crate::routes::blocking;
 /// query says otherwise (`concord serve` re-announces per `response.toml`).
 pub const DEFAULT_OVERDUE_SECS: u64 = 900;
 
-/// The coordinated-response routes.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v1/incidents", get(list).post(open))
-        .route("/api/v1/incidents/{id}", get(show).patch(update))
-        .route("/api/v1/incidents/{id}/timeline", get(timeline_of))
-        .route(
+/// The coordinated-response routes: paths and handlers. [`router`] is built from exactly
+/// this list and [`route_paths`] lists it (tests walk every route of the node).
+fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/api/v1/incidents", get(list).post(open)),
+        ("/api/v1/incidents/{id}", get(show).patch(update)),
+        ("/api/v1/incidents/{id}/timeline", get(timeline_of)),
+        (
             "/api/v1/incidents/{id}/alert",
             get(alert_status).post(alert_send),
-        )
-        .route("/api/v1/incidents/{id}/acks", post(ack))
-        .route("/api/v1/incidents/{id}/requests", post(request_create))
-        .route("/api/v1/requests/{id}", get(request_show))
-        .route("/api/v1/requests/{id}/responses", post(request_respond))
-        .route("/api/v1/route/{value}", get(route_explain))
-        .route("/api/v1/notifications", get(notifications))
-        .route("/api/v1/notifications/{id}/send", post(notification_send))
-        .route("/api/v1/evidence/{id}/custody", get(custody))
+        ),
+        ("/api/v1/incidents/{id}/acks", post(ack)),
+        ("/api/v1/incidents/{id}/requests", post(request_create)),
+        ("/api/v1/requests/{id}", get(request_show)),
+        ("/api/v1/requests/{id}/responses", post(request_respond)),
+        ("/api/v1/route/{value}", get(route_explain)),
+        ("/api/v1/notifications", get(notifications)),
+        ("/api/v1/notifications/{id}/send", post(notification_send)),
+        ("/api/v1/evidence/{id}/custody", get(custody)),
+    ]
+}
+
+/// The paths of [`router`]'s routes.
+pub fn route_paths() -> Vec<String> {
+    table().into_iter().map(|(p, _)| p.to_owned()).collect()
+}
+
+/// The coordinated-response routes.
+pub fn router(state: AppState) -> Router {
+    table()
+        .into_iter()
+        .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .with_state(state)
 }
 
@@ -61,55 +75,59 @@ fn me(state: &AppState) -> String {
         .map_or_else(|| "local".to_owned(), |f| f.key().node_id())
 }
 
+/// Runs `f` off the async workers over the store as the caller may use it: every read
+/// limited to what the caller's clearance sees whole, and writes unable to change or
+/// reveal what is above it ([`concord_store::cleared::ClearedStore`]).
 async fn run<T: Send + 'static>(
     state: &AppState,
+    clearance: Clearance,
     f: impl FnOnce(&dyn concord_store::Store, &str) -> Result<T, ResponseError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let store = state.store.clone();
+    let store = concord_store::cleared::ClearedStore::for_caller(state.store.clone(), clearance.0);
     let me = me(state);
     blocking(move || f(&*store, &me).map_err(api_error)).await
 }
 
 /// `GET /api/v1/incidents`: incidents held here, newest first.
-pub async fn list(_c: ReaderAccess, State(state): State<AppState>) -> Result<Response, ApiError> {
-    let items = run(&state, |s, me| incident::list(s, me, 1000)).await?;
+pub async fn list(c: ReaderAccess, State(state): State<AppState>) -> Result<Response, ApiError> {
+    let items = run(&state, c.1, |s, me| incident::list(s, me, 1000)).await?;
     Ok(Json(json!({ "incidents": items })).into_response())
 }
 
 /// `POST /api/v1/incidents`: opens an incident.
 pub async fn open(
-    caller: AnalystAccess,
+    c: AnalystAccess,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<incident::NewIncident>,
 ) -> Result<Response, ApiError> {
-    let v = run(&state, move |s, me| {
+    let v = run(&state, c.1, move |s, me| {
         let id = incident::open(s, &body)?;
         incident::show(s, me, &id)
     })
     .await?;
-    tracing::info!(token = %caller.0.name, incident = %v["id"], "Incident opened.");
+    tracing::info!(token = %c.0.name, incident = %v["id"], "Incident opened.");
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
 /// `GET /api/v1/incidents/{id}`.
 pub async fn show(
-    _c: ReaderAccess,
+    c: ReaderAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let v = run(&state, move |s, me| incident::show(s, me, &id)).await?;
+    let v = run(&state, c.1, move |s, me| incident::show(s, me, &id)).await?;
     Ok(Json(v).into_response())
 }
 
 /// `PATCH /api/v1/incidents/{id}`: a new version (`investigation_status: "closed"`
 /// closes it).
 pub async fn update(
-    _c: AnalystAccess,
+    c: AnalystAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<incident::IncidentChange>,
 ) -> Result<Response, ApiError> {
-    let v = run(&state, move |s, me| {
+    let v = run(&state, c.1, move |s, me| {
         incident::update(s, &id, &body)?;
         incident::show(s, me, &id)
     })
@@ -119,11 +137,11 @@ pub async fn update(
 
 /// `GET /api/v1/incidents/{id}/timeline`.
 pub async fn timeline_of(
-    _c: ReaderAccess,
+    c: ReaderAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let entries = run(&state, move |s, me| timeline::timeline(s, me, &id)).await?;
+    let entries = run(&state, c.1, move |s, me| timeline::timeline(s, me, &id)).await?;
     Ok(Json(json!({ "entries": entries })).into_response())
 }
 
@@ -137,12 +155,12 @@ pub struct AlertBody {
 
 /// `POST /api/v1/incidents/{id}/alert`: sends the incident as an alert.
 pub async fn alert_send(
-    _c: AnalystAccess,
+    c: AnalystAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AlertBody>,
 ) -> Result<Response, ApiError> {
-    let v = run(&state, move |s, me| {
+    let v = run(&state, c.1, move |s, me| {
         alert::send(s, &id, &body.to)?;
         incident::show(s, me, &id)
     })
@@ -152,7 +170,7 @@ pub async fn alert_send(
 
 /// `GET /api/v1/incidents/{id}/alert?overdue_secs=N`: the sender's view per recipient.
 pub async fn alert_status(
-    _c: ReaderAccess,
+    c: ReaderAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     RawQuery(raw): RawQuery,
@@ -175,7 +193,7 @@ pub async fn alert_status(
             }
         }
     }
-    let st = run(&state, move |s, me| alert::status(s, me, &id, overdue)).await?;
+    let st = run(&state, c.1, move |s, me| alert::status(s, me, &id, overdue)).await?;
     Ok(Json(st).into_response())
 }
 
@@ -192,12 +210,12 @@ pub struct AckBody {
 
 /// `POST /api/v1/incidents/{id}/acks`: acknowledges an alert addressed to this node.
 pub async fn ack(
-    _c: AnalystAccess,
+    c: AnalystAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AckBody>,
 ) -> Result<Response, ApiError> {
-    let ack = run(&state, move |s, me| {
+    let ack = run(&state, c.1, move |s, me| {
         alert::ack(s, me, &id, &body.status, body.note.as_deref())
     })
     .await?;
@@ -206,12 +224,12 @@ pub async fn ack(
 
 /// `POST /api/v1/incidents/{id}/requests`: a request for assistance.
 pub async fn request_create(
-    _c: AnalystAccess,
+    c: AnalystAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<request::NewRequest>,
 ) -> Result<Response, ApiError> {
-    let st = run(&state, move |s, me| {
+    let st = run(&state, c.1, move |s, me| {
         let rid = request::create(s, &id, &body)?;
         request::status(s, me, &rid)
     })
@@ -221,11 +239,11 @@ pub async fn request_create(
 
 /// `GET /api/v1/requests/{id}`: state per target and history.
 pub async fn request_show(
-    _c: ReaderAccess,
+    c: ReaderAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let st = run(&state, move |s, me| request::status(s, me, &id)).await?;
+    let st = run(&state, c.1, move |s, me| request::status(s, me, &id)).await?;
     Ok(Json(st).into_response())
 }
 
@@ -242,12 +260,12 @@ pub struct RespondBody {
 
 /// `POST /api/v1/requests/{id}/responses`: answers a request addressed to this node.
 pub async fn request_respond(
-    _c: AnalystAccess,
+    c: AnalystAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RespondBody>,
 ) -> Result<Response, ApiError> {
-    let a = run(&state, move |s, me| {
+    let a = run(&state, c.1, move |s, me| {
         request::respond(s, me, &id, &body.state, body.reason.as_deref())
     })
     .await?;
@@ -256,11 +274,11 @@ pub async fn request_respond(
 
 /// `GET /api/v1/route/{value}`: the member responsible for an IP, AS number or domain.
 pub async fn route_explain(
-    _c: ReaderAccess,
+    c: ReaderAccess,
     State(state): State<AppState>,
     ApiPath(value): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let r = run(&state, move |s, me| {
+    let r = run(&state, c.1, move |s, me| {
         let members = constituency::members(s, me)?;
         constituency::explain(&members, &value)
     })
@@ -271,30 +289,30 @@ pub async fn route_explain(
 /// `GET /api/v1/notifications`: "your constituency is affected" notifications held here
 /// (proposed or sent by this node, or received).
 pub async fn notifications(
-    _c: ReaderAccess,
+    c: ReaderAccess,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
-    let items = run(&state, constituency::notifications).await?;
+    let items = run(&state, c.1, constituency::notifications).await?;
     Ok(Json(json!({ "notifications": items })).into_response())
 }
 
 /// `POST /api/v1/notifications/{id}/send`: sends a proposed notification.
 pub async fn notification_send(
-    _c: AnalystAccess,
+    c: AnalystAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let v = run(&state, move |s, _| constituency::send(s, &id)).await?;
+    let v = run(&state, c.1, move |s, _| constituency::send(s, &id)).await?;
     Ok(Json(v).into_response())
 }
 
 /// `GET /api/v1/evidence/{id}/custody`: the chain of custody of an artifact.
 pub async fn custody(
-    _c: ReaderAccess,
+    c: ReaderAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let chain = run(&state, move |s, me| {
+    let chain = run(&state, c.1, move |s, me| {
         crate_get(s, &id)?;
         evidence::chain(s, me, &id)
     })

@@ -1,11 +1,13 @@
 //! `POST /api/v1/match`: matches a log (the body) against the node's current indicators
 //! (the server's live index, see [`crate::matching::LiveMatching`]), stores one STIX
-//! sighting per indicator hit and answers the summary and the sightings.
+//! sighting per indicator hit and answers the summary and the sightings. Only hits on
+//! indicators the caller sees whole count ([`crate::matching::sightings_by`]).
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use concord_matcher::readers::Format;
+use concord_store::cleared::ClearedStore;
 use concord_store::import::{DEFAULT_BATCH, ObjectResult, import_values};
 use serde_json::{Value, json};
 
@@ -55,6 +57,7 @@ pub async fn run(
     let format = parse_format(raw.as_deref())?;
     let size = bytes.len();
     let store = state.store.clone();
+    let clearance = caller.1.0;
     let matcher = state.matching.matcher().await.map_err(|e| match e {
         matching::LiveError::Store(e) => ApiError::from(e),
         e => ApiError::new(
@@ -67,8 +70,9 @@ pub async fn run(
     let identity = state.matching.identity().map(str::to_owned);
     let (report, sightings, import) = blocking(move || {
         let now = matching::now();
-        let report = matcher.match_reader(&bytes[..], &format);
-        let sightings = matching::sightings_by(&report, identity.as_deref(), now);
+        let mut report = matcher.match_reader(&bytes[..], &format);
+        let seen = ClearedStore::for_caller(store.clone(), clearance);
+        let sightings = matching::sightings_by(&mut report, &*seen, identity.as_deref(), now)?;
         let mut rejected = Vec::new();
         let import = import_values(&*store, sightings.clone(), DEFAULT_BATCH, &mut |rs| {
             rejected.extend(

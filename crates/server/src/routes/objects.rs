@@ -6,12 +6,13 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use concord_stix::input::{InputError, parse_document};
-use concord_store::import::{DEFAULT_BATCH, ObjectResult, Summary, import_values};
+use concord_stix::visibility::View;
+use concord_store::import::{DEFAULT_BATCH, ObjectResult, Summary, import_values_as};
 use concord_store::{ListQuery, Order, StoredObject};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::auth::{AnalystAccess, ReaderAccess};
+use crate::auth::{AnalystAccess, Clearance, ReaderAccess};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, Document};
 use crate::routes::blocking;
@@ -47,10 +48,11 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let size = bytes.len();
     let store = state.store.clone();
+    let clearance = caller.1.0;
     let (summary, results) = blocking(move || {
         let values = parse_document(&bytes).map_err(|e| input_error(&e))?;
         let mut results: Vec<ObjectResult> = Vec::with_capacity(values.len());
-        let summary = import_values(&*store, values, DEFAULT_BATCH, &mut |batch| {
+        let summary = import_values_as(&store, values, DEFAULT_BATCH, clearance, &mut |batch| {
             results.extend_from_slice(batch)
         })?;
         Ok((summary, results))
@@ -170,41 +172,46 @@ fn parse_params(raw: Option<&str>, allowed: &[&str]) -> Result<ListParams, ApiEr
     Ok(ListParams { query: q })
 }
 
-/// Whether a caller with `clearance` may see an object (no clearance: every object).
-fn visible(v: &Value, clearance: Option<concord_stix::Tlp>) -> bool {
-    clearance.is_none_or(|c| crate::web::view::visible(v, c))
-}
-
-/// Keeps the ids a caller with `clearance` may see (ids not held reveal nothing and stay).
+/// Keeps the ids whose current version a caller may see whole: an object seen redacted
+/// may hold the very value or reference that links it, so it does not appear as a
+/// neighbour (ids not held reveal nothing and stay).
 async fn visible_ids(
     state: &AppState,
     ids: Vec<String>,
-    clearance: Option<concord_stix::Tlp>,
+    clearance: Clearance,
 ) -> Result<std::collections::HashSet<String>, ApiError> {
-    let Some(c) = clearance else {
+    if clearance.0.is_none() {
         return Ok(ids.into_iter().collect());
-    };
+    }
     let store = state.store.clone();
-    let asked = ids.clone();
-    let levels = blocking(move || Ok(store.tlp_levels(&asked)?)).await?;
-    let above: std::collections::HashSet<String> = levels
-        .into_iter()
-        .filter(|(_, t)| *t > c)
-        .map(|(id, _)| id)
-        .collect();
-    Ok(ids.into_iter().filter(|i| !above.contains(i)).collect())
+    blocking(move || {
+        let mut shown = std::collections::HashSet::new();
+        for id in ids {
+            match store.get(&id)? {
+                Some(o) if !clearance.sees_whole(&o.value()) => {}
+                _ => {
+                    shown.insert(id);
+                }
+            }
+        }
+        Ok(shown)
+    })
+    .await
 }
 
 /// A page of a listing; a caller with a clearance gets only objects within it, chosen
-/// by the store (full pages, and the cursor moves only over what the caller may see).
+/// by the store (full pages, and the cursor moves only over what the caller may see),
+/// each as [`Clearance::reveal`] shows it. A text search does not return an object that
+/// had something withheld: the words may have matched what was withheld.
 async fn page(
     state: &AppState,
     query: ListQuery,
-    clearance: Option<concord_stix::Tlp>,
+    clearance: Clearance,
 ) -> Result<Json<Value>, ApiError> {
     let store = state.store.clone();
+    let text = query.text.is_some();
     let page = blocking(move || {
-        Ok(match clearance {
+        Ok(match clearance.0 {
             Some(c) => store.list_cleared(&concord_store::users::ClearedQuery {
                 base: query,
                 ..concord_store::users::ClearedQuery::new(c)
@@ -213,7 +220,18 @@ async fn page(
         })
     })
     .await?;
-    let objects: Vec<Value> = page.objects.iter().map(StoredObject::value).collect();
+    let objects: Vec<Value> = page
+        .objects
+        .iter()
+        .filter_map(|o| {
+            let v = o.value();
+            match clearance.view(&v) {
+                View::Whole => Some(v),
+                View::Redacted(r) if !text => Some(r),
+                _ => None,
+            }
+        })
+        .collect();
     Ok(Json(
         json!({ "objects": objects, "next": page.next.map(|n| n.to_string()) }),
     ))
@@ -229,8 +247,7 @@ pub async fn list(
         raw.as_deref(),
         &["type", "q", "added_after", "limit", "next", "order"],
     )?;
-    let clearance = crate::auth::clearance(&state, &caller.0).await?;
-    page(&state, params.query, clearance).await
+    page(&state, params.query, caller.1).await
 }
 
 /// `GET /api/v1/search`: like the listing, with a required full-text query `q`.
@@ -249,8 +266,7 @@ pub async fn search(
             "`q` is required and must not be empty: give the words to search for",
         ));
     }
-    let clearance = crate::auth::clearance(&state, &caller.0).await?;
-    page(&state, params.query, clearance).await
+    page(&state, params.query, caller.1).await
 }
 
 fn check_id(id: &str) -> Result<(), ApiError> {
@@ -291,12 +307,13 @@ pub async fn get_one(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let stored = current(&state, &id).await?;
-    let object = stored.value();
-    if !visible(&object, crate::auth::clearance(&state, &caller.0).await?) {
+    let held = stored.value();
+    let version = version_of(&held);
+    let Some(object) = caller.1.reveal(held) else {
         return Err(no_object(&id));
-    }
+    };
     let store = state.store.clone();
-    let (key, version) = (id.clone(), version_of(&object));
+    let key = id.clone();
     let provenance = blocking(move || Ok(store.provenance(&key, &version)?)).await?;
     Ok(Json(json!({
         "object": object,
@@ -334,18 +351,16 @@ pub async fn versions(
     let store = state.store.clone();
     let key = id.clone();
     let versions = blocking(move || Ok(store.versions(&key)?)).await?;
-    let clearance = crate::auth::clearance(&state, &caller.0).await?;
-    let versions: Vec<StoredObject> = versions
-        .into_iter()
-        .filter(|v| visible(&v.value(), clearance))
+    let versions: Vec<Value> = versions
+        .iter()
+        .filter_map(|v| {
+            let object = caller.1.reveal(v.value())?;
+            Some(json!({ "object": object, "seq": v.seq, "date_added": v.date_added, "current": v.current }))
+        })
         .collect();
     if versions.is_empty() {
         return Err(no_object(&id));
     }
-    let versions: Vec<Value> = versions
-        .iter()
-        .map(|v| json!({ "object": v.value(), "seq": v.seq, "date_added": v.date_added, "current": v.current }))
-        .collect();
     Ok(Json(json!({ "id": id, "versions": versions })))
 }
 
@@ -355,13 +370,18 @@ pub async fn relationships(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let clearance = crate::auth::clearance(&state, &caller.0).await?;
-    if !visible(&current(&state, &id).await?.value(), clearance) {
+    let clearance = caller.1;
+    let asked = current(&state, &id).await?.value();
+    if !clearance.sees(&asked) {
         return Err(no_object(&id));
     }
     let store = state.store.clone();
     let key = id.clone();
-    let related = blocking(move || Ok(store.relationships(&key)?)).await?;
+    let mut related = blocking(move || Ok(store.relationships(&key)?)).await?;
+    if !clearance.sees_whole(&asked) {
+        // Its own references may lie in what was withheld: only others' references to it.
+        related.retain(|r| r.direction == "incoming");
+    }
     let mut ids: Vec<String> = related.iter().map(|r| r.id.clone()).collect();
     ids.extend(
         related
@@ -393,13 +413,18 @@ pub async fn correlations(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let clearance = crate::auth::clearance(&state, &caller.0).await?;
-    if !visible(&current(&state, &id).await?.value(), clearance) {
+    let clearance = caller.1;
+    let asked = current(&state, &id).await?.value();
+    if !clearance.sees(&asked) {
         return Err(no_object(&id));
     }
     let store = state.store.clone();
     let key = id.clone();
-    let correlations = blocking(move || Ok(store.correlations(&key)?)).await?;
+    let mut correlations = blocking(move || Ok(store.correlations(&key)?)).await?;
+    if !clearance.sees_whole(&asked) {
+        // The shared value may be one that was withheld.
+        correlations.clear();
+    }
     let ids = correlations.iter().map(|c| c.id.clone()).collect();
     let shown = visible_ids(&state, ids, clearance).await?;
     let correlations: Vec<_> = correlations

@@ -45,7 +45,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use concord_store::StoreError;
 
 use crate::AppState;
@@ -89,36 +89,50 @@ pub fn router(state: AppState) -> Router {
     let counts = web.counts.clone();
     let store = web.app.store.clone();
     std::thread::spawn(move || counts.warm(&store));
-    Router::new()
-        .route("/", get(dashboard::page))
-        .route("/signin", get(session::signin_form).post(session::signin))
-        .route("/signout", post(session::signout))
-        .route("/lang/{code}", get(session::switch_lang))
-        .route("/objects", get(objects::browse))
-        .route("/objects/{id}", get(objects::show))
-        .route("/objects/{id}/graph", get(graph::page))
-        .route("/objects/{id}/policy", get(policy::page))
-        .route("/incidents", get(incidents::list))
-        .route("/incidents/{id}", get(incidents::show))
-        .route("/import", get(transfer::import_form).post(transfer::import))
-        .route("/import/jobs/{id}", get(transfer::import_job))
-        .route("/import/jobs/{id}/status", get(transfer::import_job_status))
-        .route("/notifications", get(live::page))
-        .route("/notifications/live", get(live::stream))
-        .route(
+    table()
+        .into_iter()
+        .fold(Router::new(), |r, (path, m)| r.route(path, m))
+        .with_state(web)
+}
+
+/// The web interface's routes: paths and handlers. [`router`] is built from exactly this
+/// list and [`route_paths`] lists it (tests walk every route of the node).
+fn table() -> Vec<(&'static str, MethodRouter<Web>)> {
+    vec![
+        ("/", get(dashboard::page)),
+        ("/signin", get(session::signin_form).post(session::signin)),
+        ("/signout", post(session::signout)),
+        ("/lang/{code}", get(session::switch_lang)),
+        ("/objects", get(objects::browse)),
+        ("/objects/{id}", get(objects::show)),
+        ("/objects/{id}/graph", get(graph::page)),
+        ("/objects/{id}/policy", get(policy::page)),
+        ("/incidents", get(incidents::list)),
+        ("/incidents/{id}", get(incidents::show)),
+        ("/import", get(transfer::import_form).post(transfer::import)),
+        ("/import/jobs/{id}", get(transfer::import_job)),
+        ("/import/jobs/{id}/status", get(transfer::import_job_status)),
+        ("/notifications", get(live::page)),
+        ("/notifications/live", get(live::stream)),
+        (
             "/matching",
             get(transfer::matching_form).post(transfer::matching),
-        )
-        .route("/account", get(account::page))
-        .route("/account/password", post(account::password))
-        .route("/account/tokens", post(account::create_token))
-        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
-        .route("/peers", get(peers::page))
-        .route("/admin", get(admin::page))
-        .route("/admin/users", post(admin::create_user))
-        .route("/admin/users/{id}", post(admin::update_user))
-        .route("/assets/{name}", get(assets::serve))
-        .with_state(web)
+        ),
+        ("/account", get(account::page)),
+        ("/account/password", post(account::password)),
+        ("/account/tokens", post(account::create_token)),
+        ("/account/tokens/{id}/revoke", post(account::revoke_token)),
+        ("/peers", get(peers::page)),
+        ("/admin", get(admin::page)),
+        ("/admin/users", post(admin::create_user)),
+        ("/admin/users/{id}", post(admin::update_user)),
+        ("/assets/{name}", get(assets::serve)),
+    ]
+}
+
+/// The paths of [`router`]'s routes.
+pub fn route_paths() -> Vec<String> {
+    table().into_iter().map(|(p, _)| p.to_owned()).collect()
 }
 
 /// Runs blocking store work off the async threads; a store failure becomes an error page

@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::i18n::Lang;
 use super::layout::{self, Notice, tlp_badge};
 use super::session::{Ctx, percent_encode};
-use super::view::{self, display_name, object_link, object_tlp, type_of, visible};
+use super::view::{self, cleared, display_name, object_link, object_tlp, type_of, visible};
 use super::{Web, blocking};
 
 /// Objects per page.
@@ -252,10 +252,19 @@ pub async fn browse(
     let store = web.app.store.clone();
     let page = blocking(&ctx, move || store.list_cleared(&query)).await?;
     let next = page.next;
+    // A text search shows only objects seen whole: its words may have matched what a
+    // granular marking withholds.
+    let text = !b.q.trim().is_empty();
     let objects: Vec<StoredObject> = page
         .objects
         .into_iter()
-        .filter(|o| visible(&o.value(), user.clearance))
+        .filter_map(|o| {
+            if text {
+                visible(&o.value(), user.clearance).then_some(o)
+            } else {
+                cleared(o, user.clearance)
+            }
+        })
         .collect();
     let body = html! {
         (filters(l, &b))
@@ -302,18 +311,23 @@ pub(super) fn load(
     id: &str,
     clearance: Tlp,
 ) -> Result<Option<Loaded>, concord_store::StoreError> {
-    let Some(current) = store.get(id)? else {
+    let Some(held) = store.get(id)? else {
         return Ok(None);
     };
-    if !visible(&current.value(), clearance) {
+    let whole = visible(&held.value(), clearance);
+    let Some(current) = cleared(held, clearance) else {
         return Ok(None);
-    }
+    };
     let versions: Vec<StoredObject> = store
         .versions(id)?
         .into_iter()
-        .filter(|v| visible(&v.value(), clearance))
+        .filter_map(|v| cleared(v, clearance))
         .collect();
-    let all = store.relationships(id)?;
+    let mut all = store.relationships(id)?;
+    if !whole {
+        // Its own references may lie in what was withheld: only others' references to it.
+        all.retain(|r| r.direction == "incoming");
+    }
     // An SRO appears twice (as the link to the object at its other end, and as an object
     // referring to this one): keep the link. Markings have their own section.
     let sros: std::collections::HashSet<String> = all
@@ -349,7 +363,13 @@ pub(super) fn load(
         }
     }
     let mut correlations = Vec::new();
-    for c in store.correlations(id)?.into_iter().take(MAX_RELATED) {
+    // The shared value of a correlation may be one that was withheld.
+    let shared = if whole {
+        store.correlations(id)?
+    } else {
+        Vec::new()
+    };
+    for c in shared.into_iter().take(MAX_RELATED) {
         if let Some(o) = store.get(&c.id)? {
             let v = o.value();
             if visible(&v, clearance) {

@@ -341,7 +341,13 @@ pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<R
         }
     };
     tracing::info!(user = %user.name, job = %job.id, file = %up.file_name, bytes = up.file.len(), "Web import started.");
-    let (store, metrics, j) = (web.app.store.clone(), web.app.metrics.clone(), job.clone());
+    // The user's clearance limits what the import reads and writes (settling against
+    // held versions included): it can neither change nor reveal what is above it.
+    let store = concord_store::cleared::ClearedStore::for_caller(
+        web.app.store.clone(),
+        Some(user.clearance),
+    );
+    let (metrics, j) = (web.app.metrics.clone(), job.clone());
     tokio::spawn(async move {
         let task = j.clone();
         let ran = tokio::task::spawn_blocking(move || {
@@ -662,19 +668,10 @@ pub async fn matching(
         let now = crate::matching::now();
         let (index, meta) = cleared_index(&*store, clearance, now)?;
         let matcher = Matcher::new(Arc::new(index)).with_threads(threads);
-        let report = matcher.match_reader(&up.file[..], &format);
-        let mut sightings = crate::matching::sightings_by(&report, identity.as_deref(), now);
-        for s in &mut sightings {
-            let of = s
-                .get("sighting_of_ref")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if let Some((_, markings)) = meta.get(of)
-                && markings.is_array()
-            {
-                s["object_marking_refs"] = markings.clone();
-            }
-        }
+        let mut report = matcher.match_reader(&up.file[..], &format);
+        let seen = concord_store::cleared::ClearedStore::new(store.clone(), clearance);
+        let sightings =
+            crate::matching::sightings_by(&mut report, &seen, identity.as_deref(), now)?;
         let import = import_values(&*store, sightings.clone(), DEFAULT_BATCH, &mut |_| {})?;
         Ok((report, sightings, meta, import))
     })

@@ -9,26 +9,35 @@ use serde_json::Value;
 use super::i18n::Lang;
 
 /// The strictest TLP level among the object's object markings and granular markings;
-/// TLP:CLEAR when it has none.
+/// TLP:CLEAR when it has none (the level a page shows as the object's badge).
 pub fn object_tlp(v: &Value) -> Tlp {
-    let object = v
-        .get("object_marking_refs")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str);
-    let granular = v
-        .get("granular_markings")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|g| g.get("marking_ref").and_then(Value::as_str));
-    Tlp::strictest(object.chain(granular)).unwrap_or(Tlp::Clear)
+    concord_stix::visibility::highest_level(v)
 }
 
-/// Whether a user with `clearance` may see the object.
+/// Whether a user with `clearance` sees the object whole (the rule is
+/// `concord_stix::visibility`). Pages that show an object only in passing (neighbours,
+/// dashboards, incidents) show only what is seen whole, since a display name or a link
+/// may come from a withheld property; the object page and the listing show what is seen
+/// redacted through [`cleared`].
 pub fn visible(v: &Value, clearance: Tlp) -> bool {
-    object_tlp(v) <= clearance
+    concord_stix::visibility::view(v, clearance) == concord_stix::visibility::View::Whole
+}
+
+/// A stored version as a user with `clearance` may see it: whole, redacted (its JSON is
+/// the redacted object's), or `None` when hidden.
+pub fn cleared(
+    o: concord_store::StoredObject,
+    clearance: Tlp,
+) -> Option<concord_store::StoredObject> {
+    use concord_stix::visibility::View;
+    match concord_stix::visibility::view(&o.value(), clearance) {
+        View::Hidden => None,
+        View::Whole => Some(o),
+        View::Redacted(r) => Some(concord_store::StoredObject {
+            json: r.to_string(),
+            ..o
+        }),
+    }
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {

@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use base64::Engine as _;
 use concord_store::{Role, Store};
 use serde::{Deserialize, Serialize};
@@ -384,33 +384,48 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     )
 }
 
-/// The TAXII routes, with full paths (`/taxii2/...`), ready to merge into the node's app.
-pub fn router(state: TaxiiState) -> Router {
+/// The TAXII routes: full paths (`/taxii2/...`) and their handlers. [`router`] is built
+/// from exactly this list, and [`route_paths`] lists it, so a test that walks every
+/// route of the node sees a route as soon as it is added here.
+fn table(state: &TaxiiState) -> Vec<(String, MethodRouter<TaxiiState>)> {
     let root = state.root_path();
     let coll = format!("{root}collections/{{collection}}/");
-    Router::new()
-        .route("/taxii2/", get(discovery))
-        .route(&root, get(api_root))
-        .route(&format!("{root}status/{{status}}/"), get(write::status))
-        .route(&format!("{root}collections/"), get(collections))
-        .route(&format!("{root}collections/{{id}}/"), get(collection))
-        .route(&format!("{coll}manifest/"), get(read::manifest))
-        .route(
-            &format!("{coll}objects/"),
+    vec![
+        ("/taxii2/".to_owned(), get(discovery)),
+        (root.clone(), get(api_root)),
+        (format!("{root}status/{{status}}/"), get(write::status)),
+        (format!("{root}collections/"), get(collections)),
+        (format!("{root}collections/{{id}}/"), get(collection)),
+        (format!("{coll}manifest/"), get(read::manifest)),
+        (
+            format!("{coll}objects/"),
             get(read::objects).post(write::add_objects),
-        )
-        .route(
-            &format!("{coll}objects/{{object}}/"),
+        ),
+        (
+            format!("{coll}objects/{{object}}/"),
             get(read::object).delete(write::delete_object),
-        )
-        .route(
-            &format!("{coll}objects/{{object}}/versions/"),
+        ),
+        (
+            format!("{coll}objects/{{object}}/versions/"),
             get(read::versions),
-        )
-        .route(
-            "/taxii2/{*rest}",
+        ),
+        (
+            "/taxii2/{*rest}".to_owned(),
             get(not_found).post(not_found).delete(not_found),
-        )
+        ),
+    ]
+}
+
+/// The paths of [`router`]'s routes.
+pub fn route_paths(state: &TaxiiState) -> Vec<String> {
+    table(state).into_iter().map(|(p, _)| p).collect()
+}
+
+/// The TAXII routes, with full paths (`/taxii2/...`), ready to merge into the node's app.
+pub fn router(state: TaxiiState) -> Router {
+    table(&state)
+        .into_iter()
+        .fold(Router::new(), |r, (path, m)| r.route(&path, m))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(accept_guard))
         .with_state(state)

@@ -56,6 +56,20 @@ async fn run_find(
     )
 }
 
+/// The objects of a page as the caller may see them: [`concord_stix::visibility`] (the
+/// collection has already left out objects whose object markings are above the
+/// caller's clearance; properties under granular markings above it are removed here).
+fn shown(coll: &CollectionConfig, found: &Found) -> Vec<String> {
+    found
+        .items
+        .iter()
+        .filter_map(|i| {
+            concord_stix::visibility::view_json(&i.stored.json, coll.clearance)
+                .map(std::borrow::Cow::into_owned)
+        })
+        .collect()
+}
+
 /// `{"more": .., "next": .., <key>: [..]}` with the date-added headers.
 fn page_response(
     state: &TaxiiState,
@@ -211,7 +225,7 @@ pub(super) async fn objects(
         return direct_page(&state, &coll, &p, &scope, false);
     }
     let (found, p) = run_find(&state, &coll, p, false).await?;
-    let entries = found.items.iter().map(|i| i.stored.json.clone()).collect();
+    let entries = shown(&coll, &found);
     Ok(page_response(
         &state, &p, &scope, &found, "objects", entries,
     ))
@@ -279,7 +293,7 @@ pub(super) async fn object(
         // Nothing selected: 404 unless the object is in the collection at all.
         ensure_exists(&state, &coll, &object).await?;
     }
-    let entries = found.items.iter().map(|i| i.stored.json.clone()).collect();
+    let entries = shown(&coll, &found);
     Ok(page_response(
         &state, &p, &scope, &found, "objects", entries,
     ))

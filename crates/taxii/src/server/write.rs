@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use concord_store::Outcome;
-use concord_store::import::{DEFAULT_BATCH, ObjectResult, import_values};
+use concord_store::import::{DEFAULT_BATCH, ObjectResult, import_values_as};
 use serde_json::Value;
 
 use super::{Caller, TaxiiState, taxii_body, taxii_json};
@@ -49,9 +49,11 @@ pub(super) async fn add_objects(
     Path(collection): Path<String>,
     req: Request,
 ) -> Result<Response, TaxiiError> {
-    // Writing is limited by role, not by the writer's clearance.
+    // Role decides whether the caller may write; the collection's filters (not the
+    // clearance, which limits reading) decide what it admits; the import path keeps a
+    // writer from changing an object above its clearance (`import_values_as`).
     let mut coll = state.collection(&collection, &caller)?;
-    coll.clearance = None;
+    let clearance = coll.clearance.take();
     if !coll.writable_by(caller.role) {
         return Err(TaxiiError::forbidden(format!(
             "token {:?} (role {}) may not write to collection {}",
@@ -121,10 +123,11 @@ pub(super) async fn add_objects(
     let positions: Vec<usize> = admitted.iter().map(|(i, _)| *i).collect();
     let results = tokio::task::spawn_blocking(move || {
         let mut results: Vec<ObjectResult> = Vec::with_capacity(admitted.len());
-        import_values(
-            &*store,
+        import_values_as(
+            &store,
             admitted.into_iter().map(|(_, v)| v),
             DEFAULT_BATCH,
+            clearance,
             &mut |b| {
                 results.extend_from_slice(b);
             },
@@ -205,9 +208,9 @@ pub(super) async fn delete_object(
     Path((collection, object)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, TaxiiError> {
-    // Writing is limited by role, not by the writer's clearance.
-    let mut coll = state.collection(&collection, &caller)?;
-    coll.clearance = None;
+    // Role decides whether the caller may delete; clearance decides which objects: one
+    // with a version the caller does not see whole answers as an absent one would.
+    let coll = state.collection(&collection, &caller)?;
     if !coll.writable_by(caller.role) {
         return Err(TaxiiError::forbidden(format!(
             "token {:?} (role {}) may not delete from collection {}",
@@ -224,6 +227,17 @@ pub(super) async fn delete_object(
         ));
     }
     super::read::ensure_exists(&state, &coll, &object).await?;
+    if let Some(c) = coll.clearance {
+        let held = state.store.versions(&object)?;
+        if held.iter().any(|v| {
+            concord_stix::visibility::view(&v.value(), c) != concord_stix::visibility::View::Whole
+        }) {
+            return Err(TaxiiError::not_found(format!(
+                "no object {object} in collection {}",
+                coll.id
+            )));
+        }
+    }
     let store = state.store.clone();
     let id = object.clone();
     let removed = tokio::task::spawn_blocking(move || store.delete(&id)).await??;
