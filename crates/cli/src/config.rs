@@ -29,6 +29,19 @@ pub struct Config {
     /// or one-per-line log on (0: one per core); each reads its own blocks of whole lines
     /// and the reports merge in order.
     pub match_threads: usize,
+    /// Words a full-text search may have at most (each is one more index lookup).
+    pub search_terms: usize,
+    /// Whether a search made only of words under 3 characters (too short for the trigram
+    /// index, e.g. a two-character Chinese word) may scan the indexed text; when `false`
+    /// such a search is refused and asks for a longer word.
+    pub short_search_scan: bool,
+    /// Milliseconds one listing query (a page, a search, correlations) may run before it
+    /// is stopped with 503 (0: no limit).
+    pub query_budget_ms: u64,
+    /// Bytes of an indicator's STIX pattern at most; a longer one is rejected at import.
+    pub pattern_bytes: usize,
+    /// Comparisons of an indicator's STIX pattern at most; more are rejected at import.
+    pub pattern_comparisons: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `concord_server=debug`.
     pub log: String,
     /// The TAXII 2.1 server (`[taxii]`: title, api_root, default_collection, ...).
@@ -62,6 +75,11 @@ impl Default for Config {
             body_limit: 64 * 1024 * 1024,
             import_batch: concord_store::import::DEFAULT_BATCH,
             match_threads: 0,
+            search_terms: concord_store::limits::SEARCH_TERMS,
+            short_search_scan: true,
+            query_budget_ms: 2_000,
+            pattern_bytes: concord_store::limits::PATTERN_BYTES,
+            pattern_comparisons: concord_store::limits::PATTERN_COMPARISONS,
             log: "info".into(),
             taxii: concord_taxii::server::TaxiiConfig::default(),
             taxii_collections: Vec::new(),
@@ -111,6 +129,18 @@ impl Default for FederationSettings {
 pub const FILE_NAME: &str = "concord.toml";
 
 impl Config {
+    /// The store's limits on one caller's work, as configured.
+    pub fn store_limits(&self) -> concord_store::Limits {
+        concord_store::Limits {
+            search_terms: self.search_terms.max(1),
+            short_search_scan: self.short_search_scan,
+            query_budget: (self.query_budget_ms > 0)
+                .then(|| std::time::Duration::from_millis(self.query_budget_ms)),
+            pattern_bytes: self.pattern_bytes,
+            pattern_comparisons: self.pattern_comparisons,
+        }
+    }
+
     /// Loads the configuration of a data directory (defaults if the file is missing).
     pub fn load(data_dir: &Path) -> anyhow::Result<Config> {
         let file = data_dir.join(FILE_NAME);

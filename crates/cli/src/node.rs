@@ -111,7 +111,7 @@ pub fn open(dir: &Path) -> anyhow::Result<Node> {
         );
     }
     let config = Config::load(dir)?;
-    let store = SqliteStore::open(&dir.join(DB_FILE))?;
+    let store = SqliteStore::open(&dir.join(DB_FILE))?.with_limits(config.store_limits());
     Ok(Node {
         dir: dir.to_owned(),
         config,

@@ -123,6 +123,20 @@ impl From<concord_store::StoreError> for ApiError {
                 "next",
                 format!("`next` cursor {c:?} was not issued by this node"),
             ),
+            concord_store::StoreError::DiskFull(m) => {
+                tracing::error!(error = %m, "Disk full: a write failed.");
+                Self::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "disk_full",
+                    "disk full: the node cannot store anything until its operator frees space; nothing of this request was kept",
+                )
+            }
+            concord_store::StoreError::Search(m) => Self::bad_parameter("q", m),
+            e @ concord_store::StoreError::Budget { .. } => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "query_budget",
+                e.to_string(),
+            ),
             other => Self::internal(&other, "store"),
         }
     }

@@ -245,6 +245,10 @@ impl Store for ClearedStore {
         }
         self.inner.delete(id)
     }
+
+    fn limits(&self) -> crate::Limits {
+        self.inner.limits()
+    }
 }
 
 impl Users for ClearedStore {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::sqlite::{BulkWriter, SqliteStore};
-use crate::{Outcome, Store, StoreError};
+use crate::{Limits, Outcome, Store, StoreError};
 
 /// Objects per transaction unless the caller says otherwise.
 pub const DEFAULT_BATCH: usize = 5_000;
@@ -95,7 +95,17 @@ pub fn import_values<I>(
 where
     I: IntoIterator<Item = Value>,
 {
-    pipeline(|| PerBatch(store), values, batch, 1, 1, on_batch, &mut drop)
+    let limits = store.limits();
+    pipeline(
+        || PerBatch(store),
+        &limits,
+        values,
+        batch,
+        1,
+        1,
+        on_batch,
+        &mut drop,
+    )
 }
 
 /// [`import_values`] for a long import (a feed run): each batch's objects, once written,
@@ -112,8 +122,10 @@ pub fn import_values_with<I>(
 where
     I: IntoIterator<Item = Value>,
 {
+    let limits = store.limits();
     pipeline(
         || PerBatch(store),
+        &limits,
         values,
         batch,
         1,
@@ -177,11 +189,22 @@ pub fn import_values_bulk<I>(
 where
     I: IntoIterator<Item = Value>,
 {
+    let limits = store.limits();
     if store.in_memory() {
-        return pipeline(|| PerBatch(store), values, batch, 1, 1, on_batch, free);
+        return pipeline(
+            || PerBatch(store),
+            &limits,
+            values,
+            batch,
+            1,
+            1,
+            on_batch,
+            free,
+        );
     }
     pipeline(
         || store.bulk_writer(),
+        &limits,
         values,
         batch,
         transaction,
@@ -243,10 +266,12 @@ impl Sink for BulkWriter<'_> {
 /// its sink with `sink`, so that the sink may hold a lock guard) fed one batch at a
 /// time, a commit after every batch that brings the objects since the last commit to
 /// `commit_every` or more, and after the last. Up to `ahead` batches (at least one) are
-/// handed to the writer while the calling thread validates the next. Written objects go
-/// to `free`.
+/// handed to the writer while the calling thread validates the next (under `limits`).
+/// Written objects go to `free`.
+#[allow(clippy::too_many_arguments)]
 fn pipeline<I, S>(
     sink: impl FnOnce() -> S + Send,
+    limits: &Limits,
     values: I,
     batch: usize,
     commit_every: usize,
@@ -306,7 +331,7 @@ where
             // Maps of validated objects, handed back in groups.
             let mut maps = Vec::new();
             for (index, value) in values.into_iter().enumerate() {
-                match validate(value) {
+                match validate_with(value, limits) {
                     Ok(mut obj) => {
                         maps.push(obj.take_map());
                         if maps.len() >= MAPS_FREED_AT_ONCE {
@@ -424,31 +449,80 @@ fn report(
     on_batch(&results);
 }
 
-/// Validates one value as the import path does (STIX rules, then the indicator pattern),
-/// for writers that store through another door (objects received from peers).
+/// Validates one value as the import path does (STIX rules, then the indicator pattern,
+/// within the default [`Limits`]), for writers that store through another door (objects
+/// received from peers).
 pub fn validate(value: Value) -> Result<Object, Invalid> {
-    Object::from_value(value).and_then(check_pattern)
+    validate_with(value, &Limits::default())
 }
 
-/// Rejects an indicator whose STIX pattern does not parse, with the parser's message
-/// (position and what was expected) at `$.pattern`.
-fn check_pattern(obj: Object) -> Result<Object, Invalid> {
+/// [`validate`] with the pattern limits of `limits` ([`Store::limits`] gives a store's).
+pub fn validate_with(value: Value, limits: &Limits) -> Result<Object, Invalid> {
+    Object::from_value(value).and_then(|obj| check_pattern(obj, limits))
+}
+
+/// Rejects an indicator whose STIX pattern does not parse (with the parser's message:
+/// position and what was expected), is longer than `limits.pattern_bytes`, or has more
+/// comparisons than `limits.pattern_comparisons`, at `$.pattern`: one huge pattern would
+/// slow every later match.
+fn check_pattern(obj: Object, limits: &Limits) -> Result<Object, Invalid> {
     if obj.type_name() != "indicator" || obj.str("pattern_type").is_some_and(|t| t != "stix") {
         return Ok(obj);
     }
     let Some(pattern) = obj.str("pattern") else {
         return Ok(obj);
     };
+    let rejected = |rule: &'static str, message: String| Invalid {
+        violations: vec![concord_stix::Violation {
+            object_id: Some(obj.id().to_owned()),
+            path: "$.pattern".into(),
+            rule,
+            message,
+        }],
+    };
+    if pattern.len() > limits.pattern_bytes {
+        return Err(rejected(
+            "pattern-size",
+            format!(
+                "the STIX pattern has {} bytes; at most {} allowed",
+                pattern.len(),
+                limits.pattern_bytes
+            ),
+        ));
+    }
     match concord_pattern::parse(pattern) {
-        Ok(_) => Ok(obj),
-        Err(e) => Err(Invalid {
-            violations: vec![concord_stix::Violation {
-                object_id: Some(obj.id().to_owned()),
-                path: "$.pattern".into(),
-                rule: "pattern",
-                message: format!("invalid STIX pattern: {e}"),
-            }],
-        }),
+        Ok(parsed) => {
+            let n = comparisons(&parsed.expr);
+            if n > limits.pattern_comparisons {
+                return Err(rejected(
+                    "pattern-size",
+                    format!(
+                        "the STIX pattern has {n} comparisons; at most {} allowed",
+                        limits.pattern_comparisons
+                    ),
+                ));
+            }
+            Ok(obj)
+        }
+        Err(e) => Err(rejected("pattern", format!("invalid STIX pattern: {e}"))),
+    }
+}
+
+/// The comparisons (`path op value`, `EXISTS path`) of an observation expression.
+fn comparisons(expr: &concord_pattern::ast::ObservationExpr) -> usize {
+    use concord_pattern::ast::{ComparisonExpr, ObservationExpr};
+    fn inside(c: &ComparisonExpr) -> usize {
+        match c {
+            ComparisonExpr::Comparison(_) => 1,
+            ComparisonExpr::And(all) | ComparisonExpr::Or(all) => all.iter().map(inside).sum(),
+        }
+    }
+    match expr {
+        ObservationExpr::Observation(c) => inside(c),
+        ObservationExpr::And(all) | ObservationExpr::Or(all) | ObservationExpr::FollowedBy(all) => {
+            all.iter().map(comparisons).sum()
+        }
+        ObservationExpr::Qualified(inner, _) => comparisons(inner),
     }
 }
 
@@ -614,6 +688,7 @@ mod tests {
                     fail_at: 5,
                     commits: 0,
                 },
+                &Limits::default(),
                 values.clone(),
                 7,
                 14,
@@ -632,6 +707,65 @@ mod tests {
             // Batches 1-4 were put and committed in pairs; the fifth failed.
             assert_eq!((reported, freed), (28, 28), "ahead {ahead}");
         }
+    }
+
+    /// Issue 22, item 4: an indicator whose pattern is too long or has too many
+    /// comparisons is rejected, naming the object and `$.pattern`; one at the limit is not.
+    #[test]
+    fn oversized_patterns_are_rejected_with_the_object_and_property() {
+        let limits = Limits {
+            pattern_bytes: 200,
+            pattern_comparisons: 3,
+            ..Limits::default()
+        };
+        let id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+        let ors = |n: usize| {
+            let terms: Vec<String> = (0..n).map(|i| format!("file:name = 'f{i}'")).collect();
+            format!("[{}]", terms.join(" OR "))
+        };
+        let message = |p: &str| match validate_with(indicator(id, p), &limits) {
+            Ok(_) => None,
+            Err(Invalid { violations }) => Some(violations[0].to_string()),
+        };
+        assert_eq!(message(&ors(3)), None);
+        assert_eq!(
+            message(&ors(4)).as_deref(),
+            Some(format!("{id}: $.pattern: the STIX pattern has 4 comparisons; at most 3 allowed [pattern-size]").as_str())
+        );
+        // Observations and qualifiers count the comparisons inside them.
+        assert!(
+            message("[ipv4-addr:value = '10.0.0.1'] AND [ipv4-addr:value = '10.0.0.2'] FOLLOWEDBY ([file:size = 1 AND file:name = 'x'] WITHIN 5 SECONDS)")
+                .is_some_and(|m| m.contains("4 comparisons"))
+        );
+        let long = format!("[ipv4-addr:value = '{}']", "x".repeat(200));
+        assert_eq!(
+            message(&long).as_deref(),
+            Some(format!("{id}: $.pattern: the STIX pattern has {} bytes; at most 200 allowed [pattern-size]", long.len()).as_str())
+        );
+        // The defaults: 64 KiB and 1,000 comparisons.
+        assert!(validate(indicator(id, &ors(1_000))).is_ok());
+        assert!(validate(indicator(id, &ors(1_001))).is_err());
+    }
+
+    /// A store's limits are those its imports apply.
+    #[test]
+    fn imports_apply_the_stores_pattern_limits() {
+        let store = SqliteStore::open_in_memory().unwrap().with_limits(Limits {
+            pattern_comparisons: 1,
+            ..Limits::default()
+        });
+        let values = vec![
+            indicator(
+                "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                "[ipv4-addr:value = '10.0.0.1' OR ipv4-addr:value = '10.0.0.2']",
+            ),
+            indicator(
+                "indicator--9e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                "[ipv4-addr:value = '10.0.0.1']",
+            ),
+        ];
+        let s = import_values(&store, values, 10, &mut |_| {}).unwrap();
+        assert_eq!((s.new, s.rejected), (1, 1));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Storage for a Concord node: the [`Store`] trait and its SQLite backend.
 //!
-//! Every stored version of an object gets a node-local `date_added` and a strictly
-//! increasing sequence number `seq`; lists page by `seq` so that nothing is skipped or
+//! Every stored version of an object gets a node-local `date_added` of its own (strictly
+//! increasing, at microseconds: [`date_added`]) and a strictly increasing sequence number
+//! `seq`; lists page by `seq` so that nothing is skipped or
 //! repeated while writes go on. Versions are keyed by (id, modified); the newest version
 //! is "current" (a revoked current version stays retrievable, marked revoked). The
 //! correlation index holds one row per (normalised observable value, object), never one
@@ -19,8 +20,10 @@
 //! ```
 
 pub mod cleared;
+pub mod date_added;
 pub mod federation;
 pub mod import;
+pub mod limits;
 pub mod observables;
 pub mod sqlite;
 pub mod users;
@@ -42,13 +45,31 @@ pub fn lower_thread_priority() {
 use concord_stix::Object;
 use serde::Serialize;
 
+pub use limits::Limits;
+
 /// A storage failure. Input problems never reach the store: objects are validated first.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// The database reported an error.
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(rusqlite::Error),
+    /// The file system holding the database is full (SQLite's `SQLITE_FULL`, or an I/O
+    /// error while no space is left): nothing of the failed write was kept, and writes
+    /// succeed again once space is freed. HTTP callers answer 507.
+    #[error("disk full: {0}")]
+    DiskFull(String),
+    /// A search the store refuses to run, with what is wrong (too many words, or words
+    /// that could only be answered by scanning every object). HTTP callers answer 400.
+    #[error("{0}")]
+    Search(String),
+    /// A listing query ran longer than its budget ([`Limits::query_budget`]) and was
+    /// stopped. HTTP callers answer 503.
+    #[error("the query took longer than {} and was stopped; narrow it (longer or fewer search words, a type or date filter)", limits::human(*budget))]
+    Budget {
+        /// The budget it exceeded.
+        budget: std::time::Duration,
+    },
     /// A stored row could not be read back (corrupt JSON or column).
     #[error("stored object {id} is unreadable: {reason}")]
     Corrupt {
@@ -68,6 +89,22 @@ pub enum StoreError {
         /// The underlying error.
         source: std::io::Error,
     },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            return StoreError::DiskFull(e.to_string());
+        }
+        StoreError::Database(e)
+    }
+}
+
+impl StoreError {
+    /// Whether this is [`StoreError::DiskFull`].
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::DiskFull(_))
+    }
 }
 
 /// What happened to one object given to [`Store::ingest`].
@@ -90,7 +127,8 @@ pub enum Outcome {
 pub struct StoredObject {
     /// Node-local sequence number of this version.
     pub seq: i64,
-    /// When this node stored it (RFC 3339, millisecond precision, UTC).
+    /// When this node stored it (RFC 3339 UTC, microsecond precision; versions stored
+    /// by older versions of Concord have milliseconds): see [`date_added`].
     pub date_added: String,
     /// Whether this version is the current one of its id.
     pub current: bool,
@@ -104,7 +142,7 @@ pub struct StoredObject {
 pub struct ListedRow<'a> {
     /// Node-local sequence number of this version.
     pub seq: i64,
-    /// When this node stored it (RFC 3339, millisecond precision, UTC); empty when the
+    /// When this node stored it (as [`StoredObject::date_added`]); empty when the
     /// JSON was asked for (the page's first and last are in [`Listed`]).
     pub date_added: &'a str,
     /// The object's id (empty when the JSON was asked for: it is in the JSON).
@@ -157,7 +195,8 @@ pub struct ListQuery {
     pub types: Vec<String>,
     /// Full-text filter (any if `None`).
     pub text: Option<String>,
-    /// Only versions whose `date_added` is strictly after this timestamp.
+    /// Only versions whose `date_added` is strictly after this timestamp (any RFC 3339
+    /// form; compared by instant, see [`date_added`]).
     pub added_after: Option<String>,
     /// Only versions whose `seq` is strictly after / before this (cursor position).
     pub cursor: Option<i64>,
@@ -315,4 +354,9 @@ pub trait Store: Send + Sync + users::Users + federation::FederationStore {
     /// Deletes every version of an id with its markings and index rows (TAXII `DELETE`);
     /// returns how many versions were removed (0 if the id was not held).
     fn delete(&self, id: &str) -> Result<usize, StoreError>;
+    /// The limits on one caller's work this store applies (the import path reads the
+    /// pattern limits from here).
+    fn limits(&self) -> Limits {
+        Limits::default()
+    }
 }

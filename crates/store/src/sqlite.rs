@@ -47,12 +47,21 @@
 //! transaction, versions become visible in `seq` order: a reader paging by `seq` never
 //! misses a version that commits later with a lower `seq`.
 //!
-//! Full-text queries: the text is split on whitespace and every word must match (AND).
-//! Words of three characters or more go to the FTS5 index, each quoted as an FTS string
-//! (so `"`, `*`, `(`, `AND`, `:` in user input are plain text). Shorter words (e.g. a
-//! two-character Chinese word such as 钓鱼) cannot use a trigram index: they are matched
-//! with a `LIKE` scan over the indexed text (ASCII case-insensitive, accents significant),
-//! which is slower on large stores but correct.
+//! Full-text queries: the text is split on whitespace and every word must match (AND);
+//! more distinct words than [`Limits::search_terms`] (16) are refused. Words of three
+//! characters or more go to the FTS5 index, each quoted as an FTS string (so `"`, `*`,
+//! `(`, `AND`, `:` in user input are plain text). Shorter words (e.g. a two-character
+//! Chinese word such as 钓鱼) cannot use a trigram index: they are matched with `LIKE`
+//! (ASCII case-insensitive, accents significant) on the rows the index found for the
+//! longer words, or, in a search of short words only, by one scan of the indexed text
+//! for all of them (refused when [`Limits::short_search_scan`] is off). Every listing
+//! query runs within [`Limits::query_budget`] (2 s): SQLite's progress handler stops it
+//! after that, with [`StoreError::Budget`].
+//!
+//! A full disk: SQLite's `SQLITE_FULL`, and its I/O errors while the file system has no
+//! space left, come back as [`StoreError::DiskFull`]; the failed transaction keeps
+//! nothing, and writes succeed again once space is freed. The background indexer backs
+//! off after failures (0.5 s doubling up to 60 s, one log line per attempt).
 //!
 //! Durability: every `ingest` call is one `BEGIN IMMEDIATE` transaction on the main
 //! database; WAL with `synchronous = NORMAL` keeps every committed transaction when the
@@ -68,6 +77,7 @@
 //! chunk becomes few segments).
 
 mod all_versions;
+mod budget;
 mod delete;
 mod federation;
 mod graph;
@@ -88,8 +98,8 @@ use concord_stix::Object;
 use rusqlite::Connection;
 
 use crate::{
-    Correlation, ListQuery, Outcome, Page, Related, Role, Stats, Store, StoreError, StoredObject,
-    TokenRecord,
+    Correlation, Limits, ListQuery, Outcome, Page, Related, Role, Stats, Store, StoreError,
+    StoredObject, TokenRecord,
 };
 
 /// How long a connection waits for another connection's write lock before failing.
@@ -118,6 +128,8 @@ pub struct SqliteStore {
     /// `None` for an in-memory store: its indexes are brought up to date by the reads
     /// that need them, on the writer connection.
     indexer: Option<indexer::Background>,
+    /// Bounds on one caller's work ([`SqliteStore::with_limits`]).
+    limits: Limits,
 }
 
 struct ReaderPool {
@@ -229,6 +241,23 @@ pub fn index_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Whether the file system holding `path` has no space left for an unprivileged writer.
+fn no_space_left(path: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        rustix::fs::statvfs(dir).is_ok_and(|s| s.f_bavail == 0)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// Attaches the index database at `index` as `idx`.
 fn attach(conn: &Connection, index: &Path) -> Result<(), StoreError> {
     let index = index.to_str().ok_or_else(|| StoreError::Open {
@@ -304,9 +333,14 @@ impl SqliteStore {
     /// Opens (creating it and its parent directories if missing) the database at `path`,
     /// switches it to WAL mode and creates or migrates the schema.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let open_err = |source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
+        let open_err = |source: std::io::Error| {
+            if source.kind() == std::io::ErrorKind::StorageFull {
+                return StoreError::DiskFull(format!("cannot create {}: {source}", path.display()));
+            }
+            StoreError::Open {
+                path: path.display().to_string(),
+                source,
+            }
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(open_err)?;
@@ -361,6 +395,7 @@ impl SqliteStore {
                 returned: std::sync::Condvar::new(),
             }),
             indexer: Some(indexer),
+            limits: Limits::default(),
         })
     }
 
@@ -375,7 +410,16 @@ impl SqliteStore {
             writer: Mutex::new(conn),
             readers: None,
             indexer: None,
+            limits: Limits::default(),
         })
+    }
+
+    /// The store with these limits on one caller's work instead of the defaults (search
+    /// words, query time budget, pattern size at import).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> SqliteStore {
+        self.limits = limits;
+        self
     }
 
     /// Brings the derived indexes (correlations, references, full-text search) up to
@@ -383,11 +427,11 @@ impl SqliteStore {
     /// (waiting first if another indexer is at work). Cheap when nothing is pending.
     /// `list` with a text filter, `correlations` and `relationships` call it themselves.
     pub fn catch_up(&self) -> Result<(), StoreError> {
-        match &self.indexer {
-            Some(bg) => indexer::catch_up(&lock(&bg.shared.conn))?,
-            None => indexer::catch_up(&lock(&self.writer))?,
+        let done = match &self.indexer {
+            Some(bg) => indexer::catch_up(&lock(&bg.shared.conn)),
+            None => indexer::catch_up(&lock(&self.writer)),
         };
-        Ok(())
+        done.map(drop).map_err(|e| self.disk_full_or(e))
     }
 
     /// Runs `f` with a reader connection (the writer's, for an in-memory store).
@@ -395,16 +439,43 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.read_mut(|c| f(c))
+    }
+
+    /// [`Self::read`] within the query time budget ([`Limits::query_budget`]): for
+    /// the queries that answer a caller's page or search.
+    fn read_within<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let budget = self.limits.query_budget;
+        self.read_mut(|c| budget::within(c, budget, f))
+    }
+
+    fn read_mut<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let Some(pool) = &self.readers else {
-            return f(&lock(&self.writer));
+            return f(&mut lock(&self.writer));
         };
         let (conn, pooled) = pool.take()?;
-        let lease = Lease {
+        let mut lease = Lease {
             pool,
             conn: Some(conn),
             pooled,
         };
-        f(lease.conn.as_ref().expect("a leased connection"))
+        f(lease.conn.as_mut().expect("a leased connection"))
+    }
+
+    /// Before a listing with a text filter: refuses a search the limits do not allow
+    /// (before any indexing work is done for it), then brings the indexes up to date.
+    fn search_catch_up(&self, q: &ListQuery) -> Result<(), StoreError> {
+        if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            query::text_filter(text, &self.limits)?;
+            self.catch_up()?;
+        }
+        Ok(())
     }
 
     /// Runs `f` with the writer connection.
@@ -412,7 +483,26 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        f(&mut lock(&self.writer))
+        f(&mut lock(&self.writer)).map_err(|e| self.disk_full_or(e))
+    }
+
+    /// `e`, or [`StoreError::DiskFull`] when it is an I/O error of SQLite while the file
+    /// system of the database has no space left (SQLite reports `SQLITE_FULL` for a
+    /// write that found no space, but a plain I/O error when growing the WAL or its
+    /// index found none).
+    fn disk_full_or(&self, e: StoreError) -> StoreError {
+        let StoreError::Database(db) = &e else {
+            return e;
+        };
+        if db.sqlite_error_code() != Some(rusqlite::ErrorCode::SystemIoFailure) {
+            return e;
+        }
+        match self.readers.as_ref().map(|r| r.path.as_path()) {
+            Some(path) if no_space_left(path) => {
+                StoreError::DiskFull(format!("no space left for {}: {db}", path.display()))
+            }
+            _ => e,
+        }
     }
 
     /// Runs `PRAGMA integrity_check` and returns its messages (`["ok"]` when sound).
@@ -477,12 +567,11 @@ impl BulkWriter<'_> {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.open = true;
         }
-        let now = concord_stix::Timestamp::now_millis();
-        let written = ingest::put_rows(&self.conn, &rows, &now);
+        let written = ingest::put_rows(&self.conn, &rows);
         if written.is_err() {
             self.rollback();
         }
-        written
+        written.map_err(|e| self.store.disk_full_or(e))
     }
 
     /// Commits what the session wrote since the last commit (nothing to do if nothing).
@@ -493,7 +582,7 @@ impl BulkWriter<'_> {
         }
         if let Err(e) = self.conn.execute_batch("COMMIT") {
             self.rollback();
-            return Err(e.into());
+            return Err(self.store.disk_full_or(e.into()));
         }
         self.open = false;
         if let Some(bg) = &self.store.indexer {
@@ -531,6 +620,7 @@ impl Store for SqliteStore {
             Some(bg) => delete::delete(&mut lock(&bg.shared.conn), id),
             None => delete::delete(&mut lock(&self.writer), id),
         }
+        .map_err(|e| self.disk_full_or(e))
     }
 
     fn ingest(&self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError> {
@@ -555,10 +645,8 @@ impl Store for SqliteStore {
     }
 
     fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
-        if q.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
-            self.catch_up()?;
-        }
-        self.read(|c| query::list(c, q))
+        self.search_catch_up(q)?;
+        self.read_within(|c| query::list(c, q, &self.limits))
     }
 
     fn list_borrowed(
@@ -567,24 +655,26 @@ impl Store for SqliteStore {
         with_json: bool,
         each: &mut dyn FnMut(&crate::ListedRow<'_>),
     ) -> Result<crate::Listed, StoreError> {
-        if q.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
-            self.catch_up()?;
-        }
-        self.read(|c| query::list_borrowed(c, q, with_json, each))
+        self.search_catch_up(q)?;
+        self.read_within(|c| query::list_borrowed(c, q, &self.limits, with_json, each))
     }
 
     fn list_versions(&self, q: &ListQuery) -> Result<Page, StoreError> {
-        self.read(|c| all_versions::list_versions(c, q))
+        self.read_within(|c| all_versions::list_versions(c, q))
     }
 
     fn correlations(&self, id: &str) -> Result<Vec<Correlation>, StoreError> {
         self.catch_up()?;
-        self.read(|c| graph::correlations(c, id))
+        self.read_within(|c| graph::correlations(c, id))
     }
 
     fn relationships(&self, id: &str) -> Result<Vec<Related>, StoreError> {
         self.catch_up()?;
-        self.read(|c| graph::relationships(c, id))
+        self.read_within(|c| graph::relationships(c, id))
+    }
+
+    fn limits(&self) -> Limits {
+        self.limits
     }
 
     fn for_each_current(
@@ -635,6 +725,73 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn indicators(from: usize, n: usize) -> Vec<Object> {
+        (from..from + n)
+            .map(|i| {
+                Object::from_json(&format!(
+                    r#"{{"type": "indicator", "spec_version": "2.1",
+                    "id": "indicator--{i:08x}-4444-4444-8444-{i:012x}",
+                    "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                    "description": "{}",
+                    "pattern": "[file:name = 'f{i}']", "pattern_type": "stix",
+                    "valid_from": "2026-01-01T00:00:00Z"}}"#,
+                    "x".repeat(500)
+                ))
+                .unwrap()
+            })
+            .collect()
+    }
+
+    fn max_pages(store: &SqliteStore, pages: i64) -> i64 {
+        lock(&store.writer)
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    }
+
+    /// Issue 22, item 5: a write that finds no room is `DiskFull` ("disk full: ..."),
+    /// keeps nothing of itself, and the same write succeeds once there is room again
+    /// (SQLite's page limit stands in for the file system).
+    #[test]
+    fn a_full_database_is_disk_full_and_writes_work_again_once_there_is_room() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let pages: i64 = lock(&store.writer)
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        max_pages(&store, pages + 20);
+        let mut from = 0;
+        let (failed, held) = loop {
+            let batch = indicators(from, 50);
+            let held = store.stats().unwrap().versions;
+            match store.ingest(&batch) {
+                Ok(_) => from += 50,
+                Err(e) => break (e, held),
+            }
+            assert!(from < 100_000, "the page limit never stopped the writes");
+        };
+        assert!(failed.is_disk_full(), "{failed:?}");
+        assert!(failed.to_string().starts_with("disk full: "), "{failed}");
+        assert_eq!(store.stats().unwrap().versions, held, "nothing of it kept");
+        max_pages(&store, 1 << 30);
+        let batch = indicators(from, 50);
+        assert_eq!(store.ingest(&batch).unwrap(), vec![Outcome::New; 50]);
+        // Each version its own date, later than every one before.
+        let all = store
+            .list(&ListQuery {
+                order: crate::Order::BySeq,
+                limit: 10_000,
+                ..ListQuery::default()
+            })
+            .unwrap();
+        for pair in all.objects.windows(2) {
+            assert!(crate::date_added::is_after(
+                &pair[1].date_added,
+                &pair[0].date_added
+            ));
+        }
+    }
 
     /// A read waiting for the only connection gets it when it comes back, not when its
     /// wait for an extra one runs out (2 s): the return wakes the waiting read.

@@ -98,7 +98,23 @@ impl std::error::Error for TaxiiError {}
 
 impl From<concord_store::StoreError> for TaxiiError {
     fn from(e: concord_store::StoreError) -> Self {
-        Self::internal(&e, "store")
+        match e {
+            concord_store::StoreError::DiskFull(m) => {
+                tracing::error!(error = %m, "Disk full: a TAXII write failed.");
+                Self::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "disk_full",
+                    "disk full: the server cannot store anything until its operator frees space; nothing of this request was kept",
+                )
+            }
+            concord_store::StoreError::Search(m) => Self::bad_request("invalid_search", m),
+            e @ concord_store::StoreError::Budget { .. } => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "query_budget",
+                e.to_string(),
+            ),
+            other => Self::internal(&other, "store"),
+        }
     }
 }
 

@@ -51,7 +51,7 @@ impl VersionSelection {
 /// Parsed parameters of a read route.
 #[derive(Debug, Clone, Default)]
 pub struct Params {
-    /// `added_after`, as the store's millisecond text.
+    /// `added_after`, in the store's `date_added` form (microseconds).
     pub added_after: Option<String>,
     /// Page size.
     pub limit: usize,
@@ -139,7 +139,7 @@ impl Params {
                             format!("`added_after` {value:?} is not a timestamp: {e}"),
                         )
                     })?;
-                    p.added_after = Some(concord_stix::Timestamp::format_millis(t.instant()));
+                    p.added_after = Some(concord_store::date_added::format(t.instant()));
                     canonical.push((key, value));
                 }
                 "limit" => {

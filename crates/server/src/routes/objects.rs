@@ -136,7 +136,7 @@ fn parse_params(raw: Option<&str>, allowed: &[&str]) -> Result<ListParams, ApiEr
                         format!("`added_after` is not a timestamp: {e}"),
                     )
                 })?;
-                q.added_after = Some(concord_stix::Timestamp::format_millis(t.instant()));
+                q.added_after = Some(concord_store::date_added::format(t.instant()));
             }
             "limit" => {
                 q.limit = value.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {

@@ -42,6 +42,58 @@ const QUIET: Duration = Duration::from_millis(1_000);
 /// How often the background thread checkpoints the main database while it is written
 /// (PASSIVE: it never blocks writers or readers).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// The background indexer's wait after its first failure in a row (a full disk, say);
+/// each failure after it doubles the wait, up to [`BACKOFF_MAX`].
+const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+/// The longest wait between two attempts of a failing background indexer.
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// When a failing background indexer tries again: after [`BACKOFF_FIRST`], doubling
+/// with each failure in a row up to [`BACKOFF_MAX`], so that a full disk costs one
+/// attempt and one log line per step instead of a retry (and a line) per write; the
+/// first success ends it. Times are given, not read, so that tests need no clock.
+#[derive(Debug, Default)]
+pub(super) struct Backoff {
+    /// Failures in a row.
+    failures: u32,
+    /// No attempt before this.
+    until: Option<Instant>,
+}
+
+impl Backoff {
+    /// The wait after `failures` failures in a row (at least one).
+    fn delay(failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(16);
+        BACKOFF_FIRST
+            .saturating_mul(1 << doublings)
+            .min(BACKOFF_MAX)
+    }
+
+    /// Whether an attempt may be made at `now`.
+    pub(super) fn ready(&self, now: Instant) -> bool {
+        self.until.is_none_or(|u| now >= u)
+    }
+
+    /// How long from `now` until an attempt may be made (zero when one may).
+    pub(super) fn remaining(&self, now: Instant) -> Duration {
+        self.until
+            .map_or(Duration::ZERO, |u| u.saturating_duration_since(now))
+    }
+
+    /// An attempt failed at `now`: the wait before the next one.
+    pub(super) fn failed(&mut self, now: Instant) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        let wait = Self::delay(self.failures);
+        self.until = Some(now + wait);
+        wait
+    }
+
+    /// An attempt succeeded: failures in a row it ends (0 if none).
+    pub(super) fn succeeded(&mut self) -> u32 {
+        self.until = None;
+        std::mem::take(&mut self.failures)
+    }
+}
 
 /// Where the indexer stands.
 #[derive(Debug, Clone, Copy)]
@@ -380,11 +432,20 @@ fn run(shared: &Shared) {
     let mut last_write = Instant::now();
     let mut last_checkpoint = Instant::now();
     let mut seen_last = -1;
+    let mut backoff = Backoff::default();
     loop {
         let bulk;
         {
             let mut s = lock(&shared.signal);
-            if !s.stop && !more && !s.written {
+            // While backing off, a commit does not wake it: only the wait's end does.
+            let backing_off = backoff.remaining(Instant::now());
+            if !s.stop && !backing_off.is_zero() {
+                s = shared
+                    .wake
+                    .wait_timeout_while(s, backing_off, |s| !s.stop)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .0;
+            } else if !s.stop && !more && !s.written {
                 s = shared
                     .wake
                     .wait_timeout(s, QUIET / 2)
@@ -394,6 +455,9 @@ fn run(shared: &Shared) {
             if s.stop {
                 return;
             }
+            if !backoff.ready(Instant::now()) {
+                continue;
+            }
             s.written = false;
             bulk = s.bulk > 0;
         }
@@ -402,7 +466,8 @@ fn run(shared: &Shared) {
         let position = match position(&conn) {
             Ok(p) => p,
             Err(e) => {
-                tracing::warn!(error = %e, "Indexer cannot read its position.");
+                let wait = backoff.failed(Instant::now());
+                tracing::warn!(error = %e, retry_in = ?wait, "Indexer cannot read its position.");
                 continue;
             }
         };
@@ -424,8 +489,61 @@ fn run(shared: &Shared) {
             continue;
         }
         match index_chunk(&conn, CHUNK) {
-            Ok(p) => more = p.lag() > 0,
-            Err(e) => tracing::warn!(error = %e, "Indexing failed; will retry."),
+            Ok(p) => {
+                more = p.lag() > 0;
+                let failures = backoff.succeeded();
+                if failures > 0 {
+                    tracing::info!(failures, "Indexing works again.");
+                }
+            }
+            Err(e) => {
+                let wait = backoff.failed(Instant::now());
+                tracing::warn!(error = %e, retry_in = ?wait, "Indexing failed; will retry.");
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 22, item 5: a failing indexer waits twice as long after each failure in a
+    /// row, up to a minute, makes no attempt before, and is back to normal after one
+    /// success (times given, so the test does not wait).
+    #[test]
+    fn a_failing_indexer_backs_off_up_to_a_minute_and_recovers() {
+        let start = Instant::now();
+        let mut b = Backoff::default();
+        assert!(b.ready(start));
+        let mut now = start;
+        let mut waits = Vec::new();
+        for _ in 0..10 {
+            let wait = b.failed(now);
+            assert!(!b.ready(now));
+            assert!(!b.ready(now + wait - Duration::from_millis(1)));
+            assert_eq!(b.remaining(now), wait);
+            now += wait;
+            assert!(b.ready(now));
+            waits.push(wait.as_millis());
+        }
+        assert_eq!(
+            waits,
+            [
+                500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000
+            ]
+        );
+        // A long outage never overflows: still one minute.
+        for _ in 0..100 {
+            b.failed(now);
+        }
+        assert_eq!(b.remaining(now), BACKOFF_MAX);
+        assert_eq!(b.succeeded(), 110);
+        assert!(b.ready(now));
+        assert_eq!(
+            b.failed(now),
+            BACKOFF_FIRST,
+            "a new outage starts from the start"
+        );
     }
 }

@@ -1,8 +1,12 @@
 //! Writing a batch of objects: outcome rules, the current-version flag and markings, in
-//! one transaction. The derived indexes are the indexer's job (see [`super::indexer`]).
+//! one transaction, each version with its own `date_added` (see [`crate::date_added`]).
+//! The derived indexes are the indexer's job (see [`super::indexer`]).
 
-use concord_stix::{Object, Timestamp};
-use rusqlite::{CachedStatement, Connection, Transaction, TransactionBehavior, params};
+use chrono::{DateTime, Utc};
+use concord_stix::Object;
+use rusqlite::{
+    CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 
 use super::schema::id_key;
 use crate::{Outcome, StoreError};
@@ -41,6 +45,10 @@ struct Writer<'c> {
     insert: CachedStatement<'c>,
     marking: CachedStatement<'c>,
     demote: CachedStatement<'c>,
+    /// The `date_added` of the last version written (in the database or by this writer).
+    last_added: Option<DateTime<Utc>>,
+    /// The clock, read once per batch.
+    now: DateTime<Utc>,
 }
 
 impl<'c> Writer<'c> {
@@ -61,10 +69,19 @@ impl<'c> Writer<'c> {
                 "INSERT OR IGNORE INTO markings (seq, marking_ref) VALUES (?1, ?2)",
             )?,
             demote: tx.prepare_cached("UPDATE versions SET is_current = 0 WHERE seq = ?1")?,
+            last_added: last_added(tx)?,
+            now: Utc::now(),
         })
     }
 
-    fn put(&mut self, row: &Row<'_>, now: &str) -> Result<Outcome, StoreError> {
+    /// The next version's `date_added`.
+    fn tick(&mut self) -> String {
+        let t = crate::date_added::next(self.last_added, self.now);
+        self.last_added = Some(t);
+        crate::date_added::format(t)
+    }
+
+    fn put(&mut self, row: &Row<'_>) -> Result<Outcome, StoreError> {
         let obj = row.obj;
         let id = obj.id();
         let cols = obj.columns();
@@ -98,6 +115,7 @@ impl<'c> Writer<'c> {
         } else {
             None
         };
+        let date_added = self.tick();
         let seq = self.insert.insert(params![
             row.key,
             id,
@@ -111,7 +129,7 @@ impl<'c> Writer<'c> {
             cols.revoked,
             cols.confidence,
             cols.lang,
-            now,
+            date_added,
             becomes_current,
             replaces,
             row.json,
@@ -139,9 +157,8 @@ pub(super) fn ingest_then(
     rows: &[Row<'_>],
     then: impl FnOnce(&Transaction<'_>, &[Outcome]) -> Result<(), StoreError>,
 ) -> Result<Vec<Outcome>, StoreError> {
-    let now = Timestamp::now_millis();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let out = put_rows(&tx, rows, &now)?;
+    let out = put_rows(&tx, rows)?;
     then(&tx, &out)?;
     tx.commit()?;
     Ok(out)
@@ -149,11 +166,41 @@ pub(super) fn ingest_then(
 
 /// Writes `rows` in the transaction open on `conn` (the caller begins and commits it);
 /// one outcome per row. Rows written earlier in the same transaction count as held.
-pub(super) fn put_rows(
-    conn: &Connection,
-    rows: &[Row<'_>],
-    now: &str,
-) -> Result<Vec<Outcome>, StoreError> {
+/// Each version written gets a `date_added` later than the last one in the database
+/// (read in this transaction, so writers of other processes count too), which is kept in
+/// `store_meta` so that deleting the newest versions never lets it go back.
+pub(super) fn put_rows(conn: &Connection, rows: &[Row<'_>]) -> Result<Vec<Outcome>, StoreError> {
     let mut w = Writer::new(conn)?;
-    rows.iter().map(|row| w.put(row, now)).collect()
+    let before = w.last_added;
+    let out = rows
+        .iter()
+        .map(|row| w.put(row))
+        .collect::<Result<_, _>>()?;
+    if w.last_added != before
+        && let Some(last) = w.last_added
+    {
+        conn.prepare_cached(
+            "INSERT INTO store_meta (key, value) VALUES ('date_added_last', ?1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?
+        .execute([crate::date_added::format(last)])?;
+    }
+    Ok(out)
+}
+
+/// The latest `date_added` of the database: the one kept in `store_meta`, or that of the
+/// last version (a database written by an older version of Concord has none kept, or
+/// an older one).
+fn last_added(conn: &Connection) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let kept: Option<String> = conn
+        .prepare_cached("SELECT value FROM store_meta WHERE key = 'date_added_last'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    let newest: Option<String> = conn
+        .prepare_cached("SELECT date_added FROM versions ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(crate::date_added::latest(
+        kept.iter().chain(&newest).map(String::as_str),
+    ))
 }

@@ -7,7 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use super::indexer;
 use super::schema::id_key;
 
-use crate::{ListQuery, Listed, ListedRow, Order, Page, Stats, StoreError, StoredObject};
+use crate::limits::TRIGRAM;
+use crate::{Limits, ListQuery, Listed, ListedRow, Order, Page, Stats, StoreError, StoredObject};
 
 /// Page size used when a query asks for 0.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -53,15 +54,66 @@ pub(super) fn versions(c: &Connection, id: &str) -> Result<Vec<StoredObject>, St
     Ok(all.into_iter().map(|(_, o)| o).collect())
 }
 
-/// The FTS5 query for words of three characters or more (each an FTS string, ANDed), and
-/// the `LIKE` patterns for shorter words (which a trigram index cannot serve).
-pub(super) fn text_filter(text: &str) -> (Option<String>, Vec<String>) {
+/// A full-text filter: the FTS5 query for words of three characters or more (each an
+/// FTS string, ANDed), and the `LIKE` patterns for shorter words (which a trigram index
+/// cannot serve).
+#[derive(Debug, Default)]
+pub(super) struct TextFilter {
+    pub fts: Option<String>,
+    pub like: Vec<String>,
+}
+
+impl TextFilter {
+    /// Whether it filters anything.
+    pub fn is_some(&self) -> bool {
+        self.fts.is_some() || !self.like.is_empty()
+    }
+
+    /// The conditions on the `search` table (named `table`) that select the matching
+    /// rows, ANDed after a ` WHERE `-ready start, with their arguments: the FTS match
+    /// first, so that the short words only filter what the index found (or, with none,
+    /// one scan checks every short word at once).
+    pub fn push_conditions(&self, table: &str, sql: &mut String, args: &mut Vec<Value>) {
+        let mut and = "";
+        if let Some(fts) = &self.fts {
+            sql.push_str(&format!("{table} MATCH ?"));
+            args.push(Value::Text(fts.clone()));
+            and = " AND ";
+        }
+        for pattern in &self.like {
+            sql.push_str(&format!("{and}{table}.text LIKE ? ESCAPE '\\'"));
+            args.push(Value::Text(pattern.clone()));
+            and = " AND ";
+        }
+    }
+}
+
+/// The filter for a search text: its words (whitespace-separated, duplicates dropped)
+/// all must match. Refused ([`StoreError::Search`]) when it has more words than
+/// `limits.search_terms`, or only words too short for the trigram index while
+/// `limits.short_search_scan` is off.
+pub(super) fn text_filter(text: &str, limits: &Limits) -> Result<TextFilter, StoreError> {
+    let mut words: Vec<&str> = Vec::new();
+    for word in text.split_whitespace() {
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    if words.len() > limits.search_terms {
+        return Err(StoreError::Search(format!(
+            "search has {} terms; at most {} allowed",
+            words.len(),
+            limits.search_terms
+        )));
+    }
     let mut fts = Vec::new();
     let mut like = Vec::new();
-    for word in text.split_whitespace() {
-        if word.chars().count() >= 3 {
+    let mut short = None;
+    for word in words {
+        if word.chars().count() >= TRIGRAM {
             fts.push(format!("\"{}\"", word.replace('"', "\"\"")));
         } else {
+            short.get_or_insert(word);
             let escaped: String = word
                 .chars()
                 .flat_map(|ch| match ch {
@@ -72,8 +124,17 @@ pub(super) fn text_filter(text: &str) -> (Option<String>, Vec<String>) {
             like.push(format!("%{escaped}%"));
         }
     }
+    if let Some(word) = short
+        && fts.is_empty()
+        && !limits.short_search_scan
+    {
+        return Err(StoreError::Search(format!(
+            "search term {word:?} is shorter than {TRIGRAM} characters and would scan every \
+             object; add a longer word"
+        )));
+    }
     let fts = (!fts.is_empty()).then(|| fts.join(" "));
-    (fts, like)
+    Ok(TextFilter { fts, like })
 }
 
 /// The page size a query asks for: `DEFAULT_LIMIT` when 0, at most `MAX_LIMIT`.
@@ -95,14 +156,18 @@ pub(super) fn push_filters(sql: &mut String, args: &mut Vec<Value>, q: &ListQuer
         sql.push(')');
     }
     if let Some(after) = &q.added_after {
-        sql.push_str(" AND date_added > ?");
-        args.push(Value::Text(after.clone()));
+        crate::date_added::After::new(after).push_sql("date_added", sql, args);
     }
 }
 
 /// The `SELECT` of `columns` for a page of `limit` current versions as `q` asks (the
 /// page size, or one more), and its arguments.
-fn list_sql(columns: &str, q: &ListQuery, limit: usize) -> (String, Vec<Value>) {
+fn list_sql(
+    columns: &str,
+    q: &ListQuery,
+    limit: usize,
+    limits: &Limits,
+) -> Result<(String, Vec<Value>), StoreError> {
     let mut sql = format!("SELECT {columns} FROM versions WHERE is_current = 1");
     let mut args: Vec<Value> = Vec::new();
     push_filters(&mut sql, &mut args, q);
@@ -114,16 +179,11 @@ fn list_sql(columns: &str, q: &ListQuery, limit: usize) -> (String, Vec<Value>) 
         args.push(Value::Integer(cursor));
     }
     if let Some(text) = &q.text {
-        let (fts, like) = text_filter(text);
-        if let Some(fts) = fts {
-            sql.push_str(" AND seq IN (SELECT rowid FROM idx.search WHERE search MATCH ?)");
-            args.push(Value::Text(fts));
-        }
-        for pattern in like {
-            sql.push_str(
-                " AND seq IN (SELECT rowid FROM idx.search WHERE text LIKE ? ESCAPE '\\')",
-            );
-            args.push(Value::Text(pattern));
+        let filter = text_filter(text, limits)?;
+        if filter.is_some() {
+            sql.push_str(" AND seq IN (SELECT rowid FROM idx.search WHERE ");
+            filter.push_conditions("search", &mut sql, &mut args);
+            sql.push(')');
         }
     }
     // The page size is part of the SQL, not a parameter: SQLite (with STAT4) marks a
@@ -134,12 +194,12 @@ fn list_sql(columns: &str, q: &ListQuery, limit: usize) -> (String, Vec<Value>) 
         Order::BySeq => " ORDER BY seq ASC",
     });
     sql.push_str(&format!(" LIMIT {limit}"));
-    (sql, args)
+    Ok((sql, args))
 }
 
-pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
+pub(super) fn list(c: &Connection, q: &ListQuery, limits: &Limits) -> Result<Page, StoreError> {
     let limit = page_limit(q);
-    let (sql, args) = list_sql(COLUMNS, q, limit);
+    let (sql, args) = list_sql(COLUMNS, q, limit, limits)?;
     let mut st = c.prepare_cached(&sql)?;
     let objects: Vec<StoredObject> = st
         .query_map(params_from_iter(args), stored)?
@@ -156,6 +216,7 @@ pub(super) fn list(c: &Connection, q: &ListQuery) -> Result<Page, StoreError> {
 pub(super) fn list_borrowed(
     c: &Connection,
     q: &ListQuery,
+    limits: &Limits,
     with_json: bool,
     each: &mut dyn FnMut(&ListedRow<'_>),
 ) -> Result<Listed, StoreError> {
@@ -169,7 +230,7 @@ pub(super) fn list_borrowed(
     };
     let page = page_limit(q);
     // One more row than the page: whether it exists says if more follow.
-    let (sql, args) = list_sql(columns, q, page + 1);
+    let (sql, args) = list_sql(columns, q, page + 1, limits)?;
     let mut st = c.prepare_cached(&sql)?;
     let mut rows = st.query(params_from_iter(args))?;
     let mut listed = Listed::default();
@@ -310,14 +371,16 @@ mod tests {
                     assert_eq!(v.len(), 2);
                     assert!(v[0].json.contains(first) && v[1].json.contains(second));
                     let mut seqs = Vec::new();
-                    let listed = list_borrowed(c, &listing, true, &mut |r| seqs.push(r.seq))?;
+                    let listed = list_borrowed(c, &listing, &Limits::default(), true, &mut |r| {
+                        seqs.push(r.seq);
+                    })?;
                     assert_eq!(seqs.len(), 50, "{seqs:?}");
                     assert_eq!((listed.rows, listed.more), (50, true));
                 }
                 for sql in [
                     GET_SQL,
                     VERSIONS_SQL,
-                    &list_sql("seq, json, date_added", &listing, 51).0,
+                    &list_sql("seq, json, date_added", &listing, 51, &Limits::default())?.0,
                 ] {
                     assert_eq!(reprepared(c, sql), 0, "compiled again at each use: {sql}");
                 }

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use super::schema::id_key;
 use super::{SqliteStore, lock, query};
 use crate::users::{ClearedQuery, CountRow, Session, User, Users, parse_tlp};
-use crate::{Order, Page, Role, StoreError, StoredObject, TokenRecord};
+use crate::{Limits, Order, Page, Role, StoreError, StoredObject, TokenRecord};
 
 /// Tables of this module, created if missing each time a database is opened.
 pub(super) const DDL: &str = r"
@@ -132,15 +132,14 @@ fn push_marking_probe(
     sql.push_str("))");
 }
 
-fn list_cleared(c: &Connection, q: &ClearedQuery) -> Result<Page, StoreError> {
+fn list_cleared(c: &Connection, q: &ClearedQuery, limits: &Limits) -> Result<Page, StoreError> {
     let base = &q.base;
     let limit = query::page_limit(base);
-    let (fts, like) = base
-        .text
-        .as_deref()
-        .map(query::text_filter)
-        .unwrap_or_default();
-    let text = fts.is_some() || !like.is_empty();
+    let filter = match base.text.as_deref() {
+        Some(text) => query::text_filter(text, limits)?,
+        None => query::TextFilter::default(),
+    };
+    let text = filter.is_some();
     // With a text filter the full-text table drives the walk (CROSS JOIN keeps it the
     // outer loop), newest `seq` (its rowid) first, so a page stops after `limit` hits
     // instead of collecting and sorting every match first.
@@ -175,8 +174,7 @@ fn list_cleared(c: &Connection, q: &ClearedQuery) -> Result<Page, StoreError> {
         args.push(Value::Text(source.clone()));
     }
     if let Some(before) = &q.added_before {
-        sql.push_str(" AND date_added < ?");
-        args.push(Value::Text(before.clone()));
+        crate::date_added::Before::new(before).push_sql("date_added", &mut sql, &mut args);
     }
     let key = if text { "search.rowid" } else { "seq" };
     if let Some(cursor) = base.cursor {
@@ -189,13 +187,9 @@ fn list_cleared(c: &Connection, q: &ClearedQuery) -> Result<Page, StoreError> {
         ));
         args.push(Value::Integer(cursor));
     }
-    if let Some(fts) = fts {
-        sql.push_str(" AND search MATCH ?");
-        args.push(Value::Text(fts));
-    }
-    for pattern in like {
-        sql.push_str(" AND search.text LIKE ? ESCAPE '\\'");
-        args.push(Value::Text(pattern));
+    if text {
+        sql.push_str(" AND ");
+        filter.push_conditions("search", &mut sql, &mut args);
     }
     // The page size is part of the SQL, not a parameter (see `query::list_sql`).
     sql.push_str(&format!(
@@ -439,10 +433,8 @@ impl Users for SqliteStore {
     }
 
     fn list_cleared(&self, q: &ClearedQuery) -> Result<Page, StoreError> {
-        if q.base.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
-            self.catch_up()?;
-        }
-        self.read(|c| list_cleared(c, q))
+        self.search_catch_up(&q.base)?;
+        self.read_within(|c| list_cleared(c, q, &self.limits))
     }
 
     fn tlp_levels(&self, ids: &[String]) -> Result<Vec<(String, Tlp)>, StoreError> {

@@ -123,3 +123,76 @@ fn search_sees_current_versions_only() {
     assert!(found(&store, "gone").is_empty());
     assert_eq!(found(&store, "brand"), [id_of(&v1)]);
 }
+
+/// Issue 22, item 4: a search of many words is refused with a clear reason, not run as
+/// a lookup per word.
+#[test]
+fn a_search_of_too_many_words_is_refused() {
+    let store = memory();
+    put(&store, &[named("Phishing campaign", "harvesting")]);
+    let many: Vec<String> = (0..40).map(|i| format!("word{i}")).collect();
+    let q = ListQuery {
+        text: Some(many.join(" ")),
+        ..Default::default()
+    };
+    let e = store.list(&q).unwrap_err();
+    assert!(matches!(e, concord_store::StoreError::Search(_)), "{e:?}");
+    assert_eq!(e.to_string(), "search has 40 terms; at most 16 allowed");
+    // Repeated words count once.
+    assert_eq!(found(&store, &"phishing ".repeat(40)).len(), 1);
+}
+
+/// Short words beside a longer one only filter what the index found; a search of short
+/// words alone is one scan, or refused when the limits say so.
+#[test]
+fn short_words_filter_the_indexed_matches_or_are_refused_alone() {
+    let store = memory();
+    let zh = named("钓鱼网站", "针对银行客户的钓鱼网站攻击活动");
+    let en = named("Phishing campaign", "Credential harvesting against banks");
+    put(&store, &[zh.clone(), en.clone()]);
+    assert_eq!(found(&store, "银行客户 钓鱼 的"), [id_of(&zh)]);
+    assert!(found(&store, "phishing 钓鱼").is_empty());
+    assert_eq!(found(&store, "钓鱼 的"), [id_of(&zh)]);
+    let strict = memory().with_limits(concord_store::Limits {
+        short_search_scan: false,
+        ..Default::default()
+    });
+    put(&strict, &[zh.clone(), en]);
+    let e = strict
+        .list(&ListQuery {
+            text: Some("钓鱼 ab".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "search term \"钓鱼\" is shorter than 3 characters and would scan every object; add a longer word"
+    );
+    assert_eq!(found(&strict, "银行客户 钓鱼"), [id_of(&zh)]);
+}
+
+/// A search running longer than the store's budget is stopped with a typed error that
+/// names the budget; the store answers the next query.
+#[test]
+fn a_search_over_its_time_budget_is_stopped() {
+    let budget = std::time::Duration::from_nanos(1);
+    let store = memory().with_limits(concord_store::Limits {
+        query_budget: Some(budget),
+        ..Default::default()
+    });
+    let many: Vec<_> = (0..2_000)
+        .map(|i| named(&format!("campaign {i}"), "some text to scan through"))
+        .collect();
+    put(&store, &many);
+    let e = store
+        .list(&ListQuery {
+            text: Some("zq".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    match e {
+        concord_store::StoreError::Budget { budget: b } => assert_eq!(b, budget),
+        other => panic!("expected the budget error, got {other:?}"),
+    }
+    assert!(store.get(&id_of(&many[0])).unwrap().is_some());
+}

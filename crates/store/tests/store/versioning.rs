@@ -99,6 +99,7 @@ fn scos_are_unversioned() {
 fn seq_strictly_increases_and_date_added_is_set() {
     let store = memory();
     let mut last = 0;
+    let mut last_added = "1970-01-01T00:00:00.000000Z".to_owned();
     for round in 0..3 {
         let batch: Vec<_> = (0..10)
             .map(|i| {
@@ -120,7 +121,13 @@ fn seq_strictly_increases_and_date_added_is_set() {
         for o in &page.objects {
             assert!(o.seq > last, "seq {} after {last}", o.seq);
             last = o.seq;
-            assert_eq!(o.date_added.len(), 24, "{}", o.date_added);
+            assert_eq!(o.date_added.len(), 27, "{}", o.date_added);
+            assert!(
+                concord_store::date_added::is_after(&o.date_added, &last_added),
+                "{} after {last_added}",
+                o.date_added
+            );
+            last_added.clone_from(&o.date_added);
             assert!(
                 concord_stix::Timestamp::parse_millis(&o.date_added).is_ok(),
                 "{}",
@@ -143,4 +150,67 @@ fn open_creates_parent_directories_and_reopens() {
     let store = concord_store::sqlite::SqliteStore::open(&path).unwrap();
     assert!(store.get(&id_of(&ip)).unwrap().is_some());
     assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
+
+/// Issue 22, item 6: every version gets its own `date_added`, later than every one
+/// before it, whichever store on the file wrote it (two stores stand for `concord
+/// import` beside `concord serve`), through either write path, and after the newest
+/// versions were deleted.
+#[test]
+fn date_added_increases_across_writers_paths_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("concord.db");
+    let a = concord_store::sqlite::SqliteStore::open(&path).unwrap();
+    let b = concord_store::sqlite::SqliteStore::open(&path).unwrap();
+    let batch = |round: usize| -> Vec<serde_json::Value> {
+        (0..7)
+            .map(|i| {
+                indicator(
+                    &format!("r{round} i{i}"),
+                    "[domain-name:value = 'x.example']",
+                )
+            })
+            .collect()
+    };
+    for round in 0..6 {
+        let values = batch(round);
+        match round % 3 {
+            0 => drop(put(&a, &values)),
+            1 => drop(put(&b, &values)),
+            _ => drop(
+                concord_store::import::import_values_bulk(&b, values, 3, 5, &mut |_| {}, &mut drop)
+                    .unwrap(),
+            ),
+        }
+    }
+    let dates = |s: &concord_store::sqlite::SqliteStore| -> Vec<(String, String)> {
+        s.list(&concord_store::ListQuery {
+            order: concord_store::Order::BySeq,
+            limit: 1_000,
+            ..Default::default()
+        })
+        .unwrap()
+        .objects
+        .into_iter()
+        .map(|o| (o.value()["id"].as_str().unwrap().to_owned(), o.date_added))
+        .collect()
+    };
+    let held = dates(&a);
+    assert_eq!(held.len(), 42);
+    for pair in held.windows(2) {
+        assert!(
+            concord_store::date_added::is_after(&pair[1].1, &pair[0].1),
+            "{pair:?}"
+        );
+    }
+    // The newest version goes; the next one written is still later than it was.
+    let (newest, newest_added) = held.last().unwrap().clone();
+    assert_eq!(a.delete(&newest).unwrap(), 1);
+    put(&b, &batch(99)[..1]);
+    let after = dates(&a);
+    let (_, added) = after.last().unwrap();
+    assert!(
+        concord_store::date_added::is_after(added, &newest_added),
+        "{added} after the deleted {newest_added}"
+    );
 }

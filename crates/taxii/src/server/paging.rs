@@ -28,7 +28,9 @@ pub(crate) struct Found {
 fn passes(coll: &CollectionConfig, p: &Params, head: &Head, date_added: &str) -> bool {
     (p.types.is_empty() || p.types.contains(&head.r#type))
         && (p.spec_versions.is_empty() || p.spec_versions.iter().any(|s| s == head.spec_version()))
-        && p.added_after.as_deref().is_none_or(|a| date_added > a)
+        && p.added_after
+            .as_deref()
+            .is_none_or(|a| concord_store::date_added::is_after(date_added, a))
         && coll.admits(head).is_ok()
 }
 

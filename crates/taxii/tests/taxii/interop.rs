@@ -160,8 +160,8 @@ async fn next_tokens_survive_a_restart_with_the_same_key() {
     assert_eq!(second.body["objects"].as_array().unwrap().len(), 2);
 }
 
-/// A pull cut off after its first page resumes without skipping the objects that share the
-/// first page's last `date_added` (one import batch shares one instant).
+/// A pull cut off after its first page resumes without skipping the objects stored after
+/// the first page's last `date_added`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_pull_resumes_without_skipping() {
     let node = Node::with_objects(2_500);
