@@ -67,7 +67,11 @@ impl TestApp {
 
     pub fn with_config(config: ServerConfig) -> TestApp {
         let store = SqliteStore::open_in_memory().expect("in-memory store");
-        let store: Arc<dyn Store> = Arc::new(store);
+        TestApp::with_store(Arc::new(store), config)
+    }
+
+    /// An application over a given store.
+    pub fn with_store(store: Arc<dyn Store>, config: ServerConfig) -> TestApp {
         let mut secrets = Vec::new();
         for role in [Role::Admin, Role::Analyst, Role::Reader] {
             let secret = concord_server::auth::new_token_secret();
