@@ -7,6 +7,7 @@ mod api {
     mod auth;
     mod import;
     mod incidents;
+    mod listener;
     mod live_matching;
     mod matching;
     mod meta;
