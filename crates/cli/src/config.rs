@@ -76,7 +76,7 @@ impl Default for Config {
             tls_key: String::new(),
             allow_plain_http: false,
             header_read_timeout_secs: 10,
-            max_connections: 1024,
+            max_connections: concord_server::DEFAULT_MAX_CONNECTIONS,
             body_limit: 64 * 1024 * 1024,
             import_batch: concord_store::import::DEFAULT_BATCH,
             match_threads: 0,

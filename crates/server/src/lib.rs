@@ -223,6 +223,12 @@ pub fn app(state: AppState) -> Router {
         )
 }
 
+/// Connections served at once by default. It bounds file descriptors and buffers, not
+/// availability: connections that trickle their request head are closed after the header
+/// read timeout, so thousands of idle sockets (the 10,000-connection test) neither fill it
+/// for long nor keep a real client waiting (about 20 KB each at most: some 320 MB in all).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 16_384;
+
 /// How [`serve_with`] listens.
 #[derive(Debug, Clone)]
 pub struct Listening {
@@ -244,7 +250,7 @@ impl Default for Listening {
             tls: None,
             allow_plain_http: false,
             header_read_timeout: std::time::Duration::from_secs(10),
-            max_connections: 1024,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

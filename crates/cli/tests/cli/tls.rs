@@ -137,7 +137,9 @@ fn nodes_federate_over_https_pinning_certificates_through_node_keys() {
     );
     assert_eq!(status, 200);
     assert!(
-        headers.to_ascii_lowercase().contains("strict-transport-security"),
+        headers
+            .to_ascii_lowercase()
+            .contains("strict-transport-security"),
         "no HSTS: {headers}"
     );
     let doc: Value = serde_json::from_str(body.trim()).unwrap();
