@@ -585,6 +585,64 @@ mod tests {
     }
 
     #[test]
+    fn only_tlp_clear_goes_in_clear() {
+        use crate::outbound::{clear_only, decide_with};
+        let key = NodeKey::from_seed([5u8; 32]);
+        let policy = concord_policy::Policy::builtin_default();
+        let peer = concord_store::federation::PeerRecord {
+            node_id: NodeKey::from_seed([6u8; 32]).node_id(),
+            name: "p".into(),
+            ..Default::default()
+        };
+        let clear = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487";
+        let green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+        let object = |markings: &[&str], granular: Option<&str>| {
+            let mut v = serde_json::json!({
+                "type": "indicator", "spec_version": "2.1",
+                "id": "indicator--00000000-0000-4000-8000-000000000001",
+                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+                "valid_from": "2026-01-01T00:00:00Z", "object_marking_refs": markings
+            });
+            if let Some(g) = granular {
+                v["granular_markings"] =
+                    serde_json::json!([{"marking_ref": g, "selectors": ["pattern"]}]);
+            }
+            v
+        };
+        let withheld = |v: &serde_json::Value| {
+            let d = clear_only(decide_with(&key, &policy, v, None, &peer), v);
+            matches!(d.verdict, concord_policy::Verdict::Withhold)
+        };
+        let sent_normally = !matches!(
+            decide_with(&key, &policy, &object(&[clear], None), None, &peer).verdict,
+            concord_policy::Verdict::Withhold
+        );
+        assert_eq!(withheld(&object(&[clear], None)), !sent_normally);
+        assert!(withheld(&object(&[green], None)));
+        assert!(withheld(&object(&[clear], Some(green))));
+        assert!(withheld(&object(&[], None)));
+        let original = decide_with(&key, &policy, &object(&[green], None), None, &peer);
+        let was_sent = !matches!(original.verdict, concord_policy::Verdict::Withhold);
+        let d = clear_only(original, &object(&[green], None));
+        assert!(d.object.is_none());
+        assert_eq!(
+            d.reasons.iter().any(|r| r.rule == "transport.cleartext"),
+            was_sent
+        );
+
+        let remote = |ip: &str| SocketAddr::new(ip.parse().unwrap(), 1);
+        let t = |encrypted, ip| Transport {
+            encrypted,
+            remote: remote(ip),
+        };
+        assert!(t(false, "192.0.2.1").exposed());
+        assert!(!t(true, "192.0.2.1").exposed());
+        assert!(!t(false, "127.0.0.1").exposed());
+        assert!(!t(false, "::1").exposed());
+    }
+
+    #[test]
     fn der_times() {
         let t = der_time(0x17, b"491231235959Z").unwrap();
         assert_eq!(t.to_rfc3339(), "2049-12-31T23:59:59+00:00");

@@ -369,3 +369,54 @@ print("ok")
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn init_tls_makes_a_certificate_and_the_node_speaks_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["init", "--tls", "--name", "a"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("tls/cert.pem").is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("tls/key.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the key is readable by others: {mode:o}");
+    }
+    let cfg = std::fs::read_to_string(dir.path().join("concord.toml")).unwrap();
+    assert!(cfg.contains("tls_cert = \"tls/cert.pem\""), "{cfg}");
+    let show: Value =
+        serde_json::from_str(&stdout(&run(dir.path(), &["node", "show", "--json"]))).unwrap();
+    assert!(
+        show["url"].as_str().unwrap().starts_with("https://"),
+        "{show}"
+    );
+}
+
+#[test]
+fn taxii_sources_and_webhooks_refuse_plain_http_off_the_machine() {
+    let n = Node::new("a");
+    let out = run(n.path(), &["taxii", "pull", "http://192.0.2.10/taxii2/"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not loopback"), "{}", stderr(&out));
+
+    std::fs::write(
+        n.path().join("response.toml"),
+        "[[subscription]]\nname = \"soc\"\ntypes = [\"opinion\"]\n\
+         webhook = { url = \"http://192.0.2.10/hook\", secret = \"s\" }\n",
+    )
+    .unwrap();
+    let out = run(n.path(), &["subscription", "list"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not loopback"), "{}", stderr(&out));
+    std::fs::write(
+        n.path().join("response.toml"),
+        "[[subscription]]\nname = \"soc\"\ntypes = [\"opinion\"]\n\
+         webhook = { url = \"http://192.0.2.10/hook\", secret = \"s\", insecure_http = true }\n",
+    )
+    .unwrap();
+    let out = run(n.path(), &["subscription", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
