@@ -250,6 +250,7 @@ impl Puller {
         let bootstrap = self.config.timeout.min(Duration::from_secs(30));
         if let Some(t) = &trust
             && !t.has_pins()
+            && t.refresh_due(Duration::from_secs(60))
             && let Err(e) = t.refresh(&peer.url, bootstrap).await
         {
             tracing::debug!(peer = %peer.name, reason = %e, "No certificate statement pinned.");
@@ -264,7 +265,12 @@ impl Puller {
         };
         match attempt().await {
             Ok(r) => Ok(r),
-            Err(e) if e.is_connect() && trust.is_some() => {
+            Err(e)
+                if e.is_connect()
+                    && trust
+                        .as_ref()
+                        .is_some_and(|t| t.refresh_due(Duration::from_secs(2))) =>
+            {
                 let first = error_chain(&e);
                 let Some(t) = trust else {
                     return Err(http_err(first));

@@ -116,8 +116,11 @@ pub struct ParsedCertificate<'a> {
     pub not_after: chrono::DateTime<chrono::Utc>,
 }
 
-/// One DER element: (tag, content, whole element, rest).
-fn der(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+/// One DER element: (tag, content, whole element, what follows it).
+type Element<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
+/// The first DER element of `input`.
+fn der(input: &[u8]) -> Option<Element<'_>> {
     let (&tag, rest) = input.split_first()?;
     let (&first, rest) = rest.split_first()?;
     let (len, rest) = if first < 0x80 {
@@ -295,6 +298,8 @@ fn verify13(
 pub struct PeerTrust {
     key: VerifyingKey,
     pins: RwLock<Vec<Pin>>,
+    /// When the node document was last fetched (or tried).
+    refreshed: Mutex<Option<std::time::Instant>>,
     public: Option<Arc<dyn ServerCertVerifier>>,
     provider: Arc<CryptoProvider>,
 }
@@ -321,6 +326,7 @@ impl PeerTrust {
         Arc::new(PeerTrust {
             key,
             pins: RwLock::new(Vec::new()),
+            refreshed: Mutex::new(None),
             public,
             provider,
         })
@@ -329,6 +335,15 @@ impl PeerTrust {
     /// Whether a statement was fetched and pinned.
     pub fn has_pins(&self) -> bool {
         self.pins.read().is_ok_and(|p| !p.is_empty())
+    }
+
+    /// Whether the node document was not fetched (or tried) within `gap`: a peer without
+    /// a statement (a public-CA certificate) is not asked again on every request.
+    pub fn refresh_due(&self, gap: Duration) -> bool {
+        self.refreshed
+            .lock()
+            .map(|t| t.is_none_or(|t| t.elapsed() >= gap))
+            .unwrap_or(true)
     }
 
     fn pinned(&self, cert: &CertificateDer<'_>, now: UnixTime) -> bool {
@@ -372,6 +387,9 @@ impl PeerTrust {
     /// registered key and that the certificate the connection presented is the one it
     /// vouches for, then pins that certificate. The error says which check failed.
     pub async fn refresh(&self, base_url: &str, timeout: Duration) -> Result<(), String> {
+        if let Ok(mut t) = self.refreshed.lock() {
+            *t = Some(std::time::Instant::now());
+        }
         let seen = Arc::new(Mutex::new(None));
         let recorder = Recorder {
             seen: seen.clone(),

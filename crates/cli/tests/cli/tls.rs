@@ -420,3 +420,15 @@ fn taxii_sources_and_webhooks_refuse_plain_http_off_the_machine() {
     let out = run(n.path(), &["subscription", "list"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn a_certificate_file_that_no_longer_loads_keeps_the_previous_certificate() {
+    let mut n = tls_node("a");
+    n.start();
+    let served = cert_file(&n);
+    assert_eq!(presented_cert(n.port), served);
+    std::fs::write(n.path().join("tls/cert.pem"), "not a certificate\n").unwrap();
+    // The change is seen at this handshake; the old certificate is still presented.
+    assert_eq!(presented_cert(n.port), served);
+    assert_eq!(presented_cert(n.port), served);
+}
