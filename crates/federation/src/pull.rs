@@ -283,7 +283,13 @@ impl Puller {
                     Err(why) => Err(http_err(format!("{first} ({why})"))),
                 }
             }
-            Err(e) => Err(http_err(error_chain(&e))),
+            Err(e) => {
+                let mut reason = error_chain(&e);
+                if let Some(why) = trust.as_ref().and_then(|t| t.refresh_error()) {
+                    reason.push_str(&format!(" ({why})"));
+                }
+                Err(http_err(reason))
+            }
         }
     }
 

@@ -298,8 +298,9 @@ fn verify13(
 pub struct PeerTrust {
     key: VerifyingKey,
     pins: RwLock<Vec<Pin>>,
-    /// When the node document was last fetched (or tried).
+    /// When the node document was last fetched (or tried), and why that failed if it did.
     refreshed: Mutex<Option<std::time::Instant>>,
+    refresh_error: Mutex<Option<String>>,
     public: Option<Arc<dyn ServerCertVerifier>>,
     provider: Arc<CryptoProvider>,
 }
@@ -327,6 +328,7 @@ impl PeerTrust {
             key,
             pins: RwLock::new(Vec::new()),
             refreshed: Mutex::new(None),
+            refresh_error: Mutex::new(None),
             public,
             provider,
         })
@@ -390,6 +392,19 @@ impl PeerTrust {
         if let Ok(mut t) = self.refreshed.lock() {
             *t = Some(std::time::Instant::now());
         }
+        let result = self.fetch_statement(base_url, timeout).await;
+        if let Ok(mut e) = self.refresh_error.lock() {
+            *e = result.as_ref().err().cloned();
+        }
+        result
+    }
+
+    /// Why the last fetch of the node document failed, if it did.
+    pub fn refresh_error(&self) -> Option<String> {
+        self.refresh_error.lock().ok()?.clone()
+    }
+
+    async fn fetch_statement(&self, base_url: &str, timeout: Duration) -> Result<(), String> {
         let seen = Arc::new(Mutex::new(None));
         let recorder = Recorder {
             seen: seen.clone(),

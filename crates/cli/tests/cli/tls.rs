@@ -209,10 +209,13 @@ fn a_node_presenting_a_certificate_its_registered_key_does_not_vouch_for_is_refu
         .as_str()
         .unwrap()
         .to_owned();
+    // The reason names both checks: not vouched for, and the statement found there is
+    // not signed by the registered key.
     assert!(
-        err.contains("certificate") || err.contains("statement"),
+        err.contains("not vouched for") || err.contains("neither vouched for"),
         "{err}"
     );
+    assert!(err.contains("signature does not verify"), "{err}");
     assert!(!holds(
         &a,
         "indicator--00000000-0000-4000-8000-000000000007"
