@@ -18,8 +18,21 @@ pub struct Config {
     pub node_id: String,
     /// Address `serve` listens on.
     pub listen: String,
-    /// The URL peers and users reach this node at (defaults to `http://<listen>`).
+    /// The URL peers and users reach this node at (defaults to `https://<listen>` when
+    /// serving TLS, `http://<listen>` otherwise).
     pub public_url: String,
+    /// The TLS certificate chain `serve` presents (PEM; relative to the data directory;
+    /// empty: plain HTTP). Reloaded when the file changes.
+    pub tls_cert: String,
+    /// The certificate's private key (PEM; relative to the data directory).
+    pub tls_key: String,
+    /// Serve plain HTTP on an address other than loopback (refused otherwise; a warning
+    /// at every start).
+    pub allow_plain_http: bool,
+    /// Seconds a connection may take to finish its TLS handshake and send a request head.
+    pub header_read_timeout_secs: u64,
+    /// Connections served at once; further ones wait in the listen queue.
+    pub max_connections: usize,
     /// Largest request body the API accepts, in bytes.
     pub body_limit: usize,
     /// Objects per import batch (a batch is validated and stored at once; `concord import
@@ -72,6 +85,11 @@ impl Default for Config {
             node_id: String::new(),
             listen: "127.0.0.1:7470".into(),
             public_url: String::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            allow_plain_http: false,
+            header_read_timeout_secs: 10,
+            max_connections: concord_server::DEFAULT_MAX_CONNECTIONS,
             body_limit: 64 * 1024 * 1024,
             import_batch: concord_store::import::DEFAULT_BATCH,
             match_threads: 0,
@@ -173,7 +191,13 @@ impl Config {
              # Display name of this node.\nnode_name = {name:?}\n\
              # Node id, derived from the Ed25519 public key in node.pub. Do not edit.\nnode_id = {id:?}\n\
              # Address the API listens on.\nlisten = {listen:?}\n\
-             # URL users and peers reach this node at (empty: http://<listen>).\npublic_url = {url:?}\n\
+             # URL users and peers reach this node at (empty: https://<listen> with TLS, else http://<listen>).\npublic_url = {url:?}\n\
+             # HTTPS: certificate chain and key (PEM, relative to this directory; reloaded when\n\
+             # they change). `concord tls self-signed` makes a pair the node key vouches for.\n\
+             # Empty: plain HTTP, which serve refuses on a non-loopback address unless\n\
+             # allow_plain_http = true.\ntls_cert = {cert:?}\ntls_key = {key:?}\nallow_plain_http = {plain}\n\
+             # Seconds to finish the TLS handshake and send a request head; connections at once.\n\
+             header_read_timeout_secs = {hrt}\nmax_connections = {maxc}\n\
              # Largest request body accepted, in bytes.\nbody_limit = {limit}\n\
              # Objects per import batch (concord import commits at least 50,000 per transaction).\nimport_batch = {batch}\n\
              # Threads concord match, POST /api/v1/match and the web upload use on a large EVE or\n# one-per-line log (0: one per core).\nmatch_threads = {threads}\n\
@@ -204,6 +228,11 @@ impl Config {
             id = self.node_id,
             listen = self.listen,
             url = self.public_url,
+            cert = self.tls_cert,
+            key = self.tls_key,
+            plain = self.allow_plain_http,
+            hrt = self.header_read_timeout_secs,
+            maxc = self.max_connections,
             limit = self.body_limit,
             batch = self.import_batch,
             threads = self.match_threads,
@@ -213,5 +242,24 @@ impl Config {
             sectors = self.sectors,
             policy = self.policy_file,
         )
+    }
+}
+
+impl Config {
+    /// Whether `serve` is configured for HTTPS.
+    pub fn tls(&self) -> bool {
+        !self.tls_cert.is_empty() || !self.tls_key.is_empty()
+    }
+
+    /// The URL users and peers reach this node at: `public_url`, or the listen address
+    /// with the scheme `serve` speaks.
+    pub fn public_url_or(&self, listen: &str) -> String {
+        if !self.public_url.is_empty() {
+            self.public_url.clone()
+        } else if self.tls() {
+            format!("https://{listen}")
+        } else {
+            format!("http://{listen}")
+        }
     }
 }

@@ -47,6 +47,11 @@ pub enum PeerCommand {
         /// A sector of the peer, for policy groups (repeatable).
         #[arg(long = "sector")]
         sectors: Vec<String>,
+        /// Allow a plain http:// URL to a host other than loopback: what is pulled from
+        /// the peer travels readable on the path (shown in `peer list`, written to the
+        /// audit log). Without it such a URL is refused.
+        #[arg(long)]
+        insecure_http: bool,
     },
     /// Show each peer's state: last sync, cursor, lag, errors.
     List {
@@ -109,11 +114,7 @@ pub fn node_key(dir: &Path) -> anyhow::Result<NodeKey> {
 
 /// The URL this node is reached at.
 pub fn public_url(node: &Node) -> String {
-    if node.config.public_url.is_empty() {
-        format!("http://{}", node.config.listen)
-    } else {
-        node.config.public_url.clone()
-    }
+    node.config.public_url_or(&node.config.listen)
 }
 
 /// The policy file in force (absolute), if one is configured and present.
@@ -177,12 +178,18 @@ pub fn peer(node: &Node, command: PeerCommand) -> anyhow::Result<ExitCode> {
             agreement,
             country,
             sectors,
+            insecure_http,
         } => {
             let node_id = node_id_of_hex(&key)?;
             if node_id == node_key(&node.dir)?.node_id() {
                 bail!("that is this node's own key");
             }
             let parsed = reqwest_like_url_check(&url)?;
+            // Decided from the URL alone: no traffic goes to the address.
+            concord_federation::tls::check_url(&parsed, insecure_http)
+                .map_err(|e| anyhow::anyhow!("peer URL {e}"))?;
+            let insecure_http =
+                insecure_http && concord_federation::tls::check_url(&parsed, false).is_err();
             let record = PeerRecord {
                 name: name.unwrap_or_else(|| node_id.clone()),
                 node_id: node_id.clone(),
@@ -191,9 +198,25 @@ pub fn peer(node: &Node, command: PeerCommand) -> anyhow::Result<ExitCode> {
                 country,
                 sectors,
                 agreement,
+                insecure_http,
                 ..PeerRecord::default()
             };
             store.put_peer(&record)?;
+            if insecure_http {
+                store.append_audit(&[concord_store::federation::AuditEntry {
+                    peer: node_id.clone(),
+                    object_id: String::new(),
+                    version: String::new(),
+                    verdict: "peer-insecure-http".into(),
+                    agreement: None,
+                    reasons: json!([{"rule": "transport.insecure-http", "effect": "allow",
+                        "message": format!("peer added with --insecure-http: {} is plain HTTP to a non-loopback host", record.url)}]),
+                }])?;
+                eprintln!(
+                    "warning: {} is plain HTTP: what this node pulls from the peer travels readable on the path.",
+                    record.url
+                );
+            }
             println!(
                 "Peer {} ({node_id}) added; fingerprint {}. It must add this node too.",
                 record.name,
@@ -216,11 +239,16 @@ pub fn peer(node: &Node, command: PeerCommand) -> anyhow::Result<ExitCode> {
                     "NAME\tNODE\tURL\tSTATE\tLIVE SINCE\tLAST SYNC\tCURSOR\tLAG\tRECEIVED\tERROR"
                 );
                 for p in &peers {
+                    let url = if p.insecure_http {
+                        format!("{} (INSECURE: plain HTTP)", p.url)
+                    } else {
+                        p.url.clone()
+                    };
                     println!(
                         "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         p.name,
                         p.node_id,
-                        p.url,
+                        url,
                         state_of(p),
                         p.live_since.as_deref().unwrap_or("-"),
                         p.last_sync.as_deref().unwrap_or("-"),

@@ -64,6 +64,9 @@ pub struct FeedConfig {
     /// The source identity's name (default: the feed's name).
     #[serde(default)]
     pub source: Option<String>,
+    /// Allow a plain http:// URL to a host other than loopback (refused otherwise).
+    #[serde(default)]
+    pub insecure_http: bool,
 }
 
 fn default_format() -> String {
@@ -233,6 +236,13 @@ pub fn run_feed(
         ids: previous.ids.clone(),
         ..FeedState::default()
     };
+    if concord_formats::fetch::is_url(&feed.url)
+        && let Err(e) = concord_federation::tls::check_url(&feed.url, feed.insecure_http)
+    {
+        state.errors.push(format!("refused: {e}"));
+        save_state(dir, &feed.name, &state)?;
+        return Ok(state);
+    }
     let mut args = args_of(feed);
     args.lists = crate::import::warninglists_for(dir, None)?;
     let source = crate::import::source(&args, Path::new(&feed.name))?;

@@ -159,6 +159,7 @@ pub fn run(node: &crate::node::Node, args: &ImportArgs) -> anyhow::Result<bool> 
             confidence: args.confidence,
             labels: args.labels.clone(),
             source: args.source.clone(),
+            insecure_http: false,
         };
         let fetcher = concord_formats::fetch::Fetcher::new(std::time::Duration::from_secs(30));
         let state = crate::feeds::run_feed(&node.dir, &node.store, &cfg, &fetcher)?;

@@ -11,6 +11,7 @@ mod node;
 mod progress;
 mod response;
 mod taxii;
+mod tls;
 mod users;
 
 use std::path::PathBuf;
@@ -47,6 +48,10 @@ enum Command {
         /// Display name of the node.
         #[arg(long)]
         name: Option<String>,
+        /// Also make a self-signed TLS certificate vouched for by the node key, so that
+        /// `serve` speaks HTTPS (see `concord tls self-signed`).
+        #[arg(long)]
+        tls: bool,
     },
     /// Run the node's HTTP API (initialising the data directory on first start).
     Serve {
@@ -152,6 +157,11 @@ enum Command {
         #[command(subcommand)]
         command: taxii::TaxiiCommand,
     },
+    /// The node's TLS certificate.
+    Tls {
+        #[command(subcommand)]
+        command: tls::TlsCommand,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -221,7 +231,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         .unwrap_or_else(|_| "info".into());
     init_logging(&early);
     match cli.command {
-        Command::Init { name } => {
+        Command::Init { name, tls } => {
             let init = node::init(&dir, name.as_deref())?;
             if init.created {
                 println!("Initialised Concord data directory {}", dir.display());
@@ -231,7 +241,17 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             } else {
                 println!("{} is already initialised; nothing changed.", dir.display());
             }
+            let cfg = config::Config::load(&dir)?;
+            if tls && !cfg.tls() {
+                let made = tls::self_signed(&dir, &cfg, &[], 397)?;
+                println!(
+                    "Self-signed TLS certificate {} (SPKI SHA-256 {}); serve speaks HTTPS.",
+                    made.cert.display(),
+                    made.spki_sha256
+                );
+            }
         }
+        Command::Tls { command } => tls::run(&dir, command)?,
         Command::Serve { listen } => serve(&dir, listen)?,
         Command::Import(args) => {
             let node = node::open(&dir)?;
@@ -395,11 +415,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
-        let public_url = if node.config.public_url.is_empty() {
-            format!("http://{addr}")
-        } else {
-            node.config.public_url.clone()
-        };
+        let public_url = node.config.public_url_or(&addr.to_string());
         let server_config = concord_server::ServerConfig {
             body_limit: node.config.body_limit,
             node_name: node.config.node_name.clone(),
@@ -409,6 +425,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         };
         let store: Arc<dyn concord_store::Store> = Arc::new(node.store);
         let key = federation::node_key(&node.dir)?;
+        let statement: concord_federation::tls::StatementCell = Default::default();
+        let listening = listening_of(&node.config, &node.dir, &key, &statement)?;
         let fed_config = concord_federation::server::FederationConfig {
             name: node.config.node_name.clone(),
             url: public_url.clone(),
@@ -419,6 +437,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
                 Some(node.dir.join(&node.config.policy_file))
             },
             max_skew_secs: node.config.federation.max_clock_skew_secs,
+            tls_statement: Some(statement),
             ..Default::default()
         };
         let fed_state = concord_federation::server::FederationState::new(
@@ -470,11 +489,47 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             node.config.node_name
         );
         tracing::info!(%addr, data_dir = %node.dir.display(), "Serving.");
-        concord_server::serve(listener, state, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        concord_server::serve_with(
+            listener,
+            state,
+            async {
+                let _ = tokio::signal::ctrl_c().await;
+            },
+            listening,
+        )
         .await?;
         tracing::info!("Stopped.");
         anyhow::Ok(())
+    })
+}
+
+/// How `serve` listens, from the configuration: HTTPS when `tls_cert` / `tls_key` are set
+/// (paths relative to the data directory), the plain-HTTP permission and the limits.
+fn listening_of(
+    c: &config::Config,
+    dir: &std::path::Path,
+    key: &concord_federation::identity::NodeKey,
+    statement: &concord_federation::tls::StatementCell,
+) -> anyhow::Result<concord_server::Listening> {
+    let tls = if c.tls() {
+        if c.tls_cert.is_empty() || c.tls_key.is_empty() {
+            anyhow::bail!("set both tls_cert and tls_key (or neither, for plain HTTP)");
+        }
+        let cert = concord_server::tls::ReloadingCert::load(
+            dir.join(&c.tls_cert),
+            dir.join(&c.tls_key),
+            Some(key.clone()),
+            statement.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        Some(cert)
+    } else {
+        None
+    };
+    Ok(concord_server::Listening {
+        tls,
+        allow_plain_http: c.allow_plain_http,
+        header_read_timeout: std::time::Duration::from_secs(c.header_read_timeout_secs.max(1)),
+        max_connections: c.max_connections.max(1),
     })
 }

@@ -282,11 +282,20 @@ fn str_of(v: &Value) -> String {
 /// The node's response settings (`response.toml`; defaults when absent).
 pub fn load_settings(dir: &Path) -> anyhow::Result<Settings> {
     let path = dir.join(settings::FILE_NAME);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Settings::parse(&text)?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    let settings = match std::fs::read_to_string(&path) {
+        Ok(text) => Settings::parse(&text)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    // No notification goes in clear across a network unless the entry says so.
+    for s in &settings.subscriptions {
+        if let Some(h) = &s.webhook {
+            concord_federation::tls::check_url(&h.url, h.insecure_http).map_err(|e| {
+                anyhow::anyhow!("{}: subscription {:?}: webhook {e}", path.display(), s.name)
+            })?;
+        }
     }
+    Ok(settings)
 }
 
 /// The node's constituency (`constituency.toml`), if declared.

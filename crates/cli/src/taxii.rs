@@ -41,6 +41,10 @@ pub enum TaxiiCommand {
         /// Fetch only objects added after this timestamp (instead of the remembered position).
         #[arg(long)]
         added_after: Option<String>,
+        /// Allow a plain http:// URL to a host other than loopback: credentials and
+        /// objects travel readable on the path. Without it such a URL is refused.
+        #[arg(long)]
+        insecure_http: bool,
     },
 }
 
@@ -53,6 +57,7 @@ pub fn run(dir: &Path, store: Arc<dyn Store>, command: TaxiiCommand) -> anyhow::
         password,
         token,
         added_after,
+        insecure_http,
     } = command;
     if let Some(a) = &added_after {
         concord_stix::Timestamp::parse(a)
@@ -65,6 +70,7 @@ pub fn run(dir: &Path, store: Arc<dyn Store>, command: TaxiiCommand) -> anyhow::
         password,
         token,
         interval_secs: 0,
+        insecure_http,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -87,6 +93,9 @@ pub async fn pull_source(
     added_after: Option<String>,
     state_file: &Path,
 ) -> anyhow::Result<Vec<CollectionReport>> {
+    // Checked before any traffic: nothing goes in clear across a network unless asked.
+    concord_federation::tls::check_url(&source.url, source.insecure_http)
+        .map_err(|e| anyhow::anyhow!("TAXII source {e}"))?;
     let client = Client::new(source.auth(), Options::default())?;
     let req = Pull {
         url: source.url.clone(),

@@ -9,6 +9,7 @@ pub mod outbound;
 pub mod pull;
 pub mod server;
 pub mod signer;
+pub mod tls;
 
 /// A federation failure.
 #[derive(Debug, thiserror::Error)]

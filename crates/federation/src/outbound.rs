@@ -108,6 +108,41 @@ fn verdict_name(v: &Verdict) -> &'static str {
     }
 }
 
+/// Over a connection readable on the path only TLP:CLEAR goes: an object marked higher
+/// (object or granular markings), or not marked with TLP at all, is withheld, and the
+/// reason says why.
+pub fn clear_only(mut d: Decision, object: &Value) -> Decision {
+    let refs = object
+        .get("object_marking_refs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(
+            object
+                .get("granular_markings")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|g| g.get("marking_ref")),
+        )
+        .filter_map(Value::as_str);
+    if matches!(d.verdict, Verdict::Withhold)
+        || concord_stix::Tlp::strictest(refs) == Some(concord_stix::Tlp::Clear)
+    {
+        return d;
+    }
+    d.verdict = Verdict::Withhold;
+    d.object = None;
+    d.hops_left = 0;
+    d.volume_limit = None;
+    d.reasons.push(concord_policy::Reason {
+        rule: "transport.cleartext".into(),
+        effect: concord_policy::Effect::Deny,
+        message: "the peer asked over unencrypted HTTP: only TLP:CLEAR goes in clear".into(),
+    });
+    d
+}
+
 /// Builds the page of changes after `after` for `peer` and writes every decision to the
 /// audit log before returning it. `now` is the current time (RFC 3339), for the volume
 /// limit's window.
@@ -119,6 +154,22 @@ pub fn changes_for(
     after: i64,
     limit: usize,
     now: chrono::DateTime<chrono::Utc>,
+) -> Result<ChangesPage, FederationError> {
+    changes_over(store, key, policy, peer, after, limit, now, false)
+}
+
+/// [`changes_for`] for a request that came over a connection readable on the path
+/// (`cleartext`): then only TLP:CLEAR objects are sent ([`clear_only`]).
+#[allow(clippy::too_many_arguments)]
+pub fn changes_over(
+    store: &dyn Store,
+    key: &NodeKey,
+    policy: &Policy,
+    peer: &PeerRecord,
+    after: i64,
+    limit: usize,
+    now: chrono::DateTime<chrono::Utc>,
+    cleartext: bool,
 ) -> Result<ChangesPage, FederationError> {
     let limit = limit.clamp(1, MAX_PAGE);
     let head = store.head_seq()?;
@@ -145,6 +196,11 @@ pub fn changes_for(
         let object = stored.value();
         let prov = provenance.get(&stored.seq);
         let decision = decide_with(key, policy, &object, prov, peer);
+        let decision = if cleartext {
+            clear_only(decision, &object)
+        } else {
+            decision
+        };
         let sends = !matches!(decision.verdict, Verdict::Withhold);
         if sends && let Some(limit) = &decision.volume_limit {
             let left = match budget {

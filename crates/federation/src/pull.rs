@@ -108,6 +108,28 @@ pub struct Puller {
     key: NodeKey,
     config: PullConfig,
     http: reqwest::Client,
+    /// Per peer (node id): its URL and key when the client was made, what this node trusts
+    /// of its TLS certificates, and the client that trusts exactly that.
+    tls: std::sync::Mutex<HashMap<String, PeerClient>>,
+}
+
+struct PeerClient {
+    url: String,
+    key: String,
+    trust: Arc<crate::tls::PeerTrust>,
+    http: reqwest::Client,
+}
+
+/// An error with its sources, as one line (reqwest keeps the TLS reason in its sources).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 impl std::fmt::Debug for Puller {
@@ -167,10 +189,116 @@ impl Puller {
             key,
             config,
             http,
+            tls: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
-    fn signed(&self, url: &str, path_and_query: &str) -> reqwest::RequestBuilder {
+    /// The client for a peer's URL: refused for plain `http://` to a non-loopback host
+    /// unless the peer is marked insecure; for `https://`, one that accepts the
+    /// certificates the peer's node key vouches for (or public-CA ones).
+    fn client_for(
+        &self,
+        peer: &PeerRecord,
+    ) -> Result<(reqwest::Client, Option<Arc<crate::tls::PeerTrust>>), PullError> {
+        let refuse = |reason: String| PullError::Http {
+            url: peer.url.clone(),
+            reason,
+        };
+        crate::tls::check_url(&peer.url, peer.insecure_http).map_err(refuse)?;
+        if !peer.url.to_ascii_lowercase().starts_with("https://") {
+            return Ok((self.http.clone(), None));
+        }
+        let mut clients = self.tls.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.get(&peer.node_id)
+            && c.url == peer.url
+            && c.key == peer.public_key
+        {
+            return Ok((c.http.clone(), Some(c.trust.clone())));
+        }
+        let key =
+            crate::identity::parse_public(&peer.public_key).map_err(|e| refuse(e.to_string()))?;
+        let trust = crate::tls::PeerTrust::new(key);
+        let http = trust
+            .http_client(Duration::from_secs(10))
+            .map_err(|e| refuse(format!("cannot set up TLS: {e}")))?;
+        clients.insert(
+            peer.node_id.clone(),
+            PeerClient {
+                url: peer.url.clone(),
+                key: peer.public_key.clone(),
+                trust: trust.clone(),
+                http: http.clone(),
+            },
+        );
+        Ok((http, Some(trust)))
+    }
+
+    /// Sends a signed GET to a peer. Over TLS, the peer's certificate statement is fetched
+    /// first when none is pinned yet, and again when the connection fails (the peer may
+    /// have rotated its certificate), then the request is tried once more.
+    async fn send(
+        &self,
+        peer: &PeerRecord,
+        path_and_query: &str,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response, PullError> {
+        let (client, trust) = self.client_for(peer)?;
+        let http_err = |reason: String| PullError::Http {
+            url: format!("{}{path_and_query}", peer.url),
+            reason,
+        };
+        let bootstrap = self.config.timeout.min(Duration::from_secs(30));
+        if let Some(t) = &trust
+            && !t.has_pins()
+            && t.refresh_due(Duration::from_secs(60))
+            && let Err(e) = t.refresh(&peer.url, bootstrap).await
+        {
+            tracing::debug!(peer = %peer.name, reason = %e, "No certificate statement pinned.");
+        }
+        let attempt = || {
+            let req = self.signed(&client, &peer.url, path_and_query);
+            let req = match timeout {
+                Some(t) => req.timeout(t),
+                None => req,
+            };
+            req.send()
+        };
+        match attempt().await {
+            Ok(r) => Ok(r),
+            Err(e)
+                if e.is_connect()
+                    && trust
+                        .as_ref()
+                        .is_some_and(|t| t.refresh_due(Duration::from_secs(2))) =>
+            {
+                let first = error_chain(&e);
+                let Some(t) = trust else {
+                    return Err(http_err(first));
+                };
+                match t.refresh(&peer.url, bootstrap).await {
+                    Ok(()) => {
+                        tracing::info!(peer = %peer.name, "Pinned the peer's TLS certificate through its node key.");
+                        attempt().await.map_err(|e| http_err(error_chain(&e)))
+                    }
+                    Err(why) => Err(http_err(format!("{first} ({why})"))),
+                }
+            }
+            Err(e) => {
+                let mut reason = error_chain(&e);
+                if let Some(why) = trust.as_ref().and_then(|t| t.refresh_error()) {
+                    reason.push_str(&format!(" ({why})"));
+                }
+                Err(http_err(reason))
+            }
+        }
+    }
+
+    fn signed(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        path_and_query: &str,
+    ) -> reqwest::RequestBuilder {
         let (path, query) = match path_and_query.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
@@ -183,7 +311,7 @@ impl Puller {
             b"",
             chrono::Utc::now().timestamp(),
         );
-        self.http
+        client
             .get(format!("{}{path_and_query}", url.trim_end_matches('/')))
             .header("date", h.date)
             .header("content-digest", h.content_digest)
@@ -203,12 +331,7 @@ impl Puller {
             url: format!("{}{path}", peer.url),
             reason: e.to_string(),
         };
-        let resp = self
-            .signed(&peer.url, &path)
-            .timeout(self.config.timeout)
-            .send()
-            .await
-            .map_err(http_err)?;
+        let resp = self.send(peer, &path, Some(self.config.timeout)).await?;
         let status = resp.status();
         if !status.is_success() {
             let body = resp.text().await.unwrap_or_default();
@@ -454,7 +577,7 @@ impl Puller {
             let Some(peer) = self.current_or_retry(&node_id).await else {
                 return;
             };
-            match self.signed(&peer.url, "/federation/v1/events").send().await {
+            match self.send(&peer, "/federation/v1/events", None).await {
                 Ok(resp) if resp.status().is_success() => {
                     backoff = Duration::from_millis(250);
                     self.mark_live(&peer.node_id, true).await;

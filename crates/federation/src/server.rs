@@ -2,7 +2,7 @@
 //!
 //! | route | auth | answer |
 //! |---|---|---|
-//! | `GET /federation/v1/node` | none | `{"id", "public_key", "fingerprint", "name", "url", "identity"}` |
+//! | `GET /federation/v1/node` | none | `{"id", "public_key", "fingerprint", "name", "url", "identity", "tls"}` (`tls`: the node key's [statement](crate::tls::CertStatement) for the certificate served, or null) |
 //! | `GET /federation/v1/changes?after=SEQ&limit=N` | signed by a registered peer | a zstd-compressed [`ChangesPage`](crate::outbound::ChangesPage) |
 //! | `GET /federation/v1/events` | signed by a registered peer | server-sent events `head` with `{"head": SEQ}` whenever this node's head moves |
 //!
@@ -53,6 +53,9 @@ pub struct FederationConfig {
     pub max_skew_secs: i64,
     /// How often the head is checked for live notices.
     pub head_poll: Duration,
+    /// The node key's statement for the TLS certificate being served (kept current by
+    /// the listener), published on `/federation/v1/node`.
+    pub tls_statement: Option<crate::tls::StatementCell>,
 }
 
 impl Default for FederationConfig {
@@ -64,6 +67,7 @@ impl Default for FederationConfig {
             policy_file: None,
             max_skew_secs: 300,
             head_poll: Duration::from_millis(50),
+            tls_statement: None,
         }
     }
 }
@@ -290,6 +294,12 @@ async fn authenticate(s: &FederationState, req: Request) -> Result<PeerRecord, R
 async fn node(State(s): State<FederationState>) -> Response {
     let k = &s.inner.key;
     let public = k.public_hex();
+    let tls = s
+        .inner
+        .config
+        .tls_statement
+        .as_ref()
+        .and_then(|c| c.read().ok()?.clone());
     axum::Json(json!({
         "id": k.node_id(),
         "public_key": public,
@@ -297,6 +307,7 @@ async fn node(State(s): State<FederationState>) -> Response {
         "name": s.inner.config.name,
         "url": s.inner.config.url,
         "identity": s.inner.config.identity,
+        "tls": tls,
     }))
     .into_response()
 }
@@ -318,6 +329,11 @@ async fn changes(
     Query(q): Query<ChangesParams>,
     req: Request,
 ) -> Response {
+    // Asked over plain HTTP from off this machine: only TLP:CLEAR goes.
+    let cleartext = req
+        .extensions()
+        .get::<crate::tls::Transport>()
+        .is_some_and(crate::tls::Transport::exposed);
     let peer = match authenticate(&s, req).await {
         Ok(p) => p,
         Err(r) => return r,
@@ -325,7 +341,7 @@ async fn changes(
     let policy = s.policy();
     let st = s.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let page = outbound::changes_for(
+        let page = outbound::changes_over(
             st.inner.store.as_ref(),
             &st.inner.key,
             &policy,
@@ -333,6 +349,7 @@ async fn changes(
             q.after.max(0),
             q.limit,
             chrono::Utc::now(),
+            cleartext,
         )?;
         let json =
             serde_json::to_vec(&page).map_err(|e| crate::FederationError::Key(e.to_string()))?;

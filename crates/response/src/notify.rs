@@ -43,6 +43,9 @@ pub struct Webhook {
     pub url: String,
     /// The HMAC key of the signature header.
     pub secret: String,
+    /// Allow a plain http:// URL to a host other than loopback (refused otherwise).
+    #[serde(default)]
+    pub insecure_http: bool,
 }
 
 /// How an SMTP connection is secured.

@@ -136,6 +136,7 @@ async fn webhooks_are_signed_retried_and_not_held_up_by_a_hanging_one() {
     let hook = |url: &str| Webhook {
         url: url.into(),
         secret: "s3cret".into(),
+        insecure_http: false,
     };
     let (hs, hg, hf) = (hook(&stuck), hook(&good), hook(&flaky));
     let p = payload();
@@ -184,6 +185,7 @@ async fn email_reaches_a_local_smtp_sink_and_spawned_deliveries_run_apart() {
         webhook: Some(Webhook {
             url: hanging().await,
             secret: "k".into(),
+            insecure_http: false,
         }),
         email: Some(email),
         attempts: Some(1),

@@ -3,8 +3,9 @@
 //! together and holds no business rules itself: validation is `concord-stix`'s, storage
 //! and the import path are `concord-store`'s.
 //!
-//! [`app`] builds the router, so tests drive it without a socket; [`serve`] runs it on a
-//! listener until a shutdown signal, then drains open requests.
+//! [`app`] builds the router, so tests drive it without a socket; [`serve_with`] runs it on
+//! a listener (HTTPS with [`tls`], or plain HTTP on loopback; a header read timeout and a
+//! connection limit) until a shutdown signal, then drains open requests.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -43,6 +44,7 @@ pub mod matching;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod tls;
 pub mod web;
 
 use std::future::Future;
@@ -245,24 +247,187 @@ pub fn route_paths(state: &AppState) -> Vec<String> {
     paths
 }
 
-/// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests
-/// under way and returns.
+/// Connections served at once by default. It bounds file descriptors and buffers, not
+/// availability: connections that trickle their request head are closed after the header
+/// read timeout, so thousands of idle sockets (the 10,000-connection test) neither fill it
+/// for long nor keep a real client waiting (about 20 KB each at most: some 320 MB in all).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 16_384;
+
+/// How [`serve_with`] listens.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    /// Serve HTTPS with this certificate (reloaded when its files change); `None`: plain
+    /// HTTP, which is refused on an address other than loopback unless `allow_plain_http`.
+    pub tls: Option<Arc<tls::ReloadingCert>>,
+    /// Allow plain HTTP on an address other than loopback (warned about at every start).
+    pub allow_plain_http: bool,
+    /// A connection that has not sent a whole request head (or finished its TLS
+    /// handshake) within this time is closed.
+    pub header_read_timeout: std::time::Duration,
+    /// Connections served at once; further ones wait in the listen queue.
+    pub max_connections: usize,
+}
+
+impl Default for Listening {
+    fn default() -> Self {
+        Listening {
+            tls: None,
+            allow_plain_http: false,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Serves [`app`] on `listener` in plain HTTP with the default limits (see [`serve_with`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, node = %state.config.node_name, "Serving the API.");
+    serve_with(listener, state, shutdown, Listening::default()).await
+}
+
+/// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests
+/// under way and returns. Fails at once when asked to serve plain HTTP on an address other
+/// than loopback without `allow_plain_http`.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    listening: Listening,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    if listening.tls.is_none() && !addr.ip().is_loopback() {
+        if !listening.allow_plain_http {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "refusing to serve plain HTTP on {addr}, which is not a loopback address: \
+                     set tls_cert and tls_key (e.g. `concord tls self-signed`), or \
+                     allow_plain_http = true to send everything in clear"
+                ),
+            ));
+        }
+        tracing::warn!(%addr, "Serving plain HTTP on a non-loopback address (allow_plain_http): \
+            tokens, cookies and data travel readable; only TLP:CLEAR goes to peers.");
     }
+    let acceptor = match &listening.tls {
+        Some(cert) => Some(tokio_rustls::TlsAcceptor::from(
+            cert.server_config().map_err(std::io::Error::other)?,
+        )),
+        None => None,
+    };
+    tracing::info!(%addr, node = %state.config.node_name, tls = acceptor.is_some(),
+        max_connections = listening.max_connections, "Serving the API.");
     state.matching.start();
     let stopping = state.stopping.clone();
-    let shutdown = async move {
-        shutdown.await;
-        tracing::info!("Stopping: ending event streams, finishing requests under way.");
-        stopping.send_replace(true);
-    };
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let router = app(state);
+    let limit = Arc::new(tokio::sync::Semaphore::new(
+        listening.max_connections.max(1),
+    ));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(listening.header_read_timeout);
+    let handshake_timeout = listening.header_read_timeout;
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = limit.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, remote) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    accept_failed(&e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let http = http.clone();
+        let watcher = graceful.watcher();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            match acceptor {
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => {
+                            let svc = connection_service(router, remote, true);
+                            let conn =
+                                http.serve_connection(hyper_util::rt::TokioIo::new(tls), svc);
+                            let _ = watcher.watch(conn).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed."),
+                        Err(_) => tracing::debug!(%remote, "TLS handshake timed out."),
+                    }
+                }
+                None => {
+                    let svc = connection_service(router, remote, false);
+                    let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+                    let _ = watcher.watch(conn).await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("Stopping: ending event streams, finishing requests under way.");
+    stopping.send_replace(true);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// A failed `accept`: a connection that went away before it was taken is nothing; running
+/// out of file descriptors or memory is logged and waited out briefly (`accept` would fail
+/// again at once).
+async fn accept_failed(e: &std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "Cannot accept a connection; retrying in a second.");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+}
+
+/// The service of one connection: the router, with the remote address
+/// ([`axum::extract::ConnectInfo`]) and the [`Transport`](concord_federation::tls::Transport)
+/// in every request's extensions, and HSTS on every answer over TLS.
+fn connection_service(
+    router: Router,
+    remote: std::net::SocketAddr,
+    encrypted: bool,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        let router = router.clone();
+        async move {
+            let ext = req.extensions_mut();
+            ext.insert(axum::extract::ConnectInfo(remote));
+            ext.insert(concord_federation::tls::Transport { encrypted, remote });
+            let mut resp =
+                tower::ServiceExt::oneshot(router, req.map(axum::body::Body::new)).await?;
+            if encrypted {
+                resp.headers_mut().insert(
+                    axum::http::header::STRICT_TRANSPORT_SECURITY,
+                    axum::http::HeaderValue::from_static(tls::HSTS),
+                );
+            }
+            Ok(resp)
+        }
+    })
 }

@@ -8,6 +8,7 @@ mod api {
     mod disk_full;
     mod import;
     mod incidents;
+    mod listener;
     mod live_matching;
     mod matching;
     mod meta;

@@ -49,6 +49,9 @@ pub struct PeerRecord {
     /// Since when this node holds a live notice connection to the peer (`None`: not
     /// connected; only a running `serve` connects).
     pub live_since: Option<String>,
+    /// Marked explicitly to be reached over plain `http://` on a non-loopback host.
+    #[serde(default)]
+    pub insecure_http: bool,
 }
 
 /// Where a received object version came from, stored beside it.

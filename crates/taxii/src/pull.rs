@@ -40,6 +40,9 @@ pub struct Source {
     /// Seconds between polls.
     #[serde(default = "default_interval")]
     pub interval_secs: u64,
+    /// Allow a plain http:// URL to a host other than loopback (refused otherwise).
+    #[serde(default)]
+    pub insecure_http: bool,
 }
 
 fn default_interval() -> u64 {

@@ -11,3 +11,4 @@ mod response;
 mod serve;
 mod setup;
 mod taxii;
+mod tls;

@@ -59,10 +59,13 @@ CREATE INDEX IF NOT EXISTS audit_peer ON audit (peer, n);
 
 /// Columns added after the tables first shipped: (table, column, declaration); an open
 /// adds those missing.
-pub(super) const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("peers", "live_since", "TEXT")];
+pub(super) const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("peers", "live_since", "TEXT"),
+    ("peers", "insecure_http", "INTEGER NOT NULL DEFAULT 0"),
+];
 
 const PEER_COLUMNS: &str = "node_id, name, url, public_key, country, sectors, agreement, added, \
-    cursor, head, last_sync, last_error, last_error_at, received, live_since";
+    cursor, head, last_sync, last_error, last_error_at, received, live_since, insecure_http";
 
 fn peer(r: &Row<'_>) -> rusqlite::Result<PeerRecord> {
     let sectors: String = r.get(5)?;
@@ -82,6 +85,7 @@ fn peer(r: &Row<'_>) -> rusqlite::Result<PeerRecord> {
         last_error_at: r.get(12)?,
         received: r.get(13)?,
         live_since: r.get(14)?,
+        insecure_http: r.get(15)?,
     })
 }
 
@@ -134,11 +138,12 @@ impl FederationStore for SqliteStore {
         };
         self.write(|c| {
             c.execute(
-                "INSERT INTO peers (node_id, name, url, public_key, country, sectors, agreement, added) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                "INSERT INTO peers (node_id, name, url, public_key, country, sectors, agreement, added, \
+                 insecure_http) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
                  ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, url = excluded.url, \
                  public_key = excluded.public_key, country = excluded.country, \
-                 sectors = excluded.sectors, agreement = excluded.agreement",
+                 sectors = excluded.sectors, agreement = excluded.agreement, \
+                 insecure_http = excluded.insecure_http",
                 params![
                     p.node_id,
                     p.name,
@@ -147,7 +152,8 @@ impl FederationStore for SqliteStore {
                     p.country,
                     sectors,
                     p.agreement,
-                    added
+                    added,
+                    p.insecure_http
                 ],
             )?;
             Ok(())

@@ -17,6 +17,8 @@ pub(crate) struct Node {
     pub(crate) key: String,
     pub(crate) id: String,
     pub(crate) child: Option<Child>,
+    /// Serves HTTPS (its data directory has `tls_cert` / `tls_key`).
+    pub(crate) tls: bool,
 }
 
 impl Drop for Node {
@@ -55,6 +57,7 @@ impl Node {
             id: v["id"].as_str().unwrap().into(),
             dir,
             child: None,
+            tls: false,
         }
     }
 
@@ -63,7 +66,8 @@ impl Node {
     }
 
     pub(crate) fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     pub(crate) fn addr(&self) -> String {
