@@ -169,7 +169,10 @@ impl Config {
              # url = \"https://taxii.example.org/taxii2/\"\n\
              # collection = \"...\"\n\
              # token = \"...\"\n\
-             # interval_secs = 3600\n",
+             # interval_secs = 3600\n\
+             # Credentials go only to the origin of `url`; to send them to an API root that\n\
+             # the discovery names on another origin too:\n\
+             # allow_cross_origin_credentials = true\n",
             name = self.node_name,
             id = self.node_id,
             listen = self.listen,

@@ -41,6 +41,10 @@ pub enum TaxiiCommand {
         /// Fetch only objects added after this timestamp (instead of the remembered position).
         #[arg(long)]
         added_after: Option<String>,
+        /// Send the credentials to an API root that the discovery document names on
+        /// another origin (scheme, host, port) too; without it such a root is refused.
+        #[arg(long)]
+        allow_cross_origin_credentials: bool,
     },
 }
 
@@ -53,6 +57,7 @@ pub fn run(dir: &Path, store: Arc<dyn Store>, command: TaxiiCommand) -> anyhow::
         password,
         token,
         added_after,
+        allow_cross_origin_credentials,
     } = command;
     if let Some(a) = &added_after {
         concord_stix::Timestamp::parse(a)
@@ -65,6 +70,7 @@ pub fn run(dir: &Path, store: Arc<dyn Store>, command: TaxiiCommand) -> anyhow::
         password,
         token,
         interval_secs: 0,
+        allow_cross_origin_credentials,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -93,6 +99,7 @@ pub async fn pull_source(
         collection: source.collection.clone(),
         added_after,
         state_file: state_file.to_owned(),
+        allow_cross_origin_credentials: source.allow_cross_origin_credentials,
     };
     let reports = pull(store, &client, &req, &mut |r: &CollectionReport| {
         tracing::debug!(collection = %r.id, pages = r.pages, received = r.received, "TAXII page imported.");

@@ -5,4 +5,5 @@ mod taxii {
     pub mod common;
     mod http;
     mod interop;
+    mod origins;
 }
