@@ -238,7 +238,9 @@ pub async fn serve(
         tracing::info!("Stopping: ending event streams, finishing requests under way.");
         stopping.send_replace(true);
     };
-    axum::serve(listener, app(state))
+    // Connection info gives the web sign-in the client's address for its lockout.
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

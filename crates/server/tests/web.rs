@@ -14,4 +14,5 @@ mod web {
     mod i18n;
     mod live;
     mod pages;
+    mod signin_limits;
 }
