@@ -22,6 +22,9 @@ pub struct Config {
     pub public_url: String,
     /// Largest request body the API accepts, in bytes.
     pub body_limit: usize,
+    /// Most objects one request may hold (`POST /api/v1/objects`, TAXII add-objects);
+    /// a request holding more gets 413 and nothing of it is stored.
+    pub max_objects_per_request: usize,
     /// Objects per import batch (a batch is validated and stored at once; `concord import
     /// FILE` commits whole batches together, at least 50,000 objects per transaction).
     pub import_batch: usize,
@@ -60,6 +63,7 @@ impl Default for Config {
             listen: "127.0.0.1:7470".into(),
             public_url: String::new(),
             body_limit: 64 * 1024 * 1024,
+            max_objects_per_request: concord_store::document::DEFAULT_MAX_OBJECTS,
             import_batch: concord_store::import::DEFAULT_BATCH,
             match_threads: 0,
             log: "info".into(),
@@ -145,6 +149,7 @@ impl Config {
              # Address the API listens on.\nlisten = {listen:?}\n\
              # URL users and peers reach this node at (empty: http://<listen>).\npublic_url = {url:?}\n\
              # Largest request body accepted, in bytes.\nbody_limit = {limit}\n\
+             # Most objects one API or TAXII request may hold (more: 413, nothing stored).\nmax_objects_per_request = {max_objects}\n\
              # Objects per import batch (concord import commits at least 50,000 per transaction).\nimport_batch = {batch}\n\
              # Threads concord match, POST /api/v1/match and the web upload use on a large EVE or\n# one-per-line log (0: one per core).\nmatch_threads = {threads}\n\
              # Log filter, e.g. \"info\" or \"concord_server=debug,info\"; \"info,tower_http=debug\" adds a line per request.\nlog = {log:?}\n\n\
@@ -178,6 +183,7 @@ impl Config {
             listen = self.listen,
             url = self.public_url,
             limit = self.body_limit,
+            max_objects = self.max_objects_per_request,
             batch = self.import_batch,
             threads = self.match_threads,
             log = self.log,

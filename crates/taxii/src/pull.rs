@@ -194,7 +194,12 @@ async fn api_root(client: &Client, url: &Url) -> Result<Url, PullError> {
 /// The client to read API root `root` with: `client` itself when `root` is on the
 /// origin of the URL named, or when there are no credentials (fetched without any); with
 /// credentials to `root`'s origin too when `allow`ed; else an error naming both origins.
-fn cross_origin(client: &Client, named: &Url, root: &Url, allow: bool) -> Result<Client, PullError> {
+fn cross_origin(
+    client: &Client,
+    named: &Url,
+    root: &Url,
+    allow: bool,
+) -> Result<Client, PullError> {
     if client.sends_credentials_to(root) || !client.has_credentials() {
         return Ok(client.clone());
     }

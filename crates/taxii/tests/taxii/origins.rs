@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Json;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use concord_store::Store;
@@ -66,20 +66,20 @@ fn discovery(root: String, target: String) -> axum::Router {
                         "api_roots": [root],
                     }))
                     .into_response();
-                    res.headers_mut().insert(
-                        header::CONTENT_TYPE,
-                        TAXII.parse().expect("media type"),
-                    );
+                    res.headers_mut()
+                        .insert(header::CONTENT_TYPE, TAXII.parse().expect("media type"));
                     res
                 }
             }),
         )
         .route(
             "/elsewhere/{*rest}",
-            get(move |axum::extract::Path(rest): axum::extract::Path<String>| {
-                let to = format!("{target}{rest}");
-                async move { Redirect::temporary(&to) }
-            }),
+            get(
+                move |axum::extract::Path(rest): axum::extract::Path<String>| {
+                    let to = format!("{target}{rest}");
+                    async move { Redirect::temporary(&to) }
+                },
+            ),
         )
 }
 
@@ -143,7 +143,11 @@ async fn credentials_stay_on_the_origin_named() {
         "{message}"
     );
     assert_eq!(second.requests.load(Ordering::SeqCst), 0);
-    assert_eq!(first.with_credentials.load(Ordering::SeqCst), 1, "the discovery had them");
+    assert_eq!(
+        first.with_credentials.load(Ordering::SeqCst),
+        1,
+        "the discovery had them"
+    );
 
     // No credentials: nothing to leak, the root is followed (and refuses the anonymous).
     let e = try_pull(&discovery_url, Auth::None, false, dir.path())
@@ -158,9 +162,14 @@ async fn credentials_stay_on_the_origin_named() {
         format!("{root_base}/"),
     ))
     .await;
-    let e = try_pull(&format!("{redirecting}/taxii2/"), reader(), false, dir.path())
-        .await
-        .expect_err("the node wants a token");
+    let e = try_pull(
+        &format!("{redirecting}/taxii2/"),
+        reader(),
+        false,
+        dir.path(),
+    )
+    .await
+    .expect_err("the node wants a token");
     assert!(e.to_string().contains("401"), "{e}");
     assert_eq!(
         second.with_credentials.load(Ordering::SeqCst),
