@@ -9,7 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
-use concord_server::web::session::{MAX_FAILURES, MAX_FAILURES_PER_ADDRESS};
+use concord_server::web::lockout::{MAX_FAILURES, MAX_FAILURES_PER_ADDRESS};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
@@ -128,7 +128,11 @@ async fn concurrent_attempts_check_at_most_the_limit_of_passwords() {
     assert_eq!(checked, MAX_FAILURES, "passwords checked");
     assert_eq!(locked, 40 - MAX_FAILURES);
     let (status, _) = sign_in(&router, "green", PASSWORD, None).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "locked, right password or not");
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked, right password or not"
+    );
 }
 
 #[tokio::test]
@@ -244,7 +248,11 @@ async fn language_switch_goes_back_only_to_paths_of_this_origin() {
     // The sign-in form's `next` is held to the same rule.
     let mut c = web.client();
     let form = c.get("/signin?next=%2F%09%2Fevil.example").await;
-    assert!(form.body.contains("name=\"next\" value=\"/\""), "{}", form.body);
+    assert!(
+        form.body.contains("name=\"next\" value=\"/\""),
+        "{}",
+        form.body
+    );
     let csrf = form.csrf();
     let res = c
         .post_form(
