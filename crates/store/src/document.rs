@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use concord_stix::input::{InputError, parse_document};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::import::{ObjectResult, Summary, import_values};
@@ -324,7 +324,7 @@ impl<'de> Visitor<'de> for TopVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
         let mut n = 0usize;
-        while seq.next_element::<IgnoredAny>()?.is_some() {
+        while seq.next_element::<Skip>()?.is_some() {
             n += 1;
         }
         Ok(Top::Array(n))
@@ -356,7 +356,7 @@ impl<'de> Visitor<'de> for TopVisitor {
                     });
                 }
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
             }
         }
@@ -389,6 +389,57 @@ impl<'de> Visitor<'de> for TopVisitor {
     }
 }
 
+/// Any JSON value, read and dropped. Unlike serde's `IgnoredAny` (which serde_json skips
+/// without counting depth), it nests through `deserialize_any`, so that serde_json's
+/// recursion limit holds as when the objects are parsed: a document too deeply nested
+/// is refused by the survey, before anything is stored.
+struct Skip;
+
+impl<'de> de::Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Skip, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+}
+
 /// A member's value as the survey needs it: a string (whether it is `"bundle"`), a list
 /// (its length), or something else; read without keeping anything.
 enum Shape {
@@ -414,14 +465,14 @@ impl<'de> Visitor<'de> for ShapeVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
         let mut n = 0usize;
-        while seq.next_element::<IgnoredAny>()?.is_some() {
+        while seq.next_element::<Skip>()?.is_some() {
             n += 1;
         }
         Ok(Shape::List(n))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
         Ok(Shape::Other)
     }
 
@@ -471,7 +522,7 @@ impl<'de> Visitor<'de> for Deliver<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if self.depth == 0 && !self.top_array {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            while seq.next_element::<Skip>()?.is_some() {}
             return Ok(());
         }
         while let Some(v) = seq.next_element::<Value>()? {
@@ -484,7 +535,7 @@ impl<'de> Visitor<'de> for Deliver<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         if self.depth > 0 || self.top_array {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            while map.next_entry::<Skip, Skip>()?.is_some() {}
             return Ok(());
         }
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -495,7 +546,7 @@ impl<'de> Visitor<'de> for Deliver<'_> {
                     depth: 1,
                 })?;
             } else {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value::<Skip>()?;
             }
         }
         Ok(())
@@ -596,6 +647,7 @@ mod tests {
             run(custom, Layout::Stix, 1, &mut |_, _| true).map(|r| r.0),
             Ok(1)
         );
+        let deep = format!("[{{}}, {}{}]", "[".repeat(200), "]".repeat(200));
         for (doc, message) in [
             ("42", "a number"),
             (
@@ -604,6 +656,7 @@ mod tests {
             ),
             ("[{\"a\":1},\n oops]", "line 2"),
             (r#"{"objects":[],"objects":[]}"#, "more than one `objects`"),
+            (deep.as_str(), "recursion limit"),
         ] {
             let e = run(doc, Layout::Stix, 10, &mut |_, _| true).unwrap_err();
             assert!(e.contains(message), "{doc}: {e}");
