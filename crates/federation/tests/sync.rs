@@ -1,5 +1,8 @@
 //! Two and three in-process nodes on loopback: signed pulls, the outbound policy, origin
-//! signatures through a middle node, tampering, unknown keys and the audit chain.
+//! signatures through a middle node, tampering, unknown keys and the audit chain; and a
+//! malicious peer (`malicious`).
+
+mod malicious;
 
 use std::sync::Arc;
 
@@ -76,12 +79,25 @@ impl TestNode {
     }
 
     fn peer(&self, other: &TestNode) -> PeerRecord {
+        self.peer_record(&other.key.node_id())
+    }
+
+    fn peer_record(&self, node_id: &str) -> PeerRecord {
         self.store
             .peers()
             .unwrap()
             .into_iter()
-            .find(|p| p.node_id == other.key.node_id())
+            .find(|p| p.node_id == node_id)
             .unwrap()
+    }
+
+    /// One pull from the peer `node_id` as registered here now.
+    async fn pull_peer(
+        &self,
+        node_id: &str,
+    ) -> Result<concord_federation::pull::PullReport, PullError> {
+        let puller = Puller::new(self.store.clone(), self.key.clone(), PullConfig::default());
+        puller.pull(&self.peer_record(node_id)).await
     }
 
     async fn pull_from(
@@ -270,7 +286,15 @@ async fn a_tampered_object_is_rejected_and_reported() {
     assert!(r.first_rejection.unwrap().contains("does not verify"));
     assert!(!b.has("indicator--00000000-0000-4000-8000-000000000007"));
     assert!(b.has("indicator--00000000-0000-4000-8000-000000000008"));
-    assert!(b.peer(&a).last_error.unwrap().contains("rejected 1 object"));
+    let record = b.peer(&a);
+    assert!(
+        record
+            .last_error
+            .unwrap()
+            .contains("refused 1 version(s); first: indicator--")
+    );
+    assert_eq!(record.refused, 1);
+    assert!(record.last_refusal.unwrap().contains("does not verify"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -372,6 +396,7 @@ async fn a_clock_far_off_or_a_replayed_request_gets_401() {
         let h = concord_federation::httpsig::sign(
             &b.key,
             "GET",
+            &concord_federation::httpsig::authority_of(&a.url).unwrap(),
             "/federation/v1/changes",
             Some("after=0"),
             b"",
@@ -583,6 +608,7 @@ async fn a_stopping_node_ends_its_peers_event_streams() {
     let h = concord_federation::httpsig::sign(
         &a.key,
         "GET",
+        &concord_federation::httpsig::authority_of(&url).unwrap(),
         path,
         None,
         b"",
