@@ -147,7 +147,11 @@ impl Envelope {
                 }
                 let owner = node_id_of(&k.to_bytes());
                 if owner != *who {
-                    let role = if self.redactor.is_some() { "redactor" } else { "origin" };
+                    let role = if self.redactor.is_some() {
+                        "redactor"
+                    } else {
+                        "origin"
+                    };
                     return Err(format!(
                         "claims {role} {who} but was signed with the key of {owner}"
                     ));
@@ -169,12 +173,9 @@ impl Envelope {
     /// it redacted, never name another node as redactor.
     pub fn check_redactor(&self, peer: &str, peer_key: &str) -> Result<(), String> {
         match &self.redactor {
-            Some(r) if r.node != peer || !r.key.eq_ignore_ascii_case(peer_key.trim()) => {
-                Err(format!(
-                    "redactor {} is not the sending peer {peer}",
-                    r.node
-                ))
-            }
+            Some(r) if r.node != peer || !r.key.eq_ignore_ascii_case(peer_key.trim()) => Err(
+                format!("redactor {} is not the sending peer {peer}", r.node),
+            ),
             _ => Ok(()),
         }
     }
@@ -233,7 +234,9 @@ mod tests {
         // Only the sending peer may be the redactor.
         red.check_redactor(&b.node_id(), &b.public_hex()).unwrap();
         let c = NodeKey::from_seed([3; 32]);
-        let e = red.check_redactor(&c.node_id(), &c.public_hex()).unwrap_err();
+        let e = red
+            .check_redactor(&c.node_id(), &c.public_hex())
+            .unwrap_err();
         assert!(e.contains("is not the sending peer"), "{e}");
         env.check_redactor(&c.node_id(), &c.public_hex()).unwrap();
 
@@ -242,9 +245,7 @@ mod tests {
         let red_prov = red.provenance(&b.node_id());
         let again = Envelope::forward(&c, 3, red.object.clone(), &red_prov, 1, false);
         again.verify().unwrap();
-        again
-            .check_redactor(&c.node_id(), &c.public_hex())
-            .unwrap();
+        again.check_redactor(&c.node_id(), &c.public_hex()).unwrap();
         assert_eq!(again.origin, a.node_id());
     }
 }

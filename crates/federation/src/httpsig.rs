@@ -91,7 +91,9 @@ pub enum SignatureError {
     Replay(String),
     /// The signature does not verify for this node's authority, and the request was
     /// addressed to another (a request signed for another node).
-    #[error("request addressed to {addressed:?}, not to this node ({expected:?}); a signature holds for the node it was made for only")]
+    #[error(
+        "request addressed to {addressed:?}, not to this node ({expected:?}); a signature holds for the node it was made for only"
+    )]
     Authority {
         /// The authority the request was sent to (its `Host`).
         addressed: String,
@@ -336,14 +338,7 @@ pub fn verify(
     }
     let base = signature_base(
         &serialize_inner(list),
-        &component_values(
-            req.method,
-            req.authority,
-            req.path,
-            req.query,
-            date,
-            digest,
-        ),
+        &component_values(req.method, req.authority, req.path, req.query, date, digest),
     );
     verify_b64(&public, base.as_bytes(), &B64.encode(sig_bytes)).map_err(|_| {
         match req.host.map(|h| h.trim().to_ascii_lowercase()) {
@@ -501,7 +496,10 @@ mod tests {
             authority_of("https://Node.Example:443/x").unwrap(),
             "node.example"
         );
-        assert_eq!(authority_of("http://node.example:80").unwrap(), "node.example");
+        assert_eq!(
+            authority_of("http://node.example:80").unwrap(),
+            "node.example"
+        );
         assert_eq!(
             authority_of("https://node.example:8443/").unwrap(),
             "node.example:8443"

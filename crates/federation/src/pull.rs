@@ -178,7 +178,11 @@ impl Puller {
     }
 
     /// A GET of `path_and_query` at the peer's `url`, signed for that URL's authority.
-    fn signed(&self, url: &str, path_and_query: &str) -> Result<reqwest::RequestBuilder, PullError> {
+    fn signed(
+        &self,
+        url: &str,
+        path_and_query: &str,
+    ) -> Result<reqwest::RequestBuilder, PullError> {
         let (path, query) = match path_and_query.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
@@ -316,7 +320,11 @@ impl Puller {
         result.map(|()| report)
     }
 
-    async fn pull_pages(&self, peer: &PeerRecord, report: &mut PullReport) -> Result<(), PullError> {
+    async fn pull_pages(
+        &self,
+        peer: &PeerRecord,
+        report: &mut PullReport,
+    ) -> Result<(), PullError> {
         let t = std::time::Instant::now();
         let mut fetched = self.fetch(peer, peer.cursor).await;
         report.fetch_time += t.elapsed();
@@ -643,8 +651,7 @@ fn ingest_page(
         provenance.push(env.provenance(&peer.node_id));
         objects.push(obj);
     }
-    let outcomes =
-        store.ingest_received(me, &peer.node_id, &objects, &provenance, next, head)?;
+    let outcomes = store.ingest_received(me, &peer.node_id, &objects, &provenance, next, head)?;
     for o in outcomes {
         match o {
             Ok(concord_store::Outcome::New | concord_store::Outcome::NewVersion) => {

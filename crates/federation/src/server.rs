@@ -125,7 +125,9 @@ impl FederationState {
     ) -> Result<FederationState, String> {
         let policy = load_policy(config.policy_file.as_deref())?;
         let authority = if config.url.trim().is_empty() {
-            tracing::warn!("The node has no public URL; it refuses every signed federation request.");
+            tracing::warn!(
+                "The node has no public URL; it refuses every signed federation request."
+            );
             String::new()
         } else {
             httpsig::authority_of(&config.url).map_err(|e| format!("public URL: {e}"))?

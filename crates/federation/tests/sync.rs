@@ -247,20 +247,32 @@ async fn a_tampered_object_is_rejected_and_reported() {
     a.add_peer(&b);
     a.add(vec![indicator(7, GREEN), indicator(8, GREEN)]);
 
-    // A proxy that changes one byte of one object on the way.
+    // A proxy that changes one byte of one object on the way. B's signature covers the
+    // proxy's authority, which A refuses, so the proxy (given B's key for the test) signs
+    // its own request to A.
     let target = a.url.clone();
+    let b_key = b.key.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy_url = format!("http://{}", listener.local_addr().unwrap());
     let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
         let target = target.clone();
+        let b_key = b_key.clone();
         async move {
-            let client = reqwest::Client::new();
-            let mut fwd = client.get(format!("{target}{}", req.uri()));
-            for (k, v) in req.headers() {
-                if k != "host" {
-                    fwd = fwd.header(k, v);
-                }
-            }
+            let h = concord_federation::httpsig::sign(
+                &b_key,
+                "GET",
+                &concord_federation::httpsig::authority_of(&target).unwrap(),
+                req.uri().path(),
+                req.uri().query(),
+                b"",
+                chrono::Utc::now().timestamp(),
+            );
+            let fwd = reqwest::Client::new()
+                .get(format!("{target}{}", req.uri()))
+                .header("date", h.date)
+                .header("content-digest", h.content_digest)
+                .header("signature-input", h.signature_input)
+                .header("signature", h.signature);
             let resp = fwd.send().await.unwrap();
             let status = resp.status().as_u16();
             let body = resp.bytes().await.unwrap();

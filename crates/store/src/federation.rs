@@ -138,10 +138,17 @@ pub fn check_origin(
     if held.iter().any(|h| h.version == version) {
         return Ok(());
     }
-    if claimed == me || held.iter().any(|h| h.origin.as_deref().is_none_or(|o| o == me)) {
+    if claimed == me
+        || held
+            .iter()
+            .any(|h| h.origin.as_deref().is_none_or(|o| o == me))
+    {
         return Err(Refusal::OwnObject { id: id.to_owned() });
     }
-    match held.iter().find_map(|h| h.origin.as_deref().filter(|o| *o != claimed)) {
+    match held
+        .iter()
+        .find_map(|h| h.origin.as_deref().filter(|o| *o != claimed))
+    {
         Some(other) => Err(Refusal::OriginChanged {
             id: id.to_owned(),
             held: other.to_owned(),

@@ -13,7 +13,7 @@ use concord_federation::httpsig;
 use concord_federation::identity::NodeKey;
 use concord_federation::outbound::ChangesPage;
 use concord_federation::pull::{PullConfig, PullError, Puller};
-use concord_store::federation::{FederationStore, PeerRecord, Redactor};
+use concord_store::federation::{PeerRecord, Redactor};
 use serde_json::Value;
 
 use crate::{GREEN, RED, TestNode, indicator};
@@ -146,7 +146,10 @@ fn envelope(
 /// A later version of `object`, without its markings.
 fn newer_unmarked(mut object: Value) -> Value {
     object["modified"] = Value::from("2026-06-01T00:00:00.000Z");
-    object.as_object_mut().unwrap().remove("object_marking_refs");
+    object
+        .as_object_mut()
+        .unwrap()
+        .remove("object_marking_refs");
     object
 }
 
@@ -176,11 +179,11 @@ async fn every_trick_of_a_malicious_peer_is_refused_and_shown() {
 
     let c_key = &c.key;
     let b_key = &b.key;
-    let cases: Vec<(&str, Envelope, &str)> = vec![
+    let cases: Vec<(&str, Envelope, String)> = vec![
         (
             "a foreign origin signed with the peer's key",
             envelope(1, indicator(3, GREEN), c_key, &m.key, None),
-            "signature of origin",
+            "signature of origin".into(),
         ),
         (
             "a foreign origin with the peer's own key",
@@ -188,7 +191,7 @@ async fn every_trick_of_a_malicious_peer_is_refused_and_shown() {
                 origin_key: m.key.public_hex(),
                 ..envelope(1, indicator(4, GREEN), c_key, &m.key, None)
             },
-            &format!(
+            format!(
                 "claims origin {} but was signed with the key of {}",
                 c.key.node_id(),
                 m.key.node_id()
@@ -197,7 +200,7 @@ async fn every_trick_of_a_malicious_peer_is_refused_and_shown() {
         (
             "a redactor that is not the sending peer",
             envelope(1, indicator(5, GREEN), c_key, &other, Some(&other)),
-            &format!(
+            format!(
                 "redactor {} is not the sending peer {}",
                 other.node_id(),
                 m.key.node_id()
@@ -206,22 +209,22 @@ async fn every_trick_of_a_malicious_peer_is_refused_and_shown() {
         (
             "a new version of a third node's object signed by the peer as its origin",
             envelope(1, newer_unmarked(theirs.clone()), c_key, &m.key, None),
-            "signature of origin",
+            "signature of origin".into(),
         ),
         (
             "a new version of the receiver's own object, re-signed by the peer as redactor",
             envelope(1, newer_unmarked(own.clone()), b_key, &m.key, Some(&m.key)),
-            "is this node's own object",
+            "is this node's own object".into(),
         ),
         (
             "a new version of the receiver's own object, claimed as the peer's",
             envelope(1, newer_unmarked(own.clone()), &m.key, &m.key, None),
-            "is this node's own object",
+            "is this node's own object".into(),
         ),
         (
             "a new version of a third node's object, claimed as the peer's",
             envelope(1, newer_unmarked(theirs.clone()), &m.key, &m.key, None),
-            &format!(
+            format!(
                 "claims origin {} but the versions held here come from origin {}",
                 m.key.node_id(),
                 c.key.node_id()
@@ -238,7 +241,7 @@ async fn every_trick_of_a_malicious_peer_is_refused_and_shown() {
         let record = b.peer_record(&m.key.node_id());
         let shown = record.last_error.clone().unwrap_or_default();
         assert!(
-            shown.starts_with("refused 1 version(s); first: ") && shown.contains(reason),
+            shown.starts_with("refused 1 version(s); first: ") && shown.contains(&reason),
             "{what}: {shown:?} should say {reason:?}"
         );
         assert_eq!(record.last_refusal.as_deref(), Some(shown.as_str()));
@@ -341,7 +344,10 @@ async fn oversized_and_endless_pages_are_refused() {
         ..PullConfig::default()
     };
     let err = puller(small).pull(&m.record()).await.unwrap_err();
-    assert!(err.to_string().contains("3 changes in a page of at most 2"), "{err}");
+    assert!(
+        err.to_string().contains("3 changes in a page of at most 2"),
+        "{err}"
+    );
 
     // Too many bytes once decompressed.
     let mut big = indicator(40, GREEN);
@@ -461,9 +467,6 @@ async fn a_request_signed_for_one_node_is_refused_by_another() {
     assert_eq!(renamed.status(), 401);
     assert!(renamed.text().await.unwrap().contains("bad signature"));
     // Signed for B, B takes it.
-    let ok = client
-        .execute(send(&b, signed_for(&b, &b)))
-        .await
-        .unwrap();
+    let ok = client.execute(send(&b, signed_for(&b, &b))).await.unwrap();
     assert_eq!(ok.status(), 200);
 }
