@@ -36,10 +36,21 @@ fuzz_target!(|data: &[u8]| {
     let (Some(a), Some(b)) = (signed_for, checked_at) else {
         return;
     };
-    if [a, b].iter().any(|s| s.is_empty() || s.chars().any(char::is_control)) {
+    if [a, b]
+        .iter()
+        .any(|s| s.is_empty() || s.chars().any(char::is_control))
+    {
         return;
     }
-    let h = sign(&key, "GET", a, "/federation/v1/changes", Some("after=0"), b"", NOW);
+    let h = sign(
+        &key,
+        "GET",
+        a,
+        "/federation/v1/changes",
+        Some("after=0"),
+        b"",
+        NOW,
+    );
     let mut genuine = Received {
         authority: a,
         date: Some(&h.date),
