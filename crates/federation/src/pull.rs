@@ -1,6 +1,9 @@
 //! The puller: for every registered peer, pull its changes after the stored cursor,
-//! verify every envelope's signatures, validate every object by the import path's rules,
-//! and store objects, provenance and the new cursor in one transaction. A live
+//! verify every envelope's signatures (the origin's, or the sending peer's own as
+//! redactor), validate every object by the import path's rules, and store objects,
+//! provenance and the new cursor in one transaction, where the store applies the origin
+//! rules (`concord_store::federation::check_origin`). What is refused is counted and
+//! kept, with why, in the peer's record. A live
 //! connection to the peer's `/federation/v1/events` wakes the puller as soon as the peer
 //! has something new; without it, the puller polls on an interval.
 

@@ -1,5 +1,6 @@
-//! What federation keeps in the store: peers and their cursors, the provenance of
-//! objects received from peers, and the outbound audit log (a hash chain).
+//! What federation keeps in the store: peers, their cursors and refusals, the provenance
+//! of objects received from peers with the origin rules they pass ([`check_origin`]), and
+//! the outbound audit log (a hash chain).
 //!
 //! The audit log's chain: entry `n` holds `prev` (the `hash` of entry `n - 1`, or 64
 //! zeros for the first) and `hash` = SHA-256 over `prev` and the entry's fields, see
