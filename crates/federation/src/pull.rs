@@ -704,6 +704,8 @@ fn ingest_page(
 ) -> Result<PagePart, PullError> {
     let mut part = PagePart::default();
     let mut keys = HashMap::new();
+    // The node's own limits (pattern size) apply to what peers send as to local writes.
+    let limits = store.limits();
     // Each object is validated first (the import path's rules; this also makes its RFC
     // 8785 form), then the signature that must cover it is checked over that form.
     let mut candidates = Vec::with_capacity(changes.len());
@@ -726,7 +728,7 @@ fn ingest_page(
                 continue;
             }
         };
-        match concord_store::import::validate(std::mem::take(&mut env.object)) {
+        match concord_store::import::validate_with(std::mem::take(&mut env.object), &limits) {
             Ok(obj) => candidates.push((env, obj, key, sig)),
             Err(e) => reject(&mut part, format!("{id}: {e}")),
         }
