@@ -78,15 +78,27 @@ pub fn spawn(store: Arc<dyn Store>, key: NodeKey) -> std::io::Result<std::thread
         .spawn(move || {
             concord_store::lower_thread_priority();
             let mut at = 0;
+            // A failing store (a full disk) is tried again after a growing wait, with
+            // one log line per attempt, and work resumes at the first success.
+            let mut backoff = concord_store::backoff::Backoff::default();
             loop {
                 match sign_pending(store.as_ref(), &key, at) {
                     Ok((next, n)) => {
+                        let failures = backoff.succeeded();
+                        if failures > 0 {
+                            tracing::info!(failures, "Signing new objects works again.");
+                        }
                         at = next;
                         if n > 0 {
                             continue;
                         }
                     }
-                    Err(e) => tracing::error!(error = %e, "Signing new objects failed."),
+                    Err(e) => {
+                        let wait = backoff.failed(std::time::Instant::now());
+                        tracing::error!(error = %e, retry_in_ms = wait.as_millis() as u64, "Signing new objects failed.");
+                        std::thread::sleep(wait);
+                        continue;
+                    }
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }

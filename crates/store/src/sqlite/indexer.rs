@@ -42,58 +42,7 @@ const QUIET: Duration = Duration::from_millis(1_000);
 /// How often the background thread checkpoints the main database while it is written
 /// (PASSIVE: it never blocks writers or readers).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-/// The background indexer's wait after its first failure in a row (a full disk, say);
-/// each failure after it doubles the wait, up to [`BACKOFF_MAX`].
-const BACKOFF_FIRST: Duration = Duration::from_millis(500);
-/// The longest wait between two attempts of a failing background indexer.
-const BACKOFF_MAX: Duration = Duration::from_secs(60);
-
-/// When a failing background indexer tries again: after [`BACKOFF_FIRST`], doubling
-/// with each failure in a row up to [`BACKOFF_MAX`], so that a full disk costs one
-/// attempt and one log line per step instead of a retry (and a line) per write; the
-/// first success ends it. Times are given, not read, so that tests need no clock.
-#[derive(Debug, Default)]
-pub(super) struct Backoff {
-    /// Failures in a row.
-    failures: u32,
-    /// No attempt before this.
-    until: Option<Instant>,
-}
-
-impl Backoff {
-    /// The wait after `failures` failures in a row (at least one).
-    fn delay(failures: u32) -> Duration {
-        let doublings = failures.saturating_sub(1).min(16);
-        BACKOFF_FIRST
-            .saturating_mul(1 << doublings)
-            .min(BACKOFF_MAX)
-    }
-
-    /// Whether an attempt may be made at `now`.
-    pub(super) fn ready(&self, now: Instant) -> bool {
-        self.until.is_none_or(|u| now >= u)
-    }
-
-    /// How long from `now` until an attempt may be made (zero when one may).
-    pub(super) fn remaining(&self, now: Instant) -> Duration {
-        self.until
-            .map_or(Duration::ZERO, |u| u.saturating_duration_since(now))
-    }
-
-    /// An attempt failed at `now`: the wait before the next one.
-    pub(super) fn failed(&mut self, now: Instant) -> Duration {
-        self.failures = self.failures.saturating_add(1);
-        let wait = Self::delay(self.failures);
-        self.until = Some(now + wait);
-        wait
-    }
-
-    /// An attempt succeeded: failures in a row it ends (0 if none).
-    pub(super) fn succeeded(&mut self) -> u32 {
-        self.until = None;
-        std::mem::take(&mut self.failures)
-    }
-}
+use crate::backoff::Backoff;
 
 /// Where the indexer stands.
 #[derive(Debug, Clone, Copy)]
@@ -537,12 +486,12 @@ mod tests {
         for _ in 0..100 {
             b.failed(now);
         }
-        assert_eq!(b.remaining(now), BACKOFF_MAX);
+        assert_eq!(b.remaining(now), crate::backoff::BACKOFF_MAX);
         assert_eq!(b.succeeded(), 110);
         assert!(b.ready(now));
         assert_eq!(
             b.failed(now),
-            BACKOFF_FIRST,
+            crate::backoff::BACKOFF_FIRST,
             "a new outage starts from the start"
         );
     }
