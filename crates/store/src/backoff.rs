@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 /// The wait after a first failure in a row (a full disk, say);
 /// each failure after it doubles the wait, up to [`BACKOFF_MAX`].
-const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+pub const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 /// The longest wait between two attempts.
-const BACKOFF_MAX: Duration = Duration::from_secs(60);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
 /// When failing background work (the indexer, the federation signer) tries again: after [`BACKOFF_FIRST`], doubling
 /// with each failure in a row up to [`BACKOFF_MAX`], so that a full disk costs one
