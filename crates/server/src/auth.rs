@@ -151,7 +151,8 @@ pub fn record_use(
     });
 }
 
-/// The TLP clearance a token reads with ([`concord_store::token_clearance`]).
+/// The TLP clearance a token reads with ([`concord_store::token_clearance`]); `None` for
+/// TLP:RED, which sees everything whole.
 pub async fn clearance(
     state: &AppState,
     record: &TokenRecord,
@@ -162,11 +163,12 @@ pub async fn clearance(
         concord_store::token_clearance(store.as_ref(), &record)
     })
     .await??;
-    Ok(Some(found))
+    // TLP:RED sees every object whole: the same as no limit, without its cost.
+    Ok((found < concord_stix::Tlp::Red).then_some(found))
 }
 
-/// What a caller may see: the TLP clearance of its token (see [`clearance`]; `None`, seeing
-/// everything, is left for callers that are not tokens). Every read answer passes
+/// What a caller may see: the TLP clearance of its token (see [`clearance`]; `None`: sees
+/// everything whole, as TLP:RED does). Every read answer passes
 /// through it ([`concord_stix::visibility`] is the rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clearance(pub Option<concord_stix::Tlp>);

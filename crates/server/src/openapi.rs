@@ -372,7 +372,7 @@ pub fn document(config: &ServerConfig) -> Value {
                 },
                 "Clearance": {
                     "description": "The highest TLP level a token reads (default green; a token owned by a user reads at most the user's clearance).",
-                    "type": "string", "enum": ["clear", "green", "amber", "amber+strict", "red"]
+                    "type": "string", "enum": ["clear", "green", "amber", "amber-strict", "amber+strict", "red"]
                 },
                 "Document": {
                     "description": "A STIX bundle, a JSON array of STIX objects, or one STIX object.",

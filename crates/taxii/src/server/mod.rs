@@ -202,8 +202,7 @@ pub struct Caller {
     pub name: String,
     /// Token role.
     pub role: Role,
-    /// The token's TLP clearance (`None`, seeing everything, only for callers made
-    /// otherwise than from a token).
+    /// The token's TLP clearance (`None`: TLP:RED, every object whole).
     pub clearance: Option<concord_stix::Tlp>,
 }
 
@@ -279,7 +278,8 @@ impl FromRequestParts<TaxiiState> for Caller {
         let caller = Caller {
             name: record.name,
             role: record.role,
-            clearance: Some(clearance),
+            // TLP:RED sees every object whole: the same as no limit, without its cost.
+            clearance: (clearance < concord_stix::Tlp::Red).then_some(clearance),
         };
         state.callers.put(hash, &caller);
         Ok(caller)
