@@ -98,8 +98,8 @@ use concord_stix::Object;
 use rusqlite::Connection;
 
 use crate::{
-    Correlation, Limits, ListQuery, NewToken, Outcome, Page, Related, Role, Stats, Store,
-    StoreError, StoredObject, TokenRecord,
+    Correlation, Limits, ListQuery, NewToken, Outcome, Page, Related, Stats, Store, StoreError,
+    StoredObject, TokenRecord,
 };
 
 /// How long a connection waits for another connection's write lock before failing.

@@ -355,8 +355,25 @@ fn cli_tokens_read_up_to_their_clearance() {
         stdout(&out).trim().to_owned()
     };
     let reader = create(&["--name", "feed"]);
-    let amber = create(&["--name", "partner", "--clearance", "amber", "--expires", "30d"]);
-    let bad = run(&dir, &["token", "create", "--role", "reader", "--expires", "2001-01-01T00:00:00Z"]);
+    let amber = create(&[
+        "--name",
+        "partner",
+        "--clearance",
+        "amber",
+        "--expires",
+        "30d",
+    ]);
+    let bad = run(
+        &dir,
+        &[
+            "token",
+            "create",
+            "--role",
+            "reader",
+            "--expires",
+            "2001-01-01T00:00:00Z",
+        ],
+    );
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("in the past"), "{}", stderr(&bad));
 
@@ -401,7 +418,10 @@ fn cli_tokens_read_up_to_their_clearance() {
             .to_owned()
     };
     assert!(row("feed").contains("TLP:GREEN"), "{text}");
-    assert!(!row("feed").trim_end().ends_with("never"), "used just now: {text}");
+    assert!(
+        !row("feed").trim_end().ends_with("never"),
+        "used just now: {text}"
+    );
     assert!(row("partner").contains("TLP:AMBER"), "{text}");
     assert!(row("initial admin").contains("TLP:RED"), "{text}");
 }

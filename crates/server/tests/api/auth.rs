@@ -225,9 +225,11 @@ async fn token_creation_rejects_bad_bodies_in_our_format() {
 /// A TLP:GREEN and a TLP:RED campaign, as the analyst.
 async fn green_and_red(t: &TestApp) {
     let mut green = campaign(1, "green one");
-    green["object_marking_refs"] = json!(["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]);
+    green["object_marking_refs"] =
+        json!(["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]);
     let mut red = campaign(2, "red one");
-    red["object_marking_refs"] = json!(["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]);
+    red["object_marking_refs"] =
+        json!(["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]);
     t.import(vec![green, red]).await;
 }
 
@@ -248,9 +250,13 @@ async fn api_tokens_read_up_to_their_clearance() {
     let plain = made(json!({"name": "plain", "role": "reader"})).await;
     assert_eq!(plain["clearance"], "green");
     assert_eq!(plain["expires"], Value::Null);
-    let red = made(json!({"name": "red", "role": "reader", "clearance": "red", "expires": "30d"})).await;
+    let red =
+        made(json!({"name": "red", "role": "reader", "clearance": "red", "expires": "30d"})).await;
     assert_eq!(red["clearance"], "red");
-    assert!(red["expires"].as_str().is_some_and(|e| e.ends_with('Z')), "{red}");
+    assert!(
+        red["expires"].as_str().is_some_and(|e| e.ends_with('Z')),
+        "{red}"
+    );
 
     let names = |secret: String| {
         let t = &t;
@@ -266,7 +272,10 @@ async fn api_tokens_read_up_to_their_clearance() {
             names
         }
     };
-    assert_eq!(names(plain["token"].as_str().unwrap().into()).await, ["green one"]);
+    assert_eq!(
+        names(plain["token"].as_str().unwrap().into()).await,
+        ["green one"]
+    );
     assert_eq!(
         names(red["token"].as_str().unwrap().into()).await,
         ["green one", "red one"]
@@ -285,9 +294,18 @@ async fn api_tokens_read_up_to_their_clearance() {
     assert!(body.to_string().contains("TLP:GREEN"), "{body}");
 
     for (bad, code) in [
-        (json!({"name": "x", "role": "reader", "clearance": "purple"}), "bad_clearance"),
-        (json!({"name": "x", "role": "reader", "expires": "yesterday"}), "bad_expiry"),
-        (json!({"name": "x", "role": "reader", "expires": "2001-01-01T00:00:00Z"}), "bad_expiry"),
+        (
+            json!({"name": "x", "role": "reader", "clearance": "purple"}),
+            "bad_clearance",
+        ),
+        (
+            json!({"name": "x", "role": "reader", "expires": "yesterday"}),
+            "bad_expiry",
+        ),
+        (
+            json!({"name": "x", "role": "reader", "expires": "2001-01-01T00:00:00Z"}),
+            "bad_expiry",
+        ),
     ] {
         t.post("/api/v1/tokens", &t.admin, &bad)
             .await
@@ -324,7 +342,10 @@ async fn an_expired_token_gets_401() {
 #[tokio::test]
 async fn a_token_use_is_recorded() {
     let t = TestApp::new();
-    assert_eq!(t.get("/api/v1/objects", &t.reader).await.status, StatusCode::OK);
+    assert_eq!(
+        t.get("/api/v1/objects", &t.reader).await.status,
+        StatusCode::OK
+    );
     let store = t.state.store.clone();
     let reader = || {
         store
@@ -337,11 +358,17 @@ async fn a_token_use_is_recorded() {
     // Recorded beside the request: wait for it, boundedly.
     let started = std::time::Instant::now();
     while reader().last_used.is_none() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(5), "never recorded");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "never recorded"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let first = reader().last_used;
     let now = concord_stix::Timestamp::now_millis();
-    assert!(!store.touch_token(reader().id, &now).unwrap(), "twice within a minute");
+    assert!(
+        !store.touch_token(reader().id, &now).unwrap(),
+        "twice within a minute"
+    );
     assert_eq!(reader().last_used, first);
 }

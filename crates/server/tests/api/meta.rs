@@ -22,7 +22,12 @@ async fn readyz_checks_the_database_and_says_what_is_wrong() {
     assert_eq!(res.json()["status"], "ready");
     t.state.stopping.send_replace(true);
     let res = t.request(Method::GET, "/readyz", None, None).await;
-    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{}", res.text());
+    assert_eq!(
+        res.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        res.text()
+    );
     assert!(res.text().contains("stopping"), "{}", res.text());
 }
 

@@ -42,7 +42,10 @@ fn clearance_expiry_and_last_use() {
     assert_eq!(found.clearance, Tlp::Amber);
     assert!(!found.expired_at("2029-12-31T23:59:59.999Z"));
     assert!(found.expired_at("2030-01-01T00:00:00.000Z"));
-    assert_eq!(concord_store::token_clearance(&store, &found).unwrap(), Tlp::Amber);
+    assert_eq!(
+        concord_store::token_clearance(&store, &found).unwrap(),
+        Tlp::Amber
+    );
 
     assert!(store.touch_token(t.id, "2026-05-01T10:00:00.000Z").unwrap());
     assert!(!store.touch_token(t.id, "2026-05-01T10:00:59.000Z").unwrap());
