@@ -44,8 +44,8 @@ pub fn hash_token(secret: &str) -> String {
 pub fn parse_expiry(text: &str, now: chrono::DateTime<chrono::Utc>) -> Result<String, String> {
     use concord_stix::Timestamp;
     let text = text.trim();
-    let at = if let Ok(t) = Timestamp::parse(text) {
-        t.instant()
+    let at = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        t.to_utc()
     } else {
         let split = text
             .find(|c: char| !c.is_ascii_digit())
