@@ -234,6 +234,33 @@ fn sigint_stops_the_node_cleanly() {
     assert!(log.contains("SIGINT") && log.contains("Stopped."), "{log}");
 }
 
+/// Issue 27: SIGHUP reloads the feeds and the policy and the node keeps serving.
+#[test]
+fn sighup_reloads_and_the_node_keeps_serving() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let mut node = serve(&dir, &tmp.path().join("serve.log"));
+    kill(node.child.id(), "HUP");
+    // The reload is logged when done: wait for it, boundedly.
+    let started = Instant::now();
+    loop {
+        let log = std::fs::read_to_string(&node.log).unwrap();
+        if log.contains("Reloaded.") {
+            assert!(log.contains("Feeds reloaded"), "{log}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no reload: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(http(&node.addr, "GET", "/healthz", None, None).0, 200);
+    kill(node.child.id(), "TERM");
+    let status = wait_at_most(&mut node.child, STOP_GRACE + Duration::from_secs(5));
+    assert!(status.success(), "serve exited with {status}");
+}
+
 /// Issue 27: a second `serve` on the same data directory is refused and names the
 /// process that holds it; `import` still runs beside the node.
 #[test]
