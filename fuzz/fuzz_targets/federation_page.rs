@@ -1,9 +1,11 @@
-//! Fuzzes what a peer sends: a change page (zstd, then JSON) and its envelopes' signature
-//! checks. Never panics; an envelope whose signature verifies must verify again.
+//! Fuzzes what a peer sends: a change page (zstd, then JSON) and its envelopes' checks.
+//! Never panics; an envelope whose signature verifies must verify again; a redactor is
+//! accepted only when it is the sending peer.
 #![no_main]
 
 use std::collections::HashMap;
 
+use concord_federation::identity::NodeKey;
 use concord_federation::outbound::ChangesPage;
 use concord_federation::pull::decode_page;
 use libfuzzer_sys::fuzz_target;
@@ -18,11 +20,24 @@ fuzz_target!(|data: &[u8]| {
         serde_json::from_slice(rest).ok()
     };
     let Some(page) = page else { return };
+    let sender = NodeKey::from_seed([7; 32]);
     let mut keys = HashMap::new();
     for env in &page.changes {
         let _ = env.signer(&mut keys);
         if env.verify().is_ok() {
             assert!(env.verify().is_ok());
+        }
+        // The sender's id and key, and the page's own claim of who sent it.
+        for (peer, key) in [
+            (sender.node_id(), sender.public_hex()),
+            (page.node.clone(), String::new()),
+        ] {
+            if env.check_redactor(&peer, &key).is_ok()
+                && let Some(r) = &env.redactor
+            {
+                assert_eq!(r.node, peer);
+                assert!(r.key.eq_ignore_ascii_case(key.trim()));
+            }
         }
         let _ = env.provenance("peer");
     }

@@ -35,6 +35,9 @@ pub struct Config {
     pub max_connections: usize,
     /// Largest request body the API accepts, in bytes.
     pub body_limit: usize,
+    /// Most objects one request may hold (`POST /api/v1/objects`, TAXII add-objects);
+    /// a request holding more gets 413 and nothing of it is stored.
+    pub max_objects_per_request: usize,
     /// Objects per import batch (a batch is validated and stored at once; `concord import
     /// FILE` commits whole batches together, at least 50,000 objects per transaction).
     pub import_batch: usize,
@@ -91,6 +94,7 @@ impl Default for Config {
             header_read_timeout_secs: 10,
             max_connections: concord_server::DEFAULT_MAX_CONNECTIONS,
             body_limit: 64 * 1024 * 1024,
+            max_objects_per_request: concord_store::document::DEFAULT_MAX_OBJECTS,
             import_batch: concord_store::import::DEFAULT_BATCH,
             match_threads: 0,
             search_terms: concord_store::limits::SEARCH_TERMS,
@@ -199,6 +203,7 @@ impl Config {
              # Seconds to finish the TLS handshake and send a request head; connections at once.\n\
              header_read_timeout_secs = {hrt}\nmax_connections = {maxc}\n\
              # Largest request body accepted, in bytes.\nbody_limit = {limit}\n\
+             # Most objects one API or TAXII request may hold (more: 413, nothing stored).\nmax_objects_per_request = {max_objects}\n\
              # Objects per import batch (concord import commits at least 50,000 per transaction).\nimport_batch = {batch}\n\
              # Threads concord match, POST /api/v1/match and the web upload use on a large EVE or\n# one-per-line log (0: one per core).\nmatch_threads = {threads}\n\
              # Log filter, e.g. \"info\" or \"concord_server=debug,info\"; \"info,tower_http=debug\" adds a line per request.\nlog = {log:?}\n\n\
@@ -223,7 +228,10 @@ impl Config {
              # url = \"https://taxii.example.org/taxii2/\"\n\
              # collection = \"...\"\n\
              # token = \"...\"\n\
-             # interval_secs = 3600\n",
+             # interval_secs = 3600\n\
+             # Credentials go only to the origin of `url`; to send them to an API root that\n\
+             # the discovery names on another origin too:\n\
+             # allow_cross_origin_credentials = true\n",
             name = self.node_name,
             id = self.node_id,
             listen = self.listen,
@@ -234,6 +242,7 @@ impl Config {
             hrt = self.header_read_timeout_secs,
             maxc = self.max_connections,
             limit = self.body_limit,
+            max_objects = self.max_objects_per_request,
             batch = self.import_batch,
             threads = self.match_threads,
             log = self.log,

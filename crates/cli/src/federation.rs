@@ -236,7 +236,7 @@ pub fn peer(node: &Node, command: PeerCommand) -> anyhow::Result<ExitCode> {
                 println!("No peers. Add one with `concord peer add URL --key PUBKEY`.");
             } else {
                 println!(
-                    "NAME\tNODE\tURL\tSTATE\tLIVE SINCE\tLAST SYNC\tCURSOR\tLAG\tRECEIVED\tERROR"
+                    "NAME\tNODE\tURL\tSTATE\tLIVE SINCE\tLAST SYNC\tCURSOR\tLAG\tRECEIVED\tREFUSED\tERROR"
                 );
                 for p in &peers {
                     let url = if p.insecure_http {
@@ -245,7 +245,7 @@ pub fn peer(node: &Node, command: PeerCommand) -> anyhow::Result<ExitCode> {
                         p.url.clone()
                     };
                     println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         p.name,
                         p.node_id,
                         url,
@@ -255,7 +255,12 @@ pub fn peer(node: &Node, command: PeerCommand) -> anyhow::Result<ExitCode> {
                         p.cursor,
                         (p.head - p.cursor).max(0),
                         p.received,
-                        p.last_error.as_deref().unwrap_or("")
+                        p.refused,
+                        // The last refusal stays shown after later pulls succeed.
+                        p.last_error
+                            .as_deref()
+                            .or(p.last_refusal.as_deref())
+                            .unwrap_or("")
                     );
                 }
             }

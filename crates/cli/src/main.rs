@@ -467,6 +467,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         let public_url = node.config.public_url_or(&addr.to_string());
         let server_config = concord_server::ServerConfig {
             body_limit: node.config.body_limit,
+            max_objects_per_request: node.config.max_objects_per_request,
             node_name: node.config.node_name.clone(),
             public_url: public_url.clone(),
             taxii: node::taxii_config(&node)?,

@@ -261,6 +261,7 @@ pub fn taxii_config(node: &Node) -> anyhow::Result<concord_taxii::server::TaxiiC
     t.collections
         .extend(node.config.taxii_collections.iter().cloned());
     t.max_content_length = node.config.body_limit;
+    t.max_objects_per_request = node.config.max_objects_per_request;
     let seed = fs::read_to_string(node.dir.join(KEY_FILE))
         .with_context(|| format!("cannot read the node key in {}", node.dir.display()))?;
     t.next_key = Sha256::new()

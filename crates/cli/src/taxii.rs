@@ -45,6 +45,10 @@ pub enum TaxiiCommand {
         /// objects travel readable on the path. Without it such a URL is refused.
         #[arg(long)]
         insecure_http: bool,
+        /// Send the credentials to an API root that the discovery document names on
+        /// another origin (scheme, host, port) too; without it such a root is refused.
+        #[arg(long)]
+        allow_cross_origin_credentials: bool,
     },
 }
 
@@ -58,6 +62,7 @@ pub fn run(dir: &Path, store: Arc<dyn Store>, command: TaxiiCommand) -> anyhow::
         token,
         added_after,
         insecure_http,
+        allow_cross_origin_credentials,
     } = command;
     if let Some(a) = &added_after {
         concord_stix::Timestamp::parse(a)
@@ -71,6 +76,7 @@ pub fn run(dir: &Path, store: Arc<dyn Store>, command: TaxiiCommand) -> anyhow::
         token,
         interval_secs: 0,
         insecure_http,
+        allow_cross_origin_credentials,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -102,6 +108,7 @@ pub async fn pull_source(
         collection: source.collection.clone(),
         added_after,
         state_file: state_file.to_owned(),
+        allow_cross_origin_credentials: source.allow_cross_origin_credentials,
     };
     let reports = pull(store, &client, &req, &mut |r: &CollectionReport| {
         tracing::debug!(collection = %r.id, pages = r.pages, received = r.received, "TAXII page imported.");

@@ -4,7 +4,10 @@
 //!
 //! An object redacted by a node that did not create it cannot keep its origin's
 //! signature valid; that node then signs the redacted form as `redactor`, and receivers
-//! accept the redactor's signature in place of the origin's (the provenance records both).
+//! accept the redactor's signature in place of the origin's (the provenance records both)
+//! only when the redactor is the very peer that sent the envelope
+//! ([`Envelope::check_redactor`]). A node that passes on a version another node redacted
+//! therefore signs it again as redactor itself.
 
 use concord_store::federation::{Provenance, Redactor};
 use serde::{Deserialize, Serialize};
@@ -66,9 +69,10 @@ impl Envelope {
         }
     }
 
-    /// An envelope for an object received earlier and passed on: unchanged, it keeps its
-    /// provenance's signatures; redacted (`redacted` is true), it is signed by `key` as
-    /// redactor.
+    /// An envelope for an object received earlier and passed on: unchanged and signed by
+    /// its origin, it keeps the origin's signature; redacted here (`redacted` is true) or
+    /// redacted on its way here, it is signed by `key` as redactor (a receiver takes a
+    /// redactor's signature only from the peer that sends it).
     pub fn forward(
         key: &NodeKey,
         seq: i64,
@@ -77,14 +81,14 @@ impl Envelope {
         hops: u32,
         redacted: bool,
     ) -> Envelope {
-        let redactor = if redacted {
+        let redactor = if redacted || prov.redactor.is_some() {
             Some(Redactor {
                 node: key.node_id(),
                 key: key.public_hex(),
                 signature: key.sign_b64(canonical(&object).as_bytes()),
             })
         } else {
-            prov.redactor.clone()
+            None
         };
         Envelope {
             seq,
@@ -141,8 +145,16 @@ impl Envelope {
                 if k.is_weak() {
                     return Err(format!("{who}: weak public key"));
                 }
-                if node_id_of(&k.to_bytes()) != *who {
-                    return Err(format!("key does not belong to {who:?}"));
+                let owner = node_id_of(&k.to_bytes());
+                if owner != *who {
+                    let role = if self.redactor.is_some() {
+                        "redactor"
+                    } else {
+                        "origin"
+                    };
+                    return Err(format!(
+                        "claims {role} {who} but was signed with the key of {owner}"
+                    ));
                 }
                 keys.insert(key_hex.clone(), k);
                 k
@@ -154,6 +166,18 @@ impl Envelope {
             .try_into()
             .map_err(|_| format!("{who}: signature is not 64 bytes"))?;
         Ok((key, ed25519_dalek::Signature::from_bytes(&arr)))
+    }
+
+    /// Checks that a redactor, if there is one, is the peer that sent the envelope (node
+    /// id `peer` and public key `peer_key`, hex, as registered): a peer may re-sign what
+    /// it redacted, never name another node as redactor.
+    pub fn check_redactor(&self, peer: &str, peer_key: &str) -> Result<(), String> {
+        match &self.redactor {
+            Some(r) if r.node != peer || !r.key.eq_ignore_ascii_case(peer_key.trim()) => Err(
+                format!("redactor {} is not the sending peer {peer}", r.node),
+            ),
+            _ => Ok(()),
+        }
     }
 
     /// The provenance to store beside the object, received from `peer`.
@@ -206,5 +230,22 @@ mod tests {
         let mut forged = red.clone();
         forged.redactor = None;
         assert!(forged.verify().is_err());
+
+        // Only the sending peer may be the redactor.
+        red.check_redactor(&b.node_id(), &b.public_hex()).unwrap();
+        let c = NodeKey::from_seed([3; 32]);
+        let e = red
+            .check_redactor(&c.node_id(), &c.public_hex())
+            .unwrap_err();
+        assert!(e.contains("is not the sending peer"), "{e}");
+        env.check_redactor(&c.node_id(), &c.public_hex()).unwrap();
+
+        // C passes B's redacted form on unchanged: C signs it again as redactor, so its
+        // receivers see the redactor is the peer that sent it.
+        let red_prov = red.provenance(&b.node_id());
+        let again = Envelope::forward(&c, 3, red.object.clone(), &red_prov, 1, false);
+        again.verify().unwrap();
+        again.check_redactor(&c.node_id(), &c.public_hex()).unwrap();
+        assert_eq!(again.origin, a.node_id());
     }
 }

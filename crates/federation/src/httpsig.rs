@@ -1,12 +1,17 @@
 //! HTTP Message Signatures (RFC 9421) between nodes, with Ed25519 node keys.
 //!
 //! Every request between nodes carries `Date`, `Content-Digest` (RFC 9530, SHA-256 of
-//! the body) and a signature labelled `sig1` over `("@method" "@path" "@query" "date"
-//! "content-digest")` with the parameters `created`, `keyid` (the sender's node id),
-//! `alg="ed25519"` and a random `nonce`. The receiver rebuilds the signature base from
-//! the request it got, so a changed method, path, query, date or body fails; a date or
-//! `created` too far from its clock fails; replayed nonces are the caller's to refuse
-//! (see [`NonceCache`]).
+//! the body) and a signature labelled `sig1` over `("@method" "@authority" "@path"
+//! "@query" "date" "content-digest")` with the parameters `created`, `keyid` (the
+//! sender's node id), `alg="ed25519"` and a random `nonce`. The receiver rebuilds the
+//! signature base from the request it got, so a changed method, path, query, date or body
+//! fails; a date or `created` too far from its clock fails; replayed nonces are the
+//! caller's to refuse (see [`NonceCache`]).
+//!
+//! `@authority` is the target's `host[:port]` ([`authority_of`] the URL the sender has for
+//! the peer). The receiver does not take it from the request: it uses the authority of its
+//! own public URL, so a request signed for one node fails at every other node, whatever
+//! `Host` it is sent with.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,7 +25,32 @@ use sha2::{Digest, Sha256};
 use crate::identity::{NodeKey, verify_b64};
 
 /// The components every node request signs, in order.
-pub const COMPONENTS: &[&str] = &["@method", "@path", "@query", "date", "content-digest"];
+pub const COMPONENTS: &[&str] = &[
+    "@method",
+    "@authority",
+    "@path",
+    "@query",
+    "date",
+    "content-digest",
+];
+
+/// The `@authority` of a URL (RFC 9421 section 2.2.3): its host, lower case, and its port
+/// unless it is the scheme's default (`https://Node.Example:443/x` gives `node.example`,
+/// `http://127.0.0.1:8080` gives `127.0.0.1:8080`).
+pub fn authority_of(url: &str) -> Result<String, String> {
+    let parsed =
+        reqwest::Url::parse(url.trim()).map_err(|e| format!("URL {url:?} does not parse: {e}"))?;
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| format!("URL {url:?} has no host"))?
+        .to_ascii_lowercase();
+    // `port()` is `None` for the scheme's default port.
+    Ok(match parsed.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
+}
 
 /// The headers to add to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +89,20 @@ pub enum SignatureError {
     /// This nonce was seen before.
     #[error("replayed nonce {0:?}")]
     Replay(String),
+    /// The signature does not verify for this node's authority, and the request was
+    /// addressed to another (a request signed for another node).
+    #[error(
+        "request addressed to {addressed:?}, not to this node ({expected:?}); a signature holds for the node it was made for only"
+    )]
+    Authority {
+        /// The authority the request was sent to (its `Host`).
+        addressed: String,
+        /// This node's authority (of its public URL).
+        expected: String,
+    },
+    /// This node has no authority to check signatures against.
+    #[error("this node has no public URL, so no request's target can be checked")]
+    NoAuthority,
 }
 
 /// `sha-256=:<base64>:` for a body.
@@ -98,6 +142,7 @@ fn signature_base(params_value: &str, values: &[(&str, String)]) -> String {
 
 fn component_values(
     method: &str,
+    authority: &str,
     path: &str,
     query: Option<&str>,
     date: &str,
@@ -105,6 +150,7 @@ fn component_values(
 ) -> Vec<(&'static str, String)> {
     vec![
         ("@method", method.to_ascii_uppercase()),
+        ("@authority", authority.trim().to_ascii_lowercase()),
         (
             "@path",
             if path.is_empty() {
@@ -119,10 +165,12 @@ fn component_values(
     ]
 }
 
-/// Signs a request made now (`now` in Unix seconds).
+/// Signs a request made now (`now` in Unix seconds) to the node at `authority` (see
+/// [`authority_of`]).
 pub fn sign(
     node: &NodeKey,
     method: &str,
+    authority: &str,
     path: &str,
     query: Option<&str>,
     body: &[u8],
@@ -156,7 +204,7 @@ pub fn sign(
     let params_value = serialize_inner(&list);
     let base = signature_base(
         &params_value,
-        &component_values(method, path, query, &date, &digest),
+        &component_values(method, authority, path, query, &date, &digest),
     );
     SignatureHeaders {
         date,
@@ -182,6 +230,12 @@ pub struct Verified {
 pub struct Received<'a> {
     /// Method.
     pub method: &'a str,
+    /// This node's own authority (of its public URL, see [`authority_of`]): the target
+    /// the signature must cover. Never taken from the request.
+    pub authority: &'a str,
+    /// The `Host` (or HTTP/2 `:authority`) the request came with; only to say where a
+    /// request signed for another node was addressed.
+    pub host: Option<&'a str>,
     /// Path.
     pub path: &'a str,
     /// Query string without `?`.
@@ -279,12 +333,24 @@ pub fn verify(
         .ok_or_else(|| SignatureError::Malformed("Signature-Input", "no created".into()))?;
 
     let public = key_of(&keyid).ok_or_else(|| SignatureError::UnknownKey(keyid.clone()))?;
+    if req.authority.trim().is_empty() {
+        return Err(SignatureError::NoAuthority);
+    }
     let base = signature_base(
         &serialize_inner(list),
-        &component_values(req.method, req.path, req.query, date, digest),
+        &component_values(req.method, req.authority, req.path, req.query, date, digest),
     );
-    verify_b64(&public, base.as_bytes(), &B64.encode(sig_bytes))
-        .map_err(|_| SignatureError::BadSignature(keyid.clone()))?;
+    verify_b64(&public, base.as_bytes(), &B64.encode(sig_bytes)).map_err(|_| {
+        match req.host.map(|h| h.trim().to_ascii_lowercase()) {
+            Some(host) if host != req.authority.trim().to_ascii_lowercase() => {
+                SignatureError::Authority {
+                    addressed: host,
+                    expected: req.authority.trim().to_owned(),
+                }
+            }
+            _ => SignatureError::BadSignature(keyid.clone()),
+        }
+    })?;
 
     // Only a signed date and digest count from here on.
     let date_secs = chrono::DateTime::parse_from_rfc2822(date.trim())
@@ -337,6 +403,8 @@ mod tests {
     fn received<'a>(h: &'a SignatureHeaders, body: &'a [u8]) -> Received<'a> {
         Received {
             method: "GET",
+            authority: "a.example:8443",
+            host: Some("a.example:8443"),
             path: "/federation/v1/changes",
             query: Some("after=0&limit=10"),
             date: Some(&h.date),
@@ -357,12 +425,16 @@ mod tests {
         let h = sign(
             &k,
             "get",
+            "A.example:8443",
             "/federation/v1/changes",
             Some("after=0&limit=10"),
             b"",
             now,
         );
-        assert!(h.signature_input.starts_with("sig1=(\"@method\" \"@path\""));
+        assert!(
+            h.signature_input
+                .starts_with("sig1=(\"@method\" \"@authority\" \"@path\"")
+        );
         let v = verify(&received(&h, b""), lookup, now + 5, 300).unwrap();
         assert_eq!(v.keyid, id);
 
@@ -391,8 +463,53 @@ mod tests {
             Err(SignatureError::Malformed(..))
         ));
 
+        // Sent to another node: refused there, naming where it was addressed.
+        let mut r = received(&h, b"");
+        r.authority = "b.example:8443";
+        assert_eq!(
+            verify(&r, lookup, now, 300),
+            Err(SignatureError::Authority {
+                addressed: "a.example:8443".into(),
+                expected: "b.example:8443".into()
+            })
+        );
+        // Even with the other node's name as `Host`: the signature does not cover it.
+        r.host = Some("b.example:8443");
+        assert!(matches!(
+            verify(&r, lookup, now, 300),
+            Err(SignatureError::BadSignature(_))
+        ));
+        r.authority = "";
+        assert_eq!(
+            verify(&r, lookup, now, 300),
+            Err(SignatureError::NoAuthority)
+        );
+
         let cache = NonceCache::default();
         assert!(cache.check(&id, &v.nonce, now, 300));
         assert!(!cache.check(&id, &v.nonce, now + 1, 300));
+    }
+
+    #[test]
+    fn authorities_are_host_and_port_without_the_default() {
+        assert_eq!(
+            authority_of("https://Node.Example:443/x").unwrap(),
+            "node.example"
+        );
+        assert_eq!(
+            authority_of("http://node.example:80").unwrap(),
+            "node.example"
+        );
+        assert_eq!(
+            authority_of("https://node.example:8443/").unwrap(),
+            "node.example:8443"
+        );
+        assert_eq!(
+            authority_of("http://127.0.0.1:9000").unwrap(),
+            "127.0.0.1:9000"
+        );
+        assert_eq!(authority_of("http://[::1]:9000").unwrap(), "[::1]:9000");
+        assert!(authority_of("not a url").is_err());
+        assert!(authority_of("").is_err());
     }
 }

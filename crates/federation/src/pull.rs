@@ -1,6 +1,9 @@
 //! The puller: for every registered peer, pull its changes after the stored cursor,
-//! verify every envelope's signatures, validate every object by the import path's rules,
-//! and store objects, provenance and the new cursor in one transaction. A live
+//! verify every envelope's signatures (the origin's, or the sending peer's own as
+//! redactor), validate every object by the import path's rules, and store objects,
+//! provenance and the new cursor in one transaction, where the store applies the origin
+//! rules (`concord_store::federation::check_origin`). What is refused is counted and
+//! kept, with why, in the peer's record. A live
 //! connection to the peer's `/federation/v1/events` wakes the puller as soon as the peer
 //! has something new; without it, the puller polls on an interval.
 
@@ -36,6 +39,9 @@ pub struct PullConfig {
     pub live: bool,
     /// How often the peer list is re-read (peers added or removed while running).
     pub peers_refresh: Duration,
+    /// Pages taken in one pull; a peer with more is pulled again at once (so a peer
+    /// whose pages never end cannot hold one pull forever).
+    pub max_pages: usize,
 }
 
 impl Default for PullConfig {
@@ -48,6 +54,7 @@ impl Default for PullConfig {
             max_body_bytes: 512 << 20,
             live: true,
             peers_refresh: Duration::from_secs(2),
+            max_pages: 1_000,
         }
     }
 }
@@ -88,10 +95,13 @@ pub struct PullReport {
     pub stored: usize,
     /// Versions already held.
     pub unchanged: usize,
-    /// Versions refused (bad signature or invalid), with the reason of the first.
+    /// Versions refused (a redactor that is not the peer, a bad signature, an invalid
+    /// object, or the origin rules).
     pub rejected: usize,
-    /// The first rejection.
+    /// Why the first was refused.
     pub first_rejection: Option<String>,
+    /// The pull stopped at [`PullConfig::max_pages`] with more pages to come.
+    pub more: bool,
     /// Compressed bytes received.
     pub wire_bytes: usize,
     /// Decompressed bytes received.
@@ -255,8 +265,12 @@ impl Puller {
         {
             tracing::debug!(peer = %peer.name, reason = %e, "No certificate statement pinned.");
         }
+        let authority = httpsig::authority_of(&peer.url).map_err(|reason| PullError::Http {
+            url: peer.url.clone(),
+            reason,
+        })?;
         let attempt = || {
-            let req = self.signed(&client, &peer.url, path_and_query);
+            let req = self.signed(&client, &authority, &peer.url, path_and_query);
             let req = match timeout {
                 Some(t) => req.timeout(t),
                 None => req,
@@ -293,9 +307,12 @@ impl Puller {
         }
     }
 
+    /// A GET of `path_and_query` at the peer's `url` with `client`, signed for
+    /// `authority` (the URL's, from [`httpsig::authority_of`]).
     fn signed(
         &self,
         client: &reqwest::Client,
+        authority: &str,
         url: &str,
         path_and_query: &str,
     ) -> reqwest::RequestBuilder {
@@ -306,6 +323,7 @@ impl Puller {
         let h = httpsig::sign(
             &self.key,
             "GET",
+            authority,
             path,
             query,
             b"",
@@ -385,10 +403,51 @@ impl Puller {
         Ok((page, wire.len(), raw_len))
     }
 
-    /// Pulls every page `peer` has after its stored cursor, committing each page with
-    /// its cursor. Rejected objects are reported, logged and skipped.
+    /// Pulls the pages `peer` has after its stored cursor (at most
+    /// [`PullConfig::max_pages`]), committing each page with its cursor. Refused versions
+    /// are reported, logged, skipped and recorded in the peer's record (`refused`,
+    /// `last_refusal`, `last_error`), and so is a failed pull (`last_error`).
     pub async fn pull(&self, peer: &PeerRecord) -> Result<PullReport, PullError> {
         let mut report = PullReport::default();
+        let result = self.pull_pages(peer, &mut report).await;
+        let refusal = report.first_rejection.as_ref().map(|first| {
+            (
+                i64::try_from(report.rejected).unwrap_or(i64::MAX),
+                format!("refused {} version(s); first: {first}", report.rejected),
+            )
+        });
+        let failure = result.as_ref().err().map(ToString::to_string);
+        if refusal.is_some() || failure.is_some() {
+            let store = self.store.clone();
+            let id = peer.node_id.clone();
+            let recorded = tokio::task::spawn_blocking(move || {
+                if let Some((count, reason)) = refusal {
+                    store.peer_refused(&id, count, &reason)?;
+                }
+                match failure {
+                    Some(error) => store.peer_failed(&id, &error),
+                    None => Ok(()),
+                }
+            })
+            .await;
+            match recorded {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(peer = %peer.node_id, error = %e, "Cannot record a refusal or failure of the peer.");
+                }
+                Err(e) => {
+                    tracing::error!(peer = %peer.node_id, error = %e, "Recording the peer's state failed.");
+                }
+            }
+        }
+        result.map(|()| report)
+    }
+
+    async fn pull_pages(
+        &self,
+        peer: &PeerRecord,
+        report: &mut PullReport,
+    ) -> Result<(), PullError> {
         let t = std::time::Instant::now();
         let mut fetched = self.fetch(peer, peer.cursor).await;
         report.fetch_time += t.elapsed();
@@ -398,18 +457,25 @@ impl Puller {
             report.pages += 1;
             report.wire_bytes += wire;
             report.raw_bytes += raw;
+            if page.more && page.next <= cursor && !page.throttled {
+                return Err(PullError::Body(format!(
+                    "the page says more changes follow but does not go past {cursor}"
+                )));
+            }
             let more = page.more && page.next > cursor;
+            report.more = more && report.pages >= self.config.max_pages;
+            let more = more && !report.more;
             let next = page.next;
             let head = page.head;
             let store = self.store.clone();
             let me = self.key.node_id();
-            let peer_id = peer.node_id.clone();
+            let from = peer.clone();
             // The next page is fetched while this one is verified and stored; cursors are
             // still committed in order, one page after the other.
             let ingest = async {
                 let t = std::time::Instant::now();
                 let r = tokio::task::spawn_blocking(move || {
-                    ingest_page(store.as_ref(), &me, &peer_id, page.changes, next, head)
+                    ingest_page(store.as_ref(), &me, &from, page.changes, next, head)
                 })
                 .await;
                 (r, t.elapsed())
@@ -440,11 +506,7 @@ impl Puller {
                 None => break,
             }
         }
-        if let Some(first) = &report.first_rejection {
-            let msg = format!("rejected {} object(s); first: {first}", report.rejected);
-            self.store.peer_failed(&peer.node_id, &msg)?;
-        }
-        Ok(report)
+        Ok(())
     }
 
     /// Runs forever: one task per registered peer, following the peer list.
@@ -541,15 +603,15 @@ impl Puller {
                         tracing::info!(peer = %peer.name, stored = r.stored, unchanged = r.unchanged,
                             rejected = r.rejected, "Pulled from peer.");
                     }
-                    self.config.interval
+                    if r.more {
+                        Duration::ZERO
+                    } else {
+                        self.config.interval
+                    }
                 }
                 Err(e) => {
+                    // `pull` recorded it in the peer's record.
                     tracing::warn!(peer = %peer.name, url = %peer.url, error = %e, "Pull from peer failed.");
-                    let store = self.store.clone();
-                    let msg = e.to_string();
-                    let _ =
-                        tokio::task::spawn_blocking(move || store.peer_failed(&peer.node_id, &msg))
-                            .await;
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                     backoff.min(self.config.interval)
                 }
@@ -628,43 +690,47 @@ fn object_id(env: &Envelope) -> String {
 }
 
 /// Verifies and validates a page's envelopes and stores the good ones with the cursor.
+/// An envelope is refused (nothing of it stored) when its redactor is not the sending
+/// peer, when the signature that must cover the object does not verify, when the object
+/// is invalid, or when the origin rules refuse it (`concord_store::federation::check_origin`,
+/// applied by the store in the writing transaction).
 fn ingest_page(
     store: &dyn Store,
     me: &str,
-    peer: &str,
+    peer: &PeerRecord,
     changes: Vec<Envelope>,
     next: i64,
     head: i64,
 ) -> Result<PagePart, PullError> {
     let mut part = PagePart::default();
     let mut keys = HashMap::new();
+    // The node's own limits (pattern size) apply to what peers send as to local writes.
+    let limits = store.limits();
     // Each object is validated first (the import path's rules; this also makes its RFC
     // 8785 form), then the signature that must cover it is checked over that form.
     let mut candidates = Vec::with_capacity(changes.len());
-    let reject = |part: &mut PagePart, id: &str, reason: String| {
-        tracing::warn!(peer, object = %id, reason = %reason, "Rejected an object from a peer.");
+    let reject = |part: &mut PagePart, reason: String| {
+        tracing::warn!(peer = %peer.node_id, reason = %reason, "Refused an object version from a peer.");
         part.rejected += 1;
         if part.first_rejection.is_none() {
-            part.first_rejection = Some(format!("{id}: {reason}"));
+            part.first_rejection = Some(reason);
         }
     };
     for mut env in changes {
         let id = object_id(&env);
-        if env.origin == me {
-            // Our own object came back: we hold it already.
-            part.unchanged += 1;
-            continue;
-        }
-        let (key, sig) = match env.signer(&mut keys) {
+        let checked = env
+            .check_redactor(&peer.node_id, &peer.public_key)
+            .and_then(|()| env.signer(&mut keys));
+        let (key, sig) = match checked {
             Ok(ks) => ks,
             Err(reason) => {
-                reject(&mut part, &id, reason);
+                reject(&mut part, format!("{id}: {reason}"));
                 continue;
             }
         };
-        match concord_store::import::validate(std::mem::take(&mut env.object)) {
+        match concord_store::import::validate_with(std::mem::take(&mut env.object), &limits) {
             Ok(obj) => candidates.push((env, obj, key, sig)),
-            Err(e) => reject(&mut part, &id, e.to_string()),
+            Err(e) => reject(&mut part, format!("{id}: {e}")),
         }
     }
     // Signatures are checked in batches (about twice as fast as one by one); a batch
@@ -689,22 +755,27 @@ fn ingest_page(
     let mut provenance = Vec::with_capacity(candidates.len());
     for ((env, obj, ..), ok) in candidates.into_iter().zip(verified) {
         if !ok {
-            let who = env.redactor.as_ref().map_or(&env.origin, |r| &r.node);
+            let who = match &env.redactor {
+                Some(r) => format!("redactor {}", r.node),
+                None => format!("origin {}", env.origin),
+            };
             reject(
                 &mut part,
-                obj.id(),
-                format!("{who}: signature does not verify"),
+                format!("{}: signature of {who} does not verify", obj.id()),
             );
             continue;
         }
-        provenance.push(env.provenance(peer));
+        provenance.push(env.provenance(&peer.node_id));
         objects.push(obj);
     }
-    let outcomes = store.ingest_received(peer, &objects, &provenance, next, head)?;
+    let outcomes = store.ingest_received(me, &peer.node_id, &objects, &provenance, next, head)?;
     for o in outcomes {
         match o {
-            concord_store::Outcome::New | concord_store::Outcome::NewVersion => part.stored += 1,
-            _ => part.unchanged += 1,
+            Ok(concord_store::Outcome::New | concord_store::Outcome::NewVersion) => {
+                part.stored += 1;
+            }
+            Ok(_) => part.unchanged += 1,
+            Err(refusal) => reject(&mut part, refusal.to_string()),
         }
     }
     Ok(part)

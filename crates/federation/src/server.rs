@@ -7,7 +7,8 @@
 //! | `GET /federation/v1/events` | signed by a registered peer | server-sent events `head` with `{"head": SEQ}` whenever this node's head moves |
 //!
 //! A request from an unknown key, with a bad signature, a date more than `max_skew` off,
-//! or a replayed nonce gets 401 and a warning in the log.
+//! a replayed nonce, or signed for another node (its `@authority` is not that of this
+//! node's public URL, [`FederationConfig::url`]) gets 401 and a warning in the log.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -43,7 +44,8 @@ pub const CHANGES_MEDIA_TYPE: &str = "application/vnd.concord.changes+json";
 pub struct FederationConfig {
     /// This node's display name.
     pub name: String,
-    /// The URL peers reach it at.
+    /// The URL peers reach it at; request signatures must cover its authority
+    /// (`host[:port]`). Empty: no signed request is accepted.
     pub url: String,
     /// The node's STIX identity (organisation), shown on `/federation/v1/node`.
     pub identity: Value,
@@ -82,6 +84,8 @@ struct Inner {
     store: Arc<dyn Store>,
     key: NodeKey,
     config: FederationConfig,
+    /// The authority of `config.url`, which request signatures must cover.
+    authority: String,
     nonces: NonceCache,
     policy: Mutex<LoadedPolicy>,
     head: watch::Receiver<i64>,
@@ -124,6 +128,14 @@ impl FederationState {
         config: FederationConfig,
     ) -> Result<FederationState, String> {
         let policy = load_policy(config.policy_file.as_deref())?;
+        let authority = if config.url.trim().is_empty() {
+            tracing::warn!(
+                "The node has no public URL; it refuses every signed federation request."
+            );
+            String::new()
+        } else {
+            httpsig::authority_of(&config.url).map_err(|e| format!("public URL: {e}"))?
+        };
         let modified = config
             .policy_file
             .as_ref()
@@ -153,6 +165,7 @@ impl FederationState {
                 store,
                 key,
                 config,
+                authority,
                 nonces: NonceCache::default(),
                 policy: Mutex::new(LoadedPolicy {
                     checked: Instant::now(),
@@ -254,6 +267,12 @@ async fn authenticate(s: &FederationState, req: Request) -> Result<PeerRecord, R
     let h = &parts.headers;
     let received = Received {
         method: parts.method.as_str(),
+        authority: &s.inner.authority,
+        host: parts
+            .uri
+            .authority()
+            .map(axum::http::uri::Authority::as_str)
+            .or_else(|| header_str(h, "host")),
         path: parts.uri.path(),
         query: parts.uri.query(),
         date: header_str(h, "date"),

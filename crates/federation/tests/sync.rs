@@ -1,5 +1,8 @@
 //! Two and three in-process nodes on loopback: signed pulls, the outbound policy, origin
-//! signatures through a middle node, tampering, unknown keys and the audit chain.
+//! signatures through a middle node, tampering, unknown keys and the audit chain; and a
+//! malicious peer (`malicious`).
+
+mod malicious;
 
 use std::sync::Arc;
 
@@ -76,12 +79,25 @@ impl TestNode {
     }
 
     fn peer(&self, other: &TestNode) -> PeerRecord {
+        self.peer_record(&other.key.node_id())
+    }
+
+    fn peer_record(&self, node_id: &str) -> PeerRecord {
         self.store
             .peers()
             .unwrap()
             .into_iter()
-            .find(|p| p.node_id == other.key.node_id())
+            .find(|p| p.node_id == node_id)
             .unwrap()
+    }
+
+    /// One pull from the peer `node_id` as registered here now.
+    async fn pull_peer(
+        &self,
+        node_id: &str,
+    ) -> Result<concord_federation::pull::PullReport, PullError> {
+        let puller = Puller::new(self.store.clone(), self.key.clone(), PullConfig::default());
+        puller.pull(&self.peer_record(node_id)).await
     }
 
     async fn pull_from(
@@ -231,20 +247,32 @@ async fn a_tampered_object_is_rejected_and_reported() {
     a.add_peer(&b);
     a.add(vec![indicator(7, GREEN), indicator(8, GREEN)]);
 
-    // A proxy that changes one byte of one object on the way.
+    // A proxy that changes one byte of one object on the way. B's signature covers the
+    // proxy's authority, which A refuses, so the proxy (given B's key for the test) signs
+    // its own request to A.
     let target = a.url.clone();
+    let b_key = b.key.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy_url = format!("http://{}", listener.local_addr().unwrap());
     let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
         let target = target.clone();
+        let b_key = b_key.clone();
         async move {
-            let client = reqwest::Client::new();
-            let mut fwd = client.get(format!("{target}{}", req.uri()));
-            for (k, v) in req.headers() {
-                if k != "host" {
-                    fwd = fwd.header(k, v);
-                }
-            }
+            let h = concord_federation::httpsig::sign(
+                &b_key,
+                "GET",
+                &concord_federation::httpsig::authority_of(&target).unwrap(),
+                req.uri().path(),
+                req.uri().query(),
+                b"",
+                chrono::Utc::now().timestamp(),
+            );
+            let fwd = reqwest::Client::new()
+                .get(format!("{target}{}", req.uri()))
+                .header("date", h.date)
+                .header("content-digest", h.content_digest)
+                .header("signature-input", h.signature_input)
+                .header("signature", h.signature);
             let resp = fwd.send().await.unwrap();
             let status = resp.status().as_u16();
             let body = resp.bytes().await.unwrap();
@@ -270,7 +298,15 @@ async fn a_tampered_object_is_rejected_and_reported() {
     assert!(r.first_rejection.unwrap().contains("does not verify"));
     assert!(!b.has("indicator--00000000-0000-4000-8000-000000000007"));
     assert!(b.has("indicator--00000000-0000-4000-8000-000000000008"));
-    assert!(b.peer(&a).last_error.unwrap().contains("rejected 1 object"));
+    let record = b.peer(&a);
+    assert!(
+        record
+            .last_error
+            .unwrap()
+            .contains("refused 1 version(s); first: indicator--")
+    );
+    assert_eq!(record.refused, 1);
+    assert!(record.last_refusal.unwrap().contains("does not verify"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -372,6 +408,7 @@ async fn a_clock_far_off_or_a_replayed_request_gets_401() {
         let h = concord_federation::httpsig::sign(
             &b.key,
             "GET",
+            &concord_federation::httpsig::authority_of(&a.url).unwrap(),
             "/federation/v1/changes",
             Some("after=0"),
             b"",
@@ -583,6 +620,7 @@ async fn a_stopping_node_ends_its_peers_event_streams() {
     let h = concord_federation::httpsig::sign(
         &a.key,
         "GET",
+        &concord_federation::httpsig::authority_of(&url).unwrap(),
         path,
         None,
         b"",

@@ -46,8 +46,10 @@ fn receive(s: &SqliteStore, origin: &str, v: Value) {
         redactor: None,
     };
     let head = s.head_seq().unwrap();
-    s.ingest_received(origin, &[obj], &[prov], head + 1, head + 1)
+    let results = s
+        .ingest_received("this-node", origin, &[obj], &[prov], head + 1, head + 1)
         .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
 }
 
 fn valid(v: &Value) {

@@ -51,6 +51,7 @@ signin-password = Password
 signin-submit = Sign in
 signin-failed = Wrong user name or password.
 signin-locked = Too many failed attempts for this user name. Try again in 15 minutes.
+signin-locked-address = Too many failed sign-in attempts from this address. Try again in 15 minutes.
 
 ## Dashboard
 dashboard-title = Dashboard

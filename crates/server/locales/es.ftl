@@ -52,6 +52,7 @@ signin-password = Contraseña
 signin-submit = Iniciar sesión
 signin-failed = Nombre de usuario o contraseña incorrectos.
 signin-locked = Demasiados intentos fallidos con este nombre de usuario. Vuelva a intentarlo dentro de 15 minutos.
+signin-locked-address = Demasiados intentos fallidos de inicio de sesión desde esta dirección. Vuelva a intentarlo dentro de 15 minutos.
 
 ## Panel
 dashboard-title = Panel

@@ -52,6 +52,7 @@ signin-password = Mot de passe
 signin-submit = Se connecter
 signin-failed = Nom d’utilisateur ou mot de passe incorrect.
 signin-locked = Trop de tentatives échouées pour ce nom d’utilisateur. Réessayez dans 15 minutes.
+signin-locked-address = Trop de tentatives de connexion échouées depuis cette adresse. Réessayez dans 15 minutes.
 
 ## Tableau de bord
 dashboard-title = Tableau de bord

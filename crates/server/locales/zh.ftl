@@ -47,6 +47,7 @@ signin-password = 密码
 signin-submit = 登录
 signin-failed = 用户名或密码错误。
 signin-locked = 此用户名的失败尝试次数过多。请在 15 分钟后重试。
+signin-locked-address = 来自此地址的登录失败次数过多。请在 15 分钟后重试。
 
 ## 概览
 dashboard-title = 概览

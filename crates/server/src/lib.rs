@@ -65,6 +65,9 @@ pub use error::ApiError;
 pub struct ServerConfig {
     /// Largest request body accepted, in bytes (default 64 MiB); larger ones get 413.
     pub body_limit: usize,
+    /// Most objects `POST /api/v1/objects` takes in one request (default 100,000); a
+    /// document holding more gets 413 and nothing of it is stored.
+    pub max_objects_per_request: usize,
     /// This node's name, shown in the OpenAPI document.
     pub node_name: String,
     /// The URL under which clients reach this node (for the OpenAPI `servers` entry).
@@ -80,6 +83,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             body_limit: 64 * 1024 * 1024,
+            max_objects_per_request: concord_store::document::DEFAULT_MAX_OBJECTS,
             node_name: "concord".to_owned(),
             public_url: "http://127.0.0.1:8443".to_owned(),
             taxii: concord_taxii::server::TaxiiConfig::default(),

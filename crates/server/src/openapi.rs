@@ -156,11 +156,11 @@ pub fn document(config: &ServerConfig) -> Value {
                     }
                 },
                 "responses": {
-                    "200": json_response("Imported; `results` has one entry per object.", import.clone()),
+                    "200": json_response("Imported; `results` has one entry per object, in order, for up to 10,000 objects; past that only rejections and conflicts (at most 10,000), with `omitted_results` counting the rest.", import.clone()),
                     "400": error_response("Not JSON (message names line and column), nested too deeply, or not a bundle / array / object."),
                     "401": error_response("Missing, malformed or unknown bearer token."),
                     "403": error_response("The token's role may not write objects."),
-                    "413": error_response("The body is larger than the node's limit."),
+                    "413": error_response("The body is larger than the node's limit (`payload_too_large`), or holds more objects than `max_objects_per_request` (`too_many_objects`; nothing of it is stored)."),
                     "415": error_response("Content-Type is not JSON."),
                     "422": json_response("Every object was rejected; `results` says why.", import),
                     "500": error_response("Internal error; the message carries an id to find in the log.")
@@ -413,6 +413,7 @@ pub fn document(config: &ServerConfig) -> Value {
                             "outcome": { "type": "string", "enum": ["new", "new_version", "unchanged", "conflict"] },
                             "reasons": { "type": "array", "items": { "$ref": "#/components/schemas/Violation" } }
                         } } },
+                        "omitted_results": { "description": "Results not listed in `results` (present only when some are left out).", "type": "integer" },
                         "error": { "description": "Present with 422 only.", "type": "object" }
                     }
                 }

@@ -15,4 +15,5 @@ mod web {
     mod leak;
     mod live;
     mod pages;
+    mod signin_limits;
 }

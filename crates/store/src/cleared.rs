@@ -24,7 +24,9 @@ use std::sync::Arc;
 use concord_stix::visibility::{View, view};
 use concord_stix::{Object, Tlp};
 
-use crate::federation::{AuditEntry, AuditRecord, FederationStore, PeerRecord, Provenance};
+use crate::federation::{
+    AuditEntry, AuditRecord, FederationStore, PeerRecord, Provenance, Refusal,
+};
 use crate::users::{ClearedQuery, CountRow, Session, User, Users};
 use crate::{
     Correlation, ListQuery, Listed, ListedRow, NewToken, Outcome, Page, Related, Role, Stats,
@@ -383,17 +385,22 @@ impl FederationStore for ClearedStore {
         self.inner.peer_synced(node_id, head)
     }
 
+    fn peer_refused(&self, node_id: &str, count: i64, reason: &str) -> Result<(), StoreError> {
+        self.inner.peer_refused(node_id, count, reason)
+    }
+
     fn ingest_received(
         &self,
+        me: &str,
         peer: &str,
         objects: &[Object],
         provenance: &[Provenance],
         cursor: i64,
         head: i64,
-    ) -> Result<Vec<Outcome>, StoreError> {
+    ) -> Result<Vec<Result<Outcome, Refusal>>, StoreError> {
         // Only the puller takes objects from peers, and it never acts for a caller.
         self.inner
-            .ingest_received(peer, objects, provenance, cursor, head)
+            .ingest_received(me, peer, objects, provenance, cursor, head)
     }
 
     fn provenance(&self, id: &str, version: &str) -> Result<Option<Provenance>, StoreError> {

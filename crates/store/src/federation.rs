@@ -1,5 +1,6 @@
-//! What federation keeps in the store: peers and their cursors, the provenance of
-//! objects received from peers, and the outbound audit log (a hash chain).
+//! What federation keeps in the store: peers, their cursors and refusals, the provenance
+//! of objects received from peers with the origin rules they pass ([`check_origin`]), and
+//! the outbound audit log (a hash chain).
 //!
 //! The audit log's chain: entry `n` holds `prev` (the `hash` of entry `n - 1`, or 64
 //! zeros for the first) and `hash` = SHA-256 over `prev` and the entry's fields, see
@@ -52,6 +53,16 @@ pub struct PeerRecord {
     /// Marked explicitly to be reached over plain `http://` on a non-loopback host.
     #[serde(default)]
     pub insecure_http: bool,
+    /// Versions from it refused, in all (bad signatures, redactors that are not the peer,
+    /// origin rules; see [`check_origin`]).
+    #[serde(default)]
+    pub refused: i64,
+    /// Why versions were last refused (kept after later pulls succeed).
+    #[serde(default)]
+    pub last_refusal: Option<String>,
+    /// When that was.
+    #[serde(default)]
+    pub last_refusal_at: Option<String>,
 }
 
 /// Where a received object version came from, stored beside it.
@@ -78,6 +89,76 @@ impl Provenance {
     /// Whether the version was created at this node (and only signed here).
     pub fn is_local(&self) -> bool {
         self.received_from.is_empty()
+    }
+}
+
+/// A held version of an id as the origin rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldOrigin {
+    /// The version (`modified`, or `created`, or empty).
+    pub version: String,
+    /// The origin node of the version; `None` when it was created at this node (its
+    /// provenance is local, or it has none yet).
+    pub origin: Option<String>,
+}
+
+/// Why a version received from a peer is refused by the origin rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The object was created at this node: a peer cannot give it new versions.
+    #[error("{id} is this node's own object; no peer may send new versions of it")]
+    OwnObject {
+        /// The object id.
+        id: String,
+    },
+    /// The versions held came from another origin.
+    #[error("{id} claims origin {claimed} but the versions held here come from origin {held}")]
+    OriginChanged {
+        /// The object id.
+        id: String,
+        /// The origin of the versions held.
+        held: String,
+        /// The origin the new version claims.
+        claimed: String,
+    },
+}
+
+/// The origin rules for a version of `id` received from a peer, claiming origin
+/// `claimed`, given this node's id `me` and the versions of `id` held here:
+///
+/// - a version already held passes (storing it changes nothing, or is a conflict);
+/// - no new version of an object created at this node is taken from a peer (its origin
+///   is this node, or a version of it was created here);
+/// - an object's origin never changes: a new version must claim the origin of the
+///   versions held.
+pub fn check_origin(
+    me: &str,
+    id: &str,
+    version: &str,
+    claimed: &str,
+    held: &[HeldOrigin],
+) -> Result<(), Refusal> {
+    if held.iter().any(|h| h.version == version) {
+        return Ok(());
+    }
+    if claimed == me
+        || held
+            .iter()
+            .any(|h| h.origin.as_deref().is_none_or(|o| o == me))
+    {
+        return Err(Refusal::OwnObject { id: id.to_owned() });
+    }
+    match held
+        .iter()
+        .find_map(|h| h.origin.as_deref().filter(|o| *o != claimed))
+    {
+        Some(other) => Err(Refusal::OriginChanged {
+            id: id.to_owned(),
+            held: other.to_owned(),
+            claimed: claimed.to_owned(),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -164,16 +245,21 @@ pub trait FederationStore {
     fn peer_live(&self, node_id: &str, live: bool) -> Result<(), StoreError>;
     /// Records a successful pull that found nothing new (and the peer's head).
     fn peer_synced(&self, node_id: &str, head: i64) -> Result<(), StoreError>;
+    /// Records versions from a peer refused (`count` more), with why.
+    fn peer_refused(&self, node_id: &str, count: i64, reason: &str) -> Result<(), StoreError>;
     /// Stores objects received from `peer` with their provenance and moves the peer's
-    /// cursor to `cursor`, all in one transaction.
+    /// cursor to `cursor`, all in one transaction. Each version first passes
+    /// [`check_origin`] (`me` is this node's id) against the versions held in that
+    /// transaction, and earlier ones of the same call; a refused one is not stored.
     fn ingest_received(
         &self,
+        me: &str,
         peer: &str,
         objects: &[Object],
         provenance: &[Provenance],
         cursor: i64,
         head: i64,
-    ) -> Result<Vec<Outcome>, StoreError>;
+    ) -> Result<Vec<Result<Outcome, Refusal>>, StoreError>;
     /// The provenance of a held version, if it was received from a peer.
     fn provenance(&self, id: &str, version: &str) -> Result<Option<Provenance>, StoreError>;
     /// The provenance of every received version with `after < seq <= upto`, by `seq`
@@ -209,4 +295,44 @@ pub trait FederationStore {
     fn audit_sent_since(&self, peer: &str, since: &str) -> Result<u64, StoreError>;
     /// The highest `seq` held (0 when empty).
     fn head_seq(&self) -> Result<i64, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(version: &str, origin: Option<&str>) -> HeldOrigin {
+        HeldOrigin {
+            version: version.into(),
+            origin: origin.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn origin_rules() {
+        let (v1, v2) = ("2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z");
+        let check = |claimed: &str, h: &[HeldOrigin]| check_origin("me", "x--1", v2, claimed, h);
+        // New ids and new versions from the same origin pass.
+        assert_eq!(check("a", &[]), Ok(()));
+        assert_eq!(check("a", &[held(v1, Some("a"))]), Ok(()));
+        // Our own objects: by origin, or held with local provenance or none.
+        assert!(matches!(check("me", &[]), Err(Refusal::OwnObject { .. })));
+        assert!(matches!(
+            check("a", &[held(v1, None)]),
+            Err(Refusal::OwnObject { .. })
+        ));
+        assert!(matches!(
+            check("a", &[held(v1, Some("me"))]),
+            Err(Refusal::OwnObject { .. })
+        ));
+        // The origin does not change.
+        let e = check("b", &[held(v1, Some("a"))]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x--1 claims origin b but the versions held here come from origin a"
+        );
+        // A version already held passes whatever it claims (nothing new is stored).
+        assert_eq!(check("b", &[held(v2, None)]), Ok(()));
+        assert_eq!(check("me", &[held(v2, Some("a"))]), Ok(()));
+    }
 }

@@ -235,23 +235,6 @@ impl Sink for PerBatch<'_> {
     }
 }
 
-/// [`import_values`] for a caller with a TLP clearance (`None`: no clearance, as
-/// [`import_values`]): through [`crate::cleared::ClearedStore`], so that the write
-/// neither changes nor reveals an object above the clearance.
-pub fn import_values_as<I>(
-    store: &std::sync::Arc<dyn Store>,
-    values: I,
-    batch: usize,
-    clearance: Option<concord_stix::Tlp>,
-    on_batch: &mut dyn FnMut(&[ObjectResult]),
-) -> Result<Summary, StoreError>
-where
-    I: IntoIterator<Item = Value>,
-{
-    let store = crate::cleared::ClearedStore::for_caller(store.clone(), clearance);
-    import_values(&*store, values, batch, on_batch)
-}
-
 impl Sink for BulkWriter<'_> {
     fn put(&mut self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError> {
         self.ingest(objects)

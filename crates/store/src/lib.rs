@@ -21,6 +21,7 @@
 
 pub mod cleared;
 pub mod date_added;
+pub mod document;
 pub mod federation;
 pub mod import;
 pub mod limits;

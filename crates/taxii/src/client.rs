@@ -93,12 +93,15 @@ impl Default for Options {
     }
 }
 
-/// A TAXII 2.1 client.
+/// A TAXII 2.1 client. Its credentials go only to the origins (scheme, host, port) it
+/// was told to send them to ([`Client::credentials_to`]); every other URL is fetched
+/// without them, and a redirect to another origin drops them too.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     auth: Auth,
     options: Options,
+    credential_origins: Vec<Origin>,
 }
 
 /// One page of objects and what the server said about it.
@@ -112,7 +115,9 @@ pub struct ObjectsPage {
 }
 
 impl Client {
-    /// A client with these credentials and options.
+    /// A client with these credentials and options. It sends the credentials to no
+    /// origin until told to with [`Client::credentials_to`] (a pull tells it the origin
+    /// of the URL the user named).
     pub fn new(auth: Auth, options: Options) -> Result<Client, ClientError> {
         // reqwest is built without a default crypto provider (no aws-lc C build); ring is
         // installed as the process default unless another is already.
@@ -127,11 +132,39 @@ impl Client {
             http,
             auth,
             options,
+            credential_origins: Vec::new(),
         })
     }
 
+    /// The same client, sending its credentials to `url`'s origin (scheme, host and
+    /// port) as well.
+    #[must_use]
+    pub fn credentials_to(mut self, url: &Url) -> Client {
+        if let Some(origin) = Origin::of(url)
+            && !self.credential_origins.contains(&origin)
+        {
+            self.credential_origins.push(origin);
+        }
+        self
+    }
+
+    /// Whether the client has credentials at all.
+    pub fn has_credentials(&self) -> bool {
+        !matches!(self.auth, Auth::None)
+    }
+
+    /// Whether requests to `url` carry the credentials.
+    pub fn sends_credentials_to(&self, url: &Url) -> bool {
+        self.has_credentials()
+            && Origin::of(url).is_some_and(|o| self.credential_origins.contains(&o))
+    }
+
     fn request(&self, url: Url) -> reqwest::RequestBuilder {
+        let credentials = self.sends_credentials_to(&url);
         let req = self.http.get(url).header(ACCEPT, TAXII_MEDIA_TYPE);
+        if !credentials {
+            return req;
+        }
         match &self.auth {
             Auth::None => req,
             Auth::Basic { user, password } => req.basic_auth(user, Some(password)),
@@ -251,6 +284,31 @@ impl Client {
     }
 }
 
+/// A URL's origin: scheme, host and port (the scheme's default port if none is given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// The origin of `url`; `None` for URLs without a host and port (no `http(s)`).
+    pub fn of(url: &Url) -> Option<Origin> {
+        Some(Origin {
+            scheme: url.scheme().to_owned(),
+            host: url.host_str()?.to_ascii_lowercase(),
+            port: url.port_or_known_default()?,
+        })
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
 /// `base` joined with a relative path (`base` gets a trailing `/` first).
 pub fn join(base: &Url, path: &str) -> Result<Url, ClientError> {
     let mut b = base.clone();
@@ -287,6 +345,29 @@ mod tests {
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
         );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn credentials_go_only_to_the_origins_named() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        let named = url("https://taxii.example/taxii2/");
+        let client = Client::new(Auth::Bearer("t".into()), Options::default())
+            .unwrap()
+            .credentials_to(&named);
+        assert!(client.sends_credentials_to(&url("https://TAXII.example:443/api1/")));
+        for other in [
+            "http://taxii.example/api1/",
+            "https://taxii.example:8443/api1/",
+            "https://api.taxii.example/api1/",
+            "https://evil.example/taxii.example/",
+        ] {
+            assert!(!client.sends_credentials_to(&url(other)), "{other}");
+        }
+        let none = Client::new(Auth::None, Options::default())
+            .unwrap()
+            .credentials_to(&named);
+        assert!(!none.has_credentials());
+        assert!(!none.sends_credentials_to(&named));
     }
 
     #[test]

@@ -3,6 +3,12 @@
 //! sent as `added_after` next time, written only after the page's objects are committed.
 //! Copes with servers that ignore `added_after` (the store skips held versions), send
 //! pages smaller than asked, or say `more` without `next` (it continues by date).
+//!
+//! Credentials go only to the origin (scheme, host, port) of the URL the user named. A
+//! discovery document that names an API root on another origin is refused with a
+//! message saying so, unless the source allows credentials to cross origins
+//! ([`Source::allow_cross_origin_credentials`]); without credentials there is nothing to
+//! leak and the root is followed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +19,7 @@ use concord_store::import::{DEFAULT_BATCH, Summary, import_values};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{Auth, Client, ClientError, ObjectsPage, join};
+use crate::client::{Auth, Client, ClientError, ObjectsPage, Origin, join};
 use crate::wire::{CollectionInfo, Envelope};
 
 /// Objects asked for per page.
@@ -43,6 +49,10 @@ pub struct Source {
     /// Allow a plain http:// URL to a host other than loopback (refused otherwise).
     #[serde(default)]
     pub insecure_http: bool,
+    /// Send the credentials to an API root on another origin than `url`'s, when the
+    /// discovery document names one (off: such a root is refused).
+    #[serde(default)]
+    pub allow_cross_origin_credentials: bool,
 }
 
 fn default_interval() -> u64 {
@@ -84,6 +94,21 @@ pub enum PullError {
     /// The server has no such collection (or none readable).
     #[error("{0}")]
     Collection(String),
+    /// The discovery document names an API root on another origin, and the credentials
+    /// may not go there.
+    #[error(
+        "the discovery document at {named} names API root {root} on another origin ({root_origin}, not {named_origin}); the credentials are sent only to the origin you named, so it was not pulled. Pull the API root URL itself if you trust it, or allow credentials there with --allow-cross-origin-credentials (allow_cross_origin_credentials = true in [[taxii_sources]])"
+    )]
+    CrossOrigin {
+        /// The URL the user named.
+        named: String,
+        /// Its origin.
+        named_origin: String,
+        /// The API root the discovery names.
+        root: String,
+        /// The root's origin.
+        root_origin: String,
+    },
 }
 
 /// Where each pulled collection stopped: `"<api root>|<collection id>"` → last `date_added`.
@@ -149,6 +174,8 @@ pub struct Pull {
     pub added_after: Option<String>,
     /// The resume file.
     pub state_file: PathBuf,
+    /// Send the credentials to an API root on another origin than `url`'s.
+    pub allow_cross_origin_credentials: bool,
 }
 
 /// Finds the API root: `url` itself, or the default (else first) root of a discovery.
@@ -167,6 +194,31 @@ async fn api_root(client: &Client, url: &Url) -> Result<Url, PullError> {
     Ok(url.clone())
 }
 
+/// The client to read API root `root` with: `client` itself when `root` is on the
+/// origin of the URL named, or when there are no credentials (fetched without any); with
+/// credentials to `root`'s origin too when `allow`ed; else an error naming both origins.
+fn cross_origin(
+    client: &Client,
+    named: &Url,
+    root: &Url,
+    allow: bool,
+) -> Result<Client, PullError> {
+    if client.sends_credentials_to(root) || !client.has_credentials() {
+        return Ok(client.clone());
+    }
+    let origin = |u: &Url| Origin::of(u).map_or_else(|| u.to_string(), |o| o.to_string());
+    if allow {
+        tracing::warn!(named = %named, root = %root, "Sending TAXII credentials to an API root on another origin, as allowed.");
+        return Ok(client.clone().credentials_to(root));
+    }
+    Err(PullError::CrossOrigin {
+        named: named.to_string(),
+        named_origin: origin(named),
+        root: root.to_string(),
+        root_origin: origin(root),
+    })
+}
+
 /// Pulls the requested collections into `store`; `on_page` hears of each committed page.
 pub async fn pull(
     store: Arc<dyn Store>,
@@ -175,7 +227,9 @@ pub async fn pull(
     on_page: &mut (dyn FnMut(&CollectionReport) + Send),
 ) -> Result<Vec<CollectionReport>, PullError> {
     let url = Url::parse(&req.url).map_err(|_| ClientError::Url(req.url.clone()))?;
+    let client = &client.clone().credentials_to(&url);
     let root = api_root(client, &url).await?;
+    let client = &cross_origin(client, &url, &root, req.allow_cross_origin_credentials)?;
     let all = client.collections(&root).await?.collections;
     let chosen: Vec<CollectionInfo> = match &req.collection {
         Some(c) => all

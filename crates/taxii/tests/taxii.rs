@@ -5,5 +5,6 @@ mod taxii {
     pub mod common;
     mod http;
     mod interop;
+    mod origins;
     mod paging;
 }

@@ -5,9 +5,10 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use concord_stix::input::{InputError, parse_document};
+use concord_stix::input::InputError;
 use concord_stix::visibility::View;
-use concord_store::import::{DEFAULT_BATCH, ObjectResult, Summary, import_values_as};
+use concord_store::document::{DocumentError, Layout, import_document};
+use concord_store::import::{DEFAULT_BATCH, ObjectResult, Summary};
 use concord_store::{ListQuery, Order, StoredObject};
 use serde_json::{Value, json};
 
@@ -40,22 +41,94 @@ fn input_error(e: &InputError) -> ApiError {
     }
 }
 
-/// `POST /api/v1/objects`: imports a bundle, an array of objects, or one object.
+/// Per-object results an import answer lists at most. Up to this many objects every
+/// result is listed, in input order; past it only the rejections and conflicts are, up
+/// to this many, and the answer says how many results it leaves out (the summary counts
+/// them all).
+pub const MAX_LISTED_RESULTS: usize = 10_000;
+
+/// The results an import answer lists (see [`MAX_LISTED_RESULTS`]).
+#[derive(Debug, Default)]
+struct Listed {
+    results: Vec<ObjectResult>,
+    total: usize,
+    /// Whether every result is still listed (else only rejections and conflicts).
+    every: bool,
+}
+
+impl Listed {
+    fn new() -> Listed {
+        Listed {
+            every: true,
+            ..Listed::default()
+        }
+    }
+
+    fn add(&mut self, r: &ObjectResult) {
+        self.total += 1;
+        let notable = |r: &ObjectResult| {
+            !matches!(
+                r,
+                ObjectResult::Accepted { outcome, .. } if *outcome != concord_store::Outcome::Conflict
+            )
+        };
+        if self.every && self.results.len() == MAX_LISTED_RESULTS {
+            self.every = false;
+            self.results.retain(notable);
+        }
+        if (self.every || notable(r)) && self.results.len() < MAX_LISTED_RESULTS {
+            self.results.push(r.clone());
+        }
+    }
+
+    fn omitted(&self) -> usize {
+        self.total - self.results.len()
+    }
+}
+
+fn document_error(e: DocumentError) -> ApiError {
+    match e {
+        DocumentError::Input(e) => input_error(&e),
+        DocumentError::Utf8 { line, column } => ApiError::bad_request(
+            "invalid_json",
+            format!("the body is not a valid JSON document: {e}"),
+        )
+        .with_detail(json!({ "line": line, "column": column })),
+        DocumentError::TooMany { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_objects",
+            e.to_string(),
+        ),
+        DocumentError::Store(e) => e.into(),
+        other => ApiError::bad_request("wrong_shape", other.to_string()),
+    }
+}
+
+/// `POST /api/v1/objects`: imports a bundle, an array of objects, or one object. The
+/// objects are parsed one at a time and stored in batches (memory bounded by the batch);
+/// a document of more than `max_objects_per_request` objects is refused whole (413).
 pub async fn create(
     caller: AnalystAccess,
     State(state): State<AppState>,
     Document(bytes): Document,
 ) -> Result<Response, ApiError> {
     let size = bytes.len();
-    let store = state.store.clone();
-    let clearance = caller.1.0;
-    let (summary, results) = blocking(move || {
-        let values = parse_document(&bytes).map_err(|e| input_error(&e))?;
-        let mut results: Vec<ObjectResult> = Vec::with_capacity(values.len());
-        let summary = import_values_as(&store, values, DEFAULT_BATCH, clearance, &mut |batch| {
-            results.extend_from_slice(batch)
-        })?;
-        Ok((summary, results))
+    // The caller's clearance limits what the write may touch (ClearedStore).
+    let store = concord_store::cleared::ClearedStore::for_caller(state.store.clone(), caller.1.0);
+    let limit = state.config.max_objects_per_request;
+    let (summary, listed) = blocking(move || {
+        let mut listed = Listed::new();
+        let imported = import_document(
+            &*store,
+            &bytes,
+            Layout::Stix,
+            limit,
+            DEFAULT_BATCH,
+            &mut |_, _| true,
+            &mut |batch| batch.iter().for_each(|r| listed.add(r)),
+        )
+        .map_err(document_error)?;
+        Ok((imported.summary, listed))
     })
     .await?;
     state.metrics.record_import(&summary);
@@ -69,13 +142,13 @@ pub async fn create(
         rejected = summary.rejected,
         "Objects imported."
     );
-    Ok(import_response(&summary, &results))
+    Ok(import_response(&summary, &listed))
 }
 
-fn import_response(summary: &Summary, results: &[ObjectResult]) -> Response {
-    let total = results.len();
+fn import_response(summary: &Summary, listed: &Listed) -> Response {
+    let total = listed.total;
     let accepted = total - summary.rejected;
-    let message = if summary.rejected == 0 {
+    let mut message = if summary.rejected == 0 {
         format!("accepted {accepted} of {total} objects")
     } else {
         format!(
@@ -83,7 +156,16 @@ fn import_response(summary: &Summary, results: &[ObjectResult]) -> Response {
             summary.rejected
         )
     };
-    let mut body = json!({ "message": message, "summary": summary, "results": results });
+    let omitted = listed.omitted();
+    if omitted > 0 {
+        message.push_str(&format!(
+            "; `results` lists only rejections and conflicts, at most {MAX_LISTED_RESULTS}, leaving out {omitted} results (the summary counts every object)"
+        ));
+    }
+    let mut body = json!({ "message": message, "summary": summary, "results": listed.results });
+    if omitted > 0 {
+        body["omitted_results"] = json!(omitted);
+    }
     if total > 0 && accepted == 0 {
         let err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "all_rejected", message);
         body["error"] = err.body()["error"].take();

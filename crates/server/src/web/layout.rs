@@ -199,10 +199,11 @@ pub fn error_page(ctx: &Ctx, status: StatusCode, message: &str) -> Response {
     res
 }
 
-/// A `303 See Other` to a local path.
+/// A `303 See Other` to a path on this origin: `to` if [`super::session::local_path`]
+/// accepts it, else `/`.
 pub fn redirect(to: &str) -> Response {
     let mut res = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
+    if let Ok(v) = HeaderValue::from_str(super::session::local_path(to)) {
         res.headers_mut().insert(header::LOCATION, v);
     }
     res.headers_mut()

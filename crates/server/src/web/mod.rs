@@ -33,6 +33,7 @@ mod incidents;
 mod jobs;
 mod layout;
 mod live;
+pub mod lockout;
 mod objects;
 mod peers;
 mod policy;
@@ -57,7 +58,7 @@ use session::Ctx;
 pub struct Web {
     app: AppState,
     counts: Arc<dashboard::CountCache>,
-    failures: Arc<session::Failures>,
+    failures: Arc<lockout::Failures>,
     feeds: Arc<feeds::FeedCache>,
     jobs: Arc<jobs::Jobs>,
     live: Arc<live::Live>,
@@ -78,7 +79,7 @@ pub fn router(state: AppState) -> Router {
     let web = Web {
         app: state,
         counts: Arc::new(dashboard::CountCache::with_file(kept_counts)),
-        failures: Arc::new(session::Failures::default()),
+        failures: Arc::new(lockout::Failures::default()),
         feeds: Arc::new(feeds::FeedCache::default()),
         jobs: Arc::new(jobs::Jobs::default()),
         live: Arc::new(live::Live::new(head)),

@@ -15,9 +15,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use concord_store::users::{Session, User};
 use maud::html;
+use std::net::{IpAddr, SocketAddr};
 
 use super::i18n::Lang;
 use super::layout::{self, Notice};
+use super::lockout::Locked;
 use super::{Web, blocking};
 use crate::auth::hash_token;
 
@@ -133,6 +135,9 @@ pub struct Ctx {
     pub secure: bool,
     /// The sign-in form's CSRF cookie, if the browser sent one.
     pub pre: Option<String>,
+    /// The client's address (the TCP peer: a reverse proxy's own address behind one),
+    /// when the server was started with connection info (as [`crate::serve`] is).
+    pub address: Option<IpAddr>,
 }
 
 impl Ctx {
@@ -193,13 +198,77 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-/// A local path to return to: must start with one `/` (no scheme, no `//host`).
+/// `next` if it is a path on this origin to return to, else `/`. Every redirect of the
+/// web interface goes through it ([`layout::redirect`]).
+///
+/// Accepted: printable ASCII only (no whitespace or control character anywhere, since
+/// browsers drop TAB, CR and LF from a URL, so `/<TAB>/host` would become `//host`),
+/// starting with exactly one `/` (not `//`, not `/\`), with no backslash. The same holds
+/// of every percent-decoded form (decoded up to [`DECODE_ROUNDS`] times, for doubly
+/// encoded input): no control character anywhere, and the path (before `?` or `#`)
+/// starts with one `/` and holds no backslash (the query may: it cannot change the
+/// origin, and a search for `a\b` should come back).
 pub fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/"
+    if same_origin_path(next) { next } else { "/" }
+}
+
+/// How many times [`local_path`] percent-decodes its input to check it again.
+pub const DECODE_ROUNDS: usize = 3;
+
+/// Whether `next` passes [`local_path`].
+fn same_origin_path(next: &str) -> bool {
+    let raw = next.as_bytes();
+    if !raw.iter().all(|b| (0x21..=0x7e).contains(b)) || raw.contains(&b'\\') {
+        return false;
     }
+    let mut form = raw.to_vec();
+    for _ in 0..=DECODE_ROUNDS {
+        if !path_starts_here(&form) || form.iter().any(|b| b.is_ascii_control()) {
+            return false;
+        }
+        let decoded = percent_decode(&form);
+        if decoded == form {
+            return true;
+        }
+        form = decoded;
+    }
+    // Still changing after that many rounds: nothing legitimate is encoded so deeply.
+    false
+}
+
+/// Whether `form`'s path (before `?` or `#`) starts with exactly one `/` and holds no
+/// backslash or whitespace.
+fn path_starts_here(form: &[u8]) -> bool {
+    let end = form
+        .iter()
+        .position(|b| *b == b'?' || *b == b'#')
+        .unwrap_or(form.len());
+    let path = &form[..end];
+    path.first() == Some(&b'/')
+        && !matches!(path.get(1), Some(b'/' | b'\\'))
+        && !path.iter().any(|b| *b == b'\\' || b.is_ascii_whitespace())
+}
+
+/// `%XX` sequences replaced by their byte (others kept as they are).
+fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                s.get(i + 1).copied().and_then(hex),
+                s.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 3;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 impl FromRequestParts<Web> for Ctx {
@@ -225,12 +294,17 @@ impl FromRequestParts<Web> for Ctx {
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
         let pre = cookie(headers, PRE_COOKIE).map(str::to_owned);
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
         let mut ctx = Ctx {
             lang,
             session: None,
             here,
             secure,
             pre,
+            address,
         };
         if let Some(secret) = cookie(headers, SESSION_COOKIE) {
             let hash = hash_token(secret);
@@ -239,54 +313,6 @@ impl FromRequestParts<Web> for Ctx {
             ctx.session = blocking(&ctx, move || store.session(&hash, &now)).await?;
         }
         Ok(ctx)
-    }
-}
-
-/// Failed sign-ins allowed per user name within [`LOCKOUT_WINDOW`].
-pub const MAX_FAILURES: u32 = 5;
-/// How long failed sign-ins are remembered (and a locked name stays locked).
-pub const LOCKOUT_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
-/// Recent failed sign-ins per user name (in memory): after [`MAX_FAILURES`] within
-/// [`LOCKOUT_WINDOW`] the name is refused, right password or not, until the window ends,
-/// which makes guessing a password online slow.
-#[derive(Debug, Default)]
-pub struct Failures {
-    by_name: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
-}
-
-impl Failures {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (u32, std::time::Instant)>>
-    {
-        self.by_name
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Whether `name` is locked out now.
-    pub fn locked(&self, name: &str) -> bool {
-        let mut map = self.lock();
-        map.retain(|_, (_, first)| first.elapsed() < LOCKOUT_WINDOW);
-        map.get(name).is_some_and(|(n, _)| *n >= MAX_FAILURES)
-    }
-
-    /// Counts a failure for `name`.
-    pub fn failed(&self, name: &str) {
-        let mut map = self.lock();
-        if map.len() > 100_000 {
-            map.clear();
-        }
-        let entry = map
-            .entry(name.to_owned())
-            .or_insert((0, std::time::Instant::now()));
-        entry.0 += 1;
-    }
-
-    /// Forgets the failures of `name` (after a successful sign-in).
-    pub fn clear(&self, name: &str) {
-        self.lock().remove(name);
     }
 }
 
@@ -371,15 +397,25 @@ pub async fn signin(
         );
     }
     let name = form.username.trim().to_owned();
-    if web.failures.locked(&name) {
-        tracing::warn!(user = %name.chars().take(200).collect::<String>(), "Web sign-in refused: too many failures.");
-        return signin_page(
-            &ctx,
-            &form.next,
-            Some(Notice::error(l.t("signin-locked"))),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-    }
+    // Counted before the password is looked at, so that concurrent attempts cannot all
+    // get past the limit.
+    let attempt = match web.failures.reserve(&name, ctx.address) {
+        Ok(a) => a,
+        Err(locked) => {
+            let short: String = name.chars().take(200).collect();
+            let (reason, message) = match locked {
+                Locked::Name => ("user name", "signin-locked"),
+                Locked::Address => ("client address", "signin-locked-address"),
+            };
+            tracing::warn!(user = %short, address = ?ctx.address, limit = reason, "Web sign-in refused: too many attempts.");
+            return signin_page(
+                &ctx,
+                &form.next,
+                Some(Notice::error(l.t(message))),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+        }
+    };
     let store = web.app.store.clone();
     let lookup = name.clone();
     let found = match blocking(&ctx, move || store.user_by_name(&lookup)).await {
@@ -399,8 +435,7 @@ pub async fn signin(
     .ok()
     .flatten();
     let Some(user) = user else {
-        web.failures.failed(&name);
-        tracing::info!(user = %form.username.chars().take(200).collect::<String>(), "Web sign-in failed.");
+        tracing::info!(user = %form.username.chars().take(200).collect::<String>(), address = ?ctx.address, "Web sign-in failed.");
         return signin_page(
             &ctx,
             &form.next,
@@ -408,7 +443,7 @@ pub async fn signin(
             StatusCode::UNAUTHORIZED,
         );
     };
-    web.failures.clear(&name);
+    web.failures.succeeded(attempt);
     let secret = random_secret();
     let csrf = random_secret();
     let hash = hash_token(&secret);
@@ -514,10 +549,52 @@ mod tests {
     }
 
     #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(local_path("/objects?q=1"), "/objects?q=1");
-        assert_eq!(local_path("//evil.example"), "/");
-        assert_eq!(local_path("https://evil.example"), "/");
-        assert_eq!(local_path("/\\evil.example"), "/");
+    fn only_same_origin_paths_are_followed() {
+        for ok in [
+            "/",
+            "/objects?q=1",
+            "/objects/indicator--1?tab=graph#top",
+            "/signin?next=/objects%3Fq%3Da%2520b",
+            "/objects?q=a%5Cb",
+            "/objects?q=a+b",
+            "/a//b",
+        ] {
+            assert_eq!(local_path(ok), ok, "{ok:?} should be followed");
+        }
+        for hostile in [
+            "",
+            "objects",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            " /objects",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/objects\u{0}",
+            "/objects\u{7f}",
+            "/objects?q=a b",
+            "/obj\u{e9}cts",
+            "/\u{2028}/evil.example",
+            "/%2Fevil.example",
+            "/%2f%2fevil.example",
+            "/%5Cevil.example",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%0D%0A/evil.example",
+            "/%252F/evil.example",
+            "/%25252F/evil.example",
+            "/%2525252F/evil.example",
+            "/objects?q=%0d%0aSet-Cookie:x",
+            "/a%5Cb",
+            "/a%20/b",
+            "%2F%2Fevil.example",
+        ] {
+            assert_eq!(local_path(hostile), "/", "{hostile:?} must not be followed");
+        }
     }
 }

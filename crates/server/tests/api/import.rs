@@ -475,3 +475,70 @@ async fn concurrent_imports_and_reads_all_succeed() {
     }
     assert_eq!(t.state.store.stats().expect("stats").objects, 160);
 }
+
+/// Issue 22: a request of many tiny objects is answered with every object counted and
+/// the listed results bounded (the rejections first).
+#[tokio::test]
+async fn many_tiny_objects_are_counted_and_the_listed_results_bounded() {
+    use concord_server::routes::objects::MAX_LISTED_RESULTS;
+    let t = TestApp::new();
+    let tiny = MAX_LISTED_RESULTS + 2_000;
+    let mut objects: Vec<Value> = (0..tiny).map(|_| json!({})).collect();
+    objects.extend((0..10).map(|i| campaign(i, "kept")));
+    let res = t
+        .post("/api/v1/objects", &t.analyst, &Value::Array(objects))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let body = res.json();
+    assert_eq!(body["summary"]["new"], 10);
+    assert_eq!(body["summary"]["rejected"], tiny);
+    let r = results(&body);
+    assert_eq!(r.len(), MAX_LISTED_RESULTS);
+    assert!(
+        r.iter().all(|x| x["status"] == "rejected"),
+        "rejections listed"
+    );
+    assert_eq!(r[MAX_LISTED_RESULTS - 1]["index"], MAX_LISTED_RESULTS - 1);
+    assert_eq!(body["omitted_results"], tiny + 10 - MAX_LISTED_RESULTS);
+    let message = body["message"].as_str().unwrap_or("");
+    assert!(message.contains("leaving out"), "{message}");
+    assert_eq!(t.state.store.stats().expect("stats").objects, 10);
+}
+
+/// Issue 22: a document over `max_objects_per_request` gets 413 naming the limit, and
+/// nothing of it is stored; what was accepted before stays.
+#[tokio::test]
+async fn more_objects_than_the_limit_is_413_and_stores_nothing() {
+    let t = TestApp::with_config(ServerConfig {
+        max_objects_per_request: 50,
+        ..ServerConfig::default()
+    });
+    let first: Vec<Value> = (0..50).map(|i| campaign(i, "first")).collect();
+    let body = t.import(first).await;
+    assert_eq!(body["summary"]["new"], 50);
+    let before = t.store_state();
+    let bundle = json!({
+        "type": "bundle", "id": format!("bundle--{}", uuid(1)),
+        "objects": (100..151).map(|i| campaign(i, "over")).collect::<Vec<_>>()
+    });
+    let res = t.post("/api/v1/objects", &t.analyst, &bundle).await;
+    res.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "too_many_objects");
+    let message = res.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        message.contains("holds 51 objects; at most 50")
+            && message.contains("max_objects_per_request"),
+        "{message}"
+    );
+    assert_eq!(t.store_state(), before, "nothing of it stored");
+    let got = t
+        .get(&format!("/api/v1/objects/campaign--{}", uuid(3)), &t.reader)
+        .await;
+    assert_eq!(
+        got.json()["object"]["name"],
+        "first",
+        "accepted before, kept"
+    );
+}

@@ -15,11 +15,57 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use concord_server::web::session::hash_password;
 use concord_stix::Tlp;
-use concord_store::Role;
+use concord_store::{Role, Store};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+use std::sync::Arc;
+
+use concord_federation::identity::NodeKey;
+use concord_federation::server::{FederationConfig, FederationState};
+use concord_server::{AppState, ServerConfig, app};
+use concord_store::federation::PeerRecord;
+use concord_store::sqlite::SqliteStore;
+
 use super::common::{PASSWORD, T, TestWeb, id, indicator};
+
+/// This node's public URL: federation requests are signed for its authority.
+const NODE_URL: &str = "http://127.0.0.1:7470";
+
+/// A node that federates, with one registered peer under the default policy (a
+/// GREEN-only agreement: TLP:CLEAR and TLP:GREEN objects of the general class).
+fn federated_web(peer: &NodeKey) -> TestWeb {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().expect("store"));
+    let fed = FederationState::new(
+        store.clone(),
+        NodeKey::from_seed([7; 32]),
+        FederationConfig {
+            url: NODE_URL.into(),
+            ..FederationConfig::default()
+        },
+    )
+    .expect("federation state");
+    store
+        .put_peer(&PeerRecord {
+            node_id: peer.node_id(),
+            name: "green-only-peer".into(),
+            url: "http://127.0.0.1:9".into(),
+            public_key: peer.public_hex(),
+            ..PeerRecord::default()
+        })
+        .expect("peer");
+    let state = AppState::new(store, ServerConfig::default()).with_federation(fed);
+    TestWeb {
+        router: app(state.clone()),
+        state,
+    }
+}
+
+/// Signs the store's local versions with the node key, as the signer does while serving.
+fn sign_local(web: &TestWeb) {
+    concord_federation::signer::sign_all(&**web.store(), &NodeKey::from_seed([7; 32]))
+        .expect("sign");
+}
 
 /// Texts that must never reach a GREEN caller.
 const CANARIES: &[&str] = &[
@@ -95,6 +141,8 @@ fn fixture(web: &TestWeb) {
 /// A caller: a session cookie (web) and a bearer token (REST, TAXII), both the user's.
 struct Caller {
     name: &'static str,
+    /// Federation routes are asked as the registered peer (its key signs them).
+    peer: NodeKey,
     cookie: String,
     csrf: String,
     token: String,
@@ -121,6 +169,7 @@ async fn caller(web: &TestWeb, name: &'static str, role: Role) -> Caller {
         .join("; ");
     Caller {
         name,
+        peer: NodeKey::from_seed([9; 32]),
         cookie,
         csrf,
         token: secret,
@@ -329,6 +378,12 @@ fn variants(template: &str, csrf: &str) -> Option<Vec<Req>> {
         "/import/jobs/{id}" | "/import/jobs/{id}/status" => vec![get(t.replace("{id}", "1"))],
         "/notifications/live" => vec![get(t)],
         "/lang/{code}" => vec![get("/lang/en?next=/objects")],
+        "/federation/v1/node" | "/federation/v1/events" => vec![get(t)],
+        "/federation/v1/changes" => vec![
+            get("/federation/v1/changes?after=0&limit=1000"),
+            get("/federation/v1/changes?after=0&limit=1"),
+            get("/federation/v1/changes?after=3"),
+        ],
         "/assets/{name}" => vec![get("/assets/app.css")],
         _ => return None,
     })
@@ -346,6 +401,28 @@ async fn call(web: &TestWeb, who: &Caller, r: &Req, root: &str) -> (StatusCode, 
         .header(header::ACCEPT, "*/*")
         .header(header::AUTHORIZATION, format!("Bearer {}", who.token))
         .header(header::COOKIE, &who.cookie);
+    if let Some(rest) = path.strip_prefix("/federation/") {
+        let (p, q) = match rest.split_once('?') {
+            Some((p, q)) => (format!("/federation/{p}"), Some(q)),
+            None => (path.clone(), None),
+        };
+        let authority = concord_federation::httpsig::authority_of(NODE_URL).expect("authority");
+        let h = concord_federation::httpsig::sign(
+            &who.peer,
+            r.method.as_str(),
+            &authority,
+            &p,
+            q,
+            b"",
+            chrono::Utc::now().timestamp(),
+        );
+        req = req
+            .header("date", h.date)
+            .header("content-digest", h.content_digest)
+            .header("signature-input", h.signature_input)
+            .header("signature", h.signature)
+            .header(header::HOST, authority);
+    }
     let body = match &r.body {
         Some((ct, b)) => {
             req = req.header(header::CONTENT_TYPE, *ct);
@@ -360,6 +437,12 @@ async fn call(web: &TestWeb, who: &Caller, r: &Req, root: &str) -> (StatusCode, 
         .await
         .expect("infallible");
     let status = res.status();
+    let encoding = res
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let mut body = res.into_body();
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
@@ -375,13 +458,25 @@ async fn call(web: &TestWeb, who: &Caller, r: &Req, root: &str) -> (StatusCode, 
             Ok(_) | Err(_) => break,
         }
     }
+    if encoding == "zstd" {
+        // A change page: read as the peer reads it, so the canaries are looked for in
+        // what it holds, not in compressed bytes.
+        let (page, _) =
+            concord_federation::pull::decode_page(&encoding, &out, 1 << 30).expect("a change page");
+        return (status, serde_json::to_string(&page).expect("page"));
+    }
+    assert!(
+        encoding.is_empty(),
+        "{path}: unexpected Content-Encoding {encoding}"
+    );
     (status, String::from_utf8_lossy(&out).into_owned())
 }
 
 #[tokio::test]
 async fn no_route_shows_a_canary_to_a_green_reader_or_analyst() {
-    let web = TestWeb::new();
+    let web = federated_web(&NodeKey::from_seed([9; 32]));
     fixture(&web);
+    sign_local(&web);
     let reader = caller(&web, "green-reader", Role::Reader).await;
     let analyst = caller(&web, "green-analyst", Role::Analyst).await;
     let root = web.state.taxii.root_path();
@@ -433,6 +528,20 @@ async fn no_route_shows_a_canary_to_a_green_reader_or_analyst() {
     )
     .await;
     assert!(one.contains("visible-granular"), "{one}");
+    assert!(
+        paths.iter().any(|p| p.starts_with("/federation/")),
+        "{paths:?}"
+    );
+    // The green-only peer gets the green objects: federation answers are not empty.
+    let (status, changes) = call(
+        &web,
+        &reader,
+        &get("/federation/v1/changes?after=0&limit=1000"),
+        &root,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{changes}");
+    assert!(changes.contains("visible-green-two"), "{changes}");
     // An object seen redacted is no one's correlation: the shared value may be withheld.
     let mut sharing = indicator(4, "visible-sharing", Some(Tlp::Green), "203.0.113.77");
     sharing["modified"] = json!(T);

@@ -3,10 +3,11 @@
 use concord_stix::{Object, Timestamp};
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::schema::id_key;
 use super::{SqliteStore, ingest};
 use crate::federation::{
-    AUDIT_GENESIS, AuditEntry, AuditRecord, FederationStore, PeerRecord, Provenance, Redactor,
-    audit_hash,
+    AUDIT_GENESIS, AuditEntry, AuditRecord, FederationStore, HeldOrigin, PeerRecord, Provenance,
+    Redactor, Refusal, audit_hash, check_origin,
 };
 use crate::{Outcome, StoreError};
 
@@ -27,7 +28,10 @@ CREATE TABLE IF NOT EXISTS peers (
     last_error    TEXT,
     last_error_at TEXT,
     received      INTEGER NOT NULL DEFAULT 0,
-    live_since    TEXT
+    live_since    TEXT,
+    refused       INTEGER NOT NULL DEFAULT 0,
+    last_refusal  TEXT,
+    last_refusal_at TEXT
 );
 CREATE TABLE IF NOT EXISTS provenance (
     id            TEXT NOT NULL,
@@ -62,10 +66,14 @@ CREATE INDEX IF NOT EXISTS audit_peer ON audit (peer, n);
 pub(super) const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("peers", "live_since", "TEXT"),
     ("peers", "insecure_http", "INTEGER NOT NULL DEFAULT 0"),
+    ("peers", "refused", "INTEGER NOT NULL DEFAULT 0"),
+    ("peers", "last_refusal", "TEXT"),
+    ("peers", "last_refusal_at", "TEXT"),
 ];
 
 const PEER_COLUMNS: &str = "node_id, name, url, public_key, country, sectors, agreement, added, \
-    cursor, head, last_sync, last_error, last_error_at, received, live_since, insecure_http";
+    cursor, head, last_sync, last_error, last_error_at, received, live_since, insecure_http, \
+    refused, last_refusal, last_refusal_at";
 
 fn peer(r: &Row<'_>) -> rusqlite::Result<PeerRecord> {
     let sectors: String = r.get(5)?;
@@ -86,6 +94,9 @@ fn peer(r: &Row<'_>) -> rusqlite::Result<PeerRecord> {
         received: r.get(13)?,
         live_since: r.get(14)?,
         insecure_http: r.get(15)?,
+        refused: r.get(16)?,
+        last_refusal: r.get(17)?,
+        last_refusal_at: r.get(18)?,
     })
 }
 
@@ -205,28 +216,86 @@ impl FederationStore for SqliteStore {
         })
     }
 
+    fn peer_refused(&self, node_id: &str, count: i64, reason: &str) -> Result<(), StoreError> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE peers SET refused = refused + ?2, last_refusal = ?3, last_refusal_at = ?4, \
+                 last_error = ?3, last_error_at = ?4 WHERE node_id = ?1",
+                params![node_id, count, reason, Timestamp::now_millis()],
+            )?;
+            Ok(())
+        })
+    }
+
     fn ingest_received(
         &self,
+        me: &str,
         peer: &str,
         objects: &[Object],
         provenance: &[Provenance],
         cursor: i64,
         head: i64,
-    ) -> Result<Vec<Outcome>, StoreError> {
-        let rows: Vec<ingest::Row<'_>> = objects.iter().map(ingest::Row::new).collect();
-        let outcomes = self.write(|c| {
-            ingest::ingest_then(c, &rows, |tx, outcomes| {
+    ) -> Result<Vec<Result<Outcome, Refusal>>, StoreError> {
+        let results = self.write(|c| {
+            let now = Timestamp::now_millis();
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut results: Vec<Option<Result<Outcome, Refusal>>> =
+                Vec::with_capacity(objects.len());
+            let mut accepted = Vec::with_capacity(objects.len());
+            {
+                // The origin rules see what is held now, in this transaction, and what
+                // this call accepted before (a page may hold several versions of an id).
+                let mut held_of = tx.prepare_cached(
+                    "SELECT v.version, CASE WHEN p.id IS NULL OR p.received_from = '' \
+                     THEN NULL ELSE p.origin END \
+                     FROM versions v LEFT JOIN provenance p ON p.id = v.id AND p.version = v.version \
+                     WHERE v.id_key = ?1 AND v.id = ?2",
+                )?;
+                let mut this_call: std::collections::HashMap<&str, Vec<HeldOrigin>> =
+                    std::collections::HashMap::new();
+                for (i, (obj, p)) in objects.iter().zip(provenance).enumerate() {
+                    let id = obj.id();
+                    let mut held = held_of
+                        .query_map(params![id_key(id), id], |r| {
+                            Ok(HeldOrigin {
+                                version: r.get(0)?,
+                                origin: r.get(1)?,
+                            })
+                        })?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if let Some(earlier) = this_call.get(id) {
+                        held.extend(earlier.iter().cloned());
+                    }
+                    match check_origin(me, id, obj.version(), &p.origin, &held) {
+                        Ok(()) => {
+                            this_call.entry(id).or_default().push(HeldOrigin {
+                                version: obj.version().to_owned(),
+                                origin: Some(p.origin.clone()),
+                            });
+                            accepted.push(i);
+                            results.push(None);
+                        }
+                        Err(refusal) => results.push(Some(Err(refusal))),
+                    }
+                }
+                let rows: Vec<ingest::Row<'_>> = accepted
+                    .iter()
+                    .map(|&i| ingest::Row::new(&objects[i]))
+                    .collect();
+                let outcomes = ingest::put_rows(&tx, &rows)?;
                 let mut put = tx.prepare_cached(
                     "INSERT OR IGNORE INTO provenance (id, version, origin, origin_key, signature, \
                      received_from, hops_left, redactor, redactor_key, redactor_sig) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )?;
                 let mut stored = 0i64;
-                for ((obj, p), outcome) in objects.iter().zip(provenance).zip(outcomes) {
+                for (&i, outcome) in accepted.iter().zip(outcomes) {
+                    results[i] = Some(Ok(outcome));
                     if !matches!(outcome, Outcome::New | Outcome::NewVersion) {
                         continue;
                     }
                     stored += 1;
+                    let (obj, p) = (&objects[i], &provenance[i]);
                     let r = p.redactor.as_ref();
                     put.execute(params![
                         obj.id(),
@@ -245,15 +314,16 @@ impl FederationStore for SqliteStore {
                     "UPDATE peers SET cursor = max(cursor, ?2), head = max(?3, ?2), \
                      received = received + ?4, last_sync = ?5, last_error = NULL, \
                      last_error_at = NULL WHERE node_id = ?1",
-                    params![peer, cursor, head, stored, Timestamp::now_millis()],
+                    params![peer, cursor, head, stored, now],
                 )?;
-                Ok(())
-            })
+            }
+            tx.commit()?;
+            Ok(results.into_iter().flatten().collect::<Vec<_>>())
         })?;
         if let Some(bg) = &self.indexer {
             bg.notify();
         }
-        Ok(outcomes)
+        Ok(results)
     }
 
     fn provenance(&self, id: &str, version: &str) -> Result<Option<Provenance>, StoreError> {

@@ -7,6 +7,8 @@ mod paging;
 mod read;
 mod write;
 
+pub use write::MAX_DETAILS;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -45,6 +47,8 @@ pub struct TaxiiConfig {
     pub collections: Vec<CollectionConfig>,
     /// Largest `POST` body, in bytes (413 above it).
     pub max_content_length: usize,
+    /// Most objects in one `POST` envelope (413 above it, and nothing of it is stored).
+    pub max_objects_per_request: usize,
     /// Key of the MAC that binds `next` tokens; keep it stable across restarts.
     #[serde(skip)]
     pub next_key: Vec<u8>,
@@ -61,6 +65,7 @@ impl Default for TaxiiConfig {
             default_collection: true,
             collections: Vec::new(),
             max_content_length: 64 * 1024 * 1024,
+            max_objects_per_request: concord_store::document::DEFAULT_MAX_OBJECTS,
             next_key: uuid::Uuid::new_v4().as_bytes().to_vec(),
         }
     }

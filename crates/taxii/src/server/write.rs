@@ -1,16 +1,24 @@
-//! The write routes: `POST .../objects/` (through the one import path, answered with a
-//! status resource that names each object's success or failure and its reasons),
+//! The write routes: `POST .../objects/` (through the one import path, objects parsed
+//! and stored batch by batch, answered with a status resource that counts every object
+//! and names the first [`MAX_DETAILS`] successes and failures with their reasons; an
+//! envelope of more than `max_objects_per_request` objects is refused whole with 413),
 //! `DELETE .../objects/{id}/` (every version), and `GET .../status/{id}/`.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
 
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
+use concord_stix::input::InputError;
 use concord_store::Outcome;
-use concord_store::import::{DEFAULT_BATCH, ObjectResult, import_values_as};
+use concord_store::document::{DocumentError, Layout, import_document};
+use concord_store::import::{DEFAULT_BATCH, ObjectResult};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Caller, TaxiiState, taxii_body, taxii_json};
-use crate::collection::Head;
+use crate::collection::{CollectionConfig, Head};
 use crate::error::TaxiiError;
 use crate::query::Params;
 use crate::wire::{Status, StatusDetail, object_version};
@@ -51,7 +59,7 @@ pub(super) async fn add_objects(
 ) -> Result<Response, TaxiiError> {
     // Role decides whether the caller may write; the collection's filters (not the
     // clearance, which limits reading) decide what it admits; the import path keeps a
-    // writer from changing an object above its clearance (`import_values_as`).
+    // writer from changing an object above its clearance (`ClearedStore`).
     let mut coll = state.collection(&collection, &caller)?;
     let clearance = coll.clearance.take();
     if !coll.writable_by(caller.role) {
@@ -82,88 +90,42 @@ pub(super) async fn add_objects(
         .await
         .map_err(|_| too_large(limit))?;
     let request_timestamp = concord_stix::Timestamp::now_millis();
-    let envelope: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        TaxiiError::bad_request(
-            "invalid_json",
-            format!("the body is not a JSON document: {e}"),
-        )
-    })?;
-    let Some(Value::Array(objects)) = envelope.get("objects").cloned() else {
-        return Err(TaxiiError::bad_request(
-            "invalid_envelope",
-            "the body must be a TAXII envelope: a JSON object with an `objects` array",
-        ));
-    };
-    let total = objects.len();
-    let labels: Vec<(String, String)> = objects
-        .iter()
-        .map(|o| {
-            (
-                o.get("id").and_then(Value::as_str).unwrap_or("").to_owned(),
-                object_version(o, "").to_owned(),
-            )
-        })
-        .collect();
-    let mut failures: Vec<StatusDetail> = Vec::new();
-    let mut admitted: Vec<(usize, Value)> = Vec::with_capacity(total);
-    for (i, o) in objects.into_iter().enumerate() {
-        let head: Head = serde_json::from_value(o.clone()).unwrap_or_default();
-        match coll.admits(&head) {
-            Ok(()) => admitted.push((i, o)),
-            Err(why) if o.is_object() => {
-                failures.push(detail(&labels[i], format!("not stored: {why}")))
-            }
-            Err(_) => failures.push(detail(
-                &labels[i],
-                "not a STIX object (not a JSON object)".to_owned(),
-            )),
-        }
-    }
-    let store = state.store.clone();
-    let positions: Vec<usize> = admitted.iter().map(|(i, _)| *i).collect();
-    let results = tokio::task::spawn_blocking(move || {
-        let mut results: Vec<ObjectResult> = Vec::with_capacity(admitted.len());
-        import_values_as(
-            &store,
-            admitted.into_iter().map(|(_, v)| v),
+    let store = concord_store::cleared::ClearedStore::for_caller(state.store.clone(), clearance);
+    let max_objects = state.config.max_objects_per_request;
+    let filter = coll.clone();
+    let (total, details) = tokio::task::spawn_blocking(move || {
+        let details = RefCell::new(Details::default());
+        let imported = import_document(
+            &*store,
+            &bytes,
+            Layout::Envelope,
+            max_objects,
             DEFAULT_BATCH,
-            clearance,
-            &mut |b| {
-                results.extend_from_slice(b);
+            &mut |at, o| details.borrow_mut().admit(&filter, at, o),
+            &mut |batch| {
+                let mut d = details.borrow_mut();
+                batch.iter().for_each(|r| d.result(r));
             },
         )
-        .map(|_| results)
+        .map_err(envelope_error)?;
+        Ok::<_, TaxiiError>((imported.total, details.into_inner()))
     })
     .await??;
-    let mut successes = Vec::new();
-    for r in results {
-        match r {
-            ObjectResult::Accepted { index, outcome, .. } => {
-                let label = &labels[positions[index]];
-                match outcome {
-                    Outcome::Conflict => failures.push(detail(
-                        label,
-                        "a different object with this id and modified is already held; a version never changes".to_owned(),
-                    )),
-                    Outcome::New => successes.push(detail(label, "stored".to_owned())),
-                    Outcome::NewVersion => successes.push(detail(label, "stored as a new version".to_owned())),
-                    Outcome::Unchanged => successes.push(detail(label, "already held".to_owned())),
-                }
-            }
-            ObjectResult::Rejected { index, reasons, .. } => {
-                let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
-                failures.push(detail(&labels[positions[index]], why.join("; ")));
-            }
-        }
-    }
+    let Details {
+        successes,
+        failures,
+        success_count,
+        failure_count,
+        ..
+    } = details;
     let status = Status {
         id: uuid::Uuid::new_v4().to_string(),
         status: "complete".to_owned(),
         request_timestamp: Some(request_timestamp),
         total_count: total as u64,
-        success_count: successes.len() as u64,
+        success_count,
         successes,
-        failure_count: failures.len() as u64,
+        failure_count,
         failures,
         pending_count: 0,
         pendings: Vec::new(),
@@ -178,6 +140,110 @@ pub(super) async fn add_objects(
     );
     state.statuses.put(&caller.name, status.clone());
     Ok(taxii_json(StatusCode::ACCEPTED, &status))
+}
+
+/// Details a status lists at most in each of `successes` and `failures` (the first ones,
+/// in envelope order); `success_count` and `failure_count` count every object.
+pub const MAX_DETAILS: usize = 1_000;
+
+/// The status of an add-objects request as it is built, batch by batch.
+#[derive(Debug, Default)]
+struct Details {
+    successes: Vec<StatusDetail>,
+    failures: Vec<StatusDetail>,
+    success_count: u64,
+    failure_count: u64,
+    /// (position, (id, version)) of admitted objects whose results have not come back.
+    waiting: VecDeque<(usize, (String, String))>,
+}
+
+impl Details {
+    /// Whether the collection takes object `o` (at position `at`); a failure if not.
+    fn admit(&mut self, coll: &CollectionConfig, at: usize, o: &Value) -> bool {
+        let label = (
+            o.get("id").and_then(Value::as_str).unwrap_or("").to_owned(),
+            object_version(o, "").to_owned(),
+        );
+        let head = Head::deserialize(o).unwrap_or_default();
+        match coll.admits(&head) {
+            Ok(()) => {
+                self.waiting.push_back((at, label));
+                true
+            }
+            Err(why) if o.is_object() => {
+                self.failure(&label, format!("not stored: {why}"));
+                false
+            }
+            Err(_) => {
+                self.failure(&label, "not a STIX object (not a JSON object)".to_owned());
+                false
+            }
+        }
+    }
+
+    /// Records the import's result for an admitted object.
+    fn result(&mut self, r: &ObjectResult) {
+        let index = match r {
+            ObjectResult::Accepted { index, .. } | ObjectResult::Rejected { index, .. } => *index,
+        };
+        // Results come back in the order objects were admitted: the first one waiting.
+        let label = self
+            .waiting
+            .iter()
+            .position(|(at, _)| *at == index)
+            .and_then(|i| self.waiting.remove(i))
+            .map(|(_, l)| l)
+            .unwrap_or_default();
+        match r {
+            ObjectResult::Accepted { outcome, .. } => match outcome {
+                Outcome::Conflict => self.failure(
+                    &label,
+                    "a different object with this id and modified is already held; a version never changes".to_owned(),
+                ),
+                Outcome::New => self.success(&label, "stored"),
+                Outcome::NewVersion => self.success(&label, "stored as a new version"),
+                Outcome::Unchanged => self.success(&label, "already held"),
+            },
+            ObjectResult::Rejected { reasons, .. } => {
+                let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+                self.failure(&label, why.join("; "));
+            }
+        }
+    }
+
+    fn success(&mut self, label: &(String, String), message: &str) {
+        self.success_count += 1;
+        if self.successes.len() < MAX_DETAILS {
+            self.successes.push(detail(label, message.to_owned()));
+        }
+    }
+
+    fn failure(&mut self, label: &(String, String), message: String) {
+        self.failure_count += 1;
+        if self.failures.len() < MAX_DETAILS {
+            self.failures.push(detail(label, message));
+        }
+    }
+}
+
+fn envelope_error(e: DocumentError) -> TaxiiError {
+    match e {
+        DocumentError::Input(InputError::Json(j)) => TaxiiError::bad_request(
+            "invalid_json",
+            format!("the body is not a JSON document: {j}"),
+        ),
+        DocumentError::Utf8 { .. } => TaxiiError::bad_request(
+            "invalid_json",
+            format!("the body is not a JSON document: {e}"),
+        ),
+        DocumentError::TooMany { .. } => TaxiiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_objects",
+            e.to_string(),
+        ),
+        DocumentError::Store(e) => e.into(),
+        other => TaxiiError::bad_request("invalid_envelope", other.to_string()),
+    }
 }
 
 fn detail(label: &(String, String), message: String) -> StatusDetail {

@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use concord_store::Store;
 use concord_taxii::collection::CollectionConfig;
 use concord_taxii::server::TaxiiConfig;
 use serde_json::{Value, json};
@@ -498,4 +499,56 @@ async fn a_users_token_sees_only_what_the_users_clearance_allows() {
 
     let reader = node.get(&path, READER).await;
     assert_eq!(ids(&reader).len(), 3);
+}
+
+/// Issue 22: an envelope of many tiny objects is answered with every object counted and
+/// the details bounded; one over `max_objects_per_request` is refused whole with 413.
+#[tokio::test]
+async fn many_tiny_objects_are_counted_and_too_many_refused_whole() {
+    use concord_taxii::server::MAX_DETAILS;
+    let node = Node::new(TaxiiConfig {
+        max_objects_per_request: 3_000,
+        ..TaxiiConfig::default()
+    });
+    let mut objects: Vec<Value> = (0..2_990).map(|_| json!({})).collect();
+    objects.extend((0..10).map(indicator));
+    let a = node
+        .post(&objects_path(), ANALYST, &json!({ "objects": objects }))
+        .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
+    assert_eq!(a.body["total_count"], 3_000);
+    assert_eq!(a.body["success_count"], 10);
+    assert_eq!(a.body["failure_count"], 2_990);
+    assert_eq!(a.body["failures"].as_array().unwrap().len(), MAX_DETAILS);
+    assert_eq!(a.body["successes"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        a.body["successes"][0]["id"],
+        indicator(0)["id"],
+        "details name the object"
+    );
+
+    let before = node.store.stats().unwrap().objects;
+    assert_eq!(before, 10);
+    let over: Vec<Value> = (100..3_101).map(indicator).collect();
+    let a = node
+        .post(&objects_path(), ANALYST, &json!({ "objects": over }))
+        .await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", a.body);
+    assert_eq!(a.content_type(), TAXII);
+    let message = a.body["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+        + a.body["title"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("3001") && message.contains("3000"),
+        "{}",
+        a.body
+    );
+    assert!(message.contains("max_objects_per_request"), "{}", a.body);
+    assert_eq!(
+        node.store.stats().unwrap().objects,
+        before,
+        "nothing stored"
+    );
 }

@@ -55,6 +55,7 @@ async fn try_pull(
         collection: Some(DEFAULT.to_owned()),
         added_after: None,
         state_file: dir.join("taxii-pull.json"),
+        allow_cross_origin_credentials: false,
     };
     let mut reports = pull(store, &client, &req, &mut |_| {}).await?;
     Ok(reports.remove(0))
