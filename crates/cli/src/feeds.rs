@@ -477,12 +477,18 @@ fn expire(store: &dyn Store, ids: &[&str], now: &str) -> anyhow::Result<usize> {
     Ok(n)
 }
 
-/// Starts polling the configured feeds in the background (while `serve` runs).
-pub fn spawn_polling(dir: &Path, store: Arc<dyn Store>, feeds: Vec<FeedConfig>) {
+/// Starts polling the configured feeds in the background (while `serve` runs); returns
+/// the tasks (aborted when `SIGHUP` reloads the feeds).
+pub fn spawn_polling(
+    dir: &Path,
+    store: Arc<dyn Store>,
+    feeds: Vec<FeedConfig>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::with_capacity(feeds.len());
     for feed in feeds {
         let store = store.clone();
         let dir = dir.to_path_buf();
-        tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(feed.interval_secs.max(10)));
             loop {
                 tick.tick().await;
@@ -505,6 +511,7 @@ pub fn spawn_polling(dir: &Path, store: Arc<dyn Store>, feeds: Vec<FeedConfig>) 
                     Err(e) => tracing::warn!(feed = %feed.name, error = %e, "Feed run panicked."),
                 }
             }
-        });
+        }));
     }
+    tasks
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use concord_store::{ListQuery, Role, Store};
+use concord_store::{ListQuery, Store};
 use tracing_subscriber::EnvFilter;
 
 /// Threads of `serve`'s blocking pool (store work, imports, matching) at most.
@@ -168,7 +168,7 @@ enum Command {
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
-        command: TokenCommand,
+        command: users::TokenCommand,
     },
 }
 
@@ -183,26 +183,6 @@ enum PatternCommand {
         /// A file of patterns, one per line (`-` for standard input).
         #[arg(long)]
         file: Option<PathBuf>,
-    },
-}
-
-#[derive(Subcommand)]
-enum TokenCommand {
-    /// Create a token and print it alone on standard output (it is stored only as a hash).
-    Create {
-        /// reader, analyst or admin.
-        #[arg(long, value_parser = ["reader", "analyst", "admin"])]
-        role: String,
-        /// A name to recognise it by.
-        #[arg(long, default_value = "")]
-        name: String,
-    },
-    /// List tokens (never their secrets).
-    List,
-    /// Revoke a token by its id.
-    Revoke {
-        /// The id shown by `token list`.
-        id: i64,
     },
 }
 
@@ -349,32 +329,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let node = node::open(&dir)?;
             taxii::run(&node.dir, Arc::new(node.store), command)?;
         }
-        Command::Token { command } => {
-            let node = node::open(&dir)?;
-            match command {
-                TokenCommand::Create { role, name } => {
-                    let role = Role::parse(&role).context("unknown role")?;
-                    let secret = concord_server::auth::new_token_secret();
-                    node.store.create_token(
-                        &name,
-                        role,
-                        &concord_server::auth::hash_token(&secret),
-                    )?;
-                    println!("{secret}");
-                }
-                TokenCommand::List => {
-                    for t in node.store.tokens()? {
-                        println!("{}\t{}\t{}\t{}", t.id, t.role.as_str(), t.created, t.name);
-                    }
-                }
-                TokenCommand::Revoke { id } => {
-                    if !node.store.revoke_token(id)? {
-                        anyhow::bail!("no token with id {id}");
-                    }
-                    println!("Token {id} revoked.");
-                }
-            }
-        }
+        Command::Token { command } => return users::token(&node::open(&dir)?, command),
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -401,14 +356,107 @@ async fn bind(listen: &str) -> std::io::Result<tokio::net::TcpListener> {
     Err(last)
 }
 
+/// How long requests under way may take to finish once the node is told to stop; then
+/// they are cut and background work gets as long again to reach a safe point.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What `serve` is told by signals: `SIGTERM` or `SIGINT` stop the node (a second one
+/// stops it at once), `SIGHUP` reloads what can be reloaded.
+enum Signal {
+    Stop(&'static str),
+    Reload,
+}
+
+/// Listens for `SIGTERM`, `SIGINT` and `SIGHUP` (installed before the node says it is
+/// listening, so that no signal meets the default action that kills the process).
+#[cfg(unix)]
+fn signals() -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<Signal>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut stopping = false;
+        loop {
+            let got = tokio::select! {
+                _ = term.recv() => Signal::Stop("SIGTERM"),
+                _ = int.recv() => Signal::Stop("SIGINT"),
+                _ = hup.recv() => Signal::Reload,
+            };
+            if let Signal::Stop(name) = got {
+                if stopping {
+                    tracing::warn!(signal = name, "Second stop signal: stopping at once.");
+                    std::process::exit(1);
+                }
+                stopping = true;
+            }
+            if tx.send(got).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// Listens for Ctrl-C (the only stop signal off Unix).
+#[cfg(not(unix))]
+fn signals() -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<Signal>> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = tx.send(Signal::Stop("Ctrl-C"));
+        }
+    });
+    Ok(rx)
+}
+
+/// What `SIGHUP` reloads: the feeds of concord.toml (their pollers restart), the outbound
+/// policy file (read now rather than at its next use). TLS files reload by themselves
+/// when they change, and response.toml (subscriptions) is read on every delivery pass.
+struct Reloadable {
+    dir: std::path::PathBuf,
+    store: Arc<dyn concord_store::Store>,
+    feeds: Vec<tokio::task::JoinHandle<()>>,
+    federation: Option<concord_federation::server::FederationState>,
+}
+
+impl Reloadable {
+    fn reload(&mut self) {
+        tracing::info!("SIGHUP: reloading the configuration.");
+        match config::Config::load(&self.dir) {
+            Ok(c) => {
+                for task in self.feeds.drain(..) {
+                    task.abort();
+                }
+                let n = c.feeds.len();
+                self.feeds = feeds::spawn_polling(&self.dir, self.store.clone(), c.feeds);
+                tracing::info!(feeds = n, "Feeds reloaded.");
+            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"),
+                "The configuration does not load; feeds keep their previous settings."),
+        }
+        if let Some(f) = &self.federation {
+            // Re-reads the policy file when it changed (an error keeps the old policy).
+            let _ = f.policy();
+        }
+        tracing::info!(
+            "Reloaded. Subscriptions (response.toml) are read at every pass; TLS files when they change."
+        );
+    }
+}
+
 fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
     // Every connection is an open file: allow as many as the hard limit does.
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(n) => tracing::debug!(limit = n, "Open-file limit."),
         Err(e) => tracing::warn!(error = %e, "Cannot raise the open-file limit."),
     }
+    // One node per data directory, held until this function returns.
+    let _lock = node::lock(dir)?;
     let init = node::init(dir, None)?;
     let node = node::open(dir)?;
+    node::check_permissions(&node.dir, &node.config)?;
     let listen = listen.unwrap_or_else(|| node.config.listen.clone());
     // A bounded blocking pool: store reads wait for one of a few pooled connections
     // anyway, so hundreds of blocking threads (seen under 64 clients: about 240, each with
@@ -418,7 +466,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         .max_blocking_threads(BLOCKING_THREADS)
         .thread_keep_alive(std::time::Duration::from_secs(10))
         .build()?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
+        let mut signals = signals()?;
         let listener = bind(&listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -488,7 +537,12 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             state.store.clone(),
             node.config.taxii_sources.clone(),
         );
-        feeds::spawn_polling(&node.dir, state.store.clone(), node.config.feeds.clone());
+        let mut reloadable = Reloadable {
+            dir: node.dir.clone(),
+            store: state.store.clone(),
+            feeds: feeds::spawn_polling(&node.dir, state.store.clone(), node.config.feeds.clone()),
+            federation: state.federation.clone(),
+        };
         response::spawn_background(&node.dir, state.store.clone());
         if let Some(token) = init.admin_token {
             println!("Admin token (shown once, keep it safe): {token}");
@@ -497,19 +551,55 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             "Concord node {:?} listening on {public_url}",
             node.config.node_name
         );
-        tracing::info!(%addr, data_dir = %node.dir.display(), "Serving.");
-        concord_server::serve_with(
+        tracing::info!(%addr, data_dir = %node.dir.display(), pid = std::process::id(), "Serving.");
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let stop_signal = tokio::spawn(async move {
+            let mut stop_tx = Some(stop_tx);
+            while let Some(signal) = signals.recv().await {
+                match signal {
+                    Signal::Reload => reloadable.reload(),
+                    Signal::Stop(name) => {
+                        tracing::info!(signal = name, grace_secs = STOP_GRACE.as_secs(),
+                            "Stopping: no new connections; event streams end; requests under way finish.");
+                        if let Some(tx) = stop_tx.take() {
+                            let _ = tx.send(());
+                        }
+                        for task in reloadable.feeds.drain(..) {
+                            task.abort();
+                        }
+                    }
+                }
+            }
+        });
+        let stopped = std::sync::Arc::new(tokio::sync::Notify::new());
+        let told = stopped.clone();
+        let serving = concord_server::serve_with(
             listener,
             state,
-            async {
-                let _ = tokio::signal::ctrl_c().await;
+            async move {
+                let _ = stop_rx.await;
+                told.notify_one();
             },
             listening,
-        )
-        .await?;
-        tracing::info!("Stopped.");
+        );
+        let grace = async {
+            stopped.notified().await;
+            tokio::time::sleep(STOP_GRACE).await;
+        };
+        tokio::select! {
+            r = serving => r?,
+            () = grace => tracing::warn!(grace_secs = STOP_GRACE.as_secs(),
+                "Requests still under way after the grace period are cut."),
+        }
+        stop_signal.abort();
         anyhow::Ok(())
-    })
+    });
+    // Background work (a feed import, the signer's batch) is in SQLite transactions that
+    // commit or roll back whole; blocking work under way gets the grace period to finish.
+    runtime.shutdown_timeout(STOP_GRACE);
+    served?;
+    tracing::info!("Stopped.");
+    Ok(())
 }
 
 /// How `serve` listens, from the configuration: HTTPS when `tls_cert` / `tls_key` are set

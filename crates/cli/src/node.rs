@@ -1,5 +1,10 @@
 //! A node's data directory: configuration, Ed25519 key, database. Created on `init` or on
 //! the first `serve`.
+//!
+//! The directory is made mode 0700 and its secrets (`concord.toml`, `node.key`, the
+//! database files) 0600; [`check_permissions`] warns at start about a configuration or
+//! database others may read and refuses a `node.key` they may read. [`lock`] holds
+//! `concord.lock` so that one node at a time runs on a directory.
 
 use std::fs;
 use std::io::Write;
@@ -17,6 +22,9 @@ pub const DB_FILE: &str = "concord.db";
 pub const KEY_FILE: &str = "node.key";
 /// The public key file (hex).
 pub const PUB_FILE: &str = "node.pub";
+/// The lock file: held (an OS advisory lock) by the process running the node, and
+/// holding its PID.
+pub const LOCK_FILE: &str = "concord.lock";
 
 /// An opened node: its directory, configuration and store.
 pub struct Node {
@@ -46,8 +54,7 @@ pub fn init(dir: &Path, name: Option<&str>) -> anyhow::Result<Init> {
             admin_token: None,
         });
     }
-    fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    create_dir(dir)?;
     let key = concord_federation::identity::NodeKey::generate()?;
     let node_id = key.node_id();
 
@@ -58,8 +65,7 @@ pub fn init(dir: &Path, name: Option<&str>) -> anyhow::Result<Init> {
     }
     let cfg_path = dir.join(config::FILE_NAME);
     if !cfg_path.exists() {
-        fs::write(&cfg_path, cfg.render_file())
-            .with_context(|| format!("cannot write {}", cfg_path.display()))?;
+        write_secret(&cfg_path, &cfg.render_file())?;
     }
     let policy_path = dir.join(&cfg.policy_file);
     if !cfg.policy_file.is_empty() && !policy_path.exists() {
@@ -69,15 +75,25 @@ pub fn init(dir: &Path, name: Option<&str>) -> anyhow::Result<Init> {
     fs::write(dir.join(PUB_FILE), format!("{}\n", key.public_hex()))?;
     write_secret(&key_path, &format!("{}\n", key.seed_hex()))?;
 
-    let store = SqliteStore::open(&dir.join(DB_FILE))?;
+    // SQLite gives the WAL and shared-memory files the mode of the database file.
+    let db = dir.join(DB_FILE);
+    for file in [db.clone(), concord_store::sqlite::index_path(&db)] {
+        if !file.exists() {
+            write_secret(&file, "")?;
+        }
+    }
+    let store = SqliteStore::open(&db)?;
     let identity = crate::identity::objects(&cfg, &node_id);
     concord_store::import::import_values(&store, identity, 100, &mut |_| {})?;
     let secret = concord_server::auth::new_token_secret();
-    store.create_token(
-        "initial admin",
-        Role::Admin,
-        &concord_server::auth::hash_token(&secret),
-    )?;
+    // The operator's token reads everything, as node tokens did before clearances.
+    store.create_token_with(&concord_store::NewToken {
+        name: "initial admin",
+        role: Role::Admin,
+        hash: &concord_server::auth::hash_token(&secret),
+        clearance: concord_stix::Tlp::Red,
+        expires: None,
+    })?;
     tracing::info!(dir = %dir.display(), "Data directory created.");
     Ok(Init {
         created: true,
@@ -85,6 +101,20 @@ pub fn init(dir: &Path, name: Option<&str>) -> anyhow::Result<Init> {
     })
 }
 
+/// Creates the data directory (and its parents) if missing; the directory itself mode 0700.
+fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))
+}
+
+/// Writes a new file readable by its owner only (mode 0600); fails if it exists.
 fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -98,6 +128,110 @@ fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", path.display()))?;
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
+    Ok(())
+}
+
+/// The lock on a data directory held by the running node: released when dropped (or when
+/// the process ends, however it ends).
+#[derive(Debug)]
+pub struct DirLock {
+    _file: fs::File,
+}
+
+/// Takes the data directory's exclusive lock ([`LOCK_FILE`]) and writes this process's
+/// PID into it, creating the directory if needed. Fails when another process holds it,
+/// naming that process's PID. `serve` holds it while it runs; commands that must not run
+/// beside a node (restoring a backup over it) take it too. `import` and the other
+/// commands do not: SQLite keeps them consistent beside a running node.
+pub fn lock(dir: &Path) -> anyhow::Result<DirLock> {
+    use std::io::{Read, Seek};
+    create_dir(dir)?;
+    let path = dir.join(LOCK_FILE);
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut file = opts
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            let holder = match text.trim() {
+                "" => "another process".to_owned(),
+                pid => format!("process {pid}"),
+            };
+            anyhow::bail!(
+                "{} is in use: {holder} runs a Concord node on it (it holds {}); stop that node                  first, or give this one another --data-dir",
+                dir.display(),
+                path.display()
+            );
+        }
+        Err(fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    writeln!(file, "{}", std::process::id())?;
+    file.sync_all()?;
+    Ok(DirLock { _file: file })
+}
+
+/// Checks who may read the node's secrets: a `node.key` that others may read or write is
+/// an error (with the `chmod` that fixes it); the directory, the configuration files, the
+/// TLS key and the database that others may read are warned about.
+#[cfg(unix)]
+pub fn check_permissions(dir: &Path, config: &Config) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| fs::metadata(p).ok().map(|m| m.permissions().mode() & 0o777);
+    let key = dir.join(KEY_FILE);
+    if let Some(m) = mode(&key)
+        && m & 0o077 != 0
+    {
+        anyhow::bail!(
+            "{} is open to other users (mode {m:04o}): anyone who reads it can act as this              node; fix it with `chmod 600 {}`",
+            key.display(),
+            key.display()
+        );
+    }
+    if let Some(m) = mode(dir)
+        && m & 0o077 != 0
+    {
+        tracing::warn!(dir = %dir.display(), mode = %format!("{m:04o}"),
+            fix = %format!("chmod 700 {}", dir.display()),
+            "The data directory is open to other users.");
+    }
+    let db = dir.join(DB_FILE);
+    let mut files = vec![
+        dir.join(config::FILE_NAME),
+        dir.join("response.toml"),
+        concord_store::sqlite::index_path(&db),
+        db,
+    ];
+    if !config.tls_key.is_empty() {
+        files.push(dir.join(&config.tls_key));
+    }
+    for f in files {
+        if let Some(m) = mode(&f)
+            && m & 0o077 != 0
+        {
+            tracing::warn!(file = %f.display(), mode = %format!("{m:04o}"),
+                fix = %format!("chmod 600 {}", f.display()),
+                "A file holding secrets is open to other users.");
+        }
+    }
+    Ok(())
+}
+
+/// Checks who may read the node's secrets (nothing to check on this platform).
+#[cfg(not(unix))]
+pub fn check_permissions(_dir: &Path, _config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! `concord user`: local users of the web interface (add, change password, list).
+//! `concord user`: local users of the web interface (add, change password, list), and
+//! `concord token`: API tokens (create with a role, clearance and expiry; list; revoke).
 //!
 //! A password is never taken from the command line (it would show in process lists and
 //! shell history): it is read from standard input with `--password-stdin` (first line),
@@ -8,8 +9,8 @@ use std::io::BufRead;
 
 use anyhow::{Context, bail};
 use concord_server::web::session::{hash_password, password_problem};
-use concord_store::Role;
 use concord_store::users::{Users, parse_tlp};
+use concord_store::{NewToken, Role, Store};
 
 /// `concord user` subcommands.
 #[derive(clap::Subcommand)]
@@ -42,6 +43,112 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `concord token` subcommands.
+#[derive(clap::Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it alone on standard output (it is stored only as a hash).
+    Create {
+        /// reader, analyst or admin.
+        #[arg(long, value_parser = ["reader", "analyst", "admin"])]
+        role: String,
+        /// A name to recognise it by.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// The highest TLP level it reads: clear, green, amber, amber+strict or red.
+        #[arg(long, default_value = "green")]
+        clearance: String,
+        /// When it stops working: a duration from now (90m, 12h, 30d, 8w) or an RFC 3339
+        /// time. Default: never.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        /// The id shown by `token list`.
+        id: i64,
+    },
+}
+
+/// Runs a `concord token` subcommand.
+pub fn token(
+    node: &crate::node::Node,
+    command: TokenCommand,
+) -> anyhow::Result<std::process::ExitCode> {
+    let store = &node.store;
+    match command {
+        TokenCommand::Create {
+            role,
+            name,
+            clearance,
+            expires,
+        } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!("--role must be reader, analyst or admin, not {role:?}")
+            })?;
+            let clearance = parse_tlp(&clearance).with_context(|| {
+                format!("--clearance must be clear, green, amber, amber+strict or red, not {clearance:?}")
+            })?;
+            let expires = expires
+                .map(|e| concord_server::auth::parse_expiry(&e, chrono::Utc::now()))
+                .transpose()
+                .map_err(|m| anyhow::anyhow!("--expires: {m}"))?;
+            let secret = concord_server::auth::new_token_secret();
+            let record = store.create_token_with(&NewToken {
+                name: &name,
+                role,
+                hash: &concord_server::auth::hash_token(&secret),
+                clearance,
+                expires,
+            })?;
+            tracing::info!(
+                token_id = record.id,
+                role = role.as_str(),
+                clearance = clearance.as_str(),
+                "Token created."
+            );
+            println!("{secret}");
+        }
+        TokenCommand::List { json } => {
+            let tokens = store.tokens()?;
+            if json {
+                for t in &tokens {
+                    println!("{}", serde_json::to_string(t)?);
+                }
+            } else {
+                println!(
+                    "{:>5} {:<24} {:<8} {:<18} {:<24} {:<24} last used",
+                    "id", "name", "role", "clearance", "created", "expires"
+                );
+                for t in &tokens {
+                    println!(
+                        "{:>5} {:<24} {:<8} {:<18} {:<24} {:<24} {}",
+                        t.id,
+                        t.name,
+                        t.role.as_str(),
+                        format!("TLP:{}", t.clearance.as_str().to_uppercase()),
+                        t.created,
+                        t.expires.as_deref().unwrap_or("never"),
+                        t.last_used.as_deref().unwrap_or("never")
+                    );
+                }
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if !store.revoke_token(id)? {
+                bail!("no token with id {id} (`concord token list` shows them)");
+            }
+            println!("Token {id} revoked.");
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// Reads a new password: first line of stdin, or twice at a prompt.

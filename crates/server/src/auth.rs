@@ -4,6 +4,10 @@
 //! its SHA-256 ([`hash_token`]). Handlers take one of [`ReaderAccess`], [`AnalystAccess`]
 //! or [`AdminAccess`] as their first argument: the extractor answers 401 (missing or
 //! unknown token) or 403 (role too low) before any body is read.
+//!
+//! Every token has a TLP clearance ([`concord_store::token_clearance`]: its own, capped by
+//! its owner's when a user owns it), may expire (401 after), and has its last use
+//! recorded at most once a minute ([`record_use`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -32,6 +36,48 @@ pub fn new_token_secret() -> String {
 /// The SHA-256 of a token secret, lower-case hex: what the store keeps and looks up.
 pub fn hash_token(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// When a token made at `now` with `--expires text` / `"expires": text` expires, as RFC 3339
+/// UTC with milliseconds: `text` is a duration (`90m`, `12h`, `30d`, `8w`) from `now` or an
+/// RFC 3339 time, which must be in the future. The error says what was wrong.
+pub fn parse_expiry(text: &str, now: chrono::DateTime<chrono::Utc>) -> Result<String, String> {
+    use concord_stix::Timestamp;
+    let text = text.trim();
+    let at = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        t.to_utc()
+    } else {
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (n, unit) = text.split_at(split);
+        let n: i64 = n.parse().map_err(|_| {
+            format!(
+                "expiry {text:?} is neither a duration (30d, 12h, 90m, 8w) nor an RFC 3339 time"
+            )
+        })?;
+        let secs = match unit {
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 7 * 86_400,
+            _ => {
+                return Err(format!(
+                    "expiry {text:?}: the unit must be m, h, d or w (minutes, hours, days, weeks)"
+                ));
+            }
+        };
+        if n == 0 || n > 100 * 366 * 86_400 / secs {
+            return Err(format!(
+                "expiry {text:?} must be more than zero and under a hundred years"
+            ));
+        }
+        now + chrono::Duration::seconds(n * secs)
+    };
+    if at <= now {
+        return Err(format!("expiry {text:?} is in the past"));
+    }
+    Ok(Timestamp::format_millis(at))
 }
 
 /// The bearer secret of a request, if it sent one.
@@ -66,6 +112,15 @@ pub async fn authorize(
             "unknown or revoked token: ask an admin of this node for a valid one",
         ));
     };
+    let now = concord_stix::Timestamp::now_millis();
+    if record.expired_at(&now) {
+        return Err(ApiError::unauthorized(format!(
+            "token {:?} expired at {}: ask an admin of this node for a new one",
+            record.name,
+            record.expires.as_deref().unwrap_or_default()
+        )));
+    }
+    record_use(&state.store, &record, &now);
     if record.role < needed {
         return Err(ApiError::forbidden(format!(
             "token {:?} has role {}, but {what} needs role {} or higher",
@@ -77,26 +132,43 @@ pub async fn authorize(
     Ok(record)
 }
 
-/// The TLP clearance of the user who owns a token (`None`: a node token without a user,
-/// limited by its role only).
+/// Records a token's use at `now` in the background when its last recorded use is a
+/// minute old or more (at most one write a minute per token; a failed write is logged,
+/// the request goes on).
+pub fn record_use(
+    store: &std::sync::Arc<dyn concord_store::Store>,
+    record: &TokenRecord,
+    now: &str,
+) {
+    if !record.touch_due(now) {
+        return;
+    }
+    let (store, id, now) = (store.clone(), record.id, now.to_owned());
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = store.touch_token(id, &now) {
+            tracing::warn!(token_id = id, error = %e, "Cannot record the token's last use.");
+        }
+    });
+}
+
+/// The TLP clearance a token reads with ([`concord_store::token_clearance`]); `None` for
+/// TLP:RED, which sees everything whole.
 pub async fn clearance(
     state: &AppState,
     record: &TokenRecord,
 ) -> Result<Option<concord_stix::Tlp>, ApiError> {
     let store = state.store.clone();
-    let id = record.id;
+    let record = record.clone();
     let found = tokio::task::spawn_blocking(move || {
-        Ok::<_, concord_store::StoreError>(match store.token_owner(id)? {
-            Some(user) => store.user(user)?.map(|u| u.clearance),
-            None => None,
-        })
+        concord_store::token_clearance(store.as_ref(), &record)
     })
     .await??;
-    Ok(found)
+    // TLP:RED sees every object whole: the same as no limit, without its cost.
+    Ok((found < concord_stix::Tlp::Red).then_some(found))
 }
 
-/// What a caller may see: the TLP clearance of the user who owns its token, or `None` for
-/// a node token without a user (limited by its role only). Every read answer passes
+/// What a caller may see: the TLP clearance of its token (see [`clearance`]; `None`: sees
+/// everything whole, as TLP:RED does). Every read answer passes
 /// through it ([`concord_stix::visibility`] is the rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clearance(pub Option<concord_stix::Tlp>);
@@ -178,6 +250,42 @@ mod tests {
         assert!(a.starts_with(TOKEN_PREFIX));
         assert_eq!(a.len(), TOKEN_PREFIX.len() + 64);
         assert_eq!(hash_token(&a), hash_token(&a));
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn expiries_are_durations_or_future_times() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            parse_expiry("30d", now).unwrap(),
+            "2026-01-31T00:00:00.000Z"
+        );
+        assert_eq!(
+            parse_expiry("12h", now).unwrap(),
+            "2026-01-01T12:00:00.000Z"
+        );
+        assert_eq!(
+            parse_expiry("2026-02-01T10:00:00+02:00", now).unwrap(),
+            "2026-02-01T08:00:00.000Z"
+        );
+        assert!(
+            parse_expiry("2025-12-31T00:00:00Z", now)
+                .unwrap_err()
+                .contains("past")
+        );
+        assert!(parse_expiry("30y", now).unwrap_err().contains("unit"));
+        assert!(parse_expiry("0d", now).is_err());
+        assert!(parse_expiry("soon", now).is_err());
+        assert!(parse_expiry("99999999999w", now).is_err());
+    }
+
+    #[test]
+    fn hashes_are_sha256() {
         assert_eq!(
             hash_token("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

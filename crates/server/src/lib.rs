@@ -24,7 +24,7 @@
 //!
 //! | route | role |
 //! |---|---|
-//! | `GET /healthz`, `GET /metrics`, `GET /api/v1/openapi.json` | none |
+//! | `GET /healthz`, `GET /readyz`, `GET /metrics`, `GET /api/v1/openapi.json` | none |
 //! | `GET /api/v1/objects`, `/objects/{id}`, `/objects/{id}/versions`, `/objects/{id}/relationships`, `/correlations/{id}`, `/search` | reader |
 //! | `POST /api/v1/objects`, `POST /api/v1/match` | analyst |
 //! | `GET`, `POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}` | admin |
@@ -151,6 +151,7 @@ impl std::fmt::Debug for AppState {
 /// Every route as (method, path template), as the router and the OpenAPI document have them.
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/objects"),
@@ -219,6 +220,7 @@ fn table() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
     use routes::{matching, meta, objects, tokens};
     vec![
         ("/healthz", get(meta::healthz)),
+        ("/readyz", get(meta::readyz)),
         ("/metrics", get(meta::metrics)),
         ("/api/v1/openapi.json", get(meta::openapi)),
         ("/api/v1/objects", get(objects::list).post(objects::create)),

@@ -129,6 +129,10 @@ pub fn document(config: &ServerConfig) -> Value {
         "/healthz": { "get": operation("Liveness probe.", "meta", false, vec![], responses(vec![
             ("200", json_response("The node serves requests.", json!({ "type": "object", "properties": { "status": { "type": "string", "const": "ok" } } }))),
         ])) },
+        "/readyz": { "get": operation("Readiness probe: the database answers and the indexer is caught up within a bound.", "meta", false, vec![], responses(vec![
+            ("200", json_response("Ready.", json!({ "type": "object", "properties": { "status": { "type": "string", "const": "ready" }, "index_lag": { "type": "integer" } } }))),
+            ("503", json_response("Not ready; `problems` says why.", json!({ "type": "object", "properties": { "status": { "type": "string", "const": "not ready" }, "problems": { "type": "array", "items": { "type": "string" } } } }))),
+        ])) },
         "/metrics": { "get": operation("Prometheus metrics (text format 0.0.4).", "meta", false, vec![], responses(vec![
             ("200", json!({ "description": "Metrics.", "content": { "text/plain": { "schema": { "type": "string" } } } })),
         ])) },
@@ -287,7 +291,9 @@ pub fn document(config: &ServerConfig) -> Value {
                         "type": "object", "required": ["name", "role"], "additionalProperties": false,
                         "properties": {
                             "name": { "type": "string", "minLength": 1, "maxLength": 200 },
-                            "role": { "$ref": "#/components/schemas/Role" }
+                            "role": { "$ref": "#/components/schemas/Role" },
+                            "clearance": { "$ref": "#/components/schemas/Clearance" },
+                            "expires": { "type": "string", "description": "When the token stops working: a duration from now (`90m`, `12h`, `30d`, `8w`) or an RFC 3339 time. Omitted: never." }
                         }
                     } } }
                 },
@@ -296,9 +302,9 @@ pub fn document(config: &ServerConfig) -> Value {
                         { "$ref": "#/components/schemas/Token" },
                         { "type": "object", "required": ["token"], "properties": { "token": { "type": "string", "description": "The secret; send it as `Authorization: Bearer <token>`." } } }
                     ] })),
-                    "400": error_response("Invalid JSON, name or role."),
+                    "400": error_response("Invalid JSON, name, role, clearance or expiry."),
                     "401": error_response("Missing, malformed or unknown bearer token."),
-                    "403": error_response("The token's role may not manage tokens."),
+                    "403": error_response("The token's role may not manage tokens, or the clearance asked for is above the caller's."),
                     "413": error_response("The body is larger than the node's limit."),
                     "415": error_response("Content-Type is not application/json."),
                     "422": error_response("The JSON does not have the fields `name` and `role` (and no others)."),
@@ -358,8 +364,15 @@ pub fn document(config: &ServerConfig) -> Value {
                         "id": { "type": "integer", "format": "int64" },
                         "name": { "type": "string" },
                         "role": { "$ref": "#/components/schemas/Role" },
-                        "created": { "type": "string", "format": "date-time" }
+                        "created": { "type": "string", "format": "date-time" },
+                        "clearance": { "$ref": "#/components/schemas/Clearance" },
+                        "expires": { "type": ["string", "null"], "format": "date-time", "description": "After this the token is refused (401); null: never." },
+                        "last_used": { "type": ["string", "null"], "format": "date-time", "description": "Last use, recorded at most once a minute." }
                     }
+                },
+                "Clearance": {
+                    "description": "The highest TLP level a token reads (default green; a token owned by a user reads at most the user's clearance).",
+                    "type": "string", "enum": ["clear", "green", "amber", "amber-strict", "amber+strict", "red"]
                 },
                 "Document": {
                     "description": "A STIX bundle, a JSON array of STIX objects, or one STIX object.",

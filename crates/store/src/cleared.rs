@@ -29,8 +29,8 @@ use crate::federation::{
 };
 use crate::users::{ClearedQuery, CountRow, Session, User, Users};
 use crate::{
-    Correlation, ListQuery, Listed, ListedRow, Outcome, Page, Related, Role, Stats, Store,
-    StoreError, StoredObject, TokenRecord,
+    Correlation, ListQuery, Listed, ListedRow, NewToken, Outcome, Page, Related, Role, Stats,
+    Store, StoreError, StoredObject, TokenRecord,
 };
 
 /// The node's store limited to what a caller with `clearance` sees whole.
@@ -223,6 +223,14 @@ impl Store for ClearedStore {
 
     fn create_token(&self, name: &str, role: Role, hash: &str) -> Result<TokenRecord, StoreError> {
         self.inner.create_token(name, role, hash)
+    }
+
+    fn create_token_with(&self, token: &NewToken<'_>) -> Result<TokenRecord, StoreError> {
+        self.inner.create_token_with(token)
+    }
+
+    fn touch_token(&self, id: i64, now: &str) -> Result<bool, StoreError> {
+        self.inner.touch_token(id, now)
     }
 
     fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {

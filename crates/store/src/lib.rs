@@ -287,7 +287,68 @@ pub struct TokenRecord {
     pub role: Role,
     /// When it was created.
     pub created: String,
+    /// The highest TLP level the token reads (a token owned by a user reads at most the
+    /// lower of this and the user's clearance).
+    pub clearance: concord_stix::Tlp,
+    /// When it stops being accepted (RFC 3339 UTC, milliseconds), if ever.
+    pub expires: Option<String>,
+    /// When it was last presented, to the minute ([`Store::touch_token`]).
+    pub last_used: Option<String>,
 }
+
+impl TokenRecord {
+    /// Whether the token has expired at `now` (RFC 3339 UTC with milliseconds, as
+    /// [`concord_stix::Timestamp::now_millis`] writes).
+    pub fn expired_at(&self, now: &str) -> bool {
+        self.expires.as_deref().is_some_and(|e| e <= now)
+    }
+
+    /// Whether a use at `now` should be recorded: never used, or last use recorded at
+    /// least [`TOKEN_TOUCH_SECS`] before (or unreadable).
+    pub fn touch_due(&self, now: &str) -> bool {
+        use concord_stix::Timestamp;
+        self.last_used.as_deref().is_none_or(|last| {
+            match (Timestamp::parse(last), Timestamp::parse(now)) {
+                (Ok(l), Ok(n)) => (n.instant() - l.instant()).num_seconds() >= TOKEN_TOUCH_SECS,
+                _ => true,
+            }
+        })
+    }
+}
+
+/// The TLP clearance a token reads with: its own, and no more than its owner's when it
+/// belongs to a user (nothing above TLP:CLEAR when that user is gone). The one place the
+/// REST API and TAXII ask.
+pub fn token_clearance<S: Store + ?Sized>(
+    store: &S,
+    record: &TokenRecord,
+) -> Result<concord_stix::Tlp, StoreError> {
+    Ok(match store.token_owner(record.id)? {
+        Some(user) => match store.user(user)? {
+            Some(u) => u.clearance.min(record.clearance),
+            None => concord_stix::Tlp::Clear,
+        },
+        None => record.clearance,
+    })
+}
+
+/// What a new token is: name, role, secret hash, clearance and expiry.
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    /// A name to recognise it by.
+    pub name: &'a str,
+    /// Granted role.
+    pub role: Role,
+    /// The SHA-256 of its secret (lower-case hex).
+    pub hash: &'a str,
+    /// The highest TLP level it reads.
+    pub clearance: concord_stix::Tlp,
+    /// When it stops being accepted (RFC 3339 UTC, milliseconds), if ever.
+    pub expires: Option<String>,
+}
+
+/// How often a token's last use is written at most: once a minute per token.
+pub const TOKEN_TOUCH_SECS: i64 = 60;
 
 /// Counts for metrics.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -343,8 +404,23 @@ pub trait Store: Send + Sync + users::Users + federation::FederationStore {
         types: &[String],
         each: &mut dyn FnMut(StoredObject) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
-    /// Stores a token hash with a name and role.
-    fn create_token(&self, name: &str, role: Role, hash: &str) -> Result<TokenRecord, StoreError>;
+    /// Stores a token hash with a name and role, clearance TLP:RED and no expiry: for
+    /// tokens whose reach another rule bounds (a user's own tokens read at most the user's
+    /// clearance) and for tests. Tokens made for a caller use [`Store::create_token_with`].
+    fn create_token(&self, name: &str, role: Role, hash: &str) -> Result<TokenRecord, StoreError> {
+        self.create_token_with(&NewToken {
+            name,
+            role,
+            hash,
+            clearance: concord_stix::Tlp::Red,
+            expires: None,
+        })
+    }
+    /// Stores a new token.
+    fn create_token_with(&self, token: &NewToken<'_>) -> Result<TokenRecord, StoreError>;
+    /// Records that the token was used at `now` (RFC 3339 UTC, milliseconds), unless its
+    /// last use was recorded less than [`TOKEN_TOUCH_SECS`] before; whether it wrote.
+    fn touch_token(&self, id: i64, now: &str) -> Result<bool, StoreError>;
     /// The token with this hash, if any.
     fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
     /// Every token (without secrets).

@@ -98,7 +98,7 @@ use concord_stix::Object;
 use rusqlite::Connection;
 
 use crate::{
-    Correlation, Limits, ListQuery, Outcome, Page, Related, Role, Stats, Store, StoreError,
+    Correlation, Limits, ListQuery, NewToken, Outcome, Page, Related, Stats, Store, StoreError,
     StoredObject, TokenRecord,
 };
 
@@ -701,8 +701,12 @@ impl Store for SqliteStore {
         }
     }
 
-    fn create_token(&self, name: &str, role: Role, hash: &str) -> Result<TokenRecord, StoreError> {
-        self.write(|c| tokens::create(c, name, role, hash))
+    fn create_token_with(&self, token: &NewToken<'_>) -> Result<TokenRecord, StoreError> {
+        self.write(|c| tokens::create(c, token))
+    }
+
+    fn touch_token(&self, id: i64, now: &str) -> Result<bool, StoreError> {
+        self.write(|c| tokens::touch(c, id, now))
     }
 
     fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {

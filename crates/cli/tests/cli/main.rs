@@ -9,6 +9,7 @@ mod import_export;
 mod matching;
 mod response;
 mod serve;
+mod service;
 mod setup;
 mod taxii;
 mod tls;

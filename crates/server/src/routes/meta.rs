@@ -1,9 +1,10 @@
-//! Routes without authentication: health, metrics and the OpenAPI document.
+//! Routes without authentication: health (`/healthz`: the process is up; `/readyz`: it can
+//! serve), metrics and the OpenAPI document.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -11,6 +12,50 @@ use crate::AppState;
 /// `GET /healthz`: `{"status": "ok"}` while the process serves requests.
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
+}
+
+/// The indexer backlog (versions) above which `/readyz` answers 503: searches and
+/// correlations would first wait for it.
+pub const READY_INDEX_LAG: i64 = 100_000;
+
+/// `GET /readyz`: 200 `{"status": "ready"}` when the database answers a trivial query and
+/// the indexer is less than [`READY_INDEX_LAG`] versions behind; 503 with `problems`
+/// naming what is wrong otherwise.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let store = state.store.clone();
+    let mut problems = Vec::new();
+    let mut lag = None;
+    match tokio::task::spawn_blocking(move || store.stats()).await {
+        Ok(Ok(stats)) => {
+            lag = Some(stats.index_lag);
+            if stats.index_lag >= READY_INDEX_LAG {
+                problems.push(format!(
+                    "the indexer is {} versions behind (ready below {READY_INDEX_LAG})",
+                    stats.index_lag
+                ));
+            }
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "Readiness: the database does not answer.");
+            problems.push(format!("the database does not answer: {e}"));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "Readiness check task failed.");
+            problems.push("the database check did not finish".to_owned());
+        }
+    }
+    if *state.stopping.borrow() {
+        problems.push("the node is stopping".to_owned());
+    }
+    if problems.is_empty() {
+        Json(json!({ "status": "ready", "index_lag": lag })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not ready", "problems": problems, "index_lag": lag })),
+        )
+            .into_response()
+    }
 }
 
 /// `GET /metrics`: Prometheus text format.

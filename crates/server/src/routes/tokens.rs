@@ -3,17 +3,22 @@
 //! Tokens belong to users of the web interface (`concord_store::users`): a token created
 //! here with a token that belongs to a user belongs to that user too, and appears on the
 //! user's page. Tokens created by `concord token create` belong to nobody.
+//!
+//! A token reads TLP:GREEN at most unless `clearance` asks for more; never more than the
+//! creating token reads. `expires` (`30d` or an RFC 3339 time) ends it.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use concord_stix::Tlp;
 use concord_store::Role;
+use concord_store::users::parse_tlp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::auth::{AdminAccess, hash_token, new_token_secret};
+use crate::auth::{AdminAccess, hash_token, new_token_secret, parse_expiry};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::routes::blocking;
@@ -29,6 +34,13 @@ pub struct NewToken {
     pub name: String,
     /// `reader`, `analyst` or `admin`.
     pub role: String,
+    /// The highest TLP level it reads: `clear`, `green` (the default), `amber`,
+    /// `amber+strict` or `red`; at most the creating token's.
+    #[serde(default)]
+    pub clearance: Option<String>,
+    /// When it stops working: a duration from now (`30d`, `12h`) or an RFC 3339 time.
+    #[serde(default)]
+    pub expires: Option<String>,
 }
 
 /// `GET /api/v1/tokens`: every token, without secrets.
@@ -67,25 +79,63 @@ pub async fn create(
         )
         .with_detail(json!({ "field": "role" })));
     };
+    let clearance = match body.clearance.as_deref() {
+        None => Tlp::Green,
+        Some(c) => parse_tlp(c).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_clearance",
+                format!("`clearance` must be clear, green, amber, amber+strict or red, not {c:?}"),
+            )
+            .with_detail(json!({ "field": "clearance" }))
+        })?,
+    };
+    if caller.1.0.is_some_and(|own| clearance > own) {
+        return Err(ApiError::forbidden(format!(
+            "a token cannot read more than the token that creates it: {:?} reads up to TLP:{}",
+            caller.0.name,
+            caller
+                .1
+                .0
+                .map(|t| t.as_str())
+                .unwrap_or_default()
+                .to_uppercase()
+        )));
+    }
+    let expires = match body.expires.as_deref() {
+        None => None,
+        Some(e) => Some(parse_expiry(e, chrono::Utc::now()).map_err(|m| {
+            ApiError::bad_request("bad_expiry", m).with_detail(json!({ "field": "expires" }))
+        })?),
+    };
     let secret = new_token_secret();
     let hash = hash_token(&secret);
     let store = state.store.clone();
     let caller_id = caller.0.id;
     let record = blocking(move || {
-        let record = store.create_token(&name, role, &hash)?;
+        let record = store.create_token_with(&concord_store::NewToken {
+            name: &name,
+            role,
+            hash: &hash,
+            clearance,
+            expires,
+        })?;
         if let Some(owner) = store.token_owner(caller_id)? {
             store.link_token(record.id, owner)?;
         }
         Ok(record)
     })
     .await?;
-    tracing::info!(token_id = record.id, name = %record.name, role = record.role.as_str(), by = %caller.0.name, "Token created.");
+    tracing::info!(token_id = record.id, name = %record.name, role = record.role.as_str(),
+        clearance = record.clearance.as_str(), expires = record.expires.as_deref().unwrap_or("never"),
+        by = %caller.0.name, "Token created.");
     let body = json!({
         "token": secret,
         "id": record.id,
         "name": record.name,
         "role": record.role,
         "created": record.created,
+        "clearance": record.clearance,
+        "expires": record.expires,
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }

@@ -1,7 +1,7 @@
 //! Authentication (401) and roles (403), token management.
 
 use axum::http::{Method, StatusCode, header};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::common::{TestApp, campaign};
 
@@ -220,4 +220,155 @@ async fn token_creation_rejects_bad_bodies_in_our_format() {
         Some(3),
         "no token was created"
     );
+}
+
+/// A TLP:GREEN and a TLP:RED campaign, as the analyst.
+async fn green_and_red(t: &TestApp) {
+    let mut green = campaign(1, "green one");
+    green["object_marking_refs"] =
+        json!(["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]);
+    let mut red = campaign(2, "red one");
+    red["object_marking_refs"] =
+        json!(["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]);
+    t.import(vec![green, red]).await;
+}
+
+/// Issue 27: a token made through the API reads TLP:GREEN unless asked for more, never
+/// more than the token that makes it; its clearance and expiry are in the answers.
+#[tokio::test]
+async fn api_tokens_read_up_to_their_clearance() {
+    let t = TestApp::new();
+    green_and_red(&t).await;
+    let made = |body: Value| {
+        let t = &t;
+        async move {
+            let res = t.post("/api/v1/tokens", &t.admin, &body).await;
+            assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+            res.json()
+        }
+    };
+    let plain = made(json!({"name": "plain", "role": "reader"})).await;
+    assert_eq!(plain["clearance"], "green");
+    assert_eq!(plain["expires"], Value::Null);
+    let red =
+        made(json!({"name": "red", "role": "reader", "clearance": "red", "expires": "30d"})).await;
+    assert_eq!(red["clearance"], "red");
+    assert!(
+        red["expires"].as_str().is_some_and(|e| e.ends_with('Z')),
+        "{red}"
+    );
+
+    let names = |secret: String| {
+        let t = &t;
+        async move {
+            let body = t.get("/api/v1/objects?type=campaign", &secret).await.json();
+            let mut names: Vec<String> = body["objects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["name"].as_str().unwrap().to_owned())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    assert_eq!(
+        names(plain["token"].as_str().unwrap().into()).await,
+        ["green one"]
+    );
+    assert_eq!(
+        names(red["token"].as_str().unwrap().into()).await,
+        ["green one", "red one"]
+    );
+
+    // An admin token that reads GREEN cannot make one that reads more.
+    let green_admin = made(json!({"name": "green admin", "role": "admin"})).await;
+    let res = t
+        .post(
+            "/api/v1/tokens",
+            green_admin["token"].as_str().unwrap(),
+            &json!({"name": "x", "role": "reader", "clearance": "amber"}),
+        )
+        .await;
+    let body = res.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    assert!(body.to_string().contains("TLP:GREEN"), "{body}");
+
+    for (bad, code) in [
+        (
+            json!({"name": "x", "role": "reader", "clearance": "purple"}),
+            "bad_clearance",
+        ),
+        (
+            json!({"name": "x", "role": "reader", "expires": "yesterday"}),
+            "bad_expiry",
+        ),
+        (
+            json!({"name": "x", "role": "reader", "expires": "2001-01-01T00:00:00Z"}),
+            "bad_expiry",
+        ),
+    ] {
+        t.post("/api/v1/tokens", &t.admin, &bad)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, code);
+    }
+}
+
+/// Issue 27: an expired token gets 401 saying it expired, on the REST API and TAXII.
+#[tokio::test]
+async fn an_expired_token_gets_401() {
+    let t = TestApp::new();
+    let secret = concord_server::auth::new_token_secret();
+    t.state
+        .store
+        .create_token_with(&concord_store::NewToken {
+            name: "old",
+            role: concord_store::Role::Reader,
+            hash: &concord_server::auth::hash_token(&secret),
+            clearance: concord_stix::Tlp::Green,
+            expires: Some("2001-01-01T00:00:00.000Z".into()),
+        })
+        .unwrap();
+    let body = t
+        .get("/api/v1/objects", &secret)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    assert!(body.to_string().contains("expired"), "{body}");
+    let res = t.get("/taxii2/", &secret).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{}", res.text());
+    assert!(res.text().contains("expired"), "{}", res.text());
+}
+
+/// Issue 27: a token's last use is recorded (at most once a minute).
+#[tokio::test]
+async fn a_token_use_is_recorded() {
+    let t = TestApp::new();
+    assert_eq!(
+        t.get("/api/v1/objects", &t.reader).await.status,
+        StatusCode::OK
+    );
+    let store = t.state.store.clone();
+    let reader = || {
+        store
+            .tokens()
+            .unwrap()
+            .into_iter()
+            .find(|r| r.name == "test-reader")
+            .unwrap()
+    };
+    // Recorded beside the request: wait for it, boundedly.
+    let started = std::time::Instant::now();
+    while reader().last_used.is_none() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "never recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let first = reader().last_used;
+    let now = concord_stix::Timestamp::now_millis();
+    assert!(
+        !store.touch_token(reader().id, &now).unwrap(),
+        "twice within a minute"
+    );
+    assert_eq!(reader().last_used, first);
 }

@@ -12,6 +12,25 @@ async fn healthz_needs_no_token() {
     assert_eq!(res.json(), serde_json::json!({"status": "ok"}));
 }
 
+/// Issue 27: `/readyz` answers 200 when the database answers and the indexer is caught up,
+/// and 503 with the reason once the node is stopping.
+#[tokio::test]
+async fn readyz_checks_the_database_and_says_what_is_wrong() {
+    let t = TestApp::new();
+    let res = t.request(Method::GET, "/readyz", None, None).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["status"], "ready");
+    t.state.stopping.send_replace(true);
+    let res = t.request(Method::GET, "/readyz", None, None).await;
+    assert_eq!(
+        res.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        res.text()
+    );
+    assert!(res.text().contains("stopping"), "{}", res.text());
+}
+
 #[tokio::test]
 async fn metrics_count_requests_by_route_template() {
     let t = TestApp::new();

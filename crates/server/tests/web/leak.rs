@@ -216,7 +216,7 @@ fn variants(template: &str, csrf: &str) -> Option<Vec<Req>> {
     let coll = "{root}collections/{collection}/";
     let t = template;
     Some(match t {
-        "/healthz" | "/metrics" | "/api/v1/openapi.json" => vec![get(t)],
+        "/healthz" | "/readyz" | "/metrics" | "/api/v1/openapi.json" => vec![get(t)],
         "/api/v1/objects" => vec![
             get(t),
             get("/api/v1/objects?type=indicator"),

@@ -166,7 +166,10 @@ fn module_ddl_digest() -> String {
     let mut h = Sha256::new();
     h.update(super::users::DDL.as_bytes());
     h.update(super::federation::DDL.as_bytes());
-    for (t, c, d) in super::federation::ADDED_COLUMNS {
+    for (t, c, d) in super::federation::ADDED_COLUMNS
+        .iter()
+        .chain(super::tokens::ADDED_COLUMNS)
+    {
         h.update(format!("{t}.{c} {d};").as_bytes());
     }
     hex::encode(h.finalize())
@@ -233,7 +236,10 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
     tx.execute_batch(super::users::DDL)?;
     tx.execute_batch(super::federation::DDL)?;
     // Columns added to those tables after they first shipped.
-    for (table, column, decl) in super::federation::ADDED_COLUMNS {
+    for (table, column, decl) in super::federation::ADDED_COLUMNS
+        .iter()
+        .chain(super::tokens::ADDED_COLUMNS)
+    {
         let has: bool = tx.query_row(
             &format!("SELECT count(*) > 0 FROM pragma_table_info('{table}') WHERE name = ?1"),
             [column],
@@ -243,6 +249,7 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
             tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl};"))?;
         }
     }
+    tx.execute_batch(super::tokens::BACKFILL)?;
     tx.execute(
         "INSERT OR REPLACE INTO store_meta (key, value) VALUES ('module_ddl', ?1)",
         [module_ddl_digest()],

@@ -414,20 +414,13 @@ impl Users for SqliteStore {
 
     fn user_tokens(&self, user_id: i64) -> Result<Vec<TokenRecord>, StoreError> {
         self.read(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT t.id, t.name, t.role, t.created FROM tokens t \
-                 JOIN user_tokens u ON u.token_id = t.id WHERE u.user_id = ?1 ORDER BY t.id",
-            )?;
-            let rows = st.query_map([user_id], |r| {
-                let role: String = r.get(2)?;
-                Ok(TokenRecord {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    role: Role::parse(&role)
-                        .ok_or_else(|| conversion(2, format!("unknown role {role:?}")))?,
-                    created: r.get(3)?,
-                })
-            })?;
+            let sql = format!(
+                "SELECT {} FROM tokens t JOIN user_tokens u ON u.token_id = t.id \
+                 WHERE u.user_id = ?1 ORDER BY t.id",
+                super::tokens::columns("t.")
+            );
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map([user_id], super::tokens::record)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
     }

@@ -199,15 +199,15 @@ impl TaxiiState {
     }
 }
 
-/// An authenticated caller: the token's name and role, and the TLP clearance of the user
-/// who owns the token (`None`: a node token without a user, limited by role only).
+/// An authenticated caller: the token's name and role, and the TLP clearance the token
+/// reads with (`concord_store::token_clearance`: its own, capped by its owner's).
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// Token name.
     pub name: String,
     /// Token role.
     pub role: Role,
-    /// The owning user's TLP clearance.
+    /// The token's TLP clearance (`None`: TLP:RED, every object whole).
     pub clearance: Option<concord_stix::Tlp>,
 }
 
@@ -256,10 +256,7 @@ impl FromRequestParts<TaxiiState> for Caller {
             let Some(record) = store.token_by_hash(&hash)? else {
                 return Ok(None);
             };
-            let clearance = match store.token_owner(record.id)? {
-                Some(user) => store.user(user)?.map(|u| u.clearance),
-                None => None,
-            };
+            let clearance = concord_store::token_clearance(store.as_ref(), &record)?;
             Ok::<_, concord_store::StoreError>(Some((record, clearance)))
         })()?;
         let (record, clearance) = found.ok_or_else(|| {
@@ -267,10 +264,27 @@ impl FromRequestParts<TaxiiState> for Caller {
                 "unknown or revoked token: ask an admin of this node for a valid one",
             )
         })?;
+        let now = concord_stix::Timestamp::now_millis();
+        if record.expired_at(&now) {
+            return Err(TaxiiError::unauthorized(format!(
+                "token {:?} expired at {}: ask an admin of this node for a new one",
+                record.name,
+                record.expires.as_deref().unwrap_or_default()
+            )));
+        }
+        if record.touch_due(&now) {
+            let (store, id) = (store.clone(), record.id);
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = store.touch_token(id, &now) {
+                    tracing::warn!(token_id = id, error = %e, "Cannot record the token's last use.");
+                }
+            });
+        }
         let caller = Caller {
             name: record.name,
             role: record.role,
-            clearance,
+            // TLP:RED sees every object whole: the same as no limit, without its cost.
+            clearance: (clearance < concord_stix::Tlp::Red).then_some(clearance),
         };
         state.callers.put(hash, &caller);
         Ok(caller)
