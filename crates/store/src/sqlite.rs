@@ -293,11 +293,47 @@ const PAGE_SIZE: i64 = 32_768;
 /// The WAL size at which the writer checkpoints, and to which the WAL file is truncated.
 const WAL_CHECKPOINT_BYTES: i64 = 64 * 1024 * 1024;
 
-/// [`WAL_CHECKPOINT_BYTES`] in pages of the connection's main database (SQLite counts the
+/// The smallest WAL checkpoint size on a nearly full file system.
+const WAL_CHECKPOINT_MIN: i64 = 1024 * 1024;
+
+/// The WAL size at which the writer checkpoints: [`WAL_CHECKPOINT_BYTES`], or an eighth
+/// of the space left on the file system holding the database when the store is opened if
+/// that is less (at least [`WAL_CHECKPOINT_MIN`]), so that on a small volume the WAL
+/// cannot fill it alone.
+fn wal_checkpoint_bytes(conn: &Connection) -> i64 {
+    let free = conn
+        .path()
+        .filter(|p| !p.is_empty())
+        .and_then(|p| free_bytes(Path::new(p)));
+    match free {
+        Some(f) => (f / 8).clamp(WAL_CHECKPOINT_MIN, WAL_CHECKPOINT_BYTES),
+        None => WAL_CHECKPOINT_BYTES,
+    }
+}
+
+/// Bytes an unprivileged writer may still use on the file system holding `path`.
+fn free_bytes(path: &Path) -> Option<i64> {
+    #[cfg(target_os = "linux")]
+    {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let s = rustix::fs::statvfs(dir).ok()?;
+        i64::try_from(s.f_bavail.saturating_mul(s.f_frsize)).ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// [`wal_checkpoint_bytes`] in pages of the connection's main database (SQLite counts the
 /// autocheckpoint threshold in pages, whatever their size).
 fn wal_checkpoint_pages(conn: &Connection) -> Result<i64, StoreError> {
     let page: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
-    Ok(WAL_CHECKPOINT_BYTES / page.max(512))
+    Ok(wal_checkpoint_bytes(conn) / page.max(512))
 }
 
 fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
@@ -316,7 +352,7 @@ fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
         // completes it so that the next transaction can start the WAL file again (a
         // passive checkpoint racing the writes never completes). 128 MB page cache.
         conn.pragma_update(None, "wal_autocheckpoint", wal_checkpoint_pages(conn)?)?;
-        conn.pragma_update(None, "journal_size_limit", WAL_CHECKPOINT_BYTES)?;
+        conn.pragma_update(None, "journal_size_limit", wal_checkpoint_bytes(conn))?;
     } else {
         // Reads may ask for the derived indexes: reader connections see them as `idx`.
         conn.pragma_update(None, "cache_size", -16_384)?;
@@ -377,7 +413,7 @@ impl SqliteStore {
         ic.pragma_update(None, "mmap_size", 0)?;
         ic.pragma_update(Some("idx"), "synchronous", "NORMAL")?;
         ic.pragma_update(Some("idx"), "cache_size", -131_072)?;
-        ic.pragma_update(Some("idx"), "journal_size_limit", WAL_CHECKPOINT_BYTES)?;
+        ic.pragma_update(Some("idx"), "journal_size_limit", wal_checkpoint_bytes(&ic))?;
         // Counted in pages of the store's database and applied to both files: the index
         // file keeps SQLite's 4 KiB pages, so its WAL is checkpointed at 8 MiB when the
         // store has 32 KiB pages (measured at 1M objects: the import no slower).
