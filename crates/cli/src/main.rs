@@ -1,5 +1,6 @@
 //! `concord`: the command-line entry point of a Concord node.
 
+mod backup;
 mod config;
 mod export;
 mod federation;
@@ -167,6 +168,18 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Write the whole node (database copy taken while it runs, keys, configuration,
+    /// evidence) to one archive with a manifest of checksums.
+    Backup {
+        /// The archive to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a backup archive, then write it into --data-dir (new or empty).
+    Restore {
+        /// The archive made by `concord backup`.
+        archive: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -204,9 +217,12 @@ enum TokenCommand {
 }
 
 fn main() -> std::process::ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // The reader of our output went away (`concord export | head`): nothing to say.
+        Err(e) if closed_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
@@ -214,22 +230,56 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn init_logging(filter: &str) {
+/// Whether an error comes from writing to a pipe whose reader has gone.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `println!` panics when standard output is a closed pipe (Rust ignores SIGPIPE): such a
+/// panic ends the process quietly with status 0, as `head` closing its input is no
+/// error of ours; every other panic keeps the default report.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.starts_with("failed printing to std") && text.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
+fn init_logging(filter: &str, json: bool) {
     let filter = EnvFilter::try_from_env("CONCORD_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        // One JSON object per line, for log collectors (`log_format = "json"`).
+        builder.json().flatten_event(true).try_init()
+    } else {
         // Colours only on a terminal; log files and pipes get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
+    };
 }
 
 fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let dir = cli.data_dir;
-    let early = config::Config::load(&dir)
-        .map(|c| c.log)
-        .unwrap_or_else(|_| "info".into());
-    init_logging(&early);
+    let (log, json) = config::Config::load(&dir)
+        .map(|c| (c.log, c.log_format == "json"))
+        .unwrap_or_else(|_| ("info".into(), false));
+    init_logging(&log, json);
+    config::warn_unknown_env_vars();
     match cli.command {
         Command::Init { name, tls } => {
             let init = node::init(&dir, name.as_deref())?;
@@ -252,6 +302,27 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Tls { command } => tls::run(&dir, command)?,
+        Command::Backup { out } => {
+            let made = backup::backup(&dir, &out)?;
+            println!(
+                "Backup {}: {} files, {} bytes, schema {}, last seq {}.",
+                out.display(),
+                made.manifest.files.len(),
+                made.bytes,
+                made.manifest.schema_version,
+                made.manifest.last_seq
+            );
+        }
+        Command::Restore { archive } => {
+            let m = backup::restore(&archive, &dir)?;
+            println!(
+                "Restored {} files of node {} into {} (last seq {}).",
+                m.files.len(),
+                m.node_id,
+                dir.display(),
+                m.last_seq
+            );
+        }
         Command::Serve { listen } => serve(&dir, listen)?,
         Command::Import(args) => {
             let node = node::open(&dir)?;

@@ -15,16 +15,20 @@ pub async fn healthz() -> Json<Value> {
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let store = state.store.clone();
-    let stats = match tokio::task::spawn_blocking(move || store.stats()).await {
-        Ok(Ok(stats)) => Some(stats),
-        Ok(Err(e)) => {
+    let st = state.clone();
+    let (stats, gauges) = match tokio::task::spawn_blocking(move || {
+        (st.store.stats(), crate::metrics::gather(&st))
+    })
+    .await
+    {
+        Ok((Ok(stats), gauges)) => (Some(stats), gauges),
+        Ok((Err(e), gauges)) => {
             tracing::error!(error = %e, "Store statistics unavailable for metrics.");
-            None
+            (None, gauges)
         }
         Err(e) => {
             tracing::error!(error = %e, "Store statistics task failed.");
-            None
+            (None, crate::metrics::NodeGauges::default())
         }
     };
     (
@@ -32,7 +36,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(stats.as_ref()),
+        state.metrics.render(stats.as_ref())
+            + &crate::metrics::render_node(&gauges, stats.as_ref()),
     )
 }
 
