@@ -116,7 +116,10 @@ pub struct Made {
 /// exist. The archive is written under a temporary name and renamed when complete.
 pub fn backup(dir: &Path, out: &Path) -> anyhow::Result<Made> {
     if !dir.join(crate::node::KEY_FILE).exists() {
-        bail!("{} is not a Concord data directory (no node.key)", dir.display());
+        bail!(
+            "{} is not a Concord data directory (no node.key)",
+            dir.display()
+        );
     }
     if out.exists() {
         bail!("{} exists; choose a new file for the backup", out.display());
@@ -156,7 +159,8 @@ pub fn backup(dir: &Path, out: &Path) -> anyhow::Result<Made> {
         let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
         let mut files = Vec::new();
         for (name, path) in &sources {
-            let f = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let f =
+                fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
             let size = f.metadata()?.len();
             let mut hashing = Hashing::new(f.take(size));
             tar.append_data(&mut header(size), name, &mut hashing)
@@ -249,16 +253,24 @@ fn safe_path(name: &str) -> anyhow::Result<PathBuf> {
 
 /// Reads the archive once, hashing every entry; checks them against the manifest.
 fn verify(archive: &Path) -> anyhow::Result<Manifest> {
-    let f = fs::File::open(archive).with_context(|| format!("cannot open {}", archive.display()))?;
+    let f =
+        fs::File::open(archive).with_context(|| format!("cannot open {}", archive.display()))?;
     let mut tar = tar::Archive::new(std::io::BufReader::new(f));
     let mut seen: BTreeMap<String, (u64, String)> = BTreeMap::new();
     let mut manifest_text = None;
     let mut manifest_sum = None;
-    let corrupt = |what: String| anyhow::anyhow!("{} is not a valid Concord backup: {what}", archive.display());
+    let corrupt = |what: String| {
+        anyhow::anyhow!(
+            "{} is not a valid Concord backup: {what}",
+            archive.display()
+        )
+    };
     for entry in tar.entries().map_err(|e| corrupt(e.to_string()))? {
         let mut entry = entry.map_err(|e| corrupt(e.to_string()))?;
         if entry.header().entry_type() != tar::EntryType::Regular {
-            return Err(corrupt("it holds an entry that is not a regular file".into()));
+            return Err(corrupt(
+                "it holds an entry that is not a regular file".into(),
+            ));
         }
         let name = entry
             .path()
@@ -269,7 +281,9 @@ fn verify(archive: &Path) -> anyhow::Result<Manifest> {
         safe_path(&name)?;
         if name == MANIFEST || name == MANIFEST_SUM {
             let mut text = Vec::new();
-            entry.read_to_end(&mut text).map_err(|e| corrupt(e.to_string()))?;
+            entry
+                .read_to_end(&mut text)
+                .map_err(|e| corrupt(e.to_string()))?;
             if name == MANIFEST {
                 manifest_text = Some(text);
             } else {
@@ -280,7 +294,10 @@ fn verify(archive: &Path) -> anyhow::Result<Manifest> {
         let mut hashing = Hashing::new(&mut entry);
         let size = std::io::copy(&mut hashing, &mut std::io::sink())
             .map_err(|e| corrupt(format!("cannot read {name}: {e}")))?;
-        if seen.insert(name.clone(), (size, hashing.finish())).is_some() {
+        if seen
+            .insert(name.clone(), (size, hashing.finish()))
+            .is_some()
+        {
             return Err(corrupt(format!("{name} appears twice")));
         }
     }
@@ -323,7 +340,10 @@ fn verify(archive: &Path) -> anyhow::Result<Manifest> {
         return Err(corrupt(format!("{extra} is not in the manifest")));
     }
     if !listed.contains_key(DB_FILE) || !listed.contains_key(crate::node::KEY_FILE) {
-        return Err(corrupt(format!("it lacks {DB_FILE} or {}", crate::node::KEY_FILE)));
+        return Err(corrupt(format!(
+            "it lacks {DB_FILE} or {}",
+            crate::node::KEY_FILE
+        )));
     }
     Ok(manifest)
 }
@@ -364,7 +384,10 @@ pub fn restore(archive: &Path, dir: &Path) -> anyhow::Result<Manifest> {
         std::io::copy(&mut hashing, &mut out)?;
         // The archive was checked, but it is read again: it must not have changed since.
         if hashing.finish() != *expected {
-            bail!("{name} changed in {} while it was restored", archive.display());
+            bail!(
+                "{name} changed in {} while it was restored",
+                archive.display()
+            );
         }
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     }

@@ -235,7 +235,6 @@ pub struct NodeGauges {
 
 /// Reads the gauges of a node (blocking: files and the store).
 pub fn gather(state: &AppState) -> NodeGauges {
-    use concord_store::federation::FederationStore;
     let mut g = NodeGauges::default();
     let dir = state.config.data_dir.clone();
     if let Some(dir) = &dir {
@@ -292,55 +291,157 @@ fn head(out: &mut String, name: &str, kind: &str, help: &str) {
 pub fn render_node(g: &NodeGauges, stats: Option<&Stats>) -> String {
     use std::sync::atomic::Ordering::Relaxed;
     let mut out = String::new();
-    head(&mut out, "concord_build_info", "gauge", "The running build: version and git commit (1).");
+    head(
+        &mut out,
+        "concord_build_info",
+        "gauge",
+        "The running build: version and git commit (1).",
+    );
     let _ = writeln!(
         out,
         "concord_build_info{{version=\"{}\",commit=\"{}\"}} 1",
         env!("CARGO_PKG_VERSION"),
         escape(option_env!("CONCORD_GIT_COMMIT").unwrap_or("unknown"))
     );
-    head(&mut out, "concord_db_file_bytes", "gauge", "Size of the database files, by kind (database, wal, index, index_wal).");
+    head(
+        &mut out,
+        "concord_db_file_bytes",
+        "gauge",
+        "Size of the database files, by kind (database, wal, index, index_wal).",
+    );
     for (kind, bytes) in &g.files {
         let _ = writeln!(out, "concord_db_file_bytes{{file=\"{kind}\"}} {bytes}");
     }
     if let Some(stats) = stats {
-        head(&mut out, "concord_index_lag", "gauge", "Versions stored but not yet in the derived indexes (search, correlations).");
+        head(
+            &mut out,
+            "concord_index_lag",
+            "gauge",
+            "Versions stored but not yet in the derived indexes (search, correlations).",
+        );
         let _ = writeln!(out, "concord_index_lag {}", stats.index_lag);
     }
-    head(&mut out, "concord_peer_lag", "gauge", "Versions of a peer's change feed not yet pulled.");
+    head(
+        &mut out,
+        "concord_peer_lag",
+        "gauge",
+        "Versions of a peer's change feed not yet pulled.",
+    );
     for p in &g.peers {
-        let _ = writeln!(out, "concord_peer_lag{{peer=\"{}\"}} {}", escape(&p.name), p.lag);
+        let _ = writeln!(
+            out,
+            "concord_peer_lag{{peer=\"{}\"}} {}",
+            escape(&p.name),
+            p.lag
+        );
     }
-    head(&mut out, "concord_peer_failing", "gauge", "Whether the last pull from a peer failed (1).");
+    head(
+        &mut out,
+        "concord_peer_failing",
+        "gauge",
+        "Whether the last pull from a peer failed (1).",
+    );
     for p in &g.peers {
-        let _ = writeln!(out, "concord_peer_failing{{peer=\"{}\"}} {}", escape(&p.name), u8::from(p.failing));
+        let _ = writeln!(
+            out,
+            "concord_peer_failing{{peer=\"{}\"}} {}",
+            escape(&p.name),
+            u8::from(p.failing)
+        );
     }
-    head(&mut out, "concord_peer_live", "gauge", "Whether a live notice connection to a peer is open (1).");
+    head(
+        &mut out,
+        "concord_peer_live",
+        "gauge",
+        "Whether a live notice connection to a peer is open (1).",
+    );
     for p in &g.peers {
-        let _ = writeln!(out, "concord_peer_live{{peer=\"{}\"}} {}", escape(&p.name), u8::from(p.live));
+        let _ = writeln!(
+            out,
+            "concord_peer_live{{peer=\"{}\"}} {}",
+            escape(&p.name),
+            u8::from(p.live)
+        );
     }
-    head(&mut out, "concord_peer_received_total", "counter", "Objects received from a peer.");
+    head(
+        &mut out,
+        "concord_peer_received_total",
+        "counter",
+        "Objects received from a peer.",
+    );
     for p in &g.peers {
-        let _ = writeln!(out, "concord_peer_received_total{{peer=\"{}\"}} {}", escape(&p.name), p.received);
+        let _ = writeln!(
+            out,
+            "concord_peer_received_total{{peer=\"{}\"}} {}",
+            escape(&p.name),
+            p.received
+        );
     }
-    head(&mut out, "concord_feed_errors", "gauge", "Errors of a feed's last run (0: it succeeded).");
+    head(
+        &mut out,
+        "concord_feed_errors",
+        "gauge",
+        "Errors of a feed's last run (0: it succeeded).",
+    );
     for f in &g.feeds {
-        let _ = writeln!(out, "concord_feed_errors{{feed=\"{}\"}} {}", escape(&f.name), f.errors);
+        let _ = writeln!(
+            out,
+            "concord_feed_errors{{feed=\"{}\"}} {}",
+            escape(&f.name),
+            f.errors
+        );
     }
-    head(&mut out, "concord_feed_rejected", "gauge", "Objects and records a feed's last run rejected.");
+    head(
+        &mut out,
+        "concord_feed_rejected",
+        "gauge",
+        "Objects and records a feed's last run rejected.",
+    );
     for f in &g.feeds {
-        let _ = writeln!(out, "concord_feed_rejected{{feed=\"{}\"}} {}", escape(&f.name), f.rejected);
+        let _ = writeln!(
+            out,
+            "concord_feed_rejected{{feed=\"{}\"}} {}",
+            escape(&f.name),
+            f.rejected
+        );
     }
     if let Some(n) = g.notify_backlog {
-        head(&mut out, "concord_notify_backlog", "gauge", "Versions not yet passed to the notification subscriptions.");
+        head(
+            &mut out,
+            "concord_notify_backlog",
+            "gauge",
+            "Versions not yet passed to the notification subscriptions.",
+        );
         let _ = writeln!(out, "concord_notify_backlog {n}");
     }
     use concord_response::notify::counters;
-    head(&mut out, "concord_deliveries_in_flight", "gauge", "Webhook and e-mail deliveries started and not yet finished.");
-    let _ = writeln!(out, "concord_deliveries_in_flight {}", counters::IN_FLIGHT.load(Relaxed));
-    head(&mut out, "concord_delivery_failures_total", "counter", "Deliveries given up after all attempts, by channel.");
-    let _ = writeln!(out, "concord_delivery_failures_total{{channel=\"webhook\"}} {}", counters::WEBHOOK_FAILED.load(Relaxed));
-    let _ = writeln!(out, "concord_delivery_failures_total{{channel=\"email\"}} {}", counters::EMAIL_FAILED.load(Relaxed));
+    head(
+        &mut out,
+        "concord_deliveries_in_flight",
+        "gauge",
+        "Webhook and e-mail deliveries started and not yet finished.",
+    );
+    let _ = writeln!(
+        out,
+        "concord_deliveries_in_flight {}",
+        counters::IN_FLIGHT.load(Relaxed)
+    );
+    head(
+        &mut out,
+        "concord_delivery_failures_total",
+        "counter",
+        "Deliveries given up after all attempts, by channel.",
+    );
+    let _ = writeln!(
+        out,
+        "concord_delivery_failures_total{{channel=\"webhook\"}} {}",
+        counters::WEBHOOK_FAILED.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "concord_delivery_failures_total{{channel=\"email\"}} {}",
+        counters::EMAIL_FAILED.load(Relaxed)
+    );
     out
 }
 

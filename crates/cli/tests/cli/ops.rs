@@ -67,7 +67,14 @@ fn backup_under_write_load_restores_objects_users_tokens_peers_and_evidence() {
         ok(a.path(), &["import", file.to_str().unwrap()]);
     }
     let mut add = concord(a.path())
-        .args(["user", "add", "carol", "--role", "analyst", "--password-stdin"])
+        .args([
+            "user",
+            "add",
+            "carol",
+            "--role",
+            "analyst",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -79,13 +86,21 @@ fn backup_under_write_load_restores_objects_users_tokens_peers_and_evidence() {
         .write_all(b"correct horse battery staple\n")
         .unwrap();
     assert!(add.wait_with_output().unwrap().status.success());
-    ok(a.path(), &["token", "create", "--role", "reader", "--name", "siem"]);
+    ok(
+        a.path(),
+        &["token", "create", "--role", "reader", "--name", "siem"],
+    );
     let incident = ok(a.path(), &["incident", "open", "--name", "Backup drill"]);
     let sample = a.path().join("sample.txt");
     std::fs::write(&sample, "evidence bytes").unwrap();
     ok(
         a.path(),
-        &["incident", "attach", incident.trim(), sample.to_str().unwrap()],
+        &[
+            "incident",
+            "attach",
+            incident.trim(),
+            sample.to_str().unwrap(),
+        ],
     );
     std::fs::remove_file(&sample).unwrap();
     std::fs::remove_file(&file).unwrap();
@@ -95,12 +110,7 @@ fn backup_under_write_load_restores_objects_users_tokens_peers_and_evidence() {
     let stop = Arc::new(AtomicBool::new(false));
     let posted = Arc::new(AtomicUsize::new(0));
     let writer = {
-        let (stop, posted, addr, token) = (
-            stop.clone(),
-            posted.clone(),
-            a.addr(),
-            a.admin.clone(),
-        );
+        let (stop, posted, addr, token) = (stop.clone(), posted.clone(), a.addr(), a.admin.clone());
         std::thread::spawn(move || {
             let mut n = 1000;
             while !stop.load(Ordering::Relaxed) {
@@ -118,10 +128,7 @@ fn backup_under_write_load_restores_objects_users_tokens_peers_and_evidence() {
     }
     let scratch = tempfile::tempdir().unwrap();
     let archive = scratch.path().join("node.tar");
-    let made = ok(
-        a.path(),
-        &["backup", "--out", archive.to_str().unwrap()],
-    );
+    let made = ok(a.path(), &["backup", "--out", archive.to_str().unwrap()]);
     let during = posted.load(Ordering::Relaxed);
     while posted.load(Ordering::Relaxed) < during + 20 {
         std::thread::yield_now();
@@ -149,10 +156,7 @@ fn backup_under_write_load_restores_objects_users_tokens_peers_and_evidence() {
     a.kill();
 
     let restored = scratch.path().join("restored");
-    let out = run(
-        &restored,
-        &["restore", archive.to_str().unwrap()],
-    );
+    let out = run(&restored, &["restore", archive.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
 
     // The restored node holds a prefix of what the writer posted (seq order), and
@@ -172,12 +176,19 @@ fn backup_under_write_load_restores_objects_users_tokens_peers_and_evidence() {
     );
     assert!(posted_src.starts_with(&posted_copy));
     // The seeded objects at their second version.
-    assert!(held_copy.iter().any(|l| l.contains("000000000007 \"2026-02-01")));
+    assert!(
+        held_copy
+            .iter()
+            .any(|l| l.contains("000000000007 \"2026-02-01"))
+    );
     assert_eq!(
         ok(&restored, &["token", "list"]),
         ok(a.path(), &["token", "list"])
     );
-    assert_eq!(ok(&restored, &["user", "list"]), ok(a.path(), &["user", "list"]));
+    assert_eq!(
+        ok(&restored, &["user", "list"]),
+        ok(a.path(), &["user", "list"])
+    );
     assert_eq!(
         ok(&restored, &["peer", "list", "--json"]),
         ok(a.path(), &["peer", "list", "--json"])
@@ -301,12 +312,20 @@ fn a_closed_pipe_ends_output_quietly() {
             .spawn()
             .unwrap();
         let mut head = [0u8; 100];
-        child.stdout.as_mut().unwrap().read_exact(&mut head).unwrap();
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_exact(&mut head)
+            .unwrap();
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
         let err = stderr(&out);
         assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
-        assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -336,7 +355,13 @@ fn section_keys_come_from_the_environment_and_unknown_variables_are_named() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("page_size"), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .to_ascii_lowercase()
+            .contains("federation.page_size"),
+        "{}",
+        stderr(&out)
+    );
     let out = concord(dir.path())
         .args(["peer", "list"])
         .env("CONCORD_FEDERATION_PAGE_SIZE", "250")
@@ -387,9 +412,7 @@ fn a_rejected_token_is_logged_with_the_client_address() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
-        child.stdout.take().unwrap(),
-    ));
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
     while !lines.next().unwrap().unwrap().contains("listening on") {}
     let (status, _) = http(&addr, "GET", "/api/v1/objects", Some("not-a-token"), None);
     assert_eq!(status, 401);
@@ -420,12 +443,9 @@ fn warning_lists_in_sub_folders_are_loaded() {
         .to_string(),
     )
     .unwrap();
-    let file = dir.path().join("seed.json");
-    std::fs::write(
-        &file,
-        bundle(&[indicator(1, "2026-01-01T00:00:00.000Z")]),
-    )
-    .unwrap();
+    // The layout of the MISP warning-lists repository: lists/<name>/list.json.
+    let file = dir.path().join("feed.txt");
+    std::fs::write(&file, "10.9.0.1\n192.0.2.1\n").unwrap();
     let out = ok(dir.path(), &["import", file.to_str().unwrap()]);
     assert!(out.contains("1 indicator(s) on warning lists"), "{out}");
 }
@@ -438,7 +458,11 @@ fn import_verbose_names_conflicting_objects() {
     let file = dir.path().join("conflict.json");
     std::fs::write(&file, bundle(&[changed])).unwrap();
     let quiet = run(dir.path(), &["import", file.to_str().unwrap()]);
-    assert!(stdout(&quiet).contains("1 conflicting"), "{}", stdout(&quiet));
+    assert!(
+        stdout(&quiet).contains("1 conflicting"),
+        "{}",
+        stdout(&quiet)
+    );
     assert!(!stderr(&quiet).contains("conflict:"));
     let out = run(dir.path(), &["import", "--verbose", file.to_str().unwrap()]);
     let err = stderr(&out);
@@ -453,12 +477,33 @@ fn top_level_help_names_every_command() {
     let out = run(Path::new("."), &["--help"]);
     let help = stdout(&out);
     for cmd in [
-        "init", "serve", "import", "export", "feed", "node", "peer", "policy", "audit",
-        "incident", "alert", "request", "route", "subscription", "user", "match", "search",
-        "pattern", "taxii", "tls", "token", "backup", "restore",
+        "init",
+        "serve",
+        "import",
+        "export",
+        "feed",
+        "node",
+        "peer",
+        "policy",
+        "audit",
+        "incident",
+        "alert",
+        "request",
+        "route",
+        "subscription",
+        "user",
+        "match",
+        "search",
+        "pattern",
+        "taxii",
+        "tls",
+        "token",
+        "backup",
+        "restore",
     ] {
         assert!(
-            help.lines().any(|l| l.trim_start().starts_with(&format!("{cmd} "))),
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{cmd} "))),
             "{cmd} missing from --help:\n{help}"
         );
     }

@@ -16,21 +16,20 @@ pub async fn healthz() -> Json<Value> {
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let st = state.clone();
-    let (stats, gauges) = match tokio::task::spawn_blocking(move || {
-        (st.store.stats(), crate::metrics::gather(&st))
-    })
-    .await
-    {
-        Ok((Ok(stats), gauges)) => (Some(stats), gauges),
-        Ok((Err(e), gauges)) => {
-            tracing::error!(error = %e, "Store statistics unavailable for metrics.");
-            (None, gauges)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "Store statistics task failed.");
-            (None, crate::metrics::NodeGauges::default())
-        }
-    };
+    let (stats, gauges) =
+        match tokio::task::spawn_blocking(move || (st.store.stats(), crate::metrics::gather(&st)))
+            .await
+        {
+            Ok((Ok(stats), gauges)) => (Some(stats), gauges),
+            Ok((Err(e), gauges)) => {
+                tracing::error!(error = %e, "Store statistics unavailable for metrics.");
+                (None, gauges)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "Store statistics task failed.");
+                (None, crate::metrics::NodeGauges::default())
+            }
+        };
     (
         [(
             header::CONTENT_TYPE,

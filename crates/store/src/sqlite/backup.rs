@@ -48,7 +48,9 @@ pub fn backup(src: &Path, dst: &Path) -> Result<BackupInfo, StoreError> {
     let copy = Connection::open_with_flags(dst, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let schema_version = copy.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let last_seq = copy
-        .query_row("SELECT coalesce(max(seq), 0) FROM versions", [], |r| r.get(0))
+        .query_row("SELECT coalesce(max(seq), 0) FROM versions", [], |r| {
+            r.get(0)
+        })
         .unwrap_or(0);
     Ok(BackupInfo {
         schema_version,
@@ -129,7 +131,10 @@ mod tests {
         assert!(index_path(&dst).exists());
         assert!(!dst.with_extension("db-wal").exists());
         let copy = SqliteStore::open(&dst).unwrap();
-        assert_eq!(copy.stats().unwrap().objects, store.stats().unwrap().objects);
+        assert_eq!(
+            copy.stats().unwrap().objects,
+            store.stats().unwrap().objects
+        );
         // A second backup to the same place is refused, not merged.
         assert!(backup(&src, &dst).is_err());
     }
