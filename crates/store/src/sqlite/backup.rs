@@ -122,7 +122,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("a/concord.db");
         let store = SqliteStore::open(&src).unwrap();
-        import_values(&store, (0..50).map(indicator).collect(), 10, &mut |_| {}).unwrap();
+        import_values(&store, (0..50).map(indicator), 10, &mut |_| {}).unwrap();
         let dst = dir.path().join("b/concord.db");
         std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
         let info = backup(&src, &dst).unwrap();
