@@ -77,22 +77,26 @@ fn skipped(rel: &Path) -> bool {
         || name == "lock"
 }
 
-/// Regular files under `dir` (relative paths, sorted), minus [`skipped`] ones and `out`.
-fn data_files(dir: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// Regular files under `dir` (relative paths, sorted), minus [`skipped`] ones and
+/// whatever is under `exclude` (the backup's own staging directory, when it is made inside
+/// the data directory).
+fn data_files(dir: &Path, exclude: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     let mut stack = vec![PathBuf::new()];
-    let out = fs::canonicalize(out).ok();
+    let exclude = fs::canonicalize(exclude).ok();
     while let Some(rel) = stack.pop() {
         let abs = dir.join(&rel);
         for entry in fs::read_dir(&abs).with_context(|| format!("cannot read {}", abs.display()))? {
             let entry = entry?;
             let rel = rel.join(entry.file_name());
             let kind = entry.file_type()?;
+            if exclude.is_some() && fs::canonicalize(entry.path()).ok() == exclude {
+                continue;
+            }
             if kind.is_dir() {
                 stack.push(rel);
             } else if kind.is_file() {
-                let same_as_out = out.is_some() && fs::canonicalize(entry.path()).ok() == out;
-                if !skipped(&rel) && !same_as_out && rel.to_str().is_some() {
+                if !skipped(&rel) && rel.to_str().is_some() {
                     found.push(rel);
                 }
             } else {
@@ -147,7 +151,7 @@ pub fn backup(dir: &Path, out: &Path) -> anyhow::Result<Made> {
             let name = concord_store::sqlite::index_path(Path::new(DB_FILE));
             sources.push((name.to_string_lossy().into_owned(), index_copy));
         }
-        for rel in data_files(dir, out)? {
+        for rel in data_files(dir, &staging)? {
             let name = rel
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy())

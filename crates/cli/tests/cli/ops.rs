@@ -280,6 +280,17 @@ fn a_corrupted_or_misplaced_restore_writes_nothing() {
     std::fs::create_dir(&empty).unwrap();
     ok(&empty, &["restore", archive.to_str().unwrap()]);
     assert_eq!(versions_of(&empty), versions_of(dir.path()));
+
+    // A backup written inside the data directory leaves its own working files out.
+    let inside = dir.path().join("inside.tar");
+    ok(dir.path(), &["backup", "--out", inside.to_str().unwrap()]);
+    let again = scratch.path().join("again");
+    ok(&again, &["restore", inside.to_str().unwrap()]);
+    let names: Vec<String> = std::fs::read_dir(&again)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with('.')), "{names:?}");
 }
 
 /// Imports `n` indicators into a fresh node.
