@@ -352,7 +352,17 @@ fn network_errors_name_their_cause() {
     );
     assert!(!out.status.success());
     let err = stderr(&out).to_ascii_lowercase();
-    assert!(err.contains("connection refused"), "{err}");
+    let last = err.lines().last().unwrap_or("");
+    assert!(last.contains("connection refused"), "{err}");
+    assert_eq!(last.matches("error sending request").count(), 1, "{last}");
+    // A feed (here a MISP feed URL given to import) names it too.
+    let out = run(
+        dir.path(),
+        &["import", &format!("http://127.0.0.1:{port}/feed/")],
+    );
+    assert!(!out.status.success());
+    let text = stdout(&out).to_ascii_lowercase();
+    assert!(text.contains("connection refused"), "{text}");
 }
 
 #[test]
