@@ -407,6 +407,33 @@ pub fn restore(archive: &Path, dir: &Path) -> anyhow::Result<Manifest> {
     Ok(manifest)
 }
 
+/// `concord backup --out FILE`: writes the archive and prints what it holds.
+pub fn run_backup(dir: &Path, out: &Path) -> anyhow::Result<()> {
+    let made = backup(dir, out)?;
+    println!(
+        "Backup {}: {} files, {} bytes, schema {}, last seq {}.",
+        out.display(),
+        made.manifest.files.len(),
+        made.bytes,
+        made.manifest.schema_version,
+        made.manifest.last_seq
+    );
+    Ok(())
+}
+
+/// `concord restore FILE --data-dir DIR`: restores and prints what it wrote.
+pub fn run_restore(archive: &Path, dir: &Path) -> anyhow::Result<()> {
+    let m = restore(archive, dir)?;
+    println!(
+        "Restored {} files of node {} into {} (last seq {}).",
+        m.files.len(),
+        m.node_id,
+        dir.display(),
+        m.last_seq
+    );
+    Ok(())
+}
+
 /// Creates a directory (and its parents) with mode 0700 on Unix.
 fn create_private_dir(path: &Path) -> anyhow::Result<()> {
     let mut b = fs::DirBuilder::new();

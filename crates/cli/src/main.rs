@@ -9,6 +9,7 @@ mod identity;
 mod import;
 mod matching;
 mod node;
+mod pipe;
 mod progress;
 mod response;
 mod taxii;
@@ -217,44 +218,17 @@ enum TokenCommand {
 }
 
 fn main() -> std::process::ExitCode {
-    quiet_on_closed_pipe();
+    pipe::quiet_on_closed_pipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         // The reader of our output went away (`concord export | head`): nothing to say.
-        Err(e) if closed_pipe(&e) => std::process::ExitCode::SUCCESS,
+        Err(e) if pipe::closed_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-/// Whether an error comes from writing to a pipe whose reader has gone.
-fn closed_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// `println!` panics when standard output is a closed pipe (Rust ignores SIGPIPE): such a
-/// panic ends the process quietly with status 0, as `head` closing its input is no
-/// error of ours; every other panic keeps the default report.
-fn quiet_on_closed_pipe() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let payload = info.payload();
-        let text = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or("");
-        if text.starts_with("failed printing to std") && text.contains("Broken pipe") {
-            std::process::exit(0);
-        }
-        default(info);
-    }));
 }
 
 fn init_logging(filter: &str, json: bool) {
@@ -302,27 +276,8 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Tls { command } => tls::run(&dir, command)?,
-        Command::Backup { out } => {
-            let made = backup::backup(&dir, &out)?;
-            println!(
-                "Backup {}: {} files, {} bytes, schema {}, last seq {}.",
-                out.display(),
-                made.manifest.files.len(),
-                made.bytes,
-                made.manifest.schema_version,
-                made.manifest.last_seq
-            );
-        }
-        Command::Restore { archive } => {
-            let m = backup::restore(&archive, &dir)?;
-            println!(
-                "Restored {} files of node {} into {} (last seq {}).",
-                m.files.len(),
-                m.node_id,
-                dir.display(),
-                m.last_seq
-            );
-        }
+        Command::Backup { out } => backup::run_backup(&dir, &out)?,
+        Command::Restore { archive } => backup::run_restore(&archive, &dir)?,
         Command::Serve { listen } => serve(&dir, listen)?,
         Command::Import(args) => {
             let node = node::open(&dir)?;
