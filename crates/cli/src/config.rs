@@ -60,6 +60,8 @@ pub struct Config {
     pub pattern_comparisons: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `concord_server=debug`.
     pub log: String,
+    /// Log line format: `text` (default) or `json` (one JSON object per line).
+    pub log_format: String,
     /// The TAXII 2.1 server (`[taxii]`: title, api_root, default_collection, ...).
     pub taxii: concord_taxii::server::TaxiiConfig,
     /// Further TAXII collections (`[[taxii_collections]]`: id, title, description, types,
@@ -103,6 +105,7 @@ impl Default for Config {
             pattern_bytes: concord_store::limits::PATTERN_BYTES,
             pattern_comparisons: concord_store::limits::PATTERN_COMPARISONS,
             log: "info".into(),
+            log_format: "text".into(),
             taxii: concord_taxii::server::TaxiiConfig::default(),
             taxii_collections: Vec::new(),
             taxii_sources: Vec::new(),
@@ -166,18 +169,16 @@ impl Config {
     /// Loads the configuration of a data directory (defaults if the file is missing).
     pub fn load(data_dir: &Path) -> anyhow::Result<Config> {
         let file = data_dir.join(FILE_NAME);
-        // Only variables naming a configuration key are configuration: others with the
-        // same prefix (CONCORD_DATA_DIR, CONCORD_LOG, a test's CONCORD_VENV) are not.
-        let keys: Vec<String> = match serde_json::to_value(Config::default()) {
-            Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
-            _ => Vec::new(),
-        };
+        // Only variables naming a configuration key are configuration, each mapped to its
+        // key path explicitly (CONCORD_FEDERATION_PAGE_SIZE -> federation.page_size): a
+        // split on `_` cannot tell a section from a key with an underscore in its name.
+        let keys = env_keys();
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
-            .merge(
-                Env::prefixed("CONCORD_")
-                    .filter(move |k| keys.contains(&k.as_str().to_ascii_lowercase())),
-            )
+            .merge(Env::prefixed("CONCORD_").filter_map(move |k| {
+                keys.get(k.as_str().to_ascii_uppercase().as_str())
+                    .map(|path| path.clone().into())
+            }))
             .extract()
             .with_context(|| {
                 format!(
@@ -191,7 +192,8 @@ impl Config {
     pub fn render_file(&self) -> String {
         format!(
             "# Concord node configuration. Every key can be overridden by an environment\n\
-             # variable CONCORD_<KEY> (e.g. CONCORD_LISTEN=127.0.0.1:8000).\n\n\
+             # variable CONCORD_<KEY> (e.g. CONCORD_LISTEN=127.0.0.1:8000), and every key of a\n\
+             # section by CONCORD_<SECTION>_<KEY> (e.g. CONCORD_FEDERATION_PAGE_SIZE=500).\n\n\
              # Display name of this node.\nnode_name = {name:?}\n\
              # Node id, derived from the Ed25519 public key in node.pub. Do not edit.\nnode_id = {id:?}\n\
              # Address the API listens on.\nlisten = {listen:?}\n\
@@ -206,7 +208,8 @@ impl Config {
              # Most objects one API or TAXII request may hold (more: 413, nothing stored).\nmax_objects_per_request = {max_objects}\n\
              # Objects per import batch (concord import commits at least 50,000 per transaction).\nimport_batch = {batch}\n\
              # Threads concord match, POST /api/v1/match and the web upload use on a large EVE or\n# one-per-line log (0: one per core).\nmatch_threads = {threads}\n\
-             # Log filter, e.g. \"info\" or \"concord_server=debug,info\"; \"info,tower_http=debug\" adds a line per request.\nlog = {log:?}\n\n\
+             # Log filter, e.g. \"info\" or \"concord_server=debug,info\"; \"info,tower_http=debug\" adds a line per request.\nlog = {log:?}\n\
+             # Log lines as \"text\" or \"json\" (one JSON object per line, for log collectors).\nlog_format = {log_format:?}\n\n\
              # The organisation running this node (its STIX identity), for peers.\n\
              organisation = {org:?}\ncountry = {country:?}\nsectors = {sectors:?}\n\
              # Outbound policy: what may leave this node for which peer (relative path).\n\
@@ -246,11 +249,97 @@ impl Config {
             batch = self.import_batch,
             threads = self.match_threads,
             log = self.log,
+            log_format = self.log_format,
             org = self.organisation,
             country = self.country,
             sectors = self.sectors,
             policy = self.policy_file,
         )
+    }
+}
+
+/// Variables with the `CONCORD_` prefix that are not configuration keys: command-line
+/// options read from the environment and settings of the test suites.
+const NOT_CONFIG: &[&str] = &[
+    "DATA_DIR",
+    "LOG",
+    "TAXII_USER",
+    "TAXII_TOKEN",
+    "TAXII_PASSWORD",
+    "VENV",
+    "BIN",
+    "CORPUS_FILE",
+    "CRASH_CHILD",
+    "SCREENSHOTS",
+    "URL",
+    "USER",
+    "PASSWORD",
+    "GIT_COMMIT",
+];
+
+/// Every configuration key that an environment variable can set, by the variable's name
+/// without its `CONCORD_` prefix: `LISTEN` -> `listen` for a top-level key, and
+/// `FEDERATION_PAGE_SIZE` -> `federation.page_size` for a key of a section (a table in
+/// `concord.toml`). Lists of tables (`[[feeds]]`) are set in the file only.
+pub fn env_keys() -> std::collections::HashMap<String, String> {
+    let mut keys = std::collections::HashMap::new();
+    let Ok(serde_json::Value::Object(top)) = serde_json::to_value(Config::default()) else {
+        return keys;
+    };
+    for (key, value) in top {
+        if let serde_json::Value::Object(section) = value {
+            for (sub, v) in section {
+                if !v.is_object() && !is_table_list(&sub, &v) {
+                    keys.insert(
+                        format!("{key}_{sub}").to_ascii_uppercase(),
+                        format!("{key}.{sub}"),
+                    );
+                }
+            }
+        } else if !is_table_list(&key, &value) {
+            keys.insert(key.to_ascii_uppercase(), key);
+        }
+    }
+    keys
+}
+
+/// Whether the default value of `key` is a list of tables. An empty list cannot be told
+/// from an empty list of strings, so the lists of strings are named here.
+fn is_table_list(key: &str, v: &serde_json::Value) -> bool {
+    const STRING_LISTS: &[&str] = &["sectors"];
+    match v {
+        serde_json::Value::Array(items) => match items.first() {
+            Some(first) => first.is_object(),
+            None => !STRING_LISTS.contains(&key),
+        },
+        _ => false,
+    }
+}
+
+/// Names of set `CONCORD_*` variables that are neither a configuration key nor one of the
+/// known other variables (a typo, or a key of a list such as `[[feeds]]`).
+pub fn unknown_env_vars() -> Vec<String> {
+    let keys = env_keys();
+    let mut unknown: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| {
+            k.strip_prefix("CONCORD_").is_some_and(|rest| {
+                let rest = rest.to_ascii_uppercase();
+                !keys.contains_key(&rest) && !NOT_CONFIG.contains(&rest.as_str())
+            })
+        })
+        .collect();
+    unknown.sort();
+    unknown
+}
+
+/// Logs a warning for each of [`unknown_env_vars`].
+pub fn warn_unknown_env_vars() {
+    for name in unknown_env_vars() {
+        tracing::warn!(
+            variable = %name,
+            "Unknown CONCORD_* variable ignored: it names no configuration key (CONCORD_<KEY> or CONCORD_<SECTION>_<KEY>, e.g. CONCORD_FEDERATION_PAGE_SIZE)."
+        );
     }
 }
 
@@ -269,6 +358,33 @@ impl Config {
             format!("https://{listen}")
         } else {
             format!("http://{listen}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_keys_name_top_level_and_section_keys() {
+        let keys = env_keys();
+        assert_eq!(keys["LISTEN"], "listen");
+        assert_eq!(keys["LOG_FORMAT"], "log_format");
+        assert_eq!(keys["FEDERATION_PAGE_SIZE"], "federation.page_size");
+        assert_eq!(keys["FEDERATION_ENABLED"], "federation.enabled");
+        assert_eq!(keys["TAXII_API_ROOT"], "taxii.api_root");
+        assert_eq!(keys["SECTORS"], "sectors");
+        // Lists of tables are set in the file only; `taxii.collections` would collide
+        // with the top-level `taxii_collections`.
+        for absent in ["FEEDS", "TAXII_COLLECTIONS", "TAXII_SOURCES"] {
+            assert!(!keys.contains_key(absent), "{absent}");
+        }
+        for other in NOT_CONFIG {
+            assert!(
+                !keys.contains_key(*other) || *other == "LOG",
+                "{other} is a configuration key"
+            );
         }
     }
 }

@@ -67,6 +67,10 @@ pub struct ImportArgs {
     /// and left out of matching until an analyst adds the label `warninglist:override`.
     #[arg(long, value_name = "DIR")]
     pub warninglists: Option<PathBuf>,
+    /// Name every conflicting object (a version already held with other content, which
+    /// is kept) on standard error.
+    #[arg(short, long)]
+    pub verbose: bool,
     /// The loaded warning lists.
     #[arg(skip)]
     pub lists: Option<Arc<WarningLists>>,
@@ -88,16 +92,12 @@ fn is_misp_feed(format: &str, p: &Path) -> bool {
     }
 }
 
-/// Loads every warning list (`*.json`, but `schema.json`) of a directory; lists that do
-/// not parse are reported and skipped.
+/// Loads every warning list (`*.json`, but `schema.json`) of a directory and its
+/// sub-folders; lists that do not parse are reported and skipped.
 pub fn load_warninglists(dir: &Path) -> anyhow::Result<WarningLists> {
     let mut lists = WarningLists::default();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read warning lists in {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.ends_with("schema.json"))
-        .collect();
-    files.sort();
+    let files = concord_formats::warninglist::list_files(dir)
+        .with_context(|| format!("cannot read warning lists in {}", dir.display()))?;
     for f in files {
         match std::fs::read(&f)
             .map_err(|e| e.to_string())

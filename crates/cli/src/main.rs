@@ -1,5 +1,6 @@
 //! `concord`: the command-line entry point of a Concord node.
 
+mod backup;
 mod config;
 mod export;
 mod federation;
@@ -8,6 +9,7 @@ mod identity;
 mod import;
 mod matching;
 mod node;
+mod pipe;
 mod progress;
 mod response;
 mod taxii;
@@ -170,6 +172,18 @@ enum Command {
         #[command(subcommand)]
         command: users::TokenCommand,
     },
+    /// Write the whole node (database copy taken while it runs, keys, configuration,
+    /// evidence) to one archive with a manifest of checksums.
+    Backup {
+        /// The archive to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a backup archive, then write it into --data-dir (new or empty).
+    Restore {
+        /// The archive made by `concord backup`.
+        archive: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -187,9 +201,12 @@ enum PatternCommand {
 }
 
 fn main() -> std::process::ExitCode {
+    pipe::quiet_on_closed_pipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // The reader of our output went away (`concord export | head`): nothing to say.
+        Err(e) if pipe::closed_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
@@ -197,22 +214,29 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn init_logging(filter: &str) {
+fn init_logging(filter: &str, json: bool) {
     let filter = EnvFilter::try_from_env("CONCORD_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        // One JSON object per line, for log collectors (`log_format = "json"`).
+        builder.json().flatten_event(true).try_init()
+    } else {
         // Colours only on a terminal; log files and pipes get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
+    };
 }
 
 fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let dir = cli.data_dir;
-    let early = config::Config::load(&dir)
-        .map(|c| c.log)
-        .unwrap_or_else(|_| "info".into());
-    init_logging(&early);
+    let (log, json) = config::Config::load(&dir)
+        .map(|c| (c.log, c.log_format == "json"))
+        .unwrap_or_else(|_| ("info".into(), false));
+    init_logging(&log, json);
+    config::warn_unknown_env_vars();
     match cli.command {
         Command::Init { name, tls } => {
             let init = node::init(&dir, name.as_deref())?;
@@ -235,6 +259,8 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Tls { command } => tls::run(&dir, command)?,
+        Command::Backup { out } => backup::run_backup(&dir, &out)?,
+        Command::Restore { archive } => backup::run_restore(&archive, &dir)?,
         Command::Serve { listen } => serve(&dir, listen)?,
         Command::Import(args) => {
             let node = node::open(&dir)?;

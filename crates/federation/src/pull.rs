@@ -347,7 +347,7 @@ impl Puller {
         let path = format!("/federation/v1/changes?after={after}&limit={limit}");
         let http_err = |e: reqwest::Error| PullError::Http {
             url: format!("{}{path}", peer.url),
-            reason: e.to_string(),
+            reason: error_chain(&e),
         };
         let resp = self.send(peer, &path, Some(self.config.timeout)).await?;
         let status = resp.status();

@@ -145,7 +145,14 @@ impl Fetch for Fetcher {
                     self.timeout.as_secs_f32()
                 ))
             } else {
-                FormatError::input(format!("{location}: {e}"))
+                // Name the cause ("Connection refused"), not only "error sending request".
+                let mut text = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    text = format!("{text}: {c}");
+                    cause = c.source();
+                }
+                FormatError::input(format!("{location}: {text}"))
             }
         })?;
         let status = resp.status();

@@ -295,6 +295,36 @@ pub fn excluded(obj: &Value) -> bool {
         && !labels.contains(&OVERRIDE)
 }
 
+/// The warning-list files under `dir`, sorted: every `*.json` but `schema.json`, in `dir`
+/// and in its sub-folders at any depth (the MISP repository keeps each list as
+/// `lists/<name>/list.json`). Hidden folders (`.git`) are not entered.
+///
+/// # Errors
+/// `dir` (or a folder under it) cannot be read.
+pub fn list_files(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder)? {
+            let entry = entry?;
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            let kind = entry.file_type()?;
+            if kind.is_dir() || (kind.is_symlink() && path.is_dir()) {
+                if !hidden {
+                    folders.push(path);
+                }
+            } else if path.extension().is_some_and(|x| x == "json")
+                && !path.ends_with("schema.json")
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,5 +376,24 @@ mod tests {
         assert!(excluded(&i));
         i["labels"].as_array_mut().unwrap().push(json!(OVERRIDE));
         assert!(!excluded(&i));
+    }
+
+    #[test]
+    fn list_files_finds_lists_in_sub_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("lists/rfc1918")).unwrap();
+        std::fs::create_dir_all(root.join(".git/objects")).unwrap();
+        std::fs::write(root.join("lists/rfc1918/list.json"), "{}").unwrap();
+        std::fs::write(root.join("top.json"), "{}").unwrap();
+        std::fs::write(root.join("schema.json"), "{}").unwrap();
+        std::fs::write(root.join("lists/README.md"), "").unwrap();
+        std::fs::write(root.join(".git/objects/x.json"), "{}").unwrap();
+        let found: Vec<_> = list_files(root)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(found, ["lists/rfc1918/list.json", "top.json"]);
     }
 }

@@ -362,7 +362,15 @@ pub async fn deliver_webhook(
         match req.send().await {
             Ok(r) if r.status().is_success() => return Ok(n),
             Ok(r) => last = format!("HTTP {}", r.status()),
-            Err(e) => last = e.to_string(),
+            Err(e) => {
+                // The cause too ("Connection refused"), not only "error sending request".
+                last = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    last = format!("{last}: {c}");
+                    cause = c.source();
+                }
+            }
         }
         tracing::warn!(subscription, url = %hook.url, attempt = n, error = %last, "Webhook delivery failed.");
         if n < attempts {
@@ -448,33 +456,53 @@ pub async fn deliver_email(
     Err(last)
 }
 
+/// Deliveries of this process, for `/metrics`: process-wide, since the background tasks
+/// that deliver have no handle on the server's state.
+pub mod counters {
+    use std::sync::atomic::AtomicU64;
+
+    /// Deliveries (webhook or e-mail) started and not yet delivered or given up.
+    pub static IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
+    /// Webhook deliveries given up after all their attempts.
+    pub static WEBHOOK_FAILED: AtomicU64 = AtomicU64::new(0);
+    /// E-mail deliveries given up after all their attempts.
+    pub static EMAIL_FAILED: AtomicU64 = AtomicU64::new(0);
+}
+
 /// Starts the deliveries of one pending item, each as its own task (so a slow endpoint
 /// never holds up another). Must be called inside a tokio runtime.
 pub fn spawn(client: &reqwest::Client, sub: &Subscription, payload: Value) {
+    use std::sync::atomic::Ordering::Relaxed;
     let attempts = sub.attempts.unwrap_or(5);
     let timeout = Duration::from_secs(sub.timeout_secs.unwrap_or(5).max(1));
     if let Some(hook) = sub.webhook.clone() {
         let (client, name, payload) = (client.clone(), sub.name.clone(), payload.clone());
+        counters::IN_FLIGHT.fetch_add(1, Relaxed);
         tokio::spawn(async move {
             match deliver_webhook(&client, &hook, &name, &payload, attempts, timeout).await {
                 Ok(n) => {
                     tracing::info!(subscription = %name, url = %hook.url, attempts = n, "Webhook delivered.")
                 }
                 Err(e) => {
+                    counters::WEBHOOK_FAILED.fetch_add(1, Relaxed);
                     tracing::warn!(subscription = %name, url = %hook.url, error = %e, "Webhook delivery given up.")
                 }
             }
+            counters::IN_FLIGHT.fetch_sub(1, Relaxed);
         });
     }
     if let Some(email) = sub.email.clone() {
         let name = sub.name.clone();
+        counters::IN_FLIGHT.fetch_add(1, Relaxed);
         tokio::spawn(async move {
             match deliver_email(&email, &payload, attempts, timeout).await {
                 Ok(n) => tracing::info!(subscription = %name, attempts = n, "E-mail delivered."),
                 Err(e) => {
+                    counters::EMAIL_FAILED.fetch_add(1, Relaxed);
                     tracing::warn!(subscription = %name, error = %e, "E-mail delivery given up.")
                 }
             }
+            counters::IN_FLIGHT.fetch_sub(1, Relaxed);
         });
     }
 }

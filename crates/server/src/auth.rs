@@ -108,6 +108,10 @@ pub async fn authorize(
     let store = state.store.clone();
     let record = tokio::task::spawn_blocking(move || store.token_by_hash(&hash)).await??;
     let Some(record) = record else {
+        let client = (parts.extensions)
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.to_string());
+        tracing::warn!(client = %client, path = %parts.uri.path(), "Rejected an unknown or revoked API token.");
         return Err(ApiError::unauthorized(
             "unknown or revoked token: ask an admin of this node for a valid one",
         ));

@@ -77,6 +77,7 @@
 //! chunk becomes few segments).
 
 mod all_versions;
+pub mod backup;
 mod budget;
 mod delete;
 mod federation;

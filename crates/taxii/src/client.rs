@@ -16,12 +16,13 @@ use crate::wire::{
 #[non_exhaustive]
 pub enum ClientError {
     /// The request could not be made or answered (after all retries).
-    #[error("request to {url} failed: {source}")]
+    #[error("request to {url} failed: {}", causes(error))]
     Http {
         /// The URL.
         url: String,
-        /// The transport error.
-        source: reqwest::Error,
+        /// The transport error (its causes are part of this error's message, so that
+        /// "Connection refused" is never hidden behind "error sending request").
+        error: reqwest::Error,
     },
     /// The server answered with an error status (after all retries, for retryable ones).
     #[error("{url} answered {status}: {body}")]
@@ -47,6 +48,17 @@ pub enum ClientError {
     /// No TLS or HTTP client could be built.
     #[error("cannot build the HTTP client: {0}")]
     Setup(String),
+}
+
+/// An error and its causes, `: `-separated.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
 }
 
 /// How the client authenticates.
@@ -185,14 +197,14 @@ impl Client {
             let res = match self.request(url.clone()).send().await {
                 Ok(r) => r,
                 Err(e) if !last => {
-                    tracing::warn!(url = %url, error = %e, attempt, "TAXII request failed; retrying.");
+                    tracing::warn!(url = %url, error = %causes(&e), attempt, "TAXII request failed; retrying.");
                     tokio::time::sleep(wait).await;
                     continue;
                 }
                 Err(e) => {
                     return Err(ClientError::Http {
                         url: url.to_string(),
-                        source: e,
+                        error: e,
                     });
                 }
             };
@@ -208,14 +220,14 @@ impl Client {
             let bytes = match res.bytes().await {
                 Ok(b) => b,
                 Err(e) if !last => {
-                    tracing::warn!(url = %url, error = %e, "TAXII answer cut off; retrying.");
+                    tracing::warn!(url = %url, error = %causes(&e), "TAXII answer cut off; retrying.");
                     tokio::time::sleep(wait).await;
                     continue;
                 }
                 Err(e) => {
                     return Err(ClientError::Http {
                         url: url.to_string(),
-                        source: e,
+                        error: e,
                     });
                 }
             };

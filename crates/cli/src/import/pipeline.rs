@@ -174,6 +174,19 @@ pub fn import_inputs(
         let stored = {
             let mut on_batch = |results: &[ObjectResult]| {
                 for r in results {
+                    if let ObjectResult::Accepted {
+                        id,
+                        outcome: concord_store::Outcome::Conflict,
+                        ..
+                    } = r
+                        && args.verbose
+                    {
+                        bar.suspend(|| {
+                            eprintln!(
+                                "{label}: conflict: {id}: this version is held with other content; the held one is kept"
+                            );
+                        });
+                    }
                     if let ObjectResult::Rejected { index, id, reasons } = r {
                         // Named by its input and its position there.
                         let (name, index) = {

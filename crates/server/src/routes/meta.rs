@@ -60,24 +60,28 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let store = state.store.clone();
-    let stats = match tokio::task::spawn_blocking(move || store.stats()).await {
-        Ok(Ok(stats)) => Some(stats),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "Store statistics unavailable for metrics.");
-            None
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "Store statistics task failed.");
-            None
-        }
-    };
+    let st = state.clone();
+    let (stats, gauges) =
+        match tokio::task::spawn_blocking(move || (st.store.stats(), crate::metrics::gather(&st)))
+            .await
+        {
+            Ok((Ok(stats), gauges)) => (Some(stats), gauges),
+            Ok((Err(e), gauges)) => {
+                tracing::error!(error = %e, "Store statistics unavailable for metrics.");
+                (None, gauges)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "Store statistics task failed.");
+                (None, crate::metrics::NodeGauges::default())
+            }
+        };
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(stats.as_ref()),
+        state.metrics.render(stats.as_ref())
+            + &crate::metrics::render_node(&gauges, stats.as_ref()),
     )
 }
 

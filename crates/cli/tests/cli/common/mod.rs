@@ -13,9 +13,7 @@ pub fn concord(data_dir: &Path) -> Command {
     cmd.arg("--data-dir")
         .arg(data_dir)
         .env_remove("CONCORD_LISTEN")
-        .env("CONCORD_LOG", "warn")
-        // Variables with our prefix that are not configuration keys are left alone.
-        .env("CONCORD_UNRELATED_SETTING", "1");
+        .env("CONCORD_LOG", "warn");
     cmd
 }
 
