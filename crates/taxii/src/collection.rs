@@ -101,10 +101,17 @@ impl CollectionConfig {
 
     /// Whether filters other than the type filter apply (so objects must be parsed).
     pub fn has_content_filters(&self) -> bool {
-        !(self.tlp.is_empty()
-            && self.sources.is_empty()
-            && self.labels.is_empty()
-            && self.clearance.is_none())
+        self.has_filters_besides_clearance() || self.limiting_clearance().is_some()
+    }
+
+    /// Whether the collection's own filters (TLP levels, sources, labels) apply.
+    pub fn has_filters_besides_clearance(&self) -> bool {
+        !(self.tlp.is_empty() && self.sources.is_empty() && self.labels.is_empty())
+    }
+
+    /// The caller's clearance when it can hide anything (TLP:RED sees every level).
+    pub fn limiting_clearance(&self) -> Option<Tlp> {
+        self.clearance.filter(|c| *c < Tlp::Red)
     }
 
     /// Checks the configuration: TLP names must be known.

@@ -65,11 +65,13 @@ fn versions_of(
 /// Whether [`find`] answers `p` with one indexed query of at most `limit + 1` rows (or
 /// the versions of the ids asked for): cheap and bounded enough to run on an async
 /// worker instead of the blocking pool (whose hand-offs would cost more than the query).
+/// (A caller's clearance alone keeps a request bounded: the store applies it in the
+/// listing's own query, `Users::list_cleared`.)
 pub(crate) fn is_bounded(coll: &CollectionConfig, p: &Params) -> bool {
     !p.ids.is_empty()
         || (p.versions.only_last()
             && !p.versions.all
-            && !coll.has_content_filters()
+            && !coll.has_filters_besides_clearance()
             && p.spec_versions.is_empty())
 }
 

@@ -130,29 +130,33 @@ fn direct_page(
             order: Order::BySeq,
             limit,
         };
-        let mut n = 0usize;
-        listed = state.store.list_borrowed(&q, !manifest, &mut |r| {
-            if n > 0 {
-                body.push(b',');
-            }
-            n += 1;
-            if manifest {
-                let version = if r.version.is_empty() {
-                    r.date_added
+        if let Some(clearance) = coll.limiting_clearance() {
+            listed = cleared_rows(state, q, clearance, manifest, &mut body)?;
+        } else {
+            let mut n = 0usize;
+            listed = state.store.list_borrowed(&q, !manifest, &mut |r| {
+                if n > 0 {
+                    body.push(b',');
+                }
+                n += 1;
+                if manifest {
+                    let version = if r.version.is_empty() {
+                        r.date_added
+                    } else {
+                        r.version
+                    };
+                    body.extend_from_slice(b"{\"id\":");
+                    push_json_str(&mut body, r.id);
+                    body.extend_from_slice(b",\"date_added\":");
+                    push_json_str(&mut body, r.date_added);
+                    body.extend_from_slice(b",\"version\":");
+                    push_json_str(&mut body, version);
+                    body.extend_from_slice(MANIFEST_MEDIA_TYPE);
                 } else {
-                    r.version
-                };
-                body.extend_from_slice(b"{\"id\":");
-                push_json_str(&mut body, r.id);
-                body.extend_from_slice(b",\"date_added\":");
-                push_json_str(&mut body, r.date_added);
-                body.extend_from_slice(b",\"version\":");
-                push_json_str(&mut body, version);
-                body.extend_from_slice(MANIFEST_MEDIA_TYPE);
-            } else {
-                body.extend_from_slice(r.json);
-            }
-        })?;
+                    body.extend_from_slice(r.json);
+                }
+            })?;
+        }
     }
     if listed.rows == 0 {
         // No envelope members: `objects` is left out, as in every other answer.
@@ -184,6 +188,55 @@ fn direct_page(
         }
     }
     Ok(res)
+}
+
+/// A direct page for a caller whose clearance can hide objects: the store leaves out
+/// objects whose object markings are above it in the listing's own query (full pages,
+/// and the cursor moves only over what the caller may see), and granular markings above
+/// it are applied here (`concord_stix::visibility`).
+fn cleared_rows(
+    state: &TaxiiState,
+    q: ListQuery,
+    clearance: concord_stix::Tlp,
+    manifest: bool,
+    body: &mut Vec<u8>,
+) -> Result<concord_store::Listed, TaxiiError> {
+    let page = state
+        .store
+        .list_cleared(&concord_store::users::ClearedQuery {
+            base: q,
+            ..concord_store::users::ClearedQuery::new(clearance)
+        })?;
+    let mut listed = concord_store::Listed {
+        more: page.next.is_some(),
+        last_seq: page.objects.last().map_or(0, |o| o.seq),
+        ..concord_store::Listed::default()
+    };
+    for o in &page.objects {
+        let Some(shown) = concord_stix::visibility::view_json(&o.json, Some(clearance)) else {
+            continue;
+        };
+        if listed.rows > 0 {
+            body.push(b',');
+        } else {
+            listed.first_added.clone_from(&o.date_added);
+        }
+        listed.rows += 1;
+        listed.last_added.clone_from(&o.date_added);
+        if manifest {
+            let head = Head::parse(&o.json);
+            body.extend_from_slice(b"{\"id\":");
+            push_json_str(body, &head.id);
+            body.extend_from_slice(b",\"date_added\":");
+            push_json_str(body, &o.date_added);
+            body.extend_from_slice(b",\"version\":");
+            push_json_str(body, head.version(&o.date_added));
+            body.extend_from_slice(MANIFEST_MEDIA_TYPE);
+        } else {
+            body.extend_from_slice(shown.as_bytes());
+        }
+    }
+    Ok(listed)
 }
 
 /// The end of a manifest entry: its media type (always STIX 2.1's) and the closing brace.
