@@ -176,6 +176,17 @@ pub fn view_json(json: &str, clearance: Option<Tlp>) -> Option<std::borrow::Cow<
     }
 }
 
+/// [`view_json`] for a row of a listing that the store has already limited to objects
+/// whose object markings are within `clearance` (`Users::list_cleared`, the rule's first
+/// part in SQL): only granular markings are left to apply, so text without
+/// `granular_markings` (and without a `\u` escape that could spell it) is not parsed.
+pub fn view_listed_json(json: &str, clearance: Tlp) -> Option<std::borrow::Cow<'_, str>> {
+    if !json.contains("granular_markings") && !json.contains("\\u") {
+        return Some(std::borrow::Cow::Borrowed(json));
+    }
+    view_json(json, Some(clearance))
+}
+
 /// One step of a selector: a property name or a list index.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Step<'a> {

@@ -213,7 +213,7 @@ fn cleared_rows(
         ..concord_store::Listed::default()
     };
     for o in &page.objects {
-        let Some(shown) = concord_stix::visibility::view_json(&o.json, Some(clearance)) else {
+        let Some(shown) = concord_stix::visibility::view_listed_json(&o.json, clearance) else {
             continue;
         };
         if listed.rows > 0 {
