@@ -55,6 +55,18 @@ def rss(pid):
     return int(fields["VmRSS"].split()[0]) // 1024, int(fields["Threads"])
 
 
+def rss_parts(pid):
+    """Anonymous and file-backed resident memory in MB (the readers map the database, so
+    part of VmRSS is the kernel's page cache, given back whenever memory is needed)."""
+    fields = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            fields[k] = v.strip()
+    mb = lambda k: int(fields.get(k, "0 kB").split()[0]) // 1024
+    return mb("RssAnon"), mb("RssFile")
+
+
 def indicator(n, pattern):
     return {
         "type": "indicator", "spec_version": "2.1",
@@ -159,12 +171,14 @@ def soak(url, token, pid, secs, clients, idle):
     for t in threads:
         t.start()
     mem, th = rss(pid)
-    print("%6s %10s %8s %10s %6s" % ("secs", "rss MB", "threads", "requests", "errors"))
-    print("%6d %10d %8d %10d %6d" % (0, mem, th, 0, 0))
+    print("%6s %10s %8s %10s %6s %9s %9s" % ("secs", "rss MB", "threads", "requests", "errors",
+                                           "anon MB", "file MB"))
+    print("%6d %10d %8d %10d %6d %9d %9d" % ((0, mem, th, 0, 0) + rss_parts(pid)))
     while time.monotonic() < stop:
         time.sleep(min(30, max(0, stop - time.monotonic())))
         mem, th = rss(pid)
-        print("%6d %10d %8d %10d %6d" % (time.monotonic() - t0, mem, th, counts["n"], counts["err"]),
+        print("%6d %10d %8d %10d %6d %9d %9d" % (
+            (time.monotonic() - t0, mem, th, counts["n"], counts["err"]) + rss_parts(pid)),
               flush=True)
     for t in threads:
         t.join()
@@ -173,7 +187,8 @@ def soak(url, token, pid, secs, clients, idle):
     while time.monotonic() < end:
         time.sleep(10)
         mem, th = rss(pid)
-        print("%6d %10d %8d" % (time.monotonic() - t0, mem, th), flush=True)
+        print("%6d %10d %8d %10s %6s %9d %9d" % ((time.monotonic() - t0, mem, th, "", "") +
+                                               rss_parts(pid)), flush=True)
 
 
 def main():
