@@ -97,17 +97,25 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     Ok(secret.trim())
 }
 
-/// Looks the request's token up and checks that its role is at least `needed`.
+/// Looks the request's token up, checks that its role is at least `needed`, and gives
+/// the clearance it reads with: one hand-off to the blocking pool for both lookups.
 pub async fn authorize(
     parts: &Parts,
     state: &AppState,
     needed: Role,
     what: &str,
-) -> Result<TokenRecord, ApiError> {
+) -> Result<(TokenRecord, Clearance), ApiError> {
     let hash = hash_token(bearer(parts)?);
     let store = state.store.clone();
-    let record = tokio::task::spawn_blocking(move || store.token_by_hash(&hash)).await??;
-    let Some(record) = record else {
+    let found = tokio::task::spawn_blocking(move || {
+        let Some(record) = store.token_by_hash(&hash)? else {
+            return Ok::<_, concord_store::StoreError>(None);
+        };
+        let level = concord_store::token_clearance(store.as_ref(), &record)?;
+        Ok(Some((record, level)))
+    })
+    .await??;
+    let Some((record, level)) = found else {
         let client = (parts.extensions)
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map_or_else(|| "unknown".to_owned(), |c| c.0.to_string());
@@ -133,7 +141,9 @@ pub async fn authorize(
             needed.as_str()
         )));
     }
-    Ok(record)
+    // TLP:RED sees every object whole: the same as no limit, without its cost.
+    let clearance = Clearance((level < concord_stix::Tlp::Red).then_some(level));
+    Ok((record, clearance))
 }
 
 /// Records a token's use at `now` in the background when its last recorded use is a
@@ -155,23 +165,7 @@ pub fn record_use(
     });
 }
 
-/// The TLP clearance a token reads with ([`concord_store::token_clearance`]); `None` for
-/// TLP:RED, which sees everything whole.
-pub async fn clearance(
-    state: &AppState,
-    record: &TokenRecord,
-) -> Result<Option<concord_stix::Tlp>, ApiError> {
-    let store = state.store.clone();
-    let record = record.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        concord_store::token_clearance(store.as_ref(), &record)
-    })
-    .await??;
-    // TLP:RED sees every object whole: the same as no limit, without its cost.
-    Ok((found < concord_stix::Tlp::Red).then_some(found))
-}
-
-/// What a caller may see: the TLP clearance of its token (see [`clearance`]; `None`: sees
+/// What a caller may see: the TLP clearance of its token (see [`authorize`]; `None`: sees
 /// everything whole, as TLP:RED does). Every read answer passes
 /// through it ([`concord_stix::visibility`] is the rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,8 +209,7 @@ macro_rules! access {
             type Rejection = ApiError;
 
             async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-                let record = authorize(parts, state, $role, $what).await?;
-                let clearance = Clearance(clearance(state, &record).await?);
+                let (record, clearance) = authorize(parts, state, $role, $what).await?;
                 Ok($name(record, clearance))
             }
         }
