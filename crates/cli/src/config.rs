@@ -33,6 +33,9 @@ pub struct Config {
     pub header_read_timeout_secs: u64,
     /// Connections served at once; further ones wait in the listen queue.
     pub max_connections: usize,
+    /// Seconds without a request after which the node gives its database caches back
+    /// (0: never).
+    pub idle_release_secs: u64,
     /// Largest request body the API accepts, in bytes.
     pub body_limit: usize,
     /// Most objects one request may hold (`POST /api/v1/objects`, TAXII add-objects);
@@ -95,6 +98,7 @@ impl Default for Config {
             allow_plain_http: false,
             header_read_timeout_secs: 10,
             max_connections: concord_server::DEFAULT_MAX_CONNECTIONS,
+            idle_release_secs: 60,
             body_limit: 64 * 1024 * 1024,
             max_objects_per_request: concord_store::document::DEFAULT_MAX_OBJECTS,
             import_batch: concord_store::import::DEFAULT_BATCH,
@@ -204,6 +208,8 @@ impl Config {
              # allow_plain_http = true.\ntls_cert = {cert:?}\ntls_key = {key:?}\nallow_plain_http = {plain}\n\
              # Seconds to finish the TLS handshake and send a request head; connections at once.\n\
              header_read_timeout_secs = {hrt}\nmax_connections = {maxc}\n\
+             # Seconds without a request after which the database caches are given back (0: never).\n\
+             idle_release_secs = {idle}\n\
              # Largest request body accepted, in bytes.\nbody_limit = {limit}\n\
              # Most objects one API or TAXII request may hold (more: 413, nothing stored).\nmax_objects_per_request = {max_objects}\n\
              # Objects per import batch (concord import commits at least 50,000 per transaction).\nimport_batch = {batch}\n\
@@ -244,6 +250,7 @@ impl Config {
             plain = self.allow_plain_http,
             hrt = self.header_read_timeout_secs,
             maxc = self.max_connections,
+            idle = self.idle_release_secs,
             limit = self.body_limit,
             max_objects = self.max_objects_per_request,
             batch = self.import_batch,

@@ -656,5 +656,7 @@ fn listening_of(
         allow_plain_http: c.allow_plain_http,
         header_read_timeout: std::time::Duration::from_secs(c.header_read_timeout_secs.max(1)),
         max_connections: c.max_connections.max(1),
+        idle_release: (c.idle_release_secs > 0)
+            .then(|| std::time::Duration::from_secs(c.idle_release_secs)),
     })
 }

@@ -40,6 +40,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod idle;
 pub mod matching;
 pub mod metrics;
 pub mod openapi;
@@ -112,6 +113,8 @@ pub struct AppState {
     /// notifications, federation `/events`) end then, so that the server does not wait
     /// for them.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Requests begun, for the idle watcher ([`idle`]).
+    pub activity: Arc<idle::Activity>,
 }
 
 impl AppState {
@@ -130,6 +133,7 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             federation: None,
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+            activity: Arc::default(),
         }
     }
 
@@ -204,6 +208,10 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.activity.clone(),
+            idle::touch,
+        ))
         // One line per request is an access log: at `debug` (`log = "info,tower_http=debug"`
         // turns it on), since at `info` a busy TAXII server spent as much CPU writing it
         // as serving the page. Server errors (5xx) are logged at `error` either way.
@@ -272,6 +280,9 @@ pub struct Listening {
     pub header_read_timeout: std::time::Duration,
     /// Connections served at once; further ones wait in the listen queue.
     pub max_connections: usize,
+    /// Give the store's caches back once no request began for this long (`None`:
+    /// never; see [`idle`]).
+    pub idle_release: Option<std::time::Duration>,
 }
 
 impl Default for Listening {
@@ -281,6 +292,7 @@ impl Default for Listening {
             allow_plain_http: false,
             header_read_timeout: std::time::Duration::from_secs(10),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_release: Some(std::time::Duration::from_secs(60)),
         }
     }
 }
@@ -327,6 +339,13 @@ pub async fn serve_with(
     tracing::info!(%addr, node = %state.config.node_name, tls = acceptor.is_some(),
         max_connections = listening.max_connections, "Serving the API.");
     state.matching.start();
+    if let Some(after) = listening.idle_release {
+        tokio::spawn(idle::release_when_idle(
+            state.clone(),
+            after,
+            state.stopping.subscribe(),
+        ));
+    }
     let stopping = state.stopping.clone();
     let router = app(state);
     let limit = Arc::new(tokio::sync::Semaphore::new(

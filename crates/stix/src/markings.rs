@@ -93,6 +93,23 @@ impl Tlp {
         }
     }
 
+    /// The level's rank, 0 (CLEAR) to 4 (RED), in the order of the levels: what a store
+    /// keeps in a column to compare levels in its queries.
+    pub const fn rank(self) -> i64 {
+        self as i64
+    }
+
+    /// The level of a [`Tlp::rank`]; ranks below 0 are CLEAR and above 4 RED.
+    pub const fn from_rank(rank: i64) -> Tlp {
+        match rank {
+            i64::MIN..=0 => Tlp::Clear,
+            1 => Tlp::Green,
+            2 => Tlp::Amber,
+            3 => Tlp::AmberStrict,
+            _ => Tlp::Red,
+        }
+    }
+
     /// The strictest level among a set of marking refs, if any is a TLP marking.
     pub fn strictest<'a>(refs: impl IntoIterator<Item = &'a str>) -> Option<Tlp> {
         refs.into_iter().filter_map(Tlp::from_marking_id).max()

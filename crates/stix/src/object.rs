@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::Tlp;
 use crate::observable::{self, Observable};
 use crate::schema::{self, Family};
 use crate::timestamp::Timestamp;
@@ -36,6 +37,7 @@ struct KeptColumns {
     confidence: Option<i64>,
     lang: Option<String>,
     marking_refs: Vec<String>,
+    granular_level: Tlp,
 }
 
 /// The common properties of an object as [`Object::columns`] reads them; each is what
@@ -58,6 +60,9 @@ pub struct Columns<'a> {
     pub lang: Option<&'a str>,
     /// `object_marking_refs`.
     pub marking_refs: Vec<&'a str>,
+    /// The strictest TLP level among `granular_markings` (CLEAR when none is a TLP
+    /// level): with the object markings' level, what `visibility::highest_level` says.
+    pub granular_level: Tlp,
 }
 
 impl Columns<'_> {
@@ -208,6 +213,7 @@ impl Object {
             confidence: c.confidence,
             lang: c.lang.map(str::to_owned),
             marking_refs: c.marking_refs.iter().map(|&m| m.to_owned()).collect(),
+            granular_level: c.granular_level,
         };
         self.kept = Some(Box::new(kept));
         std::mem::take(&mut self.map)
@@ -265,6 +271,7 @@ impl Object {
                 confidence: k.confidence,
                 lang: k.lang.as_deref(),
                 marking_refs: k.marking_refs.iter().map(String::as_str).collect(),
+                granular_level: k.granular_level,
             };
         }
         let mut c = Columns {
@@ -276,6 +283,7 @@ impl Object {
             confidence: None,
             lang: None,
             marking_refs: Vec::new(),
+            granular_level: Tlp::Clear,
         };
         for (key, value) in self.map() {
             match key.as_str() {
@@ -291,6 +299,7 @@ impl Object {
                         c.marking_refs = a.iter().filter_map(Value::as_str).collect();
                     }
                 }
+                "granular_markings" => c.granular_level = crate::visibility::granular_level(value),
                 _ => {}
             }
         }

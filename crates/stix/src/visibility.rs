@@ -93,11 +93,23 @@ pub fn highest_level(object: &Value) -> Tlp {
         .fold(object_level(object), Tlp::max)
 }
 
+/// The strictest TLP level of a `granular_markings` list (CLEAR when none is a TLP
+/// level, or when it is not a list).
+pub fn granular_level(granular_markings: &Value) -> Tlp {
+    granular_list(Some(granular_markings))
+        .map(|(t, _)| t)
+        .max()
+        .unwrap_or(Tlp::Clear)
+}
+
 /// The TLP granular markings of an object with their selectors.
 fn granular_tlp(object: &Value) -> impl Iterator<Item = (Tlp, &Value)> {
-    object
-        .get("granular_markings")
-        .and_then(Value::as_array)
+    granular_list(object.get("granular_markings"))
+}
+
+/// The TLP markings of a `granular_markings` value with their selectors.
+fn granular_list(list: Option<&Value>) -> impl Iterator<Item = (Tlp, &Value)> {
+    list.and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|g| {

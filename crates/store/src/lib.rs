@@ -155,6 +155,9 @@ pub struct ListedRow<'a> {
     /// The object's JSON (RFC 8785 canonical text, as the store wrote it: bytes, not
     /// checked again for UTF-8 on the way out), or empty when not asked for.
     pub json: &'a [u8],
+    /// The version carries a granular marking above the query's [`Within::Objects`]
+    /// level: shown only through `visibility::view` (always `false` otherwise).
+    pub redact: bool,
 }
 
 /// What [`Store::list_borrowed`] handed over.
@@ -206,6 +209,37 @@ pub struct ListQuery {
     pub order: Order,
     /// At most this many (the store caps it).
     pub limit: usize,
+    /// Only versions within a TLP clearance (any if `None`): the visibility rule's
+    /// first part, applied in the listing's own query.
+    pub within: Option<Within>,
+}
+
+/// What a listing leaves out for a caller's TLP clearance (`concord_stix::visibility`),
+/// from the levels the store keeps for each version, in the listing's own query: pages
+/// stay full, and a cursor moves only over what the caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    /// Versions whose object markings are within the level. They may carry granular
+    /// markings above it: those rows come with [`ListedRow::redact`] set, and the
+    /// caller applies `visibility::view` to them.
+    Objects(concord_stix::Tlp),
+    /// Versions with no marking above the level, granular ones included: what a caller
+    /// with that clearance sees whole.
+    Whole(concord_stix::Tlp),
+}
+
+impl Within {
+    /// The level.
+    pub fn level(self) -> concord_stix::Tlp {
+        match self {
+            Within::Objects(t) | Within::Whole(t) => t,
+        }
+    }
+
+    /// `within` narrowed to what a caller with `clearance` sees whole.
+    pub fn whole_for(within: Option<Within>, clearance: concord_stix::Tlp) -> Within {
+        Within::Whole(within.map_or(clearance, |w| w.level().min(clearance)))
+    }
 }
 
 /// One page of a listing.
@@ -437,4 +471,8 @@ pub trait Store: Send + Sync + users::Users + federation::FederationStore {
     fn limits(&self) -> Limits {
         Limits::default()
     }
+    /// Gives back what the store holds in memory only to go faster (page and statement
+    /// caches of connections not in use), for a node that has been idle for a while.
+    /// Never waits for a connection in use: those keep their caches.
+    fn release_memory(&self) {}
 }

@@ -761,6 +761,34 @@ impl Store for SqliteStore {
     fn stats(&self) -> Result<Stats, StoreError> {
         self.read(query::stats)
     }
+
+    fn release_memory(&self) {
+        let shrink = |c: &Connection| {
+            if let Err(e) = c.execute_batch("PRAGMA shrink_memory") {
+                tracing::debug!(error = %e, "Could not shrink a connection's caches.");
+            }
+        };
+        // Idle reader connections are closed (each holds its page cache and its own
+        // statement cache); the pool opens connections again as reads need them.
+        if let Some(pool) = &self.readers {
+            let idle = {
+                let mut st = lock(&pool.state);
+                let idle = std::mem::take(&mut st.idle);
+                st.open -= idle.len();
+                idle
+            };
+            drop(idle);
+        }
+        if let Ok(w) = self.writer.try_lock() {
+            shrink(&w);
+        }
+        if let Some(ix) = &self.indexer
+            && let Ok(c) = ix.shared.conn.try_lock()
+        {
+            shrink(&c);
+        }
+        tracing::debug!("Released the database engine's caches.");
+    }
 }
 
 #[cfg(test)]

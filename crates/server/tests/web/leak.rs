@@ -77,6 +77,7 @@ const CANARIES: &[&str] = &[
     "CANARY-RED-NOTE",
     "CANARY-AMBER-SIGHTING",
     "CANARY-RED-RELATIONSHIP",
+    "CANARY-RED-HIDES-WHOLE",
 ];
 
 fn canary_ids() -> Vec<String> {
@@ -87,6 +88,7 @@ fn canary_ids() -> Vec<String> {
         id("note", 905),
         id("sighting", 906),
         id("relationship", 907),
+        id("indicator", 908),
     ]
 }
 
@@ -101,7 +103,19 @@ fn fixture(web: &TestWeb) {
     granular["granular_markings"] = json!([{
         "marking_ref": Tlp::Red.marking_id(), "selectors": ["description", "pattern"]
     }]);
+    // A granular RED marking on the id: the whole object is hidden from a GREEN reader
+    // (the rule fails closed), although its object marking is GREEN.
+    let mut whole = indicator(
+        908,
+        "CANARY-RED-HIDES-WHOLE",
+        Some(Tlp::Green),
+        "198.51.100.8",
+    );
+    whole["granular_markings"] = json!([{
+        "marking_ref": Tlp::Red.marking_id(), "selectors": ["id"]
+    }]);
     web.import(vec![
+        whole,
         indicator(1, "visible-green", Some(Tlp::Green), "198.51.100.7"),
         indicator(2, "visible-green-two", Some(Tlp::Green), "203.0.113.99"),
         indicator(901, "CANARY-AMBER-OBJECT", Some(Tlp::Amber), "198.51.100.7"),

@@ -3,7 +3,7 @@
 //! The derived indexes are the indexer's job (see [`super::indexer`]).
 
 use chrono::{DateTime, Utc};
-use concord_stix::Object;
+use concord_stix::{Object, Tlp};
 use rusqlite::{
     CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -62,8 +62,9 @@ impl<'c> Writer<'c> {
             insert: tx.prepare_cached(
                 "INSERT INTO versions (id_key, id, type, version, version_ns, created, modified, \
                  spec_version, created_by_ref, revoked, confidence, lang, date_added, \
-                 is_current, replaces, json) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                 is_current, replaces, json, tlp, tlp_max) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                 ?17, ?18)",
             )?,
             marking: tx.prepare_cached(
                 "INSERT OR IGNORE INTO markings (seq, marking_ref) VALUES (?1, ?2)",
@@ -116,6 +117,9 @@ impl<'c> Writer<'c> {
             None
         };
         let date_added = self.tick();
+        // The version's levels as the visibility rule sees them (`schema::V3`).
+        let tlp = Tlp::strictest(cols.marking_refs.iter().copied()).unwrap_or(Tlp::Clear);
+        let tlp_max = tlp.max(cols.granular_level);
         let seq = self.insert.insert(params![
             row.key,
             id,
@@ -133,6 +137,8 @@ impl<'c> Writer<'c> {
             becomes_current,
             replaces,
             row.json,
+            tlp.rank(),
+            tlp_max.rank(),
         ])?;
         for m in &cols.marking_refs {
             self.marking.execute(params![seq, m])?;

@@ -8,7 +8,9 @@ use super::indexer;
 use super::schema::id_key;
 
 use crate::limits::TRIGRAM;
-use crate::{Limits, ListQuery, Listed, ListedRow, Order, Page, Stats, StoreError, StoredObject};
+use crate::{
+    Limits, ListQuery, Listed, ListedRow, Order, Page, Stats, StoreError, StoredObject, Within,
+};
 
 /// Page size used when a query asks for 0.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -158,6 +160,12 @@ pub(super) fn push_filters(sql: &mut String, args: &mut Vec<Value>, q: &ListQuer
     if let Some(after) = &q.added_after {
         crate::date_added::After::new(after).push_sql("date_added", sql, args);
     }
+    // The levels are literals: a handful of statements, each keeping its plan.
+    match q.within {
+        Some(Within::Objects(t)) => sql.push_str(&format!(" AND versions.tlp <= {}", t.rank())),
+        Some(Within::Whole(t)) => sql.push_str(&format!(" AND versions.tlp_max <= {}", t.rank())),
+        None => {}
+    }
 }
 
 /// The `SELECT` of `columns` for a page of `limit` current versions as `q` asks (the
@@ -223,14 +231,20 @@ pub(super) fn list_borrowed(
     // Each column read costs a record decode, a copy in SQLite and a call per value: only
     // what is used. With the JSON, the date added is read from the first row and from
     // the last one of a full page only (the answer's headers need those two).
-    let columns = if with_json {
-        "seq, json, date_added"
-    } else {
-        "seq, date_added, id, version"
+    // With `Within::Objects`, whether a row has a granular marking above the level.
+    let redact = match q.within {
+        Some(Within::Objects(t)) => format!(", tlp_max > {}", t.rank()),
+        _ => String::new(),
     };
+    let columns = if with_json {
+        format!("seq, json, date_added{redact}")
+    } else {
+        format!("seq, date_added, id, version{redact}")
+    };
+    let redact_col = (!redact.is_empty()).then_some(if with_json { 3 } else { 4 });
     let page = page_limit(q);
     // One more row than the page: whether it exists says if more follow.
-    let (sql, args) = list_sql(columns, q, page + 1, limits)?;
+    let (sql, args) = list_sql(&columns, q, page + 1, limits)?;
     let mut st = c.prepare_cached(&sql)?;
     let mut rows = st.query(params_from_iter(args))?;
     let mut listed = Listed::default();
@@ -245,6 +259,10 @@ pub(super) fn list_borrowed(
                 .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
         };
         let seq = r.get(0)?;
+        let redact = match redact_col {
+            Some(i) => r.get(i)?,
+            None => false,
+        };
         let row = if with_json {
             if listed.rows == 0 {
                 listed.first_added = text(2)?.to_owned();
@@ -260,6 +278,7 @@ pub(super) fn list_borrowed(
                 json: r.get_ref(1)?.as_bytes().map_err(|e| {
                     rusqlite::Error::FromSqlConversionFailure(1, Type::Text, Box::new(e))
                 })?,
+                redact,
             }
         } else {
             let row = ListedRow {
@@ -268,6 +287,7 @@ pub(super) fn list_borrowed(
                 id: text(2)?,
                 version: text(3)?,
                 json: b"",
+                redact,
             };
             if listed.rows == 0 {
                 listed.first_added = row.date_added.to_owned();

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::StoreError;
 
 /// The schema version this code writes in the main database (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The schema version of the index database. An index database of another version is
 /// emptied and rebuilt (its content is derived).
@@ -94,6 +94,41 @@ INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16)
 
 /// Created after `id_key` is filled in.
 const V2_INDEX: &str = "CREATE INDEX versions_id_key ON versions (id_key);";
+
+/// Version 3: each version's TLP levels as ranks (`Tlp::rank`, 0 CLEAR to 4 RED), so that
+/// a listing for a clearance filters in its own query at the cost of a column compare:
+/// `tlp` is the strictest of its object markings (`visibility::object_level`), `tlp_max`
+/// that or a stricter granular marking (`visibility::highest_level`). Filled in from
+/// each version's JSON by the same functions the rule uses.
+const V3: &str = r"
+ALTER TABLE versions ADD COLUMN tlp INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE versions ADD COLUMN tlp_max INTEGER NOT NULL DEFAULT 0;
+";
+
+/// Fills in V3's columns for versions that carry a marking (the others are CLEAR, the
+/// columns' default).
+fn fill_tlp_columns(tx: &Connection) -> Result<(), StoreError> {
+    use concord_stix::visibility::{highest_level, object_level};
+    let mut marked = tx.prepare(
+        "SELECT seq, json FROM versions \
+         WHERE seq IN (SELECT seq FROM markings) OR instr(json, '\"granular_markings\"') > 0",
+    )?;
+    // Levels first, updates after: the scan does not walk rows it is changing.
+    let levels: Vec<(i64, i64, i64)> = marked
+        .query_map([], |r| {
+            let v: serde_json::Value =
+                serde_json::from_str(r.get_ref(1)?.as_str()?).unwrap_or(serde_json::Value::Null);
+            Ok((r.get(0)?, object_level(&v).rank(), highest_level(&v).rank()))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut set = tx.prepare("UPDATE versions SET tlp = ?1, tlp_max = ?2 WHERE seq = ?3")?;
+    for (seq, tlp, tlp_max) in &levels {
+        set.execute(params![tlp, tlp_max, seq])?;
+    }
+    let n = levels.len();
+    tracing::info!(versions = n, "TLP columns filled in.");
+    Ok(())
+}
 
 /// The index database, with `{p}` replaced by the schema prefix (`idx.` when it is
 /// created through an attaching connection, empty on its own connection).
@@ -231,6 +266,12 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
             to = SCHEMA_VERSION,
             "Database schema created or migrated."
         );
+    }
+    if version < 3 {
+        tx.execute_batch(V3)?;
+        if version >= 1 {
+            fill_tlp_columns(&tx)?;
+        }
     }
     // Tables of later modules: created if missing, independent of the schema version.
     tx.execute_batch(super::users::DDL)?;

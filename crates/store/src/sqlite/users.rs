@@ -6,7 +6,6 @@
 //! per candidate row while a listing walks `seq`.
 
 use concord_stix::Tlp;
-use concord_stix::markings::TLP_IDS;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
@@ -69,69 +68,6 @@ fn stored(r: &Row<'_>) -> rusqlite::Result<StoredObject> {
     })
 }
 
-/// The rank of a TLP level (0 = CLEAR ... 4 = RED), as the SQL below computes it.
-fn rank(t: Tlp) -> i64 {
-    match t {
-        Tlp::Clear => 0,
-        Tlp::Green => 1,
-        Tlp::Amber => 2,
-        Tlp::AmberStrict => 3,
-        Tlp::Red => 4,
-    }
-}
-
-fn from_rank(r: i64) -> Tlp {
-    match r {
-        i64::MIN..=0 => Tlp::Clear,
-        1 => Tlp::Green,
-        2 => Tlp::Amber,
-        3 => Tlp::AmberStrict,
-        _ => Tlp::Red,
-    }
-}
-
-/// `max(CASE marking_ref WHEN ... END)` over `markings` of the version `{seq}`: the rank
-/// of its strictest TLP marking, or NULL when it has none.
-fn level_sql(seq: &str) -> String {
-    let mut s = String::from("(SELECT max(CASE marking_ref");
-    for (id, tlp, _) in TLP_IDS {
-        s.push_str(&format!(" WHEN '{id}' THEN {}", rank(*tlp)));
-    }
-    s.push_str(&format!(" END) FROM markings WHERE markings.seq = {seq})"));
-    s
-}
-
-/// ` AND [NOT] EXISTS (a marking of `versions` among the TLP ids whose level passes `keep`)`.
-fn push_marking_probe(
-    sql: &mut String,
-    args: &mut Vec<Value>,
-    negate: bool,
-    keep: impl Fn(Tlp) -> bool,
-) {
-    let ids: Vec<&str> = TLP_IDS
-        .iter()
-        .filter(|(_, t, _)| keep(*t))
-        .map(|(id, ..)| *id)
-        .collect();
-    if ids.is_empty() {
-        if !negate {
-            sql.push_str(" AND 0");
-        }
-        return;
-    }
-    sql.push_str(if negate {
-        " AND NOT EXISTS"
-    } else {
-        " AND EXISTS"
-    });
-    sql.push_str(" (SELECT 1 FROM markings WHERE markings.seq = versions.seq AND marking_ref IN (");
-    for (i, id) in ids.iter().enumerate() {
-        sql.push_str(if i == 0 { "?" } else { ", ?" });
-        args.push(Value::Text((*id).to_owned()));
-    }
-    sql.push_str("))");
-}
-
 fn list_cleared(c: &Connection, q: &ClearedQuery, limits: &Limits) -> Result<Page, StoreError> {
     let base = &q.base;
     let limit = query::page_limit(base);
@@ -152,16 +88,11 @@ fn list_cleared(c: &Connection, q: &ClearedQuery, limits: &Limits) -> Result<Pag
     });
     let mut args: Vec<Value> = Vec::new();
     query::push_filters(&mut sql, &mut args, base);
-    // Nothing above the clearance, and for a TLP filter nothing above that level...
-    let ceiling = q.tlp.map_or(q.clearance, |t| t.min(q.clearance));
-    push_marking_probe(&mut sql, &mut args, true, |t| t > ceiling);
-    // ... and a marking of exactly that level (unmarked objects are CLEAR).
+    // Object markings within the clearance (granular ones are the reader's to apply),
+    // and for a TLP filter, of exactly that level (unmarked objects are CLEAR).
+    sql.push_str(&format!(" AND versions.tlp <= {}", q.clearance.rank()));
     if let Some(t) = q.tlp {
-        if t > q.clearance {
-            sql.push_str(" AND 0");
-        } else if t != Tlp::Clear {
-            push_marking_probe(&mut sql, &mut args, false, |m| m == t);
-        }
+        sql.push_str(&format!(" AND versions.tlp = {}", t.rank()));
     }
     if let Some(label) = &q.label {
         sql.push_str(
@@ -212,15 +143,15 @@ fn list_cleared(c: &Connection, q: &ClearedQuery, limits: &Limits) -> Result<Pag
 fn tlp_levels(c: &Connection, ids: &[String]) -> Result<Vec<(String, Tlp)>, StoreError> {
     let mut st = c.prepare_cached(&format!(
         "SELECT {} FROM versions WHERE id_key = ?1 AND id = ?2 AND is_current = 1",
-        level_sql("versions.seq")
+        "versions.tlp"
     ))?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let level: Option<Option<i64>> = st
+        let level: Option<i64> = st
             .query_row(params![id_key(id), id], |r| r.get(0))
             .optional()?;
         if let Some(level) = level {
-            out.push((id.clone(), from_rank(level.unwrap_or(0))));
+            out.push((id.clone(), Tlp::from_rank(level)));
         }
     }
     Ok(out)
@@ -229,23 +160,21 @@ fn tlp_levels(c: &Connection, ids: &[String]) -> Result<Vec<(String, Tlp)>, Stor
 fn count_rows(c: &Connection) -> Result<Vec<CountRow>, StoreError> {
     // One walk over the current versions, summed here (a GROUP BY over four columns would
     // sort a million rows first).
-    let sql = format!(
-        "SELECT type, {}, created_by_ref, substr(date_added, 1, 10) \
+    let mut st = c.prepare_cached(
+        "SELECT type, tlp, created_by_ref, substr(date_added, 1, 10) \
          FROM versions WHERE is_current = 1",
-        level_sql("versions.seq")
-    );
-    let mut st = c.prepare_cached(&sql)?;
+    )?;
     let mut rows = st.query([])?;
     let mut sums: std::collections::HashMap<(String, i64, Option<String>, String), i64> =
         std::collections::HashMap::new();
     while let Some(r) = rows.next()? {
         let ty = r.get_ref(0)?.as_str().unwrap_or("");
-        let level: Option<i64> = r.get(1)?;
+        let level: i64 = r.get(1)?;
         let source = r.get_ref(2)?.as_str_or_null().unwrap_or(None);
         let day = r.get_ref(3)?.as_str().unwrap_or("");
         let key = (
             ty.to_owned(),
-            level.unwrap_or(0),
+            level,
             source.map(str::to_owned),
             day.to_owned(),
         );
@@ -255,7 +184,7 @@ fn count_rows(c: &Connection) -> Result<Vec<CountRow>, StoreError> {
         .into_iter()
         .map(|((object_type, level, source, day), count)| CountRow {
             object_type,
-            tlp: from_rank(level),
+            tlp: Tlp::from_rank(level),
             source,
             day,
             count,

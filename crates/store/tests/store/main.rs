@@ -16,3 +16,4 @@ mod schema;
 mod search;
 mod tokens;
 mod versioning;
+mod within;

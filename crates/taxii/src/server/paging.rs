@@ -25,13 +25,22 @@ pub(crate) struct Found {
     pub(crate) next: Option<i64>,
 }
 
-fn passes(coll: &CollectionConfig, p: &Params, head: &Head, date_added: &str) -> bool {
+fn passes(coll: &CollectionConfig, p: &Params, head: &Head, stored: &StoredObject) -> bool {
     (p.types.is_empty() || p.types.contains(&head.r#type))
         && (p.spec_versions.is_empty() || p.spec_versions.iter().any(|s| s == head.spec_version()))
         && p.added_after
             .as_deref()
-            .is_none_or(|a| concord_store::date_added::is_after(date_added, a))
+            .is_none_or(|a| concord_store::date_added::is_after(&stored.date_added, a))
         && coll.admits(head).is_ok()
+        && seen(coll, &stored.json)
+}
+
+/// Whether the caller sees anything of a version: its object markings are checked by
+/// `admits`; a granular marking above the clearance can still hide it whole (the
+/// visibility rule fails closed), and then no entry of any answer may name it.
+fn seen(coll: &CollectionConfig, json: &str) -> bool {
+    coll.limiting_clearance()
+        .is_none_or(|c| concord_stix::visibility::view_listed_json(json, c).is_some())
 }
 
 /// Selected versions of one id (oldest first), filtered.
@@ -57,7 +66,7 @@ fn versions_of(
     Ok(all
         .into_iter()
         .enumerate()
-        .filter(|(i, it)| chosen.contains(i) && passes(coll, p, &it.head, &it.stored.date_added))
+        .filter(|(i, it)| chosen.contains(i) && passes(coll, p, &it.head, &it.stored))
         .map(|(_, it)| it)
         .collect())
 }
@@ -137,6 +146,9 @@ pub(crate) fn find(
         cursor: p.cursor,
         order: Order::BySeq,
         limit: if filtered { 500 } else { limit + 1 },
+        within: coll
+            .limiting_clearance()
+            .map(concord_store::Within::Objects),
     };
     let mut items = Vec::new();
     let mut scanned = 0usize;
@@ -160,7 +172,7 @@ pub(crate) fn find(
             }
             let head = Head::parse(&stored.json);
             if only_last {
-                if passes(coll, p, &head, &stored.date_added) {
+                if passes(coll, p, &head, &stored) {
                     items.push(Item { stored, head });
                     if items.len() > limit {
                         return Ok(cut(items, limit));
@@ -203,6 +215,9 @@ fn all_versions(
         cursor: p.cursor,
         order: Order::BySeq,
         limit: 500,
+        within: coll
+            .limiting_clearance()
+            .map(concord_store::Within::Objects),
     };
     let (mut items, mut scanned) = (Vec::new(), 0usize);
     loop {
@@ -211,7 +226,7 @@ fn all_versions(
             scanned += 1;
             q.cursor = Some(stored.seq);
             let head = Head::parse(&stored.json);
-            if passes(coll, p, &head, &stored.date_added) {
+            if passes(coll, p, &head, &stored) {
                 items.push(Item { stored, head });
                 if items.len() > p.limit {
                     return Ok(cut(items, p.limit));

@@ -122,6 +122,7 @@ fn direct_page(
     body.extend_from_slice(b"{\"objects\":[");
     let mut listed = concord_store::Listed::default();
     if let Some(types) = listing_types(coll, p) {
+        let clearance = coll.limiting_clearance();
         let q = ListQuery {
             types,
             text: None,
@@ -129,33 +130,57 @@ fn direct_page(
             cursor: p.cursor,
             order: Order::BySeq,
             limit,
+            // Objects whose object markings are above the clearance are left out by
+            // the store's own query; rows with a granular marking above it come marked.
+            within: clearance.map(concord_store::Within::Objects),
         };
-        if let Some(clearance) = coll.limiting_clearance() {
-            listed = cleared_rows(state, q, clearance, manifest, &mut body)?;
-        } else {
-            let mut n = 0usize;
-            listed = state.store.list_borrowed(&q, !manifest, &mut |r| {
-                if n > 0 {
-                    body.push(b',');
+        // Set when a row may be hidden by a granular marking (the rule fails closed on
+        // some): the page is then made again from whole rows (`cleared_rows`), so that
+        // neither an entry nor the page's dates tell of a hidden object.
+        let mut again = false;
+        let mut n = 0usize;
+        listed = state.store.list_borrowed(&q, !manifest, &mut |r| {
+            let mut json = std::borrow::Cow::Borrowed(r.json);
+            if r.redact {
+                let shown = clearance.and_then(|c| {
+                    let text = std::str::from_utf8(r.json).ok()?;
+                    concord_stix::visibility::view_json(text, Some(c))
+                });
+                match shown {
+                    Some(t) if !manifest => json = std::borrow::Cow::Owned(t.into_owned().into()),
+                    _ => {
+                        again = true;
+                        return;
+                    }
                 }
-                n += 1;
-                if manifest {
-                    let version = if r.version.is_empty() {
-                        r.date_added
-                    } else {
-                        r.version
-                    };
-                    body.extend_from_slice(b"{\"id\":");
-                    push_json_str(&mut body, r.id);
-                    body.extend_from_slice(b",\"date_added\":");
-                    push_json_str(&mut body, r.date_added);
-                    body.extend_from_slice(b",\"version\":");
-                    push_json_str(&mut body, version);
-                    body.extend_from_slice(MANIFEST_MEDIA_TYPE);
+            }
+            if again {
+                return;
+            }
+            if n > 0 {
+                body.push(b',');
+            }
+            n += 1;
+            if manifest {
+                let version = if r.version.is_empty() {
+                    r.date_added
                 } else {
-                    body.extend_from_slice(r.json);
-                }
-            })?;
+                    r.version
+                };
+                body.extend_from_slice(b"{\"id\":");
+                push_json_str(&mut body, r.id);
+                body.extend_from_slice(b",\"date_added\":");
+                push_json_str(&mut body, r.date_added);
+                body.extend_from_slice(b",\"version\":");
+                push_json_str(&mut body, version);
+                body.extend_from_slice(MANIFEST_MEDIA_TYPE);
+            } else {
+                body.extend_from_slice(&json);
+            }
+        })?;
+        if again && let Some(c) = clearance {
+            body.truncate(b"{\"objects\":[".len());
+            listed = cleared_rows(state, q, c, manifest, &mut body)?;
         }
     }
     if listed.rows == 0 {
