@@ -68,13 +68,14 @@ pub async fn release_when_idle(
         if released || quiet < after {
             continue;
         }
-        released = true;
         let store = state.store.clone();
         let rss_before = resident_bytes();
-        if tokio::task::spawn_blocking(move || store.release_memory())
+        // A connection busy with background work (the indexer catching up, the signer)
+        // keeps its cache this time: asked again at the next step.
+        released = tokio::task::spawn_blocking(move || store.release_memory())
             .await
-            .is_ok()
-        {
+            .unwrap_or(true);
+        if released {
             state.activity.releases.fetch_add(1, Relaxed);
             tracing::info!(
                 idle_secs = quiet.as_secs(),

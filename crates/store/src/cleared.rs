@@ -236,8 +236,8 @@ impl Store for ClearedStore {
         self.inner.limits()
     }
 
-    fn release_memory(&self) {
-        self.inner.release_memory();
+    fn release_memory(&self) -> bool {
+        self.inner.release_memory()
     }
 }
 

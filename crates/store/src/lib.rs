@@ -473,6 +473,9 @@ pub trait Store: Send + Sync + users::Users + federation::FederationStore {
     }
     /// Gives back what the store holds in memory only to go faster (page and statement
     /// caches of connections not in use), for a node that has been idle for a while.
-    /// Never waits for a connection in use: those keep their caches.
-    fn release_memory(&self) {}
+    /// Never waits for a connection in use: those keep their caches, and the answer is
+    /// `false` (try again later); `true` when every cache was given back.
+    fn release_memory(&self) -> bool {
+        true
+    }
 }

@@ -762,7 +762,8 @@ impl Store for SqliteStore {
         self.read(query::stats)
     }
 
-    fn release_memory(&self) {
+    fn release_memory(&self) -> bool {
+        let mut all = true;
         let shrink = |c: &Connection| {
             if let Err(e) = c.execute_batch("PRAGMA shrink_memory") {
                 tracing::debug!(error = %e, "Could not shrink a connection's caches.");
@@ -779,15 +780,18 @@ impl Store for SqliteStore {
             };
             drop(idle);
         }
-        if let Ok(w) = self.writer.try_lock() {
-            shrink(&w);
+        match self.writer.try_lock() {
+            Ok(w) => shrink(&w),
+            Err(_) => all = false,
         }
-        if let Some(ix) = &self.indexer
-            && let Ok(c) = ix.shared.conn.try_lock()
-        {
-            shrink(&c);
+        if let Some(ix) = &self.indexer {
+            match ix.shared.conn.try_lock() {
+                Ok(c) => shrink(&c),
+                Err(_) => all = false,
+            }
         }
-        tracing::debug!("Released the database engine's caches.");
+        tracing::debug!(all, "Released the database engine's caches.");
+        all
     }
 }
 
