@@ -479,7 +479,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "Cannot raise the open-file limit."),
     }
     // One node per data directory, held until this function returns.
-    let _lock = node::lock(dir)?;
+    let lock = node::lock(dir)?;
+    backup::migrate_with_backup(dir, Some(&lock))?;
     let init = node::init(dir, None)?;
     let node = node::open(dir)?;
     node::check_permissions(&node.dir, &node.config)?;

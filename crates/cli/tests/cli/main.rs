@@ -14,3 +14,4 @@ mod service;
 mod setup;
 mod taxii;
 mod tls;
+mod upgrade;
