@@ -507,6 +507,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             public_url: public_url.clone(),
             taxii: node::taxii_config(&node)?,
             data_dir: Some(node.dir.clone()),
+            metrics_access: node.config.metrics.access,
         };
         let store: Arc<dyn concord_store::Store> = Arc::new(node.store);
         let key = federation::node_key(&node.dir)?;

@@ -7,6 +7,7 @@ mod feeds;
 mod formats;
 mod import_export;
 mod matching;
+mod metrics;
 mod ops;
 mod response;
 mod serve;

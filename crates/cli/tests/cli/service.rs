@@ -28,7 +28,12 @@ impl Drop for Serving {
 
 /// Starts `serve` on a free port with its log (level `info`) in `log`.
 pub(crate) fn serve(dir: &Path, log: &Path) -> Serving {
-    let mut child = concord(dir)
+    serve_with(concord(dir), log)
+}
+
+/// Starts `serve` as `command` (a [`concord`] command, e.g. with more environment).
+pub(crate) fn serve_with(mut command: std::process::Command, log: &Path) -> Serving {
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("CONCORD_LOG", "info")
         .stdout(Stdio::piped())
