@@ -15,4 +15,5 @@ mod service;
 mod setup;
 mod taxii;
 mod tls;
+mod tokens;
 mod upgrade;
