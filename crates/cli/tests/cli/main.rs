@@ -13,6 +13,7 @@ mod response;
 mod serve;
 mod service;
 mod setup;
+mod shutdown;
 mod taxii;
 mod tls;
 mod tokens;
