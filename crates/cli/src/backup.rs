@@ -10,6 +10,10 @@
 //! (and that no file is missing or extra), writing nothing; then, only if all of it
 //! matched, to write the files into a new or empty directory (directories 0700, files
 //! 0600), after which it opens the restored store and checks its last `seq`.
+//!
+//! Upgrades: [`migrate_with_backup`] runs before any command opens a store whose schema
+//! this program would migrate. Under the data directory's lock it writes a backup to
+//! `backups/pre-migration-v<N>-<time>.tar` (left out of later backups), then migrates.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -63,8 +67,12 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
+/// The folder of the data directory that automatic backups are written to.
+pub const BACKUPS_DIR: &str = "backups";
+
 /// Whether a data-directory file is left out of the archive: the live database files
-/// (copied through the backup API instead) and lock files.
+/// (copied through the backup API instead), lock files and earlier backups
+/// ([`BACKUPS_DIR`]).
 fn skipped(rel: &Path) -> bool {
     let name = rel.to_string_lossy();
     let db = DB_FILE;
@@ -75,6 +83,7 @@ fn skipped(rel: &Path) -> bool {
         || name.starts_with(&format!("{db}-journal"))
         || name.ends_with(".lock")
         || name == "lock"
+        || rel.starts_with(BACKUPS_DIR)
 }
 
 /// Regular files under `dir` (relative paths, sorted), minus [`skipped`] ones and
@@ -434,6 +443,78 @@ pub fn run_restore(archive: &Path, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Brings the store of the data directory `dir` to this program's schema, keeping a
+/// backup of it first: when [`pending_migration`](concord_store::sqlite::pending_migration)
+/// says opening it would migrate it, takes the directory's lock (unless the caller holds
+/// it: `held`), looks again (another process may have migrated it meanwhile), writes
+/// [`pre_migration_path`] with [`backup`], logs it, and opens the store, which migrates,
+/// before the lock is released. A node running on the directory (it holds the lock) is
+/// never migrated under: the command fails naming it. Returns the backup written, if any.
+///
+/// # Errors
+/// The lock is held elsewhere, or the backup cannot be written (then nothing is migrated),
+/// or the migration fails.
+pub fn migrate_with_backup(
+    dir: &Path,
+    held: Option<&crate::node::DirLock>,
+) -> anyhow::Result<Option<PathBuf>> {
+    let db = dir.join(DB_FILE);
+    let pending = |db: &Path| {
+        concord_store::sqlite::pending_migration(db)
+            .with_context(|| format!("cannot read the schema version of {}", db.display()))
+    };
+    if pending(&db)?.is_none() {
+        return Ok(None);
+    }
+    let _lock = match held {
+        Some(_) => None,
+        None => Some(crate::node::lock(dir).context(
+            "the database must be migrated to this program's schema, which needs the data directory to itself",
+        )?),
+    };
+    // Under the lock: another process may have migrated it while this one waited.
+    let Some(p) = pending(&db)? else {
+        return Ok(None);
+    };
+    let out = pre_migration_path(dir, p.from)?;
+    let made = backup(dir, &out).with_context(|| {
+        format!(
+            "cannot write the backup taken before migrating the database schema from version {} to {} (nothing was migrated)",
+            p.from, p.to
+        )
+    })?;
+    tracing::info!(backup = %out.display(), from = p.from, to = p.to, bytes = made.bytes,
+        last_seq = made.manifest.last_seq,
+        "Backup taken before migrating the database schema; `concord restore` reads it.");
+    concord_store::sqlite::SqliteStore::open(&db).with_context(|| {
+        format!(
+            "cannot migrate the database schema from version {} to {}; the backup {} holds the store as it was",
+            p.from,
+            p.to,
+            out.display()
+        )
+    })?;
+    tracing::info!(from = p.from, to = p.to, "Database schema migrated.");
+    Ok(Some(out))
+}
+
+/// A new file name for the backup taken before migrating from schema version `from`:
+/// `<dir>/backups/pre-migration-v<from>-<UTC time>.tar` (a counter added if it exists);
+/// the folder is created (mode 0700).
+fn pre_migration_path(dir: &Path, from: i64) -> anyhow::Result<PathBuf> {
+    let folder = dir.join(BACKUPS_DIR);
+    create_private_dir(&folder)?;
+    let time = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let base = format!("pre-migration-v{from}-{time}");
+    let mut out = folder.join(format!("{base}.tar"));
+    let mut n = 1;
+    while out.exists() {
+        n += 1;
+        out = folder.join(format!("{base}-{n}.tar"));
+    }
+    Ok(out)
+}
+
 /// Creates a directory (and its parents) with mode 0700 on Unix.
 fn create_private_dir(path: &Path) -> anyhow::Result<()> {
     let mut b = fs::DirBuilder::new();
@@ -481,6 +562,7 @@ mod tests {
             "concord.db-index",
             "concord.db-index-wal",
             "serve.lock",
+            "backups/pre-migration-v1-20250101T000000Z.tar",
         ] {
             assert!(skipped(Path::new(s)), "{s}");
         }

@@ -84,6 +84,8 @@ pub struct Config {
     pub federation: FederationSettings,
     /// Feeds that `serve` polls on a schedule (`[[feeds]]`).
     pub feeds: Vec<crate::feeds::FeedConfig>,
+    /// Who may scrape `/metrics` (`[metrics]`).
+    pub metrics: MetricsSettings,
 }
 
 impl Default for Config {
@@ -119,8 +121,18 @@ impl Default for Config {
             sectors: Vec::new(),
             policy_file: "policy.toml".into(),
             federation: FederationSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
+}
+
+/// `[metrics]`: who may read `GET /metrics`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// `loopback` (default: clients on this host only), `open` (every client), or
+    /// `token` (clients on this host, and others with an API token of any role).
+    pub access: concord_server::metrics::Access,
 }
 
 /// `[federation]`: how this node syncs with its peers.
@@ -223,6 +235,9 @@ impl Config {
              # Sync with peers (`concord peer add`).\n\
              [federation]\nenabled = true\npull_interval_secs = 30\npage_size = 1000\n\
              max_clock_skew_secs = 300\nlive = true\ntimeout_secs = 60\n\n\
+             # Who may read /metrics: \"loopback\" (clients on this host), \"open\" (anyone), or\n\
+             # \"token\" (this host, and others with an API token: Authorization: Bearer ...).\n\
+             [metrics]\naccess = {metrics_access:?}\n\n\
              # TAXII 2.1 is served under /taxii2/ with a default collection of every object.\n\
              # More collections, readable/writable by token role:\n\
              # [[taxii_collections]]\n\
@@ -261,6 +276,7 @@ impl Config {
             country = self.country,
             sectors = self.sectors,
             policy = self.policy_file,
+            metrics_access = self.metrics.access.as_str(),
         )
     }
 }
@@ -382,6 +398,7 @@ mod tests {
         assert_eq!(keys["FEDERATION_ENABLED"], "federation.enabled");
         assert_eq!(keys["TAXII_API_ROOT"], "taxii.api_root");
         assert_eq!(keys["SECTORS"], "sectors");
+        assert_eq!(keys["METRICS_ACCESS"], "metrics.access");
         // Lists of tables are set in the file only; `taxii.collections` would collide
         // with the top-level `taxii_collections`.
         for absent in ["FEEDS", "TAXII_COLLECTIONS", "TAXII_SOURCES"] {
@@ -393,5 +410,35 @@ mod tests {
                 "{other} is a configuration key"
             );
         }
+    }
+
+    #[test]
+    fn metrics_access_comes_from_the_file_or_the_environment() {
+        use concord_server::metrics::Access;
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::load(dir.path()).unwrap();
+        assert_eq!(cfg.metrics.access, Access::Loopback);
+        // A fresh file states the default, and loads back to the same.
+        std::fs::write(dir.path().join(FILE_NAME), cfg.render_file()).unwrap();
+        assert_eq!(Config::load(dir.path()).unwrap().metrics, cfg.metrics);
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            "[metrics]\naccess = \"token\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Config::load(dir.path()).unwrap().metrics.access,
+            Access::Token
+        );
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            "[metrics]\naccess = \"everyone\"\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", Config::load(dir.path()).unwrap_err());
+        assert!(
+            err.contains("everyone") && err.contains("loopback"),
+            "{err}"
+        );
     }
 }

@@ -479,7 +479,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "Cannot raise the open-file limit."),
     }
     // One node per data directory, held until this function returns.
-    let _lock = node::lock(dir)?;
+    let lock = node::lock(dir)?;
+    backup::migrate_with_backup(dir, Some(&lock))?;
     let init = node::init(dir, None)?;
     let node = node::open(dir)?;
     node::check_permissions(&node.dir, &node.config)?;
@@ -506,6 +507,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             public_url: public_url.clone(),
             taxii: node::taxii_config(&node)?,
             data_dir: Some(node.dir.clone()),
+            metrics_access: node.config.metrics.access,
         };
         let store: Arc<dyn concord_store::Store> = Arc::new(node.store);
         let key = federation::node_key(&node.dir)?;

@@ -244,6 +244,8 @@ pub fn open(dir: &Path) -> anyhow::Result<Node> {
             dir.display()
         );
     }
+    // An older schema is backed up, under the directory's lock, before it is migrated.
+    crate::backup::migrate_with_backup(dir, None)?;
     let config = Config::load(dir)?;
     let store = SqliteStore::open(&dir.join(DB_FILE))?.with_limits(config.store_limits());
     Ok(Node {

@@ -78,6 +78,8 @@ pub struct ServerConfig {
     /// The node's data directory, when the server runs inside a node (`concord serve`):
     /// pages read the state files the CLI keeps there (e.g. `feeds-state.json`).
     pub data_dir: Option<std::path::PathBuf>,
+    /// Who may read `/metrics` (default: clients on loopback only).
+    pub metrics_access: metrics::Access,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +91,7 @@ impl Default for ServerConfig {
             public_url: "http://127.0.0.1:8443".to_owned(),
             taxii: concord_taxii::server::TaxiiConfig::default(),
             data_dir: None,
+            metrics_access: metrics::Access::default(),
         }
     }
 }

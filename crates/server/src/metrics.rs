@@ -9,6 +9,9 @@
 //! database, index and WAL file sizes, the indexer's lag, each peer's state, lag and last
 //! error, each feed's last run, the notification backlog and failed deliveries, and the
 //! build.
+//!
+//! Who may scrape is configurable ([`Access`], `[metrics] access` in `concord.toml`):
+//! loopback clients only by default; [`decide`] is the rule, [`check_access`] applies it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -461,6 +464,85 @@ fn escape(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// Who may read `GET /metrics` (`[metrics] access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Clients on a loopback address only (a scraper on the same host): the default.
+    #[default]
+    Loopback,
+    /// Every client that reaches the node.
+    Open,
+    /// Loopback clients, and others with a valid API token of any role.
+    Token,
+}
+
+impl Access {
+    /// The name `concord.toml` gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Loopback => "loopback",
+            Access::Open => "open",
+            Access::Token => "token",
+        }
+    }
+}
+
+/// What [`decide`] says of one request for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Answer it.
+    Allow,
+    /// 403: the client's address may not scrape.
+    Forbidden,
+    /// Answer it if it carries a valid token (401 otherwise).
+    NeedsToken,
+}
+
+/// The rule of who may scrape: `peer` is the client's address (`None` for a request made
+/// in-process, without a connection, as tests do through `tower`); an IPv4 address mapped
+/// into IPv6 counts as the IPv4 address it maps.
+pub fn decide(access: Access, peer: Option<std::net::SocketAddr>) -> Verdict {
+    let loopback = peer.is_none_or(|a| a.ip().to_canonical().is_loopback());
+    match access {
+        Access::Open => Verdict::Allow,
+        _ if loopback => Verdict::Allow,
+        Access::Loopback => Verdict::Forbidden,
+        Access::Token => Verdict::NeedsToken,
+    }
+}
+
+/// Applies [`decide`] to a request for `/metrics` with the node's `metrics_access`; a
+/// token, where one is needed, is checked as every API route checks it (any role).
+///
+/// # Errors
+/// 403 for an address that may not scrape; 401 for a missing, unknown or expired token.
+pub async fn check_access(
+    parts: &axum::http::request::Parts,
+    state: &AppState,
+) -> Result<(), crate::ApiError> {
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    match decide(state.config.metrics_access, peer) {
+        Verdict::Allow => Ok(()),
+        Verdict::Forbidden => {
+            tracing::debug!(client = ?peer, "Refused /metrics to a client not on loopback.");
+            Err(crate::ApiError::forbidden(
+                "/metrics answers clients on this host only; to scrape from elsewhere, set \
+                 `access = \"token\"` (with an API token) or `access = \"open\"` under \
+                 [metrics] in concord.toml",
+            ))
+        }
+        Verdict::NeedsToken => {
+            crate::auth::authorize(parts, state, concord_store::Role::Reader, "reading metrics")
+                .await
+                .map(|_| ())
+        }
+    }
+}
+
 /// Middleware counting every request by method, matched route template and status.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
@@ -482,6 +564,87 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_access_by_client_address() {
+        use std::net::SocketAddr;
+        let addr = |s: &str| Some(s.parse::<SocketAddr>().unwrap());
+        let local = [
+            addr("127.0.0.1:5000"),
+            addr("127.9.9.9:1"),
+            addr("[::1]:5000"),
+            addr("[::ffff:127.0.0.1]:5000"),
+            None,
+        ];
+        let remote = [
+            addr("192.0.2.7:5000"),
+            addr("[2001:db8::1]:443"),
+            addr("[::ffff:192.0.2.7]:5000"),
+            addr("0.0.0.0:1"),
+        ];
+        for peer in local {
+            for access in [Access::Loopback, Access::Open, Access::Token] {
+                assert_eq!(decide(access, peer), Verdict::Allow, "{access:?} {peer:?}");
+            }
+        }
+        for peer in remote {
+            assert_eq!(
+                decide(Access::Loopback, peer),
+                Verdict::Forbidden,
+                "{peer:?}"
+            );
+            assert_eq!(decide(Access::Open, peer), Verdict::Allow, "{peer:?}");
+            assert_eq!(decide(Access::Token, peer), Verdict::NeedsToken, "{peer:?}");
+        }
+        assert_eq!(Access::default(), Access::Loopback);
+    }
+
+    /// The answer of the whole router to `GET /metrics` from `peer` with `token`, under
+    /// `access`; the token `good` is a valid reader token, `old` an expired one.
+    async fn scrape(access: Access, peer: &str, token: Option<&str>) -> u16 {
+        use concord_store::{NewToken, Role, Store};
+        use tower::ServiceExt;
+        let store = concord_store::sqlite::SqliteStore::open_in_memory().unwrap();
+        for (secret, expires) in [("good", None), ("old", Some("2001-01-01T00:00:00.000Z"))] {
+            store
+                .create_token_with(&NewToken {
+                    name: secret,
+                    role: Role::Reader,
+                    hash: &crate::auth::hash_token(secret),
+                    clearance: concord_stix::Tlp::Green,
+                    expires: expires.map(str::to_owned),
+                })
+                .unwrap();
+        }
+        let config = crate::ServerConfig {
+            metrics_access: access,
+            ..crate::ServerConfig::default()
+        };
+        let app = crate::app(AppState::new(std::sync::Arc::new(store), config));
+        let mut req = axum::http::Request::get("/metrics");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let mut req = req.body(axum::body::Body::empty()).unwrap();
+        let addr: std::net::SocketAddr = peer.parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        app.oneshot(req).await.unwrap().status().as_u16()
+    }
+
+    #[tokio::test]
+    async fn metrics_route_answers_by_access_mode() {
+        let (local, remote) = ("127.0.0.1:40000", "192.0.2.7:40000");
+        assert_eq!(scrape(Access::Loopback, local, None).await, 200);
+        assert_eq!(scrape(Access::Loopback, remote, None).await, 403);
+        assert_eq!(scrape(Access::Loopback, remote, Some("good")).await, 403);
+        assert_eq!(scrape(Access::Open, remote, None).await, 200);
+        assert_eq!(scrape(Access::Token, local, None).await, 200);
+        assert_eq!(scrape(Access::Token, remote, None).await, 401);
+        assert_eq!(scrape(Access::Token, remote, Some("wrong")).await, 401);
+        assert_eq!(scrape(Access::Token, remote, Some("old")).await, 401);
+        assert_eq!(scrape(Access::Token, remote, Some("good")).await, 200);
+    }
 
     #[test]
     fn renders_counters_and_histogram() {

@@ -135,6 +135,8 @@ pub fn document(config: &ServerConfig) -> Value {
         ])) },
         "/metrics": { "get": operation("Prometheus metrics (text format 0.0.4).", "meta", false, vec![], responses(vec![
             ("200", json!({ "description": "Metrics.", "content": { "text/plain": { "schema": { "type": "string" } } } })),
+            ("401", error_response("`[metrics] access = \"token\"`: a client not on loopback sent no valid bearer token.")),
+            ("403", error_response("`[metrics] access = \"loopback\"` (the default): the client is not on loopback.")),
         ])) },
         "/api/v1/openapi.json": { "get": operation("This document.", "meta", false, vec![], responses(vec![
             ("200", json_response("The OpenAPI document.", json!({ "type": "object" }))),

@@ -439,8 +439,9 @@ pub trait Store: Send + Sync + users::Users + federation::FederationStore {
         each: &mut dyn FnMut(StoredObject) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
     /// Stores a token hash with a name and role, clearance TLP:RED and no expiry: for
-    /// tokens whose reach another rule bounds (a user's own tokens read at most the user's
-    /// clearance) and for tests. Tokens made for a caller use [`Store::create_token_with`].
+    /// tests and tools only. No path a user reaches calls it: `concord token create` and
+    /// `POST /api/v1/tokens` default to TLP:GREEN, the web's account tokens take the
+    /// user's clearance, all through [`Store::create_token_with`].
     fn create_token(&self, name: &str, role: Role, hash: &str) -> Result<TokenRecord, StoreError> {
         self.create_token_with(&NewToken {
             name,

@@ -89,7 +89,7 @@ mod schema;
 mod tokens;
 mod users;
 
-pub use schema::SCHEMA_VERSION;
+pub use schema::{PendingMigration, SCHEMA_VERSION, pending_migration};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

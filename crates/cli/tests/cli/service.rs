@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 
 /// The node's grace period for requests under way (`STOP_GRACE` in main.rs).
-const STOP_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(10);
 
-struct Serving {
-    child: Child,
-    addr: String,
-    log: std::path::PathBuf,
+pub(crate) struct Serving {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
+    pub(crate) log: std::path::PathBuf,
 }
 
 impl Drop for Serving {
@@ -27,8 +27,13 @@ impl Drop for Serving {
 }
 
 /// Starts `serve` on a free port with its log (level `info`) in `log`.
-fn serve(dir: &Path, log: &Path) -> Serving {
-    let mut child = concord(dir)
+pub(crate) fn serve(dir: &Path, log: &Path) -> Serving {
+    serve_with(concord(dir), log)
+}
+
+/// Starts `serve` as `command` (a [`concord`] command, e.g. with more environment).
+pub(crate) fn serve_with(mut command: std::process::Command, log: &Path) -> Serving {
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("CONCORD_LOG", "info")
         .stdout(Stdio::piped())
@@ -52,7 +57,7 @@ fn serve(dir: &Path, log: &Path) -> Serving {
 }
 
 /// Sends `signal` (`TERM`, `INT`) to a process.
-fn kill(pid: u32, signal: &str) {
+pub(crate) fn kill(pid: u32, signal: &str) {
     let ok = std::process::Command::new("kill")
         .args([&format!("-{signal}"), &pid.to_string()])
         .status()
@@ -62,7 +67,7 @@ fn kill(pid: u32, signal: &str) {
 }
 
 /// Waits for a child to end, at most `limit`; its exit status.
-fn wait_at_most(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+pub(crate) fn wait_at_most(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -98,7 +103,7 @@ fn set_cookie(answer: &str, name: &str) -> String {
 }
 
 /// Signs `name` in through the web form; the session cookie header.
-fn sign_in(addr: &str, name: &str, password: &str) -> String {
+pub(crate) fn sign_in(addr: &str, name: &str, password: &str) -> String {
     let form = raw(
         addr,
         &format!("GET /signin HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
@@ -123,7 +128,7 @@ fn sign_in(addr: &str, name: &str, password: &str) -> String {
     format!("concord_session={}", set_cookie(&answer, "concord_session"))
 }
 
-fn add_user(dir: &Path, name: &str, password: &str) {
+pub(crate) fn add_user(dir: &Path, name: &str, password: &str) {
     let mut add = concord(dir)
         .args(["user", "add", name, "--role", "analyst", "--password-stdin"])
         .stdin(Stdio::piped())

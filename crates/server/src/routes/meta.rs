@@ -59,7 +59,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+) -> Result<impl IntoResponse, crate::ApiError> {
+    crate::metrics::check_access(&parts, &state).await?;
     let st = state.clone();
     let (stats, gauges) =
         match tokio::task::spawn_blocking(move || (st.store.stats(), crate::metrics::gather(&st)))
@@ -75,14 +79,14 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
                 (None, crate::metrics::NodeGauges::default())
             }
         };
-    (
+    Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         state.metrics.render(stats.as_ref())
             + &crate::metrics::render_node(&gauges, stats.as_ref()),
-    )
+    ))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of this API.

@@ -224,9 +224,16 @@ pub async fn create_token(
     let secret = new_token_secret();
     let hash = hash_token(&secret);
     let store = web.app.store.clone();
-    let uid = user.id;
+    let (uid, clearance) = (user.id, user.clearance);
     blocking(&ctx, move || {
-        let t = store.create_token(&name, role, &hash)?;
+        // The user's own clearance, stated on the token itself (not only through its owner).
+        let t = store.create_token_with(&concord_store::NewToken {
+            name: &name,
+            role,
+            hash: &hash,
+            clearance,
+            expires: None,
+        })?;
         store.link_token(t.id, uid)
     })
     .await?;

@@ -232,13 +232,14 @@ async fn users_change_passwords_and_own_tokens() {
     let (user, _) = web.store().user_by_name("analyst").unwrap().unwrap();
     let tokens = web.store().user_tokens(user.id).unwrap();
     assert_eq!(tokens.len(), 1);
-    assert_eq!(
-        web.store()
-            .token_by_hash(&concord_server::auth::hash_token(secret))
-            .unwrap()
-            .map(|t| t.id),
-        Some(tokens[0].id)
-    );
+    let made = web
+        .store()
+        .token_by_hash(&concord_server::auth::hash_token(secret))
+        .unwrap()
+        .unwrap();
+    assert_eq!(made.id, tokens[0].id);
+    // Issue 27: the token states the user's clearance, not TLP:RED.
+    assert_eq!(made.clearance, user.clearance);
     assert!(!c.get("/account").await.body.contains(secret), "shown once");
     // Another user may not revoke it; the owner may.
     let mut other = web.signed_in("green").await;

@@ -2,7 +2,9 @@
 //! main database (versions, markings, tokens) and the index database (the derived
 //! indexes, which can always be rebuilt from the main database).
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::StoreError;
 
@@ -227,6 +229,46 @@ fn current(conn: &Connection) -> Result<bool, StoreError> {
     Ok(ddl.as_deref() == Some(module_ddl_digest().as_str()))
 }
 
+/// A change that opening an existing store would make to its main schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingMigration {
+    /// The schema version on disk (`PRAGMA user_version`).
+    pub from: i64,
+    /// The version this program migrates it to ([`SCHEMA_VERSION`]).
+    pub to: i64,
+}
+
+/// Whether opening the database at `path` would migrate its main schema: it holds a
+/// store at an older version, or one whose later modules' tables or columns are missing.
+/// `None` for a missing or empty file (a new store is created, nothing to keep), a
+/// current store, and one newer than this program (opening it is refused). It reads the
+/// schema only and holds no lock afterwards, so the caller can take a backup, under its
+/// own lock, before anything is changed.
+///
+/// # Errors
+/// The file cannot be opened or read as a SQLite database.
+pub fn pending_migration(path: &Path) -> Result<Option<PendingMigration>, StoreError> {
+    let empty = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
+    if empty {
+        return Ok(None);
+    }
+    // Read-write without create: a WAL database needs its shared-memory file, which a
+    // read-only connection could not make; nothing is written.
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(super::BUSY_TIMEOUT)?;
+    let from: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if from == 0 || from > SCHEMA_VERSION || current(&conn)? {
+        return Ok(None);
+    }
+    Ok(Some(PendingMigration {
+        from,
+        to: SCHEMA_VERSION,
+    }))
+}
+
 /// Creates the main schema or brings it up to [`SCHEMA_VERSION`], in one immediate
 /// transaction (so two processes opening a new database at once do not both create it).
 pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
@@ -323,4 +365,47 @@ pub(super) fn migrate_index(conn: &Connection, prefix: &str) -> Result<(), Store
     }
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod pending_tests {
+    use super::*;
+
+    #[test]
+    fn an_older_store_is_pending_a_new_or_current_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("concord.db");
+        assert_eq!(pending_migration(&path).unwrap(), None, "missing");
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(pending_migration(&path).unwrap(), None, "empty");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(V1).unwrap();
+            c.pragma_update(None, "user_version", 1).unwrap();
+        }
+        assert_eq!(
+            pending_migration(&path).unwrap(),
+            Some(PendingMigration {
+                from: 1,
+                to: SCHEMA_VERSION
+            })
+        );
+        // Looking changed nothing.
+        let c = Connection::open(&path).unwrap();
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+        migrate(&c).unwrap();
+        assert_eq!(pending_migration(&path).unwrap(), None, "migrated");
+        // A store whose later modules' columns are missing is pending too.
+        c.execute_batch("ALTER TABLE tokens DROP COLUMN last_used;")
+            .unwrap();
+        c.execute("DELETE FROM store_meta WHERE key = 'module_ddl'", [])
+            .unwrap();
+        assert_eq!(
+            pending_migration(&path).unwrap().map(|p| p.from),
+            Some(SCHEMA_VERSION)
+        );
+    }
 }
