@@ -12,6 +12,7 @@ mod node;
 mod pipe;
 mod progress;
 mod response;
+mod table;
 mod taxii;
 mod tls;
 mod users;
@@ -148,7 +149,7 @@ enum Command {
         /// At most this many results.
         #[arg(long, default_value_t = 50)]
         limit: usize,
-        /// Print the objects as JSON lines.
+        /// Print the objects as one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -310,23 +311,18 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 limit,
                 ..ListQuery::default()
             })?;
-            for obj in page.objects {
-                let v = obj.value();
-                if json {
-                    println!("{}", obj.json);
-                } else {
-                    let name = ["name", "value", "pattern"]
-                        .iter()
-                        .find_map(|k| v.get(*k).and_then(|x| x.as_str()))
-                        .unwrap_or("");
-                    println!(
-                        "{}\t{}\t{}",
-                        v["id"].as_str().unwrap_or(""),
-                        v["type"].as_str().unwrap_or(""),
-                        name
-                    );
-                }
-            }
+            let found: Vec<serde_json::Value> = page.objects.iter().map(|o| o.value()).collect();
+            table::list(json, &found, &["ID", "TYPE", "NAME"], |v| {
+                let name = ["name", "value", "pattern"]
+                    .iter()
+                    .find_map(|k| v.get(*k).and_then(|x| x.as_str()))
+                    .unwrap_or("");
+                vec![
+                    table::text(&v["id"]),
+                    table::text(&v["type"]),
+                    name.to_owned(),
+                ]
+            })?;
         }
         Command::Pattern {
             command: PatternCommand::Check { pattern, file },

@@ -435,7 +435,7 @@ fn cli_tokens_read_up_to_their_clearance() {
         std::thread::sleep(Duration::from_millis(50));
     };
     let header = text.lines().next().unwrap();
-    for h in ["id", "name", "role", "clearance", "expires", "last used"] {
+    for h in ["ID", "NAME", "ROLE", "CLEARANCE", "EXPIRES", "LAST USED"] {
         assert!(header.contains(h), "{text}");
     }
     let row = |name: &str| {
