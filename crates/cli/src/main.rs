@@ -17,6 +17,9 @@ mod taxii;
 mod tls;
 mod users;
 
+#[cfg(test)]
+mod command_tree;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -33,7 +36,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Concord: a federated node for sharing cyber-threat and incident information.
 #[derive(Parser)]
-#[command(name = "concord", version, about)]
+#[command(name = "concord", version)]
 struct Cli {
     /// The node's data directory.
     #[arg(
@@ -65,9 +68,12 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Import STIX 2.1 bundles, JSON arrays of objects, or single objects.
+    /// Import STIX 2.1 (bundles, arrays, objects), MISP (event JSON or a feed), CSAF 2.0,
+    /// CSV and plain lists of values; the format is recognised from the content or named
+    /// with --format (auto, stix, misp, misp-feed, csaf, csv, lines).
     Import(import::ImportArgs),
-    /// Write a STIX 2.1 bundle of the current versions of objects.
+    /// Export the current versions of objects: a STIX 2.1 bundle, MISP events or a MISP
+    /// feed, CSV, plain lines, a hosts file or Suricata rules (--format).
     Export(export::ExportArgs),
     /// Feeds polled on a schedule (`[[feeds]]` in concord.toml).
     Feed {
@@ -124,9 +130,10 @@ enum Command {
         #[command(subcommand)]
         command: users::UserCommand,
     },
-    /// Match logs against the node's current indicators and store one STIX sighting per
-    /// indicator hit and file. Exit status 2 if a file could not be read or a sighting
-    /// was rejected.
+    /// Match logs (Suricata EVE, Zeek, ECS, CSV, lines, STIX) against current indicators.
+    ///
+    /// One STIX sighting is stored per indicator hit and file. Exit status 2 if a file
+    /// could not be read or a sighting was rejected.
     Match {
         /// Log format.
         #[arg(long, default_value = "eve", value_parser = ["eve", "zeek", "ecs", "csv", "lines", "stix"])]

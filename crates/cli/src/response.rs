@@ -186,7 +186,7 @@ pub enum RequestCommand {
         /// Target peers (repeatable or comma-separated).
         #[arg(long, required = true)]
         to: Vec<String>,
-        /// Deadline (a future timestamp).
+        /// Deadline: a time from now (+7d, +12h, +90m, +2w) or a future RFC 3339 time.
         #[arg(long)]
         deadline: String,
         /// What is asked.
@@ -570,6 +570,22 @@ pub fn alert(node: &Node, command: AlertCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A request's deadline: `+7d` (or `7d`; m, h, d, w) from now, else the time as given.
+fn deadline_of(text: &str) -> anyhow::Result<String> {
+    let t = text.trim();
+    let relative = t.strip_prefix('+').unwrap_or(t);
+    let is_duration = relative.len() > 1
+        && relative.ends_with(['m', 'h', 'd', 'w'])
+        && relative[..relative.len() - 1]
+            .bytes()
+            .all(|b| b.is_ascii_digit());
+    if !is_duration {
+        return Ok(t.to_owned());
+    }
+    concord_server::auth::parse_expiry(relative, chrono::Utc::now())
+        .map_err(|m| anyhow::anyhow!("--deadline: {m}"))
+}
+
 /// Runs `concord request`.
 pub fn request(node: &Node, command: RequestCommand) -> anyhow::Result<ExitCode> {
     let store: &dyn Store = &node.store;
@@ -589,7 +605,7 @@ pub fn request(node: &Node, command: RequestCommand) -> anyhow::Result<ExitCode>
                 &request::NewRequest {
                     action,
                     to,
-                    deadline,
+                    deadline: deadline_of(&deadline)?,
                     text,
                     related,
                 },
@@ -863,4 +879,29 @@ pub fn subscription(node: &Node, command: SubscriptionCommand) -> anyhow::Result
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_can_be_relative() {
+        let d = deadline_of("+7d").unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339(&d).unwrap();
+        let days = (at.to_utc() - chrono::Utc::now()).num_hours();
+        assert!((167..=168).contains(&days), "{d}");
+        assert!(deadline_of("12h").is_ok());
+        assert_eq!(
+            deadline_of("2030-01-01T00:00:00Z").unwrap(),
+            "2030-01-01T00:00:00Z"
+        );
+        assert!(
+            deadline_of("+0d")
+                .unwrap_err()
+                .to_string()
+                .contains("--deadline"),
+            "zero is refused"
+        );
+    }
 }
