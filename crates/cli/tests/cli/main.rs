@@ -8,6 +8,7 @@ mod formats;
 mod import_export;
 mod matching;
 mod ops;
+mod readme;
 mod response;
 mod serve;
 mod service;
