@@ -115,9 +115,11 @@ pub fn node_key(dir: &Path) -> anyhow::Result<NodeKey> {
     Ok(NodeKey::from_seed_hex(&text)?)
 }
 
-/// The URL this node is reached at.
+/// The URL this node is reached at: the one its running `serve` uses (which `--listen`
+/// may have changed), else the configured one.
 pub fn public_url(node: &Node) -> String {
-    node.config.public_url_or(&node.config.listen)
+    crate::node::serving_url(&node.dir)
+        .unwrap_or_else(|| node.config.public_url_or(&node.config.listen))
 }
 
 /// The policy file in force (absolute), if one is configured and present.

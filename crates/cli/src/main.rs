@@ -482,7 +482,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "Cannot raise the open-file limit."),
     }
     // One node per data directory, held until this function returns.
-    let _lock = node::lock(dir)?;
+    let mut held = node::lock(dir)?;
+    let lock = &mut held;
     let init = node::init(dir, None)?;
     let node = node::open(dir)?;
     node::check_permissions(&node.dir, &node.config)?;
@@ -502,6 +503,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         let public_url = node.config.public_url_or(&addr.to_string());
+        // `node show` prints this URL while the node runs.
+        lock.set_url(&public_url)?;
         let server_config = concord_server::ServerConfig {
             body_limit: node.config.body_limit,
             max_objects_per_request: node.config.max_objects_per_request,
