@@ -19,7 +19,7 @@ use crate::node::Node;
 pub enum NodeCommand {
     /// Print this node's id, public key, fingerprint and URL (what peers need to add it).
     Show {
-        /// Print JSON (`id`, `public_key`, `fingerprint`, `url`, `name`).
+        /// Print one JSON object (`id`, `public_key`, `fingerprint`, `url`, `name`).
         #[arg(long)]
         json: bool,
     },
@@ -55,7 +55,7 @@ pub enum PeerCommand {
     },
     /// Show each peer's state: last sync, cursor, lag, errors.
     List {
-        /// Print JSON.
+        /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -82,6 +82,9 @@ pub enum PolicyCommand {
     Test {
         /// The policy file to check.
         file: PathBuf,
+        /// Print one JSON array (one object per peer and type) instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -98,7 +101,7 @@ pub enum AuditCommand {
         /// At most this many entries (the newest).
         #[arg(long, default_value_t = 100)]
         limit: usize,
-        /// Print JSON lines.
+        /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -112,9 +115,11 @@ pub fn node_key(dir: &Path) -> anyhow::Result<NodeKey> {
     Ok(NodeKey::from_seed_hex(&text)?)
 }
 
-/// The URL this node is reached at.
+/// The URL this node is reached at: the one its running `serve` uses (which `--listen`
+/// may have changed), else the configured one.
 pub fn public_url(node: &Node) -> String {
-    node.config.public_url_or(&node.config.listen)
+    crate::node::serving_url(&node.dir)
+        .unwrap_or_else(|| node.config.public_url_or(&node.config.listen))
 }
 
 /// The policy file in force (absolute), if one is configured and present.
@@ -142,19 +147,14 @@ pub fn node(node: &Node, command: NodeCommand) -> anyhow::Result<ExitCode> {
     let key = node_key(&node.dir)?;
     let public = key.public_hex();
     let fp = fingerprint(&public)?;
-    if json {
-        println!(
-            "{}",
-            json!({"id": key.node_id(), "public_key": public, "fingerprint": fp,
-                "url": public_url(node), "name": node.config.node_name})
-        );
-    } else {
-        println!("Node:        {}", node.config.node_name);
-        println!("Id:          {}", key.node_id());
-        println!("Public key:  {public}");
-        println!("Fingerprint: {fp}");
-        println!("URL:         {}", public_url(node));
-    }
+    let url = public_url(node);
+    let shown = json!({"id": key.node_id(), "public_key": public, "fingerprint": fp,
+        "url": url, "name": node.config.node_name});
+    let fields: Vec<(&str, String)> = ["name", "id", "public_key", "fingerprint", "url"]
+        .iter()
+        .map(|k| (*k, crate::table::text(&shown[*k])))
+        .collect();
+    crate::table::show(json, &shown, &fields)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -165,6 +165,15 @@ fn state_of(p: &PeerRecord) -> &'static str {
         (None, Some(_), None) => "synced",
         (None, None, _) => "never synced",
     }
+}
+
+/// A peer as `peer list` shows it: its record with its state and lag.
+#[derive(serde::Serialize)]
+struct PeerRow<'a> {
+    #[serde(flatten)]
+    peer: &'a PeerRecord,
+    state: &'static str,
+    lag: i64,
 }
 
 /// Runs `concord peer`.
@@ -225,45 +234,56 @@ pub fn peer(node: &Node, command: PeerCommand) -> anyhow::Result<ExitCode> {
         }
         PeerCommand::List { json } => {
             let peers = store.peers()?;
-            if json {
-                for p in &peers {
-                    let mut v = serde_json::to_value(p)?;
-                    v["state"] = json!(state_of(p));
-                    v["lag"] = json!((p.head - p.cursor).max(0));
-                    println!("{v}");
-                }
-            } else if peers.is_empty() {
-                println!("No peers. Add one with `concord peer add URL --key PUBKEY`.");
-            } else {
-                println!(
-                    "NAME\tNODE\tURL\tSTATE\tLIVE SINCE\tLAST SYNC\tCURSOR\tLAG\tRECEIVED\tREFUSED\tERROR"
-                );
-                for p in &peers {
+            let shown: Vec<PeerRow> = peers
+                .iter()
+                .map(|p| PeerRow {
+                    peer: p,
+                    state: state_of(p),
+                    lag: (p.head - p.cursor).max(0),
+                })
+                .collect();
+            if peers.is_empty() && !json {
+                eprintln!("No peers. Add one with `concord peer add URL --key PUBKEY`.");
+            }
+            crate::table::list(
+                json,
+                &shown,
+                &[
+                    "NAME",
+                    "NODE",
+                    "URL",
+                    "STATE",
+                    "LIVE SINCE",
+                    "LAST SYNC",
+                    "CURSOR",
+                    "LAG",
+                    "RECEIVED",
+                    "REFUSED",
+                    "ERROR",
+                ],
+                |r| {
+                    let p = r.peer;
                     let url = if p.insecure_http {
                         format!("{} (INSECURE: plain HTTP)", p.url)
                     } else {
                         p.url.clone()
                     };
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                        p.name,
-                        p.node_id,
+                    vec![
+                        p.name.clone(),
+                        p.node_id.clone(),
                         url,
-                        state_of(p),
-                        p.live_since.as_deref().unwrap_or("-"),
-                        p.last_sync.as_deref().unwrap_or("-"),
-                        p.cursor,
-                        (p.head - p.cursor).max(0),
-                        p.received,
-                        p.refused,
+                        r.state.to_owned(),
+                        crate::table::opt(p.live_since.as_deref()),
+                        crate::table::opt(p.last_sync.as_deref()),
+                        p.cursor.to_string(),
+                        r.lag.to_string(),
+                        p.received.to_string(),
+                        p.refused.to_string(),
                         // The last refusal stays shown after later pulls succeed.
-                        p.last_error
-                            .as_deref()
-                            .or(p.last_refusal.as_deref())
-                            .unwrap_or("")
-                    );
-                }
-            }
+                        crate::table::opt(p.last_error.as_deref().or(p.last_refusal.as_deref())),
+                    ]
+                },
+            )?;
         }
         PeerCommand::Remove { peer } => {
             let p = find_peer(store, &peer)?;
@@ -291,6 +311,18 @@ fn load_policy(node: &Node) -> anyhow::Result<concord_policy::Policy> {
         .map_err(|e| anyhow::anyhow!(e))
 }
 
+/// What `policy test` counts for one peer and one type.
+#[derive(serde::Serialize, Default)]
+struct PolicyCounts {
+    peer: String,
+    node_id: String,
+    #[serde(rename = "type")]
+    object_type: String,
+    send: u64,
+    send_redacted: u64,
+    withhold: u64,
+}
+
 /// Runs `concord policy`.
 pub fn policy(node: &Node, command: PolicyCommand) -> anyhow::Result<ExitCode> {
     let key = node_key(&node.dir)?;
@@ -312,46 +344,59 @@ pub fn policy(node: &Node, command: PolicyCommand) -> anyhow::Result<ExitCode> {
             }
             println!("{decision}");
         }
-        PolicyCommand::Test { file } => {
+        PolicyCommand::Test { file, json } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let policy = concord_policy::Policy::parse(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            println!("{}: valid policy.", file.display());
+            // Notes go to standard error: standard output is the table (or JSON) alone.
+            eprintln!("{}: valid policy.", file.display());
             let mut peers = node.store.peers()?;
             if peers.is_empty() {
-                println!("No peers registered; showing a peer with no name, country or sector.");
+                eprintln!("No peers registered; showing a peer with no name, country or sector.");
                 peers.push(PeerRecord {
                     node_id: "concord-000000000000000000000000".into(),
                     name: "(any peer)".into(),
                     ..PeerRecord::default()
                 });
             }
+            let mut rows = Vec::new();
             for p in &peers {
-                let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+                let mut counts: BTreeMap<String, PolicyCounts> = BTreeMap::new();
                 node.store.for_each_current(&[], &mut |obj| {
                     let v = obj.value();
                     if let Ok((d, _)) = outbound::decide(&node.store, &key, &policy, &v, p) {
-                        let verdict = d.verdict.as_str().to_owned();
                         let ty = v["type"].as_str().unwrap_or("?").to_owned();
-                        *counts.entry((ty, verdict)).or_default() += 1;
+                        let c = counts.entry(ty.clone()).or_insert_with(|| PolicyCounts {
+                            peer: p.name.clone(),
+                            node_id: p.node_id.clone(),
+                            object_type: ty,
+                            ..PolicyCounts::default()
+                        });
+                        match d.verdict {
+                            concord_policy::Verdict::Send => c.send += 1,
+                            concord_policy::Verdict::SendRedacted => c.send_redacted += 1,
+                            concord_policy::Verdict::Withhold => c.withhold += 1,
+                        }
                     }
                     Ok(())
                 })?;
-                println!("\nPeer {} ({}):", p.name, p.node_id);
-                println!("  TYPE\tSEND\tSEND-REDACTED\tWITHHOLD");
-                let types: std::collections::BTreeSet<&String> =
-                    counts.keys().map(|(t, _)| t).collect();
-                for t in types {
-                    let n = |v: &str| counts.get(&(t.clone(), v.to_owned())).copied().unwrap_or(0);
-                    println!(
-                        "  {t}\t{}\t{}\t{}",
-                        n("send"),
-                        n("send-redacted"),
-                        n("withhold")
-                    );
-                }
+                rows.extend(counts.into_values());
             }
+            crate::table::list(
+                json,
+                &rows,
+                &["PEER", "TYPE", "SEND", "SEND-REDACTED", "WITHHOLD"],
+                |c| {
+                    vec![
+                        c.peer.clone(),
+                        c.object_type.clone(),
+                        c.send.to_string(),
+                        c.send_redacted.to_string(),
+                        c.withhold.to_string(),
+                    ]
+                },
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -407,22 +452,30 @@ pub fn audit(node: &Node, command: AuditCommand) -> anyhow::Result<ExitCode> {
                     all.drain(..all.len() - limit);
                 }
             }
-            for r in &all {
-                if json {
-                    println!("{}", serde_json::to_string(r)?);
-                } else {
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                        r.n,
-                        r.at,
-                        r.entry.peer,
-                        r.entry.object_id,
-                        r.entry.version,
-                        r.entry.verdict,
-                        r.entry.agreement.as_deref().unwrap_or("-")
-                    );
-                }
-            }
+            crate::table::list(
+                json,
+                &all,
+                &[
+                    "N",
+                    "AT",
+                    "PEER",
+                    "OBJECT",
+                    "VERSION",
+                    "VERDICT",
+                    "AGREEMENT",
+                ],
+                |r| {
+                    vec![
+                        r.n.to_string(),
+                        r.at.clone(),
+                        r.entry.peer.clone(),
+                        r.entry.object_id.clone(),
+                        r.entry.version.clone(),
+                        r.entry.verdict.clone(),
+                        crate::table::opt(r.entry.agreement.as_deref()),
+                    ]
+                },
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

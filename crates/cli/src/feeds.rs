@@ -83,7 +83,11 @@ fn default_timeout() -> u64 {
 #[derive(clap::Subcommand)]
 pub enum FeedCommand {
     /// List the configured feeds with their last run, counts and errors.
-    List,
+    List {
+        /// Print one JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run one feed now.
     Run {
         /// The feed's name.
@@ -153,18 +157,37 @@ pub fn run(
     command: FeedCommand,
 ) -> anyhow::Result<std::process::ExitCode> {
     match command {
-        FeedCommand::List => {
+        FeedCommand::List { json } => {
             let state = load_state(&node.dir);
-            if node.config.feeds.is_empty() {
-                println!("No feeds configured ([[feeds]] in concord.toml).");
+            if node.config.feeds.is_empty() && !json {
+                eprintln!("No feeds configured ([[feeds]] in concord.toml).");
             }
-            for f in &node.config.feeds {
-                print!("{}\t{}\t{}\t", f.name, f.format, f.url);
-                match state.get(&f.name) {
-                    None => println!("never run"),
-                    Some(s) => println!("{}", describe(s)),
-                }
-            }
+            let rows: Vec<Value> = node
+                .config
+                .feeds
+                .iter()
+                .map(|f| {
+                    let last = state.get(&f.name).map(|s| {
+                        json!({"at": s.last_run, "new": s.new, "new_versions": s.new_versions,
+                            "unchanged": s.unchanged, "rejected": s.rejected,
+                            "record_errors": s.record_errors, "expired": s.expired,
+                            "events_fetched": s.events_fetched, "errors": s.errors})
+                    });
+                    json!({"name": f.name, "format": f.format, "url": f.url,
+                        "interval_secs": f.interval_secs, "last_run": last})
+                })
+                .collect();
+            crate::table::list(json, &rows, &["NAME", "FORMAT", "URL", "LAST RUN"], |v| {
+                let last = state
+                    .get(v["name"].as_str().unwrap_or_default())
+                    .map_or_else(|| "never run".to_owned(), describe);
+                vec![
+                    crate::table::text(&v["name"]),
+                    crate::table::text(&v["format"]),
+                    crate::table::text(&v["url"]),
+                    last,
+                ]
+            })?;
         }
         FeedCommand::Run { name } => {
             let feed = node

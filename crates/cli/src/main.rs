@@ -12,9 +12,13 @@ mod node;
 mod pipe;
 mod progress;
 mod response;
+mod table;
 mod taxii;
 mod tls;
 mod users;
+
+#[cfg(test)]
+mod command_tree;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,7 +36,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Concord: a federated node for sharing cyber-threat and incident information.
 #[derive(Parser)]
-#[command(name = "concord", version, about)]
+#[command(name = "concord", version)]
 struct Cli {
     /// The node's data directory.
     #[arg(
@@ -64,9 +68,12 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Import STIX 2.1 bundles, JSON arrays of objects, or single objects.
+    /// Import STIX 2.1 (bundles, arrays, objects), MISP (event JSON or a feed), CSAF 2.0,
+    /// CSV and plain lists of values; the format is recognised from the content or named
+    /// with --format (auto, stix, misp, misp-feed, csaf, csv, lines).
     Import(import::ImportArgs),
-    /// Write a STIX 2.1 bundle of the current versions of objects.
+    /// Export the current versions of objects: a STIX 2.1 bundle, MISP events or a MISP
+    /// feed, CSV, plain lines, a hosts file or Suricata rules (--format).
     Export(export::ExportArgs),
     /// Feeds polled on a schedule (`[[feeds]]` in concord.toml).
     Feed {
@@ -123,9 +130,10 @@ enum Command {
         #[command(subcommand)]
         command: users::UserCommand,
     },
-    /// Match logs against the node's current indicators and store one STIX sighting per
-    /// indicator hit and file. Exit status 2 if a file could not be read or a sighting
-    /// was rejected.
+    /// Match logs (Suricata EVE, Zeek, ECS, CSV, lines, STIX) against current indicators.
+    ///
+    /// One STIX sighting is stored per indicator hit and file. Exit status 2 if a file
+    /// could not be read or a sighting was rejected.
     Match {
         /// Log format.
         #[arg(long, default_value = "eve", value_parser = ["eve", "zeek", "ecs", "csv", "lines", "stix"])]
@@ -148,7 +156,7 @@ enum Command {
         /// At most this many results.
         #[arg(long, default_value_t = 50)]
         limit: usize,
-        /// Print the objects as JSON lines.
+        /// Print the objects as one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -310,23 +318,18 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 limit,
                 ..ListQuery::default()
             })?;
-            for obj in page.objects {
-                let v = obj.value();
-                if json {
-                    println!("{}", obj.json);
-                } else {
-                    let name = ["name", "value", "pattern"]
-                        .iter()
-                        .find_map(|k| v.get(*k).and_then(|x| x.as_str()))
-                        .unwrap_or("");
-                    println!(
-                        "{}\t{}\t{}",
-                        v["id"].as_str().unwrap_or(""),
-                        v["type"].as_str().unwrap_or(""),
-                        name
-                    );
-                }
-            }
+            let found: Vec<serde_json::Value> = page.objects.iter().map(|o| o.value()).collect();
+            table::list(json, &found, &["ID", "TYPE", "NAME"], |v| {
+                let name = ["name", "value", "pattern"]
+                    .iter()
+                    .find_map(|k| v.get(*k).and_then(|x| x.as_str()))
+                    .unwrap_or("");
+                vec![
+                    table::text(&v["id"]),
+                    table::text(&v["type"]),
+                    name.to_owned(),
+                ]
+            })?;
         }
         Command::Pattern {
             command: PatternCommand::Check { pattern, file },
@@ -479,8 +482,9 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "Cannot raise the open-file limit."),
     }
     // One node per data directory, held until this function returns.
-    let lock = node::lock(dir)?;
-    backup::migrate_with_backup(dir, Some(&lock))?;
+    let mut held = node::lock(dir)?;
+    backup::migrate_with_backup(dir, Some(&held))?;
+    let lock = &mut held;
     let init = node::init(dir, None)?;
     let node = node::open(dir)?;
     node::check_permissions(&node.dir, &node.config)?;
@@ -500,6 +504,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         let public_url = node.config.public_url_or(&addr.to_string());
+        // `node show` prints this URL while the node runs.
+        lock.set_url(&public_url)?;
         let server_config = concord_server::ServerConfig {
             body_limit: node.config.body_limit,
             max_objects_per_request: node.config.max_objects_per_request,

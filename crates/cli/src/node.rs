@@ -135,7 +135,38 @@ fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
 /// the process ends, however it ends).
 #[derive(Debug)]
 pub struct DirLock {
-    _file: fs::File,
+    file: fs::File,
+}
+
+impl DirLock {
+    /// Adds the URL the node serves at (after its PID), for `node show` to print while
+    /// the node runs.
+    pub fn set_url(&mut self, url: &str) -> anyhow::Result<()> {
+        writeln!(self.file, "{url}")?;
+        self.file.sync_all()?;
+        Ok(())
+    }
+}
+
+/// The URL a node running on `dir` serves at (as [`DirLock::set_url`] wrote it), if one
+/// runs: the lock file is then held, which a shared lock's refusal tells.
+pub fn serving_url(dir: &Path) -> Option<String> {
+    let file = fs::File::open(dir.join(LOCK_FILE)).ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            None
+        }
+        Err(fs::TryLockError::WouldBlock) => {
+            let text = fs::read_to_string(dir.join(LOCK_FILE)).ok()?;
+            text.lines()
+                .nth(1)
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+        }
+        Err(fs::TryLockError::Error(_)) => None,
+    }
 }
 
 /// Takes the data directory's exclusive lock ([`LOCK_FILE`]) and writes this process's
@@ -162,12 +193,13 @@ pub fn lock(dir: &Path) -> anyhow::Result<DirLock> {
         Err(fs::TryLockError::WouldBlock) => {
             let mut text = String::new();
             let _ = file.read_to_string(&mut text);
-            let holder = match text.trim() {
+            // The PID, then (once it serves) the node's URL.
+            let holder = match text.lines().next().unwrap_or_default().trim() {
                 "" => "another process".to_owned(),
                 pid => format!("process {pid}"),
             };
             anyhow::bail!(
-                "{} is in use: {holder} runs a Concord node on it (it holds {}); stop that node                  first, or give this one another --data-dir",
+                "{} is in use: {holder} runs a Concord node on it (it holds {}); stop that node first, or give this one another --data-dir",
                 dir.display(),
                 path.display()
             );
@@ -180,7 +212,7 @@ pub fn lock(dir: &Path) -> anyhow::Result<DirLock> {
     file.rewind()?;
     writeln!(file, "{}", std::process::id())?;
     file.sync_all()?;
-    Ok(DirLock { _file: file })
+    Ok(DirLock { file })
 }
 
 /// Checks who may read the node's secrets: a `node.key` that others may read or write is

@@ -92,13 +92,13 @@ pub enum IncidentCommand {
     Show {
         /// The incident id.
         id: String,
-        /// Print JSON.
+        /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// List incidents.
     List {
-        /// Print JSON lines.
+        /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -120,7 +120,7 @@ pub enum IncidentCommand {
     Custody {
         /// The artifact id.
         artifact: String,
-        /// Print JSON lines.
+        /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -128,7 +128,7 @@ pub enum IncidentCommand {
     Timeline {
         /// The incident id.
         id: String,
-        /// Print JSON lines.
+        /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -161,13 +161,13 @@ pub enum AlertCommand {
     Status {
         /// The alert (incident) id.
         id: String,
-        /// Print JSON.
+        /// Print one JSON object instead of tables.
         #[arg(long)]
         json: bool,
     },
     /// List alerts (sent and received).
     List {
-        /// Print JSON lines.
+        /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -186,7 +186,7 @@ pub enum RequestCommand {
         /// Target peers (repeatable or comma-separated).
         #[arg(long, required = true)]
         to: Vec<String>,
-        /// Deadline (a future timestamp).
+        /// Deadline: a time from now (+7d, +12h, +90m, +2w) or a future RFC 3339 time.
         #[arg(long)]
         deadline: String,
         /// What is asked.
@@ -211,12 +211,16 @@ pub enum RequestCommand {
     Show {
         /// The request id.
         id: String,
-        /// Print JSON.
+        /// Print one JSON object instead of tables.
         #[arg(long)]
         json: bool,
     },
     /// List requests (sent and received).
-    List,
+    List {
+        /// Print one JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `concord route` subcommands (constituency routing).
@@ -226,19 +230,27 @@ pub enum RouteCommand {
     Explain {
         /// The value.
         value: String,
-        /// Print JSON.
+        /// Print one JSON object instead of tables.
         #[arg(long)]
         json: bool,
     },
     /// Publish this node's constituency (constituency.toml) in its identity.
     Publish,
     /// Members whose constituency is known here.
-    Members,
+    Members {
+        /// Print one JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Look for sightings, incidents and observed data touching other members'
     /// constituencies and create notifications (serve does this continuously).
     Scan,
     /// List constituency notifications (created here or received).
-    Notifications,
+    Notifications {
+        /// Print one JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Send a proposed notification.
     Send {
         /// The notification (note) id.
@@ -249,8 +261,12 @@ pub enum RouteCommand {
 /// `concord subscription` subcommands (notifications).
 #[derive(clap::Subcommand)]
 pub enum SubscriptionCommand {
-    /// List the subscriptions of response.toml.
-    List,
+    /// List the subscriptions of response.toml (webhook secrets shown as `***`).
+    List {
+        /// Print one JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Deliver a test notification (the newest incident, or a sample) to one
     /// subscription now, and report how it went.
     Test {
@@ -263,20 +279,8 @@ fn me(node: &Node) -> anyhow::Result<String> {
     Ok(crate::federation::node_key(&node.dir)?.node_id())
 }
 
-fn print_json(v: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string(v).unwrap_or_default());
-}
-
-fn print_pretty(v: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
-}
-
 fn str_of(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
-    }
+    crate::table::text(v)
 }
 
 /// The node's response settings (`response.toml`; defaults when absent).
@@ -330,28 +334,36 @@ fn new_incident(
     }
 }
 
-fn print_incident(v: &Value) {
-    println!("{}  {}", str_of(&v["id"]), str_of(&v["name"]));
-    for k in [
+/// An incident as `incident show` prints it: one JSON object, or its fields.
+fn print_incident(json: bool, v: &Value) -> anyhow::Result<()> {
+    let mut fields: Vec<(&str, String)> = [
+        "id",
+        "name",
         "investigation_status",
         "determination",
         "severity",
         "criticality",
+        "incident_types",
         "first_seen",
         "last_seen",
         "tlp",
         "origin",
         "versions",
-    ] {
-        println!("  {k}: {}", str_of(&v[k]));
-    }
+    ]
+    .iter()
+    .map(|k| (*k, str_of(&v[*k])))
+    .collect();
     if !v["alert"].is_null() {
-        println!(
-            "  alert: round {} to {}",
-            str_of(&v["alert"]["round"]),
-            str_of(&v["recipients"])
-        );
+        fields.push((
+            "alert",
+            format!(
+                "round {} to {}",
+                str_of(&v["alert"]["round"]),
+                str_of(&v["recipients"])
+            ),
+        ));
     }
+    crate::table::show(json, v, &fields)
 }
 
 /// Runs `concord incident`.
@@ -389,28 +401,26 @@ pub fn incident(node: &Node, command: IncidentCommand) -> anyhow::Result<ExitCod
             println!("{id} closed (version {})", str_of(&v["modified"]));
         }
         IncidentCommand::Show { id, json } => {
-            let v = incident::show(store, &me, &id)?;
-            if json {
-                print_pretty(&v);
-            } else {
-                print_incident(&v);
-            }
+            print_incident(json, &incident::show(store, &me, &id)?)?;
         }
         IncidentCommand::List { json } => {
-            for v in incident::list(store, &me, 1000)? {
-                if json {
-                    print_json(&v);
-                } else {
-                    println!(
-                        "{}  {:<8} {:<20} {:<8} {}",
-                        str_of(&v["id"]),
-                        str_of(&v["investigation_status"]),
-                        str_of(&v["determination"]),
-                        str_of(&v["severity"]),
-                        str_of(&v["name"])
-                    );
-                }
-            }
+            crate::table::list(
+                json,
+                &incident::list(store, &me, 1000)?,
+                &["ID", "STATUS", "DETERMINATION", "SEVERITY", "NAME"],
+                |v| {
+                    [
+                        "id",
+                        "investigation_status",
+                        "determination",
+                        "severity",
+                        "name",
+                    ]
+                    .iter()
+                    .map(|k| str_of(&v[*k]))
+                    .collect()
+                },
+            )?;
         }
         IncidentCommand::Attach {
             id,
@@ -447,38 +457,39 @@ pub fn incident(node: &Node, command: IncidentCommand) -> anyhow::Result<ExitCod
             println!("{art}");
         }
         IncidentCommand::Custody { artifact, json } => {
-            for c in concord_response::evidence::chain(store, &me, &artifact)? {
-                if json {
-                    print_json(&c);
-                } else {
-                    println!(
-                        "{}  {:<8} {}  {} {}",
-                        c.at,
-                        c.event,
-                        c.node,
-                        c.sha256,
+            crate::table::list(
+                json,
+                &concord_response::evidence::chain(store, &me, &artifact)?,
+                &["AT", "EVENT", "NODE", "SHA-256", "VERIFIED"],
+                |c| {
+                    vec![
+                        c.at.clone(),
+                        c.event.clone(),
+                        c.node.clone(),
+                        c.sha256.clone(),
                         if c.verified {
                             "verified"
                         } else {
                             "NOT VERIFIED"
                         }
-                    );
-                }
-            }
+                        .to_owned(),
+                    ]
+                },
+            )?;
         }
         IncidentCommand::Timeline { id, json } => {
-            for e in timeline::timeline(store, &me, &id)? {
-                if json {
-                    print_json(&e);
-                } else {
-                    println!(
-                        "{}  {:<24} {}",
-                        e.at,
-                        e.origin_name.as_deref().unwrap_or(&e.origin),
-                        e.summary
-                    );
-                }
-            }
+            crate::table::list(
+                json,
+                &timeline::timeline(store, &me, &id)?,
+                &["AT", "BY", "SUMMARY"],
+                |e| {
+                    vec![
+                        e.at.clone(),
+                        e.origin_name.clone().unwrap_or_else(|| e.origin.clone()),
+                        e.summary.clone(),
+                    ]
+                },
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -504,44 +515,75 @@ pub fn alert(node: &Node, command: AlertCommand) -> anyhow::Result<ExitCode> {
             let settings = load_settings(&node.dir)?;
             let st = alert::status(store, &me, &id, settings.alerts.overdue_secs)?;
             if json {
-                print_pretty(&st);
+                crate::table::print_json(&st)?;
             } else {
-                println!("{} round {} sent {}", st.alert, st.round, st.sent);
+                let mut head = crate::table::Table::new(&["ALERT", "ROUND", "SENT"]);
+                head.row(vec![
+                    st.alert.clone(),
+                    st.round.to_string(),
+                    st.sent.clone(),
+                ]);
+                head.print()?;
+                crate::table::gap()?;
+                let mut peers = crate::table::Table::new(&["RECIPIENT", "STATE", "AT", "OVERDUE"]);
                 for p in &st.peers {
-                    println!(
-                        "  {:<20} {:<13} {}{}",
-                        p.name.as_deref().unwrap_or(&p.peer),
-                        p.state,
-                        p.at.as_deref().unwrap_or(""),
-                        if p.overdue { " OVERDUE" } else { "" }
-                    );
+                    peers.row(vec![
+                        p.name.clone().unwrap_or_else(|| p.peer.clone()),
+                        p.state.clone(),
+                        crate::table::opt(p.at.as_deref()),
+                        crate::table::yes_no(p.overdue),
+                    ]);
                 }
-                for i in &st.ignored {
-                    println!("  ignored {} from {}: {}", i.id, i.origin, i.reason);
+                peers.print()?;
+                if !st.ignored.is_empty() {
+                    crate::table::gap()?;
+                    let mut ignored = crate::table::Table::new(&["IGNORED", "FROM", "WHY"]);
+                    for i in &st.ignored {
+                        ignored.row(vec![i.id.clone(), i.origin.clone(), i.reason.clone()]);
+                    }
+                    ignored.print()?;
                 }
             }
         }
         AlertCommand::List { json } => {
-            for v in alert::list(store, &me)? {
-                if json {
-                    print_json(&v);
-                } else {
-                    println!(
-                        "{}  round {}  {}  {}",
+            crate::table::list(
+                json,
+                &alert::list(store, &me)?,
+                &["ID", "ROUND", "DIRECTION", "RECIPIENTS", "NAME"],
+                |v| {
+                    vec![
                         str_of(&v["id"]),
                         str_of(&v["round"]),
                         if v["local"] == true {
                             "sent"
                         } else {
                             "received"
-                        },
-                        str_of(&v["name"])
-                    );
-                }
-            }
+                        }
+                        .to_owned(),
+                        str_of(&v["recipients"]),
+                        str_of(&v["name"]),
+                    ]
+                },
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A request's deadline: `+7d` (or `7d`; m, h, d, w) from now, else the time as given.
+fn deadline_of(text: &str) -> anyhow::Result<String> {
+    let t = text.trim();
+    let relative = t.strip_prefix('+').unwrap_or(t);
+    let is_duration = relative.len() > 1
+        && relative.ends_with(['m', 'h', 'd', 'w'])
+        && relative[..relative.len() - 1]
+            .bytes()
+            .all(|b| b.is_ascii_digit());
+    if !is_duration {
+        return Ok(t.to_owned());
+    }
+    concord_server::auth::parse_expiry(relative, chrono::Utc::now())
+        .map_err(|m| anyhow::anyhow!("--deadline: {m}"))
 }
 
 /// Runs `concord request`.
@@ -563,7 +605,7 @@ pub fn request(node: &Node, command: RequestCommand) -> anyhow::Result<ExitCode>
                 &request::NewRequest {
                     action,
                     to,
-                    deadline,
+                    deadline: deadline_of(&deadline)?,
                     text,
                     related,
                 },
@@ -577,27 +619,58 @@ pub fn request(node: &Node, command: RequestCommand) -> anyhow::Result<ExitCode>
         RequestCommand::Show { id, json } => {
             let st = request::status(store, &me, &id)?;
             if json {
-                print_pretty(&st);
+                crate::table::print_json(&st)?;
             } else {
-                println!(
-                    "{} {} by {}{}",
-                    st.request,
-                    st.action,
-                    st.deadline,
-                    if st.overdue { " OVERDUE" } else { "" }
-                );
+                let mut head = crate::table::Table::new(&[
+                    "REQUEST", "ACTION", "DEADLINE", "OVERDUE", "INCIDENT",
+                ]);
+                head.row(vec![
+                    st.request.clone(),
+                    st.action.clone(),
+                    st.deadline.clone(),
+                    crate::table::yes_no(st.overdue),
+                    crate::table::opt(st.incident.as_deref()),
+                ]);
+                head.print()?;
+                crate::table::gap()?;
+                let mut targets = crate::table::Table::new(&["TARGET", "STATE", "AT", "NOTE"]);
                 for t in &st.targets {
-                    println!("  {:<20} {}", t.name.as_deref().unwrap_or(&t.peer), t.state);
-                    for (at, s, text) in &t.history {
-                        println!("    {at} {s}: {text}");
+                    let name = t.name.clone().unwrap_or_else(|| t.peer.clone());
+                    if t.history.is_empty() {
+                        targets.row(vec![name.clone(), t.state.clone()]);
+                    }
+                    for (at, state, text) in &t.history {
+                        targets.row(vec![name.clone(), state.clone(), at.clone(), text.clone()]);
                     }
                 }
+                targets.print()?;
             }
         }
-        RequestCommand::List => {
-            for v in request::list(store, &me)? {
-                print_json(&v);
-            }
+        RequestCommand::List { json } => {
+            crate::table::list(
+                json,
+                &request::list(store, &me)?,
+                &["ID", "ACTION", "DEADLINE", "OVERDUE", "TARGETS"],
+                |v| {
+                    let targets = v["targets"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|t| {
+                            let name = t["name"].as_str().or(t["peer"].as_str()).unwrap_or("?");
+                            format!("{name}: {}", str_of(&t["state"]))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    vec![
+                        str_of(&v["request"]),
+                        str_of(&v["action"]),
+                        str_of(&v["deadline"]),
+                        crate::table::yes_no(v["overdue"] == true),
+                        targets,
+                    ]
+                },
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -626,25 +699,23 @@ pub fn route(node: &Node, command: RouteCommand) -> anyhow::Result<ExitCode> {
             let members = constituency::members(store, &me)?;
             let r = constituency::explain(&members, &value)?;
             if json {
-                print_pretty(&r);
+                crate::table::print_json(&r)?;
             } else {
-                match &r.responsible {
-                    Some(c) => println!(
-                        "{} ({}): {} ({})",
-                        r.value,
-                        r.kind,
-                        if c.node_id == me {
-                            "this node"
-                        } else {
-                            &c.name
-                        },
-                        c.node_id
-                    ),
-                    None => println!("{} ({}): no member", r.value, r.kind),
-                }
-                println!("  why: {}", r.reason);
-                for c in &r.claims {
-                    println!("  claim: {} {} ({})", c.name, c.rule, c.node_id);
+                let who = match &r.responsible {
+                    Some(c) if c.node_id == me => format!("this node ({})", c.node_id),
+                    Some(c) => format!("{} ({})", c.name, c.node_id),
+                    None => "no member".to_owned(),
+                };
+                let mut head = crate::table::Table::new(&["VALUE", "KIND", "RESPONSIBLE", "WHY"]);
+                head.row(vec![r.value.clone(), r.kind.clone(), who, r.reason.clone()]);
+                head.print()?;
+                if !r.claims.is_empty() {
+                    crate::table::gap()?;
+                    let mut claims = crate::table::Table::new(&["CLAIM BY", "RULE", "NODE"]);
+                    for c in &r.claims {
+                        claims.row(vec![c.name.clone(), c.rule.clone(), c.node_id.clone()]);
+                    }
+                    claims.print()?;
                 }
             }
             if r.responsible.is_none() {
@@ -665,10 +736,27 @@ pub fn route(node: &Node, command: RouteCommand) -> anyhow::Result<ExitCode> {
                 println!("constituency unchanged");
             }
         }
-        RouteCommand::Members => {
-            for m in constituency::members(store, &me)? {
-                print_json(&m);
-            }
+        RouteCommand::Members { json } => {
+            crate::table::list(
+                json,
+                &constituency::members(store, &me)?,
+                &["NAME", "NODE", "IP RANGES", "ASNS", "DOMAINS", "SECTORS"],
+                |m| {
+                    let c = &m.constituency;
+                    vec![
+                        m.name.clone(),
+                        m.node_id.clone(),
+                        c.ip_ranges.join(", "),
+                        c.asns
+                            .iter()
+                            .map(|a| format!("AS{a}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        c.domain_suffixes.join(", "),
+                        c.sectors.join(", "),
+                    ]
+                },
+            )?;
         }
         RouteCommand::Scan => {
             let notify = load_constituency(&node.dir)?.unwrap_or_default().notify;
@@ -678,10 +766,26 @@ pub fn route(node: &Node, command: RouteCommand) -> anyhow::Result<ExitCode> {
             }
             eprintln!("{} notification(s) created", created.len());
         }
-        RouteCommand::Notifications => {
-            for v in constituency::notifications(store, &me)? {
-                print_json(&v);
-            }
+        RouteCommand::Notifications { json } => {
+            crate::table::list(
+                json,
+                &constituency::notifications(store, &me)?,
+                &["ID", "STATE", "MEMBER", "DIRECTION", "CONTENT"],
+                |v| {
+                    vec![
+                        str_of(&v["id"]),
+                        str_of(&v["state"]),
+                        str_of(&v["member"]),
+                        if v["local"] == true {
+                            "sent"
+                        } else {
+                            "received"
+                        }
+                        .to_owned(),
+                        str_of(&v["content"]),
+                    ]
+                },
+            )?;
         }
         RouteCommand::Send { id } => {
             constituency::send(store, &id)?;
@@ -695,15 +799,31 @@ pub fn route(node: &Node, command: RouteCommand) -> anyhow::Result<ExitCode> {
 pub fn subscription(node: &Node, command: SubscriptionCommand) -> anyhow::Result<ExitCode> {
     let settings = load_settings(&node.dir)?;
     match command {
-        SubscriptionCommand::List => {
+        SubscriptionCommand::List { json } => {
+            let mut shown = Vec::with_capacity(settings.subscriptions.len());
             for s in &settings.subscriptions {
                 let mut v = serde_json::to_value(s)?;
                 // Never print webhook secrets.
                 if let Some(h) = v.get_mut("webhook").and_then(Value::as_object_mut) {
                     h.insert("secret".into(), Value::String("***".into()));
                 }
-                print_json(&v);
+                shown.push(v);
             }
+            crate::table::list(
+                json,
+                &shown,
+                &["NAME", "WEBHOOK", "E-MAIL TO", "WEB", "TYPES", "TLP"],
+                |v| {
+                    vec![
+                        str_of(&v["name"]),
+                        str_of(&v["webhook"]["url"]),
+                        str_of(&v["email"]["to"]),
+                        str_of(&v["web"]),
+                        str_of(&v["types"]),
+                        str_of(&v["tlp"]),
+                    ]
+                },
+            )?;
         }
         SubscriptionCommand::Test { name } => {
             let sub = settings
@@ -759,4 +879,29 @@ pub fn subscription(node: &Node, command: SubscriptionCommand) -> anyhow::Result
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_can_be_relative() {
+        let d = deadline_of("+7d").unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339(&d).unwrap();
+        let days = (at.to_utc() - chrono::Utc::now()).num_hours();
+        assert!((167..=168).contains(&days), "{d}");
+        assert!(deadline_of("12h").is_ok());
+        assert_eq!(
+            deadline_of("2030-01-01T00:00:00Z").unwrap(),
+            "2030-01-01T00:00:00Z"
+        );
+        assert!(
+            deadline_of("+0d")
+                .unwrap_err()
+                .to_string()
+                .contains("--deadline"),
+            "zero is refused"
+        );
+    }
 }

@@ -39,7 +39,7 @@ pub enum UserCommand {
     },
     /// List users.
     List {
-        /// Print JSON lines instead of a table.
+        /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -66,7 +66,7 @@ pub enum TokenCommand {
     },
     /// List tokens (never their secrets).
     List {
-        /// Print JSON lines instead of a table.
+        /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -117,29 +117,30 @@ pub fn token(
             println!("{secret}");
         }
         TokenCommand::List { json } => {
-            let tokens = store.tokens()?;
-            if json {
-                for t in &tokens {
-                    println!("{}", serde_json::to_string(t)?);
-                }
-            } else {
-                println!(
-                    "{:>5} {:<24} {:<8} {:<18} {:<24} {:<24} last used",
-                    "id", "name", "role", "clearance", "created", "expires"
-                );
-                for t in &tokens {
-                    println!(
-                        "{:>5} {:<24} {:<8} {:<18} {:<24} {:<24} {}",
-                        t.id,
-                        t.name,
-                        t.role.as_str(),
-                        format!("TLP:{}", t.clearance.as_str().to_uppercase()),
-                        t.created,
-                        t.expires.as_deref().unwrap_or("never"),
-                        t.last_used.as_deref().unwrap_or("never")
-                    );
-                }
-            }
+            crate::table::list(
+                json,
+                &store.tokens()?,
+                &[
+                    "ID",
+                    "NAME",
+                    "ROLE",
+                    "CLEARANCE",
+                    "CREATED",
+                    "EXPIRES",
+                    "LAST USED",
+                ],
+                |t| {
+                    vec![
+                        t.id.to_string(),
+                        t.name.clone(),
+                        t.role.as_str().to_owned(),
+                        tlp(t.clearance),
+                        t.created.clone(),
+                        t.expires.clone().unwrap_or_else(|| "never".into()),
+                        t.last_used.clone().unwrap_or_else(|| "never".into()),
+                    ]
+                },
+            )?;
         }
         TokenCommand::Revoke { id } => {
             if !store.revoke_token(id)? {
@@ -149,6 +150,11 @@ pub fn token(
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// A clearance as people read it: `TLP:AMBER+STRICT`.
+fn tlp(level: concord_stix::Tlp) -> String {
+    format!("TLP:{}", level.as_str().to_uppercase())
 }
 
 /// Reads a new password: first line of stdin, or twice at a prompt.
@@ -234,27 +240,20 @@ pub fn run(
             println!("Password of {} changed; their sessions ended.", user.name);
         }
         UserCommand::List { json } => {
-            let users = store.users()?;
-            if json {
-                for u in &users {
-                    println!("{}", serde_json::to_string(u)?);
-                }
-            } else {
-                println!(
-                    "{:<24} {:<8} {:<18} {:<9} created",
-                    "name", "role", "clearance", "state"
-                );
-                for u in &users {
-                    println!(
-                        "{:<24} {:<8} {:<18} {:<9} {}",
-                        u.name,
-                        u.role.as_str(),
-                        format!("TLP:{}", u.clearance.as_str().to_uppercase()),
-                        if u.disabled { "disabled" } else { "active" },
-                        u.created
-                    );
-                }
-            }
+            crate::table::list(
+                json,
+                &store.users()?,
+                &["NAME", "ROLE", "CLEARANCE", "STATE", "CREATED"],
+                |u| {
+                    vec![
+                        u.name.clone(),
+                        u.role.as_str().to_owned(),
+                        tlp(u.clearance),
+                        if u.disabled { "disabled" } else { "active" }.to_owned(),
+                        u.created.clone(),
+                    ]
+                },
+            )?;
         }
     }
     Ok(std::process::ExitCode::SUCCESS)

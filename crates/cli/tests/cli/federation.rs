@@ -36,10 +36,7 @@ impl Node {
 
     fn peers(&self) -> Vec<Value> {
         let out = run(self.path(), &["peer", "list", "--json"]);
-        stdout(&out)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        serde_json::from_str(&stdout(&out)).unwrap()
     }
 }
 

@@ -9,6 +9,7 @@ mod import_export;
 mod matching;
 mod metrics;
 mod ops;
+mod readme;
 mod response;
 mod serve;
 mod service;

@@ -238,7 +238,7 @@ fn three_countries_coordinate_a_ransomware_response() {
         "B to receive the constituency notification",
         Duration::from_secs(30),
         || {
-            b.cli(&["route", "notifications"])
+            b.cli(&["route", "notifications", "--json"])
                 .contains("Your constituency is affected")
         },
     );
@@ -246,13 +246,13 @@ fn three_countries_coordinate_a_ransomware_response() {
         "observed data at A -> notification stored at B".into(),
         t0.elapsed().max(t),
     ));
-    let notes = b.cli(&["route", "notifications"]);
+    let notes = b.cli(&["route", "notifications", "--json"]);
     assert!(
         notes.contains("198.51.100.23") && notes.contains(&a.id),
         "{notes}"
     );
     assert!(
-        !c.cli(&["route", "notifications"])
+        !c.cli(&["route", "notifications", "--json"])
             .contains("Your constituency")
     );
 
@@ -538,9 +538,9 @@ fn three_countries_coordinate_a_ransomware_response() {
         assert!(red.is_empty(), "TLP:RED at {}: {red:?}", n.name);
     }
     let audit = a.cli(&["audit", "show", "--json", "--limit", "10000"]);
+    let audit: Vec<Value> = serde_json::from_str(&audit).unwrap();
     let about_red: Vec<Value> = audit
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .into_iter()
         .filter(|e| e["object_id"] == red_note)
         .collect();
     assert!(!about_red.is_empty(), "the red note was never considered");
@@ -625,10 +625,10 @@ fn unanswered_alerts_are_reannounced_and_proposed_notifications_wait() {
         "a proposed notification at A",
         Duration::from_secs(10),
         || {
-            let list = a.cli(&["route", "notifications"]);
+            let list: Vec<Value> =
+                serde_json::from_str(&a.cli(&["route", "notifications", "--json"])).unwrap();
             proposed = list
-                .lines()
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .into_iter()
                 .find(|v| v["state"] == "proposed")
                 .map(|v| v["id"].as_str().unwrap().to_owned())
                 .unwrap_or_default();

@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 use crate::common::*;
 
 /// The node's grace period for requests under way (`STOP_GRACE` in main.rs).
@@ -275,7 +277,12 @@ fn a_second_serve_on_the_same_directory_names_the_holder() {
     let node = serve(&dir, &tmp.path().join("serve.log"));
     let pid = node.child.id();
     let lock = std::fs::read_to_string(dir.join("concord.lock")).unwrap();
-    assert_eq!(lock.trim(), pid.to_string());
+    assert_eq!(lock.lines().next(), Some(pid.to_string().as_str()));
+    // `node show` names the URL the running node serves at (`--listen`), not the
+    // configured one.
+    let show = stdout(&run(&dir, &["node", "show", "--json"]));
+    let show: Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(show["url"], format!("http://{}", node.addr), "{show}");
 
     let second = concord(&dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
@@ -297,6 +304,9 @@ fn a_second_serve_on_the_same_directory_names_the_holder() {
 
     // Once the first node is gone, the directory is free again.
     drop(node);
+    let show = stdout(&run(&dir, &["node", "show", "--json"]));
+    let show: Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(show["url"], "http://127.0.0.1:7470", "{show}");
     let third = serve(&dir, &tmp.path().join("third.log"));
     assert_eq!(http(&third.addr, "GET", "/readyz", None, None).0, 200);
 }
@@ -440,7 +450,7 @@ fn cli_tokens_read_up_to_their_clearance() {
         std::thread::sleep(Duration::from_millis(50));
     };
     let header = text.lines().next().unwrap();
-    for h in ["id", "name", "role", "clearance", "expires", "last used"] {
+    for h in ["ID", "NAME", "ROLE", "CLEARANCE", "EXPIRES", "LAST USED"] {
         assert!(header.contains(h), "{text}");
     }
     let row = |name: &str| {

@@ -65,10 +65,7 @@ fn holds(n: &Node, id: &str) -> bool {
 
 fn peers(n: &Node) -> Vec<Value> {
     let out = run(n.path(), &["peer", "list", "--json"]);
-    stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    serde_json::from_str(&stdout(&out)).unwrap()
 }
 
 /// The PEM certificate a TLS server on 127.0.0.1:`port` presents (Python's ssl module:
