@@ -440,6 +440,13 @@ fn run(shared: &Shared) {
         match index_chunk(&conn, CHUNK) {
             Ok(p) => {
                 more = p.lag() > 0;
+                if !more {
+                    // Caught up: the pages read for this spell of indexing are not
+                    // needed until the next one, which may be hours away.
+                    if let Err(e) = conn.execute_batch("PRAGMA shrink_memory") {
+                        tracing::debug!(error = %e, "Indexer could not shrink its cache.");
+                    }
+                }
                 let failures = backoff.succeeded();
                 if failures > 0 {
                     tracing::info!(failures, "Indexing works again.");
