@@ -64,7 +64,11 @@ fn the_issues_example_error() {
     let e = Policy::parse(&text).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "policy.toml line 8, column 17: agreement[1].tlp: unknown TLP level \"orange\""
+        format!(
+            "policy.toml line 8, column 17: agreement[1].tlp: \"orange\" is not a TLP level \
+             (accepted: {})",
+            concord_stix::markings::TLP_SPELLINGS
+        )
     );
     assert_eq!(
         (e.line, e.column, e.key.as_str()),

@@ -129,7 +129,7 @@ impl CountCache {
             .filter_map(|(object_type, tlp, source, day, count)| {
                 Some(CountRow {
                     object_type,
-                    tlp: concord_store::users::parse_tlp(&tlp)?,
+                    tlp: tlp.parse().ok()?,
                     source,
                     day,
                     count,
