@@ -132,6 +132,41 @@ impl Kind {
             })
     }
 
+    /// The kind of value an object path holds, given as the object type and the path's
+    /// keys (`("ipv4-addr", ["value"])`, `("file", ["hashes", "SHA-256"])`); `None` for a
+    /// path that holds no plain observable value.
+    pub fn of_path(object_type: &str, keys: &[&str]) -> Option<Kind> {
+        match (object_type, keys) {
+            ("ipv4-addr", ["value"]) => Some(Kind::Ipv4),
+            ("ipv6-addr", ["value"]) => Some(Kind::Ipv6),
+            ("domain-name", ["value"]) => Some(Kind::Domain),
+            ("url", ["value"]) => Some(Kind::Url),
+            ("email-addr", ["value"]) => Some(Kind::Email),
+            ("mac-addr", ["value"]) => Some(Kind::Mac),
+            ("autonomous-system", ["number"]) => Some(Kind::Asn),
+            ("file", ["name"]) => Some(Kind::FileName),
+            ("file" | "artifact", ["hashes", algo]) => Kind::of_hash_algo(algo),
+            ("x509-certificate", ["hashes", algo]) => match Kind::of_hash_algo(algo)? {
+                Kind::Sha1 => Some(Kind::X509Sha1),
+                Kind::Sha256 => Some(Kind::X509Sha256),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The file hash kind of an algorithm name, in any case, with or without the hyphen
+    /// (`MD5`, `SHA-1`, `sha256`, `SHA-512`); `None` for other algorithms.
+    pub fn of_hash_algo(algo: &str) -> Option<Kind> {
+        match algo.to_ascii_uppercase().replace('-', "").as_str() {
+            "MD5" => Some(Kind::Md5),
+            "SHA1" => Some(Kind::Sha1),
+            "SHA256" => Some(Kind::Sha256),
+            "SHA512" => Some(Kind::Sha512),
+            _ => None,
+        }
+    }
+
     /// The STIX SCO type of this kind.
     pub fn sco_type(self) -> &'static str {
         match self {
@@ -299,6 +334,21 @@ mod tests {
         }
         assert_eq!(Kind::from_name("ip"), Some(Kind::Ipv4));
         assert_eq!(Kind::from_name("nope"), None);
+        for &k in KINDS {
+            let keys: Vec<&str> = match (k, k.hash_algo()) {
+                (Kind::Asn, _) => vec!["number"],
+                (Kind::FileName, _) => vec!["name"],
+                (_, Some(algo)) => vec!["hashes", algo],
+                _ => vec!["value"],
+            };
+            assert_eq!(Kind::of_path(k.sco_type(), &keys), Some(k), "{k:?}");
+        }
+        assert_eq!(
+            Kind::of_path("file", &["hashes", "sha256"]),
+            Some(Kind::Sha256)
+        );
+        assert_eq!(Kind::of_path("file", &["hashes", "SSDEEP"]), None);
+        assert_eq!(Kind::of_path("x509-certificate", &["hashes", "MD5"]), None);
     }
 
     #[test]
