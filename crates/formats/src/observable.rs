@@ -35,26 +35,19 @@ pub fn normalise(kind: Kind, raw: &str) -> Result<String, String> {
     let kind = kind.for_value(v);
     let canonical = |text: &str| {
         kind.normalise(text)
-            .ok_or_else(|| format!("{v:?} is not a {}", kind.name()))
+            .ok_or_else(|| format!("{v:?} is not a valid {} value", kind.name()))
     };
     match kind {
         Kind::Ipv4 | Kind::Ipv6 => {
             let (addr, prefix) = split_prefix(v)?;
-            let (family, bits) = if kind == Kind::Ipv4 {
-                let ok = addr.parse::<std::net::Ipv4Addr>().is_ok();
-                (
-                    ok.then_some("IPv4")
-                        .ok_or(format!("{v:?} is not an IPv4 address"))?,
-                    32,
-                )
+            let (family, bits, ok) = if kind == Kind::Ipv4 {
+                ("IPv4", 32, addr.parse::<std::net::Ipv4Addr>().is_ok())
             } else {
-                let ok = addr.parse::<std::net::Ipv6Addr>().is_ok();
-                (
-                    ok.then_some("IPv6")
-                        .ok_or(format!("{v:?} is not an IPv6 address"))?,
-                    128,
-                )
+                ("IPv6", 128, addr.parse::<std::net::Ipv6Addr>().is_ok())
             };
+            if !ok {
+                return Err(format!("{v:?} is not an {family} address"));
+            }
             if let Some(p) = prefix.filter(|p| *p > bits) {
                 return Err(format!("/{p} is not an {family} prefix length"));
             }
