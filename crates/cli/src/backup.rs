@@ -21,6 +21,7 @@ use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, bail};
+use concord_store::atomic::{AtomicFile, Mode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -148,7 +149,6 @@ pub fn backup(dir: &Path, out: &Path) -> anyhow::Result<Made> {
         .to_string_lossy()
         .into_owned();
     let staging = parent.join(format!(".{file_name}.{}.d", std::process::id()));
-    let partial = parent.join(format!(".{file_name}.{}.partial", std::process::id()));
     let result = (|| {
         create_private_dir(&staging)?;
         let db_copy = staging.join(DB_FILE);
@@ -168,7 +168,8 @@ pub fn backup(dir: &Path, out: &Path) -> anyhow::Result<Made> {
                 .join("/");
             sources.push((name, dir.join(rel)));
         }
-        let file = private_file(&partial)?;
+        let file = AtomicFile::create(out, Mode::Private)
+            .with_context(|| format!("cannot create a file beside {}", out.display()))?;
         let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
         let mut files = Vec::new();
         for (name, path) in &sources {
@@ -200,17 +201,13 @@ pub fn backup(dir: &Path, out: &Path) -> anyhow::Result<Made> {
         tar.append_data(&mut header(sum.len() as u64), MANIFEST_SUM, sum.as_bytes())?;
         let mut w = tar.into_inner()?;
         w.flush()?;
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        let bytes = f.metadata()?.len();
-        fs::rename(&partial, out)
+        let mut f = w.into_inner().map_err(|e| e.into_error())?;
+        let bytes = f.file().metadata()?.len();
+        f.commit()
             .with_context(|| format!("cannot move the archive to {}", out.display()))?;
         anyhow::Ok(Made { manifest, bytes })
     })();
     let _ = fs::remove_dir_all(&staging);
-    if result.is_err() {
-        let _ = fs::remove_file(&partial);
-    }
     result
 }
 

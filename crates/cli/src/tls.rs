@@ -5,10 +5,10 @@
 //! through it.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use concord_store::atomic::{self, Mode};
 
 use crate::config::{self, Config};
 
@@ -135,23 +135,8 @@ fn reqwest_free_host(url: &str) -> Option<String> {
 }
 
 fn write_replacing(path: &Path, bytes: &[u8], secret: bool) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let _ = fs::remove_file(&tmp);
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    let mut f = opts
-        .open(&tmp)
-        .with_context(|| format!("cannot create {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+    let mode = if secret { Mode::Private } else { Mode::Shared };
+    atomic::write(path, bytes, mode).with_context(|| format!("cannot replace {}", path.display()))
 }
 
 /// Sets `tls_cert` and `tls_key` in concord.toml to the self-signed pair, keeping the rest

@@ -9,7 +9,7 @@ use std::io::BufRead;
 
 use anyhow::{Context, bail};
 use concord_server::web::session::{hash_password, password_problem};
-use concord_store::users::{Users, parse_tlp};
+use concord_store::users::Users;
 use concord_store::{NewToken, Role, Store};
 
 /// `concord user` subcommands.
@@ -93,9 +93,9 @@ pub fn token(
             let role = Role::parse(&role).with_context(|| {
                 format!("--role must be reader, analyst or admin, not {role:?}")
             })?;
-            let clearance = parse_tlp(&clearance).with_context(|| {
-                format!("--clearance must be clear, green, amber, amber+strict or red, not {clearance:?}")
-            })?;
+            let clearance: concord_stix::Tlp = clearance
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--clearance: {e}"))?;
             let expires = expires
                 .map(|e| concord_server::auth::parse_expiry(&e, chrono::Utc::now()))
                 .transpose()
@@ -212,9 +212,9 @@ pub fn run(
             let role = Role::parse(&role).with_context(|| {
                 format!("--role must be reader, analyst or admin, not {role:?}")
             })?;
-            let clearance = parse_tlp(&clearance).with_context(|| {
-                format!("--clearance must be clear, green, amber, amber+strict or red, not {clearance:?}")
-            })?;
+            let clearance: concord_stix::Tlp = clearance
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--clearance: {e}"))?;
             let password = read_password(password_stdin)?;
             let Some(user) =
                 store.create_user(&name, role, clearance, &hash_password(&password))?

@@ -45,21 +45,12 @@ pub fn plain_values(indicator: &Value) -> Vec<PlainValue> {
                 _ => "*",
             })
             .collect();
-        let path = format!("{}:{}", o.path.object_type, keys.join("."));
-        let kind = match path.as_str() {
-            "ipv4-addr:value"
-            | "network-traffic:dst_ref.value"
-            | "network-traffic:src_ref.value" => Kind::Ipv4,
-            "ipv6-addr:value" => Kind::Ipv6,
-            "domain-name:value" => Kind::Domain,
-            "url:value" => Kind::Url,
-            "email-addr:value" => Kind::Email,
-            "autonomous-system:number" => Kind::Asn,
-            "file:hashes.MD5" => Kind::Md5,
-            "file:hashes.SHA-1" | "file:hashes.SHA1" => Kind::Sha1,
-            "file:hashes.SHA-256" | "file:hashes.SHA256" => Kind::Sha256,
-            "file:hashes.SHA-512" | "file:hashes.SHA512" => Kind::Sha512,
-            _ => continue,
+        let kind = match (o.path.object_type.as_str(), keys.as_slice()) {
+            ("network-traffic", ["dst_ref" | "src_ref", "value"]) => Kind::Ipv4,
+            (ty, keys) => match Kind::of_path(ty, keys) {
+                Some(k) if observable::KINDS.contains(&k) => k,
+                _ => continue,
+            },
         };
         let raw = match &o.value {
             Literal::Str(s) => s.clone(),

@@ -3,33 +3,12 @@
 
 use serde_json::{Map, Value, json};
 
-/// The kinds of value a plain feed carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Kind {
-    /// An IPv4 address or CIDR block.
-    Ipv4,
-    /// An IPv6 address or CIDR block.
-    Ipv6,
-    /// A domain name (or host name).
-    Domain,
-    /// A URL.
-    Url,
-    /// An MD5 file hash.
-    Md5,
-    /// A SHA-1 file hash.
-    Sha1,
-    /// A SHA-256 file hash.
-    Sha256,
-    /// A SHA-512 file hash.
-    Sha512,
-    /// An e-mail address.
-    Email,
-    /// An autonomous system number (`AS64496` or `64496`).
-    Asn,
-}
+/// The kind of an observable value: `concord-stix`'s one vocabulary, shared with the
+/// matcher and correlation.
+pub use concord_stix::observable::Kind;
 
-/// Every kind, for help texts.
+/// The kinds a plain feed carries, for help texts ([`Kind::from_name`] reads their
+/// [`Kind::name`]s and the other kinds' too).
 pub const KINDS: &[Kind] = &[
     Kind::Ipv4,
     Kind::Ipv6,
@@ -43,111 +22,39 @@ pub const KINDS: &[Kind] = &[
     Kind::Asn,
 ];
 
-impl Kind {
-    /// The name used by `--observable` (`ipv4-addr`, `file-sha256`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Ipv4 => "ipv4-addr",
-            Kind::Ipv6 => "ipv6-addr",
-            Kind::Domain => "domain-name",
-            Kind::Url => "url",
-            Kind::Md5 => "file-md5",
-            Kind::Sha1 => "file-sha1",
-            Kind::Sha256 => "file-sha256",
-            Kind::Sha512 => "file-sha512",
-            Kind::Email => "email-addr",
-            Kind::Asn => "autonomous-system",
-        }
-    }
-
-    /// The kind named `name` (also accepts `ip` for either address family, resolved per
-    /// value by [`Kind::for_value`]).
-    pub fn from_name(name: &str) -> Option<Kind> {
-        KINDS
-            .iter()
-            .copied()
-            .find(|k| k.name() == name)
-            .or(match name {
-                "ipv4" | "ip" => Some(Kind::Ipv4),
-                "ipv6" => Some(Kind::Ipv6),
-                "domain" | "hostname" => Some(Kind::Domain),
-                "md5" => Some(Kind::Md5),
-                "sha1" => Some(Kind::Sha1),
-                "sha256" => Some(Kind::Sha256),
-                "sha512" => Some(Kind::Sha512),
-                "email" => Some(Kind::Email),
-                "asn" | "as" => Some(Kind::Asn),
-                _ => None,
-            })
-    }
-
-    /// The STIX SCO type of this kind.
-    pub fn sco_type(self) -> &'static str {
-        match self {
-            Kind::Ipv4 => "ipv4-addr",
-            Kind::Ipv6 => "ipv6-addr",
-            Kind::Domain => "domain-name",
-            Kind::Url => "url",
-            Kind::Md5 | Kind::Sha1 | Kind::Sha256 | Kind::Sha512 => "file",
-            Kind::Email => "email-addr",
-            Kind::Asn => "autonomous-system",
-        }
-    }
-
-    /// The STIX hash algorithm name of a hash kind.
-    pub fn hash_algo(self) -> Option<&'static str> {
-        match self {
-            Kind::Md5 => Some("MD5"),
-            Kind::Sha1 => Some("SHA-1"),
-            Kind::Sha256 => Some("SHA-256"),
-            Kind::Sha512 => Some("SHA-512"),
-            _ => None,
-        }
-    }
-
-    /// For an address kind, the right family for this value (`ip` columns hold both).
-    pub fn for_value(self, value: &str) -> Kind {
-        match self {
-            Kind::Ipv4 | Kind::Ipv6 if value.contains(':') => Kind::Ipv6,
-            Kind::Ipv4 | Kind::Ipv6 => Kind::Ipv4,
-            k => k,
-        }
-    }
-}
-
-/// Checks and normalises one value: trims it, lower-cases what is case-insensitive,
-/// checks addresses, CIDR prefixes, hash lengths and digits, and refuses what cannot be
-/// a value of the kind. The error says why.
+/// Checks and normalises one value of a feed: checks what a feed's value must be beyond
+/// having a canonical form (addresses and CIDR prefixes, domain labels, hash lengths and
+/// digits, an e-mail address's parts), saying why a value is refused, then gives
+/// [`Kind::normalise`]'s form, the one correlation and matching compare. A URL without a
+/// scheme (`example.com/path`, as block lists write them) is read as `http://`.
 pub fn normalise(kind: Kind, raw: &str) -> Result<String, String> {
     let v = raw.trim();
     if v.is_empty() {
         return Err("empty value".into());
     }
-    match kind.for_value(v) {
-        Kind::Ipv4 => {
+    let kind = kind.for_value(v);
+    let canonical = |text: &str| {
+        kind.normalise(text)
+            .ok_or_else(|| format!("{v:?} is not a valid {} value", kind.name()))
+    };
+    match kind {
+        Kind::Ipv4 | Kind::Ipv6 => {
             let (addr, prefix) = split_prefix(v)?;
-            let a: std::net::Ipv4Addr = addr
-                .parse()
-                .map_err(|_| format!("{v:?} is not an IPv4 address"))?;
-            match prefix {
-                None | Some(32) => Ok(a.to_string()),
-                Some(p) if p <= 32 => Ok(format!("{a}/{p}")),
-                Some(p) => Err(format!("/{p} is not an IPv4 prefix length")),
+            let (family, bits, ok) = if kind == Kind::Ipv4 {
+                ("IPv4", 32, addr.parse::<std::net::Ipv4Addr>().is_ok())
+            } else {
+                ("IPv6", 128, addr.parse::<std::net::Ipv6Addr>().is_ok())
+            };
+            if !ok {
+                return Err(format!("{v:?} is not an {family} address"));
             }
-        }
-        Kind::Ipv6 => {
-            let (addr, prefix) = split_prefix(v)?;
-            let a: std::net::Ipv6Addr = addr
-                .parse()
-                .map_err(|_| format!("{v:?} is not an IPv6 address"))?;
-            match prefix {
-                None | Some(128) => Ok(a.to_string()),
-                Some(p) if p <= 128 => Ok(format!("{a}/{p}")),
-                Some(p) => Err(format!("/{p} is not an IPv6 prefix length")),
+            if let Some(p) = prefix.filter(|p| *p > bits) {
+                return Err(format!("/{p} is not an {family} prefix length"));
             }
+            canonical(v)
         }
         Kind::Domain => {
-            let d = v.trim_end_matches('.').to_ascii_lowercase();
+            let d = v.trim_end_matches('.');
             let ok = !d.is_empty()
                 && d.len() <= 253
                 && d.split('.').all(|l| {
@@ -157,7 +64,7 @@ pub fn normalise(kind: Kind, raw: &str) -> Result<String, String> {
                             .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '*')
                 });
             if ok {
-                Ok(d)
+                canonical(v)
             } else {
                 Err(format!("{v:?} is not a domain name"))
             }
@@ -167,49 +74,37 @@ pub fn normalise(kind: Kind, raw: &str) -> Result<String, String> {
                 return Err(format!("{v:?} is not a URL (white space)"));
             }
             if v.contains("://") {
-                Ok(v.to_owned())
+                canonical(v)
             } else if v.contains('.') {
                 // Block lists often leave the scheme out (`example.com/path`).
-                Ok(format!("http://{v}"))
+                canonical(&format!("http://{v}"))
             } else {
                 Err(format!("{v:?} is not a URL"))
-            }
-        }
-        Kind::Md5 | Kind::Sha1 | Kind::Sha256 | Kind::Sha512 => {
-            let want = match kind {
-                Kind::Md5 => 32,
-                Kind::Sha1 => 40,
-                Kind::Sha256 => 64,
-                _ => 128,
-            };
-            if v.len() == want && v.bytes().all(|b| b.is_ascii_hexdigit()) {
-                Ok(v.to_ascii_lowercase())
-            } else {
-                Err(format!(
-                    "{v:?} is not a {} hash ({want} hexadecimal digits)",
-                    kind.hash_algo().unwrap_or("")
-                ))
             }
         }
         Kind::Email => match v.split_once('@') {
             Some((local, domain))
                 if !local.is_empty() && domain.contains('.') && !domain.contains('@') =>
             {
-                Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
+                canonical(v)
             }
             _ => Err(format!("{v:?} is not an e-mail address")),
         },
-        Kind::Asn => {
-            let digits = v
-                .strip_prefix("AS")
-                .or_else(|| v.strip_prefix("as"))
-                .unwrap_or(v)
-                .trim();
-            digits
-                .parse::<u32>()
-                .map(|n| n.to_string())
-                .map_err(|_| format!("{v:?} is not an AS number"))
-        }
+        Kind::Asn => canonical(v).map_err(|_| format!("{v:?} is not an AS number")),
+        k => match k.hash_len() {
+            Some(len) => {
+                let want = 2 * len;
+                if v.len() == want && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    canonical(v)
+                } else {
+                    Err(format!(
+                        "{v:?} is not a {} hash ({want} hexadecimal digits)",
+                        k.hash_algo().unwrap_or("")
+                    ))
+                }
+            }
+            None => canonical(v),
+        },
     }
 }
 
@@ -240,17 +135,17 @@ pub fn quote(s: &str) -> String {
 /// The one comparison that matches a normalised value of `kind`, without brackets.
 pub fn comparison(kind: Kind, value: &str) -> String {
     let kind = kind.for_value(value);
+    let ty = kind.sco_type();
     match kind {
         Kind::Ipv4 | Kind::Ipv6 if value.contains('/') => {
-            format!("{}:value ISSUBSET {}", kind.sco_type(), quote(value))
+            format!("{ty}:value ISSUBSET {}", quote(value))
         }
-        Kind::Md5 | Kind::Sha1 | Kind::Sha256 | Kind::Sha512 => format!(
-            "file:hashes.'{}' = {}",
-            kind.hash_algo().unwrap_or("MD5"),
-            quote(value)
-        ),
-        Kind::Asn => format!("autonomous-system:number = {value}"),
-        _ => format!("{}:value = {}", kind.sco_type(), quote(value)),
+        Kind::Asn => format!("{ty}:number = {value}"),
+        Kind::FileName => format!("{ty}:name = {}", quote(value)),
+        k => match k.hash_algo() {
+            Some(algo) => format!("{ty}:hashes.'{algo}' = {}", quote(value)),
+            None => format!("{ty}:value = {}", quote(value)),
+        },
     }
 }
 
@@ -273,21 +168,23 @@ pub fn sco_map(kind: Kind, value: &str) -> Map<String, Value> {
     m.insert("type".into(), json!(ty));
     m.insert("spec_version".into(), json!("2.1"));
     match kind {
-        Kind::Md5 | Kind::Sha1 | Kind::Sha256 | Kind::Sha512 => {
-            m.insert(
-                "hashes".into(),
-                json!({ kind.hash_algo().unwrap_or("MD5"): value }),
-            );
-        }
         Kind::Asn => {
             m.insert(
                 "number".into(),
                 json!(value.parse::<u64>().unwrap_or_default()),
             );
         }
-        _ => {
-            m.insert("value".into(), json!(value));
+        Kind::FileName => {
+            m.insert("name".into(), json!(value));
         }
+        k => match k.hash_algo() {
+            Some(algo) => {
+                m.insert("hashes".into(), json!({ algo: value }));
+            }
+            None => {
+                m.insert("value".into(), json!(value));
+            }
+        },
     }
     m
 }
@@ -356,6 +253,16 @@ mod tests {
             "http://example.com/x"
         );
         assert!(normalise(Kind::Md5, "abc").is_err());
+        // The one normalisation per kind (`concord_stix::observable`): the default port
+        // goes, the host is lower-cased, and so is an e-mail address's local part.
+        assert_eq!(
+            normalise(Kind::Url, "HTTP://Example.com:80/A").unwrap(),
+            "http://example.com/A"
+        );
+        assert_eq!(
+            normalise(Kind::Email, "Bob@Example.ORG").unwrap(),
+            "bob@example.org"
+        );
         assert_eq!(normalise(Kind::Asn, "AS260").unwrap(), "260");
     }
 

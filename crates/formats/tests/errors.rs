@@ -43,7 +43,6 @@ fn errors_of(path: &Path) -> Vec<String> {
 #[test]
 fn bad_input_gives_located_errors() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/err");
-    let update = std::env::var("UPDATE_EXPECT").is_ok_and(|v| v == "1");
     let mut n = 0;
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
@@ -55,13 +54,7 @@ fn bad_input_gives_located_errors() {
             "{}.expected",
             p.file_name().unwrap().to_string_lossy()
         ));
-        if update {
-            std::fs::write(&exp_path, &got).unwrap();
-        } else {
-            let want = std::fs::read_to_string(&exp_path)
-                .unwrap_or_else(|_| panic!("{} is missing (UPDATE_EXPECT=1)", exp_path.display()));
-            assert_eq!(got, want, "{}", p.display());
-        }
+        expect_test::expect_file![exp_path].assert_eq(&got);
         n += 1;
     }
     assert!(n >= 4);

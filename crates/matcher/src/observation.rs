@@ -6,76 +6,11 @@ use std::collections::BTreeMap;
 use concord_pattern::Timestamp;
 use serde_json::{Map, Value, json};
 
-use crate::normalize;
+/// The kind of an observable value: `concord-stix`'s, so that matching and correlation
+/// share one vocabulary and one normalisation per kind ([`Kind::normalise`]).
+pub use concord_stix::observable::Kind;
 
-/// The kind of an observable value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Kind {
-    /// An IPv4 address or CIDR block (`ipv4-addr:value`).
-    Ipv4,
-    /// An IPv6 address or CIDR block (`ipv6-addr:value`).
-    Ipv6,
-    /// A domain name (`domain-name:value`).
-    Domain,
-    /// A URL (`url:value`).
-    Url,
-    /// An e-mail address (`email-addr:value`).
-    Email,
-    /// A file's MD5 (`file:hashes.MD5`, `artifact:hashes.MD5`).
-    Md5,
-    /// A file's SHA-1.
-    Sha1,
-    /// A file's SHA-256.
-    Sha256,
-    /// A file's SHA-512.
-    Sha512,
-    /// A certificate's SHA-1 fingerprint (`x509-certificate:hashes.'SHA-1'`).
-    X509Sha1,
-    /// A certificate's SHA-256 fingerprint.
-    X509Sha256,
-    /// A MAC address (`mac-addr:value`).
-    Mac,
-    /// An autonomous system number (`autonomous-system:number`).
-    Asn,
-    /// A file name (`file:name`).
-    FileName,
-}
-
-impl Kind {
-    /// The name used in CSV column maps and reports (`ipv4`, `sha256`, `x509-sha1`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Ipv4 => "ipv4",
-            Kind::Ipv6 => "ipv6",
-            Kind::Domain => "domain",
-            Kind::Url => "url",
-            Kind::Email => "email",
-            Kind::Md5 => "md5",
-            Kind::Sha1 => "sha1",
-            Kind::Sha256 => "sha256",
-            Kind::Sha512 => "sha512",
-            Kind::X509Sha1 => "x509-sha1",
-            Kind::X509Sha256 => "x509-sha256",
-            Kind::Mac => "mac",
-            Kind::Asn => "asn",
-            Kind::FileName => "file-name",
-        }
-    }
-
-    /// The hash length in bytes for hash kinds.
-    pub fn hash_len(self) -> Option<usize> {
-        match self {
-            Kind::Md5 => Some(16),
-            Kind::Sha1 | Kind::X509Sha1 => Some(20),
-            Kind::Sha256 | Kind::X509Sha256 => Some(32),
-            Kind::Sha512 => Some(64),
-            _ => None,
-        }
-    }
-}
-
-/// One typed value seen in a log, in canonical form (see [`crate::normalize`]).
+/// One typed value seen in a log, in canonical form ([`Kind::normalise`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Observable {
     /// What the value is.
@@ -85,21 +20,11 @@ pub struct Observable {
 }
 
 impl Observable {
-    /// Normalises `raw` as a `kind`; `None` if it is not a valid value of that kind
-    /// (an IP that does not parse, a hash of the wrong length).
+    /// Normalises `raw` as a `kind` ([`Kind::normalise`], the normalisation correlation
+    /// applies too); `None` if it is not a valid value of that kind (an IP that does not
+    /// parse, a hash of the wrong length).
     pub fn new(kind: Kind, raw: &str) -> Option<Observable> {
-        let value = match kind {
-            Kind::Ipv4 => normalize::ip_text(raw).filter(|v| !v.contains(':'))?,
-            Kind::Ipv6 => normalize::ip_text(raw).filter(|v| v.contains(':'))?,
-            Kind::Domain => normalize::domain(raw)?,
-            Kind::Url => normalize::url(raw)?,
-            Kind::Email => normalize::email(raw)?,
-            Kind::Mac => normalize::mac(raw)?,
-            Kind::Asn => normalize::asn(raw)?.to_string(),
-            Kind::FileName => (!raw.is_empty()).then(|| raw.to_string())?,
-            hash => normalize::hex_hash(raw)
-                .filter(|h| Some(h.len()) == hash.hash_len().map(|n| 2 * n))?,
-        };
+        let value = kind.normalise(raw)?;
         Some(Observable { kind, value })
     }
 

@@ -8,7 +8,6 @@ fn run(dir: &str, render: impl Fn(&str) -> String) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
         .join(dir);
-    let update = std::env::var("UPDATE_EXPECT").is_ok_and(|v| v == "1");
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
         .expect("data dir")
         .flatten()
@@ -23,18 +22,7 @@ fn run(dir: &str, render: impl Fn(&str) -> String) {
         count += 1;
         let text = std::fs::read_to_string(input).expect("read");
         let got = render(text.strip_suffix('\n').unwrap_or(&text)) + "\n";
-        let expected_path = input.with_extension("expected");
-        if update {
-            std::fs::write(&expected_path, &got).expect("write");
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        assert_eq!(
-            got,
-            expected,
-            "{} (UPDATE_EXPECT=1 to rewrite)",
-            input.display()
-        );
+        expect_test::expect_file![input.with_extension("expected")].assert_eq(&got);
     }
     assert!(count > 0, "no cases in {}", dir.display());
 }

@@ -131,7 +131,7 @@ pub use agreement::{
 };
 pub use decide::decide;
 pub use detect::{Detection, MAX_DEPTH, detect};
-pub use file::{Policy, PolicyError, PolicyErrorKind, parse_tlp};
+pub use file::{Policy, PolicyError, PolicyErrorKind};
 
 /// The commented `policy.toml` a new node gets: every peer may receive TLP:CLEAR and
 /// TLP:GREEN objects of classification `general` with no category of the negative list;

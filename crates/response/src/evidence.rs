@@ -33,9 +33,7 @@ fn write_contents(dir: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)
         .map_err(|e| ResponseError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
     let path = dir.join(sha);
-    let tmp = dir.join(format!("{sha}.tmp"));
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, &path))
+    concord_store::atomic::write(&path, bytes, concord_store::atomic::Mode::Shared)
         .map_err(|e| ResponseError::Invalid(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)
 }

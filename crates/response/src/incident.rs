@@ -176,7 +176,12 @@ pub fn open(store: &dyn Store, new: &NewIncident) -> Result<String> {
     check_one_of("determination", determination, DETERMINATIONS)?;
     let status = new.investigation_status.as_deref().unwrap_or("new");
     check_status(status)?;
-    let tlp = crate::parse_tlp(new.tlp.as_deref().unwrap_or("green"))?;
+    let tlp: concord_stix::Tlp = new
+        .tlp
+        .as_deref()
+        .unwrap_or("green")
+        .parse()
+        .map_err(|e| ResponseError::Invalid(format!("tlp: {e}")))?;
     let ts = now();
     let id = new_id("incident");
     let mut v = json!({

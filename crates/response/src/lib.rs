@@ -252,22 +252,3 @@ pub fn tlp_refs(v: &Value) -> Vec<Value> {
         })
         .unwrap_or_default()
 }
-
-/// Parses a TLP level name (`clear`/`white`, `green`, `amber`, `amber+strict`, `red`).
-pub fn parse_tlp(s: &str) -> Result<concord_stix::Tlp> {
-    use concord_stix::Tlp;
-    let s = s.trim().to_ascii_lowercase();
-    let s = s.strip_prefix("tlp:").unwrap_or(&s);
-    Ok(match s {
-        "clear" | "white" => Tlp::Clear,
-        "green" => Tlp::Green,
-        "amber" => Tlp::Amber,
-        "amber+strict" => Tlp::AmberStrict,
-        "red" => Tlp::Red,
-        other => {
-            return Err(ResponseError::Invalid(format!(
-                "tlp: {other:?} is not a TLP level (clear, green, amber, amber+strict, red)"
-            )));
-        }
-    })
-}

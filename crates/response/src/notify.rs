@@ -185,7 +185,7 @@ impl Subscription {
             if !self
                 .tlp
                 .iter()
-                .filter_map(|t| crate::parse_tlp(t).ok())
+                .filter_map(|t| t.parse::<concord_stix::Tlp>().ok())
                 .any(|t| t == level)
             {
                 return false;

@@ -39,7 +39,7 @@ pub mod validate;
 pub mod violation;
 pub mod visibility;
 
-pub use markings::Tlp;
+pub use markings::{Tlp, UnknownTlp};
 pub use object::{Columns, Object, Reference};
 pub use observable::Observable;
 pub use timestamp::Timestamp;

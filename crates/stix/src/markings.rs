@@ -116,10 +116,137 @@ impl Tlp {
     }
 }
 
+/// The spellings of TLP levels that [`Tlp::from_str`](std::str::FromStr) accepts, for
+/// error and help texts.
+pub const TLP_SPELLINGS: &str = "clear (or TLP 1.0's white), green, amber, amber+strict (or amber-strict), red; \
+     any case, with or without a tlp: prefix";
+
+/// A text that is not a TLP level: what [`Tlp::from_str`](std::str::FromStr) returns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text:?} is not a TLP level (accepted: {TLP_SPELLINGS})")]
+pub struct UnknownTlp {
+    /// The text as given.
+    pub text: String,
+}
+
+/// The one parser of TLP level names, used by every front end (policy files, TAXII
+/// collections, user and token clearances, response settings, MISP and CSAF tags).
+///
+/// Accepted, in any case and after trimming white space, with or without a `tlp:`
+/// prefix (also in any case): `clear`, `white` (TLP 1.0, which TLP 2.0 renamed
+/// CLEAR), `green`, `amber`, `amber+strict` (TLP 2.0's spelling), `amber-strict` (the
+/// spelling of [`Tlp`]'s serde form and of HTML form values), `red`. Nothing else: not
+/// `amber_strict`, not `amber strict`, not numbers or ranks.
+///
+/// ```
+/// use concord_stix::Tlp;
+///
+/// assert_eq!("TLP:AMBER+STRICT".parse(), Ok(Tlp::AmberStrict));
+/// assert_eq!("white".parse(), Ok(Tlp::Clear));
+/// assert!("orange".parse::<Tlp>().unwrap_err().to_string().contains("\"orange\""));
+/// ```
+impl std::str::FromStr for Tlp {
+    type Err = UnknownTlp;
+
+    fn from_str(text: &str) -> Result<Tlp, UnknownTlp> {
+        let t = text.trim();
+        let level = t
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("tlp:"))
+            .map_or(t, |_| &t[4..]);
+        let is = |name: &str| level.eq_ignore_ascii_case(name);
+        Ok(if is("clear") || is("white") {
+            Tlp::Clear
+        } else if is("green") {
+            Tlp::Green
+        } else if is("amber") {
+            Tlp::Amber
+        } else if is("amber+strict") || is("amber-strict") {
+            Tlp::AmberStrict
+        } else if is("red") {
+            Tlp::Red
+        } else {
+            return Err(UnknownTlp {
+                text: text.to_owned(),
+            });
+        })
+    }
+}
+
 /// The expected shape of a marking definition that uses a standard TLP id, if `id` is one:
 /// (name, TLP 2.0 value or `None` for TLP 1.0).
 pub fn standard_tlp(id: &str) -> Option<(&'static str, Option<&'static str>)> {
     let pos = TLP_IDS.iter().position(|(i, ..)| *i == id)?;
     let (_, tlp, name) = TLP_IDS[pos];
     Some((name, (pos < 5).then(|| tlp.as_str())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every accepted spelling (in three cases, with and without the prefix and
+    /// surrounding space) and a set of rejected ones.
+    #[test]
+    fn tlp_spellings() {
+        let accepted = [
+            ("clear", Tlp::Clear),
+            ("white", Tlp::Clear),
+            ("green", Tlp::Green),
+            ("amber", Tlp::Amber),
+            ("amber+strict", Tlp::AmberStrict),
+            ("amber-strict", Tlp::AmberStrict),
+            ("red", Tlp::Red),
+        ];
+        for (word, want) in accepted {
+            for prefix in ["", "tlp:", "TLP:", "Tlp:"] {
+                for w in [
+                    word.to_owned(),
+                    word.to_ascii_uppercase(),
+                    word[..1].to_ascii_uppercase() + &word[1..],
+                ] {
+                    for text in [format!("{prefix}{w}"), format!("  {prefix}{w}\n")] {
+                        assert_eq!(text.parse::<Tlp>(), Ok(want), "{text:?}");
+                    }
+                }
+            }
+        }
+        for level in [
+            Tlp::Clear,
+            Tlp::Green,
+            Tlp::Amber,
+            Tlp::AmberStrict,
+            Tlp::Red,
+        ] {
+            assert_eq!(level.as_str().parse::<Tlp>(), Ok(level));
+            let serde_form = serde_json::to_value(level).unwrap();
+            assert_eq!(serde_form.as_str().unwrap().parse::<Tlp>(), Ok(level));
+        }
+        let rejected = [
+            "",
+            "tlp:",
+            "orange",
+            "amber_strict",
+            "amber strict",
+            "amberstrict",
+            "strict",
+            "tlp: amber",
+            "tlp amber",
+            "tlp-amber",
+            "tlp:tlp:red",
+            "\"red\"",
+            "0",
+            "4",
+            "é",
+            "rouge",
+            "TLP:WHITE+STRICT",
+        ];
+        for text in rejected {
+            let err = text.parse::<Tlp>().unwrap_err();
+            assert_eq!(err.text, text);
+            let msg = err.to_string();
+            assert!(msg.contains(&format!("{text:?}")), "{msg}");
+            assert!(msg.contains("amber+strict"), "{msg}");
+        }
+    }
 }

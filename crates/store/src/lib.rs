@@ -19,6 +19,7 @@
 //! assert!(store.get("ipv4-addr--ff2ab1a2-5ba5-5a5e-ae3a-a4c6e1c1b0f0").unwrap().is_some());
 //! ```
 
+pub mod atomic;
 pub mod backoff;
 pub mod cleared;
 pub mod date_added;

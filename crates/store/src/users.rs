@@ -87,18 +87,6 @@ pub struct CountRow {
     pub count: i64,
 }
 
-/// The TLP level named `clear`, `green`, `amber`, `amber+strict` or `red` (also `white`).
-pub fn parse_tlp(name: &str) -> Option<Tlp> {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "clear" | "white" => Some(Tlp::Clear),
-        "green" => Some(Tlp::Green),
-        "amber" => Some(Tlp::Amber),
-        "amber+strict" | "amber-strict" => Some(Tlp::AmberStrict),
-        "red" => Some(Tlp::Red),
-        _ => None,
-    }
-}
-
 /// Every TLP level, lowest first.
 pub const TLP_LEVELS: [Tlp; 5] = [
     Tlp::Clear,

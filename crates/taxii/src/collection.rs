@@ -117,11 +117,8 @@ impl CollectionConfig {
     /// Checks the configuration: TLP names must be known.
     pub fn validate(&self) -> Result<(), String> {
         for t in &self.tlp {
-            if tlp_from_name(t).is_none() {
-                return Err(format!(
-                    "collection {}: unknown TLP level {t:?} (use clear, green, amber, amber+strict or red)",
-                    self.id
-                ));
+            if let Err(e) = t.parse::<Tlp>() {
+                return Err(format!("collection {}: {e}", self.id));
             }
         }
         if self.id.trim().is_empty() || self.id.contains('/') {
@@ -143,7 +140,7 @@ impl CollectionConfig {
         }
         if !self.tlp.is_empty() {
             let level = Tlp::strictest(head.object_marking_refs.iter().map(String::as_str));
-            let ok = level.is_some_and(|l| self.tlp.iter().any(|n| tlp_from_name(n) == Some(l)));
+            let ok = level.is_some_and(|l| self.tlp.iter().any(|n| n.parse() == Ok(l)));
             if !ok {
                 return Err("its TLP level is not one this collection holds".to_owned());
             }
@@ -173,20 +170,6 @@ impl CollectionConfig {
         }
         Ok(())
     }
-}
-
-fn tlp_from_name(name: &str) -> Option<Tlp> {
-    let n = name.trim().to_ascii_lowercase();
-    let n = n.strip_prefix("tlp:").unwrap_or(&n);
-    [
-        Tlp::Clear,
-        Tlp::Green,
-        Tlp::Amber,
-        Tlp::AmberStrict,
-        Tlp::Red,
-    ]
-    .into_iter()
-    .find(|t| t.as_str() == n || (n == "white" && *t == Tlp::Clear))
 }
 
 /// The properties of an object that filters look at.

@@ -128,12 +128,11 @@ impl ResumeState {
         }
     }
 
-    /// Writes the state file atomically (temporary file, then rename).
+    /// Writes the state file atomically ([`concord_store::atomic`]).
     pub fn save(&self, path: &Path) -> Result<(), PullError> {
-        let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_vec_pretty(self).map_err(|e| state_err(path, &e))?;
-        std::fs::write(&tmp, text).map_err(|e| state_err(path, &e))?;
-        std::fs::rename(&tmp, path).map_err(|e| state_err(path, &e))
+        concord_store::atomic::write(path, &text, concord_store::atomic::Mode::Shared)
+            .map_err(|e| state_err(path, &e))
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use concord_response::{alert, constituency};
-use concord_store::Store;
+use concord_store::{Store, atomic};
 use serde_json::Value;
 
 use super::{load_constituency, load_settings, publish};
@@ -36,9 +36,10 @@ fn write_cursor(dir: &Path, key: &str, cursor: i64) {
         .filter(Value::is_object)
         .unwrap_or_else(|| serde_json::json!({}));
     v[key] = serde_json::json!(cursor);
-    let tmp = dir.join("response-state.json.tmp");
-    if std::fs::write(&tmp, v.to_string()).is_ok() {
-        let _ = std::fs::rename(&tmp, state_path(dir));
+    let path = state_path(dir);
+    let written = atomic::write(&path, v.to_string().as_bytes(), atomic::Mode::Shared);
+    if let Err(e) = written {
+        tracing::warn!(error = %e, file = %path.display(), "Response state not kept.");
     }
 }
 

@@ -139,7 +139,7 @@ impl<'a> Converter<'a> {
             created = modified.clone();
         }
         let tlp = s(doc, "/document/distribution/tlp/label")
-            .and_then(|l| crate::misp::tags::tlp_of(&format!("tlp:{}", l.to_ascii_lowercase())));
+            .and_then(|l| l.parse::<concord_stix::Tlp>().ok());
         Converter {
             doc,
             source,

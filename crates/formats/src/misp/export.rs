@@ -669,6 +669,12 @@ fn attribute_type(k: Kind) -> &'static str {
         Kind::Sha512 => "sha512",
         Kind::Email => "email",
         Kind::Asn => "AS",
+        Kind::Mac => "mac-address",
+        Kind::X509Sha1 => "x509-fingerprint-sha1",
+        Kind::X509Sha256 => "x509-fingerprint-sha256",
+        Kind::FileName => "filename",
+        // A kind added to the vocabulary later: MISP's free-text type until mapped.
+        _ => "text",
     }
 }
 

@@ -16,25 +16,14 @@ pub struct Tags {
     pub labels: Vec<String>,
 }
 
-/// The TLP level of a `tlp:` tag (TLP 1.0 `white` is TLP 2.0 `clear`).
+/// The TLP level of a `tlp:` tag (TLP 1.0 `white` is TLP 2.0 `clear`). MISP's taxonomy
+/// writes the level after the `tlp:` namespace, sometimes spaced or quoted
+/// (`tlp: "amber"`): the namespace is required here and the space and quotes are taken
+/// off; the level word itself is read by the one TLP parser, [`Tlp`]'s `FromStr`.
 pub fn tlp_of(tag: &str) -> Option<Tlp> {
-    let rest = tag
-        .trim()
-        .get(..4)
-        .filter(|p| p.eq_ignore_ascii_case("tlp:"))?;
-    let _ = rest;
-    let level = tag.trim()[4..]
-        .trim()
-        .trim_matches('"')
-        .to_ascii_lowercase();
-    Some(match level.as_str() {
-        "clear" | "white" => Tlp::Clear,
-        "green" => Tlp::Green,
-        "amber" => Tlp::Amber,
-        "amber+strict" => Tlp::AmberStrict,
-        "red" => Tlp::Red,
-        _ => return None,
-    })
+    let tag = tag.trim();
+    tag.get(..4).filter(|p| p.eq_ignore_ascii_case("tlp:"))?;
+    tag[4..].trim().trim_matches('"').parse().ok()
 }
 
 /// Sorts a MISP `Tag` list (objects with a `name`, or plain strings).

@@ -51,33 +51,7 @@ pub(crate) fn path_kind(path: &ObjectPath) -> Option<Kind> {
             _ => None,
         })
         .collect::<Option<_>>()?;
-    match (path.object_type.as_str(), keys.as_slice()) {
-        ("ipv4-addr", ["value"]) => Some(Kind::Ipv4),
-        ("ipv6-addr", ["value"]) => Some(Kind::Ipv6),
-        ("domain-name", ["value"]) => Some(Kind::Domain),
-        ("url", ["value"]) => Some(Kind::Url),
-        ("email-addr", ["value"]) => Some(Kind::Email),
-        ("mac-addr", ["value"]) => Some(Kind::Mac),
-        ("autonomous-system", ["number"]) => Some(Kind::Asn),
-        ("file", ["name"]) => Some(Kind::FileName),
-        ("file" | "artifact", ["hashes", algo]) => file_hash_kind(algo),
-        ("x509-certificate", ["hashes", algo]) => match file_hash_kind(algo)? {
-            Kind::Sha1 => Some(Kind::X509Sha1),
-            Kind::Sha256 => Some(Kind::X509Sha256),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn file_hash_kind(algo: &str) -> Option<Kind> {
-    match algo.to_ascii_uppercase().replace('-', "").as_str() {
-        "MD5" => Some(Kind::Md5),
-        "SHA1" => Some(Kind::Sha1),
-        "SHA256" => Some(Kind::Sha256),
-        "SHA512" => Some(Kind::Sha512),
-        _ => None,
-    }
+    Kind::of_path(&path.object_type, &keys)
 }
 
 /// Hash bytes of one of the four lengths, on the stack.

@@ -13,7 +13,7 @@ fn values(format: &Format, text: &str) -> (Vec<Vec<String>>, Vec<u64>) {
             Ok(o) => ok.push(
                 o.observables
                     .iter()
-                    .map(|ob: &Observable| format!("{}={}", ob.kind.name(), ob.value))
+                    .map(|ob: &Observable| format!("{}={}", ob.kind.short_name(), ob.value))
                     .collect(),
             ),
             Err(e) => bad.push(e.line),

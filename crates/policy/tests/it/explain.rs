@@ -12,7 +12,6 @@ use serde_json::Value;
 #[test]
 fn explanations_match_the_expected_text() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/explain");
-    let update = std::env::var_os("UPDATE_EXPECT").is_some();
     let mut files: Vec<_> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -20,7 +19,6 @@ fn explanations_match_the_expected_text() {
         .collect();
     files.sort();
     assert!(files.len() >= 4);
-    let mut failures = Vec::new();
     for path in files {
         let case: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
         let text = case["policy"].as_str().unwrap();
@@ -60,12 +58,6 @@ fn explanations_match_the_expected_text() {
         if let Some(o) = &d.object {
             got += &format!("\n{}\n", serde_json::to_string_pretty(o).unwrap());
         }
-        let expect = path.with_extension("txt");
-        if update {
-            fs::write(&expect, &got).unwrap();
-        } else if fs::read_to_string(&expect).unwrap_or_default() != got {
-            failures.push(format!("{}:\n{got}", expect.display()));
-        }
+        expect_test::expect_file![path.with_extension("txt")].assert_eq(&got);
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

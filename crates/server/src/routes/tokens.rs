@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use concord_stix::Tlp;
 use concord_store::Role;
-use concord_store::users::parse_tlp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -81,12 +80,9 @@ pub async fn create(
     };
     let clearance = match body.clearance.as_deref() {
         None => Tlp::Green,
-        Some(c) => parse_tlp(c).ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_clearance",
-                format!("`clearance` must be clear, green, amber, amber+strict or red, not {c:?}"),
-            )
-            .with_detail(json!({ "field": "clearance" }))
+        Some(c) => c.parse::<Tlp>().map_err(|e| {
+            ApiError::bad_request("bad_clearance", format!("`clearance`: {e}"))
+                .with_detail(json!({ "field": "clearance" }))
         })?,
     };
     if caller.1.0.is_some_and(|own| clearance > own) {

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use concord_stix::Tlp;
-use concord_store::users::{TLP_LEVELS, User, parse_tlp};
+use concord_store::users::{TLP_LEVELS, User};
 use concord_store::{Role, TokenRecord};
 use maud::{Markup, html};
 
@@ -225,7 +225,7 @@ pub async fn create_user(
         password_problem(&form.password)
     };
     let role = Role::parse(&form.role);
-    let clearance = parse_tlp(&form.clearance);
+    let clearance = form.clearance.parse::<Tlp>().ok();
     let (None, Some(role), Some(clearance)) = (problem, role, clearance) else {
         let data = listing(&ctx, &web).await?;
         let mut res = render(
@@ -286,7 +286,8 @@ pub async fn update_user(
     ctx.check_csrf(&form.csrf)?;
     let l = ctx.lang;
     let disabled = form.disabled.as_deref() == Some("on");
-    let (Some(role), Some(clearance)) = (Role::parse(&form.role), parse_tlp(&form.clearance))
+    let (Some(role), Some(clearance)) =
+        (Role::parse(&form.role), form.clearance.parse::<Tlp>().ok())
     else {
         return Err(layout::error_page(
             &ctx,

@@ -98,11 +98,11 @@ impl CountCache {
                 })
                 .collect(),
         };
-        let tmp = file.with_extension("json.tmp");
         let written = serde_json::to_vec(&kept)
             .map_err(std::io::Error::other)
-            .and_then(|bytes| std::fs::write(&tmp, bytes))
-            .and_then(|()| std::fs::rename(&tmp, file));
+            .and_then(|bytes| {
+                concord_store::atomic::write(file, &bytes, concord_store::atomic::Mode::Shared)
+            });
         if let Err(e) = written {
             tracing::warn!(error = %e, file = %file.display(), "Dashboard counts not kept.");
         }
@@ -129,7 +129,7 @@ impl CountCache {
             .filter_map(|(object_type, tlp, source, day, count)| {
                 Some(CountRow {
                     object_type,
-                    tlp: concord_store::users::parse_tlp(&tlp)?,
+                    tlp: tlp.parse().ok()?,
                     source,
                     day,
                     count,

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use concord_stix::Tlp;
-use concord_store::users::{ClearedQuery, parse_tlp};
+use concord_store::users::ClearedQuery;
 use concord_store::{Correlation, Order, Related, StoredObject};
 use maud::{Markup, html};
 use serde_json::Value;
@@ -115,7 +115,7 @@ fn to_query(b: &BrowseQuery, clearance: Tlp) -> Result<ClearedQuery, &'static st
         q.base.types.push(ty.to_owned());
     }
     if !b.tlp.trim().is_empty() {
-        q.tlp = Some(parse_tlp(&b.tlp).ok_or("browse-bad-tlp")?);
+        q.tlp = Some(b.tlp.parse::<Tlp>().map_err(|_| "browse-bad-tlp")?);
     }
     if !b.label.trim().is_empty() {
         q.label = Some(b.label.trim().chars().take(200).collect());

@@ -16,7 +16,9 @@ pub const SCHEMA_VERSION: i64 = 3;
 /// Index version 2: `refs_target` covers `(target, source, path)`, so the references to a
 /// much-referenced object (a source identity of 100,000 objects) come in order from the
 /// index instead of being sorted whole for each page. Older index files are rebuilt.
-const INDEX_SCHEMA_VERSION: i64 = 2;
+/// Index version 3: correlation values take `concord_stix::observable::Kind::normalise`,
+/// the matcher's forms (URLs per RFC 3986, MAC addresses in colon form, hashes checked).
+const INDEX_SCHEMA_VERSION: i64 = 3;
 
 /// Version 1: versions, markings, observables, refs, search, tokens (all in one file).
 const V1: &str = r"

@@ -4,7 +4,6 @@
 use concord_stix::{Timestamp, Tlp};
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use crate::users::parse_tlp;
 use crate::{NewToken, Role, StoreError, TOKEN_TOUCH_SECS, TokenRecord};
 
 /// Columns added to `tokens` after it first shipped (table, column, declaration), added by
@@ -55,7 +54,7 @@ pub(super) fn record(r: &Row<'_>) -> rusqlite::Result<TokenRecord> {
     // as little as a new token does by default.
     let clearance = match clearance {
         None => Tlp::Green,
-        Some(c) => parse_tlp(&c).ok_or_else(|| conversion(4, format!("unknown TLP {c:?}")))?,
+        Some(c) => c.parse().map_err(|e| conversion(4, format!("{e}")))?,
     };
     Ok(TokenRecord {
         id: r.get(0)?,

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::schema::id_key;
 use super::{SqliteStore, lock, query};
-use crate::users::{ClearedQuery, CountRow, Session, User, Users, parse_tlp};
+use crate::users::{ClearedQuery, CountRow, Session, User, Users};
 use crate::{Limits, Order, Page, Role, StoreError, StoredObject, TokenRecord};
 
 /// Tables of this module, created if missing each time a database is opened.
@@ -52,8 +52,9 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         id: r.get(0)?,
         name: r.get(1)?,
         role: Role::parse(&role).ok_or_else(|| conversion(2, format!("unknown role {role:?}")))?,
-        clearance: parse_tlp(&clearance)
-            .ok_or_else(|| conversion(3, format!("unknown TLP level {clearance:?}")))?,
+        clearance: clearance
+            .parse()
+            .map_err(|e| conversion(3, format!("{e}")))?,
         created: r.get(4)?,
         disabled: r.get(5)?,
     })
