@@ -312,7 +312,10 @@ mod tests {
         };
         let dir = server.dir().to_owned();
         let url = create_database(&server.base_url(), "a", Some(server.bin())).unwrap();
-        assert_eq!(url, format!("postgres://concord@127.0.0.1:{}/a", server.port()));
+        assert_eq!(
+            url,
+            format!("postgres://concord@127.0.0.1:{}/a", server.port())
+        );
         let again = create_database(&server.base_url(), "a", Some(server.bin()));
         assert!(matches!(again, Err(Error::Failed(_))), "{again:?}");
         let port = server.port();
