@@ -166,8 +166,40 @@ CREATE INDEX audit_peer ON audit (peer, n);
 /// The migrations, in order: `MIGRATIONS[i]` brings version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[V1];
 
+/// Refuses a database whose encoding is not UTF-8 (STIX text is Unicode), and warns when
+/// its character classes are not (`LC_CTYPE` `C` or `POSIX`): then `lower()` changes
+/// ASCII letters only, and `pg_trgm` takes no trigrams from other letters, so searches
+/// in Chinese, Arabic or Cyrillic are case-sensitive and scan every search row.
+async fn check_encoding(c: &Object) -> R<()> {
+    let row = c
+        .query_one(
+            "SELECT pg_encoding_to_char(encoding), datctype FROM pg_database \
+             WHERE datname = current_database()",
+            &[],
+        )
+        .await?;
+    let (encoding, ctype): (String, String) = (row.get(0), row.get(1));
+    if encoding != "UTF8" {
+        return Err(Fail(StoreError::Backend(format!(
+            "the database's encoding is {encoding}; Concord needs UTF8 \
+             (CREATE DATABASE ... ENCODING 'UTF8' LC_CTYPE 'C.UTF-8')"
+        ))));
+    }
+    let lower = ctype.to_ascii_lowercase();
+    if !(lower.contains("utf8") || lower.contains("utf-8")) {
+        tracing::warn!(
+            lc_ctype = %ctype,
+            "The database's LC_CTYPE is not a UTF-8 locale: full-text search of non-Latin \
+             letters is case-sensitive and cannot use the trigram index (create the database \
+             with LC_CTYPE 'C.UTF-8')."
+        );
+    }
+    Ok(())
+}
+
 /// Creates the schema or brings it up to [`SCHEMA_VERSION`].
 pub(crate) async fn migrate(mut c: Object) -> R<()> {
+    check_encoding(&c).await?;
     let tx = c.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await?;
