@@ -354,16 +354,16 @@ impl FederationStore for PgStore {
         after: i64,
         limit: usize,
     ) -> Result<Vec<(i64, String, String, String)>, StoreError> {
-        let limit = limit.clamp(1, 100_000);
+        let limit = i64::try_from(limit.clamp(1, 100_000)).unwrap_or(100_000);
         self.read(move |c| async move {
             let st = c
-                .prepare_cached(&format!(
+                .prepare_cached(
                     "SELECT v.seq, v.id, v.version, v.json FROM versions v \
                      LEFT JOIN provenance p ON p.id = v.id AND p.version = v.version \
-                     WHERE v.seq > $1 AND p.id IS NULL ORDER BY v.seq LIMIT {limit}"
-                ))
+                     WHERE v.seq > $1 AND p.id IS NULL ORDER BY v.seq LIMIT $2",
+                )
                 .await?;
-            Ok(c.query(&st, &[&after])
+            Ok(c.query(&st, &[&after, &limit])
                 .await?
                 .iter()
                 .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
@@ -460,7 +460,7 @@ impl FederationStore for PgStore {
         after: i64,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, StoreError> {
-        let limit = limit.clamp(1, 100_000);
+        let limit = i64::try_from(limit.clamp(1, 100_000)).unwrap_or(100_000);
         let peer = peer.map(str::to_owned);
         self.read(move |c| async move {
             let cols = "n, at, peer, object_id, version, verdict, agreement, reasons, prev, hash";
@@ -469,18 +469,18 @@ impl FederationStore for PgStore {
                     let st = c
                         .prepare_cached(&format!(
                             "SELECT {cols} FROM audit WHERE peer = $1 AND n > $2 ORDER BY n \
-                             LIMIT {limit}"
+                             LIMIT $3"
                         ))
                         .await?;
-                    c.query(&st, &[&p, &after]).await?
+                    c.query(&st, &[&p, &after, &limit]).await?
                 }
                 None => {
                     let st = c
                         .prepare_cached(&format!(
-                            "SELECT {cols} FROM audit WHERE n > $1 ORDER BY n LIMIT {limit}"
+                            "SELECT {cols} FROM audit WHERE n > $1 ORDER BY n LIMIT $2"
                         ))
                         .await?;
-                    c.query(&st, &[&after]).await?
+                    c.query(&st, &[&after, &limit]).await?
                 }
             };
             Ok(rows.iter().map(audit_record).collect())

@@ -224,7 +224,10 @@ pub(crate) fn list_sql_with(
         Order::NewestFirst => " ORDER BY v.seq DESC",
         Order::BySeq => " ORDER BY v.seq ASC",
     });
-    sql.text.push_str(&format!(" LIMIT {limit}"));
+    // The page size is a parameter: each connection caches its prepared statements, and
+    // a literal would make one statement per page size asked for.
+    let p = sql.arg(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.text.push_str(&format!(" LIMIT {p}"));
     Ok(sql)
 }
 
@@ -233,8 +236,8 @@ pub(crate) fn versions_sql(q: &ListQuery, limit: usize) -> Sql {
     let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM versions v WHERE v.seq > $1"));
     sql.args.push(Box::new(q.cursor.unwrap_or(0)));
     push_filters(&mut sql, q);
-    sql.text
-        .push_str(&format!(" ORDER BY v.seq ASC LIMIT {limit}"));
+    let p = sql.arg(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.text.push_str(&format!(" ORDER BY v.seq ASC LIMIT {p}"));
     sql
 }
 
