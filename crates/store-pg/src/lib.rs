@@ -21,9 +21,11 @@
 //! commit order, and a reader paging by `seq` never misses a version that commits later
 //! with a lower `seq` (the same guarantee SQLite's single writer gives).
 //!
-//! Reads go through a pool whose connections run with `statement_timeout` set to the
-//! query budget ([`Limits::query_budget`]); a read stopped by it is
-//! [`StoreError::Budget`]. Writes go through a second pool without a timeout.
+//! Listing queries (pages, searches, correlations, relationships: what the SQLite backend
+//! runs within its budget) go through a pool whose connections run with
+//! `statement_timeout` set to the query budget ([`Limits::query_budget`]); one stopped by
+//! it is [`StoreError::Budget`]. Writes, point reads and counts go through a second pool
+//! without a timeout.
 //!
 //! The client is `tokio-postgres` on a small runtime the store owns: a call is a task on
 //! that runtime, and the calling thread waits for its answer on a plain channel, so the
@@ -111,10 +113,11 @@ pub(crate) fn corrupt(id: &str, reason: impl std::fmt::Display) -> Fail {
 
 /// A [`Store`] in a PostgreSQL database.
 pub struct PgStore {
-    /// Connections for reads: `statement_timeout` is the query budget.
-    reads: Pool,
-    /// Connections for writes (no timeout).
-    writes: Pool,
+    /// Connections for listing queries (pages, searches, correlations, relationships):
+    /// `statement_timeout` is the query budget.
+    listings: Pool,
+    /// Connections for everything else: writes, point reads, counts (no timeout).
+    plain: Pool,
     /// Runs the client's tasks; shut down in the background on drop (a runtime may not
     /// be dropped inside another one's task, where a server may drop its store).
     runtime: Option<tokio::runtime::Runtime>,
@@ -191,8 +194,8 @@ impl PgStore {
         let budget = limits.query_budget.map_or(0, |d| d.as_millis());
         read_config.options(format!("-c statement_timeout={budget}"));
         let store = PgStore {
-            reads: pool(&read_config, &handle).map_err(|f| f.0)?,
-            writes: pool(&config, &handle).map_err(|f| f.0)?,
+            listings: pool(&read_config, &handle).map_err(|f| f.0)?,
+            plain: pool(&config, &handle).map_err(|f| f.0)?,
             runtime: Some(runtime),
             handle,
             limits,
@@ -232,16 +235,16 @@ impl PgStore {
         })
     }
 
-    /// Runs `f` with a reading connection; a statement stopped by the query budget is
-    /// [`StoreError::Budget`].
-    pub(crate) fn read<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    /// Runs `f` with a connection for listing queries; a statement stopped by the query
+    /// budget is [`StoreError::Budget`].
+    pub(crate) fn listing<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(deadpool_postgres::Object) -> Fut + Send + 'static,
         Fut: Future<Output = R<T>> + Send,
     {
         let budget = self.limits.query_budget;
-        self.with(&self.reads, f).map_err(|e| match (e, budget) {
+        self.with(&self.listings, f).map_err(|e| match (e, budget) {
             (StoreError::Backend(m), Some(budget)) if m.contains("SQLSTATE 57014") => {
                 StoreError::Budget { budget }
             }
@@ -249,14 +252,24 @@ impl PgStore {
         })
     }
 
-    /// Runs `f` with a writing connection.
+    /// Runs `f` with a connection without a time limit, for a point read or a count.
+    pub(crate) fn read<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(deadpool_postgres::Object) -> Fut + Send + 'static,
+        Fut: Future<Output = R<T>> + Send,
+    {
+        self.with(&self.plain, f)
+    }
+
+    /// Runs `f` with a connection for writing.
     pub(crate) fn write<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(deadpool_postgres::Object) -> Fut + Send + 'static,
         Fut: Future<Output = R<T>> + Send,
     {
-        self.with(&self.writes, f)
+        self.with(&self.plain, f)
     }
 
     /// The limits this store applies.
@@ -292,7 +305,7 @@ impl Store for PgStore {
     fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
         let sql = query::list_sql(query::COLUMNS, q, query::page_limit(q), &self.limits)?;
         let limit = query::page_limit(q);
-        self.read(move |c| async move { query::list(&c, sql, limit).await })
+        self.listing(move |c| async move { query::list(&c, sql, limit).await })
     }
 
     fn list_borrowed(
@@ -304,24 +317,24 @@ impl Store for PgStore {
         let page = query::page_limit(q);
         let columns = query::borrowed_columns(q, with_json);
         let sql = query::list_sql(&columns, q, page + 1, &self.limits)?;
-        let rows = self.read(move |c| async move { query::rows(&c, sql).await })?;
+        let rows = self.listing(move |c| async move { query::rows(&c, sql).await })?;
         query::hand_over(&rows, page, with_json, q.within, each)
     }
 
     fn list_versions(&self, q: &ListQuery) -> Result<Page, StoreError> {
         let limit = query::page_limit(q);
         let sql = query::versions_sql(q, limit);
-        self.read(move |c| async move { query::list(&c, sql, limit).await })
+        self.listing(move |c| async move { query::list(&c, sql, limit).await })
     }
 
     fn correlations(&self, id: &str) -> Result<Vec<Correlation>, StoreError> {
         let id = id.to_owned();
-        self.read(move |c| async move { query::correlations(&c, &id).await })
+        self.listing(move |c| async move { query::correlations(&c, &id).await })
     }
 
     fn relationships(&self, id: &str) -> Result<Vec<Related>, StoreError> {
         let id = id.to_owned();
-        self.read(move |c| async move { query::relationships(&c, &id).await })
+        self.listing(move |c| async move { query::relationships(&c, &id).await })
     }
 
     fn for_each_current(

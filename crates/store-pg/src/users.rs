@@ -271,7 +271,7 @@ impl Users for PgStore {
         let sql = query::list_sql_with(query::COLUMNS, &q.base, limit, &self.limits, |sql| {
             push_cleared(sql, q);
         })?;
-        self.read(move |c| async move { query::list(&c, sql, limit).await })
+        self.listing(move |c| async move { query::list(&c, sql, limit).await })
     }
 
     fn tlp_levels(&self, ids: &[String]) -> Result<Vec<(String, Tlp)>, StoreError> {
