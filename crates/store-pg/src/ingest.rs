@@ -266,6 +266,15 @@ pub(crate) async fn put_rows(tx: &Transaction<'_>, rows: &[Row]) -> R<Vec<Outcom
         .collect())
 }
 
+/// Inserts versions from one array per column, in this order.
+pub(crate) const INSERT_VERSIONS: &str = "INSERT INTO versions (seq, id, type, version, \
+    version_ns, created, modified, spec_version, created_by_ref, revoked, confidence, lang, \
+    date_added, added_us, is_current, replaces, tlp, tlp_max, json) \
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], \
+    $6::text[], $7::text[], $8::text[], $9::text[], $10::boolean[], $11::bigint[], \
+    $12::text[], $13::text[], $14::bigint[], $15::boolean[], $16::bigint[], $17::bigint[], \
+    $18::bigint[], $19::text[])";
+
 /// Inserts the batch's new versions (with `seq`s taken now, in batch order), their
 /// markings, demotes the versions they replace, and moves the derived index rows of every
 /// id whose current version changed to its new current version.
@@ -316,17 +325,7 @@ async fn write_new(tx: &Transaction<'_>, rows: &[Row], new: &[New], demote: &[i6
         c.tlp_max.push(r.tlp_max);
         c.json.push(&r.json);
     }
-    let st = tx
-        .prepare_cached(
-            "INSERT INTO versions (seq, id, type, version, version_ns, created, modified, \
-             spec_version, created_by_ref, revoked, confidence, lang, date_added, added_us, \
-             is_current, replaces, tlp, tlp_max, json) \
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], \
-             $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::boolean[], \
-             $11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::boolean[], \
-             $16::bigint[], $17::bigint[], $18::bigint[], $19::text[])",
-        )
-        .await?;
+    let st = tx.prepare_cached(INSERT_VERSIONS).await?;
     tx.execute(
         &st,
         &[
@@ -390,7 +389,7 @@ async fn write_new(tx: &Transaction<'_>, rows: &[Row], new: &[New], demote: &[i6
 }
 
 /// Inserts the derived index rows of current versions `(seq, row)`.
-async fn insert_derived(tx: &Transaction<'_>, current: &[(i64, &Row)]) -> R<()> {
+pub(crate) async fn insert_derived(tx: &Transaction<'_>, current: &[(i64, &Row)]) -> R<()> {
     let mut obs: Vec<(&str, &str, &str)> = Vec::new();
     let mut refs: Vec<(&str, &str, &str)> = Vec::new();
     let (mut s_seq, mut s_id, mut s_text) = (Vec::new(), Vec::<&str>::new(), Vec::<&str>::new());

@@ -38,6 +38,7 @@
 //! # Ok::<(), concord_store::StoreError>(())
 //! ```
 
+mod copy;
 mod federation;
 mod ingest;
 mod query;
@@ -56,6 +57,7 @@ use concord_store::{
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
+pub use copy::CopyReport;
 pub use schema::SCHEMA_VERSION;
 
 /// Connections of each pool at most.

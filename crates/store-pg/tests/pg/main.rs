@@ -8,6 +8,7 @@
 mod backend;
 #[path = "../../../store/tests/behaviour/mod.rs"]
 mod behaviour;
+mod copy;
 
 use std::sync::Arc;
 
