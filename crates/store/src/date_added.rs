@@ -64,7 +64,7 @@ fn parse(text: &str) -> Option<DateTime<Utc>> {
 /// The `date_added` of the version written after one stored at `previous` (if any), at
 /// `now`: `now`, or one microsecond after `previous` when `now` is not later than it
 /// (a clock set back, or many versions in one microsecond).
-pub(crate) fn next(previous: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+pub fn next(previous: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
     let now = now.trunc_subsecs(6);
     match previous {
         Some(p) => now.max(p.trunc_subsecs(6) + Duration::microseconds(1)),

@@ -57,6 +57,10 @@ pub enum StoreError {
     /// The database reported an error.
     #[error("database error: {0}")]
     Database(rusqlite::Error),
+    /// A database backend other than SQLite (PostgreSQL, `concord-store-pg`) reported an
+    /// error: its message, with the server's SQLSTATE code when it gave one.
+    #[error("database error: {0}")]
+    Backend(String),
     /// The file system holding the database is full (SQLite's `SQLITE_FULL`, or an I/O
     /// error while no space is left): nothing of the failed write was kept, and writes
     /// succeed again once space is freed. HTTP callers answer 507.

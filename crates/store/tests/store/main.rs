@@ -17,3 +17,19 @@ mod search;
 mod tokens;
 mod versioning;
 mod within;
+
+// The behaviour every backend shows, on in-memory SQLite stores (the PostgreSQL backend
+// runs the same in crates/store-pg).
+#[path = "../behaviour/mod.rs"]
+mod behaviour;
+
+mod on_sqlite {
+    fn open(limits: concord_store::Limits) -> Option<std::sync::Arc<dyn concord_store::Store>> {
+        let store = concord_store::sqlite::SqliteStore::open_in_memory()
+            .expect("in-memory store")
+            .with_limits(limits);
+        Some(std::sync::Arc::new(store))
+    }
+
+    crate::behaviour_tests!(open);
+}

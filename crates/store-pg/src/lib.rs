@@ -1,0 +1,406 @@
+//! The PostgreSQL backend of [`concord_store::Store`]: a node's objects, tokens, users
+//! and federation state in one PostgreSQL database, which any number of Concord
+//! processes may share.
+//!
+//! What it keeps and how (the `schema` module has the DDL):
+//! - `versions`: one row per stored version, keyed by `seq` (from a sequence, never
+//!   reused), with the extracted columns, `date_added` as written (text) and as
+//!   microseconds since the epoch (`added_us`, for comparisons: texts of the older
+//!   millisecond form a migrated store holds do not order as text), the canonical JSON
+//!   (text, byte for byte), `is_current`, `replaces` and the TLP ranks `tlp`/`tlp_max`.
+//! - `markings`, `tokens`, `users`, `sessions`, `user_tokens`, `peers`, `provenance`,
+//!   `audit`, `store_meta`: as in the SQLite backend.
+//! - The derived indexes, `observables` (correlations), `refs` and `search` (the search
+//!   text of current versions, lower-cased and without accents, with a `pg_trgm` GIN
+//!   index: found by substring in every language, Chinese and Arabic included), written
+//!   in the ingest transaction itself (no background indexer: they are never behind).
+//!
+//! Writers: every writing transaction that adds versions first takes one transaction
+//! advisory lock (`WRITE_LOCK`), then reads the last `date_added` and takes its `seq`s.
+//! So writers of all processes are ordered: `seq` and `date_added` strictly increase in
+//! commit order, and a reader paging by `seq` never misses a version that commits later
+//! with a lower `seq` (the same guarantee SQLite's single writer gives).
+//!
+//! Listing queries (pages, searches, correlations, relationships: what the SQLite backend
+//! runs within its budget) go through a pool whose connections run with
+//! `statement_timeout` set to the query budget ([`Limits::query_budget`]); one stopped by
+//! it is [`StoreError::Budget`]. Writes, point reads and counts go through a second pool
+//! without a timeout.
+//!
+//! The client is `tokio-postgres` on a small runtime the store owns: a call is a task on
+//! that runtime, and the calling thread waits for its answer on a plain channel, so the
+//! blocking [`Store`] methods work from any thread, inside an async runtime or not.
+//!
+//! ```no_run
+//! use concord_store::Store;
+//! let store = concord_store_pg::PgStore::open("postgres://concord@127.0.0.1:5432/concord")?;
+//! assert_eq!(store.stats()?.versions, 0);
+//! # Ok::<(), concord_store::StoreError>(())
+//! ```
+
+mod copy;
+mod federation;
+mod ingest;
+mod query;
+mod schema;
+mod tokens;
+mod users;
+
+use std::future::Future;
+use std::time::Duration;
+
+use concord_stix::Object;
+use concord_store::{
+    Correlation, Limits, ListQuery, Listed, ListedRow, NewToken, Outcome, Page, Related, Stats,
+    Store, StoreError, StoredObject, TokenRecord,
+};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+pub use copy::CopyReport;
+pub use schema::SCHEMA_VERSION;
+
+/// Connections of each pool at most.
+const POOL_SIZE: usize = 16;
+
+/// How long a call waits for a free connection before it fails.
+const POOL_WAIT: Duration = Duration::from_secs(30);
+
+/// A failure inside the store, converted to [`StoreError`] at the trait's edge (so `?`
+/// works on the client's errors, which `StoreError` cannot name).
+#[derive(Debug)]
+pub(crate) struct Fail(pub(crate) StoreError);
+
+/// What the store's inner functions return.
+pub(crate) type R<T> = Result<T, Fail>;
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Self {
+        Fail(e)
+    }
+}
+
+impl From<tokio_postgres::Error> for Fail {
+    fn from(e: tokio_postgres::Error) -> Self {
+        use tokio_postgres::error::SqlState;
+        let Some(db) = e.as_db_error() else {
+            return Fail(StoreError::Backend(e.to_string()));
+        };
+        let text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+        if *db.code() == SqlState::DISK_FULL {
+            return Fail(StoreError::DiskFull(text));
+        }
+        Fail(StoreError::Backend(text))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for Fail {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => e.into(),
+            other => Fail(StoreError::Backend(format!(
+                "no database connection: {other}"
+            ))),
+        }
+    }
+}
+
+/// A corrupt stored row.
+pub(crate) fn corrupt(id: &str, reason: impl std::fmt::Display) -> Fail {
+    Fail(StoreError::Corrupt {
+        id: id.to_owned(),
+        reason: reason.to_string(),
+    })
+}
+
+/// A [`Store`] in a PostgreSQL database.
+pub struct PgStore {
+    /// Connections for listing queries (pages, searches, correlations, relationships):
+    /// `statement_timeout` is the query budget.
+    listings: Pool,
+    /// Connections for everything else: writes, point reads, counts (no timeout).
+    plain: Pool,
+    /// Runs the client's tasks; shut down in the background on drop (a runtime may not
+    /// be dropped inside another one's task, where a server may drop its store).
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+fn pool(config: &tokio_postgres::Config, handle: &tokio::runtime::Handle) -> R<Pool> {
+    let manager = Manager::from_config(
+        config.clone(),
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    // The pool's timeouts run on the store's runtime.
+    let _entered = handle.enter();
+    Pool::builder(manager)
+        .max_size(POOL_SIZE)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(POOL_WAIT))
+        .build()
+        .map_err(|e| {
+            Fail(StoreError::Backend(format!(
+                "cannot make a connection pool: {e}"
+            )))
+        })
+}
+
+impl PgStore {
+    /// Opens the store in the database at `url` (`postgres://user@host:port/db`, or any
+    /// form `tokio-postgres` accepts), creating or migrating its schema.
+    ///
+    /// # Errors
+    /// The URL is invalid, the database cannot be reached, or its schema is newer than
+    /// this program's.
+    pub fn open(url: &str) -> Result<PgStore, StoreError> {
+        PgStore::open_with_limits(url, Limits::default())
+    }
+
+    /// [`PgStore::open`] with the given limits on one caller's work.
+    ///
+    /// # Errors
+    /// As [`PgStore::open`].
+    pub fn open_with_limits(url: &str, limits: Limits) -> Result<PgStore, StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Backend(format!("invalid database URL: {e}")))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("concord-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Backend(format!("cannot start the database runtime: {e}")))?;
+        let handle = runtime.handle().clone();
+        let mut read_config = config.clone();
+        let budget = limits.query_budget.map_or(0, |d| d.as_millis());
+        read_config.options(format!("-c statement_timeout={budget}"));
+        let store = PgStore {
+            listings: pool(&read_config, &handle).map_err(|f| f.0)?,
+            plain: pool(&config, &handle).map_err(|f| f.0)?,
+            runtime: Some(runtime),
+            handle,
+            limits,
+        };
+        store.write(schema::migrate)?;
+        Ok(store)
+    }
+
+    /// Runs `fut` on the store's runtime and waits for its answer.
+    fn block<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = R<T>> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.handle.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        match rx.recv() {
+            Ok(r) => r.map_err(|f| f.0),
+            Err(_) => Err(StoreError::Backend(
+                "a database task ended without an answer".into(),
+            )),
+        }
+    }
+
+    /// Runs `f` with a connection of `pool`.
+    fn with<T, F, Fut>(&self, pool: &Pool, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(deadpool_postgres::Object) -> Fut + Send + 'static,
+        Fut: Future<Output = R<T>> + Send,
+    {
+        let pool = pool.clone();
+        self.block(async move {
+            let client = pool.get().await?;
+            f(client).await
+        })
+    }
+
+    /// Runs `f` with a connection for listing queries; a statement stopped by the query
+    /// budget is [`StoreError::Budget`].
+    pub(crate) fn listing<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(deadpool_postgres::Object) -> Fut + Send + 'static,
+        Fut: Future<Output = R<T>> + Send,
+    {
+        let budget = self.limits.query_budget;
+        self.with(&self.listings, f).map_err(|e| match (e, budget) {
+            (StoreError::Backend(m), Some(budget)) if m.contains("SQLSTATE 57014") => {
+                StoreError::Budget { budget }
+            }
+            (e, _) => e,
+        })
+    }
+
+    /// Runs `f` with a connection without a time limit, for a point read or a count.
+    pub(crate) fn read<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(deadpool_postgres::Object) -> Fut + Send + 'static,
+        Fut: Future<Output = R<T>> + Send,
+    {
+        self.with(&self.plain, f)
+    }
+
+    /// Runs `f` with a connection for writing.
+    pub(crate) fn write<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(deadpool_postgres::Object) -> Fut + Send + 'static,
+        Fut: Future<Output = R<T>> + Send,
+    {
+        self.with(&self.plain, f)
+    }
+
+    /// The limits this store applies.
+    pub fn store_limits(&self) -> Limits {
+        self.limits
+    }
+}
+
+impl Store for PgStore {
+    fn ingest(&self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError> {
+        if objects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = ingest::rows(objects);
+        self.write(move |mut c| async move {
+            let tx = c.transaction().await?;
+            let out = ingest::put_rows(&tx, &rows).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    fn get(&self, id: &str) -> Result<Option<StoredObject>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| async move { query::get(&c, &id).await })
+    }
+
+    fn versions(&self, id: &str) -> Result<Vec<StoredObject>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| async move { query::versions(&c, &id).await })
+    }
+
+    fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
+        let sql = query::list_sql(query::COLUMNS, q, query::page_limit(q), &self.limits)?;
+        let limit = query::page_limit(q);
+        self.listing(move |c| async move { query::list(&c, sql, limit).await })
+    }
+
+    fn list_borrowed(
+        &self,
+        q: &ListQuery,
+        with_json: bool,
+        each: &mut dyn FnMut(&ListedRow<'_>),
+    ) -> Result<Listed, StoreError> {
+        let page = query::page_limit(q);
+        let columns = query::borrowed_columns(q, with_json);
+        let sql = query::list_sql(&columns, q, page + 1, &self.limits)?;
+        let rows = self.listing(move |c| async move { query::rows(&c, sql).await })?;
+        query::hand_over(&rows, page, with_json, q.within, each)
+    }
+
+    fn list_versions(&self, q: &ListQuery) -> Result<Page, StoreError> {
+        let limit = query::page_limit(q);
+        let sql = query::versions_sql(q, limit);
+        self.listing(move |c| async move { query::list(&c, sql, limit).await })
+    }
+
+    fn correlations(&self, id: &str) -> Result<Vec<Correlation>, StoreError> {
+        let id = id.to_owned();
+        self.listing(move |c| async move { query::correlations(&c, &id).await })
+    }
+
+    fn relationships(&self, id: &str) -> Result<Vec<Related>, StoreError> {
+        let id = id.to_owned();
+        self.listing(move |c| async move { query::relationships(&c, &id).await })
+    }
+
+    fn for_each_current(
+        &self,
+        types: &[String],
+        each: &mut dyn FnMut(StoredObject) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut q = ListQuery {
+            types: types.to_vec(),
+            order: concord_store::Order::BySeq,
+            limit: query::CHUNK,
+            ..ListQuery::default()
+        };
+        loop {
+            // No connection is held between chunks, so `each` may use the store.
+            let page = self.list(&q)?;
+            for o in page.objects {
+                each(o)?;
+            }
+            match page.next {
+                Some(next) => q.cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    fn create_token_with(&self, token: &NewToken<'_>) -> Result<TokenRecord, StoreError> {
+        let token = tokens::Owned::from(token);
+        self.write(move |c| async move { tokens::create(&c, &token).await })
+    }
+
+    fn touch_token(&self, id: i64, now: &str) -> Result<bool, StoreError> {
+        let now = now.to_owned();
+        self.write(move |c| async move { tokens::touch(&c, id, &now).await })
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let hash = hash.to_owned();
+        self.read(move |c| async move { tokens::by_hash(&c, &hash).await })
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.read(|c| async move { tokens::all(&c).await })
+    }
+
+    fn revoke_token(&self, id: i64) -> Result<bool, StoreError> {
+        self.write(move |c| async move { tokens::revoke(&c, id).await })
+    }
+
+    fn stats(&self) -> Result<Stats, StoreError> {
+        self.read(|c| async move { query::stats(&c).await })
+    }
+
+    fn delete(&self, id: &str) -> Result<usize, StoreError> {
+        let id = id.to_owned();
+        self.write(move |mut c| async move {
+            let tx = c.transaction().await?;
+            let n = ingest::delete(&tx, &id).await?;
+            tx.commit().await?;
+            Ok(n)
+        })
+    }
+
+    fn limits(&self) -> Limits {
+        self.limits
+    }
+}

@@ -1,0 +1,502 @@
+//! Reading: one object, its versions, pages of current versions (type, date, TLP, cursor
+//! and full-text filters), every version by `seq`, counts, correlations and
+//! relationships.
+
+use concord_store::limits::TRIGRAM;
+use concord_store::{
+    Correlation, Limits, ListQuery, Listed, ListedRow, Order, Page, Related, Stats, StoreError,
+    StoredObject, Within,
+};
+use deadpool_postgres::Object as Conn;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use crate::{R, corrupt};
+
+/// Page size used when a query asks for 0 (as the SQLite backend).
+pub(crate) const DEFAULT_LIMIT: usize = 100;
+/// The largest page served (as the SQLite backend).
+pub(crate) const MAX_LIMIT: usize = 10_000;
+/// Chunk size of `for_each_current`.
+pub(crate) const CHUNK: usize = 1_000;
+/// At most this many other objects per shared value (as the SQLite backend).
+const CORRELATIONS_PER_VALUE: i64 = 1_000;
+/// At most this many references per direction (as the SQLite backend).
+const RELATED_PER_DIRECTION: i64 = 10_000;
+
+/// Columns read into a [`StoredObject`], in [`stored`]'s order.
+pub(crate) const COLUMNS: &str = "v.seq, v.date_added, v.is_current, v.json";
+
+/// A statement built for a query, with its arguments.
+pub(crate) struct Sql {
+    pub(crate) text: String,
+    args: Vec<Box<dyn ToSql + Send + Sync>>,
+}
+
+impl Sql {
+    fn new(text: impl Into<String>) -> Sql {
+        Sql {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends an argument and returns its placeholder (`$n`).
+    pub(crate) fn arg(&mut self, value: impl ToSql + Send + Sync + 'static) -> String {
+        self.args.push(Box::new(value));
+        format!("${}", self.args.len())
+    }
+
+    async fn query(&self, c: &Conn) -> R<Vec<Row>> {
+        let st = c.prepare_cached(&self.text).await?;
+        let args: Vec<&(dyn ToSql + Sync)> = self
+            .args
+            .iter()
+            .map(|a| a.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        Ok(c.query(&st, &args).await?)
+    }
+}
+
+pub(crate) fn stored(r: &Row) -> StoredObject {
+    StoredObject {
+        seq: r.get(0),
+        date_added: r.get(1),
+        current: r.get(2),
+        json: r.get(3),
+    }
+}
+
+pub(crate) async fn get(c: &Conn, id: &str) -> R<Option<StoredObject>> {
+    let st = c
+        .prepare_cached(
+            "SELECT v.seq, v.date_added, v.is_current, v.json FROM versions v \
+             WHERE v.id = $1 AND v.is_current",
+        )
+        .await?;
+    Ok(c.query_opt(&st, &[&id]).await?.as_ref().map(stored))
+}
+
+/// Every version of `id`, oldest first (by version, then by arrival).
+pub(crate) async fn versions(c: &Conn, id: &str) -> R<Vec<StoredObject>> {
+    let st = c
+        .prepare_cached(
+            "SELECT v.seq, v.date_added, v.is_current, v.json FROM versions v \
+             WHERE v.id = $1 ORDER BY v.version_ns, v.seq",
+        )
+        .await?;
+    Ok(c.query(&st, &[&id]).await?.iter().map(stored).collect())
+}
+
+/// The page size a query asks for: `DEFAULT_LIMIT` when 0, at most `MAX_LIMIT`.
+pub(crate) fn page_limit(q: &ListQuery) -> usize {
+    match q.limit {
+        0 => DEFAULT_LIMIT,
+        n => n.min(MAX_LIMIT),
+    }
+}
+
+/// The `LIKE` patterns of a search text, one per distinct word (all must match), each
+/// matched against the lower-cased, unaccented search text. Refused
+/// ([`StoreError::Search`]) as the SQLite backend refuses: more words than
+/// `limits.search_terms`, or only words too short for the trigram index while
+/// `limits.short_search_scan` is off.
+pub(crate) fn text_patterns(text: &str, limits: &Limits) -> Result<Vec<String>, StoreError> {
+    let mut words: Vec<&str> = Vec::new();
+    for word in text.split_whitespace() {
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    if words.len() > limits.search_terms {
+        return Err(StoreError::Search(format!(
+            "search has {} terms; at most {} allowed",
+            words.len(),
+            limits.search_terms
+        )));
+    }
+    if let Some(short) = words.first()
+        && words.iter().all(|w| w.chars().count() < TRIGRAM)
+        && !limits.short_search_scan
+    {
+        return Err(StoreError::Search(format!(
+            "search term {short:?} is shorter than {TRIGRAM} characters and would scan every \
+             object; add a longer word"
+        )));
+    }
+    Ok(words
+        .iter()
+        .map(|w| {
+            w.chars()
+                .flat_map(|ch| match ch {
+                    '%' | '_' | '\\' => vec!['\\', ch],
+                    _ => vec![ch],
+                })
+                .collect()
+        })
+        .collect())
+}
+
+/// Appends the type, `added_after` and TLP filters of a query.
+fn push_filters(sql: &mut Sql, q: &ListQuery) {
+    if !q.types.is_empty() {
+        let p = sql.arg(q.types.clone());
+        sql.text.push_str(&format!(" AND v.type = ANY({p})"));
+    }
+    if let Some(after) = &q.added_after {
+        match concord_stix::Timestamp::parse(after) {
+            // Versions are stored at whole microseconds: "after t" is "after t's
+            // microsecond".
+            Ok(t) => {
+                let p = sql.arg(crate::ingest::micros(t.instant()));
+                sql.text.push_str(&format!(" AND v.added_us > {p}"));
+            }
+            Err(_) => {
+                let p = sql.arg(after.clone());
+                sql.text.push_str(&format!(" AND v.date_added > {p}"));
+            }
+        }
+    }
+    match q.within {
+        Some(Within::Objects(t)) => sql.text.push_str(&format!(" AND v.tlp <= {}", t.rank())),
+        Some(Within::Whole(t)) => sql
+            .text
+            .push_str(&format!(" AND v.tlp_max <= {}", t.rank())),
+        None => {}
+    }
+}
+
+/// Appends the full-text filter of a query (rows whose current version's search text
+/// holds every word).
+fn push_text(sql: &mut Sql, q: &ListQuery, limits: &Limits) -> Result<(), StoreError> {
+    let Some(text) = q.text.as_deref() else {
+        return Ok(());
+    };
+    let patterns = text_patterns(text, limits)?;
+    if patterns.is_empty() {
+        return Ok(());
+    }
+    sql.text
+        .push_str(" AND v.seq IN (SELECT s.seq FROM search s WHERE true");
+    for pattern in patterns {
+        let p = sql.arg(pattern);
+        sql.text.push_str(&format!(
+            " AND s.text LIKE '%' || lower(unaccent({p})) || '%' ESCAPE '\\'"
+        ));
+    }
+    sql.text.push(')');
+    Ok(())
+}
+
+/// The `SELECT` of `columns` (of `versions v`) for a page of `limit` current versions as
+/// `q` asks.
+pub(crate) fn list_sql(
+    columns: &str,
+    q: &ListQuery,
+    limit: usize,
+    limits: &Limits,
+) -> Result<Sql, StoreError> {
+    list_sql_with(columns, q, limit, limits, |_| {})
+}
+
+/// [`list_sql`] with the conditions `more` appends (` AND ...`).
+pub(crate) fn list_sql_with(
+    columns: &str,
+    q: &ListQuery,
+    limit: usize,
+    limits: &Limits,
+    more: impl FnOnce(&mut Sql),
+) -> Result<Sql, StoreError> {
+    let mut sql = Sql::new(format!(
+        "SELECT {columns} FROM versions v WHERE v.is_current"
+    ));
+    push_filters(&mut sql, q);
+    more(&mut sql);
+    if let Some(cursor) = q.cursor {
+        let p = sql.arg(cursor);
+        sql.text.push_str(&match q.order {
+            Order::NewestFirst => format!(" AND v.seq < {p}"),
+            Order::BySeq => format!(" AND v.seq > {p}"),
+        });
+    }
+    push_text(&mut sql, q, limits)?;
+    sql.text.push_str(match q.order {
+        Order::NewestFirst => " ORDER BY v.seq DESC",
+        Order::BySeq => " ORDER BY v.seq ASC",
+    });
+    // The page size is a parameter: each connection caches its prepared statements, and
+    // a literal would make one statement per page size asked for.
+    let p = sql.arg(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.text.push_str(&format!(" LIMIT {p}"));
+    Ok(sql)
+}
+
+/// The `SELECT` of every version by `seq` (the query's types, date, TLP and cursor).
+pub(crate) fn versions_sql(q: &ListQuery, limit: usize) -> Sql {
+    let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM versions v WHERE v.seq > $1"));
+    sql.args.push(Box::new(q.cursor.unwrap_or(0)));
+    push_filters(&mut sql, q);
+    let p = sql.arg(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.text.push_str(&format!(" ORDER BY v.seq ASC LIMIT {p}"));
+    sql
+}
+
+/// A page of [`StoredObject`]s selected by `sql` (with [`COLUMNS`]).
+pub(crate) async fn list(c: &Conn, sql: Sql, limit: usize) -> R<Page> {
+    let objects: Vec<StoredObject> = sql.query(c).await?.iter().map(stored).collect();
+    let next = (objects.len() == limit)
+        .then(|| objects.last().map(|o| o.seq))
+        .flatten();
+    Ok(Page { objects, next })
+}
+
+/// The rows `sql` selects.
+pub(crate) async fn rows(c: &Conn, sql: Sql) -> R<Vec<Row>> {
+    sql.query(c).await
+}
+
+/// The columns `list_borrowed` reads: with the JSON `seq, json, date_added`, else `seq,
+/// date_added, id, version`; then, for [`Within::Objects`], whether a granular marking
+/// is above the level.
+pub(crate) fn borrowed_columns(q: &ListQuery, with_json: bool) -> String {
+    let redact = match q.within {
+        Some(Within::Objects(t)) => format!(", v.tlp_max > {}", t.rank()),
+        _ => String::new(),
+    };
+    if with_json {
+        format!("v.seq, v.json, v.date_added{redact}")
+    } else {
+        format!("v.seq, v.date_added, v.id, v.version{redact}")
+    }
+}
+
+/// Hands the rows of a page (`page` and one more, selected with [`borrowed_columns`]) to
+/// `each`, borrowed from the rows.
+pub(crate) fn hand_over(
+    rows: &[Row],
+    page: usize,
+    with_json: bool,
+    within: Option<Within>,
+    each: &mut dyn FnMut(&ListedRow<'_>),
+) -> Result<Listed, StoreError> {
+    let redact_col =
+        matches!(within, Some(Within::Objects(_))).then_some(if with_json { 3 } else { 4 });
+    let mut listed = Listed::default();
+    for r in rows {
+        if listed.rows == page {
+            listed.more = true;
+            break;
+        }
+        let seq: i64 = r.get(0);
+        let redact = redact_col.is_some_and(|i| r.get::<_, bool>(i));
+        let (row, added) = if with_json {
+            let json: &str = r.get(1);
+            let added: &str = r.get(2);
+            (
+                ListedRow {
+                    seq,
+                    date_added: "",
+                    id: "",
+                    version: "",
+                    json: json.as_bytes(),
+                    redact,
+                },
+                added,
+            )
+        } else {
+            let added: &str = r.get(1);
+            (
+                ListedRow {
+                    seq,
+                    date_added: added,
+                    id: r.get(2),
+                    version: r.get(3),
+                    json: b"",
+                    redact,
+                },
+                added,
+            )
+        };
+        if listed.rows == 0 {
+            listed.first_added = added.to_owned();
+        }
+        listed.last_added.clear();
+        listed.last_added.push_str(added);
+        each(&row);
+        listed.last_seq = seq;
+        listed.rows += 1;
+    }
+    Ok(listed)
+}
+
+pub(crate) async fn stats(c: &Conn) -> R<Stats> {
+    let versions: i64 = c
+        .query_one("SELECT count(*) FROM versions", &[])
+        .await?
+        .get(0);
+    let last_seq: i64 = c
+        .query_one("SELECT coalesce(max(seq), 0) FROM versions", &[])
+        .await?
+        .get(0);
+    let by_type: Vec<(String, i64)> = c
+        .query(
+            "SELECT type, count(*) FROM versions WHERE is_current GROUP BY type ORDER BY type",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let objects = by_type.iter().map(|(_, n)| n).sum();
+    Ok(Stats {
+        versions,
+        objects,
+        by_type,
+        last_seq,
+        // The derived indexes are written with the versions.
+        index_lag: 0,
+    })
+}
+
+/// The type part of an id (`indicator--...` -> `indicator`).
+fn type_of(id: &str) -> &str {
+    id.split_once("--").map_or(id, |(t, _)| t)
+}
+
+/// Objects sharing an observable value with the current version of `id`: for each of
+/// its values (by kind, then value), up to [`CORRELATIONS_PER_VALUE`] others by id.
+pub(crate) async fn correlations(c: &Conn, id: &str) -> R<Vec<Correlation>> {
+    let st = c
+        .prepare_cached(&format!(
+            "SELECT o.kind, o.value, x.id FROM observables o \
+             CROSS JOIN LATERAL (SELECT x.id FROM observables x WHERE x.kind = o.kind \
+             AND x.value = o.value AND x.id <> o.id ORDER BY x.id COLLATE \"C\" \
+             LIMIT {CORRELATIONS_PER_VALUE}) x \
+             WHERE o.id = $1 \
+             ORDER BY o.kind COLLATE \"C\", o.value COLLATE \"C\", x.id COLLATE \"C\""
+        ))
+        .await?;
+    Ok(c.query(&st, &[&id])
+        .await?
+        .iter()
+        .map(|r| {
+            let other: String = r.get(2);
+            Correlation {
+                object_type: type_of(&other).to_owned(),
+                id: other,
+                kind: r.get(0),
+                value: r.get(1),
+            }
+        })
+        .collect())
+}
+
+/// `(path, target)` of every reference an object's current version makes.
+async fn outgoing(c: &Conn, id: &str) -> R<Vec<(String, String)>> {
+    let st = c
+        .prepare_cached(&format!(
+            "SELECT path, target FROM refs WHERE source = $1 ORDER BY path COLLATE \"C\" \
+             LIMIT {RELATED_PER_DIRECTION}"
+        ))
+        .await?;
+    Ok(c.query(&st, &[&id])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+/// Whether a sighting's property path names one of its context lists.
+fn sighting_context(path: &str) -> bool {
+    path.starts_with("$.where_sighted_refs[") || path.starts_with("$.observed_data_refs[")
+}
+
+async fn rel_type(c: &Conn, sro: &str) -> R<String> {
+    let st = c
+        .prepare_cached("SELECT json FROM versions WHERE id = $1 AND is_current")
+        .await?;
+    let Some(row) = c.query_opt(&st, &[&sro]).await? else {
+        return Ok(String::new());
+    };
+    let json: &str = row.get(0);
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| corrupt(sro, e))?;
+    Ok(v["relationship_type"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// The ends of an SRO linked to `id` through `path`, with the direction seen from `id`
+/// (the rules of the SQLite backend's `graph` module).
+async fn through_sro(c: &Conn, sro: &str, path: &str, id: &str) -> R<Vec<Related>> {
+    // (relationship kind, the other end's path or None for a sighting's context lists,
+    // direction)
+    let (kind, other_end, direction): (String, Option<&str>, &'static str) = match type_of(sro) {
+        "relationship" if path == "$.source_ref" => {
+            (rel_type(c, sro).await?, Some("$.target_ref"), "outgoing")
+        }
+        "relationship" if path == "$.target_ref" => {
+            (rel_type(c, sro).await?, Some("$.source_ref"), "incoming")
+        }
+        "sighting" if path == "$.sighting_of_ref" => ("sighting".to_owned(), None, "incoming"),
+        "sighting" if sighting_context(path) => {
+            ("sighting".to_owned(), Some("$.sighting_of_ref"), "outgoing")
+        }
+        _ => return Ok(Vec::new()),
+    };
+    let mut out = Vec::new();
+    for (p, target) in outgoing(c, sro).await? {
+        if target == id {
+            continue;
+        }
+        let matches = match other_end {
+            Some(end) => p == end,
+            None => sighting_context(&p),
+        };
+        if matches {
+            out.push(Related {
+                id: target,
+                direction,
+                via: p,
+                relationship: Some((sro.to_owned(), kind.clone())),
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn relationships(c: &Conn, id: &str) -> R<Vec<Related>> {
+    let mut out: Vec<Related> = outgoing(c, id)
+        .await?
+        .into_iter()
+        .map(|(via, target)| Related {
+            id: target,
+            direction: "outgoing",
+            via,
+            relationship: None,
+        })
+        .collect();
+    let st = c
+        .prepare_cached(&format!(
+            "SELECT source, path FROM refs WHERE target = $1 \
+             ORDER BY source COLLATE \"C\", path COLLATE \"C\" \
+             LIMIT {RELATED_PER_DIRECTION}"
+        ))
+        .await?;
+    let incoming: Vec<(String, String)> = c
+        .query(&st, &[&id])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    for (source, path) in incoming {
+        out.extend(through_sro(c, &source, &path, id).await?);
+        out.push(Related {
+            id: source,
+            direction: "incoming",
+            via: path,
+            relationship: None,
+        });
+    }
+    Ok(out)
+}

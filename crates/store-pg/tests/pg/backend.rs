@@ -1,0 +1,162 @@
+//! What only the PostgreSQL backend does: several stores (processes) on one database,
+//! calls from inside an async runtime, reopening, the query budget.
+
+use std::sync::Arc;
+
+use concord_store::{Limits, ListQuery, Order, Outcome, Store};
+use concord_store_pg::PgStore;
+
+use crate::behaviour::{id_of, indicator, put};
+
+/// Writers on several stores of one database (as several replicas are) get one strictly
+/// increasing `seq` and `date_added`, and a reader paging by `seq` while they write
+/// never misses a version (versions become visible in `seq` order).
+#[test]
+fn writers_of_several_stores_get_one_order() {
+    let Some(url) = concord_testpg::database() else {
+        return;
+    };
+    let stores: Vec<Arc<PgStore>> = (0..3)
+        .map(|_| Arc::new(PgStore::open(&url).unwrap()))
+        .collect();
+    let reader = PgStore::open(&url).unwrap();
+    let seen = std::thread::scope(|s| {
+        for (w, store) in stores.iter().enumerate() {
+            s.spawn(move || {
+                for round in 0..20 {
+                    let batch: Vec<_> = (0..5)
+                        .map(|i| {
+                            indicator(
+                                &format!("w{w} r{round} i{i}"),
+                                "[domain-name:value = 'w.example']",
+                            )
+                        })
+                        .collect();
+                    assert!(
+                        put(store.as_ref(), &batch)
+                            .iter()
+                            .all(|o| *o == Outcome::New)
+                    );
+                }
+            });
+        }
+        // Page while they write: every page continues after the last seq seen.
+        let mut seen: Vec<(i64, String)> = Vec::new();
+        let mut cursor = 0;
+        while seen.len() < 300 {
+            let page = reader
+                .list(&ListQuery {
+                    order: Order::BySeq,
+                    cursor: Some(cursor),
+                    limit: 7,
+                    ..ListQuery::default()
+                })
+                .unwrap();
+            for o in &page.objects {
+                seen.push((o.seq, o.date_added.clone()));
+                cursor = o.seq;
+            }
+        }
+        seen
+    });
+    for pair in seen.windows(2) {
+        assert!(pair[0].0 < pair[1].0, "{pair:?}");
+        assert!(
+            concord_store::date_added::is_after(&pair[1].1, &pair[0].1),
+            "{pair:?}"
+        );
+    }
+    assert_eq!(reader.stats().unwrap().objects, 300);
+}
+
+/// The blocking methods work when called from inside an async task (the server calls
+/// bounded reads there directly), and the store may be dropped there.
+#[test]
+fn works_inside_an_async_runtime() {
+    let Some(url) = concord_testpg::database() else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = PgStore::open(&url).unwrap();
+        let v = indicator("async", "[domain-name:value = 'a.example']");
+        put(&store, &[v.clone()]);
+        assert!(store.get(&id_of(&v)).unwrap().is_some());
+        drop(store);
+    });
+}
+
+/// Opening a database again keeps what it holds (the schema is migrated once), and a
+/// second store on it sees the first's writes.
+#[test]
+fn reopening_keeps_everything() {
+    let Some(url) = concord_testpg::database() else {
+        return;
+    };
+    let v = indicator("kept", "[domain-name:value = 'k.example']");
+    {
+        let store = PgStore::open(&url).unwrap();
+        put(&store, &[v.clone()]);
+        store
+            .create_token("ops", concord_store::Role::Admin, "h")
+            .unwrap();
+    }
+    let store = PgStore::open(&url).unwrap();
+    assert!(store.get(&id_of(&v)).unwrap().is_some());
+    assert_eq!(store.tokens().unwrap().len(), 1);
+    assert_eq!(put(&store, &[v]), [Outcome::Unchanged]);
+}
+
+/// A listing running longer than the store's budget is stopped with a typed error that
+/// names the budget; the store answers the next query, and counts run to the end.
+#[test]
+fn a_query_over_its_time_budget_is_stopped() {
+    let Some(url) = concord_testpg::database() else {
+        return;
+    };
+    let budget = std::time::Duration::from_millis(1);
+    let store = PgStore::open_with_limits(
+        &url,
+        Limits {
+            query_budget: Some(budget),
+            ..Limits::default()
+        },
+    )
+    .unwrap();
+    let many: Vec<_> = (0..20_000)
+        .map(|i| {
+            indicator(
+                &format!("campaign {i}"),
+                "[domain-name:value = 'b.example']",
+            )
+        })
+        .collect();
+    for chunk in many.chunks(5_000) {
+        put(&store, chunk);
+    }
+    let e = store
+        .list(&ListQuery {
+            text: Some("zq".into()),
+            ..ListQuery::default()
+        })
+        .unwrap_err();
+    match e {
+        concord_store::StoreError::Budget { budget: b } => assert_eq!(b, budget),
+        other => panic!("expected the budget error, got {other:?}"),
+    }
+    assert!(store.get(&id_of(&many[0])).unwrap().is_some());
+    // Counts and point reads have no budget (as on SQLite): a count of every version
+    // takes longer than 1 ms.
+    assert_eq!(store.stats().unwrap().versions, 20_000);
+}
+
+/// A URL that names no server fails with an error that says so.
+#[test]
+fn an_unreachable_database_is_a_clear_error() {
+    let e = PgStore::open("postgres://nobody@127.0.0.1:1/nothing").unwrap_err();
+    assert!(e.to_string().starts_with("database error: "), "{e}");
+    let e = PgStore::open("not a url at all").unwrap_err();
+    assert!(e.to_string().contains("invalid database URL"), "{e}");
+}
