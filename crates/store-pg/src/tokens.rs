@@ -2,7 +2,6 @@
 //! clearance, expiry and last use (the rules of the SQLite backend's `tokens` module).
 
 use concord_stix::{Timestamp, Tlp};
-use concord_store::users::parse_tlp;
 use concord_store::{NewToken, Role, TOKEN_TOUCH_SECS, TokenRecord};
 use deadpool_postgres::Object as Conn;
 use tokio_postgres::Row;
@@ -36,7 +35,7 @@ pub(crate) fn record(r: &Row) -> R<TokenRecord> {
     // A row without a clearance reads as little as a new token does by default.
     let clearance = match clearance {
         None => Tlp::Green,
-        Some(c) => parse_tlp(&c)
+        Some(c) => c.parse::<concord_stix::Tlp>().ok()
             .ok_or_else(|| corrupt(&format!("token {id}"), format!("unknown TLP {c:?}")))?,
     };
     Ok(TokenRecord {

@@ -2,7 +2,7 @@
 //! reads of the web interface (the rules of the SQLite backend's `users` module).
 
 use concord_stix::Tlp;
-use concord_store::users::{ClearedQuery, CountRow, Session, User, Users, parse_tlp};
+use concord_store::users::{ClearedQuery, CountRow, Session, User, Users};
 use concord_store::{Page, Role, StoreError, TokenRecord};
 use tokio_postgres::Row;
 
@@ -20,7 +20,7 @@ fn user_row(r: &Row) -> R<User> {
         name: r.get(1),
         role: Role::parse(&role)
             .ok_or_else(|| corrupt(&format!("user {id}"), format!("unknown role {role:?}")))?,
-        clearance: parse_tlp(&clearance).ok_or_else(|| {
+        clearance: clearance.parse::<concord_stix::Tlp>().ok().ok_or_else(|| {
             corrupt(
                 &format!("user {id}"),
                 format!("unknown TLP level {clearance:?}"),
