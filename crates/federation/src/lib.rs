@@ -22,3 +22,9 @@ pub enum FederationError {
     #[error(transparent)]
     Store(#[from] concord_store::StoreError),
 }
+
+impl From<concord_keys::KeyError> for FederationError {
+    fn from(e: concord_keys::KeyError) -> Self {
+        FederationError::Key(e.0)
+    }
+}
