@@ -3,6 +3,7 @@
 //! change notices).
 
 pub mod envelope;
+pub mod governance;
 pub mod httpsig;
 pub mod identity;
 pub mod outbound;

@@ -6,6 +6,12 @@
 //! kept, with why, in the peer's record. A live
 //! connection to the peer's `/federation/v1/events` wakes the puller as soon as the peer
 //! has something new; without it, the puller polls on an interval.
+//!
+//! Before the changes, each pull takes the peer's new governance documents
+//! (`/federation/v1/governance`, see [`crate::governance`]): checked, stored with the
+//! peer's governance cursor, and turned into peers at once ([`crate::governance::reconcile`],
+//! also run on every refresh of the peer list). From a peer a community suspended, only
+//! governance is pulled.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -121,6 +127,7 @@ pub struct Puller {
     /// Per peer (node id): its URL and key when the client was made, what this node trusts
     /// of its TLS certificates, and the client that trusts exactly that.
     tls: std::sync::Mutex<HashMap<String, PeerClient>>,
+    communities: Arc<crate::governance::Communities>,
 }
 
 struct PeerClient {
@@ -200,6 +207,7 @@ impl Puller {
             config,
             http,
             tls: std::sync::Mutex::new(HashMap::new()),
+            communities: Arc::default(),
         }
     }
 
@@ -409,7 +417,14 @@ impl Puller {
     /// `last_refusal`, `last_error`), and so is a failed pull (`last_error`).
     pub async fn pull(&self, peer: &PeerRecord) -> Result<PullReport, PullError> {
         let mut report = PullReport::default();
-        let result = self.pull_pages(peer, &mut report).await;
+        let result = match self.governance_first(peer).await {
+            Ok(Some(why)) => {
+                tracing::debug!(peer = %peer.node_id, reason = %why, "No data pulled from the peer.");
+                Ok(())
+            }
+            Ok(None) => self.pull_pages(peer, &mut report).await,
+            Err(e) => Err(e),
+        };
         let refusal = report.first_rejection.as_ref().map(|first| {
             (
                 i64::try_from(report.rejected).unwrap_or(i64::MAX),
@@ -441,6 +456,123 @@ impl Puller {
             }
         }
         result.map(|()| report)
+    }
+
+    /// The states of the communities this node holds and applies their decisions to
+    /// the peer list ([`crate::governance::reconcile`]).
+    pub fn reconcile(&self) -> Result<crate::governance::Reconciled, concord_store::StoreError> {
+        let states = self.communities.states(self.store.as_ref())?;
+        crate::governance::reconcile(self.store.as_ref(), &self.key.node_id(), &states)
+    }
+
+    /// When this node holds a community: pulls the peer's new governance documents (a
+    /// failure is logged and does not stop the data pull) and applies the decisions.
+    /// Returns why no data may be pulled from the peer (a community suspended, expelled
+    /// it or revoked its key), if so.
+    async fn governance_first(&self, peer: &PeerRecord) -> Result<Option<String>, PullError> {
+        let states = {
+            let store = self.store.clone();
+            let communities = self.communities.clone();
+            tokio::task::spawn_blocking(move || communities.states(store.as_ref()))
+                .await
+                .map_err(|e| PullError::Body(format!("governance task failed: {e}")))??
+        };
+        if states.is_empty() {
+            return Ok(None);
+        }
+        let stored = match self.pull_governance(peer).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(peer = %peer.node_id, error = %e, "Governance pull failed.");
+                0
+            }
+        };
+        let store = self.store.clone();
+        let communities = self.communities.clone();
+        let me = self.key.node_id();
+        let key = peer.public_key.clone();
+        tokio::task::spawn_blocking(move || {
+            let states = communities.states(store.as_ref())?;
+            if stored > 0 {
+                crate::governance::reconcile(store.as_ref(), &me, &states)?;
+            }
+            Ok::<_, concord_store::StoreError>(crate::governance::Communities::barred(
+                &states, &key, true,
+            ))
+        })
+        .await
+        .map_err(|e| PullError::Body(format!("governance task failed: {e}")))?
+        .map_err(PullError::from)
+    }
+
+    /// Pulls the peer's new governance documents and stores those that check; returns
+    /// how many were new. A peer without the governance route (404) has none to give.
+    async fn pull_governance(&self, peer: &PeerRecord) -> Result<usize, PullError> {
+        let store = self.store.clone();
+        let id = peer.node_id.clone();
+        let mut after = tokio::task::spawn_blocking(move || store.governance_cursor(&id))
+            .await
+            .map_err(|e| PullError::Body(format!("governance task failed: {e}")))??;
+        let mut stored = 0;
+        loop {
+            let path = format!(
+                "/federation/v1/governance?after={after}&limit={}",
+                crate::governance::MAX_GOVERNANCE_PAGE
+            );
+            let resp = self.send(peer, &path, Some(self.config.timeout)).await?;
+            let status = resp.status();
+            if status == reqwest::StatusCode::NOT_FOUND {
+                break;
+            }
+            if !status.is_success() {
+                let body = resp.text().await.unwrap_or_default();
+                return Err(PullError::Status {
+                    status: status.as_u16(),
+                    body: body.chars().take(300).collect(),
+                });
+            }
+            let mut wire = Vec::new();
+            let mut stream = resp.bytes_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| PullError::Http {
+                    url: format!("{}{path}", peer.url),
+                    reason: error_chain(&e),
+                })?;
+                if wire.len() + chunk.len() > self.config.max_wire_bytes {
+                    return Err(PullError::Body(format!(
+                        "governance page over the limit of {} bytes",
+                        self.config.max_wire_bytes
+                    )));
+                }
+                wire.extend_from_slice(&chunk);
+            }
+            let page: crate::governance::GovernancePage = serde_json::from_slice(&wire)
+                .map_err(|e| PullError::Body(format!("not a governance page: {e}")))?;
+            if page.node != peer.node_id || page.next < after {
+                return Err(PullError::Body(format!(
+                    "governance page from {:?} going back to {}",
+                    page.node, page.next
+                )));
+            }
+            let store = self.store.clone();
+            let me = self.key.node_id();
+            let from = peer.node_id.clone();
+            let next = page.next;
+            let more = page.more && page.next > after;
+            stored += tokio::task::spawn_blocking(move || {
+                ingest_governance(store.as_ref(), &me, &from, page.documents, next)
+            })
+            .await
+            .map_err(|e| PullError::Body(format!("governance task failed: {e}")))??;
+            after = next;
+            if !more {
+                break;
+            }
+        }
+        if stored > 0 {
+            tracing::info!(peer = %peer.node_id, stored, "Governance documents received.");
+        }
+        Ok(stored)
     }
 
     async fn pull_pages(
@@ -522,7 +654,16 @@ impl Puller {
         let mut tasks: HashMap<String, (PeerRecord, tokio::task::JoinHandle<()>)> = HashMap::new();
         loop {
             let store = self.store.clone();
-            match tokio::task::spawn_blocking(move || store.peers()).await {
+            let me = self.clone();
+            match tokio::task::spawn_blocking(move || {
+                // Community decisions first: they add and remove peers.
+                if let Err(e) = me.reconcile() {
+                    tracing::error!(error = %e, "Cannot apply the communities' decisions.");
+                }
+                store.peers()
+            })
+            .await
+            {
                 Ok(Ok(peers)) => {
                     tasks.retain(|id, (old, handle)| {
                         // A finished task is started again below if its peer is still there.
@@ -779,4 +920,50 @@ fn ingest_page(
         }
     }
     Ok(part)
+}
+
+/// Checks and stores a page of governance documents from `peer` with its governance
+/// cursor. A document is refused (logged, not stored) when it does not check
+/// ([`crate::governance::check_document`]) or is the genesis of a community this node
+/// neither holds nor founded. Returns how many were new.
+fn ingest_governance(
+    store: &dyn Store,
+    me: &str,
+    peer: &str,
+    documents: Vec<crate::governance::PagedDocument>,
+    next: i64,
+) -> Result<usize, PullError> {
+    let mut geneses = crate::governance::Communities::geneses(store)?;
+    let mut good = Vec::with_capacity(documents.len());
+    for d in documents {
+        let doc = d.doc;
+        let held = geneses.get(&doc.community);
+        let checked = crate::governance::check_document(&doc, held).and_then(|()| {
+            if doc.kind != concord_store::governance::GENESIS || held.is_some() {
+                return Ok(None);
+            }
+            let g: concord_community::Genesis =
+                serde_json::from_str(&doc.document).map_err(|e| e.to_string())?;
+            if g.body.founders.iter().any(|f| f.node_id == me) {
+                Ok(Some(g))
+            } else {
+                Err(format!(
+                    "genesis {} is of a community this node neither joined nor founded",
+                    doc.id
+                ))
+            }
+        });
+        match checked {
+            Ok(genesis) => {
+                if let Some(g) = genesis {
+                    geneses.insert(g.id(), g);
+                }
+                good.push(doc);
+            }
+            Err(reason) => {
+                tracing::warn!(peer = %peer, reason = %reason, "Refused a governance document.");
+            }
+        }
+    }
+    Ok(store.put_governance(&good, peer, Some(next))?)
 }

@@ -365,6 +365,10 @@ impl crate::governance::GovernanceStore for ClearedStore {
         self.inner.governance_after(after, limit)
     }
 
+    fn governance_head(&self) -> Result<i64, StoreError> {
+        self.inner.governance_head()
+    }
+
     fn governance_cursor(&self, peer: &str) -> Result<i64, StoreError> {
         self.inner.governance_cursor(peer)
     }

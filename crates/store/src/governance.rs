@@ -62,6 +62,8 @@ pub trait GovernanceStore {
         after: i64,
         limit: usize,
     ) -> Result<Vec<GovernanceRecord>, StoreError>;
+    /// The highest document number (0: none).
+    fn governance_head(&self) -> Result<i64, StoreError>;
     /// The number up to which a peer's governance documents were pulled (0: none).
     fn governance_cursor(&self, peer: &str) -> Result<i64, StoreError>;
 }

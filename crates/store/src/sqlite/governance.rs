@@ -111,6 +111,16 @@ impl GovernanceStore for SqliteStore {
         })
     }
 
+    fn governance_head(&self) -> Result<i64, StoreError> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT coalesce(max(n), 0) FROM governance", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+    }
+
     fn governance_cursor(&self, peer: &str) -> Result<i64, StoreError> {
         self.read(|c| {
             Ok(c.query_row(
@@ -151,6 +161,7 @@ mod tests {
             1
         );
         assert_eq!(s.governance_cursor("peer-1").unwrap(), 7);
+        assert_eq!(s.governance_head().unwrap(), 3);
         assert_eq!(s.governance_cursor("peer-2").unwrap(), 0);
         // A cursor never goes back.
         s.put_governance(&[], "peer-1", Some(3)).unwrap();
