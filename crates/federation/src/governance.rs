@@ -227,6 +227,24 @@ impl Communities {
     }
 }
 
+/// Names and ids of the communities in which `peer` (by node id or key) is an active
+/// member: what the policy's `communities` selector matches.
+pub fn memberships(states: &[Arc<State>], peer: &PeerRecord) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in states {
+        let member = s.members.values().any(|m| {
+            m.status == Status::Active
+                && (m.info.node_id == peer.node_id
+                    || m.keys.iter().any(|k| k.key == peer.public_key))
+        });
+        if member {
+            out.push(s.name.clone());
+            out.push(s.community.clone());
+        }
+    }
+    out
+}
+
 /// What [`reconcile`] changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Reconciled {
@@ -349,6 +367,13 @@ mod tests {
         let states = communities.states(&store).unwrap();
         let done = reconcile(&store, &me, &states).unwrap();
         assert_eq!(done.put.len(), 2);
+        let peer2 = store
+            .peers()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.node_id == keys[2].node_id())
+            .unwrap();
+        assert_eq!(memberships(&states, &peer2), vec!["c".to_owned(), g.id()]);
         assert!(reconcile(&store, &me, &states).unwrap().put.is_empty());
         // An operator's name and agreement stay.
         let mut p = store.peers().unwrap()[0].clone();
@@ -385,6 +410,10 @@ mod tests {
         assert_eq!(store.peers().unwrap().len(), 2);
         let why = Communities::barred(&states, &keys[2].public_hex(), true).unwrap();
         assert!(why.contains("suspended"), "{why}");
+        assert!(
+            memberships(&states, &peer2).is_empty(),
+            "suspended is not active"
+        );
         assert_eq!(
             Communities::barred(&states, &keys[2].public_hex(), false),
             None

@@ -391,18 +391,20 @@ async fn changes(
         .extensions()
         .get::<crate::tls::Transport>()
         .is_some_and(crate::tls::Transport::exposed);
-    let peer = match authenticate(&s, req, Serves::Data).await {
-        Ok((p, _)) => p,
+    let (peer, states) = match authenticate(&s, req, Serves::Data).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
+    let communities = crate::governance::memberships(&states, &peer);
     let policy = s.policy();
     let st = s.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let page = outbound::changes_over(
+        let page = outbound::changes_in(
             st.inner.store.as_ref(),
             &st.inner.key,
             &policy,
             &peer,
+            &communities,
             q.after.max(0),
             q.limit,
             chrono::Utc::now(),
