@@ -113,6 +113,34 @@ impl Node {
     }
 }
 
+/// `GET path` at `to`, signed by `key` (as a peer's puller signs).
+async fn signed_get(key: &NodeKey, to: &Node, path: &str) -> (u16, String) {
+    let authority = concord_federation::httpsig::authority_of(&to.url).unwrap();
+    let (p, q) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let h = concord_federation::httpsig::sign(
+        key,
+        "GET",
+        &authority,
+        p,
+        q,
+        b"",
+        chrono::Utc::now().timestamp(),
+    );
+    let resp = reqwest::Client::new()
+        .get(format!("{}{path}", to.url))
+        .header("date", h.date)
+        .header("content-digest", h.content_digest)
+        .header("signature-input", h.signature_input)
+        .header("signature", h.signature)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
 /// Waits until `cond` holds, checking every 20 ms, for at most 20 s.
 async fn until(what: &str, mut cond: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
@@ -174,6 +202,31 @@ async fn founders_sync_a_sponsored_member_joins_and_a_revoked_key_is_refused() {
     // D is not a member: nobody serves it.
     assert!(!d.has(id));
     assert!(!a.peer_ids().contains(&d.id()));
+    let (status, _) = signed_get(&d.key, &a, "/federation/v1/governance?after=0").await;
+    assert_eq!(status, 401);
+    // A bilateral peer of A that is no member gets none of the community's documents,
+    // while a member gets them all.
+    let e = Node::start(55).await;
+    a.store
+        .put_peer(&PeerRecord {
+            node_id: e.id(),
+            name: "bilateral".into(),
+            url: e.url.clone(),
+            public_key: e.key.public_hex(),
+            ..PeerRecord::default()
+        })
+        .unwrap();
+    let (status, body) = signed_get(&e.key, &a, "/federation/v1/governance?after=0").await;
+    assert_eq!(status, 200, "{body}");
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["documents"], serde_json::json!([]), "{body}");
+    let (_, body) = signed_get(&b.key, &a, "/federation/v1/governance?after=0").await;
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        page["documents"][0]["doc"]["id"],
+        genesis.id().as_str(),
+        "{body}"
+    );
 
     // A and B sponsor D; A proposes (its yes), B votes yes once it got the proposal:
     // 2 of 3, the threshold.
