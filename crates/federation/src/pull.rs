@@ -602,12 +602,22 @@ impl Puller {
             let store = self.store.clone();
             let me = self.key.node_id();
             let from = peer.clone();
+            let communities = self.communities.clone();
             // The next page is fetched while this one is verified and stored; cursors are
             // still committed in order, one page after the other.
             let ingest = async {
                 let t = std::time::Instant::now();
                 let r = tokio::task::spawn_blocking(move || {
-                    ingest_page(store.as_ref(), &me, &from, page.changes, next, head)
+                    let revoked = revoked_keys(&communities.states(store.as_ref())?);
+                    ingest_page(
+                        store.as_ref(),
+                        &me,
+                        &from,
+                        page.changes,
+                        next,
+                        head,
+                        &revoked,
+                    )
                 })
                 .await;
                 (r, t.elapsed())
@@ -830,9 +840,40 @@ fn object_id(env: &Envelope) -> String {
         .to_owned()
 }
 
+/// Keys the held communities revoked, each with the time from which it is refused.
+fn revoked_keys(states: &[Arc<concord_community::State>]) -> HashMap<String, String> {
+    states
+        .iter()
+        .flat_map(|s| s.revoked_keys())
+        .map(|(k, since)| (k.to_owned(), since.to_owned()))
+        .collect()
+}
+
+/// Why an envelope's origin or redactor key may not vouch for it: a community revoked the
+/// key from a time at or before the version's `modified` (or `created`).
+fn revoked_signer(env: &Envelope, revoked: &HashMap<String, String>) -> Option<String> {
+    if revoked.is_empty() {
+        return None;
+    }
+    let version = crate::outbound::version_of(&env.object);
+    let signers = std::iter::once(("origin", &env.origin, &env.origin_key))
+        .chain(env.redactor.as_ref().map(|r| ("redactor", &r.node, &r.key)));
+    for (role, node, key) in signers {
+        if let Some(since) = revoked.get(key)
+            && concord_store::date_added::compare(version, since).is_ge()
+        {
+            return Some(format!(
+                "the key of {role} {node} was revoked by a community from {since},                  before this version ({version})"
+            ));
+        }
+    }
+    None
+}
+
 /// Verifies and validates a page's envelopes and stores the good ones with the cursor.
 /// An envelope is refused (nothing of it stored) when its redactor is not the sending
-/// peer, when the signature that must cover the object does not verify, when the object
+/// peer, when the signature that must cover the object does not verify, when the key
+/// that signed it was revoked by a community before the version's time, when the object
 /// is invalid, or when the origin rules refuse it (`concord_store::federation::check_origin`,
 /// applied by the store in the writing transaction).
 fn ingest_page(
@@ -842,6 +883,7 @@ fn ingest_page(
     changes: Vec<Envelope>,
     next: i64,
     head: i64,
+    revoked: &HashMap<String, String>,
 ) -> Result<PagePart, PullError> {
     let mut part = PagePart::default();
     let mut keys = HashMap::new();
@@ -859,6 +901,10 @@ fn ingest_page(
     };
     for mut env in changes {
         let id = object_id(&env);
+        if let Some(reason) = revoked_signer(&env, revoked) {
+            reject(&mut part, format!("{id}: {reason}"));
+            continue;
+        }
         let checked = env
             .check_redactor(&peer.node_id, &peer.public_key)
             .and_then(|()| env.signer(&mut keys));
@@ -966,4 +1012,31 @@ fn ingest_governance(
         }
     }
     Ok(store.put_governance(&good, peer, Some(next))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_signed_by_a_revoked_key_after_its_revocation_are_refused() {
+        let key = NodeKey::from_seed([8; 32]);
+        let object = serde_json::json!({
+            "type": "indicator", "spec_version": "2.1",
+            "id": "indicator--00000000-0000-4000-8000-000000000008",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-02-01T00:00:00.000Z",
+            "pattern": "[ipv4-addr:value = '203.0.113.8']", "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z"
+        });
+        let env = Envelope::originate(&key, 1, object, 3);
+        let revoked = |since: &str| HashMap::from([(key.public_hex(), since.to_owned())]);
+        assert_eq!(revoked_signer(&env, &HashMap::new()), None);
+        let why = revoked_signer(&env, &revoked("2026-01-15T00:00:00.000Z")).unwrap();
+        assert!(why.contains("revoked by a community"), "{why}");
+        assert!(revoked_signer(&env, &revoked("2026-02-01T00:00:00.000Z")).is_some());
+        assert_eq!(
+            revoked_signer(&env, &revoked("2026-03-01T00:00:00.000Z")),
+            None
+        );
+    }
 }
