@@ -390,7 +390,8 @@ impl Action {
             Action::Readmit { member } => format!("readmit {member}"),
             Action::Expel { member } => format!("expel {member}"),
             Action::RevokeKey { member, key, .. } => {
-                format!("revoke key {}… of {member}", &key[..key.len().min(16)])
+                let short: String = key.chars().take(16).collect();
+                format!("revoke key {short}… of {member}")
             }
             Action::ChangeCharter { .. } => "change the charter".to_owned(),
             Action::Define { name, .. } => format!("define {name}"),
@@ -568,9 +569,13 @@ impl Entry {
                     member.check()?;
                 }
                 if let Action::RevokeKey {
-                    since, replacement, ..
+                    key,
+                    since,
+                    replacement,
+                    ..
                 } = action
                 {
+                    parse_public(key).map_err(|e| EntryError::Key(e.0))?;
                     check_time("since", since)?;
                     if let Some(r) = replacement {
                         parse_public(r).map_err(|e| EntryError::Key(e.0))?;

@@ -551,3 +551,48 @@ fn suspension_and_expulsion_end_voting() {
     let s = state(&g, &[p, v, r, rv]);
     assert!(s.is_active(&f[3].node_id()));
 }
+
+#[test]
+fn malformed_fields_are_refused_not_panicked_on() {
+    let f = founders();
+    let g = genesis(&f);
+    let odd = propose(
+        &g,
+        &f[0],
+        1,
+        Action::RevokeKey {
+            member: f[1].node_id(),
+            key: "ééééééééééééééééé".into(),
+            since: t(1),
+            replacement: None,
+        },
+    );
+    let s = state(&g, std::slice::from_ref(&odd));
+    assert!(
+        rejection(&s, &odd).contains("not hex"),
+        "{}",
+        rejection(&s, &odd)
+    );
+    if let Content::Proposal { action, .. } = &odd.body.content {
+        assert!(action.describe().starts_with("revoke key é"));
+    }
+    let mut bad_time = vote(&g, &f[1], 2, &odd, Choice::Yes);
+    bad_time.body.at = "2026-01-01T00:00:00Z".into();
+    let bad_time = Entry::sign(&g.id(), &f[1], &bad_time.body.at, bad_time.body.content);
+    let s = state(&g, std::slice::from_ref(&bad_time));
+    assert!(rejection(&s, &bad_time).contains("milliseconds"));
+    // A member admitted with a key that is not its node id's is refused.
+    let mut wrong = info(&key(9));
+    wrong.node_id = key(10).node_id();
+    let p = propose(
+        &g,
+        &f[0],
+        1,
+        Action::Admit {
+            member: wrong,
+            sponsors: vec![f[0].node_id(), f[1].node_id()],
+        },
+    );
+    let s = state(&g, std::slice::from_ref(&p));
+    assert!(rejection(&s, &p).contains("whose node id is"));
+}
