@@ -327,3 +327,100 @@ async fn founders_sync_a_sponsored_member_joins_and_a_revoked_key_is_refused() {
         other => panic!("a revoked key was served: {other:?}"),
     }
 }
+
+fn indicator(n: u32) -> serde_json::Value {
+    serde_json::json!({
+        "type": "indicator", "spec_version": "2.1",
+        "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "pattern": format!("[ipv4-addr:value = '203.0.113.{n}']"), "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z",
+        "object_marking_refs": ["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn suspension_stops_data_both_ways_and_readmission_restores_it() {
+    let (a, b, c) = (
+        Node::start(61).await,
+        Node::start(62).await,
+        Node::start(63).await,
+    );
+    let mut genesis = Genesis::new(GenesisBody {
+        name: "suspension".into(),
+        charter: Charter::example(),
+        founders: vec![a.info(), b.info(), c.info()],
+        created: Timestamp::now_millis(),
+    });
+    for n in [&a, &b, &c] {
+        genesis.sign(&n.key);
+    }
+    for n in [&a, &b, &c] {
+        n.store
+            .put_governance(&[genesis_document(&genesis)], "", None)
+            .unwrap();
+    }
+    let id = |n: u32| format!("indicator--00000000-0000-4000-8000-{n:012}");
+    import_values(a.store.as_ref(), vec![indicator(1)], 10, &mut |_| {}).unwrap();
+    until("B and C got A's first object", || {
+        b.has(&id(1)) && c.has(&id(1))
+    })
+    .await;
+
+    // A proposes to suspend C: its yes is 1/2 of the two entitled (C does not vote).
+    let suspend = a.sign(
+        &genesis,
+        Content::Proposal {
+            action: Action::Suspend { member: c.id() },
+            note: String::new(),
+        },
+    );
+    until("A and C know C is suspended", || {
+        let suspended = |n: &Node| {
+            n.state(&genesis).members[&c.id()].status == concord_community::Status::Suspended
+        };
+        suspended(&a) && suspended(&c)
+    })
+    .await;
+    assert!(a.state(&genesis).proposals[&suspend.id()].outcome != concord_community::Outcome::Open);
+    // C stays a peer (governance flows) but no data moves either way.
+    assert!(a.peer_ids().contains(&c.id()));
+    until("B knows too", || {
+        b.state(&genesis).members[&c.id()].status == concord_community::Status::Suspended
+    })
+    .await;
+    import_values(a.store.as_ref(), vec![indicator(2)], 10, &mut |_| {}).unwrap();
+    import_values(c.store.as_ref(), vec![indicator(3)], 10, &mut |_| {}).unwrap();
+    until("B got A's second object", || b.has(&id(2))).await;
+    let (status, body) = signed_get(&c.key, &a, "/federation/v1/changes?after=0").await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("suspended"), "{body}");
+    let (status, _) = signed_get(&c.key, &a, "/federation/v1/governance?after=0").await;
+    assert_eq!(status, 200);
+    // A's and B's pullers ask C for governance only: C's object stays with C.
+    let b_pulled = Puller::new(b.store.clone(), b.key.clone(), PullConfig::default());
+    let c_at_b = b
+        .store
+        .peers()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.node_id == c.id())
+        .unwrap();
+    let r = b_pulled.pull(&c_at_b).await.unwrap();
+    assert_eq!(r.pages, 0, "data was pulled from a suspended member: {r:?}");
+    assert!(!a.has(&id(3)) && !b.has(&id(3)) && !c.has(&id(2)));
+
+    // Readmission (B's yes alone is the threshold): C learns of it through governance,
+    // and data flows again both ways.
+    b.sign(
+        &genesis,
+        Content::Proposal {
+            action: Action::Readmit { member: c.id() },
+            note: String::new(),
+        },
+    );
+    until("data flows again both ways", || {
+        c.has(&id(2)) && a.has(&id(3)) && b.has(&id(3))
+    })
+    .await;
+}
