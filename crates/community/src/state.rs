@@ -477,14 +477,16 @@ impl State {
                 {
                     return Err(format!("{} is already a member", member.node_id));
                 }
-                if self.key_used(&member.public_key)
-                    && self
-                        .key_owner(&member.public_key)
-                        .is_some_and(|(m, _)| m.info.node_id != member.node_id)
-                {
-                    return Err(format!("key {} is already taken", member.public_key));
+                match self.key_owner(&member.public_key) {
+                    Some((m, _)) if m.info.node_id != member.node_id => {
+                        Err(format!("key {} is already taken", member.public_key))
+                    }
+                    Some((_, k)) if k.revoked.is_some() => Err(format!(
+                        "key {} was revoked; an admission cannot restore it",
+                        member.public_key
+                    )),
+                    _ => Ok(()),
                 }
-                Ok(())
             }
             Action::Suspend { member } => match status(member)? {
                 Status::Active => Ok(()),

@@ -409,13 +409,44 @@ fn a_revoked_key_signs_nothing_more_and_the_replacement_takes_over() {
             note: String::new(),
         },
     );
-    let s = state(&g, &[p, thief, v, q.clone(), r.clone()]);
+    let s = state(
+        &g,
+        &[p.clone(), thief.clone(), v.clone(), q.clone(), r.clone()],
+    );
     assert!(
         rejection(&s, &q).contains("revoked from"),
         "{}",
         rejection(&s, &q)
     );
     assert!(s.proposals.contains_key(&r.id()), "{:?}", s.rejected);
+    // Expelling the member and admitting it again does not bring the revoked key back.
+    let expel = propose(
+        &g,
+        &f[0],
+        30,
+        Action::Expel {
+            member: f[3].node_id(),
+        },
+    );
+    let expel_yes = [1, 2].map(|i| vote(&g, &f[i], 31, &expel, Choice::Yes));
+    let again = propose(
+        &g,
+        &f[0],
+        40,
+        Action::Admit {
+            member: info(&f[3]),
+            sponsors: vec![f[0].node_id(), f[1].node_id()],
+        },
+    );
+    let mut all = vec![p, thief, v, expel, again.clone()];
+    all.extend(expel_yes);
+    let s = state(&g, &all);
+    assert_eq!(s.members[&f[3].node_id()].status, Status::Expelled);
+    assert!(
+        rejection(&s, &again).contains("cannot restore"),
+        "{}",
+        rejection(&s, &again)
+    );
 }
 
 #[test]
