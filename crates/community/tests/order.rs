@@ -224,3 +224,62 @@ proptest! {
             && e.about == *proposal && pair(e)), "{:?}", s.equivocations);
     }
 }
+
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        "[ -~]{0,40}",
+        "\\PC{0,12}",
+        Just(t(5)),
+        Just(key(1).public_hex()),
+        Just(key(1).node_id()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Entries with arbitrary fields (a forged or corrupt log) never panic the state
+    /// function, and none of them counts.
+    #[test]
+    fn arbitrary_entries_never_panic(
+        fields in prop::collection::vec(
+            (any_text(), any_text(), any_text(), any_text(), any_text(), 0u8..4), 1..12),
+    ) {
+        let g = genesis();
+        let entries: Vec<Entry> = fields
+            .into_iter()
+            .map(|(author, key_hex, at, text, sig, kind)| {
+                let content = match kind {
+                    0 => Content::Vote { proposal: text, choice: Choice::No },
+                    1 => Content::RotateKey { new_key: text.clone(), effective: text },
+                    2 => Content::Proposal {
+                        action: Action::RevokeKey {
+                            member: author.clone(), key: text.clone(), since: text,
+                            replacement: None,
+                        },
+                        note: String::new(),
+                    },
+                    _ => Content::Proposal {
+                        action: Action::Suspend { member: text },
+                        note: sig.clone(),
+                    },
+                };
+                Entry {
+                    body: concord_community::EntryBody {
+                        community: g.id(), author, key: key_hex, at, content,
+                    },
+                    signature: sig,
+                    new_key_signature: None,
+                }
+            })
+            .collect();
+        let s = Community::from_entries(&g, &entries).unwrap();
+        prop_assert!(s.accepted.is_empty());
+        let refused: std::collections::BTreeSet<&str> =
+            s.rejected.iter().map(|r| r.entry.as_str()).collect();
+        for e in &entries {
+            prop_assert!(refused.contains(e.id().as_str()));
+        }
+    }
+}
