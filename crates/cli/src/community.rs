@@ -13,7 +13,7 @@ use concord_community::{
 use concord_federation::governance::{Communities, entry_document, genesis_document};
 use concord_federation::identity::{NodeKey, fingerprint, parse_public, verify_b64};
 use concord_stix::Timestamp;
-use concord_store::governance::{ENTRY, GovernanceStore};
+use concord_store::governance::{ENTRY, GovernanceStore, LocalRefusal};
 use serde::{Deserialize, Serialize};
 
 use crate::node::Node;
@@ -88,7 +88,20 @@ pub enum CommunityCommand {
         #[arg(long)]
         community: Option<String>,
     },
-    /// Show each community: members, keys, charter, open proposals, equivocations.
+    /// Refuse a member on this node alone (no peering, no data either way), whatever the
+    /// community decided, or lift that with --lift. Shown by `community show`.
+    Refuse {
+        /// The member's node id.
+        member: String,
+        /// Why (shown to this node's operators).
+        #[arg(long, default_value = "refused by the operator")]
+        reason: String,
+        /// Lift the refusal instead.
+        #[arg(long)]
+        lift: bool,
+    },
+    /// Show each community: members, keys, charter, open proposals, equivocations, and
+    /// the members this node refuses.
     Show {
         /// The community (id or name; default: all held).
         #[arg(long)]
@@ -495,13 +508,46 @@ pub fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
             println!("Voted {choice:?} on {id} ({outcome}).");
             Ok(())
         }
+        CommunityCommand::Refuse {
+            member,
+            reason,
+            lift,
+        } => {
+            let changed = node
+                .store
+                .set_local_refusal(&member, (!lift).then_some(reason.as_str()))?;
+            match (lift, changed) {
+                (false, _) => println!(
+                    "{member} is refused on this node: `concord serve` drops it as a peer within seconds."
+                ),
+                (true, true) => println!(
+                    "Refusal of {member} lifted: it is a peer again if the community admits it."
+                ),
+                (true, false) => println!("{member} was not refused."),
+            }
+            Ok(())
+        }
         CommunityCommand::Show { community, json } => {
             let all = match community.as_deref() {
                 Some(c) => vec![pick(node, Some(c))?],
                 None => states(node)?,
             };
+            let refusals = node.store.local_refusals()?;
             if json {
-                let all: Vec<&State> = all.iter().map(AsRef::as_ref).collect();
+                #[derive(Serialize)]
+                struct Shown<'a> {
+                    #[serde(flatten)]
+                    state: &'a State,
+                    /// Members this node refuses locally.
+                    refused_here: Vec<&'a LocalRefusal>,
+                }
+                let all: Vec<Shown<'_>> = all
+                    .iter()
+                    .map(|s| Shown {
+                        state: s,
+                        refused_here: refused_in(s, &refusals),
+                    })
+                    .collect();
                 return table::print_json(&all);
             }
             let now = Timestamp::now_millis();
@@ -517,6 +563,13 @@ pub fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
                 }
                 first = false;
                 show_one(&s, &now)?;
+                let refused = refused_in(&s, &refusals);
+                if !refused.is_empty() {
+                    table::gap()?;
+                    table::list(false, &refused, &["REFUSED HERE", "REASON", "SINCE"], |r| {
+                        vec![r.node_id.clone(), r.reason.clone(), r.since.clone()]
+                    })?;
+                }
             }
             Ok(())
         }
@@ -591,6 +644,14 @@ pub fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
 }
 
 const LOG_HEADERS: &[&str] = &["AT", "AUTHOR", "ENTRY", "WHAT", "COUNTED"];
+
+/// The local refusals of members of `s`.
+fn refused_in<'a>(s: &State, refusals: &'a [LocalRefusal]) -> Vec<&'a LocalRefusal> {
+    refusals
+        .iter()
+        .filter(|r| s.members.contains_key(&r.node_id))
+        .collect()
+}
 
 fn outcome_text(o: &Outcome) -> String {
     match o {

@@ -18,7 +18,10 @@
 //! removing the peer: the server refuses a suspended member's data requests and the
 //! puller pulls only governance from it ([`Communities::barred`]), so governance still
 //! flows and a readmission reaches it. A revoked key is refused by the request check at
-//! once, before any reconcile.
+//! once, before any reconcile. A member this node refuses locally
+//! (`GovernanceStore::set_local_refusal`, `concord community refuse`) is not a peer here,
+//! whatever the community decided: each node stays sovereign over its own data, and the
+//! refusal is listed by `concord community show`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -261,6 +264,11 @@ pub fn reconcile(
     states: &[Arc<State>],
 ) -> Result<Reconciled, StoreError> {
     let peers = store.peers()?;
+    let refused: Vec<String> = store
+        .local_refusals()?
+        .into_iter()
+        .map(|r| r.node_id)
+        .collect();
     let mut want: BTreeMap<String, PeerRecord> = BTreeMap::new();
     let mut drop: BTreeMap<String, String> = BTreeMap::new();
     for s in states {
@@ -272,7 +280,12 @@ pub fn reconcile(
             }
             let key = m.latest_key().unwrap_or_default().to_owned();
             let node_id = node_id_of_hex(&key).unwrap_or_else(|_| m.info.node_id.clone());
-            if taking_part && m.status != Status::Expelled && !key.is_empty() {
+            let refused_here = refused.contains(&m.info.node_id) || refused.contains(&node_id);
+            if refused_here {
+                for k in &m.keys {
+                    drop.insert(k.key.clone(), "refused by this node".into());
+                }
+            } else if taking_part && m.status != Status::Expelled && !key.is_empty() {
                 want.insert(
                     node_id.clone(),
                     PeerRecord {
@@ -375,6 +388,18 @@ mod tests {
             .unwrap();
         assert_eq!(memberships(&states, &peer2), vec!["c".to_owned(), g.id()]);
         assert!(reconcile(&store, &me, &states).unwrap().put.is_empty());
+        // A member refused locally is no peer here until the refusal is lifted.
+        store
+            .set_local_refusal(&keys[2].node_id(), Some("not yet"))
+            .unwrap();
+        let done = reconcile(&store, &me, &states).unwrap();
+        assert_eq!(done.removed, vec![keys[2].node_id()]);
+        assert!(reconcile(&store, &me, &states).unwrap().put.is_empty());
+        store.set_local_refusal(&keys[2].node_id(), None).unwrap();
+        assert_eq!(
+            reconcile(&store, &me, &states).unwrap().put,
+            vec![keys[2].node_id()]
+        );
         // An operator's name and agreement stay.
         let mut p = store.peers().unwrap()[0].clone();
         p.name = "named by hand".into();

@@ -372,6 +372,14 @@ impl crate::governance::GovernanceStore for ClearedStore {
     fn governance_cursor(&self, peer: &str) -> Result<i64, StoreError> {
         self.inner.governance_cursor(peer)
     }
+
+    fn set_local_refusal(&self, node_id: &str, reason: Option<&str>) -> Result<bool, StoreError> {
+        self.inner.set_local_refusal(node_id, reason)
+    }
+
+    fn local_refusals(&self) -> Result<Vec<crate::governance::LocalRefusal>, StoreError> {
+        self.inner.local_refusals()
+    }
 }
 
 impl FederationStore for ClearedStore {

@@ -43,6 +43,17 @@ pub struct GovernanceRecord {
     pub received: String,
 }
 
+/// A member this node refuses locally, whatever the community decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalRefusal {
+    /// The member's node id.
+    pub node_id: String,
+    /// Why, in the operator's words.
+    pub reason: String,
+    /// Since when.
+    pub since: String,
+}
+
 /// Storage of governance logs.
 pub trait GovernanceStore {
     /// Stores the documents not yet held (by community and id) and, when `cursor` is
@@ -66,4 +77,9 @@ pub trait GovernanceStore {
     fn governance_head(&self) -> Result<i64, StoreError>;
     /// The number up to which a peer's governance documents were pulled (0: none).
     fn governance_cursor(&self, peer: &str) -> Result<i64, StoreError>;
+    /// Refuses a member locally (`Some(reason)`) or lifts the refusal (`None`); returns
+    /// whether anything changed.
+    fn set_local_refusal(&self, node_id: &str, reason: Option<&str>) -> Result<bool, StoreError>;
+    /// The members this node refuses locally.
+    fn local_refusals(&self) -> Result<Vec<LocalRefusal>, StoreError>;
 }

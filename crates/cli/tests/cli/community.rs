@@ -173,6 +173,21 @@ fn founders_peer_by_themselves_admit_a_fourth_and_refuse_its_revoked_key() {
         "{log}"
     );
 
+    // C refuses D on its own: D is no peer of C, and C's operator sees why; lifted, D
+    // is back.
+    ok(
+        c,
+        &["community", "refuse", &d.id, "--reason", "audit pending"],
+    );
+    wait_until("C dropped D", LIMIT, || !peer_ids(c).contains(&d.id));
+    assert_eq!(show(c)["refused_here"][0]["reason"], "audit pending");
+    assert!(ok(c, &["community", "show"]).contains("REFUSED HERE"));
+    assert!(peer_ids(a).contains(&d.id), "a refusal is one node's alone");
+    ok(c, &["community", "refuse", &d.id, "--lift"]);
+    wait_until("C peers with D again", LIMIT, || {
+        peer_ids(c).contains(&d.id)
+    });
+
     // C proposes to revoke D's key, A agrees: every member drops D and refuses it.
     ok(
         c,

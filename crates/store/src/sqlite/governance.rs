@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteStore;
 use crate::StoreError;
-use crate::governance::{GovernanceDocument, GovernanceRecord, GovernanceStore};
+use crate::governance::{GovernanceDocument, GovernanceRecord, GovernanceStore, LocalRefusal};
 
 /// Tables of this module, created if missing each time a database is opened.
 pub(super) const DDL: &str = "
@@ -24,6 +24,11 @@ CREATE TABLE IF NOT EXISTS governance (
 CREATE TABLE IF NOT EXISTS governance_cursors (
     peer   TEXT PRIMARY KEY,
     n      INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS governance_refusals (
+    node_id TEXT PRIMARY KEY,
+    reason  TEXT NOT NULL,
+    since   TEXT NOT NULL
 ) WITHOUT ROWID;
 ";
 
@@ -121,6 +126,39 @@ impl GovernanceStore for SqliteStore {
         })
     }
 
+    fn set_local_refusal(&self, node_id: &str, reason: Option<&str>) -> Result<bool, StoreError> {
+        self.write(|c| {
+            let changed = match reason {
+                Some(r) => c.execute(
+                    "INSERT INTO governance_refusals (node_id, reason, since) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (node_id) DO UPDATE SET reason = excluded.reason",
+                    params![node_id, r, Timestamp::now_millis()],
+                )?,
+                None => c.execute(
+                    "DELETE FROM governance_refusals WHERE node_id = ?1",
+                    [node_id],
+                )?,
+            };
+            Ok(changed > 0)
+        })
+    }
+
+    fn local_refusals(&self) -> Result<Vec<LocalRefusal>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT node_id, reason, since FROM governance_refusals ORDER BY node_id",
+            )?;
+            let rows = st.query_map([], |r| {
+                Ok(LocalRefusal {
+                    node_id: r.get(0)?,
+                    reason: r.get(1)?,
+                    since: r.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     fn governance_cursor(&self, peer: &str) -> Result<i64, StoreError> {
         self.read(|c| {
             Ok(c.query_row(
@@ -174,5 +212,19 @@ mod tests {
         let after = s.governance_after(all[0].n, 1).unwrap();
         assert_eq!(after.len(), 1);
         assert_eq!(after[0].doc.id, "b");
+    }
+
+    #[test]
+    fn local_refusals_are_kept_until_lifted() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        assert!(s.set_local_refusal("concord-x", Some("no")).unwrap());
+        let r = s.local_refusals().unwrap();
+        assert_eq!(
+            (r[0].node_id.as_str(), r[0].reason.as_str()),
+            ("concord-x", "no")
+        );
+        assert!(s.set_local_refusal("concord-x", None).unwrap());
+        assert!(!s.set_local_refusal("concord-x", None).unwrap());
+        assert!(s.local_refusals().unwrap().is_empty());
     }
 }
