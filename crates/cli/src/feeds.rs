@@ -12,8 +12,8 @@
 //! fetched.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -23,7 +23,9 @@ use concord_store::import::{DEFAULT_BATCH, import_values};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::import::{ImportArgs, Input, InputEnd, Target, Totals, import_inputs, import_reader};
+use concord_ingest::{Input, InputEnd, Target, Totals, import_inputs};
+
+use crate::import::{BarProgress, ImportArgs, import_reader};
 
 /// One `[[feeds]]` entry.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -95,60 +97,14 @@ pub enum FeedCommand {
     },
 }
 
-/// What the last run of a feed did (kept in `feeds-state.json`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct FeedState {
-    /// When it ran.
-    pub last_run: String,
-    /// Objects new to the store.
-    pub new: usize,
-    /// New versions.
-    pub new_versions: usize,
-    /// Unchanged objects.
-    pub unchanged: usize,
-    /// Objects rejected by validation.
-    pub rejected: usize,
-    /// Records that could not be converted.
-    pub record_errors: usize,
-    /// Indicators that left the feed and were given `valid_until`.
-    pub expired: usize,
-    /// Events fetched this run (MISP feeds).
-    pub events_fetched: usize,
-    /// What stopped the run or a file, if anything.
-    pub errors: Vec<String>,
-    /// MISP feeds: event uuid -> timestamp imported.
-    pub events: BTreeMap<String, i64>,
-    /// MISP feeds: event uuid -> the id of the grouping it became.
-    pub groupings: BTreeMap<String, String>,
-    /// MISP feeds: events that left the manifest (their indicators expired); one that
-    /// comes back is imported as current again.
-    pub expired_events: std::collections::BTreeSet<String>,
-    /// Plain feeds: the indicator ids the feed held at its last complete run.
-    pub ids: Vec<String>,
-}
-
-static STATE_LOCK: Mutex<()> = Mutex::new(());
-
-fn state_path(dir: &Path) -> PathBuf {
-    dir.join("feeds-state.json")
-}
+pub use concord_ingest::feeds::FeedState;
 
 fn load_state(dir: &Path) -> BTreeMap<String, FeedState> {
-    std::fs::read(state_path(dir))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
+    concord_ingest::feeds::load(dir).unwrap_or_default()
 }
 
 fn save_state(dir: &Path, name: &str, state: &FeedState) -> anyhow::Result<()> {
-    let _guard = STATE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let mut all = load_state(dir);
-    all.insert(name.to_owned(), state.clone());
-    let tmp = dir.join("feeds-state.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&all)?)?;
-    std::fs::rename(&tmp, state_path(dir)).context("cannot save feeds-state.json")?;
-    Ok(())
+    Ok(concord_ingest::feeds::save(dir, name, state)?)
 }
 
 /// Runs a `concord feed` subcommand.
@@ -313,7 +269,7 @@ pub fn run_feed(
                 let fetched = &fetched;
                 Input {
                     name: at.clone(),
-                    source: source.clone(),
+                    source: Some(source.clone()),
                     bump_held: state.expired_events.contains(&entry.uuid),
                     open: Box::new(move || {
                         let f = fetcher.fetch(&at)?;
@@ -325,19 +281,28 @@ pub fn run_feed(
                 }
             })
             .collect();
-        let bar = crate::progress::file_bar(None, Path::new(&feed.url));
-        let (t, ends) = import_inputs(
+        let progress = BarProgress {
+            bar: crate::progress::file_bar(None, Path::new(&feed.url)),
+            label: feed.name.clone(),
+            verbose: false,
+        };
+        let imported = import_inputs(
             Target::Store(store),
             inputs,
-            &feed.name,
-            &bar,
+            &args.options(),
             DEFAULT_BATCH,
-            &args,
             false,
+            &progress,
         );
+        progress.bar.finish_and_clear();
+        if let Some(e) = &imported.totals.store_error {
+            eprintln!("storing failed: {e}");
+        }
+        let t = imported.totals;
         let stored = t.file_errors == 0;
         add(t, &mut state);
         let fetched = fetched.into_inner().unwrap_or_default();
+        let ends = imported.inputs.into_iter().map(|e| e.end);
         for ((entry, end), was_fetched) in changed.iter().zip(ends).zip(fetched) {
             let at = join(&feed.url, &format!("{}.json", entry.uuid));
             if was_fetched {
@@ -362,7 +327,7 @@ pub fn run_feed(
                 end => {
                     totals.file_errors += 1;
                     match end {
-                        InputEnd::Setup(e) => eprintln!("{at}: {e:#}"),
+                        InputEnd::Setup(e) => eprintln!("{at}: {e}"),
                         InputEnd::Read(e) => eprintln!("{at}: {e}"),
                         _ => {}
                     }

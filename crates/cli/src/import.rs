@@ -1,24 +1,20 @@
 //! `concord import`: files of STIX objects, MISP events, CSAF advisories, CSV or plain
 //! feeds into the store, with a progress bar on a terminal and a summary at the end; each
 //! rejection names the object, path and rule, each bad record its line or JSON path.
+//! The reading, settling and flagging are `concord_ingest`'s; this module is the flags,
+//! the progress bar and the messages.
 
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
-use concord_formats::plain::{self, Layout};
-use concord_formats::warninglist::{WarningList, WarningLists};
-use concord_formats::{Detected, Source};
+use concord_formats::Source;
+use concord_formats::plain;
+use concord_formats::warninglist::WarningLists;
+use concord_ingest::{Input, InputEnd, Note, Options, Progress, Target, Totals, import_inputs};
 use concord_store::Store;
-use concord_store::import::Summary;
 use concord_store::sqlite::SqliteStore;
-
-mod pipeline;
-mod settled;
-
-pub use pipeline::{Input, InputEnd, Target, import_inputs};
 
 /// Arguments of `concord import`.
 #[derive(clap::Args, Clone, Default)]
@@ -92,37 +88,19 @@ fn is_misp_feed(format: &str, p: &Path) -> bool {
     }
 }
 
-/// Loads every warning list (`*.json`, but `schema.json`) of a directory and its
-/// sub-folders; lists that do not parse are reported and skipped.
-pub fn load_warninglists(dir: &Path) -> anyhow::Result<WarningLists> {
-    let mut lists = WarningLists::default();
-    let files = concord_formats::warninglist::list_files(dir)
-        .with_context(|| format!("cannot read warning lists in {}", dir.display()))?;
-    for f in files {
-        match std::fs::read(&f)
-            .map_err(|e| e.to_string())
-            .and_then(|b| WarningList::parse(&b).map_err(|e| e.to_string()))
-        {
-            Ok(l) => lists.lists.push(l),
-            Err(e) => eprintln!("{}: not a warning list, skipped: {e}", f.display()),
-        }
-    }
-    Ok(lists)
-}
-
 /// The warning lists of an import: `--warninglists DIR`, else the data directory's
-/// `warninglists/` if there is one.
+/// `warninglists/` if there is one; files that are not warning lists are named and skipped.
 pub fn warninglists_for(
     dir: &Path,
     given: Option<&Path>,
 ) -> anyhow::Result<Option<Arc<WarningLists>>> {
-    let default = dir.join("warninglists");
-    let at = match given {
-        Some(p) => p.to_path_buf(),
-        None if default.is_dir() => default,
-        None => return Ok(None),
-    };
-    Ok(Some(Arc::new(load_warninglists(&at)?)))
+    Ok(concord_ingest::warninglists::for_node(
+        dir,
+        given,
+        &mut |f, e| {
+            eprintln!("{}: not a warning list, skipped: {e}", f.display());
+        },
+    )?)
 }
 
 /// Runs `concord import`; returns `false` if any object, record or file was rejected.
@@ -170,149 +148,133 @@ pub fn run(node: &crate::node::Node, args: &ImportArgs) -> anyhow::Result<bool> 
         return Ok(ok);
     }
     let total = import_with(&node.store, &files, batch, &args)?;
-    total.print(files.len());
-    Ok(ok && total.ok())
+    print(&total, files.len());
+    Ok(ok && all_ok(&total))
 }
 
-/// Totals of an import over several files.
-#[derive(Default)]
-pub struct Totals {
-    /// What the store did.
-    pub summary: Summary,
-    /// Files that could not be read (or ended early).
-    pub file_errors: usize,
-    /// Records that could not be converted.
-    pub record_errors: usize,
-    /// Records converted with a warning.
-    pub warnings: usize,
-    /// Indicators flagged by a warning list.
-    pub warninglisted: usize,
-    /// Ids of the objects imported (only kept when asked for, by feeds).
-    pub ids: Vec<String>,
-}
-
-impl Totals {
-    fn ok(&self) -> bool {
-        self.summary.rejected == 0 && self.file_errors == 0 && self.record_errors == 0
-    }
-
-    fn print(&self, files: usize) {
-        let t = &self.summary;
-        let mut tail = String::new();
-        if self.record_errors > 0 {
-            tail.push_str(&format!("; {} record(s) with errors", self.record_errors));
+impl ImportArgs {
+    /// The options of the ingest library.
+    pub fn options(&self) -> Options {
+        Options {
+            format: self.format.clone(),
+            observable: self.observable.clone(),
+            preset: self.preset.clone(),
+            columns: self.columns.clone(),
+            delimiter: self.delimiter.clone(),
+            source: self.source.clone(),
+            tlp: self.tlp.clone(),
+            confidence: self.confidence,
+            labels: self.labels.clone(),
+            lists: self.lists.clone(),
         }
-        if self.warnings > 0 {
-            tail.push_str(&format!("; {} warning(s)", self.warnings));
-        }
-        if self.warninglisted > 0 {
-            tail.push_str(&format!(
-                "; {} indicator(s) on warning lists (left out of matching)",
-                self.warninglisted
-            ));
-        }
-        if self.file_errors > 0 {
-            tail.push_str(&format!("; {} file(s) could not be read", self.file_errors));
-        }
-        println!(
-            "Imported {files} file(s): {} new, {} new versions, {} unchanged, {} conflicting, {} rejected{tail}",
-            t.new, t.new_versions, t.unchanged, t.conflicts, t.rejected,
-        );
     }
 }
 
-/// How to read one input.
-#[derive(Clone)]
-pub enum Reading {
-    /// STIX documents.
-    Stix,
-    /// MISP JSON events.
-    Misp,
-    /// CSAF 2.0 advisories.
-    Csaf,
-    /// A plain or CSV feed with this layout.
-    Plain(Box<Layout>),
+fn all_ok(t: &Totals) -> bool {
+    t.summary.rejected == 0 && t.file_errors == 0 && t.record_errors == 0
 }
 
-/// Decides how to read an input from the arguments, its name and the start of its
-/// content (text in a `.json` file, or no content at all, is read as STIX so that its
-/// error says what a JSON reader says).
-pub fn reading(args: &ImportArgs, head: &[u8], name: &str) -> anyhow::Result<Reading> {
-    let json_name = name.to_ascii_lowercase().ends_with(".json");
-    let format = match args.format.as_str() {
-        "auto" => match concord_formats::detect(head) {
-            Detected::Stix => "stix",
-            Detected::Misp => "misp",
-            Detected::Csaf => "csaf",
-            _ if args.preset.is_some() || args.columns.is_some() => "csv",
-            _ if json_name || head.iter().all(u8::is_ascii_whitespace) => "stix",
-            _ => "lines",
-        },
-        f => f,
-    };
-    Ok(match format {
-        "stix" => Reading::Stix,
-        "misp" => Reading::Misp,
-        "csaf" => Reading::Csaf,
-        "csv" => Reading::Plain(Box::new(layout(args)?)),
-        "lines" => Reading::Plain(Box::new(match &args.observable {
-            Some(k) => Layout::lines(kind(k)?),
-            None => match &args.preset {
-                Some(_) => layout(args)?,
-                None => Layout::guessing(),
-            },
-        })),
-        f => anyhow::bail!("unknown format {f:?} (auto, stix, misp, misp-feed, csaf, csv, lines)"),
-    })
-}
-
-fn kind(name: &str) -> anyhow::Result<concord_formats::observable::Kind> {
-    concord_formats::observable::Kind::from_name(name).with_context(|| {
-        let names: Vec<&str> = concord_formats::observable::KINDS
-            .iter()
-            .map(|k| k.name())
-            .collect();
-        format!("unknown observable {name:?} (one of {})", names.join(", "))
-    })
-}
-
-fn layout(args: &ImportArgs) -> anyhow::Result<Layout> {
-    if let Some(p) = &args.preset {
-        return plain::preset(p)
-            .with_context(|| format!("unknown preset {p:?} (concord import --list-presets)"));
+fn print(t: &Totals, files: usize) {
+    let mut tail = String::new();
+    if t.record_errors > 0 {
+        tail.push_str(&format!("; {} record(s) with errors", t.record_errors));
     }
-    let Some(cols) = &args.columns else {
-        anyhow::bail!("--format csv needs --preset NAME or --columns ROLES");
-    };
-    let delimiter = match args.delimiter.as_str() {
-        "tab" | "\\t" => b'\t',
-        d if d.len() == 1 => d.as_bytes()[0],
-        d => anyhow::bail!("--delimiter must be one character, not {d:?}"),
-    };
-    let mut l = Layout::from_columns(cols, delimiter).map_err(|e| anyhow::anyhow!(e))?;
-    if let Some(k) = &args.observable {
-        l.kind = kind(k)?;
+    if t.warnings > 0 {
+        tail.push_str(&format!("; {} warning(s)", t.warnings));
     }
-    Ok(l)
+    if t.warninglisted > 0 {
+        tail.push_str(&format!(
+            "; {} indicator(s) on warning lists (left out of matching)",
+            t.warninglisted
+        ));
+    }
+    if t.file_errors > 0 {
+        tail.push_str(&format!("; {} file(s) could not be read", t.file_errors));
+    }
+    let s = &t.summary;
+    println!(
+        "Imported {files} file(s): {} new, {} new versions, {} unchanged, {} conflicting, {} rejected{tail}",
+        s.new, s.new_versions, s.unchanged, s.conflicts, s.rejected,
+    );
 }
 
-/// The source of an input: its name, TLP, confidence and labels from the arguments.
+/// The source of an input: its name (the file's, unless `--source`), TLP, confidence and
+/// labels from the arguments.
 pub fn source(args: &ImportArgs, path: &Path) -> anyhow::Result<Source> {
-    let name = args.source.clone().unwrap_or_else(|| {
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "stdin".into())
-    });
-    let mut s = Source::new(name, concord_stix::Timestamp::now_millis());
-    s.labels = args.labels.clone();
-    s.confidence = args.confidence;
-    if let Some(t) = &args.tlp {
-        s.tlp = Some(
-            concord_formats::misp::tags::tlp_of(&format!("tlp:{t}"))
-                .with_context(|| format!("unknown TLP level {t:?}"))?,
-        );
+    let name = path
+        .file_name()
+        .map_or_else(|| "stdin".into(), |n| n.to_string_lossy().into_owned());
+    Ok(concord_ingest::read::source(&args.options(), &name)?)
+}
+
+/// An import's progress on a terminal: a bar counting bytes, the objects stored in its
+/// message, and every note printed on standard error above it.
+pub struct BarProgress {
+    /// The bar.
+    pub bar: indicatif::ProgressBar,
+    /// Names the import in messages about it as a whole.
+    pub label: String,
+    /// Conflicts are named only with `--verbose`.
+    pub verbose: bool,
+}
+
+impl Progress for BarProgress {
+    fn read(&self, bytes: u64) {
+        self.bar.inc(bytes);
     }
-    Ok(s)
+
+    fn stored(&self, _: &[concord_store::import::ObjectResult], objects: u64) {
+        self.bar
+            .set_message(format!("{}: {objects} objects", self.label));
+    }
+
+    fn note(&self, note: Note<'_>) {
+        let label = &self.label;
+        let line = match note {
+            Note::RecordError { input, error } => format!("{input}: {error}"),
+            Note::Warning { input, warning } => format!("{input}: warning: {warning}"),
+            Note::Warninglisted {
+                input,
+                id,
+                value,
+                list,
+            } => format!(
+                "{input}: {id}: {value} is on the warning list {list:?}; left out of matching unless the label {} is added",
+                concord_formats::warninglist::OVERRIDE
+            ),
+            Note::Conflict { id } if self.verbose => format!(
+                "{label}: conflict: {id}: this version is held with other content; the held one is kept"
+            ),
+            Note::Rejected {
+                input,
+                index,
+                id,
+                reasons,
+            } => {
+                let input = if input.is_empty() { label } else { input };
+                let id = id.unwrap_or("(no id)");
+                reasons
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "{input}: object #{index} {id}: {}: {} [{}]",
+                            v.path, v.message, v.rule
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+            _ => return,
+        };
+        self.bar.suspend(|| eprintln!("{line}"));
+    }
+}
+
+/// Says what went wrong with the store, if it did.
+fn report_store(t: &Totals) {
+    if let Some(e) = &t.store_error {
+        eprintln!("storing failed: {e}");
+    }
 }
 
 fn import_with(
@@ -337,13 +299,13 @@ fn import_with(
         let path = path.clone();
         inputs.push(Input {
             name,
-            source,
+            source: Some(source),
             bump_held: args.bump_held,
             open: Box::new(move || {
                 if path == Path::new("-") {
                     return Ok((Box::new(std::io::stdin()) as Box<dyn Read + Send>, None));
                 }
-                let f = File::open(&path).context("cannot read")?;
+                let f = File::open(&path)?;
                 let len = f.metadata().ok().map(|m| m.len());
                 Ok((Box::new(f) as Box<dyn Read + Send>, len))
             }),
@@ -353,23 +315,29 @@ fn import_with(
         [one] => one.display().to_string(),
         _ => format!("{} files", files.len()),
     };
-    let bar = crate::progress::file_bar(total_len, Path::new(&label));
-    let (mut total, ends) = import_inputs(
+    let progress = BarProgress {
+        bar: crate::progress::file_bar(total_len, Path::new(&label)),
+        label,
+        verbose: args.verbose,
+    };
+    let imported = import_inputs(
         Target::Bulk(store),
         inputs,
-        &label,
-        &bar,
+        &args.options(),
         batch,
-        args,
         false,
+        &progress,
     );
-    for (path, end) in files.iter().zip(ends) {
+    progress.bar.finish_and_clear();
+    let mut total = imported.totals;
+    report_store(&total);
+    for (path, ended) in files.iter().zip(imported.inputs) {
         let name = path.display();
-        match end {
+        match ended.end {
             InputEnd::Done => {}
             InputEnd::Setup(e) => {
                 total.file_errors += 1;
-                eprintln!("{name}: {e:#}");
+                eprintln!("{name}: {e}");
             }
             InputEnd::Read(e) => {
                 total.file_errors += 1;
@@ -388,7 +356,7 @@ fn import_with(
 /// thread converts records one by one while this thread settles them against the held
 /// versions and the store writes them in batches, so memory stays flat for any size.
 /// Objects before a fatal error (truncated JSON) are kept; the error is reported.
-/// A transaction per batch (see [`Target`]).
+/// A transaction per batch.
 #[allow(clippy::too_many_arguments)]
 pub fn import_reader(
     store: &dyn Store,
@@ -400,18 +368,30 @@ pub fn import_reader(
     source: &Source,
     keep_ids: bool,
 ) -> anyhow::Result<Totals> {
-    let target = Target::Store(store);
     let input = Input {
         name: name.to_owned(),
-        source: source.clone(),
+        source: Some(source.clone()),
         bump_held: args.bump_held,
         open: Box::new(move || Ok((reader, len))),
     };
-    let bar = crate::progress::file_bar(len, Path::new(name));
-    let (mut totals, mut ends) =
-        import_inputs(target, vec![input], name, &bar, batch, args, keep_ids);
-    match ends.pop() {
-        Some(InputEnd::Setup(e)) => return Err(e),
+    let progress = BarProgress {
+        bar: crate::progress::file_bar(len, Path::new(name)),
+        label: name.to_owned(),
+        verbose: args.verbose,
+    };
+    let mut imported = import_inputs(
+        Target::Store(store),
+        vec![input],
+        &args.options(),
+        batch,
+        keep_ids,
+        &progress,
+    );
+    progress.bar.finish_and_clear();
+    report_store(&imported.totals);
+    let mut totals = imported.totals;
+    match imported.inputs.pop().map(|e| e.end) {
+        Some(InputEnd::Setup(e)) => return Err(e.into()),
         Some(InputEnd::Read(e)) => {
             totals.file_errors += 1;
             eprintln!("{name}: {e}");

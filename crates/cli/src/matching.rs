@@ -13,7 +13,7 @@ use concord_matcher::readers::Format;
 use concord_matcher::{MatchReport, Matcher};
 use concord_server::matching;
 use concord_store::Store;
-use concord_store::import::{DEFAULT_BATCH, ObjectResult, import_values};
+use concord_store::import::ObjectResult;
 use serde_json::Value;
 
 /// Totals over every file.
@@ -65,7 +65,7 @@ pub fn run(
     let mut totals = Totals::default();
     let mut ok = true;
     for path in files {
-        let report = match match_file(&matcher, &format, path) {
+        let (report, sightings) = match match_file(&matcher, &format, path, store, &me, now) {
             Ok(r) => r,
             Err(e) => {
                 ok = false;
@@ -83,8 +83,6 @@ pub fn run(
                 report.malformed - report.errors.len() as u64
             );
         }
-        let mut report = report;
-        let sightings = matching::sightings_by(&mut report, store, Some(&me), now)?;
         totals.lines += report.records;
         totals.observations += report.observations;
         totals.malformed += report.malformed;
@@ -125,27 +123,33 @@ fn store_sightings(
     path: &Path,
 ) -> anyhow::Result<(usize, bool)> {
     let mut ok = true;
-    let summary = import_values(store, sightings, DEFAULT_BATCH, &mut |results| {
-        for r in results {
-            if let ObjectResult::Rejected { id, reasons, .. } = r {
-                ok = false;
-                for v in reasons {
-                    eprintln!(
-                        "{}: sighting {}: {}: {} [{}]",
-                        path.display(),
-                        id.as_deref().unwrap_or("(no id)"),
-                        v.path,
-                        v.message,
-                        v.rule
-                    );
-                }
+    let summary = matching::store_sightings(store, sightings, &mut |r| {
+        if let ObjectResult::Rejected { id, reasons, .. } = r {
+            ok = false;
+            for v in reasons {
+                eprintln!(
+                    "{}: sighting {}: {}: {} [{}]",
+                    path.display(),
+                    id.as_deref().unwrap_or("(no id)"),
+                    v.path,
+                    v.message,
+                    v.rule
+                );
             }
         }
     })?;
     Ok((summary.new + summary.new_versions + summary.unchanged, ok))
 }
 
-fn match_file(matcher: &Matcher, format: &Format, path: &Path) -> anyhow::Result<MatchReport> {
+/// Matches one file through the matching service, with a progress bar.
+fn match_file(
+    matcher: &Matcher,
+    format: &Format,
+    path: &Path,
+    store: &dyn Store,
+    me: &str,
+    now: concord_pattern::Timestamp,
+) -> anyhow::Result<(MatchReport, Vec<Value>)> {
     let (reader, len): (Box<dyn Read>, Option<u64>) = if path == Path::new("-") {
         (Box::new(std::io::stdin()), None)
     } else {
@@ -158,9 +162,9 @@ fn match_file(matcher: &Matcher, format: &Format, path: &Path) -> anyhow::Result
         256 * 1024,
         crate::progress::Counting::new(reader, bar.clone()),
     );
-    let report = matcher.match_reader(counted, format);
+    let matched = matching::match_log(matcher, counted, format, store, Some(me), now);
     bar.finish_and_clear();
-    Ok(report)
+    Ok(matched?)
 }
 
 /// The threads a `match_threads` setting means: 0 is one per core.

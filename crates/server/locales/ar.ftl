@@ -278,6 +278,7 @@ matching-file = ملف السجل
 matching-format = الصيغة
 matching-submit = المطابقة مع المؤشرات
 matching-bad-format = صيغة سجل غير معروفة.
+matching-not-ready = لا يزال فهرس المؤشرات قيد الإنشاء. أعد المحاولة بعد قليل.
 matching-summary = الأسطر المقروءة: { $lines }. الرصدات: { $observations }. الأسطر المعيبة: { $malformed }. المشاهدات المسجلة: { $sightings }.
 matching-none = لم يطابق هذا السجل أي مؤشر يمكنك رؤيته.
 matching-sightings = المشاهدات
@@ -508,7 +509,7 @@ import-job-unknown = لا توجد عملية الاستيراد هذه. تُح�
 import-file-name = الملف:
 import-bytes = الحجم بالبايت: { $count }
 import-reading = جارٍ قراءة الملف وتحويله
-import-progress = الكائنات المخزّنة: { $done } من { $total }
+import-progress = الكائنات المخزّنة: { $done }
 # Live notifications
 nav-notifications = الإشعارات
 live-label = الإشعارات المباشرة

@@ -235,6 +235,7 @@ matching-file = Log file
 matching-format = Format
 matching-submit = Match against indicators
 matching-bad-format = Unknown log format.
+matching-not-ready = The indicator index is still being built. Try again in a moment.
 matching-summary = Lines read: { $lines }. Observations: { $observations }. Malformed lines: { $malformed }. Sightings written: { $sightings }.
 matching-none = No indicator that you can see matched this log.
 matching-sightings = Sightings
@@ -433,7 +434,7 @@ import-job-unknown = There is no such import. Imports are kept for an hour, and 
 import-file-name = File:
 import-bytes = Size in bytes: { $count }
 import-reading = Reading and converting the file
-import-progress = Objects stored: { $done } of { $total }
+import-progress = Objects stored: { $done }
 # Live notifications
 nav-notifications = Notifications
 live-label = Live notifications

@@ -237,6 +237,7 @@ matching-file = Archivo de registro
 matching-format = Formato
 matching-submit = Comparar con los indicadores
 matching-bad-format = Formato de registro desconocido.
+matching-not-ready = El índice de indicadores aún se está construyendo. Inténtelo de nuevo en un momento.
 matching-summary = Líneas leídas: { $lines }. Observaciones: { $observations }. Líneas mal formadas: { $malformed }. Avistamientos guardados: { $sightings }.
 matching-none = Ningún indicador visible para usted coincide con este registro.
 matching-sightings = Avistamientos
@@ -435,7 +436,7 @@ import-job-unknown = Esa importación no existe. Las importaciones se guardan un
 import-file-name = Archivo:
 import-bytes = Tamaño en bytes: { $count }
 import-reading = Leyendo y convirtiendo el archivo
-import-progress = Objetos guardados: { $done } de { $total }
+import-progress = Objetos guardados: { $done }
 # Live notifications
 nav-notifications = Notificaciones
 live-label = Notificaciones en directo

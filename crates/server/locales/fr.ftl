@@ -237,6 +237,7 @@ matching-file = Fichier journal
 matching-format = Format
 matching-submit = Comparer aux indicateurs
 matching-bad-format = Format de journal inconnu.
+matching-not-ready = L’index des indicateurs est encore en construction. Réessayez dans un instant.
 matching-summary = Lignes lues : { $lines }. Observations : { $observations }. Lignes mal formées : { $malformed }. Observations d’indicateurs enregistrées : { $sightings }.
 matching-none = Aucun indicateur visible pour vous ne correspond à ce journal.
 matching-sightings = Observations
@@ -435,7 +436,7 @@ import-job-unknown = Cet import n’existe pas. Les imports sont conservés une 
 import-file-name = Fichier :
 import-bytes = Taille en octets : { $count }
 import-reading = Lecture et conversion du fichier
-import-progress = Objets enregistrés : { $done } sur { $total }
+import-progress = Objets enregistrés : { $done }
 # Live notifications
 nav-notifications = Notifications
 live-label = Notifications en direct

@@ -257,6 +257,7 @@ matching-file = Файл журнала
 matching-format = Формат
 matching-submit = Сопоставить с индикаторами
 matching-bad-format = Неизвестный формат журнала.
+matching-not-ready = Индекс индикаторов ещё строится. Повторите попытку чуть позже.
 matching-summary = Прочитано строк: { $lines }. Наблюдений: { $observations }. Некорректных строк: { $malformed }. Записано обнаружений: { $sightings }.
 matching-none = Ни один доступный вам индикатор не совпал с этим журналом.
 matching-sightings = Обнаружения
@@ -471,7 +472,7 @@ import-job-unknown = Такого импорта нет. Импорты хран
 import-file-name = Файл:
 import-bytes = Размер в байтах: { $count }
 import-reading = Файл читается и преобразуется
-import-progress = Сохранено объектов: { $done } из { $total }
+import-progress = Сохранено объектов: { $done }
 # Live notifications
 nav-notifications = Уведомления
 live-label = Уведомления в реальном времени

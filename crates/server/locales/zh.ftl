@@ -191,6 +191,7 @@ matching-file = 日志文件
 matching-format = 格式
 matching-submit = 与指标匹配
 matching-bad-format = 未知的日志格式。
+matching-not-ready = 指标索引仍在构建中，请稍后再试。
 matching-summary = 读取行数：{ $lines }。观测数：{ $observations }。格式错误的行：{ $malformed }。写入的目击记录：{ $sightings }。
 matching-none = 没有您可以查看的指标与此日志匹配。
 matching-sightings = 目击记录
@@ -357,7 +358,7 @@ import-job-unknown = 没有这个导入。导入记录保留一小时，且仅�
 import-file-name = 文件：
 import-bytes = 大小（字节）：{ $count }
 import-reading = 正在读取并转换文件
-import-progress = 已存储对象：{ $done } / { $total }
+import-progress = 已存储对象：{ $done }
 # Live notifications
 nav-notifications = 通知
 live-label = 实时通知

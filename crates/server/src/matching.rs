@@ -1,15 +1,20 @@
-//! Matching logs against the node's indicators, shared by `POST /api/v1/match` and
-//! `concord match`: loading the current STIX indicators of the store into a
-//! [`concord_matcher::Index`] (once, for the CLI) or keeping a [`LiveMatching`] index
-//! current (the server), and turning a [`MatchReport`] into STIX sightings and a JSON
-//! summary.
+//! The one matching service, used by `concord match`, `POST /api/v1/match` and the web
+//! upload: loading the current STIX indicators of the store into a
+//! [`concord_matcher::Index`] (once, for the CLI: [`load_index`]) or keeping a
+//! [`LiveMatching`] index current (the server), both leaving out indicators flagged by a
+//! warning list without an analyst's override; matching a log for a caller
+//! ([`match_log`]: only hits on indicators the caller's store shows count, and each
+//! sighting is marked with the level of what it sights); storing the sightings through
+//! the caller's store ([`store_sightings`]); and the JSON summary.
 
 mod live;
 
 pub use live::{LiveError, LiveMatching};
 
-use concord_matcher::{CompileError, Index, IndicatorInput, MatchReport, to_sighting};
+use concord_matcher::readers::Format;
+use concord_matcher::{CompileError, Index, IndicatorInput, MatchReport, Matcher, to_sighting};
 use concord_pattern::Timestamp;
+use concord_store::import::{DEFAULT_BATCH, ObjectResult, Summary, import_values};
 use concord_store::{Store, StoreError};
 use serde_json::{Value, json};
 
@@ -87,6 +92,43 @@ pub fn load_index(store: &dyn Store, now: Timestamp) -> Result<LoadedIndex, Stor
         compile_errors,
         indicators: inputs.len(),
         warninglisted,
+    })
+}
+
+/// Matches `log`, read as `format`, for a caller who uses the store as `seen` (their
+/// [`concord_store::cleared::ClearedStore`], or the node's store for its own tools):
+/// the report, and the sightings [`sightings_by`] makes of it.
+///
+/// # Errors
+/// The store failed while the hits were checked.
+pub fn match_log(
+    matcher: &Matcher,
+    log: impl std::io::BufRead,
+    format: &Format,
+    seen: &dyn Store,
+    identity: Option<&str>,
+    now: Timestamp,
+) -> Result<(MatchReport, Vec<Value>), StoreError> {
+    let mut report = matcher.match_reader(log, format);
+    let sightings = sightings_by(&mut report, seen, identity, now)?;
+    Ok((report, sightings))
+}
+
+/// Stores sightings through `seen`, the caller's store (every write for a caller goes
+/// through their clearance); each rejected one goes to `rejected`. Returns the summary.
+///
+/// # Errors
+/// The store failed (the batches committed before stay committed).
+pub fn store_sightings(
+    seen: &dyn Store,
+    sightings: Vec<Value>,
+    rejected: &mut dyn FnMut(&ObjectResult),
+) -> Result<Summary, StoreError> {
+    import_values(seen, sightings, DEFAULT_BATCH, &mut |results| {
+        results
+            .iter()
+            .filter(|r| matches!(r, ObjectResult::Rejected { .. }))
+            .for_each(&mut *rejected);
     })
 }
 

@@ -15,5 +15,6 @@ mod web {
     mod leak;
     mod live;
     mod pages;
+    mod paths;
     mod signin_limits;
 }

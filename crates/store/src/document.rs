@@ -115,6 +115,17 @@ pub fn import_document(
     }
     let summary = match plan {
         Plan::Whole(values) => admitted(store, values, batch, admit, on_batch)?,
+        // A list of at most a batch: read whole on this thread (bounded by the batch),
+        // with no reader thread to start for a request of a few objects.
+        Plan::Stream { top_array, count } if count <= batch => {
+            let mut values = Vec::with_capacity(count);
+            deliver_to(text, top_array, &mut |v| {
+                values.push(v);
+                true
+            })
+            .map_err(InputError::Json)?;
+            admitted(store, values, batch, admit, on_batch)?
+        }
         Plan::Stream { top_array, .. } => std::thread::scope(|scope| {
             let (to_import, parsed) = std::sync::mpsc::sync_channel::<Value>(QUEUED);
             let reader = scope.spawn(move || deliver(text, top_array, &to_import));
@@ -266,16 +277,27 @@ fn deliver(
         stopped.set(!sent);
         sent
     };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let seed = Deliver {
-        each: &mut each,
-        top_array,
-        depth: 0,
-    };
-    match seed.deserialize(&mut de) {
+    let done = deliver_to(text, top_array, &mut each);
+    match done {
         Err(_) if stopped.get() => Ok(()),
         other => other,
     }
+}
+
+/// Hands each object of the document's list to `each` (which returns `false` to stop:
+/// the reading then ends with an error, which the caller knows to ignore).
+fn deliver_to(
+    text: &str,
+    top_array: bool,
+    each: &mut dyn FnMut(Value) -> bool,
+) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let seed = Deliver {
+        each,
+        top_array,
+        depth: 0,
+    };
+    seed.deserialize(&mut de)
 }
 
 /// The top level of a document, as the survey saw it.

@@ -4,7 +4,7 @@
 
 use concord_stix::{Invalid, Object};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::sqlite::{BulkWriter, SqliteStore};
 use crate::{Limits, Outcome, Store, StoreError};
@@ -268,6 +268,27 @@ where
 {
     let (batch, ahead) = (batch.max(1), ahead.max(1));
     let mut summary = Summary::default();
+    // Up to one batch: validated and written on this thread, one transaction, with no
+    // writer thread to start (a request of a few objects would pay more for the thread,
+    // and each short-lived thread leaves its allocator pages behind, than for the work).
+    let mut values = values.into_iter();
+    let first: Vec<Value> = values.by_ref().take(batch + 1).collect();
+    if first.len() <= batch {
+        let mut one = Batch::with_capacity(first.len());
+        let mut maps = Vec::with_capacity(first.len());
+        for (index, value) in first.into_iter().enumerate() {
+            one.add(index, value, limits, &mut maps);
+        }
+        free(Freed::Maps(maps));
+        let mut sink = sink();
+        let stored = one.store(&mut sink).and_then(|(results, objects)| {
+            sink.commit()?;
+            Ok((results, objects))
+        })?;
+        report(stored, &mut summary, on_batch, free);
+        return Ok(summary);
+    }
+    let values = first.into_iter().chain(values);
     std::thread::scope(|scope| {
         // One writer thread for the whole import (a thread per batch started with a
         // fresh allocator heap every time), fed up to `ahead` batches at a time.
@@ -313,21 +334,10 @@ where
             };
             // Maps of validated objects, handed back in groups.
             let mut maps = Vec::new();
-            for (index, value) in values.into_iter().enumerate() {
-                match validate_with(value, limits) {
-                    Ok(mut obj) => {
-                        maps.push(obj.take_map());
-                        if maps.len() >= MAPS_FREED_AT_ONCE {
-                            free(Freed::Maps(std::mem::take(&mut maps)));
-                        }
-                        next.indexes.push(index);
-                        next.objects.push(obj);
-                    }
-                    Err(Invalid { violations }) => next.results.push(ObjectResult::Rejected {
-                        index,
-                        id: violations.first().and_then(|v| v.object_id.clone()),
-                        reasons: violations,
-                    }),
+            for (index, value) in values.enumerate() {
+                next.add(index, value, limits, &mut maps);
+                if maps.len() >= MAPS_FREED_AT_ONCE {
+                    free(Freed::Maps(std::mem::take(&mut maps)));
                 }
                 if next.objects.len() >= batch {
                     while in_flight >= ahead {
@@ -396,6 +406,29 @@ impl Batch {
             objects: Vec::with_capacity(n),
             results: Vec::new(),
             commit: false,
+        }
+    }
+
+    /// Validates the input's object at `index` into the batch (or its rejection), its
+    /// JSON map going to `maps`.
+    fn add(
+        &mut self,
+        index: usize,
+        value: Value,
+        limits: &Limits,
+        maps: &mut Vec<Map<String, Value>>,
+    ) {
+        match validate_with(value, limits) {
+            Ok(mut obj) => {
+                maps.push(obj.take_map());
+                self.indexes.push(index);
+                self.objects.push(obj);
+            }
+            Err(Invalid { violations }) => self.results.push(ObjectResult::Rejected {
+                index,
+                id: violations.first().and_then(|v| v.object_id.clone()),
+                reasons: violations,
+            }),
         }
     }
 

@@ -8,7 +8,6 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use concord_matcher::readers::Format;
 use concord_store::cleared::ClearedStore;
-use concord_store::import::{DEFAULT_BATCH, ObjectResult, import_values};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -70,16 +69,18 @@ pub async fn run(
     let identity = state.matching.identity().map(str::to_owned);
     let (report, sightings, import) = blocking(move || {
         let now = matching::now();
-        let mut report = matcher.match_reader(&bytes[..], &format);
-        let seen = ClearedStore::for_caller(store.clone(), clearance);
-        let sightings = matching::sightings_by(&mut report, &*seen, identity.as_deref(), now)?;
+        let seen = ClearedStore::for_caller(store, clearance);
+        let (report, sightings) = matching::match_log(
+            &matcher,
+            &bytes[..],
+            &format,
+            &*seen,
+            identity.as_deref(),
+            now,
+        )?;
         let mut rejected = Vec::new();
-        let import = import_values(&*store, sightings.clone(), DEFAULT_BATCH, &mut |rs| {
-            rejected.extend(
-                rs.iter()
-                    .filter(|r| matches!(r, ObjectResult::Rejected { .. }))
-                    .cloned(),
-            );
+        let import = matching::store_sightings(&*seen, sightings.clone(), &mut |r| {
+            rejected.push(r.clone())
         })?;
         if !rejected.is_empty() {
             tracing::warn!(?rejected, "Sightings rejected by the store.");

@@ -1,7 +1,8 @@
 //! Feed health: the feeds configured in `<data_dir>/concord.toml` (`[[feeds]]`) with what
-//! their last run did, as the CLI records it in `<data_dir>/feeds-state.json`. The server
-//! only reads these files (the CLI, which polls the feeds, is above it); both are read
-//! leniently (unknown keys ignored, missing ones empty) and cached until they change.
+//! their last run did, as feed runs record it in `<data_dir>/feeds-state.json`
+//! (`concord_ingest::feeds`, the one type of that file). The server only reads these
+//! files (the CLI, which polls the feeds, is above it); both are read leniently (unknown
+//! keys ignored, missing ones empty) and cached until they change.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,32 +16,9 @@ use super::i18n::Lang;
 
 /// The CLI's configuration file, where `[[feeds]]` are.
 const CONFIG_FILE: &str = "concord.toml";
-/// The CLI's record of each feed's last run.
-const STATE_FILE: &str = "feeds-state.json";
+use concord_ingest::feeds::{FeedState, STATE_FILE};
 /// Errors of one feed shown in full on the feeds page.
 const MAX_ERRORS: usize = 5;
-
-/// What the last run of a feed did (the fields of the CLI's `FeedState` shown here).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct FeedRun {
-    /// When it ran (RFC 3339).
-    pub last_run: String,
-    /// Objects new to the store.
-    pub new: u64,
-    /// New versions of held objects.
-    pub new_versions: u64,
-    /// Objects already held unchanged.
-    pub unchanged: u64,
-    /// Objects rejected by validation.
-    pub rejected: u64,
-    /// Records that could not be converted.
-    pub record_errors: u64,
-    /// Indicators given `valid_until` because they left the feed.
-    pub expired: u64,
-    /// What stopped the run or a file.
-    pub errors: Vec<String>,
-}
 
 /// A `[[feeds]]` entry as far as this page needs it.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -66,7 +44,7 @@ pub struct Feed {
     /// Whether `concord.toml` still lists it (a feed removed there keeps its state).
     pub configured: bool,
     /// Its last run, if it ran.
-    pub run: Option<FeedRun>,
+    pub run: Option<FeedState>,
 }
 
 /// The feeds of a node, or why they could not be read.
@@ -125,14 +103,12 @@ pub fn read(dir: &Path) -> Feeds {
         }),
         Err(_) => Config::default(),
     };
-    let mut state: BTreeMap<String, FeedRun> = match std::fs::read(dir.join(STATE_FILE)) {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+    let mut state: BTreeMap<String, FeedState> =
+        concord_ingest::feeds::load(dir).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "feeds-state.json unreadable for the feeds panel.");
-            problems.push(format!("{STATE_FILE}: {e}"));
+            problems.push(e.to_string());
             BTreeMap::new()
-        }),
-        Err(_) => BTreeMap::new(),
-    };
+        });
     let mut feeds: Vec<Feed> = Vec::new();
     for f in config.feeds {
         if f.name.is_empty() || feeds.iter().any(|g| g.name == f.name) {
@@ -154,12 +130,12 @@ pub fn read(dir: &Path) -> Feeds {
     Feeds { feeds, problems }
 }
 
-fn n(l: Lang, v: u64) -> String {
+fn n(l: Lang, v: usize) -> String {
     l.number(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
 /// One line about a run: when, and its main counts.
-fn run_line(l: Lang, r: &FeedRun) -> String {
+fn run_line(l: Lang, r: &FeedState) -> String {
     let mut args = fluent_bundle::FluentArgs::new();
     args.set("date", l.datetime(&r.last_run));
     args.set("new", n(l, r.new));

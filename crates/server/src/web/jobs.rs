@@ -23,7 +23,7 @@ pub const KEEP_FINISHED: Duration = Duration::from_secs(3600);
 /// What an import job found, once it is done.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
-    /// The format the file was read as (`stix`, `misp`, `csaf`, `lines`).
+    /// The format the file was read as (`stix`, `misp`, `csaf`, `csv`, `lines`).
     pub format: &'static str,
     /// Records that could not be converted (the first ones) and how many there were.
     pub problems: Vec<String>,
@@ -42,7 +42,8 @@ pub struct Outcome {
 pub enum Phase {
     /// Reading and converting the file.
     Reading,
-    /// Storing objects (progress in [`Job::processed`] of [`Job::total`]).
+    /// Reading the file and storing its objects (objects stored in [`Job::processed`],
+    /// bytes read in [`Job::read`] of [`Job::bytes`]).
     Importing,
     /// Finished.
     Done(Arc<Outcome>),
@@ -61,8 +62,8 @@ pub struct Job {
     pub file_name: String,
     /// The upload's size in bytes.
     pub bytes: usize,
-    /// Objects to store (known after conversion).
-    pub total: AtomicUsize,
+    /// Bytes of the upload read so far.
+    pub read: AtomicUsize,
     /// Objects stored so far.
     pub processed: AtomicUsize,
     phase: Mutex<Phase>,
@@ -156,7 +157,7 @@ impl Jobs {
             user,
             file_name,
             bytes,
-            total: AtomicUsize::new(0),
+            read: AtomicUsize::new(0),
             processed: AtomicUsize::new(0),
             phase: Mutex::new(Phase::Reading),
             finished: Mutex::new(None),

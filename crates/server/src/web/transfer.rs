@@ -1,8 +1,10 @@
-//! Files in: import of STIX documents, MISP events, CSAF advisories and one-value-per-line
-//! feeds (`/import`, converted by `concord-formats`, stored through the one import path
-//! as a background job whose page shows progress, then per-object results; see `jobs`),
-//! matching of logs against the indicators the user may see (`/matching`, sightings
-//! stored with the indicator's markings), and the state of the node's feeds.
+//! Files in: import of STIX documents, MISP events, CSAF advisories, CSV and
+//! one-value-per-line feeds (`/import`, read by `concord-ingest` exactly as `concord
+//! import` reads them, through the user's `ClearedStore`, as a background job whose page
+//! shows progress, then per-object results; see `jobs`), matching of logs through the
+//! one matching service (`/matching`, `crate::matching`: the server's live index, hits
+//! only on indicators the user sees whole, sightings marked with their level), and the
+//! state of the node's feeds.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,14 +13,10 @@ use std::sync::atomic::Ordering;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use concord_ingest::{Input, InputEnd, Note, Options, Progress, Target, import_inputs};
 use concord_matcher::readers::Format;
-use concord_matcher::{Index, IndicatorInput, Matcher};
-use concord_pattern::Timestamp;
-use concord_stix::Tlp;
-use concord_stix::input::parse_document;
-use concord_store::import::{DEFAULT_BATCH, ObjectResult, Summary, import_values};
-use concord_store::users::ClearedQuery;
-use concord_store::{Order, Role, Store, StoreError};
+use concord_store::import::{ObjectResult, Summary};
+use concord_store::{Role, Store, StoreError};
 use fluent_bundle::{FluentArgs, FluentValue};
 use maud::{Markup, html};
 use serde_json::Value;
@@ -28,7 +26,7 @@ use super::i18n::Lang;
 use super::jobs::{self, Job, Outcome, Phase, Refused};
 use super::layout::{self, Notice, csrf_field};
 use super::session::Ctx;
-use super::view::{object_link, visible};
+use super::view::object_link;
 use super::{Web, blocking};
 use crate::routes::matching::FORMATS;
 
@@ -63,58 +61,6 @@ async fn read_upload(mut mp: Multipart) -> Result<Upload, String> {
         }
     }
     Ok(up)
-}
-
-/// The format of an upload: `stix`, `misp`, `csaf`, or `lines` (one value per line,
-/// the kind of each value guessed), from its first bytes and name.
-fn detect(file: &[u8], name: &str) -> &'static str {
-    let head = &file[..file.len().min(64 * 1024)];
-    match concord_formats::detect(head) {
-        concord_formats::Detected::Misp => "misp",
-        concord_formats::Detected::Csaf => "csaf",
-        concord_formats::Detected::Text if !name.to_ascii_lowercase().ends_with(".json") => "lines",
-        _ => "stix",
-    }
-}
-
-/// STIX objects of an upload in `format`, and the records that could not be converted
-/// (with their location); an error when the file as a whole cannot be read.
-fn convert(
-    file: &[u8],
-    format: &str,
-    name: &str,
-    layout: Option<&concord_formats::plain::Layout>,
-) -> Result<(Vec<Value>, Vec<String>), String> {
-    use concord_formats::{Item, Source};
-    if format == "stix" {
-        return parse_document(file)
-            .map(|v| (v, Vec::new()))
-            .map_err(|e| e.to_string());
-    }
-    let source = Source::new(
-        if name.is_empty() { "upload" } else { name },
-        concord_stix::Timestamp::now_millis(),
-    );
-    let mut values = Vec::new();
-    let mut problems = Vec::new();
-    let mut each = |item: Item| {
-        match item {
-            Item::Object(v) => values.push(v),
-            Item::Error(e) | Item::Warning(e) => problems.push(e.to_string()),
-        }
-        true
-    };
-    let read = match format {
-        "misp" => concord_formats::misp::import::read(file, &source, &mut each).map(|_| ()),
-        "csaf" => concord_formats::csaf::read(file, &source, &mut each).map(|_| ()),
-        _ => {
-            let guessing = concord_formats::plain::Layout::guessing();
-            concord_formats::plain::read(file, layout.unwrap_or(&guessing), &source, &mut each)
-                .map(|_| ())
-        }
-    };
-    read.map_err(|e| e.to_string())?;
-    Ok((values, problems))
 }
 
 fn import_form_markup(ctx: &Ctx) -> Markup {
@@ -244,48 +190,97 @@ enum Failure {
     Store(StoreError),
 }
 
-/// The import itself, in the background: converts the file, lets converted records keep
-/// the versions already held, and stores everything through the one import path,
-/// recording progress and results in `job`.
+/// A job's progress as the ingest library reports it: bytes read, per-object results,
+/// and the records that could not be converted.
+struct JobProgress<'a> {
+    job: &'a Job,
+    outcome: std::sync::Mutex<Outcome>,
+}
+
+impl JobProgress<'_> {
+    fn outcome(&self) -> std::sync::MutexGuard<'_, Outcome> {
+        self.outcome
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Progress for JobProgress<'_> {
+    fn read(&self, bytes: u64) {
+        self.job.read.fetch_add(
+            usize::try_from(bytes).unwrap_or(usize::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    fn stored(&self, results: &[ObjectResult], _: u64) {
+        jobs::record(self.job, &mut self.outcome(), results, MAX_RESULT_ROWS);
+    }
+
+    fn note(&self, note: Note<'_>) {
+        let text = match note {
+            Note::RecordError { error, .. } => error.to_string(),
+            Note::Warning { warning, .. } => warning.to_string(),
+            _ => return,
+        };
+        let mut o = self.outcome();
+        o.problems_total += 1;
+        if o.problems.len() < MAX_RESULT_ROWS {
+            o.problems.push(text);
+        }
+    }
+}
+
+/// The import itself, in the background, through the ingest library as `concord import`
+/// runs it (the same detection, settling and warning lists), writing through `store`
+/// (the user's `ClearedStore`), recording progress and results in `job`.
 fn run_import(
     store: &dyn Store,
     job: &Job,
     file: Vec<u8>,
     name: &str,
-    layout: Option<concord_formats::plain::Layout>,
+    opts: &Options,
 ) -> Result<Outcome, Failure> {
-    // A chosen layout says what the file is; otherwise the content does.
-    let format = if layout.is_some() {
-        "csv"
-    } else {
-        detect(&file, name)
+    job.set(Phase::Importing);
+    let name = if name.is_empty() { "upload" } else { name };
+    let progress = JobProgress {
+        job,
+        outcome: std::sync::Mutex::new(Outcome::default()),
     };
-    let (mut values, problems) =
-        convert(&file, format, name, layout.as_ref()).map_err(Failure::Unreadable)?;
-    drop(file);
-    if format != "stix" {
-        // Converted records carry this import's timestamps: an unchanged record keeps
-        // the version already held instead of becoming a new one.
-        for v in &mut values {
-            let id = v.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
-            if let Some(held) = store.get(&id).map_err(Failure::Store)? {
-                concord_formats::settle::settle(v, &held.value());
-            }
+    let mut imported = import_inputs(
+        Target::Store(store),
+        vec![Input::bytes(name, file)],
+        opts,
+        WEB_BATCH,
+        false,
+        &progress,
+    );
+    if let Some(e) = imported.totals.store_error {
+        return Err(Failure::Store(e));
+    }
+    let mut outcome = progress
+        .outcome
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let ended = imported.inputs.pop();
+    outcome.format = ended.as_ref().and_then(|e| e.format).unwrap_or("stix");
+    match ended.map(|e| e.end) {
+        Some(InputEnd::Done) => {}
+        Some(InputEnd::Setup(e)) => return Err(Failure::Unreadable(e.to_string())),
+        // Nothing came before the error: the file is not of its format at all.
+        Some(InputEnd::Read(e)) if outcome.results_total == 0 => {
+            return Err(Failure::Unreadable(e.to_string()));
+        }
+        // What came before a fatal error (truncated JSON) is kept, as `concord import`
+        // keeps it; the error is listed with the records that could not be read.
+        Some(InputEnd::Read(e)) => {
+            outcome.problems_total += 1;
+            outcome.problems.push(e.to_string());
+        }
+        Some(InputEnd::Failed) | None => {
+            return Err(Failure::Unreadable("the file could not be read".into()));
         }
     }
-    job.total.store(values.len(), Ordering::Relaxed);
-    job.set(Phase::Importing);
-    let mut outcome = Outcome {
-        format,
-        problems_total: problems.len(),
-        problems: problems.into_iter().take(MAX_RESULT_ROWS).collect(),
-        ..Outcome::default()
-    };
-    let summary = import_values(store, values, WEB_BATCH, &mut |b| {
-        jobs::record(job, &mut outcome, b, MAX_RESULT_ROWS);
-    })
-    .map_err(Failure::Store)?;
-    outcome.summary = summary;
     Ok(outcome)
 }
 
@@ -318,10 +313,10 @@ pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<R
     if up.file.is_empty() {
         return Err(fail(StatusCode::BAD_REQUEST, l.t("import-no-file")));
     }
-    let layout = match up.layout.as_str() {
+    let preset = match up.layout.as_str() {
         "" | "auto" => None,
         name => match concord_formats::plain::preset(name) {
-            Some(layout) => Some(layout),
+            Some(_) => Some(name.to_owned()),
             None => {
                 let shown: String = name.chars().take(100).collect();
                 return Err(fail(
@@ -348,10 +343,27 @@ pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<R
         Some(user.clearance),
     );
     let (metrics, j) = (web.app.metrics.clone(), job.clone());
+    let data_dir = web.app.config.data_dir.clone();
     tokio::spawn(async move {
         let task = j.clone();
         let ran = tokio::task::spawn_blocking(move || {
-            run_import(&*store, &task, up.file, &up.file_name, layout)
+            // The node's warning lists flag what they list, as `concord import` does.
+            let lists = match &data_dir {
+                Some(dir) => concord_ingest::warninglists::for_node(dir, None, &mut |f, e| {
+                    tracing::warn!(file = %f.display(), error = %e, "Not a warning list; skipped.");
+                })
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "Warning lists unreadable; importing without them.");
+                    None
+                }),
+                None => None,
+            };
+            let opts = Options {
+                preset,
+                lists,
+                ..Options::default()
+            };
+            run_import(&*store, &task, up.file, &up.file_name, &opts)
         })
         .await;
         let internal = |error: &dyn std::fmt::Display| {
@@ -382,23 +394,21 @@ pub async fn import(ctx: Ctx, State(web): State<Web>, mp: Multipart) -> Result<R
     Ok(layout::redirect(&format!("/import/jobs/{}", job.id)))
 }
 
-/// What a running job's page says: the text, and (objects stored, objects in all) once
-/// known; `None` when the job has finished.
+/// What a running job's page says: the text, and (bytes read, bytes in all) once
+/// storing has started; `None` when the job has finished.
 fn progress_of(l: Lang, job: &Job, phase: &Phase) -> Option<(String, Option<(usize, usize)>)> {
     match phase {
         Phase::Reading => Some((l.t("import-reading"), None)),
         Phase::Importing => {
-            let (done, total) = (
-                job.processed.load(Ordering::Relaxed),
-                job.total.load(Ordering::Relaxed),
-            );
+            let stored = job.processed.load(Ordering::Relaxed);
             let n = |v: usize| FluentValue::from(i64::try_from(v).unwrap_or(i64::MAX));
             let mut args = FluentArgs::new();
-            args.set("done", n(done));
-            args.set("total", n(total));
+            args.set("done", n(stored));
+            // The bar shows the bytes read: objects in all are known only at the end.
+            let read = job.read.load(Ordering::Relaxed).min(job.bytes);
             Some((
                 l.t_args("import-progress", Some(&args)),
-                Some((done, total)),
+                Some((read, job.bytes)),
             ))
         }
         Phase::Done(_) | Phase::Failed { .. } => None,
@@ -565,66 +575,6 @@ pub async fn matching_form(ctx: Ctx, State(web): State<Web>) -> Result<Response,
     ))
 }
 
-/// The matcher's view of an indicator, if it has a STIX pattern and a `valid_from`.
-fn indicator_input(v: &Value) -> Option<IndicatorInput> {
-    if v.get("pattern_type").and_then(Value::as_str)? != "stix" {
-        return None;
-    }
-    let ts = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .and_then(Timestamp::parse_lenient)
-    };
-    Some(IndicatorInput {
-        id: v.get("id").and_then(Value::as_str)?.to_owned(),
-        pattern: v.get("pattern").and_then(Value::as_str)?.to_owned(),
-        valid_from: ts("valid_from")?,
-        valid_until: ts("valid_until"),
-        revoked: v.get("revoked").and_then(Value::as_bool).unwrap_or(false),
-        labels: v
-            .get("labels")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-    })
-}
-
-/// The index of the current indicators a user with `clearance` may see, with each
-/// indicator's name and marking refs (which its sightings inherit).
-type Cleared = (Index, HashMap<String, (String, Value)>);
-
-fn cleared_index(store: &dyn Store, clearance: Tlp, now: Timestamp) -> Result<Cleared, StoreError> {
-    let mut q = ClearedQuery::new(clearance);
-    q.base.types = vec!["indicator".into()];
-    q.base.order = Order::BySeq;
-    q.base.limit = 1000;
-    let mut inputs = Vec::new();
-    let mut meta = HashMap::new();
-    loop {
-        let page = store.list_cleared(&q)?;
-        for o in page.objects {
-            let v = o.value();
-            if !visible(&v, clearance) {
-                continue;
-            }
-            if let Some(i) = indicator_input(&v) {
-                let markings = v.get("object_marking_refs").cloned().unwrap_or(Value::Null);
-                meta.insert(i.id.clone(), (super::view::display_name(&v), markings));
-                inputs.push(i);
-            }
-        }
-        match page.next {
-            Some(n) => q.base.cursor = Some(n),
-            None => break,
-        }
-    }
-    let (index, _errors) = Index::build(&inputs, now);
-    Ok((index, meta))
-}
-
 /// `POST /matching` (multipart: `csrf`, `file`, `format`).
 pub async fn matching(
     ctx: Ctx,
@@ -659,21 +609,47 @@ pub async fn matching(
     if up.file.is_empty() {
         return Err(fail(l.t("import-no-file")));
     }
-    let store = web.app.store.clone();
-    let clearance = user.clearance;
+    // The server's live index, as `POST /api/v1/match` uses it; only hits on indicators
+    // the user sees whole count (`matching::match_log` through the user's store).
+    let matcher = match web.app.matching.matcher().await {
+        Ok(m) => m,
+        Err(crate::matching::LiveError::NotReady) => {
+            return Err(layout::error_page(
+                &ctx,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &l.t("matching-not-ready"),
+            ));
+        }
+        Err(e) => return Err(super::internal(&ctx, &e)),
+    };
+    let seen = concord_store::cleared::ClearedStore::for_caller(
+        web.app.store.clone(),
+        Some(user.clearance),
+    );
     // Sightings name this node's identity as where they were seen (set by `serve`).
     let identity = web.app.matching.identity().map(str::to_owned);
-    let threads = web.app.matching.threads();
-    let (report, sightings, meta, import) = blocking(&ctx, move || {
+    let (report, sightings, names, import) = blocking(&ctx, move || {
         let now = crate::matching::now();
-        let (index, meta) = cleared_index(&*store, clearance, now)?;
-        let matcher = Matcher::new(Arc::new(index)).with_threads(threads);
-        let mut report = matcher.match_reader(&up.file[..], &format);
-        let seen = concord_store::cleared::ClearedStore::new(store.clone(), clearance);
-        let sightings =
-            crate::matching::sightings_by(&mut report, &seen, identity.as_deref(), now)?;
-        let import = import_values(&*store, sightings.clone(), DEFAULT_BATCH, &mut |_| {})?;
-        Ok((report, sightings, meta, import))
+        let (report, sightings) = crate::matching::match_log(
+            &matcher,
+            &up.file[..],
+            &format,
+            &*seen,
+            identity.as_deref(),
+            now,
+        )?;
+        let mut names = HashMap::new();
+        for s in &sightings {
+            if let Some(of) = s.get("sighting_of_ref").and_then(Value::as_str)
+                && let Some(o) = seen.get(of)?
+            {
+                names.insert(of.to_owned(), super::view::display_name(&o.value()));
+            }
+        }
+        let import = crate::matching::store_sightings(&*seen, sightings.clone(), &mut |r| {
+            tracing::warn!(result = ?r, "Sighting rejected by the store.");
+        })?;
+        Ok((report, sightings, names, import))
     })
     .await?;
     web.app.metrics.record_import(&import);
@@ -703,7 +679,7 @@ pub async fn matching(
                     @for s in &sightings {
                         @let of = s.get("sighting_of_ref").and_then(Value::as_str).unwrap_or("");
                         tr {
-                            td { (object_link(of, meta.get(of).map_or(of, |(name, _)| name.as_str()))) }
+                            td { (object_link(of, names.get(of).map_or(of, String::as_str))) }
                             td.num { (l.number(s.get("count").and_then(Value::as_i64).unwrap_or(0))) }
                             td { (l.datetime(s.get("first_seen").and_then(Value::as_str).unwrap_or(""))) }
                             td { (l.datetime(s.get("last_seen").and_then(Value::as_str).unwrap_or(""))) }

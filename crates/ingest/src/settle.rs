@@ -1,4 +1,10 @@
-//! Converted records settled against the store before they are validated and written.
+//! Converted records settled against the store before they are validated and written:
+//! a record whose held version has the same content keeps that version (so a re-import
+//! is `unchanged`), a plain feed's changed value (or a MISP feed event back in its
+//! manifest) gets a `modified` just after the held one, an analyst's warning-list
+//! override on the held version stays, objects that recur in every event (identities,
+//! galaxy clusters) are sent once per import, and indicators holding a listed value are
+//! flagged. STIX input is taken as it is.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -11,12 +17,12 @@ use concord_formats::warninglist::{self, WarningLists};
 use concord_store::Store;
 use serde_json::Value;
 
-use super::pipeline::{Chunk, Mode, lock};
+use crate::pipeline::{Chunk, Mode, lock};
+use crate::{Note, Progress};
 
-/// The converted objects, with errors and warnings printed as they come, each object
-/// settled against the version the store holds (so a re-import is `unchanged`), and
-/// repeats within one import (an organisation's identity in every event) sent once.
-pub(super) struct Settled<'a> {
+/// The converted objects of an import's inputs, settled one by one (an iterator for
+/// [`concord_store::import`]); errors and warnings go to the [`Progress`] as they come.
+pub(crate) struct Settled<'a> {
     store: &'a dyn Store,
     rx: Receiver<Chunk>,
     /// How each input's records are settled (the parser thread fills in what it learns
@@ -28,10 +34,10 @@ pub(super) struct Settled<'a> {
     yielded: usize,
     /// (index of the first value of an input, that input), in order: rejections are
     /// reported with their input and their position in it.
-    pub(super) runs: Rc<RefCell<Vec<(usize, usize)>>>,
+    pub(crate) runs: Rc<RefCell<Vec<(usize, usize)>>>,
     /// The chunk being read.
     pending: std::vec::IntoIter<Item>,
-    bar: &'a indicatif::ProgressBar,
+    progress: &'a dyn Progress,
     /// The name of the input being read, for messages.
     name: String,
     errors: usize,
@@ -43,17 +49,26 @@ pub(super) struct Settled<'a> {
     bump: bool,
     /// Converted input (not STIX): settle against held versions, send repeats once.
     convert: bool,
-    pub(super) lists: Option<Arc<WarningLists>>,
+    lists: Option<Arc<WarningLists>>,
     flagged: usize,
 }
 
+/// What settling counted.
+pub(crate) struct Counts {
+    pub(crate) record_errors: usize,
+    pub(crate) warnings: usize,
+    pub(crate) ids: Vec<String>,
+    pub(crate) warninglisted: usize,
+}
+
 impl<'a> Settled<'a> {
-    pub(super) fn new(
+    pub(crate) fn new(
         store: &'a dyn Store,
         rx: Receiver<Chunk>,
         modes: Arc<std::sync::Mutex<Vec<Mode>>>,
-        bar: &'a indicatif::ProgressBar,
+        progress: &'a dyn Progress,
         keep_ids: bool,
+        lists: Option<Arc<WarningLists>>,
     ) -> Self {
         Settled {
             store,
@@ -63,7 +78,7 @@ impl<'a> Settled<'a> {
             yielded: 0,
             runs: Rc::new(RefCell::new(Vec::new())),
             pending: Vec::new().into_iter(),
-            bar,
+            progress,
             name: String::new(),
             errors: 0,
             warnings: 0,
@@ -72,7 +87,7 @@ impl<'a> Settled<'a> {
             ids: Vec::new(),
             bump: false,
             convert: true,
-            lists: None,
+            lists,
             flagged: 0,
         }
     }
@@ -96,8 +111,13 @@ impl<'a> Settled<'a> {
         true
     }
 
-    pub(super) fn finish(self) -> (usize, usize, Vec<String>, usize) {
-        (self.errors, self.warnings, self.ids, self.flagged)
+    pub(crate) fn finish(self) -> Counts {
+        Counts {
+            record_errors: self.errors,
+            warnings: self.warnings,
+            ids: self.ids,
+            warninglisted: self.flagged,
+        }
     }
 
     fn settle(&mut self, mut v: Value) -> Option<Value> {
@@ -135,15 +155,12 @@ impl<'a> Settled<'a> {
             let hits = lists.flag(&mut v);
             if !hits.is_empty() {
                 self.flagged += 1;
-                let name = &self.name;
-                for h in hits {
-                    self.bar.suspend(|| {
-                        eprintln!(
-                            "{name}: {id}: {} is on the warning list {:?}; left out of matching unless the label {} is added",
-                            h.value,
-                            h.list,
-                            warninglist::OVERRIDE
-                        )
+                for h in &hits {
+                    self.progress.note(Note::Warninglisted {
+                        input: &self.name,
+                        id: &id,
+                        value: &h.value,
+                        list: &h.list,
                     });
                 }
             }
@@ -223,13 +240,17 @@ impl Iterator for Settled<'_> {
                 }
                 Item::Error(e) => {
                     self.errors += 1;
-                    let name = &self.name;
-                    self.bar.suspend(|| eprintln!("{name}: {e}"));
+                    self.progress.note(Note::RecordError {
+                        input: &self.name,
+                        error: &e,
+                    });
                 }
                 Item::Warning(e) => {
                     self.warnings += 1;
-                    let name = &self.name;
-                    self.bar.suspend(|| eprintln!("{name}: warning: {e}"));
+                    self.progress.note(Note::Warning {
+                        input: &self.name,
+                        warning: &e,
+                    });
                 }
             }
         }

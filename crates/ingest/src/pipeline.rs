@@ -1,27 +1,29 @@
-//! The import pipeline of `concord import` and feed runs: one parser thread reads the
-//! inputs in turn and converts their records, this thread settles and validates them, the
-//! store's writer thread writes them (`concord_store::import`).
+//! The import pipeline: one parser thread reads the inputs in turn and converts their
+//! records, the calling thread settles them ([`crate::settle`]) and validates them, the
+//! store's writer thread writes them ([`concord_store::import`]). Memory is bounded by a
+//! short queue of record chunks and the store's batches, whatever the inputs' size.
 
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use anyhow::Context;
 use concord_formats::plain;
 use concord_formats::{FormatError, Item, Source};
-use concord_store::Store;
 use concord_store::import::{
-    BULK_TRANSACTION, Freed, ObjectResult, import_values_bulk, import_values_with,
+    BULK_TRANSACTION, Freed, ObjectResult, Summary, import_values_bulk, import_values_with,
 };
 use concord_store::sqlite::SqliteStore;
+use concord_store::{Store, StoreError};
 
-use super::settled::Settled;
-use super::{ImportArgs, Reading, Totals, reading};
+use crate::read::{Options, Reading, reading};
+use crate::settle::Settled;
+use crate::{Error, Note, Progress};
 
 /// Where an import writes.
 #[derive(Clone, Copy)]
 pub enum Target<'a> {
-    /// Any store, one transaction per batch (feeds run by the server, feed events).
+    /// Any store, one transaction per batch (feed runs, the web upload through the
+    /// caller's `ClearedStore`).
     Store(&'a dyn Store),
     /// The node's SQLite store in a bulk session (`concord import FILE`): several
     /// batches per transaction (`import_values_bulk`), so that a large file does not
@@ -38,26 +40,51 @@ impl<'a> Target<'a> {
     }
 }
 
+/// Opens an input: a reader and its length, if known; or why it cannot be read.
+pub type Open<'a> =
+    Box<dyn FnOnce() -> Result<(Box<dyn Read + Send>, Option<u64>), Error> + Send + 'a>;
+
 /// One input of [`import_inputs`], opened on the parser thread when its turn comes (a
 /// feed's event is fetched only then).
 pub struct Input<'a> {
-    /// Its name in messages (a path or URL).
+    /// Its name in messages (a path or URL); a name ending in `.json` makes text STIX.
     pub name: String,
-    /// Where its records come from (converters mint ids and the source identity from it).
-    pub source: Source,
-    /// See [`ImportArgs::bump_held`] (per input: a feed event back in the manifest).
+    /// Where its records come from (converters mint ids and the source identity from
+    /// it); `None`: from the options and the name ([`crate::read::source`]).
+    pub source: Option<Source>,
+    /// Records whose held version is newer (expired by a feed) get a `modified` just
+    /// after it, so that they are current again (plain feeds always; a MISP feed event
+    /// back in the manifest after it left it).
     pub bump_held: bool,
-    /// Opens it: a reader and its length, if known; or why it cannot be read.
-    #[allow(clippy::type_complexity)]
-    pub open: Box<dyn FnOnce() -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> + Send + 'a>,
+    /// Opens it.
+    pub open: Open<'a>,
+}
+
+impl<'a> Input<'a> {
+    /// An input held in memory (an upload).
+    pub fn bytes(name: impl Into<String>, bytes: Vec<u8>) -> Input<'a> {
+        let len = bytes.len() as u64;
+        Input {
+            name: name.into(),
+            source: None,
+            bump_held: false,
+            open: Box::new(move || {
+                Ok((
+                    Box::new(std::io::Cursor::new(bytes)) as Box<dyn Read + Send>,
+                    Some(len),
+                ))
+            }),
+        }
+    }
 }
 
 /// How the reading of one input ended.
+#[derive(Debug)]
 pub enum InputEnd {
     /// Read whole.
     Done,
     /// Not read at all: it could not be opened, or its format is not known.
-    Setup(anyhow::Error),
+    Setup(Error),
     /// Read up to a fatal error (truncated JSON): what came before it is kept.
     Read(FormatError),
     /// Not reached: the parser thread stopped before it (the store failed, or the
@@ -65,21 +92,57 @@ pub enum InputEnd {
     Failed,
 }
 
+/// One input's end, and the format it was read as (once known).
+#[derive(Debug)]
+pub struct Ended {
+    /// How its reading ended.
+    pub end: InputEnd,
+    /// `stix`, `misp`, `csaf`, `csv` or `lines` ([`Reading::name`]).
+    pub format: Option<&'static str>,
+}
+
+/// Totals of an import over all its inputs.
+#[derive(Debug, Default)]
+pub struct Totals {
+    /// What the store did.
+    pub summary: Summary,
+    /// Inputs that could not be read (or ended early), as counted by the caller, plus
+    /// one if the store failed.
+    pub file_errors: usize,
+    /// Records that could not be converted.
+    pub record_errors: usize,
+    /// Records converted with a warning.
+    pub warnings: usize,
+    /// Indicators flagged by a warning list.
+    pub warninglisted: usize,
+    /// Ids of the objects imported (only kept when asked for, by feeds).
+    pub ids: Vec<String>,
+    /// Why the store failed, if it did (the batches committed before stay committed).
+    pub store_error: Option<StoreError>,
+}
+
+/// What [`import_inputs`] did.
+#[derive(Debug)]
+pub struct Imported {
+    /// The totals.
+    pub totals: Totals,
+    /// How each input ended, in input order.
+    pub inputs: Vec<Ended>,
+}
+
 /// Imports several inputs through one pipeline (one parser thread that reads them in
 /// turn, one settling and validating thread, one writer): a feed's many small event
 /// files then keep all three busy, instead of starting and draining a pipeline for each.
-/// Returns the totals (file errors of the inputs are left to the caller, which has their
-/// [`InputEnd`]s, in input order) and how each input ended.
-#[allow(clippy::too_many_arguments)]
+/// Objects before a fatal error of an input (truncated JSON) are kept. `keep_ids` keeps
+/// the ids of the objects imported (feeds expire the indicators that left them).
 pub fn import_inputs(
     target: Target<'_>,
     inputs: Vec<Input<'_>>,
-    label: &str,
-    bar: &indicatif::ProgressBar,
+    opts: &Options,
     batch: usize,
-    args: &ImportArgs,
     keep_ids: bool,
-) -> (Totals, Vec<InputEnd>) {
+    progress: &dyn Progress,
+) -> Imported {
     let store = target.store();
     let modes: Vec<Mode> = inputs
         .iter()
@@ -88,8 +151,10 @@ pub fn import_inputs(
             bump_held: i.bump_held,
             convert: true,
             plain: false,
+            format: None,
         })
         .collect();
+    let count = modes.len();
     let modes = Arc::new(std::sync::Mutex::new(modes));
     let mut totals = Totals::default();
     let ends = std::thread::scope(|scope| {
@@ -109,12 +174,20 @@ pub fn import_inputs(
             for (n, input) in inputs.into_iter().enumerate() {
                 let name = input.name.clone();
                 let opened = (input.open)().and_then(|(reader, _len)| {
-                    let counted = crate::progress::Counting::new(reader, bar.clone());
+                    let counted = Counting {
+                        inner: reader,
+                        progress,
+                    };
                     let mut buffered = BufReader::with_capacity(1 << 16, counted);
-                    let head = buffered.fill_buf().context("cannot read")?.to_vec();
-                    Ok((reading(args, &head, &name)?, buffered))
+                    let head = buffered.fill_buf()?.to_vec();
+                    let how = reading(opts, &head, &name)?;
+                    let source = match input.source {
+                        Some(s) => s,
+                        None => crate::read::source(opts, &name)?,
+                    };
+                    Ok((how, buffered, source))
                 });
-                let (how, buffered) = match opened {
+                let (how, buffered, source) = match opened {
                     Ok(o) => o,
                     Err(e) => {
                         ends.push(InputEnd::Setup(e));
@@ -123,11 +196,9 @@ pub fn import_inputs(
                 };
                 {
                     let mut m = lock(&parser_modes);
-                    m[n].plain = matches!(how, Reading::Plain(_));
-                    // STIX input is taken as it is: its timestamps are its versions, and
-                    // it may be signed; settling and warning-list flags are for what
-                    // Concord converts itself.
-                    m[n].convert = !matches!(how, Reading::Stix);
+                    m[n].plain = matches!(how, Reading::Plain { .. });
+                    m[n].convert = how.converts();
+                    m[n].format = Some(how.name());
                 }
                 let mut chunk = Vec::with_capacity(CHUNK);
                 let mut gone = false;
@@ -143,7 +214,7 @@ pub fn import_inputs(
                     gone = tx.send(Chunk { input: n, items }).is_err();
                     !gone
                 };
-                let read = read_input(how, buffered, &input.source, &mut send);
+                let read = read_input(how, buffered, &source, &mut send);
                 if !chunk.is_empty() && !gone {
                     gone = tx
                         .send(Chunk {
@@ -168,53 +239,49 @@ pub fn import_inputs(
             ends
         });
         let mut objects = 0u64;
-        let mut settled = Settled::new(store, rx, Arc::clone(&modes), bar, keep_ids);
-        settled.lists = args.lists.clone();
+        let mut settled = Settled::new(
+            store,
+            rx,
+            Arc::clone(&modes),
+            progress,
+            keep_ids,
+            opts.lists.clone(),
+        );
         let runs = Rc::clone(&settled.runs);
         let stored = {
             let mut on_batch = |results: &[ObjectResult]| {
                 for r in results {
-                    if let ObjectResult::Accepted {
-                        id,
-                        outcome: concord_store::Outcome::Conflict,
-                        ..
-                    } = r
-                        && args.verbose
-                    {
-                        bar.suspend(|| {
-                            eprintln!(
-                                "{label}: conflict: {id}: this version is held with other content; the held one is kept"
-                            );
-                        });
-                    }
-                    if let ObjectResult::Rejected { index, id, reasons } = r {
-                        // Named by its input and its position there.
-                        let (name, index) = {
-                            let runs = runs.borrow();
-                            let k = runs.partition_point(|(first, _)| first <= index);
-                            match k.checked_sub(1).map(|k| runs[k]) {
-                                Some((first, input)) => (
-                                    lock(&modes)
-                                        .get(input)
-                                        .map_or_else(|| label.to_owned(), |m| m.name.clone()),
-                                    index - first,
-                                ),
-                                None => (label.to_owned(), *index),
-                            }
-                        };
-                        let id = id.as_deref().unwrap_or("(no id)");
-                        for v in reasons {
-                            bar.suspend(|| {
-                                eprintln!(
-                                    "{name}: object #{index} {id}: {}: {} [{}]",
-                                    v.path, v.message, v.rule
-                                );
+                    match r {
+                        ObjectResult::Accepted {
+                            id,
+                            outcome: concord_store::Outcome::Conflict,
+                            ..
+                        } => progress.note(Note::Conflict { id }),
+                        ObjectResult::Rejected { index, id, reasons } => {
+                            // Named by its input and its position there.
+                            let (input, index) = {
+                                let runs = runs.borrow();
+                                let k = runs.partition_point(|(first, _)| first <= index);
+                                match k.checked_sub(1).map(|k| runs[k]) {
+                                    Some((first, input)) => (
+                                        lock(&modes).get(input).map(|m| m.name.clone()),
+                                        index - first,
+                                    ),
+                                    None => (None, *index),
+                                }
+                            };
+                            progress.note(Note::Rejected {
+                                input: input.as_deref().unwrap_or(""),
+                                index,
+                                id: id.as_deref(),
+                                reasons,
                             });
                         }
+                        ObjectResult::Accepted { .. } => {}
                     }
                 }
                 objects += results.len() as u64;
-                bar.set_message(format!("{label}: {objects} objects"));
+                progress.stored(results, objects);
             };
             // The maps go back to the parser thread (once it has ended, its receiver
             // is gone and `send` hands them back: they are dropped here). What the
@@ -238,10 +305,10 @@ pub fn import_inputs(
                 ),
             };
             let counts = settled.finish();
-            totals.record_errors += counts.0;
-            totals.warnings += counts.1;
-            totals.ids = counts.2;
-            totals.warninglisted += counts.3;
+            totals.record_errors += counts.record_errors;
+            totals.warnings += counts.warnings;
+            totals.ids = counts.ids;
+            totals.warninglisted += counts.warninglisted;
             r
         };
         // Ends the parser thread's wait for objects to free.
@@ -251,18 +318,23 @@ pub fn import_inputs(
             Ok(s) => totals.summary = s,
             Err(e) => {
                 totals.file_errors += 1;
-                eprintln!("storing failed: {e}");
+                tracing::warn!(error = %e, "Storing an import failed.");
+                totals.store_error = Some(e);
             }
         }
         ends
     });
-    bar.finish_and_clear();
-    let mut ends = ends;
-    // Inputs the parser thread never reached (it panicked, or the store failed).
-    while ends.len() < lock(&modes).len() {
-        ends.push(InputEnd::Failed);
-    }
-    (totals, ends)
+    let modes = lock(&modes);
+    let mut ends = ends.into_iter();
+    // Inputs the parser thread never reached (it panicked, or the store failed) end
+    // `Failed`.
+    let inputs = (0..count)
+        .map(|n| Ended {
+            end: ends.next().unwrap_or(InputEnd::Failed),
+            format: modes.get(n).and_then(|m| m.format),
+        })
+        .collect();
+    Imported { totals, inputs }
 }
 
 /// Reads one input of a known format, handing over its records.
@@ -280,27 +352,43 @@ fn read_input(
         }
         Reading::Misp => concord_formats::misp::import::read(buffered, source, send).map(|_| ()),
         Reading::Csaf => concord_formats::csaf::read(buffered, source, send).map(|_| ()),
-        Reading::Plain(layout) => plain::read(buffered, &layout, source, send).map(|_| ()),
+        Reading::Plain { layout, .. } => plain::read(buffered, &layout, source, send).map(|_| ()),
+    }
+}
+
+/// A reader that tells the progress the bytes it reads.
+struct Counting<'p, R> {
+    inner: R,
+    progress: &'p dyn Progress,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.read(n as u64);
+        Ok(n)
     }
 }
 
 /// Records of one input, from the parser thread.
-pub(super) struct Chunk {
-    pub(super) input: usize,
-    pub(super) items: Vec<Item>,
+pub(crate) struct Chunk {
+    pub(crate) input: usize,
+    pub(crate) items: Vec<Item>,
 }
 
 /// How the records of one input are settled.
-pub(super) struct Mode {
-    pub(super) name: String,
-    pub(super) bump_held: bool,
+pub(crate) struct Mode {
+    pub(crate) name: String,
+    pub(crate) bump_held: bool,
     /// Converted input (not STIX): settle against held versions, send repeats once.
-    pub(super) convert: bool,
+    pub(crate) convert: bool,
     /// A plain feed: a changed value gets a `modified` after the held one.
-    pub(super) plain: bool,
+    pub(crate) plain: bool,
+    /// The format it is read as, once known.
+    pub(crate) format: Option<&'static str>,
 }
 
-pub(super) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 

@@ -1,0 +1,36 @@
+//! Reading any supported input into the store, the one way every front end does it:
+//! `concord import`, feed runs, the web upload and (for STIX, which is taken as it is)
+//! the REST, TAXII and TAXII-pull writes through `concord_store::import`.
+//!
+//! - [`read`]: what an input is ([`read::reading`]: STIX, MISP event, CSAF advisory, CSV
+//!   with a preset or columns, one value per line) and the [`Source`] its records are
+//!   converted for;
+//! - [`pipeline`]: one parser thread reads the inputs in turn, the calling thread settles
+//!   the converted records against the held versions ([`settle`]) and flags indicators on
+//!   a warning list ([`warninglists`]), the store's writer thread writes; progress and
+//!   what there is to tell go to a [`Progress`];
+//! - [`feeds`]: the record of each feed's last run (`feeds-state.json`).
+//!
+//! ```
+//! use concord_ingest::{Input, Options, Target, import_inputs};
+//! let store = concord_store::sqlite::SqliteStore::open_in_memory().unwrap();
+//! let input = Input::bytes("list.txt", b"198.51.100.7\nexample.org\n".to_vec());
+//! let imported = import_inputs(Target::Store(&store), vec![input], &Options::default(), 500, false, &());
+//! assert_eq!(imported.totals.summary.new, 3); // two indicators and the source identity
+//! assert_eq!(imported.inputs[0].format, Some("lines"));
+//! ```
+//!
+//! [`Source`]: concord_formats::Source
+
+pub mod error;
+pub mod feeds;
+pub mod pipeline;
+pub mod progress;
+pub mod read;
+pub mod settle;
+pub mod warninglists;
+
+pub use error::Error;
+pub use pipeline::{Ended, Imported, Input, InputEnd, Target, Totals, import_inputs};
+pub use progress::{Note, Progress};
+pub use read::{Options, Reading, reading};
