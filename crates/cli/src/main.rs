@@ -1,6 +1,7 @@
 //! `concord`: the command-line entry point of a Concord node.
 
 mod backup;
+mod community;
 mod config;
 mod export;
 mod federation;
@@ -84,6 +85,11 @@ enum Command {
     Node {
         #[command(subcommand)]
         command: federation::NodeCommand,
+    },
+    /// A community of equal members: found, apply, propose, vote, show.
+    Community {
+        #[command(subcommand)]
+        command: community::CommunityCommand,
     },
     /// Peers this node syncs with.
     Peer {
@@ -286,6 +292,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Node { command } => return federation::node(&node::open(&dir)?, command),
         Command::Peer { command } => return federation::peer(&node::open(&dir)?, command),
+        Command::Community { command } => community::run(&node::open(&dir)?, command)?,
         Command::Policy { command } => return federation::policy(&node::open(&dir)?, command),
         Command::Audit { command } => return federation::audit(&node::open(&dir)?, command),
         Command::Incident { command } => return response::incident(&node::open(&dir)?, command),

@@ -3,6 +3,7 @@
 //! change notices).
 
 pub mod envelope;
+pub mod governance;
 pub mod httpsig;
 pub mod identity;
 pub mod outbound;
@@ -21,4 +22,10 @@ pub enum FederationError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] concord_store::StoreError),
+}
+
+impl From<concord_keys::KeyError> for FederationError {
+    fn from(e: concord_keys::KeyError) -> Self {
+        FederationError::Key(e.0)
+    }
 }

@@ -36,15 +36,29 @@ pub struct ChangesPage {
     pub changes: Vec<Envelope>,
 }
 
-/// The policy's view of a registered peer.
+/// The policy's view of a registered peer (a member of no community).
 pub fn policy_peer(p: &PeerRecord) -> concord_policy::Peer {
+    policy_peer_in(p, &[])
+}
+
+/// The policy's view of a registered peer that is an active member of `communities`
+/// (names and ids, [`crate::governance::memberships`]).
+pub fn policy_peer_in(p: &PeerRecord, communities: &[String]) -> concord_policy::Peer {
     concord_policy::Peer {
         node_id: p.node_id.clone(),
         name: p.name.clone(),
         country: p.country.clone(),
         sectors: p.sectors.clone(),
         agreement: p.agreement.clone(),
+        communities: communities.to_vec(),
     }
+}
+
+/// The communities (names and ids) the store's governance logs make `peer` an active
+/// member of.
+fn memberships_in(store: &dyn Store, peer: &PeerRecord) -> Result<Vec<String>, FederationError> {
+    let states = crate::governance::Communities::default().states(store)?;
+    Ok(crate::governance::memberships(&states, peer))
 }
 
 /// The version string of an object (`modified`, or `created`, or empty).
@@ -67,17 +81,31 @@ pub fn decide(
 ) -> Result<(Decision, Option<Provenance>), FederationError> {
     let id = object.get("id").and_then(Value::as_str).unwrap_or("");
     let prov = store.provenance(id, version_of(object))?;
-    let decision = decide_with(key, policy, object, prov.as_ref(), peer);
+    let communities = memberships_in(store, peer)?;
+    let decision = decide_in(key, policy, object, prov.as_ref(), peer, &communities);
     Ok((decision, prov))
 }
 
-/// The policy decision for an object whose provenance is known (`None`: created here).
+/// The policy decision for an object whose provenance is known (`None`: created here),
+/// for a peer that is a member of no community.
 pub fn decide_with(
     key: &NodeKey,
     policy: &Policy,
     object: &Value,
     prov: Option<&Provenance>,
     peer: &PeerRecord,
+) -> Decision {
+    decide_in(key, policy, object, prov, peer, &[])
+}
+
+/// [`decide_with`] for a peer that is an active member of `communities` (names and ids).
+pub fn decide_in(
+    key: &NodeKey,
+    policy: &Policy,
+    object: &Value,
+    prov: Option<&Provenance>,
+    peer: &PeerRecord,
+    communities: &[String],
 ) -> Decision {
     let local = key.node_id();
     let pprov = match prov.filter(|p| !p.is_local()) {
@@ -97,7 +125,13 @@ pub fn decide_with(
         local_node: &local,
         redaction_key: &redaction_key,
     };
-    concord_policy::decide(policy, &ctx, object, &pprov, &policy_peer(peer))
+    concord_policy::decide(
+        policy,
+        &ctx,
+        object,
+        &pprov,
+        &policy_peer_in(peer, communities),
+    )
 }
 
 fn verdict_name(v: &Verdict) -> &'static str {
@@ -171,6 +205,34 @@ pub fn changes_over(
     now: chrono::DateTime<chrono::Utc>,
     cleartext: bool,
 ) -> Result<ChangesPage, FederationError> {
+    let communities = memberships_in(store, peer)?;
+    changes_in(
+        store,
+        key,
+        policy,
+        peer,
+        &communities,
+        after,
+        limit,
+        now,
+        cleartext,
+    )
+}
+
+/// [`changes_over`] for a peer that is an active member of `communities` (names and
+/// ids), as the caller computed them.
+#[allow(clippy::too_many_arguments)]
+pub fn changes_in(
+    store: &dyn Store,
+    key: &NodeKey,
+    policy: &Policy,
+    peer: &PeerRecord,
+    communities: &[String],
+    after: i64,
+    limit: usize,
+    now: chrono::DateTime<chrono::Utc>,
+    cleartext: bool,
+) -> Result<ChangesPage, FederationError> {
     let limit = limit.clamp(1, MAX_PAGE);
     let head = store.head_seq()?;
     let page = store.list_versions(&ListQuery {
@@ -195,7 +257,7 @@ pub fn changes_over(
     for stored in &page.objects {
         let object = stored.value();
         let prov = provenance.get(&stored.seq);
-        let decision = decide_with(key, policy, &object, prov, peer);
+        let decision = decide_in(key, policy, &object, prov, peer, communities);
         let decision = if cleartext {
             clear_only(decision, &object)
         } else {

@@ -6,6 +6,12 @@
 //! kept, with why, in the peer's record. A live
 //! connection to the peer's `/federation/v1/events` wakes the puller as soon as the peer
 //! has something new; without it, the puller polls on an interval.
+//!
+//! Before the changes, each pull takes the peer's new governance documents
+//! (`/federation/v1/governance`, see [`crate::governance`]): checked, stored with the
+//! peer's governance cursor, and turned into peers at once ([`crate::governance::reconcile`],
+//! also run on every refresh of the peer list). From a peer a community suspended, only
+//! governance is pulled.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -121,6 +127,7 @@ pub struct Puller {
     /// Per peer (node id): its URL and key when the client was made, what this node trusts
     /// of its TLS certificates, and the client that trusts exactly that.
     tls: std::sync::Mutex<HashMap<String, PeerClient>>,
+    communities: Arc<crate::governance::Communities>,
 }
 
 struct PeerClient {
@@ -200,6 +207,7 @@ impl Puller {
             config,
             http,
             tls: std::sync::Mutex::new(HashMap::new()),
+            communities: Arc::default(),
         }
     }
 
@@ -409,7 +417,14 @@ impl Puller {
     /// `last_refusal`, `last_error`), and so is a failed pull (`last_error`).
     pub async fn pull(&self, peer: &PeerRecord) -> Result<PullReport, PullError> {
         let mut report = PullReport::default();
-        let result = self.pull_pages(peer, &mut report).await;
+        let result = match self.governance_first(peer).await {
+            Ok(Some(why)) => {
+                tracing::debug!(peer = %peer.node_id, reason = %why, "No data pulled from the peer.");
+                Ok(())
+            }
+            Ok(None) => self.pull_pages(peer, &mut report).await,
+            Err(e) => Err(e),
+        };
         let refusal = report.first_rejection.as_ref().map(|first| {
             (
                 i64::try_from(report.rejected).unwrap_or(i64::MAX),
@@ -443,6 +458,123 @@ impl Puller {
         result.map(|()| report)
     }
 
+    /// The states of the communities this node holds and applies their decisions to
+    /// the peer list ([`crate::governance::reconcile`]).
+    pub fn reconcile(&self) -> Result<crate::governance::Reconciled, concord_store::StoreError> {
+        let states = self.communities.states(self.store.as_ref())?;
+        crate::governance::reconcile(self.store.as_ref(), &self.key.node_id(), &states)
+    }
+
+    /// When this node holds a community: pulls the peer's new governance documents (a
+    /// failure is logged and does not stop the data pull) and applies the decisions.
+    /// Returns why no data may be pulled from the peer (a community suspended, expelled
+    /// it or revoked its key), if so.
+    async fn governance_first(&self, peer: &PeerRecord) -> Result<Option<String>, PullError> {
+        let states = {
+            let store = self.store.clone();
+            let communities = self.communities.clone();
+            tokio::task::spawn_blocking(move || communities.states(store.as_ref()))
+                .await
+                .map_err(|e| PullError::Body(format!("governance task failed: {e}")))??
+        };
+        if states.is_empty() {
+            return Ok(None);
+        }
+        let stored = match self.pull_governance(peer).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(peer = %peer.node_id, error = %e, "Governance pull failed.");
+                0
+            }
+        };
+        let store = self.store.clone();
+        let communities = self.communities.clone();
+        let me = self.key.node_id();
+        let key = peer.public_key.clone();
+        tokio::task::spawn_blocking(move || {
+            let states = communities.states(store.as_ref())?;
+            if stored > 0 {
+                crate::governance::reconcile(store.as_ref(), &me, &states)?;
+            }
+            Ok::<_, concord_store::StoreError>(crate::governance::Communities::barred(
+                &states, &key, true,
+            ))
+        })
+        .await
+        .map_err(|e| PullError::Body(format!("governance task failed: {e}")))?
+        .map_err(PullError::from)
+    }
+
+    /// Pulls the peer's new governance documents and stores those that check; returns
+    /// how many were new. A peer without the governance route (404) has none to give.
+    async fn pull_governance(&self, peer: &PeerRecord) -> Result<usize, PullError> {
+        let store = self.store.clone();
+        let id = peer.node_id.clone();
+        let mut after = tokio::task::spawn_blocking(move || store.governance_cursor(&id))
+            .await
+            .map_err(|e| PullError::Body(format!("governance task failed: {e}")))??;
+        let mut stored = 0;
+        loop {
+            let path = format!(
+                "/federation/v1/governance?after={after}&limit={}",
+                crate::governance::MAX_GOVERNANCE_PAGE
+            );
+            let resp = self.send(peer, &path, Some(self.config.timeout)).await?;
+            let status = resp.status();
+            if status == reqwest::StatusCode::NOT_FOUND {
+                break;
+            }
+            if !status.is_success() {
+                let body = resp.text().await.unwrap_or_default();
+                return Err(PullError::Status {
+                    status: status.as_u16(),
+                    body: body.chars().take(300).collect(),
+                });
+            }
+            let mut wire = Vec::new();
+            let mut stream = resp.bytes_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| PullError::Http {
+                    url: format!("{}{path}", peer.url),
+                    reason: error_chain(&e),
+                })?;
+                if wire.len() + chunk.len() > self.config.max_wire_bytes {
+                    return Err(PullError::Body(format!(
+                        "governance page over the limit of {} bytes",
+                        self.config.max_wire_bytes
+                    )));
+                }
+                wire.extend_from_slice(&chunk);
+            }
+            let page: crate::governance::GovernancePage = serde_json::from_slice(&wire)
+                .map_err(|e| PullError::Body(format!("not a governance page: {e}")))?;
+            if page.node != peer.node_id || page.next < after {
+                return Err(PullError::Body(format!(
+                    "governance page from {:?} going back to {}",
+                    page.node, page.next
+                )));
+            }
+            let store = self.store.clone();
+            let me = self.key.node_id();
+            let from = peer.node_id.clone();
+            let next = page.next;
+            let more = page.more && page.next > after;
+            stored += tokio::task::spawn_blocking(move || {
+                ingest_governance(store.as_ref(), &me, &from, page.documents, next)
+            })
+            .await
+            .map_err(|e| PullError::Body(format!("governance task failed: {e}")))??;
+            after = next;
+            if !more {
+                break;
+            }
+        }
+        if stored > 0 {
+            tracing::info!(peer = %peer.node_id, stored, "Governance documents received.");
+        }
+        Ok(stored)
+    }
+
     async fn pull_pages(
         &self,
         peer: &PeerRecord,
@@ -470,12 +602,22 @@ impl Puller {
             let store = self.store.clone();
             let me = self.key.node_id();
             let from = peer.clone();
+            let communities = self.communities.clone();
             // The next page is fetched while this one is verified and stored; cursors are
             // still committed in order, one page after the other.
             let ingest = async {
                 let t = std::time::Instant::now();
                 let r = tokio::task::spawn_blocking(move || {
-                    ingest_page(store.as_ref(), &me, &from, page.changes, next, head)
+                    let revoked = revoked_keys(&communities.states(store.as_ref())?);
+                    ingest_page(
+                        store.as_ref(),
+                        &me,
+                        &from,
+                        page.changes,
+                        next,
+                        head,
+                        &revoked,
+                    )
                 })
                 .await;
                 (r, t.elapsed())
@@ -522,7 +664,16 @@ impl Puller {
         let mut tasks: HashMap<String, (PeerRecord, tokio::task::JoinHandle<()>)> = HashMap::new();
         loop {
             let store = self.store.clone();
-            match tokio::task::spawn_blocking(move || store.peers()).await {
+            let me = self.clone();
+            match tokio::task::spawn_blocking(move || {
+                // Community decisions first: they add and remove peers.
+                if let Err(e) = me.reconcile() {
+                    tracing::error!(error = %e, "Cannot apply the communities' decisions.");
+                }
+                store.peers()
+            })
+            .await
+            {
                 Ok(Ok(peers)) => {
                     tasks.retain(|id, (old, handle)| {
                         // A finished task is started again below if its peer is still there.
@@ -689,9 +840,40 @@ fn object_id(env: &Envelope) -> String {
         .to_owned()
 }
 
+/// Keys the held communities revoked, each with the time from which it is refused.
+fn revoked_keys(states: &[Arc<concord_community::State>]) -> HashMap<String, String> {
+    states
+        .iter()
+        .flat_map(|s| s.revoked_keys())
+        .map(|(k, since)| (k.to_owned(), since.to_owned()))
+        .collect()
+}
+
+/// Why an envelope's origin or redactor key may not vouch for it: a community revoked the
+/// key from a time at or before the version's `modified` (or `created`).
+fn revoked_signer(env: &Envelope, revoked: &HashMap<String, String>) -> Option<String> {
+    if revoked.is_empty() {
+        return None;
+    }
+    let version = crate::outbound::version_of(&env.object);
+    let signers = std::iter::once(("origin", &env.origin, &env.origin_key))
+        .chain(env.redactor.as_ref().map(|r| ("redactor", &r.node, &r.key)));
+    for (role, node, key) in signers {
+        if let Some(since) = revoked.get(key)
+            && concord_store::date_added::compare(version, since).is_ge()
+        {
+            return Some(format!(
+                "the key of {role} {node} was revoked by a community from {since},                  before this version ({version})"
+            ));
+        }
+    }
+    None
+}
+
 /// Verifies and validates a page's envelopes and stores the good ones with the cursor.
 /// An envelope is refused (nothing of it stored) when its redactor is not the sending
-/// peer, when the signature that must cover the object does not verify, when the object
+/// peer, when the signature that must cover the object does not verify, when the key
+/// that signed it was revoked by a community before the version's time, when the object
 /// is invalid, or when the origin rules refuse it (`concord_store::federation::check_origin`,
 /// applied by the store in the writing transaction).
 fn ingest_page(
@@ -701,6 +883,7 @@ fn ingest_page(
     changes: Vec<Envelope>,
     next: i64,
     head: i64,
+    revoked: &HashMap<String, String>,
 ) -> Result<PagePart, PullError> {
     let mut part = PagePart::default();
     let mut keys = HashMap::new();
@@ -718,6 +901,10 @@ fn ingest_page(
     };
     for mut env in changes {
         let id = object_id(&env);
+        if let Some(reason) = revoked_signer(&env, revoked) {
+            reject(&mut part, format!("{id}: {reason}"));
+            continue;
+        }
         let checked = env
             .check_redactor(&peer.node_id, &peer.public_key)
             .and_then(|()| env.signer(&mut keys));
@@ -779,4 +966,77 @@ fn ingest_page(
         }
     }
     Ok(part)
+}
+
+/// Checks and stores a page of governance documents from `peer` with its governance
+/// cursor. A document is refused (logged, not stored) when it does not check
+/// ([`crate::governance::check_document`]) or is the genesis of a community this node
+/// neither holds nor founded. Returns how many were new.
+fn ingest_governance(
+    store: &dyn Store,
+    me: &str,
+    peer: &str,
+    documents: Vec<crate::governance::PagedDocument>,
+    next: i64,
+) -> Result<usize, PullError> {
+    let mut geneses = crate::governance::Communities::geneses(store)?;
+    let mut good = Vec::with_capacity(documents.len());
+    for d in documents {
+        let doc = d.doc;
+        let held = geneses.get(&doc.community);
+        let checked = crate::governance::check_document(&doc, held).and_then(|()| {
+            if doc.kind != concord_store::governance::GENESIS || held.is_some() {
+                return Ok(None);
+            }
+            let g: concord_community::Genesis =
+                serde_json::from_str(&doc.document).map_err(|e| e.to_string())?;
+            if g.body.founders.iter().any(|f| f.node_id == me) {
+                Ok(Some(g))
+            } else {
+                Err(format!(
+                    "genesis {} is of a community this node neither joined nor founded",
+                    doc.id
+                ))
+            }
+        });
+        match checked {
+            Ok(genesis) => {
+                if let Some(g) = genesis {
+                    geneses.insert(g.id(), g);
+                }
+                good.push(doc);
+            }
+            Err(reason) => {
+                tracing::warn!(peer = %peer, reason = %reason, "Refused a governance document.");
+            }
+        }
+    }
+    Ok(store.put_governance(&good, peer, Some(next))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_signed_by_a_revoked_key_after_its_revocation_are_refused() {
+        let key = NodeKey::from_seed([8; 32]);
+        let object = serde_json::json!({
+            "type": "indicator", "spec_version": "2.1",
+            "id": "indicator--00000000-0000-4000-8000-000000000008",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-02-01T00:00:00.000Z",
+            "pattern": "[ipv4-addr:value = '203.0.113.8']", "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z"
+        });
+        let env = Envelope::originate(&key, 1, object, 3);
+        let revoked = |since: &str| HashMap::from([(key.public_hex(), since.to_owned())]);
+        assert_eq!(revoked_signer(&env, &HashMap::new()), None);
+        let why = revoked_signer(&env, &revoked("2026-01-15T00:00:00.000Z")).unwrap();
+        assert!(why.contains("revoked by a community"), "{why}");
+        assert!(revoked_signer(&env, &revoked("2026-02-01T00:00:00.000Z")).is_some());
+        assert_eq!(
+            revoked_signer(&env, &revoked("2026-03-01T00:00:00.000Z")),
+            None
+        );
+    }
 }

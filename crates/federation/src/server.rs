@@ -4,7 +4,12 @@
 //! |---|---|---|
 //! | `GET /federation/v1/node` | none | `{"id", "public_key", "fingerprint", "name", "url", "identity", "tls"}` (`tls`: the node key's [statement](crate::tls::CertStatement) for the certificate served, or null) |
 //! | `GET /federation/v1/changes?after=SEQ&limit=N` | signed by a registered peer | a zstd-compressed [`ChangesPage`](crate::outbound::ChangesPage) |
-//! | `GET /federation/v1/events` | signed by a registered peer | server-sent events `head` with `{"head": SEQ}` whenever this node's head moves |
+//! | `GET /federation/v1/events` | signed by a registered peer | server-sent events `head` with `{"head": SEQ}` whenever this node's head moves or a governance document arrives |
+//! | `GET /federation/v1/governance?after=N&limit=M` | signed by a registered peer | a [`GovernancePage`](crate::governance::GovernancePage): the governance documents of the communities the peer is a member of, unfiltered by the outbound policy |
+//!
+//! A key a held community revoked, or an expelled member's, gets 401 on every route; a
+//! suspended member's gets 401 on the data routes (`changes`, `events`) and still gets
+//! the governance documents, so that it learns of its readmission.
 //!
 //! A request from an unknown key, with a bad signature, a date more than `max_skew` off,
 //! a replayed nonce, or signed for another node (its `@authority` is not that of this
@@ -89,6 +94,7 @@ struct Inner {
     nonces: NonceCache,
     policy: Mutex<LoadedPolicy>,
     head: watch::Receiver<i64>,
+    communities: crate::governance::Communities,
 }
 
 /// The state of the federation routes.
@@ -141,19 +147,25 @@ impl FederationState {
             .as_ref()
             .and_then(|p| std::fs::metadata(p).ok()?.modified().ok());
         let start = store.head_seq().unwrap_or(0);
+        let gov_start = store.governance_head().unwrap_or(0);
         let (tx, rx) = watch::channel(start);
         let poll = config.head_poll;
         let watched = store.clone();
         tokio::spawn(async move {
-            let mut last = start;
+            let mut last = (start, gov_start);
             loop {
                 tokio::time::sleep(poll).await;
                 let s = watched.clone();
-                let Ok(Ok(head)) = tokio::task::spawn_blocking(move || s.head_seq()).await else {
+                let Ok(Ok(head)) = tokio::task::spawn_blocking(move || {
+                    Ok::<_, concord_store::StoreError>((s.head_seq()?, s.governance_head()?))
+                })
+                .await
+                else {
                     continue;
                 };
                 if head != last {
                     last = head;
+                    let head = head.0;
                     if tx.send(head).is_err() {
                         break;
                     }
@@ -173,6 +185,7 @@ impl FederationState {
                     policy: Arc::new(policy),
                 }),
                 head: rx,
+                communities: crate::governance::Communities::default(),
             }),
             stopping: None,
         })
@@ -223,6 +236,7 @@ fn table() -> Vec<(&'static str, MethodRouter<FederationState>)> {
         ("/federation/v1/node", get(node)),
         ("/federation/v1/changes", get(changes)),
         ("/federation/v1/events", get(events)),
+        ("/federation/v1/governance", get(governance)),
     ]
 }
 
@@ -253,17 +267,35 @@ fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Checks a request's RFC 9421 signature against the registered peers.
-async fn authenticate(s: &FederationState, req: Request) -> Result<PeerRecord, Response> {
+/// What a route gives: objects (refused to a suspended member) or governance documents.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Serves {
+    Data,
+    Governance,
+}
+
+/// Checks a request's RFC 9421 signature against the registered peers, and the
+/// communities' decisions about the peer's key (see the module docs).
+async fn authenticate(
+    s: &FederationState,
+    req: Request,
+    serves: Serves,
+) -> Result<(PeerRecord, Vec<Arc<concord_community::State>>), Response> {
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20)
         .await
         .map_err(|_| error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "body too large"))?;
     let store = s.inner.store.clone();
-    let peers = tokio::task::spawn_blocking(move || store.peers())
-        .await
-        .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "task failed"))?
-        .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()))?;
+    let st = s.clone();
+    let (peers, states) = tokio::task::spawn_blocking(move || {
+        Ok::<_, concord_store::StoreError>((
+            store.peers()?,
+            st.inner.communities.states(store.as_ref())?,
+        ))
+    })
+    .await
+    .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "task failed"))?
+    .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()))?;
     let h = &parts.headers;
     let received = Received {
         method: parts.method.as_str(),
@@ -304,10 +336,16 @@ async fn authenticate(s: &FederationState, req: Request) -> Result<PeerRecord, R
             httpsig::SignatureError::Replay(verified.nonce).to_string(),
         ));
     }
-    peers
+    let peer = peers
         .into_iter()
         .find(|p| p.node_id == verified.keyid)
-        .ok_or_else(|| refuse("peer removed".into()))
+        .ok_or_else(|| refuse("peer removed".into()))?;
+    if let Some(why) =
+        crate::governance::Communities::barred(&states, &peer.public_key, serves == Serves::Data)
+    {
+        return Err(refuse(format!("peer {}: {why}", peer.node_id)));
+    }
+    Ok((peer, states))
 }
 
 async fn node(State(s): State<FederationState>) -> Response {
@@ -353,18 +391,20 @@ async fn changes(
         .extensions()
         .get::<crate::tls::Transport>()
         .is_some_and(crate::tls::Transport::exposed);
-    let peer = match authenticate(&s, req).await {
-        Ok(p) => p,
+    let (peer, states) = match authenticate(&s, req, Serves::Data).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
+    let communities = crate::governance::memberships(&states, &peer);
     let policy = s.policy();
     let st = s.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let page = outbound::changes_over(
+        let page = outbound::changes_in(
             st.inner.store.as_ref(),
             &st.inner.key,
             &policy,
             &peer,
+            &communities,
             q.after.max(0),
             q.limit,
             chrono::Utc::now(),
@@ -398,8 +438,8 @@ async fn changes(
 }
 
 async fn events(State(s): State<FederationState>, req: Request) -> Response {
-    let peer = match authenticate(&s, req).await {
-        Ok(p) => p,
+    let peer = match authenticate(&s, req, Serves::Data).await {
+        Ok((p, _)) => p,
         Err(r) => return r,
     };
     tracing::debug!(peer = %peer.node_id, "Peer connected to live notices.");
@@ -423,4 +463,55 @@ async fn events(State(s): State<FederationState>, req: Request) -> Response {
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
+}
+
+#[derive(Deserialize)]
+struct GovernanceParams {
+    #[serde(default)]
+    after: i64,
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+/// The governance documents after `after` of the communities the peer is a member of.
+async fn governance(
+    State(s): State<FederationState>,
+    Query(q): Query<GovernanceParams>,
+    req: Request,
+) -> Response {
+    let (peer, states) = match authenticate(&s, req, Serves::Governance).await {
+        Ok(found) => found,
+        Err(r) => return r,
+    };
+    let store = s.inner.store.clone();
+    let me = s.inner.key.node_id();
+    let limit = q.limit.clamp(1, crate::governance::MAX_GOVERNANCE_PAGE);
+    let after = q.after.max(0);
+    let page = tokio::task::spawn_blocking(move || {
+        let member_of = crate::governance::Communities::member_of(&states, &peer);
+        let records = store.governance_after(after, limit)?;
+        let next = records.last().map_or(after, |r| r.n);
+        let more = records.len() == limit;
+        let documents = records
+            .into_iter()
+            .filter(|r| member_of.contains(&r.doc.community.as_str()))
+            .map(|r| crate::governance::PagedDocument { n: r.n, doc: r.doc })
+            .collect();
+        Ok::<_, concord_store::StoreError>(crate::governance::GovernancePage {
+            node: me,
+            documents,
+            next,
+            more,
+        })
+    })
+    .await;
+    match page {
+        Ok(Ok(page)) => axum::Json(page).into_response(),
+        Ok(Err(e)) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            e.to_string(),
+        ),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "task failed"),
+    }
 }

@@ -2,6 +2,7 @@
 //! signatures through a middle node, tampering, unknown keys and the audit chain; and a
 //! malicious peer (`malicious`).
 
+mod community;
 mod malicious;
 
 use std::sync::Arc;

@@ -75,6 +75,8 @@ pub struct Agreement {
     pub countries: Vec<String>,
     /// Sectors (compared without case).
     pub sectors: Vec<String>,
+    /// Communities (names or ids) whose active members it covers.
+    pub communities: Vec<String>,
     /// TLP levels that may go.
     pub tlp: Vec<Tlp>,
     /// PAP levels that may go; `None` = any.
@@ -139,8 +141,8 @@ impl Default for Redaction {
 }
 
 impl Agreement {
-    /// Whether `peer` is covered by this agreement's selector (`peers`, or `countries`
-    /// and `sectors` together), and why.
+    /// Whether `peer` is covered by this agreement's selector (`peers`, or `communities`,
+    /// `countries` and `sectors` together), and why.
     pub fn selects(&self, peer: &crate::Peer) -> Option<&'static str> {
         match &self.peers {
             PeerList::All => return Some("peers = \"*\""),
@@ -153,8 +155,17 @@ impl Agreement {
                 }
             }
         }
-        if self.countries.is_empty() && self.sectors.is_empty() {
+        let community = !self.communities.is_empty();
+        if community
+            && !peer
+                .communities
+                .iter()
+                .any(|c| self.communities.contains(c))
+        {
             return None;
+        }
+        if self.countries.is_empty() && self.sectors.is_empty() {
+            return community.then_some("community member");
         }
         let country_ok = self.countries.is_empty()
             || peer
@@ -166,6 +177,10 @@ impl Agreement {
                 .sectors
                 .iter()
                 .any(|s| self.sectors.iter().any(|x| x.eq_ignore_ascii_case(s)));
-        (country_ok && sector_ok).then_some("country/sector")
+        (country_ok && sector_ok).then_some(if community {
+            "country/sector within the community"
+        } else {
+            "country/sector"
+        })
     }
 }

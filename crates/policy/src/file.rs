@@ -255,6 +255,7 @@ const AGREEMENT_KEYS: &[&str] = &[
     "name",
     "peers",
     "countries",
+    "communities",
     "sectors",
     "tlp",
     "pap",
@@ -386,6 +387,7 @@ fn parse_agreement(doc: &Doc<'_>, v: &Spanned<DeValue<'_>>, path: &str) -> Res<A
         peers: PeerList::Named(Vec::new()),
         countries: Vec::new(),
         sectors: Vec::new(),
+        communities: Vec::new(),
         tlp: Vec::new(),
         pap: None,
         require_pap: false,
@@ -440,6 +442,12 @@ fn parse_agreement(doc: &Doc<'_>, v: &Spanned<DeValue<'_>>, path: &str) -> Res<A
                     } else {
                         Err(format!("{s:?} is not an ISO 3166 two-letter country code"))
                     }
+                })?;
+            }
+            "communities" => {
+                a.communities = doc.list(v, &key, |s| match s.trim() {
+                    "" => Err("a community may not be empty".into()),
+                    c => Ok(c.to_owned()),
                 })?;
             }
             "sectors" => a.sectors = doc.list(v, &key, |s| Ok(s.trim().to_ascii_lowercase()))?,

@@ -48,6 +48,7 @@
 //! | `name` | `[[agreement]]` | string | required | 1-64 of `A-Z a-z 0-9 - _`; used in rule names |
 //! | `peers` | `[[agreement]]` | `"*"` or list | `[]` | peers by node id or name |
 //! | `countries`, `sectors` | `[[agreement]]` | lists | `[]` | peers by country (ISO 3166) and sector; both must match when both are set |
+//! | `communities` | `[[agreement]]` | list | `[]` | peers that are active members of one of these communities (name or id); with `countries`/`sectors`, members of that country/sector within the community |
 //! | `tlp` | `[[agreement]]` | list of TLP levels | required | levels that may go (`clear`/`white`, `green`, `amber`, `amber+strict`; `red` is refused) |
 //! | `pap` | `[[agreement]]` | list of PAP levels | any | levels that may go |
 //! | `require_pap` | `[[agreement]]` | bool | `false` | withhold objects without a PAP marking |
@@ -103,7 +104,7 @@
 //! let ctx = Context { local_node: "node-a", redaction_key: b"secret" };
 //! let here = Provenance { origin: "node-a".into(), received_from: None, hops_left: None };
 //! let peer = Peer { node_id: "node-b".into(), name: "CERT-FR".into(),
-//!     country: Some("FR".into()), sectors: vec![], agreement: None };
+//!     country: Some("FR".into()), sectors: vec![], agreement: None, communities: vec![] };
 //!
 //! let d = decide(&policy, &ctx, &note, &here, &peer);
 //! assert_eq!(d.verdict, Verdict::SendRedacted);
@@ -151,6 +152,9 @@ pub struct Peer {
     pub sectors: Vec<String>,
     /// The agreement the operator named when registering the peer.
     pub agreement: Option<String>,
+    /// Names and ids of the communities in which the peer is an active member, as this
+    /// node computes them from the governance logs (empty for a bilateral peer).
+    pub communities: Vec<String>,
 }
 
 /// Where an object came from.

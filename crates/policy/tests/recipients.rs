@@ -23,6 +23,7 @@ fn peer(id: &str, name: &str) -> Peer {
         country: None,
         sectors: Vec::new(),
         agreement: None,
+        communities: Vec::new(),
     }
 }
 

@@ -340,6 +340,48 @@ impl Users for ClearedStore {
     }
 }
 
+impl crate::governance::GovernanceStore for ClearedStore {
+    fn put_governance(
+        &self,
+        docs: &[crate::governance::GovernanceDocument],
+        received_from: &str,
+        cursor: Option<i64>,
+    ) -> Result<usize, StoreError> {
+        self.inner.put_governance(docs, received_from, cursor)
+    }
+
+    fn governance(
+        &self,
+        community: Option<&str>,
+    ) -> Result<Vec<crate::governance::GovernanceRecord>, StoreError> {
+        self.inner.governance(community)
+    }
+
+    fn governance_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::governance::GovernanceRecord>, StoreError> {
+        self.inner.governance_after(after, limit)
+    }
+
+    fn governance_head(&self) -> Result<i64, StoreError> {
+        self.inner.governance_head()
+    }
+
+    fn governance_cursor(&self, peer: &str) -> Result<i64, StoreError> {
+        self.inner.governance_cursor(peer)
+    }
+
+    fn set_local_refusal(&self, node_id: &str, reason: Option<&str>) -> Result<bool, StoreError> {
+        self.inner.set_local_refusal(node_id, reason)
+    }
+
+    fn local_refusals(&self) -> Result<Vec<crate::governance::LocalRefusal>, StoreError> {
+        self.inner.local_refusals()
+    }
+}
+
 impl FederationStore for ClearedStore {
     fn put_peer(&self, peer: &PeerRecord) -> Result<(), StoreError> {
         self.inner.put_peer(peer)

@@ -25,6 +25,7 @@ pub mod cleared;
 pub mod date_added;
 pub mod document;
 pub mod federation;
+pub mod governance;
 pub mod import;
 pub mod limits;
 pub mod observables;
@@ -409,7 +410,9 @@ pub struct Stats {
 /// A node's storage. Implementations are safe to share between threads; every method is
 /// blocking (async callers use `spawn_blocking`, except for bounded reads: a point lookup
 /// or one page, which cost less than the hand-off to another thread).
-pub trait Store: Send + Sync + users::Users + federation::FederationStore {
+pub trait Store:
+    Send + Sync + users::Users + federation::FederationStore + governance::GovernanceStore
+{
     /// Stores a batch of validated objects in one transaction; either all of it is
     /// committed or none. Returns one outcome per object, in order.
     fn ingest(&self, objects: &[Object]) -> Result<Vec<Outcome>, StoreError>;

@@ -81,6 +81,7 @@ pub mod backup;
 mod budget;
 mod delete;
 mod federation;
+mod governance;
 mod graph;
 mod indexer;
 mod ingest;

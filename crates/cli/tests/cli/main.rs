@@ -2,6 +2,7 @@
 //! tokens, `serve` running beside `import`, and `taxii pull` from medallion.
 
 mod common;
+mod community;
 mod federation;
 mod feeds;
 mod formats;

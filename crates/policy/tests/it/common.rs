@@ -38,6 +38,7 @@ pub fn peer(id: &str) -> Peer {
         country: None,
         sectors: Vec::new(),
         agreement: None,
+        communities: Vec::new(),
     }
 }
 

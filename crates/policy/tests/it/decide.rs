@@ -560,3 +560,52 @@ fn encoded_bytes_are_not_read_as_text() {
     assert_eq!(d.verdict, Verdict::Send, "{d}");
     assert!(concord_policy::detect(&p, &artifact).is_empty());
 }
+
+// ---- Community selectors (issue 24) ----
+
+#[test]
+fn community_agreements_select_members_and_their_country_or_sector() {
+    use concord_policy::Peer;
+    use serde_json::Value;
+    let p = Policy::parse(
+        r#"
+[[agreement]]
+name = "members-energy-fr"
+communities = ["loopback CERTs"]
+countries = ["FR"]
+sectors = ["energy"]
+tlp = ["clear", "green", "amber"]
+
+[[agreement]]
+name = "members"
+communities = ["loopback CERTs", "community--abc"]
+tlp = ["clear", "green"]
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let member = |country: Option<&str>, sectors: &[&str], communities: &[&str]| Peer {
+        country: country.map(str::to_owned),
+        sectors: sectors.iter().map(|s| (*s).to_owned()).collect(),
+        communities: communities.iter().map(|s| (*s).to_owned()).collect(),
+        ..peer("node-m")
+    };
+    let amber = indicator(&[tlp(Tlp::Amber)]);
+    let green = indicator(&[tlp(Tlp::Green)]);
+    let send = |o: &Value, to: &Peer| decide(&p, &ctx(), o, &local(), to).verdict;
+    // A French energy member: the first agreement, amber goes.
+    let fr = member(Some("FR"), &["energy"], &["loopback CERTs"]);
+    assert_eq!(send(&amber, &fr), Verdict::Send);
+    // Another member: only the plain membership agreement, amber withheld.
+    let de = member(Some("DE"), &["energy"], &["community--abc"]);
+    assert_eq!(send(&green, &de), Verdict::Send);
+    assert_eq!(send(&amber, &de), Verdict::Withhold);
+    // French energy but not a member: nothing selects it.
+    let outsider = member(Some("FR"), &["energy"], &[]);
+    assert_eq!(send(&green, &outsider), Verdict::Withhold);
+    let reasons = decide(&p, &ctx(), &amber, &local(), &fr).to_string();
+    assert!(reasons.contains("members-energy-fr"), "{reasons}");
+    // A community may not be empty.
+    let e = Policy::parse("[[agreement]]\nname = \"x\"\ncommunities = [\"\"]\ntlp = [\"clear\"]\n")
+        .unwrap_err();
+    assert!(e.to_string().contains("community may not be empty"), "{e}");
+}

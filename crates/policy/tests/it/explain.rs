@@ -46,6 +46,7 @@ fn explanations_match_the_expected_text() {
                 .filter_map(s)
                 .collect(),
             agreement: s(&p["agreement"]),
+            communities: Vec::new(),
         };
         let d = decide(
             &policy,

@@ -393,6 +393,7 @@ fn variants(template: &str, csrf: &str) -> Option<Vec<Req>> {
         "/notifications/live" => vec![get(t)],
         "/lang/{code}" => vec![get("/lang/en?next=/objects")],
         "/federation/v1/node" | "/federation/v1/events" => vec![get(t)],
+        "/federation/v1/governance" => vec![get("/federation/v1/governance?after=0")],
         "/federation/v1/changes" => vec![
             get("/federation/v1/changes?after=0&limit=1000"),
             get("/federation/v1/changes?after=0&limit=1"),

@@ -205,6 +205,7 @@ fn module_ddl_digest() -> String {
     let mut h = Sha256::new();
     h.update(super::users::DDL.as_bytes());
     h.update(super::federation::DDL.as_bytes());
+    h.update(super::governance::DDL.as_bytes());
     for (t, c, d) in super::federation::ADDED_COLUMNS
         .iter()
         .chain(super::tokens::ADDED_COLUMNS)
@@ -320,6 +321,7 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
     // Tables of later modules: created if missing, independent of the schema version.
     tx.execute_batch(super::users::DDL)?;
     tx.execute_batch(super::federation::DDL)?;
+    tx.execute_batch(super::governance::DDL)?;
     // Columns added to those tables after they first shipped.
     for (table, column, decl) in super::federation::ADDED_COLUMNS
         .iter()

@@ -1,0 +1,754 @@
+//! `concord community`: found or join a community, apply for membership, propose and
+//! vote, and show what the log decided. Entries are signed with the node key and stored
+//! in the node's store; a running `serve` replicates them to the other members and
+//! applies the decisions to its peers (`concord_federation::governance`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use concord_community::{
+    Action, Charter, Choice, Community, Content, Entry, Genesis, GenesisBody, MemberInfo, Outcome,
+    State,
+};
+use concord_federation::governance::{Communities, entry_document, genesis_document};
+use concord_federation::identity::{NodeKey, fingerprint, parse_public, verify_b64};
+use concord_stix::Timestamp;
+use concord_store::governance::{ENTRY, GovernanceStore, LocalRefusal};
+use serde::{Deserialize, Serialize};
+
+use crate::node::Node;
+use crate::table;
+
+/// `concord community` subcommands.
+#[derive(clap::Subcommand)]
+pub enum CommunityCommand {
+    /// Write this node's signed application (node id, key, URL, organisation, country,
+    /// sectors): founders list it in a genesis, sponsors propose its admission.
+    Apply {
+        /// The organisation running this node.
+        #[arg(long)]
+        organisation: String,
+        /// ISO 3166 country code.
+        #[arg(long)]
+        country: Option<String>,
+        /// A sector served (repeatable).
+        #[arg(long = "sector")]
+        sectors: Vec<String>,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Draft a genesis from founders' applications (step 1 of founding; each founder
+    /// then runs `community sign`, and every founder `community found`).
+    Genesis {
+        /// The community's name.
+        #[arg(long)]
+        name: String,
+        /// The charter (JSON; default: two sponsors and 2/3 to admit, 3/4 to change the
+        /// charter, 1/2 otherwise, a week to vote).
+        #[arg(long)]
+        charter: Option<PathBuf>,
+        /// A founder's application file (repeatable; this node's own is added).
+        #[arg(long = "member")]
+        members: Vec<PathBuf>,
+        /// Where to write the draft.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Add this node's signature to a genesis file (in place).
+    Sign {
+        /// The genesis file.
+        file: PathBuf,
+    },
+    /// Found (as a founder) or join (as a candidate) the community of a genesis signed
+    /// by every founder: it is stored here, and its members become peers.
+    #[command(alias = "join")]
+    Found {
+        /// The genesis file.
+        file: PathBuf,
+    },
+    /// Propose a decision (it counts as this node's yes vote).
+    Propose {
+        /// The community (id or name; optional when this node holds one).
+        #[arg(long)]
+        community: Option<String>,
+        /// Why, in a few words.
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(subcommand)]
+        action: ProposeCommand,
+    },
+    /// Vote on a proposal.
+    Vote {
+        /// The proposal's entry id (or a unique prefix).
+        proposal: String,
+        /// yes or no.
+        choice: String,
+        /// The community (id or name; optional when this node holds one).
+        #[arg(long)]
+        community: Option<String>,
+    },
+    /// Refuse a member on this node alone (no peering, no data either way), whatever the
+    /// community decided, or lift that with --lift. Shown by `community show`.
+    Refuse {
+        /// The member's node id.
+        member: String,
+        /// Why (shown to this node's operators).
+        #[arg(long, default_value = "refused by the operator")]
+        reason: String,
+        /// Lift the refusal instead.
+        #[arg(long)]
+        lift: bool,
+    },
+    /// Show each community: members, keys, charter, open proposals, equivocations, and
+    /// the members this node refuses.
+    Show {
+        /// The community (id or name; default: all held).
+        #[arg(long)]
+        community: Option<String>,
+        /// Print one JSON array of community states instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a community's log entries in the log's order, with what each did.
+    Log {
+        /// The community (id or name; optional when this node holds one).
+        #[arg(long)]
+        community: Option<String>,
+        /// Print one JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// What `community propose` proposes.
+#[derive(clap::Subcommand)]
+pub enum ProposeCommand {
+    /// Admit the node of an application file; name the other sponsors.
+    Admit {
+        /// The candidate's application file (`concord community apply`).
+        application: PathBuf,
+        /// Another sponsoring member (node id; repeatable; this node is one).
+        #[arg(long = "sponsor")]
+        sponsors: Vec<String>,
+    },
+    /// Suspend a member.
+    Suspend {
+        /// Its node id.
+        member: String,
+    },
+    /// Lift a member's suspension.
+    Readmit {
+        /// Its node id.
+        member: String,
+    },
+    /// Expel a member.
+    Expel {
+        /// Its node id.
+        member: String,
+    },
+    /// Revoke a member's key.
+    Revoke {
+        /// Its node id.
+        member: String,
+        /// The key (hex; default: its current key).
+        #[arg(long)]
+        key: Option<String>,
+        /// Not trusted from (default: now).
+        #[arg(long)]
+        since: Option<String>,
+        /// A replacement key (hex) the member gave out of band.
+        #[arg(long)]
+        replacement: Option<String>,
+    },
+    /// Replace the charter.
+    Charter {
+        /// The new charter (JSON).
+        file: PathBuf,
+    },
+    /// Adopt or change a community-wide definition.
+    Define {
+        /// Its name (e.g. classification-levels, negative-categories, taxonomies).
+        name: String,
+        /// Its value (JSON).
+        value: String,
+    },
+}
+
+/// A node's application: its member record, signed with its key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Application {
+    member: MemberInfo,
+    /// The node key's signature over the member record's RFC 8785 text.
+    signature: String,
+}
+
+const APPLICATION_TAG: &str = "concord community application v1\n";
+
+impl Application {
+    fn message(member: &MemberInfo) -> Vec<u8> {
+        format!(
+            "{APPLICATION_TAG}{}",
+            concord_community::entry::canonical(member)
+        )
+        .into_bytes()
+    }
+
+    fn read(path: &Path) -> anyhow::Result<MemberInfo> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the application {}", path.display()))?;
+        let app: Application = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not an application", path.display()))?;
+        app.member
+            .check()
+            .with_context(|| format!("{}", path.display()))?;
+        let key = parse_public(&app.member.public_key)?;
+        verify_b64(&key, &Self::message(&app.member), &app.signature).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: the application's signature by {}: {e}",
+                path.display(),
+                app.member.node_id
+            )
+        })?;
+        Ok(app.member)
+    }
+}
+
+fn key_of(node: &Node) -> anyhow::Result<NodeKey> {
+    crate::federation::node_key(&node.dir)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a {what}", path.display()))
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The states of the held communities.
+fn states(node: &Node) -> anyhow::Result<Vec<std::sync::Arc<State>>> {
+    Ok(Communities::default().states(&node.store)?)
+}
+
+/// The held community named by `which` (id, id prefix or name), or the only one.
+fn pick(node: &Node, which: Option<&str>) -> anyhow::Result<std::sync::Arc<State>> {
+    let all = states(node)?;
+    let found: Vec<_> = all
+        .iter()
+        .filter(|s| {
+            which.is_none_or(|w| s.community == w || s.community.starts_with(w) || s.name == w)
+        })
+        .cloned()
+        .collect();
+    match (found.len(), which) {
+        (1, _) => Ok(found[0].clone()),
+        (0, None) => bail!("this node holds no community; run `concord community found FILE`"),
+        (0, Some(w)) => bail!("this node holds no community {w:?}"),
+        (n, _) => bail!("{n} communities match; name one with --community"),
+    }
+}
+
+fn genesis_of(node: &Node, community: &str) -> anyhow::Result<Genesis> {
+    Communities::geneses(&node.store)?
+        .remove(community)
+        .with_context(|| format!("no genesis of {community} held"))
+}
+
+/// Signs and stores an entry; prints its id.
+fn publish(node: &Node, community: &str, content: Content) -> anyhow::Result<Entry> {
+    let key = key_of(node)?;
+    let state = pick(node, Some(community))?;
+    let member = state
+        .members
+        .values()
+        .find(|m| m.keys.iter().any(|k| k.key == key.public_hex()))
+        .with_context(|| format!("this node is not a member of {}", state.name))?;
+    let entry = Entry::sign_as(
+        community,
+        &member.info.node_id,
+        &key,
+        &Timestamp::now_millis(),
+        content,
+    );
+    node.store
+        .put_governance(&[entry_document(&entry)], "", None)?;
+    // What the state makes of it, as every member will compute it.
+    let after = pick(node, Some(community))?;
+    if let Some(r) = after.rejected.iter().find(|r| r.entry == entry.id()) {
+        bail!("{} was stored but does not count: {}", entry.id(), r.reason);
+    }
+    Ok(entry)
+}
+
+/// Runs a `community` subcommand.
+pub fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
+    match command {
+        CommunityCommand::Apply {
+            organisation,
+            country,
+            sectors,
+            out,
+        } => {
+            let key = key_of(node)?;
+            let member = MemberInfo {
+                node_id: key.node_id(),
+                public_key: key.public_hex(),
+                url: crate::federation::public_url(node),
+                organisation,
+                country: country.map(|c| c.to_ascii_uppercase()),
+                sectors,
+            };
+            let signature = key.sign_b64(&Application::message(&member));
+            let app = Application { member, signature };
+            match out {
+                Some(path) => {
+                    write_json(&path, &app)?;
+                    println!("Application written to {}.", path.display());
+                    Ok(())
+                }
+                None => table::print_json(&app),
+            }
+        }
+        CommunityCommand::Genesis {
+            name,
+            charter,
+            members,
+            out,
+        } => {
+            let charter = match charter {
+                Some(p) => read_json::<Charter>(&p, "charter")?,
+                None => Charter::example(),
+            };
+            charter
+                .check()
+                .map_err(|e| anyhow::anyhow!("charter: {e}"))?;
+            let mut founders = Vec::new();
+            for m in &members {
+                founders.push(Application::read(m)?);
+            }
+            let key = key_of(node)?;
+            if !founders.iter().any(|f| f.node_id == key.node_id()) {
+                bail!(
+                    "this node is not among the founders; add its own application (`concord community apply --out FILE`) with --member"
+                );
+            }
+            let mut genesis = Genesis::new(GenesisBody {
+                name,
+                charter,
+                founders,
+                created: Timestamp::now_millis(),
+            });
+            genesis.sign(&key);
+            write_json(&out, &genesis)?;
+            println!(
+                "Genesis of {} written to {}; signed by this node. Unsigned: {}.",
+                genesis.id(),
+                out.display(),
+                genesis.unsigned().join(", ")
+            );
+            Ok(())
+        }
+        CommunityCommand::Sign { file } => {
+            let mut genesis: Genesis = read_json(&file, "genesis")?;
+            let key = key_of(node)?;
+            if !genesis
+                .body
+                .founders
+                .iter()
+                .any(|f| f.node_id == key.node_id())
+            {
+                bail!("this node is not a founder of {}", genesis.id());
+            }
+            genesis.sign(&key);
+            write_json(&file, &genesis)?;
+            let missing = genesis.unsigned();
+            if missing.is_empty() {
+                println!(
+                    "Signed; every founder has signed. Each founder now runs `concord community found {}`.",
+                    file.display()
+                );
+            } else {
+                println!("Signed. Still to sign: {}.", missing.join(", "));
+            }
+            Ok(())
+        }
+        CommunityCommand::Found { file } => {
+            let genesis: Genesis = read_json(&file, "genesis")?;
+            genesis
+                .check()
+                .with_context(|| format!("{} cannot found a community", file.display()))?;
+            node.store
+                .put_governance(&[genesis_document(&genesis)], "", None)?;
+            let me = key_of(node)?.node_id();
+            let founder = genesis.body.founders.iter().any(|f| f.node_id == me);
+            println!(
+                "{} community {:?} ({}); {}",
+                if founder { "Founded" } else { "Joined" },
+                genesis.body.name,
+                genesis.id(),
+                if founder {
+                    "its members become peers once `concord serve` runs."
+                } else {
+                    "this node is a candidate: send your application (`concord community apply`) to a member who sponsors it."
+                }
+            );
+            Ok(())
+        }
+        CommunityCommand::Propose {
+            community,
+            note,
+            action,
+        } => {
+            let state = pick(node, community.as_deref())?;
+            let me = key_of(node)?.node_id();
+            let action = match action {
+                ProposeCommand::Admit {
+                    application,
+                    mut sponsors,
+                } => {
+                    if !sponsors.contains(&me) {
+                        sponsors.insert(0, me);
+                    }
+                    Action::Admit {
+                        member: Application::read(&application)?,
+                        sponsors,
+                    }
+                }
+                ProposeCommand::Suspend { member } => Action::Suspend { member },
+                ProposeCommand::Readmit { member } => Action::Readmit { member },
+                ProposeCommand::Expel { member } => Action::Expel { member },
+                ProposeCommand::Revoke {
+                    member,
+                    key,
+                    since,
+                    replacement,
+                } => {
+                    let key = match key {
+                        Some(k) => k,
+                        None => state
+                            .members
+                            .get(&member)
+                            .and_then(|m| m.latest_key())
+                            .with_context(|| format!("{member} has no current key"))?
+                            .to_owned(),
+                    };
+                    let since = since.unwrap_or_else(Timestamp::now_millis);
+                    concord_community::entry::check_time("since", &since)?;
+                    Action::RevokeKey {
+                        member,
+                        key,
+                        since,
+                        replacement,
+                    }
+                }
+                ProposeCommand::Charter { file } => Action::ChangeCharter {
+                    charter: read_json(&file, "charter")?,
+                },
+                ProposeCommand::Define { name, value } => {
+                    let value = serde_json::from_str(&value)
+                        .with_context(|| format!("the value of {name} is not JSON"))?;
+                    Action::Define { name, value }
+                }
+            };
+            let describe = action.describe();
+            let entry = publish(node, &state.community, Content::Proposal { action, note })?;
+            let after = pick(node, Some(&state.community))?;
+            let outcome = after
+                .proposals
+                .get(&entry.id())
+                .map(|p| outcome_text(&p.outcome))
+                .unwrap_or_default();
+            println!("Proposed {describe}: {} ({outcome}).", entry.id());
+            Ok(())
+        }
+        CommunityCommand::Vote {
+            proposal,
+            choice,
+            community,
+        } => {
+            let state = pick(node, community.as_deref())?;
+            let choice = match choice.to_ascii_lowercase().as_str() {
+                "yes" => Choice::Yes,
+                "no" => Choice::No,
+                other => bail!("a vote is yes or no, not {other:?}"),
+            };
+            let ids: Vec<&String> = state
+                .proposals
+                .keys()
+                .filter(|id| id.starts_with(&proposal))
+                .collect();
+            let id = match ids.as_slice() {
+                [one] => (*one).clone(),
+                [] => bail!("no proposal {proposal} in {}", state.name),
+                _ => bail!(
+                    "{proposal} names {} proposals; give more of its id",
+                    ids.len()
+                ),
+            };
+            publish(
+                node,
+                &state.community,
+                Content::Vote {
+                    proposal: id.clone(),
+                    choice,
+                },
+            )?;
+            let after = pick(node, Some(&state.community))?;
+            let outcome = after
+                .proposals
+                .get(&id)
+                .map(|p| outcome_text(&p.outcome))
+                .unwrap_or_default();
+            println!("Voted {choice:?} on {id} ({outcome}).");
+            Ok(())
+        }
+        CommunityCommand::Refuse {
+            member,
+            reason,
+            lift,
+        } => {
+            let changed = node
+                .store
+                .set_local_refusal(&member, (!lift).then_some(reason.as_str()))?;
+            match (lift, changed) {
+                (false, _) => println!(
+                    "{member} is refused on this node: `concord serve` drops it as a peer within seconds."
+                ),
+                (true, true) => println!(
+                    "Refusal of {member} lifted: it is a peer again if the community admits it."
+                ),
+                (true, false) => println!("{member} was not refused."),
+            }
+            Ok(())
+        }
+        CommunityCommand::Show { community, json } => {
+            let all = match community.as_deref() {
+                Some(c) => vec![pick(node, Some(c))?],
+                None => states(node)?,
+            };
+            let refusals = node.store.local_refusals()?;
+            if json {
+                #[derive(Serialize)]
+                struct Shown<'a> {
+                    #[serde(flatten)]
+                    state: &'a State,
+                    /// Members this node refuses locally.
+                    refused_here: Vec<&'a LocalRefusal>,
+                }
+                let all: Vec<Shown<'_>> = all
+                    .iter()
+                    .map(|s| Shown {
+                        state: s,
+                        refused_here: refused_in(s, &refusals),
+                    })
+                    .collect();
+                return table::print_json(&all);
+            }
+            let now = Timestamp::now_millis();
+            let mut first = true;
+            if all.is_empty() {
+                return table::list(false, &[] as &[State], &["COMMUNITY", "NAME"], |_| {
+                    Vec::new()
+                });
+            }
+            for s in all {
+                if !first {
+                    table::gap()?;
+                }
+                first = false;
+                show_one(&s, &now)?;
+                let refused = refused_in(&s, &refusals);
+                if !refused.is_empty() {
+                    table::gap()?;
+                    table::list(false, &refused, &["REFUSED HERE", "REASON", "SINCE"], |r| {
+                        vec![r.node_id.clone(), r.reason.clone(), r.since.clone()]
+                    })?;
+                }
+            }
+            Ok(())
+        }
+        CommunityCommand::Log { community, json } => {
+            if community.is_none() && states(node)?.is_empty() {
+                // Nothing founded or joined yet: an empty log.
+                return table::list(json, &[] as &[State], LOG_HEADERS, |_| Vec::new());
+            }
+            let state = pick(node, community.as_deref())?;
+            let genesis = genesis_of(node, &state.community)?;
+            let mut entries: Vec<Entry> = node
+                .store
+                .governance(Some(&state.community))?
+                .into_iter()
+                .filter(|r| r.doc.kind == ENTRY)
+                .filter_map(|r| serde_json::from_str(&r.doc.document).ok())
+                .collect();
+            entries.sort_by(|a, b| (&a.body.at, a.id()).cmp(&(&b.body.at, b.id())));
+            let state = Community::from_entries(&genesis, &entries)?;
+            #[derive(Serialize)]
+            struct Line {
+                id: String,
+                at: String,
+                author: String,
+                what: String,
+                counted: bool,
+                reason: Option<String>,
+            }
+            let lines: Vec<Line> = entries
+                .iter()
+                .map(|e| {
+                    let id = e.id();
+                    let reason = state
+                        .rejected
+                        .iter()
+                        .find(|r| r.entry == id)
+                        .map(|r| r.reason.clone());
+                    Line {
+                        what: match &e.body.content {
+                            Content::Proposal { action, .. } => {
+                                format!("propose {}", action.describe())
+                            }
+                            Content::Vote { proposal, choice } => {
+                                format!("vote {choice:?} on {proposal}")
+                            }
+                            Content::RotateKey { effective, .. } => {
+                                format!("rotate key from {effective}")
+                            }
+                        },
+                        counted: reason.is_none(),
+                        at: e.body.at.clone(),
+                        author: e.body.author.clone(),
+                        id,
+                        reason,
+                    }
+                })
+                .collect();
+            table::list(json, &lines, LOG_HEADERS, |l| {
+                vec![
+                    l.at.clone(),
+                    l.author.clone(),
+                    l.id.clone(),
+                    l.what.clone(),
+                    match &l.reason {
+                        None => "yes".into(),
+                        Some(r) => format!("no: {r}"),
+                    },
+                ]
+            })
+        }
+    }
+}
+
+const LOG_HEADERS: &[&str] = &["AT", "AUTHOR", "ENTRY", "WHAT", "COUNTED"];
+
+/// The local refusals of members of `s`.
+fn refused_in<'a>(s: &State, refusals: &'a [LocalRefusal]) -> Vec<&'a LocalRefusal> {
+    refusals
+        .iter()
+        .filter(|r| s.members.contains_key(&r.node_id))
+        .collect()
+}
+
+fn outcome_text(o: &Outcome) -> String {
+    match o {
+        Outcome::Open => "open".into(),
+        Outcome::Passed { at } => format!("passed at {at}"),
+        Outcome::Failed { reason, .. } => format!("failed: {reason}"),
+        Outcome::Superseded { by } => format!("superseded by {by}"),
+    }
+}
+
+fn show_one(s: &State, now: &str) -> anyhow::Result<()> {
+    table::show(
+        false,
+        s,
+        &[
+            ("community", s.community.clone()),
+            ("name", s.name.clone()),
+            ("founded", s.created.clone()),
+            ("members", s.active().count().to_string()),
+            ("entries counted", s.accepted.len().to_string()),
+            ("entries refused", s.rejected.len().to_string()),
+        ],
+    )?;
+    table::gap()?;
+    let members: Vec<_> = s.members.values().collect();
+    table::list(
+        false,
+        &members,
+        &[
+            "MEMBER",
+            "ORGANISATION",
+            "COUNTRY",
+            "SECTORS",
+            "STATUS",
+            "KEY",
+            "URL",
+        ],
+        |m| {
+            let key = m.key_at(now).or_else(|| m.latest_key()).unwrap_or("");
+            vec![
+                m.info.node_id.clone(),
+                m.info.organisation.clone(),
+                table::opt(m.info.country.as_deref()),
+                m.info.sectors.join(", "),
+                m.status.to_string(),
+                fingerprint(key).unwrap_or_else(|_| "(revoked)".into()),
+                m.info.url.clone(),
+            ]
+        },
+    )?;
+    table::gap()?;
+    let rules: Vec<_> = s.charter.rules.iter().collect();
+    table::list(
+        false,
+        &rules,
+        &["DECISION", "THRESHOLD", "PERIOD", "SPONSORS"],
+        |(k, r)| {
+            vec![
+                k.to_string(),
+                r.threshold.to_string(),
+                format!("{} h", r.period_secs / 3600),
+                r.sponsors.to_string(),
+            ]
+        },
+    )?;
+    table::gap()?;
+    let open: Vec<_> = s.proposals.values().filter(|p| p.open_at(now)).collect();
+    table::list(
+        false,
+        &open,
+        &["PROPOSAL", "WHAT", "YES", "NO", "NEEDED", "CLOSES"],
+        |p| {
+            vec![
+                p.id.clone(),
+                p.action.describe(),
+                p.yes().to_string(),
+                p.no().to_string(),
+                p.required.to_string(),
+                p.deadline.clone(),
+            ]
+        },
+    )?;
+    if !s.equivocations.is_empty() {
+        table::gap()?;
+        table::list(
+            false,
+            &s.equivocations,
+            &["EQUIVOCATING MEMBER", "ABOUT", "COUNTED", "REFUSED"],
+            |e| {
+                vec![
+                    e.member.clone(),
+                    e.about.clone(),
+                    e.first.clone(),
+                    e.second.clone(),
+                ]
+            },
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,532 @@
+//! The governance stream between members of a community, and what its decisions do to
+//! this node's peers.
+//!
+//! Governance documents (a community's genesis and log entries) travel on their own
+//! route, `GET /federation/v1/governance`, which the outbound policy does not filter: a
+//! peer gets every document of each community in which it is a member (active or
+//! suspended, as this node computes the state), and nothing of the others. A received
+//! document is stored only when it is well-formed and its signatures verify
+//! ([`check_document`]): a genesis signed by every founder, an entry signed by the key it
+//! names for a community whose genesis this node holds. Whether an entry counts is the
+//! community state's business ([`concord_community::Community::from_entries`]).
+//!
+//! [`reconcile`] turns the computed states into peers: every member of a community this
+//! node holds, active or suspended, is a peer (URL and current key from the log; the
+//! operator's name, agreement and insecure flag of an existing record are kept); an
+//! expelled member, or a key that was revoked, is removed; and once this node is itself
+//! expelled it keeps no peers of that community. Suspension stops data both ways without
+//! removing the peer: the server refuses a suspended member's data requests and the
+//! puller pulls only governance from it ([`Communities::barred`]), so governance still
+//! flows and a readmission reaches it. A revoked key is refused by the request check at
+//! once, before any reconcile. A member this node refuses locally
+//! (`GovernanceStore::set_local_refusal`, `concord community refuse`) is not a peer here,
+//! whatever the community decided: each node stays sovereign over its own data, and the
+//! refusal is listed by `concord community show`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use concord_community::{Entry, Genesis, State, Status};
+use concord_keys::node_id_of_hex;
+use concord_store::Store;
+use concord_store::StoreError;
+use concord_store::federation::PeerRecord;
+use concord_store::governance::{ENTRY, GENESIS, GovernanceDocument, GovernanceRecord};
+use serde::{Deserialize, Serialize};
+
+/// Most documents in one governance page.
+pub const MAX_GOVERNANCE_PAGE: usize = 1_000;
+
+/// A page of governance documents after a cursor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GovernancePage {
+    /// The serving node.
+    pub node: String,
+    /// The documents this peer may have, each with its number at the serving node.
+    pub documents: Vec<PagedDocument>,
+    /// The cursor for the next page (the last number looked at).
+    pub next: i64,
+    /// Whether more documents follow.
+    pub more: bool,
+}
+
+/// A document in a page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PagedDocument {
+    /// Its number at the serving node.
+    pub n: i64,
+    /// The document.
+    pub doc: GovernanceDocument,
+}
+
+/// The genesis and entries of one community, read from stored documents (unreadable
+/// ones are skipped with a warning: they were checked when stored).
+fn community_of(records: &[&GovernanceRecord]) -> Option<(Genesis, Vec<Entry>)> {
+    let mut genesis = None;
+    let mut entries = Vec::new();
+    for r in records {
+        match r.doc.kind.as_str() {
+            GENESIS => match serde_json::from_str::<Genesis>(&r.doc.document) {
+                Ok(g) => genesis = Some(g),
+                Err(e) => tracing::warn!(id = %r.doc.id, error = %e, "Unreadable stored genesis."),
+            },
+            _ => match serde_json::from_str::<Entry>(&r.doc.document) {
+                Ok(e) => entries.push(e),
+                Err(e) => tracing::warn!(id = %r.doc.id, error = %e, "Unreadable stored entry."),
+            },
+        }
+    }
+    Some((genesis?, entries))
+}
+
+/// Checks a document received from a peer: its kind, that its id and time are its own,
+/// and its signatures. `genesis` is the community's genesis when this node holds it.
+pub fn check_document(doc: &GovernanceDocument, genesis: Option<&Genesis>) -> Result<(), String> {
+    match doc.kind.as_str() {
+        GENESIS => {
+            let g: Genesis = serde_json::from_str(&doc.document)
+                .map_err(|e| format!("genesis {}: not a genesis: {e}", doc.id))?;
+            g.check().map_err(|e| format!("genesis {}: {e}", doc.id))?;
+            if g.id() != doc.id || doc.community != doc.id || g.body.created != doc.at {
+                return Err(format!(
+                    "genesis {} is labelled with another id or time",
+                    doc.id
+                ));
+            }
+            Ok(())
+        }
+        ENTRY => {
+            let g = genesis.ok_or_else(|| {
+                format!(
+                    "entry {} is for community {}, whose genesis this node does not hold",
+                    doc.id, doc.community
+                )
+            })?;
+            let e: Entry = serde_json::from_str(&doc.document)
+                .map_err(|e| format!("entry {}: not an entry: {e}", doc.id))?;
+            let id = e
+                .check(&g.id())
+                .map_err(|e| format!("entry {}: {e}", doc.id))?;
+            if id != doc.id || e.body.at != doc.at {
+                return Err(format!(
+                    "entry {} is labelled with another id or time",
+                    doc.id
+                ));
+            }
+            Ok(())
+        }
+        other => Err(format!("document {} has unknown kind {other:?}", doc.id)),
+    }
+}
+
+/// The stored document of a genesis.
+pub fn genesis_document(g: &Genesis) -> GovernanceDocument {
+    GovernanceDocument {
+        community: g.id(),
+        id: g.id(),
+        kind: GENESIS.into(),
+        at: g.body.created.clone(),
+        document: serde_json::to_string(g).unwrap_or_default(),
+    }
+}
+
+/// The stored document of an entry.
+pub fn entry_document(e: &Entry) -> GovernanceDocument {
+    GovernanceDocument {
+        community: e.body.community.clone(),
+        id: e.id(),
+        kind: ENTRY.into(),
+        at: e.body.at.clone(),
+        document: serde_json::to_string(e).unwrap_or_default(),
+    }
+}
+
+/// The states of the communities held in a store, computed again only when the store
+/// got new governance documents.
+#[derive(Debug, Default)]
+pub struct Communities {
+    cache: Mutex<(i64, Vec<Arc<State>>)>,
+}
+
+impl Communities {
+    /// The state of every community whose genesis the store holds.
+    pub fn states(&self, store: &dyn Store) -> Result<Vec<Arc<State>>, StoreError> {
+        let head = store.governance_head()?;
+        {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.0 == head {
+                return Ok(cache.1.clone());
+            }
+        }
+        let records = store.governance(None)?;
+        let mut by_community: BTreeMap<&str, Vec<&GovernanceRecord>> = BTreeMap::new();
+        for r in &records {
+            by_community.entry(&r.doc.community).or_default().push(r);
+        }
+        let mut states = Vec::new();
+        for (id, docs) in by_community {
+            let Some((genesis, entries)) = community_of(&docs) else {
+                continue;
+            };
+            match concord_community::Community::from_entries(&genesis, &entries) {
+                Ok(s) => states.push(Arc::new(s)),
+                Err(e) => tracing::warn!(community = %id, error = %e, "Stored genesis is invalid."),
+            }
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        *cache = (head, states.clone());
+        Ok(states)
+    }
+
+    /// The genesis of each held community, by id.
+    pub fn geneses(store: &dyn Store) -> Result<HashMap<String, Genesis>, StoreError> {
+        Ok(store
+            .governance(None)?
+            .into_iter()
+            .filter(|r| r.doc.kind == GENESIS)
+            .filter_map(|r| Some((r.doc.id, serde_json::from_str(&r.doc.document).ok()?)))
+            .collect())
+    }
+
+    /// Why a peer with `key` may not be served: its key revoked, its member expelled,
+    /// or (for data, `data`) suspended, by a held community.
+    pub fn barred(states: &[Arc<State>], key: &str, data: bool) -> Option<String> {
+        for s in states {
+            if let Some((k, since)) = s.revoked_keys().find(|(k, _)| *k == key) {
+                return Some(format!(
+                    "key {k} revoked by community {:?} from {since}",
+                    s.name
+                ));
+            }
+            if let Some((m, _)) = s.key_owner(key) {
+                match m.status {
+                    Status::Expelled => {
+                        return Some(format!("expelled from community {:?}", s.name));
+                    }
+                    Status::Suspended if data => {
+                        return Some(format!("suspended by community {:?}", s.name));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// Communities in which `node_id` (as registered: its current key's node id, or its
+    /// member id) is a member, active or suspended.
+    pub fn member_of<'a>(states: &'a [Arc<State>], peer: &PeerRecord) -> Vec<&'a str> {
+        states
+            .iter()
+            .filter(|s| {
+                s.members.values().any(|m| {
+                    m.status != Status::Expelled
+                        && (m.info.node_id == peer.node_id
+                            || m.keys.iter().any(|k| k.key == peer.public_key))
+                })
+            })
+            .map(|s| s.community.as_str())
+            .collect()
+    }
+}
+
+/// Names and ids of the communities in which `peer` (by node id or key) is an active
+/// member: what the policy's `communities` selector matches.
+pub fn memberships(states: &[Arc<State>], peer: &PeerRecord) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in states {
+        let member = s.members.values().any(|m| {
+            m.status == Status::Active
+                && (m.info.node_id == peer.node_id
+                    || m.keys.iter().any(|k| k.key == peer.public_key))
+        });
+        if member {
+            out.push(s.name.clone());
+            out.push(s.community.clone());
+        }
+    }
+    out
+}
+
+/// What [`reconcile`] changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Peers added or updated (node ids).
+    pub put: Vec<String>,
+    /// Peers removed (node ids).
+    pub removed: Vec<String>,
+}
+
+/// Makes this node's peers follow the communities' decisions (see the module docs).
+pub fn reconcile(
+    store: &dyn Store,
+    me: &str,
+    states: &[Arc<State>],
+) -> Result<Reconciled, StoreError> {
+    let peers = store.peers()?;
+    let refused: Vec<String> = store
+        .local_refusals()?
+        .into_iter()
+        .map(|r| r.node_id)
+        .collect();
+    let mut want: BTreeMap<String, PeerRecord> = BTreeMap::new();
+    let mut drop: BTreeMap<String, String> = BTreeMap::new();
+    for s in states {
+        let my_status = s.members.get(me).map(|m| m.status);
+        let taking_part = my_status != Some(Status::Expelled);
+        for m in s.members.values() {
+            if m.info.node_id == me {
+                continue;
+            }
+            let key = m.latest_key().unwrap_or_default().to_owned();
+            let node_id = node_id_of_hex(&key).unwrap_or_else(|_| m.info.node_id.clone());
+            let refused_here = refused.contains(&m.info.node_id) || refused.contains(&node_id);
+            if refused_here {
+                for k in &m.keys {
+                    drop.insert(k.key.clone(), "refused by this node".into());
+                }
+            } else if taking_part && m.status != Status::Expelled && !key.is_empty() {
+                want.insert(
+                    node_id.clone(),
+                    PeerRecord {
+                        node_id,
+                        name: m.info.organisation.clone(),
+                        url: m.info.url.clone(),
+                        public_key: key,
+                        country: m.info.country.clone(),
+                        sectors: m.info.sectors.clone(),
+                        ..PeerRecord::default()
+                    },
+                );
+            } else {
+                for k in &m.keys {
+                    drop.insert(k.key.clone(), m.status.to_string());
+                }
+            }
+        }
+        for (k, _) in s.revoked_keys() {
+            drop.insert(k.to_owned(), "revoked".into());
+        }
+    }
+    let mut done = Reconciled::default();
+    for p in &peers {
+        if let Some(why) = drop.get(&p.public_key)
+            && !want.values().any(|w| w.public_key == p.public_key)
+        {
+            store.remove_peer(&p.node_id)?;
+            tracing::info!(peer = %p.node_id, reason = %why, "Community decision: peer removed.");
+            done.removed.push(p.node_id.clone());
+        }
+    }
+    for (id, mut w) in want {
+        let existing = peers.iter().find(|p| p.node_id == id);
+        if let Some(p) = existing {
+            if p.url == w.url
+                && p.public_key == w.public_key
+                && p.country == w.country
+                && p.sectors == w.sectors
+            {
+                continue;
+            }
+            w.name = p.name.clone();
+            w.agreement = p.agreement.clone();
+            w.insecure_http = p.insecure_http;
+        }
+        store.put_peer(&w)?;
+        tracing::info!(peer = %id, url = %w.url, "Community decision: peer added or updated.");
+        done.put.push(id);
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concord_community::{Action, Charter, Choice, Content, GenesisBody, MemberInfo};
+    use concord_keys::NodeKey;
+    use concord_store::federation::FederationStore;
+    use concord_store::governance::GovernanceStore;
+    use concord_store::sqlite::SqliteStore;
+
+    fn info(k: &NodeKey) -> MemberInfo {
+        MemberInfo {
+            node_id: k.node_id(),
+            public_key: k.public_hex(),
+            url: format!("http://127.0.0.1:1/{}", k.node_id()),
+            organisation: "org".into(),
+            country: Some("BE".into()),
+            sectors: vec![],
+        }
+    }
+
+    #[test]
+    fn decisions_become_peers_and_refusals() {
+        let keys: Vec<NodeKey> = (1..=3).map(|i| NodeKey::from_seed([i; 32])).collect();
+        let mut g = Genesis::new(GenesisBody {
+            name: "c".into(),
+            charter: Charter::example(),
+            founders: keys.iter().map(info).collect(),
+            created: "2026-01-01T00:00:00.000Z".into(),
+        });
+        for k in &keys {
+            g.sign(k);
+        }
+        let store = SqliteStore::open_in_memory().unwrap();
+        let me = keys[0].node_id();
+        store
+            .put_governance(&[genesis_document(&g)], "", None)
+            .unwrap();
+        let communities = Communities::default();
+        let states = communities.states(&store).unwrap();
+        let done = reconcile(&store, &me, &states).unwrap();
+        assert_eq!(done.put.len(), 2);
+        let peer2 = store
+            .peers()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.node_id == keys[2].node_id())
+            .unwrap();
+        assert_eq!(memberships(&states, &peer2), vec!["c".to_owned(), g.id()]);
+        assert!(reconcile(&store, &me, &states).unwrap().put.is_empty());
+        // A member refused locally is no peer here until the refusal is lifted.
+        store
+            .set_local_refusal(&keys[2].node_id(), Some("not yet"))
+            .unwrap();
+        let done = reconcile(&store, &me, &states).unwrap();
+        assert_eq!(done.removed, vec![keys[2].node_id()]);
+        assert!(reconcile(&store, &me, &states).unwrap().put.is_empty());
+        store.set_local_refusal(&keys[2].node_id(), None).unwrap();
+        assert_eq!(
+            reconcile(&store, &me, &states).unwrap().put,
+            vec![keys[2].node_id()]
+        );
+        // An operator's name and agreement stay.
+        let mut p = store.peers().unwrap()[0].clone();
+        p.name = "named by hand".into();
+        p.agreement = Some("strict".into());
+        store.put_peer(&p).unwrap();
+
+        // Suspending keys[2]: still a peer (governance flows), refused data.
+        let suspend = Entry::sign(
+            &g.id(),
+            &keys[0],
+            "2026-01-02T00:00:00.000Z",
+            Content::Proposal {
+                action: Action::Suspend {
+                    member: keys[2].node_id(),
+                },
+                note: String::new(),
+            },
+        );
+        let yes = Entry::sign(
+            &g.id(),
+            &keys[1],
+            "2026-01-02T00:01:00.000Z",
+            Content::Vote {
+                proposal: suspend.id(),
+                choice: Choice::Yes,
+            },
+        );
+        store
+            .put_governance(&[entry_document(&suspend), entry_document(&yes)], "", None)
+            .unwrap();
+        let states = communities.states(&store).unwrap();
+        reconcile(&store, &me, &states).unwrap();
+        assert_eq!(store.peers().unwrap().len(), 2);
+        let why = Communities::barred(&states, &keys[2].public_hex(), true).unwrap();
+        assert!(why.contains("suspended"), "{why}");
+        assert!(
+            memberships(&states, &peer2).is_empty(),
+            "suspended is not active"
+        );
+        assert_eq!(
+            Communities::barred(&states, &keys[2].public_hex(), false),
+            None
+        );
+        assert_eq!(
+            Communities::barred(&states, &keys[1].public_hex(), true),
+            None
+        );
+        let kept = store
+            .peers()
+            .unwrap()
+            .into_iter()
+            .find(|q| q.node_id == p.node_id)
+            .unwrap();
+        assert_eq!(
+            (kept.name.as_str(), kept.agreement.as_deref()),
+            ("named by hand", Some("strict"))
+        );
+
+        // Revoking keys[1]'s key: refused everywhere and dropped.
+        let revoke = Entry::sign(
+            &g.id(),
+            &keys[0],
+            "2026-01-03T00:00:00.000Z",
+            Content::Proposal {
+                action: Action::RevokeKey {
+                    member: keys[1].node_id(),
+                    key: keys[1].public_hex(),
+                    since: "2026-01-02T12:00:00.000Z".into(),
+                    replacement: None,
+                },
+                note: String::new(),
+            },
+        );
+        store
+            .put_governance(&[entry_document(&revoke)], "", None)
+            .unwrap();
+        // One yes of the one entitled active member (keys[0]) is the threshold.
+        let states = communities.states(&store).unwrap();
+        let why = Communities::barred(&states, &keys[1].public_hex(), false).unwrap();
+        assert!(why.contains("revoked"), "{why}");
+        let done = reconcile(&store, &me, &states).unwrap();
+        assert_eq!(done.removed, vec![keys[1].node_id()]);
+    }
+
+    #[test]
+    fn documents_are_checked_before_they_are_stored() {
+        let k = NodeKey::from_seed([5; 32]);
+        let mut g = Genesis::new(GenesisBody {
+            name: "c".into(),
+            charter: Charter::example(),
+            founders: vec![info(&k)],
+            created: "2026-01-01T00:00:00.000Z".into(),
+        });
+        g.sign(&k);
+        check_document(&genesis_document(&g), None).unwrap();
+        let mut unsigned = g.clone();
+        unsigned.signatures.clear();
+        let e = check_document(&genesis_document(&unsigned), None).unwrap_err();
+        assert!(e.contains("has not signed"), "{e}");
+        let entry = Entry::sign(
+            &g.id(),
+            &k,
+            "2026-01-02T00:00:00.000Z",
+            Content::Proposal {
+                action: Action::Define {
+                    name: "x".into(),
+                    value: serde_json::json!(1),
+                },
+                note: String::new(),
+            },
+        );
+        let doc = entry_document(&entry);
+        check_document(&doc, Some(&g)).unwrap();
+        assert!(
+            check_document(&doc, None)
+                .unwrap_err()
+                .contains("does not hold")
+        );
+        let mut forged = doc.clone();
+        forged.document = forged.document.replace("\"x\"", "\"y\"");
+        assert!(check_document(&forged, Some(&g)).is_err());
+        let mut relabelled = doc;
+        relabelled.id = "entry--00".into();
+        assert!(
+            check_document(&relabelled, Some(&g))
+                .unwrap_err()
+                .contains("labelled")
+        );
+    }
+}
