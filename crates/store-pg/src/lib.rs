@@ -40,6 +40,7 @@
 
 mod copy;
 mod federation;
+mod governance;
 mod ingest;
 mod query;
 mod schema;

@@ -8,7 +8,7 @@ use deadpool_postgres::Object;
 use crate::{Fail, R};
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The advisory lock key migrations take (any constant unlikely to clash: "concord" in
 /// ASCII, then a 1).
@@ -163,8 +163,32 @@ CREATE TABLE audit (
 CREATE INDEX audit_peer ON audit (peer, n);
 "#;
 
+/// Version 2: community governance (documents, per-peer cursors, local refusals).
+const V2: &str = r#"
+CREATE TABLE governance (
+    n             BIGINT PRIMARY KEY,
+    community     TEXT COLLATE "C" NOT NULL,
+    id            TEXT COLLATE "C" NOT NULL,
+    kind          TEXT COLLATE "C" NOT NULL,
+    at            TEXT COLLATE "C" NOT NULL,
+    document      TEXT NOT NULL,
+    received_from TEXT COLLATE "C" NOT NULL,
+    received      TEXT COLLATE "C" NOT NULL,
+    UNIQUE (community, id)
+);
+CREATE TABLE governance_cursors (
+    peer TEXT COLLATE "C" PRIMARY KEY,
+    n    BIGINT NOT NULL
+);
+CREATE TABLE governance_refusals (
+    node_id TEXT COLLATE "C" PRIMARY KEY,
+    reason  TEXT NOT NULL,
+    since   TEXT COLLATE "C" NOT NULL
+);
+"#;
+
 /// The migrations, in order: `MIGRATIONS[i]` brings version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Refuses a database whose encoding is not UTF-8 (STIX text is Unicode), and warns when
 /// its character classes are not (`LC_CTYPE` `C` or `POSIX`): then `lower()` changes

@@ -35,7 +35,9 @@ pub(crate) fn record(r: &Row) -> R<TokenRecord> {
     // A row without a clearance reads as little as a new token does by default.
     let clearance = match clearance {
         None => Tlp::Green,
-        Some(c) => c.parse::<concord_stix::Tlp>().ok()
+        Some(c) => c
+            .parse::<concord_stix::Tlp>()
+            .ok()
             .ok_or_else(|| corrupt(&format!("token {id}"), format!("unknown TLP {c:?}")))?,
     };
     Ok(TokenRecord {

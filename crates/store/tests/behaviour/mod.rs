@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod federation;
+pub mod governance;
 pub mod paging;
 pub mod search;
 pub mod tokens;
@@ -114,6 +115,8 @@ macro_rules! behaviour_tests {
             federation::received_versions_pass_the_origin_rules,
             federation::local_signatures_and_provenance,
             federation::the_audit_log_is_one_hash_chain,
+            governance::documents_are_kept_once_with_the_cursor,
+            governance::local_refusals_are_kept_until_lifted,
         );
     };
     (@each $open:path; $($module:ident :: $name:ident),* $(,)?) => {
