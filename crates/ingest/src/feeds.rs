@@ -93,10 +93,13 @@ pub fn save(dir: &Path, name: &str, state: &FeedState) -> Result<(), Error> {
         path: STATE_FILE.into(),
         reason: format!("cannot save: {e}"),
     };
-    let tmp = dir.join(format!("{STATE_FILE}.tmp"));
     let bytes = serde_json::to_vec_pretty(&all).map_err(|e| fail(&e))?;
-    std::fs::write(&tmp, bytes).map_err(|e| fail(&e))?;
-    std::fs::rename(&tmp, state_path(dir)).map_err(|e| fail(&e))
+    concord_store::atomic::write(
+        &state_path(dir),
+        &bytes,
+        concord_store::atomic::Mode::Shared,
+    )
+    .map_err(|e| fail(&e))
 }
 
 #[cfg(test)]
