@@ -3,7 +3,7 @@
 //! [`database`] is what a test calls: it gives the URL of a new, empty database on a
 //! server shared by the whole test process, or `None` (after a loud message on stderr)
 //! when PostgreSQL is not installed outside CI; under `CI=true` a missing PostgreSQL is a
-//! failure. When `CONCORD_TEST_PG_URL` is set (`scripts/test` starts one server for the
+//! failure. When `TESTPG_URL` is set (`scripts/test` starts one server for the
 //! whole suite with the `concord-testpg` binary), the databases are made there and no
 //! server is started.
 //!
@@ -74,17 +74,17 @@ pub struct Server {
     bin: PathBuf,
 }
 
-/// The directory of PostgreSQL's programs: `$CONCORD_PG_BIN`, else `pg_config --bindir`,
+/// The directory of PostgreSQL's programs: `$TESTPG_BIN`, else `pg_config --bindir`,
 /// else the newest `/usr/lib/postgresql/*/bin` (Debian's layout).
 pub fn bin_dir() -> Result<PathBuf, Error> {
     let has_initdb = |p: &Path| p.join("initdb").is_file() && p.join("pg_ctl").is_file();
-    if let Some(dir) = std::env::var_os("CONCORD_PG_BIN") {
+    if let Some(dir) = std::env::var_os("TESTPG_BIN") {
         let dir = PathBuf::from(dir);
         return if has_initdb(&dir) {
             Ok(dir)
         } else {
             Err(Error::Missing(format!(
-                "no initdb and pg_ctl in CONCORD_PG_BIN={}",
+                "no initdb and pg_ctl in TESTPG_BIN={}",
                 dir.display()
             )))
         };
@@ -108,7 +108,7 @@ pub fn bin_dir() -> Result<PathBuf, Error> {
     versions.sort();
     versions.pop().map(|(_, bin)| bin).ok_or_else(|| {
         Error::Missing(
-            "no initdb/pg_ctl in CONCORD_PG_BIN, pg_config --bindir or /usr/lib/postgresql/*/bin \
+            "no initdb/pg_ctl in TESTPG_BIN, pg_config --bindir or /usr/lib/postgresql/*/bin \
              (Debian: apt-get install postgresql)"
                 .into(),
         )
@@ -253,7 +253,7 @@ fn shared() -> &'static Result<(String, Option<PathBuf>), Error> {
     static SHARED: OnceLock<Result<(String, Option<PathBuf>), Error>> = OnceLock::new();
     static SERVER: OnceLock<Server> = OnceLock::new();
     SHARED.get_or_init(|| {
-        if let Ok(url) = std::env::var("CONCORD_TEST_PG_URL") {
+        if let Ok(url) = std::env::var("TESTPG_URL") {
             return Ok((url.trim_end_matches('/').to_owned(), bin_dir().ok()));
         }
         let server = Server::start()?;

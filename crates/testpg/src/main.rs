@@ -1,7 +1,7 @@
 //! `concord-testpg`: starts a throwaway PostgreSQL server, prints its base URL on one line
 //! and keeps it until its standard input closes (then stops it and removes its files).
 //! `scripts/test` runs it once for the whole suite and exports the URL as
-//! `CONCORD_TEST_PG_URL`, so that each test process makes only a database on it.
+//! `TESTPG_URL`, so that each test process makes only a database on it.
 
 fn main() {
     let server = match concord_testpg::Server::start() {
