@@ -51,6 +51,10 @@
 //! (encrypted or not). `/metrics` answers by `metrics::decide` over that address and
 //! `ServerConfig::metrics_access` (loopback only by default; `open`; or `token`: others
 //! with an API token).
+//!
+//! Every router (this crate's, `routes::incidents`, `web`, `concord_taxii::server`,
+//! `concord_federation::server`) is folded from a private `table()` of paths and handlers
+//! that also gives its paths; `route_paths` joins them.
 
 pub mod auth;
 pub mod error;
