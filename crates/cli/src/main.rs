@@ -1,4 +1,19 @@
 //! `concord`: the command-line entry point of a Concord node.
+//!
+//! Configuration is `concord.toml`, then `CONCORD_*` environment variables; this crate is
+//! the only one that uses `anyhow`, prints to a terminal, or reads the process environment.
+//! Imports run one `concord_ingest::import_inputs` pipeline per command, whatever the
+//! number of inputs (a MISP feed's changed events, each fetched when its turn comes), with
+//! the progress bar and messages on this side (`import::BarProgress`); what each input's
+//! reading came to (`InputEnd`) decides whether a feed event counts as imported.
+//!
+//! `serve` holds `concord.lock` (one node per data directory, `node::lock`), stops cleanly
+//! on `SIGTERM`/`SIGINT` (streams end, requests get `STOP_GRACE`) and reloads feeds and the
+//! policy on `SIGHUP`. A store whose schema opening would migrate
+//! (`store::sqlite::pending_migration`) is backed up first, under that lock, to
+//! `backups/pre-migration-v<N>-<time>.tar` (`backup::migrate_with_backup`, called by
+//! `node::open` and `serve`); no command migrates a store beside a running node.
+//! `tests/cli/readme.rs` runs README.md's `sh` blocks on a scratch node.
 
 mod backup;
 mod community;

@@ -21,6 +21,13 @@
 //! ```
 //!
 //! [`Source`]: concord_formats::Source
+//!
+//! A crate of its own rather than part of `concord-formats` (pure conversion, no store) or
+//! `concord-store` (which validates and writes whatever STIX it is given and knows no other
+//! format). Invariants: no terminal, no HTTP; converted records reach the store only
+//! through `concord_store::import`; the caller's store is used for every read and write (a
+//! `ClearedStore` for a web user, so settling neither reveals nor changes what is above the
+//! clearance).
 
 pub mod error;
 pub mod feeds;

@@ -9,6 +9,9 @@
 //! assert!(concord_keys::verify_b64(&public, b"hello", &sig).is_ok());
 //! assert_eq!(concord_keys::node_id_of_hex(&key.public_hex()).unwrap(), key.node_id());
 //! ```
+//!
+//! A node id is `concord-` and 24 hex digits of the SHA-256 of the public key. No I/O but
+//! the OS randomness of `NodeKey::generate`; verification is strict (`verify_strict`).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;

@@ -5,6 +5,9 @@
 //! indicator carries the label `match-subdomains` or `subdomains` (then `= 'example.com'`
 //! matches `example.com` and `a.b.example.com`), and `domain-name:value LIKE '%.example.com'`
 //! is indexed as "every strict subdomain of `example.com`", as the evaluator reads it.
+//!
+//! Building an index: the commonest pattern shape (`[type:path = 'value']`, `ISSUBSET` on
+//! addresses) is keyed without the parser (`quick_keys`); the rest are parsed on all cores.
 
 use concord_pattern::{
     Comparison, ComparisonExpr, Literal, ObservationExpr, Operator, PathStep, Pattern, Timestamp,

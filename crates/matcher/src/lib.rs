@@ -28,6 +28,26 @@
 //! let sighting = to_sighting(&report.sightings[0], "identity--c3f8a7a3-0b5a-4a4e-9d8c-3a1f0e5f1a11", now);
 //! assert_eq!(sighting["sighting_of_ref"], indicator.id.as_str());
 //! ```
+//!
+//! Sightings (`to_sighting`) name in `where_sighted_refs` the identity the caller gives,
+//! the node's own: `concord match` derives it from the node key, `concord serve` sets it
+//! with `LiveMatching::set_identity` (in `concord-server`). Observable kinds and canonical
+//! forms are `concord-stix`'s (`normalize` re-exports them); the property test
+//! `correlation_and_matching_agree_on_equality` (`tests/agreement.rs`) holds the index's
+//! lookups to correlation's equality.
+//!
+//! Threads: `Matcher::with_threads` cuts one-per-line and EVE input into blocks of whole
+//! lines, however much of it the reader's buffer holds, matched on several threads and
+//! merged to the one-thread report (`parallel`); one thread by default. `concord match`,
+//! and under `serve` `POST /api/v1/match` and the web upload (`LiveMatching::set_threads`),
+//! use the configuration's `match_threads`, 0 for one per core.
+//!
+//! Invariants: pure (only a sighting's id is random); never panics on input; a malformed
+//! line is an error with its line number and reading goes on; the index is swapped whole
+//! (`LiveIndex`), never patched in place under a reader; removal marks slots dead until a
+//! rebuild. A lookup's first memory reads can be started before it probes
+//! (`Matcher::match_batch` overlaps the cache misses of many lookups), so no value table
+//! may become a structure whose probe address is unknown.
 
 mod compile;
 mod error;

@@ -1,5 +1,8 @@
 //! Bulk matching of a log into per-indicator sighting data ([`MatchReport`]), and the
 //! STIX 2.1 `sighting` object made from it.
+//!
+//! A report finds an indicator's sighting through pages of 4,096 slots allocated as slots
+//! are first hit (`SlotIndex`), read for a whole batch's hits before they are recorded.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

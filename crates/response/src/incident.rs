@@ -4,6 +4,8 @@
 //! Every change is a new version; links to indicators, observed data, sightings,
 //! malware, vulnerabilities and identities are `relationship` objects (`targets` for an
 //! identity, `related-to` otherwise).
+//!
+//! Only the origin makes new versions of an incident; another node adds notes instead.
 
 use concord_stix::id::{new_id, parse_id};
 use concord_store::{ListQuery, Order, Store};

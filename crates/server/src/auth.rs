@@ -8,6 +8,11 @@
 //! Every token has a TLP clearance ([`concord_store::token_clearance`]: its own, capped by
 //! its owner's when a user owns it), may expire (401 after), and has its last use
 //! recorded at most once a minute ([`record_use`]).
+//!
+//! Every route answers through the one visibility rule (`concord_stix::visibility`): REST
+//! and web object routes show an object as `Clearance::reveal` / `web::view::cleared` give
+//! it; composed views (coordinated response, web import, match results) read through
+//! `concord_store::cleared::ClearedStore`.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;

@@ -36,6 +36,25 @@
 //! `POST /api/v1/objects` answers `{"message", "summary", "results": [{"status":
 //! "accepted" | "rejected", "index", "id", "outcome" | "reasons"}]}` with 200, or 422 (and
 //! an `error` member) when every object was rejected. `/api/v1/openapi.json` has the rest.
+//!
+//! Invariants: only this crate knows HTTP (besides the TAXII routes it mounts under
+//! `/taxii2/` and the federation routes under `/federation/v1/`); every error leaves as the
+//! JSON error format above; blocking store calls run on the blocking pool; every route is
+//! in a list the router is built from (`route_paths`), walked by the leak test. A server
+//! told to stop (`serve`'s shutdown future) sets `AppState::stopping`, which ends every
+//! open event stream (web live notifications, federation `/events`) at once; it then only
+//! finishes the requests under way.
+//!
+//! The listener (`serve_with`, `tls`) is hyper's HTTP/1; HTTPS by tokio-rustls, with HSTS
+//! on every answer; plain HTTP only on loopback unless `allow_plain_http`. Every request
+//! carries the remote address (`ConnectInfo`) and `concord_federation::tls::Transport`
+//! (encrypted or not). `/metrics` answers by `metrics::decide` over that address and
+//! `ServerConfig::metrics_access` (loopback only by default; `open`; or `token`: others
+//! with an API token).
+//!
+//! Every router (this crate's, `routes::incidents`, `web`, `concord_taxii::server`,
+//! `concord_federation::server`) is folded from a private `table()` of paths and handlers
+//! that also gives its paths; `route_paths` joins them.
 
 pub mod auth;
 pub mod error;

@@ -7,6 +7,8 @@
 //! case), and such integers print as ECMAScript prints them. Anything else (a float, a
 //! larger integer, a non-ASCII key) goes through `serde_json_canonicalizer`; the tests
 //! and the `stix_document` fuzz target compare both.
+//!
+//! The text is computed once, when an object is validated, and kept with the object.
 
 use serde_json::{Map, Value};
 

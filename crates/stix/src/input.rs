@@ -1,5 +1,10 @@
 //! Reading what a user hands in: a bundle, a JSON array of objects, or one object.
 //! Shape errors name the line and column; per-object problems are left to validation.
+//!
+//! Memory stays bounded whatever the input's size: `stream_lists` streams the top-level
+//! list of a document (a bundle's `objects`, an array, and for `concord-formats` MISP's
+//! `response` lists); a document of up to `SLURP` (32 MiB) is read whole and parsed from
+//! memory, a larger one as it is read.
 
 use serde_json::Value;
 

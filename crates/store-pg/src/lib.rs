@@ -37,6 +37,15 @@
 //! assert_eq!(store.stats()?.versions, 0);
 //! # Ok::<(), concord_store::StoreError>(())
 //! ```
+//!
+//! Search is `pg_trgm` over lower-cased text without accents (`unaccent`); the database
+//! needs a UTF-8 `LC_CTYPE` for non-Latin letters. Text columns are `COLLATE "C"` (byte
+//! order, as SQLite). The schema is versioned in `store_meta` and migrated under an
+//! advisory lock. `copy_from_sqlite` copies a SQLite node's database whole (every version
+//! with its `seq` and `date_added`, tokens, users, peers and cursors, provenance, the audit
+//! chain) into an empty store in one transaction. Not yet used by `concord`. Its behaviour
+//! is the SQLite backend's, held by the shared behaviour tests
+//! (`crates/store/tests/behaviour`, run by both backends' test binaries).
 
 mod copy;
 mod federation;

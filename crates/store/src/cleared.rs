@@ -17,6 +17,10 @@
 //!
 //! Tokens, users, peers and the audit log are passed through unchanged: who may manage
 //! them is a matter of role, decided by the caller's routes.
+//!
+//! Each stored version keeps its TLP levels as ranks (`tlp`: object markings; `tlp_max`:
+//! with granular ones), computed at ingest by the visibility rule's functions, so
+//! `ListQuery::within` applies a clearance in the listing's own query.
 
 use std::collections::HashMap;
 use std::sync::Arc;

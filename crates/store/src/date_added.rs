@@ -12,6 +12,9 @@
 //! of one write sharing one. Texts of the two forms do not order as text (`.123Z` sorts
 //! after `.123456Z`), so comparisons go through [`compare`] (in Rust) or the SQL that
 //! [`After`] and [`Before`] write, which hold for both forms.
+//!
+//! The last `date_added` is kept in `store_meta`, so deleting the newest versions never
+//! lets it go back.
 
 use std::cmp::Ordering;
 

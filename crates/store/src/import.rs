@@ -1,6 +1,25 @@
 //! The one import path: raw JSON values are validated one by one, good ones are stored
 //! in transactional batches, bad ones are reported with their id, path and rule. Used by
 //! `concord import`, `POST /api/v1/objects` and the ingest benchmark alike.
+//!
+//! Validation runs on the caller's thread; one writer thread is fed one batch at a time (a
+//! bulk import hands it up to three ahead, so validation goes on while a commit and its
+//! checkpoint run), so at most two (bulk: four) batches are held whatever the input's size.
+//! Indicators whose STIX pattern `concord-pattern` cannot parse are rejected, and patterns
+//! are bounded (`limits`: 64 KiB, 1,000 comparisons).
+//!
+//! `concord import FILE` writes through a bulk session (`SqliteStore::bulk_writer`,
+//! `import_values_bulk`): whole batches commit together, at least 50,000 objects per
+//! transaction, and are reported only once committed; a batch is never split across
+//! transactions; while the session is open it holds the writer connection (other writers
+//! wait, up to the busy timeout) and the indexer treats the database as being written.
+//!
+//! Every import takes each validated object's JSON map out (`Object::take_map`: the writer
+//! needs only the columns and canonical text the object keeps) and hands the maps back
+//! through a callback at once, and the stored objects once written; `concord import` and
+//! feed runs send both to the parser thread that built them to be freed there (mimalloc
+//! frees across threads at several times the cost, and maps freed at once are still in the
+//! cache when the parser allocates again).
 
 use concord_stix::{Invalid, Object};
 use serde::Serialize;

@@ -2,6 +2,10 @@
 //! time budget per listing query, and the size of indicator patterns at import. The
 //! defaults hold for every store; a server sets its own through
 //! [`SqliteStore::with_limits`](crate::sqlite::SqliteStore::with_limits).
+//!
+//! The defaults: at most 16 distinct search words; words under 3 characters only filter the
+//! trigram index's hits (alone: one scan for all, or refused); every listing query within 2
+//! s (`StoreError::Budget`); indicator patterns of at most 64 KiB and 1,000 comparisons.
 
 use std::time::Duration;
 

@@ -9,6 +9,9 @@
 //! message saying so, unless the source allows credentials to cross origins
 //! ([`Source::allow_cross_origin_credentials`]); without credentials there is nothing to
 //! leak and the root is followed.
+//!
+//! `taxii pull` sends credentials only to the origin of the URL named (an API root on
+//! another origin only with `allow_cross_origin_credentials`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -12,6 +12,8 @@
 //! A document that fails a mandatory test of section 6.1 ([`mandatory`]) is rejected as a
 //! whole: one error per failure, naming the test id and the JSON path, and nothing of it
 //! is imported.
+//!
+//! 39 of the mandatory tests of section 6.1 are implemented.
 
 pub mod cvss;
 pub mod mandatory;

@@ -5,6 +5,10 @@
 //! position of a key is known before probing, so a batch of lookups first starts every
 //! load and then probes, and the cache misses of the batch overlap instead of following
 //! one another.
+//!
+//! Digests are placed by the hash of their lower-case hex text (`digest_place`, every digit
+//! counts): a lookup hashes the text it holds and decodes it only where a fingerprint
+//! matches (property test `digest_lookups_hit_exactly_the_equal_bytes`).
 
 use std::hash::{BuildHasher, Hash};
 

@@ -7,6 +7,14 @@
 //! a slot dead (lookups skip it); the keys stay until the index is rebuilt, which
 //! [`Index::garbage`] helps decide. Patching while matching goes on is done by
 //! [`crate::LiveIndex`]: copy, patch, swap.
+//!
+//! A batch of compiled indicators goes into the index on three threads (slots, string
+//! tables, fixed-size tables). `Index::prepare` gives the key and hash that
+//! `keys::lookup_key` then `Hashed::new` give (property test) and prefetches the table
+//! lines a probe reads first (fingerprint and entry; for the tables of keys up to eight
+//! bytes, `SmallTable` (IPv4 and MAC addresses and blocks, AS numbers), one entry line,
+//! keys compared in place at half load). CIDR blocks: one table per prefix length present,
+//! an address looked up once per stored length.
 
 mod flat;
 pub(crate) mod keys;

@@ -1,6 +1,14 @@
 //! Refilling a reused [`Observation`] in place: the readers that read in place (EVE,
 //! one-per-line) write each line's values into the Strings the previous line left,
 //! instead of a new String per value.
+//!
+//! A reused observation reads exactly as a fresh one (test
+//! `reused_observation_reads_as_a_fresh_one`). Values already in canonical form (plain
+//! IPv4, lower-case digests, fingerprints, ASCII domain names, canonical URLs and e-mail
+//! addresses) are written without the general normalisers and give what they give (property
+//! tests `refill_push_equals_observable_new`, `lines_in_place_equals_detect`,
+//! `quick_canonical_checks_agree_with_the_full_rules`). IPv4 text is read by
+//! `normalize::ipv4`, which gives std's answer for every input.
 
 use super::lines::Shape;
 use crate::normalize;

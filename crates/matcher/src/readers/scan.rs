@@ -6,6 +6,14 @@
 //! deep nesting, very long numbers) makes it give up (`None`), and the caller then reads
 //! the line with `serde_json`, which decides. String ends are found eight bytes at a time
 //! (`stop`).
+//!
+//! Line ends are found with memchr, string ends with
+//! `concord_stix::canonical::next_escape`. The scanner accepts no line `serde_json` rejects
+//! and reads what the `Value` path reads (differential tests on a sample log and generated
+//! lines, fuzz target `eve_scanner`), but for an object keyed by `serde_json`'s private
+//! raw-value token, which `serde_json`'s `raw_value` feature (on through axum) reads as
+//! embedded JSON and the scanner as the plain object it is (test
+//! `serde_json_private_raw_value_key_is_plain_json_to_the_scanner`).
 
 use std::borrow::Cow;
 

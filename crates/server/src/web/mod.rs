@@ -16,6 +16,19 @@
 //! | `GET /` (dashboard, for clients that accept HTML), `/objects`, `/objects/{id}`, `/objects/{id}/graph`, `/incidents`, `/incidents/{id}`, `/account`, `/notifications`, `/notifications/live` (server-sent events) | reader |
 //! | `/import`, `/import/jobs/{id}` and `/import/jobs/{id}/status` (JSON; the user's own import jobs), `/matching` | analyst |
 //! | `/objects/{id}/policy` (what each peer would receive, and why), `/peers` (peers, audit log and its verification), `/admin`, `POST /admin/users`, `POST /admin/users/{id}` | admin |
+//!
+//! Pages show, they do not decide: imports go through `concord-ingest` as `concord import`
+//! runs them (through the user's `ClearedStore`), matching through `crate::matching`,
+//! incidents through `concord-response`, peer decisions through `concord-federation`'s
+//! `outbound::decide`. Local users (argon2id hashes, roles, a TLP clearance), sessions and
+//! user-owned tokens live in the store behind `concord_store::users::Users`. Texts: CLDR
+//! plurals, numbers and dates per language, Arabic right to left through logical CSS
+//! properties; every message id exists in every language. No page contains a `<script>`
+//! element but the page script from `/assets/`, and the content security policy forbids
+//! inline script and style. The live channel (`live`) follows the store from its head at
+//! start-up with `concord_response::notify::pending` for the `web` subscriptions of
+//! `response.toml` and streams server-sent events (`/notifications/live`) to signed-in
+//! users; `/notifications` lists the same without JavaScript.
 
 // Handlers answer `Result<Response, Response>` (an error page is a response); boxing the
 // error would only add an allocation on the error path.

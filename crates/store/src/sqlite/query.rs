@@ -1,5 +1,10 @@
 //! Reading: one object, its versions, pages of current versions (with type, date, cursor
 //! and full-text filters) and counts.
+//!
+//! Limits are written into the SQL, never bound: with STAT4, SQLite re-prepares a cached
+//! statement with a bound `LIMIT` on every reuse; a cached keyed lookup has no `ORDER BY`
+//! either, since rusqlite's cache clears its bindings and SQLite then recompiles it (test
+//! `cached_reads_are_not_prepared_again`).
 
 use rusqlite::types::{Type, Value};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};

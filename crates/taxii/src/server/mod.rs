@@ -2,6 +2,21 @@
 //! (GET, POST), one object (GET, DELETE), versions and status, as an axum router with its
 //! own state, authentication (HTTP Basic with an API token as password, or Bearer) and
 //! content negotiation (406, 415, 413 in the TAXII error format).
+//!
+//! Where work runs: reads that cost one bounded query (authentication, an object by id, an
+//! unfiltered page of current versions) run on the async worker; filtered scans (up to
+//! `SCAN_BUDGET` rows) run on the blocking pool. Unfiltered objects and manifest pages are
+//! written from the store's rows straight into the body (no object copies, no JSON
+//! parsing). An authenticated caller is kept for `CALLER_TTL` (1 s): a revoked token or a
+//! changed clearance applies within it.
+//!
+//! Invariants: every answer, errors included, has the media type
+//! `application/taxii+json;version=2.1`, errors in the TAXII error format; writes go
+//! through `concord_store::import::import_values` only (a POST's envelope through
+//! `concord_store::document`, with at most `MAX_DETAILS` successes and failures listed in
+//! its status); a collection a token may neither read nor write is answered as absent
+//! (404); a token reads only objects at or below its clearance
+//! (`concord_store::token_clearance`); an expired token gets 401.
 
 mod paging;
 mod read;
