@@ -23,7 +23,10 @@ const LEVELS: [Tlp; 5] = [
 /// A statement marking: a marking definition that is not a TLP level.
 const STATEMENT: &str = "marking-definition--1b9a7cd6-0c3d-4ae1-8d2e-57c1b7b2d6f4";
 
-fn objects() -> Vec<Value> {
+/// Every combination of no / one TLP / a statement object marking with no / a TLP
+/// granular marking on `description` / a RED one on `id` (which hides the whole object
+/// from a clearance below RED: the rule fails closed).
+pub fn objects() -> Vec<Value> {
     let mut object_markings: Vec<Option<&str>> = vec![None, Some(STATEMENT)];
     object_markings.extend(LEVELS.iter().map(|t| Some(t.marking_id())));
     let mut granular: Vec<Option<(Tlp, &str)>> = vec![None, Some((Tlp::Red, "id"))];
@@ -77,6 +80,12 @@ pub fn listings_for_a_clearance_keep_to_the_visibility_rule(o: Open) {
     };
     let values = objects();
     put(store.as_ref(), &values);
+    check(&store, &values);
+}
+
+/// Every listing of `store` (which holds `values` and nothing else) for every clearance
+/// shows what the visibility rule says.
+pub fn check(store: &std::sync::Arc<dyn Store>, values: &[Value]) {
     for c in LEVELS {
         let whole: BTreeSet<(String, bool)> = values
             .iter()
