@@ -86,11 +86,6 @@ impl ClearedStore {
             ..query.clone()
         }
     }
-
-    fn filter_page(&self, mut page: Page) -> Page {
-        page.objects.retain(|o| self.whole(o));
-        page
-    }
 }
 
 impl Store for ClearedStore {
@@ -135,8 +130,9 @@ impl Store for ClearedStore {
     }
 
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
-        let page = self.inner.list(&self.narrowed(query))?;
-        Ok(self.filter_page(page))
+        // Whole-only in the store's own query (`Within::Whole`): pages stay full and no
+        // row is parsed again here.
+        self.inner.list(&self.narrowed(query))
     }
 
     fn list_borrowed(
@@ -152,8 +148,7 @@ impl Store for ClearedStore {
     }
 
     fn list_versions(&self, query: &ListQuery) -> Result<Page, StoreError> {
-        let page = self.inner.list_versions(query)?;
-        Ok(self.filter_page(page))
+        self.inner.list_versions(&self.narrowed(query))
     }
 
     fn correlations(&self, id: &str) -> Result<Vec<Correlation>, StoreError> {
@@ -315,8 +310,8 @@ impl Users for ClearedStore {
     fn list_cleared(&self, q: &ClearedQuery) -> Result<Page, StoreError> {
         let mut q = q.clone();
         q.clearance = q.clearance.min(self.clearance);
-        let page = self.inner.list_cleared(&q)?;
-        Ok(self.filter_page(page))
+        q.base = self.narrowed(&q.base);
+        self.inner.list_cleared(&q)
     }
 
     fn tlp_levels(&self, ids: &[String]) -> Result<Vec<(String, Tlp)>, StoreError> {
