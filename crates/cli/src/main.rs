@@ -632,6 +632,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         let serving = concord_server::serve_with(
             listener,
             state,
+            Vec::new(),
             async move {
                 let _ = stop_rx.await;
                 told.notify_one();

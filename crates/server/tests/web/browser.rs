@@ -100,7 +100,7 @@ async fn in_a_real_browser() {
         },
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state, async {
+    let server = tokio::spawn(serve(listener, state, Vec::new(), async {
         let _ = stopped.await;
     }));
     let shots = manifest().join("../../target/web-screenshots");
@@ -195,6 +195,7 @@ async fn over_https_in_a_real_browser() {
     let server = tokio::spawn(serve_with(
         listener,
         state,
+        Vec::new(),
         async {
             let _ = stopped.await;
         },
