@@ -278,7 +278,7 @@ async fn a_stopping_server_ends_open_streams_at_once() {
     let server = tokio::spawn(concord_server::serve(
         listener,
         web.state.clone(),
-        Vec::new(),
+        vec![concord_web::part(web.state.clone())],
         async {
             let _ = stopped.await;
         },

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
-use concord_server::web::lockout::{MAX_FAILURES, MAX_FAILURES_PER_ADDRESS};
+use concord_web::lockout::{MAX_FAILURES, MAX_FAILURES_PER_ADDRESS};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
@@ -188,7 +188,7 @@ async fn served_sign_in_counts_the_peer_address() {
     let server = tokio::spawn(concord_server::serve(
         listener,
         web.state.clone(),
-        Vec::new(),
+        vec![concord_web::part(web.state.clone())],
         async {
             let _ = stopped.await;
         },
