@@ -629,9 +629,12 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         });
         let stopped = std::sync::Arc::new(tokio::sync::Notify::new());
         let told = stopped.clone();
+        // The node serves its web interface with the API, under the same layers.
+        let web = concord_web::part(state.clone());
         let serving = concord_server::serve_with(
             listener,
             state,
+            vec![web],
             async move {
                 let _ = stop_rx.await;
                 told.notify_one();

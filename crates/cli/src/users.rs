@@ -8,9 +8,9 @@
 use std::io::BufRead;
 
 use anyhow::{Context, bail};
-use concord_server::web::session::{hash_password, password_problem};
 use concord_store::users::Users;
 use concord_store::{NewToken, Role, Store};
+use concord_web::session::{hash_password, password_problem};
 
 /// `concord user` subcommands.
 #[derive(clap::Subcommand)]

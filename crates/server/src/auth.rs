@@ -10,9 +10,9 @@
 //! recorded at most once a minute ([`record_use`]).
 //!
 //! Every route answers through the one visibility rule (`concord_stix::visibility`): REST
-//! and web object routes show an object as `Clearance::reveal` / `web::view::cleared` give
-//! it; composed views (coordinated response, web import, match results) read through
-//! `concord_store::cleared::ClearedStore`.
+//! and web object routes show an object as `Clearance::reveal` / `concord-web`'s
+//! `view::cleared` give it; composed views (coordinated response, web import, match
+//! results) read through `concord_store::cleared::ClearedStore`.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;

@@ -1,11 +1,14 @@
 //! The HTTP application of a Concord node: the REST API under `/api/v1`, bearer-token
-//! auth with roles, Prometheus metrics and the OpenAPI document. It wires the crates
-//! together and holds no business rules itself: validation is `concord-stix`'s, storage
-//! and the import path are `concord-store`'s.
+//! auth with roles, TAXII and federation mounted, the one matching service, Prometheus
+//! metrics, the OpenAPI document and the listener. It wires the crates together and holds
+//! no business rules itself: validation is `concord-stix`'s, storage and the import path
+//! are `concord-store`'s.
 //!
-//! [`app`] builds the router, so tests drive it without a socket; [`serve_with`] runs it on
-//! a listener (HTTPS with [`tls`], or plain HTTP on loopback; a header read timeout and a
-//! connection limit) until a shutdown signal, then drains open requests.
+//! [`app_with`] builds the node's router from this crate's routes and the [`Part`]s built
+//! elsewhere (the web interface: `concord_web::part`; this crate does not depend on it),
+//! so tests drive it without a socket; [`app`] is the same without parts. [`serve_with`]
+//! runs it on a listener (HTTPS with [`tls`], or plain HTTP on loopback; a header read
+//! timeout and a connection limit) until a shutdown signal, then drains open requests.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -16,7 +19,7 @@
 //! let store = SqliteStore::open_in_memory().expect("store");
 //! let state = AppState::new(Arc::new(store), ServerConfig::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8443").await?;
-//! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! serve(listener, state, Vec::new(), async { let _ = tokio::signal::ctrl_c().await; }).await
 //! # }
 //! ```
 //!
@@ -38,12 +41,13 @@
 //! an `error` member) when every object was rejected. `/api/v1/openapi.json` has the rest.
 //!
 //! Invariants: only this crate knows HTTP (besides the TAXII routes it mounts under
-//! `/taxii2/` and the federation routes under `/federation/v1/`); every error leaves as the
-//! JSON error format above; blocking store calls run on the blocking pool; every route is
-//! in a list the router is built from (`route_paths`), walked by the leak test. A server
-//! told to stop (`serve`'s shutdown future) sets `AppState::stopping`, which ends every
-//! open event stream (web live notifications, federation `/events`) at once; it then only
-//! finishes the requests under way.
+//! `/taxii2/`, the federation routes under `/federation/v1/` and the parts it merges, such
+//! as `concord-web`'s pages); every error leaves as the JSON error format above; blocking
+//! store calls run on the blocking pool; every route is in a list the router is built from
+//! (`route_paths`, with the parts'), walked by the leak test. A server told to stop
+//! (`serve`'s shutdown future) sets `AppState::stopping`, which ends every open event
+//! stream (web live notifications, federation `/events`) at once; it then only finishes
+//! the requests under way.
 //!
 //! The listener (`serve_with`, `tls`) is hyper's HTTP/1; HTTPS by tokio-rustls, with HSTS
 //! on every answer; plain HTTP only on loopback unless `allow_plain_http`. Every request
@@ -52,9 +56,10 @@
 //! `ServerConfig::metrics_access` (loopback only by default; `open`; or `token`: others
 //! with an API token).
 //!
-//! Every router (this crate's, `routes::incidents`, `web`, `concord_taxii::server`,
-//! `concord_federation::server`) is folded from a private `table()` of paths and handlers
-//! that also gives its paths; `route_paths` joins them.
+//! Every router (this crate's, `routes::incidents`, `concord_taxii::server`,
+//! `concord_federation::server`, and each [`Part`], such as `concord-web`'s) is folded
+//! from a private `table()` of paths and handlers that also gives its paths;
+//! `route_paths` joins them.
 
 pub mod auth;
 pub mod error;
@@ -63,9 +68,9 @@ pub mod idle;
 pub mod matching;
 pub mod metrics;
 pub mod openapi;
+pub mod part;
 pub mod routes;
 pub mod tls;
-pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -79,6 +84,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use error::ApiError;
+pub use part::Part;
 
 /// Settings of the HTTP application.
 #[derive(Debug, Clone)]
@@ -208,20 +214,31 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/evidence/{id}/custody"),
 ];
 
-/// The application's router, ready to serve.
+/// This crate's routes alone (REST, coordinated response, TAXII, federation), ready to
+/// serve: [`app_with`] without parts.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Vec::new())
+}
+
+/// The node's router, ready to serve: this crate's routes and `parts` (the web interface,
+/// `concord_web::part`), all under one fallback and the same layers (body limit, panic
+/// catching, metrics, idle watch, trace). [`route_paths`] with the same parts lists every
+/// route it has.
+pub fn app_with(state: AppState, parts: Vec<Part>) -> Router {
     let federation = match &state.federation {
         Some(f) => concord_federation::server::router(f.clone()),
         None => Router::new(),
     };
-    table()
+    let own = table()
         .into_iter()
         .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .with_state(state.clone())
         .merge(concord_taxii::server::router(state.taxii.clone()))
-        .merge(web::router(state.clone()))
         .merge(routes::incidents::router(state.clone()))
-        .merge(federation)
+        .merge(federation);
+    parts
+        .into_iter()
+        .fold(own, |r, part| r.merge(part.into_router()))
         .fallback(error::route_not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -245,7 +262,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The node's own REST routes (`/healthz`, `/metrics`, `/api/v1/...` but the coordinated
-/// response's): paths and handlers; [`app`] is built from exactly this list.
+/// response's): paths and handlers; [`app_with`] is built from exactly this list.
 fn table() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
     use routes::{matching, meta, objects, tokens};
     vec![
@@ -268,17 +285,20 @@ fn table() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
     ]
 }
 
-/// Every route path of the node [`app`] builds for `state`: the REST API, coordinated
-/// response, TAXII, the web interface and (when the node federates) federation. Each
-/// part's router is built from the same list that gives its paths here, so a test that
-/// walks this list walks every route, including one added later.
-pub fn route_paths(state: &AppState) -> Vec<String> {
+/// Every route path of the node [`app_with`] builds for `state` and `parts`: the REST
+/// API, coordinated response, TAXII, (when the node federates) federation, and each
+/// part's (the web interface's). Each router is built from the same list that gives its
+/// paths here, so a test that walks this list walks every route, including one added
+/// later.
+pub fn route_paths(state: &AppState, parts: &[Part]) -> Vec<String> {
     let mut paths: Vec<String> = table().into_iter().map(|(p, _)| p.to_owned()).collect();
     paths.extend(routes::incidents::route_paths());
     paths.extend(concord_taxii::server::route_paths(&state.taxii));
-    paths.extend(web::route_paths());
     if state.federation.is_some() {
         paths.extend(concord_federation::server::route_paths());
+    }
+    for part in parts {
+        paths.extend_from_slice(part.paths());
     }
     paths
 }
@@ -319,21 +339,25 @@ impl Default for Listening {
     }
 }
 
-/// Serves [`app`] on `listener` in plain HTTP with the default limits (see [`serve_with`]).
+/// Serves [`app_with`] `parts` on `listener` in plain HTTP with the default limits (see
+/// [`serve_with`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    parts: Vec<Part>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(listener, state, shutdown, Listening::default()).await
+    serve_with(listener, state, parts, shutdown, Listening::default()).await
 }
 
-/// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests
-/// under way and returns. Fails at once when asked to serve plain HTTP on an address other
-/// than loopback without `allow_plain_http`.
+/// Serves [`app_with`] `parts` (a node serves the web interface, `concord_web::part`) on
+/// `listener` until `shutdown` completes, then finishes the requests under way and
+/// returns. Fails at once when asked to serve plain HTTP on an address other than
+/// loopback without `allow_plain_http`.
 pub async fn serve_with(
     listener: tokio::net::TcpListener,
     state: AppState,
+    parts: Vec<Part>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     listening: Listening,
 ) -> std::io::Result<()> {
@@ -369,7 +393,7 @@ pub async fn serve_with(
         ));
     }
     let stopping = state.stopping.clone();
-    let router = app(state);
+    let router = app_with(state, parts);
     let limit = Arc::new(tokio::sync::Semaphore::new(
         listening.max_connections.max(1),
     ));

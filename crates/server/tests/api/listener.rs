@@ -23,6 +23,7 @@ async fn start(listening: Listening) -> (std::net::SocketAddr, tokio::sync::ones
     tokio::spawn(serve_with(
         listener,
         state(),
+        Vec::new(),
         async {
             let _ = stopped.await;
         },
@@ -89,9 +90,15 @@ async fn connections_beyond_the_limit_wait_for_a_free_one() {
 #[tokio::test]
 async fn plain_http_on_a_non_loopback_address_is_refused_unless_allowed() {
     let listener = TcpListener::bind("0.0.0.0:0").await.expect("bind");
-    let err = serve_with(listener, state(), async {}, Listening::default())
-        .await
-        .expect_err("plain HTTP on 0.0.0.0 must be refused");
+    let err = serve_with(
+        listener,
+        state(),
+        Vec::new(),
+        async {},
+        Listening::default(),
+    )
+    .await
+    .expect_err("plain HTTP on 0.0.0.0 must be refused");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert!(err.to_string().contains("tls_cert"), "{err}");
 
@@ -101,7 +108,7 @@ async fn plain_http_on_a_non_loopback_address_is_refused_unless_allowed() {
         ..Listening::default()
     };
     // Allowed: it serves, and stops when told.
-    serve_with(listener, state(), async {}, allowed)
+    serve_with(listener, state(), Vec::new(), async {}, allowed)
         .await
         .expect("allowed plain HTTP serves");
 }

@@ -26,7 +26,7 @@ async fn serves_over_tcp_and_shuts_down_gracefully() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state, async {
+    let server = tokio::spawn(serve(listener, state, Vec::new(), async {
         let _ = stopped.await;
     }));
 
@@ -79,7 +79,7 @@ async fn announced_hundred_megabyte_body_is_refused_unread() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state, async {
+    let server = tokio::spawn(serve(listener, state, Vec::new(), async {
         let _ = stopped.await;
     }));
     // Only the headers are sent: the answer must come without the 100 MB ever arriving.

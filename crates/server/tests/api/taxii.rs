@@ -102,7 +102,7 @@ async fn oasis_taxii2_client_drives_every_endpoint() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state, async {
+    let server = tokio::spawn(serve(listener, state, Vec::new(), async {
         let _ = stopped.await;
     }));
     let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))

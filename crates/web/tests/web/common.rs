@@ -8,11 +8,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use concord_server::web::session::hash_password;
-use concord_server::{AppState, ServerConfig, app};
+use concord_server::{AppState, ServerConfig, app_with, route_paths};
 use concord_stix::Tlp;
 use concord_store::sqlite::SqliteStore;
 use concord_store::{Role, Store};
+use concord_web::session::hash_password;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -27,10 +27,12 @@ pub const USERS: &[(&str, Role, Tlp)] = &[
     ("clear", Role::Reader, Tlp::Clear),
 ];
 
-/// An application with the test users.
+/// A node's application (the web interface with every other route) with the test users.
 pub struct TestWeb {
     pub state: AppState,
     pub router: Router,
+    /// Every route path of `router` (`concord_server::route_paths` with the same parts).
+    pub paths: Vec<String>,
 }
 
 /// A finished response.
@@ -96,9 +98,17 @@ impl TestWeb {
                 .expect("user")
                 .expect("new user");
         }
-        let state = AppState::new(store, config);
+        TestWeb::from_state(AppState::new(store, config))
+    }
+
+    /// The node's application over `state`, with the web interface as `concord serve`
+    /// serves it.
+    pub fn from_state(state: AppState) -> TestWeb {
+        let web = concord_web::part(state.clone());
+        let paths = route_paths(&state, std::slice::from_ref(&web));
         TestWeb {
-            router: app(state.clone()),
+            router: app_with(state.clone(), vec![web]),
+            paths,
             state,
         }
     }

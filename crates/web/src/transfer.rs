@@ -2,7 +2,7 @@
 //! one-value-per-line feeds (`/import`, read by `concord-ingest` exactly as `concord
 //! import` reads them, through the user's `ClearedStore`, as a background job whose page
 //! shows progress, then per-object results; see `jobs`), matching of logs through the
-//! one matching service (`/matching`, `crate::matching`: the server's live index, hits
+//! one matching service (`/matching`, `concord_server::matching`: the server's live index, hits
 //! only on indicators the user sees whole, sightings marked with their level), and the
 //! state of the node's feeds.
 
@@ -28,7 +28,7 @@ use super::layout::{self, Notice, csrf_field};
 use super::session::Ctx;
 use super::view::object_link;
 use super::{Web, blocking};
-use crate::routes::matching::FORMATS;
+use concord_server::routes::matching::FORMATS;
 
 /// Rows of per-object results shown after an import.
 pub const MAX_RESULT_ROWS: usize = 1000;
@@ -613,7 +613,7 @@ pub async fn matching(
     // the user sees whole count (`matching::match_log` through the user's store).
     let matcher = match web.app.matching.matcher().await {
         Ok(m) => m,
-        Err(crate::matching::LiveError::NotReady) => {
+        Err(concord_server::matching::LiveError::NotReady) => {
             return Err(layout::error_page(
                 &ctx,
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -629,8 +629,8 @@ pub async fn matching(
     // Sightings name this node's identity as where they were seen (set by `serve`).
     let identity = web.app.matching.identity().map(str::to_owned);
     let (report, sightings, names, import) = blocking(&ctx, move || {
-        let now = crate::matching::now();
-        let (report, sightings) = crate::matching::match_log(
+        let now = concord_server::matching::now();
+        let (report, sightings) = concord_server::matching::match_log(
             &matcher,
             &up.file[..],
             &format,
@@ -646,9 +646,10 @@ pub async fn matching(
                 names.insert(of.to_owned(), super::view::display_name(&o.value()));
             }
         }
-        let import = crate::matching::store_sightings(&*seen, sightings.clone(), &mut |r| {
-            tracing::warn!(result = ?r, "Sighting rejected by the store.");
-        })?;
+        let import =
+            concord_server::matching::store_sightings(&*seen, sightings.clone(), &mut |r| {
+                tracing::warn!(result = ?r, "Sighting rejected by the store.");
+            })?;
         Ok((report, sightings, names, import))
     })
     .await?;

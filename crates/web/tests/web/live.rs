@@ -275,9 +275,14 @@ async fn a_stopping_server_ends_open_streams_at_once() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(concord_server::serve(listener, web.state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(concord_server::serve(
+        listener,
+        web.state.clone(),
+        vec![concord_web::part(web.state.clone())],
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!(
         "GET /notifications/live HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\nCookie: {cookies}\r\n\r\n"

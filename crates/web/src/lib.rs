@@ -4,6 +4,24 @@
 //! (`assets`). No page needs JavaScript: the one page script (`assets/concord.js`) adds
 //! live notifications (`live`) and upload progress, and pages work the same without it.
 //!
+//! The interface is one [`Part`] of the node's application ([`part`]): the server crate
+//! merges it with its own routes under one fallback and the same layers, lists its paths
+//! with the node's, and serves it.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use concord_server::{AppState, ServerConfig, serve};
+//! use concord_store::sqlite::SqliteStore;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let store = SqliteStore::open_in_memory().expect("store");
+//! let state = AppState::new(Arc::new(store), ServerConfig::default());
+//! let web = concord_web::part(state.clone());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8443").await?;
+//! serve(listener, state, vec![web], async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+//!
 //! Invariant: a user never sees an object above their TLP clearance. Listings ask the
 //! store for clearance-limited pages ([`concord_store::users::Users::list_cleared`]),
 //! single objects, relationships, correlations and graph nodes are checked with
@@ -18,7 +36,7 @@
 //! | `/objects/{id}/policy` (what each peer would receive, and why), `/peers` (peers, audit log and its verification), `/admin`, `POST /admin/users`, `POST /admin/users/{id}` | admin |
 //!
 //! Pages show, they do not decide: imports go through `concord-ingest` as `concord import`
-//! runs them (through the user's `ClearedStore`), matching through `crate::matching`,
+//! runs them (through the user's `ClearedStore`), matching through `concord_server::matching`,
 //! incidents through `concord-response`, peer decisions through `concord-federation`'s
 //! `outbound::decide`. Local users (argon2id hashes, roles, a TLP clearance), sessions and
 //! user-owned tokens live in the store behind `concord_store::users::Users`. Texts: CLDR
@@ -56,13 +74,12 @@ pub(crate) mod view;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 use concord_store::StoreError;
 
-use crate::AppState;
+use concord_server::{AppState, Part};
 use session::Ctx;
 
 /// The web interface's state: the application's, plus the dashboard's count cache, the
@@ -77,8 +94,12 @@ pub struct Web {
     live: Arc<live::Live>,
 }
 
-/// The web interface's routes.
-pub fn router(state: AppState) -> Router {
+/// The web interface as a part of the node's application: what `concord serve` passes
+/// to [`concord_server::serve_with`], and tests to [`concord_server::app_with`] and
+/// [`concord_server::route_paths`]. Building it counts the store for the dashboard on a
+/// thread, and starts the live notification channel when it runs on a tokio runtime in
+/// a node with a data directory (else the first live stream starts it).
+pub fn part(state: AppState) -> Part {
     // Live notifications cover what is stored from now on (history is not replayed).
     let head = state.store.head_seq().unwrap_or_else(|e| {
         tracing::warn!(error = %e, "Store head unreadable for web notifications.");
@@ -103,14 +124,11 @@ pub fn router(state: AppState) -> Router {
     let counts = web.counts.clone();
     let store = web.app.store.clone();
     std::thread::spawn(move || counts.warm(&store));
-    table()
-        .into_iter()
-        .fold(Router::new(), |r, (path, m)| r.route(path, m))
-        .with_state(web)
+    Part::from_table(table(), web)
 }
 
-/// The web interface's routes: paths and handlers. [`router`] is built from exactly this
-/// list and [`route_paths`] lists it (tests walk every route of the node).
+/// The web interface's routes: paths and handlers. [`part`] is built from exactly this
+/// list, its router and its paths alike (tests walk every route of the node).
 fn table() -> Vec<(&'static str, MethodRouter<Web>)> {
     vec![
         ("/", get(dashboard::page)),
@@ -142,11 +160,6 @@ fn table() -> Vec<(&'static str, MethodRouter<Web>)> {
         ("/admin/users/{id}", post(admin::update_user)),
         ("/assets/{name}", get(assets::serve)),
     ]
-}
-
-/// The paths of [`router`]'s routes.
-pub fn route_paths() -> Vec<String> {
-    table().into_iter().map(|(p, _)| p.to_owned()).collect()
 }
 
 /// Runs blocking store work off the async threads; a store failure becomes an error page

@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use super::layout::{self, Notice, csrf_field, tlp_badge};
 use super::session::{self, CsrfForm, Ctx, hash_password, password_problem, verify_password};
 use super::{Web, blocking};
-use crate::auth::{hash_token, new_token_secret};
+use concord_server::auth::{hash_token, new_token_secret};
 
 /// Longest token name accepted.
 const MAX_TOKEN_NAME: usize = 200;

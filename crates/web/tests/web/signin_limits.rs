@@ -9,7 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
-use concord_server::web::lockout::{MAX_FAILURES, MAX_FAILURES_PER_ADDRESS};
+use concord_web::lockout::{MAX_FAILURES, MAX_FAILURES_PER_ADDRESS};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
@@ -185,9 +185,14 @@ async fn served_sign_in_counts_the_peer_address() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let at = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(concord_server::serve(listener, web.state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(concord_server::serve(
+        listener,
+        web.state.clone(),
+        vec![concord_web::part(web.state.clone())],
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let mut last = String::new();
     for n in 0..=MAX_FAILURES_PER_ADDRESS {
         let form_page = exchange(

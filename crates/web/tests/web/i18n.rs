@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::StatusCode;
-use concord_server::web::i18n::SOURCES;
+use concord_web::i18n::SOURCES;
 
 use super::common::{TestWeb, id, indicator, malware, relationship};
 

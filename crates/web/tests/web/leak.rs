@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use concord_server::web::session::hash_password;
 use concord_stix::Tlp;
 use concord_store::{Role, Store};
+use concord_web::session::hash_password;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use concord_federation::identity::NodeKey;
 use concord_federation::server::{FederationConfig, FederationState};
-use concord_server::{AppState, ServerConfig, app};
+use concord_server::{AppState, ServerConfig};
 use concord_store::federation::PeerRecord;
 use concord_store::sqlite::SqliteStore;
 
@@ -54,11 +54,7 @@ fn federated_web(peer: &NodeKey) -> TestWeb {
             ..PeerRecord::default()
         })
         .expect("peer");
-    let state = AppState::new(store, ServerConfig::default()).with_federation(fed);
-    TestWeb {
-        router: app(state.clone()),
-        state,
-    }
+    TestWeb::from_state(AppState::new(store, ServerConfig::default()).with_federation(fed))
 }
 
 /// Signs the store's local versions with the node key, as the signer does while serving.
@@ -495,7 +491,7 @@ async fn no_route_shows_a_canary_to_a_green_reader_or_analyst() {
     let reader = caller(&web, "green-reader", Role::Reader).await;
     let analyst = caller(&web, "green-analyst", Role::Analyst).await;
     let root = web.state.taxii.root_path();
-    let paths = concord_server::route_paths(&web.state);
+    let paths = web.paths.clone();
     assert!(paths.len() > 40, "{paths:?}");
     let mut uncovered = Vec::new();
     let mut calls = 0;

@@ -1,4 +1,4 @@
-//! Languages of the web interface: one Fluent file per language (`crates/server/locales`,
+//! Languages of the web interface: one Fluent file per language (`crates/web/locales`,
 //! built into the binary), the choice of language (cookie, then `Accept-Language`, then
 //! English), and numbers and dates written the way each language writes them.
 //!
@@ -35,12 +35,12 @@ pub const LANGS: [Lang; 6] = [Lang::En, Lang::Zh, Lang::Fr, Lang::Es, Lang::Ar, 
 
 /// The Fluent sources, by language code.
 pub const SOURCES: [(&str, &str); 6] = [
-    ("en", include_str!("../../locales/en.ftl")),
-    ("zh", include_str!("../../locales/zh.ftl")),
-    ("fr", include_str!("../../locales/fr.ftl")),
-    ("es", include_str!("../../locales/es.ftl")),
-    ("ar", include_str!("../../locales/ar.ftl")),
-    ("ru", include_str!("../../locales/ru.ftl")),
+    ("en", include_str!("../locales/en.ftl")),
+    ("zh", include_str!("../locales/zh.ftl")),
+    ("fr", include_str!("../locales/fr.ftl")),
+    ("es", include_str!("../locales/es.ftl")),
+    ("ar", include_str!("../locales/ar.ftl")),
+    ("ru", include_str!("../locales/ru.ftl")),
 ];
 
 impl Lang {

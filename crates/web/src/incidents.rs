@@ -22,7 +22,7 @@ use super::{Web, blocking, internal};
 /// Incidents per page.
 pub const PAGE_SIZE: usize = 50;
 /// Overdue threshold for alert answers shown here (as the API's default).
-const OVERDUE_SECS: u64 = crate::routes::incidents::DEFAULT_OVERDUE_SECS;
+const OVERDUE_SECS: u64 = concord_server::routes::incidents::DEFAULT_OVERDUE_SECS;
 
 /// This node's id as `concord-response` names it.
 pub(super) fn me(web: &Web) -> String {

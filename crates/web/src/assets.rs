@@ -9,9 +9,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-const STYLE: &str = include_str!("../../assets/style.css");
-const ICON: &str = include_str!("../../assets/favicon.svg");
-const SCRIPT: &str = include_str!("../../assets/concord.js");
+const STYLE: &str = include_str!("../assets/style.css");
+const ICON: &str = include_str!("../assets/favicon.svg");
+const SCRIPT: &str = include_str!("../assets/concord.js");
 
 fn versioned(name: &str, body: &str) -> String {
     let hash = hex::encode(Sha256::digest(body.as_bytes()));

@@ -1,5 +1,5 @@
 // Concord's web interface in a real browser: Debian's chromium driven by playwright-core,
-// checked by axe-core on every page. Run by crates/server/tests/web/browser.rs, which
+// checked by axe-core on every page. Run by crates/web/tests/web/browser.rs, which
 // starts the server and passes CONCORD_URL, CONCORD_USER, CONCORD_PASSWORD,
 // CONCORD_CORPUS_FILE, CONCORD_SCREENSHOTS and CHROMIUM.
 //

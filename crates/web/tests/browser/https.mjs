@@ -1,5 +1,5 @@
 // Concord's web interface and TAXII over HTTPS in a real browser (issue 26): Debian's
-// chromium driven by playwright-core. Run by crates/server/tests/web/browser.rs, which
+// chromium driven by playwright-core. Run by crates/web/tests/web/browser.rs, which
 // serves the app with a self-signed certificate and passes CONCORD_URL (https://...),
 // CONCORD_CERT_FILE, CONCORD_USER, CONCORD_PASSWORD, CONCORD_TOKEN (a TAXII token),
 // CONCORD_COLLECTION, CONCORD_SCREENSHOTS and CHROMIUM.

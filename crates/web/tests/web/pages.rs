@@ -444,7 +444,7 @@ async fn admins_see_what_each_peer_would_receive() {
     use concord_store::federation::PeerRecord;
     let store: std::sync::Arc<dyn concord_store::Store> =
         std::sync::Arc::new(concord_store::sqlite::SqliteStore::open_in_memory().unwrap());
-    let hash = concord_server::web::session::hash_password(super::common::PASSWORD);
+    let hash = concord_web::session::hash_password(super::common::PASSWORD);
     store
         .create_user("admin", concord_store::Role::Admin, Tlp::Red, &hash)
         .unwrap();
@@ -457,10 +457,7 @@ async fn admins_see_what_each_peer_would_receive() {
     let state =
         concord_server::AppState::new(store.clone(), concord_server::ServerConfig::default())
             .with_federation(fed);
-    let web = TestWeb {
-        router: concord_server::app(state.clone()),
-        state,
-    };
+    let web = TestWeb::from_state(state);
     web.import(vec![
         indicator(1, "Shared green", Some(Tlp::Green), "198.51.100.1"),
         indicator(2, "Kept red", Some(Tlp::Red), "198.51.100.2"),

@@ -311,7 +311,9 @@ pub async fn page(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if !html {
-        return Ok(crate::error::route_not_found(uri).await.into_response());
+        return Ok(concord_server::error::route_not_found(uri)
+            .await
+            .into_response());
     }
     let user = ctx.require()?.clone();
     let l = ctx.lang;
@@ -410,7 +412,7 @@ pub async fn page(
                             @let v = o.value();
                             li {
                                 a href={ "/incidents/" (v.get("id").and_then(serde_json::Value::as_str).unwrap_or("")) } { bdi { (display_name(&v)) } }
-                                " " (layout::tlp_badge(crate::web::view::object_tlp(&v)))
+                                " " (layout::tlp_badge(crate::view::object_tlp(&v)))
                                 @if concord_response::alert::alert_info(&v).is_some() {
                                     " " span.tlp.tlp-amber { (l.t("incident-alert")) }
                                 }

@@ -21,7 +21,7 @@ use super::i18n::Lang;
 use super::layout::{self, Notice};
 use super::lockout::Locked;
 use super::{Web, blocking};
-use crate::auth::hash_token;
+use concord_server::auth::hash_token;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "concord_session";
@@ -136,7 +136,7 @@ pub struct Ctx {
     /// The sign-in form's CSRF cookie, if the browser sent one.
     pub pre: Option<String>,
     /// The client's address (the TCP peer: a reverse proxy's own address behind one),
-    /// when the server was started with connection info (as [`crate::serve`] is).
+    /// when the server was started with connection info (as [`concord_server::serve`] is).
     pub address: Option<IpAddr>,
 }
 

@@ -11,11 +11,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use concord_server::web::session::hash_password;
 use concord_server::{AppState, Listening, ServerConfig, serve, serve_with};
 use concord_stix::Tlp;
 use concord_store::sqlite::SqliteStore;
 use concord_store::{Role, Store};
+use concord_web::session::hash_password;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -100,7 +100,8 @@ async fn in_a_real_browser() {
         },
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state, async {
+    let web = concord_web::part(state.clone());
+    let server = tokio::spawn(serve(listener, state, vec![web], async {
         let _ = stopped.await;
     }));
     let shots = manifest().join("../../target/web-screenshots");
@@ -192,9 +193,11 @@ async fn over_https_in_a_real_browser() {
         ..Listening::default()
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let web = concord_web::part(state.clone());
     let server = tokio::spawn(serve_with(
         listener,
         state,
+        vec![web],
         async {
             let _ = stopped.await;
         },
