@@ -9,6 +9,8 @@
 //!   the converted records against the held versions ([`settle`]) and flags indicators on
 //!   a warning list ([`warninglists`]), the store's writer thread writes; progress and
 //!   what there is to tell go to a [`Progress`];
+//! - [`stix`]: objects already read as STIX (a TAXII pull's page, versions a feed run
+//!   makes), imported as a STIX input of the pipeline is;
 //! - [`feeds`]: the record of each feed's last run (`feeds-state.json`).
 //!
 //! ```
@@ -35,6 +37,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod read;
 pub mod settle;
+pub mod stix;
 pub mod warninglists;
 
 pub use error::Error;
