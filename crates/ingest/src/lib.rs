@@ -1,6 +1,7 @@
-//! Reading any supported input into the store, the one way every front end does it:
-//! `concord import`, feed runs, the web upload and (for STIX, which is taken as it is)
-//! the REST, TAXII and TAXII-pull writes through `concord_store::import`.
+//! Reading any input into the store, the one way every front end does it: `concord
+//! import`, feed runs, the web upload, `POST /api/v1/objects`, TAXII add-objects and TAXII
+//! pulls. The same STIX gets the same stored versions and outcomes whichever of them
+//! took it.
 //!
 //! - [`read`]: what an input is ([`read::reading`]: STIX, MISP event, CSAF advisory, CSV
 //!   with a preset or columns, one value per line) and the [`Source`] its records are
@@ -10,7 +11,8 @@
 //!   a warning list ([`warninglists`]), the store's writer thread writes; progress and
 //!   what there is to tell go to a [`Progress`];
 //! - [`stix`]: objects already read as STIX (a TAXII pull's page, versions a feed run
-//!   makes), imported as a STIX input of the pipeline is;
+//!   makes), imported as a STIX input of the pipeline is; [`document`]: a request's
+//!   document (REST, TAXII envelope) read one object at a time into that import;
 //! - [`feeds`]: the record of each feed's last run (`feeds-state.json`).
 //!
 //! ```
@@ -26,11 +28,12 @@
 //!
 //! A crate of its own rather than part of `concord-formats` (pure conversion, no store) or
 //! `concord-store` (which validates and writes whatever STIX it is given and knows no other
-//! format). Invariants: no terminal, no HTTP; converted records reach the store only
-//! through `concord_store::import`; the caller's store is used for every read and write (a
-//! `ClearedStore` for a web user, so settling neither reveals nor changes what is above the
-//! clearance).
+//! format). Invariants: no terminal, no HTTP; records reach the store only through
+//! `concord_store::import`, by [`Target`]'s one write; the caller's store is used for every
+//! read and write (a `ClearedStore` for a web user, so settling neither reveals nor changes
+//! what is above the clearance).
 
+pub mod document;
 pub mod error;
 pub mod feeds;
 pub mod pipeline;

@@ -1,6 +1,7 @@
 //! Objects already read as STIX values, imported as [`crate::import_inputs`] imports a
 //! STIX input: a TAXII pull's pages, the versions a feed run makes to expire indicators,
-//! the documents of `POST /api/v1/objects` and TAXII add-objects. The same objects then get the same stored versions and outcomes whichever
+//! and (through [`crate::document`]) the documents of `POST /api/v1/objects` and TAXII
+//! add-objects. The same objects then get the same stored versions and outcomes whichever
 //! front end took them: each object goes through [`taken`] (the one rule for STIX input),
 //! then the target's write ([`Target`]), and its results are told to a [`Progress`] as an
 //! import of files tells them (conflicts and rejections as notes, then the batch).
