@@ -4,8 +4,8 @@
 //! ([`client`], [`pull`]).
 //!
 //! The server reads through the `Store` trait and writes only through `concord-ingest`,
-//! as every front end does, so a TAXII `POST` stores the same STIX exactly as `concord
-//! import` does. Paging is stateless: `next` carries a `seq` position bound to the
+//! as every front end does, so a TAXII `POST` or pull stores the same STIX exactly as
+//! `concord import` does. Paging is stateless: `next` carries a `seq` position bound to the
 //! collection and filters by a keyed MAC ([`query`]).
 //!
 //! ```
