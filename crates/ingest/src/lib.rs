@@ -32,6 +32,15 @@
 //! `concord_store::import`, by [`Target`]'s one write; the caller's store is used for every
 //! read and write (a `ClearedStore` for a web user, so settling neither reveals nor changes
 //! what is above the clearance).
+//!
+//! Not through here, but straight to `concord_store::import`: objects the node makes
+//! itself from what it already holds or was told, which no front end reads — its
+//! identity at `concord node init` (`cli/src/node.rs`), the sightings matching makes
+//! (`server/src/matching.rs`), the incidents, alerts and requests of response
+//! (`response/src/lib.rs`). No warning list or settling applies to them, and they are
+//! validated by the store as everything is. Objects from peers are stored by
+//! `concord-federation` with their signatures and provenance, through the store's own
+//! validation. `crates/cli/tests/architecture.rs` holds that list.
 
 pub mod document;
 pub mod error;
