@@ -102,7 +102,7 @@ impl Default for Config {
             max_connections: concord_server::DEFAULT_MAX_CONNECTIONS,
             idle_release_secs: 60,
             body_limit: 64 * 1024 * 1024,
-            max_objects_per_request: concord_store::document::DEFAULT_MAX_OBJECTS,
+            max_objects_per_request: concord_ingest::document::DEFAULT_MAX_OBJECTS,
             import_batch: concord_store::import::DEFAULT_BATCH,
             match_threads: 0,
             search_terms: concord_store::limits::SEARCH_TERMS,

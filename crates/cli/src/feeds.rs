@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::Context;
 use concord_formats::fetch::{Fetch, Fetcher, join};
 use concord_store::Store;
-use concord_store::import::{DEFAULT_BATCH, import_values};
+use concord_store::import::DEFAULT_BATCH;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -460,7 +460,13 @@ fn expire(store: &dyn Store, ids: &[&str], now: &str) -> anyhow::Result<usize> {
     }
     let n = versions.len();
     if n > 0 {
-        import_values(store, versions, DEFAULT_BATCH, &mut |_| {})?;
+        concord_ingest::stix::import_values(
+            Target::Store(store),
+            "expired indicators",
+            versions,
+            DEFAULT_BATCH,
+            &(),
+        )?;
     }
     Ok(n)
 }

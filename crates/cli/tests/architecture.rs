@@ -1,7 +1,8 @@
 //! ARCHITECTURE.md stays true: every crate under `crates/` has a section there, every
 //! crate named there exists, and each section's "May depend on:" line names exactly the
 //! workspace crates its `Cargo.toml` depends on (a new dependency fails until the map
-//! says so).
+//! says so); and its one ingest path holds: no crate but `ingest` and the store backends
+//! writes through `concord_store::import` (issue 23), but for the node's own objects.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -145,4 +146,134 @@ fn workspace_dependencies(manifest: &Path) -> BTreeSet<String> {
         }
     }
     out
+}
+
+/// Crates that may call the store's import functions: the store backends, and `ingest`,
+/// the one way in for everything a front end reads.
+const IMPORT_OWNERS: [&str; 3] = ["store", "store-pg", "ingest"];
+
+/// Files (under `crates/`) that write straight through `concord_store::import`: each
+/// stores objects the node makes itself from what it holds or was told, which no front
+/// end reads, so no warning list or settling applies (`concord_ingest`'s crate doc).
+const NODE_OWN_WRITES: [(&str, &str); 3] = [
+    (
+        "cli/src/node.rs",
+        "the node's identity objects, made at `concord node init`",
+    ),
+    (
+        "server/src/matching.rs",
+        "the sightings matching makes of a log against held indicators",
+    ),
+    (
+        "response/src/lib.rs",
+        "incidents, alerts, requests and evidence made for an analyst's action",
+    ),
+];
+
+/// Whether a source file writes through the store's import functions
+/// (`import_values`, `import_values_with`, `import_values_bulk`, named through
+/// `concord_store::import`) or the store's raw writes (`Store::ingest`, `bulk_writer`),
+/// outside its unit tests (a `#[cfg(test)] mod` and what follows it) and comment lines.
+fn writes_through_the_store(text: &str) -> bool {
+    let code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
+        .collect();
+    let code = match code.find("#[cfg(test)]mod") {
+        Some(at) => &code[..at],
+        None => &code[..],
+    };
+    if code.contains("import::import_values")
+        || code.contains(".ingest(")
+        || code.contains("bulk_writer(")
+        || code.contains("concord_store::import::*")
+    {
+        return true;
+    }
+    // `use concord_store::import::{.., import_values, ..}` (also nested in `import::{..}`).
+    code.match_indices("import::{").any(|(at, m)| {
+        let list = &code[at + m.len()..];
+        let list = &list[..list.find('}').unwrap_or(list.len())];
+        list.split(',')
+            .any(|name| name.starts_with("import_values"))
+    })
+}
+
+/// The one ingest path, by enumeration: every `.rs` file under `crates/*/src` that
+/// writes through the store's import is in an owner crate or on the list of the node's
+/// own writes, and every file on that list still does.
+#[test]
+fn only_ingest_writes_what_front_ends_read() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let crates = root().join("crates");
+    let mut files = Vec::new();
+    for c in std::fs::read_dir(&crates).unwrap() {
+        let src = c.unwrap().path().join("src");
+        if src.is_dir() {
+            walk(&src, &mut files);
+        }
+    }
+    let mut writers = BTreeSet::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        if writes_through_the_store(&text) {
+            let rel = f.strip_prefix(&crates).unwrap();
+            writers.insert(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    // The scan sees the owners' own writes (a scan that finds nothing proves nothing).
+    assert!(writers.contains("ingest/src/pipeline.rs"), "{writers:?}");
+    let allowed: BTreeSet<&str> = NODE_OWN_WRITES.iter().map(|(f, _)| *f).collect();
+    let stray: Vec<&String> = writers
+        .iter()
+        .filter(|f| {
+            !IMPORT_OWNERS
+                .iter()
+                .any(|c| f.starts_with(&format!("{c}/")))
+        })
+        .filter(|f| !allowed.contains(f.as_str()))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "these files write through concord_store::import; read outside input through \
+         concord_ingest (stix::import_values, document::import_document, import_inputs) \
+         instead, or, for objects the node makes itself, add them to NODE_OWN_WRITES with \
+         the reason: {stray:?}"
+    );
+    let stale: Vec<&&str> = allowed.iter().filter(|f| !writers.contains(**f)).collect();
+    assert!(
+        stale.is_empty(),
+        "NODE_OWN_WRITES names files that no longer write through the store: {stale:?}"
+    );
+}
+
+#[test]
+fn the_scan_sees_every_way_of_naming_the_import() {
+    for writes in [
+        "use concord_store::import::{DEFAULT_BATCH, import_values};\nfn f() {}",
+        "use concord_store::{Store,\n    import::{\n        import_values_with, Freed}};",
+        "fn f() { concord_store::import::import_values_bulk(s, v, 1, 1, a, b); }",
+        "use concord_store::import;\nfn f() { import::import_values(s, v, 1, a); }",
+        "fn f() { store.ingest(&objects); }",
+    ] {
+        assert!(writes_through_the_store(writes), "{writes}");
+    }
+    for reads in [
+        "fn f() { concord_ingest::stix::import_values(t, n, v, 1, &()); }",
+        "use concord_store::import::{DEFAULT_BATCH, ObjectResult};",
+        "//! Through [`concord_store::import::import_values`].\nfn f() {}",
+        "fn f() {}\n#[cfg(test)]\nmod tests {\n    use concord_store::import::import_values;\n}",
+    ] {
+        assert!(!writes_through_the_store(reads), "{reads}");
+    }
 }

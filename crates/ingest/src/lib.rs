@@ -1,6 +1,7 @@
-//! Reading any supported input into the store, the one way every front end does it:
-//! `concord import`, feed runs, the web upload and (for STIX, which is taken as it is)
-//! the REST, TAXII and TAXII-pull writes through `concord_store::import`.
+//! Reading any input into the store, the one way every front end does it: `concord
+//! import`, feed runs, the web upload, `POST /api/v1/objects`, TAXII add-objects and TAXII
+//! pulls. The same STIX gets the same stored versions and outcomes whichever of them
+//! took it.
 //!
 //! - [`read`]: what an input is ([`read::reading`]: STIX, MISP event, CSAF advisory, CSV
 //!   with a preset or columns, one value per line) and the [`Source`] its records are
@@ -9,6 +10,9 @@
 //!   the converted records against the held versions ([`settle`]) and flags indicators on
 //!   a warning list ([`warninglists`]), the store's writer thread writes; progress and
 //!   what there is to tell go to a [`Progress`];
+//! - [`stix`]: objects already read as STIX (a TAXII pull's page, versions a feed run
+//!   makes), imported as a STIX input of the pipeline is; [`document`]: a request's
+//!   document (REST, TAXII envelope) read one object at a time into that import;
 //! - [`feeds`]: the record of each feed's last run (`feeds-state.json`).
 //!
 //! ```
@@ -24,17 +28,28 @@
 //!
 //! A crate of its own rather than part of `concord-formats` (pure conversion, no store) or
 //! `concord-store` (which validates and writes whatever STIX it is given and knows no other
-//! format). Invariants: no terminal, no HTTP; converted records reach the store only
-//! through `concord_store::import`; the caller's store is used for every read and write (a
-//! `ClearedStore` for a web user, so settling neither reveals nor changes what is above the
-//! clearance).
+//! format). Invariants: no terminal, no HTTP; records reach the store only through
+//! `concord_store::import`, by [`Target`]'s one write; the caller's store is used for every
+//! read and write (a `ClearedStore` for a web user, so settling neither reveals nor changes
+//! what is above the clearance).
+//!
+//! Not through here, but straight to `concord_store::import`: objects the node makes
+//! itself from what it already holds or was told, which no front end reads — its
+//! identity at `concord node init` (`cli/src/node.rs`), the sightings matching makes
+//! (`server/src/matching.rs`), the incidents, alerts and requests of response
+//! (`response/src/lib.rs`). No warning list or settling applies to them, and they are
+//! validated by the store as everything is. Objects from peers are stored by
+//! `concord-federation` with their signatures and provenance, through the store's own
+//! validation. `crates/cli/tests/architecture.rs` holds that list.
 
+pub mod document;
 pub mod error;
 pub mod feeds;
 pub mod pipeline;
 pub mod progress;
 pub mod read;
 pub mod settle;
+pub mod stix;
 pub mod warninglists;
 
 pub use error::Error;

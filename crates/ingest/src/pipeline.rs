@@ -3,6 +3,7 @@
 //! store's writer thread writes them ([`concord_store::import`]). Memory is bounded by a
 //! short queue of record chunks and the store's batches, whatever the inputs' size.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -15,15 +16,16 @@ use concord_store::import::{
 use concord_store::sqlite::SqliteStore;
 use concord_store::{Store, StoreError};
 
+use crate::progress::Told;
 use crate::read::{Options, Reading, reading};
 use crate::settle::Settled;
-use crate::{Error, Note, Progress};
+use crate::{Error, Progress};
 
 /// Where an import writes.
 #[derive(Clone, Copy)]
 pub enum Target<'a> {
-    /// Any store, one transaction per batch (feed runs, the web upload through the
-    /// caller's `ClearedStore`).
+    /// Any store, one transaction per batch (feed runs, TAXII pulls; the web upload and
+    /// the REST and TAXII writes through the caller's `ClearedStore`).
     Store(&'a dyn Store),
     /// The node's SQLite store in a bulk session (`concord import FILE`): several
     /// batches per transaction (`import_values_bulk`), so that a large file does not
@@ -36,6 +38,30 @@ impl<'a> Target<'a> {
         match self {
             Target::Store(s) => s,
             Target::Bulk(s) => s,
+        }
+    }
+
+    /// Validates and writes `values` through `concord_store::import` as this target
+    /// does: every import of this crate ends here, so that the same objects get the same
+    /// outcomes whichever front end read them. Written batches' results go to
+    /// `on_batch`, what the import is done with to `free`.
+    pub(crate) fn import(
+        self,
+        values: impl IntoIterator<Item = serde_json::Value>,
+        batch: usize,
+        on_batch: &mut dyn FnMut(&[ObjectResult]),
+        free: &mut dyn FnMut(Freed),
+    ) -> Result<Summary, StoreError> {
+        match self {
+            Target::Store(store) => import_values_with(store, values, batch, on_batch, free),
+            Target::Bulk(store) => import_values_bulk(
+                store,
+                values,
+                batch,
+                BULK_TRANSACTION.max(batch),
+                on_batch,
+                free,
+            ),
         }
     }
 }
@@ -238,7 +264,7 @@ pub fn import_inputs(
             }
             ends
         });
-        let mut objects = 0u64;
+        let mut told = Told::new(progress);
         let mut settled = Settled::new(
             store,
             rx,
@@ -250,38 +276,20 @@ pub fn import_inputs(
         let runs = Rc::clone(&settled.runs);
         let stored = {
             let mut on_batch = |results: &[ObjectResult]| {
-                for r in results {
-                    match r {
-                        ObjectResult::Accepted {
-                            id,
-                            outcome: concord_store::Outcome::Conflict,
-                            ..
-                        } => progress.note(Note::Conflict { id }),
-                        ObjectResult::Rejected { index, id, reasons } => {
-                            // Named by its input and its position there.
-                            let (input, index) = {
-                                let runs = runs.borrow();
-                                let k = runs.partition_point(|(first, _)| first <= index);
-                                match k.checked_sub(1).map(|k| runs[k]) {
-                                    Some((first, input)) => (
-                                        lock(&modes).get(input).map(|m| m.name.clone()),
-                                        index - first,
-                                    ),
-                                    None => (None, *index),
-                                }
-                            };
-                            progress.note(Note::Rejected {
-                                input: input.as_deref().unwrap_or(""),
-                                index,
-                                id: id.as_deref(),
-                                reasons,
-                            });
-                        }
-                        ObjectResult::Accepted { .. } => {}
+                // A rejection is named by its input and its position there.
+                told.batch(results, &|index| {
+                    let runs = runs.borrow();
+                    let k = runs.partition_point(|(first, _)| *first <= index);
+                    match k.checked_sub(1).map(|k| runs[k]) {
+                        Some((first, input)) => (
+                            lock(&modes)
+                                .get(input)
+                                .map_or(Cow::Borrowed(""), |m| Cow::Owned(m.name.clone())),
+                            index - first,
+                        ),
+                        None => (Cow::Borrowed(""), index),
                     }
-                }
-                objects += results.len() as u64;
-                progress.stored(results, objects);
+                });
             };
             // The maps go back to the parser thread (once it has ended, its receiver
             // is gone and `send` hands them back: they are dropped here). What the
@@ -291,19 +299,7 @@ pub fn import_inputs(
                 Freed::Maps(_) => drop(free_tx.send(freed)),
                 Freed::Objects(objects) => drop(objects),
             };
-            let r = match target {
-                Target::Store(store) => {
-                    import_values_with(store, &mut settled, batch, &mut on_batch, &mut free)
-                }
-                Target::Bulk(store) => import_values_bulk(
-                    store,
-                    &mut settled,
-                    batch,
-                    BULK_TRANSACTION.max(batch),
-                    &mut on_batch,
-                    &mut free,
-                ),
-            };
+            let r = target.import(&mut settled, batch, &mut on_batch, &mut free);
             let counts = settled.finish();
             totals.record_errors += counts.record_errors;
             totals.warnings += counts.warnings;

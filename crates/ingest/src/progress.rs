@@ -1,6 +1,8 @@
 //! How an import tells its caller how far it is and what went wrong with single records
 //! (the CLI draws a progress bar and prints; the web upload keeps them for the job page).
 
+use std::borrow::Cow;
+
 use concord_formats::FormatError;
 use concord_store::import::ObjectResult;
 
@@ -71,3 +73,50 @@ pub trait Progress: Sync {
 }
 
 impl Progress for () {}
+
+/// Tells a [`Progress`] what the store did, batch by batch, as every import of this crate
+/// does: a note for each conflict and each rejection, then the batch with the count of
+/// objects through the store so far.
+pub(crate) struct Told<'p> {
+    progress: &'p dyn Progress,
+    objects: u64,
+}
+
+impl<'p> Told<'p> {
+    pub(crate) fn new(progress: &'p dyn Progress) -> Self {
+        Told {
+            progress,
+            objects: 0,
+        }
+    }
+
+    /// A committed batch's results; `place` names a rejected object's input and its
+    /// position there from its index in the import.
+    pub(crate) fn batch<'n>(
+        &mut self,
+        results: &[ObjectResult],
+        place: &dyn Fn(usize) -> (Cow<'n, str>, usize),
+    ) {
+        for r in results {
+            match r {
+                ObjectResult::Accepted {
+                    id,
+                    outcome: concord_store::Outcome::Conflict,
+                    ..
+                } => self.progress.note(Note::Conflict { id }),
+                ObjectResult::Rejected { index, id, reasons } => {
+                    let (input, index) = place(*index);
+                    self.progress.note(Note::Rejected {
+                        input: &input,
+                        index,
+                        id: id.as_deref(),
+                        reasons,
+                    });
+                }
+                ObjectResult::Accepted { .. } => {}
+            }
+        }
+        self.objects += results.len() as u64;
+        self.progress.stored(results, self.objects);
+    }
+}

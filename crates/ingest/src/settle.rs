@@ -127,7 +127,7 @@ impl<'a> Settled<'a> {
             {
                 self.ids.push(id.to_owned());
             }
-            return Some(v);
+            return Some(crate::stix::taken(v));
         }
         let id = v.get("id").and_then(Value::as_str)?.to_owned();
         let ty = v.get("type").and_then(Value::as_str).unwrap_or("");

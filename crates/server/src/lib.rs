@@ -111,7 +111,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             body_limit: 64 * 1024 * 1024,
-            max_objects_per_request: concord_store::document::DEFAULT_MAX_OBJECTS,
+            max_objects_per_request: concord_ingest::document::DEFAULT_MAX_OBJECTS,
             node_name: "concord".to_owned(),
             public_url: "http://127.0.0.1:8443".to_owned(),
             taxii: concord_taxii::server::TaxiiConfig::default(),

@@ -1,6 +1,6 @@
 //! The one import path: raw JSON values are validated one by one, good ones are stored
-//! in transactional batches, bad ones are reported with their id, path and rule. Used by
-//! `concord import`, `POST /api/v1/objects` and the ingest benchmark alike.
+//! in transactional batches, bad ones are reported with their id, path and rule. Every
+//! front end reaches it through `concord-ingest`; the ingest benchmark calls it directly.
 //!
 //! Validation runs on the caller's thread; one writer thread is fed one batch at a time (a
 //! bulk import hands it up to three ahead, so validation goes on while a commit and its

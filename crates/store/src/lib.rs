@@ -23,7 +23,6 @@ pub mod atomic;
 pub mod backoff;
 pub mod cleared;
 pub mod date_added;
-pub mod document;
 pub mod federation;
 pub mod governance;
 pub mod import;

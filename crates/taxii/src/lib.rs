@@ -3,9 +3,9 @@
 //! and a client that pulls collections from other TAXII servers into the store
 //! ([`client`], [`pull`]).
 //!
-//! The server reads and writes only through the `Store` trait and the one import path
-//! (`concord_store::import::import_values`), so a TAXII `POST` is validated exactly like
-//! `concord import`. Paging is stateless: `next` carries a `seq` position bound to the
+//! The server reads through the `Store` trait and writes only through `concord-ingest`,
+//! as every front end does, so a TAXII `POST` or pull stores the same STIX exactly as
+//! `concord import` does. Paging is stateless: `next` carries a `seq` position bound to the
 //! collection and filters by a keyed MAC ([`query`]).
 //!
 //! ```

@@ -2,7 +2,9 @@
 //! collection) the last `X-TAXII-Date-Added-Last` seen is kept in a small JSON file and
 //! sent as `added_after` next time, written only after the page's objects are committed.
 //! Copes with servers that ignore `added_after` (the store skips held versions), send
-//! pages smaller than asked, or say `more` without `next` (it continues by date).
+//! pages smaller than asked, or say `more` without `next` (it continues by date). A
+//! page's objects are imported as every front end imports STIX
+//! (`concord_ingest::stix::import_values`).
 //!
 //! Credentials go only to the origin (scheme, host, port) of the URL the user named. A
 //! discovery document that names an API root on another origin is refused with a
@@ -17,8 +19,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use concord_ingest::Target;
 use concord_store::Store;
-use concord_store::import::{DEFAULT_BATCH, Summary, import_values};
+use concord_store::import::{DEFAULT_BATCH, Summary};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
@@ -299,9 +302,15 @@ async fn pull_collection(
         report.received += objects.len();
         let received_any = !objects.is_empty();
         if received_any {
-            let s = store.clone();
+            let (s, name) = (store.clone(), coll.id.clone());
             let summary = tokio::task::spawn_blocking(move || {
-                import_values(&*s, objects, DEFAULT_BATCH, &mut |_| {})
+                concord_ingest::stix::import_values(
+                    Target::Store(&*s),
+                    &name,
+                    objects,
+                    DEFAULT_BATCH,
+                    &(),
+                )
             })
             .await
             .map_err(|e| PullError::Collection(format!("import task failed: {e}")))??;

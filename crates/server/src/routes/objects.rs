@@ -1,13 +1,17 @@
-//! Object routes: import (`POST /api/v1/objects`), listing, search, one object, its
+//! Object routes: import (`POST /api/v1/objects`, through `concord_ingest::document`, as
+//! every front end imports STIX), listing, search, one object, its
 //! versions, relationships and correlations.
+
+use std::sync::{Mutex, PoisonError};
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use concord_ingest::Target;
+use concord_ingest::document::{DocumentError, Layout, import_document};
 use concord_stix::input::InputError;
 use concord_stix::visibility::View;
-use concord_store::document::{DocumentError, Layout, import_document};
 use concord_store::import::{DEFAULT_BATCH, ObjectResult, Summary};
 use concord_store::{ListQuery, Order, StoredObject};
 use serde_json::{Value, json};
@@ -86,6 +90,17 @@ impl Listed {
     }
 }
 
+/// [`Listed`] as the import's progress, which tells each committed batch's results (one
+/// lock per batch).
+struct Listing(Mutex<Listed>);
+
+impl concord_ingest::Progress for Listing {
+    fn stored(&self, results: &[ObjectResult], _: u64) {
+        let mut listed = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        results.iter().for_each(|r| listed.add(r));
+    }
+}
+
 fn document_error(e: DocumentError) -> ApiError {
     match e {
         DocumentError::Input(e) => input_error(&e),
@@ -117,17 +132,21 @@ pub async fn create(
     let store = concord_store::cleared::ClearedStore::for_caller(state.store.clone(), caller.1.0);
     let limit = state.config.max_objects_per_request;
     let (summary, listed) = blocking(move || {
-        let mut listed = Listed::new();
+        let listed = Listing(Mutex::new(Listed::new()));
         let imported = import_document(
-            &*store,
+            Target::Store(&*store),
             &bytes,
             Layout::Stix,
             limit,
             DEFAULT_BATCH,
             &mut |_, _| true,
-            &mut |batch| batch.iter().for_each(|r| listed.add(r)),
+            &listed,
         )
         .map_err(document_error)?;
+        let listed = listed
+            .0
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
         Ok((imported.summary, listed))
     })
     .await?;

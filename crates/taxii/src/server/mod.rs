@@ -12,9 +12,8 @@
 //!
 //! Invariants: every answer, errors included, has the media type
 //! `application/taxii+json;version=2.1`, errors in the TAXII error format; writes go
-//! through `concord_store::import::import_values` only (a POST's envelope through
-//! `concord_store::document`, with at most `MAX_DETAILS` successes and failures listed in
-//! its status); a collection a token may neither read nor write is answered as absent
+//! through `concord-ingest` only (a POST's envelope through `concord_ingest::document`,
+//! with at most `MAX_DETAILS` successes and failures listed in its status); a collection a token may neither read nor write is answered as absent
 //! (404); a token reads only objects at or below its clearance
 //! (`concord_store::token_clearance`); an expired token gets 401.
 
@@ -80,7 +79,7 @@ impl Default for TaxiiConfig {
             default_collection: true,
             collections: Vec::new(),
             max_content_length: 64 * 1024 * 1024,
-            max_objects_per_request: concord_store::document::DEFAULT_MAX_OBJECTS,
+            max_objects_per_request: concord_ingest::document::DEFAULT_MAX_OBJECTS,
             next_key: uuid::Uuid::new_v4().as_bytes().to_vec(),
         }
     }

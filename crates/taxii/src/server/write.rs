@@ -1,18 +1,20 @@
-//! The write routes: `POST .../objects/` (through the one import path, objects parsed
-//! and stored batch by batch, answered with a status resource that counts every object
-//! and names the first [`MAX_DETAILS`] successes and failures with their reasons; an
-//! envelope of more than `max_objects_per_request` objects is refused whole with 413),
-//! `DELETE .../objects/{id}/` (every version), and `GET .../status/{id}/`.
+//! The write routes: `POST .../objects/` (through `concord_ingest::document`, the
+//! import of STIX every front end shares: objects parsed and stored batch by batch,
+//! answered with a status resource that counts every object and names the first
+//! [`MAX_DETAILS`] successes and failures with their reasons; an envelope of more than
+//! `max_objects_per_request` objects is refused whole with 413), `DELETE
+//! .../objects/{id}/` (every version), and `GET .../status/{id}/`.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
 
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
+use concord_ingest::Target;
+use concord_ingest::document::{DocumentError, Layout, import_document};
 use concord_stix::input::InputError;
 use concord_store::Outcome;
-use concord_store::document::{DocumentError, Layout, import_document};
 use concord_store::import::{DEFAULT_BATCH, ObjectResult};
 use serde::Deserialize;
 use serde_json::Value;
@@ -94,21 +96,22 @@ pub(super) async fn add_objects(
     let max_objects = state.config.max_objects_per_request;
     let filter = coll.clone();
     let (total, details) = tokio::task::spawn_blocking(move || {
-        let details = RefCell::new(Details::default());
+        let details = Shared(Mutex::new(Details::default()));
         let imported = import_document(
-            &*store,
+            Target::Store(&*store),
             &bytes,
             Layout::Envelope,
             max_objects,
             DEFAULT_BATCH,
-            &mut |at, o| details.borrow_mut().admit(&filter, at, o),
-            &mut |batch| {
-                let mut d = details.borrow_mut();
-                batch.iter().for_each(|r| d.result(r));
-            },
+            &mut |at, o| details.lock().admit(&filter, at, o),
+            &details,
         )
         .map_err(envelope_error)?;
-        Ok::<_, TaxiiError>((imported.total, details.into_inner()))
+        let details = details
+            .0
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok::<_, TaxiiError>((imported.total, details))
     })
     .await??;
     let Details {
@@ -145,6 +148,24 @@ pub(super) async fn add_objects(
 /// Details a status lists at most in each of `successes` and `failures` (the first ones,
 /// in envelope order); `success_count` and `failure_count` count every object.
 pub const MAX_DETAILS: usize = 1_000;
+
+/// [`Details`] filled by `admit` (each object, before the import) and by the import,
+/// which tells each committed batch's results as its progress. Uncontended: one thread
+/// locks it, once per object and once per batch.
+struct Shared(Mutex<Details>);
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Details> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl concord_ingest::Progress for Shared {
+    fn stored(&self, results: &[ObjectResult], _: u64) {
+        let mut d = self.lock();
+        results.iter().for_each(|r| d.result(r));
+    }
+}
 
 /// The status of an add-objects request as it is built, batch by batch.
 #[derive(Debug, Default)]

@@ -2,22 +2,27 @@
 //! of objects it holds: the body (already bounded in bytes by the caller) is first read
 //! through once without building anything (JSON syntax, where its objects are, how many
 //! there are) and refused whole if it holds more than the caller's limit; then its
-//! objects are parsed one at a time and fed to [`import_values`] in batches. A request
-//! of a million tiny objects thus never holds a million parsed objects.
+//! objects are parsed one at a time and imported as STIX values ([`crate::stix`]) in
+//! batches. A request of a million tiny objects thus never holds a million parsed
+//! objects.
 //!
 //! `POST /api/v1/objects` and TAXII add-objects import through it; `concord import`
-//! reads files through [`concord_stix::input::stream_document`] instead.
+//! reads files through [`concord_stix::input::stream_document`] instead
+//! ([`crate::import_inputs`]), and both end in the same import of STIX.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 
 use concord_stix::input::{InputError, parse_document};
+use concord_store::StoreError;
+use concord_store::import::{ObjectResult, Summary};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::import::{ObjectResult, Summary, import_values};
-use crate::{Store, StoreError};
+use crate::progress::Told;
+use crate::{Progress, Target};
 
 /// Objects per request accepted unless configured otherwise (`max_objects_per_request`).
 pub const DEFAULT_MAX_OBJECTS: usize = 100_000;
@@ -80,12 +85,13 @@ pub struct Imported {
     pub summary: Summary,
 }
 
-/// Imports the objects of `bytes` read as `layout`, refusing the whole document (before
-/// anything is stored) if it is not JSON, has the wrong shape, or holds more than
-/// `max_objects` objects. Each object is first offered to `admit` with its position in
-/// the document; those it refuses (it records why) are not imported. The others go
-/// through [`import_values`] in batches of `batch`, and each committed batch's results
-/// reach `on_batch`, their `index` being the object's position in the document.
+/// Imports the objects of `bytes` read as `layout` into `target`, refusing the whole
+/// document (before anything is stored) if it is not JSON, has the wrong shape, or holds
+/// more than `max_objects` objects. Each object is first offered to `admit` with its
+/// position in the document; those it refuses (it records why) are not imported. The
+/// others are imported as STIX values ([`crate::stix::import_values`]) in batches of
+/// `batch`, and `progress` hears of each committed batch, the results' `index` being the
+/// object's position in the document (notes name the input `document` or `envelope`).
 ///
 /// Memory is bounded by the batch (plus the body itself), whatever the number of
 /// objects.
@@ -93,13 +99,13 @@ pub struct Imported {
 /// # Errors
 /// [`DocumentError`]: all but `Store` mean that nothing was stored.
 pub fn import_document(
-    store: &dyn Store,
+    target: Target<'_>,
     bytes: &[u8],
     layout: Layout,
     max_objects: usize,
     batch: usize,
     admit: &mut dyn FnMut(usize, &Value) -> bool,
-    on_batch: &mut dyn FnMut(&[ObjectResult]),
+    progress: &dyn Progress,
 ) -> Result<Imported, DocumentError> {
     let text = utf8(bytes)?;
     let plan = survey(text, layout)?;
@@ -113,8 +119,16 @@ pub fn import_document(
             limit: max_objects,
         });
     }
+    let name = match layout {
+        Layout::Stix => "document",
+        Layout::Envelope => "envelope",
+    };
+    let mut told = Told::new(progress);
+    let mut on_batch = |results: &[ObjectResult]| {
+        told.batch(results, &|index| (Cow::Borrowed(name), index));
+    };
     let summary = match plan {
-        Plan::Whole(values) => admitted(store, values, batch, admit, on_batch)?,
+        Plan::Whole(values) => admitted(target, values, batch, admit, &mut on_batch)?,
         // A list of at most a batch: read whole on this thread (bounded by the batch),
         // with no reader thread to start for a request of a few objects.
         Plan::Stream { top_array, count } if count <= batch => {
@@ -124,12 +138,12 @@ pub fn import_document(
                 true
             })
             .map_err(InputError::Json)?;
-            admitted(store, values, batch, admit, on_batch)?
+            admitted(target, values, batch, admit, &mut on_batch)?
         }
         Plan::Stream { top_array, .. } => std::thread::scope(|scope| {
             let (to_import, parsed) = std::sync::mpsc::sync_channel::<Value>(QUEUED);
             let reader = scope.spawn(move || deliver(text, top_array, &to_import));
-            let summary = admitted(store, parsed, batch, admit, on_batch);
+            let summary = admitted(target, parsed, batch, admit, &mut on_batch);
             // The reader stops by itself once the import is over (its sends fail).
             let read = reader
                 .join()
@@ -159,10 +173,10 @@ fn utf8(bytes: &[u8]) -> Result<&str, DocumentError> {
     })
 }
 
-/// [`import_values`] over the values `admit` lets through, with results indexed by
-/// position in `values`.
+/// The STIX import ([`crate::stix`]) of the values `admit` lets through, with results
+/// indexed by position in `values`.
 fn admitted(
-    store: &dyn Store,
+    target: Target<'_>,
     values: impl IntoIterator<Item = Value>,
     batch: usize,
     admit: &mut dyn FnMut(usize, &Value) -> bool,
@@ -182,7 +196,7 @@ fn admitted(
             None
         }
     });
-    import_values(store, values, batch, &mut |results| {
+    crate::stix::import_with(target, values, batch, &mut |results| {
         let mut positions = positions.borrow_mut();
         let base = first.get();
         let position = |index: usize| {
@@ -596,8 +610,25 @@ impl<'de> Visitor<'de> for Deliver<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
+    use concord_store::sqlite::SqliteStore;
+
     use super::*;
-    use crate::sqlite::SqliteStore;
+
+    /// The results' (index, accepted) pairs, in the order they came.
+    #[derive(Default)]
+    struct Got(Mutex<Vec<(usize, bool)>>);
+
+    impl Progress for Got {
+        fn stored(&self, results: &[ObjectResult], _: u64) {
+            self.0.lock().unwrap().extend(
+                results
+                    .iter()
+                    .map(|r| (result_index(r), matches!(r, ObjectResult::Accepted { .. }))),
+            );
+        }
+    }
 
     fn campaign(i: usize) -> Value {
         serde_json::json!({
@@ -616,14 +647,18 @@ mod tests {
         admit: &mut dyn FnMut(usize, &Value) -> bool,
     ) -> Result<(usize, Vec<(usize, bool)>), String> {
         let store = SqliteStore::open_in_memory().unwrap();
-        let mut got = Vec::new();
-        let imported = import_document(&store, doc.as_bytes(), layout, max, 3, admit, &mut |b| {
-            got.extend(
-                b.iter()
-                    .map(|r| (result_index(r), matches!(r, ObjectResult::Accepted { .. }))),
-            );
-        })
+        let got = Got::default();
+        let imported = import_document(
+            Target::Store(&store),
+            doc.as_bytes(),
+            layout,
+            max,
+            3,
+            admit,
+            &got,
+        )
         .map_err(|e| e.to_string())?;
+        let got = got.0.into_inner().unwrap();
         assert_eq!(
             imported.summary.new + imported.summary.rejected,
             got.len(),
@@ -694,13 +729,13 @@ mod tests {
         let store = SqliteStore::open_in_memory().unwrap();
         let doc = b"[{\"name\": \"ok\"},\n {\"name\": \"caf\xff\"}]";
         let e = import_document(
-            &store,
+            Target::Store(&store),
             doc,
             Layout::Stix,
             10,
             3,
             &mut |_, _| true,
-            &mut |_| {},
+            &(),
         )
         .unwrap_err();
         assert!(
