@@ -18,6 +18,7 @@
 mod backup;
 mod community;
 mod config;
+mod database;
 mod export;
 mod federation;
 mod feeds;
@@ -77,6 +78,11 @@ enum Command {
         /// `serve` speaks HTTPS (see `concord tls self-signed`).
         #[arg(long)]
         tls: bool,
+        /// Keep the node's data in this PostgreSQL database (an empty one, or one this
+        /// node used before) instead of SQLite: written to concord.toml as `[store]
+        /// database_url`.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
     },
     /// Run the node's HTTP API (initialising the data directory on first start).
     Serve {
@@ -267,8 +273,12 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     init_logging(&log, json);
     config::warn_unknown_env_vars();
     match cli.command {
-        Command::Init { name, tls } => {
-            let init = node::init(&dir, name.as_deref())?;
+        Command::Init {
+            name,
+            tls,
+            database_url,
+        } => {
+            let init = node::init(&dir, name.as_deref(), database_url.as_deref())?;
             if init.created {
                 println!("Initialised Concord data directory {}", dir.display());
                 if let Some(token) = init.admin_token {
@@ -378,7 +388,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Taxii { command } => {
             let node = node::open(&dir)?;
-            taxii::run(&node.dir, Arc::new(node.store), command)?;
+            taxii::run(&node.dir, node.store.shared(), command)?;
         }
         Command::Token { command } => return users::token(&node::open(&dir)?, command),
     }
@@ -505,9 +515,11 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
     }
     // One node per data directory, held until this function returns.
     let mut held = node::lock(dir)?;
-    backup::migrate_with_backup(dir, Some(&held))?;
+    if config::Config::load(dir)?.store.database_url.is_empty() {
+        backup::migrate_with_backup(dir, Some(&held))?;
+    }
     let lock = &mut held;
-    let init = node::init(dir, None)?;
+    let init = node::init(dir, None, None)?;
     let node = node::open(dir)?;
     node::check_permissions(&node.dir, &node.config)?;
     let listen = listen.unwrap_or_else(|| node.config.listen.clone());
@@ -537,7 +549,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             data_dir: Some(node.dir.clone()),
             metrics_access: node.config.metrics.access,
         };
-        let store: Arc<dyn concord_store::Store> = Arc::new(node.store);
+        let data = node.store.location();
+        let store: Arc<dyn concord_store::Store> = node.store.shared();
         let key = federation::node_key(&node.dir)?;
         let statement: concord_federation::tls::StatementCell = Default::default();
         let listening = listening_of(&node.config, &node.dir, &key, &statement)?;
@@ -607,7 +620,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             "Concord node {:?} listening on {public_url}",
             node.config.node_name
         );
-        tracing::info!(%addr, data_dir = %node.dir.display(), pid = std::process::id(), "Serving.");
+        tracing::info!(%addr, data_dir = %node.dir.display(), store = %data, pid = std::process::id(), "Serving.");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let stop_signal = tokio::spawn(async move {
             let mut stop_tx = Some(stop_tx);
