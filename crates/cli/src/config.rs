@@ -326,6 +326,7 @@ const NOT_CONFIG: &[&str] = &[
     "USER",
     "PASSWORD",
     "GIT_COMMIT",
+    "MIGRATE_TO",
 ];
 
 /// Every configuration key that an environment variable can set, by the variable's name

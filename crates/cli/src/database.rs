@@ -5,14 +5,20 @@
 //! The URL may hold a password. It is read from `concord.toml` (mode 0600) or
 //! `CONCORD_STORE_DATABASE_URL`, handed to the PostgreSQL client, and otherwise appears
 //! (in messages, logs, `node show`) only redacted.
+//!
+//! [`migrate_to`] is `concord migrate --to URL`: a SQLite node's store copied whole into
+//! an empty PostgreSQL database (`PgStore::copy_from_sqlite_with`).
 
 mod delegate;
 
 use std::ops::Deref;
+use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+use concord_store::federation::FederationStore;
 use concord_store::sqlite::SqliteStore;
+use concord_store::users::Users;
 use concord_store::{Limits, Store};
 use concord_store_pg::PgStore;
 
@@ -63,6 +69,78 @@ impl NodeStore {
             NodeStore::Postgres(s, _) => Arc::new(s),
         }
     }
+}
+
+/// `concord migrate --to URL`: copies the SQLite store of the node in `dir` into the empty
+/// PostgreSQL database at `url` (the node stopped: its directory's lock is held
+/// meanwhile), with a progress bar, then prints how to make the node use it.
+pub fn migrate_to(dir: &Path, url: &str) -> anyhow::Result<()> {
+    let shown = redact(url);
+    if !dir.join(crate::node::KEY_FILE).exists() {
+        bail!(
+            "{} is not a Concord data directory (no {}); nothing to migrate",
+            dir.display(),
+            crate::node::KEY_FILE
+        );
+    }
+    let config = crate::config::Config::load(dir)?;
+    if !config.store.database_url.is_empty() {
+        bail!(
+            "this node's store is PostgreSQL already ({}); `concord migrate` copies a node's SQLite store",
+            redact(&config.store.database_url)
+        );
+    }
+    let lock = crate::node::lock(dir)
+        .context("`concord migrate` copies the node as it is, which needs it stopped")?;
+    crate::backup::migrate_with_backup(dir, Some(&lock))?;
+    let db = dir.join(crate::node::DB_FILE);
+    let versions = SqliteStore::open(&db)
+        .and_then(|s| s.stats())
+        .with_context(|| format!("cannot read {}", db.display()))?
+        .versions;
+    let pg = PgStore::open(url)
+        .with_context(|| format!("cannot open the PostgreSQL store at {shown}"))?;
+    let held = pg.stats()?.versions;
+    let others = pg.tokens()?.len() + pg.users()?.len() + pg.peers()?.len();
+    if held > 0 || others > 0 {
+        bail!(
+            "the database at {shown} is not empty (it holds {held} versions and {others} tokens, users or peers); `concord migrate` copies only into an empty database (make one with `createdb`)"
+        );
+    }
+    let bar = crate::progress::count_bar(u64::try_from(versions).unwrap_or(0), "Copying versions");
+    let report = pg
+        .copy_from_sqlite_with(&db, &mut |n| bar.set_position(n))
+        .with_context(|| format!("cannot copy {} into {shown}", db.display()));
+    bar.finish_and_clear();
+    let report = report?;
+    drop(lock);
+    let rows: Vec<String> = report
+        .rows
+        .iter()
+        .map(|(table, n)| format!("{table} {n}"))
+        .collect();
+    println!(
+        "Copied {} versions ({}) from {} to {shown}.",
+        report.versions,
+        rows.join(", "),
+        db.display()
+    );
+    let hidden = if shown == url {
+        String::new()
+    } else {
+        format!(" (with the password in place of {HIDDEN})")
+    };
+    println!(
+        "To run this node on PostgreSQL, set database_url in the [store] section of {} (add the section if it is missing){hidden}:
+
+[store]
+database_url = {shown:?}
+
+or set CONCORD_STORE_DATABASE_URL. {} stays as it is; the node no longer reads it once it runs on PostgreSQL.",
+        dir.join(crate::config::FILE_NAME).display(),
+        crate::node::DB_FILE
+    );
+    Ok(())
 }
 
 /// `url` with any password replaced by `***`: the password of a URL's user

@@ -214,6 +214,19 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Copy this node's SQLite store whole into an empty PostgreSQL database (the node
+    /// stopped), then print the `[store] database_url` that makes it run there.
+    Migrate {
+        /// The PostgreSQL database (`postgres://user:password@host:5432/db`); from the
+        /// environment, a password stays out of the process list.
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "CONCORD_MIGRATE_TO",
+            hide_env_values = true
+        )]
+        to: String,
+    },
     /// Check a backup archive, then write it into --data-dir (new or empty).
     Restore {
         /// The archive made by `concord backup`.
@@ -300,6 +313,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Tls { command } => tls::run(&dir, command)?,
         Command::Backup { out } => backup::run_backup(&dir, &out)?,
         Command::Restore { archive } => backup::run_restore(&archive, &dir)?,
+        Command::Migrate { to } => database::migrate_to(&dir, &to)?,
         Command::Serve { listen } => serve(&dir, listen)?,
         Command::Import(args) => {
             let node = node::open(&dir)?;
