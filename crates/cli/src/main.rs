@@ -263,7 +263,16 @@ fn main() -> std::process::ExitCode {
 }
 
 fn init_logging(filter: &str, json: bool) {
-    let filter = EnvFilter::try_from_env("CONCORD_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
+    let text = std::env::var("CONCORD_LOG").unwrap_or_else(|_| filter.to_owned());
+    let mut filter =
+        EnvFilter::try_from_env("CONCORD_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
+    // The PostgreSQL client logs the server's notices ("relation ... already exists,
+    // skipping" at every start) at info; only its warnings unless asked for.
+    if !text.contains("tokio_postgres")
+        && let Ok(quiet) = "tokio_postgres=warn".parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
