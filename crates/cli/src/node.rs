@@ -81,23 +81,12 @@ pub fn init(dir: &Path, name: Option<&str>, database_url: Option<&str>) -> anyho
     if let Some(n) = name {
         cfg.node_name = n.to_owned();
     }
-    if !cfg_path.exists() {
-        // The password an environment variable holds stays out of the file.
-        let mut file = cfg.clone();
-        file.store.database_url = database_url.unwrap_or_default().to_owned();
-        write_secret(&cfg_path, &file.render_file())?;
-    }
+    // The environment's URL is used; only the one given here is written to the file.
+    let file_url = database_url.unwrap_or_default().to_owned();
     if let Some(url) = database_url {
         url.clone_into(&mut cfg.store.database_url);
     }
-    let policy_path = dir.join(&cfg.policy_file);
-    if !cfg.policy_file.is_empty() && !policy_path.exists() {
-        fs::write(&policy_path, concord_policy::DEFAULT_POLICY)
-            .with_context(|| format!("cannot write {}", policy_path.display()))?;
-    }
-    fs::write(dir.join(PUB_FILE), format!("{}\n", key.public_hex()))?;
-    write_secret(&key_path, &format!("{}\n", key.seed_hex()))?;
-
+    // The store first: a database that cannot be reached leaves no half-made node.
     let store = open_store(dir, &cfg)?;
     let identity = crate::identity::objects(&cfg, &node_id);
     concord_store::import::import_values(&*store, identity, 100, &mut |_| {})?;
@@ -110,6 +99,20 @@ pub fn init(dir: &Path, name: Option<&str>, database_url: Option<&str>) -> anyho
         clearance: concord_stix::Tlp::Red,
         expires: None,
     })?;
+    if !cfg_path.exists() {
+        // The password an environment variable holds stays out of the file.
+        let mut file = cfg.clone();
+        file.store.database_url = file_url;
+        write_secret(&cfg_path, &file.render_file())?;
+    }
+    let policy_path = dir.join(&cfg.policy_file);
+    if !cfg.policy_file.is_empty() && !policy_path.exists() {
+        fs::write(&policy_path, concord_policy::DEFAULT_POLICY)
+            .with_context(|| format!("cannot write {}", policy_path.display()))?;
+    }
+    fs::write(dir.join(PUB_FILE), format!("{}\n", key.public_hex()))?;
+    // Last: the key marks the directory initialised.
+    write_secret(&key_path, &format!("{}\n", key.seed_hex()))?;
     tracing::info!(dir = %dir.display(), store = %store.location(), "Data directory created.");
     Ok(Init {
         created: true,

@@ -49,6 +49,17 @@ fn a_node_on_postgres_serves_rest_taxii_health_and_metrics() {
     let Some(url) = database() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
+    // A database that cannot be reached: an error naming it without its password, and
+    // no half-made node in the way of the next try.
+    let unreachable = format!("postgres://concord:{PASSWORD}@127.0.0.1:1/none");
+    let out = run(&dir, &["init", "--database-url", &unreachable]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot open the PostgreSQL store at postgres://concord:***@127.0.0.1:1/none"),
+        "{err}"
+    );
+    assert!(!err.contains(PASSWORD), "{err}");
     let out = run(&dir, &["init", "--name", "pg node", "--database-url", &url]);
     let admin = admin_token(&ok_without_password("init", &out)).unwrap();
     // The data lives in PostgreSQL: no SQLite file was made.
