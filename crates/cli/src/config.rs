@@ -443,6 +443,18 @@ mod tests {
     }
 
     #[test]
+    fn the_database_password_stays_out_of_debug_output() {
+        let mut cfg = Config::default();
+        cfg.store.database_url = "postgres://concord:s3cret@db:5432/concord".into();
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://concord:***@db:5432/concord"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn metrics_access_comes_from_the_file_or_the_environment() {
         use concord_server::metrics::Access;
         let dir = tempfile::tempdir().unwrap();

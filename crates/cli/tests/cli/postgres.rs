@@ -185,14 +185,32 @@ fn a_migrated_node_serves_the_same_objects_from_postgres() {
         said.contains(&format!("[store]\ndatabase_url = \"{hidden}\"")),
         "{said}"
     );
-    // A second copy into the same database is refused, before anything is read.
-    let out = run(&dir, &["migrate", "--to", &url]);
+    // A second copy into the same database is refused, before anything is read (the URL
+    // from the environment this time, which is no unknown variable).
+    let out = concord(&dir)
+        .env("CONCORD_MIGRATE_TO", &url)
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
         err.contains("not empty") && !err.contains(PASSWORD),
         "{err}"
     );
+    assert!(!err.contains("Unknown CONCORD_"), "{err}");
+
+    // SQLite's file is left as it was, and no longer read once the URL is set: here by
+    // the environment.
+    std::fs::remove_file(dir.join("concord.db")).unwrap();
+    let out = concord(&dir)
+        .env("CONCORD_STORE_DATABASE_URL", &url)
+        .arg("export")
+        .output()
+        .unwrap();
+    let bundle: Value =
+        serde_json::from_str(&ok_without_password("export by the environment", &out)).unwrap();
+    assert_eq!(bundle["objects"].as_array().unwrap(), &before);
 
     // As the message says: the URL, with its password, in [store].
     let cfg = dir.join("concord.toml");
@@ -203,8 +221,6 @@ fn a_migrated_node_serves_the_same_objects_from_postgres() {
         text.replace("database_url = \"\"", &format!("database_url = {url:?}")),
     )
     .unwrap();
-    // SQLite's file is left as it was, and no longer read.
-    std::fs::remove_file(dir.join("concord.db")).unwrap();
     assert_eq!(exported("export from PostgreSQL"), before);
 
     let node = serve(&dir, &tmp.path().join("serve.log"));
