@@ -415,6 +415,13 @@ pub fn restore(archive: &Path, dir: &Path) -> anyhow::Result<Manifest> {
 
 /// `concord backup --out FILE`: writes the archive and prints what it holds.
 pub fn run_backup(dir: &Path, out: &Path) -> anyhow::Result<()> {
+    let url = crate::config::Config::load(dir)?.store.database_url;
+    if !url.is_empty() {
+        bail!(
+            "`concord backup` works on a node with the SQLite store only: it copies concord.db, and this node's store is PostgreSQL ({}); back up that database with pg_dump, and the data directory's files (node.key, concord.toml, policy.toml, evidence/) as files",
+            crate::database::redact(&url)
+        );
+    }
     let made = backup(dir, out)?;
     println!(
         "Backup {}: {} files, {} bytes, schema {}, last seq {}.",
@@ -429,6 +436,18 @@ pub fn run_backup(dir: &Path, out: &Path) -> anyhow::Result<()> {
 
 /// `concord restore FILE --data-dir DIR`: restores and prints what it wrote.
 pub fn run_restore(archive: &Path, dir: &Path) -> anyhow::Result<()> {
+    // The archive's concord.toml names no database (a PostgreSQL node makes no backup);
+    // the environment's would make the restored node open another store than the one
+    // restored.
+    if !crate::config::Config::load(dir)?
+        .store
+        .database_url
+        .is_empty()
+    {
+        bail!(
+            "`concord restore` writes a node with the SQLite store, but CONCORD_STORE_DATABASE_URL names a PostgreSQL database; restore without it, then copy the node there with `concord migrate --to URL`"
+        );
+    }
     let m = restore(archive, dir)?;
     println!(
         "Restored {} files of node {} into {} (last seq {}).",

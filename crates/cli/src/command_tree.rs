@@ -99,7 +99,7 @@ struct Scratch {
 
 fn scratch() -> Scratch {
     let dir = tempfile::tempdir().unwrap();
-    node::init(dir.path(), Some("scratch")).unwrap();
+    node::init(dir.path(), Some("scratch"), None).unwrap();
     let node = node::open(dir.path()).unwrap();
     let store: &dyn Store = &node.store;
     let me = federation::node_key(dir.path()).unwrap().node_id();

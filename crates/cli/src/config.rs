@@ -86,6 +86,8 @@ pub struct Config {
     pub feeds: Vec<crate::feeds::FeedConfig>,
     /// Who may scrape `/metrics` (`[metrics]`).
     pub metrics: MetricsSettings,
+    /// Where the node keeps its data (`[store]`).
+    pub store: StoreSettings,
 }
 
 impl Default for Config {
@@ -122,7 +124,27 @@ impl Default for Config {
             policy_file: "policy.toml".into(),
             federation: FederationSettings::default(),
             metrics: MetricsSettings::default(),
+            store: StoreSettings::default(),
         }
+    }
+}
+
+/// `[store]`: the node's database.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// A PostgreSQL URL (`postgres://user:password@host:5432/db`): the node keeps its
+    /// data in that database. Empty: SQLite, `concord.db` in the data directory. It may
+    /// hold a password: it is shown only through [`crate::database::redact`].
+    pub database_url: String,
+}
+
+/// Without the password the URL may hold, so that no `{:?}` of the configuration shows it.
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("database_url", &crate::database::redact(&self.database_url))
+            .finish()
     }
 }
 
@@ -232,6 +254,11 @@ impl Config {
              organisation = {org:?}\ncountry = {country:?}\nsectors = {sectors:?}\n\
              # Outbound policy: what may leave this node for which peer (relative path).\n\
              policy_file = {policy:?}\n\n\
+             # The database: empty, SQLite (concord.db here); or a PostgreSQL URL, e.g.\n\
+             # \"postgres://concord:PASSWORD@127.0.0.1:5432/concord\" (`concord migrate --to URL`\n\
+             # copies this node's SQLite data there). Keep this file private (mode 0600) when\n\
+             # the URL holds a password, or set CONCORD_STORE_DATABASE_URL instead.\n\
+             [store]\ndatabase_url = {database_url:?}\n\n\
              # Sync with peers (`concord peer add`).\n\
              [federation]\nenabled = true\npull_interval_secs = 30\npage_size = 1000\n\
              max_clock_skew_secs = 300\nlive = true\ntimeout_secs = 60\n\n\
@@ -277,6 +304,7 @@ impl Config {
             sectors = self.sectors,
             policy = self.policy_file,
             metrics_access = self.metrics.access.as_str(),
+            database_url = self.store.database_url,
         )
     }
 }
@@ -298,6 +326,7 @@ const NOT_CONFIG: &[&str] = &[
     "USER",
     "PASSWORD",
     "GIT_COMMIT",
+    "MIGRATE_TO",
 ];
 
 /// Every configuration key that an environment variable can set, by the variable's name
@@ -399,6 +428,7 @@ mod tests {
         assert_eq!(keys["TAXII_API_ROOT"], "taxii.api_root");
         assert_eq!(keys["SECTORS"], "sectors");
         assert_eq!(keys["METRICS_ACCESS"], "metrics.access");
+        assert_eq!(keys["STORE_DATABASE_URL"], "store.database_url");
         // Lists of tables are set in the file only; `taxii.collections` would collide
         // with the top-level `taxii_collections`.
         for absent in ["FEEDS", "TAXII_COLLECTIONS", "TAXII_SOURCES"] {
@@ -410,6 +440,18 @@ mod tests {
                 "{other} is a configuration key"
             );
         }
+    }
+
+    #[test]
+    fn the_database_password_stays_out_of_debug_output() {
+        let mut cfg = Config::default();
+        cfg.store.database_url = "postgres://concord:s3cret@db:5432/concord".into();
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://concord:***@db:5432/concord"),
+            "{shown}"
+        );
     }
 
     #[test]

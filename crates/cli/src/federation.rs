@@ -148,9 +148,10 @@ pub fn node(node: &Node, command: NodeCommand) -> anyhow::Result<ExitCode> {
     let public = key.public_hex();
     let fp = fingerprint(&public)?;
     let url = public_url(node);
+    // `store`: `sqlite`, or the PostgreSQL URL without its password.
     let shown = json!({"id": key.node_id(), "public_key": public, "fingerprint": fp,
-        "url": url, "name": node.config.node_name});
-    let fields: Vec<(&str, String)> = ["name", "id", "public_key", "fingerprint", "url"]
+        "url": url, "name": node.config.node_name, "store": node.store.location()});
+    let fields: Vec<(&str, String)> = ["name", "id", "public_key", "fingerprint", "url", "store"]
         .iter()
         .map(|k| (*k, crate::table::text(&shown[*k])))
         .collect();

@@ -14,7 +14,8 @@ use concord_formats::plain;
 use concord_formats::warninglist::WarningLists;
 use concord_ingest::{Input, InputEnd, Note, Options, Progress, Target, Totals, import_inputs};
 use concord_store::Store;
-use concord_store::sqlite::SqliteStore;
+
+use crate::database::NodeStore;
 
 /// Arguments of `concord import`.
 #[derive(clap::Args, Clone, Default)]
@@ -278,7 +279,7 @@ fn report_store(t: &Totals) {
 }
 
 fn import_with(
-    store: &SqliteStore,
+    store: &NodeStore,
     files: &[PathBuf],
     batch: usize,
     args: &ImportArgs,
@@ -320,14 +321,13 @@ fn import_with(
         label,
         verbose: args.verbose,
     };
-    let imported = import_inputs(
-        Target::Bulk(store),
-        inputs,
-        &args.options(),
-        batch,
-        false,
-        &progress,
-    );
+    // SQLite's bulk session (several batches per transaction); PostgreSQL writes each
+    // batch in a transaction of its own, through the trait.
+    let target = match store {
+        NodeStore::Sqlite(s) => Target::Bulk(s),
+        NodeStore::Postgres(..) => Target::Store(&**store),
+    };
+    let imported = import_inputs(target, inputs, &args.options(), batch, false, &progress);
     progress.bar.finish_and_clear();
     let mut total = imported.totals;
     report_store(&total);

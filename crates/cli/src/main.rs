@@ -18,6 +18,7 @@
 mod backup;
 mod community;
 mod config;
+mod database;
 mod export;
 mod federation;
 mod feeds;
@@ -77,6 +78,11 @@ enum Command {
         /// `serve` speaks HTTPS (see `concord tls self-signed`).
         #[arg(long)]
         tls: bool,
+        /// Keep the node's data in this PostgreSQL database (an empty one, or one this
+        /// node used before) instead of SQLite: written to concord.toml as `[store]
+        /// database_url`.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
     },
     /// Run the node's HTTP API (initialising the data directory on first start).
     Serve {
@@ -208,6 +214,19 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Copy this node's SQLite store whole into an empty PostgreSQL database (the node
+    /// stopped), then print the `[store] database_url` that makes it run there.
+    Migrate {
+        /// The PostgreSQL database (`postgres://user:password@host:5432/db`); from the
+        /// environment, a password stays out of the process list.
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "CONCORD_MIGRATE_TO",
+            hide_env_values = true
+        )]
+        to: String,
+    },
     /// Check a backup archive, then write it into --data-dir (new or empty).
     Restore {
         /// The archive made by `concord backup`.
@@ -244,7 +263,16 @@ fn main() -> std::process::ExitCode {
 }
 
 fn init_logging(filter: &str, json: bool) {
-    let filter = EnvFilter::try_from_env("CONCORD_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
+    let text = std::env::var("CONCORD_LOG").unwrap_or_else(|_| filter.to_owned());
+    let mut filter =
+        EnvFilter::try_from_env("CONCORD_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
+    // The PostgreSQL client logs the server's notices ("relation ... already exists,
+    // skipping" at every start) at info; only its warnings unless asked for.
+    if !text.contains("tokio_postgres")
+        && let Ok(quiet) = "tokio_postgres=warn".parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -267,8 +295,12 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     init_logging(&log, json);
     config::warn_unknown_env_vars();
     match cli.command {
-        Command::Init { name, tls } => {
-            let init = node::init(&dir, name.as_deref())?;
+        Command::Init {
+            name,
+            tls,
+            database_url,
+        } => {
+            let init = node::init(&dir, name.as_deref(), database_url.as_deref())?;
             if init.created {
                 println!("Initialised Concord data directory {}", dir.display());
                 if let Some(token) = init.admin_token {
@@ -290,6 +322,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Tls { command } => tls::run(&dir, command)?,
         Command::Backup { out } => backup::run_backup(&dir, &out)?,
         Command::Restore { archive } => backup::run_restore(&archive, &dir)?,
+        Command::Migrate { to } => database::migrate_to(&dir, &to)?,
         Command::Serve { listen } => serve(&dir, listen)?,
         Command::Import(args) => {
             let node = node::open(&dir)?;
@@ -378,7 +411,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Taxii { command } => {
             let node = node::open(&dir)?;
-            taxii::run(&node.dir, Arc::new(node.store), command)?;
+            taxii::run(&node.dir, node.store.shared(), command)?;
         }
         Command::Token { command } => return users::token(&node::open(&dir)?, command),
     }
@@ -505,9 +538,11 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
     }
     // One node per data directory, held until this function returns.
     let mut held = node::lock(dir)?;
-    backup::migrate_with_backup(dir, Some(&held))?;
+    if config::Config::load(dir)?.store.database_url.is_empty() {
+        backup::migrate_with_backup(dir, Some(&held))?;
+    }
     let lock = &mut held;
-    let init = node::init(dir, None)?;
+    let init = node::init(dir, None, None)?;
     let node = node::open(dir)?;
     node::check_permissions(&node.dir, &node.config)?;
     let listen = listen.unwrap_or_else(|| node.config.listen.clone());
@@ -537,7 +572,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             data_dir: Some(node.dir.clone()),
             metrics_access: node.config.metrics.access,
         };
-        let store: Arc<dyn concord_store::Store> = Arc::new(node.store);
+        let data = node.store.location();
+        let store: Arc<dyn concord_store::Store> = node.store.shared();
         let key = federation::node_key(&node.dir)?;
         let statement: concord_federation::tls::StatementCell = Default::default();
         let listening = listening_of(&node.config, &node.dir, &key, &statement)?;
@@ -607,7 +643,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             "Concord node {:?} listening on {public_url}",
             node.config.node_name
         );
-        tracing::info!(%addr, data_dir = %node.dir.display(), pid = std::process::id(), "Serving.");
+        tracing::info!(%addr, data_dir = %node.dir.display(), store = %data, pid = std::process::id(), "Serving.");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let stop_signal = tokio::spawn(async move {
             let mut stop_tx = Some(stop_tx);

@@ -4,17 +4,20 @@
 //! The directory is made mode 0700 and its secrets (`concord.toml`, `node.key`, the
 //! database files) 0600; [`check_permissions`] warns at start about a configuration or
 //! database others may read and refuses a `node.key` they may read. [`lock`] holds
-//! `concord.lock` so that one node at a time runs on a directory.
+//! `concord.lock` so that one node at a time runs on a directory. With `[store]
+//! database_url` set, the store is that PostgreSQL database instead of `concord.db`
+//! (`crate::database`).
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use concord_store::{Role, Store, sqlite::SqliteStore};
+use concord_store::{Role, sqlite::SqliteStore};
 use sha2::{Digest, Sha256};
 
 use crate::config::{self, Config};
+use crate::database::NodeStore;
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "concord.db";
@@ -32,8 +35,8 @@ pub struct Node {
     pub dir: PathBuf,
     /// Loaded configuration.
     pub config: Config,
-    /// The store.
-    pub store: SqliteStore,
+    /// The store: SQLite or PostgreSQL, used as `dyn Store`.
+    pub store: NodeStore,
 }
 
 /// What `init` did.
@@ -45,14 +48,29 @@ pub struct Init {
 }
 
 /// Creates the data directory if needed; returns whether it was new and, if so, a
-/// one-time admin token.
-pub fn init(dir: &Path, name: Option<&str>) -> anyhow::Result<Init> {
+/// one-time admin token. `database_url`, when given, is written into the new
+/// `concord.toml` (`[store]`): the node's store is then that PostgreSQL database. A URL
+/// set by the environment is used but not written into the file.
+pub fn init(dir: &Path, name: Option<&str>, database_url: Option<&str>) -> anyhow::Result<Init> {
     let key_path = dir.join(KEY_FILE);
+    let cfg_path = dir.join(config::FILE_NAME);
     if key_path.exists() {
+        if database_url.is_some() {
+            anyhow::bail!(
+                "{} is already initialised; to move its data to PostgreSQL run `concord migrate --to URL`",
+                dir.display()
+            );
+        }
         return Ok(Init {
             created: false,
             admin_token: None,
         });
+    }
+    if database_url.is_some() && cfg_path.exists() {
+        anyhow::bail!(
+            "{} exists; set `database_url` in its [store] section instead of --database-url",
+            cfg_path.display()
+        );
     }
     create_dir(dir)?;
     let key = concord_federation::identity::NodeKey::generate()?;
@@ -63,28 +81,15 @@ pub fn init(dir: &Path, name: Option<&str>) -> anyhow::Result<Init> {
     if let Some(n) = name {
         cfg.node_name = n.to_owned();
     }
-    let cfg_path = dir.join(config::FILE_NAME);
-    if !cfg_path.exists() {
-        write_secret(&cfg_path, &cfg.render_file())?;
+    // The environment's URL is used; only the one given here is written to the file.
+    let file_url = database_url.unwrap_or_default().to_owned();
+    if let Some(url) = database_url {
+        url.clone_into(&mut cfg.store.database_url);
     }
-    let policy_path = dir.join(&cfg.policy_file);
-    if !cfg.policy_file.is_empty() && !policy_path.exists() {
-        fs::write(&policy_path, concord_policy::DEFAULT_POLICY)
-            .with_context(|| format!("cannot write {}", policy_path.display()))?;
-    }
-    fs::write(dir.join(PUB_FILE), format!("{}\n", key.public_hex()))?;
-    write_secret(&key_path, &format!("{}\n", key.seed_hex()))?;
-
-    // SQLite gives the WAL and shared-memory files the mode of the database file.
-    let db = dir.join(DB_FILE);
-    for file in [db.clone(), concord_store::sqlite::index_path(&db)] {
-        if !file.exists() {
-            write_secret(&file, "")?;
-        }
-    }
-    let store = SqliteStore::open(&db)?;
+    // The store first: a database that cannot be reached leaves no half-made node.
+    let store = open_store(dir, &cfg)?;
     let identity = crate::identity::objects(&cfg, &node_id);
-    concord_store::import::import_values(&store, identity, 100, &mut |_| {})?;
+    concord_store::import::import_values(&*store, identity, 100, &mut |_| {})?;
     let secret = concord_server::auth::new_token_secret();
     // The operator's token reads everything, as node tokens did before clearances.
     store.create_token_with(&concord_store::NewToken {
@@ -94,7 +99,21 @@ pub fn init(dir: &Path, name: Option<&str>) -> anyhow::Result<Init> {
         clearance: concord_stix::Tlp::Red,
         expires: None,
     })?;
-    tracing::info!(dir = %dir.display(), "Data directory created.");
+    if !cfg_path.exists() {
+        // The password an environment variable holds stays out of the file.
+        let mut file = cfg.clone();
+        file.store.database_url = file_url;
+        write_secret(&cfg_path, &file.render_file())?;
+    }
+    let policy_path = dir.join(&cfg.policy_file);
+    if !cfg.policy_file.is_empty() && !policy_path.exists() {
+        fs::write(&policy_path, concord_policy::DEFAULT_POLICY)
+            .with_context(|| format!("cannot write {}", policy_path.display()))?;
+    }
+    fs::write(dir.join(PUB_FILE), format!("{}\n", key.public_hex()))?;
+    // Last: the key marks the directory initialised.
+    write_secret(&key_path, &format!("{}\n", key.seed_hex()))?;
+    tracing::info!(dir = %dir.display(), store = %store.location(), "Data directory created.");
     Ok(Init {
         created: true,
         admin_token: Some(secret),
@@ -276,15 +295,36 @@ pub fn open(dir: &Path) -> anyhow::Result<Node> {
             dir.display()
         );
     }
-    // An older schema is backed up, under the directory's lock, before it is migrated.
-    crate::backup::migrate_with_backup(dir, None)?;
     let config = Config::load(dir)?;
-    let store = SqliteStore::open(&dir.join(DB_FILE))?.with_limits(config.store_limits());
+    if config.store.database_url.is_empty() {
+        // An older schema is backed up, under the directory's lock, before it is migrated.
+        crate::backup::migrate_with_backup(dir, None)?;
+    }
+    let store = open_store(dir, &config)?;
     Ok(Node {
         dir: dir.to_owned(),
         config,
         store,
     })
+}
+
+/// Opens the store `config` names: PostgreSQL at `[store] database_url`, else
+/// `concord.db` in `dir` (created mode 0600 if missing).
+pub fn open_store(dir: &Path, config: &Config) -> anyhow::Result<NodeStore> {
+    let limits = config.store_limits();
+    if !config.store.database_url.is_empty() {
+        return NodeStore::postgres(&config.store.database_url, limits);
+    }
+    // SQLite gives the WAL and shared-memory files the mode of the database file.
+    let db = dir.join(DB_FILE);
+    for file in [db.clone(), concord_store::sqlite::index_path(&db)] {
+        if !file.exists() {
+            write_secret(&file, "")?;
+        }
+    }
+    Ok(NodeStore::Sqlite(
+        SqliteStore::open(&db)?.with_limits(limits),
+    ))
 }
 
 /// The TAXII server settings of a node: `[taxii]` plus `[[taxii_collections]]`, the body

@@ -21,6 +21,20 @@ pub fn file_bar(len: Option<u64>, path: &Path) -> ProgressBar {
     bar
 }
 
+/// A bar counting `len` items (versions copied, ...), labelled with `label`.
+pub fn count_bar(len: u64, label: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {wide_bar} {human_pos}/{human_len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(label.to_owned());
+    bar
+}
+
 /// A reader that advances a progress bar by the bytes it reads.
 pub struct Counting<R> {
     inner: R,

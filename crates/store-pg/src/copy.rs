@@ -290,6 +290,22 @@ impl PgStore {
     /// # Panics
     /// When called from inside an async runtime (it blocks its thread while it reads).
     pub fn copy_from_sqlite(&self, path: &Path) -> Result<CopyReport, StoreError> {
+        self.copy_from_sqlite_with(path, &mut |_| {})
+    }
+
+    /// [`PgStore::copy_from_sqlite`], calling `progress` with the number of versions
+    /// read so far after each chunk of them is handed to the copying transaction.
+    ///
+    /// # Errors
+    /// As [`PgStore::copy_from_sqlite`].
+    ///
+    /// # Panics
+    /// As [`PgStore::copy_from_sqlite`].
+    pub fn copy_from_sqlite_with(
+        &self,
+        path: &Path,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<CopyReport, StoreError> {
         // Opening it migrates an older schema (and fails on a newer one).
         drop(concord_store::sqlite::SqliteStore::open(path)?);
         let db = rusqlite::Connection::open_with_flags(
@@ -310,7 +326,7 @@ impl PgStore {
             .await;
             let _ = done_tx.send(r);
         });
-        let sent = send_all(&db, &tx);
+        let sent = send_all(&db, &tx, progress);
         drop(tx);
         let applied = done_rx
             .recv()
@@ -325,13 +341,14 @@ impl PgStore {
 fn send_all(
     db: &rusqlite::Connection,
     tx: &tokio::sync::mpsc::Sender<Message>,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<CopyReport, StoreError> {
     let send = |m: Message| {
         tx.blocking_send(m)
             .map_err(|_| StoreError::Backend("the copying transaction stopped".into()))
     };
     let mut report = CopyReport {
-        versions: send_versions(db, &send)?,
+        versions: send_versions(db, &send, progress)?,
         rows: Vec::new(),
     };
     for (table, cols) in TABLES {
@@ -382,6 +399,7 @@ fn send_all(
 fn send_versions(
     db: &rusqlite::Connection,
     send: &dyn Fn(Message) -> Result<(), StoreError>,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<u64, StoreError> {
     let mut st = db
         .prepare(
@@ -453,6 +471,7 @@ fn send_versions(
                 full.into_iter().map(Array::boxed).collect(),
                 std::mem::take(&mut current),
             ))?;
+            progress(total);
             n = 0;
         }
     }
@@ -461,6 +480,7 @@ fn send_versions(
             arrays.into_iter().map(Array::boxed).collect(),
             current,
         ))?;
+        progress(total);
     }
     Ok(total)
 }

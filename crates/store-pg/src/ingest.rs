@@ -48,8 +48,45 @@ fn no_nul(s: String) -> String {
     }
 }
 
+/// The derived index rows of a version.
+struct Derived {
+    observables: Vec<(String, String)>,
+    refs: Vec<(String, String)>,
+    search: String,
+}
+
+impl Derived {
+    /// Read from the object's canonical text: the one import path takes each object's
+    /// JSON map out before the store sees it (`Object::take_map`), keeping the columns
+    /// and that text only (the SQLite backend's indexer reads the stored text too).
+    fn of(obj: &Object) -> Derived {
+        let Ok(full) = Object::from_json(obj.canonical_str()) else {
+            // Not reached: the text is that of a validated object.
+            return Derived {
+                observables: Vec::new(),
+                refs: Vec::new(),
+                search: String::new(),
+            };
+        };
+        Derived {
+            observables: concord_store::observables::of(full.type_name(), full.as_map())
+                .into_iter()
+                .filter(|o| !o.value.contains('\0'))
+                .map(|o| (o.kind, o.value))
+                .collect(),
+            refs: full
+                .references()
+                .into_iter()
+                .map(|r| (r.path, r.target))
+                .collect(),
+            search: no_nul(full.search_text()),
+        }
+    }
+}
+
 impl Row {
     pub(crate) fn new(obj: &Object) -> Row {
+        let derived = Derived::of(obj);
         let cols = obj.columns();
         let tlp = Tlp::strictest(cols.marking_refs.iter().copied()).unwrap_or(Tlp::Clear);
         let tlp_max = tlp.max(cols.granular_level);
@@ -70,17 +107,9 @@ impl Row {
             tlp_max: tlp_max.rank(),
             markings: cols.marking_refs.iter().map(|m| (*m).to_owned()).collect(),
             json: obj.canonical_str().to_owned(),
-            observables: concord_store::observables::of(obj.type_name(), obj.as_map())
-                .into_iter()
-                .filter(|o| !o.value.contains('\0'))
-                .map(|o| (o.kind, o.value))
-                .collect(),
-            refs: obj
-                .references()
-                .into_iter()
-                .map(|r| (r.path, r.target))
-                .collect(),
-            search: no_nul(obj.search_text()),
+            observables: derived.observables,
+            refs: derived.refs,
+            search: derived.search,
         }
     }
 

@@ -43,9 +43,10 @@
 //! order, as SQLite). The schema is versioned in `store_meta` and migrated under an
 //! advisory lock. `copy_from_sqlite` copies a SQLite node's database whole (every version
 //! with its `seq` and `date_added`, tokens, users, peers and cursors, provenance, the audit
-//! chain) into an empty store in one transaction. Not yet used by `concord`. Its behaviour
-//! is the SQLite backend's, held by the shared behaviour tests
-//! (`crates/store/tests/behaviour`, run by both backends' test binaries).
+//! chain) into an empty store in one transaction (`concord migrate --to`). `concord` opens
+//! it when `[store] database_url` is set. Its behaviour is the SQLite backend's, held by
+//! the shared behaviour tests (`crates/store/tests/behaviour`, run by both backends' test
+//! binaries).
 
 mod copy;
 mod federation;

@@ -10,6 +10,7 @@ mod import_export;
 mod matching;
 mod metrics;
 mod ops;
+mod postgres;
 mod readme;
 mod response;
 mod serve;

@@ -160,3 +160,39 @@ fn an_unreachable_database_is_a_clear_error() {
     let e = PgStore::open("not a url at all").unwrap_err();
     assert!(e.to_string().contains("invalid database URL"), "{e}");
 }
+
+/// Objects written through the one import path (which takes each object's JSON map out
+/// before the store sees it) get their derived index rows: found by search, correlated
+/// by observable value, related by reference. Before this, `concord init` on PostgreSQL
+/// panicked in debug builds, and release builds stored no search text, correlations or
+/// references for imported objects.
+#[test]
+fn imported_objects_are_searched_correlated_and_related() {
+    let Some(url) = concord_testpg::database() else {
+        return;
+    };
+    let store = PgStore::open(&url).unwrap();
+    let a = indicator(
+        "Zanzibar beacon",
+        "[domain-name:value = 'zanzibar.example']",
+    );
+    let b = indicator("Other one", "[domain-name:value = 'zanzibar.example']");
+    let rel = crate::behaviour::relationship(&id_of(&a), "related-to", &id_of(&b));
+    let summary =
+        concord_store::import::import_values(&store, [a.clone(), b.clone(), rel], 100, &mut |_| {})
+            .unwrap();
+    assert_eq!(summary.new, 3, "{summary:?}");
+    let found = store
+        .list(&ListQuery {
+            text: Some("zanzibar".into()),
+            ..ListQuery::default()
+        })
+        .unwrap();
+    assert_eq!(found.objects.len(), 2);
+    let correlated = store.correlations(&id_of(&a)).unwrap();
+    assert!(
+        correlated.iter().any(|c| c.id == id_of(&b)),
+        "{correlated:?}"
+    );
+    assert!(!store.relationships(&id_of(&a)).unwrap().is_empty());
+}

@@ -118,8 +118,13 @@ fn a_copied_node_answers_as_the_original() {
     };
     let sqlite = SqliteStore::open(&path).unwrap();
     let pg = PgStore::open(&url).unwrap();
-    let report = pg.copy_from_sqlite(&path).unwrap();
+    let mut seen = Vec::new();
+    let report = pg
+        .copy_from_sqlite_with(&path, &mut |n| seen.push(n))
+        .unwrap();
     assert_eq!(report.versions, 5);
+    // One chunk: progress is told once, with every version.
+    assert_eq!(seen, [5]);
     assert!(report.rows.contains(&("audit", 1)), "{report:?}");
     let (s, p): (&dyn Store, &dyn Store) = (&sqlite, &pg);
 
