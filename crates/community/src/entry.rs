@@ -219,59 +219,79 @@ impl Genesis {
 
     /// Checks the genesis: a name, a valid charter, at least one founder, founders with
     /// distinct ids and keys bound to them, and a good signature of every founder (and
-    /// none of anyone else).
+    /// none of anyone else). Returns the first problem of [`Genesis::problems`].
     pub fn check(&self) -> Result<(), EntryError> {
+        match self.problems().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Every problem of the genesis, in the order [`Genesis::check`] meets them: each
+    /// founder's missing or bad signature is its own problem. Empty: it is valid.
+    pub fn problems(&self) -> Vec<EntryError> {
         let size = serde_json::to_string(self).map_or(usize::MAX, |s| s.len());
         if size > MAX_GENESIS_BYTES {
-            return Err(EntryError::TooLarge {
+            return vec![EntryError::TooLarge {
                 what: "genesis",
                 size,
                 max: MAX_GENESIS_BYTES,
-            });
+            }];
         }
+        let mut problems = Vec::new();
         let b = &self.body;
         if b.name.trim().is_empty() {
-            return Err(EntryError::Malformed("the community has no name".into()));
+            problems.push(EntryError::Malformed("the community has no name".into()));
         }
-        check_time("created", &b.created)?;
-        b.charter
-            .check()
-            .map_err(|e| EntryError::Malformed(format!("charter: {e}")))?;
+        if let Err(e) = check_time("created", &b.created) {
+            problems.push(e);
+        }
+        if let Err(e) = b.charter.check() {
+            problems.push(EntryError::Malformed(format!("charter: {e}")));
+        }
         if b.founders.is_empty() {
-            return Err(EntryError::Malformed("the genesis names no founder".into()));
+            problems.push(EntryError::Malformed("the genesis names no founder".into()));
         }
         let mut ids = BTreeSet::new();
         let mut keys = BTreeSet::new();
         for f in &b.founders {
-            f.check()?;
+            if let Err(e) = f.check() {
+                problems.push(e);
+            }
             if !ids.insert(&f.node_id) || !keys.insert(&f.public_key) {
-                return Err(EntryError::Malformed(format!(
+                problems.push(EntryError::Malformed(format!(
                     "founder {} is named twice",
                     f.node_id
                 )));
             }
         }
-        if let Some(extra) = self.signatures.keys().find(|s| !ids.contains(s)) {
-            return Err(EntryError::Malformed(format!(
+        for extra in self.signatures.keys().filter(|s| !ids.contains(s)) {
+            problems.push(EntryError::Malformed(format!(
                 "the genesis carries a signature of {extra}, who is not a founder"
             )));
         }
         let msg = tagged(GENESIS_TAG, &canonical(b));
         for f in &b.founders {
-            let sig = self
-                .signatures
-                .get(&f.node_id)
-                .ok_or_else(|| EntryError::Signature {
+            let Some(sig) = self.signatures.get(&f.node_id) else {
+                problems.push(EntryError::Signature {
                     signer: f.node_id.clone(),
                     reason: "the founder has not signed the genesis".into(),
-                })?;
-            let key = parse_public(&f.public_key).map_err(|e| EntryError::Key(e.0))?;
-            verify_b64(&key, &msg, sig).map_err(|reason| EntryError::Signature {
-                signer: f.node_id.clone(),
-                reason,
-            })?;
+                });
+                continue;
+            };
+            let checked = parse_public(&f.public_key)
+                .map_err(|e| EntryError::Key(e.0))
+                .and_then(|key| {
+                    verify_b64(&key, &msg, sig).map_err(|reason| EntryError::Signature {
+                        signer: f.node_id.clone(),
+                        reason,
+                    })
+                });
+            if let Err(e) = checked {
+                problems.push(e);
+            }
         }
-        Ok(())
+        problems
     }
 }
 
