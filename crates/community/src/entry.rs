@@ -7,9 +7,9 @@
 //! `body`. An id is the SHA-256 of that same text (`community--HEX` for a genesis,
 //! `entry--HEX` for an entry), so an id names exactly one body whoever carries it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use concord_keys::{NodeKey, node_id_of_hex, parse_public, verify_b64};
+use concord_keys::{NodeKey, VerifyingKey, node_id_of_hex, parse_public, verify_b64};
 use concord_stix::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -123,6 +123,41 @@ pub fn canonical<T: Serialize>(value: &T) -> String {
     }
 }
 
+/// The length of a value's JSON text, without writing it out.
+fn json_len<T: Serialize>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// Signing keys already parsed, by hex text: a log has many entries by few keys, and
+/// reading a key (a point decompression) costs a fair part of a signature check.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache(HashMap<String, Result<VerifyingKey, EntryError>>);
+
+impl KeyCache {
+    fn get(&mut self, hex_key: &str) -> Result<VerifyingKey, EntryError> {
+        if let Some(k) = self.0.get(hex_key) {
+            return k.clone();
+        }
+        let k = parse_public(hex_key).map_err(|e| EntryError::Key(e.0));
+        self.0.insert(hex_key.to_owned(), k.clone());
+        k
+    }
+}
+
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
@@ -230,7 +265,7 @@ impl Genesis {
     /// Every problem of the genesis, in the order [`Genesis::check`] meets them: each
     /// founder's missing or bad signature is its own problem. Empty: it is valid.
     pub fn problems(&self) -> Vec<EntryError> {
-        let size = serde_json::to_string(self).map_or(usize::MAX, |s| s.len());
+        let size = json_len(self);
         if size > MAX_GENESIS_BYTES {
             return vec![EntryError::TooLarge {
                 what: "genesis",
@@ -539,7 +574,16 @@ impl Entry {
     /// Checks what can be checked without the community's state: size, community,
     /// timestamps, keys, and the signatures over the body. Returns the entry id.
     pub fn check(&self, community: &str) -> Result<String, EntryError> {
-        let size = serde_json::to_string(self).map_or(usize::MAX, |s| s.len());
+        self.check_with(community, &mut KeyCache::default())
+    }
+
+    /// [`Entry::check`] with keys parsed once per log.
+    pub(crate) fn check_with(
+        &self,
+        community: &str,
+        keys: &mut KeyCache,
+    ) -> Result<String, EntryError> {
+        let size = json_len(self);
         if size > MAX_ENTRY_BYTES {
             return Err(EntryError::TooLarge {
                 what: "entry",
@@ -557,7 +601,7 @@ impl Entry {
         check_time("at", &b.at)?;
         let text = canonical(b);
         let msg = tagged(ENTRY_TAG, &text);
-        let key = parse_public(&b.key).map_err(|e| EntryError::Key(e.0))?;
+        let key = keys.get(&b.key)?;
         verify_b64(&key, &msg, &self.signature).map_err(|reason| EntryError::Signature {
             signer: b.author.clone(),
             reason,
@@ -571,7 +615,7 @@ impl Entry {
                         b.at
                     )));
                 }
-                let new = parse_public(new_key).map_err(|e| EntryError::Key(e.0))?;
+                let new = keys.get(new_key)?;
                 let sig =
                     self.new_key_signature
                         .as_deref()

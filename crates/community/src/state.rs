@@ -46,7 +46,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::charter::Charter;
-use crate::entry::{Action, Choice, Content, Entry, EntryError, Genesis, MemberInfo, add_secs};
+use crate::entry::{
+    Action, Choice, Content, Entry, EntryError, Genesis, KeyCache, MemberInfo, add_secs,
+};
 
 /// Whether a member takes part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -319,8 +321,9 @@ impl Community {
         };
         let mut good: Vec<(u8, String, &Entry)> = Vec::new();
         let mut bad = BTreeSet::new();
+        let mut keys = KeyCache::default();
         for e in entries {
-            match e.check(&id) {
+            match e.check_with(&id, &mut keys) {
                 Ok(entry_id) => good.push((rank(&e.body.content), entry_id, e)),
                 Err(reason) => {
                     bad.insert(Rejection {
