@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::node::Node;
 use crate::table;
 
+mod verify;
+
 /// `concord community` subcommands.
 #[derive(clap::Subcommand)]
 pub enum CommunityCommand {
@@ -109,6 +111,33 @@ pub enum CommunityCommand {
         /// Print one JSON array of community states instead of tables.
         #[arg(long)]
         json: bool,
+    },
+    /// Re-verify the governance log from scratch: the genesis and its founders'
+    /// signatures, every entry's signature, its author's membership and key at its
+    /// time, voting periods and equivocations; the state is recomputed and compared with
+    /// the one this node holds. Lists each problem with the entry's id and the reason;
+    /// exits non-zero on any.
+    Verify {
+        /// The community (id or name; default: every one held).
+        #[arg(long, conflicts_with = "file")]
+        community: Option<String>,
+        /// Verify a log exported by `concord community export` instead (needs no data
+        /// directory).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Print one JSON array of verifications instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a community's log (the genesis and every entry, as signed) to a file that
+    /// `concord community verify --file` checks anywhere.
+    Export {
+        /// The community (id or name; optional when this node holds one).
+        #[arg(long)]
+        community: Option<String>,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// List a community's log entries in the log's order, with what each did.
     Log {
@@ -286,9 +315,33 @@ fn publish(node: &Node, community: &str, content: Content) -> anyhow::Result<Ent
     Ok(entry)
 }
 
-/// Runs a `community` subcommand.
-pub fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
+/// Runs a `community` subcommand on the data directory `dir` (opened unless the
+/// command needs no node: verifying an exported log).
+pub fn main(dir: &Path, command: CommunityCommand) -> anyhow::Result<std::process::ExitCode> {
     match command {
+        CommunityCommand::Verify {
+            file: Some(file),
+            json,
+            ..
+        } => verify::file(&file, json),
+        CommunityCommand::Verify {
+            community, json, ..
+        } => verify::node_log(&crate::node::open(dir)?, community.as_deref(), json),
+        command => {
+            run(&crate::node::open(dir)?, command)?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Runs a `community` subcommand.
+fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
+    match command {
+        CommunityCommand::Verify { .. } => bail!("`community verify` runs through `main`"),
+        CommunityCommand::Export { community, out } => {
+            let state = pick(node, community.as_deref())?;
+            verify::export(node, &state.community, out.as_deref())
+        }
         CommunityCommand::Apply {
             organisation,
             country,
@@ -587,8 +640,13 @@ pub fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
                 .filter(|r| r.doc.kind == ENTRY)
                 .filter_map(|r| serde_json::from_str(&r.doc.document).ok())
                 .collect();
-            entries.sort_by(|a, b| (&a.body.at, a.id()).cmp(&(&b.body.at, b.id())));
+            entries.sort_by_cached_key(|e| (e.body.at.clone(), e.id()));
             let state = Community::from_entries(&genesis, &entries)?;
+            // The first reason given for each refused entry.
+            let mut reasons = std::collections::HashMap::new();
+            for r in state.rejected.iter().rev() {
+                reasons.insert(r.entry.as_str(), r.reason.as_str());
+            }
             #[derive(Serialize)]
             struct Line {
                 id: String,
@@ -602,11 +660,7 @@ pub fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|e| {
                     let id = e.id();
-                    let reason = state
-                        .rejected
-                        .iter()
-                        .find(|r| r.entry == id)
-                        .map(|r| r.reason.clone());
+                    let reason = reasons.get(id.as_str()).map(|r| (*r).to_owned());
                     Line {
                         what: match &e.body.content {
                             Content::Proposal { action, .. } => {
