@@ -10,7 +10,7 @@ use concord_community::{
     Action, Charter, Choice, Community, Content, Entry, Genesis, GenesisBody, MemberInfo, Outcome,
     State,
 };
-use concord_federation::governance::{Communities, entry_document, genesis_document};
+use concord_federation::governance::{Communities, Unpicked, entry_document, genesis_document};
 use concord_federation::identity::{NodeKey, fingerprint, parse_public, verify_b64};
 use concord_stix::Timestamp;
 use concord_store::governance::{ENTRY, GovernanceStore, LocalRefusal};
@@ -267,19 +267,12 @@ fn states(node: &Node) -> anyhow::Result<Vec<std::sync::Arc<State>>> {
 
 /// The held community named by `which` (id, id prefix or name), or the only one.
 fn pick(node: &Node, which: Option<&str>) -> anyhow::Result<std::sync::Arc<State>> {
-    let all = states(node)?;
-    let found: Vec<_> = all
-        .iter()
-        .filter(|s| {
-            which.is_none_or(|w| s.community == w || s.community.starts_with(w) || s.name == w)
-        })
-        .cloned()
-        .collect();
-    match (found.len(), which) {
-        (1, _) => Ok(found[0].clone()),
-        (0, None) => bail!("this node holds no community; run `concord community found FILE`"),
-        (0, Some(w)) => bail!("this node holds no community {w:?}"),
-        (n, _) => bail!("{n} communities match; name one with --community"),
+    match Communities::pick(&states(node)?, which) {
+        Ok(s) => Ok(s),
+        Err(Unpicked::NoneHeld) => {
+            bail!("this node holds no community; run `concord community found FILE`")
+        }
+        Err(e) => bail!("{e}; name one with --community"),
     }
 }
 
@@ -662,17 +655,7 @@ fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
                     let id = e.id();
                     let reason = reasons.get(id.as_str()).map(|r| (*r).to_owned());
                     Line {
-                        what: match &e.body.content {
-                            Content::Proposal { action, .. } => {
-                                format!("propose {}", action.describe())
-                            }
-                            Content::Vote { proposal, choice } => {
-                                format!("vote {choice:?} on {proposal}")
-                            }
-                            Content::RotateKey { effective, .. } => {
-                                format!("rotate key from {effective}")
-                            }
-                        },
+                        what: e.body.content.describe(),
                         counted: reason.is_none(),
                         at: e.body.at.clone(),
                         author: e.body.author.clone(),

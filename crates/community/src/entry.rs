@@ -483,6 +483,17 @@ pub enum Content {
     },
 }
 
+impl Content {
+    /// A one-line description (`propose define taxonomies`, `vote Yes on entry--…`).
+    pub fn describe(&self) -> String {
+        match self {
+            Content::Proposal { action, .. } => format!("propose {}", action.describe()),
+            Content::Vote { proposal, choice } => format!("vote {choice:?} on {proposal}"),
+            Content::RotateKey { effective, .. } => format!("rotate key from {effective}"),
+        }
+    }
+}
+
 /// What an entry's author signs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

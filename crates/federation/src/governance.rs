@@ -141,6 +141,21 @@ pub fn entry_document(e: &Entry) -> GovernanceDocument {
     }
 }
 
+/// Why [`Communities::pick`] found no one community.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unpicked {
+    /// The node holds no community.
+    #[error("this node holds no community")]
+    NoneHeld,
+    /// None held has that id, id prefix or name.
+    #[error("this node holds no community {0:?}")]
+    NotHeld(String),
+    /// Several match.
+    #[error("{0} communities match")]
+    Ambiguous(usize),
+}
+
 /// The states of the communities held in a store, computed again only when the store
 /// got new governance documents.
 #[derive(Debug, Default)]
@@ -176,6 +191,23 @@ impl Communities {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         *cache = (head, states.clone());
         Ok(states)
+    }
+
+    /// The held community named by `which` (its id, a prefix of it, or its name), or
+    /// the only one held when `which` is `None`.
+    pub fn pick(states: &[Arc<State>], which: Option<&str>) -> Result<Arc<State>, Unpicked> {
+        let found: Vec<&Arc<State>> = states
+            .iter()
+            .filter(|s| {
+                which.is_none_or(|w| s.community == w || s.community.starts_with(w) || s.name == w)
+            })
+            .collect();
+        match (found.as_slice(), which) {
+            ([one], _) => Ok(Arc::clone(one)),
+            ([], None) => Err(Unpicked::NoneHeld),
+            ([], Some(w)) => Err(Unpicked::NotHeld(w.to_owned())),
+            (many, _) => Err(Unpicked::Ambiguous(many.len())),
+        }
     }
 
     /// The genesis of each held community, by id.
