@@ -10,7 +10,7 @@ use concord_community::{
     Action, Charter, Choice, Community, Content, Entry, Genesis, GenesisBody, MemberInfo, Outcome,
     State,
 };
-use concord_federation::governance::{Communities, Unpicked, entry_document, genesis_document};
+use concord_federation::governance::{Communities, Unpicked, genesis_document};
 use concord_federation::identity::{NodeKey, fingerprint, parse_public, verify_b64};
 use concord_stix::Timestamp;
 use concord_store::governance::{ENTRY, GovernanceStore, LocalRefusal};
@@ -282,30 +282,17 @@ fn genesis_of(node: &Node, community: &str) -> anyhow::Result<Genesis> {
         .with_context(|| format!("no genesis of {community} held"))
 }
 
-/// Signs and stores an entry; prints its id.
+/// Signs and stores an entry as this node's member of `community`, if it counts.
 fn publish(node: &Node, community: &str, content: Content) -> anyhow::Result<Entry> {
     let key = key_of(node)?;
-    let state = pick(node, Some(community))?;
-    let member = state
-        .members
-        .values()
-        .find(|m| m.keys.iter().any(|k| k.key == key.public_hex()))
-        .with_context(|| format!("this node is not a member of {}", state.name))?;
-    let entry = Entry::sign_as(
-        community,
-        &member.info.node_id,
+    let published = concord_federation::governance::publish(
+        &node.store,
+        &Communities::default(),
         &key,
-        &Timestamp::now_millis(),
+        Some(community),
         content,
-    );
-    node.store
-        .put_governance(&[entry_document(&entry)], "", None)?;
-    // What the state makes of it, as every member will compute it.
-    let after = pick(node, Some(community))?;
-    if let Some(r) = after.rejected.iter().find(|r| r.entry == entry.id()) {
-        bail!("{} was stored but does not count: {}", entry.id(), r.reason);
-    }
-    Ok(entry)
+    )?;
+    Ok(published.entry)
 }
 
 /// Runs a `community` subcommand on the data directory `dir` (opened unless the
@@ -519,24 +506,12 @@ fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
             community,
         } => {
             let state = pick(node, community.as_deref())?;
-            let choice = match choice.to_ascii_lowercase().as_str() {
-                "yes" => Choice::Yes,
-                "no" => Choice::No,
-                other => bail!("a vote is yes or no, not {other:?}"),
-            };
-            let ids: Vec<&String> = state
-                .proposals
-                .keys()
-                .filter(|id| id.starts_with(&proposal))
-                .collect();
-            let id = match ids.as_slice() {
-                [one] => (*one).clone(),
-                [] => bail!("no proposal {proposal} in {}", state.name),
-                _ => bail!(
-                    "{proposal} names {} proposals; give more of its id",
-                    ids.len()
-                ),
-            };
+            let choice: Choice = choice.parse().map_err(anyhow::Error::msg)?;
+            let id = state
+                .proposal_by_prefix(&proposal)
+                .map_err(anyhow::Error::msg)?
+                .id
+                .clone();
             publish(
                 node,
                 &state.community,

@@ -42,6 +42,7 @@
 //! ```
 
 pub mod charter;
+pub mod draft;
 pub mod entry;
 pub mod state;
 pub mod verify;

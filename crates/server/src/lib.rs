@@ -204,6 +204,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/community"),
     ("GET", "/api/v1/community/log"),
     ("GET", "/api/v1/community/proposals"),
+    ("POST", "/api/v1/community/proposals"),
+    ("POST", "/api/v1/community/votes"),
     ("GET", "/api/v1/incidents"),
     ("POST", "/api/v1/incidents"),
     ("GET", "/api/v1/incidents/{id}"),
@@ -291,7 +293,11 @@ fn table() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
         ("/api/v1/tokens/{id}", delete(tokens::revoke)),
         ("/api/v1/community", get(community::show)),
         ("/api/v1/community/log", get(community::log)),
-        ("/api/v1/community/proposals", get(community::proposals)),
+        (
+            "/api/v1/community/proposals",
+            get(community::proposals).post(community::propose),
+        ),
+        ("/api/v1/community/votes", post(community::vote)),
     ]
 }
 

@@ -131,6 +131,51 @@ fn community_paths() -> Map<String, Value> {
         )
     };
     let object = json!({ "type": "object" });
+    let publish_op = |summary: &str, body: Value| {
+        let mut op = operation(
+            summary,
+            "community",
+            true,
+            vec![],
+            responses(vec![
+                (
+                    "201",
+                    json_response(
+                        "Stored: the entry id, the proposal and its outcome.",
+                        json!({ "type": "object", "properties": {
+                "entry": { "type": "string" }, "proposal": { "type": "string" }, "outcome": { "type": "object" } } }),
+                    ),
+                ),
+                (
+                    "400",
+                    error_response(
+                        "A malformed body or choice, or several communities and no `community`.",
+                    ),
+                ),
+                (
+                    "404",
+                    error_response(
+                        "No such community (`community_not_found`) or proposal (`proposal_not_found`).",
+                    ),
+                ),
+                (
+                    "409",
+                    error_response(
+                        "This node does not federate (`not_federating`) or is not a member (`not_a_member`).",
+                    ),
+                ),
+                (
+                    "422",
+                    error_response(
+                        "The entry would not count (`would_not_count`, with the reason); nothing was stored.",
+                    ),
+                ),
+            ]),
+        );
+        op["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": body } } });
+        op
+    };
     let array = json!({ "type": "array", "items": { "type": "object" } });
     let paths = json!({
         "/api/v1/community": { "get": operation(
@@ -162,10 +207,23 @@ fn community_paths() -> Map<String, Value> {
             "The open proposals (undecided, within their period), oldest first, with their votes, the yes votes needed and the seconds left.",
             "community", true, vec![community], responses(vec![
                 ("200", json_response("The open proposals.", json!({ "type": "object", "properties": {
-                    "community": { "type": "string" }, "proposals": array } }))),
+                    "community": { "type": "string" }, "proposals": array.clone() } }))),
                 ("400", bad()),
                 ("404", not_held()),
-            ])) },
+            ])),
+            "post": publish_op(
+                "Propose a decision, signed with the node key (admin); it counts as this node's yes. `action` is as in a log entry, e.g. `{\"action\": \"define\", \"name\": \"taxonomies\", \"value\": [...]}`.",
+                json!({ "type": "object", "required": ["action"], "properties": {
+                    "community": { "type": "string" }, "action": { "type": "object" }, "note": { "type": "string" } } })),
+        },
+        "/api/v1/community/votes": {
+            "post": publish_op(
+                "Vote on an open proposal, signed with the node key (admin).",
+                json!({ "type": "object", "required": ["proposal", "choice"], "properties": {
+                    "community": { "type": "string" },
+                    "proposal": { "type": "string", "description": "The proposal's entry id or a unique prefix." },
+                    "choice": { "type": "string", "enum": ["yes", "no"] } } })),
+        },
     });
     match paths {
         Value::Object(m) => m,

@@ -1,12 +1,15 @@
-//! The community this node belongs to, read-only: `GET /api/v1/community` (name, charter,
-//! members and their state), `/community/log` (the governance log in its order, paged)
-//! and `/community/proposals` (open proposals, their votes and time left).
+//! The community this node belongs to: `GET /api/v1/community` (name, charter, members
+//! and their state), `/community/log` (the governance log in its order, paged) and
+//! `/community/proposals` (open proposals, their votes and time left); and, for admins,
+//! `POST /community/proposals` and `/community/votes`, signed with the node key.
 //!
 //! The state is the one every member computes from the log
-//! (`concord_federation::governance::Communities`); these routes only show it. Any token
-//! reads them, as every `GET` of the API; the members this node refuses locally, and
-//! the operator's reasons, are shown to admins only (peers are an admin's business).
-//! `?community=` names one (id, id prefix or name) when the node holds several.
+//! (`concord_federation::governance::Communities`); these routes only show it, and write
+//! through `concord_federation::governance::publish`, as `concord community propose` and
+//! `vote` do (an entry that would not count is not stored). Any token reads, as every
+//! `GET` of the API; the members this node refuses locally, and the operator's reasons,
+//! are shown to admins only (peers are an admin's business). `community` names one (id,
+//! id prefix or name) when the node holds several.
 
 use std::sync::Arc;
 
@@ -258,4 +261,124 @@ pub async fn proposals(
         })
         .collect();
     Ok(Json(json!({ "community": c.community, "proposals": list })))
+}
+
+/// Body of `POST /api/v1/community/proposals`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProposal {
+    /// The community (id, id prefix or name; optional when the node holds one).
+    #[serde(default)]
+    pub community: Option<String>,
+    /// What is proposed, as in a log entry (`{"action": "define", "name", "value"}`).
+    pub action: concord_community::Action,
+    /// Why, in a few words.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Body of `POST /api/v1/community/votes`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewVote {
+    /// The community (id, id prefix or name; optional when the node holds one).
+    #[serde(default)]
+    pub community: Option<String>,
+    /// The proposal's entry id, or a unique prefix of it.
+    pub proposal: String,
+    /// `yes` or `no`.
+    pub choice: String,
+}
+
+/// Signs `content` with the node key and stores it (`governance::publish`, as `concord
+/// community propose` and `vote` do); 201 with the entry id and the proposal's outcome.
+async fn publish(
+    state: &AppState,
+    which: Option<String>,
+    content: concord_community::Content,
+    proposal: Option<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    use concord_federation::governance::PublishError;
+    let Some(federation) = state.federation.clone() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_federating",
+            "this node does not federate, so it has no key to sign governance entries with",
+        ));
+    };
+    let (store, communities) = (state.store.clone(), state.communities.clone());
+    let published = blocking(move || {
+        concord_federation::governance::publish(
+            store.as_ref(),
+            &communities,
+            federation.key(),
+            which.as_deref(),
+            content,
+        )
+        .map_err(|e| match e {
+            PublishError::Unpicked(Unpicked::Ambiguous(_)) => ApiError::bad_request(
+                "ambiguous_community",
+                format!("{e}; name one with `community`"),
+            ),
+            PublishError::Unpicked(e) => {
+                ApiError::new(StatusCode::NOT_FOUND, "community_not_found", e.to_string())
+            }
+            PublishError::NotMember(m) => ApiError::new(StatusCode::CONFLICT, "not_a_member", m),
+            PublishError::NotCounted(r) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "would_not_count",
+                format!("the entry would not count, so it was not stored: {r}"),
+            ),
+            PublishError::Store(e) => e.into(),
+            e => ApiError::internal(&e, "publishing a governance entry"),
+        })
+    })
+    .await?;
+    let id = published.entry.id();
+    let proposal = proposal.unwrap_or_else(|| id.clone());
+    let outcome = published.state.proposals.get(&proposal).map(|p| &p.outcome);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "entry": id, "proposal": proposal, "outcome": outcome })),
+    ))
+}
+
+/// `POST /api/v1/community/proposals` (admin): proposes a decision signed with the node
+/// key; it counts as this node's yes.
+pub async fn propose(
+    _caller: crate::auth::AdminAccess,
+    State(state): State<AppState>,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<NewProposal>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let content = concord_community::Content::Proposal {
+        action: body.action,
+        note: body.note,
+    };
+    publish(&state, body.community, content, None).await
+}
+
+/// `POST /api/v1/community/votes` (admin): votes on an open proposal, signed with the
+/// node key.
+pub async fn vote(
+    _caller: crate::auth::AdminAccess,
+    State(state): State<AppState>,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<NewVote>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let choice: concord_community::Choice = body.choice.parse().map_err(|e: String| {
+        ApiError::bad_request("bad_choice", e).with_detail(json!({ "field": "choice" }))
+    })?;
+    let c = community(&state, body.community.as_deref()).await?;
+    let proposal = c
+        .proposal_by_prefix(&body.proposal)
+        .map_err(|e| {
+            ApiError::new(StatusCode::NOT_FOUND, "proposal_not_found", e)
+                .with_detail(json!({ "field": "proposal" }))
+        })?
+        .id
+        .clone();
+    let content = concord_community::Content::Vote {
+        proposal: proposal.clone(),
+        choice,
+    };
+    publish(&state, Some(c.community.clone()), content, Some(proposal)).await
 }

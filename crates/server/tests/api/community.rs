@@ -227,3 +227,121 @@ async fn open_proposals_show_their_votes_and_time_left() {
     let week = 7 * 24 * 3600;
     assert!((week - 41 * 60..=week - 39 * 60).contains(&left), "{left}");
 }
+
+/// An app over the same store that federates as founder `k` (so it can sign).
+fn federating_as(t: &TestApp, k: &NodeKey) -> TestApp {
+    let mut other = TestApp::with_store(
+        t.state.store.clone(),
+        concord_server::ServerConfig::default(),
+    );
+    let federation = concord_federation::server::FederationState::new(
+        t.state.store.clone(),
+        NodeKey::from_seed_hex(k.seed_hex()).unwrap(),
+        concord_federation::server::FederationConfig::default(),
+    )
+    .unwrap();
+    other.state = other.state.clone().with_federation(federation);
+    other.router = concord_server::app(other.state.clone());
+    other
+}
+
+async fn post(
+    t: &TestApp,
+    path: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> super::common::Resp {
+    let body = Some(("application/json", body.to_string().into_bytes()));
+    t.request(axum::http::Method::POST, path, Some(token), body)
+        .await
+}
+
+#[tokio::test]
+async fn admins_propose_and_vote_with_the_node_key() {
+    let t = TestApp::new();
+    let log = stored_log(&t);
+    let define = serde_json::json!({
+        "action": { "action": "define", "name": "levels", "value": [1, 2] },
+        "note": "three levels are too many",
+    });
+    // A node that does not federate has no key to sign with.
+    post(&t, "/api/v1/community/proposals", &t.admin, define.clone())
+        .await
+        .assert_error(StatusCode::CONFLICT, "not_federating");
+
+    let a = federating_as(&t, &log.founders[0]);
+    // Readers and analysts may not.
+    for token in [&a.reader, &a.analyst] {
+        post(&a, "/api/v1/community/proposals", token, define.clone())
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let res = post(&a, "/api/v1/community/proposals", &a.admin, define).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let proposal = res.json()["proposal"].as_str().unwrap().to_owned();
+    assert_eq!(res.json()["outcome"]["state"], "open");
+    let open = a.get("/api/v1/community/proposals", &a.reader).await.json();
+    let p = open["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == proposal.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(p["author"], log.founders[0].node_id());
+    assert_eq!(p["yes"], 1);
+
+    // A second founder's node votes yes by a prefix of the id: it passes.
+    let b = federating_as(&t, &log.founders[1]);
+    let res = post(
+        &b,
+        "/api/v1/community/votes",
+        &b.admin,
+        serde_json::json!({ "proposal": &proposal[..24], "choice": "yes" }),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    assert_eq!(res.json()["proposal"], proposal.as_str());
+    assert_eq!(res.json()["outcome"]["state"], "passed");
+    let v = b.get("/api/v1/community", &b.reader).await.json();
+    assert_eq!(v["definitions"]["levels"], serde_json::json!([1, 2]));
+
+    // A vote that would not count is refused and not stored.
+    let before = b.get("/api/v1/community/log", &b.reader).await.json()["total"].clone();
+    post(
+        &b,
+        "/api/v1/community/votes",
+        &b.admin,
+        serde_json::json!({ "proposal": proposal, "choice": "no" }),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "would_not_count");
+    let after = b.get("/api/v1/community/log", &b.reader).await.json()["total"].clone();
+    assert_eq!(before, after);
+    post(
+        &b,
+        "/api/v1/community/votes",
+        &b.admin,
+        serde_json::json!({ "proposal": "entry--nothing", "choice": "yes" }),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "proposal_not_found");
+    post(
+        &b,
+        "/api/v1/community/votes",
+        &b.admin,
+        serde_json::json!({ "proposal": proposal, "choice": "maybe" }),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "bad_choice");
+    // A node that is no member cannot sign for the community.
+    let outsider = federating_as(&t, &key(20));
+    post(
+        &outsider,
+        "/api/v1/community/votes",
+        &outsider.admin,
+        serde_json::json!({ "proposal": log.open.id(), "choice": "yes" }),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "not_a_member");
+}
