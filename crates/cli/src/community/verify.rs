@@ -124,11 +124,8 @@ pub fn node_log(node: &Node, which: Option<&str>, json: bool) -> anyhow::Result<
         }
         results.push(v);
     }
-    if results.is_empty() {
-        match which {
-            Some(w) => bail!("this node holds no community {w:?}"),
-            None => bail!("this node holds no community; run `concord community found FILE`"),
-        }
+    if let (true, Some(w)) = (results.is_empty(), which) {
+        bail!("this node holds no community {w:?}");
     }
     report(&results, json, "the state this node holds")
 }
@@ -172,38 +169,57 @@ fn report(results: &[Verification], json: bool, held: &str) -> anyhow::Result<Ex
     let problems: usize = results.iter().map(|v| v.problems.len()).sum();
     if json {
         table::print_json(results)?;
+    } else if results.is_empty() {
+        table::list(false, results, &["COMMUNITY", "PROBLEMS"], |_| Vec::new())?;
     } else {
-        let mut first = true;
-        for v in results {
-            if !first {
+        for (i, v) in results.iter().enumerate() {
+            if i > 0 {
                 table::gap()?;
             }
-            first = false;
-            println!("Community {:?} ({})", v.name, v.community);
-            println!(
-                "  genesis: {} founders, {} signatures verified",
-                v.founders, v.founder_signatures
-            );
-            println!(
-                "  entries: {} read, {} well-formed with signatures verified, {} counted",
-                v.entries, v.well_formed, v.counted
-            );
-            if v.state.is_some() {
+            let state = if v.state.is_some() {
                 let compared = match v.matches {
                     Some(true) => format!("; matches {held}"),
                     Some(false) => format!("; differs from {held}"),
                     None => String::new(),
                 };
-                println!(
-                    "  state recomputed from scratch: {} members ({} active), {} proposals{compared}",
+                format!(
+                    "recomputed from scratch: {} members ({} active), {} proposals{compared}",
                     v.members, v.active, v.proposals
-                );
+                )
             } else {
-                println!("  state: not computed (the genesis is invalid)");
-            }
-            if v.problems.is_empty() {
-                println!("  no problem found");
-            } else {
+                "not computed: the genesis is invalid".to_owned()
+            };
+            table::show(
+                false,
+                v,
+                &[
+                    ("community", v.community.clone()),
+                    ("name", v.name.clone()),
+                    (
+                        "genesis",
+                        format!(
+                            "{} founders, {} signatures verified",
+                            v.founders, v.founder_signatures
+                        ),
+                    ),
+                    (
+                        "entries",
+                        format!(
+                            "{} read, {} well-formed with signatures verified, {} counted",
+                            v.entries, v.well_formed, v.counted
+                        ),
+                    ),
+                    ("state", state),
+                    (
+                        "problems",
+                        match v.problems.len() {
+                            0 => "none found".to_owned(),
+                            n => format!("{n}, listed below"),
+                        },
+                    ),
+                ],
+            )?;
+            if !v.problems.is_empty() {
                 table::gap()?;
                 table::list(false, &v.problems, &["ENTRY", "PROBLEM", "REASON"], |p| {
                     vec![p.entry.clone(), p.kind.to_string(), p.reason.clone()]
