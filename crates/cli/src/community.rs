@@ -10,7 +10,7 @@ use concord_community::{
     Action, Charter, Choice, Community, Content, Entry, Genesis, GenesisBody, MemberInfo, Outcome,
     State,
 };
-use concord_federation::governance::{Communities, entry_document, genesis_document};
+use concord_federation::governance::{Communities, Unpicked, genesis_document};
 use concord_federation::identity::{NodeKey, fingerprint, parse_public, verify_b64};
 use concord_stix::Timestamp;
 use concord_store::governance::{ENTRY, GovernanceStore, LocalRefusal};
@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::node::Node;
 use crate::table;
+
+mod verify;
 
 /// `concord community` subcommands.
 #[derive(clap::Subcommand)]
@@ -109,6 +111,33 @@ pub enum CommunityCommand {
         /// Print one JSON array of community states instead of tables.
         #[arg(long)]
         json: bool,
+    },
+    /// Re-verify the governance log from scratch: the genesis and its founders'
+    /// signatures, every entry's signature, its author's membership and key at its
+    /// time, voting periods and equivocations; the state is recomputed and compared with
+    /// the one this node holds. Lists each problem with the entry's id and the reason;
+    /// exits non-zero on any.
+    Verify {
+        /// The community (id or name; default: every one held).
+        #[arg(long, conflicts_with = "file")]
+        community: Option<String>,
+        /// Verify a log exported by `concord community export` instead (needs no data
+        /// directory).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Print one JSON array of verifications instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a community's log (the genesis and every entry, as signed) to a file that
+    /// `concord community verify --file` checks anywhere.
+    Export {
+        /// The community (id or name; optional when this node holds one).
+        #[arg(long)]
+        community: Option<String>,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// List a community's log entries in the log's order, with what each did.
     Log {
@@ -238,19 +267,12 @@ fn states(node: &Node) -> anyhow::Result<Vec<std::sync::Arc<State>>> {
 
 /// The held community named by `which` (id, id prefix or name), or the only one.
 fn pick(node: &Node, which: Option<&str>) -> anyhow::Result<std::sync::Arc<State>> {
-    let all = states(node)?;
-    let found: Vec<_> = all
-        .iter()
-        .filter(|s| {
-            which.is_none_or(|w| s.community == w || s.community.starts_with(w) || s.name == w)
-        })
-        .cloned()
-        .collect();
-    match (found.len(), which) {
-        (1, _) => Ok(found[0].clone()),
-        (0, None) => bail!("this node holds no community; run `concord community found FILE`"),
-        (0, Some(w)) => bail!("this node holds no community {w:?}"),
-        (n, _) => bail!("{n} communities match; name one with --community"),
+    match Communities::pick(&states(node)?, which) {
+        Ok(s) => Ok(s),
+        Err(Unpicked::NoneHeld) => {
+            bail!("this node holds no community; run `concord community found FILE`")
+        }
+        Err(e) => bail!("{e}; name one with --community"),
     }
 }
 
@@ -260,35 +282,46 @@ fn genesis_of(node: &Node, community: &str) -> anyhow::Result<Genesis> {
         .with_context(|| format!("no genesis of {community} held"))
 }
 
-/// Signs and stores an entry; prints its id.
+/// Signs and stores an entry as this node's member of `community`, if it counts.
 fn publish(node: &Node, community: &str, content: Content) -> anyhow::Result<Entry> {
     let key = key_of(node)?;
-    let state = pick(node, Some(community))?;
-    let member = state
-        .members
-        .values()
-        .find(|m| m.keys.iter().any(|k| k.key == key.public_hex()))
-        .with_context(|| format!("this node is not a member of {}", state.name))?;
-    let entry = Entry::sign_as(
-        community,
-        &member.info.node_id,
+    let published = concord_federation::governance::publish(
+        &node.store,
+        &Communities::default(),
         &key,
-        &Timestamp::now_millis(),
+        Some(community),
         content,
-    );
-    node.store
-        .put_governance(&[entry_document(&entry)], "", None)?;
-    // What the state makes of it, as every member will compute it.
-    let after = pick(node, Some(community))?;
-    if let Some(r) = after.rejected.iter().find(|r| r.entry == entry.id()) {
-        bail!("{} was stored but does not count: {}", entry.id(), r.reason);
+    )?;
+    Ok(published.entry)
+}
+
+/// Runs a `community` subcommand on the data directory `dir` (opened unless the
+/// command needs no node: verifying an exported log).
+pub fn main(dir: &Path, command: CommunityCommand) -> anyhow::Result<std::process::ExitCode> {
+    match command {
+        CommunityCommand::Verify {
+            file: Some(file),
+            json,
+            ..
+        } => verify::file(&file, json),
+        CommunityCommand::Verify {
+            community, json, ..
+        } => verify::node_log(&crate::node::open(dir)?, community.as_deref(), json),
+        command => {
+            run(&crate::node::open(dir)?, command)?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
     }
-    Ok(entry)
 }
 
 /// Runs a `community` subcommand.
-pub fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
+fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
     match command {
+        CommunityCommand::Verify { .. } => bail!("`community verify` runs through `main`"),
+        CommunityCommand::Export { community, out } => {
+            let state = pick(node, community.as_deref())?;
+            verify::export(node, &state.community, out.as_deref())
+        }
         CommunityCommand::Apply {
             organisation,
             country,
@@ -473,24 +506,12 @@ pub fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
             community,
         } => {
             let state = pick(node, community.as_deref())?;
-            let choice = match choice.to_ascii_lowercase().as_str() {
-                "yes" => Choice::Yes,
-                "no" => Choice::No,
-                other => bail!("a vote is yes or no, not {other:?}"),
-            };
-            let ids: Vec<&String> = state
-                .proposals
-                .keys()
-                .filter(|id| id.starts_with(&proposal))
-                .collect();
-            let id = match ids.as_slice() {
-                [one] => (*one).clone(),
-                [] => bail!("no proposal {proposal} in {}", state.name),
-                _ => bail!(
-                    "{proposal} names {} proposals; give more of its id",
-                    ids.len()
-                ),
-            };
+            let choice: Choice = choice.parse().map_err(anyhow::Error::msg)?;
+            let id = state
+                .proposal_by_prefix(&proposal)
+                .map_err(anyhow::Error::msg)?
+                .id
+                .clone();
             publish(
                 node,
                 &state.community,
@@ -587,8 +608,13 @@ pub fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
                 .filter(|r| r.doc.kind == ENTRY)
                 .filter_map(|r| serde_json::from_str(&r.doc.document).ok())
                 .collect();
-            entries.sort_by(|a, b| (&a.body.at, a.id()).cmp(&(&b.body.at, b.id())));
+            entries.sort_by_cached_key(|e| (e.body.at.clone(), e.id()));
             let state = Community::from_entries(&genesis, &entries)?;
+            // The first reason given for each refused entry.
+            let mut reasons = std::collections::HashMap::new();
+            for r in state.rejected.iter().rev() {
+                reasons.insert(r.entry.as_str(), r.reason.as_str());
+            }
             #[derive(Serialize)]
             struct Line {
                 id: String,
@@ -602,23 +628,9 @@ pub fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|e| {
                     let id = e.id();
-                    let reason = state
-                        .rejected
-                        .iter()
-                        .find(|r| r.entry == id)
-                        .map(|r| r.reason.clone());
+                    let reason = reasons.get(id.as_str()).map(|r| (*r).to_owned());
                     Line {
-                        what: match &e.body.content {
-                            Content::Proposal { action, .. } => {
-                                format!("propose {}", action.describe())
-                            }
-                            Content::Vote { proposal, choice } => {
-                                format!("vote {choice:?} on {proposal}")
-                            }
-                            Content::RotateKey { effective, .. } => {
-                                format!("rotate key from {effective}")
-                            }
-                        },
+                        what: e.body.content.describe(),
                         counted: reason.is_none(),
                         at: e.body.at.clone(),
                         author: e.body.author.clone(),

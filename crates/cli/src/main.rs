@@ -340,7 +340,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Node { command } => return federation::node(&node::open(&dir)?, command),
         Command::Peer { command } => return federation::peer(&node::open(&dir)?, command),
-        Command::Community { command } => community::run(&node::open(&dir)?, command)?,
+        Command::Community { command } => return community::main(&dir, command),
         Command::Policy { command } => return federation::policy(&node::open(&dir)?, command),
         Command::Audit { command } => return federation::audit(&node::open(&dir)?, command),
         Command::Incident { command } => return response::incident(&node::open(&dir)?, command),

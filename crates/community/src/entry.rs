@@ -7,9 +7,9 @@
 //! `body`. An id is the SHA-256 of that same text (`community--HEX` for a genesis,
 //! `entry--HEX` for an entry), so an id names exactly one body whoever carries it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use concord_keys::{NodeKey, node_id_of_hex, parse_public, verify_b64};
+use concord_keys::{NodeKey, VerifyingKey, node_id_of_hex, parse_public, verify_b64};
 use concord_stix::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -123,6 +123,41 @@ pub fn canonical<T: Serialize>(value: &T) -> String {
     }
 }
 
+/// The length of a value's JSON text, without writing it out.
+fn json_len<T: Serialize>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// Signing keys already parsed, by hex text: a log has many entries by few keys, and
+/// reading a key (a point decompression) costs a fair part of a signature check.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache(HashMap<String, Result<VerifyingKey, EntryError>>);
+
+impl KeyCache {
+    fn get(&mut self, hex_key: &str) -> Result<VerifyingKey, EntryError> {
+        if let Some(k) = self.0.get(hex_key) {
+            return k.clone();
+        }
+        let k = parse_public(hex_key).map_err(|e| EntryError::Key(e.0));
+        self.0.insert(hex_key.to_owned(), k.clone());
+        k
+    }
+}
+
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
@@ -219,59 +254,79 @@ impl Genesis {
 
     /// Checks the genesis: a name, a valid charter, at least one founder, founders with
     /// distinct ids and keys bound to them, and a good signature of every founder (and
-    /// none of anyone else).
+    /// none of anyone else). Returns the first problem of [`Genesis::problems`].
     pub fn check(&self) -> Result<(), EntryError> {
-        let size = serde_json::to_string(self).map_or(usize::MAX, |s| s.len());
+        match self.problems().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Every problem of the genesis, in the order [`Genesis::check`] meets them: each
+    /// founder's missing or bad signature is its own problem. Empty: it is valid.
+    pub fn problems(&self) -> Vec<EntryError> {
+        let size = json_len(self);
         if size > MAX_GENESIS_BYTES {
-            return Err(EntryError::TooLarge {
+            return vec![EntryError::TooLarge {
                 what: "genesis",
                 size,
                 max: MAX_GENESIS_BYTES,
-            });
+            }];
         }
+        let mut problems = Vec::new();
         let b = &self.body;
         if b.name.trim().is_empty() {
-            return Err(EntryError::Malformed("the community has no name".into()));
+            problems.push(EntryError::Malformed("the community has no name".into()));
         }
-        check_time("created", &b.created)?;
-        b.charter
-            .check()
-            .map_err(|e| EntryError::Malformed(format!("charter: {e}")))?;
+        if let Err(e) = check_time("created", &b.created) {
+            problems.push(e);
+        }
+        if let Err(e) = b.charter.check() {
+            problems.push(EntryError::Malformed(format!("charter: {e}")));
+        }
         if b.founders.is_empty() {
-            return Err(EntryError::Malformed("the genesis names no founder".into()));
+            problems.push(EntryError::Malformed("the genesis names no founder".into()));
         }
         let mut ids = BTreeSet::new();
         let mut keys = BTreeSet::new();
         for f in &b.founders {
-            f.check()?;
+            if let Err(e) = f.check() {
+                problems.push(e);
+            }
             if !ids.insert(&f.node_id) || !keys.insert(&f.public_key) {
-                return Err(EntryError::Malformed(format!(
+                problems.push(EntryError::Malformed(format!(
                     "founder {} is named twice",
                     f.node_id
                 )));
             }
         }
-        if let Some(extra) = self.signatures.keys().find(|s| !ids.contains(s)) {
-            return Err(EntryError::Malformed(format!(
+        for extra in self.signatures.keys().filter(|s| !ids.contains(s)) {
+            problems.push(EntryError::Malformed(format!(
                 "the genesis carries a signature of {extra}, who is not a founder"
             )));
         }
         let msg = tagged(GENESIS_TAG, &canonical(b));
         for f in &b.founders {
-            let sig = self
-                .signatures
-                .get(&f.node_id)
-                .ok_or_else(|| EntryError::Signature {
+            let Some(sig) = self.signatures.get(&f.node_id) else {
+                problems.push(EntryError::Signature {
                     signer: f.node_id.clone(),
                     reason: "the founder has not signed the genesis".into(),
-                })?;
-            let key = parse_public(&f.public_key).map_err(|e| EntryError::Key(e.0))?;
-            verify_b64(&key, &msg, sig).map_err(|reason| EntryError::Signature {
-                signer: f.node_id.clone(),
-                reason,
-            })?;
+                });
+                continue;
+            };
+            let checked = parse_public(&f.public_key)
+                .map_err(|e| EntryError::Key(e.0))
+                .and_then(|key| {
+                    verify_b64(&key, &msg, sig).map_err(|reason| EntryError::Signature {
+                        signer: f.node_id.clone(),
+                        reason,
+                    })
+                });
+            if let Err(e) = checked {
+                problems.push(e);
+            }
         }
-        Ok(())
+        problems
     }
 }
 
@@ -428,6 +483,17 @@ pub enum Content {
     },
 }
 
+impl Content {
+    /// A one-line description (`propose define taxonomies`, `vote Yes on entry--…`).
+    pub fn describe(&self) -> String {
+        match self {
+            Content::Proposal { action, .. } => format!("propose {}", action.describe()),
+            Content::Vote { proposal, choice } => format!("vote {choice:?} on {proposal}"),
+            Content::RotateKey { effective, .. } => format!("rotate key from {effective}"),
+        }
+    }
+}
+
 /// What an entry's author signs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -519,7 +585,16 @@ impl Entry {
     /// Checks what can be checked without the community's state: size, community,
     /// timestamps, keys, and the signatures over the body. Returns the entry id.
     pub fn check(&self, community: &str) -> Result<String, EntryError> {
-        let size = serde_json::to_string(self).map_or(usize::MAX, |s| s.len());
+        self.check_with(community, &mut KeyCache::default())
+    }
+
+    /// [`Entry::check`] with keys parsed once per log.
+    pub(crate) fn check_with(
+        &self,
+        community: &str,
+        keys: &mut KeyCache,
+    ) -> Result<String, EntryError> {
+        let size = json_len(self);
         if size > MAX_ENTRY_BYTES {
             return Err(EntryError::TooLarge {
                 what: "entry",
@@ -537,7 +612,7 @@ impl Entry {
         check_time("at", &b.at)?;
         let text = canonical(b);
         let msg = tagged(ENTRY_TAG, &text);
-        let key = parse_public(&b.key).map_err(|e| EntryError::Key(e.0))?;
+        let key = keys.get(&b.key)?;
         verify_b64(&key, &msg, &self.signature).map_err(|reason| EntryError::Signature {
             signer: b.author.clone(),
             reason,
@@ -551,7 +626,7 @@ impl Entry {
                         b.at
                     )));
                 }
-                let new = parse_public(new_key).map_err(|e| EntryError::Key(e.0))?;
+                let new = keys.get(new_key)?;
                 let sig =
                     self.new_key_signature
                         .as_deref()

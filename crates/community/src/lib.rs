@@ -4,7 +4,8 @@
 //!
 //! Nothing here does I/O or reads a clock: storage and replication are the store's and
 //! federation's; the state is a pure function of the genesis and the set of entries
-//! ([`Community::from_entries`]; the rules are in [`state`]).
+//! ([`Community::from_entries`]; the rules are in [`state`]). [`verify`] checks a whole
+//! log from scratch and names every entry that does not count, with the reason.
 //!
 //! ```
 //! use concord_community::{Action, Charter, Community, Content, Entry, Genesis, GenesisBody, MemberInfo};
@@ -41,11 +42,14 @@
 //! ```
 
 pub mod charter;
+pub mod draft;
 pub mod entry;
 pub mod state;
+pub mod verify;
 
 pub use charter::{Charter, DecisionKind, Rule, Threshold};
 pub use entry::{
     Action, Choice, Content, Entry, EntryBody, EntryError, Genesis, GenesisBody, MemberInfo,
 };
 pub use state::{Community, Equivocation, Member, Outcome, Proposal, Rejection, State, Status};
+pub use verify::{Log, Problem, ProblemKind, Verification, verify};

@@ -46,7 +46,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::charter::Charter;
-use crate::entry::{Action, Choice, Content, Entry, EntryError, Genesis, MemberInfo, add_secs};
+use crate::entry::{
+    Action, Choice, Content, Entry, EntryError, Genesis, KeyCache, MemberInfo, add_secs,
+};
 
 /// Whether a member takes part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -256,6 +258,10 @@ pub struct State {
     pub accepted: Vec<String>,
     /// Keys rotated away, each with the rotation's entry id.
     pub rotations: BTreeMap<String, String>,
+    /// The open proposals by subject, so that a decision supersedes the others on its
+    /// subject without a walk over every proposal (a function of `proposals`).
+    #[serde(skip)]
+    open: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// The entry point: computing a community's state.
@@ -271,6 +277,15 @@ impl Community {
         entries: impl IntoIterator<Item = &'a Entry>,
     ) -> Result<State, EntryError> {
         genesis.check()?;
+        Ok(Community::replay(genesis, entries).state)
+    }
+
+    /// Computes the state of a genesis already checked, noting which entries failed
+    /// their own check (signatures, size, form) before any rule was applied.
+    pub(crate) fn replay<'a>(
+        genesis: &Genesis,
+        entries: impl IntoIterator<Item = &'a Entry>,
+    ) -> Replay {
         let id = genesis.id();
         let g = &genesis.body;
         let mut state = State {
@@ -302,11 +317,13 @@ impl Community {
             rejected: Vec::new(),
             accepted: Vec::new(),
             rotations: BTreeMap::new(),
+            open: BTreeMap::new(),
         };
         let mut good: Vec<(u8, String, &Entry)> = Vec::new();
         let mut bad = BTreeSet::new();
+        let mut keys = KeyCache::default();
         for e in entries {
-            match e.check(&id) {
+            match e.check_with(&id, &mut keys) {
                 Ok(entry_id) => good.push((rank(&e.body.content), entry_id, e)),
                 Err(reason) => {
                     bad.insert(Rejection {
@@ -316,11 +333,13 @@ impl Community {
                 }
             }
         }
+        let invalid = bad.len();
         state.rejected.extend(bad);
         good.sort_by(|a, b| {
             (a.2.body.at.as_str(), a.0, &a.1).cmp(&(b.2.body.at.as_str(), b.0, &b.1))
         });
         good.dedup_by(|a, b| a.1 == b.1);
+        let well_formed = good.len();
         for (_, entry_id, e) in good {
             match state.apply(&entry_id, e) {
                 Ok(()) => state.accepted.push(entry_id),
@@ -330,8 +349,23 @@ impl Community {
                 }),
             }
         }
-        Ok(state)
+        Replay {
+            state,
+            invalid,
+            well_formed,
+        }
     }
+}
+
+/// A computed state and what the entries' own checks found.
+pub(crate) struct Replay {
+    /// The state.
+    pub(crate) state: State,
+    /// How many of the first rejections are entries refused by their own check (the
+    /// others are refused by the rules).
+    pub(crate) invalid: usize,
+    /// Distinct entries that passed their own check.
+    pub(crate) well_formed: usize,
 }
 
 fn rank(c: &Content) -> u8 {
@@ -585,6 +619,10 @@ impl State {
                 },
             );
         }
+        self.open
+            .entry(action.subject())
+            .or_default()
+            .insert(id.to_owned());
         self.proposals.insert(
             id.to_owned(),
             Proposal {
@@ -710,6 +748,13 @@ impl State {
             && let Some(p) = self.proposals.get_mut(id)
         {
             p.outcome = o;
+            let subject = p.action.subject();
+            if let Some(open) = self.open.get_mut(&subject) {
+                open.remove(id);
+                if open.is_empty() {
+                    self.open.remove(&subject);
+                }
+            }
         }
     }
 
@@ -762,8 +807,16 @@ impl State {
             }
         }
         let subject = action.subject();
-        for p in self.proposals.values_mut() {
-            if p.id != id && p.outcome == Outcome::Open && p.action.subject() == subject {
+        let Some(open) = self.open.get_mut(&subject) else {
+            return;
+        };
+        let others: Vec<String> = open.iter().filter(|p| *p != id).cloned().collect();
+        open.retain(|p| p == id);
+        if open.is_empty() {
+            self.open.remove(&subject);
+        }
+        for other in others {
+            if let Some(p) = self.proposals.get_mut(&other) {
                 p.outcome = Outcome::Superseded { by: id.to_owned() };
             }
         }

@@ -627,3 +627,146 @@ fn malformed_fields_are_refused_not_panicked_on() {
     let s = state(&g, std::slice::from_ref(&p));
     assert!(rejection(&s, &p).contains("whose node id is"));
 }
+
+/// Regression for issue 24 (verifying a log): the forgeries `forgeries_are_refused...`
+/// does not cover, each refused with its reason while an open proposal that any of them
+/// would decide stays as it was.
+#[test]
+fn impersonations_tampering_and_misplaced_votes_change_nothing() {
+    let f = founders();
+    let g = genesis(&f);
+    let new = key(9);
+    let (p, v) = admit(&g, &f, &new);
+    // Open: one yes of the two needed.
+    let q = propose(
+        &g,
+        &f[0],
+        10,
+        Action::Define {
+            name: "taxonomies".into(),
+            value: serde_json::json!(["admiralty"]),
+        },
+    );
+    // Open: expelling f[2] needs both other founders... and the new member.
+    let x = propose(
+        &g,
+        &f[0],
+        11,
+        Action::Expel {
+            member: f[2].node_id(),
+        },
+    );
+    let good = [p.clone(), v.clone(), q.clone(), x.clone()];
+    let base = state(&g, &good);
+    assert_eq!(base.proposals[&q.id()].outcome, Outcome::Open);
+    assert_eq!(base.proposals[&x.id()].outcome, Outcome::Open);
+
+    let mut tampered = vote(&g, &f[2], 12, &q, Choice::No);
+    tampered.body.content = Content::Vote {
+        proposal: q.id(),
+        choice: Choice::Yes,
+    };
+    let outsider_as_member = Entry::sign_as(
+        &g.id(),
+        &f[1].node_id(),
+        &key(20),
+        &t(12),
+        Content::Vote {
+            proposal: q.id(),
+            choice: Choice::Yes,
+        },
+    );
+    let member_as_other = Entry::sign_as(
+        &g.id(),
+        &f[1].node_id(),
+        &f[2],
+        &t(12),
+        Content::Vote {
+            proposal: q.id(),
+            choice: Choice::Yes,
+        },
+    );
+    let before_founding = Entry::sign(
+        &g.id(),
+        &f[1],
+        "2025-12-31T23:59:00.000Z",
+        Content::Vote {
+            proposal: q.id(),
+            choice: Choice::Yes,
+        },
+    );
+    let on_nothing = Entry::sign(
+        &g.id(),
+        &f[1],
+        &t(12),
+        Content::Vote {
+            proposal: format!("entry--{}", "0".repeat(64)),
+            choice: Choice::Yes,
+        },
+    );
+    let by_the_accused = vote(&g, &f[2], 12, &x, Choice::No);
+    let not_yet_member = vote(&g, &new, 12, &p, Choice::No);
+    let before_proposal = vote(&g, &f[1], 9, &q, Choice::Yes);
+    let mut half_rotation =
+        Entry::rotate(&g.id(), &f[1].node_id(), &f[1], &key(30), &t(12), &t(12));
+    half_rotation.new_key_signature = None;
+    let mut twice_signed = vote(&g, &f[1], 12, &q, Choice::Yes);
+    twice_signed.new_key_signature = Some(twice_signed.signature.clone());
+    let by_outsider = propose(
+        &g,
+        &key(20),
+        12,
+        Action::Define {
+            name: "taxonomies".into(),
+            value: serde_json::json!([]),
+        },
+    );
+    let bad = [
+        (tampered, "does not verify"),
+        (outsider_as_member, "is not a key of"),
+        (member_as_other, "is not a key of"),
+        (before_founding, "before the community was founded"),
+        (on_nothing, "not an accepted proposal"),
+        (by_the_accused, "not entitled"),
+        (not_yet_member, "not entitled"),
+        // In the log's order it comes before the proposal it votes on.
+        (before_proposal, "not an accepted proposal"),
+        (half_rotation, "signed by the new key too"),
+        (twice_signed, "only a key rotation carries"),
+        (by_outsider, "is not a member"),
+    ];
+    for (e, why) in &bad {
+        let mut entries = good.to_vec();
+        entries.push(e.clone());
+        let s = state(&g, &entries);
+        assert!(
+            rejection(&s, e).contains(why),
+            "{why}: {}",
+            rejection(&s, e)
+        );
+        assert_eq!(decided(s), decided(base.clone()), "{why}");
+    }
+
+    // The genesis: a signature of someone who is not a founder, a body changed after
+    // the founders signed, a founder whose node id is not its key's.
+    let mut extra = genesis(&f);
+    extra.sign(&key(20));
+    let e = Community::from_entries(&extra, &[]).unwrap_err();
+    assert!(e.to_string().contains("who is not a founder"), "{e}");
+    let mut renamed = genesis(&f);
+    renamed.body.name = "renamed".into();
+    let e = Community::from_entries(&renamed, &[]).unwrap_err();
+    assert!(e.to_string().contains("does not verify"), "{e}");
+    let mut misbound = Genesis::new(GenesisBody {
+        name: "test".into(),
+        charter: charter(),
+        founders: f.iter().map(info).collect(),
+        created: t(0),
+    });
+    misbound.body.founders[1].node_id = key(20).node_id();
+    for k in &f {
+        misbound.sign(k);
+    }
+    let e = Community::from_entries(&misbound, &[]).unwrap_err();
+    assert!(e.to_string().contains("whose node id is"), "{e}");
+}

@@ -141,6 +141,86 @@ pub fn entry_document(e: &Entry) -> GovernanceDocument {
     }
 }
 
+/// Why [`publish`] stored nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishError {
+    /// No one community is named.
+    #[error(transparent)]
+    Unpicked(#[from] Unpicked),
+    /// This node is not a member.
+    #[error("{0}")]
+    NotMember(String),
+    /// The entry would not count; it was not stored.
+    #[error("the entry would not count: {0}")]
+    NotCounted(String),
+    /// The stored genesis is invalid.
+    #[error("the community's genesis: {0}")]
+    Genesis(#[from] concord_community::EntryError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What [`publish`] stored.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The signed entry.
+    pub entry: Entry,
+    /// The community's state with it.
+    pub state: Arc<State>,
+}
+
+/// Signs `content` now with the node's `key` as its member of the community `which`
+/// names ([`Communities::pick`]) and stores it, when it counts in the state every member
+/// will compute with it; an entry that would not count is not stored. The running
+/// server replicates what is stored to the other members.
+pub fn publish(
+    store: &dyn Store,
+    communities: &Communities,
+    key: &concord_keys::NodeKey,
+    which: Option<&str>,
+    content: concord_community::Content,
+) -> Result<Published, PublishError> {
+    let states = communities.states(store)?;
+    let state = Communities::pick(&states, which)?;
+    let at = concord_stix::Timestamp::now_millis();
+    let entry = state
+        .sign(key, &at, content)
+        .map_err(PublishError::NotMember)?;
+    let records = store.governance(Some(&state.community))?;
+    let records: Vec<&GovernanceRecord> = records.iter().collect();
+    let Some((genesis, mut entries)) = community_of(&records) else {
+        return Err(Unpicked::NotHeld(state.community.clone()).into());
+    };
+    entries.push(entry.clone());
+    let after = concord_community::Community::from_entries(&genesis, &entries)?;
+    let id = entry.id();
+    if let Some(r) = after.rejected.iter().find(|r| r.entry == id) {
+        return Err(PublishError::NotCounted(r.reason.clone()));
+    }
+    store.put_governance(&[entry_document(&entry)], "", None)?;
+    Ok(Published {
+        entry,
+        state: Arc::new(after),
+    })
+}
+
+/// Why [`Communities::pick`] found no one community.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unpicked {
+    /// The node holds no community.
+    #[error("this node holds no community")]
+    NoneHeld,
+    /// None held has that id, id prefix or name.
+    #[error("this node holds no community {0:?}")]
+    NotHeld(String),
+    /// Several match.
+    #[error("{0} communities match")]
+    Ambiguous(usize),
+}
+
 /// The states of the communities held in a store, computed again only when the store
 /// got new governance documents.
 #[derive(Debug, Default)]
@@ -176,6 +256,23 @@ impl Communities {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         *cache = (head, states.clone());
         Ok(states)
+    }
+
+    /// The held community named by `which` (its id, a prefix of it, or its name), or
+    /// the only one held when `which` is `None`.
+    pub fn pick(states: &[Arc<State>], which: Option<&str>) -> Result<Arc<State>, Unpicked> {
+        let found: Vec<&Arc<State>> = states
+            .iter()
+            .filter(|s| {
+                which.is_none_or(|w| s.community == w || s.community.starts_with(w) || s.name == w)
+            })
+            .collect();
+        match (found.as_slice(), which) {
+            ([one], _) => Ok(Arc::clone(one)),
+            ([], None) => Err(Unpicked::NoneHeld),
+            ([], Some(w)) => Err(Unpicked::NotHeld(w.to_owned())),
+            (many, _) => Err(Unpicked::Ambiguous(many.len())),
+        }
     }
 
     /// The genesis of each held community, by id.

@@ -143,6 +143,9 @@ pub struct AppState {
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Requests begun, for the idle watcher ([`idle`]).
     pub activity: Arc<idle::Activity>,
+    /// The communities' states, computed again when the governance log grows (the
+    /// `/api/v1/community` routes).
+    pub communities: Arc<concord_federation::governance::Communities>,
 }
 
 impl AppState {
@@ -162,6 +165,7 @@ impl AppState {
             federation: None,
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
             activity: Arc::default(),
+            communities: Arc::default(),
         }
     }
 
@@ -197,6 +201,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{id}"),
+    ("GET", "/api/v1/community"),
+    ("GET", "/api/v1/community/log"),
+    ("GET", "/api/v1/community/proposals"),
+    ("POST", "/api/v1/community/proposals"),
+    ("POST", "/api/v1/community/votes"),
     ("GET", "/api/v1/incidents"),
     ("POST", "/api/v1/incidents"),
     ("GET", "/api/v1/incidents/{id}"),
@@ -264,7 +273,7 @@ pub fn app_with(state: AppState, parts: Vec<Part>) -> Router {
 /// The node's own REST routes (`/healthz`, `/metrics`, `/api/v1/...` but the coordinated
 /// response's): paths and handlers; [`app_with`] is built from exactly this list.
 fn table() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
-    use routes::{matching, meta, objects, tokens};
+    use routes::{community, matching, meta, objects, tokens};
     vec![
         ("/healthz", get(meta::healthz)),
         ("/readyz", get(meta::readyz)),
@@ -282,6 +291,13 @@ fn table() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
         ("/api/v1/match", post(matching::run)),
         ("/api/v1/tokens", get(tokens::list).post(tokens::create)),
         ("/api/v1/tokens/{id}", delete(tokens::revoke)),
+        ("/api/v1/community", get(community::show)),
+        ("/api/v1/community/log", get(community::log)),
+        (
+            "/api/v1/community/proposals",
+            get(community::proposals).post(community::propose),
+        ),
+        ("/api/v1/community/votes", post(community::vote)),
     ]
 }
 

@@ -115,6 +115,122 @@ fn operation(
     op
 }
 
+/// The `/api/v1/community` routes.
+fn community_paths() -> Map<String, Value> {
+    let community = param(
+        "community",
+        "query",
+        false,
+        "The community's id, id prefix or name; needed only when the node holds several.",
+        json!({ "type": "string" }),
+    );
+    let not_held = || error_response("The node holds no such community (`community_not_found`).");
+    let bad = || {
+        error_response(
+            "An unknown parameter, a bad `limit` or `next`, or several communities and no `community` (`bad_parameter`).",
+        )
+    };
+    let object = json!({ "type": "object" });
+    let publish_op = |summary: &str, body: Value| {
+        let mut op = operation(
+            summary,
+            "community",
+            true,
+            vec![],
+            responses(vec![
+                (
+                    "201",
+                    json_response(
+                        "Stored: the entry id, the proposal and its outcome.",
+                        json!({ "type": "object", "properties": {
+                "entry": { "type": "string" }, "proposal": { "type": "string" }, "outcome": { "type": "object" } } }),
+                    ),
+                ),
+                (
+                    "400",
+                    error_response(
+                        "A malformed body or choice, or several communities and no `community`.",
+                    ),
+                ),
+                (
+                    "404",
+                    error_response(
+                        "No such community (`community_not_found`) or proposal (`proposal_not_found`).",
+                    ),
+                ),
+                (
+                    "409",
+                    error_response(
+                        "This node does not federate (`not_federating`) or is not a member (`not_a_member`).",
+                    ),
+                ),
+                (
+                    "422",
+                    error_response(
+                        "The entry would not count (`would_not_count`, with the reason); nothing was stored.",
+                    ),
+                ),
+            ]),
+        );
+        op["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": body } } });
+        op
+    };
+    let array = json!({ "type": "array", "items": { "type": "object" } });
+    let paths = json!({
+        "/api/v1/community": { "get": operation(
+            "The community: name, charter, definitions, members with their status and keys, equivocations, counts of the log's entries; for admins also the members this node refuses locally (`refused_here`).",
+            "community", true, vec![community.clone()], responses(vec![
+                ("200", json_response("The community.", json!({ "type": "object", "properties": {
+                    "community": { "type": "string" }, "name": { "type": "string" },
+                    "created": { "type": "string" }, "charter": object, "definitions": object,
+                    "members": array, "equivocations": array, "entries": object,
+                    "refused_here": array } }))),
+                ("400", bad()),
+                ("404", not_held()),
+            ])) },
+        "/api/v1/community/log": { "get": operation(
+            "The governance log in its order (signed time, then id): each signed entry, whether it counted and why not.",
+            "community", true, vec![
+                community.clone(),
+                param("limit", "query", false, "Page size, 1 to 1000 (default 100).", json!({ "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 })),
+                param("next", "query", false, "The `next` value of the previous page.", json!({ "type": "string" })),
+            ], responses(vec![
+                ("200", json_response("A page of entries.", json!({ "type": "object", "properties": {
+                    "community": { "type": "string" }, "total": { "type": "integer" },
+                    "entries": array, "more": { "type": "boolean" },
+                    "next": { "type": ["string", "null"] } } }))),
+                ("400", bad()),
+                ("404", not_held()),
+            ])) },
+        "/api/v1/community/proposals": { "get": operation(
+            "The open proposals (undecided, within their period), oldest first, with their votes, the yes votes needed and the seconds left.",
+            "community", true, vec![community], responses(vec![
+                ("200", json_response("The open proposals.", json!({ "type": "object", "properties": {
+                    "community": { "type": "string" }, "proposals": array.clone() } }))),
+                ("400", bad()),
+                ("404", not_held()),
+            ])),
+            "post": publish_op(
+                "Propose a decision, signed with the node key (admin); it counts as this node's yes. `action` is as in a log entry, e.g. `{\"action\": \"define\", \"name\": \"taxonomies\", \"value\": [...]}`.",
+                json!({ "type": "object", "required": ["action"], "properties": {
+                    "community": { "type": "string" }, "action": { "type": "object" }, "note": { "type": "string" } } })),
+        },
+        "/api/v1/community/votes": {
+            "post": publish_op(
+                "Vote on an open proposal, signed with the node key (admin).",
+                json!({ "type": "object", "required": ["proposal", "choice"], "properties": {
+                    "community": { "type": "string" },
+                    "proposal": { "type": "string", "description": "The proposal's entry id or a unique prefix." },
+                    "choice": { "type": "string", "enum": ["yes", "no"] } } })),
+        },
+    });
+    match paths {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
 fn responses(items: Vec<(&str, Value)>) -> Map<String, Value> {
     items.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
@@ -324,6 +440,7 @@ pub fn document(config: &ServerConfig) -> Value {
     });
     if let Some(p) = paths.as_object_mut() {
         p.extend(crate::routes::incidents::openapi_paths());
+        p.extend(community_paths());
     }
     json!({
         "openapi": "3.1.0",
@@ -339,7 +456,8 @@ pub fn document(config: &ServerConfig) -> Value {
             { "name": "objects", "description": "STIX objects." },
             { "name": "matching", "description": "Logs matched against the node's indicators." },
             { "name": "tokens", "description": "API tokens." },
-            { "name": "response", "description": "Coordinated response: incidents, alerts, requests, routing." }
+            { "name": "response", "description": "Coordinated response: incidents, alerts, requests, routing." },
+            { "name": "community", "description": "The community of equal members this node belongs to: its state and governance log." }
         ],
         "paths": paths,
         "components": {

@@ -5,6 +5,7 @@ mod api {
     pub mod common;
 
     mod auth;
+    mod community;
     mod disk_full;
     mod import;
     mod incidents;

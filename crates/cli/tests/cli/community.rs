@@ -226,3 +226,186 @@ fn founders_peer_by_themselves_admit_a_fourth_and_refuse_its_revoked_key() {
         })
     });
 }
+
+fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// The problems of a failed `community verify --json`: (entry, kind, reason).
+fn problems(out: &std::process::Output) -> Vec<(String, String, String)> {
+    assert!(!out.status.success(), "{}", stdout(out));
+    assert!(stderr(out).contains("found"), "{}", stderr(out));
+    json_of(&stdout(out))
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|v| v["problems"].as_array().unwrap().clone())
+        .map(|p| {
+            let s = |k: &str| p[k].as_str().unwrap().to_owned();
+            (s("entry"), s("kind"), s("reason"))
+        })
+        .collect()
+}
+
+/// Regression for issue 24: `community verify` re-checks a node's log from scratch and
+/// a log exported from it off-node, naming each tampered document with its reason.
+#[test]
+fn verify_checks_the_log_on_the_node_and_exported() {
+    let nodes: Vec<Node> = ["a", "b", "c"].into_iter().map(Node::new).collect();
+    let (a, b, c) = (&nodes[0], &nodes[1], &nodes[2]);
+    let files = tempfile::tempdir().unwrap();
+    let file = |name: &str| files.path().join(name).display().to_string();
+    for n in [a, b, c] {
+        let out = file(&n.name);
+        ok(
+            n,
+            &[
+                "community",
+                "apply",
+                "--organisation",
+                "CERT",
+                "--out",
+                &out,
+            ],
+        );
+    }
+    let genesis = file("genesis.json");
+    ok(
+        a,
+        &[
+            "community",
+            "genesis",
+            "--name",
+            "verified",
+            "--member",
+            &file("a"),
+            "--member",
+            &file("b"),
+            "--member",
+            &file("c"),
+            "--out",
+            &genesis,
+        ],
+    );
+    ok(b, &["community", "sign", &genesis]);
+    ok(c, &["community", "sign", &genesis]);
+    ok(a, &["community", "found", &genesis]);
+    // Two open proposals (each one yes of the two needed).
+    ok(
+        a,
+        &[
+            "community",
+            "propose",
+            "define",
+            "taxonomies",
+            r#"["admiralty"]"#,
+        ],
+    );
+    ok(
+        a,
+        &["community", "propose", "define", "levels", "[1, 2, 3]"],
+    );
+
+    let text = ok(a, &["community", "verify"]);
+    assert!(text.contains("3 founders, 3 signatures verified"), "{text}");
+    assert!(text.contains("2 read, 2 well-formed"), "{text}");
+    assert!(text.contains("matches the state this node holds"), "{text}");
+    assert!(text.contains("none found"), "{text}");
+    let v = json_of(&ok(a, &["community", "verify", "--json"]));
+    assert_eq!(v[0]["counted"], 2);
+    assert_eq!(v[0]["matches"], true);
+
+    // Off-node: the exported log verifies without any data directory.
+    let log = file("log.json");
+    ok(a, &["community", "export", "--out", &log]);
+    let nowhere = files.path().join("no-node");
+    let out = run(&nowhere, &["community", "verify", "--file", &log]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("none found"), "{}", stdout(&out));
+
+    // Tampered copies of the export: each problem named by its document.
+    let exported = json_of(&std::fs::read_to_string(&log).unwrap());
+    let first = exported["entries"][0].clone();
+    // The listing and the export are both in the log's order.
+    let listing = ok(a, &["community", "log", "--json"]);
+    let id0 = json_of(&listing)[0]["id"].as_str().unwrap().to_owned();
+    let tampered = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut v = exported.clone();
+        edit(&mut v);
+        let path = file(name);
+        std::fs::write(&path, v.to_string()).unwrap();
+        problems(&run(
+            &nowhere,
+            &["community", "verify", "--json", "--file", &path],
+        ))
+    };
+    let mangled = tampered("mangled.json", &|v| {
+        let sig = v["entries"][0]["signature"].as_str().unwrap().to_owned();
+        v["entries"][0]["signature"] = Value::String(mangled_signature(&sig));
+    });
+    assert_eq!(mangled.len(), 1, "{mangled:?}");
+    assert_eq!(mangled[0].0, id0);
+    assert_eq!(mangled[0].1, "invalid");
+    assert!(mangled[0].2.contains("does not verify"), "{mangled:?}");
+    let oversized = tampered("oversized.json", &|v| {
+        v["entries"][1]["body"]["content"]["note"] = Value::String("x".repeat(70_000));
+    });
+    assert!(oversized[0].2.contains("over the limit"), "{oversized:?}");
+    let unsigned = tampered("unsigned.json", &|v| {
+        v["genesis"]["signatures"]
+            .as_object_mut()
+            .unwrap()
+            .remove(&b.id);
+    });
+    assert_eq!(unsigned[0].1, "genesis");
+    assert!(
+        unsigned[0].2.contains(&b.id) && unsigned[0].2.contains("has not signed"),
+        "{unsigned:?}"
+    );
+    let garbage = tampered("garbage.json", &|v| {
+        v["entries"][1] = json!({"hello": "world"});
+    });
+    assert_eq!(garbage[0].0, "entries[1]");
+    assert_eq!(garbage[0].1, "unreadable");
+    // A listing is not a log: the message says how to export one.
+    let listed = file("listing.json");
+    std::fs::write(&listed, &listing).unwrap();
+    let out = run(&nowhere, &["community", "verify", "--file", &listed]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("community export"),
+        "{}",
+        stderr(&out)
+    );
+
+    // On the node: a stored entry whose signature was changed in the database.
+    let db = rusqlite::Connection::open(a.path().join("concord.db")).unwrap();
+    let mut forged = first.clone();
+    forged["signature"] = json!(mangled_signature(first["signature"].as_str().unwrap()));
+    let changed = db
+        .execute(
+            "UPDATE governance SET document = ?1 WHERE id = ?2",
+            rusqlite::params![forged.to_string(), id0],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(db);
+    let found = problems(&run(a.path(), &["community", "verify", "--json"]));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1.as_str()),
+        (id0.as_str(), "invalid")
+    );
+    let out = run(a.path(), &["community", "verify"]);
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains(&id0) && stdout(&out).contains("does not verify"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+fn mangled_signature(sig: &str) -> String {
+    let flipped = if sig.starts_with('A') { "B" } else { "A" };
+    format!("{flipped}{}", &sig[1..])
+}

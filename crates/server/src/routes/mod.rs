@@ -1,5 +1,6 @@
 //! The route handlers, one module per resource.
 
+pub mod community;
 pub mod incidents;
 pub mod matching;
 pub mod meta;

@@ -265,6 +265,24 @@ fn variants(template: &str, csrf: &str) -> Option<Vec<Req>> {
             b"198.51.100.7\n203.0.113.77\n".to_vec(),
         )],
         "/api/v1/tokens" => vec![get(t)],
+        // Governance carries no STIX object; walked so that a change that made one leak
+        // through it would show.
+        "/api/v1/community" | "/api/v1/community/log" => vec![get(t)],
+        "/api/v1/community/proposals" => vec![
+            get(t),
+            with(
+                Method::POST,
+                t,
+                "application/json",
+                br#"{"action": {"action": "define", "name": "CANARY", "value": 1}}"#.to_vec(),
+            ),
+        ],
+        "/api/v1/community/votes" => vec![with(
+            Method::POST,
+            t,
+            "application/json",
+            br#"{"proposal": "entry--", "choice": "yes"}"#.to_vec(),
+        )],
         "/api/v1/tokens/{id}" => vec![Req {
             method: Method::DELETE,
             path: "/api/v1/tokens/999999".into(),

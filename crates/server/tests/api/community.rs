@@ -1,0 +1,347 @@
+//! `/api/v1/community`: the community's state, its log paged, its open proposals, as
+//! every member computes them from the stored governance log (issue 24).
+
+use axum::http::StatusCode;
+use chrono::{Duration, Utc};
+use concord_community::{
+    Action, Charter, Choice, Content, Entry, Genesis, GenesisBody, MemberInfo,
+};
+use concord_federation::governance::{entry_document, genesis_document};
+use concord_keys::NodeKey;
+use concord_stix::Timestamp;
+
+use super::common::TestApp;
+
+fn key(i: u8) -> NodeKey {
+    NodeKey::from_seed([i; 32])
+}
+
+/// `minutes` ago, as a signed timestamp.
+fn ago(minutes: i64) -> String {
+    Timestamp::format_millis(Utc::now() - Duration::minutes(minutes))
+}
+
+struct Log {
+    founders: Vec<NodeKey>,
+    genesis: Genesis,
+    passed: Entry,
+    open: Entry,
+    forged: Entry,
+}
+
+/// Three founders an hour ago; a definition passed, another open with a yes and a no;
+/// an outsider's vote refused.
+fn stored_log(t: &TestApp) -> Log {
+    let founders: Vec<NodeKey> = (1..=3).map(key).collect();
+    let mut genesis = Genesis::new(GenesisBody {
+        name: "API CERTs".into(),
+        charter: Charter::example(),
+        founders: founders
+            .iter()
+            .map(|k| MemberInfo {
+                node_id: k.node_id(),
+                public_key: k.public_hex(),
+                url: format!("https://{}.example", k.node_id()),
+                organisation: "CERT".into(),
+                country: Some("FR".into()),
+                sectors: vec![],
+            })
+            .collect(),
+        created: ago(60),
+    });
+    for k in &founders {
+        genesis.sign(k);
+    }
+    let id = genesis.id();
+    let define = |k: &NodeKey, at: i64, name: &str| {
+        Entry::sign(
+            &id,
+            k,
+            &ago(at),
+            Content::Proposal {
+                action: Action::Define {
+                    name: name.into(),
+                    value: serde_json::json!(name),
+                },
+                note: "why not".into(),
+            },
+        )
+    };
+    let vote = |k: &NodeKey, at: i64, p: &Entry, choice| {
+        Entry::sign(
+            &id,
+            k,
+            &ago(at),
+            Content::Vote {
+                proposal: p.id(),
+                choice,
+            },
+        )
+    };
+    let passed = define(&founders[0], 50, "a");
+    let open = define(&founders[1], 40, "b");
+    let forged = vote(&key(20), 20, &open, Choice::Yes);
+    let mut docs = vec![genesis_document(&genesis)];
+    for e in [
+        passed.clone(),
+        vote(&founders[1], 49, &passed, Choice::Yes),
+        open.clone(),
+        vote(&founders[2], 30, &open, Choice::No),
+        forged.clone(),
+    ] {
+        docs.push(entry_document(&e));
+    }
+    t.state.store.put_governance(&docs, "", None).unwrap();
+    Log {
+        founders,
+        genesis,
+        passed,
+        open,
+        forged,
+    }
+}
+
+#[tokio::test]
+async fn the_community_shows_its_members_and_charter() {
+    let t = TestApp::new();
+    t.get("/api/v1/community", &t.reader)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "community_not_found");
+    let log = stored_log(&t);
+    let refused = log.founders[2].node_id();
+    t.state
+        .store
+        .set_local_refusal(&refused, Some("audit pending"))
+        .unwrap();
+
+    let res = t.get("/api/v1/community", &t.reader).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let v = res.json();
+    assert_eq!(v["community"], log.genesis.id());
+    assert_eq!(v["name"], "API CERTs");
+    assert_eq!(v["charter"]["rules"]["admit"]["sponsors"], 2);
+    assert_eq!(v["definitions"]["a"], "a");
+    assert!(v["definitions"].get("b").is_none());
+    let members = v["members"].as_array().unwrap();
+    assert_eq!(members.len(), 3);
+    for m in members {
+        assert_eq!(m["status"], "active");
+        assert!(m["key"].is_string(), "{m}");
+    }
+    assert_eq!(v["entries"]["counted"], 4);
+    assert_eq!(v["entries"]["refused"], 1);
+    // The operator's local refusals are an admin's business.
+    assert!(v.get("refused_here").is_none(), "{v}");
+    let v = t.get("/api/v1/community", &t.admin).await.json();
+    assert_eq!(v["refused_here"][0]["node_id"], refused);
+    assert_eq!(v["refused_here"][0]["reason"], "audit pending");
+
+    // By name or id prefix; an unknown one is not found.
+    let by_name = t
+        .get("/api/v1/community?community=API%20CERTs", &t.reader)
+        .await;
+    assert_eq!(by_name.json()["community"], log.genesis.id());
+    let prefix = format!("/api/v1/community?community={}", &log.genesis.id()[..20]);
+    assert_eq!(t.get(&prefix, &t.reader).await.status, StatusCode::OK);
+    t.get("/api/v1/community?community=nobody", &t.reader)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "community_not_found");
+    t.get("/api/v1/community?limit=3", &t.reader)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "bad_parameter");
+    t.request(axum::http::Method::GET, "/api/v1/community", None, None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn the_log_pages_in_order_with_what_counted() {
+    let t = TestApp::new();
+    let log = stored_log(&t);
+    let first = t
+        .get("/api/v1/community/log?limit=2", &t.reader)
+        .await
+        .json();
+    assert_eq!(first["total"], 5);
+    assert_eq!(first["more"], true);
+    let page = first["entries"].as_array().unwrap();
+    assert_eq!(page.len(), 2);
+    assert_eq!(page[0]["id"], log.passed.id());
+    assert_eq!(page[0]["counted"], true);
+    assert_eq!(page[0]["what"], "propose define a");
+    // The signed entry itself, which any member can check.
+    assert_eq!(page[0]["entry"]["signature"], log.passed.signature);
+    let next = first["next"].as_str().unwrap();
+    assert_eq!(next, page[1]["id"]);
+    let rest = t
+        .get(
+            &format!("/api/v1/community/log?limit=100&next={next}"),
+            &t.reader,
+        )
+        .await
+        .json();
+    assert_eq!(rest["more"], false);
+    assert!(rest["next"].is_null());
+    let rest = rest["entries"].as_array().unwrap();
+    assert_eq!(rest.len(), 3);
+    assert_eq!(rest[0]["id"], log.open.id());
+    let forged = rest.iter().find(|e| e["id"] == log.forged.id()).unwrap();
+    assert_eq!(forged["counted"], false);
+    assert!(
+        forged["reason"]
+            .as_str()
+            .unwrap()
+            .contains("is not a member"),
+        "{forged}"
+    );
+    let ats: Vec<&str> = page
+        .iter()
+        .chain(rest)
+        .map(|e| e["at"].as_str().unwrap())
+        .collect();
+    assert!(ats.windows(2).all(|w| w[0] <= w[1]), "{ats:?}");
+    for bad in ["limit=0", "limit=1001", "next=entry--nothing"] {
+        t.get(&format!("/api/v1/community/log?{bad}"), &t.reader)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "bad_parameter");
+    }
+}
+
+#[tokio::test]
+async fn open_proposals_show_their_votes_and_time_left() {
+    let t = TestApp::new();
+    let log = stored_log(&t);
+    let v = t.get("/api/v1/community/proposals", &t.reader).await.json();
+    let open = v["proposals"].as_array().unwrap();
+    assert_eq!(open.len(), 1, "{v}");
+    let p = &open[0];
+    assert_eq!(p["id"], log.open.id());
+    assert_eq!(p["author"], log.founders[1].node_id());
+    assert_eq!(p["what"], "define b");
+    assert_eq!(p["note"], "why not");
+    assert_eq!((p["yes"].as_u64(), p["no"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(p["required"], 2);
+    assert_eq!(p["votes"].as_array().unwrap().len(), 2);
+    // A week to vote, made 40 minutes ago.
+    let left = p["seconds_left"].as_i64().unwrap();
+    let week = 7 * 24 * 3600;
+    assert!((week - 41 * 60..=week - 39 * 60).contains(&left), "{left}");
+}
+
+/// An app over the same store that federates as founder `k` (so it can sign).
+fn federating_as(t: &TestApp, k: &NodeKey) -> TestApp {
+    let mut other = TestApp::with_store(
+        t.state.store.clone(),
+        concord_server::ServerConfig::default(),
+    );
+    let federation = concord_federation::server::FederationState::new(
+        t.state.store.clone(),
+        NodeKey::from_seed_hex(k.seed_hex()).unwrap(),
+        concord_federation::server::FederationConfig::default(),
+    )
+    .unwrap();
+    other.state = other.state.clone().with_federation(federation);
+    other.router = concord_server::app(other.state.clone());
+    other
+}
+
+async fn post(
+    t: &TestApp,
+    path: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> super::common::Resp {
+    let body = Some(("application/json", body.to_string().into_bytes()));
+    t.request(axum::http::Method::POST, path, Some(token), body)
+        .await
+}
+
+#[tokio::test]
+async fn admins_propose_and_vote_with_the_node_key() {
+    let t = TestApp::new();
+    let log = stored_log(&t);
+    let define = serde_json::json!({
+        "action": { "action": "define", "name": "levels", "value": [1, 2] },
+        "note": "three levels are too many",
+    });
+    // A node that does not federate has no key to sign with.
+    post(&t, "/api/v1/community/proposals", &t.admin, define.clone())
+        .await
+        .assert_error(StatusCode::CONFLICT, "not_federating");
+
+    let a = federating_as(&t, &log.founders[0]);
+    // Readers and analysts may not.
+    for token in [&a.reader, &a.analyst] {
+        post(&a, "/api/v1/community/proposals", token, define.clone())
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let res = post(&a, "/api/v1/community/proposals", &a.admin, define).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let proposal = res.json()["proposal"].as_str().unwrap().to_owned();
+    assert_eq!(res.json()["outcome"]["state"], "open");
+    let open = a.get("/api/v1/community/proposals", &a.reader).await.json();
+    let p = open["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == proposal.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(p["author"], log.founders[0].node_id());
+    assert_eq!(p["yes"], 1);
+
+    // A second founder's node votes yes by a prefix of the id: it passes.
+    let b = federating_as(&t, &log.founders[1]);
+    let res = post(
+        &b,
+        "/api/v1/community/votes",
+        &b.admin,
+        serde_json::json!({ "proposal": &proposal[..24], "choice": "yes" }),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    assert_eq!(res.json()["proposal"], proposal.as_str());
+    assert_eq!(res.json()["outcome"]["state"], "passed");
+    let v = b.get("/api/v1/community", &b.reader).await.json();
+    assert_eq!(v["definitions"]["levels"], serde_json::json!([1, 2]));
+
+    // A vote that would not count is refused and not stored.
+    let before = b.get("/api/v1/community/log", &b.reader).await.json()["total"].clone();
+    post(
+        &b,
+        "/api/v1/community/votes",
+        &b.admin,
+        serde_json::json!({ "proposal": proposal, "choice": "no" }),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "would_not_count");
+    let after = b.get("/api/v1/community/log", &b.reader).await.json()["total"].clone();
+    assert_eq!(before, after);
+    post(
+        &b,
+        "/api/v1/community/votes",
+        &b.admin,
+        serde_json::json!({ "proposal": "entry--nothing", "choice": "yes" }),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "proposal_not_found");
+    post(
+        &b,
+        "/api/v1/community/votes",
+        &b.admin,
+        serde_json::json!({ "proposal": proposal, "choice": "maybe" }),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "bad_choice");
+    // A node that is no member cannot sign for the community.
+    let outsider = federating_as(&t, &key(20));
+    post(
+        &outsider,
+        "/api/v1/community/votes",
+        &outsider.admin,
+        serde_json::json!({ "proposal": log.open.id(), "choice": "yes" }),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "not_a_member");
+}
