@@ -2,30 +2,14 @@
 //! not count change nothing but the list of refused entries.
 
 use concord_community::{
-    Action, Charter, Choice, Community, Content, Entry, Genesis, GenesisBody, MemberInfo, State,
+    Action, Charter, Choice, Community, Content, Entry, Genesis, GenesisBody, State,
 };
 use concord_keys::NodeKey;
 use proptest::prelude::*;
 
-/// Node 1-4 found; 5-6 are candidates; 7 never is a member.
-fn key(i: u8) -> NodeKey {
-    NodeKey::from_seed([i; 32])
-}
-
-fn info(k: &NodeKey) -> MemberInfo {
-    MemberInfo {
-        node_id: k.node_id(),
-        public_key: k.public_hex(),
-        url: format!("http://127.0.0.1/{}", k.node_id()),
-        organisation: "org".into(),
-        country: None,
-        sectors: vec![],
-    }
-}
-
-fn t(m: u32) -> String {
-    format!("2026-01-01T{:02}:{:02}:00.000Z", m / 60, m % 60)
-}
+mod common;
+// Node 1-4 found; 5-6 are candidates; 7 never is a member.
+use common::{info, key, t};
 
 fn genesis() -> Genesis {
     let mut charter = Charter::example();

@@ -4,32 +4,12 @@
 use concord_community::charter::Rule;
 use concord_community::{
     Action, Charter, Choice, Community, Content, DecisionKind, Entry, Genesis, GenesisBody,
-    MemberInfo, Outcome, State, Status, Threshold,
+    Outcome, State, Status, Threshold,
 };
 use concord_keys::NodeKey;
 
-fn key(i: u8) -> NodeKey {
-    NodeKey::from_seed([i; 32])
-}
-
-fn info(k: &NodeKey) -> MemberInfo {
-    MemberInfo {
-        node_id: k.node_id(),
-        public_key: k.public_hex(),
-        url: format!(
-            "http://127.0.0.1:{}",
-            9000 + u16::from(k.public_hex().as_bytes()[0])
-        ),
-        organisation: format!("org {}", &k.node_id()[8..12]),
-        country: Some("FR".into()),
-        sectors: vec!["energy".into()],
-    }
-}
-
-/// Minute `m` after the founding (2026-01-01T00:00).
-fn t(m: u32) -> String {
-    format!("2026-01-01T{:02}:{:02}:00.000Z", m / 60, m % 60)
-}
+mod common;
+use common::{info, key, t};
 
 /// A charter whose votes last an hour.
 fn charter() -> Charter {

@@ -2,29 +2,13 @@
 //! or misplaced entry is named by its id with the kind of problem and the reason.
 
 use concord_community::{
-    Action, Charter, Choice, Community, Content, Entry, Genesis, GenesisBody, Log, MemberInfo,
-    ProblemKind, Verification, verify,
+    Action, Charter, Choice, Community, Content, Entry, Genesis, GenesisBody, Log, ProblemKind,
+    Verification, verify,
 };
 use concord_keys::NodeKey;
 
-fn key(i: u8) -> NodeKey {
-    NodeKey::from_seed([i; 32])
-}
-
-fn info(k: &NodeKey) -> MemberInfo {
-    MemberInfo {
-        node_id: k.node_id(),
-        public_key: k.public_hex(),
-        url: format!("https://{}.example", k.node_id()),
-        organisation: "CERT".into(),
-        country: None,
-        sectors: vec![],
-    }
-}
-
-fn t(m: u32) -> String {
-    format!("2026-01-01T{:02}:{:02}:00.000Z", m / 60, m % 60)
-}
+mod common;
+use common::{info, key, t};
 
 fn genesis(founders: &[NodeKey]) -> Genesis {
     let mut charter = Charter::example();
