@@ -398,6 +398,12 @@ impl Object {
         self.canonical.clone()
     }
 
+    /// Whether [`Object::take_map`] took the properties out (then only the columns and
+    /// the canonical text remain to be read).
+    pub fn map_taken(&self) -> bool {
+        self.kept.is_some()
+    }
+
     /// The object's RFC 8785 canonical JSON, borrowed (what signatures cover).
     pub fn canonical_str(&self) -> &str {
         &self.canonical

@@ -56,10 +56,13 @@ struct Derived {
 }
 
 impl Derived {
-    /// Read from the object's canonical text: the one import path takes each object's
-    /// JSON map out before the store sees it (`Object::take_map`), keeping the columns
-    /// and that text only (the SQLite backend's indexer reads the stored text too).
+    /// Read from the object's properties, or, when the one import path took them out
+    /// before the store saw it (`Object::take_map`), from a parse of its canonical text
+    /// (the SQLite backend's indexer reads the stored text too).
     fn of(obj: &Object) -> Derived {
+        if !obj.map_taken() {
+            return Derived::read(obj);
+        }
         let Ok(full) = Object::from_json(obj.canonical_str()) else {
             // Not reached: the text is that of a validated object.
             return Derived {
@@ -68,6 +71,11 @@ impl Derived {
                 search: String::new(),
             };
         };
+        Derived::read(&full)
+    }
+
+    /// Read from an object that still holds its properties.
+    fn read(full: &Object) -> Derived {
         Derived {
             observables: concord_store::observables::of(full.type_name(), full.as_map())
                 .into_iter()
