@@ -11,7 +11,8 @@
 //!
 //! I/O beyond the store: [`evidence`] keeps file contents under `<data_dir>/evidence`,
 //! and [`notify`] delivers to subscribers (webhook, SMTP), each delivery in its own task
-//! with a time limit. Settings come from the caller ([`settings`], [`constituency`]).
+//! with a time limit; [`governance`] finds the communities' proposals and decisions for
+//! the subscriptions that take them. Settings come from the caller ([`settings`], [`constituency`]).
 //!
 //! | object | STIX | how it is told apart |
 //! |---|---|---|
@@ -44,6 +45,7 @@ pub mod alert;
 pub mod constituency;
 pub mod evidence;
 pub mod ext;
+pub mod governance;
 pub mod incident;
 pub mod notify;
 pub mod request;

@@ -21,6 +21,10 @@
 //! web = true                       # or ["alice", "bob"]: the web UI's live channel
 //! ```
 //!
+//! A subscription with `governance = true` receives the proposals and decisions of the
+//! node's communities instead of object versions (see [`crate::governance`]); it takes
+//! no object filter.
+//!
 //! Webhook requests carry `X-Concord-Signature: sha256=<hex HMAC-SHA256 of the body
 //! under the secret>`, `X-Concord-Delivery` (an id, the same for every retry) and
 //! `X-Concord-Subscription`.
@@ -116,6 +120,9 @@ pub struct Subscription {
     pub min_severity: Option<String>,
     /// Only "your constituency is affected" notifications addressed to this node.
     pub constituency_hits: bool,
+    /// The communities' proposals and decisions instead of object versions
+    /// ([`crate::governance`]).
+    pub governance: bool,
     /// Delivery by webhook.
     pub webhook: Option<Webhook>,
     /// Delivery by e-mail.
@@ -169,6 +176,9 @@ impl Subscription {
     /// Whether an object (held here, from `origin`) is one this subscription wants. `me`
     /// is this node's id.
     pub fn matches(&self, v: &Value, origin: &Origin, me: &str) -> bool {
+        if self.governance {
+            return false;
+        }
         let ty = v["type"].as_str().unwrap_or("");
         if !self.types.is_empty() && !self.types.iter().any(|t| t == ty) {
             return false;
@@ -381,6 +391,14 @@ pub async fn deliver_webhook(
 }
 
 fn subject(payload: &Value) -> String {
+    if let Some(g) = payload.get("governance") {
+        return format!(
+            "[Concord] {}: {} ({})",
+            g["community_name"].as_str().unwrap_or(""),
+            g["event"].as_str().unwrap_or(""),
+            g["what"].as_str().unwrap_or("")
+        );
+    }
     let o = &payload["object"];
     let what = ext::kind(o).unwrap_or(o["type"].as_str().unwrap_or("object"));
     let name = o["name"]
@@ -411,10 +429,13 @@ pub async fn deliver_email(
     for to in &email.to {
         builder = builder.to(to.parse().map_err(|e| format!("to {to:?}: {e}"))?);
     }
+    let origin = payload["origin"]
+        .as_str()
+        .map(|o| format!("Origin: {o}\n\n"))
+        .unwrap_or_default();
     let text = format!(
-        "{}\n\nOrigin: {}\n\n{}\n",
+        "{}\n\n{origin}{}\n",
         subject(payload),
-        payload["origin"].as_str().unwrap_or(""),
         serde_json::to_string_pretty(payload).unwrap_or_default()
     );
     let message = builder.body(text).map_err(|e| e.to_string())?;

@@ -72,6 +72,26 @@ pub struct Settings {
 impl Settings {
     /// Parses the file's text.
     pub fn parse(text: &str) -> Result<Settings> {
-        toml::from_str(text).map_err(|e| ResponseError::Invalid(format!("{FILE_NAME}: {e}")))
+        let settings: Settings = toml::from_str(text)
+            .map_err(|e| ResponseError::Invalid(format!("{FILE_NAME}: {e}")))?;
+        for s in &settings.subscriptions {
+            let filtered = !s.types.is_empty()
+                || !s.tlp.is_empty()
+                || !s.labels.is_empty()
+                || !s.sectors.is_empty()
+                || !s.countries.is_empty()
+                || s.min_severity.is_some()
+                || s.constituency_hits;
+            if s.governance && filtered {
+                return Err(ResponseError::Invalid(format!(
+                    "{FILE_NAME}: subscription {:?}: `governance = true` receives the \
+                     communities' proposals and decisions and takes no object filter \
+                     (types, tlp, labels, sectors, countries, min_severity, \
+                     constituency_hits); use a second subscription for objects",
+                    s.name
+                )));
+            }
+        }
+        Ok(settings)
     }
 }
