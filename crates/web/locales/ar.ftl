@@ -524,3 +524,202 @@ import-layout = بنية القائمة أو ملف CSV
 import-layout-auto = التعرّف عليها من المحتوى
 import-bad-layout = لا توجد بنية معروفة باسم «{ $name }». اختر واحدة من القائمة.
 import-format-csv = قائمة أو ملف CSV بالبنية المختارة
+
+## المجتمع (المسألة 24)
+nav-community = المجتمع
+community-title = مجتمع { $name }
+community-title-plain = المجتمع
+community-proposals-title = مقترحات { $name }
+community-log-title = سجل { $name }
+community-not-found = هذه العقدة ليست عضوًا في مجتمع بهذا الاسم.
+community-none = هذه العقدة ليست عضوًا في أي مجتمع. يُؤسَّس المجتمع بالأمر `concord community create`، ويُنضم إليه بتقديم طلب إلى أحد الأعضاء.
+community-choose = هذه العقدة عضو في عدة مجتمعات. اختر واحدًا:
+community-pages = صفحات المجتمع
+community-overview = الأعضاء والميثاق
+community-proposals = المقترحات
+community-history = السجل
+community-kind-admit = قبول عضو
+community-kind-suspend = تعليق عضوية عضو
+community-kind-readmit = إعادة قبول عضو
+community-kind-expel = طرد عضو
+community-kind-revoke-key = إلغاء مفتاح
+community-kind-change-charter = تعديل الميثاق
+community-kind-define = اعتماد تعريف
+community-status-active = نشط
+community-status-suspended = معلَّق
+community-status-expelled = مطرود
+community-threshold-count =
+    { $count ->
+        [zero] لا أعضاء
+        [one] عضو واحد
+        [two] عضوان
+        [few] { $count } أعضاء
+        [many] { $count } عضوًا
+       *[other] { $count } عضو
+    }
+community-threshold-fraction = { $fraction } من الأعضاء الذين يحق لهم التصويت
+community-days =
+    { $count ->
+        [zero] لا أيام
+        [one] يوم واحد
+        [two] يومان
+        [few] { $count } أيام
+        [many] { $count } يومًا
+       *[other] { $count } يوم
+    }
+community-hours =
+    { $count ->
+        [zero] لا ساعات
+        [one] ساعة واحدة
+        [two] ساعتان
+        [few] { $count } ساعات
+        [many] { $count } ساعة
+       *[other] { $count } ساعة
+    }
+community-minutes =
+    { $count ->
+        [zero] لا دقائق
+        [one] دقيقة واحدة
+        [two] دقيقتان
+        [few] { $count } دقائق
+        [many] { $count } دقيقة
+       *[other] { $count } دقيقة
+    }
+community-founded = تأسس في { $date }
+community-entries-counted =
+    { $count ->
+        [zero] لا قيود محتسبة في السجل
+        [one] قيد واحد محتسب في السجل
+        [two] قيدان محتسبان في السجل
+        [few] { $count } قيود محتسبة في السجل
+        [many] { $count } قيدًا محتسبًا في السجل
+       *[other] { $count } قيد محتسب في السجل
+    }
+community-entries-refused =
+    { $count ->
+        [zero] لا قيود مرفوضة
+        [one] قيد واحد مرفوض
+        [two] قيدان مرفوضان
+        [few] { $count } قيود مرفوضة
+        [many] { $count } قيدًا مرفوضًا
+       *[other] { $count } قيد مرفوض
+    }
+community-charter = الميثاق
+community-col-decision = القرار
+community-col-threshold = النصاب
+community-col-needed-now =
+    { $count ->
+        [zero] الأصوات المؤيدة اللازمة دون أعضاء نشطين
+        [one] الأصوات المؤيدة اللازمة مع عضو نشط واحد
+        [two] الأصوات المؤيدة اللازمة مع عضوين نشطين
+        [few] الأصوات المؤيدة اللازمة مع { $count } أعضاء نشطين
+        [many] الأصوات المؤيدة اللازمة مع { $count } عضوًا نشطًا
+       *[other] الأصوات المؤيدة اللازمة مع { $count } عضو نشط
+    }
+community-col-period = مدة التصويت
+community-col-sponsors = الكفلاء
+community-members =
+    { $count ->
+        [zero] لا أعضاء
+        [one] عضو واحد
+        [two] عضوان
+        [few] { $count } أعضاء
+        [many] { $count } عضوًا
+       *[other] { $count } عضو
+    }
+community-col-organisation = الجهة
+community-col-country = البلد
+community-col-sectors = القطاعات
+community-col-since = عضو منذ
+community-col-fingerprint = بصمة المفتاح
+community-col-refused-here = مرفوض من هذه العقدة
+community-refused = مرفوض
+community-refusals = المرفوضون من هذه العقدة
+community-refusals-none = لا ترفض هذه العقدة أي عضو في هذا المجتمع.
+community-refusals-about = لا تتبادل هذه العقدة أي بيانات مع هؤلاء الأعضاء، أيًّا كان قرار المجتمع (`concord community refuse`).
+community-equivocations = أصوات متناقضة
+community-equivocations-about = وقّع هؤلاء الأعضاء قيدين متناقضين؛ يُحتسب الأول ورُفض الثاني.
+community-definitions = تعريفات المجتمع
+community-definitions-none = لم يُعتمد أي تعريف بعد.
+community-state-open = مفتوح
+community-state-expired = انتهت مدته دون قرار
+community-state-passed = مُعتمد
+community-state-failed = مرفوض
+community-state-superseded = حلّ محله
+community-yes = نعم
+community-no = لا
+community-proposed-by = اقترحه { $member }
+community-yes-votes = الأصوات المؤيدة
+community-no-votes = الأصوات المعارضة
+community-needed = المطلوب
+community-needed-of =
+    { $count ->
+        [zero] { $needed } أصوات مؤيدة دون أعضاء يحق لهم التصويت
+        [one] { $needed } أصوات مؤيدة من عضو واحد يحق له التصويت
+        [two] { $needed } أصوات مؤيدة من عضوين يحق لهما التصويت
+        [few] { $needed } أصوات مؤيدة من { $count } أعضاء يحق لهم التصويت
+        [many] { $needed } أصوات مؤيدة من { $count } عضوًا يحق لهم التصويت
+       *[other] { $needed } أصوات مؤيدة من { $count } عضو يحق لهم التصويت
+    }
+community-time-left = الوقت المتبقي
+community-votes-cast = الأصوات المُدلى بها
+community-col-member = العضو
+community-col-vote = الصوت
+community-vote-yes = صوّت بنعم
+community-vote-no = صوّت بلا
+community-voted-already = صوّتت هذه العقدة: { $choice }.
+community-cannot-vote = لا يحق لهذه العقدة التصويت على هذا المقترح.
+community-propose = اقتراح قرار
+community-propose-about = يُوقَّع المقترح بمفتاح هذه العقدة ويُحتسب صوتًا مؤيدًا لها. املأ الحقول التي يحتاجها القرار: عضوًا للتعليق أو إعادة القبول أو الطرد؛ عضوًا ومفتاحه للإلغاء؛ اسمًا وقيمة JSON للتعريف؛ الميثاق كاملًا (JSON) لتعديله. يُقترح قبول الأعضاء الجدد بالأمر `concord community propose admit` الذي يتحقق من الطلب الموقَّع للمرشح.
+community-field-member = العضو
+community-field-key = المفتاح المراد إلغاؤه (ست عشري)
+community-field-replacement = المفتاح البديل (ست عشري، اختياري)
+community-field-name = اسم التعريف
+community-field-value = قيمة التعريف (JSON)
+community-field-charter = الميثاق الجديد (JSON)
+community-field-note = السبب (في كلمات قليلة)
+community-propose-submit = وقّع واقترح
+community-open =
+    { $count ->
+        [zero] لا مقترحات مفتوحة
+        [one] مقترح واحد مفتوح
+        [two] مقترحان مفتوحان
+        [few] { $count } مقترحات مفتوحة
+        [many] { $count } مقترحًا مفتوحًا
+       *[other] { $count } مقترح مفتوح
+    }
+community-open-none = لا يوجد مقترح مفتوح.
+community-not-member = هذه العقدة ليست عضوًا نشطًا في هذا المجتمع، فلا يمكنها الاقتراح ولا التصويت.
+community-decided = المقترحات المحسومة والمنتهية
+community-decided-none = لم يُحسم أي مقترح بعد.
+community-col-tally = المؤيدة / المطلوبة
+community-no-key = هذه العقدة لا تشارك في الاتحاد، فليس لديها مفتاح للتوقيع.
+community-not-counted = لن يُحتسب القيد، لذا لم يُحفظ: { $reason }
+community-bad-choice = الصوت إما نعم أو لا.
+community-no-proposal = لا يوجد مقترح كهذا.
+community-voted = وُقّع الصوت وحُفظ؛ يصل إلى الأعضاء الآخرين مع المزامنة التالية.
+community-proposed = وُقّع المقترح وحُفظ؛ يصل إلى الأعضاء الآخرين مع المزامنة التالية.
+community-need-member = اختر العضو الذي يخصه القرار.
+community-need-key = أدخل المفتاح المراد إلغاؤه.
+community-need-name = أدخل اسم التعريف.
+community-bad-json = القيمة ليست JSON: { $detail }
+community-bad-charter = الميثاق غير مقبول: { $detail }
+community-bad-action = اختر نوع القرار.
+community-entry-proposal = مقترح: { $kind }
+community-entry-vote-yes = تصويت بنعم على
+community-entry-vote-no = تصويت بلا على
+community-entry-rotate = تغيير المفتاح، ساري من { $date }
+community-log-total =
+    { $count ->
+        [zero] لا قيود في السجل
+        [one] قيد واحد في السجل
+        [two] قيدان في السجل
+        [few] { $count } قيود في السجل
+        [many] { $count } قيدًا في السجل
+       *[other] { $count } قيد في السجل
+    }
+community-log-empty = لا قيود في هذه الصفحة من السجل.
+community-col-author = الكاتب
+community-col-counted = محتسب
+community-counted = محتسب
+community-not-counted-short = مرفوض

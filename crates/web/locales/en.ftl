@@ -449,3 +449,158 @@ import-layout = Layout of a list or CSV file
 import-layout-auto = Recognise it from the content
 import-bad-layout = There is no known layout called “{ $name }”. Choose one from the list.
 import-format-csv = a list or CSV file with the chosen layout
+
+## Community (issue 24)
+nav-community = Community
+community-title = Community { $name }
+community-title-plain = Community
+community-proposals-title = Proposals of { $name }
+community-log-title = History of { $name }
+community-not-found = This node holds no community of that name.
+community-none = This node belongs to no community. A community is founded with `concord community create`, or joined by applying to a member.
+community-choose = This node belongs to several communities. Choose one:
+community-pages = Community pages
+community-overview = Members and charter
+community-proposals = Proposals
+community-history = History
+community-kind-admit = Admit a member
+community-kind-suspend = Suspend a member
+community-kind-readmit = Readmit a member
+community-kind-expel = Expel a member
+community-kind-revoke-key = Revoke a key
+community-kind-change-charter = Change the charter
+community-kind-define = Adopt a definition
+community-status-active = active
+community-status-suspended = suspended
+community-status-expelled = expelled
+community-threshold-count =
+    { $count ->
+        [one] { $count } member
+       *[other] { $count } members
+    }
+community-threshold-fraction = { $fraction } of the members entitled to vote
+community-days =
+    { $count ->
+        [one] { $count } day
+       *[other] { $count } days
+    }
+community-hours =
+    { $count ->
+        [one] { $count } hour
+       *[other] { $count } hours
+    }
+community-minutes =
+    { $count ->
+        [one] { $count } minute
+       *[other] { $count } minutes
+    }
+community-founded = Founded on { $date }
+community-entries-counted =
+    { $count ->
+        [one] { $count } log entry counted
+       *[other] { $count } log entries counted
+    }
+community-entries-refused =
+    { $count ->
+        [one] { $count } refused
+       *[other] { $count } refused
+    }
+community-charter = Charter
+community-col-decision = Decision
+community-col-threshold = Threshold
+community-col-needed-now =
+    { $count ->
+        [one] Yes votes needed with { $count } active member
+       *[other] Yes votes needed with { $count } active members
+    }
+community-col-period = Voting period
+community-col-sponsors = Sponsors
+community-members =
+    { $count ->
+        [one] { $count } member
+       *[other] { $count } members
+    }
+community-col-organisation = Organisation
+community-col-country = Country
+community-col-sectors = Sectors
+community-col-since = Member since
+community-col-fingerprint = Key fingerprint
+community-col-refused-here = Refused by this node
+community-refused = Refused
+community-refusals = Refused by this node
+community-refusals-none = This node refuses no member of this community.
+community-refusals-about = This node exchanges no data with these members, whatever the community decided (`concord community refuse`).
+community-equivocations = Contradictory votes
+community-equivocations-about = These members signed two contradictory entries; the first counts, the second was refused.
+community-definitions = Community definitions
+community-definitions-none = No definition has been adopted.
+community-state-open = open
+community-state-expired = expired without a decision
+community-state-passed = passed
+community-state-failed = failed
+community-state-superseded = superseded by
+community-yes = yes
+community-no = no
+community-proposed-by = Proposed by { $member }
+community-yes-votes = Yes votes
+community-no-votes = No votes
+community-needed = Needed
+community-needed-of =
+    { $count ->
+        [one] { $needed } yes votes of the { $count } member entitled to vote
+       *[other] { $needed } yes votes of the { $count } members entitled to vote
+    }
+community-time-left = Time left
+community-votes-cast = Votes cast
+community-col-member = Member
+community-col-vote = Vote
+community-vote-yes = Vote yes
+community-vote-no = Vote no
+community-voted-already = This node voted { $choice }.
+community-cannot-vote = This node is not entitled to vote on this proposal.
+community-propose = Propose a decision
+community-propose-about = The proposal is signed with this node's key and counts as its yes vote. Fill in the fields the decision needs: a member for suspension, readmission and expulsion; a member and its key for a revocation; a name and a JSON value for a definition; the whole charter (JSON) for a change of the charter. Admissions are proposed with `concord community propose admit`, which checks the candidate's signed application.
+community-field-member = Member
+community-field-key = Key to revoke (hex)
+community-field-replacement = Replacement key (hex, optional)
+community-field-name = Definition name
+community-field-value = Definition value (JSON)
+community-field-charter = New charter (JSON)
+community-field-note = Why (a few words)
+community-propose-submit = Sign and propose
+community-open =
+    { $count ->
+        [one] { $count } open proposal
+       *[other] { $count } open proposals
+    }
+community-open-none = No proposal is open.
+community-not-member = This node is not an active member of this community, so it cannot propose or vote.
+community-decided = Decided and expired proposals
+community-decided-none = No proposal has been decided yet.
+community-col-tally = Yes votes / needed
+community-no-key = This node does not federate, so it has no key to sign with.
+community-not-counted = The entry would not count, so it was not stored: { $reason }
+community-bad-choice = A vote is yes or no.
+community-no-proposal = There is no such proposal.
+community-voted = The vote was signed and stored; it reaches the other members with the next sync.
+community-proposed = The proposal was signed and stored; it reaches the other members with the next sync.
+community-need-member = Choose the member the decision is about.
+community-need-key = Give the key to revoke.
+community-need-name = Give the definition's name.
+community-bad-json = The value is not JSON: { $detail }
+community-bad-charter = The charter is not acceptable: { $detail }
+community-bad-action = Choose a kind of decision.
+community-entry-proposal = Proposal: { $kind }
+community-entry-vote-yes = Vote yes on
+community-entry-vote-no = Vote no on
+community-entry-rotate = Key rotation, effective { $date }
+community-log-total =
+    { $count ->
+        [one] { $count } entry in the log
+       *[other] { $count } entries in the log
+    }
+community-log-empty = The log has no entry on this page.
+community-col-author = Author
+community-col-counted = Counted
+community-counted = counted
+community-not-counted-short = refused

@@ -451,3 +451,158 @@ import-layout = Estructura de una lista o de un archivo CSV
 import-layout-auto = Reconocerla a partir del contenido
 import-bad-layout = No hay ninguna estructura conocida llamada «{ $name }». Elija una de la lista.
 import-format-csv = una lista o un archivo CSV con la estructura elegida
+
+## Comunidad (incidencia 24)
+nav-community = Comunidad
+community-title = Comunidad { $name }
+community-title-plain = Comunidad
+community-proposals-title = Propuestas de { $name }
+community-log-title = Historial de { $name }
+community-not-found = Este nodo no pertenece a ninguna comunidad con ese nombre.
+community-none = Este nodo no pertenece a ninguna comunidad. Una comunidad se funda con `concord community create`; para unirse, se presenta una solicitud a un miembro.
+community-choose = Este nodo pertenece a varias comunidades. Elija una:
+community-pages = Páginas de la comunidad
+community-overview = Miembros y estatuto
+community-proposals = Propuestas
+community-history = Historial
+community-kind-admit = Admitir a un miembro
+community-kind-suspend = Suspender a un miembro
+community-kind-readmit = Readmitir a un miembro
+community-kind-expel = Expulsar a un miembro
+community-kind-revoke-key = Revocar una clave
+community-kind-change-charter = Cambiar el estatuto
+community-kind-define = Adoptar una definición
+community-status-active = activo
+community-status-suspended = suspendido
+community-status-expelled = expulsado
+community-threshold-count =
+    { $count ->
+        [one] { $count } miembro
+       *[other] { $count } miembros
+    }
+community-threshold-fraction = { $fraction } de los miembros con derecho a voto
+community-days =
+    { $count ->
+        [one] { $count } día
+       *[other] { $count } días
+    }
+community-hours =
+    { $count ->
+        [one] { $count } hora
+       *[other] { $count } horas
+    }
+community-minutes =
+    { $count ->
+        [one] { $count } minuto
+       *[other] { $count } minutos
+    }
+community-founded = Fundada el { $date }
+community-entries-counted =
+    { $count ->
+        [one] { $count } entrada del registro contabilizada
+       *[other] { $count } entradas del registro contabilizadas
+    }
+community-entries-refused =
+    { $count ->
+        [one] { $count } rechazada
+       *[other] { $count } rechazadas
+    }
+community-charter = Estatuto
+community-col-decision = Decisión
+community-col-threshold = Umbral
+community-col-needed-now =
+    { $count ->
+        [one] Votos a favor necesarios con { $count } miembro activo
+       *[other] Votos a favor necesarios con { $count } miembros activos
+    }
+community-col-period = Plazo de votación
+community-col-sponsors = Padrinos
+community-members =
+    { $count ->
+        [one] { $count } miembro
+       *[other] { $count } miembros
+    }
+community-col-organisation = Organización
+community-col-country = País
+community-col-sectors = Sectores
+community-col-since = Miembro desde
+community-col-fingerprint = Huella de la clave
+community-col-refused-here = Rechazado por este nodo
+community-refused = Rechazado
+community-refusals = Rechazados por este nodo
+community-refusals-none = Este nodo no rechaza a ningún miembro de esta comunidad.
+community-refusals-about = Este nodo no intercambia datos con estos miembros, decida lo que decida la comunidad (`concord community refuse`).
+community-equivocations = Votos contradictorios
+community-equivocations-about = Estos miembros firmaron dos entradas contradictorias; cuenta la primera y la segunda fue rechazada.
+community-definitions = Definiciones de la comunidad
+community-definitions-none = No se ha adoptado ninguna definición.
+community-state-open = abierta
+community-state-expired = vencida sin decisión
+community-state-passed = aprobada
+community-state-failed = rechazada
+community-state-superseded = sustituida por
+community-yes = a favor
+community-no = en contra
+community-proposed-by = Propuesta por { $member }
+community-yes-votes = Votos a favor
+community-no-votes = Votos en contra
+community-needed = Necesarios
+community-needed-of =
+    { $count ->
+        [one] { $needed } votos a favor de { $count } miembro con derecho a voto
+       *[other] { $needed } votos a favor de { $count } miembros con derecho a voto
+    }
+community-time-left = Tiempo restante
+community-votes-cast = Votos emitidos
+community-col-member = Miembro
+community-col-vote = Voto
+community-vote-yes = Votar a favor
+community-vote-no = Votar en contra
+community-voted-already = Este nodo votó { $choice }.
+community-cannot-vote = Este nodo no tiene derecho a voto en esta propuesta.
+community-propose = Proponer una decisión
+community-propose-about = La propuesta se firma con la clave de este nodo y cuenta como su voto a favor. Rellene los campos que la decisión necesita: un miembro para suspender, readmitir o expulsar; un miembro y su clave para revocarla; un nombre y un valor JSON para una definición; el estatuto completo (JSON) para cambiarlo. Las admisiones se proponen con `concord community propose admit`, que comprueba la solicitud firmada del candidato.
+community-field-member = Miembro
+community-field-key = Clave que se revoca (hexadecimal)
+community-field-replacement = Clave de sustitución (hexadecimal, opcional)
+community-field-name = Nombre de la definición
+community-field-value = Valor de la definición (JSON)
+community-field-charter = Nuevo estatuto (JSON)
+community-field-note = Motivo (en pocas palabras)
+community-propose-submit = Firmar y proponer
+community-open =
+    { $count ->
+        [one] { $count } propuesta abierta
+       *[other] { $count } propuestas abiertas
+    }
+community-open-none = No hay ninguna propuesta abierta.
+community-not-member = Este nodo no es miembro activo de esta comunidad, así que no puede proponer ni votar.
+community-decided = Propuestas decididas y vencidas
+community-decided-none = Todavía no se ha decidido ninguna propuesta.
+community-col-tally = A favor / necesarios
+community-no-key = Este nodo no federa, así que no tiene clave con la que firmar.
+community-not-counted = La entrada no contaría, así que no se guardó: { $reason }
+community-bad-choice = Un voto es a favor o en contra.
+community-no-proposal = Esa propuesta no existe.
+community-voted = El voto se firmó y se guardó; llegará a los demás miembros con la próxima sincronización.
+community-proposed = La propuesta se firmó y se guardó; llegará a los demás miembros con la próxima sincronización.
+community-need-member = Elija el miembro al que se refiere la decisión.
+community-need-key = Indique la clave que se revoca.
+community-need-name = Indique el nombre de la definición.
+community-bad-json = El valor no es JSON: { $detail }
+community-bad-charter = El estatuto no es aceptable: { $detail }
+community-bad-action = Elija un tipo de decisión.
+community-entry-proposal = Propuesta: { $kind }
+community-entry-vote-yes = Voto a favor de
+community-entry-vote-no = Voto en contra de
+community-entry-rotate = Cambio de clave, efectivo el { $date }
+community-log-total =
+    { $count ->
+        [one] { $count } entrada en el registro
+       *[other] { $count } entradas en el registro
+    }
+community-log-empty = El registro no tiene entradas en esta página.
+community-col-author = Autor
+community-col-counted = Contabilizada
+community-counted = contabilizada
+community-not-counted-short = rechazada

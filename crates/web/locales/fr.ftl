@@ -451,3 +451,158 @@ import-layout = Structure d’une liste ou d’un fichier CSV
 import-layout-auto = La reconnaître d’après le contenu
 import-bad-layout = Aucune structure connue ne s’appelle « { $name } ». Choisissez-en une dans la liste.
 import-format-csv = une liste ou un fichier CSV avec la structure choisie
+
+## Communauté (ticket 24)
+nav-community = Communauté
+community-title = Communauté { $name }
+community-title-plain = Communauté
+community-proposals-title = Propositions de { $name }
+community-log-title = Historique de { $name }
+community-not-found = Ce nœud n’appartient à aucune communauté de ce nom.
+community-none = Ce nœud n’appartient à aucune communauté. Une communauté se fonde avec `concord community create` ; on la rejoint en posant sa candidature auprès d’un membre.
+community-choose = Ce nœud appartient à plusieurs communautés. Choisissez-en une :
+community-pages = Pages de la communauté
+community-overview = Membres et charte
+community-proposals = Propositions
+community-history = Historique
+community-kind-admit = Admettre un membre
+community-kind-suspend = Suspendre un membre
+community-kind-readmit = Réintégrer un membre
+community-kind-expel = Exclure un membre
+community-kind-revoke-key = Révoquer une clé
+community-kind-change-charter = Modifier la charte
+community-kind-define = Adopter une définition
+community-status-active = actif
+community-status-suspended = suspendu
+community-status-expelled = exclu
+community-threshold-count =
+    { $count ->
+        [one] { $count } membre
+       *[other] { $count } membres
+    }
+community-threshold-fraction = { $fraction } des membres appelés à voter
+community-days =
+    { $count ->
+        [one] { $count } jour
+       *[other] { $count } jours
+    }
+community-hours =
+    { $count ->
+        [one] { $count } heure
+       *[other] { $count } heures
+    }
+community-minutes =
+    { $count ->
+        [one] { $count } minute
+       *[other] { $count } minutes
+    }
+community-founded = Fondée le { $date }
+community-entries-counted =
+    { $count ->
+        [one] { $count } entrée du journal prise en compte
+       *[other] { $count } entrées du journal prises en compte
+    }
+community-entries-refused =
+    { $count ->
+        [one] { $count } refusée
+       *[other] { $count } refusées
+    }
+community-charter = Charte
+community-col-decision = Décision
+community-col-threshold = Seuil
+community-col-needed-now =
+    { $count ->
+        [one] Voix pour nécessaires avec { $count } membre actif
+       *[other] Voix pour nécessaires avec { $count } membres actifs
+    }
+community-col-period = Durée du vote
+community-col-sponsors = Parrains
+community-members =
+    { $count ->
+        [one] { $count } membre
+       *[other] { $count } membres
+    }
+community-col-organisation = Organisme
+community-col-country = Pays
+community-col-sectors = Secteurs
+community-col-since = Membre depuis
+community-col-fingerprint = Empreinte de la clé
+community-col-refused-here = Refusé par ce nœud
+community-refused = Refusé
+community-refusals = Refusés par ce nœud
+community-refusals-none = Ce nœud ne refuse aucun membre de cette communauté.
+community-refusals-about = Ce nœud n’échange aucune donnée avec ces membres, quoi qu’ait décidé la communauté (`concord community refuse`).
+community-equivocations = Votes contradictoires
+community-equivocations-about = Ces membres ont signé deux entrées contradictoires ; la première compte, la seconde a été refusée.
+community-definitions = Définitions de la communauté
+community-definitions-none = Aucune définition n’a été adoptée.
+community-state-open = ouverte
+community-state-expired = expirée sans décision
+community-state-passed = adoptée
+community-state-failed = rejetée
+community-state-superseded = remplacée par
+community-yes = pour
+community-no = contre
+community-proposed-by = Proposée par { $member }
+community-yes-votes = Voix pour
+community-no-votes = Voix contre
+community-needed = Nécessaire
+community-needed-of =
+    { $count ->
+        [one] { $needed } voix pour sur { $count } membre appelé à voter
+       *[other] { $needed } voix pour sur { $count } membres appelés à voter
+    }
+community-time-left = Temps restant
+community-votes-cast = Votes exprimés
+community-col-member = Membre
+community-col-vote = Choix
+community-vote-yes = Voter pour
+community-vote-no = Voter contre
+community-voted-already = Ce nœud a voté { $choice }.
+community-cannot-vote = Ce nœud n’est pas appelé à voter sur cette proposition.
+community-propose = Proposer une décision
+community-propose-about = La proposition est signée avec la clé de ce nœud et compte comme son vote pour. Remplissez les champs dont la décision a besoin : un membre pour une suspension, une réintégration ou une exclusion ; un membre et sa clé pour une révocation ; un nom et une valeur JSON pour une définition ; la charte entière (JSON) pour la modifier. Les admissions se proposent avec `concord community propose admit`, qui vérifie la candidature signée.
+community-field-member = Membre
+community-field-key = Clé à révoquer (hexadécimal)
+community-field-replacement = Clé de remplacement (hexadécimal, facultative)
+community-field-name = Nom de la définition
+community-field-value = Valeur de la définition (JSON)
+community-field-charter = Nouvelle charte (JSON)
+community-field-note = Motif (en quelques mots)
+community-propose-submit = Signer et proposer
+community-open =
+    { $count ->
+        [one] { $count } proposition ouverte
+       *[other] { $count } propositions ouvertes
+    }
+community-open-none = Aucune proposition n’est ouverte.
+community-not-member = Ce nœud n’est pas membre actif de cette communauté ; il ne peut ni proposer ni voter.
+community-decided = Propositions tranchées ou expirées
+community-decided-none = Aucune proposition n’a encore été tranchée.
+community-col-tally = Voix pour / nécessaires
+community-no-key = Ce nœud ne fédère pas : il n’a pas de clé pour signer.
+community-not-counted = L’entrée ne compterait pas ; elle n’a pas été enregistrée : { $reason }
+community-bad-choice = Un vote est pour ou contre.
+community-no-proposal = Cette proposition n’existe pas.
+community-voted = Le vote a été signé et enregistré ; il parviendra aux autres membres à la prochaine synchronisation.
+community-proposed = La proposition a été signée et enregistrée ; elle parviendra aux autres membres à la prochaine synchronisation.
+community-need-member = Choisissez le membre concerné par la décision.
+community-need-key = Indiquez la clé à révoquer.
+community-need-name = Indiquez le nom de la définition.
+community-bad-json = La valeur n’est pas du JSON : { $detail }
+community-bad-charter = La charte n’est pas acceptable : { $detail }
+community-bad-action = Choisissez un type de décision.
+community-entry-proposal = Proposition : { $kind }
+community-entry-vote-yes = Vote pour sur
+community-entry-vote-no = Vote contre sur
+community-entry-rotate = Changement de clé, effectif le { $date }
+community-log-total =
+    { $count ->
+        [one] { $count } entrée dans le journal
+       *[other] { $count } entrées dans le journal
+    }
+community-log-empty = Le journal n’a aucune entrée sur cette page.
+community-col-author = Auteur
+community-col-counted = Prise en compte
+community-counted = prise en compte
+community-not-counted-short = refusée

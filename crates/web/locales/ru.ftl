@@ -487,3 +487,180 @@ import-layout = Структура списка или CSV-файла
 import-layout-auto = Определить по содержимому
 import-bad-layout = Известной структуры с именем «{ $name }» нет. Выберите её из списка.
 import-format-csv = список или CSV-файл с выбранной структурой
+
+## Сообщество (задача 24)
+nav-community = Сообщество
+community-title = Сообщество { $name }
+community-title-plain = Сообщество
+community-proposals-title = Предложения сообщества { $name }
+community-log-title = История сообщества { $name }
+community-not-found = Этот узел не состоит в сообществе с таким именем.
+community-none = Этот узел не состоит ни в одном сообществе. Сообщество основывают командой `concord community create`, а вступают в него, подав заявку одному из участников.
+community-choose = Этот узел состоит в нескольких сообществах. Выберите одно:
+community-pages = Страницы сообщества
+community-overview = Участники и устав
+community-proposals = Предложения
+community-history = История
+community-kind-admit = Принять участника
+community-kind-suspend = Приостановить участника
+community-kind-readmit = Восстановить участника
+community-kind-expel = Исключить участника
+community-kind-revoke-key = Отозвать ключ
+community-kind-change-charter = Изменить устав
+community-kind-define = Принять определение
+community-status-active = активен
+community-status-suspended = приостановлен
+community-status-expelled = исключён
+community-threshold-count =
+    { $count ->
+        [one] { $count } участник
+        [few] { $count } участника
+        [many] { $count } участников
+       *[other] { $count } участника
+    }
+community-threshold-fraction = { $fraction } участников с правом голоса
+community-days =
+    { $count ->
+        [one] { $count } день
+        [few] { $count } дня
+        [many] { $count } дней
+       *[other] { $count } дня
+    }
+community-hours =
+    { $count ->
+        [one] { $count } час
+        [few] { $count } часа
+        [many] { $count } часов
+       *[other] { $count } часа
+    }
+community-minutes =
+    { $count ->
+        [one] { $count } минута
+        [few] { $count } минуты
+        [many] { $count } минут
+       *[other] { $count } минуты
+    }
+community-founded = Основано { $date }
+community-entries-counted =
+    { $count ->
+        [one] { $count } запись журнала учтена
+        [few] { $count } записи журнала учтены
+        [many] { $count } записей журнала учтено
+       *[other] { $count } записи журнала учтено
+    }
+community-entries-refused =
+    { $count ->
+        [one] { $count } отклонена
+        [few] { $count } отклонены
+        [many] { $count } отклонено
+       *[other] { $count } отклонено
+    }
+community-charter = Устав
+community-col-decision = Решение
+community-col-threshold = Порог
+community-col-needed-now =
+    { $count ->
+        [one] Нужно голосов «за» при { $count } активном участнике
+        [few] Нужно голосов «за» при { $count } активных участниках
+        [many] Нужно голосов «за» при { $count } активных участниках
+       *[other] Нужно голосов «за» при { $count } активного участника
+    }
+community-col-period = Срок голосования
+community-col-sponsors = Поручители
+community-members =
+    { $count ->
+        [one] { $count } участник
+        [few] { $count } участника
+        [many] { $count } участников
+       *[other] { $count } участника
+    }
+community-col-organisation = Организация
+community-col-country = Страна
+community-col-sectors = Отрасли
+community-col-since = Участник с
+community-col-fingerprint = Отпечаток ключа
+community-col-refused-here = Отклонён этим узлом
+community-refused = Отклонён
+community-refusals = Отклонены этим узлом
+community-refusals-none = Этот узел не отклоняет ни одного участника этого сообщества.
+community-refusals-about = Этот узел не обменивается данными с этими участниками, что бы ни решило сообщество (`concord community refuse`).
+community-equivocations = Противоречивые голоса
+community-equivocations-about = Эти участники подписали две противоречащие друг другу записи; учитывается первая, вторая отклонена.
+community-definitions = Определения сообщества
+community-definitions-none = Ни одно определение пока не принято.
+community-state-open = открыто
+community-state-expired = истекло без решения
+community-state-passed = принято
+community-state-failed = отклонено
+community-state-superseded = заменено предложением
+community-yes = за
+community-no = против
+community-proposed-by = Предложил { $member }
+community-yes-votes = Голоса «за»
+community-no-votes = Голоса «против»
+community-needed = Нужно
+community-needed-of =
+    { $count ->
+        [one] { $needed } голосов «за» из { $count } участника с правом голоса
+        [few] { $needed } голосов «за» из { $count } участников с правом голоса
+        [many] { $needed } голосов «за» из { $count } участников с правом голоса
+       *[other] { $needed } голосов «за» из { $count } участника с правом голоса
+    }
+community-time-left = Осталось времени
+community-votes-cast = Поданные голоса
+community-col-member = Участник
+community-col-vote = Голос
+community-vote-yes = Голосовать «за»
+community-vote-no = Голосовать «против»
+community-voted-already = Этот узел проголосовал: { $choice }.
+community-cannot-vote = Этот узел не имеет права голоса по этому предложению.
+community-propose = Предложить решение
+community-propose-about = Предложение подписывается ключом этого узла и считается его голосом «за». Заполните поля, нужные решению: участника — для приостановки, восстановления и исключения; участника и его ключ — для отзыва ключа; имя и значение JSON — для определения; весь устав (JSON) — для его изменения. Приём новых участников предлагают командой `concord community propose admit`, которая проверяет подписанную заявку кандидата.
+community-field-member = Участник
+community-field-key = Отзываемый ключ (hex)
+community-field-replacement = Новый ключ взамен (hex, необязательно)
+community-field-name = Имя определения
+community-field-value = Значение определения (JSON)
+community-field-charter = Новый устав (JSON)
+community-field-note = Причина (в двух словах)
+community-propose-submit = Подписать и предложить
+community-open =
+    { $count ->
+        [one] { $count } открытое предложение
+        [few] { $count } открытых предложения
+        [many] { $count } открытых предложений
+       *[other] { $count } открытого предложения
+    }
+community-open-none = Открытых предложений нет.
+community-not-member = Этот узел не является активным участником сообщества и не может ни предлагать, ни голосовать.
+community-decided = Решённые и истёкшие предложения
+community-decided-none = Ни одно предложение пока не решено.
+community-col-tally = «За» / нужно
+community-no-key = Этот узел не участвует в федерации, поэтому у него нет ключа для подписи.
+community-not-counted = Запись не была бы учтена, поэтому она не сохранена: { $reason }
+community-bad-choice = Голос — «за» или «против».
+community-no-proposal = Такого предложения нет.
+community-voted = Голос подписан и сохранён; остальные участники получат его при следующей синхронизации.
+community-proposed = Предложение подписано и сохранено; остальные участники получат его при следующей синхронизации.
+community-need-member = Выберите участника, которого касается решение.
+community-need-key = Укажите отзываемый ключ.
+community-need-name = Укажите имя определения.
+community-bad-json = Значение не является JSON: { $detail }
+community-bad-charter = Устав неприемлем: { $detail }
+community-bad-action = Выберите вид решения.
+community-entry-proposal = Предложение: { $kind }
+community-entry-vote-yes = Голос «за» по предложению
+community-entry-vote-no = Голос «против» по предложению
+community-entry-rotate = Смена ключа, вступает в силу { $date }
+community-log-total =
+    { $count ->
+        [one] { $count } запись в журнале
+        [few] { $count } записи в журнале
+        [many] { $count } записей в журнале
+       *[other] { $count } записи в журнале
+    }
+community-log-empty = На этой странице журнала нет записей.
+community-col-author = Автор
+community-col-counted = Учтена
+community-counted = учтена
+community-not-counted-short = отклонена

@@ -44,6 +44,7 @@ pub const NAV: &[(&str, &str, Role)] = &[
     ("/matching", "nav-matching", Role::Analyst),
     ("/incidents", "nav-incidents", Role::Reader),
     // The policy explanation is per object: /objects/{id}/policy, linked from the object.
+    ("/community", "nav-community", Role::Reader),
     ("/peers", "nav-peers", Role::Admin),
     ("/admin", "nav-admin", Role::Admin),
 ];

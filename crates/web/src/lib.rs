@@ -33,12 +33,15 @@
 //! | `GET /signin`, `POST /signin`, `POST /signout`, `GET /lang/{code}` | none |
 //! | `GET /` (dashboard, for clients that accept HTML), `/objects`, `/objects/{id}`, `/objects/{id}/graph`, `/incidents`, `/incidents/{id}`, `/account`, `/notifications`, `/notifications/live` (server-sent events) | reader |
 //! | `/import`, `/import/jobs/{id}` and `/import/jobs/{id}/status` (JSON; the user's own import jobs), `/matching` | analyst |
-//! | `/objects/{id}/policy` (what each peer would receive, and why), `/peers` (peers, audit log and its verification), `/admin`, `POST /admin/users`, `POST /admin/users/{id}` | admin |
+//! | `/community`, `/community/proposals`, `/community/log` (the community's members, charter, proposals and log, as `GET /api/v1/community` shows them to a reader; local refusals for admins only) | reader |
+//! | `/objects/{id}/policy` (what each peer would receive, and why), `/peers` (peers, audit log and its verification), `/admin`, `POST /admin/users`, `POST /admin/users/{id}`, `POST /community/proposals` and `/community/votes` (signed with the node key) | admin |
 //!
 //! Pages show, they do not decide: imports go through `concord-ingest` as `concord import`
 //! runs them (through the user's `ClearedStore`), matching through `concord_server::matching`,
 //! incidents through `concord-response`, peer decisions through `concord-federation`'s
-//! `outbound::decide`. Local users (argon2id hashes, roles, a TLP clearance), sessions and
+//! `outbound::decide`, community proposals and votes through
+//! `concord_federation::governance::publish`. Local users (argon2id hashes, roles, a TLP
+//! clearance), sessions and
 //! user-owned tokens live in the store behind `concord_store::users::Users`. Texts: CLDR
 //! plurals, numbers and dates per language, Arabic right to left through logical CSS
 //! properties; every message id exists in every language. No page contains a `<script>`
@@ -56,6 +59,7 @@ mod account;
 mod admin;
 mod assets;
 mod charts;
+mod community;
 mod dashboard;
 mod feeds;
 mod graph;
@@ -155,6 +159,13 @@ fn table() -> Vec<(&'static str, MethodRouter<Web>)> {
         ("/account/tokens", post(account::create_token)),
         ("/account/tokens/{id}/revoke", post(account::revoke_token)),
         ("/peers", get(peers::page)),
+        ("/community", get(community::page)),
+        (
+            "/community/proposals",
+            get(community::proposals::page).post(community::proposals::propose),
+        ),
+        ("/community/votes", post(community::proposals::vote)),
+        ("/community/log", get(community::history::page)),
         ("/admin", get(admin::page)),
         ("/admin/users", post(admin::create_user)),
         ("/admin/users/{id}", post(admin::update_user)),

@@ -10,6 +10,7 @@ mod web {
     mod auth;
     mod browser;
     mod clearance;
+    mod community;
     mod escaping;
     mod feeds;
     mod i18n;

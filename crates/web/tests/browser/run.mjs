@@ -272,7 +272,8 @@ try {
   check(page.url().endsWith(target), `a graph node opens ${target}`);
   await page.goto(`${objectUrl}?a=1&b=1#versions`);
 
-  for (const [name, url] of [['dashboard', '/'], ['matching', '/matching'], ['account', '/account'], ['admin', '/admin'], ['peers', '/peers?verify=1'], ['incidents', '/incidents']]) {
+  for (const [name, url] of [['dashboard', '/'], ['matching', '/matching'], ['account', '/account'], ['admin', '/admin'], ['peers', '/peers?verify=1'], ['incidents', '/incidents'],
+    ['community', '/community'], ['community-proposals', '/community/proposals'], ['community-log', '/community/log']]) {
     await page.goto(`${base}${url}`);
     await visit(page, name, 'en');
   }
@@ -316,6 +317,9 @@ try {
     ['peers', '/peers?verify=1'],
     ['incidents', '/incidents'],
     ['notifications', '/notifications'],
+    ['community', '/community'],
+    ['community-proposals', '/community/proposals'],
+    ['community-log', '/community/log'],
   ]) {
     await page.goto(`${base}${url}`);
     check((await page.getAttribute('html', 'dir')) === 'rtl', `${name} stays in Arabic`);

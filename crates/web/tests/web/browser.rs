@@ -71,6 +71,8 @@ async fn in_a_real_browser() {
         .create_user("analyst", Role::Admin, Tlp::Red, &hash_password(password))
         .expect("user")
         .expect("new");
+    // A community with an open proposal, for the community pages.
+    super::community::store_community(store.as_ref());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -404,6 +404,23 @@ fn variants(template: &str, csrf: &str) -> Option<Vec<Req>> {
             format!("csrf={csrf}").into_bytes(),
         )],
         "/import/jobs/{id}" | "/import/jobs/{id}/status" => vec![get(t.replace("{id}", "1"))],
+        // Governance carries no STIX object (as its API routes above).
+        "/community" | "/community/log" => vec![get(t), get(format!("{t}?community=x"))],
+        "/community/proposals" => vec![
+            get(t),
+            with(
+                Method::POST,
+                t,
+                "application/x-www-form-urlencoded",
+                format!("csrf={csrf}&action=define&name=CANARY&value=1").into_bytes(),
+            ),
+        ],
+        "/community/votes" => vec![with(
+            Method::POST,
+            t,
+            "application/x-www-form-urlencoded",
+            format!("csrf={csrf}&proposal=entry--&choice=yes").into_bytes(),
+        )],
         "/notifications/live" => vec![get(t)],
         "/lang/{code}" => vec![get("/lang/en?next=/objects")],
         "/federation/v1/node" | "/federation/v1/events" => vec![get(t)],

@@ -29,6 +29,9 @@ async fn every_page_route_answers_for_an_admin() {
         "/peers".to_owned(),
         "/incidents".to_owned(),
         "/notifications".to_owned(),
+        "/community".to_owned(),
+        "/community/proposals".to_owned(),
+        "/community/log".to_owned(),
         "/signin".to_owned(),
     ] {
         let res = c.get(&path).await;
