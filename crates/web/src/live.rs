@@ -11,6 +11,10 @@
 //! [`super::view::object_tlp`]). An event stream ends after [`STREAM_LIFE`] (so a server
 //! shutting down never waits long for it); the browser reconnects with `Last-Event-ID`
 //! and receives what it missed.
+//!
+//! The communities' proposals and decisions reach the same channel for the web
+//! subscriptions with `governance = true` (`governance`); every signed-in user may read
+//! the community pages, so they are TLP:CLEAR notes.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -37,6 +41,8 @@ use super::layout;
 use super::session::Ctx;
 use super::view::{display_name, object_link, object_tlp};
 use super::{Web, blocking};
+
+mod governance;
 
 /// Notifications kept for the notifications page and for reconnecting streams.
 pub const RECENT: usize = 200;
@@ -70,6 +76,9 @@ pub struct Note {
     pub users: Option<Vec<String>>,
     /// When it was noticed (RFC 3339).
     pub at: String,
+    /// For a governance note, the community (`id` is then the proposal, `object_type`
+    /// the event).
+    pub community: Option<String>,
 }
 
 impl Note {
@@ -84,6 +93,9 @@ impl Note {
 
     /// The text shown for it.
     fn text(&self, l: Lang) -> String {
+        if self.community.is_some() {
+            return governance::text(l, self);
+        }
         let mut args = fluent_bundle::FluentArgs::new();
         args.set("type", self.object_type.clone());
         args.set("name", self.name.clone());
@@ -91,7 +103,10 @@ impl Note {
     }
 
     fn url(&self) -> String {
-        format!("/objects/{}", self.id)
+        match &self.community {
+            Some(c) => governance::url(c, &self.id),
+            None => format!("/objects/{}", self.id),
+        }
     }
 }
 
@@ -130,6 +145,13 @@ impl Live {
         let live = self.clone();
         let store = web.app.store.clone();
         let me = super::incidents::me(web);
+        let start = governance::start(&*store);
+        tokio::spawn(governance::follow(
+            live.clone(),
+            store.clone(),
+            dir.clone(),
+            start,
+        ));
         tokio::spawn(follow(live, store, dir, me));
     }
 
@@ -138,7 +160,11 @@ impl Live {
             .recent
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for n in notes {
+        for mut n in notes {
+            // Ids keep increasing: an object note keeps its `seq` unless a governance
+            // note (which has none) took it, and a governance note takes the next one.
+            let last = recent.back().map_or(self.start, |n| n.seq);
+            n.seq = n.seq.max(last + 1);
             let n = Arc::new(n);
             recent.push_back(n.clone());
             while recent.len() > RECENT {
@@ -246,6 +272,7 @@ fn pass(
             subscriptions: vec![sub.name.clone()],
             users,
             at: at.clone(),
+            community: None,
         });
     }
     Ok(Some((notes, next)))
@@ -420,8 +447,13 @@ pub async fn page(ctx: Ctx, State(web): State<Web>) -> Result<Response, Response
                     @for n in notes.iter().rev() {
                         tr {
                             td { (l.datetime(&n.at)) }
-                            td { (object_link(&n.id, &n.name)) }
-                            td { span dir="ltr" { (n.object_type) } }
+                            @if n.community.is_some() {
+                                td { a href=(n.url()) { bdi { (n.name) } } }
+                                td { (governance::event_name(l, &n.object_type)) }
+                            } @else {
+                                td { (object_link(&n.id, &n.name)) }
+                                td { span dir="ltr" { (n.object_type) } }
+                            }
                             td { (layout::tlp_badge(n.tlp)) }
                             td { bdi { (n.subscriptions.join(", ")) } }
                         }
@@ -459,6 +491,7 @@ mod tests {
             subscriptions: vec!["s".into()],
             users,
             at: String::new(),
+            community: None,
         }
     }
 

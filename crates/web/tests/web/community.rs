@@ -371,3 +371,46 @@ async fn a_node_without_a_community_says_so() {
         "no community at all: the same page"
     );
 }
+
+/// Decisions reach the web subscriptions with `governance = true` on the live channel
+/// and the notifications page, for every signed-in user (membership is not TLP-marked).
+#[tokio::test]
+async fn a_decision_reaches_the_notifications_page() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("response.toml"),
+        "[[subscription]]\nname = \"board\"\ngovernance = true\nweb = true\n",
+    )
+    .unwrap();
+    let f = fixture_in(Some(dir.path()));
+    let mut admin = f.web.signed_in("admin").await;
+    let csrf = admin.get("/community/proposals").await.csrf();
+    let res = admin
+        .post_form(
+            "/community/votes",
+            &[
+                ("csrf", &csrf),
+                ("proposal", &f.proposal),
+                ("choice", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let mut reader = f.web.signed_in("clear").await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let page = loop {
+        let page = reader.get("/notifications").await.page().to_owned();
+        if page.contains("Definition adopted") {
+            break page;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no governance note: {page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(page.contains("Web CERTs: define taxonomies"), "{page}");
+    assert!(page.contains("/community/proposals?community="), "{page}");
+    // The proposal was stored before the web interface started: not replayed.
+    assert!(!page.contains("New proposal"), "{page}");
+}
