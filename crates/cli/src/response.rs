@@ -812,13 +812,22 @@ pub fn subscription(node: &Node, command: SubscriptionCommand) -> anyhow::Result
             crate::table::list(
                 json,
                 &shown,
-                &["NAME", "WEBHOOK", "E-MAIL TO", "WEB", "TYPES", "TLP"],
+                &[
+                    "NAME",
+                    "WEBHOOK",
+                    "E-MAIL TO",
+                    "WEB",
+                    "GOVERNANCE",
+                    "TYPES",
+                    "TLP",
+                ],
                 |v| {
                     vec![
                         str_of(&v["name"]),
                         str_of(&v["webhook"]["url"]),
                         str_of(&v["email"]["to"]),
                         str_of(&v["web"]),
+                        str_of(&v["governance"]),
                         str_of(&v["types"]),
                         str_of(&v["tlp"]),
                     ]
@@ -837,8 +846,14 @@ pub fn subscription(node: &Node, command: SubscriptionCommand) -> anyhow::Result
                 .next()
                 .map(|v| v["object"].clone())
                 .unwrap_or_else(|| serde_json::json!({"type": "note", "content": "test"}));
-            let payload = serde_json::json!({"subscription": name, "node": me, "origin": me,
-                "local": true, "test": true, "object": object});
+            // A governance subscription gets an event as its deliveries carry them.
+            let payload = if sub.governance {
+                serde_json::json!({"subscription": name, "node": me, "test": true,
+                    "governance": {"event": "test", "community_name": "", "what": "a test delivery"}})
+            } else {
+                serde_json::json!({"subscription": name, "node": me, "origin": me,
+                    "local": true, "test": true, "object": object})
+            };
             let attempts = sub.attempts.unwrap_or(5);
             let timeout = Duration::from_secs(sub.timeout_secs.unwrap_or(5).max(1));
             let rt = tokio::runtime::Builder::new_current_thread()

@@ -1,6 +1,7 @@
 //! The background work of `serve` for coordinated response: publishing the
 //! constituency when its file changes, constituency notifications, verification of
-//! received evidence, and re-announcing unanswered alerts.
+//! received evidence, re-announcing unanswered alerts, and delivering notifications of
+//! new object versions and of the communities' proposals and decisions.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,22 +21,30 @@ fn state_path(dir: &Path) -> PathBuf {
 /// Serialises the read-modify-write of the state file between the background tasks.
 static STATE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn read_cursor(dir: &Path, key: &str) -> Option<i64> {
+fn read_value(dir: &Path, key: &str) -> Option<Value> {
     let _g = STATE_LOCK.lock();
     std::fs::read_to_string(state_path(dir))
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v[key].as_i64())
+        .and_then(|mut v| v.get_mut(key).map(Value::take))
+}
+
+fn read_cursor(dir: &Path, key: &str) -> Option<i64> {
+    read_value(dir, key).and_then(|v| v.as_i64())
 }
 
 fn write_cursor(dir: &Path, key: &str, cursor: i64) {
+    write_value(dir, key, serde_json::json!(cursor));
+}
+
+fn write_value(dir: &Path, key: &str, value: Value) {
     let _g = STATE_LOCK.lock();
     let mut v = std::fs::read_to_string(state_path(dir))
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         .filter(Value::is_object)
         .unwrap_or_else(|| serde_json::json!({}));
-    v[key] = serde_json::json!(cursor);
+    v[key] = value;
     let path = state_path(dir);
     let written = atomic::write(&path, v.to_string().as_bytes(), atomic::Mode::Shared);
     if let Err(e) = written {
@@ -132,9 +141,53 @@ pub fn spawn_background(node_dir: &std::path::Path, store: Arc<dyn concord_store
     });
 }
 
-/// Delivers notifications for new object versions to the subscriptions of
-/// `response.toml` (re-read on every pass), each delivery as its own task. The first
-/// start begins at the store's head: history is not replayed.
+/// The governance notifications due for webhook and e-mail delivery
+/// (`concord_response::governance`), keeping their cursor in the state file: each event
+/// is delivered once, across restarts. Without such a subscription the cursor follows
+/// the governance log without computing anything, so one added later starts from then.
+fn governance_pass(
+    dir: &Path,
+    store: &dyn Store,
+    me: &str,
+    subs: &[concord_response::notify::Subscription],
+) -> anyhow::Result<Vec<concord_response::notify::Pending>> {
+    use concord_response::governance::{self, Cursor};
+    const KEY: &str = "governance_cursor";
+    let now = concord_stix::Timestamp::now_millis();
+    let stored = read_value(dir, KEY).and_then(|v| serde_json::from_value::<Cursor>(v).ok());
+    let wanted = subs
+        .iter()
+        .any(|s| s.governance && (s.webhook.is_some() || s.email.is_some()));
+    let cursor = match stored {
+        Some(c) if wanted || c.n == store.governance_head()? => c,
+        _ => {
+            // First start, or nobody to tell: from the log's head now.
+            let c = Cursor::start(store, &now)?;
+            write_value(dir, KEY, serde_json::to_value(&c)?);
+            c
+        }
+    };
+    if !wanted {
+        return Ok(Vec::new());
+    }
+    let (events, next) = governance::events(store, &cursor, &now)?;
+    // The time moves on every pass; the file is written only when something else did
+    // (an event written is never found again: its time is behind the stored one).
+    let moved = (next.n, &next.next_deadline, next.settled)
+        != (cursor.n, &cursor.next_deadline, cursor.settled);
+    if moved || !events.is_empty() {
+        write_value(dir, KEY, serde_json::to_value(&next)?);
+    }
+    if !events.is_empty() {
+        tracing::info!(count = events.len(), "Governance notifications due.");
+    }
+    Ok(governance::pending(&events, subs, me))
+}
+
+/// Delivers notifications for new object versions, and for the communities' proposals
+/// and decisions, to the subscriptions of `response.toml` (re-read on every pass), each
+/// delivery as its own task. The first start begins at the store's head: history is
+/// not replayed.
 fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: String) {
     let client = match concord_response::notify::client() {
         Ok(c) => c,
@@ -148,6 +201,7 @@ fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: S
             let (d, s, m) = (dir.clone(), store.clone(), me.clone());
             let pass = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let settings = load_settings(&d)?;
+                let governance = governance_pass(&d, &*s, &m, &settings.subscriptions)?;
                 let cursor = match read_cursor(&d, "notify_cursor") {
                     Some(c) => c,
                     None => {
@@ -164,8 +218,9 @@ fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: S
                     }
                     return Ok((false, settings.subscriptions, Vec::new()));
                 }
-                let (pending, next) =
+                let (mut pending, next) =
                     concord_response::notify::pending(&*s, &m, &settings.subscriptions, cursor)?;
+                pending.extend(governance);
                 if next != cursor {
                     write_cursor(&d, "notify_cursor", next);
                 }
