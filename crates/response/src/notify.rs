@@ -635,6 +635,19 @@ mod tests {
     }
 
     #[test]
+    fn a_governance_payload_has_a_subject_of_its_own() {
+        let p = json!({"subscription": "board", "node": "me", "governance": {
+            "event": "member-admitted", "community_name": "CERTs",
+            "what": "admit node-x (CERT-X) sponsored by a, b"}});
+        assert_eq!(
+            subject(&p),
+            "[Concord] CERTs: member-admitted (admit node-x (CERT-X) sponsored by a, b)"
+        );
+        let o = json!({"object": {"type": "note", "id": "note--1"}});
+        assert_eq!(subject(&o), "[Concord] note: note--1");
+    }
+
+    #[test]
     fn signatures_and_backoff() {
         // RFC 4231 test case 2.
         assert_eq!(
