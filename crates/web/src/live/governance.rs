@@ -150,3 +150,37 @@ pub(super) async fn follow(
         tokio::time::sleep(pause).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(seq: i64, community: Option<&str>) -> Note {
+        Note {
+            seq,
+            id: format!("x--{seq}"),
+            object_type: "proposed".into(),
+            name: "n".into(),
+            tlp: Tlp::Clear,
+            subscriptions: vec!["s".into()],
+            users: None,
+            at: String::new(),
+            community: community.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn governance_notes_take_ids_between_object_notes() {
+        let live = Live::new(4);
+        live.publish(vec![note(5, None), note(0, Some("c")), note(0, Some("c"))]);
+        // An object version stored meanwhile has a seq a governance note took.
+        live.publish(vec![note(6, None), note(10, None)]);
+        let ids: Vec<i64> = live.recent.lock().unwrap().iter().map(|n| n.seq).collect();
+        assert_eq!(ids, [5, 6, 7, 8, 10]);
+        assert_eq!(live.position(), 10);
+        assert_eq!(
+            url("community--ab", "entry--cd"),
+            "/community/proposals?community=community--ab#entry--cd"
+        );
+    }
+}
