@@ -498,7 +498,9 @@ mod tests {
         assert_eq!(Config::load(dir.path()).unwrap().store.database_url, url);
         std::fs::write(
             &file,
-            format!("database_url = {url:?}\n[store]\ndatabase_url = \"postgres://other:pw2@db/x\"\n"),
+            format!(
+                "database_url = {url:?}\n[store]\ndatabase_url = \"postgres://other:pw2@db/x\"\n"
+            ),
         )
         .unwrap();
         let err = format!("{:#}", Config::load(dir.path()).unwrap_err());

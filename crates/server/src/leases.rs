@@ -47,8 +47,15 @@ impl LeaseBoard {
         out.push_str("# HELP concord_lease_held Whether this process holds the lease and runs its background work (1) or another replica does (0).\n");
         out.push_str("# TYPE concord_lease_held gauge\n");
         for (name, held) in all {
-            let name = name.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-            let _ = writeln!(out, "concord_lease_held{{lease=\"{name}\"}} {}", u8::from(held));
+            let name = name
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n");
+            let _ = writeln!(
+                out,
+                "concord_lease_held{{lease=\"{name}\"}} {}",
+                u8::from(held)
+            );
         }
         out
     }
@@ -66,8 +73,14 @@ mod tests {
         b.set("feed:\"x\"", false);
         assert_eq!(b.held(), vec!["signer".to_owned()]);
         let text = b.render();
-        assert!(text.contains("concord_lease_held{lease=\"signer\"} 1\n"), "{text}");
-        assert!(text.contains("concord_lease_held{lease=\"feed:\\\"x\\\"\"} 0\n"), "{text}");
+        assert!(
+            text.contains("concord_lease_held{lease=\"signer\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("concord_lease_held{lease=\"feed:\\\"x\\\"\"} 0\n"),
+            "{text}"
+        );
         b.set("signer", false);
         assert!(b.held().is_empty());
     }

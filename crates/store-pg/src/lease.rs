@@ -227,8 +227,7 @@ async fn keep(config: tokio_postgres::Config, key: i32, name: String, tx: watch:
                     () = tokio::time::sleep(HEARTBEAT) => {}
                     _ = &mut driver => break,
                 }
-                let answered =
-                    tokio::time::timeout(ANSWER, client.simple_query("SELECT 1")).await;
+                let answered = tokio::time::timeout(ANSWER, client.simple_query("SELECT 1")).await;
                 if !matches!(answered, Ok(Ok(_))) || tx.is_closed() {
                     break;
                 }
@@ -269,11 +268,17 @@ mod tests {
         };
         let first = Leases::connect(&url).unwrap();
         let a = first.take("signer");
-        assert!(wait(&a, true, Duration::from_secs(10)).is_some(), "first holds");
+        assert!(
+            wait(&a, true, Duration::from_secs(10)).is_some(),
+            "first holds"
+        );
         let second = Leases::connect(&url).unwrap();
         let b = second.take("signer");
         let other = second.take("puller");
-        assert!(wait(&other, true, Duration::from_secs(10)).is_some(), "another lease");
+        assert!(
+            wait(&other, true, Duration::from_secs(10)).is_some(),
+            "another lease"
+        );
         // Several retry periods: the second never holds it while the first does.
         assert!(wait(&b, true, super::RETRY * 2).is_none(), "held twice");
         assert!(a.held());

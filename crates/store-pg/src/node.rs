@@ -35,9 +35,11 @@ impl PgStore {
     /// The database cannot be reached.
     pub fn node_id(&self) -> Result<Option<String>, StoreError> {
         self.read(|c| async move {
-            Ok(c.query_opt("SELECT value FROM store_meta WHERE key = 'node_id'", &[])
-                .await?
-                .map(|r| r.get::<_, String>(0)))
+            Ok(
+                c.query_opt("SELECT value FROM store_meta WHERE key = 'node_id'", &[])
+                    .await?
+                    .map(|r| r.get::<_, String>(0)),
+            )
         })
     }
 }

@@ -46,7 +46,10 @@ fn objects() -> usize {
 fn indicator(n: usize) -> Value {
     let id = format!(
         "indicator--{}",
-        uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("replica {n}").as_bytes())
+        uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("replica {n}").as_bytes()
+        )
     );
     json!({"type": "indicator", "spec_version": "2.1", "id": id,
         "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
@@ -162,7 +165,9 @@ fn ids_of(page: &Value) -> Vec<String> {
 
 /// A page of the web interface with a session cookie (or none): its status.
 fn web_status(addr: &str, cookie: Option<&str>) -> u16 {
-    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
     try_http(
         addr,
         &format!("GET /account HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{cookie}\r\n"),
@@ -187,7 +192,10 @@ fn two_replicas_survive_a_sigkill_mid_import() {
     let other = tmp.path().join("other");
     let out = run(&other, &["init", "--database-url", &url]);
     let err = stderr(&out);
-    assert!(!out.status.success() && err.contains("is the store of node"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("is the store of node"),
+        "{err}"
+    );
     assert!(!other.join("node.key").exists());
 
     let mut a: Option<Serving> = Some(serve(&dir_a, &tmp.path().join("a.log")));
@@ -218,7 +226,11 @@ fn two_replicas_survive_a_sigkill_mid_import() {
     );
     assert_eq!(code, 200, "{body}");
     let matched: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(matched["sightings"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(
+        matched["sightings"].as_array().map(Vec::len),
+        Some(1),
+        "{body}"
+    );
     // A TAXII client reads its first page on the replica about to be killed.
     let page1 = taxii_page(&addr_a, &admin, None);
     assert_eq!(page1["more"], true, "{page1}");
@@ -260,7 +272,9 @@ fn two_replicas_survive_a_sigkill_mid_import() {
                             Some((code, body)) => {
                                 assert_eq!(code, 200, "{body}");
                                 let mut ids = acked.lock().unwrap();
-                                ids.extend(batch.iter().map(|o| o["id"].as_str().unwrap().to_owned()));
+                                ids.extend(
+                                    batch.iter().map(|o| o["id"].as_str().unwrap().to_owned()),
+                                );
                                 count.fetch_add(batch.len(), Ordering::SeqCst);
                                 break;
                             }
@@ -317,7 +331,11 @@ fn two_replicas_survive_a_sigkill_mid_import() {
         let page = store.list_versions(&q).unwrap();
         for o in &page.objects {
             seqs.push(o.seq);
-            assert!(o.date_added > last_added, "date_added does not grow at seq {}", o.seq);
+            assert!(
+                o.date_added > last_added,
+                "date_added does not grow at seq {}",
+                o.seq
+            );
             last_added.clone_from(&o.date_added);
             let v: Value = serde_json::from_str(&o.json).unwrap();
             held_ids.insert(v["id"].as_str().unwrap().to_owned());
@@ -327,10 +345,22 @@ fn two_replicas_survive_a_sigkill_mid_import() {
             None => break,
         }
     }
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "a seq repeated or went back");
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "a seq repeated or went back"
+    );
     let acked = acked.lock().unwrap();
-    assert_eq!(acked.len(), total, "every batch was acknowledged by one replica");
+    assert_eq!(
+        acked.len(),
+        total,
+        "every batch was acknowledged by one replica"
+    );
     let lost: Vec<&String> = acked.iter().filter(|id| !held_ids.contains(*id)).collect();
-    assert!(lost.is_empty(), "{} acknowledged objects lost, e.g. {:?}", lost.len(), lost.first());
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged objects lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
     drop(b);
 }
