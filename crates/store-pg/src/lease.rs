@@ -272,6 +272,35 @@ mod tests {
             wait(&a, true, Duration::from_secs(10)).is_some(),
             "first holds"
         );
+        // A lease whose connection the server ends is lost, then taken again (nobody
+        // else asks for it).
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let ended = client
+                .query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE application_name = 'concord lease' AND datname = current_database()",
+                    &[],
+                )
+                .await
+                .unwrap();
+            assert_eq!(ended.len(), 1, "one lease connection");
+        });
+        assert!(
+            wait(&a, false, Duration::from_secs(5)).is_some(),
+            "loss unseen"
+        );
+        assert!(
+            wait(&a, true, Duration::from_secs(10)).is_some(),
+            "not taken again"
+        );
         let second = Leases::connect(&url).unwrap();
         let b = second.take("signer");
         let other = second.take("puller");

@@ -197,6 +197,20 @@ fn two_replicas_survive_a_sigkill_mid_import() {
         "{err}"
     );
     assert!(!other.join("node.key").exists());
+    // Nor can a copy of the directory given another node's key serve from it.
+    let stranger = tmp.path().join("stranger");
+    init(&stranger);
+    let wrong = tmp.path().join("wrong");
+    copy_node(&dir_a, &wrong);
+    for name in ["node.key", "node.pub"] {
+        std::fs::copy(stranger.join(name), wrong.join(name)).unwrap();
+    }
+    let out = run(&wrong, &["serve", "--listen", "127.0.0.1:0"]);
+    let err = stderr(&out);
+    assert!(
+        !out.status.success() && err.contains("is the store of node"),
+        "{err}"
+    );
 
     let mut a: Option<Serving> = Some(serve(&dir_a, &tmp.path().join("a.log")));
     let b = serve(&dir_b, &tmp.path().join("b.log"));
