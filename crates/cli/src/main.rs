@@ -607,7 +607,8 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             .matching
             .set_threads(matching::resolve_threads(node.config.match_threads));
         // Background work runs once across the replicas of a node (one lease each).
-        let replicas = replica::Replicas::new(&node.config.store.database_url, state.leases.clone())?;
+        let replicas =
+            replica::Replicas::new(&node.config.store.database_url, state.leases.clone())?;
         // Every version created here is signed soon after it is stored.
         replicas
             .run_signer(store.clone(), key.clone())
@@ -630,14 +631,17 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
                 tokio::spawn(puller.clone().run());
             });
         }
-        let (dir, s, sources) = (node.dir.clone(), state.store.clone(), node.config.taxii_sources.clone());
+        let (dir, s) = (node.dir.clone(), state.store.clone());
+        let sources = node.config.taxii_sources.clone();
         replicas.run("taxii-sources", move || {
             taxii::spawn_polling(&dir, s.clone(), sources.clone());
         });
-        let (feeds_tx, feeds_rx) = tokio::sync::watch::channel(Some(node.config.feeds.clone()));
+        let (feeds_tx, feeds_rx) =
+            tokio::sync::watch::channel(Some(node.config.feeds.clone()));
         let (dir, s) = (node.dir.clone(), state.store.clone());
         replicas.run("feeds", move || {
-            tokio::spawn(replica::poll_feeds(dir.clone(), s.clone(), feeds_rx.clone()));
+            let polling = replica::poll_feeds(dir.clone(), s.clone(), feeds_rx.clone());
+            tokio::spawn(polling);
         });
         let mut reloadable = Reloadable {
             dir: node.dir.clone(),
@@ -645,7 +649,9 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             federation: state.federation.clone(),
         };
         let (dir, s) = (node.dir.clone(), state.store.clone());
-        replicas.run("response", move || response::spawn_background(&dir, s.clone()));
+        replicas.run("response", move || {
+            response::spawn_background(&dir, s.clone());
+        });
         if let Some(token) = init.admin_token {
             println!("Admin token (shown once, keep it safe): {token}");
         }
