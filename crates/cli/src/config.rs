@@ -88,6 +88,21 @@ pub struct Config {
     pub metrics: MetricsSettings,
     /// Where the node keeps its data (`[store]`).
     pub store: StoreSettings,
+    /// The same setting as `[store] database_url` (the spelling of issue 25; environment:
+    /// `CONCORD_DATABASE_URL`): [`Config::load`] moves it there, and refuses the two set
+    /// to different URLs.
+    pub database_url: DatabaseUrl,
+}
+
+/// A database URL that shows only redacted in `{:?}` (it may hold a password).
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", crate::database::redact(&self.0))
+    }
 }
 
 impl Default for Config {
@@ -125,6 +140,7 @@ impl Default for Config {
             federation: FederationSettings::default(),
             metrics: MetricsSettings::default(),
             store: StoreSettings::default(),
+            database_url: DatabaseUrl::default(),
         }
     }
 }
@@ -211,7 +227,7 @@ impl Config {
         // key path explicitly (CONCORD_FEDERATION_PAGE_SIZE -> federation.page_size): a
         // split on `_` cannot tell a section from a key with an underscore in its name.
         let keys = env_keys();
-        Figment::from(Serialized::defaults(Config::default()))
+        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
             .merge(Env::prefixed("CONCORD_").filter_map(move |k| {
                 keys.get(k.as_str().to_ascii_uppercase().as_str())
@@ -223,7 +239,27 @@ impl Config {
                     "invalid configuration in {} or CONCORD_* variables",
                     file.display()
                 )
-            })
+            })?;
+        config.settle_database_url()?;
+        Ok(config)
+    }
+
+    /// Moves the top-level `database_url` into `[store]`: both spellings name the same
+    /// setting; set to different URLs they are an error naming both.
+    fn settle_database_url(&mut self) -> anyhow::Result<()> {
+        let top = std::mem::take(&mut self.database_url.0);
+        if top.is_empty() || top == self.store.database_url {
+            return Ok(());
+        }
+        if !self.store.database_url.is_empty() {
+            anyhow::bail!(
+                "database_url ({}, from concord.toml or CONCORD_DATABASE_URL) and [store] database_url ({}, from concord.toml or CONCORD_STORE_DATABASE_URL) name different databases; they are the same setting: set one of them",
+                crate::database::redact(&top),
+                crate::database::redact(&self.store.database_url)
+            );
+        }
+        self.store.database_url = top;
+        Ok(())
     }
 
     /// The text of a fresh `concord.toml`, with comments.
@@ -257,7 +293,8 @@ impl Config {
              # The database: empty, SQLite (concord.db here); or a PostgreSQL URL, e.g.\n\
              # \"postgres://concord:PASSWORD@127.0.0.1:5432/concord\" (`concord migrate --to URL`\n\
              # copies this node's SQLite data there). Keep this file private (mode 0600) when\n\
-             # the URL holds a password, or set CONCORD_STORE_DATABASE_URL instead.\n\
+             # the URL holds a password, or set CONCORD_STORE_DATABASE_URL (or\n\
+             # CONCORD_DATABASE_URL) instead; `database_url` at the top level is the same setting.\n\
              [store]\ndatabase_url = {database_url:?}\n\n\
              # Sync with peers (`concord peer add`).\n\
              [federation]\nenabled = true\npull_interval_secs = 30\npage_size = 1000\n\
@@ -442,10 +479,45 @@ mod tests {
         }
     }
 
+    /// Issue 25: `database_url` at the top level is `[store] database_url`; both set to
+    /// different URLs is an error naming both, without their passwords.
+    #[test]
+    fn database_url_has_two_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(FILE_NAME);
+        let url = "postgres://concord:s3cret@db:5432/concord";
+        std::fs::write(&file, format!("database_url = {url:?}\n")).unwrap();
+        let cfg = Config::load(dir.path()).unwrap();
+        assert_eq!(cfg.store.database_url, url);
+        assert_eq!(cfg.database_url.0, "");
+        std::fs::write(
+            &file,
+            format!("database_url = {url:?}\n[store]\ndatabase_url = {url:?}\n"),
+        )
+        .unwrap();
+        assert_eq!(Config::load(dir.path()).unwrap().store.database_url, url);
+        std::fs::write(
+            &file,
+            format!(
+                "database_url = {url:?}\n[store]\ndatabase_url = \"postgres://other:pw2@db/x\"\n"
+            ),
+        )
+        .unwrap();
+        let err = format!("{:#}", Config::load(dir.path()).unwrap_err());
+        assert!(
+            err.contains("database_url (postgres://concord:***@db:5432/concord")
+                && err.contains("[store] database_url (postgres://other:***@db/x"),
+            "{err}"
+        );
+        assert!(!err.contains("s3cret") && !err.contains("pw2"), "{err}");
+        assert_eq!(env_keys()["DATABASE_URL"], "database_url");
+    }
+
     #[test]
     fn the_database_password_stays_out_of_debug_output() {
         let mut cfg = Config::default();
         cfg.store.database_url = "postgres://concord:s3cret@db:5432/concord".into();
+        cfg.database_url = DatabaseUrl("postgres://concord:s3cret@db:5432/concord".into());
         let shown = format!("{cfg:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(

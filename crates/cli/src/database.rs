@@ -71,6 +71,30 @@ impl NodeStore {
     }
 }
 
+/// Makes sure the store is the node `node_id`'s: a PostgreSQL database records the node
+/// id of the first node that serves from it, and refuses any other (a second `concord
+/// init` against the same database, or a replica given another node's `node.key`); a
+/// SQLite store is the directory's own. `node_id` is recorded only when `claim` is set.
+pub fn check_node(store: &NodeStore, node_id: &str, claim: bool) -> anyhow::Result<()> {
+    let NodeStore::Postgres(pg, shown) = store else {
+        return Ok(());
+    };
+    let recorded = if claim {
+        Some(pg.claim_node(node_id)?)
+    } else {
+        pg.node_id()?
+    };
+    match recorded {
+        Some(other) if other != node_id => bail!(
+            "the database at {shown} is the store of node {other}, but this data directory's {} is node {node_id}'s: one database holds one node. To run another replica of node {other}, copy its data directory (with its {} and {}) and serve from the copy, instead of `concord init`",
+            crate::node::KEY_FILE,
+            crate::node::KEY_FILE,
+            crate::config::FILE_NAME
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// `concord migrate --to URL`: copies the SQLite store of the node in `dir` into the empty
 /// PostgreSQL database at `url` (the node stopped: its directory's lock is held
 /// meanwhile), with a progress bar, then prints how to make the node use it.

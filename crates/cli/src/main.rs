@@ -28,6 +28,7 @@ mod matching;
 mod node;
 mod pipe;
 mod progress;
+mod replica;
 mod response;
 mod table;
 mod taxii;
@@ -500,8 +501,8 @@ fn signals() -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<Signal>> {
 /// when they change, and response.toml (subscriptions) is read on every delivery pass.
 struct Reloadable {
     dir: std::path::PathBuf,
-    store: Arc<dyn concord_store::Store>,
-    feeds: Vec<tokio::task::JoinHandle<()>>,
+    /// The feeds to poll (`None`: stop polling), followed by `replica::poll_feeds`.
+    feeds: tokio::sync::watch::Sender<Option<Vec<feeds::FeedConfig>>>,
     federation: Option<concord_federation::server::FederationState>,
 }
 
@@ -510,11 +511,8 @@ impl Reloadable {
         tracing::info!("SIGHUP: reloading the configuration.");
         match config::Config::load(&self.dir) {
             Ok(c) => {
-                for task in self.feeds.drain(..) {
-                    task.abort();
-                }
                 let n = c.feeds.len();
-                self.feeds = feeds::spawn_polling(&self.dir, self.store.clone(), c.feeds);
+                self.feeds.send_replace(Some(c.feeds));
                 tracing::info!(feeds = n, "Feeds reloaded.");
             }
             Err(e) => tracing::error!(error = %format!("{e:#}"),
@@ -572,9 +570,11 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             data_dir: Some(node.dir.clone()),
             metrics_access: node.config.metrics.access,
         };
+        let key = federation::node_key(&node.dir)?;
+        // Replicas share a database: it must be this node's store (recorded on first use).
+        database::check_node(&node.store, &key.node_id(), true)?;
         let data = node.store.location();
         let store: Arc<dyn concord_store::Store> = node.store.shared();
-        let key = federation::node_key(&node.dir)?;
         let statement: concord_federation::tls::StatementCell = Default::default();
         let listening = listening_of(&node.config, &node.dir, &key, &statement)?;
         let fed_config = concord_federation::server::FederationConfig {
@@ -606,8 +606,12 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         state
             .matching
             .set_threads(matching::resolve_threads(node.config.match_threads));
+        // Background work runs once across the replicas of a node (one lease each).
+        let replicas =
+            replica::Replicas::new(&node.config.store.database_url, state.leases.clone())?;
         // Every version created here is signed soon after it is stored.
-        concord_federation::signer::spawn(store.clone(), key.clone())
+        replicas
+            .run_signer(store.clone(), key.clone())
             .context("cannot start the signer")?;
         if node.config.federation.enabled {
             let f = &node.config.federation;
@@ -622,20 +626,32 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
                     ..Default::default()
                 },
             );
-            tokio::spawn(Arc::new(puller).run());
+            let puller = Arc::new(puller);
+            replicas.run("federation-puller", move || {
+                tokio::spawn(puller.clone().run());
+            });
         }
-        taxii::spawn_polling(
-            &node.dir,
-            state.store.clone(),
-            node.config.taxii_sources.clone(),
-        );
+        let (dir, s) = (node.dir.clone(), state.store.clone());
+        let sources = node.config.taxii_sources.clone();
+        replicas.run("taxii-sources", move || {
+            taxii::spawn_polling(&dir, s.clone(), sources.clone());
+        });
+        let (feeds_tx, feeds_rx) =
+            tokio::sync::watch::channel(Some(node.config.feeds.clone()));
+        let (dir, s) = (node.dir.clone(), state.store.clone());
+        replicas.run("feeds", move || {
+            let polling = replica::poll_feeds(dir.clone(), s.clone(), feeds_rx.clone());
+            tokio::spawn(polling);
+        });
         let mut reloadable = Reloadable {
             dir: node.dir.clone(),
-            store: state.store.clone(),
-            feeds: feeds::spawn_polling(&node.dir, state.store.clone(), node.config.feeds.clone()),
+            feeds: feeds_tx,
             federation: state.federation.clone(),
         };
-        response::spawn_background(&node.dir, state.store.clone());
+        let (dir, s) = (node.dir.clone(), state.store.clone());
+        replicas.run("response", move || {
+            response::spawn_background(&dir, s.clone());
+        });
         if let Some(token) = init.admin_token {
             println!("Admin token (shown once, keep it safe): {token}");
         }
@@ -656,9 +672,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
                         if let Some(tx) = stop_tx.take() {
                             let _ = tx.send(());
                         }
-                        for task in reloadable.feeds.drain(..) {
-                            task.abort();
-                        }
+                        reloadable.feeds.send_replace(None);
                     }
                 }
             }

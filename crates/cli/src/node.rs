@@ -88,6 +88,8 @@ pub fn init(dir: &Path, name: Option<&str>, database_url: Option<&str>) -> anyho
     }
     // The store first: a database that cannot be reached leaves no half-made node.
     let store = open_store(dir, &cfg)?;
+    // A database that is another node's store is refused before anything is written.
+    crate::database::check_node(&store, &node_id, false)?;
     let identity = crate::identity::objects(&cfg, &node_id);
     concord_store::import::import_values(&*store, identity, 100, &mut |_| {})?;
     let secret = concord_server::auth::new_token_secret();
@@ -110,6 +112,7 @@ pub fn init(dir: &Path, name: Option<&str>, database_url: Option<&str>) -> anyho
         fs::write(&policy_path, concord_policy::DEFAULT_POLICY)
             .with_context(|| format!("cannot write {}", policy_path.display()))?;
     }
+    crate::database::check_node(&store, &node_id, true)?;
     fs::write(dir.join(PUB_FILE), format!("{}\n", key.public_hex()))?;
     // Last: the key marks the directory initialised.
     write_secret(&key_path, &format!("{}\n", key.seed_hex()))?;

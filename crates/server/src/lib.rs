@@ -65,6 +65,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod idle;
+pub mod leases;
 pub mod matching;
 pub mod metrics;
 pub mod openapi;
@@ -146,6 +147,9 @@ pub struct AppState {
     /// The communities' states, computed again when the governance log grows (the
     /// `/api/v1/community` routes).
     pub communities: Arc<concord_federation::governance::Communities>,
+    /// The leases of background work this process holds (several replicas on one
+    /// database run each piece once): `/healthz` and `/metrics` show them.
+    pub leases: Arc<leases::LeaseBoard>,
 }
 
 impl AppState {
@@ -166,6 +170,7 @@ impl AppState {
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
             activity: Arc::default(),
             communities: Arc::default(),
+            leases: Arc::default(),
         }
     }
 

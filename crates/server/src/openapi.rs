@@ -243,7 +243,7 @@ pub fn document(config: &ServerConfig) -> Value {
     let not_found = error_response("No object with this id.");
     let mut paths = json!({
         "/healthz": { "get": operation("Liveness probe.", "meta", false, vec![], responses(vec![
-            ("200", json_response("The node serves requests.", json!({ "type": "object", "properties": { "status": { "type": "string", "const": "ok" } } }))),
+            ("200", json_response("The node serves requests; `leases`: the background work this replica runs (a node on PostgreSQL).", json!({ "type": "object", "properties": { "status": { "type": "string", "const": "ok" }, "leases": { "type": "array", "items": { "type": "string" } } } }))),
         ])) },
         "/readyz": { "get": operation("Readiness probe: the database answers and the indexer is caught up within a bound.", "meta", false, vec![], responses(vec![
             ("200", json_response("Ready.", json!({ "type": "object", "properties": { "status": { "type": "string", "const": "ready" }, "index_lag": { "type": "integer" } } }))),

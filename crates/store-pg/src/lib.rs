@@ -52,6 +52,8 @@ mod copy;
 mod federation;
 mod governance;
 mod ingest;
+pub mod lease;
+mod node;
 mod query;
 mod schema;
 mod tokens;

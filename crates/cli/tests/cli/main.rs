@@ -12,6 +12,7 @@ mod metrics;
 mod ops;
 mod postgres;
 mod readme;
+mod replicas;
 mod response;
 mod serve;
 mod service;

@@ -9,9 +9,15 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 
-/// `GET /healthz`: `{"status": "ok"}` while the process serves requests.
-pub async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+/// `GET /healthz`: `{"status": "ok"}` while the process serves requests; with
+/// `leases` (the background work this process runs, by lease name) when it runs any.
+pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
+    let known = !state.leases.all().is_empty();
+    if known {
+        Json(json!({ "status": "ok", "leases": state.leases.held() }))
+    } else {
+        Json(json!({ "status": "ok" }))
+    }
 }
 
 /// The indexer backlog (versions) above which `/readyz` answers 503: searches and
@@ -85,7 +91,8 @@ pub async fn metrics(
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         state.metrics.render(stats.as_ref())
-            + &crate::metrics::render_node(&gauges, stats.as_ref()),
+            + &crate::metrics::render_node(&gauges, stats.as_ref())
+            + &state.leases.render(),
     ))
 }
 

@@ -1,0 +1,195 @@
+//! `concord serve`'s background work (the signer, the federation puller, TAXII source and
+//! feed polling, coordinated response and its notifications), run exactly once across
+//! the replicas of a node that share one PostgreSQL database.
+//!
+//! Each piece runs under a lease (`concord_store_pg::lease`): the replica holding it runs
+//! the work on a tokio runtime of its own, started when the lease is taken and shut down
+//! (every task of the work with it) when the lease is lost; the other replicas ask for
+//! the lease every few seconds and one of them takes the work over when the holder dies.
+//! Work under way when a lease is lost is a transaction that commits or rolls back whole;
+//! a blocking step already running finishes, but nothing new starts. The state files
+//! these tasks keep (feed and TAXII source positions, `response-state.json`) stay in
+//! each replica's own data directory: a replica that takes work over goes on from its
+//! own (importing what it pulls again changes nothing held).
+//!
+//! On SQLite (one process per store) nothing of this applies: the work starts on the
+//! serving runtime, as it always did, and no lease is shown.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use concord_federation::identity::NodeKey;
+use concord_server::leases::LeaseBoard;
+use concord_store::Store;
+use concord_store_pg::lease::{Lease, Leases};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::feeds::FeedConfig;
+
+/// The leases of one `serve` process.
+pub struct Replicas {
+    /// The database's leases; `None` on SQLite.
+    leases: Option<Leases>,
+    board: Arc<LeaseBoard>,
+}
+
+impl Replicas {
+    /// Leases in the PostgreSQL database at `database_url`, or none (SQLite: empty URL);
+    /// `board` is where `/healthz` and `/metrics` read which are held.
+    pub fn new(database_url: &str, board: Arc<LeaseBoard>) -> anyhow::Result<Replicas> {
+        let leases = if database_url.is_empty() {
+            None
+        } else {
+            Some(Leases::connect(database_url)?)
+        };
+        Ok(Replicas { leases, board })
+    }
+
+    /// Runs `start` (which spawns the work's tasks) whenever this process holds the lease
+    /// `name`, on a runtime that is shut down when the lease is lost; on SQLite, once, on
+    /// the current runtime.
+    pub fn run(&self, name: &str, start: impl Fn() + Send + 'static) {
+        let Some(leases) = &self.leases else {
+            start();
+            return;
+        };
+        let lease = leases.take(name);
+        self.board.set(name, false);
+        let board = self.board.clone();
+        let thread_name = format!("concord-{name}");
+        let spawned = std::thread::Builder::new()
+            .name(thread_name.clone())
+            .spawn(move || hold(lease, &board, &thread_name, &start));
+        if let Err(e) = spawned {
+            tracing::error!(lease = name, error = %e, "Cannot start background work.");
+        }
+    }
+
+    /// The signer: signs new local versions; on PostgreSQL only while this process holds
+    /// the `signer` lease.
+    pub fn run_signer(&self, store: Arc<dyn Store>, key: NodeKey) -> anyhow::Result<()> {
+        let Some(leases) = &self.leases else {
+            concord_federation::signer::spawn(store, key)?;
+            return Ok(());
+        };
+        let lease = leases.take("signer");
+        self.board.set("signer", false);
+        let board = self.board.clone();
+        std::thread::Builder::new()
+            .name("concord-signer".into())
+            .spawn(move || sign_while_held(&*store, &key, &lease, &board))?;
+        Ok(())
+    }
+}
+
+/// Waits for the lease, runs the work on a fresh runtime while it is held, and again.
+fn hold(mut lease: Lease, board: &LeaseBoard, thread_name: &str, start: &dyn Fn()) {
+    let waiter = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(lease = lease.name(), error = %e, "Cannot wait for a lease.");
+            return;
+        }
+    };
+    loop {
+        waiter.block_on(lease.acquired());
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(thread_name)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                tracing::error!(lease = lease.name(), error = %e, "Cannot start background work.");
+                return;
+            }
+        };
+        board.set(lease.name(), true);
+        {
+            let _entered = runtime.enter();
+            start();
+        }
+        waiter.block_on(lease.lost());
+        board.set(lease.name(), false);
+        // Every task of the work ends here; a blocking step under way finishes alone.
+        runtime.shutdown_background();
+    }
+}
+
+/// The signer's loop (`concord_federation::signer`'s, checking the lease before each
+/// batch): at background priority, a failing store retried after a growing wait.
+fn sign_while_held(store: &dyn Store, key: &NodeKey, lease: &Lease, board: &LeaseBoard) {
+    concord_store::lower_thread_priority();
+    let mut at = 0;
+    let mut backoff = concord_store::backoff::Backoff::default();
+    let mut was_held = false;
+    loop {
+        let held = lease.held();
+        if held != was_held {
+            board.set(lease.name(), held);
+            was_held = held;
+        }
+        if !held {
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        }
+        match concord_federation::signer::sign_pending(store, key, at) {
+            Ok((next, n)) => {
+                let failures = backoff.succeeded();
+                if failures > 0 {
+                    tracing::info!(failures, "Signing new objects works again.");
+                }
+                at = next;
+                if n > 0 {
+                    continue;
+                }
+            }
+            Err(e) => {
+                let wait = backoff.failed(std::time::Instant::now());
+                tracing::error!(error = %e, retry_in_ms = wait.as_millis() as u64, "Signing new objects failed.");
+                std::thread::sleep(wait);
+                continue;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Polls the feeds `feeds` holds (none while it holds `None`), starting again with the
+/// new list whenever it changes (`SIGHUP`).
+pub async fn poll_feeds(
+    dir: PathBuf,
+    store: Arc<dyn Store>,
+    mut feeds: watch::Receiver<Option<Vec<FeedConfig>>>,
+) {
+    loop {
+        let current = feeds.borrow_and_update().clone();
+        let tasks = Aborting(
+            current
+                .map(|f| crate::feeds::spawn_polling(&dir, store.clone(), f))
+                .unwrap_or_default(),
+        );
+        if feeds.changed().await.is_err() {
+            // The sender is gone: the process is ending; the tasks run until it does.
+            std::future::pending::<()>().await;
+        }
+        drop(tasks);
+    }
+}
+
+/// Tasks aborted when dropped (the feed polling of a list replaced or stopped).
+struct Aborting(Vec<JoinHandle<()>>);
+
+impl Drop for Aborting {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
