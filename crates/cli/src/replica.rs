@@ -7,10 +7,12 @@
 //! (every task of the work with it) when the lease is lost; the other replicas ask for
 //! the lease every few seconds and one of them takes the work over when the holder dies.
 //! Work under way when a lease is lost is a transaction that commits or rolls back whole;
-//! a blocking step already running finishes, but nothing new starts. The state files
-//! these tasks keep (feed and TAXII source positions, `response-state.json`) stay in
-//! each replica's own data directory: a replica that takes work over goes on from its
-//! own (importing what it pulls again changes nothing held).
+//! a blocking step already running finishes, but nothing new starts. The positions of
+//! coordinated response and its notifications are kept in the store
+//! (`Store::work_state`), so a replica that takes that work over continues where the
+//! last holder stopped: no notification is skipped or sent again from the start. Feed and
+//! TAXII source positions stay in each replica's data directory: a replica that takes
+//! them over goes on from its own (importing what it pulls again changes nothing held).
 //!
 //! On SQLite (one process per store) nothing of this applies: the work starts on the
 //! serving runtime, as it always did, and no lease is shown.

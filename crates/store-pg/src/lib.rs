@@ -399,6 +399,14 @@ impl Store for PgStore {
         self.write(move |c| async move { tokens::revoke(&c, id).await })
     }
 
+    fn work_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.meta_value(&concord_store::work_state_key(key))
+    }
+
+    fn set_work_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.set_meta_value(&concord_store::work_state_key(key), value)
+    }
+
     fn stats(&self) -> Result<Stats, StoreError> {
         self.read(|c| async move { query::stats(&c).await })
     }

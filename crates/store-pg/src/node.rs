@@ -29,6 +29,38 @@ impl PgStore {
         })
     }
 
+    /// The value of `key` in `store_meta`, if any.
+    ///
+    /// # Errors
+    /// The database cannot be reached.
+    pub(crate) fn meta_value(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_owned();
+        self.read(move |c| async move {
+            Ok(
+                c.query_opt("SELECT value FROM store_meta WHERE key = $1", &[&key])
+                    .await?
+                    .map(|r| r.get::<_, String>(0)),
+            )
+        })
+    }
+
+    /// Sets `key` in `store_meta` to `value`.
+    ///
+    /// # Errors
+    /// The database cannot be reached.
+    pub(crate) fn set_meta_value(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |c| async move {
+            c.execute(
+                "INSERT INTO store_meta (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&key, &value],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
     /// The node id recorded by [`PgStore::claim_node`], if any.
     ///
     /// # Errors

@@ -238,6 +238,14 @@ impl Store for ClearedStore {
     fn release_memory(&self) -> bool {
         self.inner.release_memory()
     }
+
+    fn work_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner.work_state(key)
+    }
+
+    fn set_work_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.inner.set_work_state(key, value)
+    }
 }
 
 impl Users for ClearedStore {

@@ -486,4 +486,18 @@ pub trait Store:
     fn release_memory(&self) -> bool {
         true
     }
+    /// The value the node's background work kept under `key` (a cursor, a position),
+    /// if any. Kept in the store, not in a replica's data directory, so that whichever
+    /// replica of a node holds the work's lease continues where the last holder stopped.
+    fn work_state(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Keeps `value` under `key` for the node's background work (see
+    /// [`Store::work_state`]).
+    fn set_work_state(&self, key: &str, value: &str) -> Result<(), StoreError>;
+}
+
+/// The `store_meta` key under which [`Store::work_state`] keeps `key` (a prefix keeps
+/// work state apart from the store's own entries).
+#[must_use]
+pub fn work_state_key(key: &str) -> String {
+    format!("work:{key}")
 }

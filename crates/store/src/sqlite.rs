@@ -775,6 +775,30 @@ impl Store for SqliteStore {
         self.read(query::stats)
     }
 
+    fn work_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = crate::work_state_key(key);
+        self.read(|c| {
+            use rusqlite::OptionalExtension;
+            Ok(
+                c.prepare_cached("SELECT value FROM main.store_meta WHERE key = ?1")?
+                    .query_row([&key], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    fn set_work_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let key = crate::work_state_key(key);
+        self.write(|c| {
+            c.prepare_cached(
+                "INSERT INTO store_meta (key, value) VALUES (?1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute([&key, value])?;
+            Ok(())
+        })
+    }
+
     fn release_memory(&self) -> bool {
         let mut all = true;
         let shrink = |c: &Connection| {

@@ -57,6 +57,8 @@ impl Store for NodeStore {
         delete(id: &str) -> Result<usize, StoreError>;
         limits() -> Limits;
         release_memory() -> bool;
+        work_state(key: &str) -> Result<Option<String>, StoreError>;
+        set_work_state(key: &str, value: &str) -> Result<(), StoreError>;
     }
 }
 

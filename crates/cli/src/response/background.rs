@@ -8,48 +8,45 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use concord_response::{alert, constituency};
-use concord_store::{Store, atomic};
+use concord_store::Store;
 use serde_json::Value;
 
 use super::{load_constituency, load_settings, publish};
 
-/// Where the background work keeps its position (`seq` of the constituency scan).
-fn state_path(dir: &Path) -> PathBuf {
+/// The file where the background work kept its positions before they moved into the
+/// store: still read for a key the store does not hold yet (a node upgraded from then).
+fn legacy_state_path(dir: &Path) -> PathBuf {
     dir.join("response-state.json")
 }
 
-/// Serialises the read-modify-write of the state file between the background tasks.
-static STATE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn read_value(dir: &Path, key: &str) -> Option<Value> {
-    let _g = STATE_LOCK.lock();
-    std::fs::read_to_string(state_path(dir))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|mut v| v.get_mut(key).map(Value::take))
+/// The store key of one position of the response work.
+fn state_key(key: &str) -> String {
+    format!("response/{key}")
 }
 
-fn read_cursor(dir: &Path, key: &str) -> Option<i64> {
-    read_value(dir, key).and_then(|v| v.as_i64())
-}
-
-fn write_cursor(dir: &Path, key: &str, cursor: i64) {
-    write_value(dir, key, serde_json::json!(cursor));
-}
-
-fn write_value(dir: &Path, key: &str, value: Value) {
-    let _g = STATE_LOCK.lock();
-    let mut v = std::fs::read_to_string(state_path(dir))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .filter(Value::is_object)
-        .unwrap_or_else(|| serde_json::json!({}));
-    v[key] = value;
-    let path = state_path(dir);
-    let written = atomic::write(&path, v.to_string().as_bytes(), atomic::Mode::Shared);
-    if let Err(e) = written {
-        tracing::warn!(error = %e, file = %path.display(), "Response state not kept.");
+/// A position of the background work (a cursor): kept in the store (see
+/// [`Store::work_state`]), so that the replica that takes the work over continues from it.
+fn read_value(dir: &Path, store: &dyn Store, key: &str) -> anyhow::Result<Option<Value>> {
+    if let Some(text) = store.work_state(&state_key(key))? {
+        return Ok(serde_json::from_str(&text).ok());
     }
+    Ok(std::fs::read_to_string(legacy_state_path(dir))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|mut v| v.get_mut(key).map(Value::take)))
+}
+
+fn read_cursor(dir: &Path, store: &dyn Store, key: &str) -> anyhow::Result<Option<i64>> {
+    Ok(read_value(dir, store, key)?.and_then(|v| v.as_i64()))
+}
+
+fn write_cursor(store: &dyn Store, key: &str, cursor: i64) -> anyhow::Result<()> {
+    write_value(store, key, &serde_json::json!(cursor))
+}
+
+fn write_value(store: &dyn Store, key: &str, value: &Value) -> anyhow::Result<()> {
+    store.set_work_state(&state_key(key), &value.to_string())?;
+    Ok(())
 }
 
 /// One pass of the background work: publish the constituency when the file changed,
@@ -71,10 +68,10 @@ fn background_pass(
         *last_published = mtime;
     }
     let notify = load_constituency(dir)?.unwrap_or_default().notify;
-    let cursor = read_cursor(dir, "scan_cursor").unwrap_or(0);
+    let cursor = read_cursor(dir, store, "scan_cursor")?.unwrap_or(0);
     let (created, next) = constituency::scan(store, me, notify, cursor)?;
     if next != cursor {
-        write_cursor(dir, "scan_cursor", next);
+        write_cursor(store, "scan_cursor", next)?;
     }
     if !created.is_empty() {
         tracing::info!(count = created.len(), "Constituency notifications created.");
@@ -154,7 +151,8 @@ fn governance_pass(
     use concord_response::governance::{self, Cursor};
     const KEY: &str = "governance_cursor";
     let now = concord_stix::Timestamp::now_millis();
-    let stored = read_value(dir, KEY).and_then(|v| serde_json::from_value::<Cursor>(v).ok());
+    let stored =
+        read_value(dir, store, KEY)?.and_then(|v| serde_json::from_value::<Cursor>(v).ok());
     let wanted = subs
         .iter()
         .any(|s| s.governance && (s.webhook.is_some() || s.email.is_some()));
@@ -163,7 +161,7 @@ fn governance_pass(
         _ => {
             // First start, or nobody to tell: from the log's head now.
             let c = Cursor::start(store, &now)?;
-            write_value(dir, KEY, serde_json::to_value(&c)?);
+            write_value(store, KEY, &serde_json::to_value(&c)?)?;
             c
         }
     };
@@ -176,7 +174,7 @@ fn governance_pass(
     let moved = (next.n, &next.next_deadline, next.settled)
         != (cursor.n, &cursor.next_deadline, cursor.settled);
     if moved || !events.is_empty() {
-        write_value(dir, KEY, serde_json::to_value(&next)?);
+        write_value(store, KEY, &serde_json::to_value(&next)?)?;
     }
     if !events.is_empty() {
         tracing::info!(count = events.len(), "Governance notifications due.");
@@ -202,11 +200,11 @@ fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: S
             let pass = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let settings = load_settings(&d)?;
                 let governance = governance_pass(&d, &*s, &m, &settings.subscriptions)?;
-                let cursor = match read_cursor(&d, "notify_cursor") {
+                let cursor = match read_cursor(&d, &*s, "notify_cursor")? {
                     Some(c) => c,
                     None => {
                         let head = s.head_seq()?;
-                        write_cursor(&d, "notify_cursor", head);
+                        write_cursor(&*s, "notify_cursor", head)?;
                         head
                     }
                 };
@@ -214,7 +212,7 @@ fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: S
                     // Nothing to deliver: keep up with the store without reading it.
                     let head = s.head_seq()?;
                     if head != cursor {
-                        write_cursor(&d, "notify_cursor", head);
+                        write_cursor(&*s, "notify_cursor", head)?;
                     }
                     return Ok((false, settings.subscriptions, Vec::new()));
                 }
@@ -222,7 +220,7 @@ fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: S
                     concord_response::notify::pending(&*s, &m, &settings.subscriptions, cursor)?;
                 pending.extend(governance);
                 if next != cursor {
-                    write_cursor(&d, "notify_cursor", next);
+                    write_cursor(&*s, "notify_cursor", next)?;
                 }
                 Ok((true, settings.subscriptions, pending))
             })

@@ -714,7 +714,7 @@ fn unanswered_alerts_are_reannounced_and_proposed_notifications_wait() {
 
 /// Issue 24: a community's proposals and decisions reach a `governance = true`
 /// subscription's webhook (signed as every delivery), each once, also across a restart
-/// of the node (the cursor is kept in `response-state.json`).
+/// of the node (the cursor is kept in the store).
 #[test]
 fn community_decisions_reach_a_governance_webhook_once() {
     let (hook, hooked) = webhook_receiver();

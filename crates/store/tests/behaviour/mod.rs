@@ -102,6 +102,7 @@ macro_rules! behaviour_tests {
             paging::list_borrowed_hands_over_the_page_list_gives,
             tokens::create_find_list_revoke,
             tokens::clearance_expiry_and_last_use,
+            tokens::work_state_is_kept_per_key,
             search::finds_every_language,
             search::syntax_characters_are_plain_text,
             search::search_sees_current_versions_only,

@@ -1,4 +1,4 @@
-//! Token records: unique hashes, clearance, expiry, last use.
+//! Token records: unique hashes, clearance, expiry, last use; the work state kept beside them.
 
 use concord_stix::Tlp;
 use concord_store::{Limits, NewToken, Role};
@@ -50,4 +50,35 @@ pub fn clearance_expiry_and_last_use(o: Open) {
     let used = store.token_by_hash("hash-p").unwrap().unwrap();
     assert_eq!(used.last_used.as_deref(), Some("2026-05-01T10:00:00.000Z"));
     assert!(store.touch_token(t.id, "2026-05-01T10:01:00.000Z").unwrap());
+}
+
+/// The positions of background work (`Store::work_state`): absent until set, replaced
+/// by a later set, one value per key, and apart from the store's own `store_meta` rows.
+pub fn work_state_is_kept_per_key(o: Open) {
+    let Some(store) = o(Limits::default()) else {
+        return;
+    };
+    assert_eq!(store.work_state("response/notify_cursor").unwrap(), None);
+    store
+        .set_work_state("response/notify_cursor", "41")
+        .unwrap();
+    store.set_work_state("response/scan_cursor", "7").unwrap();
+    store
+        .set_work_state("response/notify_cursor", "42")
+        .unwrap();
+    assert_eq!(
+        store
+            .work_state("response/notify_cursor")
+            .unwrap()
+            .as_deref(),
+        Some("42")
+    );
+    assert_eq!(
+        store.work_state("response/scan_cursor").unwrap().as_deref(),
+        Some("7")
+    );
+    // Work state cannot reach the store's own entries.
+    assert_eq!(store.work_state("store_id").unwrap(), None);
+    store.set_work_state("store_id", "x").unwrap();
+    assert_eq!(store.work_state("store_id").unwrap().as_deref(), Some("x"));
 }
