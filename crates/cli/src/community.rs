@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use concord_community::{
-    Action, Charter, Choice, Community, Content, Entry, Genesis, GenesisBody, MemberInfo, Outcome,
-    State,
+    Action, Application, Charter, Choice, Community, Content, Entry, Genesis, GenesisBody,
+    MemberInfo, Outcome, State,
 };
 use concord_federation::governance::{Communities, Unpicked, genesis_document};
-use concord_federation::identity::{NodeKey, fingerprint, parse_public, verify_b64};
+use concord_federation::identity::{NodeKey, fingerprint};
 use concord_stix::Timestamp;
 use concord_store::governance::{ENTRY, GovernanceStore, LocalRefusal};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::node::Node;
 use crate::table;
@@ -204,44 +204,14 @@ pub enum ProposeCommand {
     },
 }
 
-/// A node's application: its member record, signed with its key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Application {
-    member: MemberInfo,
-    /// The node key's signature over the member record's RFC 8785 text.
-    signature: String,
-}
-
-const APPLICATION_TAG: &str = "concord community application v1\n";
-
-impl Application {
-    fn message(member: &MemberInfo) -> Vec<u8> {
-        format!(
-            "{APPLICATION_TAG}{}",
-            concord_community::entry::canonical(member)
-        )
-        .into_bytes()
-    }
-
-    fn read(path: &Path) -> anyhow::Result<MemberInfo> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the application {}", path.display()))?;
-        let app: Application = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not an application", path.display()))?;
-        app.member
-            .check()
-            .with_context(|| format!("{}", path.display()))?;
-        let key = parse_public(&app.member.public_key)?;
-        verify_b64(&key, &Self::message(&app.member), &app.signature).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: the application's signature by {}: {e}",
-                path.display(),
-                app.member.node_id
-            )
-        })?;
-        Ok(app.member)
-    }
+/// The member record of the application file at `path`, when it verifies.
+fn read_application(path: &Path) -> anyhow::Result<MemberInfo> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the application {}", path.display()))?;
+    let app: Application = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an application", path.display()))?;
+    app.verify()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn key_of(node: &Node) -> anyhow::Result<NodeKey> {
@@ -337,8 +307,7 @@ fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
                 country: country.map(|c| c.to_ascii_uppercase()),
                 sectors,
             };
-            let signature = key.sign_b64(&Application::message(&member));
-            let app = Application { member, signature };
+            let app = Application::sign(member, &key);
             match out {
                 Some(path) => {
                     write_json(&path, &app)?;
@@ -363,7 +332,7 @@ fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("charter: {e}"))?;
             let mut founders = Vec::new();
             for m in &members {
-                founders.push(Application::read(m)?);
+                founders.push(read_application(m)?);
             }
             let key = key_of(node)?;
             if !founders.iter().any(|f| f.node_id == key.node_id()) {
@@ -449,7 +418,7 @@ fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
                         sponsors.insert(0, me);
                     }
                     Action::Admit {
-                        member: Application::read(&application)?,
+                        member: read_application(&application)?,
                         sponsors,
                     }
                 }

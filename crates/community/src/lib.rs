@@ -41,12 +41,14 @@
 //! assert!(state.is_active(&new.node_id()));
 //! ```
 
+pub mod application;
 pub mod charter;
 pub mod draft;
 pub mod entry;
 pub mod state;
 pub mod verify;
 
+pub use application::Application;
 pub use charter::{Charter, DecisionKind, Rule, Threshold};
 pub use entry::{
     Action, Choice, Content, Entry, EntryBody, EntryError, Genesis, GenesisBody, MemberInfo,

@@ -167,7 +167,7 @@ fn community_paths() -> Map<String, Value> {
                 (
                     "422",
                     error_response(
-                        "The entry would not count (`would_not_count`, with the reason); nothing was stored.",
+                        "The entry would not count (`would_not_count`, with the reason), or an admission without the candidate's valid application (`application_required`, `bad_application`); nothing was stored.",
                     ),
                 ),
             ]),

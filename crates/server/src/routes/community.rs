@@ -275,6 +275,10 @@ pub struct NewProposal {
     /// Why, in a few words.
     #[serde(default)]
     pub note: String,
+    /// For an admission: the candidate's application (`concord community apply`), its
+    /// member record signed by the key it names. Required there, refused elsewhere.
+    #[serde(default)]
+    pub application: Option<concord_community::Application>,
 }
 
 /// Body of `POST /api/v1/community/votes`.
@@ -350,11 +354,50 @@ pub async fn propose(
     State(state): State<AppState>,
     crate::extract::ApiJson(body): crate::extract::ApiJson<NewProposal>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    check_application(&body)?;
     let content = concord_community::Content::Proposal {
         action: body.action,
         note: body.note,
     };
     publish(&state, body.community, content, None).await
+}
+
+/// An admission names a member only through the candidate's own signed application:
+/// without it an administrator could propose any key and URL in a candidate's name.
+fn check_application(body: &NewProposal) -> Result<(), ApiError> {
+    let field = || json!({ "field": "application" });
+    match (&body.action, &body.application) {
+        (concord_community::Action::Admit { member, .. }, Some(app)) => {
+            let signed = app.verify().map_err(|e| {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_application", e)
+                    .with_detail(field())
+            })?;
+            if &signed != member {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "bad_application",
+                    format!(
+                        "the member to admit differs from the one {} applied as",
+                        signed.node_id
+                    ),
+                )
+                .with_detail(field()));
+            }
+            Ok(())
+        }
+        (concord_community::Action::Admit { .. }, None) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "application_required",
+            "an admission needs the candidate's signed application (`concord community apply`)",
+        )
+        .with_detail(field())),
+        (_, Some(_)) => Err(ApiError::bad_request(
+            "unexpected_application",
+            "an application goes only with an admission",
+        )
+        .with_detail(field())),
+        (_, None) => Ok(()),
+    }
 }
 
 /// `POST /api/v1/community/votes` (admin): votes on an open proposal, signed with the

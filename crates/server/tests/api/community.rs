@@ -345,3 +345,86 @@ async fn admins_propose_and_vote_with_the_node_key() {
     .await
     .assert_error(StatusCode::CONFLICT, "not_a_member");
 }
+
+/// An admission names its member only through the candidate's signed application: an
+/// administrator cannot propose a key and URL in a candidate's name. Each refusal names
+/// the field and stores nothing.
+#[tokio::test]
+async fn an_admission_needs_the_candidates_own_application() {
+    use concord_community::Application;
+    let t = TestApp::new();
+    let log = stored_log(&t);
+    let a = federating_as(&t, &log.founders[0]);
+    let candidate = key(9);
+    let member = MemberInfo {
+        node_id: candidate.node_id(),
+        public_key: candidate.public_hex(),
+        url: "https://candidate.example".into(),
+        organisation: "New CERT".into(),
+        country: Some("DE".into()),
+        sectors: vec![],
+    };
+    let admit = |m: &MemberInfo| {
+        serde_json::json!({ "action": "admit", "member": m,
+            "sponsors": [log.founders[0].node_id(), log.founders[1].node_id()] })
+    };
+    let total =
+        || async { a.get("/api/v1/community/log", &a.reader).await.json()["total"].clone() };
+    let before = total().await;
+
+    let refused = [
+        // No application at all.
+        (
+            serde_json::json!({ "action": admit(&member) }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "application_required",
+        ),
+        // Signed by another key than the candidate's.
+        (
+            serde_json::json!({ "action": admit(&member), "application": Application::sign(member.clone(), &key(8)) }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_application",
+        ),
+        // The candidate applied with another URL than the one proposed.
+        (
+            serde_json::json!({
+                "action": admit(&MemberInfo { url: "https://attacker.example".into(), ..member.clone() }),
+                "application": Application::sign(member.clone(), &candidate),
+            }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_application",
+        ),
+        // An application beside anything but an admission.
+        (
+            serde_json::json!({
+                "action": { "action": "define", "name": "levels", "value": [1] },
+                "application": Application::sign(member.clone(), &candidate),
+            }),
+            StatusCode::BAD_REQUEST,
+            "unexpected_application",
+        ),
+    ];
+    for (body, status, code) in refused {
+        let res = post(&a, "/api/v1/community/proposals", &a.admin, body).await;
+        let body = res.assert_error(status, code);
+        assert_eq!(
+            body["error"]["details"][0]["field"], "application",
+            "{body}"
+        );
+    }
+    assert_eq!(
+        total().await,
+        before,
+        "a refused admission stored something"
+    );
+
+    let res = post(
+        &a,
+        "/api/v1/community/proposals",
+        &a.admin,
+        serde_json::json!({ "action": admit(&member), "application": Application::sign(member.clone(), &candidate) }),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    assert_eq!(res.json()["outcome"]["state"], "open");
+}
