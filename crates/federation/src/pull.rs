@@ -462,7 +462,13 @@ impl Puller {
     /// the peer list ([`crate::governance::reconcile`]).
     pub fn reconcile(&self) -> Result<crate::governance::Reconciled, concord_store::StoreError> {
         let states = self.communities.states(self.store.as_ref())?;
-        crate::governance::reconcile(self.store.as_ref(), &self.key.node_id(), &states)
+        let (node_id, key) = (self.key.node_id(), self.key.public_hex());
+        let me = crate::governance::Me {
+            node_id: &node_id,
+            key: &key,
+        };
+        let now = concord_stix::Timestamp::now_millis();
+        crate::governance::reconcile(self.store.as_ref(), me, &states, &now)
     }
 
     /// When this node holds a community: pulls the peer's new governance documents (a
@@ -489,15 +495,20 @@ impl Puller {
         };
         let store = self.store.clone();
         let communities = self.communities.clone();
-        let me = self.key.node_id();
+        let (node_id, my_key) = (self.key.node_id(), self.key.public_hex());
         let key = peer.public_key.clone();
         tokio::task::spawn_blocking(move || {
             let states = communities.states(store.as_ref())?;
+            let now = concord_stix::Timestamp::now_millis();
             if stored > 0 {
-                crate::governance::reconcile(store.as_ref(), &me, &states)?;
+                let me = crate::governance::Me {
+                    node_id: &node_id,
+                    key: &my_key,
+                };
+                crate::governance::reconcile(store.as_ref(), me, &states, &now)?;
             }
             Ok::<_, concord_store::StoreError>(crate::governance::Communities::barred(
-                &states, &key, true,
+                &states, &key, true, &now,
             ))
         })
         .await
@@ -608,7 +619,8 @@ impl Puller {
             let ingest = async {
                 let t = std::time::Instant::now();
                 let r = tokio::task::spawn_blocking(move || {
-                    let revoked = revoked_keys(&communities.states(store.as_ref())?);
+                    let retired =
+                        crate::governance::retired_keys(&communities.states(store.as_ref())?);
                     ingest_page(
                         store.as_ref(),
                         &me,
@@ -616,7 +628,7 @@ impl Puller {
                         page.changes,
                         next,
                         head,
-                        &revoked,
+                        &retired,
                     )
                 })
                 .await;
@@ -840,30 +852,28 @@ fn object_id(env: &Envelope) -> String {
         .to_owned()
 }
 
-/// Keys the held communities revoked, each with the time from which it is refused.
-fn revoked_keys(states: &[Arc<concord_community::State>]) -> HashMap<String, String> {
-    states
-        .iter()
-        .flat_map(|s| s.revoked_keys())
-        .map(|(k, since)| (k.to_owned(), since.to_owned()))
-        .collect()
-}
-
-/// Why an envelope's origin or redactor key may not vouch for it: a community revoked the
-/// key from a time at or before the version's `modified` (or `created`).
-fn revoked_signer(env: &Envelope, revoked: &HashMap<String, String>) -> Option<String> {
-    if revoked.is_empty() {
+/// Why an envelope's origin or redactor key may not vouch for it: a community revoked
+/// the key, or its member rotated it away, from a time at or before the version's
+/// `modified` (or `created`).
+fn retired_signer(
+    env: &Envelope,
+    retired: &HashMap<String, crate::governance::Retired>,
+) -> Option<String> {
+    if retired.is_empty() {
         return None;
     }
     let version = crate::outbound::version_of(&env.object);
     let signers = std::iter::once(("origin", &env.origin, &env.origin_key))
         .chain(env.redactor.as_ref().map(|r| ("redactor", &r.node, &r.key)));
     for (role, node, key) in signers {
-        if let Some(since) = revoked.get(key)
-            && concord_store::date_added::compare(version, since).is_ge()
+        if let Some(r) = retired.get(key)
+            && concord_store::date_added::compare(version, &r.since).is_ge()
         {
+            let what = if r.revoked { "revoked" } else { "rotated away" };
             return Some(format!(
-                "the key of {role} {node} was revoked by a community from {since},                  before this version ({version})"
+                "the key of {role} {node} was {what} by community {:?} from {}, \
+                 before this version ({version})",
+                r.community, r.since
             ));
         }
     }
@@ -873,7 +883,7 @@ fn revoked_signer(env: &Envelope, revoked: &HashMap<String, String>) -> Option<S
 /// Verifies and validates a page's envelopes and stores the good ones with the cursor.
 /// An envelope is refused (nothing of it stored) when its redactor is not the sending
 /// peer, when the signature that must cover the object does not verify, when the key
-/// that signed it was revoked by a community before the version's time, when the object
+/// that signed it was revoked or rotated away before the version's time, when the object
 /// is invalid, or when the origin rules refuse it (`concord_store::federation::check_origin`,
 /// applied by the store in the writing transaction).
 fn ingest_page(
@@ -883,7 +893,7 @@ fn ingest_page(
     changes: Vec<Envelope>,
     next: i64,
     head: i64,
-    revoked: &HashMap<String, String>,
+    retired: &HashMap<String, crate::governance::Retired>,
 ) -> Result<PagePart, PullError> {
     let mut part = PagePart::default();
     let mut keys = HashMap::new();
@@ -901,7 +911,7 @@ fn ingest_page(
     };
     for mut env in changes {
         let id = object_id(&env);
-        if let Some(reason) = revoked_signer(&env, revoked) {
+        if let Some(reason) = retired_signer(&env, retired) {
             reject(&mut part, format!("{id}: {reason}"));
             continue;
         }
@@ -1029,13 +1039,31 @@ mod tests {
             "valid_from": "2026-01-01T00:00:00Z"
         });
         let env = Envelope::originate(&key, 1, object, 3);
-        let revoked = |since: &str| HashMap::from([(key.public_hex(), since.to_owned())]);
-        assert_eq!(revoked_signer(&env, &HashMap::new()), None);
-        let why = revoked_signer(&env, &revoked("2026-01-15T00:00:00.000Z")).unwrap();
-        assert!(why.contains("revoked by a community"), "{why}");
-        assert!(revoked_signer(&env, &revoked("2026-02-01T00:00:00.000Z")).is_some());
+        let retired = |since: &str, revoked: bool| {
+            HashMap::from([(
+                key.public_hex(),
+                crate::governance::Retired {
+                    since: since.to_owned(),
+                    revoked,
+                    community: "c".into(),
+                },
+            )])
+        };
+        assert_eq!(retired_signer(&env, &HashMap::new()), None);
+        let why = retired_signer(&env, &retired("2026-01-15T00:00:00.000Z", true)).unwrap();
+        assert!(why.contains("was revoked by community"), "{why}");
+        assert!(
+            retired_signer(&env, &retired("2026-02-01T00:00:00.000Z", true)).is_some()
+        );
         assert_eq!(
-            revoked_signer(&env, &revoked("2026-03-01T00:00:00.000Z")),
+            retired_signer(&env, &retired("2026-03-01T00:00:00.000Z", true)),
+            None
+        );
+        // A key rotated away signs nothing after the rotation's effective time.
+        let why = retired_signer(&env, &retired("2026-01-15T00:00:00.000Z", false)).unwrap();
+        assert!(why.contains("rotated away"), "{why}");
+        assert_eq!(
+            retired_signer(&env, &retired("2026-03-01T00:00:00.000Z", false)),
             None
         );
     }
