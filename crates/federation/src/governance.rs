@@ -821,7 +821,12 @@ mod tests {
         let states = communities.states(&store).unwrap();
         let before = "2026-06-01T23:59:59.999Z";
         // Until the effective time the old key is the peer's; the new one is not yet.
-        assert!(reconcile(&store, me, &states, before).unwrap().put.is_empty());
+        assert!(
+            reconcile(&store, me, &states, before)
+                .unwrap()
+                .put
+                .is_empty()
+        );
         assert_eq!(store.peers().unwrap()[0].node_id, old);
         assert_eq!(
             Communities::barred(&states, &keys[1].public_hex(), true, before),
@@ -859,11 +864,7 @@ mod tests {
         };
         let other = SqliteStore::open_in_memory().unwrap();
         other
-            .put_governance(
-                &[genesis_document(&g), entry_document(&rotation)],
-                "",
-                None,
-            )
+            .put_governance(&[genesis_document(&g), entry_document(&rotation)], "", None)
             .unwrap();
         let done = reconcile(&other, rotated, &states, effective).unwrap();
         assert_eq!(done.put, vec![keys[0].node_id()]);

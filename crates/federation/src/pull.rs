@@ -1052,9 +1052,7 @@ mod tests {
         assert_eq!(retired_signer(&env, &HashMap::new()), None);
         let why = retired_signer(&env, &retired("2026-01-15T00:00:00.000Z", true)).unwrap();
         assert!(why.contains("was revoked by community"), "{why}");
-        assert!(
-            retired_signer(&env, &retired("2026-02-01T00:00:00.000Z", true)).is_some()
-        );
+        assert!(retired_signer(&env, &retired("2026-02-01T00:00:00.000Z", true)).is_some());
         assert_eq!(
             retired_signer(&env, &retired("2026-03-01T00:00:00.000Z", true)),
             None
