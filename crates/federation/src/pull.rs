@@ -5,7 +5,9 @@
 //! rules (`concord_store::federation::check_origin`). What is refused is counted and
 //! kept, with why, in the peer's record. A live
 //! connection to the peer's `/federation/v1/events` wakes the puller as soon as the peer
-//! has something new; without it, the puller polls on an interval.
+//! has something new; without it, the puller polls on an interval. A notice carries the
+//! peer's head: when it is no further than the cursor (only governance moved, which every
+//! member announces for each document it stores), only governance is pulled.
 //!
 //! Before the changes, each pull takes the peer's new governance documents
 //! (`/federation/v1/governance`, see [`crate::governance`]): checked, stored with the
@@ -16,6 +18,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use concord_store::Store;
@@ -416,13 +419,20 @@ impl Puller {
     /// are reported, logged, skipped and recorded in the peer's record (`refused`,
     /// `last_refusal`, `last_error`), and so is a failed pull (`last_error`).
     pub async fn pull(&self, peer: &PeerRecord) -> Result<PullReport, PullError> {
+        self.pull_with(peer, true).await
+    }
+
+    /// [`Puller::pull`], skipping the change pages when `data` is false (a live notice
+    /// said the peer's head is no further than the cursor: only governance moved).
+    async fn pull_with(&self, peer: &PeerRecord, data: bool) -> Result<PullReport, PullError> {
         let mut report = PullReport::default();
         let result = match self.governance_first(peer).await {
             Ok(Some(why)) => {
                 tracing::debug!(peer = %peer.node_id, reason = %why, "No data pulled from the peer.");
                 Ok(())
             }
-            Ok(None) => self.pull_pages(peer, &mut report).await,
+            Ok(None) if data => self.pull_pages(peer, &mut report).await,
+            Ok(None) => Ok(()),
             Err(e) => Err(e),
         };
         let refusal = report.first_rejection.as_ref().map(|first| {
@@ -746,20 +756,28 @@ impl Puller {
 
     async fn follow(self: Arc<Self>, node_id: String) {
         let wake = Arc::new(Notify::new());
+        // The head the peer last announced (`i64::MAX`: none yet, or unreadable).
+        let announced = Arc::new(AtomicI64::new(i64::MAX));
         let live = if self.config.live {
             let me = self.clone();
             let id = node_id.clone();
             let w = wake.clone();
-            Some(tokio::spawn(async move { me.listen(id, w).await }))
+            let a = announced.clone();
+            Some(tokio::spawn(async move { me.listen(id, w, a).await }))
         } else {
             None
         };
+        let mut noticed = false;
         let mut backoff = Duration::from_millis(500);
         loop {
             let Some(peer) = self.current_or_retry(&node_id).await else {
                 break;
             };
-            let wait = match self.pull(&peer).await {
+            // Woken by a notice whose head this node already has: only governance
+            // moved at the peer (every member's notices fire on each governance
+            // document), so the change pages are not asked for.
+            let data = !noticed || announced.swap(i64::MAX, Ordering::Relaxed) > peer.cursor;
+            let wait = match self.pull_with(&peer, data).await {
                 Ok(r) => {
                     backoff = Duration::from_millis(500);
                     if r.pages > 0 && r.stored + r.rejected > 0 {
@@ -779,10 +797,10 @@ impl Puller {
                     backoff.min(self.config.interval)
                 }
             };
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
-            }
+            noticed = tokio::select! {
+                () = wake.notified() => true,
+                () = tokio::time::sleep(wait) => false,
+            };
         }
         if let Some(h) = live {
             h.abort();
@@ -795,8 +813,14 @@ impl Puller {
         let _ = tokio::task::spawn_blocking(move || store.peer_live(&id, live)).await;
     }
 
-    /// Keeps a live notice connection to a peer and wakes the puller on each notice.
-    async fn listen(self: Arc<Self>, node_id: String, wake: Arc<Notify>) {
+    /// Keeps a live notice connection to a peer and wakes the puller on each notice,
+    /// with the head it announced in `announced` (the highest since the last pull).
+    async fn listen(
+        self: Arc<Self>,
+        node_id: String,
+        wake: Arc<Notify>,
+        announced: Arc<AtomicI64>,
+    ) {
         let mut backoff = Duration::from_millis(250);
         loop {
             let Some(peer) = self.current_or_retry(&node_id).await else {
@@ -812,7 +836,17 @@ impl Puller {
                         buf.extend_from_slice(&chunk);
                         while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
                             let line: Vec<u8> = buf.drain(..=pos).collect();
-                            if line.starts_with(b"data:") {
+                            if let Some(data) = line.strip_prefix(b"data:") {
+                                let head = serde_json::from_slice::<serde_json::Value>(data)
+                                    .ok()
+                                    .and_then(|v| v["head"].as_i64())
+                                    .unwrap_or(i64::MAX);
+                                // Since the last pull took it, the highest announced.
+                                let _ = announced.fetch_update(
+                                    Ordering::Relaxed,
+                                    Ordering::Relaxed,
+                                    |a| Some(if a == i64::MAX { head } else { a.max(head) }),
+                                );
                                 wake.notify_one();
                             }
                         }
