@@ -62,6 +62,14 @@ fn decide(proposer: &Node, voters: &[&Node], args: &[&str]) -> (String, String) 
         });
         last = ok(v, &["community", "vote", &id, "yes"]);
     }
+    if last.contains("passed") {
+        // Everyone who took part sees the decision before proposing the next one.
+        for n in std::iter::once(proposer).chain(voters.iter().copied()) {
+            wait_until("the decision reached every participant", LIMIT, || {
+                show(n)["proposals"][&id]["outcome"]["state"] == "passed"
+            });
+        }
+    }
     (id, last)
 }
 
