@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::node::Node;
 use crate::table;
 
+pub mod rotate;
 mod verify;
 
 /// `concord community` subcommands.
@@ -102,6 +103,22 @@ pub enum CommunityCommand {
         #[arg(long)]
         lift: bool,
     },
+    /// Rotate this node's key (no vote needed): a new key is made, and the rotation,
+    /// signed by the old and the new key, is published in every held community this node
+    /// is a member of. Members accept the old key until the effective time and only the
+    /// new one from then. The new key waits in `node.key.next` and replaces `node.key`
+    /// once that time has come, when the node next reads its key: restart `serve` after
+    /// it.
+    Rotate {
+        /// When the new key takes effect (RFC 3339 with milliseconds, UTC); default: in
+        /// `--in` seconds.
+        #[arg(long)]
+        effective: Option<String>,
+        /// Seconds from now until the new key takes effect, when `--effective` is not
+        /// given.
+        #[arg(long = "in", default_value_t = 300)]
+        in_secs: u64,
+    },
     /// Show each community: members, keys, charter, open proposals, equivocations, and
     /// the members this node refuses.
     Show {
@@ -139,7 +156,8 @@ pub enum CommunityCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// List a community's log entries in the log's order, with what each did.
+    /// List a community's log entries in the log's order, with what each did (and, in
+    /// JSON, when each was stored at this node).
     Log {
         /// The community (id or name; optional when this node holds one).
         #[arg(long)]
@@ -288,6 +306,7 @@ pub fn main(dir: &Path, command: CommunityCommand) -> anyhow::Result<std::proces
 fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
     match command {
         CommunityCommand::Verify { .. } => bail!("`community verify` runs through `main`"),
+        CommunityCommand::Rotate { effective, in_secs } => rotate::rotate(node, effective, in_secs),
         CommunityCommand::Export { community, out } => {
             let state = pick(node, community.as_deref())?;
             verify::export(node, &state.community, out.as_deref())
@@ -570,10 +589,14 @@ fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
             }
             let state = pick(node, community.as_deref())?;
             let genesis = genesis_of(node, &state.community)?;
-            let mut entries: Vec<Entry> = node
-                .store
-                .governance(Some(&state.community))?
-                .into_iter()
+            let records = node.store.governance(Some(&state.community))?;
+            // When each entry was stored here (its arrival, for one made elsewhere).
+            let received: std::collections::HashMap<&str, &str> = records
+                .iter()
+                .map(|r| (r.doc.id.as_str(), r.received.as_str()))
+                .collect();
+            let mut entries: Vec<Entry> = records
+                .iter()
                 .filter(|r| r.doc.kind == ENTRY)
                 .filter_map(|r| serde_json::from_str(&r.doc.document).ok())
                 .collect();
@@ -592,6 +615,7 @@ fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
                 what: String,
                 counted: bool,
                 reason: Option<String>,
+                received: String,
             }
             let lines: Vec<Line> = entries
                 .iter()
@@ -599,6 +623,7 @@ fn run(node: &Node, command: CommunityCommand) -> anyhow::Result<()> {
                     let id = e.id();
                     let reason = reasons.get(id.as_str()).map(|r| (*r).to_owned());
                     Line {
+                        received: received.get(id.as_str()).copied().unwrap_or("").to_owned(),
                         what: e.body.content.describe(),
                         counted: reason.is_none(),
                         at: e.body.at.clone(),

@@ -107,8 +107,10 @@ pub enum AuditCommand {
     },
 }
 
-/// The node key of a data directory.
+/// The node key of a data directory (a rotated key once its rotation is in effect:
+/// `crate::community::rotate`).
 pub fn node_key(dir: &Path) -> anyhow::Result<NodeKey> {
+    crate::community::rotate::take_over_if_due(dir)?;
     let path = dir.join(crate::node::KEY_FILE);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read the node key {}", path.display()))?;

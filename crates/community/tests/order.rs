@@ -209,6 +209,87 @@ proptest! {
     }
 }
 
+proptest! {
+    // Each case verifies every node's entries' signatures again: fewer cases.
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Many simulated nodes, each entry made at one of them and passed on by every node
+    /// that learns it (as members pull from each other), delivered in a shuffled order,
+    /// some copies twice and some held back for a while: once every copy is delivered,
+    /// every node holds the same set and computes the same state.
+    #[test]
+    fn simulated_nodes_with_shuffled_duplicated_delayed_delivery_agree(
+        (ops, _, _) in history(), nodes in 2usize..8, seed in any::<u64>(),
+    ) {
+        let g = genesis();
+        let all = entries(&g, &ops);
+        let base = state(&g, &all);
+        let mut rng = seed | 1;
+        let mut next = move |n: usize| {
+            // xorshift64: deterministic per case, so a failure shrinks and replays.
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            usize::try_from(rng % n as u64).unwrap()
+        };
+        let mut held: Vec<Vec<Entry>> = vec![Vec::new(); nodes];
+        // In flight: (to, entry index, deliveries to skip before it may arrive).
+        let mut flight: Vec<(usize, usize, u8)> = Vec::new();
+        let mut made = 0;
+        let mut steps = 0usize;
+        while made < all.len() || !flight.is_empty() {
+            steps += 1;
+            prop_assert!(steps < 1_000_000, "delivery never ends");
+            // Sometimes a node makes the next entry, which it then sends to all others.
+            if made < all.len() && (flight.is_empty() || next(3) == 0) {
+                let at = next(nodes);
+                held[at].push(all[made].clone());
+                for to in (0..nodes).filter(|&to| to != at) {
+                    flight.push((to, made, 0));
+                }
+                made += 1;
+                continue;
+            }
+            let i = next(flight.len());
+            let (to, e, wait) = flight.swap_remove(i);
+            if wait > 0 {
+                flight.push((to, e, wait - 1));
+                continue;
+            }
+            match next(8) {
+                // Held back: it arrives after a few other deliveries.
+                0 => flight.push((to, e, 1 + u8::try_from(next(4)).unwrap())),
+                // Delivered twice.
+                1 => {
+                    held[to].push(all[e].clone());
+                    held[to].push(all[e].clone());
+                }
+                _ => {
+                    let new = !held[to].iter().any(|h| h.id() == all[e].id());
+                    held[to].push(all[e].clone());
+                    // A node that learns an entry passes it on (the others may have
+                    // it already: more duplicates).
+                    if new && next(2) == 0 {
+                        let on = next(nodes);
+                        if on != to {
+                            flight.push((on, e, 0));
+                        }
+                    }
+                }
+            }
+            // A node's view along the way is the state of what it holds, in any order.
+            if next(64) == 0 {
+                let mut view = held[to].clone();
+                view.reverse();
+                prop_assert_eq!(state(&g, &view), state(&g, &held[to]));
+            }
+        }
+        for h in &held {
+            prop_assert_eq!(&state(&g, h), &base);
+        }
+    }
+}
+
 fn any_text() -> impl Strategy<Value = String> {
     prop_oneof![
         Just(String::new()),

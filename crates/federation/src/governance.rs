@@ -14,11 +14,19 @@
 //! node holds, active or suspended, is a peer (URL and current key from the log; the
 //! operator's name, agreement and insecure flag of an existing record are kept); an
 //! expelled member, or a key that was revoked, is removed; and once this node is itself
-//! expelled it keeps no peers of that community. Suspension stops data both ways without
+//! expelled it keeps no peers of that community. A member's record carries the key valid
+//! now: after a rotation the old key stays the peer's until the rotation's effective
+//! time; then a record of the new key (the node id follows the key) replaces it and takes
+//! over its cursors, so nothing is pulled twice or skipped. This node finds itself in a
+//! community by its node id or by its current key ([`Me`]), so it stays itself after
+//! rotating its own key. Suspension stops data both ways without
 //! removing the peer: the server refuses a suspended member's data requests and the
 //! puller pulls only governance from it ([`Communities::barred`]), so governance still
 //! flows and a readmission reaches it. A revoked key is refused by the request check at
-//! once, before any reconcile. A member this node refuses locally
+//! once, before any reconcile, and so is a key rotated away once the rotation is in
+//! effect ([`Communities::barred`]). Versions signed by a key after it was revoked or
+//! rotated away are refused by the puller ([`retired_keys`]); those it signed before its
+//! revocation are kept and flagged where provenance is shown ([`revoked_signer`]). A member this node refuses locally
 //! (`GovernanceStore::set_local_refusal`, `concord community refuse`) is not a peer here,
 //! whatever the community decided: each node stays sovereign over its own data, and the
 //! refusal is listed by `concord community show`.
@@ -26,7 +34,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use concord_community::{Entry, Genesis, State, Status};
+use concord_community::{Entry, Genesis, Member, State, Status};
 use concord_keys::node_id_of_hex;
 use concord_store::Store;
 use concord_store::StoreError;
@@ -182,12 +190,52 @@ pub fn publish(
     which: Option<&str>,
     content: concord_community::Content,
 ) -> Result<Published, PublishError> {
+    publish_with(store, communities, which, |state, at| {
+        state.sign(key, at, content)
+    })
+}
+
+/// Rotates this node's key from `old` to `new` in the community `which` names: the
+/// rotation, signed by both keys now, ends `old` and starts `new` at `effective` (RFC
+/// 3339 with milliseconds), and is stored as [`publish`] stores an entry.
+pub fn publish_rotation(
+    store: &dyn Store,
+    communities: &Communities,
+    old: &concord_keys::NodeKey,
+    new: &concord_keys::NodeKey,
+    which: Option<&str>,
+    effective: &str,
+) -> Result<Published, PublishError> {
+    publish_with(store, communities, which, |state, at| {
+        let public = old.public_hex();
+        let member = state
+            .members
+            .values()
+            .find(|m| m.keys.iter().any(|k| k.key == public))
+            .ok_or_else(|| format!("this node is not a member of {}", state.name))?;
+        Ok(Entry::rotate(
+            &state.community,
+            &member.info.node_id,
+            old,
+            new,
+            at,
+            effective,
+        ))
+    })
+}
+
+/// Signs an entry with `sign` (given the state and the time now) and stores it when it
+/// counts.
+fn publish_with(
+    store: &dyn Store,
+    communities: &Communities,
+    which: Option<&str>,
+    sign: impl FnOnce(&State, &str) -> Result<Entry, String>,
+) -> Result<Published, PublishError> {
     let states = communities.states(store)?;
     let state = Communities::pick(&states, which)?;
     let at = concord_stix::Timestamp::now_millis();
-    let entry = state
-        .sign(key, &at, content)
-        .map_err(PublishError::NotMember)?;
+    let entry = sign(&state, &at).map_err(PublishError::NotMember)?;
     let records = store.governance(Some(&state.community))?;
     let records: Vec<&GovernanceRecord> = records.iter().collect();
     let Some((genesis, mut entries)) = community_of(&records) else {
@@ -285,26 +333,40 @@ impl Communities {
             .collect())
     }
 
-    /// Why a peer with `key` may not be served: its key revoked, its member expelled,
-    /// or (for data, `data`) suspended, by a held community.
-    pub fn barred(states: &[Arc<State>], key: &str, data: bool) -> Option<String> {
+    /// Why a peer with `key` may not be served at `now` (RFC 3339 with milliseconds):
+    /// its key revoked, rotated away (from the rotation's effective time) or not yet in
+    /// force, its member expelled, or (for data, `data`) suspended, by a held community.
+    pub fn barred(states: &[Arc<State>], key: &str, data: bool, now: &str) -> Option<String> {
         for s in states {
-            if let Some((k, since)) = s.revoked_keys().find(|(k, _)| *k == key) {
+            let Some((m, period)) = s.key_owner(key) else {
+                continue;
+            };
+            if let Some(since) = &period.revoked {
                 return Some(format!(
-                    "key {k} revoked by community {:?} from {since}",
+                    "key {key} revoked by community {:?} from {since}",
                     s.name
                 ));
             }
-            if let Some((m, _)) = s.key_owner(key) {
-                match m.status {
-                    Status::Expelled => {
-                        return Some(format!("expelled from community {:?}", s.name));
-                    }
-                    Status::Suspended if data => {
-                        return Some(format!("suspended by community {:?}", s.name));
-                    }
-                    _ => {}
+            if let Some(until) = period.until.as_deref().filter(|u| now >= *u) {
+                return Some(format!(
+                    "key {key} rotated away at {until} (community {:?})",
+                    s.name
+                ));
+            }
+            if now < period.from.as_str() {
+                return Some(format!(
+                    "key {key} takes effect at {} (community {:?})",
+                    period.from, s.name
+                ));
+            }
+            match m.status {
+                Status::Expelled => {
+                    return Some(format!("expelled from community {:?}", s.name));
                 }
+                Status::Suspended if data => {
+                    return Some(format!("suspended by community {:?}", s.name));
+                }
+                _ => {}
             }
         }
         None
@@ -325,6 +387,80 @@ impl Communities {
             .map(|s| s.community.as_str())
             .collect()
     }
+}
+
+/// Why a key may no longer vouch for what it signs from some time on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Retired {
+    /// From when (RFC 3339): versions of that time or later signed by the key are refused.
+    pub since: String,
+    /// Revoked by a vote (what it signed before stays, flagged), or only rotated away.
+    pub revoked: bool,
+    /// The community's name.
+    pub community: String,
+}
+
+/// Every key the held communities revoked or rotated away, with the time from which it
+/// no longer signs (the earlier of the revocation and the rotation's effective time).
+pub fn retired_keys(states: &[Arc<State>]) -> HashMap<String, Retired> {
+    let mut out: HashMap<String, Retired> = HashMap::new();
+    for s in states {
+        for k in s.members.values().flat_map(|m| &m.keys) {
+            let Some(since) = [&k.revoked, &k.until].into_iter().flatten().min() else {
+                continue;
+            };
+            let entry = out.entry(k.key.clone()).or_insert_with(|| Retired {
+                since: since.clone(),
+                revoked: false,
+                community: s.name.clone(),
+            });
+            if since < &entry.since {
+                entry.since.clone_from(since);
+                entry.community.clone_from(&s.name);
+            }
+            entry.revoked |= k.revoked.is_some();
+        }
+    }
+    out
+}
+
+/// A revoked key that signed a held version before its revocation: the version is
+/// kept, and its provenance shows this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RevokedSigner {
+    /// `origin` or `redactor`.
+    pub role: &'static str,
+    /// The key (hex).
+    pub key: String,
+    /// Revoked from.
+    pub since: String,
+    /// By the community named.
+    pub community: String,
+}
+
+/// Whether a key that signed a version (its origin's, or its redactor's) was revoked by
+/// a held community: what the provenance read paths show beside the version.
+pub fn revoked_signer(
+    states: &[Arc<State>],
+    provenance: &concord_store::federation::Provenance,
+) -> Option<RevokedSigner> {
+    let signers = std::iter::once(("origin", &provenance.origin_key))
+        .chain(provenance.redactor.as_ref().map(|r| ("redactor", &r.key)));
+    for (role, key) in signers {
+        for s in states {
+            if let Some((_, k)) = s.key_owner(key)
+                && let Some(since) = &k.revoked
+            {
+                return Some(RevokedSigner {
+                    role,
+                    key: key.clone(),
+                    since: since.clone(),
+                    community: s.name.clone(),
+                });
+            }
+        }
+    }
+    None
 }
 
 /// Names and ids of the communities in which `peer` (by node id or key) is an active
@@ -354,11 +490,32 @@ pub struct Reconciled {
     pub removed: Vec<String>,
 }
 
-/// Makes this node's peers follow the communities' decisions (see the module docs).
+/// Who this node is in the communities: its node id (its member id while it keeps its
+/// first key) and its current public key (hex), which finds it after a rotation.
+#[derive(Debug, Clone, Copy)]
+pub struct Me<'a> {
+    /// The node id of the node's key.
+    pub node_id: &'a str,
+    /// The node's public key (hex).
+    pub key: &'a str,
+}
+
+impl Me<'_> {
+    fn is(&self, m: &Member) -> bool {
+        m.info.node_id == self.node_id || m.keys.iter().any(|k| k.key == self.key)
+    }
+}
+
+/// Makes this node's peers follow the communities' decisions at `now` (RFC 3339 with
+/// milliseconds; see the module docs). A member's peer record carries the key valid at
+/// `now`: when a rotation takes effect, the record of the old key is replaced by one of
+/// the new key (its node id), which takes over the old record's cursors, so that
+/// nothing is pulled twice or skipped.
 pub fn reconcile(
     store: &dyn Store,
-    me: &str,
+    me: Me<'_>,
     states: &[Arc<State>],
+    now: &str,
 ) -> Result<Reconciled, StoreError> {
     let peers = store.peers()?;
     let refused: Vec<String> = store
@@ -366,34 +523,50 @@ pub fn reconcile(
         .into_iter()
         .map(|r| r.node_id)
         .collect();
-    let mut want: BTreeMap<String, PeerRecord> = BTreeMap::new();
+    let mut want: BTreeMap<String, (PeerRecord, Vec<String>)> = BTreeMap::new();
     let mut drop: BTreeMap<String, String> = BTreeMap::new();
     for s in states {
-        let my_status = s.members.get(me).map(|m| m.status);
+        let my_status = s.members.values().find(|m| me.is(m)).map(|m| m.status);
         let taking_part = my_status != Some(Status::Expelled);
         for m in s.members.values() {
-            if m.info.node_id == me {
+            if me.is(m) {
                 continue;
             }
-            let key = m.latest_key().unwrap_or_default().to_owned();
+            let key = m
+                .key_at(now)
+                .or_else(|| m.latest_key())
+                .unwrap_or_default()
+                .to_owned();
             let node_id = node_id_of_hex(&key).unwrap_or_else(|_| m.info.node_id.clone());
             let refused_here = refused.contains(&m.info.node_id) || refused.contains(&node_id);
+            let others: Vec<String> = m
+                .keys
+                .iter()
+                .filter(|k| k.key != key)
+                .map(|k| k.key.clone())
+                .collect();
             if refused_here {
                 for k in &m.keys {
                     drop.insert(k.key.clone(), "refused by this node".into());
                 }
             } else if taking_part && m.status != Status::Expelled && !key.is_empty() {
+                for k in &others {
+                    drop.insert(k.clone(), "rotated away".into());
+                }
                 want.insert(
                     node_id.clone(),
-                    PeerRecord {
-                        node_id,
-                        name: m.info.organisation.clone(),
-                        url: m.info.url.clone(),
-                        public_key: key,
-                        country: m.info.country.clone(),
-                        sectors: m.info.sectors.clone(),
-                        ..PeerRecord::default()
-                    },
+                    (
+                        PeerRecord {
+                            node_id,
+                            name: m.info.organisation.clone(),
+                            url: m.info.url.clone(),
+                            public_key: key,
+                            country: m.info.country.clone(),
+                            sectors: m.info.sectors.clone(),
+                            ..PeerRecord::default()
+                        },
+                        others,
+                    ),
                 );
             } else {
                 for k in &m.keys {
@@ -405,33 +578,49 @@ pub fn reconcile(
             drop.insert(k.to_owned(), "revoked".into());
         }
     }
+    let wanted: Vec<String> = want.values().map(|(w, _)| w.public_key.clone()).collect();
     let mut done = Reconciled::default();
-    for p in &peers {
-        if let Some(why) = drop.get(&p.public_key)
-            && !want.values().any(|w| w.public_key == p.public_key)
-        {
-            store.remove_peer(&p.node_id)?;
-            tracing::info!(peer = %p.node_id, reason = %why, "Community decision: peer removed.");
-            done.removed.push(p.node_id.clone());
-        }
-    }
-    for (id, mut w) in want {
+    for (id, (mut w, others)) in want {
         let existing = peers.iter().find(|p| p.node_id == id);
-        if let Some(p) = existing {
-            if p.url == w.url
-                && p.public_key == w.public_key
-                && p.country == w.country
-                && p.sectors == w.sectors
-            {
-                continue;
-            }
+        // The record of one of the member's earlier keys, which this one replaces.
+        let earlier = peers
+            .iter()
+            .find(|p| p.node_id != id && others.contains(&p.public_key));
+        if let Some(p) = existing
+            && p.url == w.url
+            && p.public_key == w.public_key
+            && p.country == w.country
+            && p.sectors == w.sectors
+        {
+            continue;
+        }
+        if let Some(p) = existing.or(earlier) {
             w.name = p.name.clone();
             w.agreement = p.agreement.clone();
             w.insecure_http = p.insecure_http;
         }
         store.put_peer(&w)?;
+        if existing.is_none()
+            && let Some(p) = earlier
+        {
+            // The same node under its new key: its change feed goes on where it was.
+            store.ingest_received(me.node_id, &id, &[], &[], p.cursor, p.head)?;
+            let governance = store.governance_cursor(&p.node_id)?;
+            store.put_governance(&[], &id, Some(governance))?;
+            tracing::info!(peer = %id, earlier = %p.node_id, cursor = p.cursor,
+                "Community decision: the peer's key was rotated; its cursors carry over.");
+        }
         tracing::info!(peer = %id, url = %w.url, "Community decision: peer added or updated.");
         done.put.push(id);
+    }
+    for p in &peers {
+        if let Some(why) = drop.get(&p.public_key)
+            && !wanted.contains(&p.public_key)
+        {
+            store.remove_peer(&p.node_id)?;
+            tracing::info!(peer = %p.node_id, reason = %why, "Community decision: peer removed.");
+            done.removed.push(p.node_id.clone());
+        }
     }
     Ok(done)
 }
@@ -444,6 +633,8 @@ mod tests {
     use concord_store::federation::FederationStore;
     use concord_store::governance::GovernanceStore;
     use concord_store::sqlite::SqliteStore;
+
+    const NOW: &str = "2026-06-01T00:00:00.000Z";
 
     fn info(k: &NodeKey) -> MemberInfo {
         MemberInfo {
@@ -469,13 +660,17 @@ mod tests {
             g.sign(k);
         }
         let store = SqliteStore::open_in_memory().unwrap();
-        let me = keys[0].node_id();
+        let (my_id, my_key) = (keys[0].node_id(), keys[0].public_hex());
+        let me = Me {
+            node_id: &my_id,
+            key: &my_key,
+        };
         store
             .put_governance(&[genesis_document(&g)], "", None)
             .unwrap();
         let communities = Communities::default();
         let states = communities.states(&store).unwrap();
-        let done = reconcile(&store, &me, &states).unwrap();
+        let done = reconcile(&store, me, &states, NOW).unwrap();
         assert_eq!(done.put.len(), 2);
         let peer2 = store
             .peers()
@@ -484,17 +679,17 @@ mod tests {
             .find(|p| p.node_id == keys[2].node_id())
             .unwrap();
         assert_eq!(memberships(&states, &peer2), vec!["c".to_owned(), g.id()]);
-        assert!(reconcile(&store, &me, &states).unwrap().put.is_empty());
+        assert!(reconcile(&store, me, &states, NOW).unwrap().put.is_empty());
         // A member refused locally is no peer here until the refusal is lifted.
         store
             .set_local_refusal(&keys[2].node_id(), Some("not yet"))
             .unwrap();
-        let done = reconcile(&store, &me, &states).unwrap();
+        let done = reconcile(&store, me, &states, NOW).unwrap();
         assert_eq!(done.removed, vec![keys[2].node_id()]);
-        assert!(reconcile(&store, &me, &states).unwrap().put.is_empty());
+        assert!(reconcile(&store, me, &states, NOW).unwrap().put.is_empty());
         store.set_local_refusal(&keys[2].node_id(), None).unwrap();
         assert_eq!(
-            reconcile(&store, &me, &states).unwrap().put,
+            reconcile(&store, me, &states, NOW).unwrap().put,
             vec![keys[2].node_id()]
         );
         // An operator's name and agreement stay.
@@ -528,20 +723,20 @@ mod tests {
             .put_governance(&[entry_document(&suspend), entry_document(&yes)], "", None)
             .unwrap();
         let states = communities.states(&store).unwrap();
-        reconcile(&store, &me, &states).unwrap();
+        reconcile(&store, me, &states, NOW).unwrap();
         assert_eq!(store.peers().unwrap().len(), 2);
-        let why = Communities::barred(&states, &keys[2].public_hex(), true).unwrap();
+        let why = Communities::barred(&states, &keys[2].public_hex(), true, NOW).unwrap();
         assert!(why.contains("suspended"), "{why}");
         assert!(
             memberships(&states, &peer2).is_empty(),
             "suspended is not active"
         );
         assert_eq!(
-            Communities::barred(&states, &keys[2].public_hex(), false),
+            Communities::barred(&states, &keys[2].public_hex(), false, NOW),
             None
         );
         assert_eq!(
-            Communities::barred(&states, &keys[1].public_hex(), true),
+            Communities::barred(&states, &keys[1].public_hex(), true, NOW),
             None
         );
         let kept = store
@@ -575,10 +770,104 @@ mod tests {
             .unwrap();
         // One yes of the one entitled active member (keys[0]) is the threshold.
         let states = communities.states(&store).unwrap();
-        let why = Communities::barred(&states, &keys[1].public_hex(), false).unwrap();
+        let why = Communities::barred(&states, &keys[1].public_hex(), false, NOW).unwrap();
         assert!(why.contains("revoked"), "{why}");
-        let done = reconcile(&store, &me, &states).unwrap();
+        let done = reconcile(&store, me, &states, NOW).unwrap();
         assert_eq!(done.removed, vec![keys[1].node_id()]);
+    }
+
+    #[test]
+    fn a_rotation_moves_the_peer_to_the_new_key_at_its_effective_time() {
+        let keys: Vec<NodeKey> = (1..=2).map(|i| NodeKey::from_seed([i; 32])).collect();
+        let mut g = Genesis::new(GenesisBody {
+            name: "c".into(),
+            charter: Charter::example(),
+            founders: keys.iter().map(info).collect(),
+            created: "2026-01-01T00:00:00.000Z".into(),
+        });
+        for k in &keys {
+            g.sign(k);
+        }
+        let store = SqliteStore::open_in_memory().unwrap();
+        let (my_id, my_key) = (keys[0].node_id(), keys[0].public_hex());
+        let me = Me {
+            node_id: &my_id,
+            key: &my_key,
+        };
+        store
+            .put_governance(&[genesis_document(&g)], "", None)
+            .unwrap();
+        let communities = Communities::default();
+        let states = communities.states(&store).unwrap();
+        reconcile(&store, me, &states, NOW).unwrap();
+        let old = keys[1].node_id();
+        // Pulled up to 7 of its changes and 3 of its governance documents.
+        store.ingest_received(&my_id, &old, &[], &[], 7, 9).unwrap();
+        store.put_governance(&[], &old, Some(3)).unwrap();
+
+        let new = NodeKey::from_seed([9; 32]);
+        let effective = "2026-06-02T00:00:00.000Z";
+        let rotation = Entry::rotate(
+            &g.id(),
+            &old,
+            &keys[1],
+            &new,
+            "2026-06-01T12:00:00.000Z",
+            effective,
+        );
+        store
+            .put_governance(&[entry_document(&rotation)], "", None)
+            .unwrap();
+        let states = communities.states(&store).unwrap();
+        let before = "2026-06-01T23:59:59.999Z";
+        // Until the effective time the old key is the peer's; the new one is not yet.
+        assert!(
+            reconcile(&store, me, &states, before)
+                .unwrap()
+                .put
+                .is_empty()
+        );
+        assert_eq!(store.peers().unwrap()[0].node_id, old);
+        assert_eq!(
+            Communities::barred(&states, &keys[1].public_hex(), true, before),
+            None
+        );
+        let why = Communities::barred(&states, &new.public_hex(), true, before).unwrap();
+        assert!(why.contains("takes effect"), "{why}");
+        // From then on the new key's record replaces it, with its cursors.
+        let done = reconcile(&store, me, &states, effective).unwrap();
+        assert_eq!(done.put, vec![new.node_id()]);
+        assert_eq!(done.removed, vec![old.clone()]);
+        let peers = store.peers().unwrap();
+        assert_eq!(peers.len(), 1);
+        assert_eq!(
+            (peers[0].public_key.as_str(), peers[0].cursor),
+            (new.public_hex().as_str(), 7)
+        );
+        assert_eq!(store.governance_cursor(&new.node_id()).unwrap(), 3);
+        let why = Communities::barred(&states, &keys[1].public_hex(), false, effective).unwrap();
+        assert!(why.contains("rotated away"), "{why}");
+        assert_eq!(
+            Communities::barred(&states, &new.public_hex(), true, effective),
+            None
+        );
+        let retired = retired_keys(&states);
+        assert_eq!(retired[&keys[1].public_hex()].since, effective);
+        assert!(!retired[&keys[1].public_hex()].revoked);
+        assert!(reconcile(&store, me, &states, effective).unwrap() == Reconciled::default());
+
+        // The rotated node finds itself by its new key: it is no peer of its own.
+        let (new_id, new_key) = (new.node_id(), new.public_hex());
+        let rotated = Me {
+            node_id: &new_id,
+            key: &new_key,
+        };
+        let other = SqliteStore::open_in_memory().unwrap();
+        other
+            .put_governance(&[genesis_document(&g), entry_document(&rotation)], "", None)
+            .unwrap();
+        let done = reconcile(&other, rotated, &states, effective).unwrap();
+        assert_eq!(done.put, vec![keys[0].node_id()]);
     }
 
     #[test]

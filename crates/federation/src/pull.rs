@@ -5,7 +5,9 @@
 //! rules (`concord_store::federation::check_origin`). What is refused is counted and
 //! kept, with why, in the peer's record. A live
 //! connection to the peer's `/federation/v1/events` wakes the puller as soon as the peer
-//! has something new; without it, the puller polls on an interval.
+//! has something new; without it, the puller polls on an interval. A notice carries the
+//! peer's head: when it is no further than the cursor (only governance moved, which every
+//! member announces for each document it stores), only governance is pulled.
 //!
 //! Before the changes, each pull takes the peer's new governance documents
 //! (`/federation/v1/governance`, see [`crate::governance`]): checked, stored with the
@@ -16,6 +18,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use concord_store::Store;
@@ -416,13 +419,20 @@ impl Puller {
     /// are reported, logged, skipped and recorded in the peer's record (`refused`,
     /// `last_refusal`, `last_error`), and so is a failed pull (`last_error`).
     pub async fn pull(&self, peer: &PeerRecord) -> Result<PullReport, PullError> {
+        self.pull_with(peer, true).await
+    }
+
+    /// [`Puller::pull`], skipping the change pages when `data` is false (a live notice
+    /// said the peer's head is no further than the cursor: only governance moved).
+    async fn pull_with(&self, peer: &PeerRecord, data: bool) -> Result<PullReport, PullError> {
         let mut report = PullReport::default();
         let result = match self.governance_first(peer).await {
             Ok(Some(why)) => {
                 tracing::debug!(peer = %peer.node_id, reason = %why, "No data pulled from the peer.");
                 Ok(())
             }
-            Ok(None) => self.pull_pages(peer, &mut report).await,
+            Ok(None) if data => self.pull_pages(peer, &mut report).await,
+            Ok(None) => Ok(()),
             Err(e) => Err(e),
         };
         let refusal = report.first_rejection.as_ref().map(|first| {
@@ -462,7 +472,13 @@ impl Puller {
     /// the peer list ([`crate::governance::reconcile`]).
     pub fn reconcile(&self) -> Result<crate::governance::Reconciled, concord_store::StoreError> {
         let states = self.communities.states(self.store.as_ref())?;
-        crate::governance::reconcile(self.store.as_ref(), &self.key.node_id(), &states)
+        let (node_id, key) = (self.key.node_id(), self.key.public_hex());
+        let me = crate::governance::Me {
+            node_id: &node_id,
+            key: &key,
+        };
+        let now = concord_stix::Timestamp::now_millis();
+        crate::governance::reconcile(self.store.as_ref(), me, &states, &now)
     }
 
     /// When this node holds a community: pulls the peer's new governance documents (a
@@ -489,15 +505,20 @@ impl Puller {
         };
         let store = self.store.clone();
         let communities = self.communities.clone();
-        let me = self.key.node_id();
+        let (node_id, my_key) = (self.key.node_id(), self.key.public_hex());
         let key = peer.public_key.clone();
         tokio::task::spawn_blocking(move || {
             let states = communities.states(store.as_ref())?;
+            let now = concord_stix::Timestamp::now_millis();
             if stored > 0 {
-                crate::governance::reconcile(store.as_ref(), &me, &states)?;
+                let me = crate::governance::Me {
+                    node_id: &node_id,
+                    key: &my_key,
+                };
+                crate::governance::reconcile(store.as_ref(), me, &states, &now)?;
             }
             Ok::<_, concord_store::StoreError>(crate::governance::Communities::barred(
-                &states, &key, true,
+                &states, &key, true, &now,
             ))
         })
         .await
@@ -608,7 +629,8 @@ impl Puller {
             let ingest = async {
                 let t = std::time::Instant::now();
                 let r = tokio::task::spawn_blocking(move || {
-                    let revoked = revoked_keys(&communities.states(store.as_ref())?);
+                    let retired =
+                        crate::governance::retired_keys(&communities.states(store.as_ref())?);
                     ingest_page(
                         store.as_ref(),
                         &me,
@@ -616,7 +638,7 @@ impl Puller {
                         page.changes,
                         next,
                         head,
-                        &revoked,
+                        &retired,
                     )
                 })
                 .await;
@@ -734,20 +756,28 @@ impl Puller {
 
     async fn follow(self: Arc<Self>, node_id: String) {
         let wake = Arc::new(Notify::new());
+        // The head the peer last announced (`i64::MAX`: none yet, or unreadable).
+        let announced = Arc::new(AtomicI64::new(i64::MAX));
         let live = if self.config.live {
             let me = self.clone();
             let id = node_id.clone();
             let w = wake.clone();
-            Some(tokio::spawn(async move { me.listen(id, w).await }))
+            let a = announced.clone();
+            Some(tokio::spawn(async move { me.listen(id, w, a).await }))
         } else {
             None
         };
+        let mut noticed = false;
         let mut backoff = Duration::from_millis(500);
         loop {
             let Some(peer) = self.current_or_retry(&node_id).await else {
                 break;
             };
-            let wait = match self.pull(&peer).await {
+            // Woken by a notice whose head this node already has: only governance
+            // moved at the peer (every member's notices fire on each governance
+            // document), so the change pages are not asked for.
+            let data = !noticed || announced.swap(i64::MAX, Ordering::Relaxed) > peer.cursor;
+            let wait = match self.pull_with(&peer, data).await {
                 Ok(r) => {
                     backoff = Duration::from_millis(500);
                     if r.pages > 0 && r.stored + r.rejected > 0 {
@@ -767,10 +797,10 @@ impl Puller {
                     backoff.min(self.config.interval)
                 }
             };
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
-            }
+            noticed = tokio::select! {
+                () = wake.notified() => true,
+                () = tokio::time::sleep(wait) => false,
+            };
         }
         if let Some(h) = live {
             h.abort();
@@ -783,8 +813,14 @@ impl Puller {
         let _ = tokio::task::spawn_blocking(move || store.peer_live(&id, live)).await;
     }
 
-    /// Keeps a live notice connection to a peer and wakes the puller on each notice.
-    async fn listen(self: Arc<Self>, node_id: String, wake: Arc<Notify>) {
+    /// Keeps a live notice connection to a peer and wakes the puller on each notice,
+    /// with the head it announced in `announced` (the highest since the last pull).
+    async fn listen(
+        self: Arc<Self>,
+        node_id: String,
+        wake: Arc<Notify>,
+        announced: Arc<AtomicI64>,
+    ) {
         let mut backoff = Duration::from_millis(250);
         loop {
             let Some(peer) = self.current_or_retry(&node_id).await else {
@@ -800,7 +836,17 @@ impl Puller {
                         buf.extend_from_slice(&chunk);
                         while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
                             let line: Vec<u8> = buf.drain(..=pos).collect();
-                            if line.starts_with(b"data:") {
+                            if let Some(data) = line.strip_prefix(b"data:") {
+                                let head = serde_json::from_slice::<serde_json::Value>(data)
+                                    .ok()
+                                    .and_then(|v| v["head"].as_i64())
+                                    .unwrap_or(i64::MAX);
+                                // Since the last pull took it, the highest announced.
+                                let _ = announced.fetch_update(
+                                    Ordering::Relaxed,
+                                    Ordering::Relaxed,
+                                    |a| Some(if a == i64::MAX { head } else { a.max(head) }),
+                                );
                                 wake.notify_one();
                             }
                         }
@@ -840,30 +886,28 @@ fn object_id(env: &Envelope) -> String {
         .to_owned()
 }
 
-/// Keys the held communities revoked, each with the time from which it is refused.
-fn revoked_keys(states: &[Arc<concord_community::State>]) -> HashMap<String, String> {
-    states
-        .iter()
-        .flat_map(|s| s.revoked_keys())
-        .map(|(k, since)| (k.to_owned(), since.to_owned()))
-        .collect()
-}
-
-/// Why an envelope's origin or redactor key may not vouch for it: a community revoked the
-/// key from a time at or before the version's `modified` (or `created`).
-fn revoked_signer(env: &Envelope, revoked: &HashMap<String, String>) -> Option<String> {
-    if revoked.is_empty() {
+/// Why an envelope's origin or redactor key may not vouch for it: a community revoked
+/// the key, or its member rotated it away, from a time at or before the version's
+/// `modified` (or `created`).
+fn retired_signer(
+    env: &Envelope,
+    retired: &HashMap<String, crate::governance::Retired>,
+) -> Option<String> {
+    if retired.is_empty() {
         return None;
     }
     let version = crate::outbound::version_of(&env.object);
     let signers = std::iter::once(("origin", &env.origin, &env.origin_key))
         .chain(env.redactor.as_ref().map(|r| ("redactor", &r.node, &r.key)));
     for (role, node, key) in signers {
-        if let Some(since) = revoked.get(key)
-            && concord_store::date_added::compare(version, since).is_ge()
+        if let Some(r) = retired.get(key)
+            && concord_store::date_added::compare(version, &r.since).is_ge()
         {
+            let what = if r.revoked { "revoked" } else { "rotated away" };
             return Some(format!(
-                "the key of {role} {node} was revoked by a community from {since},                  before this version ({version})"
+                "the key of {role} {node} was {what} by community {:?} from {}, \
+                 before this version ({version})",
+                r.community, r.since
             ));
         }
     }
@@ -873,7 +917,7 @@ fn revoked_signer(env: &Envelope, revoked: &HashMap<String, String>) -> Option<S
 /// Verifies and validates a page's envelopes and stores the good ones with the cursor.
 /// An envelope is refused (nothing of it stored) when its redactor is not the sending
 /// peer, when the signature that must cover the object does not verify, when the key
-/// that signed it was revoked by a community before the version's time, when the object
+/// that signed it was revoked or rotated away before the version's time, when the object
 /// is invalid, or when the origin rules refuse it (`concord_store::federation::check_origin`,
 /// applied by the store in the writing transaction).
 fn ingest_page(
@@ -883,7 +927,7 @@ fn ingest_page(
     changes: Vec<Envelope>,
     next: i64,
     head: i64,
-    revoked: &HashMap<String, String>,
+    retired: &HashMap<String, crate::governance::Retired>,
 ) -> Result<PagePart, PullError> {
     let mut part = PagePart::default();
     let mut keys = HashMap::new();
@@ -901,7 +945,7 @@ fn ingest_page(
     };
     for mut env in changes {
         let id = object_id(&env);
-        if let Some(reason) = revoked_signer(&env, revoked) {
+        if let Some(reason) = retired_signer(&env, retired) {
             reject(&mut part, format!("{id}: {reason}"));
             continue;
         }
@@ -1029,13 +1073,29 @@ mod tests {
             "valid_from": "2026-01-01T00:00:00Z"
         });
         let env = Envelope::originate(&key, 1, object, 3);
-        let revoked = |since: &str| HashMap::from([(key.public_hex(), since.to_owned())]);
-        assert_eq!(revoked_signer(&env, &HashMap::new()), None);
-        let why = revoked_signer(&env, &revoked("2026-01-15T00:00:00.000Z")).unwrap();
-        assert!(why.contains("revoked by a community"), "{why}");
-        assert!(revoked_signer(&env, &revoked("2026-02-01T00:00:00.000Z")).is_some());
+        let retired = |since: &str, revoked: bool| {
+            HashMap::from([(
+                key.public_hex(),
+                crate::governance::Retired {
+                    since: since.to_owned(),
+                    revoked,
+                    community: "c".into(),
+                },
+            )])
+        };
+        assert_eq!(retired_signer(&env, &HashMap::new()), None);
+        let why = retired_signer(&env, &retired("2026-01-15T00:00:00.000Z", true)).unwrap();
+        assert!(why.contains("was revoked by community"), "{why}");
+        assert!(retired_signer(&env, &retired("2026-02-01T00:00:00.000Z", true)).is_some());
         assert_eq!(
-            revoked_signer(&env, &revoked("2026-03-01T00:00:00.000Z")),
+            retired_signer(&env, &retired("2026-03-01T00:00:00.000Z", true)),
+            None
+        );
+        // A key rotated away signs nothing after the rotation's effective time.
+        let why = retired_signer(&env, &retired("2026-01-15T00:00:00.000Z", false)).unwrap();
+        assert!(why.contains("rotated away"), "{why}");
+        assert_eq!(
+            retired_signer(&env, &retired("2026-03-01T00:00:00.000Z", false)),
             None
         );
     }

@@ -7,9 +7,13 @@
 //! | `GET /federation/v1/events` | signed by a registered peer | server-sent events `head` with `{"head": SEQ}` whenever this node's head moves or a governance document arrives |
 //! | `GET /federation/v1/governance?after=N&limit=M` | signed by a registered peer | a [`GovernancePage`](crate::governance::GovernancePage): the governance documents of the communities the peer is a member of, unfiltered by the outbound policy |
 //!
-//! A key a held community revoked, or an expelled member's, gets 401 on every route; a
-//! suspended member's gets 401 on the data routes (`changes`, `events`) and still gets
-//! the governance documents, so that it learns of its readmission.
+//! A key a held community revoked, a key its member rotated away (from the rotation's
+//! effective time on), a key not yet in force, or an expelled member's, gets 401 on every
+//! route; a suspended member's gets 401 on the data routes (`changes`, `events`) and still
+//! gets the governance documents, so that it learns of its readmission. The communities'
+//! states are computed again whenever a governance document was stored
+//! ([`crate::governance::Communities::states`]), so a revocation is in force for the next
+//! request after it arrives.
 //!
 //! A request from an unknown key, with a bad signature, a date more than `max_skew` off,
 //! a replayed nonce, or signed for another node (its `@authority` is not that of this
@@ -340,9 +344,13 @@ async fn authenticate(
         .into_iter()
         .find(|p| p.node_id == verified.keyid)
         .ok_or_else(|| refuse("peer removed".into()))?;
-    if let Some(why) =
-        crate::governance::Communities::barred(&states, &peer.public_key, serves == Serves::Data)
-    {
+    let at = concord_stix::Timestamp::now_millis();
+    if let Some(why) = crate::governance::Communities::barred(
+        &states,
+        &peer.public_key,
+        serves == Serves::Data,
+        &at,
+    ) {
         return Err(refuse(format!("peer {}: {why}", peer.node_id)));
     }
     Ok((peer, states))

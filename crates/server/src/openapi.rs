@@ -302,7 +302,17 @@ pub fn document(config: &ServerConfig) -> Value {
                             "origin_key": { "type": "string" },
                             "received_from": { "type": "string" },
                             "hops_left": { "type": "integer" },
-                            "redacted_by": { "type": ["string", "null"] }
+                            "redacted_by": { "type": ["string", "null"] },
+                            "signer_key_revoked": {
+                                "description": "null unless a community revoked the key that signed this version (after it was made): which signer (origin or redactor), the key, from when, and the community.",
+                                "type": ["object", "null"],
+                                "properties": {
+                                    "role": { "type": "string", "enum": ["origin", "redactor"] },
+                                    "key": { "type": "string" },
+                                    "since": { "type": "string", "format": "date-time" },
+                                    "community": { "type": "string" }
+                                }
+                            }
                         }
                     }
                 }

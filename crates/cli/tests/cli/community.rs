@@ -14,7 +14,7 @@ use crate::federation::wait_until;
 const GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
 const LIMIT: Duration = Duration::from_secs(30);
 
-fn ok(node: &Node, args: &[&str]) -> String {
+pub(crate) fn ok(node: &Node, args: &[&str]) -> String {
     let out = run(node.path(), args);
     assert!(
         out.status.success(),
@@ -25,12 +25,12 @@ fn ok(node: &Node, args: &[&str]) -> String {
     stdout(&out)
 }
 
-fn show(node: &Node) -> Value {
+pub(crate) fn show(node: &Node) -> Value {
     let v: Value = serde_json::from_str(&ok(node, &["community", "show", "--json"])).unwrap();
     v[0].clone()
 }
 
-fn peer_ids(node: &Node) -> Vec<String> {
+pub(crate) fn peer_ids(node: &Node) -> Vec<String> {
     let v: Value = serde_json::from_str(&ok(node, &["peer", "list", "--json"])).unwrap();
     let mut ids: Vec<String> = v
         .as_array()

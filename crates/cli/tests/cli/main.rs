@@ -3,6 +3,7 @@
 
 mod common;
 mod community;
+mod community_nodes;
 mod federation;
 mod feeds;
 mod formats;

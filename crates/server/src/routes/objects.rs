@@ -414,8 +414,21 @@ pub async fn get_one(
         return Err(no_object(&id));
     };
     let store = state.store.clone();
+    let communities = state.communities.clone();
     let key = id.clone();
-    let provenance = blocking(move || Ok(store.provenance(&key, &version)?)).await?;
+    let (provenance, revoked_signer) = blocking(move || {
+        let p = store.provenance(&key, &version)?;
+        // A version signed before its signer's key was revoked is kept, and flagged.
+        let flag = match &p {
+            Some(p) if !p.is_local() => {
+                let states = communities.states(store.as_ref())?;
+                concord_federation::governance::revoked_signer(&states, p)
+            }
+            _ => None,
+        };
+        Ok((p, flag))
+    })
+    .await?;
     Ok(Json(json!({
         "object": object,
         "seq": stored.seq,
@@ -423,13 +436,15 @@ pub async fn get_one(
         "revoked": revoked(&object),
         // Where it came from: null when created at this node; otherwise the origin node
         // (whose signature was verified on receipt), the peer it came from, and the
-        // node that redacted it on the way, if any.
+        // node that redacted it on the way, if any; and, when a community revoked the key
+        // that signed it (after this version), which key and from when.
         "provenance": provenance.filter(|p| !p.is_local()).map(|p| json!({
             "origin": p.origin,
             "origin_key": p.origin_key,
             "received_from": p.received_from,
             "hops_left": p.hops_left,
             "redacted_by": p.redactor.map(|r| r.node),
+            "signer_key_revoked": revoked_signer,
         })),
     })))
 }

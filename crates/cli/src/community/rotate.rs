@@ -1,0 +1,111 @@
+//! `concord community rotate`: a new node key, the rotation entry signed by the old and
+//! the new key in every community the node is a member of, and the pending key file
+//! (`node.key.next`) that replaces `node.key` once the rotation is in effect
+//! ([`take_over_if_due`], called whenever the node reads its key).
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use concord_community::entry::{add_secs, check_time};
+use concord_federation::governance::{Communities, publish_rotation};
+use concord_federation::identity::{NodeKey, fingerprint};
+use concord_stix::Timestamp;
+use concord_store::atomic::{Mode, write};
+
+use crate::node::Node;
+
+/// The new key waiting for its effective time: its hex seed and that time, on one line.
+pub const NEXT_KEY_FILE: &str = "node.key.next";
+
+/// Signs and publishes the rotation, then stores the new key as pending.
+pub(super) fn rotate(node: &Node, effective: Option<String>, in_secs: u64) -> anyhow::Result<()> {
+    let next = node.dir.join(NEXT_KEY_FILE);
+    if next.exists() {
+        bail!(
+            "a rotation is already pending ({}); it takes over when its time comes",
+            next.display()
+        );
+    }
+    let now = Timestamp::now_millis();
+    let effective = effective.unwrap_or_else(|| add_secs(&now, in_secs));
+    check_time("effective", &effective).with_context(|| {
+        format!("--effective {effective:?}: give a UTC time such as 2026-12-31T12:00:00.000Z")
+    })?;
+    if effective < now {
+        bail!("--effective {effective} is in the past");
+    }
+    let old = crate::federation::node_key(&node.dir)?;
+    let new = NodeKey::generate()?;
+    let communities = Communities::default();
+    let held = communities.states(&node.store)?;
+    let mine: Vec<_> = held
+        .iter()
+        .filter(|s| {
+            s.members
+                .values()
+                .any(|m| m.keys.iter().any(|k| k.key == old.public_hex()))
+        })
+        .collect();
+    if mine.is_empty() {
+        bail!("this node is a member of no community held here; nothing to rotate in");
+    }
+    // The key is saved first: a rotation published without its key would lock the node out.
+    write(
+        &next,
+        format!("{} {effective}\n", new.seed_hex()).as_bytes(),
+        Mode::Private,
+    )
+    .with_context(|| format!("cannot write {}", next.display()))?;
+    for s in mine {
+        let published = publish_rotation(
+            &node.store,
+            &communities,
+            &old,
+            &new,
+            Some(&s.community),
+            &effective,
+        );
+        if let Err(e) = published {
+            let _ = std::fs::remove_file(&next);
+            bail!("cannot rotate in {}: {e}", s.name);
+        }
+        println!("Rotation published in {}.", s.name);
+    }
+    println!(
+        "New key {} (node id {}) takes effect at {effective}; the old key is refused from then.\n\
+         Restart `concord serve` after that time: the node then signs with the new key.",
+        fingerprint(&new.public_hex())?,
+        new.node_id()
+    );
+    Ok(())
+}
+
+/// Replaces `node.key` (and `node.pub`) by the pending key once its effective time has
+/// come; does nothing otherwise.
+pub fn take_over_if_due(dir: &Path) -> anyhow::Result<()> {
+    let next = dir.join(NEXT_KEY_FILE);
+    let Ok(text) = std::fs::read_to_string(&next) else {
+        return Ok(());
+    };
+    let Some((seed, effective)) = text.trim().split_once(' ') else {
+        bail!("{} is not a pending key", next.display());
+    };
+    if Timestamp::now_millis().as_str() < effective {
+        return Ok(());
+    }
+    let key = NodeKey::from_seed_hex(seed)
+        .with_context(|| format!("{} holds no valid key", next.display()))?;
+    write(
+        &dir.join(crate::node::KEY_FILE),
+        format!("{}\n", key.seed_hex()).as_bytes(),
+        Mode::Private,
+    )?;
+    write(
+        &dir.join(crate::node::PUB_FILE),
+        format!("{}\n", key.public_hex()).as_bytes(),
+        Mode::Shared,
+    )?;
+    std::fs::remove_file(&next)?;
+    tracing::info!(node = %key.node_id(), since = %effective, "The rotated node key is in effect.");
+    Ok(())
+}
