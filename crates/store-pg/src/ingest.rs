@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use concord_stix::{Object, Tlp};
 use concord_store::Outcome;
 use deadpool_postgres::Transaction;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
 
 use crate::R;
 
@@ -303,6 +305,34 @@ pub(crate) async fn put_rows(tx: &Transaction<'_>, rows: &[Row]) -> R<Vec<Outcom
         .collect())
 }
 
+/// Copies versions in, a row per version, with the columns in [`VERSION_TYPES`]'s order.
+const COPY_VERSIONS: &str = "COPY versions (seq, id, type, version, version_ns, created, \
+    modified, spec_version, created_by_ref, revoked, confidence, lang, date_added, added_us, \
+    is_current, replaces, tlp, tlp_max, json) FROM STDIN (FORMAT binary)";
+
+/// The types of [`COPY_VERSIONS`]'s columns.
+const VERSION_TYPES: &[Type] = &[
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::BOOL,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::BOOL,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::TEXT,
+];
+
 /// Inserts versions from one array per column, in this order.
 pub(crate) const INSERT_VERSIONS: &str = "INSERT INTO versions (seq, id, type, version, \
     version_ns, created, modified, spec_version, created_by_ref, revoked, confidence, lang, \
@@ -339,55 +369,39 @@ async fn write_new(tx: &Transaction<'_>, rows: &[Row], new: &[New], demote: &[i6
         .await?;
     }
 
-    let mut c = Columns::default();
+    // COPY (binary) rather than an INSERT: the server writes the rows in bulk.
+    let sink = tx.copy_in(COPY_VERSIONS).await?;
+    let writer = BinaryCopyInWriter::new(sink, VERSION_TYPES);
+    let mut writer = std::pin::pin!(writer);
     for (k, v) in new.iter().enumerate() {
         let r = &rows[v.row];
-        c.seq.push(seqs[k]);
-        c.id.push(&r.id);
-        c.ty.push(&r.ty);
-        c.version.push(&r.version);
-        c.version_ns.push(r.version_ns);
-        c.created.push(r.created.as_deref());
-        c.modified.push(r.modified.as_deref());
-        c.spec_version.push(&r.spec_version);
-        c.created_by_ref.push(r.created_by_ref.as_deref());
-        c.revoked.push(r.revoked);
-        c.confidence.push(r.confidence);
-        c.lang.push(r.lang.as_deref());
-        c.date_added.push(&v.date_added);
-        c.added_us.push(v.added_us);
-        c.current.push(v.current);
-        c.replaces.push(v.replaces.map(seq_of));
-        c.tlp.push(r.tlp);
-        c.tlp_max.push(r.tlp_max);
-        c.json.push(&r.json);
+        let replaces = v.replaces.map(seq_of);
+        writer
+            .as_mut()
+            .write(&[
+                &seqs[k],
+                &r.id,
+                &r.ty,
+                &r.version,
+                &r.version_ns,
+                &r.created,
+                &r.modified,
+                &r.spec_version,
+                &r.created_by_ref,
+                &r.revoked,
+                &r.confidence,
+                &r.lang,
+                &v.date_added,
+                &v.added_us,
+                &v.current,
+                &replaces,
+                &r.tlp,
+                &r.tlp_max,
+                &r.json,
+            ])
+            .await?;
     }
-    let st = tx.prepare_cached(INSERT_VERSIONS).await?;
-    tx.execute(
-        &st,
-        &[
-            &c.seq,
-            &c.id,
-            &c.ty,
-            &c.version,
-            &c.version_ns,
-            &c.created,
-            &c.modified,
-            &c.spec_version,
-            &c.created_by_ref,
-            &c.revoked,
-            &c.confidence,
-            &c.lang,
-            &c.date_added,
-            &c.added_us,
-            &c.current,
-            &c.replaces,
-            &c.tlp,
-            &c.tlp_max,
-            &c.json,
-        ],
-    )
-    .await?;
+    writer.finish().await?;
 
     let (mut m_seq, mut m_ref) = (Vec::new(), Vec::<&str>::new());
     for (k, v) in new.iter().enumerate() {
@@ -412,16 +426,25 @@ async fn write_new(tx: &Transaction<'_>, rows: &[Row], new: &[New], demote: &[i6
         .filter(|(_, v)| v.current)
         .map(|(k, v)| (seqs[k], &rows[v.row]))
         .collect();
-    let changed: Vec<&str> = current.iter().map(|(_, r)| r.id.as_str()).collect();
-    if changed.is_empty() {
+    if current.is_empty() {
         return Ok(());
     }
-    tx.execute("DELETE FROM observables WHERE id = ANY($1)", &[&changed])
-        .await?;
-    tx.execute("DELETE FROM refs WHERE source = ANY($1)", &[&changed])
-        .await?;
-    tx.execute("DELETE FROM search WHERE id = ANY($1)", &[&changed])
-        .await?;
+    // Only an id whose stored current version was replaced (by a version of this batch,
+    // which may itself have been replaced by a later one) has derived rows to remove:
+    // they are written for current versions alone.
+    let replaced: Vec<&str> = new
+        .iter()
+        .filter(|v| matches!(v.replaces, Some(Loc::Db(_))))
+        .map(|v| rows[v.row].id.as_str())
+        .collect();
+    if !replaced.is_empty() {
+        tx.execute("DELETE FROM observables WHERE id = ANY($1)", &[&replaced])
+            .await?;
+        tx.execute("DELETE FROM refs WHERE source = ANY($1)", &[&replaced])
+            .await?;
+        tx.execute("DELETE FROM search WHERE id = ANY($1)", &[&replaced])
+            .await?;
+    }
     insert_derived(tx, &current).await
 }
 
@@ -495,30 +518,6 @@ fn unzip3<'a>(v: &[(&'a str, &'a str, &'a str)]) -> (Vec<&'a str>, Vec<&'a str>,
         out.2.push(*c);
     }
     out
-}
-
-/// The new versions' columns, one array each (bound to one `INSERT ... SELECT unnest`).
-#[derive(Default)]
-struct Columns<'a> {
-    seq: Vec<i64>,
-    id: Vec<&'a str>,
-    ty: Vec<&'a str>,
-    version: Vec<&'a str>,
-    version_ns: Vec<i64>,
-    created: Vec<Option<&'a str>>,
-    modified: Vec<Option<&'a str>>,
-    spec_version: Vec<&'a str>,
-    created_by_ref: Vec<Option<&'a str>>,
-    revoked: Vec<bool>,
-    confidence: Vec<Option<i64>>,
-    lang: Vec<Option<&'a str>>,
-    date_added: Vec<&'a str>,
-    added_us: Vec<i64>,
-    current: Vec<bool>,
-    replaces: Vec<Option<i64>>,
-    tlp: Vec<i64>,
-    tlp_max: Vec<i64>,
-    json: Vec<&'a str>,
 }
 
 /// Deletes every version of `id` with its markings and derived index rows; how many.

@@ -228,7 +228,17 @@ impl PgStore {
         self.handle.spawn(async move {
             let _ = tx.send(fut.await);
         });
-        match rx.recv() {
+        // On a worker of a multi-threaded runtime (a server's handler calling a bounded
+        // read directly), the wait hands the worker's other tasks to another thread:
+        // otherwise each worker serves one request per database round trip.
+        let on_worker = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let answer = if on_worker {
+            tokio::task::block_in_place(|| rx.recv())
+        } else {
+            rx.recv()
+        };
+        match answer {
             Ok(r) => r.map_err(|f| f.0),
             Err(_) => Err(StoreError::Backend(
                 "a database task ended without an answer".into(),

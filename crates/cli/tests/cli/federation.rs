@@ -1,7 +1,8 @@
 //! A real federation of `concord serve` processes on loopback, configured through the CLI:
 //! a chain A-B-C (origin signatures through a middle node, TLP:RED stays home, personal
-//! data redacted per agreement), a five-node full mesh that converges with no
-//! duplicates, and partition, restart and kill -9 during a pull.
+//! data redacted per agreement; on SQLite and again with every node on PostgreSQL), a
+//! five-node full mesh that converges with no duplicates, and partition, restart and
+//! kill -9 during a pull.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::common::node::{Node, link};
 use crate::common::*;
+use crate::postgres::Backend;
 
 const GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
 const RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
@@ -65,9 +67,26 @@ pub(crate) fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> boo
 
 #[test]
 fn a_chain_carries_signed_objects_keeps_red_home_and_redacts_per_agreement() {
-    let mut a = Node::new("a");
-    let mut b = Node::new("b");
-    let mut c = Node::new("c");
+    chain(|| Some(Backend::Sqlite));
+}
+
+/// Issue 25: the same with every node on a PostgreSQL database of its own.
+#[test]
+fn a_chain_of_nodes_on_postgres_carries_keeps_red_home_and_redacts() {
+    chain(Backend::postgres);
+}
+
+/// The chain test with each node's store from `backend` (a node is made, then moved
+/// there); returns early (loudly) when `backend` gives none.
+fn chain(backend: impl Fn() -> Option<Backend>) {
+    let mut nodes = Vec::new();
+    for name in ["a", "b", "c"] {
+        let Some(store) = backend() else { return };
+        let node = Node::new(name);
+        store.adopt(node.path());
+        nodes.push(node);
+    }
+    let [mut a, mut b, mut c] = <[Node; 3]>::try_from(nodes).ok().unwrap();
     // A's policy: B's agreement lets personal data go, redacted; everyone else gets the default.
     let policy = std::fs::read_to_string(a.path().join("policy.toml")).unwrap();
     let policy = policy.replacen(
