@@ -39,6 +39,11 @@ use sha2::Sha256;
 
 use crate::{Result, ext};
 
+/// The work-state key (`Store::work_state`) of the notification cursor: the last `seq`
+/// passed to the subscriptions. Kept in the store so that the replica taking the
+/// delivery over continues from it, and read by `/metrics` for the backlog.
+pub const CURSOR_KEY: &str = "response/notify_cursor";
+
 /// Where a webhook goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -234,6 +234,8 @@ pub struct NodeGauges {
     pub feeds: Vec<FeedGauge>,
     /// Versions not yet passed to the notification subscriptions, when known.
     pub notify_backlog: Option<i64>,
+    /// The store's connection pools (none on SQLite).
+    pub pools: Vec<concord_store::PoolGauge>,
 }
 
 /// Reads the gauges of a node (blocking: files and the store).
@@ -247,6 +249,7 @@ pub fn gather(state: &AppState) -> NodeGauges {
             }
         }
     }
+    g.pools = state.store.pools();
     match state.store.peers() {
         Ok(peers) => {
             g.peers = peers
@@ -277,7 +280,16 @@ pub fn gather(state: &AppState) -> NodeGauges {
             })
             .collect();
     }
-    if let Some(cursor) = read("response-state.json").and_then(|v| v["notify_cursor"].as_i64())
+    let cursor = match state.store.work_state(concord_response::notify::CURSOR_KEY) {
+        Ok(Some(text)) => text.parse::<i64>().ok(),
+        // A node upgraded from when the cursor was kept in the data directory.
+        Ok(None) => read("response-state.json").and_then(|v| v["notify_cursor"].as_i64()),
+        Err(e) => {
+            tracing::warn!(error = %e, "Notification cursor unavailable for metrics.");
+            None
+        }
+    };
+    if let Some(cursor) = cursor
         && let Ok(head) = state.store.head_seq()
     {
         g.notify_backlog = Some((head - cursor).max(0));
@@ -416,6 +428,36 @@ pub fn render_node(g: &NodeGauges, stats: Option<&Stats>) -> String {
             "Versions not yet passed to the notification subscriptions.",
         );
         let _ = writeln!(out, "concord_notify_backlog {n}");
+    }
+    if !g.pools.is_empty() {
+        head(
+            &mut out,
+            "concord_store_pool_connections",
+            "gauge",
+            "Database connections of a pool: most it opens (max), open now (open), open and not in use (idle).",
+        );
+        for p in &g.pools {
+            for (state, n) in [("max", p.max), ("open", p.open), ("idle", p.idle)] {
+                let _ = writeln!(
+                    out,
+                    "concord_store_pool_connections{{pool=\"{}\",state=\"{state}\"}} {n}",
+                    p.name
+                );
+            }
+        }
+        head(
+            &mut out,
+            "concord_store_pool_waiting",
+            "gauge",
+            "Callers waiting for a database connection of a pool.",
+        );
+        for p in &g.pools {
+            let _ = writeln!(
+                out,
+                "concord_store_pool_waiting{{pool=\"{}\"}} {}",
+                p.name, p.waiting
+            );
+        }
     }
     use concord_response::notify::counters;
     head(
@@ -679,6 +721,13 @@ mod tests {
                 rejected: 2,
             }],
             notify_backlog: Some(5),
+            pools: vec![concord_store::PoolGauge {
+                name: "plain",
+                max: 16,
+                open: 3,
+                idle: 2,
+                waiting: 1,
+            }],
         };
         let stats = Stats {
             index_lag: 9,
@@ -696,6 +745,10 @@ mod tests {
             "concord_feed_errors{feed=\"abuse\"} 1",
             "concord_feed_rejected{feed=\"abuse\"} 2",
             "concord_notify_backlog 5",
+            "concord_store_pool_connections{pool=\"plain\",state=\"max\"} 16",
+            "concord_store_pool_connections{pool=\"plain\",state=\"open\"} 3",
+            "concord_store_pool_connections{pool=\"plain\",state=\"idle\"} 2",
+            "concord_store_pool_waiting{pool=\"plain\"} 1",
             "concord_deliveries_in_flight ",
             "concord_delivery_failures_total{channel=\"webhook\"} ",
             "concord_build_info{version=\"",

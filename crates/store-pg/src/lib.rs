@@ -409,6 +409,22 @@ impl Store for PgStore {
         self.write(move |c| async move { tokens::revoke(&c, id).await })
     }
 
+    fn pools(&self) -> Vec<concord_store::PoolGauge> {
+        [("listings", &self.listings), ("plain", &self.plain)]
+            .into_iter()
+            .map(|(name, pool)| {
+                let s = pool.status();
+                concord_store::PoolGauge {
+                    name,
+                    max: s.max_size,
+                    open: s.size,
+                    idle: s.available,
+                    waiting: s.waiting,
+                }
+            })
+            .collect()
+    }
+
     fn work_state(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.meta_value(&concord_store::work_state_key(key))
     }

@@ -239,6 +239,10 @@ impl Store for ClearedStore {
         self.inner.release_memory()
     }
 
+    fn pools(&self) -> Vec<crate::PoolGauge> {
+        self.inner.pools()
+    }
+
     fn work_state(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.inner.work_state(key)
     }

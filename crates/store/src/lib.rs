@@ -406,6 +406,21 @@ pub struct Stats {
     pub index_lag: i64,
 }
 
+/// One connection pool of a store, as `/metrics` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PoolGauge {
+    /// The pool's name (`listings`, `plain`).
+    pub name: &'static str,
+    /// Most connections it opens.
+    pub max: usize,
+    /// Connections open now.
+    pub open: usize,
+    /// Open connections not in use.
+    pub idle: usize,
+    /// Callers waiting for a connection.
+    pub waiting: usize,
+}
+
 /// A node's storage. Implementations are safe to share between threads; every method is
 /// blocking (async callers use `spawn_blocking`, except for bounded reads: a point lookup
 /// or one page, which cost less than the hand-off to another thread).
@@ -485,6 +500,11 @@ pub trait Store:
     /// `false` (try again later); `true` when every cache was given back.
     fn release_memory(&self) -> bool {
         true
+    }
+    /// The store's connection pools as they are now, for `/metrics`; empty for a backend
+    /// without one (SQLite: one writer and a reader per thread).
+    fn pools(&self) -> Vec<PoolGauge> {
+        Vec::new()
     }
     /// The value the node's background work kept under `key` (a cursor, a position),
     /// if any. Kept in the store, not in a replica's data directory, so that whichever

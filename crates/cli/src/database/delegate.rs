@@ -14,8 +14,8 @@ use concord_store::governance::{
 };
 use concord_store::users::{ClearedQuery, CountRow, Session, User, Users};
 use concord_store::{
-    Correlation, Limits, ListQuery, Listed, ListedRow, NewToken, Outcome, Page, Related, Role,
-    Stats, Store, StoreError, StoredObject, TokenRecord,
+    Correlation, Limits, ListQuery, Listed, ListedRow, NewToken, Outcome, Page, PoolGauge, Related,
+    Role, Stats, Store, StoreError, StoredObject, TokenRecord,
 };
 
 use super::NodeStore;
@@ -57,6 +57,7 @@ impl Store for NodeStore {
         delete(id: &str) -> Result<usize, StoreError>;
         limits() -> Limits;
         release_memory() -> bool;
+        pools() -> Vec<PoolGauge>;
         work_state(key: &str) -> Result<Option<String>, StoreError>;
         set_work_state(key: &str, value: &str) -> Result<(), StoreError>;
     }

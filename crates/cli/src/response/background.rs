@@ -19,7 +19,8 @@ fn legacy_state_path(dir: &Path) -> PathBuf {
     dir.join("response-state.json")
 }
 
-/// The store key of one position of the response work.
+/// The store key of one position of the response work (see
+/// [`concord_response::notify::CURSOR_KEY`]).
 fn state_key(key: &str) -> String {
     format!("response/{key}")
 }
@@ -245,4 +246,15 @@ fn spawn_notifications(dir: PathBuf, store: Arc<dyn concord_store::Store>, me: S
             tokio::time::sleep(Duration::from_millis(pause)).await;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_notification_cursor_is_where_metrics_read_it() {
+        assert_eq!(
+            super::state_key("notify_cursor"),
+            concord_response::notify::CURSOR_KEY
+        );
+    }
 }

@@ -76,6 +76,93 @@ fn a_chain_of_nodes_on_postgres_carries_keeps_red_home_and_redacts() {
     chain(Backend::postgres);
 }
 
+/// Issue 25: a node that has shared data, moved to PostgreSQL with `concord migrate`,
+/// keeps its audit chain (it verifies on the copy, entry for entry the same) and its
+/// peer continues from its cursor: nothing it held is sent again, what is new arrives.
+#[test]
+fn a_node_moved_to_postgres_keeps_its_audit_chain_and_its_peer_continues() {
+    let Some(pg) = Backend::postgres() else {
+        return;
+    };
+    let (mut a, mut b) = (Node::new("a"), Node::new("b"));
+    a.start();
+    b.start();
+    link(&a, &b);
+    let (before, red, after) = (
+        indicator(31, GREEN),
+        indicator(32, RED),
+        indicator(33, GREEN),
+    );
+    a.post(&[before.clone(), red.clone()]);
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    wait_until("A's indicator at B", Duration::from_secs(30), || {
+        b.get(&id(&before)).is_some()
+    });
+    let audit = |n: &Node| -> Vec<Value> {
+        let out = run(n.path(), &["audit", "show", "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+    };
+    let mentions = |entries: &[Value], id: &str| {
+        entries
+            .iter()
+            .filter(|e| e.to_string().contains(id))
+            .count()
+    };
+    let chain_before = audit(&a);
+    assert!(
+        mentions(&chain_before, &id(&before)) > 0,
+        "{chain_before:?}"
+    );
+    assert!(mentions(&chain_before, &id(&red)) > 0, "{chain_before:?}");
+
+    a.kill();
+    pg.adopt(a.path());
+    let verify = run(a.path(), &["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        stdout(&verify),
+        stderr(&verify)
+    );
+    assert!(stdout(&verify).contains("intact"), "{}", stdout(&verify));
+    assert_eq!(
+        audit(&a),
+        chain_before,
+        "the audit chain changed in the copy"
+    );
+
+    a.start();
+    a.post(std::slice::from_ref(&after));
+    wait_until("A's new indicator at B", Duration::from_secs(30), || {
+        b.get(&id(&after)).is_some()
+    });
+    // B went on from its cursor: the objects of before the move were not decided on (so
+    // not sent) again, and B holds one version of each.
+    let chain_after = audit(&a);
+    assert_eq!(chain_after[..chain_before.len()], chain_before[..]);
+    assert_eq!(
+        mentions(&chain_after, &id(&before)),
+        mentions(&chain_before, &id(&before))
+    );
+    assert_eq!(
+        mentions(&chain_after, &id(&red)),
+        mentions(&chain_before, &id(&red))
+    );
+    assert!(mentions(&chain_after, &id(&after)) > 0);
+    let held = b.holdings();
+    for v in [&before, &after] {
+        assert_eq!(
+            held.iter().filter(|(i, _)| *i == id(v)).count(),
+            1,
+            "{held:?}"
+        );
+    }
+    assert!(b.get(&id(&red)).is_none(), "TLP:RED reached B");
+    let verify = run(a.path(), &["audit", "verify"]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+}
+
 /// The chain test with each node's store from `backend` (a node is made, then moved
 /// there); returns early (loudly) when `backend` gives none.
 fn chain(backend: impl Fn() -> Option<Backend>) {

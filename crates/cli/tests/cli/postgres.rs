@@ -183,6 +183,13 @@ fn a_node_on_postgres_serves_rest_taxii_health_and_metrics() {
     let (code, body) = http(&node.addr, "GET", "/metrics", None, None);
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("concord_store_up 1"), "{body}");
+    for line in [
+        "concord_store_pool_connections{pool=\"plain\",state=\"max\"}",
+        "concord_store_pool_connections{pool=\"listings\",state=\"open\"}",
+        "concord_store_pool_waiting{pool=\"plain\"} 0",
+    ] {
+        assert!(body.contains(line), "{line} missing from {body}");
+    }
 
     // What only makes sense on SQLite says so, naming the command.
     let out = run(&dir, &["backup", "--out", "x.tar"]);
