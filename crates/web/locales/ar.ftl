@@ -415,6 +415,9 @@ provenance-origin = العقدة الأصلية
 provenance-received-from = استُلم من
 provenance-hops = مرات إعادة المشاركة المتبقية
 provenance-redacted-by = حجبته
+provenance-signer-revoked = مفتاح التوقيع ملغى
+provenance-revoked-origin = ألغى { $community } مفتاح المصدر اعتبارًا من { $since }؛ وُقّعت هذه النسخة قبل ذلك وهي محفوظة.
+provenance-revoked-redactor = ألغى { $community } مفتاح العقدة التي حجبت البيانات اعتبارًا من { $since }؛ وُقّعت هذه النسخة قبل ذلك وهي محفوظة.
 
 ## الحوادث
 nav-incidents = الحوادث

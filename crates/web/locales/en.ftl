@@ -352,6 +352,9 @@ provenance-origin = Origin node
 provenance-received-from = Received from
 provenance-hops = Re-shares still allowed
 provenance-redacted-by = Redacted by
+provenance-signer-revoked = Signing key revoked
+provenance-revoked-origin = The origin's key was revoked by { $community } from { $since }; this version was signed before then and is kept.
+provenance-revoked-redactor = The redactor's key was revoked by { $community } from { $since }; this version was signed before then and is kept.
 
 ## Incidents
 nav-incidents = Incidents

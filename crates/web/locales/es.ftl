@@ -354,6 +354,9 @@ provenance-origin = Nodo de origen
 provenance-received-from = Recibido de
 provenance-hops = Redifusiones aún permitidas
 provenance-redacted-by = Datos suprimidos por
+provenance-signer-revoked = Clave de firma revocada
+provenance-revoked-origin = La clave del origen fue revocada por { $community } desde { $since }; esta versión se firmó antes y se conserva.
+provenance-revoked-redactor = La clave del nodo que suprimió datos fue revocada por { $community } desde { $since }; esta versión se firmó antes y se conserva.
 
 ## Incidentes
 nav-incidents = Incidentes

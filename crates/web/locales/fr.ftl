@@ -354,6 +354,9 @@ provenance-origin = Nœud d’origine
 provenance-received-from = Reçu de
 provenance-hops = Repartages encore autorisés
 provenance-redacted-by = Expurgé par
+provenance-signer-revoked = Clé de signature révoquée
+provenance-revoked-origin = La clé de l'origine a été révoquée par { $community } à partir du { $since } ; cette version a été signée avant et est conservée.
+provenance-revoked-redactor = La clé du nœud qui a expurgé a été révoquée par { $community } à partir du { $since } ; cette version a été signée avant et est conservée.
 
 ## Incidents
 nav-incidents = Incidents

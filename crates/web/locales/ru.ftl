@@ -384,6 +384,9 @@ provenance-origin = Исходный узел
 provenance-received-from = Получен от
 provenance-hops = Осталось разрешённых пересылок
 provenance-redacted-by = Изъятия сделал
+provenance-signer-revoked = Ключ подписи отозван
+provenance-revoked-origin = Ключ источника отозван сообществом { $community } с { $since }; эта версия подписана раньше и сохранена.
+provenance-revoked-redactor = Ключ узла, сделавшего изъятия, отозван сообществом { $community } с { $since }; эта версия подписана раньше и сохранена.
 
 ## Инциденты
 nav-incidents = Инциденты

@@ -288,6 +288,9 @@ provenance-origin = 原始节点
 provenance-received-from = 接收自
 provenance-hops = 剩余可转发次数
 provenance-redacted-by = 脱敏节点
+provenance-signer-revoked = 签名密钥已吊销
+provenance-revoked-origin = 来源节点的密钥已被 { $community } 自 { $since } 起吊销；此版本在此之前签名，予以保留。
+provenance-revoked-redactor = 脱敏节点的密钥已被 { $community } 自 { $since } 起吊销；此版本在此之前签名，予以保留。
 
 ## 事件
 nav-incidents = 事件

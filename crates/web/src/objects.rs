@@ -510,9 +510,25 @@ pub async fn show(
     if !view::is_stix_id(&id) {
         return Err(not_found());
     }
-    let store = web.app.store.clone();
+    let (store, communities) = (web.app.store.clone(), web.app.communities.clone());
     let key = id.clone();
-    let Some(loaded) = blocking(&ctx, move || load(&*store, &key, user.clearance)).await? else {
+    let found = blocking(&ctx, move || {
+        let Some(loaded) = load(&*store, &key, user.clearance)? else {
+            return Ok(None);
+        };
+        // A version signed before its signer's key was revoked is kept, and flagged (as
+        // `GET /api/v1/objects/{id}` does).
+        let revoked = match &loaded.provenance {
+            Some(p) if !p.is_local() => concord_federation::governance::revoked_signer(
+                &communities.states(store.as_ref())?,
+                p,
+            ),
+            _ => None,
+        };
+        Ok(Some((loaded, revoked)))
+    })
+    .await?;
+    let Some((loaded, revoked)) = found else {
         return Err(not_found());
     };
     let v = loaded.current.value();
@@ -569,6 +585,22 @@ pub async fn show(
                         dt { (l.t("provenance-hops")) } dd { (l.number(i64::from(p.hops_left))) }
                         @if let Some(r) = &p.redactor {
                             dt { (l.t("provenance-redacted-by")) } dd.id { (r.node) }
+                        }
+                        @if let Some(r) = &revoked {
+                            dt { (l.t("provenance-signer-revoked")) }
+                            dd {
+                                ({
+                                    let mut args = fluent_bundle::FluentArgs::new();
+                                    args.set("community", r.community.as_str());
+                                    args.set("since", r.since.as_str());
+                                    let id = if r.role == "redactor" {
+                                        "provenance-revoked-redactor"
+                                    } else {
+                                        "provenance-revoked-origin"
+                                    };
+                                    l.t_args(id, Some(&args))
+                                })
+                            }
                         }
                     }
                 }

@@ -428,3 +428,90 @@ async fn an_admission_needs_the_candidates_own_application() {
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     assert_eq!(res.json()["outcome"]["state"], "open");
 }
+
+/// Issue 24: a version signed by a key before a community revoked it is kept, and its
+/// provenance says so (`signer_key_revoked`: role, key, since, community); a version
+/// whose signer's key was never revoked carries no flag.
+#[tokio::test]
+async fn a_version_signed_before_its_keys_revocation_is_flagged() {
+    use concord_store::federation::Provenance;
+    let t = TestApp::new();
+    let log = stored_log(&t);
+    let (f0, f1, f2) = (&log.founders[0], &log.founders[1], &log.founders[2]);
+    let received = |n: u32, origin: &NodeKey| {
+        let v = serde_json::json!({
+            "type": "indicator", "spec_version": "2.1",
+            "id": format!("indicator--00000000-0000-4000-8000-0000000000{n:02}"),
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "pattern": "[ipv4-addr:value = '192.0.2.1']", "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z",
+        });
+        let prov = Provenance {
+            origin: origin.node_id(),
+            origin_key: origin.public_hex(),
+            signature: "c2lnbmVk".into(),
+            received_from: f1.node_id(),
+            hops_left: 1,
+            redactor: None,
+        };
+        (concord_stix::Object::from_value(v).unwrap(), prov)
+    };
+    let (stolen, kept) = (received(1, f2), received(2, f0));
+    t.state
+        .store
+        .ingest_received(
+            "concord-test",
+            &f1.node_id(),
+            &[stolen.0.clone(), kept.0.clone()],
+            &[stolen.1, kept.1],
+            2,
+            2,
+        )
+        .unwrap();
+    let flag = |id: String| {
+        let t = &t;
+        async move {
+            let res = t.get(&format!("/api/v1/objects/{id}"), &t.reader).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+            res.json()["provenance"]["signer_key_revoked"].clone()
+        }
+    };
+    let stolen_id = stolen.0.id().to_owned();
+    assert!(flag(stolen_id.clone()).await.is_null());
+
+    // The two other founders revoke the third's key (it may not vote on it).
+    let since = ago(10);
+    let revoke = Entry::sign(
+        &log.genesis.id(),
+        f0,
+        &ago(9),
+        Content::Proposal {
+            action: Action::RevokeKey {
+                member: f2.node_id(),
+                key: f2.public_hex(),
+                since: since.clone(),
+                replacement: None,
+            },
+            note: "stolen".into(),
+        },
+    );
+    let yes = Entry::sign(
+        &log.genesis.id(),
+        f1,
+        &ago(8),
+        Content::Vote {
+            proposal: revoke.id(),
+            choice: Choice::Yes,
+        },
+    );
+    t.state
+        .store
+        .put_governance(&[entry_document(&revoke), entry_document(&yes)], "", None)
+        .unwrap();
+    let v = flag(stolen_id).await;
+    assert_eq!(v["role"], "origin", "{v}");
+    assert_eq!(v["key"], f2.public_hex());
+    assert_eq!(v["since"], since.as_str());
+    assert_eq!(v["community"], "API CERTs");
+    assert!(flag(kept.0.id().to_owned()).await.is_null());
+}

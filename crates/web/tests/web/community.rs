@@ -414,3 +414,84 @@ async fn a_decision_reaches_the_notifications_page() {
     // The proposal was stored before the web interface started: not replayed.
     assert!(!page.contains("New proposal"), "{page}");
 }
+
+/// Issue 24: an object page flags a version whose signer's key a community revoked (the
+/// version, signed before, is kept), in every language, as the API does.
+#[tokio::test]
+async fn an_object_page_flags_a_signer_whose_key_was_revoked() {
+    use concord_store::federation::Provenance;
+    let f = fixture();
+    let store = f.web.store().clone();
+    let (origin, from) = (key(2), key(1));
+    let object = serde_json::json!({
+        "type": "indicator", "spec_version": "2.1",
+        "id": "indicator--00000000-0000-4000-8000-000000000042",
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "name": "signed before the theft",
+        "pattern": "[ipv4-addr:value = '192.0.2.1']", "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z",
+    });
+    store
+        .ingest_received(
+            &key(NODE).node_id(),
+            &from.node_id(),
+            &[concord_stix::Object::from_value(object).unwrap()],
+            &[Provenance {
+                origin: origin.node_id(),
+                origin_key: origin.public_hex(),
+                signature: "c2lnbmVk".into(),
+                received_from: from.node_id(),
+                hops_left: 1,
+                redactor: None,
+            }],
+            1,
+            1,
+        )
+        .unwrap();
+    let path = "/objects/indicator--00000000-0000-4000-8000-000000000042";
+    let mut reader = f.web.signed_in("green").await;
+    reader.accept_language = "en".into();
+    let before = reader.get(path).await.page().to_owned();
+    assert!(!before.contains("Signing key revoked"), "{before}");
+
+    // CERT-1 and this node revoke CERT-2's key.
+    let community = state(&f.web).community.clone();
+    let revoke = Entry::sign(
+        &community,
+        &key(1),
+        &ago(9),
+        Content::Proposal {
+            action: Action::RevokeKey {
+                member: origin.node_id(),
+                key: origin.public_hex(),
+                since: ago(10),
+                replacement: None,
+            },
+            note: "stolen".into(),
+        },
+    );
+    let yes = Entry::sign(
+        &community,
+        &key(NODE),
+        &ago(8),
+        Content::Vote {
+            proposal: revoke.id(),
+            choice: concord_community::Choice::Yes,
+        },
+    );
+    store
+        .put_governance(&[entry_document(&revoke), entry_document(&yes)], "", None)
+        .unwrap();
+    let after = reader.get(path).await.page().to_owned();
+    assert!(after.contains("Signing key revoked"), "{after}");
+    assert!(after.contains("revoked by Web CERTs"), "{after}");
+    for code in SOURCES.iter().map(|(c, _)| *c) {
+        reader.accept_language = code.into();
+        let text = text_of(reader.get(path).await.page());
+        assert!(
+            !text.contains("provenance-"),
+            "{code} shows a raw message id: {text}"
+        );
+        assert!(text.contains("Web CERTs"), "{code}: {text}");
+    }
+}
