@@ -26,8 +26,9 @@ use super::{Unnamed, Which, duration_text, kind_name, load, member_name, subnav,
 pub const DECIDED_SHOWN: usize = 50;
 
 /// The kinds of proposal the form offers (an admission takes the candidate's signed
-/// application, which `concord community propose admit FILE` checks).
-const FORM_KINDS: [&str; 6] = [
+/// application, `concord community apply`, checked as the CLI and the API check it).
+const FORM_KINDS: [&str; 7] = [
+    "admit",
     "suspend",
     "readmit",
     "expel",
@@ -162,6 +163,14 @@ fn propose_form(ctx: &Ctx, c: &Community) -> Markup {
                             option value=(k) { (l.t(&format!("community-kind-{k}"))) }
                         }
                     }
+                }
+                p {
+                    label for="p-application" { (l.t("community-field-application")) }
+                    textarea #p-application name="application" dir="ltr" rows="6" {}
+                }
+                p {
+                    label for="p-sponsors" { (l.t("community-field-sponsors")) }
+                    input #p-sponsors type="text" name="sponsors" dir="ltr" autocomplete="off" maxlength="2000";
                 }
                 p {
                     label for="p-member" { (l.t("community-field-member")) }
@@ -417,10 +426,15 @@ pub struct ProposeForm {
     charter: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    application: String,
+    #[serde(default)]
+    sponsors: String,
 }
 
-/// The action a proposal form asks for, or the message id (and detail) of what is wrong.
-fn action_of(form: &ProposeForm) -> Result<Action, (&'static str, String)> {
+/// The action a proposal form asks for (`me`: this node's id, a sponsor of an admission
+/// it proposes), or the message id (and detail) of what is wrong.
+fn action_of(form: &ProposeForm, me: &str) -> Result<Action, (&'static str, String)> {
     let member = form.member.trim().to_owned();
     let need_member = || {
         if member.is_empty() {
@@ -430,6 +444,24 @@ fn action_of(form: &ProposeForm) -> Result<Action, (&'static str, String)> {
         }
     };
     Ok(match form.action.as_str() {
+        "admit" => {
+            if form.application.trim().is_empty() {
+                return Err(("community-need-application", String::new()));
+            }
+            let application: concord_community::Application =
+                serde_json::from_str(form.application.trim())
+                    .map_err(|e| ("community-bad-application", e.to_string()))?;
+            let member = application
+                .verify()
+                .map_err(|e| ("community-bad-application", e))?;
+            let mut sponsors = vec![me.to_owned()];
+            for s in form.sponsors.split(|c: char| c == ',' || c.is_whitespace()) {
+                if !s.is_empty() && !sponsors.iter().any(|k| k == s) {
+                    sponsors.push(s.to_owned());
+                }
+            }
+            Action::Admit { member, sponsors }
+        }
         "suspend" => Action::Suspend {
             member: need_member()?,
         },
@@ -482,7 +514,13 @@ pub async fn propose(
     ctx.check_csrf(&form.csrf)?;
     let l = ctx.lang;
     let c = named(&ctx, &web, form.community.as_deref()).await?;
-    let action = match action_of(&form) {
+    let me = web
+        .app
+        .federation
+        .as_ref()
+        .map(|f| f.key().node_id())
+        .unwrap_or_default();
+    let action = match action_of(&form, &me) {
         Ok(a) => a,
         Err((id, detail)) => {
             return Ok(failed(

@@ -495,3 +495,84 @@ async fn an_object_page_flags_a_signer_whose_key_was_revoked() {
         assert!(text.contains("Web CERTs"), "{code}: {text}");
     }
 }
+
+/// Issue 24: an admin proposes an admission from the page with the candidate's signed
+/// application (this node a sponsor, others named); an application signed by another
+/// key, or none, is refused with the reason and stores nothing.
+#[tokio::test]
+async fn an_admission_is_proposed_from_the_page_with_the_candidates_application() {
+    use concord_community::Application;
+    let f = fixture();
+    let mut admin = f.web.signed_in("admin").await;
+    admin.accept_language = "en".into();
+    let page = admin.get("/community/proposals").await;
+    assert!(page.page().contains("Candidate"), "{}", page.page());
+    let csrf = page.csrf();
+    let candidate = key(30);
+    let member = MemberInfo {
+        node_id: candidate.node_id(),
+        public_key: candidate.public_hex(),
+        url: "https://cert-30.example".into(),
+        organisation: "CERT-30".into(),
+        country: Some("DE".into()),
+        sectors: vec![],
+    };
+    let cert1 = key(1).node_id();
+    let before = f.web.store().governance_head().unwrap();
+    for (application, expected) in [
+        (String::new(), "Paste the candidate"),
+        (
+            serde_json::to_string(&Application::sign(member.clone(), &key(31))).unwrap(),
+            "The application is not valid",
+        ),
+        ("{nope".to_owned(), "The application is not valid"),
+    ] {
+        let res = admin
+            .post_form(
+                "/community/proposals",
+                &[
+                    ("csrf", &csrf),
+                    ("action", "admit"),
+                    ("application", &application),
+                    ("sponsors", &cert1),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+        assert!(res.body.contains(expected), "{expected}: {}", res.body);
+        assert_eq!(f.web.store().governance_head().unwrap(), before);
+    }
+    let application =
+        serde_json::to_string(&Application::sign(member.clone(), &candidate)).unwrap();
+    let res = admin
+        .post_form(
+            "/community/proposals",
+            &[
+                ("csrf", &csrf),
+                ("action", "admit"),
+                ("application", &application),
+                ("sponsors", &cert1),
+                ("note", "sponsored at the plenary"),
+            ],
+        )
+        .await;
+    assert!(
+        res.page().contains("The proposal was signed and stored"),
+        "{}",
+        res.body
+    );
+    let s = state(&f.web);
+    let admit = s
+        .proposals
+        .values()
+        .find(|p| matches!(&p.action, Action::Admit { member: m, .. } if *m == member))
+        .expect("the admission is proposed");
+    assert_eq!(
+        admit.action,
+        Action::Admit {
+            member,
+            sponsors: vec![key(NODE).node_id(), cert1],
+        }
+    );
+    assert_eq!(admit.author, key(NODE).node_id());
+}
