@@ -19,7 +19,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use concord_federation::identity::NodeKey;
 use concord_server::leases::LeaseBoard;
@@ -124,43 +123,18 @@ fn hold(mut lease: Lease, board: &LeaseBoard, thread_name: &str, start: &dyn Fn(
     }
 }
 
-/// The signer's loop (`concord_federation::signer`'s, checking the lease before each
-/// batch): at background priority, a failing store retried after a growing wait.
+/// The signer's loop (`concord_federation::signer::run`), asking the lease before each
+/// batch and showing on the board whether it is held.
 fn sign_while_held(store: &dyn Store, key: &NodeKey, lease: &Lease, board: &LeaseBoard) {
-    concord_store::lower_thread_priority();
-    let mut at = 0;
-    let mut backoff = concord_store::backoff::Backoff::default();
     let mut was_held = false;
-    loop {
+    concord_federation::signer::run(store, key, &mut || {
         let held = lease.held();
         if held != was_held {
             board.set(lease.name(), held);
             was_held = held;
         }
-        if !held {
-            std::thread::sleep(Duration::from_millis(200));
-            continue;
-        }
-        match concord_federation::signer::sign_pending(store, key, at) {
-            Ok((next, n)) => {
-                let failures = backoff.succeeded();
-                if failures > 0 {
-                    tracing::info!(failures, "Signing new objects works again.");
-                }
-                at = next;
-                if n > 0 {
-                    continue;
-                }
-            }
-            Err(e) => {
-                let wait = backoff.failed(std::time::Instant::now());
-                tracing::error!(error = %e, retry_in_ms = wait.as_millis() as u64, "Signing new objects failed.");
-                std::thread::sleep(wait);
-                continue;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        held
+    });
 }
 
 /// Polls the feeds `feeds` holds (none while it holds `None`), starting again with the

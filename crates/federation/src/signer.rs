@@ -75,34 +75,43 @@ pub fn sign_all(store: &dyn Store, key: &NodeKey) -> Result<usize, FederationErr
 pub fn spawn(store: Arc<dyn Store>, key: NodeKey) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("concord-signer".into())
-        .spawn(move || {
-            concord_store::lower_thread_priority();
-            let mut at = 0;
-            // A failing store (a full disk) is tried again after a growing wait, with
-            // one log line per attempt, and work resumes at the first success.
-            let mut backoff = concord_store::backoff::Backoff::default();
-            loop {
-                match sign_pending(store.as_ref(), &key, at) {
-                    Ok((next, n)) => {
-                        let failures = backoff.succeeded();
-                        if failures > 0 {
-                            tracing::info!(failures, "Signing new objects works again.");
-                        }
-                        at = next;
-                        if n > 0 {
-                            continue;
-                        }
-                    }
-                    Err(e) => {
-                        let wait = backoff.failed(std::time::Instant::now());
-                        tracing::error!(error = %e, retry_in_ms = wait.as_millis() as u64, "Signing new objects failed.");
-                        std::thread::sleep(wait);
-                        continue;
-                    }
+        .spawn(move || run(store.as_ref(), &key, &mut || true))
+}
+
+/// The signer's loop, on the calling thread, forever: at background priority, it signs
+/// new local versions shortly after they are stored, while `may_sign` says so (asked
+/// before each batch; a replica without the signer's lease waits). A failing store (a
+/// full disk) is tried again after a growing wait, with one log line per attempt, and
+/// work resumes at the first success.
+pub fn run(store: &dyn Store, key: &NodeKey, may_sign: &mut dyn FnMut() -> bool) {
+    concord_store::lower_thread_priority();
+    let mut at = 0;
+    let mut backoff = concord_store::backoff::Backoff::default();
+    loop {
+        if !may_sign() {
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        }
+        match sign_pending(store, key, at) {
+            Ok((next, n)) => {
+                let failures = backoff.succeeded();
+                if failures > 0 {
+                    tracing::info!(failures, "Signing new objects works again.");
                 }
-                std::thread::sleep(Duration::from_millis(200));
+                at = next;
+                if n > 0 {
+                    continue;
+                }
             }
-        })
+            Err(e) => {
+                let wait = backoff.failed(std::time::Instant::now());
+                tracing::error!(error = %e, retry_in_ms = wait.as_millis() as u64, "Signing new objects failed.");
+                std::thread::sleep(wait);
+                continue;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 #[cfg(test)]
