@@ -279,42 +279,62 @@ fn pass(
 }
 
 async fn follow(live: Arc<Live>, store: Arc<dyn Store>, dir: PathBuf, me: String) {
-    let mut cursor = live.start;
+    let start = live.start;
+    let pauses = (ACTIVE_PAUSE, IDLE_PAUSE);
+    follow_with(live, "objects", start, pauses, move |cursor| {
+        match pass(&*store, &dir, &me, cursor) {
+            // Without web subscriptions, keep up with the store without reading it.
+            Ok(None) => store
+                .head_seq()
+                .map(|h| (None, h.max(cursor)))
+                .map_err(|e| e.to_string()),
+            Ok(Some((notes, next))) => Ok((Some(notes), next.max(cursor))),
+            Err(e) => Err(e),
+        }
+    })
+    .await;
+}
+
+/// Runs the blocking `pass` from `cursor` again and again while the server runs and
+/// publishes the notes it finds; the next look comes after `pauses.0` when a pass found
+/// notes, after `pauses.1` when it found none or failed (a failure repeated is logged
+/// once). `what` names the work in the logs.
+pub(super) async fn follow_with<C, F>(
+    live: Arc<Live>,
+    what: &'static str,
+    mut cursor: C,
+    pauses: (Duration, Duration),
+    pass: F,
+) where
+    C: Clone + Send + 'static,
+    F: Fn(C) -> Result<(Option<Vec<Note>>, C), String> + Clone + Send + 'static,
+{
+    let (active, idle) = pauses;
     let mut last_error = String::new();
     loop {
-        let (s, d, m) = (store.clone(), dir.clone(), me.clone());
-        let result = tokio::task::spawn_blocking(move || {
-            let r = pass(&*s, &d, &m, cursor);
-            // Without web subscriptions, keep up with the store without reading it.
-            match r {
-                Ok(None) => s.head_seq().map(|h| (None, h)).map_err(|e| e.to_string()),
-                Ok(Some((notes, next))) => Ok((Some(notes), next)),
-                Err(e) => Err(e),
-            }
-        })
-        .await;
-        let pause = match result {
+        let (p, c) = (pass.clone(), cursor.clone());
+        let pause = match tokio::task::spawn_blocking(move || p(c)).await {
             Ok(Ok((notes, next))) => {
-                cursor = next.max(cursor);
+                cursor = next;
                 last_error.clear();
                 match notes {
                     Some(notes) => {
                         live.publish(notes);
-                        ACTIVE_PAUSE
+                        active
                     }
-                    None => IDLE_PAUSE,
+                    None => idle,
                 }
             }
             Ok(Err(e)) => {
                 if e != last_error {
-                    tracing::warn!(error = %e, "Web notifications: a pass failed.");
+                    tracing::warn!(error = %e, work = what, "Web notifications: a pass failed.");
                     last_error = e;
                 }
-                IDLE_PAUSE
+                idle
             }
             Err(e) => {
-                tracing::warn!(error = %e, "Web notifications: the pass panicked.");
-                IDLE_PAUSE
+                tracing::warn!(error = %e, work = what, "Web notifications: the pass panicked.");
+                idle
             }
         };
         tokio::time::sleep(pause).await;

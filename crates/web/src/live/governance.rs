@@ -117,38 +117,16 @@ pub(super) async fn follow(
     live: Arc<Live>,
     store: Arc<dyn Store>,
     dir: PathBuf,
-    mut cursor: Option<Cursor>,
+    cursor: Option<Cursor>,
 ) {
-    let mut last_error = String::new();
-    loop {
-        let (s, d, c) = (store.clone(), dir.clone(), cursor.clone());
-        let result = tokio::task::spawn_blocking(move || pass(&*s, &d, c)).await;
-        let pause = match result {
-            Ok(Ok((notes, next))) => {
-                cursor = Some(next);
-                last_error.clear();
-                match notes {
-                    Some(notes) => {
-                        live.publish(notes);
-                        ACTIVE_PAUSE
-                    }
-                    None => IDLE_PAUSE,
-                }
-            }
-            Ok(Err(e)) => {
-                if e != last_error {
-                    tracing::warn!(error = %e, "Web governance notifications: a pass failed.");
-                    last_error = e;
-                }
-                IDLE_PAUSE
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "Web governance notifications: the pass panicked.");
-                IDLE_PAUSE
-            }
-        };
-        tokio::time::sleep(pause).await;
-    }
+    super::follow_with(
+        live,
+        "governance",
+        cursor,
+        (ACTIVE_PAUSE, IDLE_PAUSE),
+        move |c| pass(&*store, &dir, c).map(|(notes, next)| (notes, Some(next))),
+    )
+    .await;
 }
 
 #[cfg(test)]
