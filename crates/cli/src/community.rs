@@ -106,9 +106,10 @@ pub enum CommunityCommand {
     /// Rotate this node's key (no vote needed): a new key is made, and the rotation,
     /// signed by the old and the new key, is published in every held community this node
     /// is a member of. Members accept the old key until the effective time and only the
-    /// new one from then. The new key waits in `node.key.next` and replaces `node.key`
-    /// once that time has come, when the node next reads its key: restart `serve` after
-    /// it.
+    /// new one from then. The node keeps its id. The new key waits in `node.key.next`
+    /// and replaces `node.key` once that time has come; a running `serve` restarts itself
+    /// in place then. Replicas: copy `node.key.next` into every replica's data directory
+    /// before that time.
     Rotate {
         /// When the new key takes effect (RFC 3339 with milliseconds, UTC); default: in
         /// `--in` seconds.

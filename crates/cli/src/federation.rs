@@ -108,13 +108,40 @@ pub enum AuditCommand {
 }
 
 /// The node key of a data directory (a rotated key once its rotation is in effect:
-/// `crate::community::rotate`).
+/// `crate::community::rotate`), under the node's id (`node.id` after a rotation: the id
+/// stays that of the node's first key).
 pub fn node_key(dir: &Path) -> anyhow::Result<NodeKey> {
     crate::community::rotate::take_over_if_due(dir)?;
+    load_key(dir)
+}
+
+/// The key in `node.key` under the node's id, pending rotations aside.
+pub(crate) fn load_key(dir: &Path) -> anyhow::Result<NodeKey> {
     let path = dir.join(crate::node::KEY_FILE);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read the node key {}", path.display()))?;
-    Ok(NodeKey::from_seed_hex(&text)?)
+    let key = NodeKey::from_seed_hex(&text)?;
+    let id_path = dir.join(crate::node::ID_FILE);
+    match std::fs::read_to_string(&id_path) {
+        Ok(id) => {
+            let id = id.trim();
+            if !is_node_id(id) {
+                bail!("{} does not hold a node id: {id:?}", id_path.display());
+            }
+            Ok(key.with_node_id(id))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(key),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", id_path.display())),
+    }
+}
+
+/// Whether `s` has the form of a node id (`concord-` and 24 lower-case hex digits).
+fn is_node_id(s: &str) -> bool {
+    s.strip_prefix("concord-").is_some_and(|h| {
+        h.len() == 24
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 /// The URL this node is reached at: the one its running `serve` uses (which `--listen`

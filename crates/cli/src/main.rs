@@ -539,7 +539,32 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
     if config::Config::load(dir)?.store.database_url.is_empty() {
         backup::migrate_with_backup(dir, Some(&held))?;
     }
-    let lock = &mut held;
+    // A key rotation coming into effect restarts the node in place, under the new key.
+    while serve_once(dir, listen.clone(), &mut held)? == Served::KeyRotated {
+        tracing::info!("Starting again under the rotated node key.");
+    }
+    tracing::info!("Stopped.");
+    Ok(())
+}
+
+/// Why [`serve_once`] returned.
+#[derive(Debug, PartialEq, Eq)]
+enum Served {
+    /// A signal stopped the node.
+    Stopped,
+    /// A pending node key's effective time came (`community::rotate::due`).
+    KeyRotated,
+}
+
+/// Serves until a signal, or a key rotation coming into effect (checked every second),
+/// stops the node.
+fn serve_once(
+    dir: &std::path::Path,
+    listen: Option<String>,
+    lock: &mut node::DirLock,
+) -> anyhow::Result<Served> {
+    let rotated = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let rotation = rotated.clone();
     let init = node::init(dir, None, None)?;
     let node = node::open(dir)?;
     node::check_permissions(&node.dir, &node.config)?;
@@ -571,6 +596,7 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
             metrics_access: node.config.metrics.access,
         };
         let key = federation::node_key(&node.dir)?;
+        let key_public = key.public_hex();
         // Replicas share a database: it must be this node's store (recorded on first use).
         database::check_node(&node.store, &key.node_id(), true)?;
         let data = node.store.location();
@@ -610,8 +636,11 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         let replicas =
             replica::Replicas::new(&node.config.store.database_url, state.leases.clone())?;
         // Every version created here is signed soon after it is stored.
+        let (key_dir, running) = (node.dir.clone(), key_public.clone());
         replicas
-            .run_signer(store.clone(), key.clone())
+            .run_signer(store.clone(), key.clone(), move || {
+                !community::rotate::due(&key_dir, &running)
+            })
             .context("cannot start the signer")?;
         if node.config.federation.enabled {
             let f = &node.config.federation;
@@ -661,20 +690,37 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
         );
         tracing::info!(%addr, data_dir = %node.dir.display(), store = %data, pid = std::process::id(), "Serving.");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let key_dir = node.dir.clone();
+        let running_key = key_public.clone();
         let stop_signal = tokio::spawn(async move {
             let mut stop_tx = Some(stop_tx);
-            while let Some(signal) = signals.recv().await {
-                match signal {
-                    Signal::Reload => reloadable.reload(),
-                    Signal::Stop(name) => {
-                        tracing::info!(signal = name, grace_secs = STOP_GRACE.as_secs(),
-                            "Stopping: no new connections; event streams end; requests under way finish.");
-                        if let Some(tx) = stop_tx.take() {
-                            let _ = tx.send(());
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                let name = tokio::select! {
+                    signal = signals.recv() => match signal {
+                        Some(Signal::Reload) => {
+                            reloadable.reload();
+                            continue;
                         }
-                        reloadable.feeds.send_replace(None);
+                        Some(Signal::Stop(name)) => name,
+                        None => break,
+                    },
+                    _ = tick.tick() => {
+                        if rotation.load(std::sync::atomic::Ordering::Relaxed)
+                            || !community::rotate::due(&key_dir, &running_key)
+                        {
+                            continue;
+                        }
+                        rotation.store(true, std::sync::atomic::Ordering::Relaxed);
+                        "key rotation"
                     }
+                };
+                tracing::info!(signal = name, grace_secs = STOP_GRACE.as_secs(),
+                    "Stopping: no new connections; event streams end; requests under way finish.");
+                if let Some(tx) = stop_tx.take() {
+                    let _ = tx.send(());
                 }
+                reloadable.feeds.send_replace(None);
             }
         });
         let stopped = std::sync::Arc::new(tokio::sync::Notify::new());
@@ -707,8 +753,11 @@ fn serve(dir: &std::path::Path, listen: Option<String>) -> anyhow::Result<()> {
     // commit or roll back whole; blocking work under way gets the grace period to finish.
     runtime.shutdown_timeout(STOP_GRACE);
     served?;
-    tracing::info!("Stopped.");
-    Ok(())
+    if rotated.load(std::sync::atomic::Ordering::Relaxed) {
+        Ok(Served::KeyRotated)
+    } else {
+        Ok(Served::Stopped)
+    }
 }
 
 /// How `serve` listens, from the configuration: HTTPS when `tls_cert` / `tls_key` are set

@@ -25,6 +25,9 @@ pub const DB_FILE: &str = "concord.db";
 pub const KEY_FILE: &str = "node.key";
 /// The public key file (hex).
 pub const PUB_FILE: &str = "node.pub";
+/// The node id, once the node's key was rotated (the id its first key gave it, which it
+/// keeps; absent before the first rotation, when the id is the key's).
+pub const ID_FILE: &str = "node.id";
 /// The lock file: held (an OS advisory lock) by the process running the node, and
 /// holding its PID.
 pub const LOCK_FILE: &str = "concord.lock";

@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use concord_federation::identity::NodeKey;
+use concord_federation::signer::Turn;
 use concord_server::leases::LeaseBoard;
 use concord_store::Store;
 use concord_store_pg::lease::{Lease, Leases};
@@ -29,11 +30,21 @@ use tokio::task::JoinHandle;
 
 use crate::feeds::FeedConfig;
 
-/// The leases of one `serve` process.
+/// The leases of one `serve` process. Dropping it ends the background work it started
+/// on threads of its own (the signer, and on PostgreSQL every leased piece), releasing
+/// the leases: `serve` restarting in place under a rotated key starts it all again.
 pub struct Replicas {
     /// The database's leases; `None` on SQLite.
     leases: Option<Leases>,
     board: Arc<LeaseBoard>,
+    /// Set to `true` when this is dropped.
+    stop: watch::Sender<bool>,
+}
+
+impl Drop for Replicas {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
 }
 
 impl Replicas {
@@ -45,7 +56,11 @@ impl Replicas {
         } else {
             Some(Leases::connect(database_url)?)
         };
-        Ok(Replicas { leases, board })
+        Ok(Replicas {
+            leases,
+            board,
+            stop: watch::Sender::new(false),
+        })
     }
 
     /// Runs `start` (which spawns the work's tasks) whenever this process holds the lease
@@ -60,33 +75,70 @@ impl Replicas {
         self.board.set(name, false);
         let board = self.board.clone();
         let thread_name = format!("concord-{name}");
+        let stop = self.stop.subscribe();
         let spawned = std::thread::Builder::new()
             .name(thread_name.clone())
-            .spawn(move || hold(lease, &board, &thread_name, &start));
+            .spawn(move || hold(lease, stop, &board, &thread_name, &start));
         if let Err(e) = spawned {
             tracing::error!(lease = name, error = %e, "Cannot start background work.");
         }
     }
 
-    /// The signer: signs new local versions; on PostgreSQL only while this process holds
-    /// the `signer` lease.
-    pub fn run_signer(&self, store: Arc<dyn Store>, key: NodeKey) -> anyhow::Result<()> {
-        let Some(leases) = &self.leases else {
-            concord_federation::signer::spawn(store, key)?;
-            return Ok(());
-        };
-        let lease = leases.take("signer");
-        self.board.set("signer", false);
+    /// The signer: signs new local versions with `key`; on PostgreSQL only while this
+    /// process holds the `signer` lease. It waits while `key_current` says the key is
+    /// about to be replaced (a rotation in effect, before `serve` restarts under the new
+    /// key: a version signed with a key rotated away is refused by every peer), and ends
+    /// when this is dropped.
+    pub fn run_signer(
+        &self,
+        store: Arc<dyn Store>,
+        key: NodeKey,
+        key_current: impl Fn() -> bool + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let lease = self.leases.as_ref().map(|l| l.take("signer"));
+        if lease.is_some() {
+            self.board.set("signer", false);
+        }
         let board = self.board.clone();
+        let stop = self.stop.subscribe();
         std::thread::Builder::new()
             .name("concord-signer".into())
-            .spawn(move || sign_while_held(&*store, &key, &lease, &board))?;
+            .spawn(move || {
+                let mut was_held = false;
+                concord_federation::signer::run(&*store, &key, &mut || {
+                    if *stop.borrow() {
+                        return Turn::Stop;
+                    }
+                    if let Some(lease) = &lease {
+                        let held = lease.held();
+                        if held != was_held {
+                            board.set(lease.name(), held);
+                            was_held = held;
+                        }
+                        if !held {
+                            return Turn::Wait;
+                        }
+                    }
+                    if key_current() {
+                        Turn::Sign
+                    } else {
+                        Turn::Wait
+                    }
+                });
+            })?;
         Ok(())
     }
 }
 
-/// Waits for the lease, runs the work on a fresh runtime while it is held, and again.
-fn hold(mut lease: Lease, board: &LeaseBoard, thread_name: &str, start: &dyn Fn()) {
+/// Waits for the lease, runs the work on a fresh runtime while it is held, and again,
+/// until `stop` turns `true` (the lease is then released as it is dropped).
+fn hold(
+    mut lease: Lease,
+    mut stop: watch::Receiver<bool>,
+    board: &LeaseBoard,
+    thread_name: &str,
+    start: &dyn Fn(),
+) {
     let waiter = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -98,7 +150,15 @@ fn hold(mut lease: Lease, board: &LeaseBoard, thread_name: &str, start: &dyn Fn(
         }
     };
     loop {
-        waiter.block_on(lease.acquired());
+        let acquired = waiter.block_on(async {
+            tokio::select! {
+                () = lease.acquired() => true,
+                _ = stop.wait_for(|s| *s) => false,
+            }
+        });
+        if !acquired {
+            return;
+        }
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name(thread_name)
@@ -116,25 +176,19 @@ fn hold(mut lease: Lease, board: &LeaseBoard, thread_name: &str, start: &dyn Fn(
             let _entered = runtime.enter();
             start();
         }
-        waiter.block_on(lease.lost());
+        let stopped = waiter.block_on(async {
+            tokio::select! {
+                () = lease.lost() => false,
+                _ = stop.wait_for(|s| *s) => true,
+            }
+        });
         board.set(lease.name(), false);
         // Every task of the work ends here; a blocking step under way finishes alone.
         runtime.shutdown_background();
-    }
-}
-
-/// The signer's loop (`concord_federation::signer::run`), asking the lease before each
-/// batch and showing on the board whether it is held.
-fn sign_while_held(store: &dyn Store, key: &NodeKey, lease: &Lease, board: &LeaseBoard) {
-    let mut was_held = false;
-    concord_federation::signer::run(store, key, &mut || {
-        let held = lease.held();
-        if held != was_held {
-            board.set(lease.name(), held);
-            was_held = held;
+        if stopped {
+            return;
         }
-        held
-    });
+    }
 }
 
 /// Polls the feeds `feeds` holds (none while it holds `None`), starting again with the

@@ -128,11 +128,13 @@ impl Envelope {
     }
 
     /// The key whose signature must cover the object as it is (the redactor's if there is
-    /// one, else the origin's), checked to belong to the node id it claims and not to be
-    /// a weak key, with that signature. `keys` caches parsed keys by their hex.
+    /// one, else the origin's), checked to belong to the node id it claims (its own id, or
+    /// the id `bound` gives it: a member's rotated key, `governance::bound_keys`) and not
+    /// to be a weak key, with that signature. `keys` caches parsed keys by their hex.
     pub fn signer(
         &self,
         keys: &mut std::collections::HashMap<String, ed25519_dalek::VerifyingKey>,
+        bound: &std::collections::HashMap<String, String>,
     ) -> Result<(ed25519_dalek::VerifyingKey, ed25519_dalek::Signature), String> {
         let (who, key_hex, sig) = match &self.redactor {
             None => (&self.origin, &self.origin_key, &self.signature),
@@ -146,7 +148,7 @@ impl Envelope {
                     return Err(format!("{who}: weak public key"));
                 }
                 let owner = node_id_of(&k.to_bytes());
-                if owner != *who {
+                if owner != *who && bound.get(key_hex.as_str()) != Some(who) {
                     let role = if self.redactor.is_some() {
                         "redactor"
                     } else {
@@ -247,5 +249,30 @@ mod tests {
         again.verify().unwrap();
         again.check_redactor(&c.node_id(), &c.public_hex()).unwrap();
         assert_eq!(again.origin, a.node_id());
+    }
+
+    #[test]
+    fn a_rotated_key_signs_for_its_member_only_when_bound() {
+        use std::collections::HashMap;
+        let first = NodeKey::from_seed([1; 32]);
+        let id = first.node_id();
+        // The member's node after a rotation: its new key, under its first key's id.
+        let rotated = NodeKey::from_seed([4; 32]).with_node_id(id.clone());
+        let obj = json!({"type": "indicator", "name": "x", "id": "indicator--1"});
+        let env = Envelope::originate(&rotated, 5, obj, 3);
+        assert_eq!(env.origin, id);
+        let mut keys = HashMap::new();
+        // Without a binding in a held community the key is another node's.
+        let e = env.signer(&mut keys, &HashMap::new()).unwrap_err();
+        assert!(e.contains("signed with the key of"), "{e}");
+        // Bound to this member, it signs for it; bound to another, it does not.
+        let bound = HashMap::from([(rotated.public_hex(), id.clone())]);
+        env.signer(&mut keys, &bound).unwrap();
+        let mut keys = HashMap::new();
+        let elsewhere = HashMap::from([(
+            rotated.public_hex(),
+            "concord-000000000000000000000000".to_owned(),
+        )]);
+        assert!(env.signer(&mut keys, &elsewhere).is_err());
     }
 }

@@ -16,10 +16,10 @@
 //! expelled member, or a key that was revoked, is removed; and once this node is itself
 //! expelled it keeps no peers of that community. A member's record carries the key valid
 //! now: after a rotation the old key stays the peer's until the rotation's effective
-//! time; then a record of the new key (the node id follows the key) replaces it and takes
-//! over its cursors, so nothing is pulled twice or skipped. This node finds itself in a
-//! community by its node id or by its current key ([`Me`]), so it stays itself after
-//! rotating its own key. Suspension stops data both ways without
+//! time; then the record's key becomes the new one. The record keeps the member's id
+//! (the id of its first key, which a node keeps when it rotates) and so its cursors:
+//! nothing is pulled twice or skipped. This node finds itself in a community by its node
+//! id or by its current key ([`Me`]). Suspension stops data both ways without
 //! removing the peer: the server refuses a suspended member's data requests and the
 //! puller pulls only governance from it ([`Communities::barred`]), so governance still
 //! flows and a readmission reaches it. A revoked key is refused by the request check at
@@ -424,6 +424,26 @@ pub fn retired_keys(states: &[Arc<State>]) -> HashMap<String, Retired> {
     out
 }
 
+/// The keys the held communities bind to a member whose id is not their own: the keys a
+/// member rotated to (key hex to member id). A node keeps its id when it rotates its key,
+/// so a version it signs with its new key names the member id as its origin; this map
+/// is what lets that signature vouch for that id. Only a rotation signed by the member's
+/// key of the time and by the new key puts a key here (`concord_community`), and every
+/// member's id is its first key's ([`concord_keys::node_id_of`]).
+pub fn bound_keys(states: &[Arc<State>]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for s in states {
+        for m in s.members.values() {
+            for k in &m.keys {
+                if node_id_of_hex(&k.key).is_ok_and(|id| id != m.info.node_id) {
+                    out.insert(k.key.clone(), m.info.node_id.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A revoked key that signed a held version before its revocation: the version is
 /// kept, and its provenance shows this.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -490,8 +510,8 @@ pub struct Reconciled {
     pub removed: Vec<String>,
 }
 
-/// Who this node is in the communities: its node id (its member id while it keeps its
-/// first key) and its current public key (hex), which finds it after a rotation.
+/// Who this node is in the communities: its node id (its member id, kept across
+/// rotations) and its current public key (hex).
 #[derive(Debug, Clone, Copy)]
 pub struct Me<'a> {
     /// The node id of the node's key.
@@ -508,9 +528,8 @@ impl Me<'_> {
 
 /// Makes this node's peers follow the communities' decisions at `now` (RFC 3339 with
 /// milliseconds; see the module docs). A member's peer record carries the key valid at
-/// `now`: when a rotation takes effect, the record of the old key is replaced by one of
-/// the new key (its node id), which takes over the old record's cursors, so that
-/// nothing is pulled twice or skipped.
+/// `now`: when a rotation takes effect, the record (named by the member id) takes the new
+/// key and keeps its cursors, so that nothing is pulled twice or skipped.
 pub fn reconcile(
     store: &dyn Store,
     me: Me<'_>,
@@ -537,8 +556,12 @@ pub fn reconcile(
                 .or_else(|| m.latest_key())
                 .unwrap_or_default()
                 .to_owned();
-            let node_id = node_id_of_hex(&key).unwrap_or_else(|_| m.info.node_id.clone());
-            let refused_here = refused.contains(&m.info.node_id) || refused.contains(&node_id);
+            // A member keeps its id when it rotates its key: the record's key changes.
+            let node_id = m.info.node_id.clone();
+            let refused_here = refused.contains(&node_id)
+                || m.keys
+                    .iter()
+                    .any(|k| node_id_of_hex(&k.key).is_ok_and(|id| refused.contains(&id)));
             let others: Vec<String> = m
                 .keys
                 .iter()
@@ -579,36 +602,49 @@ pub fn reconcile(
         }
     }
     let wanted: Vec<String> = want.values().map(|(w, _)| w.public_key.clone()).collect();
+    let wanted_ids: Vec<String> = want.keys().cloned().collect();
     let mut done = Reconciled::default();
     for (id, (mut w, others)) in want {
         let existing = peers.iter().find(|p| p.node_id == id);
-        // The record of one of the member's earlier keys, which this one replaces.
-        let earlier = peers
+        // Records of the member under another id (made by an earlier version of this
+        // code, which named a rotated member by its new key's id): replaced by this one.
+        let elsewhere: Vec<&PeerRecord> = peers
             .iter()
-            .find(|p| p.node_id != id && others.contains(&p.public_key));
-        if let Some(p) = existing
-            && p.url == w.url
-            && p.public_key == w.public_key
-            && p.country == w.country
-            && p.sectors == w.sectors
-        {
+            .filter(|p| {
+                p.node_id != id && (p.public_key == w.public_key || others.contains(&p.public_key))
+            })
+            .collect();
+        let unchanged = existing.is_some_and(|p| {
+            p.url == w.url
+                && p.public_key == w.public_key
+                && p.country == w.country
+                && p.sectors == w.sectors
+        });
+        if unchanged && elsewhere.is_empty() {
             continue;
         }
-        if let Some(p) = existing.or(earlier) {
+        if let Some(p) = existing.or(elsewhere.first().copied()) {
             w.name = p.name.clone();
             w.agreement = p.agreement.clone();
             w.insecure_http = p.insecure_http;
         }
+        if existing.is_some_and(|p| p.public_key != w.public_key) {
+            tracing::info!(peer = %id, "Community decision: the peer's key was rotated; it keeps its id and cursors.");
+        }
         store.put_peer(&w)?;
         if existing.is_none()
-            && let Some(p) = earlier
+            && let Some(p) = elsewhere.iter().max_by_key(|p| p.cursor)
         {
-            // The same node under its new key: its change feed goes on where it was.
+            // The same node under its member id: its change feed goes on where it was.
             store.ingest_received(me.node_id, &id, &[], &[], p.cursor, p.head)?;
             let governance = store.governance_cursor(&p.node_id)?;
             store.put_governance(&[], &id, Some(governance))?;
             tracing::info!(peer = %id, earlier = %p.node_id, cursor = p.cursor,
-                "Community decision: the peer's key was rotated; its cursors carry over.");
+                "Community decision: the peer's record moved to its member id; its cursors carry over.");
+        }
+        for p in &elsewhere {
+            store.remove_peer(&p.node_id)?;
+            done.removed.push(p.node_id.clone());
         }
         tracing::info!(peer = %id, url = %w.url, "Community decision: peer added or updated.");
         done.put.push(id);
@@ -616,6 +652,8 @@ pub fn reconcile(
     for p in &peers {
         if let Some(why) = drop.get(&p.public_key)
             && !wanted.contains(&p.public_key)
+            && !wanted_ids.contains(&p.node_id)
+            && !done.removed.contains(&p.node_id)
         {
             store.remove_peer(&p.node_id)?;
             tracing::info!(peer = %p.node_id, reason = %why, "Community decision: peer removed.");
@@ -777,7 +815,7 @@ mod tests {
     }
 
     #[test]
-    fn a_rotation_moves_the_peer_to_the_new_key_at_its_effective_time() {
+    fn a_rotation_gives_the_peer_its_new_key_at_its_effective_time() {
         let keys: Vec<NodeKey> = (1..=2).map(|i| NodeKey::from_seed([i; 32])).collect();
         let mut g = Genesis::new(GenesisBody {
             name: "c".into(),
@@ -834,17 +872,21 @@ mod tests {
         );
         let why = Communities::barred(&states, &new.public_hex(), true, before).unwrap();
         assert!(why.contains("takes effect"), "{why}");
-        // From then on the new key's record replaces it, with its cursors.
+        // From then on the member's record carries the new key, with its id and cursors.
         let done = reconcile(&store, me, &states, effective).unwrap();
-        assert_eq!(done.put, vec![new.node_id()]);
-        assert_eq!(done.removed, vec![old.clone()]);
+        assert_eq!(done.put, vec![old.clone()]);
+        assert!(done.removed.is_empty());
         let peers = store.peers().unwrap();
         assert_eq!(peers.len(), 1);
         assert_eq!(
-            (peers[0].public_key.as_str(), peers[0].cursor),
-            (new.public_hex().as_str(), 7)
+            (
+                peers[0].node_id.as_str(),
+                peers[0].public_key.as_str(),
+                peers[0].cursor
+            ),
+            (old.as_str(), new.public_hex().as_str(), 7)
         );
-        assert_eq!(store.governance_cursor(&new.node_id()).unwrap(), 3);
+        assert_eq!(store.governance_cursor(&old).unwrap(), 3);
         let why = Communities::barred(&states, &keys[1].public_hex(), false, effective).unwrap();
         assert!(why.contains("rotated away"), "{why}");
         assert_eq!(
@@ -856,10 +898,10 @@ mod tests {
         assert!(!retired[&keys[1].public_hex()].revoked);
         assert!(reconcile(&store, me, &states, effective).unwrap() == Reconciled::default());
 
-        // The rotated node finds itself by its new key: it is no peer of its own.
-        let (new_id, new_key) = (new.node_id(), new.public_hex());
+        // The rotated node, which keeps its id, is no peer of its own.
+        let new_key = new.public_hex();
         let rotated = Me {
-            node_id: &new_id,
+            node_id: &old,
             key: &new_key,
         };
         let other = SqliteStore::open_in_memory().unwrap();
@@ -868,6 +910,38 @@ mod tests {
             .unwrap();
         let done = reconcile(&other, rotated, &states, effective).unwrap();
         assert_eq!(done.put, vec![keys[0].node_id()]);
+
+        // A record an earlier version made under the new key's own id moves to the member
+        // id with its cursors.
+        let upgraded = SqliteStore::open_in_memory().unwrap();
+        upgraded
+            .put_governance(&[genesis_document(&g), entry_document(&rotation)], "", None)
+            .unwrap();
+        upgraded
+            .put_peer(&PeerRecord {
+                node_id: new.node_id(),
+                name: "B, renamed here".into(),
+                url: keys[1].node_id(),
+                public_key: new.public_hex(),
+                ..PeerRecord::default()
+            })
+            .unwrap();
+        upgraded
+            .ingest_received(&my_id, &new.node_id(), &[], &[], 11, 12)
+            .unwrap();
+        let done = reconcile(&upgraded, me, &states, effective).unwrap();
+        assert_eq!(done.put, vec![old.clone()]);
+        assert_eq!(done.removed, vec![new.node_id()]);
+        let peers = upgraded.peers().unwrap();
+        assert_eq!(peers.len(), 1);
+        assert_eq!(
+            (
+                peers[0].node_id.as_str(),
+                peers[0].name.as_str(),
+                peers[0].cursor
+            ),
+            (old.as_str(), "B, renamed here", 11)
+        );
     }
 
     #[test]

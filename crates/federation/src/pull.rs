@@ -629,17 +629,12 @@ impl Puller {
             let ingest = async {
                 let t = std::time::Instant::now();
                 let r = tokio::task::spawn_blocking(move || {
-                    let retired =
-                        crate::governance::retired_keys(&communities.states(store.as_ref())?);
-                    ingest_page(
-                        store.as_ref(),
-                        &me,
-                        &from,
-                        page.changes,
-                        next,
-                        head,
-                        &retired,
-                    )
+                    let states = communities.states(store.as_ref())?;
+                    let keys = Signers {
+                        retired: crate::governance::retired_keys(&states),
+                        bound: crate::governance::bound_keys(&states),
+                    };
+                    ingest_page(store.as_ref(), &me, &from, page.changes, next, head, &keys)
                 })
                 .await;
                 (r, t.elapsed())
@@ -886,6 +881,16 @@ fn object_id(env: &Envelope) -> String {
         .to_owned()
 }
 
+/// What the held communities say about the keys that sign versions.
+#[derive(Debug, Default)]
+struct Signers {
+    /// Keys revoked or rotated away (`governance::retired_keys`).
+    retired: HashMap<String, crate::governance::Retired>,
+    /// Keys members rotated to, with the member id they sign for
+    /// (`governance::bound_keys`).
+    bound: HashMap<String, String>,
+}
+
 /// Why an envelope's origin or redactor key may not vouch for it: a community revoked
 /// the key, or its member rotated it away, from a time at or before the version's
 /// `modified` (or `created`).
@@ -927,7 +932,7 @@ fn ingest_page(
     changes: Vec<Envelope>,
     next: i64,
     head: i64,
-    retired: &HashMap<String, crate::governance::Retired>,
+    signers: &Signers,
 ) -> Result<PagePart, PullError> {
     let mut part = PagePart::default();
     let mut keys = HashMap::new();
@@ -945,13 +950,13 @@ fn ingest_page(
     };
     for mut env in changes {
         let id = object_id(&env);
-        if let Some(reason) = retired_signer(&env, retired) {
+        if let Some(reason) = retired_signer(&env, &signers.retired) {
             reject(&mut part, format!("{id}: {reason}"));
             continue;
         }
         let checked = env
             .check_redactor(&peer.node_id, &peer.public_key)
-            .and_then(|()| env.signer(&mut keys));
+            .and_then(|()| env.signer(&mut keys, &signers.bound));
         let (key, sig) = match checked {
             Ok(ks) => ks,
             Err(reason) => {

@@ -319,11 +319,17 @@ async fn authenticate(
     };
     let now = chrono::Utc::now().timestamp();
     let skew = s.inner.config.max_skew_secs;
+    // A peer's key is its record's, or, for a member of a held community, the key the
+    // log gives it now (so a rotation holds from its effective time, before the
+    // reconciler updates the record; a node keeps its id when it rotates its key).
+    let at = concord_stix::Timestamp::now_millis();
     let lookup = |kid: &str| {
-        peers
+        let peer = peers.iter().find(|p| p.node_id == kid)?;
+        let member_key = states
             .iter()
-            .find(|p| p.node_id == kid)
-            .and_then(|p| parse_public(&p.public_key).ok())
+            .filter_map(|s| s.members.get(kid))
+            .find_map(|m| m.key_at(at.as_str()));
+        parse_public(member_key.unwrap_or(&peer.public_key)).ok()
     };
     let refuse = |e: String| {
         tracing::warn!(path = %parts.uri.path(), reason = %e, "Refused a federation request.");
@@ -403,6 +409,21 @@ async fn changes(
         Ok(found) => found,
         Err(r) => return r,
     };
+    // Between this node's key rotation taking effect and `serve` restarting under the
+    // new key (a second or so), versions signed now would carry a key the peer refuses.
+    let now = concord_stix::Timestamp::now_millis();
+    if let Some(why) = crate::governance::Communities::barred(
+        &states,
+        &s.inner.key.public_hex(),
+        true,
+        now.as_str(),
+    ) {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "key_rotating",
+            format!("this node's key is no longer in force ({why}); ask again shortly"),
+        );
+    }
     let communities = crate::governance::memberships(&states, &peer);
     let policy = s.policy();
     let st = s.clone();

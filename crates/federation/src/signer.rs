@@ -75,22 +75,37 @@ pub fn sign_all(store: &dyn Store, key: &NodeKey) -> Result<usize, FederationErr
 pub fn spawn(store: Arc<dyn Store>, key: NodeKey) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("concord-signer".into())
-        .spawn(move || run(store.as_ref(), &key, &mut || true))
+        .spawn(move || run(store.as_ref(), &key, &mut || Turn::Sign))
 }
 
-/// The signer's loop, on the calling thread, forever: at background priority, it signs
-/// new local versions shortly after they are stored, while `may_sign` says so (asked
-/// before each batch; a replica without the signer's lease waits). A failing store (a
-/// full disk) is tried again after a growing wait, with one log line per attempt, and
-/// work resumes at the first success.
-pub fn run(store: &dyn Store, key: &NodeKey, may_sign: &mut dyn FnMut() -> bool) {
+/// What the signer does next ([`run`] asks before each batch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// Sign what is pending.
+    Sign,
+    /// Not now (another replica signs, or the key is about to change): ask again soon.
+    Wait,
+    /// Return: the process stops using this key.
+    Stop,
+}
+
+/// The signer's loop, on the calling thread, at background priority: it signs new local
+/// versions shortly after they are stored, as `turn` says (asked before each batch; a
+/// replica without the signer's lease waits, a key rotated away stops it). A failing
+/// store (a full disk) is tried again after a growing wait, with one log line per
+/// attempt, and work resumes at the first success.
+pub fn run(store: &dyn Store, key: &NodeKey, turn: &mut dyn FnMut() -> Turn) {
     concord_store::lower_thread_priority();
     let mut at = 0;
     let mut backoff = concord_store::backoff::Backoff::default();
     loop {
-        if !may_sign() {
-            std::thread::sleep(Duration::from_millis(200));
-            continue;
+        match turn() {
+            Turn::Sign => {}
+            Turn::Wait => {
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            }
+            Turn::Stop => return,
         }
         match sign_pending(store, key, at) {
             Ok((next, n)) => {

@@ -10,7 +10,9 @@
 //! assert_eq!(concord_keys::node_id_of_hex(&key.public_hex()).unwrap(), key.node_id());
 //! ```
 //!
-//! A node id is `concord-` and 24 hex digits of the SHA-256 of the public key. No I/O but
+//! A node id is `concord-` and 24 hex digits of the SHA-256 of its first public key: it
+//! names the node for good, and a node whose key was rotated keeps it
+//! ([`NodeKey::with_node_id`]; the community log binds the new key to it). No I/O but
 //! the OS randomness of `NodeKey::generate`; verification is strict (`verify_strict`).
 
 use base64::Engine;
@@ -91,9 +93,19 @@ impl NodeKey {
         self.public_hex.clone()
     }
 
-    /// The node id: `concord-` and the first 24 hex digits of SHA-256 of the public key.
+    /// The node id: `concord-` and the first 24 hex digits of SHA-256 of the node's first
+    /// public key (this key's, unless [`NodeKey::with_node_id`] named another).
     pub fn node_id(&self) -> String {
         self.node_id.clone()
+    }
+
+    /// This key as the key of node `node_id`: a node keeps its id when it rotates its key,
+    /// so its new key signs under the id its first key gave it. Whoever checks such a
+    /// signature needs a binding of the key to that id (a rotation in a community log);
+    /// [`node_id_of`] of this key is no longer the node id.
+    pub fn with_node_id(mut self, node_id: impl Into<String>) -> NodeKey {
+        self.node_id = node_id.into();
+        self
     }
 
     /// Signs `message`; the signature as base64.

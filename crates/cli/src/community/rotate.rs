@@ -1,7 +1,10 @@
 //! `concord community rotate`: a new node key, the rotation entry signed by the old and
 //! the new key in every community the node is a member of, and the pending key file
 //! (`node.key.next`) that replaces `node.key` once the rotation is in effect
-//! ([`take_over_if_due`], called whenever the node reads its key).
+//! ([`take_over_if_due`], called whenever the node reads its key; a running `serve`
+//! watches for [`due`] and restarts itself in place then). The node keeps its id, the
+//! one its first key gave it (`node.id`, written at the first take-over): the other
+//! members know the new key as that id's from the log.
 
 use std::path::Path;
 
@@ -72,16 +75,31 @@ pub(super) fn rotate(node: &Node, effective: Option<String>, in_secs: u64) -> an
         println!("Rotation published in {}.", s.name);
     }
     println!(
-        "New key {} (node id {}) takes effect at {effective}; the old key is refused from then.\n\
-         Restart `concord serve` after that time: the node then signs with the new key.",
+        "New key {} takes effect at {effective}; the old key is refused from then.\n\
+         The node keeps its id {}; a running `concord serve` restarts itself in place at that \
+         time and signs with the new key from then.",
         fingerprint(&new.public_hex())?,
-        new.node_id()
+        old.node_id()
     );
     Ok(())
 }
 
+/// Whether a process running with the key `running` (public, hex) must take up another:
+/// a pending key's effective time has come, or another command already swapped it in
+/// (a running `serve` then restarts in place; [`take_over_if_due`] swaps the key).
+pub fn due(dir: &Path, running: &str) -> bool {
+    let pending = std::fs::read_to_string(dir.join(NEXT_KEY_FILE)).is_ok_and(|text| {
+        text.trim()
+            .split_once(' ')
+            .is_some_and(|(_, effective)| Timestamp::now_millis().as_str() >= effective)
+    });
+    pending
+        || crate::federation::load_key(dir)
+            .is_ok_and(|k| !k.public_hex().eq_ignore_ascii_case(running))
+}
+
 /// Replaces `node.key` (and `node.pub`) by the pending key once its effective time has
-/// come; does nothing otherwise.
+/// come; does nothing otherwise. The node keeps its id (`node.id`).
 pub fn take_over_if_due(dir: &Path) -> anyhow::Result<()> {
     let next = dir.join(NEXT_KEY_FILE);
     let Ok(text) = std::fs::read_to_string(&next) else {
@@ -95,6 +113,17 @@ pub fn take_over_if_due(dir: &Path) -> anyhow::Result<()> {
     }
     let key = NodeKey::from_seed_hex(seed)
         .with_context(|| format!("{} holds no valid key", next.display()))?;
+    // The node keeps its id: written first (it is the current key's id until the swap),
+    // so that a crash anywhere below leaves a node that still knows who it is.
+    let id_file = dir.join(crate::node::ID_FILE);
+    if !id_file.exists() {
+        let current = crate::federation::load_key(dir)?;
+        write(
+            &id_file,
+            format!("{}\n", current.node_id()).as_bytes(),
+            Mode::Shared,
+        )?;
+    }
     write(
         &dir.join(crate::node::KEY_FILE),
         format!("{}\n", key.seed_hex()).as_bytes(),
@@ -106,6 +135,7 @@ pub fn take_over_if_due(dir: &Path) -> anyhow::Result<()> {
         Mode::Shared,
     )?;
     std::fs::remove_file(&next)?;
-    tracing::info!(node = %key.node_id(), since = %effective, "The rotated node key is in effect.");
+    tracing::info!(key = %fingerprint(&key.public_hex())?, since = %effective,
+        "The rotated node key is in effect; the node keeps its id.");
     Ok(())
 }

@@ -79,7 +79,15 @@ impl Node {
         cmd.args(["serve", "--listen", &self.addr()])
             .env("CONCORD_PUBLIC_URL", self.url())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(match std::env::var_os("NODE_LOGS") {
+                Some(d) => Stdio::from(
+                    std::fs::File::create(
+                        std::path::Path::new(&d).join(format!("{}.log", self.port)),
+                    )
+                    .unwrap(),
+                ),
+                None => Stdio::null(),
+            });
         let mut child = cmd.spawn().unwrap();
         let out = child.stdout.take().unwrap();
         let mut lines = BufReader::new(out).lines();
