@@ -1,6 +1,7 @@
 //! Fuzzes what a peer sends: a change page (zstd, then JSON) and its envelopes' checks.
-//! Never panics; an envelope whose signature verifies must verify again; a redactor is
-//! accepted only when it is the sending peer.
+//! Never panics; an envelope whose signature verifies must verify again; a key binding
+//! (a rotation) only widens who a key signs for; a redactor is accepted only when it is
+//! the sending peer.
 #![no_main]
 
 use std::collections::HashMap;
@@ -23,7 +24,17 @@ fuzz_target!(|data: &[u8]| {
     let sender = NodeKey::from_seed([7; 32]);
     let mut keys = HashMap::new();
     for env in &page.changes {
-        let _ = env.signer(&mut keys);
+        let unbound = env.signer(&mut keys, &HashMap::new()).is_ok();
+        // A binding widens who a key signs for, never narrows it; a key bound to another
+        // id than the one claimed changes nothing.
+        let bound = HashMap::from([(env.origin_key.clone(), env.origin.clone())]);
+        if unbound {
+            assert!(env.signer(&mut HashMap::new(), &bound).is_ok());
+        }
+        let elsewhere = HashMap::from([(env.origin_key.clone(), format!("x{}", env.origin))]);
+        if env.redactor.is_none() {
+            assert_eq!(env.signer(&mut HashMap::new(), &elsewhere).is_ok(), unbound);
+        }
         if env.verify().is_ok() {
             assert!(env.verify().is_ok());
         }
