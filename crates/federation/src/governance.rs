@@ -69,6 +69,22 @@ pub struct PagedDocument {
     pub doc: GovernanceDocument,
 }
 
+/// A community's log as its readers see it (`GET /api/v1/community/log`, the web page
+/// `/community/log`): its stored entries in the log's order, signed time then id, each
+/// with that time and id.
+pub fn log_order(records: Vec<GovernanceRecord>) -> Vec<(String, String, Entry)> {
+    let mut entries: Vec<(String, String, Entry)> = records
+        .into_iter()
+        .filter(|r| r.doc.kind == ENTRY)
+        .filter_map(|r| {
+            let e = serde_json::from_str(&r.doc.document).ok()?;
+            Some((r.doc.at, r.doc.id, e))
+        })
+        .collect();
+    entries.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    entries
+}
+
 /// The genesis and entries of one community, read from stored documents (unreadable
 /// ones are skipped with a warning: they were checked when stored).
 fn community_of(records: &[&GovernanceRecord]) -> Option<(Genesis, Vec<Entry>)> {

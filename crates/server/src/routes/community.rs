@@ -19,7 +19,6 @@ use axum::http::StatusCode;
 use concord_community::State as Community;
 use concord_federation::governance::{Communities, Unpicked};
 use concord_store::Role;
-use concord_store::governance::ENTRY;
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -152,15 +151,7 @@ pub async fn log(
     let store = state.store.clone();
     let id = c.community.clone();
     let records = blocking(move || Ok(store.governance(Some(&id))?)).await?;
-    let mut entries: Vec<(String, String, concord_community::Entry)> = records
-        .into_iter()
-        .filter(|r| r.doc.kind == ENTRY)
-        .filter_map(|r| {
-            let e = serde_json::from_str(&r.doc.document).ok()?;
-            Some((r.doc.at, r.doc.id, e))
-        })
-        .collect();
-    entries.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let entries = concord_federation::governance::log_order(records);
     let start =
         match &p.next {
             None => 0,

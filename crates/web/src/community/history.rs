@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use concord_community::{Choice, Content, Entry, State as Community};
-use concord_store::governance::ENTRY;
 use maud::{Markup, html};
 
 use super::super::i18n::Lang;
@@ -60,15 +59,7 @@ pub async fn page(
     let store = web.app.store.clone();
     let id = c.community.clone();
     let records = blocking(&ctx, move || store.governance(Some(&id))).await?;
-    let mut entries: Vec<(String, String, Entry)> = records
-        .into_iter()
-        .filter(|r| r.doc.kind == ENTRY)
-        .filter_map(|r| {
-            let e = serde_json::from_str(&r.doc.document).ok()?;
-            Some((r.doc.at, r.doc.id, e))
-        })
-        .collect();
-    entries.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let entries = concord_federation::governance::log_order(records);
     // An `after` that is not an entry of this log starts from the beginning.
     let start = q
         .after
