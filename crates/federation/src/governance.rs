@@ -462,6 +462,16 @@ pub fn bound_keys(states: &[Arc<State>]) -> HashMap<String, String> {
     out
 }
 
+/// The key the held communities give member `node_id` at `now`, if it is a member of
+/// one: what a peer's requests and redactions are checked against from a rotation's
+/// effective time, before [`reconcile`] updates its record.
+pub fn member_key_at<'a>(states: &'a [Arc<State>], node_id: &str, now: &str) -> Option<&'a str> {
+    states
+        .iter()
+        .filter_map(|s| s.members.get(node_id))
+        .find_map(|m| m.key_at(now))
+}
+
 /// A revoked key that signed a held version before its revocation: the version is
 /// kept, and its provenance shows this.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -631,7 +631,14 @@ impl Puller {
                 let t = std::time::Instant::now();
                 let r = tokio::task::spawn_blocking(move || {
                     let states = communities.states(store.as_ref())?;
+                    let now = concord_stix::Timestamp::now_millis();
                     let keys = Signers {
+                        peer_key_now: crate::governance::member_key_at(
+                            &states,
+                            &from.node_id,
+                            &now,
+                        )
+                        .map(str::to_owned),
                         retired: crate::governance::retired_keys(&states),
                         bound: crate::governance::bound_keys(&states),
                     };

@@ -325,10 +325,7 @@ async fn authenticate(
     let at = concord_stix::Timestamp::now_millis();
     let lookup = |kid: &str| {
         let peer = peers.iter().find(|p| p.node_id == kid)?;
-        let member_key = states
-            .iter()
-            .filter_map(|s| s.members.get(kid))
-            .find_map(|m| m.key_at(at.as_str()));
+        let member_key = crate::governance::member_key_at(&states, kid, at.as_str());
         parse_public(member_key.unwrap_or(&peer.public_key)).ok()
     };
     let refuse = |e: String| {

@@ -35,6 +35,10 @@ pub(super) struct Signers {
     /// Keys members rotated to, with the member id they sign for
     /// (`governance::bound_keys`).
     pub(super) bound: HashMap<String, String>,
+    /// The key the communities give the sending peer now, when it is a member (a
+    /// rotation in effect before its record caught up): a redaction signed with it, or
+    /// with the record's key, is the peer's.
+    pub(super) peer_key_now: Option<String>,
 }
 
 /// Why an envelope's origin or redactor key may not vouch for it: a community revoked
@@ -102,6 +106,10 @@ pub(super) fn ingest_page(
         }
         let checked = env
             .check_redactor(&peer.node_id, &peer.public_key)
+            .or_else(|e| match &signers.peer_key_now {
+                Some(now) => env.check_redactor(&peer.node_id, now),
+                None => Err(e),
+            })
             .and_then(|()| env.signer(&mut keys, &signers.bound));
         let (key, sig) = match checked {
             Ok(ks) => ks,
@@ -249,6 +257,62 @@ mod tests {
         assert_eq!(
             retired_signer(&env, &retired("2026-03-01T00:00:00.000Z", false)),
             None
+        );
+    }
+
+    #[test]
+    fn a_rotated_peer_redacts_and_originates_under_its_id_with_its_new_key() {
+        use concord_store::federation::FederationStore as _;
+        let store = concord_store::sqlite::SqliteStore::open_in_memory().unwrap();
+        let me = NodeKey::from_seed([1; 32]).node_id();
+        let origin = NodeKey::from_seed([2; 32]);
+        let first = NodeKey::from_seed([3; 32]);
+        let id = first.node_id();
+        // The peer after its rotation: its new key under the id its first key gave it.
+        let rotated = NodeKey::from_seed([4; 32]).with_node_id(id.clone());
+        let peer = PeerRecord {
+            node_id: id.clone(),
+            public_key: first.public_hex(),
+            ..PeerRecord::default()
+        };
+        store.put_peer(&peer).unwrap();
+        let object = |n: u32| {
+            serde_json::json!({
+                "type": "indicator", "spec_version": "2.1",
+                "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-02-01T00:00:00.000Z",
+                "pattern": format!("[ipv4-addr:value = '203.0.113.{n}']"), "pattern_type": "stix",
+                "valid_from": "2026-01-01T00:00:00Z"
+            })
+        };
+        // One object the peer redacted (another node's), one it created itself.
+        let prov = Envelope::originate(&origin, 1, object(1), 3).provenance(&origin.node_id());
+        let redacted = Envelope::forward(&rotated, 1, object(1), &prov, 2, true);
+        let own = Envelope::originate(&rotated, 2, object(2), 3);
+        let page = || vec![redacted.clone(), own.clone()];
+
+        // Before the record or this node's communities know the new key: both refused.
+        let part = ingest_page(&store, &me, &peer, page(), 2, 2, &Signers::default()).unwrap();
+        assert_eq!((part.stored, part.rejected), (0, 2));
+        let first_rejection = part.first_rejection.unwrap();
+        assert!(
+            first_rejection.contains("is not the sending peer"),
+            "{first_rejection}"
+        );
+
+        // With the rotation in a held community's log: the key is the peer's now and is
+        // bound to its id.
+        let signers = Signers {
+            bound: HashMap::from([(rotated.public_hex(), id.clone())]),
+            peer_key_now: Some(rotated.public_hex()),
+            ..Signers::default()
+        };
+        let part = ingest_page(&store, &me, &peer, page(), 4, 4, &signers).unwrap();
+        assert_eq!(
+            (part.stored, part.rejected),
+            (2, 0),
+            "{:?}",
+            part.first_rejection
         );
     }
 }
