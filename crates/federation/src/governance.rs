@@ -532,12 +532,26 @@ pub fn memberships(states: &[Arc<State>], peer: &PeerRecord) -> Vec<String> {
 pub use reconcile::{Me, Reconciled, reconcile};
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use concord_community::{Action, Charter, Content, GenesisBody, MemberInfo};
     use concord_keys::NodeKey;
 
-    fn info(k: &NodeKey) -> MemberInfo {
+    /// A community founded by `keys` on 2026-01-01 under the example charter.
+    pub(crate) fn founded(keys: &[NodeKey]) -> Genesis {
+        let mut g = Genesis::new(GenesisBody {
+            name: "c".into(),
+            charter: Charter::example(),
+            founders: keys.iter().map(info).collect(),
+            created: "2026-01-01T00:00:00.000Z".into(),
+        });
+        for k in keys {
+            g.sign(k);
+        }
+        g
+    }
+
+    pub(crate) fn info(k: &NodeKey) -> MemberInfo {
         MemberInfo {
             node_id: k.node_id(),
             public_key: k.public_hex(),

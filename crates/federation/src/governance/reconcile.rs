@@ -178,9 +178,7 @@ mod tests {
     use crate::governance::{
         Communities, entry_document, genesis_document, memberships, retired_keys,
     };
-    use concord_community::{
-        Action, Charter, Choice, Content, Entry, Genesis, GenesisBody, MemberInfo,
-    };
+    use concord_community::{Action, Choice, Content, Entry};
     use concord_keys::NodeKey;
     use concord_store::federation::FederationStore;
     use concord_store::governance::GovernanceStore;
@@ -188,28 +186,12 @@ mod tests {
 
     const NOW: &str = "2026-06-01T00:00:00.000Z";
 
-    fn info(k: &NodeKey) -> MemberInfo {
-        MemberInfo {
-            node_id: k.node_id(),
-            public_key: k.public_hex(),
-            url: format!("http://127.0.0.1:1/{}", k.node_id()),
-            organisation: "org".into(),
-            country: Some("BE".into()),
-            sectors: vec![],
-        }
-    }
+    use crate::governance::tests::founded;
+
     #[test]
     fn decisions_become_peers_and_refusals() {
         let keys: Vec<NodeKey> = (1..=3).map(|i| NodeKey::from_seed([i; 32])).collect();
-        let mut g = Genesis::new(GenesisBody {
-            name: "c".into(),
-            charter: Charter::example(),
-            founders: keys.iter().map(info).collect(),
-            created: "2026-01-01T00:00:00.000Z".into(),
-        });
-        for k in &keys {
-            g.sign(k);
-        }
+        let g = founded(&keys);
         let store = SqliteStore::open_in_memory().unwrap();
         let (my_id, my_key) = (keys[0].node_id(), keys[0].public_hex());
         let me = Me {
@@ -330,15 +312,7 @@ mod tests {
     #[test]
     fn a_rotation_gives_the_peer_its_new_key_at_its_effective_time() {
         let keys: Vec<NodeKey> = (1..=2).map(|i| NodeKey::from_seed([i; 32])).collect();
-        let mut g = Genesis::new(GenesisBody {
-            name: "c".into(),
-            charter: Charter::example(),
-            founders: keys.iter().map(info).collect(),
-            created: "2026-01-01T00:00:00.000Z".into(),
-        });
-        for k in &keys {
-            g.sign(k);
-        }
+        let g = founded(&keys);
         let store = SqliteStore::open_in_memory().unwrap();
         let (my_id, my_key) = (keys[0].node_id(), keys[0].public_hex());
         let me = Me {
