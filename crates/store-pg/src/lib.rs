@@ -10,6 +10,8 @@
 //!   (text, byte for byte), `is_current`, `replaces` and the TLP ranks `tlp`/`tlp_max`.
 //! - `markings`, `tokens`, `users`, `sessions`, `user_tokens`, `peers`, `provenance`,
 //!   `audit`, `store_meta`: as in the SQLite backend.
+//! - `request_nonces`, `taxii_statuses`, `signin_attempts`: short-lived state every
+//!   replica sees alike (`concord_store::ephemeral`), bounded and expiring.
 //! - The derived indexes, `observables` (correlations), `refs` and `search` (the search
 //!   text of current versions, lower-cased and without accents, with a `pg_trgm` GIN
 //!   index: found by substring in every language, Chinese and Arabic included), written
@@ -49,6 +51,7 @@
 //! binaries).
 
 mod copy;
+mod ephemeral;
 mod federation;
 mod governance;
 mod ingest;
