@@ -14,6 +14,7 @@ mod ops;
 mod postgres;
 mod readme;
 mod replicas;
+mod replicas_state;
 mod response;
 mod serve;
 mod service;
