@@ -12,6 +12,7 @@ mod matching;
 mod metrics;
 mod ops;
 mod postgres;
+mod postgres_tls;
 mod readme;
 mod replicas;
 mod replicas_state;
