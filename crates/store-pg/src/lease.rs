@@ -71,7 +71,8 @@ impl Leases {
     /// Leases in the database at `url` (nothing is connected until a lease is taken).
     ///
     /// # Errors
-    /// The URL is invalid, or the runtime cannot start.
+    /// The URL or its TLS settings (`sslmode`, `sslrootcert`: see [`crate::tls`]) are
+    /// invalid, or the runtime cannot start.
     pub fn connect(url: &str) -> Result<Leases, StoreError> {
         let crate::tls::Connection {
             mut config, tls, ..
