@@ -13,14 +13,16 @@
 //! own public URL, so a request signed for one node fails at every other node, whatever
 //! `Host` it is sent with.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::VerifyingKey;
 use sfv::{BareItem, Dictionary, InnerList, Item, Key, ListEntry, ListSerializer, Parser};
 use sha2::{Digest, Sha256};
+
+use concord_store::StoreError;
+use concord_store::ephemeral::EphemeralStore;
 
 use crate::identity::{NodeKey, verify_b64};
 
@@ -372,27 +374,46 @@ pub fn verify(
     })
 }
 
-/// Nonces seen within the skew window; a second use is a replay.
+/// Nonces seen within twice the skew window; a second use is a replay. They are kept in
+/// the node's store (`concord_store::ephemeral`), not in this process, so that a request
+/// replayed to another replica of the node is refused too: the check and the record are
+/// one statement there. Nonces older than twice the window are forgotten, at most once a
+/// minute per process (their requests' dates are refused by then anyway).
 #[derive(Debug, Default)]
 pub struct NonceCache {
-    seen: Mutex<HashMap<String, i64>>,
+    /// When this process last forgot old nonces (seconds since the epoch).
+    pruned: AtomicI64,
 }
 
+/// How often a process forgets old nonces, in seconds.
+const NONCE_PRUNE_SECS: i64 = 60;
+
 impl NonceCache {
-    /// Records `nonce` of `keyid` at `now`; `false` if it was seen within `window` seconds.
-    pub fn check(&self, keyid: &str, nonce: &str, now: i64, window: i64) -> bool {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() > 100_000 {
-            seen.retain(|_, t| now - *t <= window * 2);
+    /// Records `nonce` of `keyid` at `now` in `store`; `false` if it was seen within
+    /// twice `window` seconds (by any process sharing the store).
+    ///
+    /// # Errors
+    /// The store failed: the request cannot be known not to be a replay.
+    pub fn check(
+        &self,
+        store: &dyn EphemeralStore,
+        keyid: &str,
+        nonce: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<bool, StoreError> {
+        let first = store.first_use_of_nonce(keyid, nonce, now, window)?;
+        let last = self.pruned.load(Ordering::Relaxed);
+        if now - last >= NONCE_PRUNE_SECS
+            && self
+                .pruned
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            && let Err(e) = store.forget_nonces(now.saturating_sub(window.saturating_mul(2)))
+        {
+            tracing::warn!(error = %e, "Cannot forget old federation request nonces.");
         }
-        let k = format!("{keyid} {nonce}");
-        match seen.get(&k) {
-            Some(t) if now - *t <= window * 2 => false,
-            _ => {
-                seen.insert(k, now);
-                true
-            }
-        }
+        Ok(first)
     }
 }
 
@@ -486,8 +507,12 @@ mod tests {
         );
 
         let cache = NonceCache::default();
-        assert!(cache.check(&id, &v.nonce, now, 300));
-        assert!(!cache.check(&id, &v.nonce, now + 1, 300));
+        let store = concord_store::sqlite::SqliteStore::open_in_memory().unwrap();
+        assert!(cache.check(&store, &id, &v.nonce, now, 300).unwrap());
+        assert!(!cache.check(&store, &id, &v.nonce, now + 1, 300).unwrap());
+        // Another process on the same store refuses it too.
+        let other = NonceCache::default();
+        assert!(!other.check(&store, &id, &v.nonce, now + 2, 300).unwrap());
     }
 
     #[test]

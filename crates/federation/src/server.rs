@@ -16,8 +16,9 @@
 //! request after it arrives.
 //!
 //! A request from an unknown key, with a bad signature, a date more than `max_skew` off,
-//! a replayed nonce, or signed for another node (its `@authority` is not that of this
-//! node's public URL, [`FederationConfig::url`]) gets 401 and a warning in the log.
+//! a replayed nonce (seen by any replica of this node: nonces are kept in the store), or
+//! signed for another node (its `@authority` is not that of this node's public URL,
+//! [`FederationConfig::url`]) gets 401 and a warning in the log.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -334,11 +335,19 @@ async fn authenticate(
     };
     let verified =
         httpsig::verify(&received, lookup, now, skew).map_err(|e| refuse(e.to_string()))?;
-    if !s
-        .inner
-        .nonces
-        .check(&verified.keyid, &verified.nonce, now, skew)
-    {
+    // Recorded in the store, so that the request replayed to another replica of this
+    // node is refused there too.
+    let st = s.clone();
+    let (keyid, nonce) = (verified.keyid.clone(), verified.nonce.clone());
+    let first = tokio::task::spawn_blocking(move || {
+        st.inner
+            .nonces
+            .check(st.inner.store.as_ref(), &keyid, &nonce, now, skew)
+    })
+    .await
+    .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "task failed"))?
+    .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()))?;
+    if !first {
         return Err(refuse(
             httpsig::SignatureError::Replay(verified.nonce).to_string(),
         ));

@@ -30,7 +30,6 @@ use std::time::Duration;
 
 use concord_store::StoreError;
 use tokio::sync::watch;
-use tokio_postgres::NoTls;
 
 /// How often a lease not held is asked for again.
 pub const RETRY: Duration = Duration::from_secs(2);
@@ -50,6 +49,7 @@ const NAMESPACE: i32 = 0x436f_6e63;
 /// on. Dropping it ends every lease taken from it (their connections close).
 pub struct Leases {
     config: tokio_postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -71,11 +71,12 @@ impl Leases {
     /// Leases in the database at `url` (nothing is connected until a lease is taken).
     ///
     /// # Errors
-    /// The URL is invalid, or the runtime cannot start.
+    /// The URL or its TLS settings (`sslmode`, `sslrootcert`: see [`crate::tls`]) are
+    /// invalid, or the runtime cannot start.
     pub fn connect(url: &str) -> Result<Leases, StoreError> {
-        let mut config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Backend(format!("invalid database URL: {e}")))?;
+        let crate::tls::Connection {
+            mut config, tls, ..
+        } = crate::tls::connection(url)?;
         // A connection that silently went away (a cut network) is noticed by both ends
         // within seconds, not after the system's two hours.
         config
@@ -93,6 +94,7 @@ impl Leases {
             .map_err(|e| StoreError::Backend(format!("cannot start the lease runtime: {e}")))?;
         Ok(Leases {
             config,
+            tls,
             runtime: Some(runtime),
         })
     }
@@ -106,7 +108,7 @@ impl Leases {
         let config = self.config.clone();
         let owned = name.to_owned();
         if let Some(rt) = &self.runtime {
-            rt.spawn(keep(config, key, owned, tx));
+            rt.spawn(keep(config, self.tls.clone(), key, owned, tx));
         }
         Lease {
             name: name.to_owned(),
@@ -178,10 +180,16 @@ fn key_of(name: &str) -> i32 {
 /// Connects, asks for the lock until it is granted, holds it while the connection
 /// answers; on any failure reports the lease lost and starts again. Ends when nobody
 /// follows the lease any more.
-async fn keep(config: tokio_postgres::Config, key: i32, name: String, tx: watch::Sender<bool>) {
+async fn keep(
+    config: tokio_postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+    key: i32,
+    name: String,
+    tx: watch::Sender<bool>,
+) {
     let mut logged_failure = false;
     while !tx.is_closed() {
-        let (client, connection) = match config.connect(NoTls).await {
+        let (client, connection) = match config.connect(tls.clone()).await {
             Ok(c) => c,
             Err(e) => {
                 if !logged_failure {

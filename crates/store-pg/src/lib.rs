@@ -10,6 +10,8 @@
 //!   (text, byte for byte), `is_current`, `replaces` and the TLP ranks `tlp`/`tlp_max`.
 //! - `markings`, `tokens`, `users`, `sessions`, `user_tokens`, `peers`, `provenance`,
 //!   `audit`, `store_meta`: as in the SQLite backend.
+//! - `request_nonces`, `taxii_statuses`, `signin_attempts`: short-lived state every
+//!   replica sees alike (`concord_store::ephemeral`), bounded and expiring.
 //! - The derived indexes, `observables` (correlations), `refs` and `search` (the search
 //!   text of current versions, lower-cased and without accents, with a `pg_trgm` GIN
 //!   index: found by substring in every language, Chinese and Arabic included), written
@@ -49,6 +51,7 @@
 //! binaries).
 
 mod copy;
+mod ephemeral;
 mod federation;
 mod governance;
 mod ingest;
@@ -56,6 +59,7 @@ pub mod lease;
 mod node;
 mod query;
 mod schema;
+pub mod tls;
 mod tokens;
 mod users;
 
@@ -68,7 +72,6 @@ use concord_store::{
     Store, StoreError, StoredObject, TokenRecord,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
 
 pub use copy::CopyReport;
 pub use schema::SCHEMA_VERSION;
@@ -97,7 +100,16 @@ impl From<tokio_postgres::Error> for Fail {
     fn from(e: tokio_postgres::Error) -> Self {
         use tokio_postgres::error::SqlState;
         let Some(db) = e.as_db_error() else {
-            return Fail(StoreError::Backend(e.to_string()));
+            // With its causes: "error performing TLS handshake" alone does not say that
+            // the certificate was refused, nor why.
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                text.push_str(": ");
+                text.push_str(&c.to_string());
+                cause = c.source();
+            }
+            return Fail(StoreError::Backend(text));
         };
         let text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
         if *db.code() == SqlState::DISK_FULL {
@@ -156,10 +168,14 @@ impl Drop for PgStore {
     }
 }
 
-fn pool(config: &tokio_postgres::Config, handle: &tokio::runtime::Handle) -> R<Pool> {
+fn pool(
+    config: &tokio_postgres::Config,
+    tls: &tokio_postgres_rustls::MakeRustlsConnect,
+    handle: &tokio::runtime::Handle,
+) -> R<Pool> {
     let manager = Manager::from_config(
         config.clone(),
-        NoTls,
+        tls.clone(),
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
@@ -181,11 +197,13 @@ fn pool(config: &tokio_postgres::Config, handle: &tokio::runtime::Handle) -> R<P
 
 impl PgStore {
     /// Opens the store in the database at `url` (`postgres://user@host:port/db`, or any
-    /// form `tokio-postgres` accepts), creating or migrating its schema.
+    /// form `tokio-postgres` accepts, with libpq's `sslmode` and `sslrootcert`: see
+    /// [`tls`]), creating or migrating its schema.
     ///
     /// # Errors
-    /// The URL is invalid, the database cannot be reached, or its schema is newer than
-    /// this program's.
+    /// The URL is invalid, its TLS settings cannot be followed, the database cannot be
+    /// reached (or its certificate is refused), or its schema is newer than this
+    /// program's.
     pub fn open(url: &str) -> Result<PgStore, StoreError> {
         PgStore::open_with_limits(url, Limits::default())
     }
@@ -195,9 +213,8 @@ impl PgStore {
     /// # Errors
     /// As [`PgStore::open`].
     pub fn open_with_limits(url: &str, limits: Limits) -> Result<PgStore, StoreError> {
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Backend(format!("invalid database URL: {e}")))?;
+        let connection = tls::connection(url)?;
+        let (config, tls) = (connection.config.clone(), connection.tls.clone());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("concord-pg")
@@ -209,13 +226,15 @@ impl PgStore {
         let budget = limits.query_budget.map_or(0, |d| d.as_millis());
         read_config.options(format!("-c statement_timeout={budget}"));
         let store = PgStore {
-            listings: pool(&read_config, &handle).map_err(|f| f.0)?,
-            plain: pool(&config, &handle).map_err(|f| f.0)?,
+            listings: pool(&read_config, &tls, &handle).map_err(|f| f.0)?,
+            plain: pool(&config, &tls, &handle).map_err(|f| f.0)?,
             runtime: Some(runtime),
             handle,
             limits,
         };
-        store.write(schema::migrate)?;
+        store
+            .write(schema::migrate)
+            .map_err(|e| connection.explain(e))?;
         Ok(store)
     }
 

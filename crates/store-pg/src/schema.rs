@@ -8,7 +8,7 @@ use deadpool_postgres::Object;
 use crate::{Fail, R};
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The advisory lock key migrations take (any constant unlikely to clash: "concord" in
 /// ASCII, then a 1).
@@ -187,8 +187,32 @@ CREATE TABLE governance_refusals (
 );
 "#;
 
+/// Version 3: short-lived state every replica must see alike (`ephemeral`): nonces of
+/// signed federation requests, TAXII statuses and sign-in attempts. Times are integers
+/// (`seen` in seconds, the others in milliseconds since the epoch).
+const V3: &str = r#"
+CREATE TABLE request_nonces (
+    key  TEXT COLLATE "C" PRIMARY KEY,
+    seen BIGINT NOT NULL
+);
+CREATE INDEX request_nonces_seen ON request_nonces (seen);
+CREATE TABLE taxii_statuses (
+    seq     BIGSERIAL PRIMARY KEY,
+    id      TEXT COLLATE "C" NOT NULL UNIQUE,
+    owner   TEXT NOT NULL,
+    made_ms BIGINT NOT NULL,
+    json    TEXT NOT NULL
+);
+CREATE INDEX taxii_statuses_made ON taxii_statuses (made_ms);
+CREATE TABLE signin_attempts (
+    key      TEXT COLLATE "C" PRIMARY KEY,
+    attempts BIGINT NOT NULL,
+    since_ms BIGINT NOT NULL
+);
+"#;
+
 /// The migrations, in order: `MIGRATIONS[i]` brings version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Refuses a database whose encoding is not UTF-8 (STIX text is Unicode), and warns when
 /// its character classes are not (`LC_CTYPE` `C` or `POSIX`): then `lower()` changes

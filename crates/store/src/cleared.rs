@@ -484,3 +484,52 @@ impl FederationStore for ClearedStore {
         self.inner.head_seq()
     }
 }
+
+/// Nonces, statuses and sign-in attempts carry no objects: passed through.
+impl crate::ephemeral::EphemeralStore for ClearedStore {
+    fn first_use_of_nonce(
+        &self,
+        keyid: &str,
+        nonce: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<bool, StoreError> {
+        self.inner.first_use_of_nonce(keyid, nonce, now, window)
+    }
+
+    fn forget_nonces(&self, before: i64) -> Result<usize, StoreError> {
+        self.inner.forget_nonces(before)
+    }
+
+    fn put_taxii_status(
+        &self,
+        id: &str,
+        owner: &str,
+        json: &str,
+        now_ms: i64,
+        bounds: crate::ephemeral::Bounds,
+    ) -> Result<(), StoreError> {
+        self.inner.put_taxii_status(id, owner, json, now_ms, bounds)
+    }
+
+    fn taxii_status(&self, id: &str, since_ms: i64) -> Result<Option<String>, StoreError> {
+        self.inner.taxii_status(id, since_ms)
+    }
+
+    fn reserve_attempt(
+        &self,
+        limits: &[crate::ephemeral::Limit<'_>],
+        now_ms: i64,
+        window_ms: i64,
+    ) -> Result<Option<usize>, StoreError> {
+        self.inner.reserve_attempt(limits, now_ms, window_ms)
+    }
+
+    fn give_back_attempt(&self, key: &str, all: bool) -> Result<(), StoreError> {
+        self.inner.give_back_attempt(key, all)
+    }
+
+    fn prune_attempts(&self, before_ms: i64, max: usize) -> Result<usize, StoreError> {
+        self.inner.prune_attempts(before_ms, max)
+    }
+}

@@ -23,6 +23,7 @@ pub mod atomic;
 pub mod backoff;
 pub mod cleared;
 pub mod date_added;
+pub mod ephemeral;
 pub mod federation;
 pub mod governance;
 pub mod import;
@@ -425,7 +426,12 @@ pub struct PoolGauge {
 /// blocking (async callers use `spawn_blocking`, except for bounded reads: a point lookup
 /// or one page, which cost less than the hand-off to another thread).
 pub trait Store:
-    Send + Sync + users::Users + federation::FederationStore + governance::GovernanceStore
+    Send
+    + Sync
+    + users::Users
+    + federation::FederationStore
+    + governance::GovernanceStore
+    + ephemeral::EphemeralStore
 {
     /// Stores a batch of validated objects in one transaction; either all of it is
     /// committed or none. Returns one outcome per object, in order.

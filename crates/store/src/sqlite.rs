@@ -17,6 +17,8 @@
 //!   serves typed listings.
 //! - `markings`: `(seq, marking_ref)` for every version, for TLP filtering.
 //! - `tokens`: API token hashes; `store_meta`: a random store id.
+//! - `request_nonces`, `taxii_statuses`, `signin_attempts`: short-lived state, bounded
+//!   and expiring ([`crate::ephemeral`]).
 //!
 //! The index database ([`index_path`]: `concord.db-index`) holds the derived indexes,
 //! which can always be rebuilt from the main database:
@@ -92,6 +94,7 @@ mod all_versions;
 pub mod backup;
 mod budget;
 mod delete;
+mod ephemeral;
 mod federation;
 mod governance;
 mod graph;

@@ -15,6 +15,7 @@
 //! shell holds the server: when its standard input closes (the [`Server`] is dropped,
 //! or the test process ends in any way, even killed) it stops the server and removes
 //! the directory, so a process-wide server never outlives its process.
+//! [`Server::start_tls`] starts one with TLS on (`ssl=on`) and a given certificate.
 //!
 //! ```no_run
 //! let Some(url) = concord_testpg::database() else { return };
@@ -48,14 +49,15 @@ impl std::fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// The shell that starts the server, waits for its standard input to close, then stops
-/// the server and removes the directory. Arguments: directory, port, bin directory.
+/// the server and removes the directory. Arguments: directory, port, bin directory, more
+/// server options (may be empty).
 const WATCHDOG: &str = r#"
 set -e
-dir="$1"; port="$2"; bin="$3"
+dir="$1"; port="$2"; bin="$3"; more="$4"
 "$bin/initdb" -D "$dir/data" -U concord -A trust -E UTF8 --locale=C.UTF-8 -N \
     >"$dir/initdb.log" 2>&1
 "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 $more" \
     start >"$dir/pg_ctl.log" 2>&1
 echo ready
 set +e
@@ -122,6 +124,28 @@ fn running_as_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
+/// Writes a file only its owner reads (PostgreSQL refuses a key others may read), owned
+/// by the `postgres` user when `root` (the server runs as that user then).
+fn write_private(path: &Path, text: &str, root: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(text.as_bytes())?;
+    if root
+        && !Command::new("chown")
+            .arg("postgres:")
+            .arg(path)
+            .status()?
+            .success()
+    {
+        return Err(std::io::Error::other("chown postgres failed"));
+    }
+    Ok(())
+}
+
 fn free_port() -> Result<u16, Error> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -132,6 +156,17 @@ fn free_port() -> Result<u16, Error> {
 impl Server {
     /// Starts a server (see the module doc); returns once it accepts connections.
     pub fn start() -> Result<Server, Error> {
+        Server::start_with(None)
+    }
+
+    /// Starts a server that also accepts TLS (`ssl=on`) with this certificate chain and
+    /// key (PEM), for tests of the clients' `sslmode`. Connections without TLS are still
+    /// accepted (the server cannot refuse them by itself with trust authentication).
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Result<Server, Error> {
+        Server::start_with(Some((cert_pem, key_pem)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Result<Server, Error> {
         let bin = bin_dir()?;
         let failed = |what: &str, e: std::io::Error| Error::Failed(format!("{what}: {e}"));
         let dir = tempfile::Builder::new()
@@ -152,6 +187,20 @@ impl Server {
                 )));
             }
         }
+        let mut more = String::new();
+        if let Some((cert, key)) = tls {
+            let (cert_file, key_file) =
+                (dir.path().join("server.crt"), dir.path().join("server.key"));
+            for (file, text) in [(&cert_file, cert), (&key_file, key)] {
+                write_private(file, text, root)
+                    .map_err(|e| failed(&format!("cannot write {}", file.display()), e))?;
+            }
+            more = format!(
+                "-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                cert_file.display(),
+                key_file.display()
+            );
+        }
         let port = free_port()?;
         let mut cmd = if root {
             let mut c = Command::new("runuser");
@@ -166,6 +215,7 @@ impl Server {
             .arg(dir.path())
             .arg(port.to_string())
             .arg(&bin)
+            .arg(&more)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());

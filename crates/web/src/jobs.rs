@@ -2,7 +2,12 @@
 //! page (`/import/jobs/{id}`) shows the progress and then the per-object results. Jobs
 //! belong to the user who started them, are kept in memory only (a restart forgets
 //! them), and are bounded: a few running per user, the most recent few kept per user,
-//! and finished ones forgotten after an hour.
+//! and finished ones forgotten after an hour. Of several replicas of a node, only the
+//! one that received the upload runs the job and shows its page. The progress is not
+//! put in the database: the file is in that replica's memory and the job dies with it,
+//! so a progress readable elsewhere would only show a job no process can finish, at the
+//! cost of a write per batch (`README.md`: a web session stays on one replica while it
+//! follows an import).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -114,10 +114,11 @@ pub fn part(state: AppState) -> Part {
         .data_dir
         .as_ref()
         .map(|d| d.join(dashboard::COUNTS_FILE));
+    let failures = Arc::new(lockout::Failures::new(state.store.clone()));
     let web = Web {
         app: state,
         counts: Arc::new(dashboard::CountCache::with_file(kept_counts)),
-        failures: Arc::new(lockout::Failures::default()),
+        failures,
         feeds: Arc::new(feeds::FeedCache::default()),
         jobs: Arc::new(jobs::Jobs::default()),
         live: Arc::new(live::Live::new(head)),

@@ -1,10 +1,16 @@
 //! The web sign-in's lockout: attempts counted per user name and per client address
 //! before the password is checked, so that neither guessing one account's password nor
 //! spraying one password over many accounts goes fast, even with concurrent attempts.
+//! The counts are kept in the node's store (`concord_store::ephemeral`), so that every
+//! replica of a node counts the same attempts: spreading guesses over replicas gains
+//! nothing.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use concord_store::ephemeral::{Limit, now_ms};
+use concord_store::{Store, StoreError};
 
 /// Sign-in attempts allowed per user name within [`LOCKOUT_WINDOW`]; the next is refused.
 pub const MAX_FAILURES: u32 = 5;
@@ -14,39 +20,28 @@ pub const MAX_FAILURES: u32 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: u32 = 20;
 /// How long sign-in attempts are remembered (and a locked name or address stays locked).
 pub const LOCKOUT_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-/// Names (and addresses) remembered at most; past it the expired ones are dropped, then,
-/// if still full, all (a bound on memory, reached only by a spray from many addresses).
-const MAX_TRACKED: usize = 100_000;
+/// Names and addresses remembered at most (together); past it, at the next pruning, all
+/// are forgotten (a bound on the table, reached only by a spray from many addresses).
+const MAX_TRACKED: usize = 200_000;
+/// How often a process drops ended windows, in milliseconds.
+const PRUNE_EVERY_MS: i64 = 60_000;
 
-/// Recent sign-in attempts per user name and per client address (in memory). An attempt
-/// is counted *before* its password is checked ([`Failures::reserve`]), under one lock,
-/// so that concurrent attempts cannot all pass a check made before any of them failed:
-/// at most [`MAX_FAILURES`] passwords per name and [`MAX_FAILURES_PER_ADDRESS`] per
-/// address are ever checked within [`LOCKOUT_WINDOW`]. Only a successful sign-in gives
-/// its attempt back ([`Failures::succeeded`]).
-#[derive(Debug, Default)]
+/// Recent sign-in attempts per user name and per client address, in the node's store.
+/// An attempt is counted *before* its password is checked ([`Failures::reserve`]), in
+/// one transaction with the check, so that concurrent attempts (on any replica) cannot
+/// all pass a check made before any of them failed: at most [`MAX_FAILURES`] passwords
+/// per name and [`MAX_FAILURES_PER_ADDRESS`] per address are ever checked within
+/// [`LOCKOUT_WINDOW`]. Only a successful sign-in gives its attempt back
+/// ([`Failures::succeeded`]). Its methods are blocking (a small transaction).
 pub struct Failures {
-    counts: std::sync::Mutex<Counts>,
+    store: Arc<dyn Store>,
+    /// When this process last dropped ended windows (milliseconds since the epoch).
+    pruned: AtomicI64,
 }
 
-/// The counters behind [`Failures`]' lock.
-#[derive(Debug, Default)]
-struct Counts {
-    by_name: HashMap<String, Window>,
-    by_address: HashMap<IpAddr, Window>,
-    pruned: Option<Instant>,
-}
-
-/// Attempts counted since `since` (the first of the window).
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    attempts: u32,
-    since: Instant,
-}
-
-impl Window {
-    fn open(&self, now: Instant) -> bool {
-        now.duration_since(self.since) < LOCKOUT_WINDOW
+impl std::fmt::Debug for Failures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Failures").finish_non_exhaustive()
     }
 }
 
@@ -65,7 +60,7 @@ pub enum Locked {
 #[must_use = "an attempt is given back only through Failures::succeeded"]
 pub struct Attempt {
     name: String,
-    address: Option<IpAddr>,
+    address: Option<String>,
 }
 
 /// The key an address is counted under: itself for IPv4, its /64 for IPv6 (one host
@@ -83,109 +78,88 @@ fn address_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Counts one attempt under `key` (a new window if the last one ended).
-fn count<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Window>, key: K, now: Instant) {
-    let w = map.entry(key).or_insert(Window {
-        attempts: 0,
-        since: now,
-    });
-    if !w.open(now) {
-        *w = Window {
-            attempts: 0,
-            since: now,
-        };
-    }
-    w.attempts += 1;
-}
-
-/// Whether `key` has used up its `max` attempts in an open window.
-fn used_up<K, Q>(map: &HashMap<K, Window>, key: &Q, max: u32, now: Instant) -> bool
-where
-    K: std::hash::Hash + Eq + std::borrow::Borrow<Q>,
-    Q: std::hash::Hash + Eq + ?Sized,
-{
-    map.get(key)
-        .is_some_and(|w| w.open(now) && w.attempts >= max)
-}
-
-impl Counts {
-    /// Drops ended windows (at most once a minute), and everything if still too many.
-    fn prune(&mut self, now: Instant) {
-        let full = self.by_name.len() >= MAX_TRACKED || self.by_address.len() >= MAX_TRACKED;
-        if !full
-            && self
-                .pruned
-                .is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(60))
-        {
-            return;
-        }
-        self.pruned = Some(now);
-        self.by_name.retain(|_, w| w.open(now));
-        self.by_address.retain(|_, w| w.open(now));
-        if self.by_name.len() >= MAX_TRACKED {
-            tracing::warn!(
-                names = self.by_name.len(),
-                "Too many user names with recent sign-in failures; forgetting them."
-            );
-            self.by_name.clear();
-        }
-        if self.by_address.len() >= MAX_TRACKED {
-            tracing::warn!(
-                addresses = self.by_address.len(),
-                "Too many addresses with recent sign-in failures; forgetting them."
-            );
-            self.by_address.clear();
-        }
-    }
+/// [`LOCKOUT_WINDOW`] in milliseconds.
+fn window_ms() -> i64 {
+    i64::try_from(LOCKOUT_WINDOW.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl Failures {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
-        self.counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Attempts counted in `store`.
+    pub fn new(store: Arc<dyn Store>) -> Failures {
+        Failures {
+            store,
+            pruned: AtomicI64::new(0),
+        }
+    }
+
+    /// Drops ended windows, at most once a minute per process.
+    fn prune(&self, now: i64) {
+        let last = self.pruned.load(Ordering::Relaxed);
+        if now - last < PRUNE_EVERY_MS
+            || self
+                .pruned
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        if let Err(e) = self
+            .store
+            .prune_attempts(now.saturating_sub(window_ms()), MAX_TRACKED)
+        {
+            tracing::warn!(error = %e, "Cannot forget old sign-in attempts.");
+        }
     }
 
     /// Counts an attempt to sign in as `name` from `address` (if known), or refuses it
     /// when the name or the address has no attempts left. Call it before checking the
-    /// password: the count and the check are one step under the lock.
+    /// password: the count and the check are one step in the store.
     ///
     /// # Errors
-    /// [`Locked`] says which limit was reached; nothing is counted then.
-    pub fn reserve(&self, name: &str, address: Option<IpAddr>) -> Result<Attempt, Locked> {
-        let now = Instant::now();
-        let address = address.map(address_key);
-        let mut c = self.lock();
-        c.prune(now);
-        if used_up(&c.by_name, name, MAX_FAILURES, now) {
-            return Err(Locked::Name);
+    /// The store failed. Inside, [`Locked`] says which limit was reached; nothing is
+    /// counted then.
+    pub fn reserve(
+        &self,
+        name: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Result<Attempt, Locked>, StoreError> {
+        let now = now_ms();
+        self.prune(now);
+        let attempt = Attempt {
+            name: format!("name:{name}"),
+            address: address.map(|a| format!("address:{}", address_key(a))),
+        };
+        let mut limits = vec![Limit {
+            key: &attempt.name,
+            max: MAX_FAILURES,
+        }];
+        if let Some(a) = &attempt.address {
+            limits.push(Limit {
+                key: a,
+                max: MAX_FAILURES_PER_ADDRESS,
+            });
         }
-        if let Some(a) = address
-            && used_up(&c.by_address, &a, MAX_FAILURES_PER_ADDRESS, now)
-        {
-            return Err(Locked::Address);
-        }
-        count(&mut c.by_name, name.to_owned(), now);
-        if let Some(a) = address {
-            count(&mut c.by_address, a, now);
-        }
-        Ok(Attempt {
-            name: name.to_owned(),
-            address,
-        })
+        Ok(
+            match self.store.reserve_attempt(&limits, now, window_ms())? {
+                None => Ok(attempt),
+                Some(0) => Err(Locked::Name),
+                Some(_) => Err(Locked::Address),
+            },
+        )
     }
 
     /// The attempt's password was right: the name's count starts again, and the address
     /// gets this attempt back (only this one, so that signing in to one's own account
     /// between guesses at others does not reset the address's count).
-    pub fn succeeded(&self, attempt: Attempt) {
-        let mut c = self.lock();
-        c.by_name.remove(&attempt.name);
-        if let Some(a) = attempt.address
-            && let Some(w) = c.by_address.get_mut(&a)
-        {
-            w.attempts = w.attempts.saturating_sub(1);
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn succeeded(&self, attempt: Attempt) -> Result<(), StoreError> {
+        self.store.give_back_attempt(&attempt.name, true)?;
+        if let Some(a) = &attempt.address {
+            self.store.give_back_attempt(a, false)?;
         }
+        Ok(())
     }
 }
 
@@ -193,30 +167,39 @@ impl Failures {
 mod tests {
     use super::*;
 
+    fn failures() -> Failures {
+        Failures::new(Arc::new(
+            concord_store::sqlite::SqliteStore::open_in_memory().unwrap(),
+        ))
+    }
+
     #[test]
     fn attempts_are_counted_before_the_check_and_given_back_on_success() {
-        let f = Failures::default();
+        let f = failures();
+        let reserve = |name: &str, address: Option<IpAddr>| f.reserve(name, address).unwrap();
         let home: Option<IpAddr> = Some("192.0.2.1".parse().unwrap());
         let held: Vec<Attempt> = (0..MAX_FAILURES)
-            .map(|_| f.reserve("green", None).unwrap())
+            .map(|_| reserve("green", None).unwrap())
             .collect();
         // Five attempts under way, none finished: the sixth is refused already.
-        assert_eq!(f.reserve("green", None).unwrap_err(), Locked::Name);
+        assert_eq!(reserve("green", None).unwrap_err(), Locked::Name);
         drop(held);
-        assert_eq!(f.reserve("green", home).unwrap_err(), Locked::Name);
+        assert_eq!(reserve("green", home).unwrap_err(), Locked::Name);
         // A success clears the name, and gives the address back only its own attempt.
-        let mine = f.reserve("clear", home).unwrap();
+        let mine = reserve("clear", home).unwrap();
         for n in 0..MAX_FAILURES_PER_ADDRESS - 1 {
-            let _ = f.reserve(&format!("n{n}"), home).unwrap();
+            let _ = reserve(&format!("n{n}"), home).unwrap();
         }
-        f.succeeded(mine);
-        let last = f.reserve("clear", home).unwrap();
-        assert_eq!(f.reserve("other", home).unwrap_err(), Locked::Address);
-        f.succeeded(last);
-        assert!(f.reserve("other", home).is_ok());
-        assert!(
-            f.reserve("other", Some("192.0.2.2".parse().unwrap()))
-                .is_ok()
+        f.succeeded(mine).unwrap();
+        let last = reserve("clear", home).unwrap();
+        assert_eq!(reserve("other", home).unwrap_err(), Locked::Address);
+        f.succeeded(last).unwrap();
+        assert!(reserve("other", home).is_ok());
+        assert!(reserve("other", Some("192.0.2.2".parse().unwrap())).is_ok());
+        // The same address in IPv6 form counts as the IPv4 one.
+        assert_eq!(
+            reserve("another", Some("::ffff:192.0.2.1".parse().unwrap())).unwrap_err(),
+            Locked::Address
         );
     }
 

@@ -399,7 +399,12 @@ pub async fn signin(
     let name = form.username.trim().to_owned();
     // Counted before the password is looked at, so that concurrent attempts cannot all
     // get past the limit.
-    let attempt = match web.failures.reserve(&name, ctx.address) {
+    let (failures, tried, address) = (web.failures.clone(), name.clone(), ctx.address);
+    let reserved = match blocking(&ctx, move || failures.reserve(&tried, address)).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    let attempt = match reserved {
         Ok(a) => a,
         Err(locked) => {
             let short: String = name.chars().take(200).collect();
@@ -443,7 +448,10 @@ pub async fn signin(
             StatusCode::UNAUTHORIZED,
         );
     };
-    web.failures.succeeded(attempt);
+    let failures = web.failures.clone();
+    if let Err(res) = blocking(&ctx, move || failures.succeeded(attempt)).await {
+        return res;
+    }
     let secret = random_secret();
     let csrf = random_secret();
     let hash = hash_token(&secret);

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use concord_stix::{Object, Tlp};
+use concord_store::ephemeral::{Bounds, EphemeralStore, Limit};
 use concord_store::federation::{
     AuditEntry, AuditRecord, FederationStore, PeerRecord, Provenance, Refusal,
 };
@@ -155,5 +156,32 @@ impl GovernanceStore for NodeStore {
         governance_cursor(peer: &str) -> Result<i64, StoreError>;
         set_local_refusal(node_id: &str, reason: Option<&str>) -> Result<bool, StoreError>;
         local_refusals() -> Result<Vec<LocalRefusal>, StoreError>;
+    }
+}
+
+impl EphemeralStore for NodeStore {
+    delegate! {
+        first_use_of_nonce(
+            keyid: &str,
+            nonce: &str,
+            now: i64,
+            window: i64
+        ) -> Result<bool, StoreError>;
+        forget_nonces(before: i64) -> Result<usize, StoreError>;
+        put_taxii_status(
+            id: &str,
+            owner: &str,
+            json: &str,
+            now_ms: i64,
+            bounds: Bounds
+        ) -> Result<(), StoreError>;
+        taxii_status(id: &str, since_ms: i64) -> Result<Option<String>, StoreError>;
+        reserve_attempt(
+            limits: &[Limit<'_>],
+            now_ms: i64,
+            window_ms: i64
+        ) -> Result<Option<usize>, StoreError>;
+        give_back_attempt(key: &str, all: bool) -> Result<(), StoreError>;
+        prune_attempts(before_ms: i64, max: usize) -> Result<usize, StoreError>;
     }
 }

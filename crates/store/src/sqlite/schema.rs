@@ -206,6 +206,7 @@ fn module_ddl_digest() -> String {
     h.update(super::users::DDL.as_bytes());
     h.update(super::federation::DDL.as_bytes());
     h.update(super::governance::DDL.as_bytes());
+    h.update(super::ephemeral::DDL.as_bytes());
     for (t, c, d) in super::federation::ADDED_COLUMNS
         .iter()
         .chain(super::tokens::ADDED_COLUMNS)
@@ -322,6 +323,7 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
     tx.execute_batch(super::users::DDL)?;
     tx.execute_batch(super::federation::DDL)?;
     tx.execute_batch(super::governance::DDL)?;
+    tx.execute_batch(super::ephemeral::DDL)?;
     // Columns added to those tables after they first shipped.
     for (table, column, decl) in super::federation::ADDED_COLUMNS
         .iter()

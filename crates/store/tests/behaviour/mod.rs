@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod ephemeral;
 pub mod federation;
 pub mod governance;
 pub mod paging;
@@ -118,6 +119,9 @@ macro_rules! behaviour_tests {
             federation::the_audit_log_is_one_hash_chain,
             governance::documents_are_kept_once_with_the_cursor,
             governance::local_refusals_are_kept_until_lifted,
+            ephemeral::a_nonce_is_accepted_once_within_its_window,
+            ephemeral::taxii_statuses_are_kept_bounded_and_expire,
+            ephemeral::sign_in_attempts_are_counted_before_the_check,
         );
     };
     (@each $open:path; $($module:ident :: $name:ident),* $(,)?) => {

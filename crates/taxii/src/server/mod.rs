@@ -127,7 +127,7 @@ pub struct TaxiiState {
     pub store: Arc<dyn Store>,
     /// The settings.
     pub config: Arc<TaxiiConfig>,
-    /// Statuses of recent `POST`s.
+    /// Statuses of recent `POST`s (in the store: every replica reads them).
     pub statuses: Arc<StatusBoard>,
     collections: Arc<Vec<CollectionConfig>>,
     hash_token: fn(&str) -> String,
@@ -183,9 +183,9 @@ impl TaxiiState {
     pub fn new(store: Arc<dyn Store>, config: TaxiiConfig, hash_token: fn(&str) -> String) -> Self {
         let collections = Arc::new(config.all_collections());
         Self {
+            statuses: Arc::new(StatusBoard::new(store.clone())),
             store,
             config: Arc::new(config),
-            statuses: Arc::new(StatusBoard::default()),
             collections,
             hash_token,
             callers: Arc::default(),

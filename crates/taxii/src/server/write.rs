@@ -141,7 +141,8 @@ pub(super) async fn add_objects(
         failed = status.failure_count,
         "TAXII objects added."
     );
-    state.statuses.put(&caller.name, status.clone());
+    let (board, owner, kept) = (state.statuses.clone(), caller.name.clone(), status.clone());
+    tokio::task::spawn_blocking(move || board.put(&owner, &kept)).await??;
     Ok(taxii_json(StatusCode::ACCEPTED, &status))
 }
 
@@ -281,7 +282,8 @@ pub(super) async fn status(
     State(state): State<TaxiiState>,
     Path(id): Path<String>,
 ) -> Result<Response, TaxiiError> {
-    let s = state.statuses.get(&id).ok_or_else(|| {
+    // A point read: stays on the async worker.
+    let s = state.statuses.get(&id)?.ok_or_else(|| {
         TaxiiError::not_found(format!("no status {id:?} (statuses are kept for a day)"))
     })?;
     Ok(taxii_json(StatusCode::OK, &s))
