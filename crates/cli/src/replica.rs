@@ -21,9 +21,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use concord_federation::identity::NodeKey;
-use concord_federation::signer::Turn;
 use concord_server::leases::LeaseBoard;
-use concord_store::Store;
+use concord_store::{Store, Turn};
 use concord_store_pg::lease::{Lease, Leases};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -119,11 +118,7 @@ impl Replicas {
                             return Turn::Wait;
                         }
                     }
-                    if key_current() {
-                        Turn::Sign
-                    } else {
-                        Turn::Wait
-                    }
+                    if key_current() { Turn::Run } else { Turn::Wait }
                 });
             })?;
         Ok(())

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use concord_stix::concord_ext::Grading;
-use concord_store::Store;
 use concord_store::federation::Provenance;
+use concord_store::{Store, Turn};
 
 use crate::FederationError;
 use crate::identity::NodeKey;
@@ -75,18 +75,7 @@ pub fn sign_all(store: &dyn Store, key: &NodeKey) -> Result<usize, FederationErr
 pub fn spawn(store: Arc<dyn Store>, key: NodeKey) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("concord-signer".into())
-        .spawn(move || run(store.as_ref(), &key, &mut || Turn::Sign))
-}
-
-/// What the signer does next ([`run`] asks before each batch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Turn {
-    /// Sign what is pending.
-    Sign,
-    /// Not now (another replica signs, or the key is about to change): ask again soon.
-    Wait,
-    /// Return: the process stops using this key.
-    Stop,
+        .spawn(move || run(store.as_ref(), &key, &mut || Turn::Run))
 }
 
 /// The signer's loop, on the calling thread, at background priority: it signs new local
@@ -100,7 +89,7 @@ pub fn run(store: &dyn Store, key: &NodeKey, turn: &mut dyn FnMut() -> Turn) {
     let mut backoff = concord_store::backoff::Backoff::default();
     loop {
         match turn() {
-            Turn::Sign => {}
+            Turn::Run => {}
             Turn::Wait => {
                 std::thread::sleep(Duration::from_millis(200));
                 continue;

@@ -46,6 +46,19 @@ pub fn lower_thread_priority() {
     }
 }
 
+/// What a background loop over the store (the signer, an indexer) does next; it asks
+/// before each step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// Work.
+    Run,
+    /// Not now (another replica holds the work's lease, or the node key is about to
+    /// change): ask again shortly.
+    Wait,
+    /// Return: the process stops this work (`serve` restarting in place).
+    Stop,
+}
+
 use concord_stix::Object;
 use serde::Serialize;
 
