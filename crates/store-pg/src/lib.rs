@@ -12,8 +12,20 @@
 //!   `audit`, `store_meta`: as in the SQLite backend.
 //! - The derived indexes, `observables` (correlations), `refs` and `search` (the search
 //!   text of current versions, lower-cased and without accents, with a `pg_trgm` GIN
-//!   index: found by substring in every language, Chinese and Arabic included), written
-//!   in the ingest transaction itself (no background indexer: they are never behind).
+//!   index: found by substring in every language, Chinese and Arabic included), and
+//!   `index_state`, the cursor of the indexer that writes them behind the writes.
+//!
+//! The indexer (the `indexer` module) follows `seq` in chunks, each one transaction that
+//! moves the cursor under an advisory lock, so indexers of several processes never apply
+//! a chunk twice. As on SQLite, an ingest writes versions and markings only (the search
+//! rows' trigram index is most of what writing them costs), and reads that use the
+//! derived indexes — listings with a text filter, `correlations`, `relationships` — first
+//! index whatever is pending ([`PgStore::catch_up`]), so they see every version
+//! committed before them: cheap when little is pending, but a search asked during a
+//! bulk import waits until its backlog is indexed. In the background, `concord serve`
+//! runs [`PgStore::run_indexer`] under the `indexer` lease (one replica at a time), which
+//! waits while versions keep arriving (up to a backlog of 1,000,000) and indexes
+//! everything once writes pause. [`Stats::index_lag`] shows the backlog.
 //!
 //! Writers: every writing transaction that adds versions first takes one transaction
 //! advisory lock (`WRITE_LOCK`), then reads the last `date_added` and takes its `seq`s.
@@ -51,6 +63,7 @@
 mod copy;
 mod federation;
 mod governance;
+mod indexer;
 mod ingest;
 pub mod lease;
 mod node;
@@ -71,6 +84,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
 pub use copy::CopyReport;
+pub use indexer::IndexPosition;
 pub use schema::SCHEMA_VERSION;
 
 /// Connections of each pool at most.
@@ -301,6 +315,55 @@ impl PgStore {
     pub fn store_limits(&self) -> Limits {
         self.limits
     }
+
+    /// Brings the derived indexes (correlations, references, full-text search) up to
+    /// every version committed before the call, indexing what is pending on this call's
+    /// connection (waiting first for another indexer at work). Cheap when nothing is
+    /// pending. `list` with a text filter, `correlations` and `relationships` call it
+    /// themselves.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn catch_up(&self) -> Result<(), StoreError> {
+        self.write(|mut c| async move { indexer::catch_up(&mut c).await })
+    }
+
+    /// Before a listing with a text filter (already checked against the limits): brings
+    /// the indexes up to date.
+    pub(crate) fn search_catch_up(&self, q: &ListQuery) -> Result<(), StoreError> {
+        if q.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+            self.catch_up()?;
+        }
+        Ok(())
+    }
+
+    /// Where the indexer stands.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn index_position(&self) -> Result<IndexPosition, StoreError> {
+        self.read(|c| async move { indexer::position(&c).await })
+    }
+
+    /// Indexes one chunk of the pending versions, if any; whether there was one.
+    fn index_chunk(&self) -> Result<bool, StoreError> {
+        self.write(|mut c| async move {
+            Ok(indexer::index_chunk(&mut c, indexer::CHUNK)
+                .await?
+                .is_some())
+        })
+    }
+
+    /// The background indexer: runs on the calling thread for as long as the process
+    /// does, indexing while `may_run` says so (asked before each step: `concord serve`
+    /// asks whether it holds the `indexer` lease). While versions keep arriving (a new
+    /// one seen within the last second) it leaves the backlog alone up to 1,000,000
+    /// versions, so that a bulk import is not slowed by indexing beside it; once writes
+    /// pause it indexes everything. Failures are logged and retried after a growing
+    /// wait (0.5 s doubling up to 60 s).
+    pub fn run_indexer(&self, may_run: &mut dyn FnMut() -> bool) {
+        indexer::run(self, may_run);
+    }
 }
 
 impl Store for PgStore {
@@ -329,6 +392,7 @@ impl Store for PgStore {
 
     fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
         let sql = query::list_sql(query::COLUMNS, q, query::page_limit(q), &self.limits)?;
+        self.search_catch_up(q)?;
         let limit = query::page_limit(q);
         self.listing(move |c| async move { query::list(&c, sql, limit).await })
     }
@@ -342,6 +406,7 @@ impl Store for PgStore {
         let page = query::page_limit(q);
         let columns = query::borrowed_columns(q, with_json);
         let sql = query::list_sql(&columns, q, page + 1, &self.limits)?;
+        self.search_catch_up(q)?;
         let rows = self.listing(move |c| async move { query::rows(&c, sql).await })?;
         query::hand_over(&rows, page, with_json, q.within, each)
     }
@@ -353,11 +418,13 @@ impl Store for PgStore {
     }
 
     fn correlations(&self, id: &str) -> Result<Vec<Correlation>, StoreError> {
+        self.catch_up()?;
         let id = id.to_owned();
         self.listing(move |c| async move { query::correlations(&c, &id).await })
     }
 
     fn relationships(&self, id: &str) -> Result<Vec<Related>, StoreError> {
+        self.catch_up()?;
         let id = id.to_owned();
         self.listing(move |c| async move { query::relationships(&c, &id).await })
     }

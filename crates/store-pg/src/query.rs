@@ -334,10 +334,7 @@ pub(crate) async fn stats(c: &Conn) -> R<Stats> {
         .query_one("SELECT count(*) FROM versions", &[])
         .await?
         .get(0);
-    let last_seq: i64 = c
-        .query_one("SELECT coalesce(max(seq), 0) FROM versions", &[])
-        .await?
-        .get(0);
+    let position = crate::indexer::position(c).await?;
     let by_type: Vec<(String, i64)> = c
         .query(
             "SELECT type, count(*) FROM versions WHERE is_current GROUP BY type ORDER BY type",
@@ -352,9 +349,8 @@ pub(crate) async fn stats(c: &Conn) -> R<Stats> {
         versions,
         objects,
         by_type,
-        last_seq,
-        // The derived indexes are written with the versions.
-        index_lag: 0,
+        last_seq: position.last,
+        index_lag: position.lag(),
     })
 }
 
