@@ -524,3 +524,50 @@ pub(crate) async fn relationships(c: &Conn, id: &str) -> R<Vec<Related>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit_of(q: &ListQuery, limit: usize) -> String {
+        let sql = list_sql(COLUMNS, q, limit, &Limits::default()).unwrap();
+        sql.text[sql.text.rfind(" LIMIT ").unwrap()..].to_owned()
+    }
+
+    /// A plain page of a usual size gets its LIMIT as a literal (one generic plan per
+    /// statement); other sizes, and every filtered query, a parameter.
+    #[test]
+    fn only_plain_pages_of_usual_sizes_have_a_literal_limit() {
+        let plain = ListQuery {
+            cursor: Some(7),
+            within: Some(Within::Objects(concord_stix::Tlp::Green)),
+            ..ListQuery::default()
+        };
+        assert_eq!(limit_of(&plain, 101), " LIMIT 101");
+        assert_eq!(limit_of(&plain, 50), " LIMIT 50");
+        assert_eq!(limit_of(&plain, 1001), " LIMIT 1001");
+        assert_eq!(limit_of(&plain, 137), " LIMIT $2");
+        let typed = ListQuery {
+            types: vec!["indicator".into()],
+            ..ListQuery::default()
+        };
+        assert_eq!(limit_of(&typed, 101), " LIMIT $2");
+        let dated = ListQuery {
+            added_after: Some("2026-01-01T00:00:00Z".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(limit_of(&dated, 101), " LIMIT $2");
+        let searched = ListQuery {
+            text: Some("phishing".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(limit_of(&searched, 101), " LIMIT $2");
+        let blank = ListQuery {
+            text: Some("  ".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(limit_of(&blank, 101), " LIMIT 101");
+        let versions = versions_sql(&ListQuery::default(), 100);
+        assert!(versions.text.ends_with(" LIMIT 100"), "{}", versions.text);
+    }
+}
