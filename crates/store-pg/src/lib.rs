@@ -39,9 +39,11 @@
 //! it is [`StoreError::Budget`]. Writes, point reads and counts go through a second pool
 //! without a timeout.
 //!
-//! The client is `tokio-postgres` on a small runtime the store owns: a call is a task on
-//! that runtime, and the calling thread waits for its answer on a plain channel, so the
-//! blocking [`Store`] methods work from any thread, inside an async runtime or not.
+//! The client is `tokio-postgres` on a small runtime the store owns, where the
+//! connections' tasks run: a call's future is polled on the calling thread (within that
+//! runtime, parked between polls), so the blocking [`Store`] methods work from any
+//! thread, inside an async runtime or not (on a worker of a multi-threaded one the wait
+//! is `block_in_place`).
 //!
 //! ```no_run
 //! use concord_store::Store;
