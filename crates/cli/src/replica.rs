@@ -1,6 +1,6 @@
-//! `concord serve`'s background work (the signer, the federation puller, TAXII source and
-//! feed polling, coordinated response and its notifications), run exactly once across
-//! the replicas of a node that share one PostgreSQL database.
+//! `concord serve`'s background work (the store's indexer, the signer, the federation
+//! puller, TAXII source and feed polling, coordinated response and its notifications),
+//! run exactly once across the replicas of a node that share one PostgreSQL database.
 //!
 //! Each piece runs under a lease (`concord_store_pg::lease`): the replica holding it runs
 //! the work on a tokio runtime of its own, started when the lease is taken and shut down
@@ -14,8 +14,13 @@
 //! TAXII source positions stay in each replica's data directory: a replica that takes
 //! them over goes on from its own (importing what it pulls again changes nothing held).
 //!
+//! The indexer (`PgStore::run_indexer`: the derived indexes, written behind the writes)
+//! runs on a thread of its own with a store of its own on the database, asking the
+//! `indexer` lease before each step; it starts with the leases, so no call site names it.
+//!
 //! On SQLite (one process per store) nothing of this applies: the work starts on the
-//! serving runtime, as it always did, and no lease is shown.
+//! serving runtime, as it always did (the SQLite store runs its own indexer), and no
+//! lease is shown.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +28,7 @@ use std::sync::Arc;
 use concord_federation::identity::NodeKey;
 use concord_server::leases::LeaseBoard;
 use concord_store::{Store, Turn};
+use concord_store_pg::PgStore;
 use concord_store_pg::lease::{Lease, Leases};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -48,18 +54,54 @@ impl Drop for Replicas {
 
 impl Replicas {
     /// Leases in the PostgreSQL database at `database_url`, or none (SQLite: empty URL);
-    /// `board` is where `/healthz` and `/metrics` read which are held.
+    /// `board` is where `/healthz` and `/metrics` read which are held. On PostgreSQL the
+    /// store's indexer starts here, under the `indexer` lease.
     pub fn new(database_url: &str, board: Arc<LeaseBoard>) -> anyhow::Result<Replicas> {
-        let leases = if database_url.is_empty() {
-            None
-        } else {
-            Some(Leases::connect(database_url)?)
-        };
-        Ok(Replicas {
-            leases,
+        if database_url.is_empty() {
+            return Ok(Replicas {
+                leases: None,
+                board,
+                stop: watch::Sender::new(false),
+            });
+        }
+        let replicas = Replicas {
+            leases: Some(Leases::connect(database_url)?),
             board,
             stop: watch::Sender::new(false),
-        })
+        };
+        replicas.run_indexer(database_url)?;
+        Ok(replicas)
+    }
+
+    /// The indexer: writes the derived indexes behind the writes, while this process
+    /// holds the `indexer` lease, on a store of its own (its connections are not taken
+    /// from the ones that answer requests).
+    fn run_indexer(&self, database_url: &str) -> anyhow::Result<()> {
+        let Some(leases) = &self.leases else {
+            return Ok(());
+        };
+        let store = PgStore::open(database_url)?;
+        let lease = leases.take("indexer");
+        self.board.set("indexer", false);
+        let board = self.board.clone();
+        let stop = self.stop.subscribe();
+        std::thread::Builder::new()
+            .name("concord-indexer".into())
+            .spawn(move || {
+                let mut was_held = false;
+                store.run_indexer(&mut || {
+                    if *stop.borrow() {
+                        return Turn::Stop;
+                    }
+                    let held = lease.held();
+                    if held != was_held {
+                        board.set(lease.name(), held);
+                        was_held = held;
+                    }
+                    if held { Turn::Run } else { Turn::Wait }
+                });
+            })?;
+        Ok(())
     }
 
     /// Runs `start` (which spawns the work's tasks) whenever this process holds the lease

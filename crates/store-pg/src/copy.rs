@@ -2,17 +2,18 @@
 //! of `concord migrate --to postgres://...`): every version with its `seq`,
 //! `date_added`, current flag and TLP ranks, markings, tokens, users, sessions, token
 //! owners, peers with their cursors, provenance and the audit chain as they are, in one
-//! PostgreSQL transaction (all of it or nothing). The derived indexes are built from
-//! the current versions, and the sequences continue after the copied values.
+//! PostgreSQL transaction (all of it or nothing). The sequences continue after the
+//! copied values; the derived indexes are built behind, by the indexer (its cursor is set
+//! back to the start), and a search or correlation asked before it is done waits for it.
 
 use std::path::Path;
 
-use concord_stix::Object;
 use concord_store::StoreError;
 use rusqlite::types::ValueRef;
 use tokio_postgres::types::ToSql;
 
-use crate::ingest::{INSERT_VERSIONS, Row, WRITE_LOCK, insert_derived};
+use crate::indexer::INDEX_LOCK;
+use crate::ingest::{INSERT_VERSIONS, WRITE_LOCK};
 use crate::{Fail, PgStore, R};
 
 /// Rows sent to the copying transaction at a time.
@@ -178,8 +179,8 @@ impl Array {
 enum Message {
     /// Rows of a table: the insert and one array per column.
     Rows(String, Vec<Box<dyn ToSql + Send + Sync>>),
-    /// Versions (the arrays of `INSERT_VERSIONS`) and the current ones' derived rows.
-    Versions(Vec<Box<dyn ToSql + Send + Sync>>, Vec<(i64, Row)>),
+    /// Versions (the arrays of `INSERT_VERSIONS`).
+    Versions(Vec<Box<dyn ToSql + Send + Sync>>),
     /// Everything was sent: set what follows and commit.
     Done { date_added_last: Option<String> },
 }
@@ -196,6 +197,11 @@ async fn apply(
 ) -> R<()> {
     let tx = c.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+        .await?;
+    // Indexers wait until the copy is committed, then index it from the start.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INDEX_LOCK])
+        .await?;
+    tx.execute("UPDATE index_state SET indexed_seq = 0", &[])
         .await?;
     let held: i64 = tx
         .query_one(
@@ -222,14 +228,12 @@ async fn apply(
                     .collect();
                 tx.execute(sql.as_str(), &args).await?;
             }
-            Message::Versions(arrays, current) => {
+            Message::Versions(arrays) => {
                 let args: Vec<&(dyn ToSql + Sync)> = arrays
                     .iter()
                     .map(|a| a.as_ref() as &(dyn ToSql + Sync))
                     .collect();
                 tx.execute(INSERT_VERSIONS, &args).await?;
-                let current: Vec<(i64, &Row)> = current.iter().map(|(s, r)| (*s, r)).collect();
-                insert_derived(&tx, &current).await?;
             }
             Message::Done { date_added_last } => {
                 tx.batch_execute(
@@ -432,7 +436,6 @@ fn send_versions(
     ];
     let fresh = || kinds.iter().map(|k| Array::new(*k)).collect::<Vec<_>>();
     let mut arrays = fresh();
-    let mut current: Vec<(i64, Row)> = Vec::new();
     let (mut n, mut total) = (0usize, 0u64);
     while let Some(r) = rows.next().map_err(sqlite)? {
         // SQLite columns 0..=12 go to arrays 0..=12, `added_us` is array 13, the rest
@@ -440,28 +443,17 @@ fn send_versions(
         for (i, a) in arrays.iter_mut().enumerate().take(13) {
             a.push(r.get_ref(i).map_err(sqlite)?);
         }
-        let seq: i64 = r.get(0).map_err(sqlite)?;
         let id: String = r.get(1).map_err(sqlite)?;
         let added: String = r.get(12).map_err(sqlite)?;
         let added_us = concord_stix::Timestamp::parse(&added)
             .map(|t| t.instant().timestamp_micros())
             .map_err(|e| StoreError::Corrupt {
-                id: id.clone(),
+                id,
                 reason: format!("date_added {added:?}: {e:?}"),
             })?;
         arrays[13].push(ValueRef::Integer(added_us));
         for (i, a) in arrays.iter_mut().enumerate().skip(14) {
             a.push(r.get_ref(i - 1).map_err(sqlite)?);
-        }
-        let is_current: bool = r.get(13).map_err(sqlite)?;
-        if is_current {
-            let json: String = r.get(17).map_err(sqlite)?;
-            match Object::from_json(&json) {
-                Ok(obj) => current.push((seq, Row::new(&obj))),
-                Err(e) => {
-                    tracing::warn!(id = %id, seq, error = ?e, "Stored version no longer validates; not indexed.");
-                }
-            }
         }
         n += 1;
         total += 1;
@@ -469,7 +461,6 @@ fn send_versions(
             let full = std::mem::replace(&mut arrays, fresh());
             send(Message::Versions(
                 full.into_iter().map(Array::boxed).collect(),
-                std::mem::take(&mut current),
             ))?;
             progress(total);
             n = 0;
@@ -478,7 +469,6 @@ fn send_versions(
     if n > 0 {
         send(Message::Versions(
             arrays.into_iter().map(Array::boxed).collect(),
-            current,
         ))?;
         progress(total);
     }

@@ -1,7 +1,7 @@
-//! Writing a batch of objects: the outcome rules, the current-version flag, markings and
-//! the derived indexes (correlations, references, search text), in the caller's
-//! transaction under the write lock, each version with its own `date_added` (see
-//! [`concord_store::date_added`]); and deleting an object.
+//! Writing a batch of objects: the outcome rules, the current-version flag and markings,
+//! in the caller's transaction under the write lock, each version with its own
+//! `date_added` (see [`concord_store::date_added`]); and deleting an object. The derived
+//! indexes (correlations, references, search text) are written behind, by the `indexer`.
 
 use std::collections::HashMap;
 
@@ -35,68 +35,10 @@ pub(crate) struct Row {
     tlp_max: i64,
     markings: Vec<String>,
     json: String,
-    /// The derived index rows this version has while it is current.
-    observables: Vec<(String, String)>,
-    refs: Vec<(String, String)>,
-    search: String,
-}
-
-/// PostgreSQL text cannot hold NUL; a search text drops it (it never is a search word).
-fn no_nul(s: String) -> String {
-    if s.contains('\0') {
-        s.replace('\0', " ")
-    } else {
-        s
-    }
-}
-
-/// The derived index rows of a version.
-struct Derived {
-    observables: Vec<(String, String)>,
-    refs: Vec<(String, String)>,
-    search: String,
-}
-
-impl Derived {
-    /// Read from the object's properties, or, when the one import path took them out
-    /// before the store saw it (`Object::take_map`), from a parse of its canonical text
-    /// (the SQLite backend's indexer reads the stored text too).
-    fn of(obj: &Object) -> Derived {
-        if !obj.map_taken() {
-            return Derived::read(obj);
-        }
-        let Ok(full) = Object::from_json(obj.canonical_str()) else {
-            // Not reached: the text is that of a validated object.
-            return Derived {
-                observables: Vec::new(),
-                refs: Vec::new(),
-                search: String::new(),
-            };
-        };
-        Derived::read(&full)
-    }
-
-    /// Read from an object that still holds its properties.
-    fn read(full: &Object) -> Derived {
-        Derived {
-            observables: concord_store::observables::of(full.type_name(), full.as_map())
-                .into_iter()
-                .filter(|o| !o.value.contains('\0'))
-                .map(|o| (o.kind, o.value))
-                .collect(),
-            refs: full
-                .references()
-                .into_iter()
-                .map(|r| (r.path, r.target))
-                .collect(),
-            search: no_nul(full.search_text()),
-        }
-    }
 }
 
 impl Row {
     pub(crate) fn new(obj: &Object) -> Row {
-        let derived = Derived::of(obj);
         let cols = obj.columns();
         let tlp = Tlp::strictest(cols.marking_refs.iter().copied()).unwrap_or(Tlp::Clear);
         let tlp_max = tlp.max(cols.granular_level);
@@ -117,9 +59,6 @@ impl Row {
             tlp_max: tlp_max.rank(),
             markings: cols.marking_refs.iter().map(|m| (*m).to_owned()).collect(),
             json: obj.canonical_str().to_owned(),
-            observables: derived.observables,
-            refs: derived.refs,
-            search: derived.search,
         }
     }
 
@@ -343,8 +282,8 @@ pub(crate) const INSERT_VERSIONS: &str = "INSERT INTO versions (seq, id, type, v
     $18::bigint[], $19::text[])";
 
 /// Inserts the batch's new versions (with `seq`s taken now, in batch order), their
-/// markings, demotes the versions they replace, and moves the derived index rows of every
-/// id whose current version changed to its new current version.
+/// markings, and demotes the versions they replace (`replaces` tells the indexer whose
+/// derived rows to move).
 async fn write_new(tx: &Transaction<'_>, rows: &[Row], new: &[New], demote: &[i64]) -> R<()> {
     let n = i64::try_from(new.len()).unwrap_or(i64::MAX);
     let mut seqs: Vec<i64> = tx
@@ -418,112 +357,21 @@ async fn write_new(tx: &Transaction<'_>, rows: &[Row], new: &[New], demote: &[i6
         )
         .await?;
     }
-
-    // The derived rows: those of the ids whose current version is now one of this batch.
-    let current: Vec<(i64, &Row)> = new
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.current)
-        .map(|(k, v)| (seqs[k], &rows[v.row]))
-        .collect();
-    if current.is_empty() {
-        return Ok(());
-    }
-    // Only an id whose stored current version was replaced (by a version of this batch,
-    // which may itself have been replaced by a later one) has derived rows to remove:
-    // they are written for current versions alone.
-    let replaced: Vec<&str> = new
-        .iter()
-        .filter(|v| matches!(v.replaces, Some(Loc::Db(_))))
-        .map(|v| rows[v.row].id.as_str())
-        .collect();
-    if !replaced.is_empty() {
-        tx.execute("DELETE FROM observables WHERE id = ANY($1)", &[&replaced])
-            .await?;
-        tx.execute("DELETE FROM refs WHERE source = ANY($1)", &[&replaced])
-            .await?;
-        tx.execute("DELETE FROM search WHERE id = ANY($1)", &[&replaced])
-            .await?;
-    }
-    insert_derived(tx, &current).await
-}
-
-/// Inserts the derived index rows of current versions `(seq, row)`.
-pub(crate) async fn insert_derived(tx: &Transaction<'_>, current: &[(i64, &Row)]) -> R<()> {
-    let mut obs: Vec<(&str, &str, &str)> = Vec::new();
-    let mut refs: Vec<(&str, &str, &str)> = Vec::new();
-    let (mut s_seq, mut s_id, mut s_text) = (Vec::new(), Vec::<&str>::new(), Vec::<&str>::new());
-    for (seq, r) in current {
-        obs.extend(
-            r.observables
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str(), r.id.as_str())),
-        );
-        refs.extend(
-            r.refs
-                .iter()
-                .map(|(p, t)| (r.id.as_str(), p.as_str(), t.as_str())),
-        );
-        if !r.search.is_empty() {
-            s_seq.push(*seq);
-            s_id.push(&r.id);
-            s_text.push(&r.search);
-        }
-    }
-    obs.sort_unstable();
-    obs.dedup();
-    // One row per (source, path): the last one wins.
-    refs.reverse();
-    refs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    refs.dedup_by(|later, earlier| later.0 == earlier.0 && later.1 == earlier.1);
-    if !obs.is_empty() {
-        let (k, v, i): (Vec<&str>, Vec<&str>, Vec<&str>) = unzip3(&obs);
-        tx.execute(
-            "INSERT INTO observables (kind, value, id) \
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING",
-            &[&k, &v, &i],
-        )
-        .await?;
-    }
-    if !refs.is_empty() {
-        let (s, p, t): (Vec<&str>, Vec<&str>, Vec<&str>) = unzip3(&refs);
-        tx.execute(
-            "INSERT INTO refs (source, path, target) \
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
-            &[&s, &p, &t],
-        )
-        .await?;
-    }
-    if !s_seq.is_empty() {
-        tx.execute(
-            "INSERT INTO search (seq, id, text) \
-             SELECT s, i, lower(unaccent(t)) FROM unnest($1::bigint[], $2::text[], $3::text[]) \
-             AS u(s, i, t)",
-            &[&s_seq, &s_id, &s_text],
-        )
-        .await?;
-    }
     Ok(())
-}
-
-fn unzip3<'a>(v: &[(&'a str, &'a str, &'a str)]) -> (Vec<&'a str>, Vec<&'a str>, Vec<&'a str>) {
-    let mut out = (
-        Vec::with_capacity(v.len()),
-        Vec::with_capacity(v.len()),
-        Vec::with_capacity(v.len()),
-    );
-    for (a, b, c) in v {
-        out.0.push(*a);
-        out.1.push(*b);
-        out.2.push(*c);
-    }
-    out
 }
 
 /// Deletes every version of `id` with its markings and derived index rows; how many.
 pub(crate) async fn delete(tx: &Transaction<'_>, id: &str) -> R<usize> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
         .await?;
+    // The indexer's lock too (after the writers' one, which the indexer never takes): an
+    // indexing transaction under way finishes first, and none writes rows of this id
+    // after it is gone.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[&crate::indexer::INDEX_LOCK],
+    )
+    .await?;
     let seqs: Vec<i64> = tx
         .query("DELETE FROM versions WHERE id = $1 RETURNING seq", &[&id])
         .await?

@@ -14,8 +14,20 @@
 //!   replica sees alike (`concord_store::ephemeral`), bounded and expiring.
 //! - The derived indexes, `observables` (correlations), `refs` and `search` (the search
 //!   text of current versions, lower-cased and without accents, with a `pg_trgm` GIN
-//!   index: found by substring in every language, Chinese and Arabic included), written
-//!   in the ingest transaction itself (no background indexer: they are never behind).
+//!   index: found by substring in every language, Chinese and Arabic included), and
+//!   `index_state`, the cursor of the indexer that writes them behind the writes.
+//!
+//! The indexer (the `indexer` module) follows `seq` in chunks, each one transaction that
+//! moves the cursor under an advisory lock, so indexers of several processes never apply
+//! a chunk twice. As on SQLite, an ingest writes versions and markings only (the search
+//! rows' trigram index is most of what writing them costs), and reads that use the
+//! derived indexes — listings with a text filter, `correlations`, `relationships` — first
+//! index whatever is pending ([`PgStore::catch_up`]), so they see every version
+//! committed before them: cheap when little is pending, but a search asked during a
+//! bulk import waits until its backlog is indexed. In the background, `concord serve`
+//! runs [`PgStore::run_indexer`] under the `indexer` lease (one replica at a time), which
+//! waits while versions keep arriving (up to a backlog of 1,000,000) and indexes
+//! everything once writes pause. [`Stats::index_lag`] shows the backlog.
 //!
 //! Writers: every writing transaction that adds versions first takes one transaction
 //! advisory lock (`WRITE_LOCK`), then reads the last `date_added` and takes its `seq`s.
@@ -29,9 +41,11 @@
 //! it is [`StoreError::Budget`]. Writes, point reads and counts go through a second pool
 //! without a timeout.
 //!
-//! The client is `tokio-postgres` on a small runtime the store owns: a call is a task on
-//! that runtime, and the calling thread waits for its answer on a plain channel, so the
-//! blocking [`Store`] methods work from any thread, inside an async runtime or not.
+//! The client is `tokio-postgres` on a small runtime the store owns, where the
+//! connections' tasks run: a call's future is polled on the calling thread (within that
+//! runtime, parked between polls), so the blocking [`Store`] methods work from any
+//! thread, inside an async runtime or not (on a worker of a multi-threaded one the wait
+//! is `block_in_place`).
 //!
 //! ```no_run
 //! use concord_store::Store;
@@ -54,6 +68,7 @@ mod copy;
 mod ephemeral;
 mod federation;
 mod governance;
+mod indexer;
 mod ingest;
 pub mod lease;
 mod node;
@@ -62,6 +77,7 @@ mod schema;
 pub mod tls;
 mod tokens;
 mod users;
+mod wait;
 
 use std::future::Future;
 use std::time::Duration;
@@ -74,6 +90,7 @@ use concord_store::{
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 
 pub use copy::CopyReport;
+pub use indexer::IndexPosition;
 pub use schema::SCHEMA_VERSION;
 
 /// Connections of each pool at most.
@@ -238,31 +255,29 @@ impl PgStore {
         Ok(store)
     }
 
-    /// Runs `fut` on the store's runtime and waits for its answer.
+    /// Runs `fut` on the calling thread, within the store's runtime (connections made
+    /// meanwhile, and the pool's timers, belong to it), and waits for its answer. The
+    /// connections' own tasks run on the store's runtime; polling the call's future here
+    /// rather than spawning it there saves two thread hand-offs per call.
     fn block<T: Send + 'static>(
         &self,
         fut: impl Future<Output = R<T>> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.handle.spawn(async move {
-            let _ = tx.send(fut.await);
-        });
         // On a worker of a multi-threaded runtime (a server's handler calling a bounded
         // read directly), the wait hands the worker's other tasks to another thread:
         // otherwise each worker serves one request per database round trip.
         let on_worker = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let answer = if on_worker {
-            tokio::task::block_in_place(|| rx.recv())
-        } else {
-            rx.recv()
+        let run = || {
+            let _entered = self.handle.enter();
+            wait::block_on(fut)
         };
-        match answer {
-            Ok(r) => r.map_err(|f| f.0),
-            Err(_) => Err(StoreError::Backend(
-                "a database task ended without an answer".into(),
-            )),
-        }
+        let answer = if on_worker {
+            tokio::task::block_in_place(run)
+        } else {
+            run()
+        };
+        answer.map_err(|f| f.0)
     }
 
     /// Runs `f` with a connection of `pool`.
@@ -320,6 +335,55 @@ impl PgStore {
     pub fn store_limits(&self) -> Limits {
         self.limits
     }
+
+    /// Brings the derived indexes (correlations, references, full-text search) up to
+    /// every version committed before the call, indexing what is pending on this call's
+    /// connection (waiting first for another indexer at work). Cheap when nothing is
+    /// pending. `list` with a text filter, `correlations` and `relationships` call it
+    /// themselves.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn catch_up(&self) -> Result<(), StoreError> {
+        self.write(|mut c| async move { indexer::catch_up(&mut c).await })
+    }
+
+    /// Before a listing with a text filter (already checked against the limits): brings
+    /// the indexes up to date.
+    pub(crate) fn search_catch_up(&self, q: &ListQuery) -> Result<(), StoreError> {
+        if q.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+            self.catch_up()?;
+        }
+        Ok(())
+    }
+
+    /// Where the indexer stands.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn index_position(&self) -> Result<IndexPosition, StoreError> {
+        self.read(|c| async move { indexer::position(&c).await })
+    }
+
+    /// Indexes one chunk of the pending versions, if any; whether there was one.
+    fn index_chunk(&self) -> Result<bool, StoreError> {
+        self.write(|mut c| async move {
+            Ok(indexer::index_chunk(&mut c, indexer::CHUNK)
+                .await?
+                .is_some())
+        })
+    }
+
+    /// The background indexer: runs on the calling thread, indexing as `turn` says
+    /// (asked before each step: `concord serve` answers whether it holds the `indexer`
+    /// lease, and stops it when it restarts in place). While versions keep arriving (a new
+    /// one seen within the last second) it leaves the backlog alone up to 1,000,000
+    /// versions, so that a bulk import is not slowed by indexing beside it; once writes
+    /// pause it indexes everything. Failures are logged and retried after a growing
+    /// wait (0.5 s doubling up to 60 s).
+    pub fn run_indexer(&self, turn: &mut dyn FnMut() -> concord_store::Turn) {
+        indexer::run(self, turn);
+    }
 }
 
 impl Store for PgStore {
@@ -348,6 +412,7 @@ impl Store for PgStore {
 
     fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
         let sql = query::list_sql(query::COLUMNS, q, query::page_limit(q), &self.limits)?;
+        self.search_catch_up(q)?;
         let limit = query::page_limit(q);
         self.listing(move |c| async move { query::list(&c, sql, limit).await })
     }
@@ -361,6 +426,7 @@ impl Store for PgStore {
         let page = query::page_limit(q);
         let columns = query::borrowed_columns(q, with_json);
         let sql = query::list_sql(&columns, q, page + 1, &self.limits)?;
+        self.search_catch_up(q)?;
         let rows = self.listing(move |c| async move { query::rows(&c, sql).await })?;
         query::hand_over(&rows, page, with_json, q.within, each)
     }
@@ -372,11 +438,13 @@ impl Store for PgStore {
     }
 
     fn correlations(&self, id: &str) -> Result<Vec<Correlation>, StoreError> {
+        self.catch_up()?;
         let id = id.to_owned();
         self.listing(move |c| async move { query::correlations(&c, &id).await })
     }
 
     fn relationships(&self, id: &str) -> Result<Vec<Related>, StoreError> {
+        self.catch_up()?;
         let id = id.to_owned();
         self.listing(move |c| async move { query::relationships(&c, &id).await })
     }

@@ -211,7 +211,9 @@ pub(crate) fn list_sql_with(
         "SELECT {columns} FROM versions v WHERE v.is_current"
     ));
     push_filters(&mut sql, q);
+    let before = sql.text.len();
     more(&mut sql);
+    let plain = sql.text.len() == before && q.text.as_deref().is_none_or(|t| t.trim().is_empty());
     if let Some(cursor) = q.cursor {
         let p = sql.arg(cursor);
         sql.text.push_str(&match q.order {
@@ -224,11 +226,37 @@ pub(crate) fn list_sql_with(
         Order::NewestFirst => " ORDER BY v.seq DESC",
         Order::BySeq => " ORDER BY v.seq ASC",
     });
-    // The page size is a parameter: each connection caches its prepared statements, and
-    // a literal would make one statement per page size asked for.
-    let p = sql.arg(i64::try_from(limit).unwrap_or(i64::MAX));
-    sql.text.push_str(&format!(" LIMIT {p}"));
+    push_limit(&mut sql, limit, plain && plain_filters(q));
     Ok(sql)
+}
+
+/// Page sizes written into the SQL of a plain page (see [`push_limit`]): the usual ones,
+/// and each plus one (the look-ahead row of `list_borrowed`).
+const USUAL_LIMITS: [usize; 9] = [10, 20, 25, 50, 100, 200, 250, 500, 1_000];
+
+/// Whether a query's filters leave a page whose best plan is the same for every value of
+/// its parameters: no type, date or text filter (the TLP filter is written as a
+/// literal), so only the cursor varies. Its pages are read in `seq` order from the
+/// partial index of current versions, whatever the cursor.
+fn plain_filters(q: &ListQuery) -> bool {
+    q.types.is_empty() && q.added_after.is_none()
+}
+
+/// Appends ` LIMIT n`. A prepared statement whose `LIMIT` is a parameter is planned
+/// again at every execution (PostgreSQL cannot cost a generic plan without the row
+/// count, so it keeps choosing a custom plan): on a TAXII page that planning was about a
+/// fifth of the server's time. So the LIMIT of a `plain` page of a usual size is a
+/// literal, and its statement gets one generic plan; any other page size is a parameter
+/// (each connection caches its statements, and a literal for every size asked for would
+/// make one statement each), as is every filtered query's, whose best plan depends on
+/// its values (a rare type, a recent date, a rare word).
+fn push_limit(sql: &mut Sql, limit: usize, plain: bool) {
+    if plain && USUAL_LIMITS.iter().any(|&u| limit == u || limit == u + 1) {
+        sql.text.push_str(&format!(" LIMIT {limit}"));
+    } else {
+        let p = sql.arg(i64::try_from(limit).unwrap_or(i64::MAX));
+        sql.text.push_str(&format!(" LIMIT {p}"));
+    }
 }
 
 /// The `SELECT` of every version by `seq` (the query's types, date, TLP and cursor).
@@ -236,8 +264,8 @@ pub(crate) fn versions_sql(q: &ListQuery, limit: usize) -> Sql {
     let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM versions v WHERE v.seq > $1"));
     sql.args.push(Box::new(q.cursor.unwrap_or(0)));
     push_filters(&mut sql, q);
-    let p = sql.arg(i64::try_from(limit).unwrap_or(i64::MAX));
-    sql.text.push_str(&format!(" ORDER BY v.seq ASC LIMIT {p}"));
+    sql.text.push_str(" ORDER BY v.seq ASC");
+    push_limit(&mut sql, limit, plain_filters(q));
     sql
 }
 
@@ -334,10 +362,7 @@ pub(crate) async fn stats(c: &Conn) -> R<Stats> {
         .query_one("SELECT count(*) FROM versions", &[])
         .await?
         .get(0);
-    let last_seq: i64 = c
-        .query_one("SELECT coalesce(max(seq), 0) FROM versions", &[])
-        .await?
-        .get(0);
+    let position = crate::indexer::position(c).await?;
     let by_type: Vec<(String, i64)> = c
         .query(
             "SELECT type, count(*) FROM versions WHERE is_current GROUP BY type ORDER BY type",
@@ -352,9 +377,8 @@ pub(crate) async fn stats(c: &Conn) -> R<Stats> {
         versions,
         objects,
         by_type,
-        last_seq,
-        // The derived indexes are written with the versions.
-        index_lag: 0,
+        last_seq: position.last,
+        index_lag: position.lag(),
     })
 }
 
@@ -499,4 +523,51 @@ pub(crate) async fn relationships(c: &Conn, id: &str) -> R<Vec<Related>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit_of(q: &ListQuery, limit: usize) -> String {
+        let sql = list_sql(COLUMNS, q, limit, &Limits::default()).unwrap();
+        sql.text[sql.text.rfind(" LIMIT ").unwrap()..].to_owned()
+    }
+
+    /// A plain page of a usual size gets its LIMIT as a literal (one generic plan per
+    /// statement); other sizes, and every filtered query, a parameter.
+    #[test]
+    fn only_plain_pages_of_usual_sizes_have_a_literal_limit() {
+        let plain = ListQuery {
+            cursor: Some(7),
+            within: Some(Within::Objects(concord_stix::Tlp::Green)),
+            ..ListQuery::default()
+        };
+        assert_eq!(limit_of(&plain, 101), " LIMIT 101");
+        assert_eq!(limit_of(&plain, 50), " LIMIT 50");
+        assert_eq!(limit_of(&plain, 1001), " LIMIT 1001");
+        assert_eq!(limit_of(&plain, 137), " LIMIT $2");
+        let typed = ListQuery {
+            types: vec!["indicator".into()],
+            ..ListQuery::default()
+        };
+        assert_eq!(limit_of(&typed, 101), " LIMIT $2");
+        let dated = ListQuery {
+            added_after: Some("2026-01-01T00:00:00Z".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(limit_of(&dated, 101), " LIMIT $2");
+        let searched = ListQuery {
+            text: Some("phishing".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(limit_of(&searched, 101), " LIMIT $2");
+        let blank = ListQuery {
+            text: Some("  ".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(limit_of(&blank, 101), " LIMIT 101");
+        let versions = versions_sql(&ListQuery::default(), 100);
+        assert!(versions.text.ends_with(" LIMIT 100"), "{}", versions.text);
+    }
 }

@@ -8,7 +8,7 @@ use deadpool_postgres::Object;
 use crate::{Fail, R};
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The advisory lock key migrations take (any constant unlikely to clash: "concord" in
 /// ASCII, then a 1).
@@ -211,8 +211,18 @@ CREATE TABLE signin_attempts (
 );
 "#;
 
+/// Version 4: the derived indexes are written behind the writes, by the indexer; its
+/// cursor. A store written before has every version's rows already.
+const V4: &str = r#"
+CREATE TABLE index_state (
+    one         BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
+    indexed_seq BIGINT NOT NULL
+);
+INSERT INTO index_state (indexed_seq) SELECT coalesce(max(seq), 0) FROM versions;
+"#;
+
 /// The migrations, in order: `MIGRATIONS[i]` brings version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Refuses a database whose encoding is not UTF-8 (STIX text is Unicode), and warns when
 /// its character classes are not (`LC_CTYPE` `C` or `POSIX`): then `lower()` changes

@@ -271,6 +271,7 @@ impl Users for PgStore {
         let sql = query::list_sql_with(query::COLUMNS, &q.base, limit, &self.limits, |sql| {
             push_cleared(sql, q);
         })?;
+        self.search_catch_up(&q.base)?;
         self.listing(move |c| async move { query::list(&c, sql, limit).await })
     }
 

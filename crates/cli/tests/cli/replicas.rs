@@ -24,9 +24,10 @@ use crate::common::*;
 use crate::service::{Serving, add_user, serve, sign_in};
 
 /// The background work `serve` runs, one lease each.
-const LEASES: [&str; 5] = [
+const LEASES: [&str; 6] = [
     "federation-puller",
     "feeds",
+    "indexer",
     "response",
     "signer",
     "taxii-sources",

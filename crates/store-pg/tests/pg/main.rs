@@ -9,6 +9,7 @@ mod backend;
 #[path = "../../../store/tests/behaviour/mod.rs"]
 mod behaviour;
 mod copy;
+mod indexer;
 
 use std::sync::Arc;
 
