@@ -112,14 +112,7 @@ pub async fn authorize(
 ) -> Result<(TokenRecord, Clearance), ApiError> {
     let hash = hash_token(bearer(parts)?);
     let store = state.store.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        let Some(record) = store.token_by_hash(&hash)? else {
-            return Ok::<_, concord_store::StoreError>(None);
-        };
-        let level = concord_store::token_clearance(store.as_ref(), &record)?;
-        Ok(Some((record, level)))
-    })
-    .await??;
+    let found = tokio::task::spawn_blocking(move || store.token_with_clearance(&hash)).await??;
     let Some((record, level)) = found else {
         let client = (parts.extensions)
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -488,6 +488,14 @@ impl Store for PgStore {
         self.read(move |c| async move { tokens::by_hash(&c, &hash).await })
     }
 
+    fn token_with_clearance(
+        &self,
+        hash: &str,
+    ) -> Result<Option<(TokenRecord, concord_stix::Tlp)>, StoreError> {
+        let hash = hash.to_owned();
+        self.read(move |c| async move { tokens::with_clearance(&c, &hash).await })
+    }
+
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         self.read(|c| async move { tokens::all(&c).await })
     }

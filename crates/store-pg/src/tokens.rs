@@ -119,6 +119,40 @@ pub(crate) async fn by_hash(c: &Conn, hash: &str) -> R<Option<TokenRecord>> {
         .transpose()
 }
 
+/// [`by_hash`] with the clearance the token reads with, in one statement: the token's
+/// own, lowered to its owner's when a user owns it, `TLP:CLEAR` when its owner is gone
+/// (`concord_store::token_clearance`, the same rule).
+pub(crate) async fn with_clearance(c: &Conn, hash: &str) -> R<Option<(TokenRecord, Tlp)>> {
+    let st = c
+        .prepare_cached(&format!(
+            "SELECT {}, ut.user_id IS NOT NULL, u.clearance FROM tokens t \
+             LEFT JOIN user_tokens ut ON ut.token_id = t.id \
+             LEFT JOIN users u ON u.id = ut.user_id WHERE t.hash = $1",
+            columns("t.")
+        ))
+        .await?;
+    let Some(row) = c.query_opt(&st, &[&hash]).await? else {
+        return Ok(None);
+    };
+    let token = record(&row)?;
+    let owned: bool = row.get(7);
+    let owner: Option<String> = row.get(8);
+    let level = match (owned, owner) {
+        (false, _) => token.clearance,
+        (true, None) => Tlp::Clear,
+        (true, Some(c)) => c
+            .parse::<Tlp>()
+            .map_err(|_| {
+                corrupt(
+                    &format!("token {}", token.id),
+                    format!("owner's clearance {c:?}"),
+                )
+            })?
+            .min(token.clearance),
+    };
+    Ok(Some((token, level)))
+}
+
 pub(crate) async fn all(c: &Conn) -> R<Vec<TokenRecord>> {
     let st = c
         .prepare_cached(&format!("SELECT {} FROM tokens ORDER BY id", columns("")))

@@ -212,6 +212,13 @@ impl Store for ClearedStore {
         self.inner.token_by_hash(hash)
     }
 
+    fn token_with_clearance(
+        &self,
+        hash: &str,
+    ) -> Result<Option<(TokenRecord, concord_stix::Tlp)>, StoreError> {
+        self.inner.token_with_clearance(hash)
+    }
+
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         self.inner.tokens()
     }

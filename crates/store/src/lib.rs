@@ -499,6 +499,19 @@ pub trait Store:
     fn touch_token(&self, id: i64, now: &str) -> Result<bool, StoreError>;
     /// The token with this hash, if any.
     fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// The token with this hash, if any, with the clearance it reads with
+    /// ([`token_clearance`]): what every authenticated request asks, so a backend may
+    /// answer it in one round trip (PostgreSQL does). The default asks in turn.
+    fn token_with_clearance(
+        &self,
+        hash: &str,
+    ) -> Result<Option<(TokenRecord, concord_stix::Tlp)>, StoreError> {
+        let Some(record) = self.token_by_hash(hash)? else {
+            return Ok(None);
+        };
+        let level = token_clearance(self, &record)?;
+        Ok(Some((record, level)))
+    }
     /// Every token (without secrets).
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     /// Deletes a token by id; whether it existed.

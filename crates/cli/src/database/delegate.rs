@@ -52,6 +52,7 @@ impl Store for NodeStore {
         create_token_with(token: &NewToken<'_>) -> Result<TokenRecord, StoreError>;
         touch_token(id: i64, now: &str) -> Result<bool, StoreError>;
         token_by_hash(hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+        token_with_clearance(hash: &str) -> Result<Option<(TokenRecord, concord_stix::Tlp)>, StoreError>;
         tokens() -> Result<Vec<TokenRecord>, StoreError>;
         revoke_token(id: i64) -> Result<bool, StoreError>;
         stats() -> Result<Stats, StoreError>;

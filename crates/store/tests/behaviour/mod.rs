@@ -103,6 +103,7 @@ macro_rules! behaviour_tests {
             paging::list_borrowed_hands_over_the_page_list_gives,
             tokens::create_find_list_revoke,
             tokens::clearance_expiry_and_last_use,
+            tokens::a_token_reads_with_its_owners_clearance_at_most,
             tokens::work_state_is_kept_per_key,
             search::finds_every_language,
             search::syntax_characters_are_plain_text,

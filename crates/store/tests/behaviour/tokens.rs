@@ -52,6 +52,66 @@ pub fn clearance_expiry_and_last_use(o: Open) {
     assert!(store.touch_token(t.id, "2026-05-01T10:01:00.000Z").unwrap());
 }
 
+/// A token's clearance as every request asks for it (`Store::token_with_clearance`):
+/// the token's own, lowered to its owner's; the same as `token_clearance`, and a change
+/// of the owner's clearance holds from the next look-up.
+pub fn a_token_reads_with_its_owners_clearance_at_most(o: Open) {
+    let Some(store) = o(Limits::default()) else {
+        return;
+    };
+    let token = |name: &'static str, hash: &'static str, clearance| {
+        store
+            .create_token_with(&NewToken {
+                name,
+                role: Role::Reader,
+                hash,
+                clearance,
+                expires: None,
+            })
+            .unwrap()
+    };
+    let own = token("own", "hash-own", Tlp::Amber);
+    let low = token("low", "hash-low", Tlp::Red);
+    let high = token("high", "hash-high", Tlp::Green);
+    let gone = token("gone", "hash-gone", Tlp::Amber);
+    let ana = store
+        .create_user("ana", Role::Analyst, Tlp::Green, "x")
+        .unwrap()
+        .unwrap();
+    let bo = store
+        .create_user("bo", Role::Analyst, Tlp::Red, "x")
+        .unwrap()
+        .unwrap();
+    store.link_token(low.id, ana.id).unwrap();
+    store.link_token(high.id, bo.id).unwrap();
+    store.link_token(gone.id, 1_000_000).unwrap();
+    let check = |hash: &str, want: Tlp| {
+        let (record, level) = store.token_with_clearance(hash).unwrap().unwrap();
+        assert_eq!(store.token_by_hash(hash).unwrap(), Some(record.clone()));
+        assert_eq!(level, want, "{hash}");
+        assert_eq!(
+            concord_store::token_clearance(store.as_ref(), &record).unwrap(),
+            want,
+            "{hash}"
+        );
+    };
+    check("hash-own", Tlp::Amber);
+    check("hash-low", Tlp::Green);
+    check("hash-high", Tlp::Green);
+    check("hash-gone", Tlp::Clear);
+    assert_eq!(store.token_with_clearance("nope").unwrap(), None);
+    assert_eq!(own.clearance, Tlp::Amber);
+    // Lowering the owner's clearance lowers its tokens' at once.
+    assert!(
+        store
+            .update_user(ana.id, Role::Analyst, Tlp::Clear, false)
+            .unwrap()
+    );
+    check("hash-low", Tlp::Clear);
+    assert!(store.revoke_token(low.id).unwrap());
+    assert_eq!(store.token_with_clearance("hash-low").unwrap(), None);
+}
+
 /// The positions of background work (`Store::work_state`): absent until set, replaced
 /// by a later set, one value per key, and apart from the store's own `store_meta` rows.
 pub fn work_state_is_kept_per_key(o: Open) {
