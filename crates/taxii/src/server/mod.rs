@@ -263,16 +263,11 @@ impl FromRequestParts<TaxiiState> for Caller {
         if let Some(caller) = state.callers.get(&hash) {
             return Ok(caller);
         }
-        // Three point lookups by primary key: run here rather than on the blocking pool,
-        // whose two thread hand-offs per request cost more CPU than the lookups themselves.
+        // Point lookups by primary key (one round trip on PostgreSQL): run here rather
+        // than on the blocking pool, whose two thread hand-offs per request cost more CPU
+        // than the lookups themselves.
         let store = &state.store;
-        let found = (|| {
-            let Some(record) = store.token_by_hash(&hash)? else {
-                return Ok(None);
-            };
-            let clearance = concord_store::token_clearance(store.as_ref(), &record)?;
-            Ok::<_, concord_store::StoreError>(Some((record, clearance)))
-        })()?;
+        let found = store.token_with_clearance(&hash)?;
         let (record, clearance) = found.ok_or_else(|| {
             TaxiiError::unauthorized(
                 "unknown or revoked token: ask an admin of this node for a valid one",
