@@ -188,19 +188,26 @@ mod tests {
 
     use crate::governance::tests::founded;
 
-    #[test]
-    fn decisions_become_peers_and_refusals() {
-        let keys: Vec<NodeKey> = (1..=3).map(|i| NodeKey::from_seed([i; 32])).collect();
+    /// `n` members' keys, the community they found, and a store holding its genesis (the
+    /// node of the first key).
+    fn held(n: u8) -> (Vec<NodeKey>, concord_community::Genesis, SqliteStore) {
+        let keys: Vec<NodeKey> = (1..=n).map(|i| NodeKey::from_seed([i; 32])).collect();
         let g = founded(&keys);
         let store = SqliteStore::open_in_memory().unwrap();
+        store
+            .put_governance(&[genesis_document(&g)], "", None)
+            .unwrap();
+        (keys, g, store)
+    }
+
+    #[test]
+    fn decisions_become_peers_and_refusals() {
+        let (keys, g, store) = held(3);
         let (my_id, my_key) = (keys[0].node_id(), keys[0].public_hex());
         let me = Me {
             node_id: &my_id,
             key: &my_key,
         };
-        store
-            .put_governance(&[genesis_document(&g)], "", None)
-            .unwrap();
         let communities = Communities::default();
         let states = communities.states(&store).unwrap();
         let done = reconcile(&store, me, &states, NOW).unwrap();
@@ -311,17 +318,12 @@ mod tests {
 
     #[test]
     fn a_rotation_gives_the_peer_its_new_key_at_its_effective_time() {
-        let keys: Vec<NodeKey> = (1..=2).map(|i| NodeKey::from_seed([i; 32])).collect();
-        let g = founded(&keys);
-        let store = SqliteStore::open_in_memory().unwrap();
+        let (keys, g, store) = held(2);
         let (my_id, my_key) = (keys[0].node_id(), keys[0].public_hex());
         let me = Me {
             node_id: &my_id,
             key: &my_key,
         };
-        store
-            .put_governance(&[genesis_document(&g)], "", None)
-            .unwrap();
         let communities = Communities::default();
         let states = communities.states(&store).unwrap();
         reconcile(&store, me, &states, NOW).unwrap();
