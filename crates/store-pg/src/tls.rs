@@ -407,16 +407,6 @@ mod tests {
         );
     }
 
-    /// A certificate authority and the issuer that signs with it.
-    fn authority(name: &str) -> rcgen::CertifiedIssuer<'static, rcgen::KeyPair> {
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, name);
-        rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap()).unwrap()
-    }
-
     /// Whether the connection `url` opens is encrypted (`pg_stat_ssl`), or why it failed.
     fn encrypted(url: &str) -> Result<bool, String> {
         let Connection { config, tls, .. } = connection(url).map_err(|e| e.to_string())?;
@@ -447,14 +437,7 @@ mod tests {
     /// ignores the name; `require` encrypts without checking; `disable` does not encrypt.
     #[test]
     fn sslmodes_against_a_server_with_tls() {
-        let ca = authority("concord test CA");
-        let other = authority("another CA");
-        let key = rcgen::KeyPair::generate().unwrap();
-        let cert = rcgen::CertificateParams::new(vec!["db.test".to_owned()])
-            .unwrap()
-            .signed_by(&key, &ca)
-            .unwrap();
-        let server = match concord_testpg::Server::start_tls(&cert.pem(), &key.serialize_pem()) {
+        let tls = match concord_testpg::TlsServer::start() {
             Ok(s) => s,
             Err(concord_testpg::Error::Missing(m))
                 if std::env::var("CI").as_deref() != Ok("true") =>
@@ -464,15 +447,11 @@ mod tests {
             }
             Err(e) => panic!("{e}"),
         };
-        let dir = tempfile::tempdir().unwrap();
-        let (right, wrong) = (dir.path().join("ca.pem"), dir.path().join("other.pem"));
-        std::fs::write(&right, ca.pem()).unwrap();
-        std::fs::write(&wrong, other.pem()).unwrap();
+        let server = &tls.server;
+        let (right, wrong) = (tls.authority(), tls.other_authority());
         concord_testpg::create_database(&server.base_url(), "tls", Some(server.bin())).unwrap();
-        let port = server.port();
         let url = |host: &str, mode: &str, root: Option<&std::path::Path>| {
-            let root = root.map_or(String::new(), |r| format!("&sslrootcert={}", r.display()));
-            format!("postgres://concord@{host}:{port}/tls?hostaddr=127.0.0.1&sslmode={mode}{root}")
+            tls.url("tls", host, mode, root)
         };
 
         let full = url("db.test", "verify-full", Some(&right));

@@ -159,13 +159,6 @@ impl Server {
         Server::start_with(None)
     }
 
-    /// Starts a server that also accepts TLS (`ssl=on`) with this certificate chain and
-    /// key (PEM), for tests of the clients' `sslmode`. Connections without TLS are still
-    /// accepted (the server cannot refuse them by itself with trust authentication).
-    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Result<Server, Error> {
-        Server::start_with(Some((cert_pem, key_pem)))
-    }
-
     fn start_with(tls: Option<(&str, &str)>) -> Result<Server, Error> {
         let bin = bin_dir()?;
         let failed = |what: &str, e: std::io::Error| Error::Failed(format!("{what}: {e}"));
@@ -342,6 +335,69 @@ pub fn database() -> Option<String> {
     match create_database(base, &name, bin.as_deref()) {
         Ok(url) => Some(url),
         Err(e) => panic!("{e}"),
+    }
+}
+
+/// A server that also accepts TLS (`ssl=on`) with a certificate for [`TlsServer::HOST`]
+/// signed by a test authority, for tests of the clients' `sslmode`; the authority's
+/// certificate and another authority's are in PEM files beside it. Connections without
+/// TLS are still accepted (the server cannot refuse them by itself with trust
+/// authentication).
+pub struct TlsServer {
+    /// The server.
+    pub server: Server,
+    files: tempfile::TempDir,
+}
+
+impl TlsServer {
+    /// The host name the server's certificate names (connect with `hostaddr=127.0.0.1`).
+    pub const HOST: &'static str = "db.test";
+
+    /// Starts it (see [`Server::start`]).
+    pub fn start() -> Result<TlsServer, Error> {
+        let failed = |what: &str, e: &dyn std::fmt::Display| Error::Failed(format!("{what}: {e}"));
+        let authority = |name: &str| {
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
+                .map_err(|e| failed("certificate", &e))?;
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+            let key = rcgen::KeyPair::generate().map_err(|e| failed("key", &e))?;
+            rcgen::CertifiedIssuer::self_signed(params, key).map_err(|e| failed("authority", &e))
+        };
+        let (ca, other) = (authority("concord test CA")?, authority("another CA")?);
+        let key = rcgen::KeyPair::generate().map_err(|e| failed("key", &e))?;
+        let cert = rcgen::CertificateParams::new(vec![Self::HOST.to_owned()])
+            .and_then(|p| p.signed_by(&key, &ca))
+            .map_err(|e| failed("server certificate", &e))?;
+        let files = tempfile::tempdir().map_err(|e| failed("temporary directory", &e))?;
+        for (name, issuer) in [("ca.pem", &ca), ("other.pem", &other)] {
+            std::fs::write(files.path().join(name), issuer.pem())
+                .map_err(|e| failed("cannot write an authority", &e))?;
+        }
+        let server = Server::start_with(Some((&cert.pem(), &key.serialize_pem())))?;
+        Ok(TlsServer { server, files })
+    }
+
+    /// The PEM file of the authority that signed the server's certificate.
+    pub fn authority(&self) -> PathBuf {
+        self.files.path().join("ca.pem")
+    }
+
+    /// The PEM file of an authority that did not.
+    pub fn other_authority(&self) -> PathBuf {
+        self.files.path().join("other.pem")
+    }
+
+    /// The URL of `database` at `host` (the server's address whatever the name), with
+    /// `sslmode` and, if given, `sslrootcert`.
+    pub fn url(&self, database: &str, host: &str, mode: &str, root: Option<&Path>) -> String {
+        let root = root.map_or(String::new(), |r| format!("&sslrootcert={}", r.display()));
+        format!(
+            "postgres://concord@{host}:{}/{database}?hostaddr=127.0.0.1&sslmode={mode}{root}",
+            self.server.port()
+        )
     }
 }
 

@@ -11,16 +11,6 @@ use serde_json::Value;
 use crate::common::*;
 use crate::service::serve;
 
-/// A certificate authority and the issuer that signs with it.
-fn authority(name: &str) -> rcgen::CertifiedIssuer<'static, rcgen::KeyPair> {
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap()).unwrap()
-}
-
 /// Sets `[store] database_url` in a node's `concord.toml` (replacing `from`).
 fn set_url(dir: &Path, from: &str, to: &str) {
     let toml = dir.join("concord.toml");
@@ -31,14 +21,7 @@ fn set_url(dir: &Path, from: &str, to: &str) {
 
 #[test]
 fn postgres_over_tls_verifies_the_server() {
-    let ca = authority("concord test CA");
-    let other = authority("another CA");
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["db.test".to_owned()])
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    let server = match concord_testpg::Server::start_tls(&cert.pem(), &key.serialize_pem()) {
+    let tls = match concord_testpg::TlsServer::start() {
         Ok(s) => s,
         Err(concord_testpg::Error::Missing(m)) if std::env::var("CI").as_deref() != Ok("true") => {
             eprintln!("\n*** SKIPPED: PostgreSQL is not installed ({m}). ***\n");
@@ -46,16 +29,11 @@ fn postgres_over_tls_verifies_the_server() {
         }
         Err(e) => panic!("{e}"),
     };
+    let server = &tls.server;
     concord_testpg::create_database(&server.base_url(), "node", Some(server.bin())).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let (right, wrong) = (tmp.path().join("ca.pem"), tmp.path().join("other.pem"));
-    std::fs::write(&right, ca.pem()).unwrap();
-    std::fs::write(&wrong, other.pem()).unwrap();
-    let port = server.port();
-    let url = |host: &str, mode: &str, root: Option<&Path>| {
-        let root = root.map_or(String::new(), |r| format!("&sslrootcert={}", r.display()));
-        format!("postgres://concord@{host}:{port}/node?hostaddr=127.0.0.1&sslmode={mode}{root}")
-    };
+    let (right, wrong) = (tls.authority(), tls.other_authority());
+    let url = |host: &str, mode: &str, root: Option<&Path>| tls.url("node", host, mode, root);
 
     // verify-full with the right authority: the node is made, serves, and takes its
     // leases (connections of their own, over TLS too).
