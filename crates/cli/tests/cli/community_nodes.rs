@@ -88,21 +88,8 @@ fn indicator(n: u32) -> (String, Value) {
 /// The public key the node's running `serve` signs with (`GET /federation/v1/node`), or
 /// `None` while it does not answer (restarting in place).
 fn serving_key(node: &Node) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(node.addr()).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let req = format!(
-        "GET /federation/v1/node HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        node.addr()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    if !head.starts_with("HTTP/1.1 200") {
-        return None;
-    }
-    let v: Value = serde_json::from_str(body).ok()?;
+    let (status, body) = try_http(&node.addr(), "GET", "/federation/v1/node", None, None)?;
+    let v: Value = serde_json::from_str(&body).ok().filter(|_| status == 200)?;
     Some(v["public_key"].as_str()?.to_owned())
 }
 

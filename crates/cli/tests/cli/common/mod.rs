@@ -93,7 +93,18 @@ pub fn http(
     token: Option<&str>,
     body: Option<&str>,
 ) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
+    try_http(addr, method, path, token, body).expect("connect, send and read")
+}
+
+/// [`http`], or `None` when the connection fails (a server restarting, say).
+pub fn try_http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(addr).ok()?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(t) = token {
         req.push_str(&format!("Authorization: Bearer {t}\r\n"));
@@ -103,9 +114,9 @@ pub fn http(
         "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     ));
-    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(req.as_bytes()).ok()?;
     let mut resp = Vec::new();
-    s.read_to_end(&mut resp).unwrap();
+    s.read_to_end(&mut resp).ok()?;
     let text = String::from_utf8_lossy(&resp).into_owned();
     let status = text
         .split(' ')
@@ -121,7 +132,7 @@ pub fn http(
     } else {
         body.to_owned()
     };
-    (status, body)
+    Some((status, body))
 }
 
 fn dechunk(mut s: &str) -> String {
