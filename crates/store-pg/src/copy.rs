@@ -1,6 +1,6 @@
 //! Copying a SQLite node's database whole into an empty PostgreSQL store (the store side
 //! of `concord migrate --to postgres://...`): every version with its `seq`,
-//! `date_added`, current flag and TLP ranks, markings, tokens, users, sessions, token
+//! `date_added`, current flag and TLP ranks, tokens, users, sessions, token
 //! owners, peers with their cursors, provenance and the audit chain as they are, in one
 //! PostgreSQL transaction (all of it or nothing). The sequences continue after the
 //! copied values; the derived indexes are built behind, by the indexer (its cursor is set
@@ -38,10 +38,6 @@ enum Kind {
 
 /// The tables copied as they are: name, then columns and kinds.
 const TABLES: &[(&str, &[(&str, Kind)])] = &[
-    (
-        "markings",
-        &[("seq", Kind::Int), ("marking_ref", Kind::Text)],
-    ),
     (
         "tokens",
         &[

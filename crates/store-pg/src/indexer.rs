@@ -1,7 +1,7 @@
 //! The indexer: keeps the derived indexes (`observables`, `refs`, `search`) in step with
 //! `versions`, behind the writes, as the SQLite backend's indexer does. Writing the
 //! search rows (a `pg_trgm` GIN index) is most of what a write of new objects costs, so
-//! an import writes versions and markings only, and the indexer catches up after it.
+//! an import writes versions only, and the indexer catches up after it.
 //!
 //! It follows `seq` with a cursor (`index_state.indexed_seq`). Each chunk is one
 //! transaction that first takes a transaction advisory lock (`INDEX_LOCK`), then reads

@@ -1,4 +1,4 @@
-//! Writing a batch of objects: the outcome rules, the current-version flag and markings,
+//! Writing a batch of objects: the outcome rules, the current-version flag,
 //! in the caller's transaction under the write lock, each version with its own
 //! `date_added` (see [`concord_store::date_added`]); and deleting an object. The derived
 //! indexes (correlations, references, search text) are written behind, by the `indexer`.
@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use concord_stix::{Object, Tlp};
 use concord_store::Outcome;
 use deadpool_postgres::Transaction;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 
 use crate::R;
+use crate::copy_in::CopyIn;
 
 /// The advisory lock key every transaction that writes versions takes first, so that
 /// writers of every process are ordered ("concord" in ASCII, then a 2).
@@ -33,7 +33,6 @@ pub(crate) struct Row {
     lang: Option<String>,
     tlp: i64,
     tlp_max: i64,
-    markings: Vec<String>,
     json: String,
 }
 
@@ -57,7 +56,6 @@ impl Row {
             lang: owned(cols.lang),
             tlp: tlp.rank(),
             tlp_max: tlp_max.rank(),
-            markings: cols.marking_refs.iter().map(|m| (*m).to_owned()).collect(),
             json: obj.canonical_str().to_owned(),
         }
     }
@@ -281,9 +279,8 @@ pub(crate) const INSERT_VERSIONS: &str = "INSERT INTO versions (seq, id, type, v
     $12::text[], $13::text[], $14::bigint[], $15::boolean[], $16::bigint[], $17::bigint[], \
     $18::bigint[], $19::text[])";
 
-/// Inserts the batch's new versions (with `seq`s taken now, in batch order), their
-/// markings, and demotes the versions they replace (`replaces` tells the indexer whose
-/// derived rows to move).
+/// Inserts the batch's new versions (with `seq`s taken now, in batch order) and demotes
+/// the versions they replace (`replaces` tells the indexer whose derived rows to move).
 async fn write_new(tx: &Transaction<'_>, rows: &[Row], new: &[New], demote: &[i64]) -> R<()> {
     let n = i64::try_from(new.len()).unwrap_or(i64::MAX);
     let mut seqs: Vec<i64> = tx
@@ -309,58 +306,39 @@ async fn write_new(tx: &Transaction<'_>, rows: &[Row], new: &[New], demote: &[i6
     }
 
     // COPY (binary) rather than an INSERT: the server writes the rows in bulk.
-    let sink = tx.copy_in(COPY_VERSIONS).await?;
-    let writer = BinaryCopyInWriter::new(sink, VERSION_TYPES);
-    let mut writer = std::pin::pin!(writer);
+    let mut copy = CopyIn::start(tx, COPY_VERSIONS, VERSION_TYPES).await?;
     for (k, v) in new.iter().enumerate() {
         let r = &rows[v.row];
         let replaces = v.replaces.map(seq_of);
-        writer
-            .as_mut()
-            .write(&[
-                &seqs[k],
-                &r.id,
-                &r.ty,
-                &r.version,
-                &r.version_ns,
-                &r.created,
-                &r.modified,
-                &r.spec_version,
-                &r.created_by_ref,
-                &r.revoked,
-                &r.confidence,
-                &r.lang,
-                &v.date_added,
-                &v.added_us,
-                &v.current,
-                &replaces,
-                &r.tlp,
-                &r.tlp_max,
-                &r.json,
-            ])
-            .await?;
-    }
-    writer.finish().await?;
-
-    let (mut m_seq, mut m_ref) = (Vec::new(), Vec::<&str>::new());
-    for (k, v) in new.iter().enumerate() {
-        for m in &rows[v.row].markings {
-            m_seq.push(seqs[k]);
-            m_ref.push(m);
-        }
-    }
-    if !m_seq.is_empty() {
-        tx.execute(
-            "INSERT INTO markings (seq, marking_ref) SELECT * FROM unnest($1::bigint[], $2::text[]) \
-             ON CONFLICT DO NOTHING",
-            &[&m_seq, &m_ref],
-        )
+        copy.row(&[
+            &seqs[k],
+            &r.id,
+            &r.ty,
+            &r.version,
+            &r.version_ns,
+            &r.created,
+            &r.modified,
+            &r.spec_version,
+            &r.created_by_ref,
+            &r.revoked,
+            &r.confidence,
+            &r.lang,
+            &v.date_added,
+            &v.added_us,
+            &v.current,
+            &replaces,
+            &r.tlp,
+            &r.tlp_max,
+            &r.json,
+        ])
         .await?;
     }
+    copy.finish().await?;
+
     Ok(())
 }
 
-/// Deletes every version of `id` with its markings and derived index rows; how many.
+/// Deletes every version of `id` with its derived index rows; how many.
 pub(crate) async fn delete(tx: &Transaction<'_>, id: &str) -> R<usize> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
         .await?;
@@ -381,8 +359,6 @@ pub(crate) async fn delete(tx: &Transaction<'_>, id: &str) -> R<usize> {
     if seqs.is_empty() {
         return Ok(0);
     }
-    tx.execute("DELETE FROM markings WHERE seq = ANY($1)", &[&seqs])
-        .await?;
     tx.execute("DELETE FROM observables WHERE id = $1", &[&id])
         .await?;
     tx.execute("DELETE FROM refs WHERE source = $1", &[&id])

@@ -8,7 +8,7 @@
 //!   microseconds since the epoch (`added_us`, for comparisons: texts of the older
 //!   millisecond form a migrated store holds do not order as text), the canonical JSON
 //!   (text, byte for byte), `is_current`, `replaces` and the TLP ranks `tlp`/`tlp_max`.
-//! - `markings`, `tokens`, `users`, `sessions`, `user_tokens`, `peers`, `provenance`,
+//! - `tokens`, `users`, `sessions`, `user_tokens`, `peers`, `provenance`,
 //!   `audit`, `store_meta`: as in the SQLite backend.
 //! - `request_nonces`, `taxii_statuses`, `signin_attempts`: short-lived state every
 //!   replica sees alike (`concord_store::ephemeral`), bounded and expiring.
@@ -19,7 +19,7 @@
 //!
 //! The indexer (the `indexer` module) follows `seq` in chunks, each one transaction that
 //! moves the cursor under an advisory lock, so indexers of several processes never apply
-//! a chunk twice. As on SQLite, an ingest writes versions and markings only (the search
+//! a chunk twice. As on SQLite, an ingest writes versions only (the search
 //! rows' trigram index is most of what writing them costs), and reads that use the
 //! derived indexes — listings with a text filter, `correlations`, `relationships` — first
 //! index whatever is pending ([`PgStore::catch_up`]), so they see every version
@@ -65,6 +65,7 @@
 //! binaries).
 
 mod copy;
+mod copy_in;
 mod ephemeral;
 mod federation;
 mod governance;

@@ -109,6 +109,80 @@ fn reopening_keeps_everything() {
     assert_eq!(put(&store, &[v]), [Outcome::Unchanged]);
 }
 
+/// A database of schema version 4 (a B-tree on ids, the partial index of current `seq`s,
+/// the index on `added_us` and the `markings` table) is brought to the current version
+/// when a store opens it: its versions are kept and found by id, pages and `added_after`,
+/// and writing goes on.
+#[test]
+fn a_version_4_database_is_migrated_on_open() {
+    let Some(url) = concord_testpg::database() else {
+        return;
+    };
+    let old = indicator("old", "[domain-name:value = 'o.example']");
+    {
+        let store = PgStore::open(&url).unwrap();
+        put(&store, &[old.clone()]);
+    }
+    crate::execute(
+        &url,
+        "DROP INDEX versions_id; \
+         CREATE INDEX versions_id ON versions (id); \
+         CREATE INDEX versions_current ON versions (seq) WHERE is_current; \
+         CREATE INDEX versions_added ON versions (added_us); \
+         CREATE TABLE markings (seq BIGINT NOT NULL, marking_ref TEXT COLLATE \"C\" NOT NULL, \
+             PRIMARY KEY (seq, marking_ref)); \
+         UPDATE store_meta SET value = '4' WHERE key = 'schema_version';",
+    );
+    let store = PgStore::open(&url).unwrap();
+    assert_eq!(
+        crate::scalar(
+            &url,
+            "SELECT value::bigint FROM store_meta WHERE key = 'schema_version'"
+        ),
+        concord_store_pg::SCHEMA_VERSION
+    );
+    assert_eq!(
+        crate::scalar(
+            &url,
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'versions_id' \
+             AND indexdef LIKE '%USING hash%'"
+        ),
+        1
+    );
+    assert_eq!(
+        crate::scalar(
+            &url,
+            "SELECT count(*) FROM pg_class WHERE relname = 'markings'"
+        ),
+        0
+    );
+    let new = indicator("new", "[domain-name:value = 'n.example']");
+    assert_eq!(
+        put(&store, &[new.clone(), old.clone()]),
+        [Outcome::New, Outcome::Unchanged]
+    );
+    assert!(store.get(&id_of(&old)).unwrap().is_some());
+    let page = store.list(&ListQuery::default()).unwrap();
+    assert_eq!(page.objects.len(), 2);
+    let after = page
+        .objects
+        .iter()
+        .find(|o| o.value()["id"] == old["id"])
+        .unwrap();
+    let later = store
+        .list(&ListQuery {
+            added_after: Some(after.date_added.clone()),
+            ..ListQuery::default()
+        })
+        .unwrap();
+    let ids: Vec<_> = later
+        .objects
+        .iter()
+        .map(|o| o.value()["id"].clone())
+        .collect();
+    assert_eq!(ids, [new["id"].clone()]);
+}
+
 /// A listing running longer than the store's budget is stopped with a typed error that
 /// names the budget; the store answers the next query, and counts run to the end.
 #[test]

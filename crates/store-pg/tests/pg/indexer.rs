@@ -9,25 +9,7 @@ use concord_store_pg::PgStore;
 use serde_json::{Value, json};
 
 use crate::behaviour::{id_of, indicator, put, with};
-
-/// One value of a query on the database itself (what the store's API cannot show: the
-/// rows of the derived tables).
-fn scalar(url: &str, sql: &str) -> i64 {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        let driver = tokio::spawn(conn);
-        let n: i64 = c.query_one(sql, &[]).await.unwrap().get(0);
-        drop(c);
-        let _ = driver.await;
-        n
-    })
-}
+use crate::scalar;
 
 fn found(store: &dyn Store, text: &str) -> Vec<String> {
     store

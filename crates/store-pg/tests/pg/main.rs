@@ -24,6 +24,35 @@ pub fn open(limits: Limits) -> Option<Arc<dyn Store>> {
     Some(Arc::new(store))
 }
 
+/// Runs `f` with a plain connection to the database at `url` (what the store's API
+/// cannot show or do: its derived rows, an older schema).
+fn on_database<T>(url: &str, f: impl AsyncFnOnce(&tokio_postgres::Client) -> T) -> T {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let driver = tokio::spawn(conn);
+        let out = f(&c).await;
+        drop(c);
+        let _ = driver.await;
+        out
+    })
+}
+
+/// One value of a query on the database itself.
+pub fn scalar(url: &str, sql: &str) -> i64 {
+    on_database(url, async |c| c.query_one(sql, &[]).await.unwrap().get(0))
+}
+
+/// Runs statements on the database itself.
+pub fn execute(url: &str, sql: &str) {
+    on_database(url, async |c| c.batch_execute(sql).await.unwrap());
+}
+
 mod on_postgres {
     crate::behaviour_tests!(crate::open);
 }
