@@ -249,6 +249,21 @@ const MAX_LAG_WHILE_WRITING: i64 = 1_000_000;
 const QUIET: Duration = Duration::from_millis(1_000);
 /// How often the background indexer looks at the store when there is nothing to do.
 const POLL: Duration = Duration::from_millis(250);
+/// Once caught up with writes that have paused, the background indexer vacuums
+/// `versions` if this many versions arrived since it last did (and once after it
+/// starts): see [`vacuum`].
+const VACUUM_AFTER: i64 = 10_000;
+
+/// `VACUUM (ANALYZE) versions`: marks the pages written since the last vacuum all-visible,
+/// so that pages of current versions are read from the `versions_page` index alone (an
+/// index-only scan, no heap fetch per row), and refreshes the planner's statistics.
+/// PostgreSQL's autovacuum would do it too, but only after a fifth of the table is new,
+/// and not soon after a bulk import. Cheap when little changed (the visibility map skips
+/// pages already all-visible).
+pub(crate) async fn vacuum(c: &Conn) -> R<()> {
+    c.batch_execute("VACUUM (ANALYZE) versions").await?;
+    Ok(())
+}
 
 /// The background indexer's loop (see [`PgStore::run_indexer`]).
 pub(crate) fn run(store: &PgStore, turn: &mut dyn FnMut() -> concord_store::Turn) {
@@ -259,6 +274,8 @@ pub(crate) fn run(store: &PgStore, turn: &mut dyn FnMut() -> concord_store::Turn
     let mut last_write = Instant::now()
         .checked_sub(QUIET)
         .unwrap_or_else(Instant::now);
+    // The last `seq` when `versions` was last vacuumed (by this loop).
+    let mut vacuumed_at: Option<i64> = None;
     loop {
         let wait = backoff.remaining(Instant::now());
         if !wait.is_zero() {
@@ -279,6 +296,16 @@ pub(crate) fn run(store: &PgStore, turn: &mut dyn FnMut() -> concord_store::Turn
             }
             seen_last = Some(p.last);
             let writing = last_write.elapsed() < QUIET;
+            if p.lag() == 0 && !writing && vacuumed_at.is_none_or(|at| p.last - at >= VACUUM_AFTER)
+            {
+                vacuumed_at = Some(p.last);
+                let started = Instant::now();
+                match store.vacuum_versions() {
+                    Ok(()) => tracing::debug!(took = ?started.elapsed(), "Vacuumed versions."),
+                    // Pages then read the heap as well: slower, not wrong.
+                    Err(e) => tracing::warn!(error = %e, "Cannot vacuum versions."),
+                }
+            }
             if p.lag() == 0 || (writing && p.lag() < MAX_LAG_WHILE_WRITING) {
                 return Ok(false);
             }

@@ -64,6 +64,7 @@
 //! the shared behaviour tests (`crates/store/tests/behaviour`, run by both backends' test
 //! binaries).
 
+mod cache;
 mod copy;
 mod copy_in;
 mod ephemeral;
@@ -81,6 +82,7 @@ mod users;
 mod wait;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use concord_stix::Object;
@@ -96,6 +98,9 @@ pub use schema::SCHEMA_VERSION;
 
 /// Connections of each pool at most.
 const POOL_SIZE: usize = 16;
+
+/// Bytes of versions the row cache holds at most (`cache`).
+const ROW_CACHE_BYTES: usize = 256 << 20;
 
 /// How long a call waits for a free connection before it fails.
 const POOL_WAIT: Duration = Duration::from_secs(30);
@@ -168,6 +173,8 @@ pub struct PgStore {
     runtime: Option<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
     limits: Limits,
+    /// Versions by `seq` for pages handed over whole (`cache`).
+    cache: Arc<cache::RowCache>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -249,6 +256,7 @@ impl PgStore {
             runtime: Some(runtime),
             handle,
             limits,
+            cache: Arc::new(cache::RowCache::new(ROW_CACHE_BYTES)),
         };
         store
             .write(schema::migrate)
@@ -366,6 +374,11 @@ impl PgStore {
         self.read(|c| async move { indexer::position(&c).await })
     }
 
+    /// Vacuums `versions` (see `indexer::vacuum`).
+    fn vacuum_versions(&self) -> Result<(), StoreError> {
+        self.write(|c| async move { indexer::vacuum(&c).await })
+    }
+
     /// Indexes one chunk of the pending versions, if any; whether there was one.
     fn index_chunk(&self) -> Result<bool, StoreError> {
         self.write(|mut c| async move {
@@ -425,10 +438,11 @@ impl Store for PgStore {
         each: &mut dyn FnMut(&ListedRow<'_>),
     ) -> Result<Listed, StoreError> {
         let page = query::page_limit(q);
-        let columns = query::borrowed_columns(q, with_json);
-        let sql = query::list_sql(&columns, q, page + 1, &self.limits)?;
+        let sql = query::list_sql(query::KEY_COLUMNS, q, page + 1, &self.limits)?;
         self.search_catch_up(q)?;
-        let rows = self.listing(move |c| async move { query::rows(&c, sql).await })?;
+        let cache = self.cache.clone();
+        let rows =
+            self.listing(move |c| async move { query::cached_rows(&c, sql, &cache).await })?;
         query::hand_over(&rows, page, with_json, q.within, each)
     }
 

@@ -11,6 +11,10 @@ use deadpool_postgres::Object as Conn;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::cache::{Cached, RowCache};
 use crate::{R, corrupt};
 
 /// Page size used when a query asks for 0 (as the SQLite backend).
@@ -278,80 +282,113 @@ pub(crate) async fn list(c: &Conn, sql: Sql, limit: usize) -> R<Page> {
     Ok(Page { objects, next })
 }
 
-/// The rows `sql` selects.
-pub(crate) async fn rows(c: &Conn, sql: Sql) -> R<Vec<Row>> {
-    sql.query(c).await
-}
+/// The columns of a page read through the row cache ([`cached_rows`]).
+pub(crate) const KEY_COLUMNS: &str = "v.seq, v.added_us, v.tlp_max";
 
-/// The columns `list_borrowed` reads: with the JSON `seq, json, date_added`, else `seq,
-/// date_added, id, version`; then, for [`Within::Objects`], whether a granular marking
-/// is above the level.
-pub(crate) fn borrowed_columns(q: &ListQuery, with_json: bool) -> String {
-    let redact = match q.within {
-        Some(Within::Objects(t)) => format!(", v.tlp_max > {}", t.rank()),
-        _ => String::new(),
-    };
-    if with_json {
-        format!("v.seq, v.json, v.date_added{redact}")
-    } else {
-        format!("v.seq, v.date_added, v.id, v.version{redact}")
+/// A row of a page read through the cache: its `seq`, `tlp_max` and content.
+pub(crate) type KeyedRow = (i64, i64, Arc<Cached>);
+
+/// The rows `sql` (selecting [`KEY_COLUMNS`]) selects, in its order, with their content
+/// from `cache`, those it lacks read by `seq` (and kept there). A row deleted between
+/// the two queries, or whose `seq` now holds another version, is left out, as if the page
+/// had been read a moment later.
+pub(crate) async fn cached_rows(c: &Conn, sql: Sql, cache: &RowCache) -> R<Vec<KeyedRow>> {
+    let keys: Vec<(i64, i64, i64)> = sql
+        .query(c)
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let by_seq: Vec<(i64, i64)> = keys.iter().map(|&(seq, added, _)| (seq, added)).collect();
+    let found = cache.get(&by_seq);
+    let missing: Vec<i64> = by_seq
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(&(seq, _), _)| seq)
+        .collect();
+    let mut read: HashMap<i64, Arc<Cached>> = HashMap::new();
+    if !missing.is_empty() {
+        let st = c
+            .prepare_cached(
+                "SELECT seq, added_us, date_added, id, version, json FROM versions \
+                 WHERE seq = ANY($1)",
+            )
+            .await?;
+        let fresh: Vec<(i64, Arc<Cached>)> = c
+            .query(&st, &[&missing])
+            .await?
+            .iter()
+            .map(|r| {
+                let row = Cached {
+                    added_us: r.get(1),
+                    date_added: r.get(2),
+                    id: r.get(3),
+                    version: r.get(4),
+                    json: r.get(5),
+                };
+                (r.get(0), Arc::new(row))
+            })
+            .collect();
+        cache.insert(&fresh);
+        read.extend(fresh);
     }
+    Ok(keys
+        .iter()
+        .zip(found)
+        .filter_map(|(&(seq, added, tlp_max), held)| {
+            let row = held.or_else(|| read.get(&seq).filter(|c| c.added_us == added).cloned())?;
+            Some((seq, tlp_max, row))
+        })
+        .collect())
 }
 
-/// Hands the rows of a page (`page` and one more, selected with [`borrowed_columns`]) to
-/// `each`, borrowed from the rows.
+/// Hands the rows of a page (`page` and one more, from [`cached_rows`]) to `each`,
+/// borrowed; for [`Within::Objects`], a row with a granular marking above the level comes
+/// marked `redact`.
 pub(crate) fn hand_over(
-    rows: &[Row],
+    rows: &[KeyedRow],
     page: usize,
     with_json: bool,
     within: Option<Within>,
     each: &mut dyn FnMut(&ListedRow<'_>),
 ) -> Result<Listed, StoreError> {
-    let redact_col =
-        matches!(within, Some(Within::Objects(_))).then_some(if with_json { 3 } else { 4 });
+    let level = match within {
+        Some(Within::Objects(t)) => Some(t.rank()),
+        _ => None,
+    };
     let mut listed = Listed::default();
-    for r in rows {
+    for (seq, tlp_max, row) in rows {
         if listed.rows == page {
             listed.more = true;
             break;
         }
-        let seq: i64 = r.get(0);
-        let redact = redact_col.is_some_and(|i| r.get::<_, bool>(i));
-        let (row, added) = if with_json {
-            let json: &str = r.get(1);
-            let added: &str = r.get(2);
-            (
-                ListedRow {
-                    seq,
-                    date_added: "",
-                    id: "",
-                    version: "",
-                    json: json.as_bytes(),
-                    redact,
-                },
-                added,
-            )
+        let redact = level.is_some_and(|l| *tlp_max > l);
+        let listed_row = if with_json {
+            ListedRow {
+                seq: *seq,
+                date_added: "",
+                id: "",
+                version: "",
+                json: row.json.as_bytes(),
+                redact,
+            }
         } else {
-            let added: &str = r.get(1);
-            (
-                ListedRow {
-                    seq,
-                    date_added: added,
-                    id: r.get(2),
-                    version: r.get(3),
-                    json: b"",
-                    redact,
-                },
-                added,
-            )
+            ListedRow {
+                seq: *seq,
+                date_added: &row.date_added,
+                id: &row.id,
+                version: &row.version,
+                json: b"",
+                redact,
+            }
         };
         if listed.rows == 0 {
-            listed.first_added = added.to_owned();
+            listed.first_added.clone_from(&row.date_added);
         }
-        listed.last_added.clear();
-        listed.last_added.push_str(added);
-        each(&row);
-        listed.last_seq = seq;
+        listed.last_added.clone_from(&row.date_added);
+        each(&listed_row);
+        listed.last_seq = *seq;
         listed.rows += 1;
     }
     Ok(listed)

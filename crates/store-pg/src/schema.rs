@@ -224,11 +224,12 @@ INSERT INTO index_state (indexed_seq) SELECT coalesce(max(seq), 0) FROM versions
 /// Version 5: fewer and cheaper indexes on `versions`, whose upkeep was most of what a
 /// bulk import cost the server. Ids are only ever looked up by equality (`=`, `= ANY`,
 /// joins), so their index is a hash index (a four-byte hash per row, where the B-tree
-/// compared the full text id at every level). Pages of current versions by `seq` read
-/// the primary key and skip the versions that are not current (as SQLite does), so the
-/// partial index of current `seq`s goes; so does the index on `added_us`, which the
-/// planner did not use for pages (a page ordered by `seq` reads the primary key and
-/// filters, as SQLite does: it keeps no index on `date_added` either). The `markings`
+/// compared the full text id at every level). The index on `added_us` goes: the planner
+/// did not use it for pages (a page ordered by `seq` reads in `seq` order and filters,
+/// as SQLite does, which keeps no index on `date_added` either). The partial index of
+/// current `seq`s becomes `versions_page`, which also holds what a page read through
+/// the row cache selects (`added_us`) and filters on (`tlp`, `tlp_max`): such a page is
+/// an index-only scan once the table is vacuumed (`indexer::vacuum`). The `markings`
 /// table goes: nothing read it (a version's marking references are in its JSON, their
 /// TLP ranks in `tlp` and `tlp_max`), and writing it was a row and an index entry more
 /// per marking.
@@ -238,6 +239,7 @@ DROP INDEX versions_id;
 CREATE INDEX versions_id ON versions USING hash (id);
 DROP INDEX versions_current;
 DROP INDEX versions_added;
+CREATE INDEX versions_page ON versions (seq) INCLUDE (added_us, tlp, tlp_max) WHERE is_current;
 "#;
 
 /// The migrations, in order: `MIGRATIONS[i]` brings version `i` to `i + 1`.

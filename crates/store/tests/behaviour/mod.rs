@@ -101,6 +101,7 @@ macro_rules! behaviour_tests {
             paging::filters_types_added_after_and_limits,
             paging::for_each_current_streams_by_seq,
             paging::list_borrowed_hands_over_the_page_list_gives,
+            paging::list_borrowed_read_again_shows_new_versions_and_no_deleted_ones,
             tokens::create_find_list_revoke,
             tokens::clearance_expiry_and_last_use,
             tokens::a_token_reads_with_its_owners_clearance_at_most,

@@ -216,3 +216,45 @@ pub fn list_borrowed_hands_over_the_page_list_gives(o: Open) {
         }
     }
 }
+
+/// A page read again after its objects changed shows what the store holds now: a new
+/// version instead of the one read before, and nothing of a deleted object (the
+/// PostgreSQL backend keeps rows it handed over in memory; this holds it to the rule).
+pub fn list_borrowed_read_again_shows_new_versions_and_no_deleted_ones(o: Open) {
+    let Some(store) = o(Limits::default()) else {
+        return;
+    };
+    let values: Vec<_> = (0..5)
+        .map(|i| indicator(&format!("again {i}"), "[domain-name:value = 'a.example']"))
+        .collect();
+    put(store.as_ref(), &values);
+    let read = |with_json: bool| {
+        let mut rows = Vec::new();
+        store
+            .list_borrowed(&ListQuery::default(), with_json, &mut |r| {
+                rows.push(if with_json {
+                    String::from_utf8(r.json.to_vec()).unwrap()
+                } else {
+                    format!("{} {}", r.id, r.version)
+                });
+            })
+            .unwrap();
+        rows
+    };
+    assert_eq!(read(true).len(), 5);
+    assert_eq!(read(false).len(), 5);
+    let newer = with(
+        values[1].clone(),
+        json!({"modified": "2030-01-01T00:00:00.000Z", "name": "again, newer"}),
+    );
+    put(store.as_ref(), &[newer.clone()]);
+    assert_eq!(store.delete(&id_of(&values[3])).unwrap(), 1);
+    let objects = read(true);
+    assert_eq!(objects.len(), 4);
+    assert!(objects.iter().any(|j| j.contains("again, newer")));
+    assert!(!objects.iter().any(|j| j.contains("\"again 1\"")));
+    assert!(!objects.iter().any(|j| j.contains("\"again 3\"")));
+    let manifest = read(false);
+    assert!(manifest.contains(&format!("{} 2030-01-01T00:00:00.000Z", id_of(&newer))));
+    assert!(!manifest.iter().any(|m| m.starts_with(&id_of(&values[3]))));
+}
