@@ -440,9 +440,9 @@ impl Store for PgStore {
         let page = query::page_limit(q);
         let sql = query::list_sql(query::KEY_COLUMNS, q, page + 1, &self.limits)?;
         self.search_catch_up(q)?;
-        let cache = self.cache.clone();
+        let (cache, order) = (self.cache.clone(), q.order);
         let rows =
-            self.listing(move |c| async move { query::cached_rows(&c, sql, &cache).await })?;
+            self.listing(move |c| async move { query::cached_rows(&c, sql, order, &cache).await })?;
         query::hand_over(&rows, page, with_json, q.within, each)
     }
 
