@@ -41,6 +41,12 @@
 //! it is [`StoreError::Budget`]. Writes, point reads and counts go through a second pool
 //! without a timeout.
 //!
+//! Pages handed over whole (`list_borrowed`: TAXII objects and manifest pages) select
+//! only `seq`, `added_us` and `tlp_max` (from the `versions_page` index, which the
+//! background indexer keeps vacuumed), every filter and the caller's clearance in that
+//! query, and take the rows' content from a bounded in-memory cache by `seq` (the
+//! `cache` module says why that cannot show what the query did not select).
+//!
 //! The client is `tokio-postgres` on a small runtime the store owns, where the
 //! connections' tasks run: a call's future is polled on the calling thread (within that
 //! runtime, parked between polls), so the blocking [`Store`] methods work from any
