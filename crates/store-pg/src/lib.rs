@@ -73,6 +73,7 @@
 mod cache;
 mod copy;
 mod copy_in;
+mod driven;
 mod ephemeral;
 mod federation;
 mod governance;
@@ -167,6 +168,30 @@ pub(crate) fn corrupt(id: &str, reason: impl std::fmt::Display) -> Fail {
     })
 }
 
+/// Runs `f`, which waits for the database, on this thread. On a worker of a
+/// multi-threaded runtime (a server's handler calling a bounded read directly), the wait
+/// hands the worker's other tasks to another thread: otherwise each worker serves one
+/// request per database round trip.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    let on_worker = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if on_worker {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
+
+/// A listing statement stopped by `statement_timeout` as [`StoreError::Budget`].
+fn over_budget(e: StoreError, budget: Option<Duration>) -> StoreError {
+    match (e, budget) {
+        (StoreError::Backend(m), Some(budget)) if m.contains("SQLSTATE 57014") => {
+            StoreError::Budget { budget }
+        }
+        (e, _) => e,
+    }
+}
+
 /// A [`Store`] in a PostgreSQL database.
 pub struct PgStore {
     /// Connections for listing queries (pages, searches, correlations, relationships):
@@ -181,6 +206,9 @@ pub struct PgStore {
     limits: Limits,
     /// Versions by `seq` for pages handed over whole (`cache`).
     cache: Arc<cache::RowCache>,
+    /// Connections for those pages, driven on the calling thread (`driven`), with the
+    /// listings' query budget.
+    pages: driven::DrivenPool,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -263,6 +291,7 @@ impl PgStore {
             handle,
             limits,
             cache: Arc::new(cache::RowCache::new(ROW_CACHE_BYTES)),
+            pages: driven::DrivenPool::new(read_config, tls, POOL_SIZE, POOL_WAIT),
         };
         store
             .write(schema::migrate)
@@ -281,18 +310,11 @@ impl PgStore {
         // On a worker of a multi-threaded runtime (a server's handler calling a bounded
         // read directly), the wait hands the worker's other tasks to another thread:
         // otherwise each worker serves one request per database round trip.
-        let on_worker = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let run = || {
+        blocking(|| {
             let _entered = self.handle.enter();
             wait::block_on(fut)
-        };
-        let answer = if on_worker {
-            tokio::task::block_in_place(run)
-        } else {
-            run()
-        };
-        answer.map_err(|f| f.0)
+        })
+        .map_err(|f| f.0)
     }
 
     /// Runs `f` with a connection of `pool`.
@@ -317,13 +339,8 @@ impl PgStore {
         F: FnOnce(deadpool_postgres::Object) -> Fut + Send + 'static,
         Fut: Future<Output = R<T>> + Send,
     {
-        let budget = self.limits.query_budget;
-        self.with(&self.listings, f).map_err(|e| match (e, budget) {
-            (StoreError::Backend(m), Some(budget)) if m.contains("SQLSTATE 57014") => {
-                StoreError::Budget { budget }
-            }
-            (e, _) => e,
-        })
+        self.with(&self.listings, f)
+            .map_err(|e| over_budget(e, self.limits.query_budget))
     }
 
     /// Runs `f` with a connection without a time limit, for a point read or a count.
@@ -446,9 +463,11 @@ impl Store for PgStore {
         let page = query::page_limit(q);
         let sql = query::list_sql(query::KEY_COLUMNS, q, page + 1, &self.limits)?;
         self.search_catch_up(q)?;
-        let (cache, order) = (self.cache.clone(), q.order);
-        let rows =
-            self.listing(move |c| async move { query::cached_rows(&c, sql, order, &cache).await })?;
+        let rows = blocking(|| {
+            self.pages
+                .with(|c| query::cached_rows(c, sql, q.order, &self.cache))
+        })
+        .map_err(|f| over_budget(f.0, self.limits.query_budget))?;
         query::hand_over(&rows, page, with_json, q.within, each)
     }
 
@@ -526,19 +545,29 @@ impl Store for PgStore {
     }
 
     fn pools(&self) -> Vec<concord_store::PoolGauge> {
-        [("listings", &self.listings), ("plain", &self.plain)]
-            .into_iter()
-            .map(|(name, pool)| {
-                let s = pool.status();
-                concord_store::PoolGauge {
-                    name,
-                    max: s.max_size,
-                    open: s.size,
-                    idle: s.available,
-                    waiting: s.waiting,
-                }
-            })
-            .collect()
+        let mut gauges: Vec<concord_store::PoolGauge> =
+            [("listings", &self.listings), ("plain", &self.plain)]
+                .into_iter()
+                .map(|(name, pool)| {
+                    let s = pool.status();
+                    concord_store::PoolGauge {
+                        name,
+                        max: s.max_size,
+                        open: s.size,
+                        idle: s.available,
+                        waiting: s.waiting,
+                    }
+                })
+                .collect();
+        let (max, open, idle, waiting) = self.pages.gauge();
+        gauges.push(concord_store::PoolGauge {
+            name: "pages",
+            max,
+            open,
+            idle,
+            waiting,
+        });
+        gauges
     }
 
     fn work_state(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::cache::{Cached, RowCache};
+use crate::driven::Driven;
 use crate::{R, corrupt};
 
 /// Page size used when a query asks for 0 (as the SQLite backend).
@@ -51,14 +52,17 @@ impl Sql {
         format!("${}", self.args.len())
     }
 
-    async fn query(&self, c: &Conn) -> R<Vec<Row>> {
-        let st = c.prepare_cached(&self.text).await?;
-        let args: Vec<&(dyn ToSql + Sync)> = self
-            .args
+    /// Its arguments, as the client takes them.
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.args
             .iter()
             .map(|a| a.as_ref() as &(dyn ToSql + Sync))
-            .collect();
-        Ok(c.query(&st, &args).await?)
+            .collect()
+    }
+
+    async fn query(&self, c: &Conn) -> R<Vec<Row>> {
+        let st = c.prepare_cached(&self.text).await?;
+        Ok(c.query(&st, &self.params()).await?)
     }
 }
 
@@ -297,8 +301,8 @@ pub(crate) type KeyedRow = (i64, i64, Arc<Cached>);
 /// query): one message to send and decode instead of one per row, which cost the server
 /// and the client more than the rows' few bytes. The three aggregates read the same rows
 /// in the same order, so their elements pair up; the order of the page is restored here.
-pub(crate) async fn cached_rows(
-    c: &Conn,
+pub(crate) fn cached_rows(
+    c: &mut Driven,
     mut sql: Sql,
     order: Order,
     cache: &RowCache,
@@ -307,7 +311,7 @@ pub(crate) async fn cached_rows(
         "SELECT array_agg(p.seq), array_agg(p.added_us), array_agg(p.tlp_max) FROM ({}) p",
         sql.text
     );
-    let row = sql.query(c).await?;
+    let row = c.query(&sql.text, &sql.params())?;
     let column = |i: usize| -> Vec<i64> {
         row.first()
             .and_then(|r| r.get::<_, Option<Vec<i64>>>(i))
@@ -334,15 +338,12 @@ pub(crate) async fn cached_rows(
         .collect();
     let mut read: HashMap<i64, Arc<Cached>> = HashMap::new();
     if !missing.is_empty() {
-        let st = c
-            .prepare_cached(
+        let fresh: Vec<(i64, Arc<Cached>)> = c
+            .query(
                 "SELECT seq, added_us, date_added, id, version, json FROM versions \
                  WHERE seq = ANY($1)",
-            )
-            .await?;
-        let fresh: Vec<(i64, Arc<Cached>)> = c
-            .query(&st, &[&missing])
-            .await?
+                &[&missing],
+            )?
             .iter()
             .map(|r| {
                 let row = Cached {
