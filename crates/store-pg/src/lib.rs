@@ -73,7 +73,6 @@
 mod cache;
 mod copy;
 mod copy_in;
-mod driven;
 mod ephemeral;
 mod federation;
 mod governance;
@@ -168,30 +167,6 @@ pub(crate) fn corrupt(id: &str, reason: impl std::fmt::Display) -> Fail {
     })
 }
 
-/// Runs `f`, which waits for the database, on this thread. On a worker of a
-/// multi-threaded runtime (a server's handler calling a bounded read directly), the wait
-/// hands the worker's other tasks to another thread: otherwise each worker serves one
-/// request per database round trip.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    let on_worker = tokio::runtime::Handle::try_current()
-        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if on_worker {
-        tokio::task::block_in_place(f)
-    } else {
-        f()
-    }
-}
-
-/// A listing statement stopped by `statement_timeout` as [`StoreError::Budget`].
-fn over_budget(e: StoreError, budget: Option<Duration>) -> StoreError {
-    match (e, budget) {
-        (StoreError::Backend(m), Some(budget)) if m.contains("SQLSTATE 57014") => {
-            StoreError::Budget { budget }
-        }
-        (e, _) => e,
-    }
-}
-
 /// A [`Store`] in a PostgreSQL database.
 pub struct PgStore {
     /// Connections for listing queries (pages, searches, correlations, relationships):
@@ -206,9 +181,6 @@ pub struct PgStore {
     limits: Limits,
     /// Versions by `seq` for pages handed over whole (`cache`).
     cache: Arc<cache::RowCache>,
-    /// Connections for those pages, driven on the calling thread (`driven`), with the
-    /// listings' query budget.
-    pages: driven::DrivenPool,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -291,7 +263,6 @@ impl PgStore {
             handle,
             limits,
             cache: Arc::new(cache::RowCache::new(ROW_CACHE_BYTES)),
-            pages: driven::DrivenPool::new(read_config, tls, POOL_SIZE, POOL_WAIT),
         };
         store
             .write(schema::migrate)
@@ -310,11 +281,18 @@ impl PgStore {
         // On a worker of a multi-threaded runtime (a server's handler calling a bounded
         // read directly), the wait hands the worker's other tasks to another thread:
         // otherwise each worker serves one request per database round trip.
-        blocking(|| {
+        let on_worker = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let run = || {
             let _entered = self.handle.enter();
             wait::block_on(fut)
-        })
-        .map_err(|f| f.0)
+        };
+        let answer = if on_worker {
+            tokio::task::block_in_place(run)
+        } else {
+            run()
+        };
+        answer.map_err(|f| f.0)
     }
 
     /// Runs `f` with a connection of `pool`.
@@ -339,8 +317,13 @@ impl PgStore {
         F: FnOnce(deadpool_postgres::Object) -> Fut + Send + 'static,
         Fut: Future<Output = R<T>> + Send,
     {
-        self.with(&self.listings, f)
-            .map_err(|e| over_budget(e, self.limits.query_budget))
+        let budget = self.limits.query_budget;
+        self.with(&self.listings, f).map_err(|e| match (e, budget) {
+            (StoreError::Backend(m), Some(budget)) if m.contains("SQLSTATE 57014") => {
+                StoreError::Budget { budget }
+            }
+            (e, _) => e,
+        })
     }
 
     /// Runs `f` with a connection without a time limit, for a point read or a count.
@@ -463,11 +446,9 @@ impl Store for PgStore {
         let page = query::page_limit(q);
         let sql = query::list_sql(query::KEY_COLUMNS, q, page + 1, &self.limits)?;
         self.search_catch_up(q)?;
-        let rows = blocking(|| {
-            self.pages
-                .with(|c| query::cached_rows(c, sql, q.order, &self.cache))
-        })
-        .map_err(|f| over_budget(f.0, self.limits.query_budget))?;
+        let (cache, order) = (self.cache.clone(), q.order);
+        let rows =
+            self.listing(move |c| async move { query::cached_rows(&c, sql, order, &cache).await })?;
         query::hand_over(&rows, page, with_json, q.within, each)
     }
 
@@ -545,29 +526,19 @@ impl Store for PgStore {
     }
 
     fn pools(&self) -> Vec<concord_store::PoolGauge> {
-        let mut gauges: Vec<concord_store::PoolGauge> =
-            [("listings", &self.listings), ("plain", &self.plain)]
-                .into_iter()
-                .map(|(name, pool)| {
-                    let s = pool.status();
-                    concord_store::PoolGauge {
-                        name,
-                        max: s.max_size,
-                        open: s.size,
-                        idle: s.available,
-                        waiting: s.waiting,
-                    }
-                })
-                .collect();
-        let (max, open, idle, waiting) = self.pages.gauge();
-        gauges.push(concord_store::PoolGauge {
-            name: "pages",
-            max,
-            open,
-            idle,
-            waiting,
-        });
-        gauges
+        [("listings", &self.listings), ("plain", &self.plain)]
+            .into_iter()
+            .map(|(name, pool)| {
+                let s = pool.status();
+                concord_store::PoolGauge {
+                    name,
+                    max: s.max_size,
+                    open: s.size,
+                    idle: s.available,
+                    waiting: s.waiting,
+                }
+            })
+            .collect()
     }
 
     fn work_state(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::cache::{Cached, RowCache};
-use crate::driven::Driven;
 use crate::{R, corrupt};
 
 /// Page size used when a query asks for 0 (as the SQLite backend).
@@ -52,17 +51,14 @@ impl Sql {
         format!("${}", self.args.len())
     }
 
-    /// Its arguments, as the client takes them.
-    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
-        self.args
-            .iter()
-            .map(|a| a.as_ref() as &(dyn ToSql + Sync))
-            .collect()
-    }
-
     async fn query(&self, c: &Conn) -> R<Vec<Row>> {
         let st = c.prepare_cached(&self.text).await?;
-        Ok(c.query(&st, &self.params()).await?)
+        let args: Vec<&(dyn ToSql + Sync)> = self
+            .args
+            .iter()
+            .map(|a| a.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        Ok(c.query(&st, &args).await?)
     }
 }
 
@@ -301,8 +297,8 @@ pub(crate) type KeyedRow = (i64, i64, Arc<Cached>);
 /// query): one message to send and decode instead of one per row, which cost the server
 /// and the client more than the rows' few bytes. The three aggregates read the same rows
 /// in the same order, so their elements pair up; the order of the page is restored here.
-pub(crate) fn cached_rows(
-    c: &mut Driven,
+pub(crate) async fn cached_rows(
+    c: &Conn,
     mut sql: Sql,
     order: Order,
     cache: &RowCache,
@@ -311,7 +307,7 @@ pub(crate) fn cached_rows(
         "SELECT array_agg(p.seq), array_agg(p.added_us), array_agg(p.tlp_max) FROM ({}) p",
         sql.text
     );
-    let row = c.query(&sql.text, &sql.params())?;
+    let row = sql.query(c).await?;
     let column = |i: usize| -> Vec<i64> {
         row.first()
             .and_then(|r| r.get::<_, Option<Vec<i64>>>(i))
@@ -338,12 +334,15 @@ pub(crate) fn cached_rows(
         .collect();
     let mut read: HashMap<i64, Arc<Cached>> = HashMap::new();
     if !missing.is_empty() {
-        let fresh: Vec<(i64, Arc<Cached>)> = c
-            .query(
+        let st = c
+            .prepare_cached(
                 "SELECT seq, added_us, date_added, id, version, json FROM versions \
                  WHERE seq = ANY($1)",
-                &[&missing],
-            )?
+            )
+            .await?;
+        let fresh: Vec<(i64, Arc<Cached>)> = c
+            .query(&st, &[&missing])
+            .await?
             .iter()
             .map(|r| {
                 let row = Cached {

@@ -458,16 +458,6 @@ mod tests {
         assert_eq!(encrypted(&full), Ok(true));
         let store = crate::PgStore::open(&full).unwrap();
         assert_eq!(concord_store::Store::stats(&store).unwrap().versions, 0);
-        // Pages read through the row cache use connections of their own (`driven`),
-        // made with the same TLS settings.
-        let listed = concord_store::Store::list_borrowed(
-            &store,
-            &concord_store::ListQuery::default(),
-            true,
-            &mut |_| {},
-        )
-        .unwrap();
-        assert_eq!(listed.rows, 0);
         drop(store);
 
         let e = crate::PgStore::open(&url("db.test", "verify-full", Some(&wrong))).unwrap_err();

@@ -423,7 +423,7 @@ pub struct Stats {
 /// One connection pool of a store, as `/metrics` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PoolGauge {
-    /// The pool's name (`listings`, `plain`, `pages`).
+    /// The pool's name (`listings`, `plain`).
     pub name: &'static str,
     /// Most connections it opens.
     pub max: usize,
