@@ -2,6 +2,9 @@
 //! and full-text filters), every version by `seq`, counts, correlations and
 //! relationships.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use concord_store::limits::TRIGRAM;
 use concord_store::{
     Correlation, Limits, ListQuery, Listed, ListedRow, Order, Page, Related, Stats, StoreError,
@@ -10,9 +13,6 @@ use concord_store::{
 use deadpool_postgres::Object as Conn;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
-
-use std::collections::HashMap;
-use std::sync::Arc;
 
 use crate::cache::{Cached, RowCache};
 use crate::{R, corrupt};
@@ -383,6 +383,7 @@ pub(crate) fn hand_over(
         _ => None,
     };
     let mut listed = Listed::default();
+    let mut last: Option<&Cached> = None;
     for (seq, tlp_max, row) in rows {
         if listed.rows == page {
             listed.more = true;
@@ -411,10 +412,13 @@ pub(crate) fn hand_over(
         if listed.rows == 0 {
             listed.first_added.clone_from(&row.date_added);
         }
-        listed.last_added.clone_from(&row.date_added);
         each(&listed_row);
+        last = Some(row);
         listed.last_seq = *seq;
         listed.rows += 1;
+    }
+    if let Some(row) = last {
+        listed.last_added.clone_from(&row.date_added);
     }
     Ok(listed)
 }

@@ -184,6 +184,48 @@ fn a_version_4_database_is_migrated_on_open() {
     assert_eq!(ids, [new["id"].clone()]);
 }
 
+/// A page read through the row cache never shows content the database no longer holds
+/// for a `seq`: when the row of a cached `seq` comes to hold another version (as after a
+/// restore from a backup, or a failover that lost the last transactions, where `seq`s are
+/// handed out again), it has another `added_us` and the page shows the database's row.
+#[test]
+fn a_cached_seq_that_now_holds_another_version_is_read_again() {
+    let Some(url) = concord_testpg::database() else {
+        return;
+    };
+    let store = PgStore::open(&url).unwrap();
+    let v = indicator("cached before", "[domain-name:value = 'c.example']");
+    put(&store, &[v.clone()]);
+    let page = |store: &PgStore| {
+        let mut json = Vec::new();
+        store
+            .list_borrowed(&ListQuery::default(), true, &mut |r| {
+                json.push(String::from_utf8(r.json.to_vec()).unwrap());
+            })
+            .unwrap();
+        json
+    };
+    let before = page(&store);
+    assert!(
+        before.iter().any(|j| j.contains("cached before")),
+        "{before:?}"
+    );
+    crate::execute(
+        &url,
+        "UPDATE versions SET json = replace(json, 'cached before', 'written after'), \
+         added_us = added_us + 1",
+    );
+    let after = page(&store);
+    assert!(
+        after.iter().any(|j| j.contains("written after")),
+        "{after:?}"
+    );
+    assert!(
+        !after.iter().any(|j| j.contains("cached before")),
+        "{after:?}"
+    );
+}
+
 /// A listing running longer than the store's budget is stopped with a typed error that
 /// names the budget; the store answers the next query, and counts run to the end.
 #[test]
